@@ -117,8 +117,8 @@ export class AccessDecision {
     @Property('subjectsTotal', 'number') subjectsTotal: number = 0;
     /** the subjects whose records may be released, sorted */
     @Property('approvedSubjects', 'string[]') approvedSubjects: string[] = [];
-    /** count of denied subjects by reason */
-    @Property('deniedByReason', 'object') deniedByReason: Record<string, number> = {};
+    /** count of denied subjects by reason (a map; not expressible in contract metadata, so undecorated) */
+    deniedByReason: Record<string, number> = {};
     /** the grant written on approval, or null */
     @Property('grant', 'AccessGrant') grant: AccessGrant | null = null;
     @Property('decidedAt', 'number') decidedAt: number = 0;
