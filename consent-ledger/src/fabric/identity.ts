@@ -144,3 +144,16 @@ export function verifySignature(certificatePem: string, message: Uint8Array, sig
 export function sha256Digest(message: Uint8Array): Uint8Array {
     return sha256(message);
 }
+
+/**
+ * The id fabric-shim's ClientIdentity.getID() gives this certificate on a peer:
+ * "x509::<subject DN>::<issuer DN>" with /SHORTNAME=value components in certificate order.
+ */
+export function fabricClientId(certificatePem: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { Certificate } = require('@fidm/x509');
+    const certificate = Certificate.fromPEM(Buffer.from(certificatePem, 'utf8'));
+    const format = (dn: { attributes: Array<{ shortName: string; value: string }> }) =>
+        dn.attributes.map((attribute) => `/${attribute.shortName}=${attribute.value.replace('/', '\\/')}`).join('');
+    return `x509::${format(certificate.subject)}::${format(certificate.issuer)}`;
+}
