@@ -7,7 +7,10 @@ import { p256 } from '@noble/curves/p256';
 import { sha256 } from '@noble/hashes/sha256';
 import { createPublicKey, KeyObject, verify as nodeVerify, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+x509.cryptoProvider.set(webcrypto as any);
+
+type KeyPair = webcrypto.CryptoKeyPair;
 
 /** OID under which fabric-ca writes `{"attrs": {...}}` into enrollment certificates. */
 export const FABRIC_ATTRS_OID = '1.2.3.4.5.6.7.8.1';
@@ -39,8 +42,8 @@ function nextSerial(): string {
     return serial.toString(16).padStart(16, '0');
 }
 
-async function exportRawPrivateKey(key: CryptoKey): Promise<Uint8Array> {
-    const jwk = await webcrypto.subtle.exportKey('jwk', key as unknown as webcrypto.CryptoKey);
+async function exportRawPrivateKey(key: webcrypto.CryptoKey): Promise<Uint8Array> {
+    const jwk = await webcrypto.subtle.exportKey('jwk', key);
     return Buffer.from(jwk.d as string, 'base64url');
 }
 
@@ -54,12 +57,12 @@ export class CertificateAuthority {
     private constructor(
         readonly mspId: string,
         readonly certificate: x509.X509Certificate,
-        private readonly keys: CryptoKeyPair,
+        private readonly keys: KeyPair,
         readonly publicKey: KeyObject,
     ) {}
 
     static async create(mspId: string, organisation = mspId.replace(/MSP$/, '')): Promise<CertificateAuthority> {
-        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as KeyPair;
         const name = `CN=ca.${organisation.toLowerCase()}.example.com, O=${organisation}, C=DE`;
         const certificate = await x509.X509CertificateGenerator.createSelfSigned({
             serialNumber: nextSerial(),
@@ -85,7 +88,7 @@ export class CertificateAuthority {
      * attributes in the fabric-ca extension.
      */
     async enroll(name: string, attributes: Record<string, string> = {}): Promise<EnrolledIdentity> {
-        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as KeyPair;
         const organisation = this.mspId.replace(/MSP$/, '');
         const extensions: x509.Extension[] = [
             new x509.BasicConstraintsExtension(false, undefined, true),

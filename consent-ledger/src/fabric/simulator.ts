@@ -10,9 +10,6 @@ const MsgType = peer.ChaincodeMessage.Type;
 export const MAX_RESULTS_PER_BATCH = 100;
 /** Peer limit on results of one range query (core.yaml ledger.state.totalQueryLimit default). */
 export const TOTAL_QUERY_LIMIT = 100_000;
-/** Fabric's substitute for an empty start key in a range query. */
-const EMPTY_KEY_SUBSTITUTE = '\u0001';
-const COMPOSITE_KEY_NAMESPACE = '\u0000';
 
 export interface RangeRead {
     startKey: string;
@@ -229,10 +226,6 @@ export class TxSimulator {
                 start = metadata.getBookmark();
             }
             this.paginated = true;
-        }
-        if (start === EMPTY_KEY_SUBSTITUTE && endKey === '') {
-            // an unbounded range must not return composite keys, as on a peer
-            endKey = COMPOSITE_KEY_NAMESPACE;
         }
         const all = this.state.namespace(this.simulation.namespace).range(start, endKey);
         if (all.length > TOTAL_QUERY_LIMIT) {
