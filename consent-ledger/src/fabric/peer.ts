@@ -87,8 +87,11 @@ class StateLock {
     private committing = false;
     private waiters: Array<() => void> = [];
 
+    private writersWaiting = 0;
+
     async read<T>(body: () => Promise<T>): Promise<T> {
-        while (this.committing) {
+        // a waiting commit goes first, so that a steady stream of endorsements cannot starve it
+        while (this.committing || this.writersWaiting > 0) {
             await new Promise<void>((resolve) => this.waiters.push(resolve));
         }
         this.readers += 1;
@@ -101,9 +104,11 @@ class StateLock {
     }
 
     async write<T>(body: () => T): Promise<T> {
+        this.writersWaiting += 1;
         while (this.committing || this.readers > 0) {
             await new Promise<void>((resolve) => this.waiters.push(resolve));
         }
+        this.writersWaiting -= 1;
         this.committing = true;
         try {
             return body();
@@ -190,10 +195,9 @@ class ChaincodeConnection extends EventEmitter {
         try {
             this.reply(message, MsgType.RESPONSE, pending.simulator.handle(type, message.getPayload_asU8()));
         } catch (error) {
-            if (!(error instanceof SimulationError)) {
-                throw error;
-            }
-            this.reply(message, MsgType.ERROR, Buffer.from(error.message, 'utf8'));
+            // a peer answers any failure to serve a request with ERROR; the shim turns it into a rejection
+            const text = error instanceof SimulationError ? error.message : `peer failed to serve the request: ${(error as Error).message}`;
+            this.reply(message, MsgType.ERROR, Buffer.from(text, 'utf8'));
         }
     }
 
