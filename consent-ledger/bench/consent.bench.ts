@@ -9,7 +9,7 @@ import { ConsentLedgerClient, ConsentTermsInput, InProcessConsentLedger } from '
 const STREAM = '0x' + '11'.repeat(32);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 300);
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
-const PHASE_BUDGET_MS = 180_000;
+const PHASE_BUDGET_MS = 300_000;
 const CONCURRENCY = 16;
 const wallet = new Wallet('0x' + '61'.repeat(32));
 const buyerAddress = wallet.address.toLowerCase();
