@@ -47,6 +47,7 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
     mapping(bytes32 id => address) private _pendingOwner;
     mapping(address user => EncryptionKey) private _encryptionKeys;
 
+    /// @notice Deploys an empty registry.
     /// @param admin receives DEFAULT_ADMIN_ROLE: it can only grant and revoke KEY_REGISTRAR_ROLE (and
     /// itself). It has no power over any resource or permission.
     constructor(address admin) {
@@ -368,13 +369,16 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
         emit EncryptionKeyRegistered(user, publicKey, msg.sender);
     }
 
-    /// @dev The O(1) access check: at most two SLOADs, each read once as a raw word (reading packed
+    /// @notice The O(1) access check behind canPublish and canSubscribe.
+    /// @dev At most two SLOADs, each read once as a raw word (reading packed
     /// struct fields one by one, or copying the struct to memory, costs several hundred gas more on this
     /// path, which every license purchase and smart-contract subscriber pays).
     /// Word layouts follow Solidity's packing of Resource and Permission (lowest-order bytes first):
     /// Resource: owner bits 0..159, generation 160..191, partitions 192..207, kind 208..215,
     /// publicPublish 216..223, publicSubscribe 224..231. Permission: publishExpiry bits 0..63,
     /// subscribeExpiry 64..127, then the four flags a byte each.
+    /// @param id the resource id
+    /// @param user the address checked
     /// @param publicShift 216 to read publicPublish, 224 for publicSubscribe
     /// @param expiryShift 0 to read publishExpiry, 64 for subscribeExpiry
     function _canAccess(bytes32 id, address user, uint256 publicShift, uint256 expiryShift)
@@ -384,6 +388,7 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
     {
         Resource storage resource = _resources[id];
         uint256 word;
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             word := sload(resource.slot)
         }
@@ -395,6 +400,7 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
         if (user == owner) return owner != address(0);
         if ((word >> publicShift) & 0xff != 0) return true;
         Permission storage permission = _permission(id, uint32(word >> 160), user);
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             word := sload(permission.slot)
         }
@@ -409,6 +415,7 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
     {
         // keccak256(abi.encode(id, generation, user, PERMISSIONS_NAMESPACE)), hashed in unallocated
         // memory without moving the free-memory pointer.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let free := mload(0x40)
             mstore(free, id)
