@@ -635,6 +635,14 @@ describe("StreamRegistry", function () {
         .withArgs(...eventArgs(id, market.address, record));
     });
 
+    it("lets a grant holder give itself every right but ownership (grant is co-administration)", async function () {
+      const { registry, id, bob } = await loadFixture(rolesFixture);
+      const everything = permission({ publishExpiry: NEVER, subscribeExpiry: NEVER, canGrant: true, canEdit: true, canDelete: true, canGrantSubscribe: true });
+      await registry.connect(bob).setPermission(id, bob.address, everything);
+      expect(asTuple(await registry.getPermission(id, bob.address))).to.deep.equal(asTuple(everything));
+      await expect(registry.connect(bob).deleteResource(id)).to.emit(registry, "ResourceDeleted");
+    });
+
     it("refuses a caller without grant with NotAuthorized(Grant): stranger, delegate, edit/delete holder", async function () {
       const { registry, id, carol, dave, market } = await loadFixture(rolesFixture);
       for (const caller of [market, carol, dave]) {
@@ -1099,6 +1107,20 @@ describe("StreamRegistry", function () {
       await registry.connect(alice).setSubscribeExpiry(id, bob.address, 600n);
       expect(BigInt(await ethers.provider.getStorage(address, permissionSlot(id, 0, bob.address)))).to.equal(500n << 64n);
       expect(BigInt(await ethers.provider.getStorage(address, permissionSlot(id, 1, bob.address)))).to.equal(600n << 64n);
+    });
+
+    it("keeps the other mappings at slots 2 (content hash), 3 (pending owner) and 4 (encryption key: x, then prefix)", async function () {
+      const { registry, datasetId, id, alice, bob } = await loadFixture(registryFixture);
+      const address = await registry.getAddress();
+      const coder = ethers.AbiCoder.defaultAbiCoder();
+      const slotOf = (keyType: string, key: string, slot: number) => ethers.keccak256(coder.encode([keyType, "uint256"], [key, slot]));
+      expect(await ethers.provider.getStorage(address, slotOf("bytes32", datasetId, 2))).to.equal(CONTENT);
+      await registry.connect(alice).transferOwnership(id, bob.address);
+      expect(BigInt(await ethers.provider.getStorage(address, slotOf("bytes32", id, 3)))).to.equal(BigInt(bob.address));
+      await registry.connect(bob).registerEncryptionKey(KEY_03);
+      const keySlot = BigInt(slotOf("address", bob.address, 4));
+      expect(await ethers.provider.getStorage(address, keySlot)).to.equal("0x" + "22".repeat(32));
+      expect(BigInt(await ethers.provider.getStorage(address, keySlot + 1n))).to.equal(3n);
     });
 
     it("stores a Resource in one word of the _resources mapping (slot 1): owner | generation | partitions | kind | public flags", async function () {
