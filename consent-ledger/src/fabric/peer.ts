@@ -180,6 +180,10 @@ class ChaincodeConnection extends EventEmitter {
         }
         const pending = this.pending.get(message.getTxid());
         if (!pending) {
+            // e.g. a transaction that timed out: answer its requests so the chaincode side does not hang
+            if (type !== MsgType.COMPLETED && type !== MsgType.ERROR) {
+                this.reply(message, MsgType.ERROR, Buffer.from(`transaction context for txid ${message.getTxid()} not found`, 'utf8'));
+            }
             return;
         }
         if (type === MsgType.COMPLETED) {
@@ -201,14 +205,23 @@ class ChaincodeConnection extends EventEmitter {
         }
     }
 
-    /** Sends TRANSACTION and resolves with the chaincode's COMPLETED message. */
-    async execute(txId: string, input: Uint8Array, signedProposal: peer.SignedProposal, simulator: TxSimulator): Promise<peer.ChaincodeMessage> {
+    /** Sends TRANSACTION and resolves with the chaincode's COMPLETED message (or fails after `timeoutMs`). */
+    async execute(txId: string, input: Uint8Array, signedProposal: peer.SignedProposal, simulator: TxSimulator, timeoutMs: number): Promise<peer.ChaincodeMessage> {
         await this.ready;
         if (this.pending.has(txId)) {
             throw new Error(`transaction ${txId} is already executing`);
         }
         return new Promise((resolve, reject) => {
-            this.pending.set(txId, { simulator, resolve, reject });
+            const timer = setTimeout(() => {
+                this.pending.delete(txId);
+                reject(new EndorsementFailure(`timeout expired while executing transaction (${timeoutMs} ms)`, txId));
+            }, timeoutMs);
+            timer.unref();
+            this.pending.set(txId, {
+                simulator,
+                resolve: (message) => { clearTimeout(timer); resolve(message); },
+                reject: (error) => { clearTimeout(timer); reject(error); },
+            });
             const message = new peer.ChaincodeMessage();
             message.setType(MsgType.TRANSACTION);
             message.setPayload(input);
@@ -222,11 +235,14 @@ class ChaincodeConnection extends EventEmitter {
 
 export interface PeerOptions {
     channelName?: string;
+    /** how long a chaincode may run for one proposal (core.yaml chaincode.executetimeout, default 30 s) */
+    executeTimeoutMs?: number;
 }
 
 /** The in-process peer (and orderer) of one channel. */
 export class InProcessPeer {
     readonly channelName: string;
+    readonly executeTimeoutMs: number;
     readonly state = new WorldState();
     private readonly lock = new StateLock();
     private readonly authorities = new Map<string, CertificateAuthority>();
@@ -237,6 +253,7 @@ export class InProcessPeer {
 
     constructor(options: PeerOptions = {}) {
         this.channelName = options.channelName ?? 'consent';
+        this.executeTimeoutMs = options.executeTimeoutMs ?? 30_000;
         this.state.height = 1; // block 0 is the channel's genesis block
     }
 
@@ -300,7 +317,7 @@ export class InProcessPeer {
         const timestamp = channelHeader.getTimestamp();
         return this.lock.read(async () => {
             const simulator = new TxSimulator(this.state, chaincodeName, txId, creator.getMspid());
-            const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator);
+            const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator, this.executeTimeoutMs);
             const response = peer.Response.deserializeBinary(completed.getPayload_asU8());
             const chaincodeResponse: ChaincodeResponse = {
                 status: response.getStatus(), message: response.getMessage(), payload: response.getPayload_asU8(),
