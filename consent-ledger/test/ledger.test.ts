@@ -220,6 +220,20 @@ describe('in-process Fabric peer', () => {
         expect(text(await slow.evaluateTransaction('SlowGet', '1', 'k'))).to.equal('');
     });
 
+    it('evaluates key-level endorsement policies as fabric-shim\'s KeyEndorsementPolicy writes them', () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const { KeyEndorsementPolicy } = require('fabric-shim');
+        const both = new KeyEndorsementPolicy();
+        both.addOrgs('MEMBER', 'Org1MSP', 'Org2MSP');
+        const policy = both.getPolicy();
+        expect(fabric.policySatisfied(policy, new Set(['Org1MSP']))).to.equal(false);
+        expect(fabric.policySatisfied(policy, new Set(['Org1MSP', 'Org2MSP', 'Org3MSP']))).to.equal(true);
+        const peerRole = new KeyEndorsementPolicy();
+        peerRole.addOrgs('PEER', 'Org3MSP');
+        expect(fabric.policySatisfied(peerRole.getPolicy(), new Set(['Org3MSP']))).to.equal(true);
+        expect(fabric.policySatisfied(peerRole.getPolicy(), new Set(['Org1MSP']))).to.equal(false);
+    });
+
     it('delivers one chaincode event per transaction (the last one set), for valid transactions only, replayable from a block', async () => {
         const network = connect(peer, alice).getNetwork('mychannel');
         await contract.submitTransaction('Emit', 'first', 'second');

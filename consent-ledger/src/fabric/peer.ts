@@ -7,6 +7,7 @@ import './quiet-logs';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import { CertificateAuthority, verifySignature } from './identity';
+import { VALIDATION_PARAMETER, policySatisfied } from './policy';
 import { Simulation, SimulationError, TxSimulator, readWriteSetBytes } from './simulator';
 import { CollectionConfig, WorldState, sameVersion, sha256 } from './worldstate';
 
@@ -55,6 +56,8 @@ export interface Endorsement {
     /** serialized ledger.rwset.TxReadWriteSet (public reads/writes, private data as hashes only) */
     readWriteSet: Uint8Array;
     event: { eventName: string; payload: Uint8Array } | null;
+    /** MSP ids of the organisations whose peers endorsed (the in-process peer stands in for each) */
+    endorsers: string[];
     /** @internal what validation and commit need */
     simulation: Simulation;
 }
@@ -277,8 +280,12 @@ export class InProcessPeer {
         this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName));
     }
 
-    /** Checks, executes and simulates a SignedProposal; the ledger is not changed. */
-    async endorse(signedProposalBytes: Uint8Array): Promise<Endorsement> {
+    /**
+     * Checks, executes and simulates a SignedProposal; the ledger is not changed. The result stands for
+     * the endorsements of `endorsingOrganizations` (default: every organisation on the channel), since
+     * every peer computes the same read/write set.
+     */
+    async endorse(signedProposalBytes: Uint8Array, endorsingOrganizations?: string[]): Promise<Endorsement> {
         const signedProposal = peer.SignedProposal.deserializeBinary(signedProposalBytes);
         const proposal = peer.Proposal.deserializeBinary(signedProposal.getProposalBytes_asU8());
         const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
@@ -301,6 +308,11 @@ export class InProcessPeer {
         }
         if (this.state.committedTxIds.has(txId)) {
             throw new EndorsementFailure(`duplicate transaction found [${txId}]. Creator [${creator.getMspid()}]`, txId);
+        }
+        const endorsers = [...new Set(endorsingOrganizations ?? this.organisations)].sort();
+        const unknown = endorsers.filter((mspId) => !this.authorities.has(mspId));
+        if (endorsers.length === 0 || unknown.length > 0) {
+            throw new EndorsementFailure(`no endorsing peers for organisations [${unknown.join(', ')}] on channel ${this.channelName}`, txId);
         }
         const extension = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
         const chaincodeName = extension.getChaincodeId()?.getName() ?? '';
@@ -335,6 +347,7 @@ export class InProcessPeer {
                 response: chaincodeResponse,
                 readWriteSet: readWriteSetBytes(simulator.simulation),
                 event: event && event.getEventName() !== '' ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
+                endorsers,
                 simulation: simulator.simulation,
             };
         });
@@ -382,6 +395,14 @@ export class InProcessPeer {
         const { simulation } = endorsement;
         if (this.state.committedTxIds.has(endorsement.transactionId)) {
             return TxValidationCode.DUPLICATE_TXID;
+        }
+        // key-level (state-based) endorsement: the committed policy of every key written must be met
+        const endorsers = new Set(endorsement.endorsers);
+        for (const key of new Set([...simulation.writes.keys(), ...simulation.metadataWrites.keys()])) {
+            const policy = this.state.getMetadata(simulation.namespace, key).get(VALIDATION_PARAMETER);
+            if (policy && !policySatisfied(policy, endorsers)) {
+                return TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
+            }
         }
         const store = this.state.namespace(simulation.namespace);
         for (const [key, version] of simulation.reads) {
