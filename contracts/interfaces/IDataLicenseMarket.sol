@@ -81,7 +81,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
     }
 
     /// @notice A product as stored (two slots plus the terms hash; resources apart).
-    /// @param seller who listed it; must stay the owner of every resource for sales to go through
+    /// @param seller who listed it (owner of every resource at listing)
     /// @param pricePerSecond DATA wei per second, for future purchases
     /// @param beneficiary receives released escrow
     /// @param minSeconds shortest purchasable period
@@ -108,9 +108,12 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param rate escrowed DATA wei per second of [releasedUntil, end)
     /// @param releasedUntil escrow before this time has been released or refunded
     /// @param end unix seconds; the license is valid while block.timestamp < end
-    /// @param grantExpiry expiry of the consent grant it runs under (type(uint40).max if no consent gate)
+    /// @param grantExpiry expiry of the consent grant it runs under, and the grant floor: a new grant must
+    /// expire later (type(uint40).max if no consent gate)
     /// @param feeBps protocol fee share of released escrow, fixed when the escrow was paid
     /// @param status license state
+    /// @param grantTag the low 16 bits of the current grant's id (with grantExpiry, tells the current
+    /// grant from an older one)
     struct License {
         uint96 rate;
         uint40 releasedUntil;
@@ -118,6 +121,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
         uint40 grantExpiry;
         uint16 feeBps;
         LicenseStatus status;
+        uint16 grantTag;
     }
 
     /// @notice The EIP-712 consent attestation (type string in CONSENT_ATTESTATION_TYPEHASH).
@@ -220,29 +224,12 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice A license was bought or extended.
     /// @param productId the product
     /// @param buyer the licensee
-    /// @param grantId the consent grant the license runs under (0 without consent gate)
-    /// @param duration license time bought, seconds
+    /// @param grantId the consent grant newly used (0 for an extension under the current grant, or
+    /// without consent gate)
     /// @param cost DATA wei paid
     /// @param end the license's new end (unix seconds)
-    /// @param rate the license's escrow rate after the purchase (DATA wei per second)
     event LicensePurchased(
-        bytes32 indexed productId,
-        address indexed buyer,
-        bytes32 indexed grantId,
-        uint256 duration,
-        uint256 cost,
-        uint64 end,
-        uint96 rate
-    );
-
-    /// @notice A consent attestation was accepted (its grant is now used).
-    /// @param grantId the grant
-    /// @param productId the product
-    /// @param buyer the licensee
-    /// @param purpose the DPV purpose hash
-    /// @param expiresAt the grant's expiry
-    event ConsentGrantUsed(
-        bytes32 indexed grantId, bytes32 indexed productId, address indexed buyer, bytes32 purpose, uint64 expiresAt
+        bytes32 indexed productId, address indexed buyer, bytes32 indexed grantId, uint256 cost, uint64 end
     );
 
     /// @notice Escrow of a license was released (to the beneficiary, minus the fee share).
@@ -267,12 +254,12 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param amount DATA wei
     event Refunded(bytes32 indexed productId, address indexed buyer, uint256 amount);
 
-    /// @notice A consent revocation was relayed.
+    /// @notice A consent revocation was relayed; the grant can never be used again.
     /// @param grantId the grant withdrawn
-    /// @param productId the license's product (0 if the grant was never used on Ethereum)
-    /// @param buyer the licensee (address(0) if the grant was never used)
+    /// @param productId the product of the grant's attestation
+    /// @param buyer the buyer of the grant's attestation
     /// @param revokedAt when consent was withdrawn (signed)
-    /// @param licenseSuspended whether a license running under this grant was ended
+    /// @param licenseSuspended whether the license was ended by it
     event ConsentRevoked(
         bytes32 indexed grantId,
         bytes32 indexed productId,
@@ -369,9 +356,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice A resource appears twice in a product.
     /// @param resourceId the resource
     error DuplicateResource(bytes32 resourceId);
-    /// @notice The seller does not own this resource (any more).
+    /// @notice The caller does not own this resource.
     /// @param resourceId the resource
-    /// @param seller the product's seller (or the caller, at listing)
+    /// @param seller the caller
     /// @param owner the resource's owner in the registry (address(0) if it does not exist)
     error NotResourceOwner(bytes32 resourceId, address seller, address owner);
     /// @notice The resource's owner has not made the market a subscribe delegate.
@@ -421,12 +408,10 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param expiresAt its expiry
     /// @param now_ the block time
     error AttestationExpired(bytes32 grantId, uint64 expiresAt, uint256 now_);
-    /// @notice The grant was already used for a purchase (grants are single use).
+    /// @notice The grant was already used for a purchase, or revoked (grants are single use): its expiry
+    /// and id tag are the license's grant floor.
     /// @param grantId the grant
     error GrantAlreadyUsed(bytes32 grantId);
-    /// @notice The grant was revoked.
-    /// @param grantId the grant
-    error GrantIsRevoked(bytes32 grantId);
     /// @notice The attestation names another buyer.
     /// @param grantId the grant
     /// @param attestedBuyer the buyer in the attestation
@@ -437,7 +422,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param attestedProduct the product in the attestation
     /// @param productId the product bought
     error AttestationProductMismatch(bytes32 grantId, bytes32 attestedProduct, bytes32 productId);
-    /// @notice A new grant for a running license must expire later than its current grant.
+    /// @notice Every new grant of a license must expire later than its grant floor: every grant it was
+    /// bought under and every grant revoked for it (this makes grants single use without a per-grant
+    /// record).
     /// @param grantId the new grant
     /// @param expiresAt its expiry
     /// @param currentGrantExpiry the license's current grant expiry
@@ -464,12 +451,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param revokedAt the signed time
     /// @param now_ the block time
     error RevocationInFuture(uint64 revokedAt, uint256 now_);
-    /// @notice The attestation given with a revocation is not the one the grant was used with.
-    /// @param grantId the grant
+    /// @notice The attestation given with a revocation is for another grant.
+    /// @param grantId the revoked grant
     error GrantMismatch(bytes32 grantId);
-    /// @notice The grant was already revoked.
-    /// @param grantId the grant
-    error GrantAlreadyRevoked(bytes32 grantId);
     /// @notice The license is under dispute (no extension, no second flag, no release).
     /// @param productId the product
     /// @param buyer the licensee
@@ -518,7 +502,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     // ---------------------------------------------------------------------------------------------
 
     /// @notice List a product. The caller must own every resource and have made the market a subscribe
-    /// delegate of each (`IStreamRegistry.setSubscribeDelegate(id, market, true)`).
+    /// delegate of each (`IStreamRegistry.setSubscribeDelegate(id, market, true)`). Ownership is checked
+    /// here only: whoever later acquires a resource ends sales of the former owner's products by revoking
+    /// the market's delegation on it (purchases then revert in the registry).
     /// @param salt any value; the id is keccak256(abi.encode(msg.sender, salt)), so nobody can squat it
     /// @param params the product
     /// @return productId the new product's id
@@ -678,24 +664,22 @@ interface IDataLicenseMarket is IERC1363Receiver {
     // Consent
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice Relay a k-of-n signed consent revocation. Anyone. If the grant runs a license now, the
-    /// license is ended at once: escrow earned before max(revokedAt, releasedUntil) is released, the rest
-    /// refunded, and the subscribe permissions removed. A grant never used is blocked for good.
+    /// @notice Relay a k-of-n signed consent revocation. Anyone; idempotent. If the grant's expiry is at
+    /// or after the license's grant floor (the grant the license runs under now, or a newer consent),
+    /// the license (buyer, product) ends at once: escrow earned before max(revokedAt, releasedUntil) is
+    /// released, the rest refunded, the subscribe permissions removed; and the floor rises to the
+    /// grant's expiry, so neither it nor any older grant can ever be used. A revocation of a grant older
+    /// than the floor changes nothing (that grant is unusable already).
     /// @param revocation the signed revocation
-    /// @param signatures k attestor signatures of its EIP-712 digest
-    /// @param attestation the attestation the grant was used with (locates the license; ignored for a
-    /// grant never used)
+    /// @param signatures k attestor signatures of the revocation's EIP-712 digest
+    /// @param attestation the grant's attestation (locates the license: buyer, product, expiry)
+    /// @param attestationSignatures k attestor signatures of the attestation (proves it)
     function revokeConsent(
         ConsentRevocation calldata revocation,
         bytes calldata signatures,
-        ConsentAttestation calldata attestation
+        ConsentAttestation calldata attestation,
+        bytes calldata attestationSignatures
     ) external;
-
-    /// @notice What the market knows of a grant.
-    /// @param grantId the grant
-    /// @return record 0: unused; REVOKED_GRANT: revoked; otherwise the EIP-712 struct hash of the
-    /// attestation it was used with
-    function grantRecord(bytes32 grantId) external view returns (bytes32 record);
 
     /// @notice The EIP-712 digest attestors sign for an attestation.
     /// @param attestation the attestation

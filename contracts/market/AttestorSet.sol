@@ -18,8 +18,6 @@ library AttestorSet {
     bytes32 internal constant CONSENT_ATTESTATION_TYPEHASH = keccak256(
         "ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt)"
     );
-    /// @notice The grant record of a revoked grant.
-    bytes32 internal constant REVOKED_GRANT = bytes32(uint256(1));
     /// @notice EIP-712 type hash of ConsentRevocation.
     bytes32 internal constant CONSENT_REVOCATION_TYPEHASH = keccak256("ConsentRevocation(bytes32 grantId,uint64 revokedAt)");
 

@@ -43,8 +43,6 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     bytes32 public constant CONSENT_ATTESTATION_TYPEHASH = AttestorSet.CONSENT_ATTESTATION_TYPEHASH;
     /// @notice EIP-712 type hash of ConsentRevocation (INTERFACES.md).
     bytes32 public constant CONSENT_REVOCATION_TYPEHASH = AttestorSet.CONSENT_REVOCATION_TYPEHASH;
-    /// @notice grantRecord value of a revoked grant.
-    bytes32 public constant REVOKED_GRANT = AttestorSet.REVOKED_GRANT;
     /// @notice Most resources in one product (bounds every per-resource loop).
     uint256 public constant MAX_RESOURCES = MarketStorage.MAX_RESOURCES;
     /// @notice Most registered consent attestors.
@@ -142,7 +140,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function buy(PurchaseOrder calldata order, uint256 maxPricePerSecond) external returns (uint256 cost) {
-        cost = _purchase(msg.sender, order, maxPricePerSecond);
+        cost = _purchase(msg.sender, order.productId, order.duration, maxPricePerSecond, order, true);
         _collect(msg.sender, cost);
     }
 
@@ -155,16 +153,14 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         // if the allowance is short, the transferFrom below fails with the token's own error.
         try token.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {}
             catch {}
-        cost = _purchase(msg.sender, order, maxPricePerSecond);
+        cost = _purchase(msg.sender, order.productId, order.duration, maxPricePerSecond, order, true);
         _collect(msg.sender, cost);
     }
 
     /// @inheritdoc IDataLicenseMarket
     function extend(bytes32 productId, uint32 duration, uint256 maxPricePerSecond) external returns (uint256 cost) {
-        PurchaseOrder memory order;
-        order.productId = productId;
-        order.duration = duration;
-        cost = _purchase(msg.sender, order, maxPricePerSecond);
+        PurchaseOrder memory none;
+        cost = _purchase(msg.sender, productId, duration, maxPricePerSecond, none, false);
         _collect(msg.sender, cost);
     }
 
@@ -177,7 +173,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         PurchaseOrder memory order = abi.decode(data, (PurchaseOrder));
         // The payment is already here: the order must cost exactly what was paid. A price change in
         // between reverts the whole transfer and the tokens stay with the payer.
-        uint256 cost = _purchase(from, order, type(uint256).max);
+        uint256 cost = _purchase(from, order.productId, order.duration, type(uint256).max, order, true);
         if (value != cost) revert PaymentMismatch(value, cost);
         return IERC1363Receiver.onTransferReceived.selector;
     }
@@ -287,14 +283,12 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     function revokeConsent(
         ConsentRevocation calldata revocation,
         bytes calldata signatures,
-        ConsentAttestation calldata attestation
+        ConsentAttestation calldata attestation,
+        bytes calldata attestationSignatures
     ) external {
-        LicenseTermination.revokeConsent(registry, karma, _domainSeparatorV4(), revocation, signatures, attestation);
-    }
-
-    /// @inheritdoc IDataLicenseMarket
-    function grantRecord(bytes32 grantId) external view returns (bytes32 record) {
-        return MarketStorage.layout().grants[grantId];
+        LicenseTermination.revokeConsent(
+            registry, karma, _domainSeparatorV4(), revocation, signatures, attestation, attestationSignatures
+        );
     }
 
     /// @inheritdoc IDataLicenseMarket
@@ -405,50 +399,65 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @dev Buy or extend for `buyer`: every check, the license and escrow update, the grant record and
     /// the registry writes. Returns the cost; the caller collects exactly that (or checks it was paid).
-    function _purchase(address buyer, PurchaseOrder memory order, uint256 maxPricePerSecond)
-        private
-        returns (uint256 cost)
-    {
+    /// `order` is read only if `withOrder` (an extension has none).
+    function _purchase(
+        address buyer,
+        bytes32 productId,
+        uint256 duration,
+        uint256 maxPricePerSecond,
+        PurchaseOrder memory order,
+        bool withOrder
+    ) private returns (uint256 cost) {
         MarketStorage.Layout storage $ = MarketStorage.layout();
-        bytes32 productId = order.productId;
         MarketStorage.StoredProduct memory product = $.products[productId];
-        _checkSale($, productId, product, buyer, order.duration, maxPricePerSecond);
+        _checkSale($, productId, product, buyer, duration, maxPricePerSecond);
+        cost = _price(product.pricePerSecond, duration);
+        uint256 end = _updateLicense($, buyer, productId, duration, product, order, withOrder, cost);
+        _grantAccessAll($, productId, product.resourceCount, buyer, end);
+        if (withOrder && order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(buyer, order.encryptionKey);
+    }
 
+    /// @dev The license side of a purchase: period, consent, escrow; stores the license, emits.
+    function _updateLicense(
+        MarketStorage.Layout storage $,
+        address buyer,
+        bytes32 productId,
+        uint256 duration,
+        MarketStorage.StoredProduct memory product,
+        PurchaseOrder memory order,
+        bool withOrder,
+        uint256 cost
+    ) private returns (uint256 end) {
         License memory license = $.licenses[productId][buyer];
         if (license.status == LicenseStatus.Disputed) revert LicenseDisputed(productId, buyer);
         bool running = license.status == LicenseStatus.Active && license.end > block.timestamp;
-        uint256 end = (running ? license.end : block.timestamp) + order.duration;
+        end = (running ? license.end : block.timestamp) + duration;
         if (end - block.timestamp > product.maxSeconds) revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
 
-        uint40 grantExpiry = product.requiresConsent ? _consentGrantExpiry($, order, buyer, license) : _NO_GRANT_EXPIRY;
+        bytes32 grantId = withOrder ? order.attestation.grantId : bytes32(0);
+        uint40 grantExpiry = _NO_GRANT_EXPIRY;
+        if (product.requiresConsent) {
+            grantExpiry = grantId == bytes32(0)
+                ? _currentGrantExpiry(productId, buyer, license)
+                : _useAttestation($, productId, order, buyer, license);
+        }
         if (end > grantExpiry) revert LicenseOutlivesConsent(end, grantExpiry);
 
-        cost = _price(product.pricePerSecond, order.duration);
         _updateEscrow($, productId, buyer, license, product.pricePerSecond, end, running);
         license.grantExpiry = grantExpiry;
         license.status = LicenseStatus.Active;
         $.licenses[productId][buyer] = license;
-
-        _grantAccessAll($, productId, product.seller, product.resourceCount, buyer, end);
-        if (order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(buyer, order.encryptionKey);
-        emit LicensePurchased(productId, buyer, order.attestation.grantId, order.duration, cost, uint64(end), license.rate);
+        emit LicensePurchased(productId, buyer, grantId, cost, uint64(end));
     }
 
-    /// @dev Write the license end into every resource, after checking the seller still owns it: after an
-    /// ownership transfer the old owner's products stop selling (the new owner's revenue is not theirs).
-    function _grantAccessAll(
-        MarketStorage.Layout storage $,
-        bytes32 productId,
-        address seller,
-        uint256 count,
-        address buyer,
-        uint256 end
-    ) private {
+    /// @dev Write the license end into every resource of the product. Ownership is checked at listing
+    /// only (re-checking it costs ~3,300 gas per resource per sale): the new owner of a resource that
+    /// changed hands ends the old owner's sales by revoking the market's subscribe delegation.
+    function _grantAccessAll(MarketStorage.Layout storage $, bytes32 productId, uint256 count, address buyer, uint256 end)
+        private
+    {
         for (uint256 i; i < count; ++i) {
-            bytes32 resourceId = $.resources[productId][i];
-            address owner = registry.getResource(resourceId).owner;
-            if (owner != seller) revert NotResourceOwner(resourceId, seller, owner);
-            LicenseEscrow.grantAccess($, registry, resourceId, buyer, end);
+            LicenseEscrow.grantAccess($, registry, $.resources[productId][i], buyer, end);
         }
     }
 
@@ -473,48 +482,46 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
     }
 
-    /// @dev The expiry of the consent grant the purchase runs under: a new attestation's, or the
-    /// license's current grant's for an extension without one.
-    function _consentGrantExpiry(
-        MarketStorage.Layout storage $,
-        PurchaseOrder memory order,
-        address buyer,
-        License memory license
-    ) private returns (uint40 grantExpiry) {
-        if (order.attestation.grantId != bytes32(0)) return _useAttestation($, order, buyer, license);
+    /// @dev An extension without attestation runs under the license's current grant, if still valid.
+    function _currentGrantExpiry(bytes32 productId, address buyer, License memory license)
+        private
+        view
+        returns (uint40 grantExpiry)
+    {
         grantExpiry = license.grantExpiry;
         if (license.status != LicenseStatus.Active || grantExpiry <= block.timestamp) {
-            revert ConsentRequired(order.productId, buyer, grantExpiry);
+            revert ConsentRequired(productId, buyer, grantExpiry);
         }
     }
 
-    /// @dev Verify a consent attestation for this purchase and record its grant as used.
+    /// @dev Verify a consent attestation for this purchase; the license's grant becomes it.
     function _useAttestation(
         MarketStorage.Layout storage $,
+        bytes32 productId,
         PurchaseOrder memory order,
         address buyer,
         License memory license
-    ) private returns (uint40 grantExpiry) {
+    ) private view returns (uint40 grantExpiry) {
         ConsentAttestation memory attestation = order.attestation;
         bytes32 grantId = attestation.grantId;
         if (attestation.buyer != buyer) revert AttestationBuyerMismatch(grantId, attestation.buyer, buyer);
-        if (attestation.productId != order.productId) {
-            revert AttestationProductMismatch(grantId, attestation.productId, order.productId);
+        if (attestation.productId != productId) {
+            revert AttestationProductMismatch(grantId, attestation.productId, productId);
         }
-        if (attestation.expiresAt <= block.timestamp) {
-            revert AttestationExpired(grantId, attestation.expiresAt, block.timestamp);
+        uint64 expiresAt = attestation.expiresAt;
+        if (expiresAt <= block.timestamp) revert AttestationExpired(grantId, expiresAt, block.timestamp);
+        // Grants of one license must have strictly increasing expiries, and a revocation raises the
+        // floor to the revoked grant's expiry: so a grant is accepted at most once, never after revocation.
+        uint16 tag = uint16(uint256(grantId));
+        if (expiresAt <= license.grantExpiry) {
+            if (expiresAt == license.grantExpiry && tag == license.grantTag) revert GrantAlreadyUsed(grantId);
+            revert GrantNotNewer(grantId, expiresAt, license.grantExpiry);
         }
-        bytes32 record = $.grants[grantId];
-        if (record == REVOKED_GRANT) revert GrantIsRevoked(grantId);
-        if (record != bytes32(0)) revert GrantAlreadyUsed(grantId);
-        if (license.status == LicenseStatus.Active && attestation.expiresAt <= license.grantExpiry) {
-            revert GrantNotNewer(grantId, attestation.expiresAt, license.grantExpiry);
-        }
-        grantExpiry = SafeCast.toUint40(attestation.expiresAt);
-        bytes32 structHash = AttestorSet.attestationHash(attestation);
-        AttestorSet.verify($, _hashTypedDataV4(structHash), order.signatures, $.config.attestorThreshold);
-        $.grants[grantId] = structHash;
-        emit ConsentGrantUsed(grantId, attestation.productId, buyer, attestation.purpose, attestation.expiresAt);
+        grantExpiry = SafeCast.toUint40(expiresAt);
+        AttestorSet.verify(
+            $, _hashTypedDataV4(AttestorSet.attestationHash(attestation)), order.signatures, $.config.attestorThreshold
+        );
+        license.grantTag = tag;
     }
 
     /// @dev Add a purchase's escrow to the license (in memory; the caller stores it).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IStreamRegistry} from "../interfaces/IStreamRegistry.sol";
 import {IKarma} from "../interfaces/IKarma.sol";
@@ -20,67 +21,40 @@ library LicenseTermination {
     /// @param domainSeparator the market's EIP-712 domain separator
     /// @param revocation the signed revocation
     /// @param signatures k attestor signatures of its digest
-    /// @param attestation the attestation the grant was used with
+    /// @param attestation the grant's attestation
+    /// @param attestationSignatures k attestor signatures of the attestation
     function revokeConsent(
         IStreamRegistry registry,
         IKarma karma,
         bytes32 domainSeparator,
         IDataLicenseMarket.ConsentRevocation calldata revocation,
         bytes calldata signatures,
-        IDataLicenseMarket.ConsentAttestation calldata attestation
+        IDataLicenseMarket.ConsentAttestation calldata attestation,
+        bytes calldata attestationSignatures
     ) external {
         MarketStorage.Layout storage $ = MarketStorage.layout();
         bytes32 grantId = revocation.grantId;
         if (revocation.revokedAt > block.timestamp) {
             revert IDataLicenseMarket.RevocationInFuture(revocation.revokedAt, block.timestamp);
         }
-        bytes32 record = $.grants[grantId];
-        if (record == AttestorSet.REVOKED_GRANT) revert IDataLicenseMarket.GrantAlreadyRevoked(grantId);
+        if (attestation.grantId != grantId) revert IDataLicenseMarket.GrantMismatch(grantId);
+        uint256 threshold = $.config.attestorThreshold;
         AttestorSet.verify(
             $,
             MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.revocationHash(revocation)),
             signatures,
-            $.config.attestorThreshold
+            threshold
         );
-        $.grants[grantId] = AttestorSet.REVOKED_GRANT;
-        if (record == bytes32(0)) {
-            // Never used on Ethereum: blocked for good, no license to touch.
-            emit IDataLicenseMarket.ConsentRevoked(grantId, bytes32(0), address(0), revocation.revokedAt, false);
-            return;
-        }
-        if (attestation.grantId != grantId || AttestorSet.attestationHash(attestation) != record) {
-            revert IDataLicenseMarket.GrantMismatch(grantId);
-        }
+        AttestorSet.verify(
+            $,
+            MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.attestationHash(attestation)),
+            attestationSignatures,
+            threshold
+        );
         bool suspended = _suspendIfCurrent($, registry, karma, attestation, revocation.revokedAt);
         emit IDataLicenseMarket.ConsentRevoked(
             grantId, attestation.productId, attestation.buyer, revocation.revokedAt, suspended
         );
-    }
-
-    /// @dev End the license the attestation's grant runs now (if it still does), cut off at
-    /// max(revokedAt, releasedUntil).
-    function _suspendIfCurrent(
-        MarketStorage.Layout storage $,
-        IStreamRegistry registry,
-        IKarma karma,
-        IDataLicenseMarket.ConsentAttestation calldata attestation,
-        uint256 revokedAt
-    ) private returns (bool suspend) {
-        bytes32 productId = attestation.productId;
-        address buyer = attestation.buyer;
-        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
-        // The grants of one license have strictly increasing expiries, so the expiry identifies the
-        // grant the license runs under now; revoking an older, superseded grant ends nothing.
-        suspend = (
-            license.status == IDataLicenseMarket.LicenseStatus.Active
-                || license.status == IDataLicenseMarket.LicenseStatus.Disputed
-        ) && license.grantExpiry == attestation.expiresAt;
-        if (suspend) {
-            uint256 cutoff = revokedAt;
-            if (cutoff < license.releasedUntil) cutoff = license.releasedUntil;
-            if (cutoff > license.end) cutoff = license.end;
-            LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, cutoff);
-        }
     }
 
     /// @notice Flag a product's data as bad (see IDataLicenseMarket.flagBadData); msg.sender is the buyer.
@@ -136,6 +110,34 @@ library LicenseTermination {
             catch (bytes memory reason) {
                 emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
             }
+        }
+    }
+
+    /// @dev Apply a revocation to the license (buyer, product) of the attestation: end it if the grant
+    /// is not older than its grant floor, and raise the floor to the grant.
+    function _suspendIfCurrent(
+        MarketStorage.Layout storage $,
+        IStreamRegistry registry,
+        IKarma karma,
+        IDataLicenseMarket.ConsentAttestation calldata attestation,
+        uint256 revokedAt
+    ) private returns (bool suspend) {
+        bytes32 productId = attestation.productId;
+        address buyer = attestation.buyer;
+        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
+        // An older grant than the floor is unusable already, and the license runs under a newer consent.
+        if (attestation.expiresAt < license.grantExpiry) return false;
+        license.grantExpiry = SafeCast.toUint40(attestation.expiresAt);
+        license.grantTag = uint16(uint256(attestation.grantId));
+        suspend = license.status == IDataLicenseMarket.LicenseStatus.Active
+            || license.status == IDataLicenseMarket.LicenseStatus.Disputed;
+        if (suspend) {
+            uint256 cutoff = revokedAt;
+            if (cutoff < license.releasedUntil) cutoff = license.releasedUntil;
+            if (cutoff > license.end) cutoff = license.end;
+            LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, cutoff);
+        } else {
+            $.licenses[productId][buyer] = license;
         }
     }
 }

@@ -56,7 +56,6 @@ library MarketStorage {
         mapping(bytes32 productId => bytes32) termsHashes;
         mapping(bytes32 productId => mapping(address buyer => IDataLicenseMarket.License)) licenses;
         mapping(bytes32 resourceId => mapping(address account => uint64)) licensedUntil;
-        mapping(bytes32 grantId => bytes32) grants;
         mapping(address account => uint256) claimable;
         mapping(address account => uint64) kycValidUntil;
         // Position in attestorList plus one; 0 = not an attestor.
