@@ -17,8 +17,9 @@ pragma solidity 0.8.28;
 /// Fixed-point precision: the whole half-lives are applied exactly (a right shift); the remaining
 /// fraction of a half-life is quantised to 32 bits (`floor(rem * 2^32 / HALF_LIFE) / 2^32`) and
 /// 2^(-fraction) is the product of the Q128.128 constants 2^(-2^-i) (i = 1..32) selected by the
-/// fraction's bits. Its relative error is below 1e-9 (the quantised fraction under-decays by at most a factor
-/// 2^(2^-32) = 1 + 1.6e-10; each of the at most 32 Q128 products and the final product round down).
+/// fraction's bits. Error bound (tested): |computed - exact| <= 2e-10 * exact + 2 wei. The quantised
+/// fraction under-decays by at most a factor 2^(2^-32) = 1 + 1.6e-10; the shift and the final product
+/// each round down by less than 1 wei; the at most 32 Q128 products lose less than 2^-123 relative.
 ///
 /// Who writes: holders of REPORTER_ROLE (the data-license market for buyers and sellers, the network
 /// coordinator for brokers' rewards). An upheld bad-data flag multiplies the seller's karma by
