@@ -292,9 +292,13 @@ describe("DataLicenseMarket: consent", () => {
     it("refuses a revocation dated in the future", async () => {
       const f = await loadFixture(marketFixture);
       const a = await attest(f, f.buyer.address, f.consentProductId);
-      const revokedAt = (await now()) + 1_000n;
-      await expect(revoke(f, a, revokedAt))
-        .to.be.revertedWithCustomError(f.market, "RevocationInFuture").withArgs(revokedAt, (await now()) + 1n);
+      const at = (await now()) + 100n;
+      const revokedAt = at + 1_000n;
+      const revocation = { grantId: a.attestation.grantId, revokedAt };
+      const signatures = await signRevocation(f.market, f.attestors.slice(0, 2), revocation);
+      await time.setNextBlockTimestamp(at);
+      await expect(f.market.revokeConsent(revocation, signatures, a.attestation, a.signatures))
+        .to.be.revertedWithCustomError(f.market, "RevocationInFuture").withArgs(revokedAt, at);
     });
 
     it("refuses a revocation with the attestation of another grant", async () => {
@@ -369,13 +373,13 @@ describe("DataLicenseMarket: consent", () => {
       const f = await loadFixture(marketFixture);
       const role = await f.market.DEFAULT_ADMIN_ROLE();
       for (const call of [
-        f.market.connect(f.other).addAttestor(f.other.address),
-        f.market.connect(f.other).removeAttestor(f.attestors[0].address),
-        f.market.connect(f.other).setAttestorThreshold(1),
-        f.market.connect(f.other).setProtocolFee(1, f.other.address),
-        f.market.connect(f.other).setDeliveryOracle(f.other.address),
+        () => f.market.connect(f.other).addAttestor(f.other.address),
+        () => f.market.connect(f.other).removeAttestor(f.attestors[0].address),
+        () => f.market.connect(f.other).setAttestorThreshold(1),
+        () => f.market.connect(f.other).setProtocolFee(1, f.other.address),
+        () => f.market.connect(f.other).setDeliveryOracle(f.other.address),
       ]) {
-        await expect(call).to.be.revertedWithCustomError(f.market, "AccessControlUnauthorizedAccount").withArgs(f.other.address, role);
+        await expect(call()).to.be.revertedWithCustomError(f.market, "AccessControlUnauthorizedAccount").withArgs(f.other.address, role);
       }
     });
   });

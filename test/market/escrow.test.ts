@@ -43,6 +43,16 @@ describe("DataLicenseMarket: escrow", () => {
       .to.be.revertedWithCustomError(f.market, "NothingToRelease").withArgs(f.productId, f.other.address);
   });
 
+  it("releases a free license's time without amount or karma", async () => {
+    const f = await loadFixture(marketFixture);
+    await f.market.connect(f.seller).setPrice(f.productId, 0);
+    await buy(f, DAY);
+    await time.increase(3_600);
+    const tx = f.market.release(f.productId, f.buyer.address);
+    await expect(tx).to.emit(f.market, "EscrowReleased");
+    await expect(tx).to.not.emit(f.karma, "KarmaAdded");
+  });
+
   it("withdraws what an account is owed, once", async () => {
     const f = await loadFixture(marketFixture);
     await buy(f, DAY);
@@ -110,8 +120,19 @@ describe("DataLicenseMarket: escrow", () => {
       expect(await f.market.releasable(f.productId, f.buyer.address)).to.equal(DAY * PRICE);
       await f.market.release(f.productId, f.buyer.address);
       expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(DAY * PRICE);
+      // Delivery proven beyond now: release up to now.
       await oracle.setDeliveredUntil(f.productId, license.end + DAY);
+      await f.market.release(f.productId, f.buyer.address);
+      expect((await f.market.getLicense(f.productId, f.buyer.address)).releasedUntil).to.equal(await now());
+      // An extension at a new price while delivery lags: nothing to release first, the blend starts at
+      // the last release.
+      await oracle.setDeliveredUntil(f.productId, 0);
+      await f.market.connect(f.seller).setPrice(f.productId, PRICE * 2n);
+      const before = await f.market.getLicense(f.productId, f.buyer.address);
+      await expect(f.market.connect(f.buyer).extend(f.productId, Number(DAY), MAX)).to.not.emit(f.market, "EscrowReleased");
+      expect((await f.market.getLicense(f.productId, f.buyer.address)).releasedUntil).to.equal(before.releasedUntil);
       await f.market.setDeliveryOracle(ethers.ZeroAddress);
+      await time.increase(DAY);
       await f.market.release(f.productId, f.buyer.address);
       expect((await f.market.getLicense(f.productId, f.buyer.address)).releasedUntil).to.equal(await now());
     });

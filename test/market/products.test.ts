@@ -142,11 +142,11 @@ describe("DataLicenseMarket: products", () => {
       await expect(f.market.connect(f.seller).deleteProduct(f.productId))
         .to.emit(f.market, "ProductStateChanged").withArgs(f.productId, 3);
       for (const call of [
-        f.market.connect(f.seller).setPaused(f.productId, false),
-        f.market.connect(f.seller).setPrice(f.productId, 1n),
-        f.market.connect(f.seller).deleteProduct(f.productId),
+        () => f.market.connect(f.seller).setPaused(f.productId, false),
+        () => f.market.connect(f.seller).setPrice(f.productId, 1n),
+        () => f.market.connect(f.seller).deleteProduct(f.productId),
       ]) {
-        await expect(call).to.be.revertedWithCustomError(f.market, "ProductNotOnSale").withArgs(f.productId, 3);
+        await expect(call()).to.be.revertedWithCustomError(f.market, "ProductNotOnSale").withArgs(f.productId, 3);
       }
       // A deleted product's beneficiary can still change: its licenses keep releasing.
       await expect(f.market.connect(f.seller).setBeneficiary(f.productId, f.other.address)).to.emit(f.market, "ProductBeneficiaryUpdated");
