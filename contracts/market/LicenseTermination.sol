@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {IStreamRegistry} from "../interfaces/IStreamRegistry.sol";
+import {IKarma} from "../interfaces/IKarma.sol";
+import {IDataLicenseMarket} from "../interfaces/IDataLicenseMarket.sol";
+import {MarketStorage} from "./MarketStorage.sol";
+import {LicenseEscrow} from "./LicenseEscrow.sol";
+import {AttestorSet} from "./AttestorSet.sol";
+
+/// @title LicenseTermination
+/// @notice What suspends or ends a license early: relayed consent revocations, bad-data flags and the
+/// arbiter's decisions. An external library run by DELEGATECALL in the market's storage and address
+/// (events come from the market); the market checks roles before delegating.
+library LicenseTermination {
+    /// @notice Relay a k-of-n signed consent revocation (see IDataLicenseMarket.revokeConsent).
+    /// @param registry the stream registry
+    /// @param karma the karma contract
+    /// @param domainSeparator the market's EIP-712 domain separator
+    /// @param revocation the signed revocation
+    /// @param signatures k attestor signatures of its digest
+    /// @param attestation the grant's attestation
+    /// @param attestationSignatures k attestor signatures of the attestation
+    function revokeConsent(
+        IStreamRegistry registry,
+        IKarma karma,
+        bytes32 domainSeparator,
+        IDataLicenseMarket.ConsentRevocation calldata revocation,
+        bytes calldata signatures,
+        IDataLicenseMarket.ConsentAttestation calldata attestation,
+        bytes calldata attestationSignatures
+    ) external {
+        MarketStorage.Layout storage $ = MarketStorage.layout();
+        bytes32 grantId = revocation.grantId;
+        if (revocation.revokedAt > block.timestamp) {
+            revert IDataLicenseMarket.RevocationInFuture(revocation.revokedAt, block.timestamp);
+        }
+        if (attestation.grantId != grantId) revert IDataLicenseMarket.GrantMismatch(grantId);
+        uint256 threshold = $.config.attestorThreshold;
+        AttestorSet.verify(
+            $,
+            MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.revocationHash(revocation)),
+            signatures,
+            threshold
+        );
+        AttestorSet.verify(
+            $,
+            MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.attestationHash(attestation)),
+            attestationSignatures,
+            threshold
+        );
+        bool suspended = _suspendIfCurrent($, registry, karma, attestation, revocation.revokedAt);
+        emit IDataLicenseMarket.ConsentRevoked(
+            grantId, attestation.productId, attestation.buyer, revocation.revokedAt, suspended
+        );
+    }
+
+    /// @notice Flag a product's data as bad (see IDataLicenseMarket.flagBadData); msg.sender is the buyer.
+    /// @param karma the karma contract
+    /// @param productId the product
+    /// @param evidenceHash hash of the evidence
+    function flagBadData(IKarma karma, bytes32 productId, bytes32 evidenceHash) external {
+        MarketStorage.Layout storage $ = MarketStorage.layout();
+        IDataLicenseMarket.License memory license = $.licenses[productId][msg.sender];
+        if (license.status == IDataLicenseMarket.LicenseStatus.Disputed) {
+            revert IDataLicenseMarket.LicenseDisputed(productId, msg.sender);
+        }
+        if (license.status != IDataLicenseMarket.LicenseStatus.Active || license.end <= block.timestamp) {
+            revert IDataLicenseMarket.NoValidLicense(productId, msg.sender);
+        }
+        // What is earned up to the flag is the seller's; release freezes from here until the decision.
+        uint256 until = LicenseEscrow.releasableUntil($, productId, license);
+        if (until > license.releasedUntil) LicenseEscrow.settle($, karma, productId, msg.sender, license, until);
+        license.status = IDataLicenseMarket.LicenseStatus.Disputed;
+        $.licenses[productId][msg.sender] = license;
+        address seller = $.products[productId].seller;
+        emit IDataLicenseMarket.BadDataFlagged(productId, msg.sender, seller, evidenceHash);
+        try karma.recordFlagRaised(seller) {}
+        catch (bytes memory reason) {
+            emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
+        }
+    }
+
+    /// @notice Decide a dispute (see IDataLicenseMarket.resolveDispute); the market checked ARBITER_ROLE.
+    /// @param registry the stream registry
+    /// @param karma the karma contract
+    /// @param productId the product
+    /// @param buyer the licensee
+    /// @param upheld true to uphold the flag
+    function resolveDispute(IStreamRegistry registry, IKarma karma, bytes32 productId, address buyer, bool upheld)
+        external
+    {
+        MarketStorage.Layout storage $ = MarketStorage.layout();
+        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
+        if (license.status != IDataLicenseMarket.LicenseStatus.Disputed) {
+            revert IDataLicenseMarket.NotDisputed(productId, buyer);
+        }
+        uint256 refunded;
+        if (upheld) {
+            refunded = LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, license.releasedUntil);
+        } else {
+            license.status = IDataLicenseMarket.LicenseStatus.Active;
+            $.licenses[productId][buyer] = license;
+        }
+        emit IDataLicenseMarket.DisputeResolved(productId, buyer, msg.sender, upheld, refunded);
+        if (upheld) {
+            try karma.recordFlagUpheld($.products[productId].seller) {}
+            catch (bytes memory reason) {
+                emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
+            }
+        }
+    }
+
+    /// @dev Apply a revocation to the license (buyer, product) of the attestation: end it if the grant
+    /// is not older than its grant floor, and raise the floor to the grant.
+    function _suspendIfCurrent(
+        MarketStorage.Layout storage $,
+        IStreamRegistry registry,
+        IKarma karma,
+        IDataLicenseMarket.ConsentAttestation calldata attestation,
+        uint256 revokedAt
+    ) private returns (bool suspend) {
+        bytes32 productId = attestation.productId;
+        address buyer = attestation.buyer;
+        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
+        // An older grant than the floor is unusable already, and the license runs under a newer consent.
+        if (attestation.expiresAt < license.grantExpiry) return false;
+        license.grantExpiry = SafeCast.toUint40(attestation.expiresAt);
+        license.grantTag = uint16(uint256(attestation.grantId));
+        suspend = license.status == IDataLicenseMarket.LicenseStatus.Active
+            || license.status == IDataLicenseMarket.LicenseStatus.Disputed;
+        if (suspend) {
+            uint256 cutoff = revokedAt;
+            if (cutoff < license.releasedUntil) cutoff = license.releasedUntil;
+            if (cutoff > license.end) cutoff = license.end;
+            LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, cutoff);
+        } else {
+            $.licenses[productId][buyer] = license;
+        }
+    }
+}
