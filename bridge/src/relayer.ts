@@ -115,9 +115,13 @@ export class RevocationRelayer {
                     log.error('gave up relaying a revocation', { grantId, attempts: attempt, detail });
                     return;
                 }
-                log.warn('revocation relay failed; retrying', { grantId, attempt, retryInMs: delay, detail });
+                // the Fabric and Ethereum clocks differ by a few seconds: a revocation stamped ahead of the
+                // chain's time becomes valid once the chain catches up, so wait at least that long
+                const skew = chainBehindBy(error);
+                const wait = skew === null ? delay : Math.min(Math.max(delay, (skew + 1) * 1_000), MAX_CLOCK_SKEW_WAIT_MS);
+                log.warn('revocation relay failed; retrying', { grantId, attempt, retryInMs: wait, detail });
                 await new Promise<void>((resolve) => {
-                    const timer = setTimeout(resolve, delay);
+                    const timer = setTimeout(resolve, wait);
                     this.wakeSleep = () => { clearTimeout(timer); resolve(); };
                 });
                 delay *= 2;
@@ -162,18 +166,32 @@ export class RevocationRelayer {
     }
 }
 
+/** Longest wait for the chain's clock to reach a revocation's time (5 minutes). */
+const MAX_CLOCK_SKEW_WAIT_MS = 300_000;
+
+/** The market's custom error in a failed call, decoded, or null. */
+function marketError(error: unknown): ReturnType<Interface['parseError']> {
+    const data = (error as { data?: unknown }).data ?? (error as { info?: { error?: { data?: unknown } } }).info?.error?.data;
+    if (typeof data !== 'string' || data.length < 10) return null;
+    try {
+        return marketInterface.parseError(data);
+    } catch {
+        return null;
+    }
+}
+
+/** Seconds the chain is behind a revocation's time, when the market refused it as RevocationInFuture. */
+function chainBehindBy(error: unknown): number | null {
+    const parsed = marketError(error);
+    if (parsed?.name !== 'RevocationInFuture') return null;
+    return Number(BigInt(parsed.args[0]) - BigInt(parsed.args[1]));
+}
+
 /** A readable reason, with the market's custom error decoded when there is one. */
 function describe(error: unknown): string {
     if (error instanceof BridgeClientError) return `${error.code}: ${error.message}`;
-    const data = (error as { data?: unknown }).data ?? (error as { info?: { error?: { data?: unknown } } }).info?.error?.data;
-    if (typeof data === 'string' && data.length >= 10) {
-        try {
-            const parsed = marketInterface.parseError(data);
-            if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
-        } catch {
-            // not one of ours: fall through
-        }
-    }
+    const parsed = marketError(error);
+    if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
     return (error as Error).message ?? String(error);
 }
 

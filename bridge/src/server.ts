@@ -177,8 +177,10 @@ export function buildServer(context: ServerContext): FastifyInstance {
         };
     });
 
-    app.get('/health', async (): Promise<HealthResponse> => {
+    // 503 while the ledger stream is down, so a load balancer or monitor can act on the status alone
+    app.get('/health', async (_request, reply): Promise<HealthResponse> => {
         const { ledger, relayer } = context.health();
+        reply.status(ledger.connected ? 200 : 503);
         return {
             status: ledger.connected ? 'ok' : 'degraded',
             attestor: context.attestor,

@@ -37,11 +37,17 @@ export async function startFromConfig(config: BridgeConfig, log: Logger = jsonLo
         }
         let relayer;
         if (config.relayer) {
-            const provider = config.chain.rpcUrl.startsWith('ws') ? new WebSocketProvider(config.chain.rpcUrl) : new JsonRpcProvider(config.chain.rpcUrl);
+            // the chain id is fixed by configuration (it is in every signature): never let the provider guess it
+            const provider = config.chain.rpcUrl.startsWith('ws')
+                ? new WebSocketProvider(config.chain.rpcUrl, config.chain.chainId, { staticNetwork: true })
+                : new JsonRpcProvider(config.chain.rpcUrl, config.chain.chainId, { staticNetwork: true });
             closers.push(() => provider.destroy());
-            const network = await provider.getNetwork();
-            if (network.chainId !== config.chain.chainId) {
-                throw new BridgeConfigError('chain.chainId', `${config.chain.rpcUrl} serves chain ${network.chainId}, the config says ${config.chain.chainId}`);
+            const served = await Promise.race([
+                provider.send('eth_chainId', []).then((hex: string) => BigInt(hex)),
+                new Promise<never>((_resolve, reject) => setTimeout(() => reject(new BridgeConfigError('chain.rpcUrl', `no answer from ${config.chain.rpcUrl} within 10 s`)), 10_000).unref()),
+            ]);
+            if (served !== config.chain.chainId) {
+                throw new BridgeConfigError('chain.chainId', `${config.chain.rpcUrl} serves chain ${served}, the config says ${config.chain.chainId}`);
             }
             relayer = {
                 signer: new Wallet(config.relayer.key, provider), peers: config.relayer.peers, maxAttempts: config.relayer.maxAttempts,

@@ -112,8 +112,15 @@ describe('consent bridge on the market (Hardhat network)', () => {
         }));
         bridges[2] = relaying.bridge;
         await waitFor(() => relaying.bridge.follower.processed >= 4, 'the restarted bridge to catch up');
+        // The in-process Hardhat clock drifts from the wall clock the ledger uses when this machine is
+        // loaded; bring the chain to the ledger's time (as two real networks' clocks agree within seconds)
+        // so that the withdrawal is not in the chain's future. The relayer would otherwise wait it out.
+        const chainNow = BigInt((await ethers.provider.getBlock('latest'))!.timestamp);
+        const ledgerNow = BigInt(f.ledger.clock.nowSeconds());
+        if (ledgerNow >= chainNow) await ethers.provider.send('evm_mine', [Number(ledgerNow + 2n)]);
         await f.custodian.withdrawConsent(f.consentId);
-        await waitFor(() => relaying.bridge.relayer!.pending === 0 && (relaying.log.records.some((r) => r.msg === 'revocation relayed')), 'the relay', 20_000);
+        await waitFor(() => relaying.bridge.relayer!.pending === 0 && (relaying.log.records.some((r) => r.msg === 'revocation relayed')), 'the relay', 20_000)
+            .catch((error: Error) => { throw new Error(`${error.message}; bridge log: ${JSON.stringify(relaying.log.records.filter((r) => r.level !== 'debug'))}`); });
 
         const relayed = relaying.log.records.find((r) => r.msg === 'revocation relayed')!;
         expect(relayed).to.include({ grantId, licenseSuspended: true });
