@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// Constant getters keep the UPPER_CASE names integrators expect (HALF_LIFE, DOMAIN_SEPARATOR).
+/* solhint-disable func-name-mixedcase */
+
 import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
 
 /// @title IDataLicenseMarket
@@ -693,7 +696,6 @@ interface IDataLicenseMarket is IERC1363Receiver {
 
     /// @notice The EIP-712 domain separator (name "DataLicenseMarket", version "1", chainId, this).
     /// @return separator the domain separator
-    // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator);
 
     /// @notice Register a consent attestor. Governance only.
