@@ -160,5 +160,8 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   record("Karma::addKarma(new-account)", await gasOf(karma.addKarma(feeRecipient.address, UNIT)));
   await time.increase(DAY);
   record("Karma::addKarma(existing,decayed)", await gasOf(karma.addKarma(feeRecipient.address, UNIT)));
+  record("Karma::addExchangeKarma(existing,existing)", await gasOf(karma.addExchangeKarma(feeRecipient.address, buyer.address, UNIT)));
+  record("Karma::recordFlagRaised", await gasOf(karma.recordFlagRaised(feeRecipient.address)));
   record("Karma::recordFlagUpheld", await gasOf(karma.recordFlagUpheld(feeRecipient.address)));
+  record("Karma::setFlagPenaltyBps", await gasOf(karma.setFlagPenaltyBps(2_000)));
 }

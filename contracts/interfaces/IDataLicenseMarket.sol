@@ -152,8 +152,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice A purchase or extension order (also the `data` of an ERC-1363 payment, abi-encoded).
     /// @param productId the product
     /// @param duration license time bought, seconds, seconds
-    /// @param attestation the consent attestation; all zero to extend under the license's current grant
-    /// (or for a product without consent gate)
+    /// @param attestation the consent attestation; all zero to extend under the license's current grant;
+    /// ignored for a product without consent gate
     /// @param signatures k attestor signatures of the attestation's EIP-712 digest, 65 bytes each (r, s, v)
     /// @param encryptionKey 33-byte compressed secp256k1 key registered for the buyer, or empty
     struct PurchaseOrder {

@@ -437,7 +437,8 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         end = (running ? license.end : block.timestamp) + duration;
         if (end - block.timestamp > product.maxSeconds) revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
 
-        bytes32 grantId = withOrder ? order.attestation.grantId : bytes32(0);
+        // An attestation counts (and is reported) only for a consent-gated product.
+        bytes32 grantId = withOrder && product.requiresConsent ? order.attestation.grantId : bytes32(0);
         uint40 grantExpiry = _NO_GRANT_EXPIRY;
         if (product.requiresConsent) {
             grantExpiry = grantId == bytes32(0)

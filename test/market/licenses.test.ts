@@ -52,6 +52,15 @@ describe("DataLicenseMarket: licenses", () => {
       expect(await f.registry.encryptionKeyOf(f.buyer.address)).to.equal(key);
     });
 
+    it("ignores (and does not report) an attestation given for a product without consent gate", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await attest(f, f.buyer.address, f.productId);
+      const tx = await f.market.connect(f.buyer).buy(order(f.productId, DAY, a), MAX);
+      await expect(tx).to.emit(f.market, "LicensePurchased")
+        .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, DAY * PRICE, (await f.market.getLicense(f.productId, f.buyer.address)).end);
+      expect((await f.market.getLicense(f.productId, f.buyer.address)).grantTag).to.equal(0n);
+    });
+
     it("is free for a zero price (no token transfer)", async () => {
       const f = await loadFixture(marketFixture);
       await f.market.connect(f.seller).setPrice(f.productId, 0);
