@@ -58,7 +58,11 @@ interface IDataLicenseMarket is IERC1363Receiver {
         Disputed,
         /// Revoked (consent withdrawn) or refunded by the arbiter; escrow settled. A new purchase with a
         /// fresh consent attestation starts it again.
-        Ended
+        Ended,
+        /// Consent was withdrawn while a flag was open: access removed and the time after the withdrawal
+        /// refunded; the escrow frozen between the flag and the withdrawal waits for the arbiter
+        /// (upheld: refunded; rejected: released), then the license is Ended.
+        RevokedInDispute
     }
 
     /// @notice What a seller gives to list a product.
@@ -457,7 +461,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice The attestation given with a revocation is for another grant.
     /// @param grantId the revoked grant
     error GrantMismatch(bytes32 grantId);
-    /// @notice The license is under dispute (no extension, no second flag, no release).
+    /// @notice The license is under dispute (Disputed or RevokedInDispute: no purchase, no second flag,
+    /// no release).
     /// @param productId the product
     /// @param buyer the licensee
     error LicenseDisputed(bytes32 productId, address buyer);
@@ -465,7 +470,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param productId the product
     /// @param buyer the address
     error NoValidLicense(bytes32 productId, address buyer);
-    /// @notice The license is not under dispute.
+    /// @notice The license is not under dispute (neither Disputed nor RevokedInDispute).
     /// @param productId the product
     /// @param buyer the licensee
     error NotDisputed(bytes32 productId, address buyer);

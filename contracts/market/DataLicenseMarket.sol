@@ -226,7 +226,9 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     function release(bytes32 productId, address buyer) external returns (uint256 amount) {
         MarketStorage.Layout storage ms = MarketStorage.layout();
         License memory license = ms.licenses[productId][buyer];
-        if (license.status == LicenseStatus.Disputed) revert LicenseDisputed(productId, buyer);
+        if (license.status >= LicenseStatus.Disputed && license.status != LicenseStatus.Ended) {
+            revert LicenseDisputed(productId, buyer);
+        }
         uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
         if (until <= license.releasedUntil) revert NothingToRelease(productId, buyer);
         amount = LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
@@ -432,7 +434,9 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         uint256 cost
     ) private returns (uint256 end) {
         License memory license = ms.licenses[productId][buyer];
-        if (license.status == LicenseStatus.Disputed) revert LicenseDisputed(productId, buyer);
+        if (license.status >= LicenseStatus.Disputed && license.status != LicenseStatus.Ended) {
+            revert LicenseDisputed(productId, buyer);
+        }
         bool running = license.status == LicenseStatus.Active && license.end > block.timestamp;
         end = (running ? license.end : block.timestamp) + duration;
         if (end - block.timestamp > product.maxSeconds) revert LicenseTooLong(end - block.timestamp, product.maxSeconds);

@@ -29,8 +29,12 @@ library LicenseEscrow {
         until = license.end < block.timestamp ? license.end : block.timestamp;
         address oracle = ms.deliveryOracle;
         if (oracle != address(0)) {
-            uint256 delivered = IDeliveryOracle(oracle).deliveredUntil(productId);
-            if (delivered < until) until = delivered;
+            try IDeliveryOracle(oracle).deliveredUntil(productId) returns (uint64 delivered) {
+                if (delivered < until) until = delivered;
+            } catch {
+                // A failing oracle proves nothing: hold the escrow, block nothing else.
+                until = license.releasedUntil;
+            }
         }
     }
 
@@ -107,11 +111,25 @@ library LicenseEscrow {
         license.releasedUntil = stop;
         license.status = IDataLicenseMarket.LicenseStatus.Ended;
         ms.licenses[productId][buyer] = license;
-        if (oldEnd > block.timestamp) {
-            uint256 count = ms.products[productId].resourceCount;
-            for (uint256 i; i < count; ++i) {
-                removeAccess(ms, registry, ms.resources[productId][i], buyer, oldEnd);
-            }
+        if (oldEnd > block.timestamp) removeAccessAll(ms, registry, productId, buyer, oldEnd);
+    }
+
+    /// @notice Take a license's access away on every resource of its product (see removeAccess).
+    /// @param ms the market's state
+    /// @param registry the stream registry
+    /// @param productId the product
+    /// @param buyer the licensee
+    /// @param licenseEnd the end of the license being cut
+    function removeAccessAll(
+        MarketStorage.Layout storage ms,
+        IStreamRegistry registry,
+        bytes32 productId,
+        address buyer,
+        uint256 licenseEnd
+    ) internal {
+        uint256 count = ms.products[productId].resourceCount;
+        for (uint256 i; i < count; ++i) {
+            removeAccess(ms, registry, ms.resources[productId][i], buyer, licenseEnd);
         }
     }
 

@@ -64,9 +64,7 @@ library LicenseTermination {
     function flagBadData(IKarma karma, bytes32 productId, bytes32 evidenceHash) external {
         MarketStorage.Layout storage ms = MarketStorage.layout();
         IDataLicenseMarket.License memory license = ms.licenses[productId][msg.sender];
-        if (license.status == IDataLicenseMarket.LicenseStatus.Disputed) {
-            revert IDataLicenseMarket.LicenseDisputed(productId, msg.sender);
-        }
+        if (_inDispute(license.status)) revert IDataLicenseMarket.LicenseDisputed(productId, msg.sender);
         if (license.status != IDataLicenseMarket.LicenseStatus.Active || license.end <= block.timestamp) {
             revert IDataLicenseMarket.NoValidLicense(productId, msg.sender);
         }
@@ -94,12 +92,13 @@ library LicenseTermination {
     {
         MarketStorage.Layout storage ms = MarketStorage.layout();
         IDataLicenseMarket.License memory license = ms.licenses[productId][buyer];
-        if (license.status != IDataLicenseMarket.LicenseStatus.Disputed) {
-            revert IDataLicenseMarket.NotDisputed(productId, buyer);
-        }
+        if (!_inDispute(license.status)) revert IDataLicenseMarket.NotDisputed(productId, buyer);
         uint256 refunded;
         if (upheld) {
             refunded = LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, license.releasedUntil);
+        } else if (license.status == IDataLicenseMarket.LicenseStatus.RevokedInDispute) {
+            // Consent is gone: the frozen escrow is the seller's, and the license ends.
+            LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, license.end);
         } else {
             license.status = IDataLicenseMarket.LicenseStatus.Active;
             ms.licenses[productId][buyer] = license;
@@ -135,9 +134,25 @@ library LicenseTermination {
             uint256 cutoff = revokedAt;
             if (cutoff < license.releasedUntil) cutoff = license.releasedUntil;
             if (cutoff > license.end) cutoff = license.end;
-            LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, cutoff);
+            if (license.status == IDataLicenseMarket.LicenseStatus.Disputed) {
+                // The escrow frozen by the flag up to the withdrawal stays for the arbiter to decide; the
+                // time after the withdrawal is refunded and access ends now.
+                uint256 oldEnd = license.end;
+                LicenseEscrow.refund(ms, productId, buyer, uint256(license.rate) * (oldEnd - cutoff));
+                license.end = uint40(cutoff);
+                license.status = IDataLicenseMarket.LicenseStatus.RevokedInDispute;
+                ms.licenses[productId][buyer] = license;
+                if (oldEnd > block.timestamp) LicenseEscrow.removeAccessAll(ms, registry, productId, buyer, oldEnd);
+            } else {
+                LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, cutoff);
+            }
         } else {
             ms.licenses[productId][buyer] = license;
         }
+    }
+
+    function _inDispute(IDataLicenseMarket.LicenseStatus status) private pure returns (bool) {
+        return status == IDataLicenseMarket.LicenseStatus.Disputed
+            || status == IDataLicenseMarket.LicenseStatus.RevokedInDispute;
     }
 }
