@@ -301,6 +301,19 @@ describe("DataLicenseMarket: consent", () => {
         .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, false);
     });
 
+    it("cuts a disputed license that ran out during the dispute (no access left to remove)", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await buyWithConsent(f, DAY);
+      await f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("bad"));
+      const flaggedAt = await now();
+      await time.increase(2n * DAY);
+      const tx = revoke(f, a, flaggedAt + 60n);
+      await expect(tx).to.emit(f.market, "ConsentRevoked");
+      await expect(tx).to.not.emit(f.registry, "PermissionUpdated");
+      expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(4n);
+      expect(await f.market.escrowOf(f.consentProductId, f.buyer.address)).to.equal(PRICE * 60n);
+    });
+
     it("an upheld flag refunds the frozen escrow of a license cut by a revocation", async () => {
       const f = await loadFixture(marketFixture);
       const a = await buyWithConsent(f, 10n * DAY);
