@@ -228,7 +228,10 @@ describe('AccessContract', () => {
         await w.buyer.requestAccess(request({ resourceId: '0x' + '99'.repeat(32) }));
         const bySubject = await w.subject.listAccessBySubject('subj-0001', 1);
         expect(bySubject.records).to.have.length(1);
-        expect(bySubject.records[0]).to.deep.include({ decision: 'approved', grantId: approved.grant!.grantId, buyerMsp: 'ResearchMSP' });
+        expect(bySubject.records[0]).to.deep.equal({
+            decision: 'approved', grantId: approved.grant!.grantId, buyerKey: approved.grant!.buyerKey, resourceId: RESOURCE,
+            purpose: 'ScientificResearch', reasons: [], txId: approved.txId, timestamp: approved.decidedAt,
+        });
         const rest = await w.subject.listAccessBySubject('subj-0001', 10, bySubject.bookmark);
         expect(rest.records.map((entry) => entry.reasons)).to.deep.equal([[DenialReason.PURPOSE_NOT_COVERED]]);
         const own = await w.buyer.listAccessByBuyer();

@@ -14,6 +14,9 @@ export {
     connectFabricGateway, validateFabricGatewayConfig, type FabricGatewayConfig, type FabricGatewayConnection,
 } from './client/fabricgateway';
 export { InProcessConsentLedger, LedgerClock, type InProcessConsentLedgerOptions } from './inprocess';
+export {
+    connectConsentLedger, fabricGatewayConfigFromEnv, type ConsentLedgerConfig, type ConsentLedgerConnection,
+} from './client/connect';
 
 // the in-process Fabric peer, for tests and tools that need its lower layers
 export * as fabric from './fabric';

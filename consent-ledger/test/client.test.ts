@@ -160,3 +160,38 @@ describe('fabric-gateway 1.11 backend (no peer available here)', () => {
         }
     });
 });
+
+describe('connectConsentLedger (backend chosen by configuration)', () => {
+    it('uses the in-process ledger when so configured', async () => {
+        const { connectConsentLedger, InProcessConsentLedger: Ledger } = await import('../src');
+        const ledger = await Ledger.create();
+        const identity = await ledger.enroll('HospitalMSP', 'registrar', { 'consent.role': 'custodian' });
+        const { client, close } = connectConsentLedger({ kind: 'in-process', ledger, identity });
+        const resource = await client.registerResource('0x' + '44'.repeat(32), 'stream');
+        expect(resource.controllerMsp).to.equal('HospitalMSP');
+        close();
+    });
+
+    it('reads a fabric-gateway configuration from the environment, or none when no endpoint is set', async () => {
+        const { fabricGatewayConfigFromEnv, connectConsentLedger } = await import('../src');
+        const { mkdtempSync, writeFileSync } = await import('node:fs');
+        const { join } = await import('node:path');
+        const { tmpdir } = await import('node:os');
+        expect(fabricGatewayConfigFromEnv({})).to.equal(null);
+        const dir = mkdtempSync(join(tmpdir(), 'consent-ledger-'));
+        const authority = await fabric.CertificateAuthority.create('HospitalMSP');
+        writeFileSync(join(dir, 'ca.pem'), authority.certificatePem);
+        writeFileSync(join(dir, 'cert.pem'), (await authority.enroll('svc')).certificatePem);
+        writeFileSync(join(dir, 'key.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+        const env = {
+            CONSENT_LEDGER_ENDPOINT: '127.0.0.1:1', CONSENT_LEDGER_TLS_CA: join(dir, 'ca.pem'), CONSENT_LEDGER_MSP_ID: 'HospitalMSP',
+            CONSENT_LEDGER_CERT: join(dir, 'cert.pem'), CONSENT_LEDGER_KEY: join(dir, 'key.pem'),
+        };
+        const config = fabricGatewayConfigFromEnv(env)!;
+        expect(config).to.deep.include({ endpoint: '127.0.0.1:1', mspId: 'HospitalMSP', channelName: 'consent', chaincodeName: 'consent' });
+        const connection = connectConsentLedger({ kind: 'fabric-gateway', ...config });
+        connection.close();
+        expect(() => fabricGatewayConfigFromEnv({ ...env, CONSENT_LEDGER_MSP_ID: '' })).to.throw('CONSENT_LEDGER_MSP_ID must be set');
+        expect(() => fabricGatewayConfigFromEnv({ ...env, CONSENT_LEDGER_KEY: join(dir, 'missing.pem') })).to.throw('CONSENT_LEDGER_KEY: cannot read');
+    });
+});

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// Constant getters keep the UPPER_CASE names integrators expect (HALF_LIFE, DOMAIN_SEPARATOR).
+/* solhint-disable func-name-mixedcase */
+
 import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
 
 /// @title IDataLicenseMarket
@@ -55,7 +58,11 @@ interface IDataLicenseMarket is IERC1363Receiver {
         Disputed,
         /// Revoked (consent withdrawn) or refunded by the arbiter; escrow settled. A new purchase with a
         /// fresh consent attestation starts it again.
-        Ended
+        Ended,
+        /// Consent was withdrawn while a flag was open: access removed and the time after the withdrawal
+        /// refunded; the escrow frozen between the flag and the withdrawal waits for the arbiter
+        /// (upheld: refunded; rejected: released), then the license is Ended.
+        RevokedInDispute
     }
 
     /// @notice What a seller gives to list a product.
@@ -149,8 +156,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice A purchase or extension order (also the `data` of an ERC-1363 payment, abi-encoded).
     /// @param productId the product
     /// @param duration license time bought, seconds, seconds
-    /// @param attestation the consent attestation; all zero to extend under the license's current grant
-    /// (or for a product without consent gate)
+    /// @param attestation the consent attestation; all zero to extend under the license's current grant;
+    /// ignored for a product without consent gate
     /// @param signatures k attestor signatures of the attestation's EIP-712 digest, 65 bytes each (r, s, v)
     /// @param encryptionKey 33-byte compressed secp256k1 key registered for the buyer, or empty
     struct PurchaseOrder {
@@ -454,7 +461,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice The attestation given with a revocation is for another grant.
     /// @param grantId the revoked grant
     error GrantMismatch(bytes32 grantId);
-    /// @notice The license is under dispute (no extension, no second flag, no release).
+    /// @notice The license is under dispute (Disputed or RevokedInDispute: no purchase, no second flag,
+    /// no release).
     /// @param productId the product
     /// @param buyer the licensee
     error LicenseDisputed(bytes32 productId, address buyer);
@@ -462,7 +470,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param productId the product
     /// @param buyer the address
     error NoValidLicense(bytes32 productId, address buyer);
-    /// @notice The license is not under dispute.
+    /// @notice The license is not under dispute (neither Disputed nor RevokedInDispute).
     /// @param productId the product
     /// @param buyer the licensee
     error NotDisputed(bytes32 productId, address buyer);
@@ -693,7 +701,6 @@ interface IDataLicenseMarket is IERC1363Receiver {
 
     /// @notice The EIP-712 domain separator (name "DataLicenseMarket", version "1", chainId, this).
     /// @return separator the domain separator
-    // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator);
 
     /// @notice Register a consent attestor. Governance only.

@@ -7,8 +7,8 @@ pragma solidity 0.8.28;
 /// product's streams were delivering until time T".
 /// @dev Not implemented yet. While the market's delivery oracle is address(0), escrow is released by
 /// time alone. When set, `IDataLicenseMarket.release` releases a license's escrow only up to
-/// `min(block.timestamp, licenseEnd, deliveredUntil(productId))`. Must be a view that never reverts for
-/// a known product; a revert blocks releases (not purchases, refunds or withdrawals).
+/// `min(block.timestamp, licenseEnd, deliveredUntil(productId))`. An oracle that reverts proves nothing:
+/// the escrow stays held (it never blocks a purchase, flag, refund or withdrawal).
 interface IDeliveryOracle {
     /// @notice Until when the product's resources are proven to have delivered data.
     /// @param productId the product

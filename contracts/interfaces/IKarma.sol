@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// Constant getters keep the UPPER_CASE names integrators expect (HALF_LIFE, DOMAIN_SEPARATOR).
+/* solhint-disable func-name-mixedcase */
+
 /// @title IKarma
 /// @notice Reputation of the protocol's participants, earned from DATA exchanged and decaying over time.
 /// @dev The specification (see docs/market.md, "Karma"):
@@ -58,12 +61,10 @@ interface IKarma {
 
     /// @notice The karma unit's half-life, seconds. Fixed at deployment.
     /// @return halfLife seconds after which karma not renewed halves
-    // solhint-disable-next-line func-name-mixedcase
     function HALF_LIFE() external view returns (uint256 halfLife);
 
     /// @notice The role allowed to add karma and record flags: keccak256("REPORTER_ROLE").
     /// @return role the role id
-    // solhint-disable-next-line func-name-mixedcase
     function REPORTER_ROLE() external view returns (bytes32 role);
 
     /// @notice Share of karma removed by one upheld flag.

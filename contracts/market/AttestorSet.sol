@@ -24,49 +24,49 @@ library AttestorSet {
     /// @notice Register an attestor (see IDataLicenseMarket.addAttestor; the market checks the role).
     /// @param attestor its signing address
     function add(address attestor) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        if (attestor == address(0) || $.attestorIndex[attestor] != 0) revert IDataLicenseMarket.InvalidAttestor(attestor);
-        if ($.attestorList.length == MAX_ATTESTORS) revert IDataLicenseMarket.TooManyAttestors(MAX_ATTESTORS);
-        $.attestorList.push(attestor);
-        $.attestorIndex[attestor] = $.attestorList.length;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        if (attestor == address(0) || ms.attestorIndex[attestor] != 0) revert IDataLicenseMarket.InvalidAttestor(attestor);
+        if (ms.attestorList.length == MAX_ATTESTORS) revert IDataLicenseMarket.TooManyAttestors(MAX_ATTESTORS);
+        ms.attestorList.push(attestor);
+        ms.attestorIndex[attestor] = ms.attestorList.length;
         emit IDataLicenseMarket.AttestorAdded(attestor);
     }
 
     /// @notice Remove an attestor (see IDataLicenseMarket.removeAttestor).
     /// @param attestor its signing address
     function remove(address attestor) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        uint256 index = $.attestorIndex[attestor];
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        uint256 index = ms.attestorIndex[attestor];
         if (index == 0) revert IDataLicenseMarket.UnknownAttestor(attestor);
-        uint256 count = $.attestorList.length;
-        uint256 threshold = $.config.attestorThreshold;
+        uint256 count = ms.attestorList.length;
+        uint256 threshold = ms.config.attestorThreshold;
         if (threshold > count - 1) revert IDataLicenseMarket.InvalidThreshold(threshold, count - 1);
-        address last = $.attestorList[count - 1];
-        $.attestorList[index - 1] = last;
-        $.attestorIndex[last] = index;
-        $.attestorList.pop();
-        delete $.attestorIndex[attestor];
+        address last = ms.attestorList[count - 1];
+        ms.attestorList[index - 1] = last;
+        ms.attestorIndex[last] = index;
+        ms.attestorList.pop();
+        delete ms.attestorIndex[attestor];
         emit IDataLicenseMarket.AttestorRemoved(attestor);
     }
 
     /// @notice Set k (see IDataLicenseMarket.setAttestorThreshold).
     /// @param threshold 1..attestor count
     function setThreshold(uint256 threshold) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        uint256 count = $.attestorList.length;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        uint256 count = ms.attestorList.length;
         if (threshold == 0 || threshold > count) revert IDataLicenseMarket.InvalidThreshold(threshold, count);
-        $.config.attestorThreshold = uint8(threshold);
+        ms.config.attestorThreshold = uint8(threshold);
         emit IDataLicenseMarket.AttestorThresholdSet(threshold);
     }
 
     /// @notice Require `threshold` distinct registered attestors among concatenated 65-byte (r, s, v)
     /// signatures of `digest`. Stops at the k-th distinct attestor; a repeated attestor is not counted
     /// twice; any signature before that which does not recover, or recovers to a non-attestor, reverts.
-    /// @param $ the market's state
+    /// @param ms the market's state
     /// @param digest the EIP-712 digest
     /// @param signatures the signatures
     /// @param threshold k (0: not configured, always reverts)
-    function verify(MarketStorage.Layout storage $, bytes32 digest, bytes memory signatures, uint256 threshold)
+    function verify(MarketStorage.Layout storage ms, bytes32 digest, bytes memory signatures, uint256 threshold)
         internal
         view
     {
@@ -91,7 +91,7 @@ library AttestorSet {
             }
             (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, v, r, s);
             if (error != ECDSA.RecoverError.NoError) revert IDataLicenseMarket.InvalidSignature(i);
-            uint256 index = $.attestorIndex[signer];
+            uint256 index = ms.attestorIndex[signer];
             if (index == 0) revert IDataLicenseMarket.NotAnAttestor(i, signer);
             uint256 bit = 1 << index;
             if (seen & bit == 0) {

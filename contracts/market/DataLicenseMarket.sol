@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// DOMAIN_SEPARATOR keeps the EIP-2612 name wallets expect.
+/* solhint-disable func-name-mixedcase */
+
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -59,6 +62,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     /// @notice The karma (reputation) contract; the market holds its REPORTER_ROLE.
     IKarma public immutable karma;
 
+    /// @notice Deploy the market; the wiring is immutable.
     /// @param admin governance: DEFAULT_ADMIN_ROLE (attestors, fee, oracle, roles)
     /// @param dataToken the DATA token
     /// @param streamRegistry the registry (the market must be its key registrar for encryption keys)
@@ -108,8 +112,8 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function getProduct(bytes32 productId) external view returns (Product memory product) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        MarketStorage.StoredProduct memory stored = $.products[productId];
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        MarketStorage.StoredProduct memory stored = ms.products[productId];
         return Product({
             seller: stored.seller,
             pricePerSecond: stored.pricePerSecond,
@@ -120,17 +124,17 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
             requiresKyc: stored.requiresKyc,
             state: stored.state,
             resourceCount: stored.resourceCount,
-            termsHash: $.termsHashes[productId]
+            termsHash: ms.termsHashes[productId]
         });
     }
 
     /// @inheritdoc IDataLicenseMarket
     function productResources(bytes32 productId) external view returns (bytes32[] memory resources) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        uint256 count = $.products[productId].resourceCount;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        uint256 count = ms.products[productId].resourceCount;
         resources = new bytes32[](count);
         for (uint256 i; i < count; ++i) {
-            resources[i] = $.resources[productId][i];
+            resources[i] = ms.resources[productId][i];
         }
     }
 
@@ -197,15 +201,15 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function restoreAccess(bytes32 productId, address buyer) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        License memory license = $.licenses[productId][buyer];
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        License memory license = ms.licenses[productId][buyer];
         if (
             (license.status != LicenseStatus.Active && license.status != LicenseStatus.Disputed)
                 || license.end <= block.timestamp
         ) revert NoValidLicense(productId, buyer);
-        uint256 count = $.products[productId].resourceCount;
+        uint256 count = ms.products[productId].resourceCount;
         for (uint256 i; i < count; ++i) {
-            LicenseEscrow.grantAccess($, registry, $.resources[productId][i], buyer, license.end);
+            LicenseEscrow.grantAccess(ms, registry, ms.resources[productId][i], buyer, license.end);
         }
     }
 
@@ -220,20 +224,22 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function release(bytes32 productId, address buyer) external returns (uint256 amount) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        License memory license = $.licenses[productId][buyer];
-        if (license.status == LicenseStatus.Disputed) revert LicenseDisputed(productId, buyer);
-        uint256 until = LicenseEscrow.releasableUntil($, productId, license);
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        License memory license = ms.licenses[productId][buyer];
+        if (license.status >= LicenseStatus.Disputed && license.status != LicenseStatus.Ended) {
+            revert LicenseDisputed(productId, buyer);
+        }
+        uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
         if (until <= license.releasedUntil) revert NothingToRelease(productId, buyer);
-        amount = LicenseEscrow.settle($, karma, productId, buyer, license, until);
-        $.licenses[productId][buyer] = license;
+        amount = LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
+        ms.licenses[productId][buyer] = license;
     }
 
     /// @inheritdoc IDataLicenseMarket
     function releasable(bytes32 productId, address buyer) external view returns (uint256 amount) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        License memory license = $.licenses[productId][buyer];
-        uint256 until = LicenseEscrow.releasableUntil($, productId, license);
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        License memory license = ms.licenses[productId][buyer];
+        uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
         return until > license.releasedUntil ? uint256(license.rate) * (until - license.releasedUntil) : 0;
     }
 
@@ -245,22 +251,22 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function withdraw() external returns (uint256 amount) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        amount = $.claimable[msg.sender];
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        amount = ms.claimable[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        $.claimable[msg.sender] = 0;
+        ms.claimable[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IDataLicenseMarket
     function withdrawFees() external returns (uint256 amount) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        address recipient = $.config.feeRecipient;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        address recipient = ms.config.feeRecipient;
         if (recipient == address(0)) revert ZeroFeeRecipient();
-        amount = $.accruedFees;
+        amount = ms.accruedFees;
         if (amount == 0) revert NothingToWithdraw(recipient);
-        $.accruedFees = 0;
+        ms.accruedFees = 0;
         emit FeesWithdrawn(recipient, amount);
         token.safeTransfer(recipient, amount);
     }
@@ -302,8 +308,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IDataLicenseMarket
-    // solhint-disable-next-line func-name-mixedcase
-    function DOMAIN_SEPARATOR() external view returns (bytes32 separator) {
+        function DOMAIN_SEPARATOR() external view returns (bytes32 separator) {
         return _domainSeparatorV4();
     }
 
@@ -408,18 +413,18 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         PurchaseOrder memory order,
         bool withOrder
     ) private returns (uint256 cost) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        MarketStorage.StoredProduct memory product = $.products[productId];
-        _checkSale($, productId, product, buyer, duration, maxPricePerSecond);
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        MarketStorage.StoredProduct memory product = ms.products[productId];
+        _checkSale(ms, productId, product, buyer, duration, maxPricePerSecond);
         cost = _price(product.pricePerSecond, duration);
-        uint256 end = _updateLicense($, buyer, productId, duration, product, order, withOrder, cost);
-        _grantAccessAll($, productId, product.resourceCount, buyer, end);
+        uint256 end = _updateLicense(ms, buyer, productId, duration, product, order, withOrder, cost);
+        _grantAccessAll(ms, productId, product.resourceCount, buyer, end);
         if (withOrder && order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(buyer, order.encryptionKey);
     }
 
     /// @dev The license side of a purchase: period, consent, escrow; stores the license, emits.
     function _updateLicense(
-        MarketStorage.Layout storage $,
+        MarketStorage.Layout storage ms,
         address buyer,
         bytes32 productId,
         uint256 duration,
@@ -428,42 +433,45 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         bool withOrder,
         uint256 cost
     ) private returns (uint256 end) {
-        License memory license = $.licenses[productId][buyer];
-        if (license.status == LicenseStatus.Disputed) revert LicenseDisputed(productId, buyer);
+        License memory license = ms.licenses[productId][buyer];
+        if (license.status >= LicenseStatus.Disputed && license.status != LicenseStatus.Ended) {
+            revert LicenseDisputed(productId, buyer);
+        }
         bool running = license.status == LicenseStatus.Active && license.end > block.timestamp;
         end = (running ? license.end : block.timestamp) + duration;
         if (end - block.timestamp > product.maxSeconds) revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
 
-        bytes32 grantId = withOrder ? order.attestation.grantId : bytes32(0);
+        // An attestation counts (and is reported) only for a consent-gated product.
+        bytes32 grantId = withOrder && product.requiresConsent ? order.attestation.grantId : bytes32(0);
         uint40 grantExpiry = _NO_GRANT_EXPIRY;
         if (product.requiresConsent) {
             grantExpiry = grantId == bytes32(0)
                 ? _currentGrantExpiry(productId, buyer, license)
-                : _useAttestation($, productId, order, buyer, license);
+                : _useAttestation(ms, productId, order, buyer, license);
         }
         if (end > grantExpiry) revert LicenseOutlivesConsent(end, grantExpiry);
 
-        _updateEscrow($, productId, buyer, license, product.pricePerSecond, end, running);
+        _updateEscrow(ms, productId, buyer, license, product.pricePerSecond, end, running);
         license.grantExpiry = grantExpiry;
         license.status = LicenseStatus.Active;
-        $.licenses[productId][buyer] = license;
+        ms.licenses[productId][buyer] = license;
         emit LicensePurchased(productId, buyer, grantId, cost, uint64(end));
     }
 
     /// @dev Write the license end into every resource of the product. Ownership is checked at listing
     /// only (re-checking it costs ~3,300 gas per resource per sale): the new owner of a resource that
     /// changed hands ends the old owner's sales by revoking the market's subscribe delegation.
-    function _grantAccessAll(MarketStorage.Layout storage $, bytes32 productId, uint256 count, address buyer, uint256 end)
+    function _grantAccessAll(MarketStorage.Layout storage ms, bytes32 productId, uint256 count, address buyer, uint256 end)
         private
     {
         for (uint256 i; i < count; ++i) {
-            LicenseEscrow.grantAccess($, registry, $.resources[productId][i], buyer, end);
+            LicenseEscrow.grantAccess(ms, registry, ms.resources[productId][i], buyer, end);
         }
     }
 
     /// @dev The product-level checks of a purchase.
     function _checkSale(
-        MarketStorage.Layout storage $,
+        MarketStorage.Layout storage ms,
         bytes32 productId,
         MarketStorage.StoredProduct memory product,
         address buyer,
@@ -477,7 +485,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         if (product.pricePerSecond > maxPricePerSecond) revert PriceAboveLimit(product.pricePerSecond, maxPricePerSecond);
         if (duration < product.minSeconds) revert LicenseTooShort(duration, product.minSeconds);
         if (product.requiresKyc) {
-            uint64 validUntil = $.kycValidUntil[buyer];
+            uint64 validUntil = ms.kycValidUntil[buyer];
             if (validUntil <= block.timestamp) revert KycRequired(buyer, validUntil);
         }
     }
@@ -496,7 +504,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @dev Verify a consent attestation for this purchase; the license's grant becomes it.
     function _useAttestation(
-        MarketStorage.Layout storage $,
+        MarketStorage.Layout storage ms,
         bytes32 productId,
         PurchaseOrder memory order,
         address buyer,
@@ -519,14 +527,14 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
         grantExpiry = SafeCast.toUint40(expiresAt);
         AttestorSet.verify(
-            $, _hashTypedDataV4(AttestorSet.attestationHash(attestation)), order.signatures, $.config.attestorThreshold
+            ms, _hashTypedDataV4(AttestorSet.attestationHash(attestation)), order.signatures, ms.config.attestorThreshold
         );
         license.grantTag = tag;
     }
 
     /// @dev Add a purchase's escrow to the license (in memory; the caller stores it).
     function _updateEscrow(
-        MarketStorage.Layout storage $,
+        MarketStorage.Layout storage ms,
         bytes32 productId,
         address buyer,
         License memory license,
@@ -534,7 +542,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         uint256 end,
         bool running
     ) private {
-        uint16 feeBps = $.config.feeBps;
+        uint16 feeBps = ms.config.feeBps;
         if (running && license.rate == price && license.feeBps == feeBps) {
             // Same rate and fee: the escrow simply runs longer.
             license.end = uint40(end);
@@ -543,17 +551,17 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         if (running) {
             // Different price or fee: release what is earned, then spread the rest plus the new payment
             // evenly over the remaining time; the remainder of the division is the buyer's.
-            uint256 until = LicenseEscrow.releasableUntil($, productId, license);
-            if (until > license.releasedUntil) LicenseEscrow.settle($, karma, productId, buyer, license, until);
+            uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
+            if (until > license.releasedUntil) LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
             uint256 total = uint256(license.rate) * (license.end - license.releasedUntil) + price * (end - license.end);
             uint256 span = end - license.releasedUntil;
             uint256 rate = total / span;
-            LicenseEscrow.refund($, productId, buyer, total - rate * span);
+            LicenseEscrow.refund(ms, productId, buyer, total - rate * span);
             license.rate = SafeCast.toUint96(rate);
         } else {
             // A new period: whatever an expired license still holds is all earned.
             if (license.end > license.releasedUntil) {
-                LicenseEscrow.settle($, karma, productId, buyer, license, license.end);
+                LicenseEscrow.settle(ms, karma, productId, buyer, license, license.end);
             }
             license.rate = uint96(price);
             license.releasedUntil = uint40(block.timestamp);

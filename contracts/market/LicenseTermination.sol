@@ -32,26 +32,26 @@ library LicenseTermination {
         IDataLicenseMarket.ConsentAttestation calldata attestation,
         bytes calldata attestationSignatures
     ) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
+        MarketStorage.Layout storage ms = MarketStorage.layout();
         bytes32 grantId = revocation.grantId;
         if (revocation.revokedAt > block.timestamp) {
             revert IDataLicenseMarket.RevocationInFuture(revocation.revokedAt, block.timestamp);
         }
         if (attestation.grantId != grantId) revert IDataLicenseMarket.GrantMismatch(grantId);
-        uint256 threshold = $.config.attestorThreshold;
+        uint256 threshold = ms.config.attestorThreshold;
         AttestorSet.verify(
-            $,
+            ms,
             MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.revocationHash(revocation)),
             signatures,
             threshold
         );
         AttestorSet.verify(
-            $,
+            ms,
             MessageHashUtils.toTypedDataHash(domainSeparator, AttestorSet.attestationHash(attestation)),
             attestationSignatures,
             threshold
         );
-        bool suspended = _suspendIfCurrent($, registry, karma, attestation, revocation.revokedAt);
+        bool suspended = _suspendIfCurrent(ms, registry, karma, attestation, revocation.revokedAt);
         emit IDataLicenseMarket.ConsentRevoked(
             grantId, attestation.productId, attestation.buyer, revocation.revokedAt, suspended
         );
@@ -62,20 +62,18 @@ library LicenseTermination {
     /// @param productId the product
     /// @param evidenceHash hash of the evidence
     function flagBadData(IKarma karma, bytes32 productId, bytes32 evidenceHash) external {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        IDataLicenseMarket.License memory license = $.licenses[productId][msg.sender];
-        if (license.status == IDataLicenseMarket.LicenseStatus.Disputed) {
-            revert IDataLicenseMarket.LicenseDisputed(productId, msg.sender);
-        }
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        IDataLicenseMarket.License memory license = ms.licenses[productId][msg.sender];
+        if (_inDispute(license.status)) revert IDataLicenseMarket.LicenseDisputed(productId, msg.sender);
         if (license.status != IDataLicenseMarket.LicenseStatus.Active || license.end <= block.timestamp) {
             revert IDataLicenseMarket.NoValidLicense(productId, msg.sender);
         }
         // What is earned up to the flag is the seller's; release freezes from here until the decision.
-        uint256 until = LicenseEscrow.releasableUntil($, productId, license);
-        if (until > license.releasedUntil) LicenseEscrow.settle($, karma, productId, msg.sender, license, until);
+        uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
+        if (until > license.releasedUntil) LicenseEscrow.settle(ms, karma, productId, msg.sender, license, until);
         license.status = IDataLicenseMarket.LicenseStatus.Disputed;
-        $.licenses[productId][msg.sender] = license;
-        address seller = $.products[productId].seller;
+        ms.licenses[productId][msg.sender] = license;
+        address seller = ms.products[productId].seller;
         emit IDataLicenseMarket.BadDataFlagged(productId, msg.sender, seller, evidenceHash);
         try karma.recordFlagRaised(seller) {}
         catch (bytes memory reason) {
@@ -92,21 +90,22 @@ library LicenseTermination {
     function resolveDispute(IStreamRegistry registry, IKarma karma, bytes32 productId, address buyer, bool upheld)
         external
     {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
-        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
-        if (license.status != IDataLicenseMarket.LicenseStatus.Disputed) {
-            revert IDataLicenseMarket.NotDisputed(productId, buyer);
-        }
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        IDataLicenseMarket.License memory license = ms.licenses[productId][buyer];
+        if (!_inDispute(license.status)) revert IDataLicenseMarket.NotDisputed(productId, buyer);
         uint256 refunded;
         if (upheld) {
-            refunded = LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, license.releasedUntil);
+            refunded = LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, license.releasedUntil);
+        } else if (license.status == IDataLicenseMarket.LicenseStatus.RevokedInDispute) {
+            // Consent is gone: the frozen escrow is the seller's, and the license ends.
+            LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, license.end);
         } else {
             license.status = IDataLicenseMarket.LicenseStatus.Active;
-            $.licenses[productId][buyer] = license;
+            ms.licenses[productId][buyer] = license;
         }
         emit IDataLicenseMarket.DisputeResolved(productId, buyer, msg.sender, upheld, refunded);
         if (upheld) {
-            try karma.recordFlagUpheld($.products[productId].seller) {}
+            try karma.recordFlagUpheld(ms.products[productId].seller) {}
             catch (bytes memory reason) {
                 emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
             }
@@ -116,7 +115,7 @@ library LicenseTermination {
     /// @dev Apply a revocation to the license (buyer, product) of the attestation: end it if the grant
     /// is not older than its grant floor, and raise the floor to the grant.
     function _suspendIfCurrent(
-        MarketStorage.Layout storage $,
+        MarketStorage.Layout storage ms,
         IStreamRegistry registry,
         IKarma karma,
         IDataLicenseMarket.ConsentAttestation calldata attestation,
@@ -124,7 +123,7 @@ library LicenseTermination {
     ) private returns (bool suspend) {
         bytes32 productId = attestation.productId;
         address buyer = attestation.buyer;
-        IDataLicenseMarket.License memory license = $.licenses[productId][buyer];
+        IDataLicenseMarket.License memory license = ms.licenses[productId][buyer];
         // An older grant than the floor is unusable already, and the license runs under a newer consent.
         if (attestation.expiresAt < license.grantExpiry) return false;
         license.grantExpiry = SafeCast.toUint40(attestation.expiresAt);
@@ -135,9 +134,25 @@ library LicenseTermination {
             uint256 cutoff = revokedAt;
             if (cutoff < license.releasedUntil) cutoff = license.releasedUntil;
             if (cutoff > license.end) cutoff = license.end;
-            LicenseEscrow.endLicense($, registry, karma, productId, buyer, license, cutoff);
+            if (license.status == IDataLicenseMarket.LicenseStatus.Disputed) {
+                // The escrow frozen by the flag up to the withdrawal stays for the arbiter to decide; the
+                // time after the withdrawal is refunded and access ends now.
+                uint256 oldEnd = license.end;
+                LicenseEscrow.refund(ms, productId, buyer, uint256(license.rate) * (oldEnd - cutoff));
+                license.end = uint40(cutoff);
+                license.status = IDataLicenseMarket.LicenseStatus.RevokedInDispute;
+                ms.licenses[productId][buyer] = license;
+                if (oldEnd > block.timestamp) LicenseEscrow.removeAccessAll(ms, registry, productId, buyer, oldEnd);
+            } else {
+                LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, cutoff);
+            }
         } else {
-            $.licenses[productId][buyer] = license;
+            ms.licenses[productId][buyer] = license;
         }
+    }
+
+    function _inDispute(IDataLicenseMarket.LicenseStatus status) private pure returns (bool) {
+        return status == IDataLicenseMarket.LicenseStatus.Disputed
+            || status == IDataLicenseMarket.LicenseStatus.RevokedInDispute;
     }
 }

@@ -66,11 +66,11 @@ library MarketStorage {
     bytes32 private constant _SLOT = 0x114ab913c8fcc6a7b4c76f2c4c0640f3de816e38e3d19712fbfa38134af49d00;
 
     /// @notice The market's state.
-    /// @return $ the layout at the namespace's slot
-    function layout() internal pure returns (Layout storage $) {
+    /// @return ms the layout at the namespace's slot
+    function layout() internal pure returns (Layout storage ms) {
         // solhint-disable-next-line no-inline-assembly
         assembly {
-            $.slot := _SLOT
+            ms.slot := _SLOT
         }
     }
 }

@@ -20,9 +20,9 @@ library ProductCatalog {
         bytes32 salt,
         IDataLicenseMarket.ProductParams calldata params
     ) external returns (bytes32 productId) {
-        MarketStorage.Layout storage $ = MarketStorage.layout();
+        MarketStorage.Layout storage ms = MarketStorage.layout();
         productId = keccak256(abi.encode(msg.sender, salt));
-        if ($.products[productId].state != IDataLicenseMarket.ProductState.None) {
+        if (ms.products[productId].state != IDataLicenseMarket.ProductState.None) {
             revert IDataLicenseMarket.ProductExists(productId);
         }
         uint256 count = params.resources.length;
@@ -31,7 +31,7 @@ library ProductCatalog {
         if (params.minSeconds == 0 || params.minSeconds > params.maxSeconds) {
             revert IDataLicenseMarket.InvalidLicenseBounds(params.minSeconds, params.maxSeconds);
         }
-        bytes32[16] storage productResources = $.resources[productId];
+        bytes32[16] storage productResources = ms.resources[productId];
         for (uint256 i; i < count; ++i) {
             bytes32 resourceId = params.resources[i];
             for (uint256 j; j < i; ++j) {
@@ -45,7 +45,7 @@ library ProductCatalog {
             }
             productResources[i] = resourceId;
         }
-        $.products[productId] = MarketStorage.StoredProduct({
+        ms.products[productId] = MarketStorage.StoredProduct({
             seller: msg.sender,
             pricePerSecond: params.pricePerSecond,
             beneficiary: params.beneficiary,
@@ -56,7 +56,7 @@ library ProductCatalog {
             state: IDataLicenseMarket.ProductState.Active,
             resourceCount: uint8(count)
         });
-        $.termsHashes[productId] = params.termsHash;
+        ms.termsHashes[productId] = params.termsHash;
         _emitCreated(productId, params);
     }
 

@@ -38,6 +38,7 @@ contract Karma is AccessControl, IKarma {
     /// @inheritdoc IKarma
     uint256 public flagPenaltyBps;
 
+    /// @notice Deploy with a fixed half-life.
     /// @param admin governance (DEFAULT_ADMIN_ROLE)
     /// @param halfLife seconds after which unrenewed karma halves (> 0)
     /// @param penaltyBps share of karma an upheld flag removes, basis points (<= 10 000)

@@ -28,6 +28,7 @@ describe("DataLicenseMarket: consent", () => {
       expect(license.grantExpiry).to.equal(a.attestation.expiresAt);
       expect(license.grantTag).to.equal(BigInt(a.attestation.grantId) & 0xffffn);
       expect((await f.registry.getPermission(f.datasetId, f.buyer.address)).subscribeExpiry).to.equal(license.end);
+      expect(await f.registry.canSubscribe(f.datasetId, f.buyer.address)).to.equal(true);
     });
 
     it("accepts more signatures than needed and counts a repeated attestor once", async () => {
@@ -204,6 +205,7 @@ describe("DataLicenseMarket: consent", () => {
       expect(await f.market.claimableOf(f.buyer.address)).to.equal(PRICE * (license.end - revokedAt));
       expect(await f.market.hasValidLicense(f.buyer.address, f.datasetId)).to.equal(false);
       expect((await f.registry.getPermission(f.datasetId, f.buyer.address)).subscribeExpiry).to.equal(0n);
+      expect(await f.registry.canSubscribe(f.datasetId, f.buyer.address)).to.equal(false);
       // The grant can never be used again, and an extension needs a new grant.
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
         .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);
@@ -271,12 +273,77 @@ describe("DataLicenseMarket: consent", () => {
       expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(1n);
     });
 
-    it("ends a disputed license too", async () => {
+    it("cuts a disputed license at the withdrawal and leaves the frozen escrow to the arbiter", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await buyWithConsent(f, 10n * DAY);
+      const license = await f.market.getLicense(f.consentProductId, f.buyer.address);
+      await time.increase(DAY);
+      await f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("bad"));
+      const flaggedAt = await now();
+      await time.increase(DAY);
+      const revokedAt = flaggedAt + 3_600n;
+      const tx = revoke(f, a, revokedAt);
+      await expect(tx).to.emit(f.market, "ConsentRevoked")
+        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, true);
+      await expect(tx).to.emit(f.market, "Refunded").withArgs(f.consentProductId, f.buyer.address, PRICE * (license.end - revokedAt));
+      await expect(tx).to.not.emit(f.market, "EscrowReleased");
+      const cut = await f.market.getLicense(f.consentProductId, f.buyer.address);
+      expect(cut.status).to.equal(4n);
+      expect(cut.end).to.equal(revokedAt);
+      expect(await f.market.escrowOf(f.consentProductId, f.buyer.address)).to.equal(PRICE * 3_600n);
+      expect(await f.market.hasValidLicense(f.buyer.address, f.datasetId)).to.equal(false);
+      for (const call of [
+        () => f.market.release(f.consentProductId, f.buyer.address),
+        () => f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("again")),
+        () => f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX),
+      ]) {
+        await expect(call()).to.be.revertedWithCustomError(f.market, "LicenseDisputed").withArgs(f.consentProductId, f.buyer.address);
+      }
+      await expect(revoke(f, a, revokedAt)).to.emit(f.market, "ConsentRevoked")
+        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, false);
+    });
+
+    it("cuts a disputed license that ran out during the dispute (no access left to remove)", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await buyWithConsent(f, DAY);
+      await f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("bad"));
+      const flaggedAt = await now();
+      await time.increase(2n * DAY);
+      const tx = revoke(f, a, flaggedAt + 60n);
+      await expect(tx).to.emit(f.market, "ConsentRevoked");
+      await expect(tx).to.not.emit(f.registry, "PermissionUpdated");
+      expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(4n);
+      expect(await f.market.escrowOf(f.consentProductId, f.buyer.address)).to.equal(PRICE * 60n);
+    });
+
+    it("an upheld flag refunds the frozen escrow of a license cut by a revocation", async () => {
       const f = await loadFixture(marketFixture);
       const a = await buyWithConsent(f, 10n * DAY);
       await f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("bad"));
-      await expect(revoke(f, a, await now())).to.emit(f.market, "ConsentRevoked");
+      const flaggedAt = await now();
+      await time.increase(DAY);
+      await revoke(f, a, flaggedAt + 100n);
+      await expect(f.market.connect(f.arbiter).resolveDispute(f.consentProductId, f.buyer.address, true))
+        .to.emit(f.market, "DisputeResolved").withArgs(f.consentProductId, f.buyer.address, f.arbiter.address, true, PRICE * 100n);
       expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(3n);
+      expect(await f.market.escrowOf(f.consentProductId, f.buyer.address)).to.equal(0n);
+    });
+
+    it("a rejected flag releases the frozen escrow of a license cut by a revocation and ends it", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await buyWithConsent(f, 10n * DAY);
+      await f.market.connect(f.buyer).flagBadData(f.consentProductId, ethers.id("bad"));
+      const flaggedAt = await now();
+      const income = await f.market.claimableOf(f.beneficiary.address);
+      await time.increase(DAY);
+      await revoke(f, a, flaggedAt + 100n);
+      await expect(f.market.connect(f.arbiter).resolveDispute(f.consentProductId, f.buyer.address, false))
+        .to.emit(f.market, "EscrowReleased")
+        .withArgs(f.consentProductId, f.buyer.address, f.beneficiary.address, PRICE * 100n, 0, flaggedAt + 100n);
+      expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(income + PRICE * 100n);
+      expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(3n);
+      await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX))
+        .to.be.revertedWithCustomError(f.market, "ConsentRequired");
     });
 
     it("ends the license even when the registry refuses to remove the permission", async () => {

@@ -138,6 +138,20 @@ describe("DataLicenseMarket: escrow", () => {
     });
   });
 
+  it("holds the escrow, and blocks nothing else, while the delivery oracle fails", async () => {
+    const f = await loadFixture(marketFixture);
+    const oracle = await ethers.deployContract("DeliveryOracleMock");
+    await f.market.setDeliveryOracle(await oracle.getAddress());
+    await buy(f);
+    await oracle.setFailing(true);
+    await time.increase(DAY);
+    expect(await f.market.releasable(f.productId, f.buyer.address)).to.equal(0n);
+    await expect(f.market.release(f.productId, f.buyer.address)).to.be.revertedWithCustomError(f.market, "NothingToRelease");
+    await f.market.connect(f.seller).setPrice(f.productId, PRICE * 3n);
+    await expect(f.market.connect(f.buyer).extend(f.productId, Number(DAY), MAX)).to.emit(f.market, "LicensePurchased");
+    await expect(f.market.connect(f.buyer).flagBadData(f.productId, ethers.id("bad"))).to.emit(f.market, "BadDataFlagged");
+  });
+
   describe("karma reports", () => {
     it("never block money: a failing karma report is an event", async () => {
       const f = await loadFixture(marketFixture);

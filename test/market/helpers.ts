@@ -2,6 +2,7 @@
 // registry, karma, linked libraries), list products, sign consent attestations and revocations.
 import { ethers } from "hardhat";
 import type { Signer, BaseWallet } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { DATAToken, StreamRegistry, DataLicenseMarket, Karma } from "../../typechain-types";
 import { deployFoundation } from "../helpers/foundation";
 
@@ -101,14 +102,14 @@ export interface MarketFixture {
   registry: StreamRegistry;
   karma: Karma;
   market: DataLicenseMarket;
-  admin: Signer;
-  seller: Signer;
-  buyer: Signer;
-  other: Signer;
-  arbiter: Signer;
-  kycProvider: Signer;
-  feeRecipient: Signer;
-  beneficiary: Signer;
+  admin: HardhatEthersSigner;
+  seller: HardhatEthersSigner;
+  buyer: HardhatEthersSigner;
+  other: HardhatEthersSigner;
+  arbiter: HardhatEthersSigner;
+  kycProvider: HardhatEthersSigner;
+  feeRecipient: HardhatEthersSigner;
+  beneficiary: HardhatEthersSigner;
   attestors: BaseWallet[];
   streamId: string;
   datasetId: string;

@@ -34,6 +34,7 @@ describe("DataLicenseMarket: licenses", () => {
       expect(license.status).to.equal(1n);
       expect(await f.market.escrowOf(f.productId, f.buyer.address)).to.equal(cost);
       expect((await f.registry.getPermission(f.streamId, f.buyer.address)).subscribeExpiry).to.equal(end);
+      expect(await f.registry.canSubscribe(f.streamId, f.buyer.address)).to.equal(true);
       expect(await f.market.licensedUntil(f.streamId, f.buyer.address)).to.equal(end);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
       expect(await f.market.hasValidLicense(f.other.address, f.streamId)).to.equal(false);
@@ -42,6 +43,7 @@ describe("DataLicenseMarket: licenses", () => {
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
       await time.increaseTo(end);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(false);
+      expect(await f.registry.canSubscribe(f.streamId, f.buyer.address)).to.equal(false);
     });
 
     it("registers the buyer's encryption key in the registry", async () => {
@@ -50,6 +52,15 @@ describe("DataLicenseMarket: licenses", () => {
       await expect(f.market.connect(f.buyer).buy(order(f.productId, DAY, { encryptionKey: key }), MAX))
         .to.emit(f.registry, "EncryptionKeyRegistered").withArgs(f.buyer.address, key, await f.market.getAddress());
       expect(await f.registry.encryptionKeyOf(f.buyer.address)).to.equal(key);
+    });
+
+    it("ignores (and does not report) an attestation given for a product without consent gate", async () => {
+      const f = await loadFixture(marketFixture);
+      const a = await attest(f, f.buyer.address, f.productId);
+      const tx = await f.market.connect(f.buyer).buy(order(f.productId, DAY, a), MAX);
+      await expect(tx).to.emit(f.market, "LicensePurchased")
+        .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, DAY * PRICE, (await f.market.getLicense(f.productId, f.buyer.address)).end);
+      expect((await f.market.getLicense(f.productId, f.buyer.address)).grantTag).to.equal(0n);
     });
 
     it("is free for a zero price (no token transfer)", async () => {

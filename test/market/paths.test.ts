@@ -40,7 +40,7 @@ async function pay(f: MarketFixture, path: Path, o: Order, cost: bigint, at: big
 async function outcome(f: MarketFixture, productId: string, resourceId: string) {
   const license = await f.market.getLicense(productId, f.buyer.address);
   return {
-    license: license.toArray().map(String),
+    license: [license.rate, license.releasedUntil, license.end, license.grantExpiry, license.feeBps, license.status, license.grantTag].map(String),
     escrow: String(await f.market.escrowOf(productId, f.buyer.address)),
     buyerBalance: String(await f.token.balanceOf(f.buyer.address)),
     marketBalance: String(await f.token.balanceOf(await f.market.getAddress())),

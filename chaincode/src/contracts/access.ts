@@ -28,14 +28,19 @@ interface AccessRequest {
     ttlSeconds: number;
 }
 
-/** One line of the access logs (per subject and per buyer). */
+/**
+ * One line of the access logs. The per-buyer log stores every field; the per-subject log (one entry
+ * per subject of a dataset, so kept small) stores buyerKey, resourceId, purpose, decision, reasons and
+ * grantId, and gets txId and timestamp from its key; its buyerMsp and productId are in the buyer's entry
+ * of the same txId.
+ */
 export interface AccessLogEntry {
     txId: string;
     timestamp: number;
-    buyerMsp: string;
+    buyerMsp?: string;
     buyerKey: string;
     resourceId: string;
-    productId: string;
+    productId?: string;
     purpose: string;
     decision: 'approved' | 'denied';
     reasons: string[];
@@ -175,8 +180,9 @@ export class AccessContract extends ConsentLedgerContract {
             }
             const grantId = decision.grant?.grantId ?? '';
             for (const { subjectId, reasons } of subjectLogs) {
-                const entry: AccessLogEntry = {
-                    ...logBase, decision: reasons.length === 0 ? 'approved' : 'denied', reasons, grantId,
+                const entry = {
+                    buyerKey: caller.key, resourceId, purpose: request.purpose,
+                    decision: reasons.length === 0 ? 'approved' : 'denied', reasons, grantId,
                 };
                 await writeJson(ctx, key(ctx, KeyType.AccessBySubject, subjectId, sortableSeconds(now), txId), entry);
             }
@@ -243,7 +249,9 @@ export class AccessContract extends ConsentLedgerContract {
         const records: AccessLogEntry[] = [];
         try {
             for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                records.push(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as AccessLogEntry);
+                const [, seconds, txId] = ctx.stub.splitCompositeKey(entry.value.key).attributes;
+                const stored = JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as Omit<AccessLogEntry, 'txId' | 'timestamp'>;
+                records.push({ ...stored, txId, timestamp: Number(seconds) });
             }
         } finally {
             await iterator.close();

@@ -407,12 +407,8 @@ export class InProcessPeer {
         const { simulation, timestamp } = endorsement;
         const version = { blockNum, txNum: 0 };
         const store = this.state.namespace(simulation.namespace);
+        store.applyWrites([...simulation.writes].map(([key, write]) => [key, write.value] as [string, Buffer | null]), version);
         for (const [key, write] of simulation.writes) {
-            if (write.value === null) {
-                store.delete(key);
-            } else {
-                store.put(key, write.value, version);
-            }
             this.state.appendHistory(simulation.namespace, key, {
                 txId: endorsement.transactionId, seconds: timestamp.seconds, nanos: timestamp.nanos,
                 value: write.value ?? Buffer.alloc(0), isDelete: write.value === null,

@@ -55,7 +55,7 @@ export function sha256(data: Uint8Array | string): Buffer {
 /** A sorted key-value store with versions: one namespace (or one private collection). */
 export class VersionedStore {
     private readonly values = new Map<string, VersionedValue>();
-    private readonly keys: string[] = [];
+    private keys: string[] = [];
 
     get size(): number {
         return this.values.size;
@@ -65,17 +65,50 @@ export class VersionedStore {
         return this.values.get(key);
     }
 
-    put(key: string, value: Buffer, version: Version): void {
-        if (!this.values.has(key)) {
-            this.keys.splice(this.lowerBound(key), 0, key);
+    /**
+     * Applies one transaction's writes (null = delete) at `version`. Many new keys are sorted and merged
+     * in one pass (O(n + k log k) instead of k array insertions); a few are inserted one by one.
+     */
+    applyWrites(writes: Iterable<[string, Buffer | null]>, version: Version): void {
+        const added: string[] = [];
+        const removed = new Set<string>();
+        for (const [key, value] of writes) {
+            if (value === null) {
+                if (this.values.delete(key)) {
+                    removed.add(key);
+                }
+            } else {
+                if (!this.values.has(key)) {
+                    added.push(key);
+                }
+                this.values.set(key, { value, version });
+            }
         }
-        this.values.set(key, { value, version });
-    }
-
-    delete(key: string): void {
-        if (this.values.delete(key)) {
-            this.keys.splice(this.lowerBound(key), 1);
+        if (added.length + removed.size <= 64) {
+            // a few keys: binary-search insertions and removals beat rebuilding the whole index
+            for (const key of removed) {
+                this.keys.splice(this.lowerBound(key), 1);
+            }
+            for (const key of added) {
+                this.keys.splice(this.lowerBound(key), 0, key);
+            }
+            return;
         }
+        added.sort(compareUtf8);
+        const merged: string[] = [];
+        let i = 0;
+        let j = 0;
+        while (i < this.keys.length || j < added.length) {
+            if (j >= added.length || (i < this.keys.length && compareUtf8(this.keys[i], added[j]) < 0)) {
+                const key = this.keys[i++];
+                if (!removed.has(key)) {
+                    merged.push(key);
+                }
+            } else {
+                merged.push(added[j++]);
+            }
+        }
+        this.keys = merged;
     }
 
     /** Keys in [start, end) in byte order; "" as end means unbounded. */

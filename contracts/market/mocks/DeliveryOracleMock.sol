@@ -7,6 +7,16 @@ import {IDeliveryOracle} from "../../interfaces/IDeliveryOracle.sol";
 /// @notice Test double of the delivery-oracle hook: reports a settable "delivered until" per product.
 contract DeliveryOracleMock is IDeliveryOracle {
     mapping(bytes32 productId => uint64) private _deliveredUntil;
+    bool private _failing;
+
+    /// @notice The oracle reverts on every query while failing.
+    error OracleDown();
+
+    /// @notice Make every query revert (or not).
+    /// @param failing true to revert
+    function setFailing(bool failing) external {
+        _failing = failing;
+    }
 
     /// @notice Set what the oracle reports for a product.
     /// @param productId the product
@@ -17,6 +27,7 @@ contract DeliveryOracleMock is IDeliveryOracle {
 
     /// @inheritdoc IDeliveryOracle
     function deliveredUntil(bytes32 productId) external view returns (uint64) {
+        if (_failing) revert OracleDown();
         return _deliveredUntil[productId];
     }
 }
