@@ -60,15 +60,15 @@ export class RevocationRelayer {
         return this.queue.length;
     }
 
-    /** Queues the revocations this bridge signed that are neither relayed nor given up. */
+    /** Queues the revocations this bridge signed that are not relayed yet (those given up on are tried again). */
     resume(): void {
         for (const grantId of this.options.store.revocations.keys()) {
-            if (!this.options.store.relays.has(grantId)) this.enqueue(grantId);
+            if (this.options.store.relays.get(grantId)?.status !== 'relayed') this.enqueue(grantId);
         }
     }
 
     enqueue(grantId: string): void {
-        if (this.stopping || this.queued.has(grantId) || this.options.store.relays.has(grantId)) return;
+        if (this.stopping || this.queued.has(grantId) || this.options.store.relays.get(grantId)?.status === 'relayed') return;
         this.queued.add(grantId);
         this.queue.push(grantId);
         if (!this.worker) this.worker = this.work();

@@ -111,6 +111,31 @@ const REVOCATION_RESPONSE_SCHEMA = {
     },
 } as const;
 
+const HEALTH_RESPONSE_SCHEMA = {
+    type: 'object',
+    required: ['status', 'attestor', 'chainId', 'market', 'ledger', 'signed', 'relayer'],
+    properties: {
+        status: { type: 'string', enum: ['ok', 'degraded'] },
+        attestor: { type: 'string' },
+        chainId: { type: 'string' },
+        market: { type: 'string' },
+        ledger: {
+            type: 'object',
+            properties: {
+                connected: { type: 'boolean' },
+                checkpoint: { type: ['object', 'null'], properties: { blockNumber: { type: 'string' }, transactionIds: { type: 'integer' } } },
+                batchesProcessed: { type: 'integer' },
+                lastError: { type: ['string', 'null'] },
+            },
+        },
+        signed: { type: 'object', properties: { attestations: { type: 'integer' }, revocations: { type: 'integer' }, refusals: { type: 'integer' } } },
+        relayer: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, pending: { type: 'integer' }, relayed: { type: 'integer' }, failed: { type: 'integer' } },
+        },
+    },
+} as const;
+
 class HttpError extends Error {
     constructor(readonly statusCode: number, readonly code: HttpErrorCode, message: string) {
         super(message);
@@ -178,7 +203,7 @@ export function buildServer(context: ServerContext): FastifyInstance {
     });
 
     // 503 while the ledger stream is down, so a load balancer or monitor can act on the status alone
-    app.get('/health', async (_request, reply): Promise<HealthResponse> => {
+    app.get('/health', { schema: { response: { '2xx': HEALTH_RESPONSE_SCHEMA, 503: HEALTH_RESPONSE_SCHEMA } } }, async (_request, reply): Promise<HealthResponse> => {
         const { ledger, relayer } = context.health();
         reply.status(ledger.connected ? 200 : 503);
         return {

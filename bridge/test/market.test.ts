@@ -8,6 +8,7 @@ import '@nomicfoundation/hardhat-ethers/internal/type-extensions'; // types of h
 import { Contract, Signature, Wallet, id } from 'ethers';
 import type { ConsentBridge } from '../src/bridge';
 import { collectAttestation } from '../src/collect';
+import { memoryLogger } from '../src/log';
 import { RevocationRelayer } from '../src/relayer';
 import { BridgeStore } from '../src/store';
 import { ATTESTOR_KEYS, ledgerFixture, startBridge, waitFor, type LedgerFixture } from './fixtures';
@@ -141,5 +142,29 @@ describe('consent bridge on the market (Hardhat network)', () => {
         await second.idle();
         expect(store.relays.get(grantId)).to.deep.equal({ kind: 'relay', grantId, status: 'relayed', transactionHash: relayed.transactionHash });
         expect(await ethers.provider.getTransactionCount(late.address)).to.equal(0);
+    });
+
+    it('gives up after maxAttempts when fewer than k bridges can sign, records the failure, and tries again on resume', async () => {
+        const unknownGrant = '0x' + '5a'.repeat(32);
+        const store = BridgeStore.inMemory();
+        store.append({ kind: 'revocation', revocation: { grantId: unknownGrant, revokedAt: 1 }, cause: 'ConsentWithdrawn', signature: '0x' + '00'.repeat(65), blockNumber: '9', transactionId: 'tx' });
+        const log = memoryLogger();
+        const options = {
+            signer: new Wallet(Wallet.createRandom().privateKey, ethers.provider), domain: { chainId: 31337n, market: chain.marketAddress },
+            bridgeUrls: [bridges[0].url], store, log, maxAttempts: 2, retryDelayMs: 10,
+        };
+        const relayer = new RevocationRelayer(options);
+        relayer.resume();
+        await relayer.idle();
+        expect(store.relays.get(unknownGrant)).to.include({ status: 'failed' });
+        expect(store.relays.get(unknownGrant)!.detail).to.match(/^INSUFFICIENT_SIGNATURES: 0 of the 2 required attestor signatures/);
+        expect(log.records.filter((r) => r.msg === 'revocation relay failed; retrying')).to.have.length(1);
+        expect(log.records.filter((r) => r.msg === 'gave up relaying a revocation')).to.have.length(1);
+
+        const again = new RevocationRelayer(options);
+        again.resume();
+        expect(again.pending).to.equal(1);
+        await again.idle();
+        expect(log.records.filter((r) => r.msg === 'gave up relaying a revocation')).to.have.length(2);
     });
 });
