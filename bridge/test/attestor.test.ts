@@ -2,7 +2,7 @@
 // fields hash to the recorded struct hash, revocations for invalidated grants; a restart resumes from
 // the checkpoint and serves the very same signatures.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { consentAttestationStructHash, type CloseableEvents, type ConsentLedgerEventBatch } from '@datamarket/consent-ledger';
 import { Wallet, id, verifyTypedData } from 'ethers';
@@ -140,6 +140,19 @@ describe('consent bridge: signing what the ledger committed', () => {
             expect(lines.map((record) => [record.kind, record.attestation.grantId])).to.deep.equal([['attestation', before], ['attestation', during]]);
         } finally {
             await run2.bridge.stop();
+        }
+
+        // without its checkpoint the bridge re-reads the whole ledger: it finds every grant already signed,
+        // with the same struct hash, and neither signs nor stores anything again
+        rmSync(join(stateDir, 'checkpoint.json'));
+        const run3 = await startBridge(f.bridgeClient, ATTESTOR_KEYS[0], { store: BridgeStore.open(stateDir, identity) });
+        try {
+            await waitFor(() => run3.bridge.follower.processed === 5, 'the whole ledger again');
+            expect(run3.log.records.filter((r) => String(r.msg).startsWith('signed') || String(r.msg).startsWith('refused'))).to.deep.equal([]);
+            expect(readFileSync(join(stateDir, 'signatures.jsonl'), 'utf8').trim().split('\n')).to.have.length(2);
+            expect((await getJson(`${run3.bridge.url}/v1/attestations/${before}`)).body).to.deep.equal(firstAnswer.body);
+        } finally {
+            await run3.bridge.stop();
         }
     });
 
