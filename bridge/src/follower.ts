@@ -32,9 +32,17 @@ export class LedgerFollower {
     constructor(private readonly source: ConsentEventSource, private readonly attestor: Attestor, private readonly store: BridgeStore,
         private readonly log: Logger, private readonly options: FollowerOptions = {}) {}
 
-    /** Opens the event stream at the checkpoint; resolves once it is open (the loop keeps running). */
+    /**
+     * Opens the event stream at the checkpoint and keeps following it. If the ledger cannot be reached
+     * the bridge still starts (it serves what it signed before) and the loop keeps reconnecting.
+     */
     async start(): Promise<void> {
-        await this.open();
+        try {
+            await this.open();
+        } catch (error) {
+            this.lastError = (error as Error).message;
+            this.log.warn('consent ledger unreachable at start; will keep trying', { error });
+        }
         this.running = this.loop();
     }
 
@@ -58,7 +66,10 @@ export class LedgerFollower {
         let delay = this.options.retryDelayMs ?? 500;
         while (!this.stopping) {
             try {
-                if (!this.stream) await this.open();
+                if (!this.stream) {
+                    await this.open();
+                    this.lastError = null;
+                }
                 for await (const batch of this.stream!) {
                     if (this.stopping) break;
                     this.handle(batch);

@@ -171,3 +171,34 @@ describe('consent bridge: configuration', () => {
         expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, ledger: { kind: 'fabric-gateway' } }, env)).to.throw('ledger.endpoint: must be a non-empty string');
     });
 });
+
+describe('consent bridge: ledger outages', () => {
+    it('starts and serves while its ledger is unreachable, answers /health 503, and catches up once it is back', async () => {
+        const f = await ledgerFixture();
+        const grantId = await f.requestGrant();
+        let failures = 2;
+        const flaky: ConsentEventSource = {
+            async events(startBlock?: bigint) {
+                if (failures > 0) {
+                    failures -= 1;
+                    throw new Error('UNAVAILABLE: connection refused');
+                }
+                return f.bridgeClient.events(startBlock);
+            },
+        };
+        const { bridge, log } = await startBridge(flaky, ATTESTOR_KEYS[0], { retryDelayMs: 300 });
+        try {
+            const down = await getJson(`${bridge.url}/health`);
+            expect(down.status).to.equal(503);
+            expect(down.body.status).to.equal('degraded');
+            expect(down.body.ledger).to.include({ connected: false, lastError: 'UNAVAILABLE: connection refused' });
+            await waitFor(async () => (await getJson(`${bridge.url}/v1/attestations/${grantId}`)).status === 200, 'the catch-up');
+            const up = await getJson(`${bridge.url}/health`);
+            expect(up.status).to.equal(200);
+            expect(up.body.ledger).to.include({ connected: true, lastError: null });
+            expect(log.records.filter((r) => r.msg === 'consent ledger event stream failed; reconnecting')).to.have.length(1);
+        } finally {
+            await bridge.stop();
+        }
+    });
+});
