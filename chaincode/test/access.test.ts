@@ -147,6 +147,13 @@ describe('AccessContract', () => {
         expect((await w.buyer.previewAccess(request())).reasons).to.deep.equal([DenialReason.NO_CONSENT]);
     });
 
+    it('decides on the consent most recently given for the resource; withdrawing a superseded one changes nothing', async () => {
+        const older = await w.custodian.giveConsent(terms(w.ledger, { purposes: ['Marketing'] }));
+        await w.custodian.giveConsent(terms(w.ledger, { purposes: ['ResearchAndDevelopment'] }));
+        await w.subject.withdrawConsent(older.consentId);
+        expect((await w.buyer.requestAccess(request())).decision).to.equal('approved');
+    });
+
     it('does not re-invalidate a grant that has already expired', async () => {
         const consent = await w.custodian.giveConsent(terms(w.ledger));
         const grant = (await w.buyer.requestAccess(request({ ttlSeconds: 60 }))).grant!;

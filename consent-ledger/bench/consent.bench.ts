@@ -95,7 +95,7 @@ async function datasetRequest(ledger: InProcessConsentLedger, custodian: Consent
 
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
-    const proposal = await contract.newProposal('RequestAccess', { arguments: args });
+    const proposal = contract.newProposal('RequestAccess', { arguments: args });
     const transaction = await proposal.endorse();
     const endorsedAt = process.hrtime.bigint();
     const status = await (await transaction.submit()).getStatus();

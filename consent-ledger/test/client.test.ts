@@ -45,7 +45,7 @@ describe('ConsentLedgerClient (in-process)', () => {
         const consent = await custodian.giveConsent(terms('subj-1'));
         await custodian.addResourceSubjects(RESOURCE, ['subj-1']);
         const contract = ledger.connect(custodianIdentity).getNetwork('consent').getContract('consent', 'consent');
-        const withdrawal = await (await contract.newProposal('WithdrawConsent', { arguments: [consent.consentId] })).endorse();
+        const withdrawal = await contract.newProposal('WithdrawConsent', { arguments: [consent.consentId] }).endorse();
         await buyer.requestAccess({ resourceId: RESOURCE, purpose: 'ScientificResearch', ethAddress: buyerWallet.address.toLowerCase() });
         const status = await (await withdrawal.submit()).getStatus();
         expect(status.code).to.equal(fabric.TxValidationCode.PHANTOM_READ_CONFLICT);
@@ -60,11 +60,11 @@ describe('ConsentLedgerClient (in-process)', () => {
             await custodian.giveConsent(terms(subjectId));
         }
         const contract = ledger.connect(buyerIdentity).getNetwork('consent').getContract('consent', 'access');
-        const proposal = await contract.newProposal('RequestAccess', {
+        const proposal = contract.newProposal('RequestAccess', {
             arguments: [JSON.stringify({ resourceId: RESOURCE, purpose: 'ScientificResearch', ethAddress: buyerWallet.address.toLowerCase() })],
         });
-        const first = await ledger.peer.endorse(proposal.getBytes());
-        const second = await ledger.peer.endorse(proposal.getBytes());
+        const first = await ledger.peer.endorse(await proposal.getSignedProposal());
+        const second = await ledger.peer.endorse(await proposal.getSignedProposal());
         expect(Buffer.from(first.readWriteSet).equals(Buffer.from(second.readWriteSet))).to.equal(true);
         expect(Buffer.from(first.response.payload).equals(Buffer.from(second.response.payload))).to.equal(true);
         expect(first.event && Buffer.from(first.event.payload).equals(Buffer.from(second.event!.payload))).to.equal(true);

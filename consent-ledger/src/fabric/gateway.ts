@@ -3,7 +3,7 @@
 // written against it switches to a real Fabric network by configuration only.
 import { EnrolledIdentity, Identity, Signer } from './identity';
 import { ChaincodeEventRecord, CommitStatus, Endorsement, EndorsementFailure, InProcessPeer, TxValidationCode } from './peer';
-import { buildProposal, signProposal } from './proposal';
+import { UnsignedProposal, buildProposal, signProposal } from './proposal';
 
 export interface ProposalOptions {
     arguments?: Array<string | Uint8Array>;
@@ -18,9 +18,10 @@ export interface ChaincodeEventsOptions {
     startBlock?: bigint;
 }
 
-/** An async iterable that must be closed, as fabric-gateway's CloseableAsyncIterable. */
+/** An async iterable that must be closed (or disposed), as fabric-gateway's CloseableAsyncIterable. */
 export interface CloseableAsyncIterable<T> extends AsyncIterable<T> {
     close(): void;
+    [Symbol.dispose](): void;
 }
 
 /** Same fields as fabric-gateway's Status. */
@@ -81,19 +82,27 @@ export class Transaction {
 }
 
 export class Proposal {
+    private signed: Promise<Uint8Array> | undefined;
+
     constructor(
         private readonly peer: InProcessPeer,
-        private readonly transactionId: string,
-        private readonly signedBytes: Uint8Array,
+        private readonly unsigned: UnsignedProposal,
+        private readonly signer: Signer,
     ) {}
 
     getTransactionId(): string {
-        return this.transactionId;
+        return this.unsigned.transactionId;
     }
 
-    /** The serialized SignedProposal. */
+    /** The serialized peer.Proposal (what the client signs). */
     getBytes(): Uint8Array {
-        return this.signedBytes;
+        return this.unsigned.proposalBytes;
+    }
+
+    /** The serialized SignedProposal sent to the peer; signed once, on first use. */
+    getSignedProposal(): Promise<Uint8Array> {
+        this.signed = this.signed ?? signProposal(this.unsigned, this.signer);
+        return this.signed;
     }
 
     async evaluate(): Promise<Uint8Array> {
@@ -106,7 +115,7 @@ export class Proposal {
 
     private async execute(): Promise<Endorsement> {
         try {
-            return await this.peer.endorse(this.signedBytes);
+            return await this.peer.endorse(await this.getSignedProposal());
         } catch (error) {
             if (error instanceof EndorsementFailure) {
                 throw new EndorseError(error.message, error.transactionId);
@@ -140,7 +149,7 @@ export class Contract {
     }
 
     async evaluate(name: string, options: ProposalOptions = {}): Promise<Uint8Array> {
-        return (await this.newProposal(name, options)).evaluate();
+        return this.newProposal(name, options).evaluate();
     }
 
     async submit(name: string, options: ProposalOptions = {}): Promise<Uint8Array> {
@@ -153,12 +162,12 @@ export class Contract {
     }
 
     async submitAsync(name: string, options: ProposalOptions = {}): Promise<SubmittedTransaction> {
-        const transaction = await (await this.newProposal(name, options)).endorse();
+        const transaction = await this.newProposal(name, options).endorse();
         return transaction.submit();
     }
 
-    /** Builds and signs the proposal (fabric-gateway's newProposal is synchronous; signing here is async). */
-    async newProposal(name: string, options: ProposalOptions = {}): Promise<Proposal> {
+    /** Builds the proposal (synchronously, as fabric-gateway does); it is signed when first sent. */
+    newProposal(name: string, options: ProposalOptions = {}): Proposal {
         const functionName = this.contractName ? `${this.contractName}:${name}` : name;
         const unsigned = buildProposal({
             channelName: this.gateway.peer.channelName,
@@ -169,8 +178,7 @@ export class Contract {
             identity: this.gateway.identity,
             timestampMillis: this.gateway.clock(),
         });
-        const signed = await signProposal(unsigned, this.gateway.signer);
-        return new Proposal(this.gateway.peer, unsigned.transactionId, signed);
+        return new Proposal(this.gateway.peer, unsigned, this.gateway.signer);
     }
 }
 
@@ -194,12 +202,14 @@ export class Network {
             queue.push(event);
             wake?.();
         });
+        const close = (): void => {
+            closed = true;
+            unsubscribe();
+            wake?.();
+        };
         return {
-            close(): void {
-                closed = true;
-                unsubscribe();
-                wake?.();
-            },
+            close,
+            [Symbol.dispose]: close,
             async *[Symbol.asyncIterator](): AsyncIterator<ChaincodeEvent> {
                 while (!closed) {
                     const next = queue.shift();
