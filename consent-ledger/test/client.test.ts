@@ -145,6 +145,30 @@ describe('fabric-gateway 1.11 backend (no peer available here)', () => {
         expect(() => validateFabricGatewayConfig({ ...config, privateKey: 'x' })).to.throw('privateKey is not a PEM private key');
     });
 
+    it('builds proposals, with the real fabric-gateway client, that the in-process peer executes', async () => {
+        // fabric-gateway's offline signing: build, sign the digest, take the SignedProposal it would send
+        const { connect: gatewayConnect } = await import('@hyperledger/fabric-gateway');
+        const { gateway: gatewayProtos } = await import('@hyperledger/fabric-protos');
+        const grpc = await import('@grpc/grpc-js');
+        const ledger = await InProcessConsentLedger.create();
+        const identity = await ledger.enroll('HospitalMSP', 'registrar', { 'consent.role': 'custodian' });
+        const grpcClient = new grpc.Client('127.0.0.1:1', grpc.credentials.createInsecure());
+        const realGateway = gatewayConnect({ client: grpcClient, identity: { mspId: identity.mspId, credentials: identity.credentials } });
+        try {
+            const contract = realGateway.getNetwork('consent').getContract('consent', 'resource');
+            const unsigned = contract.newProposal('RegisterResource', { arguments: [JSON.stringify({ resourceId: RESOURCE, kind: 'stream' })] });
+            const signed = realGateway.newSignedProposal(unsigned.getBytes(), await identity.signer(unsigned.getDigest()));
+            const signedProposal = gatewayProtos.ProposedTransaction.deserializeBinary(signed.getBytes()).getProposal()!;
+            const endorsement = await ledger.peer.endorse(signedProposal.serializeBinary());
+            expect(endorsement.transactionId).to.equal(signed.getTransactionId());
+            expect(JSON.parse(Buffer.from(endorsement.response.payload).toString())).to.deep.include({ resourceId: RESOURCE, controllerMsp: 'HospitalMSP' });
+            expect((await ledger.peer.submit(endorsement)).successful).to.equal(true);
+        } finally {
+            realGateway.close();
+            grpcClient.close();
+        }
+    });
+
     it('connects lazily and reports an unreachable peer as ENDORSEMENT_FAILED', async () => {
         const connection = connectFabricGateway(config);
         try {
