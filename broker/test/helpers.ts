@@ -65,3 +65,50 @@ export async function expectBrokerError(fn: () => unknown, code: string): Promis
   }
   throw new Error(`expected error ${code}, but nothing was thrown`);
 }
+
+import pino from "pino";
+import { DEFAULT_CONFIG, BrokerConfig } from "../src/config";
+import { startBroker, RunningBroker } from "../src/Broker";
+import { InMemoryAccessGate } from "../src/access/InMemoryAccessGate";
+import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
+import type { PartitionAssignmentSource } from "../src/network/PartitionAssignment";
+
+export interface TestBroker extends RunningBroker {
+  gate: InMemoryAccessGate;
+  index: InMemoryStreamIndex;
+  wsUrl: string;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A broker on 127.0.0.1 with ephemeral ports, a temporary data dir, in-memory gate and index. */
+export async function startTestBroker(overrides: Partial<BrokerConfig> = {}, assignment?: PartitionAssignmentSource, dataDir?: string): Promise<TestBroker> {
+  const tmp = dataDir ? undefined : tempDir();
+  const config: BrokerConfig = { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dataDir ?? tmp!.dir, ...overrides };
+  const gate = new InMemoryAccessGate();
+  const index = new InMemoryStreamIndex();
+  index.apply({ type: "created", stream: { id: STREAM, creator: ALICE, path: "/prices/eth-usd", partitions: 2, metadata: { description: "ETH/USD price" } } });
+  index.apply({ type: "created", stream: { id: OTHER_STREAM, creator: BOB, path: "/health/heart-rate", partitions: 1, metadata: {} } });
+  const running = await startBroker(config, { gate, streams: index, assignment, logger: pino({ level: "silent" }) });
+  return {
+    ...running, gate, index,
+    wsUrl: `ws://127.0.0.1:${running.wsPort}`,
+    httpUrl: `http://127.0.0.1:${running.httpPort}`,
+    stop: async () => {
+      await running.close();
+      tmp?.remove();
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
