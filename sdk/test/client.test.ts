@@ -1,0 +1,162 @@
+// The SDK against the real broker (broker package, in-process on 127.0.0.1): a private stream with
+// one publisher and two subscribers, rekey on loss of licence, tampering, gaps, reconnection.
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import { signEvent, ZERO_HASH, ContentType, EncryptionType } from "@datamarket/broker";
+import type { ReceivedMessage } from "../src/client/DataClient";
+import { SdkError, SdkErrorCodes } from "../src/errors";
+import { createStream, makeClient, startTestNet, waitFor, type TestClient, type TestNet } from "./helpers";
+
+describe("client on a live broker", function () {
+  this.timeout(20_000);
+  let net: TestNet;
+  const clients: TestClient[] = [];
+  const client = (opts: Parameters<typeof makeClient>[1] = {}) => {
+    const c = makeClient(net, opts);
+    clients.push(c);
+    return c;
+  };
+
+  beforeEach(async () => {
+    net = await startTestNet();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.client.close();
+    await net.stop();
+  });
+
+  function collector() {
+    const messages: ReceivedMessage[] = [];
+    const errors: SdkError[] = [];
+    return { messages, errors, handler: (m: ReceivedMessage) => void messages.push(m), onError: (e: SdkError) => void errors.push(e), values: () => messages.map((m) => m.parsed()) };
+  }
+
+  it("a subscriber who loses its licence cannot decrypt events published after the rekey, while the other goes on", async () => {
+    const publisher = client();
+    const a = client();
+    const b = client();
+    const stream = createStream(net, publisher.address, "/health/heart-rate");
+    net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, publisher.address);
+    net.gate.grantSubscribe(stream, a.address);
+    net.gate.setLicence(stream, b.address, { productId: "0x" + "0d".repeat(32), expiresAt: Math.floor(Date.now() / 1000) + 3600, consentGated: false });
+
+    const ca = collector();
+    const cb = collector();
+    await a.client.subscribe(stream, ca.handler, { onError: ca.onError });
+    await b.client.subscribe(stream, cb.handler, { onError: cb.onError });
+    await publisher.client.shareGroupKey(stream, [a.address, b.address]);
+    await publisher.client.publish(stream, { bpm: 61 });
+    await publisher.client.publish(stream, { bpm: 62 });
+    await waitFor(() => ca.messages.length === 2 && cb.messages.length === 2, "both subscribers to get the first two events");
+    expect(ca.values()).to.deep.equal([{ bpm: 61 }, { bpm: 62 }]);
+    expect(cb.values()).to.deep.equal([{ bpm: 61 }, { bpm: 62 }]);
+    expect(ca.messages.every((m) => m.encrypted)).to.equal(true);
+
+    // B's licence ends: the broker cuts its subscription, the publisher rekeys for A only.
+    net.gate.endLicence(stream, b.address);
+    const { recipients } = await publisher.client.rekey(stream, [b.address]);
+    expect(recipients).to.deep.equal([a.address]);
+    await publisher.client.publish(stream, { bpm: 63 });
+    await publisher.client.publish(stream, { bpm: 64 });
+    await waitFor(() => ca.messages.length === 4, "A to get the events after the rekey");
+    expect(ca.values()).to.deep.equal([{ bpm: 61 }, { bpm: 62 }, { bpm: 63 }, { bpm: 64 }]);
+    await waitFor(() => cb.errors.some((e) => e.details.brokerCode === "ACCESS_REVOKED"), "B's subscription to be cut");
+    expect(cb.messages).to.have.length(2);
+
+    // Even holding every frame (a leak, a colluding broker), B cannot read the events after the rekey.
+    const raw = await publisher.transports[0].resend(stream, 0, { type: "last", count: 100 });
+    const errors: SdkError[] = [];
+    const opened = await b.client.open(stream, raw, { onError: (e) => void errors.push(e) });
+    expect(opened.map((m) => m.parsed())).to.deep.equal([{ bpm: 61 }, { bpm: 62 }]);
+    expect(errors.map((e) => [e.code, e.details.sequenceNumber])).to.deep.equal([
+      [SdkErrorCodes.UNKNOWN_GROUP_KEY, ca.messages[2].sequenceNumber],
+      [SdkErrorCodes.UNKNOWN_GROUP_KEY, ca.messages[3].sequenceNumber],
+    ]);
+    // ...and the broker only ever stored ciphertext.
+    for (const f of raw) expect(f.includes(Buffer.from("bpm"))).to.equal(false);
+  });
+
+  it("rejects an event altered in transit and one signed by an address without publish permission", async () => {
+    const publisher = client();
+    const sub = client({ mitm: true });
+    const stream = createStream(net, publisher.address, "/prices/eth-usd");
+    net.gate.grantPublish(stream, publisher.address);
+    net.gate.makePublic(stream);
+    const c = collector();
+    await sub.client.subscribe(stream, c.handler, { onError: c.onError });
+    sub.mitm!.tamper = (frame, i) => {
+      if (i === 1) frame[frame.length - 66 - 2] ^= 0x01; // last content byte of the 2nd event
+      return frame;
+    };
+    await publisher.client.publish(stream, { price: 1 }, { encrypt: false });
+    await publisher.client.publish(stream, { price: 2 }, { encrypt: false });
+    await waitFor(() => c.errors.length >= 1, "the tampered event to be refused");
+    expect(c.errors[0].code).to.equal(SdkErrorCodes.INVALID_SIGNATURE);
+    expect(c.values()).to.deep.equal([{ price: 1 }]);
+
+    // A well-signed event from Mallory, who may not publish (a broker that skipped the check).
+    const mallory = Wallet.createRandom();
+    const forged = signEvent(
+      { streamId: stream, streamPartition: 0, timestamp: Date.now(), sequenceNumber: 1, previousEventHash: ZERO_HASH, publisher: mallory.address.toLowerCase(), contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from('{"price":0}') },
+      Buffer.from(mallory.privateKey.slice(2), "hex"),
+    );
+    sub.mitm!.onFrame(forged.frame);
+    await waitFor(() => c.errors.length >= 2, "the unauthorised publisher's event to be refused");
+    expect(c.errors[1].code).to.equal(SdkErrorCodes.PUBLISHER_NOT_ALLOWED);
+    expect(c.values()).to.deep.equal([{ price: 1 }]);
+  });
+
+  it("fills a gap in a publisher's chain by resend and delivers in order", async () => {
+    const publisher = client();
+    const sub = client({ mitm: true });
+    const stream = createStream(net, publisher.address, "/sensors/t");
+    net.gate.grantPublish(stream, publisher.address);
+    net.gate.grantSubscribe(stream, sub.address);
+    const c = collector();
+    const subscription = await sub.client.subscribe(stream, c.handler, { onError: c.onError });
+    sub.mitm!.tamper = (frame, i) => (i === 1 || i === 2 ? null : frame); // lose two deliveries (after the key announcement)
+    await publisher.client.shareGroupKey(stream, [sub.address]);
+    for (let n = 1; n <= 5; n++) await publisher.client.publish(stream, { n });
+    await waitFor(() => c.messages.length === 5, "all five events");
+    expect(c.values()).to.deep.equal([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+    expect(c.errors).to.deep.equal([]);
+    const seqs = c.messages.map((m) => m.sequenceNumber);
+    expect(seqs).to.deep.equal([...seqs].sort((x, y) => x - y));
+    expect(subscription.stats.gapsFilled).to.equal(1);
+  });
+
+  it("resumes after a reconnect without loss or duplicates", async () => {
+    const publisher = client();
+    const sub = client();
+    const stream = createStream(net, publisher.address, "/sensors/u");
+    net.gate.grantPublish(stream, publisher.address);
+    net.gate.grantSubscribe(stream, sub.address);
+    const c = collector();
+    const subscription = await sub.client.subscribe(stream, c.handler, { onError: c.onError });
+    await publisher.client.shareGroupKey(stream, [sub.address]);
+    for (let n = 1; n <= 3; n++) await publisher.client.publish(stream, { n });
+    await waitFor(() => c.messages.length === 3, "the first three events");
+    sub.transports[0].terminate();
+    for (let n = 4; n <= 8; n++) await publisher.client.publish(stream, { n });
+    await waitFor(() => sub.transports.length === 2 && c.messages.length >= 8, "the events published while disconnected");
+    for (let n = 9; n <= 10; n++) await publisher.client.publish(stream, { n });
+    await waitFor(() => c.messages.length >= 10, "the events after the reconnect");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.values()).to.deep.equal(Array.from({ length: 10 }, (_, i) => ({ n: i + 1 })));
+    expect(c.errors).to.deep.equal([]);
+    // The resume read back events it already had (1..3 and the key announcement) and dropped them.
+    expect(subscription.stats.duplicates).to.be.at.least(3);
+  });
+
+  it("routes events with the same partition key to the same partition", async () => {
+    const publisher = client({ partitionsOf: async () => 4 });
+    const stream = createStream(net, publisher.address, "/fleet/gps", 4);
+    net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, publisher.address);
+    const r1 = await publisher.client.publish(stream, { lat: 1 }, { partitionKey: "truck-7", encrypt: false });
+    const r2 = await publisher.client.publish(stream, { lat: 2 }, { partitionKey: "truck-7", encrypt: false });
+    expect(r2.streamPartition).to.equal(r1.streamPartition);
+    expect(r2.sequenceNumber).to.equal(r1.sequenceNumber + 1);
+    const history = await publisher.client.resend(stream, { type: "last", count: 10 }, { partition: r1.streamPartition });
+    expect(history.map((m) => m.parsed())).to.deep.equal([{ lat: 1 }, { lat: 2 }]);
+  });
+});
