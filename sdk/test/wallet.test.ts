@@ -3,6 +3,7 @@
 // registered encryption keys from it.
 import { expect } from "chai";
 import hre from "hardhat";
+import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions"; // hre.ethers typings (the config loads the plugin)
 import { DataClient } from "../src/client/DataClient";
 import { WsTransport } from "../src/client/transport";
 import { generateKeyPair } from "../src/crypto/secp256k1";
