@@ -148,6 +148,29 @@ describe("client on a live broker", function () {
     expect(subscription.stats.duplicates).to.be.at.least(3);
   });
 
+  it("a subscriber granted access after the key announcement asks the publisher for the key", async () => {
+    const publisher = client();
+    // The application's channel to the publisher (in-process here; HTTP or an inbox in an app).
+    const late = client({ keyRequests: { request: (to, bytes) => (to === publisher.address ? publisher.client.answerKeyRequest(bytes) : Promise.reject(new Error("unknown publisher"))) } });
+    const outsider = client({ keyRequests: { request: (_to, bytes) => publisher.client.answerKeyRequest(bytes) } });
+    const stream = createStream(net, publisher.address, "/sensors/late");
+    net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, publisher.address);
+    await publisher.client.publish(stream, { n: 1 }); // a key exists, announced to nobody
+    net.gate.grantSubscribe(stream, late.address);
+    const c = collector();
+    await late.client.subscribe(stream, c.handler, { onError: c.onError });
+    await publisher.client.publish(stream, { n: 2 });
+    await waitFor(() => c.messages.length === 1, "the late subscriber to decrypt");
+    expect(c.values()).to.deep.equal([{ n: 2 }]);
+    // History under the same key, and a requester without access is refused by the publisher.
+    expect((await late.client.resend(stream, { type: "last", count: 10 })).map((m) => m.parsed())).to.deep.equal([{ n: 1 }, { n: 2 }]);
+    const raw = await publisher.transports[0].resend(stream, 0, { type: "last", count: 10 });
+    const errors: SdkError[] = [];
+    expect(await outsider.client.open(stream, raw, { onError: (e) => void errors.push(e) })).to.deep.equal([]);
+    expect(errors.map((e) => e.code)).to.deep.equal([SdkErrorCodes.UNKNOWN_GROUP_KEY, SdkErrorCodes.UNKNOWN_GROUP_KEY]);
+    expect(errors[0].message).to.match(/may not subscribe/);
+  });
+
   it("routes events with the same partition key to the same partition", async () => {
     const publisher = client({ partitionsOf: async () => 4 });
     const stream = createStream(net, publisher.address, "/fleet/gps", 4);

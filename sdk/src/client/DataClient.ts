@@ -23,7 +23,7 @@ import { publicKeyOf } from "../crypto/secp256k1";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { buildRequest, GroupKeyManager } from "../keyexchange/GroupKeyManager";
 import { GroupKeyStore } from "../keyexchange/GroupKeyStore";
-import { isKeyExchangeMessage } from "../keyexchange/messages";
+import { decodeKeyExchangeMessage, isKeyExchangeMessage } from "../keyexchange/messages";
 import type { KeyRequestChannel, StreamAccess } from "./access";
 import { partitionOf } from "./partition";
 import type { BrokerTransport, ResendQuery } from "./transport";
@@ -238,10 +238,16 @@ export class DataClient {
     return { groupKeyId: key.id, recipients: recipients.map((r) => r.address) };
   }
 
-  /** Answers a key request addressed to this publisher (plug into the app's KeyRequestChannel). */
-  async answerKeyRequest(streamId: string, requestBytes: Buffer): Promise<Buffer> {
+  /**
+   * Answers a key request addressed to this publisher (the server side of the app's
+   * KeyRequestChannel): a signed response, or a signed error if the requester may not subscribe,
+   * its key is not the registered one, or a key is unknown. Throws on a malformed or forged request.
+   */
+  async answerKeyRequest(requestBytes: Buffer): Promise<Buffer> {
     await this.ensureAddress();
-    return this.keyManager(streamId.toLowerCase()).handleRequest(requestBytes, this.options.access);
+    const request = decodeKeyExchangeMessage(requestBytes);
+    if (request.type !== "request") throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `expected a key request, got a ${request.type}`);
+    return this.keyManager(request.streamId).handleRequest(requestBytes, this.options.access);
   }
 
   private async registeredKeys(addresses: string[]): Promise<{ address: string; publicKey: Uint8Array }[]> {
