@@ -73,6 +73,11 @@ export class StreamRegistryClient implements StreamAccess {
     return this.wait(this.registry.setPublicAccess(resourceId, publicPublish, publicSubscribe));
   }
 
+  /** Lets `delegate` (e.g. the data-license market) grant subscribe rights on the resource: needed before listing it. */
+  async setSubscribeDelegate(resourceId: string, delegate: string, allowed = true): Promise<ContractTransactionReceipt> {
+    return this.wait(this.registry.setSubscribeDelegate(resourceId, delegate, allowed));
+  }
+
   /** Registers the signer's 33-byte compressed encryption key (DataClient.encryptionPublicKey). */
   async registerEncryptionKey(publicKey: Uint8Array): Promise<ContractTransactionReceipt> {
     assertCompressedPublicKey(publicKey, "encryption key");
