@@ -19,3 +19,5 @@ export { encryptDataset, createRelease, openRelease, decodeManifest, subjectLabe
 export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset } from "./dataset/Dataset";
 export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
 export type { PermissionInput } from "./wallet/StreamRegistryClient";
+export { MarketClient, ConsentBridgeClient, CONSENT_ATTESTATION_TYPES } from "./wallet/MarketClient";
+export type { BuyArgs, ConsentAttestation } from "./wallet/MarketClient";

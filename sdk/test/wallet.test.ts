@@ -9,6 +9,7 @@ import { WsTransport } from "../src/client/transport";
 import { generateKeyPair } from "../src/crypto/secp256k1";
 import { SdkErrorCodes, type SdkError } from "../src/errors";
 import { NEVER, StreamRegistryClient } from "../src/wallet/StreamRegistryClient";
+import { createRelease, encryptDataset, openRelease } from "../src/dataset/Dataset";
 import { startTestNet, waitFor, type TestNet } from "./helpers";
 
 describe("wallet helpers on the stream registry", function () {
@@ -63,5 +64,28 @@ describe("wallet helpers on the stream registry", function () {
     } finally {
       await Promise.all([publisher.close(), stranger.close(), subscriber.close()]);
     }
+  });
+
+  it("registers a dataset's content hash and a buyer verifies a consent-filtered download against it", async () => {
+    const [admin, seller, buyer] = await hre.ethers.getSigners();
+    const registry = await (await hre.ethers.getContractFactory("StreamRegistry")).deploy(admin.address);
+    const asSeller = new StreamRegistryClient(await registry.getAddress(), seller);
+    const asBuyer = new StreamRegistryClient(await registry.getAddress(), buyer);
+    const encryption = generateKeyPair();
+    await asBuyer.registerEncryptionKey(encryption.publicKey);
+
+    const datasetId = StreamRegistryClient.resourceId(seller.address, "/kraken/cohort-2026");
+    const ds = encryptDataset(datasetId, [
+      { subjectId: "patient-1", data: Buffer.from("a") },
+      { subjectId: "patient-2", data: Buffer.from("b") },
+      { subjectId: "patient-3", data: Buffer.from("c") },
+    ]);
+    const { datasetId: created } = await asSeller.createDataset("/kraken/cohort-2026", ds.contentHash, "https://seller.example/kraken/cohort-2026");
+    expect(created).to.equal(datasetId);
+
+    const release = createRelease(ds, { decision: "approved", approvedSubjects: ["patient-3"], deniedByReason: { WITHDRAWN: 1, EXPIRED: 1 } }, { address: buyer.address, publicKey: (await asSeller.encryptionKeyOf(buyer.address))! });
+    const opened = openRelease(release, await asBuyer.datasetContentHash(datasetId), encryption.privateKey);
+    expect(opened.subjects.map((x) => [x.subjectId, x.records.map(String)])).to.deep.equal([["patient-3", ["c"]]]);
+    expect(opened.leftOut).to.deep.equal({ total: 2, byReason: { WITHDRAWN: 1, EXPIRED: 1 } });
   });
 });
