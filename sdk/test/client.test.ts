@@ -152,7 +152,8 @@ describe("client on a live broker", function () {
     const publisher = client();
     // The application's channel to the publisher (in-process here; HTTP or an inbox in an app).
     const late = client({ keyRequests: { request: (to, bytes) => (to === publisher.address ? publisher.client.answerKeyRequest(bytes) : Promise.reject(new Error("unknown publisher"))) } });
-    const outsider = client({ keyRequests: { request: (_to, bytes) => publisher.client.answerKeyRequest(bytes) } });
+    let outsiderRequests = 0;
+    const outsider = client({ keyRequests: { request: (_to, bytes) => (outsiderRequests++, publisher.client.answerKeyRequest(bytes)) } });
     const stream = createStream(net, publisher.address, "/sensors/late");
     net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, publisher.address);
     await publisher.client.publish(stream, { n: 1 }); // a key exists, announced to nobody
@@ -169,6 +170,7 @@ describe("client on a live broker", function () {
     expect(await outsider.client.open(stream, raw, { onError: (e) => void errors.push(e) })).to.deep.equal([]);
     expect(errors.map((e) => e.code)).to.deep.equal([SdkErrorCodes.UNKNOWN_GROUP_KEY, SdkErrorCodes.UNKNOWN_GROUP_KEY]);
     expect(errors[0].message).to.match(/may not subscribe/);
+    expect(outsiderRequests).to.equal(1); // the refusal is remembered, not asked again per event
   });
 
   it("routes events with the same partition key to the same partition", async () => {

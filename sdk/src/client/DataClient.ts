@@ -46,6 +46,8 @@ export interface DataClientOptions {
   /** Reconnect attempts before giving up (each after `reconnectDelayMs`). Default 20. */
   reconnectAttempts?: number;
   reconnectDelayMs?: number;
+  /** How long a refused or failed key request is not repeated (ms). Default 30,000. */
+  keyRetryMs?: number;
   /** How long a publish-permission answer is reused (ms). Default 10,000. */
   permissionCacheMs?: number;
   random?: RandomSource;
@@ -153,6 +155,8 @@ export class DataClient {
   private readonly announcements = new Map<string, PendingAnnouncement[]>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly permissionCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
+  private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
   private readonly privateKeyBytes?: Buffer;
   readonly keyStore?: GroupKeyStore;
   private closed = false;
@@ -514,15 +518,34 @@ export class DataClient {
     if (!this.keyStore) throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, "this client has no encryption key configured", { groupKeyId: event.groupKeyId });
     if (this.keyStore.has(event.groupKeyId)) return this.keyStore.get(event.groupKeyId);
     if (this.options.keyRequests) {
-      const request = await buildRequest(
-        { streamId: event.streamId, publisher: event.publisher, subscriber: this.address, subscriberPublicKey: this.keyStore.publicKey, groupKeyIds: [event.groupKeyId] },
-        this.options.signer,
-        this.random,
-      );
-      const answer = await this.options.keyRequests.request(event.publisher, request);
-      this.keyStore.ingest(answer, event.publisher);
+      // One request per missing key at a time, and a refused key is not asked for again for a while:
+      // a subscriber without access must not send the publisher a request per event.
+      const refused = this.refusedKeys.get(event.groupKeyId);
+      if (refused && refused.until > Date.now()) throw refused.error;
+      let pending = this.keyRequestsInFlight.get(event.groupKeyId);
+      if (!pending) {
+        pending = this.requestKey(event).finally(() => this.keyRequestsInFlight.delete(event.groupKeyId));
+        this.keyRequestsInFlight.set(event.groupKeyId, pending);
+      }
+      try {
+        await pending;
+      } catch (err) {
+        const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `key request failed: ${(err as Error)?.message}`, { groupKeyId: event.groupKeyId });
+        this.refusedKeys.set(event.groupKeyId, { until: Date.now() + (this.options.keyRetryMs ?? 30_000), error });
+        throw error;
+      }
     }
     return this.keyStore.get(event.groupKeyId);
+  }
+
+  private async requestKey(event: SignedEvent): Promise<void> {
+    const request = await buildRequest(
+      { streamId: event.streamId, publisher: event.publisher, subscriber: this.address, subscriberPublicKey: this.keyStore!.publicKey, groupKeyIds: [event.groupKeyId] },
+      this.options.signer,
+      this.random,
+    );
+    const answer = await this.options.keyRequests!.request(event.publisher, request);
+    this.keyStore!.ingest(answer, event.publisher);
   }
 
   // ---------------------------------------------------------------- reconnection
