@@ -158,7 +158,7 @@ export class DataClient {
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
   private readonly privateKeyBytes?: Buffer;
-  readonly keyStore?: GroupKeyStore;
+  private keys?: GroupKeyStore;
   private closed = false;
   private readonly random: RandomSource;
 
@@ -182,12 +182,7 @@ export class DataClient {
     if (this.closed) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
     if (this.transport) return this.transport;
     this.connecting ??= (async () => {
-      if (!this.address) {
-        this.address = (await this.options.signer.getAddress()).toLowerCase();
-        if (this.options.encryptionPrivateKey && !this.keyStore) {
-          (this as { keyStore?: GroupKeyStore }).keyStore = new GroupKeyStore(this.address, this.options.encryptionPrivateKey);
-        }
-      }
+      await this.ensureAddress();
       const t = await this.options.connect();
       t.onFrame = (frame) => this.onLiveFrame(frame);
       t.onNotice = (n) => this.onNotice(n);
@@ -211,6 +206,12 @@ export class DataClient {
 
   private async ensureAddress(): Promise<void> {
     if (!this.address) this.address = (await this.options.signer.getAddress()).toLowerCase();
+    if (this.options.encryptionPrivateKey && !this.keys) this.keys = new GroupKeyStore(this.address, this.options.encryptionPrivateKey);
+  }
+
+  /** The group keys this client holds as a subscriber (undefined without an encryption key). */
+  get keyStore(): GroupKeyStore | undefined {
+    return this.keys;
   }
 
   /**
@@ -381,7 +382,6 @@ export class DataClient {
    */
   async open(streamId: string, frames: Buffer[], options: SubscribeOptions = {}): Promise<ReceivedMessage[]> {
     await this.ensureAddress();
-    if (this.options.encryptionPrivateKey && !this.keyStore) (this as { keyStore?: GroupKeyStore }).keyStore = new GroupKeyStore(this.address, this.options.encryptionPrivateKey);
     const out: ReceivedMessage[] = [];
     const sub = new Subscription(this, streamId.toLowerCase(), options.partition ?? 0, (m) => void out.push(m), options.onError ?? (() => undefined));
     for (const f of frames) await this.processFrame(sub, f, false);
