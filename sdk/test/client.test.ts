@@ -1,11 +1,23 @@
 // The SDK against the real broker (broker package, in-process on 127.0.0.1): a private stream with
 // one publisher and two subscribers, rekey on loss of licence, tampering, gaps, reconnection.
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { AbstractSigner, Wallet, type Provider, type TransactionRequest, type TypedDataDomain, type TypedDataField } from "ethers";
 import { signEvent, ZERO_HASH, ContentType, EncryptionType } from "@datamarket/broker";
 import type { ReceivedMessage } from "../src/client/DataClient";
 import { SdkError, SdkErrorCodes } from "../src/errors";
 import { createStream, makeClient, startTestNet, waitFor, type TestClient, type TestNet } from "./helpers";
+
+/** A signer that is not a Wallet: only signMessage and friends, like a browser wallet behind a provider. */
+class ExternalSigner extends AbstractSigner {
+  constructor(private readonly wallet: Wallet) {
+    super(null);
+  }
+  getAddress() { return this.wallet.getAddress(); }
+  connect(_provider: Provider | null): ExternalSigner { return this; }
+  signTransaction(tx: TransactionRequest) { return this.wallet.signTransaction(tx); }
+  signMessage(message: string | Uint8Array) { return this.wallet.signMessage(message); }
+  signTypedData(d: TypedDataDomain, t: Record<string, TypedDataField[]>, v: Record<string, unknown>) { return this.wallet.signTypedData(d, t, v); }
+}
 
 describe("client on a live broker", function () {
   this.timeout(20_000);
@@ -52,10 +64,10 @@ describe("client on a live broker", function () {
     expect(cb.values()).to.deep.equal([{ bpm: 61 }, { bpm: 62 }]);
     expect(ca.messages.every((m) => m.encrypted)).to.equal(true);
 
-    // B's licence ends: the broker cuts its subscription, the publisher rekeys for A only.
+    // B's licence ends: the broker cuts its subscription; the publisher's check finds it and rekeys for A only.
+    expect(await publisher.client.rekeyIfAccessLost(stream)).to.deep.equal([]);
     net.gate.endLicence(stream, b.address);
-    const { recipients } = await publisher.client.rekey(stream, [b.address]);
-    expect(recipients).to.deep.equal([a.address]);
+    expect(await publisher.client.rekeyIfAccessLost(stream)).to.deep.equal([b.address]);
     await publisher.client.publish(stream, { bpm: 63 });
     await publisher.client.publish(stream, { bpm: 64 });
     await waitFor(() => ca.messages.length === 4, "A to get the events after the rekey");
@@ -171,6 +183,27 @@ describe("client on a live broker", function () {
     expect(errors.map((e) => e.code)).to.deep.equal([SdkErrorCodes.UNKNOWN_GROUP_KEY, SdkErrorCodes.UNKNOWN_GROUP_KEY]);
     expect(errors[0].message).to.match(/may not subscribe/);
     expect(outsiderRequests).to.equal(1); // the refusal is remembered, not asked again per event
+  });
+
+  it("publishes through a signer that only offers signMessage (a browser wallet), and after a publisher restart", async () => {
+    const wallet = Wallet.createRandom() as unknown as Wallet;
+    const sub = client();
+    const first = client({ wallet, signer: new ExternalSigner(wallet) });
+    const stream = createStream(net, wallet.address, "/browser/x");
+    net.gate.grantPublish(stream, wallet.address).grantSubscribe(stream, sub.address);
+    const c = collector();
+    await sub.client.subscribe(stream, c.handler, { onError: c.onError });
+    await first.client.shareGroupKey(stream, [sub.address]);
+    await first.client.publish(stream, { n: 1 });
+    await first.client.close();
+    // The same wallet in a new process: a new chain (previous hash zero), numbered on from the clock.
+    const second = client({ wallet });
+    await second.client.shareGroupKey(stream, [sub.address]);
+    await second.client.publish(stream, { n: 2 });
+    await waitFor(() => c.messages.length === 2, "both events");
+    expect(c.values()).to.deep.equal([{ n: 1 }, { n: 2 }]);
+    expect(c.messages.map((m) => m.publisher)).to.deep.equal([wallet.address.toLowerCase(), wallet.address.toLowerCase()]);
+    expect(c.errors).to.deep.equal([]);
   });
 
   it("routes events with the same partition key to the same partition", async () => {

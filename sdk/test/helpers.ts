@@ -85,19 +85,20 @@ export interface TestClient {
   mitm?: MitmTransport;
 }
 
-/** A client with a fresh wallet and a registered encryption key. */
-export function makeClient(net: TestNet, opts: { mitm?: boolean } & Partial<DataClientOptions> = {}): TestClient {
-  const wallet = Wallet.createRandom() as unknown as Wallet;
+/** A client with a fresh wallet (or `wallet`) and a registered encryption key; `signer` replaces the wallet as signer everywhere. */
+export function makeClient(net: TestNet, opts: { mitm?: boolean; wallet?: Wallet } & Partial<DataClientOptions> = {}): TestClient {
+  const wallet = opts.wallet ?? (Wallet.createRandom() as unknown as Wallet);
+  const signer = opts.signer ?? wallet;
   const enc = generateKeyPair();
   net.registeredKeys.set(wallet.address.toLowerCase(), enc.publicKey);
   const tc: TestClient = { wallet, address: wallet.address.toLowerCase(), encryptionPrivateKey: enc.privateKey, transports: [], client: undefined as unknown as DataClient };
   tc.client = new DataClient({
-    signer: wallet,
+    signer,
     access: net.access,
     encryptionPrivateKey: enc.privateKey,
     reconnectDelayMs: 50,
     connect: async () => {
-      const t = await WsTransport.connect({ url: net.url, signer: wallet });
+      const t = await WsTransport.connect({ url: net.url, signer });
       tc.transports.push(t);
       if (!opts.mitm) return t;
       tc.mitm = new MitmTransport(t);

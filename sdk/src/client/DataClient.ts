@@ -244,6 +244,23 @@ export class DataClient {
   }
 
   /**
+   * Checks every current recipient of the stream's group key against `access.canSubscribe` now, and
+   * rekeys without those who lost access (licence ended, permission or consent withdrawn). Call it
+   * on the contracts' and the consent ledger's events, and on a timer for expiries, which emit none.
+   * Returns the removed addresses (none: no rekey).
+   */
+  async rekeyIfAccessLost(streamId: string): Promise<string[]> {
+    await this.ensureAddress();
+    streamId = streamId.toLowerCase();
+    const manager = this.keyManagers.get(streamId);
+    if (!manager) return [];
+    const lost: string[] = [];
+    for (const a of manager.recipientAddresses()) if (!(await this.options.access.canSubscribe(streamId, a))) lost.push(a);
+    if (lost.length > 0) await this.rekey(streamId, lost);
+    return lost;
+  }
+
+  /**
    * Answers a key request addressed to this publisher (the server side of the app's
    * KeyRequestChannel): a signed response, or a signed error if the requester may not subscribe,
    * its key is not the registered one, or a key is unknown. Throws on a malformed or forged request.
