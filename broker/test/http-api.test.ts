@@ -9,8 +9,9 @@ import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY, MALLORY_KEY, STREAM, TestBroke
 
 describe("HTTP API", () => {
   let broker: TestBroker;
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(broker.httpUrl + path, { headers });
-  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  type JsonResponse = { json(): Promise<any> } & Response; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const get = (path: string, headers: Record<string, string> = {}): Promise<JsonResponse> => fetch(broker.httpUrl + path, { headers });
+  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> =>
     fetch(broker.httpUrl + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
   async function session(key: Buffer, address: string): Promise<string> {
