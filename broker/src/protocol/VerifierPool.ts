@@ -47,6 +47,11 @@ export class VerifierPool {
     }
   }
 
+  /** Process ids of the verifiers (for CPU accounting in benchmarks). */
+  pids(): number[] {
+    return this.slots.map((s) => s.worker.pid!).filter((p) => p !== undefined);
+  }
+
   /** Resolves with eventHash, or rejects with INVALID_SIGNATURE (as verifyEvent). */
   verify(event: SignedEvent): Promise<Buffer> {
     if (this.closed) return Promise.resolve().then(() => verifyEvent(event));
