@@ -18,7 +18,8 @@ import { BrokerMetrics } from "./node/metrics";
 import { WsServer } from "./node/WsServer";
 import { buildHttpServer } from "./node/HttpServer";
 import { decodeFrame, streamIdOf } from "./protocol/event";
-import { keccak256 } from "./protocol/crypto";
+import { cryptoBackend, keccak256 } from "./protocol/crypto";
+import { VerifierPool } from "./protocol/VerifierPool";
 
 export interface BrokerDeps {
   gate?: AccessGate;
@@ -72,6 +73,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const node = new BrokerNode({
     store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
     maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs,
+    verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
   });
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
   const wsPort = await ws.listen();

@@ -4,7 +4,7 @@
 import { loadConfig, ConfigError } from "./config";
 import { startBroker } from "./Broker";
 
-const USAGE = "usage: broker start [--config FILE]\n  environment: BROKER_HOST, BROKER_WS_PORT, BROKER_HTTP_PORT, BROKER_DATA_DIR, BROKER_DOMAIN, BROKER_CHAIN_ID, BROKER_MAX_CONTENT_BYTES, BROKER_SEND_BUDGET_BYTES, BROKER_LOG_LEVEL";
+const USAGE = "usage: broker start [--config FILE]\n  environment: BROKER_HOST, BROKER_WS_PORT, BROKER_HTTP_PORT, BROKER_DATA_DIR, BROKER_DOMAIN, BROKER_CHAIN_ID, BROKER_MAX_CONTENT_BYTES, BROKER_SEND_BUDGET_BYTES, BROKER_VERIFY_THREADS, BROKER_LOG_LEVEL";
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -2,6 +2,7 @@
 // order. Every field is checked; a bad value stops the start with a message naming the field.
 
 import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 
 export interface StaticStream {
   creator: string;
@@ -22,6 +23,8 @@ export interface BrokerConfig {
   maxContentBytes: number;
   maxClockSkewMs: number;
   sendBudgetBytes: number;
+  /** Worker threads verifying signatures; 0 verifies in the event loop. Default: 1 on 2+ cores. */
+  verifyThreads: number;
   storage: {
     segmentBytes: number;
     maxResendEvents: number;
@@ -50,6 +53,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   maxContentBytes: 1024 * 1024,
   maxClockSkewMs: 30_000,
   sendBudgetBytes: 8 * 1024 * 1024,
+  verifyThreads: cpus().length >= 2 ? 1 : 0,
   storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
   access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
   streams: [],
@@ -87,6 +91,7 @@ const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
   ["BROKER_CHAIN_ID", (c, v) => (c.chainId = Number(v))],
   ["BROKER_MAX_CONTENT_BYTES", (c, v) => (c.maxContentBytes = Number(v))],
   ["BROKER_SEND_BUDGET_BYTES", (c, v) => (c.sendBudgetBytes = Number(v))],
+  ["BROKER_VERIFY_THREADS", (c, v) => (c.verifyThreads = Number(v))],
   ["BROKER_LOG_LEVEL", (c, v) => (c.log.level = v)],
 ];
 
@@ -107,6 +112,7 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(positive(c.maxContentBytes) && c.maxContentBytes <= 64 * 1024 * 1024, "maxContentBytes", "must be 1..67108864");
   check(positive(c.maxClockSkewMs), "maxClockSkewMs", "must be a positive integer (ms)");
   check(positive(c.sendBudgetBytes) && c.sendBudgetBytes >= c.maxContentBytes + 300, "sendBudgetBytes", "must be positive and hold at least one maximal frame");
+  check(Number.isInteger(c.verifyThreads) && c.verifyThreads >= 0 && c.verifyThreads <= 64, "verifyThreads", "must be an integer 0..64");
   check(positive(c.storage.segmentBytes), "storage.segmentBytes", "must be a positive integer");
   check(positive(c.storage.maxResendEvents), "storage.maxResendEvents", "must be a positive integer");
   check(positive(c.storage.retentionIntervalMs), "storage.retentionIntervalMs", "must be a positive integer (ms)");

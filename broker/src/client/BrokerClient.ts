@@ -135,10 +135,15 @@ export class BrokerClient {
     this.ws.send(data);
   }
 
+  /** Closes politely; terminates if the close handshake does not finish within a second. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once("close", () => resolve());
+      const timer = setTimeout(() => this.ws.terminate(), 1000);
+      this.ws.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.ws.close();
     });
   }

@@ -11,6 +11,7 @@ import type { StreamIndex, StreamInfo } from "../streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
 import { EpochTracker } from "../network/EpochTracker";
 import { BrokerMetrics } from "./metrics";
+import { VerifierPool } from "../protocol/VerifierPool";
 
 /** A delivered event; transports may cache their encoded message on it (built once, sent to all). */
 export interface Delivery {
@@ -52,6 +53,8 @@ export interface BrokerNodeOptions {
   maxContentBytes?: number;
   /** Default 30 s. */
   maxClockSkewMs?: number;
+  /** Verify signatures on this pool of worker threads (else in the event loop). */
+  verifier?: VerifierPool;
   /** How often the fail-closed sweep runs (ms). Default 1000. */
   accessSweepMs?: number;
 }
@@ -128,7 +131,7 @@ export class BrokerNode {
       await this.options.access.checkPublish(event.streamId, event.publisher, now);
       let hash: Buffer;
       try {
-        hash = verifyEvent(event);
+        hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
       } catch (err) {
         this.metrics.verificationFailures.inc();
         throw err;
@@ -300,5 +303,6 @@ export class BrokerNode {
     this.unsubscribeGate();
     for (const set of this.subs.values()) for (const s of set) clearTimeout(s.timer);
     await this.store.close();
+    await this.options.verifier?.close();
   }
 }

@@ -4,6 +4,7 @@
 
 import { keccak_256 } from "@noble/hashes/sha3";
 import { secp256k1 as nobleSecp } from "@noble/curves/secp256k1";
+import { dirname } from "node:path";
 
 export type CryptoBackend = "native" | "noble";
 
@@ -12,20 +13,26 @@ interface NativeSecp256k1 {
   ecdsaSign(msg32: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
   publicKeyCreate(privateKey: Uint8Array, compressed: boolean): Uint8Array;
 }
-interface NativeKeccakHash {
-  update(data: Buffer): NativeKeccakHash;
-  digest(): Buffer;
+/** The keccak package's native sponge (its JS API wraps it in a stream per hash, 2-3x slower). */
+interface NativeKeccakState {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(length: number): Buffer;
 }
 
-function loadNative(): { secp: NativeSecp256k1; createKeccak: () => NativeKeccakHash } | { error: string } {
+function loadNative(): { secp: NativeSecp256k1; keccakState: NativeKeccakState } | { error: string } {
   try {
-    // The `bindings` entry points require the compiled addon and throw when it is missing,
-    // unlike the packages' main entries, which silently fall back to slow JS.
+    // Require the compiled addons themselves: they throw when missing, unlike the packages'
+    // main entries, which silently fall back to slow JS.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const secp = require("secp256k1/bindings") as NativeSecp256k1;
+    const keccakDir = dirname(require.resolve("keccak/package.json"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const keccakFactory = require("keccak/bindings") as (algorithm: string) => NativeKeccakHash;
-    return { secp, createKeccak: () => keccakFactory("keccak256") };
+    const nodeGypBuild = require(require.resolve("node-gyp-build", { paths: [keccakDir] })) as (dir: string) => unknown;
+    const KeccakState = nodeGypBuild(keccakDir);
+    if (typeof KeccakState !== "function") throw new Error("the keccak native addon did not load");
+    return { secp, keccakState: new (KeccakState as new () => NativeKeccakState)() };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -42,7 +49,12 @@ const HALF_N = BigInt("0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f4
 
 export function keccak256(data: Uint8Array): Buffer {
   if ("secp" in native) {
-    return native.createKeccak().update(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest();
+    // One sponge reused: JavaScript is single-threaded and each call runs to completion.
+    const st = native.keccakState;
+    st.initialize(1088, 512); // Keccak-256: rate 1088 bits, capacity 512
+    st.absorb(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    st.absorbLastFewBits(0x01); // original Keccak padding (not SHA-3's 0x06)
+    return st.squeeze(32);
   }
   return Buffer.from(keccak_256(data));
 }
