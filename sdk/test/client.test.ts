@@ -217,4 +217,15 @@ describe("client on a live broker", function () {
     const history = await publisher.client.resend(stream, { type: "last", count: 10 }, { partition: r1.streamPartition });
     expect(history.map((m) => m.parsed())).to.deep.equal([{ lat: 1 }, { lat: 2 }]);
   });
+
+  it("continues a resend the broker truncated, without losing or repeating events", async () => {
+    await net.stop();
+    net = await startTestNet({ maxResendEvents: 4 });
+    const publisher = client();
+    const stream = createStream(net, publisher.address, "/paged");
+    net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, publisher.address);
+    for (let n = 1; n <= 11; n++) await publisher.client.publish(stream, { n }, { encrypt: false, timestamp: 1_000 * Math.ceil(n / 3) + Date.now() - 10_000 });
+    const history = await publisher.client.resend(stream, { type: "from", fromTimestamp: 0 });
+    expect(history.map((m) => m.parsed())).to.deep.equal(Array.from({ length: 11 }, (_, i) => ({ n: i + 1 })));
+  });
 });

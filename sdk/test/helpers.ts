@@ -24,11 +24,11 @@ export interface TestNet {
   stop(): Promise<void>;
 }
 
-export async function startTestNet(): Promise<TestNet> {
+export async function startTestNet(storage: { maxResendEvents?: number } = {}): Promise<TestNet> {
   const dir = mkdtempSync(join(tmpdir(), "sdk-test-"));
   const gate = new InMemoryAccessGate();
   const index = new InMemoryStreamIndex();
-  const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir }, { gate, streams: index, logger: pino({ level: "silent" }) });
+  const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir, storage: { ...DEFAULT_CONFIG.storage, ...storage } }, { gate, streams: index, logger: pino({ level: "silent" }) });
   const registeredKeys = new Map<string, Uint8Array>();
   const access: StreamAccess = {
     canPublish: (s, a) => gate.canPublish(s, a),

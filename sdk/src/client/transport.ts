@@ -36,6 +36,13 @@ export interface WsTransportOptions {
   sessionMs?: number;
   /** Timeout of one request (ms). Default 10 s. */
   requestTimeoutMs?: number;
+  /** Most events one paged resend collects. Default 1,000,000. */
+  maxResendEvents?: number;
+}
+
+/** The signed timestamp of a frame (uint64 at offset 37, docs/protocol.md §1.1). */
+function timestampOf(frame: Buffer): number {
+  return Number(frame.readBigUInt64BE(37));
 }
 
 interface Waiting {
@@ -168,9 +175,30 @@ export class WsTransport implements BrokerTransport {
     await this.request({ type: "unsubscribe", streamId, streamPartition });
   }
 
+  /**
+   * Resend; a "from" or "range" answer the broker truncated (docs/protocol.md §6.4) is continued
+   * from the last timestamp received, dropping the frames already returned at that timestamp,
+   * up to `maxResendEvents` (default 1,000,000) in total.
+   */
   async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<Buffer[]> {
-    const reply = await this.request({ type: "resend", streamId, streamPartition, query }, true);
-    return reply.frames as Buffer[];
+    const out: Buffer[] = [];
+    let q = query;
+    for (;;) {
+      const reply = await this.request({ type: "resend", streamId, streamPartition, query: q }, true);
+      const frames = reply.frames as Buffer[];
+      const boundary = out.length > 0 ? timestampOf(out[out.length - 1]) : -1;
+      const seen = new Set(out.filter((f) => timestampOf(f) === boundary).map((f) => f.toString("base64")));
+      for (const f of frames) if (!(timestampOf(f) === boundary && seen.has(f.toString("base64")))) out.push(f);
+      if (!reply.truncated || q.type === "last" || frames.length === 0) return out;
+      if (out.length >= (this.options.maxResendEvents ?? 1_000_000)) {
+        throw new SdkError(SdkErrorCodes.BROKER_ERROR, `resend exceeds ${out.length} events`, { brokerCode: "RESEND_TOO_LARGE", count: out.length });
+      }
+      const from = timestampOf(frames[frames.length - 1]);
+      if (from === boundary && frames.every((f) => timestampOf(f) === from)) {
+        throw new SdkError(SdkErrorCodes.BROKER_ERROR, `more events at timestamp ${from} than one resend returns`, { brokerCode: "RESEND_TOO_LARGE" });
+      }
+      q = { ...q, fromTimestamp: from };
+    }
   }
 
   /** Drops the connection without a close handshake (tests of reconnection use it). */
