@@ -30,10 +30,12 @@ describe("quick start", function () {
     net.index.apply({ type: "created", stream: { id: streamId, creator: wallet.address.toLowerCase(), path: "/demo/hello", partitions: 1, metadata: {} } });
     net.gate.makePublic(streamId).grantPublish(streamId, wallet.address);
     // ---
-    await client.subscribe(streamId, (message: ReceivedMessage) => void received.push(message.parsed()));
-    await client.publish(streamId, { hello: "world" }, { encrypt: false });
+    const encrypted: boolean[] = [];
+    await client.subscribe(streamId, (message: ReceivedMessage) => void (received.push(message.parsed()), encrypted.push(message.encrypted)));
+    await client.publish(streamId, { hello: "world" });
     await waitFor(() => received.length === 1, "the event");
     expect(received).to.deep.equal([{ hello: "world" }]);
+    expect(encrypted).to.deep.equal([false]); // a public stream is not encrypted
     await client.close();
   });
 });

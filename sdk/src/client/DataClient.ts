@@ -58,7 +58,7 @@ export interface PublishOptions {
   partition?: number;
   /** Chooses the partition by hashing (partitionOf); ignored if `partition` is given. */
   partitionKey?: string;
-  /** Encrypt with the stream's group key. Default true (false for public streams). */
+  /** Encrypt with the stream's group key. Default: true, unless `access.isPublic(streamId)` says the stream is public. */
   encrypt?: boolean;
   /** Overrides the content type inferred from the content. */
   contentType?: number;
@@ -155,6 +155,7 @@ export class DataClient {
   private readonly announcements = new Map<string, PendingAnnouncement[]>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly permissionCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly publicCache = new Map<string, { allowed: boolean; until: number }>();
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
   private readonly privateKeyBytes?: Buffer;
@@ -282,6 +283,15 @@ export class DataClient {
     return out;
   }
 
+  private async streamIsPublic(streamId: string): Promise<boolean> {
+    if (!this.options.access.isPublic) return false;
+    const cached = this.publicCache.get(streamId);
+    if (cached && cached.until > Date.now()) return cached.allowed;
+    const allowed = await this.options.access.isPublic(streamId);
+    this.publicCache.set(streamId, { allowed, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
+    return allowed;
+  }
+
   private queueAnnouncement(streamId: string, bytes: Buffer, replace: boolean): void {
     const list = replace ? [] : (this.announcements.get(streamId) ?? []);
     list.push({ bytes, publishedIn: new Set() });
@@ -297,7 +307,8 @@ export class DataClient {
       const partitions = this.options.partitionsOf ? await this.options.partitionsOf(streamId) : 1;
       partition = options.partitionKey !== undefined ? partitionOf(options.partitionKey, partitions) : 0;
     }
-    const encrypt = options.encrypt ?? true;
+    // Encrypt unless told otherwise or the stream is public (anyone may read it anyway).
+    const encrypt = options.encrypt ?? !(await this.streamIsPublic(streamId));
     const { bytes, contentType } = toContent(content, options.contentType);
     const chainKey = `${streamId}|${partition}`;
     let chain = this.publishChains.get(chainKey);

@@ -9,6 +9,8 @@ export interface StreamAccess {
   canSubscribe(streamId: string, subscriber: string): Promise<boolean>;
   /** The 33-byte compressed key registered for `user` in the stream registry, or null. */
   encryptionKeyOf(user: string): Promise<Uint8Array | null>;
+  /** Whether anyone may subscribe (then events are not encrypted unless asked). Optional. */
+  isPublic?(streamId: string): Promise<boolean>;
 }
 
 /**
