@@ -5,6 +5,7 @@ export { WsTransport } from "./client/transport";
 export type { BrokerTransport, ResendQuery, WsTransportOptions } from "./client/transport";
 export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
+export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
 export { SdkError, SdkErrorCodes } from "./errors";
 export type { SdkErrorCode } from "./errors";
 export { GroupKey, groupKeyIdOf } from "./crypto/groupKey";

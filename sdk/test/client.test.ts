@@ -5,6 +5,7 @@ import { AbstractSigner, Wallet, type Provider, type TransactionRequest, type Ty
 import { signEvent, ZERO_HASH, ContentType, EncryptionType } from "@datamarket/broker";
 import type { ReceivedMessage } from "../src/client/DataClient";
 import { SdkError, SdkErrorCodes } from "../src/errors";
+import { HttpKeyRequestChannel, serveKeyRequests } from "../src/client/keyRequestHttp";
 import { createStream, makeClient, startTestNet, waitFor, type TestClient, type TestNet } from "./helpers";
 
 /** A signer that is not a Wallet: only signMessage and friends, like a browser wallet behind a provider. */
@@ -183,6 +184,26 @@ describe("client on a live broker", function () {
     expect(errors.map((e) => e.code)).to.deep.equal([SdkErrorCodes.UNKNOWN_GROUP_KEY, SdkErrorCodes.UNKNOWN_GROUP_KEY]);
     expect(errors[0].message).to.match(/may not subscribe/);
     expect(outsiderRequests).to.equal(1); // the refusal is remembered, not asked again per event
+  });
+
+  it("answers key requests over HTTP, where a forged request gets a typed refusal", async () => {
+    const publisher = client();
+    const endpoint = await serveKeyRequests(publisher.client);
+    try {
+      const late = client({ keyRequests: new HttpKeyRequestChannel((p) => (p === publisher.address ? endpoint.url : undefined)) });
+      const stream = createStream(net, publisher.address, "/sensors/http");
+      net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, late.address);
+      const c = collector();
+      await late.client.subscribe(stream, c.handler, { onError: c.onError });
+      await publisher.client.publish(stream, { n: 1 }); // no key announced to anyone
+      await waitFor(() => c.messages.length === 1, "the key fetched over HTTP");
+      expect(c.values()).to.deep.equal([{ n: 1 }]);
+      const res = await fetch(`${endpoint.url}/key-requests`, { method: "POST", body: Buffer.from("DMKX\x01\x01 not a request") });
+      expect(res.status).to.equal(400);
+      expect(((await res.json()) as { code: string }).code).to.equal(SdkErrorCodes.MALFORMED_MESSAGE);
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it("publishes through a signer that only offers signMessage (a browser wallet), and after a publisher restart", async () => {
