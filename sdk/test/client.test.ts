@@ -186,6 +186,23 @@ describe("client on a live broker", function () {
     expect(outsiderRequests).to.equal(1); // the refusal is remembered, not asked again per event
   });
 
+  it("a publisher watching access rekeys by itself when a subscriber's licence ends", async () => {
+    const publisher = client();
+    const a = client();
+    const b = client();
+    const stream = createStream(net, publisher.address, "/watched");
+    net.gate.grantPublish(stream, publisher.address).grantSubscribe(stream, a.address);
+    net.gate.setLicence(stream, b.address, { productId: "0x" + "0e".repeat(32), expiresAt: Math.floor(Date.now() / 1000) + 3600, consentGated: false });
+    await publisher.client.shareGroupKey(stream, [a.address, b.address]);
+    const rekeys: string[][] = [];
+    publisher.client.watchAccess(stream, { intervalMs: 20, onRekey: (removed) => rekeys.push(removed) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rekeys).to.deep.equal([]); // nobody lost access: no rekey
+    net.gate.endLicence(stream, b.address);
+    await waitFor(() => rekeys.length === 1, "the watcher's rekey");
+    expect(rekeys).to.deep.equal([[b.address]]);
+  });
+
   it("answers key requests over HTTP, where a forged request gets a typed refusal", async () => {
     const publisher = client();
     const endpoint = await serveKeyRequests(publisher.client);

@@ -155,6 +155,7 @@ export class DataClient {
   private readonly announcements = new Map<string, PendingAnnouncement[]>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly permissionCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly watchers = new Set<() => void>();
   private readonly publicCache = new Map<string, { allowed: boolean; until: number }>();
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
@@ -259,6 +260,34 @@ export class DataClient {
     for (const a of manager.recipientAddresses()) if (!(await this.options.access.canSubscribe(streamId, a))) lost.push(a);
     if (lost.length > 0) await this.rekey(streamId, lost);
     return lost;
+  }
+
+  /**
+   * Runs rekeyIfAccessLost every `intervalMs` (default 15 s) until stopped or the client closes;
+   * `onRekey(removed)` reports each rekey, `onError` a failed check (retried next tick). Expiries
+   * emit no event, so a timer is the backstop; call rekeyIfAccessLost directly on access events too.
+   */
+  watchAccess(streamId: string, options: { intervalMs?: number; onRekey?: (removed: string[]) => void; onError?: (err: unknown) => void } = {}): () => void {
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running || this.closed) return;
+      running = true;
+      try {
+        const removed = await this.rekeyIfAccessLost(streamId);
+        if (removed.length > 0) options.onRekey?.(removed);
+      } catch (err) {
+        options.onError?.(err);
+      } finally {
+        running = false;
+      }
+    }, options.intervalMs ?? 15_000);
+    timer.unref();
+    const stop = () => {
+      clearInterval(timer);
+      this.watchers.delete(stop);
+    };
+    this.watchers.add(stop);
+    return stop;
   }
 
   /**
@@ -616,6 +645,7 @@ export class DataClient {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const stop of [...this.watchers]) stop();
     for (const sub of this.subscriptions) sub.active = false;
     this.subscriptions.clear();
     await this.transport?.close();
