@@ -30,6 +30,8 @@ describe("VerifierPool", () => {
       expect(r.status).to.equal("rejected");
       expect(((r as PromiseRejectedResult).reason as { code: string }).code).to.equal("INVALID_SIGNATURE");
     }
+    // A lone event (verified in the event loop) gives the same answers.
     await expectBrokerError(() => pool.verify(decodeFrame(forged.frame)), "INVALID_SIGNATURE");
+    expect((await pool.verify(decodeFrame(good[0].frame))).equals(eventHash(good[0].canonical))).to.equal(true);
   });
 });
