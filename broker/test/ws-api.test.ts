@@ -206,6 +206,19 @@ describe("WebSocket API", () => {
     expect(d.brokers).to.deep.equal(others.get(1));
   });
 
+  it("answers each of a pipeline of valid and malformed publishes (a refusal never waits unhandled behind a slow check)", async () => {
+    const pub = await connect(ALICE_KEY);
+    const p = new TestPublisher(ALICE_KEY);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 40; i++) frames.push(i % 4 === 3 ? p.next().frame.subarray(0, 100) : p.next().frame);
+    const results = await Promise.allSettled(frames.map((f) => pub.publish(f)));
+    const codes = results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as { code: string }).code));
+    expect(codes.filter((c) => c === "MALFORMED_FRAME")).to.have.length(10);
+    // Each refused event leaves a gap in the chain: the next one is refused too (PREVIOUS_EVENT_MISMATCH).
+    expect(codes.filter((c) => c === "ok").length + codes.filter((c) => c === "PREVIOUS_EVENT_MISMATCH").length).to.equal(30);
+    expect(codes[0]).to.equal("ok");
+  });
+
   it("keeps a publisher's pipelined events in order (no false OUT_OF_ORDER_SEQUENCE)", async () => {
     const pub = await connect(ALICE_KEY);
     const p = new TestPublisher(ALICE_KEY);

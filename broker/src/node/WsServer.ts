@@ -271,6 +271,9 @@ class WsSession implements Subscriber {
     }
     const node = this.server.node;
     const prepared = node.prepare(data.subarray(5));
+    // Handled below once the earlier publishes are committed; mark it handled now so that a quick
+    // refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+    prepared.catch(() => undefined);
     const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
     this.commitTail = committed.catch(() => undefined);
     committed
