@@ -207,6 +207,9 @@ describe("WebSocket API", () => {
   });
 
   it("answers each of a pipeline of valid and malformed publishes (a refusal never waits unhandled behind a slow check)", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
     const pub = await connect(ALICE_KEY);
     const p = new TestPublisher(ALICE_KEY);
     const frames: Buffer[] = [];
@@ -217,6 +220,8 @@ describe("WebSocket API", () => {
     // Each refused event leaves a gap in the chain: the next one is refused too (PREVIOUS_EVENT_MISMATCH).
     expect(codes.filter((c) => c === "ok").length + codes.filter((c) => c === "PREVIOUS_EVENT_MISMATCH").length).to.equal(30);
     expect(codes[0]).to.equal("ok");
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled, "unhandled rejections in the broker (fatal outside mocha)").to.deep.equal([]);
   });
 
   it("keeps a publisher's pipelined events in order (no false OUT_OF_ORDER_SEQUENCE)", async () => {

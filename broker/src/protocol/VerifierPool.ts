@@ -71,7 +71,7 @@ export class VerifierPool {
 
   private dispatch(): void {
     this.scheduled = false;
-    if (this.queue.length <= INLINE_MAX && this.batches.size === 0) {
+    if (this.slots.length === 0 || (this.queue.length <= INLINE_MAX && this.batches.size === 0)) {
       const inline = this.queue;
       this.queue = [];
       for (const p of inline) {
