@@ -72,6 +72,20 @@ describe("WebSocket API", () => {
     expect(got.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
   });
 
+  it("delivers events intact in both WebSocket length encodings they use (16-bit and 64-bit lengths; a frame is at least 209 bytes)", async () => {
+    const pub = await connect(ALICE_KEY);
+    const sub = await connect(BOB_KEY);
+    const got: Buffer[] = [];
+    sub.onEvent = (f) => got.push(Buffer.from(f));
+    await sub.subscribe(STREAM, 0);
+    const p = new TestPublisher(ALICE_KEY);
+    // frame = 209 + content bytes; the WebSocket payload adds the kind byte
+    const events = [p.next(Buffer.alloc(0), { contentType: 0 }), p.next(Buffer.alloc(1000, 1), { contentType: 0 }), p.next(Buffer.alloc(70_000, 2), { contentType: 0 })];
+    for (const e of events) await pub.publish(e.frame);
+    await waitFor(() => got.length === 3);
+    expect(got.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
+  });
+
   it("stops delivering after unsubscribe", async () => {
     const pub = await connect(ALICE_KEY);
     const sub = await connect(BOB_KEY);
