@@ -191,10 +191,16 @@ async function main() {
       const count = rate * seconds;
       await call(subscribers, { cmd: "subscribe", wsUrl, streamId: benchStream("/bench/fanout"), connections: 10, expected: count });
       await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream("/bench/fanout"), count }, 120_000);
+      const verifierPids = broker.node.options.verifier?.pids() ?? [];
+      const cpu0 = process.cpuUsage();
+      const verifierCpu0 = procCpuUs(verifierPids);
       const sent = await call(publisher, { cmd: "paced", rate }, 60_000);
       const got = await call(subscribers, { cmd: "collect", waitMs: 10_000 });
+      const loopCpu = cpuUs(cpu0);
+      const verifierCpu = procCpuUs(verifierPids) - verifierCpu0;
       const l = latencies(sent.sendTimes, got.received);
       const achieved = count / (sent.elapsedUs / 1e6);
+      record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);
       record(`${rate} events/s × 10 subscribers for ${seconds} s`, `publish rate achieved ${Math.round(achieved)}/s, deliveries ${l.n}/${count * 10}, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms, lost ${l.lost}`, "p99 ≤ 10 ms, no loss", l.p99 <= 10 && l.lost === 0);
     }
   } finally {

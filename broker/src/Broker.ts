@@ -12,6 +12,7 @@ import { AccessPolicy } from "./access/AccessPolicy";
 import { InMemoryStreamIndex, StreamIndex } from "./streams/StreamIndex";
 import { PartitionAssignmentSource, StaticPartitionAssignment } from "./network/PartitionAssignment";
 import { EpochTracker } from "./network/EpochTracker";
+import { CoordinatorReporter, EpochReporter } from "./network/EpochReporter";
 import { EventStore } from "./storage/EventStore";
 import { BrokerNode } from "./node/BrokerNode";
 import { BrokerMetrics } from "./node/metrics";
@@ -22,6 +23,8 @@ import { cryptoBackend, keccak256 } from "./protocol/crypto";
 import { VerifierPool } from "./protocol/VerifierPool";
 
 export interface BrokerDeps {
+  /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
+  reporter?: CoordinatorReporter;
   gate?: AccessGate;
   streams?: StreamIndex;
   assignment?: PartitionAssignmentSource;
@@ -85,6 +88,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     if (dropped > 0) logger.info({ dropped }, "retention dropped events");
   }, config.storage.retentionIntervalMs);
   retention.unref();
+  const epochReporter = deps.reporter ? new EpochReporter(epochs, assignment, deps.reporter, config.maxClockSkewMs, [0], logger) : undefined;
+  epochReporter?.start(Math.max(1000, Math.floor(config.network.epochLengthMs / 4)));
   logger.info({ wsPort, httpPort, host: config.host }, "broker listening");
   let closing: Promise<void> | undefined;
   return {
@@ -92,6 +97,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     close: () =>
       (closing ??= (async () => {
         clearInterval(retention);
+        epochReporter?.stop();
         await ws.close();
         await http.close();
         await node.close();

@@ -1,7 +1,7 @@
 // Configuration (defaults, file, environment, validation) and the CLI's refusals.
 
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../src/config";
@@ -53,5 +53,30 @@ describe("configuration", () => {
     const bad = spawnSync(process.execPath, [bin, "start", "--config", file({ httpPort: -1 })], { encoding: "utf8" });
     expect(bad.status).to.equal(2);
     expect(bad.stderr).to.contain("config httpPort: must be a port number");
+  });
+
+  it("CLI: starts with no configuration but the environment, and shuts down gracefully on SIGTERM (exit 0)", async function () {
+    this.timeout(30_000);
+    const bin = join(__dirname, "..", "bin", "broker.js");
+    const child = spawn(process.execPath, [bin, "start"], {
+      env: { ...process.env, BROKER_DATA_DIR: join(tmp.dir, "data"), BROKER_WS_PORT: "0", BROKER_HTTP_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('"broker listening"')) {
+      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const listening = JSON.parse(out.split("\n").find((l) => l.includes('"broker listening"'))!);
+    expect(listening.host).to.equal("127.0.0.1");
+    const health = await fetch(`http://127.0.0.1:${listening.httpPort}/health`);
+    expect(health.status).to.equal(200);
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.once("exit", r));
+    expect(code).to.equal(0);
+    expect(out).to.contain('"broker stopped"');
   });
 });

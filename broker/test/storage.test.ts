@@ -209,3 +209,26 @@ describe("EventStore", () => {
     });
   });
 });
+
+describe("EventStore when the disk fails", () => {
+  it("acknowledges nothing of a batch whose fdatasync failed, and refuses every later append with STORAGE_FAILURE", async () => {
+    const tmp = tempDir();
+    const store = new EventStore({ dataDir: tmp.dir });
+    store.open();
+    const p = new TestPublisher(ALICE_KEY);
+    const first = p.next();
+    await store.append(first, eventHash(first.canonical));
+    const log = (store as unknown as { logs: Map<string, { sync: () => Promise<void> }> }).logs.get(partitionKey(STREAM, 0))!;
+    log.sync = () => Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    const batch = [p.next(), p.next()];
+    const results = await Promise.allSettled(batch.map((e) => store.append(e, eventHash(e.canonical))));
+    for (const r of results) {
+      expect(r.status).to.equal("rejected");
+      expect(((r as PromiseRejectedResult).reason as { code: string }).code).to.equal("STORAGE_FAILURE");
+    }
+    const later = p.next();
+    await expectBrokerError(() => store.append(later, eventHash(later.canonical)), "STORAGE_FAILURE");
+    await store.close().catch(() => undefined);
+    tmp.remove();
+  });
+});

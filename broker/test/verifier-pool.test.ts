@@ -30,6 +30,22 @@ describe("VerifierPool", () => {
       expect(r.status).to.equal("rejected");
       expect(((r as PromiseRejectedResult).reason as { code: string }).code).to.equal("INVALID_SIGNATURE");
     }
+    // A lone event (verified in the event loop) gives the same answers.
     await expectBrokerError(() => pool.verify(decodeFrame(forged.frame)), "INVALID_SIGNATURE");
+    expect((await pool.verify(decodeFrame(good[0].frame))).equals(eventHash(good[0].canonical))).to.equal(true);
+  });
+});
+
+describe("VerifierPool when its verifier dies", () => {
+  it("verifies in the event loop instead, with the same results", async () => {
+    const pool = new VerifierPool(1);
+    const [pid] = pool.pids();
+    process.kill(pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    const p = new TestPublisher(ALICE_KEY);
+    const events = Array.from({ length: 50 }, () => p.next());
+    const hashes = await Promise.all(events.map((e) => pool.verify(decodeFrame(e.frame))));
+    hashes.forEach((h, i) => expect(h.equals(eventHash(events[i].canonical))).to.equal(true));
+    await pool.close();
   });
 });

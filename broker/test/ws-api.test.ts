@@ -72,6 +72,20 @@ describe("WebSocket API", () => {
     expect(got.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
   });
 
+  it("delivers events intact in both WebSocket length encodings they use (16-bit and 64-bit lengths; a frame is at least 209 bytes)", async () => {
+    const pub = await connect(ALICE_KEY);
+    const sub = await connect(BOB_KEY);
+    const got: Buffer[] = [];
+    sub.onEvent = (f) => got.push(Buffer.from(f));
+    await sub.subscribe(STREAM, 0);
+    const p = new TestPublisher(ALICE_KEY);
+    // frame = 209 + content bytes; the WebSocket payload adds the kind byte
+    const events = [p.next(Buffer.alloc(0), { contentType: 0 }), p.next(Buffer.alloc(1000, 1), { contentType: 0 }), p.next(Buffer.alloc(70_000, 2), { contentType: 0 })];
+    for (const e of events) await pub.publish(e.frame);
+    await waitFor(() => got.length === 3);
+    expect(got.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
+  });
+
   it("stops delivering after unsubscribe", async () => {
     const pub = await connect(ALICE_KEY);
     const sub = await connect(BOB_KEY);
@@ -204,6 +218,24 @@ describe("WebSocket API", () => {
     const d = await expectBrokerError(() => pub.publish(new TestPublisher(ALICE_KEY, STREAM, 1).next().frame), "PARTITION_NOT_SERVED");
     expect(d.networkPartition).to.equal(1);
     expect(d.brokers).to.deep.equal(others.get(1));
+  });
+
+  it("answers each of a pipeline of valid and malformed publishes (a refusal never waits unhandled behind a slow check)", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const pub = await connect(ALICE_KEY);
+    const p = new TestPublisher(ALICE_KEY);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 40; i++) frames.push(i % 4 === 3 ? p.next().frame.subarray(0, 100) : p.next().frame);
+    const results = await Promise.allSettled(frames.map((f) => pub.publish(f)));
+    const codes = results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as { code: string }).code));
+    expect(codes.filter((c) => c === "MALFORMED_FRAME")).to.have.length(10);
+    // Each refused event leaves a gap in the chain: the next one is refused too (PREVIOUS_EVENT_MISMATCH).
+    expect(codes.filter((c) => c === "ok").length + codes.filter((c) => c === "PREVIOUS_EVENT_MISMATCH").length).to.equal(30);
+    expect(codes[0]).to.equal("ok");
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled, "unhandled rejections in the broker (fatal outside mocha)").to.deep.equal([]);
   });
 
   it("keeps a publisher's pipelined events in order (no false OUT_OF_ORDER_SEQUENCE)", async () => {

@@ -67,6 +67,26 @@ export function parseResendQuery(q: unknown): ResendQuery {
   }
 }
 
+/** An unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying kind ‖ payload. */
+export function wsBinaryFrame(kind: number, payload: Buffer): Buffer {
+  const length = 1 + payload.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerLength + length);
+  out[0] = 0x82; // FIN, opcode 2 (binary)
+  if (length < 126) out[1] = length;
+  else if (length < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out[headerLength] = kind;
+  payload.copy(out, headerLength + 1);
+  return out;
+}
+
 class WsSession implements Subscriber {
   address = "";
   readonly nonce = randomBytes(16).toString("hex");
@@ -101,21 +121,28 @@ class WsSession implements Subscriber {
    * socket is flushed early: corking must never be what pushes a healthy client over its budget.
    */
   private send(data: string | Buffer): void {
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void; writableLength: number } })._socket;
-    if (socket) {
-      if (!this.corked) {
-        socket.cork();
-        this.corked = true;
-        setImmediate(() => {
-          this.corked = false;
-          socket.uncork();
-        });
-      } else if (socket.writableLength >= this.server.corkFlushBytes) {
-        socket.uncork(); // writes what is queued now
-        socket.cork(); // stays corked until the scheduled uncork
-      }
-    }
+    this.corkForThisTurn();
     this.ws.send(data);
+  }
+
+  private socket(): { cork(): void; uncork(): void; write(b: Buffer): boolean; writableLength: number } | undefined {
+    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void; write(b: Buffer): boolean; writableLength: number } })._socket;
+  }
+
+  private corkForThisTurn(): void {
+    const socket = this.socket();
+    if (!socket) return;
+    if (!this.corked) {
+      socket.cork();
+      this.corked = true;
+      setImmediate(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    } else if (socket.writableLength >= this.server.corkFlushBytes) {
+      socket.uncork(); // writes what is queued now
+      socket.cork(); // stays corked until the scheduled uncork
+    }
   }
 
   sendError(err: unknown, requestId?: unknown): void {
@@ -127,14 +154,20 @@ class WsSession implements Subscriber {
   /** Live delivery: never waits; over budget means the subscriber is cut. */
   deliver(d: Delivery): void {
     if (this.closed) return;
-    const msg = (d.encoded ??= Buffer.concat([Buffer.from([BinaryKind.DELIVER]), d.event.frame]));
+    // The complete WebSocket frame is built once per event and written as-is to every subscriber's
+    // socket (server frames are unmasked, so the bytes are the same for all). ws writes its own
+    // messages synchronously too (no compression), so the order on the socket is kept.
+    const frame = (d.encoded ??= wsBinaryFrame(BinaryKind.DELIVER, d.event.frame));
     const buffered = this.ws.bufferedAmount;
     if (buffered > this.maxBuffered) this.maxBuffered = buffered;
-    if (buffered + msg.length > this.server.sendBudgetBytes) {
-      this.cutForBudget(buffered, msg.length);
+    if (buffered + frame.length > this.server.sendBudgetBytes) {
+      this.cutForBudget(buffered, frame.length);
       return;
     }
-    this.send(msg);
+    const socket = this.socket();
+    if (!socket || this.ws.readyState !== WebSocket.OPEN) return;
+    this.corkForThisTurn();
+    socket.write(frame);
   }
 
   revoked(streamId: string, streamPartition: number, error: BrokerError): void {
@@ -271,6 +304,9 @@ class WsSession implements Subscriber {
     }
     const node = this.server.node;
     const prepared = node.prepare(data.subarray(5));
+    // Handled below once the earlier publishes are committed; mark it handled now so that a quick
+    // refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+    prepared.catch(() => undefined);
     const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
     this.commitTail = committed.catch(() => undefined);
     committed

@@ -21,6 +21,11 @@ interface WorkerSlot {
 }
 
 const MAX_BATCH = 512;
+/**
+ * A turn with at most this many events and no batch in flight is verified in the event loop:
+ * at low rates the round trip to a verifier would only add latency.
+ */
+const INLINE_MAX = 4;
 
 export class VerifierPool {
   private readonly slots: WorkerSlot[] = [];
@@ -66,6 +71,18 @@ export class VerifierPool {
 
   private dispatch(): void {
     this.scheduled = false;
+    if (this.slots.length === 0 || (this.queue.length <= INLINE_MAX && this.batches.size === 0)) {
+      const inline = this.queue;
+      this.queue = [];
+      for (const p of inline) {
+        try {
+          p.resolve(verifyEvent(p.event));
+        } catch (err) {
+          p.reject(err as Error);
+        }
+      }
+      return;
+    }
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));

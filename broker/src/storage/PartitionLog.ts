@@ -7,7 +7,7 @@
 // which can only hold events that were never acknowledged (acks follow fdatasync).
 
 import * as fs from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { keccak256 } from "../protocol/crypto";
 
@@ -53,7 +53,7 @@ export class PartitionLog {
 
   /** Opens (creating if needed) and recovers the log; calls onRecord for every intact record, oldest first. */
   open(onRecord: (r: RecoveredRecord) => void): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    if (fs.mkdirSync(this.dir, { recursive: true }) !== undefined) fsyncDir(dirname(this.dir)); // a new partition's directory entry must survive a crash too
     const names = fs.readdirSync(this.dir).filter((n) => /^\d{20}\.log$/.test(n)).sort();
     for (let s = 0; s < names.length; s++) {
       const path = join(this.dir, names[s]);
