@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// Role getters keep OpenZeppelin's UPPER_CASE names (MINTER_ROLE), as AccessControl integrators expect.
+/* solhint-disable func-name-mixedcase */
+
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {IERC1363} from "@openzeppelin/contracts/interfaces/IERC1363.sol";
@@ -12,7 +15,6 @@ import {IERC1363} from "@openzeppelin/contracts/interfaces/IERC1363.sol";
 interface IDATAToken is IERC20, IERC20Permit, IERC1363 {
     /// @notice The role allowed to mint. Its admin is DEFAULT_ADMIN_ROLE.
     /// @return role keccak256("MINTER_ROLE")
-    // solhint-disable-next-line func-name-mixedcase
     function MINTER_ROLE() external view returns (bytes32 role);
 
     /// @notice The hard cap on the total supply, in token wei. Fixed at deployment.

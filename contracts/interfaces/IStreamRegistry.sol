@@ -31,6 +31,20 @@ interface IStreamRegistry {
         Dataset
     }
 
+    /// @notice A capability an operation needs, named in NotAuthorized.
+    enum Capability {
+        /// Ownership of the resource.
+        Owner,
+        /// The grant permission (or ownership).
+        Grant,
+        /// The grant or subscribe-delegation permission (or ownership).
+        GrantSubscribe,
+        /// The edit permission (or ownership).
+        Edit,
+        /// The delete permission (or ownership).
+        Delete
+    }
+
     /// @notice A resource as stored (one storage slot).
     /// @param owner the address that holds every permission; address(0) if the resource does not exist
     /// @param generation incremented on each deletion; permissions are scoped to one generation
@@ -174,8 +188,8 @@ interface IStreamRegistry {
     /// @notice The caller lacks the permission the operation needs.
     /// @param id the resource id
     /// @param caller the caller
-    /// @param needed the permission needed: "owner", "grant", "grantSubscribe", "edit" or "delete"
-    error NotAuthorized(bytes32 id, address caller, string needed);
+    /// @param needed the capability the operation needs
+    error NotAuthorized(bytes32 id, address caller, Capability needed);
     /// @notice The caller is not the pending owner of the resource.
     /// @param id the resource id
     /// @param caller the caller

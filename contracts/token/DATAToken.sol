@@ -26,6 +26,7 @@ contract DATAToken is ERC20, ERC20Permit, ERC20Burnable, ERC20Capped, ERC1363, A
     /// @inheritdoc IDATAToken
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
+    /// @notice Deploys the token with no supply.
     /// @param admin receives DEFAULT_ADMIN_ROLE (governance: grants and revokes minters)
     /// @param minter receives MINTER_ROLE (address(0) for none)
     /// @param maxSupply hard cap of the total supply, token wei
