@@ -3,6 +3,7 @@
 // Operation names carry no spaces (scripts/gas-snapshot.ts parses "<name> <gas>").
 import { ethers } from "hardhat";
 import { gasOf } from "../test/helpers/foundation";
+import vectors from "../test-vectors/events.json";
 import { DATA, commitment, deployCoordinator, fund, rebalanceAll, register, toPhase } from "../test/network/fixtures";
 
 export default async function (record: (operation: string, gasUsed: bigint) => void): Promise<void> {
@@ -27,7 +28,7 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   await toPhase(coordinator, epoch, "commit");
   const commitOf = (i: number) =>
     coordinator.connect(who[i]).commitReport(epoch, 0, commitment(epoch, 0, 42n, checksum, salt, roster[i]));
-  record("NetworkCoordinator::commitReport(first,copies-roster-of-3)", await gasOf(commitOf(0)));
+  record("NetworkCoordinator::commitReport(first,roster-of-3)", await gasOf(commitOf(0)));
   record("NetworkCoordinator::commitReport", await gasOf(commitOf(1)));
   await commitOf(2);
   await toPhase(coordinator, epoch, "reveal");
@@ -49,4 +50,37 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   await rebalanceAll(coordinator);
   await coordinator.connect(signers[0]).requestLeave();
   record("NetworkCoordinator::rebalance(one-drain-move)", await gasOf(coordinator.rebalance(1)));
+
+  // Delivery of the protocol's first vector event to the example price trigger (signature check,
+  // registry permission, replay mark, bounty credit, callback with JSON parsing).
+  const registry = await ethers.deployContract("StreamRegistry", [admin.address]);
+  const subscriptions = await ethers.deployContract("EventSubscriptions", [
+    await token.getAddress(),
+    await registry.getAddress(),
+  ]);
+  const alice = new ethers.Wallet(vectors.keys.alice.privateKey, ethers.provider);
+  await admin.sendTransaction({ to: alice.address, value: DATA(1) });
+  await registry.connect(alice).getFunction("createStream")("/prices/eth-usd", 1, "{}");
+  const event = vectors.valid[0];
+  const trigger = await ethers.deployContract("PriceThresholdTrigger", [
+    await subscriptions.getAddress(),
+    event.fields.streamId,
+    10n ** 8n * 5000n,
+    DATA(1),
+  ]);
+  await token.mint(admin.address, DATA(10));
+  await token.approve(await subscriptions.getAddress(), DATA(10));
+  await subscriptions.getFunction("fundSubscription")(await trigger.getAddress(), event.fields.streamId, DATA(10));
+  record(
+    "EventSubscriptions::deliver(price-trigger,JSON-event)",
+    await gasOf(
+      subscriptions
+        .connect(signers[0])
+        .getFunction("deliver")(
+          await trigger.getAddress(),
+          { ...event.fields, publisher: ethers.getAddress(event.fields.publisher) },
+          event.signature,
+        ),
+    ),
+  );
 }
