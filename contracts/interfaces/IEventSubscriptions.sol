@@ -52,7 +52,11 @@ interface IEventSubscriptions {
     /// @param deliverer who delivered it
     /// @param bounty DATA credited to the deliverer (less than the bounty if the balance ran low)
     event EventDelivered(
-        address indexed subscriber, bytes32 indexed streamId, bytes32 indexed eventHash, address deliverer, uint256 bounty
+        address indexed subscriber,
+        bytes32 indexed streamId,
+        bytes32 indexed eventHash,
+        address deliverer,
+        uint256 bounty
     );
 
     /// @notice A deliverer claimed its credited bounties.

@@ -29,6 +29,7 @@ contract EventSubscriptions is IEventSubscriptions {
     mapping(address subscriber => mapping(bytes32 eventHash => bool)) private _delivered;
     mapping(address account => uint256) private _claimable;
 
+    /// @notice Deploy the subscriptions contract.
     /// @param token_ the DATA token
     /// @param registry_ the stream registry
     constructor(IERC20 token_, IStreamRegistry registry_) {

@@ -104,6 +104,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     uint256 private _totalStaked;
     mapping(address account => uint256) private _claimable;
 
+    /// @notice Deploy the coordinator; the caller-chosen admin governs it.
     /// @param token_ the DATA token
     /// @param admin receives DEFAULT_ADMIN_ROLE and PARAMETER_ROLE
     /// @param replication_ R, in [1, MAX_REPLICATION]
@@ -220,7 +221,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     /// @inheritdoc INetworkCoordinator
     function brokerState(address broker) external view returns (BrokerState memory state) {
         PartitionAssignment.Broker memory b = _a.brokers[broker];
-        return BrokerState(b.stake, b.withdrawableAt, b.reputation, b.status, uint32(_a.brokerPartitions[broker].length));
+        uint32 load = uint32(_a.brokerPartitions[broker].length);
+        return BrokerState(b.stake, b.withdrawableAt, b.reputation, b.status, load);
     }
 
     /// @inheritdoc INetworkCoordinator

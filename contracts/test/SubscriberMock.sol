@@ -17,6 +17,7 @@ contract SubscriberMock is IStreamEventSubscriber {
     /// @notice The last content received.
     bytes public lastContent;
 
+    /// @notice Deploy the mock.
     /// @param subscriptions_ the subscriptions contract
     constructor(IEventSubscriptions subscriptions_) {
         subscriptions = subscriptions_;

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { DATA, EPOCH, deployCoordinator, fund, register, rebalanceAll } from "./fixtures";
+import { DATA, EPOCH, defaultParameters, deployCoordinator, fund, register, rebalanceAll } from "./fixtures";
 import type { NetworkCoordinator } from "../../typechain-types";
 
 async function loads(coordinator: NetworkCoordinator, brokers: string[]): Promise<number[]> {
@@ -43,11 +43,10 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     expect(await coordinator.partitionCountTarget()).to.equal(20);
     await register(token, coordinator, s[3]);
     expect(await coordinator.partitionCountTarget()).to.equal(20);
-    const params = await coordinator.parameters();
-    await coordinator.setParameters({ ...params.toObject(), partitionsPerBroker: 1, maxPartitions: 1000 });
+    await coordinator.setParameters({ ...defaultParameters(), partitionsPerBroker: 1, maxPartitions: 1000 });
     await register(token, coordinator, s[4]); // desired 4 × 1 = 4 <= 20: no change
     expect(await coordinator.partitionCountTarget()).to.equal(20);
-    await coordinator.setParameters({ ...params.toObject(), partitionsPerBroker: 16, maxPartitions: 1000 });
+    await coordinator.setParameters({ ...defaultParameters(), partitionsPerBroker: 16, maxPartitions: 1000 });
     await register(token, coordinator, s[5]); // desired 80, grows by 16 only
     expect(await coordinator.partitionCountTarget()).to.equal(36);
   });

@@ -17,7 +17,7 @@ contract PriceThresholdTrigger is IStreamEventSubscriber {
     /// @notice The longest content parsed, bytes (bounds the parsing loop).
     uint256 public constant MAX_CONTENT_BYTES = 1024;
 
-    bytes private constant _KEY = bytes('"price":"');
+    bytes private constant _KEY = bytes("\"price\":\"");
 
     /// @notice The subscriptions contract that delivers events.
     IEventSubscriptions public immutable subscriptions;
@@ -60,6 +60,7 @@ contract PriceThresholdTrigger is IStreamEventSubscriber {
     /// @param eventHash the event
     error UnparsablePrice(bytes32 eventHash);
 
+    /// @notice Deploy the trigger and subscribe it to the price stream.
     /// @param subscriptions_ the subscriptions contract
     /// @param streamId_ the price stream
     /// @param threshold_ the trigger price, PRICE_DECIMALS fixed point
@@ -113,7 +114,7 @@ contract PriceThresholdTrigger is IStreamEventSubscriber {
         bool digits;
         for (; i < content.length; ++i) {
             bytes1 c = content[i];
-            if (c == '"') {
+            if (c == "\"") {
                 if (!digits) return (false, 0);
                 return (true, value * 10 ** (PRICE_DECIMALS - decimals));
             }
