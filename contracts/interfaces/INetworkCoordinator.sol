@@ -18,9 +18,10 @@ import {IDeliveryOracle} from "./IDeliveryOracle.sol";
 /// committed during [end(e), end(e) + commitWindow) and revealed during
 /// [end(e) + commitWindow, end(e) + commitWindow + revealWindow); after that anyone finalizes.
 ///
-/// The roster of a round (epoch, partition) is the partition's assignees at the round's first commit
-/// (or at finalization if nobody committed): only they may commit and reveal, and they are the ones
-/// judged, so rebalancing during a round neither lets a newcomer in nor punishes one.
+/// The roster of a round (epoch, partition) is the partition's assignees at the round's first commit:
+/// only they may commit and reveal, and they are the ones judged, so rebalancing during a round
+/// neither lets a newcomer in nor punishes one. A round nobody committed to has no roster and judges
+/// nobody.
 interface INetworkCoordinator is IDeliveryOracle {
     // ---------------------------------------------------------------------------------------------
     // Types
@@ -105,8 +106,8 @@ interface INetworkCoordinator is IDeliveryOracle {
         Open,
         /// At least the coherence threshold agreed: the report is final and rewards were credited.
         Agreed,
-        /// Finalized without agreement: no reward; every roster member that did not reveal the
-        /// most revealed report lost reputation.
+        /// Finalized without agreement (or without any commit): no reward; every roster member that
+        /// did not reveal the most revealed report lost reputation.
         NoAgreement
     }
 
@@ -493,7 +494,8 @@ interface INetworkCoordinator is IDeliveryOracle {
         external;
 
     /// @notice Finalize a round after its reveal phase (anyone). O(R): credits the agreeing brokers,
-    /// raises their reputation, lowers that of deviating or silent roster members.
+    /// raises their reputation, lowers that of deviating or silent roster members. A round without
+    /// commits finalizes as NoAgreement and judges nobody.
     /// @param epoch the epoch
     /// @param partition the partition
     /// @return outcome what happened

@@ -138,23 +138,15 @@ contract EventSubscriptions is IEventSubscriptions {
         if ((e.encryptionType == 0) != (e.groupKeyId == bytes32(0))) revert MalformedEvent("groupKeyId");
     }
 
-    /// @dev keccak256 of the canonical bytes (docs/protocol.md §1.1).
+    /// @dev keccak256 of the canonical bytes (docs/protocol.md §1.1). Encoded in two halves (the
+    /// concatenation is the same bytes) to stay within the stack limit of unoptimized builds.
     function _eventHash(IStreamEventSubscriber.StreamEvent calldata e) private pure returns (bytes32) {
-        return keccak256(
-            abi.encodePacked(
-                _PROTOCOL_VERSION,
-                e.streamId,
-                e.streamPartition,
-                e.timestamp,
-                e.sequenceNumber,
-                e.previousEventHash,
-                e.publisher,
-                e.contentType,
-                e.encryptionType,
-                e.groupKeyId,
-                uint32(e.content.length),
-                e.content
-            )
+        bytes memory head = abi.encodePacked(
+            _PROTOCOL_VERSION, e.streamId, e.streamPartition, e.timestamp, e.sequenceNumber, e.previousEventHash
         );
+        bytes memory tail = abi.encodePacked(
+            e.publisher, e.contentType, e.encryptionType, e.groupKeyId, uint32(e.content.length), e.content
+        );
+        return keccak256(bytes.concat(head, tail));
     }
 }

@@ -397,14 +397,9 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         Round storage round = _rounds[key];
         if (round.outcome != RoundOutcome.Open) revert RoundAlreadyFinalized(epoch, partition);
 
-        address[] memory roster;
-        if (round.rosterSize == 0) {
-            // Nobody committed: judge the partition's assignees now (all of them were silent).
-            roster = _a.assignees[partition];
-            round.rosterSize = uint8(roster.length);
-        } else {
-            roster = _rosters[key];
-        }
+        // Empty if nobody committed: then nobody is judged. Judging the assignees at finalization
+        // instead would let anyone finalize old rounds to punish brokers assigned since.
+        address[] memory roster = _rosters[key];
         uint256 agreeing = round.leaderVotes;
         bool agreed = agreeing != 0 && agreeing * _BPS >= uint256(_params.coherenceBps) * roster.length;
         outcome = agreed ? RoundOutcome.Agreed : RoundOutcome.NoAgreement;
