@@ -302,7 +302,8 @@ library PartitionAssignment {
         bucket.push(broker);
         self.loadBucketPos[broker] = bucket.length;
         if (to > self.maxLoad) self.maxLoad = to;
-        if (to < self.minLoad) self.minLoad = to;
+        // No lower-bound update needed: a load only decreases in a balancing move, from the heaviest
+        // broker, whose new load is still above the lightest's.
     }
 
     function _removeFromLoadBucket(Layout storage self, address broker, uint256 load) private {
