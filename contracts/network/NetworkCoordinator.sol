@@ -281,7 +281,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
 
     /// @inheritdoc INetworkCoordinator
     function isAssigned(uint32 partition, address broker) external view returns (bool assigned) {
-        return _a.slot[partition][broker] != 0;
+        return _a.membership[partition][broker].slot != 0;
     }
 
     /// @inheritdoc INetworkCoordinator
@@ -348,7 +348,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         Round storage round = _rounds[key];
         if (round.rosterSize == 0) {
             // The first commit fixes the roster: the partition's assignees now (O(R) copy).
-            if (_a.slot[partition][msg.sender] == 0) revert NotAssigned(partition, msg.sender);
+            if (_a.membership[partition][msg.sender].slot == 0) revert NotAssigned(partition, msg.sender);
             address[] storage assignees = _a.assignees[partition];
             _rosters[key] = assignees;
             round.rosterSize = uint8(assignees.length);
