@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IDeliveryOracle} from "./IDeliveryOracle.sol";
+import {INetworkDelivery} from "./INetworkDelivery.sol";
 
 /// @title INetworkCoordinator
 /// @notice The network's coordinator (no ZooKeeper): brokers register with a DATA stake; the network's
@@ -22,7 +22,7 @@ import {IDeliveryOracle} from "./IDeliveryOracle.sol";
 /// only they may commit and reveal, and they are the ones judged, so rebalancing during a round
 /// neither lets a newcomer in nor punishes one. A round nobody committed to has no roster and judges
 /// nobody.
-interface INetworkCoordinator is IDeliveryOracle {
+interface INetworkCoordinator is INetworkDelivery {
     // ---------------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------------
