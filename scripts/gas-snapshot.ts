@@ -17,7 +17,8 @@ function parse(text: string): Map<string, bigint> {
   for (const line of text.split("\n")) {
     const trimmed = line.trim();
     if (!trimmed || trimmed.startsWith("#")) continue;
-    const match = /^(\S+)\s+(\d+)$/.exec(trimmed);
+    // Operation names contain spaces ("DATAToken::mint(new holder)"): the gas is the last field.
+    const match = /^(.+?)\s+(\d+)$/.exec(trimmed);
     if (!match) throw new Error(`gas-snapshot.txt: cannot parse line "${line}"`);
     entries.set(match[1], BigInt(match[2]));
   }

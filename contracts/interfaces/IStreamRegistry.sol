@@ -270,7 +270,9 @@ interface IStreamRegistry {
     /// @param newOwner the proposed owner
     function transferOwnership(bytes32 id, address newOwner) external;
 
-    /// @notice Accept a proposed ownership transfer. Pending owner only.
+    /// @notice Accept a proposed ownership transfer. Pending owner only. A permission record the new owner
+    /// held is cleared (PermissionUpdated with an empty record): its rights are implicit as owner, and the
+    /// old record must not come back when it passes the resource on.
     /// @param id the resource id
     function acceptOwnership(bytes32 id) external;
 

@@ -139,6 +139,23 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
         resource.owner = msg.sender;
         delete _pendingOwner[id];
         emit OwnershipTransferred(id, previousOwner, msg.sender);
+        // The new owner's rights are implicit from now on. A record it held before must not stay behind:
+        // nobody can change an owner's record, and it would come back to life, unrevoked, the moment
+        // this owner passes the resource on (a seller keeping delete or grant rights over the buyer's
+        // resource). It also keeps getPermission(id, owner) empty, as the interface says.
+        Permission storage held = _permission(id, resource.generation, msg.sender);
+        uint256 heldWord;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            heldWord := sload(held.slot)
+        }
+        if (heldWord != 0) {
+            // solhint-disable-next-line no-inline-assembly
+            assembly ("memory-safe") {
+                sstore(held.slot, 0)
+            }
+            emit PermissionUpdated(id, msg.sender, 0, 0, false, false, false, false);
+        }
     }
 
     /// @inheritdoc IStreamRegistry
@@ -376,8 +393,12 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
             word := sload(resource.slot)
         }
         address owner = address(uint160(word));
-        if (owner == address(0)) return false;
-        if (user == owner || (word >> publicShift) & 0xff != 0) return true;
+        // An absent resource (owner 0) answers false without a test of its own on the hot path: its
+        // public flags are 0 and its current generation holds no permission (records are written for
+        // existing resources only, and deletion moves to a new generation), so only user == owner == 0
+        // needs the guard below.
+        if (user == owner) return owner != address(0);
+        if ((word >> publicShift) & 0xff != 0) return true;
         Permission storage permission = _permission(id, uint32(word >> 160), user);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -398,7 +419,9 @@ contract StreamRegistry is IStreamRegistry, AccessControl {
         assembly ("memory-safe") {
             let free := mload(0x40)
             mstore(free, id)
-            mstore(add(free, 0x20), generation)
+            // Inline assembly sees a uint32 with whatever its high bits hold (in _canAccess they are the
+            // resource word's partitions, kind and flags): clean it, or the read hashes another slot.
+            mstore(add(free, 0x20), and(generation, 0xffffffff))
             mstore(add(free, 0x40), user)
             mstore(add(free, 0x60), PERMISSIONS_NAMESPACE)
             permission.slot := keccak256(free, 0x80)
