@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {INetworkCoordinator} from "../interfaces/INetworkCoordinator.sol";
-import {IDeliveryOracle} from "../interfaces/IDeliveryOracle.sol";
+import {IPartitionDelivery} from "../interfaces/IPartitionDelivery.sol";
 import {PartitionHash} from "./PartitionHash.sol";
 import {PartitionAssignment} from "./PartitionAssignment.sol";
 import {CoordinatorParameters} from "./CoordinatorParameters.sol";
@@ -294,7 +294,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return PartitionHash.networkPartitionOf(streamId, streamPartition, count);
     }
 
-    /// @inheritdoc IDeliveryOracle
+    /// @inheritdoc IPartitionDelivery
     function networkPartitionOf(bytes32 streamId, uint16 streamPartition)
         external
         view
@@ -332,7 +332,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return _genesis;
     }
 
-    /// @inheritdoc IDeliveryOracle
+    /// @inheritdoc IPartitionDelivery
     function currentEpoch() public view returns (uint64 epoch) {
         return uint64((block.timestamp - _genesis) / _epochLength);
     }
@@ -446,7 +446,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return (round.outcome, round.rosterSize, round.commits, round.reveals, round.leaderVotes);
     }
 
-    /// @inheritdoc IDeliveryOracle
+    /// @inheritdoc IPartitionDelivery
     function finalizedEventCount(uint64 epoch, uint32 networkPartition)
         external
         view
@@ -456,7 +456,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return (report.finalized, report.eventCount);
     }
 
-    /// @inheritdoc IDeliveryOracle
+    /// @inheritdoc IPartitionDelivery
     function lastFinalized(uint32 networkPartition)
         external
         view
