@@ -97,6 +97,24 @@ async function firstBlockWithCode(hre: HardhatRuntimeEnvironment, address: strin
   return low;
 }
 
+/**
+ * A local chain (id 31337: `npx hardhat node`) restarts empty, but Ignition's journal of the previous
+ * run stays in deploy/deployments/chain-31337 and would make Ignition resume a deployment whose
+ * contracts no longer exist. Such a journal is removed (it is a local, git-ignored record). On any
+ * other chain a journal whose contracts have no code is an error for a human to look at, never deleted.
+ */
+async function discardStaleLocalJournal(hre: HardhatRuntimeEnvironment, chainId: bigint): Promise<void> {
+  const dir = path.join(hre.config.paths.ignition, "deployments", `chain-${chainId}`);
+  const blocks = journalDeployBlocks(path.join(dir, "journal.jsonl"));
+  const [first] = blocks.keys();
+  if (first === undefined || (await hre.ethers.provider.getCode(first)) !== "0x") return;
+  if (chainId !== 31337n) {
+    throw new Error(`${dir} records ${first}, which has no code on chain ${chainId}: wrong RPC, or a stale record to archive by hand`);
+  }
+  console.log(`Removing ${path.relative(hre.config.paths.root, dir)}: the local chain was restarted and its contracts are gone`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export interface DeployOptions {
   parametersFile: string;
   /** Where to write <chainId>.json and abi/ (default deployments/). */
@@ -114,6 +132,8 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const governance = parameters.Protocol.governance;
   const handOver = governance !== deployer;
   const lists = { attestors: parameters.Protocol.attestors, kycProviders: parameters.Protocol.kycProviders };
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  if (hre.network.name !== "hardhat") await discardStaleLocalJournal(hre, chainId);
   const ignitionModule = handOver ? buildGovernanceModule(lists) : buildProtocolModule(lists);
   const ignitionParameters = { ...raw, Governance: { governance } } as DeploymentParameters;
 
@@ -123,7 +143,6 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   })) as Record<string, { getAddress(): Promise<string> }>;
 
 
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const isInProcess = hre.network.name === "hardhat";
   const deploymentId = isInProcess ? null : `chain-${chainId}`;
   const journal = deploymentId ? path.join(hre.config.paths.ignition, "deployments", deploymentId, "journal.jsonl") : "";

@@ -281,12 +281,15 @@ export function formatTable(checks: Check[]): string {
   const all = [header, ...rows].map((r) => r.map(clip));
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  const failed = checks.filter((c) => !c.ok).length;
+  const failed = checks.filter((c) => !c.ok);
+  // The table clips long cells; failures are repeated in full below it.
+  const details = failed.map((c) => `FAIL ${c.contract} ${c.item}\n  expected: ${c.expected}\n  actual:   ${c.actual}`);
   return [
     line(all[0]),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...all.slice(1).map(line),
     "",
-    `${checks.length - failed} passed, ${failed} failed`,
+    ...(details.length ? [...details, ""] : []),
+    `${checks.length - failed.length} passed, ${failed.length} failed`,
   ].join("\n");
 }
