@@ -10,7 +10,7 @@ export const DEFAULT_COORDINATOR_PARAMETERS = {
   withdrawalDelay: 7n * 86_400n,
   commitWindow: 600n,
   revealWindow: 600n,
-  coherenceBps: 6_667n,
+  coherenceBps: 6_666n,
   rewardPerRound: 90n * 10n ** 18n,
   rebalanceReward: 1n * 10n ** 18n,
   partitionsPerBroker: 2n,

@@ -163,7 +163,7 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
         "DataLicenseMarket attestors",
         "NetworkCoordinator parameters.coherenceBps",
       ]);
-      expect(failed[1]).to.include({ expected: "7500", actual: "6667" });
+      expect(failed[1]).to.include({ expected: "7500", actual: "6666" });
     });
 
     it("catches runtime code that is not the build's (a record pointing at the wrong contract)", async function () {
