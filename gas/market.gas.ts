@@ -5,7 +5,7 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { gasOf, signPermit } from "../test/helpers/foundation";
 import {
-  BASE_PARAMS, DAY, UNIT, ATTESTOR_KEYS, deployMarketContracts, signAttestation, signRevocation, encodeOrder, now,
+  BASE_PARAMS, DAY, UNIT, ATTESTOR_KEYS, deployMarketContracts, signAttestation, signRevocation, encodeOrder,
   NO_ATTESTATION,
 } from "../test/market/helpers";
 
@@ -40,13 +40,16 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   await token.connect(buyer2).approve(marketAddress, ethers.MaxUint256);
 
   let grants = 0;
-  const attest = async (who: string, expiresIn = 400n * DAY) => {
+  // Fixed times in calldata (grant expiry, permit deadline, revocation time) keep the figures
+  // reproducible from run to run.
+  const GRANT_EXPIRY = 2_000_000_000n + BigInt(grants);
+  const attest = async (who: string) => {
     const attestation = {
       grantId: ethers.id(`fabric tx ${++grants}`),
       buyer: who,
       productId,
       purpose: ethers.id("ScientificResearch"),
-      expiresAt: (await now()) + expiresIn,
+      expiresAt: GRANT_EXPIRY + BigInt(grants),
     };
     return { attestation, signatures: await signAttestation(market, attestors.slice(0, 2), attestation) };
   };
@@ -64,8 +67,8 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   {
     const a = await attest(buyer.address);
     buyerGrant = a;
-    // As a wallet sends it: the exact price as limit, a permit of the exact cost valid for an hour.
-    const deadline = (await now()) + 3_600n;
+    // As a wallet sends it: the exact price as limit, a permit of the exact cost.
+    const deadline = 2_000_000_000n;
     const permit = await signPermit(token, buyer, marketAddress, cost, deadline);
     record(
       "DataLicenseMarket::buyWithPermit(1-stream,2-of-3-attestation)[bar<=190000]",
@@ -124,7 +127,7 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   {
     // Revoke the buyer's current grant: ends the license, refunds, removes access.
     const { attestation, signatures: attestationSignatures } = buyerGrant!;
-    const revocation = { grantId: attestation.grantId, revokedAt: await now() };
+    const revocation = { grantId: attestation.grantId, revokedAt: 1_700_000_000n };
     const signatures = await signRevocation(market, attestors.slice(1, 3), revocation);
     record(
       "DataLicenseMarket::revokeConsent(running-license,1-stream)",
@@ -133,7 +136,7 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   }
   {
     const unused = await attest(feeRecipient.address);
-    const revocation = { grantId: unused.attestation.grantId, revokedAt: await now() };
+    const revocation = { grantId: unused.attestation.grantId, revokedAt: 1_700_000_000n };
     const signatures = await signRevocation(market, attestors.slice(0, 2), revocation);
     record(
       "DataLicenseMarket::revokeConsent(grant-never-used)",

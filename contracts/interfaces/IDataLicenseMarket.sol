@@ -5,6 +5,9 @@ pragma solidity 0.8.28;
 /* solhint-disable func-name-mixedcase */
 
 import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
+import {IDATAToken} from "./IDATAToken.sol";
+import {IStreamRegistry} from "./IStreamRegistry.sol";
+import {IKarma} from "./IKarma.sol";
 
 /// @title IDataLicenseMarket
 /// @notice The data-license market: sellers list products (bounded sets of streams and datasets of the
@@ -504,6 +507,50 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param length first length
     /// @param otherLength second length
     error LengthMismatch(uint256 length, uint256 otherLength);
+
+    // ---------------------------------------------------------------------------------------------
+    // Constants and wiring
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The role that decides bad-data disputes.
+    /// @return role keccak256("ARBITER_ROLE")
+    function ARBITER_ROLE() external view returns (bytes32 role);
+
+    /// @notice The role that marks addresses KYC-verified.
+    /// @return role keccak256("KYC_PROVIDER_ROLE")
+    function KYC_PROVIDER_ROLE() external view returns (bytes32 role);
+
+    /// @notice The EIP-712 type hash of ConsentAttestation.
+    /// @return typeHash keccak256("ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt)")
+    function CONSENT_ATTESTATION_TYPEHASH() external view returns (bytes32 typeHash);
+
+    /// @notice The EIP-712 type hash of ConsentRevocation.
+    /// @return typeHash keccak256("ConsentRevocation(bytes32 grantId,uint64 revokedAt)")
+    function CONSENT_REVOCATION_TYPEHASH() external view returns (bytes32 typeHash);
+
+    /// @notice Most resources in one product (bounds every per-resource loop).
+    /// @return max 16
+    function MAX_RESOURCES() external view returns (uint256 max);
+
+    /// @notice Most registered consent attestors.
+    /// @return max 16
+    function MAX_ATTESTORS() external view returns (uint256 max);
+
+    /// @notice Cap of the protocol fee, basis points.
+    /// @return max 1000 (10 %)
+    function MAX_FEE_BPS() external view returns (uint256 max);
+
+    /// @notice The DATA token, fixed at deployment.
+    /// @return dataToken the token
+    function token() external view returns (IDATAToken dataToken);
+
+    /// @notice The stream registry whose subscribe permissions the market writes, fixed at deployment.
+    /// @return streamRegistry the registry
+    function registry() external view returns (IStreamRegistry streamRegistry);
+
+    /// @notice The karma contract the market reports exchanges and flags to, fixed at deployment.
+    /// @return karmaContract the karma contract
+    function karma() external view returns (IKarma karmaContract);
 
     // ---------------------------------------------------------------------------------------------
     // Products

@@ -38,28 +38,28 @@ import {LicenseTermination} from "./LicenseTermination.sol";
 contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     using SafeERC20 for IDATAToken;
 
-    /// @notice Decides bad-data disputes: keccak256("ARBITER_ROLE").
+    /// @inheritdoc IDataLicenseMarket
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
-    /// @notice Marks addresses KYC-verified: keccak256("KYC_PROVIDER_ROLE").
+    /// @inheritdoc IDataLicenseMarket
     bytes32 public constant KYC_PROVIDER_ROLE = keccak256("KYC_PROVIDER_ROLE");
-    /// @notice EIP-712 type hash of ConsentAttestation (INTERFACES.md).
+    /// @inheritdoc IDataLicenseMarket
     bytes32 public constant CONSENT_ATTESTATION_TYPEHASH = AttestorSet.CONSENT_ATTESTATION_TYPEHASH;
-    /// @notice EIP-712 type hash of ConsentRevocation (INTERFACES.md).
+    /// @inheritdoc IDataLicenseMarket
     bytes32 public constant CONSENT_REVOCATION_TYPEHASH = AttestorSet.CONSENT_REVOCATION_TYPEHASH;
-    /// @notice Most resources in one product (bounds every per-resource loop).
+    /// @inheritdoc IDataLicenseMarket
     uint256 public constant MAX_RESOURCES = MarketStorage.MAX_RESOURCES;
-    /// @notice Most registered consent attestors.
+    /// @inheritdoc IDataLicenseMarket
     uint256 public constant MAX_ATTESTORS = AttestorSet.MAX_ATTESTORS;
-    /// @notice Cap of the protocol fee: 10 %.
+    /// @inheritdoc IDataLicenseMarket
     uint256 public constant MAX_FEE_BPS = 1_000;
 
     uint40 private constant _NO_GRANT_EXPIRY = type(uint40).max;
 
-    /// @notice The DATA token.
+    /// @inheritdoc IDataLicenseMarket
     IDATAToken public immutable token;
-    /// @notice The stream registry whose subscribe permissions the market writes.
+    /// @inheritdoc IDataLicenseMarket
     IStreamRegistry public immutable registry;
-    /// @notice The karma (reputation) contract; the market holds its REPORTER_ROLE.
+    /// @inheritdoc IDataLicenseMarket
     IKarma public immutable karma;
 
     /// @notice Deploy the market; the wiring is immutable.

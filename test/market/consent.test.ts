@@ -28,6 +28,7 @@ describe("DataLicenseMarket: consent", () => {
       expect(license.grantExpiry).to.equal(a.attestation.expiresAt);
       expect(license.grantTag).to.equal(BigInt(a.attestation.grantId) & 0xffffn);
       expect((await f.registry.getPermission(f.datasetId, f.buyer.address)).subscribeExpiry).to.equal(license.end);
+      expect(await f.registry.canSubscribe(f.datasetId, f.buyer.address)).to.equal(true);
     });
 
     it("accepts more signatures than needed and counts a repeated attestor once", async () => {
@@ -204,6 +205,7 @@ describe("DataLicenseMarket: consent", () => {
       expect(await f.market.claimableOf(f.buyer.address)).to.equal(PRICE * (license.end - revokedAt));
       expect(await f.market.hasValidLicense(f.buyer.address, f.datasetId)).to.equal(false);
       expect((await f.registry.getPermission(f.datasetId, f.buyer.address)).subscribeExpiry).to.equal(0n);
+      expect(await f.registry.canSubscribe(f.datasetId, f.buyer.address)).to.equal(false);
       // The grant can never be used again, and an extension needs a new grant.
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
         .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);

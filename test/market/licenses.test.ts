@@ -34,6 +34,7 @@ describe("DataLicenseMarket: licenses", () => {
       expect(license.status).to.equal(1n);
       expect(await f.market.escrowOf(f.productId, f.buyer.address)).to.equal(cost);
       expect((await f.registry.getPermission(f.streamId, f.buyer.address)).subscribeExpiry).to.equal(end);
+      expect(await f.registry.canSubscribe(f.streamId, f.buyer.address)).to.equal(true);
       expect(await f.market.licensedUntil(f.streamId, f.buyer.address)).to.equal(end);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
       expect(await f.market.hasValidLicense(f.other.address, f.streamId)).to.equal(false);
@@ -42,6 +43,7 @@ describe("DataLicenseMarket: licenses", () => {
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
       await time.increaseTo(end);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(false);
+      expect(await f.registry.canSubscribe(f.streamId, f.buyer.address)).to.equal(false);
     });
 
     it("registers the buyer's encryption key in the registry", async () => {

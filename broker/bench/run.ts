@@ -1,0 +1,222 @@
+// `npm run bench`: the broker's performance figures, measured in one run on this machine.
+// Bounded in count and time (global limit 300 s); binds 127.0.0.1 only. Prints every figure and
+// whether it reaches its bar (issue 6). Publisher and subscribers run in child processes.
+
+import { fork, ChildProcess } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { DEFAULT_CONFIG, BrokerConfig } from "../src/config";
+import { startBroker } from "../src/Broker";
+import { cryptoBackend, ethSignedMessageHash, keccak256, keccak256Noble, recoverAddress, recoverAddressNoble } from "../src/protocol/crypto";
+import { EventStore } from "../src/storage/EventStore";
+import { BENCH_PATHS, PUBLISHER, SUBSCRIBER, benchStream, percentile, presign } from "./common";
+import { tempDirSync } from "./tmp";
+
+const LIMIT_MS = 300_000;
+const guard = setTimeout(() => {
+  console.error(`bench: exceeded ${LIMIT_MS / 1000} s, aborting`);
+  process.exit(2);
+}, LIMIT_MS);
+guard.unref();
+
+const results: { name: string; value: string; bar: string; ok: boolean | null }[] = [];
+function record(name: string, value: string, bar = "", ok: boolean | null = null) {
+  results.push({ name, value, bar, ok });
+  console.log(`  ${name}: ${value}${bar ? `  (bar ${bar}: ${ok ? "reached" : "NOT reached"})` : ""}`);
+}
+
+let nextId = 1;
+function call(child: ChildProcess, msg: Record<string, unknown>, timeoutMs = 60_000): Promise<any> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not answer ${msg.cmd} in ${timeoutMs} ms`)), timeoutMs);
+    const onMsg = (m: any) => {
+      if (m.id !== id) return;
+      clearTimeout(timer);
+      child.off("message", onMsg);
+      if (m.ok) resolve(m);
+      else reject(new Error(m.error));
+    };
+    child.on("message", onMsg);
+    child.send({ ...msg, id });
+  });
+}
+
+function spawnChild(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, "child.ts"), [], { execArgv: ["-r", "ts-node/register/transpile-only"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.once("message", (m: any) => (m.ready ? resolve(child) : reject(new Error("bad hello"))));
+    child.once("error", reject);
+  });
+}
+
+function rawRates() {
+  console.log("raw signature verification (one core, this process):");
+  const events = presign(benchStream("/bench/raw"), 20_000);
+  const digests = events.map((e) => ethSignedMessageHash(keccak256(e.canonical)));
+  let t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < events.length; i++) {
+    const digest = ethSignedMessageHash(keccak256(events[i].canonical));
+    if (!recoverAddress(digest, events[i].signature)) throw new Error("recover failed");
+  }
+  const native = events.length / (Number(process.hrtime.bigint() - t) / 1e9);
+  const rawCpuUs = cpuUs(cpu0) / events.length;
+  record(`keccak-256 + secp256k1 recover, ${cryptoBackend.backend}`, `${Math.round(native)} /s wall-clock; ${rawCpuUs.toFixed(1)} µs CPU each = ${Math.round(1e6 / rawCpuUs)} /s per core-second`);
+  const n = 500;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    keccak256Noble(events[i].canonical);
+    recoverAddressNoble(digests[i], events[i].signature);
+  }
+  const noble = n / (Number(process.hrtime.bigint() - t) / 1e9);
+  record("keccak-256 + secp256k1 recover, pure-JS @noble", `${Math.round(noble)} /s`);
+  return { native, rawCpuUs };
+}
+
+/** CPU time (user + system, µs) of other processes, from /proc (Linux), e.g. the broker's verifiers. */
+function procCpuUs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+    } catch {
+      /* not Linux, or gone */
+    }
+  }
+  return total;
+}
+
+/** CPU time (user + system, µs) this process used since `from`. */
+function cpuUs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+}
+
+async function storageRates() {
+  console.log("storage (why group commit):");
+  const tmp = tempDirSync("broker-bench-store-");
+  const store = new EventStore({ dataDir: tmp.dir });
+  store.open();
+  const events = presign(benchStream("/bench/storage"), 12_000);
+  const hashes = events.map((e) => keccak256(e.canonical));
+  let t = process.hrtime.bigint();
+  const SEQ = 2000;
+  for (let i = 0; i < SEQ; i++) await store.append(events[i], hashes[i]);
+  const sequential = SEQ / (Number(process.hrtime.bigint() - t) / 1e9);
+  record("append + fdatasync per event (one in flight)", `${Math.round(sequential)} events/s`);
+  const batchesBefore = store.stats.batches;
+  t = process.hrtime.bigint();
+  await Promise.all(events.slice(SEQ).map((e, i) => store.append(e, hashes[SEQ + i])));
+  const grouped = (events.length - SEQ) / (Number(process.hrtime.bigint() - t) / 1e9);
+  const batches = store.stats.batches - batchesBefore;
+  record("append with group commit (10,000 in flight)", `${Math.round(grouped)} events/s, ${batches} fdatasyncs (${((events.length - SEQ) / batches).toFixed(0)} events each)`);
+  await store.close();
+  tmp.remove();
+}
+
+function latencies(sendTimes: number[], received: number[][]): { p50: number; p99: number; max: number; lost: number; n: number } {
+  const lat: number[] = [];
+  let lost = 0;
+  for (const recv of received) {
+    for (let i = 0; i < sendTimes.length; i++) {
+      if (recv[i] === 0) lost++;
+      else lat.push((recv[i] - sendTimes[i]) / 1000);
+    }
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], lost, n: lat.length };
+}
+
+async function main() {
+  console.log(`broker bench — ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, crypto ${cryptoBackend.backend}`);
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other work on this machine distorts wall-clock figures; CPU-time figures are shown beside them)`);
+  const { native: raw, rawCpuUs } = rawRates();
+  await storageRates();
+
+  const tmp = tempDirSync("broker-bench-");
+  const config: BrokerConfig = {
+    ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: tmp.dir,
+    streams: BENCH_PATHS.map((path) => ({ creator: PUBLISHER, path, partitions: 1 })),
+    access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
+    sendBudgetBytes: 64 * 1024 * 1024,
+  };
+  const broker = await startBroker(config, { logger: pino({ level: "warn" }) });
+  const wsUrl = `ws://127.0.0.1:${broker.wsPort}`;
+  const [publisher, subscribers] = await Promise.all([spawnChild(), spawnChild()]);
+  try {
+    // Warm-up (JIT, connections), not measured.
+    await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream("/bench/warmup"), count: 3000 });
+    await call(publisher, { cmd: "blast", window: 500 });
+
+    console.log("ingress (publisher in another process, events pre-signed, acknowledged after fdatasync):");
+    const INGRESS = 60_000;
+    const prep = await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream("/bench/ingress"), count: INGRESS }, 120_000);
+    const verifierPids = broker.node.options.verifier?.pids() ?? [];
+    const cpuIngress = process.cpuUsage();
+    const verifierCpu0 = procCpuUs(verifierPids);
+    const ingress = await call(publisher, { cmd: "blast", window: 2000 }, 120_000);
+    const loopCpuUs = cpuUs(cpuIngress) / ingress.acked;
+    const verifierCpuUs = (procCpuUs(verifierPids) - verifierCpu0) / ingress.acked;
+    const brokerCpuUs = loopCpuUs + verifierCpuUs;
+    const rate = ingress.acked / (ingress.elapsedUs / 1e6);
+    record("events verified, stored durably and acknowledged", `${Math.round(rate)} /s (${ingress.acked}/${INGRESS} acked, ${ingress.failed} failed, presigning took ${prep.presignMs} ms)`, "≥ 12,000/s", rate >= 12_000);
+    record("ingress / raw recover rate (wall-clock)", `${((100 * rate) / raw).toFixed(0)} %`, "≥ 70 %", rate >= 0.7 * raw);
+    record("broker CPU per ingested event", `${brokerCpuUs.toFixed(1)} µs (event loop ${loopCpuUs.toFixed(1)} + ${verifierPids.length} verifier process(es) ${verifierCpuUs.toFixed(1)}); raw recover CPU / broker CPU = ${((100 * rawCpuUs) / brokerCpuUs).toFixed(0)} %`);
+
+    console.log("resend:");
+    const resend = await call(subscribers, { cmd: "resend", wsUrl, streamId: benchStream("/bench/ingress"), count: 10_000, repeat: 5 });
+    const sortedRuns = [...resend.runs].sort((a: number, b: number) => a - b);
+    record("resend of the last 10,000 events (request to last event received)", `median ${sortedRuns[2].toFixed(1)} ms, max ${sortedRuns[4].toFixed(1)} ms over 5 runs (${resend.count} events)`, "≤ 100 ms", sortedRuns[2] <= 100);
+
+    console.log("end-to-end latency (publisher send to subscriber receive, separate processes, loopback):");
+    for (const [rate, path, seconds] of [[1000, "/bench/latency-1000", 5], [5000, "/bench/latency-5000", 4]] as const) {
+      const count = rate * seconds;
+      await call(subscribers, { cmd: "subscribe", wsUrl, streamId: benchStream(path), connections: 1, expected: count });
+      await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream(path), count }, 120_000);
+      const sent = await call(publisher, { cmd: "paced", rate }, 60_000);
+      const got = await call(subscribers, { cmd: "collect", waitMs: 5000 });
+      const l = latencies(sent.sendTimes, got.received);
+      const bar = rate === 1000 ? 2 : 5;
+      record(`${rate} events/s for ${seconds} s`, `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms, lost ${l.lost}/${count}`, `p99 ≤ ${bar} ms, no loss`, l.p99 <= bar && l.lost === 0);
+    }
+
+    console.log("fan-out (10 subscribers in another process):");
+    {
+      const rate = 10_000;
+      const seconds = 3;
+      const count = rate * seconds;
+      await call(subscribers, { cmd: "subscribe", wsUrl, streamId: benchStream("/bench/fanout"), connections: 10, expected: count });
+      await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream("/bench/fanout"), count }, 120_000);
+      const verifierPids = broker.node.options.verifier?.pids() ?? [];
+      const cpu0 = process.cpuUsage();
+      const verifierCpu0 = procCpuUs(verifierPids);
+      const sent = await call(publisher, { cmd: "paced", rate }, 60_000);
+      const got = await call(subscribers, { cmd: "collect", waitMs: 10_000 });
+      const loopCpu = cpuUs(cpu0);
+      const verifierCpu = procCpuUs(verifierPids) - verifierCpu0;
+      const l = latencies(sent.sendTimes, got.received);
+      const achieved = count / (sent.elapsedUs / 1e6);
+      record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);
+      record(`${rate} events/s × 10 subscribers for ${seconds} s`, `publish rate achieved ${Math.round(achieved)}/s, deliveries ${l.n}/${count * 10}, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms, lost ${l.lost}`, "p99 ≤ 10 ms, no loss", l.p99 <= 10 && l.lost === 0);
+    }
+  } finally {
+    await Promise.allSettled([call(publisher, { cmd: "exit" }, 5000), call(subscribers, { cmd: "exit" }, 5000)]);
+    await broker.close();
+    tmp.remove();
+  }
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log("summary:");
+  for (const r of results) console.log(`  ${r.ok === null ? "      " : r.ok ? "[ok]  " : "[MISS]"} ${r.name}: ${r.value}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+// Composition of a broker process: storage, access gate, stream index, partition assignment,
+// core node, WebSocket and HTTP servers, retention timer, graceful shutdown.
+// The contract-backed gate / index / assignment are passed in as `deps`; without them the
+// broker uses the static ones from its configuration.
+
+import pino, { Logger } from "pino";
+import type { FastifyInstance } from "fastify";
+import { BrokerConfig } from "./config";
+import { AccessGate } from "./access/AccessGate";
+import { InMemoryAccessGate } from "./access/InMemoryAccessGate";
+import { AccessPolicy } from "./access/AccessPolicy";
+import { InMemoryStreamIndex, StreamIndex } from "./streams/StreamIndex";
+import { PartitionAssignmentSource, StaticPartitionAssignment } from "./network/PartitionAssignment";
+import { EpochTracker } from "./network/EpochTracker";
+import { CoordinatorReporter, EpochReporter } from "./network/EpochReporter";
+import { EventStore } from "./storage/EventStore";
+import { BrokerNode } from "./node/BrokerNode";
+import { BrokerMetrics } from "./node/metrics";
+import { WsServer } from "./node/WsServer";
+import { buildHttpServer } from "./node/HttpServer";
+import { decodeFrame, streamIdOf } from "./protocol/event";
+import { cryptoBackend, keccak256 } from "./protocol/crypto";
+import { VerifierPool } from "./protocol/VerifierPool";
+
+export interface BrokerDeps {
+  /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
+  reporter?: CoordinatorReporter;
+  gate?: AccessGate;
+  streams?: StreamIndex;
+  assignment?: PartitionAssignmentSource;
+  logger?: Logger;
+}
+
+export interface RunningBroker {
+  node: BrokerNode;
+  ws: WsServer;
+  http: FastifyInstance;
+  wsPort: number;
+  httpPort: number;
+  epochs: EpochTracker;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export function staticGateFrom(config: BrokerConfig): InMemoryAccessGate {
+  const gate = new InMemoryAccessGate();
+  for (const id of config.access.static.publicStreams) gate.makePublic(id);
+  for (const [id, addrs] of Object.entries(config.access.static.publishers)) for (const a of addrs) gate.grantPublish(id, a);
+  for (const [id, addrs] of Object.entries(config.access.static.subscribers)) for (const a of addrs) gate.grantSubscribe(id, a);
+  return gate;
+}
+
+export function staticIndexFrom(config: BrokerConfig): InMemoryStreamIndex {
+  const index = new InMemoryStreamIndex();
+  for (const s of config.streams) {
+    index.apply({ type: "created", stream: { id: streamIdOf(s.creator.toLowerCase(), s.path), creator: s.creator, path: s.path, partitions: s.partitions ?? 1, metadata: s.metadata ?? {} } });
+  }
+  return index;
+}
+
+export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
+  const logger = deps.logger ?? pino({ level: config.log.level, base: { service: "broker" } });
+  const gate = deps.gate ?? staticGateFrom(config);
+  const streams = deps.streams ?? staticIndexFrom(config);
+  // Without a coordinator this broker serves everything as network partition 0 (single node).
+  const assignment = deps.assignment ?? new StaticPartitionAssignment(() => 0, "all");
+  const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
+  const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents });
+  const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
+  store.open((streamId, streamPartition, frame, timestamp) => {
+    // Rebuild the recent epochs' checksums from the log.
+    if (timestamp >= recoverFrom) epochs.add(assignment.networkPartitionOf(streamId, streamPartition), timestamp, keccak256(decodeFrame(frame).canonical));
+  });
+  logger.info({ dataDir: config.dataDir, recovered: store.stats.recovered, truncatedBytes: store.stats.truncatedBytes }, "storage recovered");
+  const metrics = new BrokerMetrics(true);
+  const node = new BrokerNode({
+    store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
+    maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs,
+    verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
+  });
+  const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
+  const wsPort = await ws.listen();
+  const http = await buildHttpServer(node, streams, assignment, { host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger });
+  await http.listen({ host: config.host, port: config.httpPort });
+  const httpPort = (http.server.address() as { port: number }).port;
+  const retention = setInterval(() => {
+    const dropped = store.applyRetention();
+    if (dropped > 0) logger.info({ dropped }, "retention dropped events");
+  }, config.storage.retentionIntervalMs);
+  retention.unref();
+  const epochReporter = deps.reporter ? new EpochReporter(epochs, assignment, deps.reporter, config.maxClockSkewMs, [0], logger) : undefined;
+  epochReporter?.start(Math.max(1000, Math.floor(config.network.epochLengthMs / 4)));
+  logger.info({ wsPort, httpPort, host: config.host }, "broker listening");
+  let closing: Promise<void> | undefined;
+  return {
+    node, ws, http, wsPort, httpPort, epochs, logger,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(retention);
+        epochReporter?.stop();
+        await ws.close();
+        await http.close();
+        await node.close();
+        logger.info("broker stopped");
+      })()),
+  };
+}

@@ -1,0 +1,39 @@
+// The access gate: what the broker asks the registry, the market and the consent ledger.
+// Contract-backed implementations (StreamRegistry, DataLicenseMarket, consent gateway) plug in
+// behind this interface; InMemoryAccessGate serves tests and static configurations.
+
+/** A licence of `address` on a stream, from the market. */
+export interface Licence {
+  /** Market product id (0x bytes32). */
+  productId: string;
+  /** Unix seconds; the licence is valid while now < expiresAt (INTERFACES.md expiry convention). */
+  expiresAt: number;
+  /** The product requires a still-valid consent grant on the consent ledger. */
+  consentGated: boolean;
+}
+
+/** Something that may have taken access away; the broker re-checks the affected subscriptions. */
+export interface AccessChange {
+  streamId?: string;
+  address?: string;
+  /** What changed, for logs: "permission", "licence", "consent". */
+  kind: "permission" | "licence" | "consent";
+}
+
+export interface AccessGate {
+  /** The registry's publish permission of `address` on `streamId`. */
+  canPublish(streamId: string, address: string): Promise<boolean>;
+  /** The registry's subscribe permission (public streams grant it to everyone). */
+  canSubscribe(streamId: string, address: string): Promise<boolean>;
+  /** A licence of `address` for `streamId` from the market (the one expiring last), or null. */
+  licenceOf(streamId: string, address: string): Promise<Licence | null>;
+  /** Whether the consent ledger holds a still-valid consent grant of `address` for `productId`. */
+  consentValid(productId: string, address: string): Promise<boolean>;
+  /** Registers a listener for changes that may revoke access (events of the contracts / chaincode). */
+  onChange(listener: (change: AccessChange) => void): () => void;
+  /**
+   * Unix ms of the last moment the gate knew it was in sync with the chain and the consent ledger
+   * (the older of the two). The broker fails closed when this is older than its configured bound.
+   */
+  lastSyncedAt(): number;
+}

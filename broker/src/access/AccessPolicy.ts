@@ -1,0 +1,78 @@
+// The broker's access rules over an AccessGate: publish needs the publish permission; subscribe and
+// resend need the subscribe permission, or a valid licence (plus a valid consent grant when the
+// product is consent-gated). Fails closed when the gate has not synced within the bound.
+// Publish decisions are cached briefly (the hot path); subscribe decisions are never cached.
+
+import { BrokerError, ErrorCodes } from "../errors";
+import type { AccessGate } from "./AccessGate";
+
+export interface SubscribeGrant {
+  /** Why access was granted. */
+  via: "permission" | "licence";
+  /** Unix ms when this grant ends by itself (licence expiry), if it does. */
+  endsAt?: number;
+}
+
+export class AccessPolicy {
+  private readonly publishCache = new Map<string, { allowed: boolean; until: number }>();
+
+  constructor(
+    readonly gate: AccessGate,
+    /** Fail closed when the gate's last sync is older than this (ms). */
+    readonly maxStalenessMs: number,
+    /** How long a publish decision is reused (ms). Revocations clear the cache at once. */
+    readonly publishCacheMs = 1000,
+  ) {
+    gate.onChange((c) => {
+      if (c.kind === "permission") this.publishCache.clear();
+    });
+  }
+
+  /** Throws ACCESS_GATE_UNAVAILABLE when the gate is too stale to be trusted. */
+  assertFresh(now = Date.now()): void {
+    const age = now - this.gate.lastSyncedAt();
+    if (age > this.maxStalenessMs) {
+      throw new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate last synced ${age} ms ago (bound ${this.maxStalenessMs} ms)`, {
+        staleForMs: age, maxStalenessMs: this.maxStalenessMs,
+      });
+    }
+  }
+
+  async checkPublish(streamId: string, publisher: string, now = Date.now()): Promise<void> {
+    this.assertFresh(now);
+    const key = `${streamId}|${publisher}`;
+    const cached = this.publishCache.get(key);
+    let allowed: boolean;
+    if (cached && cached.until > now) allowed = cached.allowed;
+    else {
+      allowed = await this.gate.canPublish(streamId, publisher);
+      if (this.publishCache.size > 100_000) this.publishCache.clear();
+      this.publishCache.set(key, { allowed, until: now + this.publishCacheMs });
+    }
+    if (!allowed) {
+      throw new BrokerError(ErrorCodes.PUBLISH_NOT_ALLOWED, `${publisher} may not publish to ${streamId}`, { streamId, publisher });
+    }
+  }
+
+  async checkSubscribe(streamId: string, subscriber: string, now = Date.now()): Promise<SubscribeGrant> {
+    this.assertFresh(now);
+    if (await this.gate.canSubscribe(streamId, subscriber)) return { via: "permission" };
+    const licence = await this.gate.licenceOf(streamId, subscriber);
+    if (!licence) {
+      throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `${subscriber} has neither a subscribe permission nor a licence for ${streamId}`, {
+        streamId, subscriber, reason: "no-permission-or-licence",
+      });
+    }
+    if (now >= licence.expiresAt * 1000) {
+      throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `the licence of ${subscriber} for ${streamId} expired at ${licence.expiresAt}`, {
+        streamId, subscriber, reason: "licence-expired", productId: licence.productId, expiresAt: licence.expiresAt,
+      });
+    }
+    if (licence.consentGated && !(await this.gate.consentValid(licence.productId, subscriber))) {
+      throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `no valid consent grant of ${subscriber} for product ${licence.productId}`, {
+        streamId, subscriber, reason: "no-consent", productId: licence.productId,
+      });
+    }
+    return { via: "licence", endsAt: licence.expiresAt * 1000 };
+  }
+}

@@ -1,0 +1,150 @@
+// A minimal WebSocket client of the broker API, for tests, benchmarks and as an executable
+// example of docs/protocol.md §6. (The SDK is the full client.) Signs in with a raw private key.
+
+import { WebSocket } from "ws";
+import { buildSiweMessage } from "../auth/siwe";
+import { addressOfPrivateKey, personalMessageHash, signDigest } from "../protocol/crypto";
+import type { ResendQuery } from "../storage/EventStore";
+import { BinaryKind } from "../node/WsServer";
+
+export interface BrokerReply {
+  type: string;
+  requestId?: number;
+  code?: string;
+  message?: string;
+  details?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export class BrokerRequestError extends Error {
+  constructor(readonly reply: BrokerReply) {
+    super(`${reply.code}: ${reply.message}`);
+  }
+  get code(): string | undefined {
+    return this.reply.code;
+  }
+  get details() {
+    return this.reply.details;
+  }
+}
+
+export class BrokerClient {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (r: BrokerReply) => void; reject: (e: Error) => void; frames?: Buffer[] }>();
+  hello?: BrokerReply;
+  /** Live events (frames) as they arrive. */
+  onEvent: (frame: Buffer) => void = () => undefined;
+  /** Messages with no request id: revocations, budget errors, shutdown. */
+  readonly notices: BrokerReply[] = [];
+  onNotice: (n: BrokerReply) => void = () => undefined;
+  closeCode?: number;
+
+  private constructor(readonly ws: WebSocket) {}
+
+  static connect(url: string): Promise<BrokerClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const client = new BrokerClient(ws);
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        if (isBinary) return client.onBinary(data);
+        const msg = JSON.parse(data.toString("utf8")) as BrokerReply;
+        if (msg.type === "hello") {
+          client.hello = msg;
+          resolve(client);
+          return;
+        }
+        client.onText(msg);
+      });
+      ws.on("close", (code) => {
+        client.closeCode = code;
+        for (const w of client.waiting.values()) w.reject(new Error(`connection closed (${code})`));
+        client.waiting.clear();
+      });
+      ws.once("error", reject);
+    });
+  }
+
+  private onText(msg: BrokerReply): void {
+    const w = typeof msg.requestId === "number" ? this.waiting.get(msg.requestId) : undefined;
+    if (!w) {
+      this.notices.push(msg);
+      this.onNotice(msg);
+      return;
+    }
+    this.waiting.delete(msg.requestId!);
+    if (msg.type === "error") w.reject(new BrokerRequestError(msg));
+    else w.resolve(msg.type === "resent" ? { ...msg, frames: w.frames } : msg);
+  }
+
+  private onBinary(data: Buffer): void {
+    if (data[0] === BinaryKind.DELIVER) this.onEvent(data.subarray(1));
+    else if (data[0] === BinaryKind.RESEND) this.waiting.get(data.readUInt32BE(1))?.frames?.push(data.subarray(5));
+  }
+
+  private request(msg: Record<string, unknown>, collectFrames = false): Promise<BrokerReply> {
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(requestId, { resolve, reject, frames: collectFrames ? [] : undefined });
+      this.ws.send(JSON.stringify({ ...msg, requestId }));
+    });
+  }
+
+  /** EIP-4361 sign-in with the nonce from the broker's hello. */
+  async signIn(privateKey: Buffer, opts: { uri?: string; expirationTime?: string; domain?: string; nonce?: string } = {}): Promise<BrokerReply> {
+    const message = buildSiweMessage({
+      domain: opts.domain ?? String(this.hello!.domain),
+      address: addressOfPrivateKey(privateKey),
+      statement: "Sign in to the broker.",
+      uri: opts.uri ?? "ws://127.0.0.1",
+      chainId: Number(this.hello!.chainId),
+      nonce: opts.nonce ?? String(this.hello!.nonce),
+      issuedAt: new Date().toISOString(),
+      expirationTime: opts.expirationTime,
+    });
+    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message, "utf8")), privateKey).toString("hex");
+    return this.request({ type: "auth", message, signature });
+  }
+
+  /** Publishes a frame; resolves with the ack once the broker made it durable. */
+  publish(frame: Buffer): Promise<BrokerReply> {
+    const requestId = this.nextId++;
+    const msg = Buffer.allocUnsafe(5 + frame.length);
+    msg[0] = BinaryKind.PUBLISH;
+    msg.writeUInt32BE(requestId, 1);
+    frame.copy(msg, 5);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(requestId, { resolve, reject });
+      this.ws.send(msg);
+    });
+  }
+
+  subscribe(streamId: string, streamPartition = 0): Promise<BrokerReply> {
+    return this.request({ type: "subscribe", streamId, streamPartition });
+  }
+
+  unsubscribe(streamId: string, streamPartition = 0): Promise<BrokerReply> {
+    return this.request({ type: "unsubscribe", streamId, streamPartition });
+  }
+
+  /** Resolves with { count, truncated, frames }. */
+  resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<BrokerReply & { frames: Buffer[] }> {
+    return this.request({ type: "resend", streamId, streamPartition, query }, true) as Promise<BrokerReply & { frames: Buffer[] }>;
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  /** Closes politely; terminates if the close handshake does not finish within a second. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      const timer = setTimeout(() => this.ws.terminate(), 1000);
+      this.ws.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.close();
+    });
+  }
+}

@@ -1,0 +1,146 @@
+// Broker configuration: defaults, a JSON file, then environment variables (BROKER_*), in that
+// order. Every field is checked; a bad value stops the start with a message naming the field.
+
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+
+export interface StaticStream {
+  creator: string;
+  path: string;
+  partitions?: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface BrokerConfig {
+  /** Interface to bind. Default 127.0.0.1. */
+  host: string;
+  wsPort: number;
+  httpPort: number;
+  dataDir: string;
+  /** EIP-4361 domain sign-in messages must name. */
+  domain: string;
+  chainId: number;
+  maxContentBytes: number;
+  maxClockSkewMs: number;
+  sendBudgetBytes: number;
+  /** Worker threads verifying signatures; 0 verifies in the event loop. Default: 1 on 2+ cores. */
+  verifyThreads: number;
+  storage: {
+    segmentBytes: number;
+    maxResendEvents: number;
+    retentionIntervalMs: number;
+    retention: { maxAgeMs?: number; maxBytesPerPartition?: number };
+  };
+  access: {
+    /** Fail closed when the chain / consent ledger were not synced for this long (ms). */
+    maxStalenessMs: number;
+    /** Static permissions (used when no contract-backed gate is wired in). */
+    static: { publicStreams: string[]; publishers: Record<string, string[]>; subscribers: Record<string, string[]> };
+  };
+  /** Streams known without a registry (static index). */
+  streams: StaticStream[];
+  network: { epochLengthMs: number; genesisMs: number };
+  log: { level: string };
+}
+
+export const DEFAULT_CONFIG: BrokerConfig = {
+  host: "127.0.0.1",
+  wsPort: 7170,
+  httpPort: 7171,
+  dataDir: "./broker-data",
+  domain: "localhost",
+  chainId: 31337,
+  maxContentBytes: 1024 * 1024,
+  maxClockSkewMs: 30_000,
+  sendBudgetBytes: 8 * 1024 * 1024,
+  verifyThreads: cpus().length >= 2 ? 1 : 0,
+  storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
+  access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+  streams: [],
+  network: { epochLengthMs: 60_000, genesisMs: 0 },
+  log: { level: "info" },
+};
+
+export class ConfigError extends Error {
+  constructor(field: string, message: string) {
+    super(`config ${field}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+function merge<T>(base: T, over: unknown, path = ""): T {
+  if (over === undefined) return base;
+  if (typeof base !== "object" || base === null || Array.isArray(base)) return over as T;
+  if (typeof over !== "object" || over === null || Array.isArray(over)) throw new ConfigError(path || "(root)", "must be an object");
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) {
+    if (!(k in out)) throw new ConfigError(path + k, "unknown field");
+    const b = out[k];
+    // Maps keyed by stream id and optional retention limits take the value as given.
+    out[k] = (typeof b === "object" && b !== null && !Array.isArray(b) && !["publishers", "subscribers", "retention"].includes(k)) ? merge(b, v, `${path}${k}.`) : v;
+  }
+  return out as T;
+}
+
+const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
+  ["BROKER_HOST", (c, v) => (c.host = v)],
+  ["BROKER_WS_PORT", (c, v) => (c.wsPort = Number(v))],
+  ["BROKER_HTTP_PORT", (c, v) => (c.httpPort = Number(v))],
+  ["BROKER_DATA_DIR", (c, v) => (c.dataDir = v)],
+  ["BROKER_DOMAIN", (c, v) => (c.domain = v)],
+  ["BROKER_CHAIN_ID", (c, v) => (c.chainId = Number(v))],
+  ["BROKER_MAX_CONTENT_BYTES", (c, v) => (c.maxContentBytes = Number(v))],
+  ["BROKER_SEND_BUDGET_BYTES", (c, v) => (c.sendBudgetBytes = Number(v))],
+  ["BROKER_VERIFY_THREADS", (c, v) => (c.verifyThreads = Number(v))],
+  ["BROKER_LOG_LEVEL", (c, v) => (c.log.level = v)],
+];
+
+function check(cond: boolean, field: string, message: string): void {
+  if (!cond) throw new ConfigError(field, message);
+}
+
+const port = (v: number) => Number.isInteger(v) && v >= 0 && v <= 65535;
+const positive = (v: number) => Number.isSafeInteger(v) && v > 0;
+
+export function validateConfig(c: BrokerConfig): BrokerConfig {
+  check(typeof c.host === "string" && c.host.length > 0, "host", "must be a host name or address");
+  check(port(c.wsPort), "wsPort", "must be a port number 0..65535");
+  check(port(c.httpPort), "httpPort", "must be a port number 0..65535");
+  check(typeof c.dataDir === "string" && c.dataDir.length > 0, "dataDir", "must be a directory path");
+  check(typeof c.domain === "string" && c.domain.length > 0, "domain", "must be the EIP-4361 domain");
+  check(positive(c.chainId), "chainId", "must be a positive integer");
+  check(positive(c.maxContentBytes) && c.maxContentBytes <= 64 * 1024 * 1024, "maxContentBytes", "must be 1..67108864");
+  check(positive(c.maxClockSkewMs), "maxClockSkewMs", "must be a positive integer (ms)");
+  check(positive(c.sendBudgetBytes) && c.sendBudgetBytes >= c.maxContentBytes + 300, "sendBudgetBytes", "must be positive and hold at least one maximal frame");
+  check(Number.isInteger(c.verifyThreads) && c.verifyThreads >= 0 && c.verifyThreads <= 64, "verifyThreads", "must be an integer 0..64");
+  check(positive(c.storage.segmentBytes), "storage.segmentBytes", "must be a positive integer");
+  check(positive(c.storage.maxResendEvents), "storage.maxResendEvents", "must be a positive integer");
+  check(positive(c.storage.retentionIntervalMs), "storage.retentionIntervalMs", "must be a positive integer (ms)");
+  const r = c.storage.retention ?? {};
+  check(r.maxAgeMs === undefined || positive(r.maxAgeMs), "storage.retention.maxAgeMs", "must be a positive integer (ms) or absent");
+  check(r.maxBytesPerPartition === undefined || positive(r.maxBytesPerPartition), "storage.retention.maxBytesPerPartition", "must be a positive integer or absent");
+  check(positive(c.access.maxStalenessMs), "access.maxStalenessMs", "must be a positive integer (ms)");
+  check(Array.isArray(c.streams), "streams", "must be an array");
+  c.streams.forEach((s, i) => {
+    check(/^0x[0-9a-fA-F]{40}$/.test(s.creator), `streams[${i}].creator`, "must be a 0x address");
+    check(/^\/[A-Za-z0-9._~/-]{1,127}$/.test(s.path), `streams[${i}].path`, "must start with / and use [A-Za-z0-9._~/-], 2..128 bytes");
+    check(s.partitions === undefined || (Number.isInteger(s.partitions) && s.partitions >= 1), `streams[${i}].partitions`, "must be an integer >= 1");
+  });
+  check(positive(c.network.epochLengthMs), "network.epochLengthMs", "must be a positive integer (ms)");
+  return c;
+}
+
+/** Defaults ← file (if given) ← environment. */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  let fromFile: unknown;
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new ConfigError(file, `cannot read a JSON config: ${(err as Error).message}`);
+    }
+  }
+  const c = merge(structuredClone(DEFAULT_CONFIG), fromFile);
+  for (const [name, apply] of ENV) if (env[name] !== undefined && env[name] !== "") apply(c, env[name]!);
+  return validateConfig(c);
+}

@@ -1,0 +1,26 @@
+// Public API of the broker package.
+export * from "./errors";
+export * from "./protocol/event";
+export * from "./protocol/checksum";
+export { cryptoBackend, keccak256, recoverAddress } from "./protocol/crypto";
+export * from "./access/AccessGate";
+export { InMemoryAccessGate } from "./access/InMemoryAccessGate";
+export { AccessPolicy } from "./access/AccessPolicy";
+export * from "./streams/StreamIndex";
+export * from "./network/PartitionAssignment";
+export { EpochTracker } from "./network/EpochTracker";
+export type { EpochReport } from "./network/EpochTracker";
+export { EpochReporter } from "./network/EpochReporter";
+export type { CoordinatorReporter } from "./network/EpochReporter";
+export { VerifierPool } from "./protocol/VerifierPool";
+export { EventStore } from "./storage/EventStore";
+export type { ResendQuery, ResendResult, RetentionPolicy } from "./storage/EventStore";
+export { BrokerNode } from "./node/BrokerNode";
+export { WsServer, BinaryKind } from "./node/WsServer";
+export { buildHttpServer, HTTP_STATUS } from "./node/HttpServer";
+export { BrokerClient, BrokerRequestError } from "./client/BrokerClient";
+export { buildSiweMessage, parseSiweMessage, verifySiwe } from "./auth/siwe";
+export { loadConfig, DEFAULT_CONFIG } from "./config";
+export type { BrokerConfig } from "./config";
+export { startBroker } from "./Broker";
+export type { BrokerDeps, RunningBroker } from "./Broker";

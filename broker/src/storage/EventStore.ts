@@ -1,0 +1,281 @@
+// The broker's durable event store: one PartitionLog per stream partition, the publisher-chain
+// rules (sequence numbers, previous-event hashes), group commit (one fdatasync per dirty log per
+// batch; a publish is acknowledged only after its batch is durable), resend queries and retention.
+
+import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { BrokerError, ErrorCodes } from "../errors";
+import type { SignedEvent } from "../protocol/event";
+import { PartitionLog } from "./PartitionLog";
+
+export interface RetentionPolicy {
+  /** Drop segments whose newest event is older than this (ms). */
+  maxAgeMs?: number;
+  /** Drop the oldest segments while a partition's log exceeds this many bytes. */
+  maxBytesPerPartition?: number;
+}
+
+export interface EventStoreOptions {
+  dataDir: string;
+  /** Segment size before rolling to a new file (bytes). Default 64 MiB. */
+  segmentBytes?: number;
+  retention?: RetentionPolicy;
+  /** Most events one resend returns. Default 100,000. */
+  maxResendEvents?: number;
+}
+
+export type ResendQuery =
+  | { type: "last"; count: number }
+  | { type: "from"; fromTimestamp: number; publisher?: string }
+  | { type: "range"; fromTimestamp: number; toTimestamp: number; publisher?: string };
+
+export interface ResendResult {
+  frames: Buffer[];
+  /** True when more events matched than maxResendEvents; continue from the last returned timestamp. */
+  truncated: boolean;
+}
+
+/** Emitted as "durable" after each group commit, per stream partition, in log order. */
+export interface DurableBatch {
+  key: string;
+  streamId: string;
+  streamPartition: number;
+  events: SignedEvent[];
+  hashes: Buffer[];
+}
+
+interface Pending {
+  log: PartitionLog;
+  key: string;
+  streamId: string;
+  streamPartition: number;
+  events: SignedEvent[];
+  hashes: Buffer[];
+  waiters: { resolve: () => void; reject: (e: Error) => void }[];
+}
+
+const ZERO32 = Buffer.alloc(32);
+
+export function partitionKey(streamId: string, streamPartition: number): string {
+  return `${streamId.slice(2)}-${streamPartition}`;
+}
+
+export class EventStore extends EventEmitter {
+  private readonly logs = new Map<string, PartitionLog>();
+  private pending = new Map<string, Pending>();
+  private flushing = false;
+  private flushScheduled = false;
+  private failure: Error | undefined;
+  private closed = false;
+  private resendsInFlight = 0;
+  readonly segmentBytes: number;
+  readonly maxResendEvents: number;
+  /** Group-commit statistics: batches and fdatasync calls. */
+  readonly stats = { batches: 0, syncs: 0, events: 0, recovered: 0, truncatedBytes: 0 };
+
+  constructor(readonly options: EventStoreOptions) {
+    super();
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.maxResendEvents = options.maxResendEvents ?? 100_000;
+  }
+
+  /** Recovers every partition log under dataDir. onRecord sees every intact record (for checksums, indexes). */
+  open(onRecord?: (streamId: string, streamPartition: number, frame: Buffer, timestamp: number) => void): void {
+    const dir = join(this.options.dataDir, "partitions");
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of fs.readdirSync(dir)) {
+      const m = /^([0-9a-f]{64})-(\d+)$/.exec(name);
+      if (!m) continue;
+      const streamId = "0x" + m[1];
+      const streamPartition = Number(m[2]);
+      const log = new PartitionLog(join(dir, name), this.segmentBytes);
+      log.open((r) => {
+        this.stats.recovered++;
+        onRecord?.(streamId, streamPartition, r.frame, r.timestamp);
+      });
+      this.stats.truncatedBytes += log.truncatedBytes;
+      this.logs.set(name, log);
+    }
+  }
+
+  private logFor(streamId: string, streamPartition: number): PartitionLog {
+    const key = partitionKey(streamId, streamPartition);
+    let log = this.logs.get(key);
+    if (!log) {
+      log = new PartitionLog(join(this.options.dataDir, "partitions", key), this.segmentBytes);
+      log.open(() => undefined);
+      this.logs.set(key, log);
+    }
+    return log;
+  }
+
+  /**
+   * Applies the chain rules and queues the event for the next group commit. Resolves once the
+   * event is durable. Refusals throw synchronously (nothing is stored). `hash` is eventHash.
+   */
+  append(event: SignedEvent, hash: Buffer): Promise<void> {
+    if (this.closed) throw new BrokerError(ErrorCodes.SHUTTING_DOWN, "the store is closed");
+    if (this.failure) throw new BrokerError(ErrorCodes.STORAGE_FAILURE, `storage failed earlier: ${this.failure.message}`);
+    const log = this.logFor(event.streamId, event.streamPartition);
+    const chain = log.chains.get(event.publisher);
+    const prev = event.canonical.subarray(53, 85);
+    if (chain) {
+      if (event.sequenceNumber === chain.sequenceNumber) {
+        throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${event.sequenceNumber} is already stored for this publisher`, {
+          publisher: event.publisher, sequenceNumber: event.sequenceNumber, lastSequenceNumber: chain.sequenceNumber,
+        });
+      }
+      if (event.sequenceNumber < chain.sequenceNumber) {
+        throw new BrokerError(ErrorCodes.OUT_OF_ORDER_SEQUENCE, `sequence number ${event.sequenceNumber} is below the last stored ${chain.sequenceNumber}`, {
+          publisher: event.publisher, sequenceNumber: event.sequenceNumber, lastSequenceNumber: chain.sequenceNumber,
+        });
+      }
+      if (!prev.equals(ZERO32) && !prev.equals(chain.eventHash)) {
+        throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the publisher's last stored event", {
+          publisher: event.publisher, previousEventHash: event.previousEventHash, expected: "0x" + chain.eventHash.toString("hex"),
+        });
+      }
+    }
+    log.chains.set(event.publisher, { sequenceNumber: event.sequenceNumber, eventHash: hash });
+    const key = partitionKey(event.streamId, event.streamPartition);
+    let p = this.pending.get(key);
+    if (!p) {
+      p = { log, key, streamId: event.streamId, streamPartition: event.streamPartition, events: [], hashes: [], waiters: [] };
+      this.pending.set(key, p);
+    }
+    p.events.push(event);
+    p.hashes.push(hash);
+    const done = new Promise<void>((resolve, reject) => p!.waiters.push({ resolve, reject }));
+    this.scheduleFlush();
+    return done;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.size === 0) return;
+    this.flushing = true;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    try {
+      for (const p of batch) p.log.write(p.events.map((e) => e.frame), p.events.map((e) => e.timestamp));
+      const written = batch.map((p) => p.log.count);
+      await Promise.all(batch.map((p) => p.log.sync()));
+      batch.forEach((p, i) => (p.log.durableCount = written[i]));
+      this.stats.batches++;
+      this.stats.syncs += batch.length;
+      for (const p of batch) {
+        this.stats.events += p.events.length;
+        for (const w of p.waiters) w.resolve();
+        const durable: DurableBatch = { key: p.key, streamId: p.streamId, streamPartition: p.streamPartition, events: p.events, hashes: p.hashes };
+        this.emit("durable", durable);
+      }
+    } catch (err) {
+      // A failed write or fdatasync leaves the file in an unknown state (cf. PostgreSQL's fsync
+      // panic): refuse everything from now on; recovery on restart truncates any torn record.
+      this.failure = err as Error;
+      const error = new BrokerError(ErrorCodes.STORAGE_FAILURE, `could not make the event durable: ${(err as Error).message}`);
+      for (const p of [...batch, ...this.pending.values()]) for (const w of p.waiters) w.reject(error);
+      this.pending = new Map();
+      this.emit("failure", err);
+    } finally {
+      this.flushing = false;
+    }
+    if (this.pending.size > 0) this.scheduleFlush();
+  }
+
+  /** Waits until everything queued is durable. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0 || this.flushing || this.flushScheduled) {
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  count(streamId: string, streamPartition: number): number {
+    return this.logs.get(partitionKey(streamId, streamPartition))?.count ?? 0;
+  }
+
+  lastOfChain(streamId: string, streamPartition: number, publisher: string) {
+    return this.logs.get(partitionKey(streamId, streamPartition))?.chains.get(publisher);
+  }
+
+  /** Durable events of a stream partition matching the query, oldest first. */
+  async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendResult> {
+    const log = this.logs.get(partitionKey(streamId, streamPartition));
+    if (!log || log.durableCount === 0) return { frames: [], truncated: false };
+    this.resendsInFlight++;
+    try {
+      return await this.resendFrom(log, query);
+    } finally {
+      this.resendsInFlight--;
+    }
+  }
+
+  private async resendFrom(log: PartitionLog, query: ResendQuery): Promise<ResendResult> {
+    // Only durable records: a record written but not yet fdatasync'ed is not returned.
+    const n = log.durableCount;
+    if (query.type === "last") {
+      const count = Math.min(query.count, this.maxResendEvents);
+      return { frames: await log.read(Math.max(0, n - count), n), truncated: query.count > this.maxResendEvents && n > count };
+    }
+    const to = query.type === "range" ? query.toTimestamp : Number.MAX_SAFE_INTEGER;
+    const publisher = query.publisher ? Buffer.from(query.publisher.slice(2), "hex") : undefined;
+    // Arrival order is not timestamp order across publishers, so match every record by timestamp.
+    const frames: Buffer[] = [];
+    let truncated = false;
+    let runStart = -1;
+    const flushRun = async (endExclusive: number) => {
+      if (runStart < 0) return;
+      for (const f of await log.read(runStart, endExclusive)) {
+        if (publisher && !f.subarray(85, 105).equals(publisher)) continue;
+        if (frames.length >= this.maxResendEvents) {
+          truncated = true;
+          break;
+        }
+        frames.push(f);
+      }
+      runStart = -1;
+    };
+    const ts = log.timestamps;
+    for (let i = 0; i < n && !truncated; i++) {
+      const match = ts[i] >= query.fromTimestamp && ts[i] <= to;
+      if (match && runStart < 0) runStart = i;
+      if (!match && runStart >= 0) await flushRun(i);
+    }
+    if (!truncated) await flushRun(n);
+    return { frames, truncated };
+  }
+
+  /** Applies the retention policy to every partition; returns the number of records dropped. */
+  applyRetention(nowMs = Date.now()): number {
+    const r = this.options.retention;
+    if (!r || (r.maxAgeMs === undefined && r.maxBytesPerPartition === undefined)) return 0;
+    // Index positions must not shift under a flush or a resend in progress; the next run catches up.
+    if (this.flushing || this.resendsInFlight > 0) return 0;
+    let dropped = 0;
+    for (const log of this.logs.values()) dropped += log.applyRetention(nowMs, r.maxAgeMs, r.maxBytesPerPartition);
+    return dropped;
+  }
+
+  partitions(): { streamId: string; streamPartition: number; events: number; bytes: number }[] {
+    return [...this.logs.entries()].map(([key, log]) => {
+      const [id, part] = key.split("-");
+      return { streamId: "0x" + id, streamPartition: Number(part), events: log.count, bytes: log.bytes };
+    });
+  }
+
+  /** Flushes what is queued and closes every file. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+    for (const log of this.logs.values()) log.close();
+  }
+}

@@ -1,0 +1,82 @@
+// Configuration (defaults, file, environment, validation) and the CLI's refusals.
+
+import { expect } from "chai";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../src/config";
+import { tempDir } from "./helpers";
+
+describe("configuration", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.remove());
+  const file = (content: unknown) => {
+    const f = join(tmp.dir, "c.json");
+    writeFileSync(f, typeof content === "string" ? content : JSON.stringify(content));
+    return f;
+  };
+
+  it("needs no configuration at all: defaults bind 127.0.0.1", () => {
+    const c = loadConfig(undefined, {});
+    expect(c).to.deep.equal(DEFAULT_CONFIG);
+    expect(c.host).to.equal("127.0.0.1");
+  });
+
+  it("layers file over defaults and environment over file", () => {
+    const c = loadConfig(file({ wsPort: 9000, storage: { segmentBytes: 4096 } }), { BROKER_WS_PORT: "9100", BROKER_DATA_DIR: "/tmp/x" });
+    expect(c.wsPort).to.equal(9100);
+    expect(c.dataDir).to.equal("/tmp/x");
+    expect(c.storage.segmentBytes).to.equal(4096);
+    expect(c.storage.maxResendEvents).to.equal(DEFAULT_CONFIG.storage.maxResendEvents);
+  });
+
+  it("refuses an unknown field, naming it", () => {
+    expect(() => loadConfig(file({ storage: { segmentSize: 1 } }), {})).to.throw(ConfigError, "config storage.segmentSize: unknown field");
+  });
+
+  it("refuses a bad value, naming the field", () => {
+    expect(() => loadConfig(file({ wsPort: 70000 }), {})).to.throw(ConfigError, "config wsPort: must be a port number");
+    expect(() => loadConfig(undefined, { BROKER_CHAIN_ID: "zero" })).to.throw(ConfigError, "config chainId");
+    expect(() => loadConfig(file({ streams: [{ creator: "0x1", path: "/a" }] }), {})).to.throw(ConfigError, "config streams[0].creator");
+  });
+
+  it("refuses a file that is not JSON", () => {
+    expect(() => loadConfig(file("{ nope"), {})).to.throw(ConfigError, "cannot read a JSON config");
+  });
+
+  it("CLI: prints usage for an unknown command and exits 2; reports a bad config and exits 2", () => {
+    const bin = join(__dirname, "..", "bin", "broker.js");
+    const usage = spawnSync(process.execPath, [bin, "serve"], { encoding: "utf8" });
+    expect(usage.status).to.equal(2);
+    expect(usage.stderr).to.contain("usage: broker start [--config FILE]");
+    const bad = spawnSync(process.execPath, [bin, "start", "--config", file({ httpPort: -1 })], { encoding: "utf8" });
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.contain("config httpPort: must be a port number");
+  });
+
+  it("CLI: starts with no configuration but the environment, and shuts down gracefully on SIGTERM (exit 0)", async function () {
+    this.timeout(30_000);
+    const bin = join(__dirname, "..", "bin", "broker.js");
+    const child = spawn(process.execPath, [bin, "start"], {
+      env: { ...process.env, BROKER_DATA_DIR: join(tmp.dir, "data"), BROKER_WS_PORT: "0", BROKER_HTTP_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('"broker listening"')) {
+      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const listening = JSON.parse(out.split("\n").find((l) => l.includes('"broker listening"'))!);
+    expect(listening.host).to.equal("127.0.0.1");
+    const health = await fetch(`http://127.0.0.1:${listening.httpPort}/health`);
+    expect(health.status).to.equal(200);
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.once("exit", r));
+    expect(code).to.equal(0);
+    expect(out).to.contain('"broker stopped"');
+  });
+});

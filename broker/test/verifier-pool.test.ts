@@ -1,0 +1,51 @@
+// Signature verification in verifier processes gives exactly the main thread's results.
+
+import { expect } from "chai";
+import { VerifierPool } from "../src/protocol/VerifierPool";
+import { decodeFrame, eventHash } from "../src/protocol/event";
+import { ALICE, ALICE_KEY, MALLORY_KEY, TestPublisher, expectBrokerError } from "./helpers";
+
+describe("VerifierPool", () => {
+  let pool: VerifierPool;
+  before(() => (pool = new VerifierPool(2)));
+  after(() => pool.close());
+
+  it("resolves valid events with their eventHash and refuses bad ones with INVALID_SIGNATURE, in one batch", async () => {
+    const p = new TestPublisher(ALICE_KEY);
+    const good = Array.from({ length: 700 }, () => p.next());
+    const tampered = Buffer.from(p.next('{"x":1}').frame);
+    tampered[145] ^= 1; // inside the content
+    const forged = new TestPublisher(MALLORY_KEY).next("{}", { publisher: ALICE });
+    const results = await Promise.allSettled([
+      ...good.map((e) => pool.verify(decodeFrame(e.frame))),
+      pool.verify(decodeFrame(tampered)),
+      pool.verify(decodeFrame(forged.frame)),
+    ]);
+    good.forEach((e, i) => {
+      const r = results[i];
+      expect(r.status).to.equal("fulfilled");
+      expect((r as PromiseFulfilledResult<Buffer>).value.equals(eventHash(e.canonical))).to.equal(true);
+    });
+    for (const r of results.slice(good.length)) {
+      expect(r.status).to.equal("rejected");
+      expect(((r as PromiseRejectedResult).reason as { code: string }).code).to.equal("INVALID_SIGNATURE");
+    }
+    // A lone event (verified in the event loop) gives the same answers.
+    await expectBrokerError(() => pool.verify(decodeFrame(forged.frame)), "INVALID_SIGNATURE");
+    expect((await pool.verify(decodeFrame(good[0].frame))).equals(eventHash(good[0].canonical))).to.equal(true);
+  });
+});
+
+describe("VerifierPool when its verifier dies", () => {
+  it("verifies in the event loop instead, with the same results", async () => {
+    const pool = new VerifierPool(1);
+    const [pid] = pool.pids();
+    process.kill(pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    const p = new TestPublisher(ALICE_KEY);
+    const events = Array.from({ length: 50 }, () => p.next());
+    const hashes = await Promise.all(events.map((e) => pool.verify(decodeFrame(e.frame))));
+    hashes.forEach((h, i) => expect(h.equals(eventHash(events[i].canonical))).to.equal(true));
+    await pool.close();
+  });
+});
