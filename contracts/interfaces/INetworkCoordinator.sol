@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IPartitionDelivery} from "./IPartitionDelivery.sol";
+import {INetworkDelivery} from "./INetworkDelivery.sol";
 
 /// @title INetworkCoordinator
 /// @notice The network's coordinator (no ZooKeeper): brokers register with a DATA stake; the network's
 /// P partitions are each assigned to R brokers; anyone rebalances the assignment in bounded steps and
 /// is paid only for useful moves; in every epoch the assigned brokers commit and then reveal each
 /// partition's (eventCount, checksum); agreement of the coherence threshold finalizes it, pays the
-/// agreeing brokers from a reward pool and feeds the market's escrow (an IDeliveryOracle adapter
-/// reads IPartitionDelivery).
+/// agreeing brokers from a reward pool and feeds the market's escrow (IDeliveryOracle).
 /// This interface is the specification third-party brokers implement against; docs/network.md has
 /// the worked example.
 /// @dev Units: DATA amounts in token wei; times in unix seconds; basis points (bps) out of 10,000;
@@ -23,7 +22,7 @@ import {IPartitionDelivery} from "./IPartitionDelivery.sol";
 /// only they may commit and reveal, and they are the ones judged, so rebalancing during a round
 /// neither lets a newcomer in nor punishes one. A round nobody committed to has no roster and judges
 /// nobody.
-interface INetworkCoordinator is IPartitionDelivery {
+interface INetworkCoordinator is INetworkDelivery {
     // ---------------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {INetworkCoordinator} from "../interfaces/INetworkCoordinator.sol";
-import {IPartitionDelivery} from "../interfaces/IPartitionDelivery.sol";
+import {INetworkDelivery} from "../interfaces/INetworkDelivery.sol";
 import {PartitionHash} from "./PartitionHash.sol";
 import {PartitionAssignment} from "./PartitionAssignment.sol";
 import {CoordinatorParameters} from "./CoordinatorParameters.sol";
@@ -71,6 +71,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     struct PartitionHistory {
         uint64 epoch;
         uint64 eventCount;
+        uint64 deliveredUntil;
+        // A sum of uint64 counts: cannot overflow 128 bits in any realistic number of epochs.
         uint128 totalEvents;
     }
 
@@ -281,7 +283,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
 
     /// @inheritdoc INetworkCoordinator
     function isAssigned(uint32 partition, address broker) external view returns (bool assigned) {
-        return _a.slot[partition][broker] != 0;
+        return _a.membership[partition][broker].slot != 0;
     }
 
     /// @inheritdoc INetworkCoordinator
@@ -294,7 +296,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return PartitionHash.networkPartitionOf(streamId, streamPartition, count);
     }
 
-    /// @inheritdoc IPartitionDelivery
+    /// @inheritdoc INetworkDelivery
     function networkPartitionOf(bytes32 streamId, uint16 streamPartition)
         external
         view
@@ -332,7 +334,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return _genesis;
     }
 
-    /// @inheritdoc IPartitionDelivery
+    /// @inheritdoc INetworkDelivery
     function currentEpoch() public view returns (uint64 epoch) {
         return uint64((block.timestamp - _genesis) / _epochLength);
     }
@@ -348,7 +350,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         Round storage round = _rounds[key];
         if (round.rosterSize == 0) {
             // The first commit fixes the roster: the partition's assignees now (O(R) copy).
-            if (_a.slot[partition][msg.sender] == 0) revert NotAssigned(partition, msg.sender);
+            if (_a.membership[partition][msg.sender].slot == 0) revert NotAssigned(partition, msg.sender);
             address[] storage assignees = _a.assignees[partition];
             _rosters[key] = assignees;
             round.rosterSize = uint8(assignees.length);
@@ -418,6 +420,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
                 history.eventCount = eventCount;
             }
             history.totalEvents += eventCount;
+            uint64 epochEnd = uint64(_epochEnd(epoch));
+            if (eventCount != 0 && epochEnd > history.deliveredUntil) history.deliveredUntil = epochEnd;
             uint256 reward = _params.rewardPerRound;
             if (reward > _rewardPool) reward = _rewardPool;
             rewardEach = reward / agreeing;
@@ -446,7 +450,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return (round.outcome, round.rosterSize, round.commits, round.reveals, round.leaderVotes);
     }
 
-    /// @inheritdoc IPartitionDelivery
+    /// @inheritdoc INetworkDelivery
     function finalizedEventCount(uint64 epoch, uint32 networkPartition)
         external
         view
@@ -456,7 +460,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         return (report.finalized, report.eventCount);
     }
 
-    /// @inheritdoc IPartitionDelivery
+    /// @inheritdoc INetworkDelivery
     function lastFinalized(uint32 networkPartition)
         external
         view
@@ -464,6 +468,11 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     {
         PartitionHistory storage history = _history[networkPartition];
         return (history.epoch, history.eventCount, history.totalEvents);
+    }
+
+    /// @inheritdoc INetworkDelivery
+    function partitionDeliveredUntil(uint32 networkPartition) external view returns (uint64 deliveredUntil) {
+        return _history[networkPartition].deliveredUntil;
     }
 
     /// @inheritdoc INetworkCoordinator

@@ -32,26 +32,38 @@ library PartitionAssignment {
         INetworkCoordinator.BrokerStatus status;
     }
 
+    /// @notice Where a broker sits in the assignment's sets (1-based positions, 0 = absent), one slot.
+    struct BrokerIndex {
+        uint64 active;
+        uint64 loadBucket;
+        uint64 draining;
+    }
+
+    /// @notice Where an assignment sits (1-based positions), one slot.
+    /// @param slot position of the broker in the partition's assignees (0 = not assigned)
+    /// @param position position of the partition in the broker's partitions
+    struct Membership {
+        uint128 slot;
+        uint128 position;
+    }
+
     /// @notice The assignment state, kept in the coordinator's storage.
     struct Layout {
         uint8 replication;
         mapping(address broker => Broker) brokers;
         // Active (assignable) brokers, and the same brokers bucketed by load.
         address[] active;
-        mapping(address broker => uint256) activePos;
         mapping(uint256 load => address[]) loadBucket;
-        mapping(address broker => uint256) loadBucketPos;
+        mapping(address broker => BrokerIndex) index;
         // A lower bound of the smallest and an upper bound of the largest load of an active broker.
         uint256 minLoad;
         uint256 maxLoad;
         // Suspended or leaving brokers that still hold partitions.
         address[] draining;
-        mapping(address broker => uint256) drainingPos;
         mapping(uint32 partition => address[]) assignees;
-        mapping(uint32 partition => mapping(address broker => uint256)) slot;
+        mapping(uint32 partition => mapping(address broker => Membership)) membership;
         mapping(uint32 partition => uint32) version;
         mapping(address broker => uint32[]) brokerPartitions;
-        mapping(address broker => mapping(uint32 partition => uint256)) brokerPartitionPos;
         // Partitions with fewer than R assignees, by assignee count.
         mapping(uint256 count => uint32[]) byCount;
         mapping(uint32 partition => uint256) byCountPos;
@@ -102,11 +114,10 @@ library PartitionAssignment {
     /// @param broker the broker
     function activate(Layout storage self, address broker) external {
         self.active.push(broker);
-        self.activePos[broker] = self.active.length;
         // A registering broker holds nothing (withdrawal needs a drained broker).
         address[] storage bucket = self.loadBucket[0];
         bucket.push(broker);
-        self.loadBucketPos[broker] = bucket.length;
+        self.index[broker] = BrokerIndex(uint64(self.active.length), uint64(bucket.length), 0);
         self.minLoad = 0;
     }
 
@@ -114,19 +125,19 @@ library PartitionAssignment {
     /// @param self the assignment state
     /// @param broker the broker
     function deactivate(Layout storage self, address broker) external {
-        uint256 position = self.activePos[broker];
+        uint64 position = self.index[broker].active;
         address[] storage active = self.active;
         address last = active[active.length - 1];
         active[position - 1] = last;
-        self.activePos[last] = position;
+        self.index[last].active = position;
         active.pop();
-        delete self.activePos[broker];
+        self.index[broker].active = 0;
 
         uint256 load = self.brokerPartitions[broker].length;
         _removeFromLoadBucket(self, broker, load);
         if (load != 0) {
             self.draining.push(broker);
-            self.drainingPos[broker] = self.draining.length;
+            self.index[broker].draining = uint64(self.draining.length);
         }
     }
 
@@ -178,7 +189,7 @@ library PartitionAssignment {
         uint256 length = fromPartitions.length;
         for (uint256 i = 0; i < BALANCE_SCAN_LIMIT && i < length; ++i) {
             uint32 partition = fromPartitions[length - 1 - i];
-            if (self.slot[partition][to] == 0) {
+            if (self.membership[partition][to].slot == 0) {
                 move.kind = MoveKind.Balance;
                 move.partition = partition;
                 move.from = from;
@@ -229,7 +240,7 @@ library PartitionAssignment {
         view
         returns (address, uint256)
     {
-        if (self.slot[partition][candidate] != 0) return (best, bestScore);
+        if (self.membership[partition][candidate].slot != 0) return (best, bestScore);
         uint256 score =
             ((self.brokerPartitions[candidate].length + 1) * 1e18) / (uint256(self.brokers[candidate].reputation) + 1);
         return score < bestScore ? (candidate, score) : (best, bestScore);
@@ -243,13 +254,12 @@ library PartitionAssignment {
         address[] storage assignees = self.assignees[partition];
         uint256 count = assignees.length;
         assignees.push(broker);
-        self.slot[partition][broker] = count + 1;
         _moveCountBucket(self, partition, count, count + 1);
 
         uint32[] storage held = self.brokerPartitions[broker];
         uint256 load = held.length;
         held.push(partition);
-        self.brokerPartitionPos[broker][partition] = load + 1;
+        self.membership[partition][broker] = Membership(uint128(count + 1), uint128(load + 1));
         // Only active brokers are ever assigned.
         _moveLoad(self, broker, load, load + 1);
 
@@ -258,25 +268,27 @@ library PartitionAssignment {
     }
 
     function _unassign(Layout storage self, uint32 partition, address broker) private {
+        Membership memory member = self.membership[partition][broker];
+
+        // Swap-and-pop from both lists; the broker's own membership is deleted last, so the swaps
+        // are right even when it is the last element.
         address[] storage assignees = self.assignees[partition];
         uint256 count = assignees.length;
-        uint256 slot = self.slot[partition][broker];
         address last = assignees[count - 1];
-        assignees[slot - 1] = last;
-        self.slot[partition][last] = slot;
+        assignees[member.slot - 1] = last;
+        self.membership[partition][last].slot = member.slot;
         assignees.pop();
-        delete self.slot[partition][broker];
         _moveCountBucket(self, partition, count, count - 1);
 
         uint32[] storage held = self.brokerPartitions[broker];
         uint256 load = held.length;
-        uint256 position = self.brokerPartitionPos[broker][partition];
         uint32 lastPartition = held[load - 1];
-        held[position - 1] = lastPartition;
-        self.brokerPartitionPos[broker][lastPartition] = position;
+        held[member.position - 1] = lastPartition;
+        self.membership[lastPartition][broker].position = member.position;
         held.pop();
-        delete self.brokerPartitionPos[broker][partition];
-        if (self.activePos[broker] != 0) {
+        delete self.membership[partition][broker];
+
+        if (self.index[broker].active != 0) {
             _moveLoad(self, broker, load, load - 1);
         } else if (load == 1) {
             _removeFromDraining(self, broker);
@@ -288,31 +300,32 @@ library PartitionAssignment {
 
     function _removeFromDraining(Layout storage self, address broker) private {
         address[] storage draining = self.draining;
-        uint256 position = self.drainingPos[broker];
+        uint64 position = self.index[broker].draining;
         address last = draining[draining.length - 1];
         draining[position - 1] = last;
-        self.drainingPos[last] = position;
+        self.index[last].draining = position;
         draining.pop();
-        delete self.drainingPos[broker];
+        self.index[broker].draining = 0;
     }
 
     function _moveLoad(Layout storage self, address broker, uint256 from, uint256 to) private {
         _removeFromLoadBucket(self, broker, from);
         address[] storage bucket = self.loadBucket[to];
         bucket.push(broker);
-        self.loadBucketPos[broker] = bucket.length;
+        self.index[broker].loadBucket = uint64(bucket.length);
         if (to > self.maxLoad) self.maxLoad = to;
-        if (to < self.minLoad) self.minLoad = to;
+        // No lower-bound update needed: a load only decreases in a balancing move, from the heaviest
+        // broker, whose new load is still above the lightest's.
     }
 
     function _removeFromLoadBucket(Layout storage self, address broker, uint256 load) private {
         address[] storage bucket = self.loadBucket[load];
-        uint256 position = self.loadBucketPos[broker];
+        uint64 position = self.index[broker].loadBucket;
         address last = bucket[bucket.length - 1];
         bucket[position - 1] = last;
-        self.loadBucketPos[last] = position;
+        self.index[last].loadBucket = position;
         bucket.pop();
-        delete self.loadBucketPos[broker];
+        self.index[broker].loadBucket = 0;
     }
 
     /// @dev Keep `byCount` (partitions with fewer than R assignees) in step with an assignee count change.

@@ -170,3 +170,43 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     expect(await coordinator.rebalanceNeeded()).to.equal(false);
   });
 });
+
+describe("NetworkCoordinator load-range bookkeeping (bounded scans)", () => {
+  it("tightens a stale lower load bound over calls, paying nothing for calls that move nothing", async () => {
+    const { token, coordinator, admin } = await deployCoordinator({ partitionsPerBroker: 1 }, 1, 140);
+    const [, a, b, c, keeper] = await ethers.getSigners();
+    await fund(token, coordinator, admin, DATA(1000));
+    await coordinator.fundRewards(DATA(1000));
+    await register(token, coordinator, a);
+    await register(token, coordinator, b);
+    await rebalanceAll(coordinator);
+    expect(await loads(coordinator, [a.address, b.address])).to.deep.equal([70, 70]);
+    // C joins (the lower bound drops to 0) and leaves before holding anything: loads 1..69 are empty,
+    // more than one call's scan limit of 64.
+    await register(token, coordinator, c);
+    await coordinator.connect(c).requestLeave();
+    expect(await coordinator.rebalanceNeeded()).to.equal(false);
+    for (let call = 0; call < 2; call++) {
+      expect(await coordinator.connect(keeper).rebalance.staticCall(5)).to.equal(0);
+      await expect(coordinator.connect(keeper).rebalance(5)).not.to.emit(coordinator, "Rebalanced");
+    }
+    expect(await coordinator.claimable(keeper.address)).to.equal(0);
+  });
+
+  it("tightens a stale upper load bound left by a drained heavy broker", async () => {
+    const { token, coordinator } = await deployCoordinator({ partitionsPerBroker: 1 }, 1, 140);
+    const [, a, b, c] = await ethers.getSigners();
+    await register(token, coordinator, a);
+    await rebalanceAll(coordinator);
+    await register(token, coordinator, b);
+    await register(token, coordinator, c);
+    await coordinator.connect(a).requestLeave();
+    // Drain A's 140 partitions onto B and C (replacements), not balancing moves.
+    await rebalanceAll(coordinator);
+    const [lb, lc] = await loads(coordinator, [b.address, c.address]);
+    expect(lb + lc).to.equal(140);
+    expect(Math.abs(lb - lc)).to.be.at.most(1);
+    expect(await coordinator.rebalanceNeeded()).to.equal(false);
+    expect(await coordinator.partitionsOf(a.address)).to.deep.equal([]);
+  });
+});

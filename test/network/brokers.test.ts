@@ -165,4 +165,35 @@ describe("NetworkCoordinator brokers", () => {
       .to.be.revertedWithCustomError(coordinator, "WrongBrokerStatus")
       .withArgs(alice.address, Status.None);
   });
+
+  it("withdraws nothing but still deletes the record of a broker slashed to zero", async () => {
+    const { token, coordinator, alice } = await deployCoordinator({ slashBps: 10000 }).then(async (ctx) => ({
+      ...ctx,
+      alice: (await ethers.getSigners())[1],
+    }));
+    await register(token, coordinator, alice);
+    const { chainId } = await ethers.provider.getNetwork();
+    const domain = { name: "NetworkCoordinator", version: "1", chainId, verifyingContract: await coordinator.getAddress() };
+    const types = {
+      BrokerReport: [
+        { name: "epoch", type: "uint64" },
+        { name: "partition", type: "uint32" },
+        { name: "eventCount", type: "uint64" },
+        { name: "checksum", type: "bytes32" },
+      ],
+    };
+    const sign = async (eventCount: number) => ({
+      eventCount,
+      checksum: ethers.ZeroHash,
+      signature: await alice.signTypedData(domain, types, { epoch: 0, partition: 0, eventCount, checksum: ethers.ZeroHash }),
+    });
+    await coordinator.slashConflictingReports(alice.address, 0, 0, await sign(1), await sign(2));
+    expect((await coordinator.brokerState(alice.address)).stake).to.equal(0);
+    await coordinator.connect(alice).requestLeave();
+    await time.increase(7 * 86400);
+    const before = await token.balanceOf(alice.address);
+    await expect(coordinator.connect(alice).withdrawStake()).to.emit(coordinator, "StakeWithdrawn").withArgs(alice.address, 0);
+    expect(await token.balanceOf(alice.address)).to.equal(before);
+    expect((await coordinator.brokerState(alice.address)).status).to.equal(Status.None);
+  });
 });

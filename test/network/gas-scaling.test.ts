@@ -1,6 +1,6 @@
 // Commit, reveal and finalize cost the same with 10 or 200 registered brokers: each is O(1) or O(R).
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import type { Signer } from "ethers";
 import { DATA, commitment, deployCoordinator, extraSigners, fund, rebalanceAll, register, toPhase } from "./fixtures";
 
@@ -39,6 +39,9 @@ async function roundGas(brokerCount: number) {
 
 describe("NetworkCoordinator gas does not grow with the broker count", () => {
   it("commit, reveal and finalize cost the same with 10 and 200 brokers", async function () {
+    // A gas measurement, not a behaviour check: under solidity-coverage the bytecode is instrumented
+    // (and the 200-broker setup takes minutes), so it runs in the plain test run only.
+    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) this.skip();
     this.timeout(600_000);
     const small = await roundGas(10);
     const large = await roundGas(200);

@@ -63,6 +63,15 @@ describe("network partitioning hash", () => {
     }
   });
 
+  it("networkPartitionOf uses the current epoch's partition count", async () => {
+    const { coordinator } = await deployCoordinator();
+    const v = vectorsFile.vectors[0];
+    const count = Number(await coordinator.partitionCount());
+    expect(await coordinator.networkPartitionOf(v.streamId, v.streamPartition)).to.equal(
+      networkPartitionOf(v.streamId, v.streamPartition, count),
+    );
+  });
+
   it("refuses a zero partition count and out-of-range inputs", async () => {
     const { coordinator } = await deployCoordinator();
     await expect(coordinator.networkPartitionFor(ethers.ZeroHash, 0, 0))

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-/// @title IPartitionDelivery
-/// @notice The minimal, O(1) read surface of the network coordinator from which a delivery oracle
-/// for the data-license market (IDeliveryOracle) derives whether a product's streams are
-/// delivering. Every value here was agreed by at least the coherence threshold of the brokers
-/// assigned to a network partition (see INetworkCoordinator and docs/network.md).
+/// @title INetworkDelivery
+/// @notice The O(1) read surface of the network coordinator's finalized delivery records: what the
+/// data-license market needs (through ProductDeliveryAdapter, which implements the market's
+/// IDeliveryOracle) to release escrow only while a product's streams are delivering. Every value here
+/// was agreed by at least the coherence threshold of the brokers assigned to a network partition
+/// (see INetworkCoordinator and docs/network.md).
 /// @dev Event counts are per network partition (the unit the brokers report), not per stream: a
 /// stream partition is carried by exactly one network partition per epoch, found with
 /// `networkPartitionOf`. A per-stream count would need per-stream reports, whose number the
 /// coordinator cannot bound.
-interface IPartitionDelivery {
+interface INetworkDelivery {
     /// @notice The epoch that is running now (its traffic is being counted).
     /// @return epoch (block.timestamp - genesis) / epochLength
     function currentEpoch() external view returns (uint64 epoch);
@@ -44,4 +45,10 @@ interface IPartitionDelivery {
         external
         view
         returns (uint64 epoch, uint64 eventCount, uint128 totalEvents);
+
+    /// @notice Until when a network partition is proven to have carried events: the end of the latest
+    /// epoch finalized with agreement and at least one event.
+    /// @param networkPartition the network partition
+    /// @return deliveredUntil unix seconds (0 if never)
+    function partitionDeliveredUntil(uint32 networkPartition) external view returns (uint64 deliveredUntil);
 }
