@@ -209,7 +209,8 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       const { record, exportDir } = await loadFixture(deployWithHandOver);
       const args = { export: exportPath(31337, exportDir), parameters: HARDHAT_PARAMETERS };
       const log = console.log;
-      console.log = () => {};
+      const printed: string[] = [];
+      console.log = (...parts: unknown[]) => void printed.push(parts.join(" "));
       try {
         const checks = (await hre.run("verify-deployment", args)) as Check[];
         expect(failures(checks)).to.deep.equal([]);
@@ -221,6 +222,12 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
           (error: Error) => error,
         );
         expect(failure.message).to.match(/^1 of \d+ checks failed$/);
+        // The table clips long cells; the failed row is repeated in full under it.
+        const table = printed.at(-1)!;
+        expect(table).to.match(/^FAIL\s+role\s+DATAToken\s+MINTER_ROLE/m);
+        expect(table).to.contain(`FAIL DATAToken MINTER_ROLE\n  expected: ${record.deployer}\n  actual:   `);
+        expect(table).to.contain(intruder.address);
+        expect(table).to.match(/\d+ passed, 1 failed$/);
       } finally {
         console.log = log;
       }
