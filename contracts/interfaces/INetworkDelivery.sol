@@ -40,11 +40,12 @@ interface INetworkDelivery {
     /// @param networkPartition the network partition
     /// @return epoch the last epoch finalized with agreement (0 with totalEvents 0 if none yet)
     /// @return eventCount the events of that epoch
-    /// @return totalEvents the sum of the events of every agreed epoch of the partition
+    /// @return totalEvents the sum of the events of every agreed epoch of the partition (saturating at
+    /// 2^64 - 1)
     function lastFinalized(uint32 networkPartition)
         external
         view
-        returns (uint64 epoch, uint64 eventCount, uint128 totalEvents);
+        returns (uint64 epoch, uint64 eventCount, uint64 totalEvents);
 
     /// @notice Until when a network partition is proven to have carried events: the end of the latest
     /// epoch finalized with agreement and at least one event.

@@ -72,8 +72,9 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         uint64 epoch;
         uint64 eventCount;
         uint64 deliveredUntil;
-        // A sum of uint64 counts: cannot overflow 128 bits in any realistic number of epochs.
-        uint128 totalEvents;
+        // Saturates at 2^64 - 1 rather than reverting: a false huge count agreed by a colluding
+        // roster must not block every later finalization of the partition.
+        uint64 totalEvents;
     }
 
     /// @dev The agreed report of a round.
@@ -419,7 +420,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
                 history.epoch = epoch;
                 history.eventCount = eventCount;
             }
-            history.totalEvents += eventCount;
+            uint256 total = uint256(history.totalEvents) + eventCount;
+            history.totalEvents = total > type(uint64).max ? type(uint64).max : uint64(total);
             uint64 epochEnd = uint64(_epochEnd(epoch));
             if (eventCount != 0 && epochEnd > history.deliveredUntil) history.deliveredUntil = epochEnd;
             uint256 reward = _params.rewardPerRound;
@@ -464,7 +466,7 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     function lastFinalized(uint32 networkPartition)
         external
         view
-        returns (uint64 epoch, uint64 eventCount, uint128 totalEvents)
+        returns (uint64 epoch, uint64 eventCount, uint64 totalEvents)
     {
         PartitionHistory storage history = _history[networkPartition];
         return (history.epoch, history.eventCount, history.totalEvents);

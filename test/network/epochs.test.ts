@@ -157,6 +157,8 @@ describe("NetworkCoordinator epochs and rewards", () => {
     await coordinator.finalizeRound(1n, 1);
     await coordinator.finalizeRound(0n, 1);
     expect(await coordinator.lastFinalized(1)).to.deep.equal([1n, 9n, 14n]);
+    // The older epoch finalized late does not move the delivery record back either.
+    expect(await coordinator.partitionDeliveredUntil(1)).to.equal((await coordinator.genesis()) + 2n * EPOCH);
   });
 
   it("does not finalize below the coherence threshold; the deviating broker loses reputation", async () => {
@@ -527,5 +529,33 @@ describe("NetworkCoordinator epochs and rewards", () => {
     await expect(coordinator.fundRewards(DATA(3)))
       .to.emit(coordinator, "RewardPoolFunded")
       .withArgs(admin.address, DATA(3), DATA(3));
+  });
+});
+
+describe("NetworkCoordinator delivery records", () => {
+  it("records until when a partition delivered, ignores agreed empty epochs, and saturates the total", async () => {
+    const { coordinator, brokers } = await setup();
+    const who = await roster(coordinator, 1, brokers);
+    const genesis = await coordinator.genesis();
+    const max = 2n ** 64n - 1n;
+    for (const [epoch, count] of [
+      [0n, max],
+      [1n, 0n],
+      [2n, 5n],
+    ] as const) {
+      const reports = who.map(() => ({ count, checksum: CHECKSUM }));
+      await commitAll(coordinator, epoch, 1, who, reports);
+      await revealAll(coordinator, epoch, 1, who, reports);
+    }
+    expect(await coordinator.partitionDeliveredUntil(1)).to.equal(0);
+    await toPhase(coordinator, 2n, "final");
+    await coordinator.finalizeRound(0n, 1);
+    expect(await coordinator.partitionDeliveredUntil(1)).to.equal(genesis + EPOCH);
+    await coordinator.finalizeRound(1n, 1); // agreed, but no events: not proof of delivery
+    expect(await coordinator.lastFinalized(1)).to.deep.equal([1n, 0n, max]);
+    expect(await coordinator.partitionDeliveredUntil(1)).to.equal(genesis + EPOCH);
+    await coordinator.finalizeRound(2n, 1);
+    expect(await coordinator.lastFinalized(1)).to.deep.equal([2n, 5n, max]);
+    expect(await coordinator.partitionDeliveredUntil(1)).to.equal(genesis + 3n * EPOCH);
   });
 });
