@@ -39,7 +39,8 @@ export interface ProtocolParameters {
     kycProviders: string[];
     feeBps: bigint;
     feeRecipient: string;
-    deliveryOracle: string;
+    /** "adapter": the deployed ProductDeliveryAdapter; otherwise an address (0x0: release by time). */
+    deliveryOracle: "adapter" | string;
   };
 }
 
@@ -142,7 +143,7 @@ export function loadParameters(file: string): ProtocolParameters {
       kycProviders: addresses("Protocol", protocol, "kycProviders"),
       feeBps: int("Protocol", protocol, "feeBps"),
       feeRecipient: address("Protocol", protocol, "feeRecipient"),
-      deliveryOracle: address("Protocol", protocol, "deliveryOracle"),
+      deliveryOracle: protocol.deliveryOracle === "adapter" ? "adapter" : address("Protocol", protocol, "deliveryOracle"),
     },
   };
   const { attestors, attestorThreshold } = result.Protocol;

@@ -23,6 +23,7 @@ export const CONTRACTS = {
   ProductCatalog: "ProductCatalog",
   AttestorSet: "AttestorSet",
   LicenseTermination: "LicenseTermination",
+  ProductDeliveryAdapter: "ProductDeliveryAdapter",
 } as const;
 export type ContractName = keyof typeof CONTRACTS;
 
@@ -39,6 +40,7 @@ const RESULT_KEYS: Record<ContractName, string> = {
   ProductCatalog: "productCatalog",
   AttestorSet: "attestorSet",
   LicenseTermination: "licenseTermination",
+  ProductDeliveryAdapter: "deliveryAdapter",
 };
 
 export interface ExportedContract {
@@ -131,7 +133,8 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const deployer = getAddress(deployerSigner.address);
   const governance = parameters.Protocol.governance;
   const handOver = governance !== deployer;
-  const lists = { attestors: parameters.Protocol.attestors, kycProviders: parameters.Protocol.kycProviders };
+  const { attestors, kycProviders, deliveryOracle } = parameters.Protocol;
+  const lists = { attestors, kycProviders, deliveryOracle };
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   if (hre.network.name !== "hardhat") await discardStaleLocalJournal(hre, chainId);
   const ignitionModule = handOver ? buildGovernanceModule(lists) : buildProtocolModule(lists);

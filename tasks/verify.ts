@@ -247,7 +247,9 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   const fee = await read(() => market.protocolFee());
   check("parameter", "DataLicenseMarket", "protocolFee.feeBps", parameters.Protocol.feeBps, fee instanceof FailedRead ? fee : fee[0]);
   check("parameter", "DataLicenseMarket", "protocolFee.recipient", parameters.Protocol.feeRecipient, fee instanceof FailedRead ? fee : getAddress(fee[1]));
-  check("parameter", "DataLicenseMarket", "deliveryOracle", parameters.Protocol.deliveryOracle, asAddress(await read(() => market.deliveryOracle())));
+  const expectedOracle =
+    parameters.Protocol.deliveryOracle === "adapter" ? address("ProductDeliveryAdapter") : parameters.Protocol.deliveryOracle;
+  check("parameter", "DataLicenseMarket", "deliveryOracle", expectedOracle, asAddress(await read(() => market.deliveryOracle())));
 
   const coordinator = await hre.ethers.getContractAt("NetworkCoordinator", address("NetworkCoordinator"));
   check("parameter", "NetworkCoordinator", "token", address("DATAToken"), await read(() => coordinator.token()));
@@ -262,6 +264,11 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   const subscriptions = await hre.ethers.getContractAt("EventSubscriptions", address("EventSubscriptions"));
   check("parameter", "EventSubscriptions", "token", address("DATAToken"), await read(() => subscriptions.token()));
   check("parameter", "EventSubscriptions", "registry", address("StreamRegistry"), await read(() => subscriptions.registry()));
+
+  const adapter = await hre.ethers.getContractAt("ProductDeliveryAdapter", address("ProductDeliveryAdapter"));
+  check("parameter", "ProductDeliveryAdapter", "market", address("DataLicenseMarket"), await read(() => adapter.market()));
+  check("parameter", "ProductDeliveryAdapter", "coordinator", address("NetworkCoordinator"), await read(() => adapter.coordinator()));
+  check("parameter", "ProductDeliveryAdapter", "registry", address("StreamRegistry"), await read(() => adapter.registry()));
 
   // Proxies: none are used, so every EIP-1967 slot of every contract must be empty.
   const zero = zeroPadValue("0x", 32);

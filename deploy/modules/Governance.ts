@@ -3,9 +3,9 @@
 // the deployer: with governance == deployer it would leave nobody in charge. Minter and the wired
 // operational roles (key registrar, reporter, arbiter, KYC providers) are not touched.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { buildProtocolModule, ROLES, type ProtocolLists } from "./Protocol";
+import { buildProtocolModule, ROLES, type ProtocolShape } from "./Protocol";
 
-export function buildGovernanceModule(lists: ProtocolLists) {
+export function buildGovernanceModule(lists: ProtocolShape) {
   return buildModule("Governance", (m) => {
     const protocolModule = buildProtocolModule(lists);
     const contracts = m.useModule(protocolModule);

@@ -1,10 +1,12 @@
-// Ignition module: the whole protocol, wired. Deploys Foundation, Network and Market, then gives the
-// market KEY_REGISTRAR_ROLE on the registry and REPORTER_ROLE on karma, registers the consent
-// attestors and k, the arbiter, the KYC providers, the protocol fee and the delivery oracle.
+// Ignition module: the whole protocol, wired. Deploys Foundation, Network and Market and the
+// ProductDeliveryAdapter (the market's delivery oracle over the coordinator's agreed counts), then
+// gives the market KEY_REGISTRAR_ROLE on the registry and REPORTER_ROLE on karma, registers the
+// consent attestors and k, the arbiter, the KYC providers, the protocol fee and the delivery oracle.
 // The deployer still holds every admin role afterwards; the Governance module hands them over.
 //
-// Lists (attestors, KYC providers) are part of the module's shape (one call each), so the module is
-// built from a parameters file: `buildProtocolModule(loadParameters(file))`. Scalars stay Ignition
+// The lists (attestors, KYC providers: one call each) and the choice of delivery oracle (the deployed
+// adapter, or a given address) are part of the module's shape, so the module is built from a
+// parameters file: `buildProtocolModule(loadParameters(file).Protocol)`. Scalars stay Ignition
 // parameters (recorded in Ignition's journal) and come from the same file.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
@@ -23,9 +25,9 @@ export const ROLES = {
   PARAMETER_ROLE: id("PARAMETER_ROLE"),
 } as const;
 
-export type ProtocolLists = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders">;
+export type ProtocolShape = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders" | "deliveryOracle">;
 
-export function buildProtocolModule(lists: ProtocolLists) {
+export function buildProtocolModule(lists: ProtocolShape) {
   return buildModule("Protocol", (m) => {
     const { token, registry } = m.useModule(Foundation);
     const { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters } = m.useModule(Network);
@@ -35,7 +37,9 @@ export function buildProtocolModule(lists: ProtocolLists) {
     const arbiter = m.getParameter<string>("arbiter");
     const feeBps = m.getParameter<bigint>("feeBps", 0n);
     const feeRecipient = m.getParameter<string>("feeRecipient", "0x0000000000000000000000000000000000000000");
-    const deliveryOracle = m.getParameter<string>("deliveryOracle", "0x0000000000000000000000000000000000000000");
+    const deliveryAdapter = m.contract("ProductDeliveryAdapter", [market, coordinator, registry]);
+    const deliveryOracle =
+      lists.deliveryOracle === "adapter" ? deliveryAdapter : m.getParameter<string>("deliveryOracle");
 
     m.call(registry, "grantRole", [ROLES.KEY_REGISTRAR_ROLE, market], { id: "registry_grantKeyRegistrar_market" });
     m.call(karma, "grantRole", [ROLES.REPORTER_ROLE, market], { id: "karma_grantReporter_market" });
@@ -63,6 +67,7 @@ export function buildProtocolModule(lists: ProtocolLists) {
       productCatalog,
       attestorSet,
       licenseTermination,
+      deliveryAdapter,
     };
   });
 }

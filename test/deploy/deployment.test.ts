@@ -35,9 +35,14 @@ async function deployWithHandOver() {
   return { record, exportDir };
 }
 
+/** The local demo's parameters (governance = deployer), with the delivery oracle off (release by time). */
+const TIME_ONLY_LOCAL_PARAMETERS = editedParameters(LOCALHOST_PARAMETERS, (json) => {
+  json.Protocol.deliveryOracle = ethers.ZeroAddress;
+});
+
 async function deployWithoutHandOver() {
   const exportDir = tempDir();
-  const record = await deployProtocol(hre, { parametersFile: LOCALHOST_PARAMETERS, exportDir });
+  const record = await deployProtocol(hre, { parametersFile: TIME_ONLY_LOCAL_PARAMETERS, exportDir });
   return { record, exportDir };
 }
 
@@ -81,13 +86,14 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       expect(await market.hasRole(ROLES.ARBITER_ROLE, p.arbiter)).to.equal(true);
       expect(await market.hasRole(ROLES.KYC_PROVIDER_ROLE, p.kycProviders[0])).to.equal(true);
       expect(await market.protocolFee()).to.deep.equal([p.feeBps, p.feeRecipient]);
+      expect(await market.deliveryOracle()).to.equal(record.contracts.ProductDeliveryAdapter.address);
     });
 
     it("exports every contract with its address, ABI file and deploy block for integrators", async function () {
       const { record, exportDir } = await loadFixture(deployWithHandOver);
       const written = readExport(exportPath(31337, exportDir));
       expect(written).to.deep.equal(record);
-      expect(Object.keys(written.contracts)).to.have.length(11);
+      expect(Object.keys(written.contracts)).to.have.length(12);
       for (const [name, entry] of Object.entries(written.contracts)) {
         expect(await ethers.provider.getCode(entry.address, entry.deployBlock), name).to.not.equal("0x");
         expect(await ethers.provider.getCode(entry.address, entry.deployBlock - 1), name).to.equal("0x");
@@ -102,11 +108,11 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       const checks = await verifyDeployment(hre, { record, parametersFile: HARDHAT_PARAMETERS });
       expect(failures(checks)).to.deep.equal([]);
       const count = (area: string) => checks.filter((c) => c.area === area).length;
-      expect(count("bytecode")).to.equal(11);
-      expect(count("proxy")).to.equal(11);
+      expect(count("bytecode")).to.equal(12);
+      expect(count("proxy")).to.equal(12);
       // 5 access-controlled contracts: 11 roles plus one RoleAdminChanged row each.
       expect(count("role")).to.equal(16);
-      expect(count("parameter")).to.equal(32);
+      expect(count("parameter")).to.equal(35);
     });
 
     it("catches an extra minter granted after deployment (a holder no expectation names)", async function () {
@@ -235,7 +241,7 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
   });
 
   describe("a deployment whose governance is the deployer (the local demo)", function () {
-    it("skips the hand-over: the deployer keeps every admin role, and verify-deployment passes", async function () {
+    it("skips the hand-over: the deployer keeps every admin role, and verify-deployment passes (oracle off)", async function () {
       const { record } = await loadFixture(deployWithoutHandOver);
       const [deployer] = await ethers.getSigners();
       expect(record.governanceHandedOver).to.equal(false);
@@ -243,8 +249,13 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       expect(await token.hasRole(ROLES.DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
       expect(await market.hasRole(ROLES.DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
       expect(await coordinator.hasRole(ROLES.PARAMETER_ROLE, deployer.address)).to.equal(true);
-      const checks = await verifyDeployment(hre, { record, parametersFile: LOCALHOST_PARAMETERS });
+      expect(await market.deliveryOracle()).to.equal(ethers.ZeroAddress);
+      const checks = await verifyDeployment(hre, { record, parametersFile: TIME_ONLY_LOCAL_PARAMETERS });
       expect(failures(checks)).to.deep.equal([]);
+      // Against the file that asks for the adapter, the oracle row fails.
+      const failed = failures(await verifyDeployment(hre, { record, parametersFile: LOCALHOST_PARAMETERS }));
+      expect(failed.map((c) => c.item)).to.deep.equal(["deliveryOracle"]);
+      expect(failed[0]).to.include({ expected: record.contracts.ProductDeliveryAdapter.address, actual: ethers.ZeroAddress });
     });
   });
 
@@ -261,6 +272,13 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
         json.Protocol.arbiter = "0xARBITER";
       });
       expect(() => loadParameters(file)).to.throw(/Protocol\.arbiter must be a 0x address, got "0xARBITER"/);
+    });
+
+    it("names a delivery oracle that is neither \"adapter\" nor an address", function () {
+      const file = editedParameters(HARDHAT_PARAMETERS, (json) => {
+        json.Protocol.deliveryOracle = "adaptor";
+      });
+      expect(() => loadParameters(file)).to.throw(/Protocol\.deliveryOracle must be a 0x address, got "adaptor"/);
     });
 
     it("names a missing coordinator parameter", function () {
