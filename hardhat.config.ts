@@ -5,6 +5,7 @@ import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
+import "./tasks";
 
 // The exact compiler version. It must equal the version of the `solc` npm package in
 // package.json: the subtask below refuses to run if they ever drift apart.
@@ -51,6 +52,9 @@ const config: HardhatUserConfig = {
     artifacts: "./artifacts",
     ignition: "./deploy",
   },
+  // Explorer verification (hardhat-verify, part of the toolbox): docs/deployment.md.
+  etherscan: { apiKey: process.env.ETHERSCAN_API_KEY ?? "" },
+  sourcify: { enabled: false },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true },
   mocha: { timeout: 120_000 },
