@@ -16,6 +16,7 @@ import {
 import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
 import { ChainAccessGate, CommitRevealReporter, ReplicatingTransport } from "./adapters";
 import { Narrator } from "./narrator";
+import type { Cleanup } from "./node";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -28,8 +29,6 @@ const HEART_RATE_EVENTS = 12;
 const LICENSE_ENDED = 3n;
 const ROUND_AGREED = 1n;
 
-/** Cleanup actions, run in reverse order by the caller (also on failure and Ctrl-C). */
-export type Cleanup = (() => Promise<void> | void)[];
 
 interface Party {
   name: string;
