@@ -32,8 +32,10 @@ export interface InProcessConsentLedgerOptions {
     custodianMspIds?: string[];
     /** other organisations on the channel (buyers, auditors) */
     otherMspIds?: string[];
-    /** blockToLive of the subjectDetails collection (0 = until purged) */
+    /** blockToLive of the subjectDetails collection (0 = until purged); default 1,000,000 as in collections_config.json */
     subjectDetailsBlockToLive?: number;
+    /** chaincode execution timeout per proposal, ms (default 30,000 as on a peer) */
+    executeTimeoutMs?: number;
 }
 
 export class InProcessConsentLedger {
@@ -45,7 +47,7 @@ export class InProcessConsentLedger {
     static async create(options: InProcessConsentLedgerOptions = {}): Promise<InProcessConsentLedger> {
         const custodians = options.custodianMspIds ?? ['HospitalMSP'];
         const others = options.otherMspIds ?? ['ResearchMSP', 'AuditMSP'];
-        const peer = new InProcessPeer({ channelName: options.channelName ?? 'consent' });
+        const peer = new InProcessPeer({ channelName: options.channelName ?? 'consent', executeTimeoutMs: options.executeTimeoutMs });
         const ledger = new InProcessConsentLedger(peer, options.chaincodeName ?? DEFAULT_CHAINCODE_NAME);
         for (const mspId of [...custodians, ...others]) {
             await ledger.addOrganisation(mspId);
@@ -54,7 +56,7 @@ export class InProcessConsentLedger {
             name: ledger.chaincodeName,
             contracts,
             collections: [{
-                name: SUBJECT_DETAILS_COLLECTION, memberMspIds: custodians, blockToLive: options.subjectDetailsBlockToLive ?? 0,
+                name: SUBJECT_DETAILS_COLLECTION, memberMspIds: custodians, blockToLive: options.subjectDetailsBlockToLive ?? 1_000_000,
             }],
         });
         return ledger;

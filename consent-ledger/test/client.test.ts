@@ -52,6 +52,24 @@ describe('ConsentLedgerClient (in-process)', () => {
         expect(toClientError(new fabric.CommitError(status.code, status.transactionId)).code).to.equal('PHANTOM_READ_CONFLICT');
     });
 
+    it('lets only the custodian organisation\'s peers endorse a change to a consent (key-level endorsement policy)', async () => {
+        const { ledger, custodian, custodianIdentity, terms } = await setUp();
+        const consent = await custodian.giveConsent(terms('subj-1'));
+        const contract = ledger.connect(custodianIdentity).getNetwork('consent').getContract('consent', 'consent');
+        const byBuyerPeers = await contract.newProposal('WithdrawConsent', { arguments: [consent.consentId], endorsingOrganizations: ['ResearchMSP'] }).endorse();
+        const status = await (await byBuyerPeers.submit()).getStatus();
+        expect(status.code).to.equal(fabric.TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+        expect((await custodian.getConsent(consent.consentId)).status).to.equal('ConsentGiven');
+        const byCustodianPeers = await contract.newProposal('WithdrawConsent', { arguments: [consent.consentId], endorsingOrganizations: ['HospitalMSP'] }).endorse();
+        expect((await (await byCustodianPeers.submit()).getStatus()).successful).to.equal(true);
+        try {
+            await contract.newProposal('GetConsent', { arguments: [consent.consentId], endorsingOrganizations: ['NoSuchMSP'] }).evaluate();
+            expect.fail('expected an EndorseError');
+        } catch (error) {
+            expect((error as Error).message).to.contain('no endorsing peers for organisations [NoSuchMSP]');
+        }
+    });
+
     it('executes the same dataset access proposal twice to byte-identical read/write sets', async () => {
         const { ledger, custodian, buyerIdentity, terms } = await setUp();
         const subjects = Array.from({ length: 25 }, (_, i) => `subj-${i + 10}`);
@@ -103,7 +121,8 @@ describe('ConsentLedgerClient (in-process)', () => {
         expect(mapped.code).to.equal('FORBIDDEN');
         expect(mapped.transactionId).to.equal('tx1');
         expect(toClientError(Object.assign(new Error('commit failed'), { name: 'CommitError', code: 11 })).code).to.equal('MVCC_READ_CONFLICT');
-        expect(toClientError(Object.assign(new Error('commit failed'), { name: 'CommitError', code: 10 })).code).to.equal('COMMIT_FAILED');
+        expect(toClientError(Object.assign(new Error('commit failed'), { name: 'CommitError', code: 10 })).code).to.equal('ENDORSEMENT_POLICY_FAILURE');
+        expect(toClientError(Object.assign(new Error('commit failed'), { name: 'CommitError', code: 14 })).code).to.equal('COMMIT_FAILED');
         expect(toClientError(new Error('14 UNAVAILABLE: No connection established')).code).to.equal('ENDORSEMENT_FAILED');
         expect(toClientError(mapped)).to.equal(mapped);
     });

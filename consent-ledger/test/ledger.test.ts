@@ -203,6 +203,37 @@ describe('in-process Fabric peer', () => {
         await expectEndorseError(() => connect(peer, alice).getNetwork('mychannel').getContract('nothing').evaluateTransaction('X'), 'chaincode nothing not found');
     });
 
+    it('fails a proposal whose chaincode runs past the execution timeout, and answers its late requests', async () => {
+        const slowPeer = new InProcessPeer({ channelName: 'mychannel', executeTimeoutMs: 100 });
+        slowPeer.addOrganisation(org1);
+        slowPeer.deployChaincode({ name: 'probe', contracts: [ProbeContract] });
+        const slow = connect(slowPeer, alice).getNetwork('mychannel').getContract('probe', 'probe');
+        try {
+            await slow.evaluateTransaction('SlowGet', '300', 'k');
+            expect.fail('expected an EndorseError');
+        } catch (error) {
+            expect(error).to.be.instanceOf(EndorseError);
+            expect((error as Error).message).to.contain('timeout expired while executing transaction');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(ProbeContract.lateErrors.some((message) => message.includes('not found'))).to.equal(true);
+        expect(text(await slow.evaluateTransaction('SlowGet', '1', 'k'))).to.equal('');
+    });
+
+    it('evaluates key-level endorsement policies as fabric-shim\'s KeyEndorsementPolicy writes them', () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const { KeyEndorsementPolicy } = require('fabric-shim');
+        const both = new KeyEndorsementPolicy();
+        both.addOrgs('MEMBER', 'Org1MSP', 'Org2MSP');
+        const policy = both.getPolicy();
+        expect(fabric.policySatisfied(policy, new Set(['Org1MSP']))).to.equal(false);
+        expect(fabric.policySatisfied(policy, new Set(['Org1MSP', 'Org2MSP', 'Org3MSP']))).to.equal(true);
+        const peerRole = new KeyEndorsementPolicy();
+        peerRole.addOrgs('PEER', 'Org3MSP');
+        expect(fabric.policySatisfied(peerRole.getPolicy(), new Set(['Org3MSP']))).to.equal(true);
+        expect(fabric.policySatisfied(peerRole.getPolicy(), new Set(['Org1MSP']))).to.equal(false);
+    });
+
     it('delivers one chaincode event per transaction (the last one set), for valid transactions only, replayable from a block', async () => {
         const network = connect(peer, alice).getNetwork('mychannel');
         await contract.submitTransaction('Emit', 'first', 'second');

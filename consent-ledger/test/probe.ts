@@ -143,6 +143,21 @@ export class ProbeContract extends Contract {
         return '';
     }
 
+    /** Waits, then reads: to exercise the execution timeout and late requests. */
+    @Transaction(false)
+    @Returns('string')
+    async SlowGet(ctx: Context, millis: string, key: string): Promise<string> {
+        await new Promise((resolve) => setTimeout(resolve, Number(millis)));
+        try {
+            return Buffer.from(await ctx.stub.getState(key)).toString();
+        } catch (error) {
+            ProbeContract.lateErrors.push((error as Error).message);
+            throw error;
+        }
+    }
+
+    static lateErrors: string[] = [];
+
     @Transaction(false)
     @Returns('string')
     async RichQuery(ctx: Context): Promise<string> {

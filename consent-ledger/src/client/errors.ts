@@ -8,6 +8,8 @@ export const ClientErrorCode = {
     MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
     /** a range the transaction read changed before commit; retry it */
     PHANTOM_READ_CONFLICT: 'PHANTOM_READ_CONFLICT',
+    /** the endorsements did not satisfy the (key-level) endorsement policy; endorse with the right organisations */
+    ENDORSEMENT_POLICY_FAILURE: 'ENDORSEMENT_POLICY_FAILURE',
     /** the transaction was invalidated at commit for another reason */
     COMMIT_FAILED: 'COMMIT_FAILED',
     /** endorsement failed outside the chaincode (identity, signature, unknown chaincode, connection) */
@@ -26,7 +28,7 @@ export class ConsentClientError extends Error {
 
 const CHAINCODE_CODE = new RegExp(`\\b(${Object.values(ErrorCode).join('|')}): (.*)$`, 's');
 /** fabric-gateway CommitError codes (peer.TxValidationCode) the client names. */
-const VALIDATION_CODES: Record<number, ClientErrorCode> = { 11: 'MVCC_READ_CONFLICT', 12: 'PHANTOM_READ_CONFLICT' };
+const VALIDATION_CODES: Record<number, ClientErrorCode> = { 10: 'ENDORSEMENT_POLICY_FAILURE', 11: 'MVCC_READ_CONFLICT', 12: 'PHANTOM_READ_CONFLICT' };
 
 interface ErrorShape {
     name?: string;

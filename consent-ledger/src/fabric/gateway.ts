@@ -8,6 +8,8 @@ import { UnsignedProposal, buildProposal, signProposal } from './proposal';
 export interface ProposalOptions {
     arguments?: Array<string | Uint8Array>;
     transientData?: Record<string, string | Uint8Array>;
+    /** MSP ids whose peers must endorse (default: every organisation on the channel) */
+    endorsingOrganizations?: string[];
 }
 
 /** Same fields as fabric-gateway's ChaincodeEvent. */
@@ -88,6 +90,7 @@ export class Proposal {
         private readonly peer: InProcessPeer,
         private readonly unsigned: UnsignedProposal,
         private readonly signer: Signer,
+        private readonly endorsingOrganizations?: string[],
     ) {}
 
     getTransactionId(): string {
@@ -115,7 +118,7 @@ export class Proposal {
 
     private async execute(): Promise<Endorsement> {
         try {
-            return await this.peer.endorse(await this.getSignedProposal());
+            return await this.peer.endorse(await this.getSignedProposal(), this.endorsingOrganizations);
         } catch (error) {
             if (error instanceof EndorsementFailure) {
                 throw new EndorseError(error.message, error.transactionId);
@@ -178,7 +181,7 @@ export class Contract {
             identity: this.gateway.identity,
             timestampMillis: this.gateway.clock(),
         });
-        return new Proposal(this.gateway.peer, unsigned, this.gateway.signer);
+        return new Proposal(this.gateway.peer, unsigned, this.gateway.signer, options.endorsingOrganizations);
     }
 }
 

@@ -131,6 +131,9 @@ export class CertificateAuthority {
     }
 }
 
+/** Public keys of the certificates seen, parsed once (a peer caches its MSP identities the same way). */
+const publicKeys = new Map<string, KeyObject>();
+
 /** Verifies a DER ECDSA signature over sha256(message) with the certificate's public key, requiring low S. */
 export function verifySignature(certificatePem: string, message: Uint8Array, signature: Uint8Array): boolean {
     try {
@@ -138,7 +141,12 @@ export function verifySignature(certificatePem: string, message: Uint8Array, sig
         if (parsed.hasHighS()) {
             return false;
         }
-        return nodeVerify('sha256', message, { key: createPublicKey(certificatePem), dsaEncoding: 'der' }, signature);
+        let key = publicKeys.get(certificatePem);
+        if (!key) {
+            key = createPublicKey(certificatePem);
+            publicKeys.set(certificatePem, key);
+        }
+        return nodeVerify('sha256', message, { key, dsaEncoding: 'der' }, signature);
     } catch {
         return false;
     }

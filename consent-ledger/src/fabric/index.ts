@@ -2,6 +2,7 @@
 export * from './gateway';
 export * from './identity';
 export * from './peer';
+export { VALIDATION_PARAMETER, policySatisfied } from './policy';
 export { buildProposal, signProposal, serializedIdentity, type ProposalRequest, type UnsignedProposal } from './proposal';
 export { MAX_RESULTS_PER_BATCH, TOTAL_QUERY_LIMIT, readWriteSetBytes } from './simulator';
 export { compareUtf8, type CollectionConfig, type Version } from './worldstate';

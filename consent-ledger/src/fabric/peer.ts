@@ -7,6 +7,7 @@ import './quiet-logs';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import { CertificateAuthority, verifySignature } from './identity';
+import { VALIDATION_PARAMETER, policySatisfied } from './policy';
 import { Simulation, SimulationError, TxSimulator, readWriteSetBytes } from './simulator';
 import { CollectionConfig, WorldState, sameVersion, sha256 } from './worldstate';
 
@@ -55,6 +56,8 @@ export interface Endorsement {
     /** serialized ledger.rwset.TxReadWriteSet (public reads/writes, private data as hashes only) */
     readWriteSet: Uint8Array;
     event: { eventName: string; payload: Uint8Array } | null;
+    /** MSP ids of the organisations whose peers endorsed (the in-process peer stands in for each) */
+    endorsers: string[];
     /** @internal what validation and commit need */
     simulation: Simulation;
 }
@@ -180,6 +183,10 @@ class ChaincodeConnection extends EventEmitter {
         }
         const pending = this.pending.get(message.getTxid());
         if (!pending) {
+            // e.g. a transaction that timed out: answer its requests so the chaincode side does not hang
+            if (type !== MsgType.COMPLETED && type !== MsgType.ERROR) {
+                this.reply(message, MsgType.ERROR, Buffer.from(`transaction context for txid ${message.getTxid()} not found`, 'utf8'));
+            }
             return;
         }
         if (type === MsgType.COMPLETED) {
@@ -201,14 +208,23 @@ class ChaincodeConnection extends EventEmitter {
         }
     }
 
-    /** Sends TRANSACTION and resolves with the chaincode's COMPLETED message. */
-    async execute(txId: string, input: Uint8Array, signedProposal: peer.SignedProposal, simulator: TxSimulator): Promise<peer.ChaincodeMessage> {
+    /** Sends TRANSACTION and resolves with the chaincode's COMPLETED message (or fails after `timeoutMs`). */
+    async execute(txId: string, input: Uint8Array, signedProposal: peer.SignedProposal, simulator: TxSimulator, timeoutMs: number): Promise<peer.ChaincodeMessage> {
         await this.ready;
         if (this.pending.has(txId)) {
             throw new Error(`transaction ${txId} is already executing`);
         }
         return new Promise((resolve, reject) => {
-            this.pending.set(txId, { simulator, resolve, reject });
+            const timer = setTimeout(() => {
+                this.pending.delete(txId);
+                reject(new EndorsementFailure(`timeout expired while executing transaction (${timeoutMs} ms)`, txId));
+            }, timeoutMs);
+            timer.unref();
+            this.pending.set(txId, {
+                simulator,
+                resolve: (message) => { clearTimeout(timer); resolve(message); },
+                reject: (error) => { clearTimeout(timer); reject(error); },
+            });
             const message = new peer.ChaincodeMessage();
             message.setType(MsgType.TRANSACTION);
             message.setPayload(input);
@@ -222,11 +238,14 @@ class ChaincodeConnection extends EventEmitter {
 
 export interface PeerOptions {
     channelName?: string;
+    /** how long a chaincode may run for one proposal (core.yaml chaincode.executetimeout, default 30 s) */
+    executeTimeoutMs?: number;
 }
 
 /** The in-process peer (and orderer) of one channel. */
 export class InProcessPeer {
     readonly channelName: string;
+    readonly executeTimeoutMs: number;
     readonly state = new WorldState();
     private readonly lock = new StateLock();
     private readonly authorities = new Map<string, CertificateAuthority>();
@@ -237,6 +256,7 @@ export class InProcessPeer {
 
     constructor(options: PeerOptions = {}) {
         this.channelName = options.channelName ?? 'consent';
+        this.executeTimeoutMs = options.executeTimeoutMs ?? 30_000;
         this.state.height = 1; // block 0 is the channel's genesis block
     }
 
@@ -260,8 +280,12 @@ export class InProcessPeer {
         this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName));
     }
 
-    /** Checks, executes and simulates a SignedProposal; the ledger is not changed. */
-    async endorse(signedProposalBytes: Uint8Array): Promise<Endorsement> {
+    /**
+     * Checks, executes and simulates a SignedProposal; the ledger is not changed. The result stands for
+     * the endorsements of `endorsingOrganizations` (default: every organisation on the channel), since
+     * every peer computes the same read/write set.
+     */
+    async endorse(signedProposalBytes: Uint8Array, endorsingOrganizations?: string[]): Promise<Endorsement> {
         const signedProposal = peer.SignedProposal.deserializeBinary(signedProposalBytes);
         const proposal = peer.Proposal.deserializeBinary(signedProposal.getProposalBytes_asU8());
         const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
@@ -285,6 +309,11 @@ export class InProcessPeer {
         if (this.state.committedTxIds.has(txId)) {
             throw new EndorsementFailure(`duplicate transaction found [${txId}]. Creator [${creator.getMspid()}]`, txId);
         }
+        const endorsers = [...new Set(endorsingOrganizations ?? this.organisations)].sort();
+        const unknown = endorsers.filter((mspId) => !this.authorities.has(mspId));
+        if (endorsers.length === 0 || unknown.length > 0) {
+            throw new EndorsementFailure(`no endorsing peers for organisations [${unknown.join(', ')}] on channel ${this.channelName}`, txId);
+        }
         const extension = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
         const chaincodeName = extension.getChaincodeId()?.getName() ?? '';
         const connection = this.chaincodes.get(chaincodeName);
@@ -300,7 +329,7 @@ export class InProcessPeer {
         const timestamp = channelHeader.getTimestamp();
         return this.lock.read(async () => {
             const simulator = new TxSimulator(this.state, chaincodeName, txId, creator.getMspid());
-            const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator);
+            const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator, this.executeTimeoutMs);
             const response = peer.Response.deserializeBinary(completed.getPayload_asU8());
             const chaincodeResponse: ChaincodeResponse = {
                 status: response.getStatus(), message: response.getMessage(), payload: response.getPayload_asU8(),
@@ -318,6 +347,7 @@ export class InProcessPeer {
                 response: chaincodeResponse,
                 readWriteSet: readWriteSetBytes(simulator.simulation),
                 event: event && event.getEventName() !== '' ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
+                endorsers,
                 simulation: simulator.simulation,
             };
         });
@@ -365,6 +395,14 @@ export class InProcessPeer {
         const { simulation } = endorsement;
         if (this.state.committedTxIds.has(endorsement.transactionId)) {
             return TxValidationCode.DUPLICATE_TXID;
+        }
+        // key-level (state-based) endorsement: the committed policy of every key written must be met
+        const endorsers = new Set(endorsement.endorsers);
+        for (const key of new Set([...simulation.writes.keys(), ...simulation.metadataWrites.keys()])) {
+            const policy = this.state.getMetadata(simulation.namespace, key).get(VALIDATION_PARAMETER);
+            if (policy && !policySatisfied(policy, endorsers)) {
+                return TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
+            }
         }
         const store = this.state.namespace(simulation.namespace);
         for (const [key, version] of simulation.reads) {

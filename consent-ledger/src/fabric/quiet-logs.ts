@@ -6,7 +6,9 @@ const modules = ['fabric-shim/lib/logger', 'fabric-contract-api/lib/logger'];
 if (process.env.CORE_CHAINCODE_LOGGING_LEVEL === undefined) {
     for (const name of modules) {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const logger = require(name).getLogger('consent-ledger');
+        const module = require(name);
+        module.setLevel('ERROR'); // below error nothing is even formatted
+        const logger = module.getLogger('consent-ledger');
         for (const transport of logger.transports as Array<{ silent: boolean }>) {
             transport.silent = true;
         }
