@@ -279,12 +279,17 @@ class WsSession implements Subscriber {
       if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
       this.corkForThisTurn();
       this.socket()!.write(out);
+      if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
     }
     this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated });
   }
 
+  /** Times a resend waited for the client to read (for tests). */
+  resendWaits = 0;
+
   /** Resends are paced by the budget: wait (bounded) for the client to read. */
   private async waitForRoom(bytes: number): Promise<boolean> {
+    this.resendWaits++;
     const deadline = Date.now() + this.server.resendStallMs;
     while (!this.closed && this.ws.bufferedAmount + bytes > this.server.sendBudgetBytes) {
       if (Date.now() > deadline) {
