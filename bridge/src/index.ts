@@ -1,0 +1,14 @@
+// Public API of @datamarket/consent-bridge: the service, its configuration, and the client helper that
+// collects k-of-n attestor signatures and packs them as the DataLicenseMarket expects.
+export { ConsentBridge, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type ConsentBridgeOptions, type RelayerSettings } from './bridge';
+export { Attestor, RefusalCode, type BatchOutcome } from './attestor';
+export { collectAttestation, collectRevocation, type CollectOptions, type Collected, type CollectedAttestation, type CollectedRevocation } from './collect';
+export { loadConfig, parseConfig, type BridgeConfig, DEFAULT_RPC_URL, HARDHAT_CHAIN_ID } from './config';
+export * from './eip712';
+export { BridgeClientError, BridgeConfigError, ClientErrorCode, HttpErrorCode, type BridgeFailure } from './errors';
+export { LedgerFollower, type ConsentEventSource } from './follower';
+export { jsonLogger, memoryLogger, type Logger, type LogLevel } from './log';
+export { MARKET_ABI, RevocationRelayer, marketInterface } from './relayer';
+export type { AttestationResponse, HealthResponse, RevocationResponse } from './server';
+export { startFromConfig } from './start';
+export { BridgeStore, StoreError, type Checkpoint } from './store';

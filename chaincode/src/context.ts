@@ -1,0 +1,99 @@
+// Transaction context shared by the contracts: the caller's identity as the certificate states it,
+// the transaction clock, and the buffer of events that becomes the one chaincode event of the tx.
+import { Context } from 'fabric-contract-api';
+import { canonicalJson, sha256Hex } from './canonical';
+import { ErrorCode, fail } from './errors';
+
+/** The name of the single combined chaincode event every state-changing transaction emits. */
+export const EVENT_NAME = 'ConsentLedgerEvents';
+
+/** Certificate attributes (fabric-ca `--id.attrs name=value:ecert`) the chaincode reads. */
+export const Attr = {
+    role: 'consent.role',
+    subject: 'consent.subject',
+    buyerType: 'consent.buyerType',
+    jurisdiction: 'consent.jurisdiction',
+    ethAddress: 'consent.ethAddress',
+} as const;
+
+/** Roles a certificate may carry in `consent.role`. */
+export const Role = {
+    Custodian: 'custodian',
+    Subject: 'subject',
+    Buyer: 'buyer',
+    Auditor: 'auditor',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+export interface Caller {
+    mspId: string;
+    /** x509::subject DN::issuer DN, unique within the MSP */
+    clientId: string;
+    role: string | null;
+    /** pseudonymous subject id when role = subject */
+    subjectId: string | null;
+    buyerType: string | null;
+    jurisdiction: string | null;
+    /** lowercase 0x address when the organisation put one in the certificate */
+    ethAddress: string | null;
+    /** stable, non-identifying key of this identity: sha256(mspId ‖ "\n" ‖ clientId) */
+    key: string;
+}
+
+export interface LedgerEvent {
+    type: string;
+    [field: string]: unknown;
+}
+
+export class ConsentContext extends Context {
+    /** Events raised by this transaction, emitted together in afterTransaction. */
+    readonly events: LedgerEvent[] = [];
+    private cachedCaller: Caller | undefined;
+
+    emit(event: LedgerEvent): void {
+        this.events.push(event);
+    }
+
+    /** The transaction timestamp in unix seconds: the only clock the chaincode uses. */
+    now(): number {
+        const ts = this.stub.getTxTimestamp();
+        return Number(ts.seconds.toString());
+    }
+
+    caller(): Caller {
+        if (!this.cachedCaller) {
+            const identity = this.clientIdentity;
+            const attr = (name: string): string | null => {
+                const value = identity.getAttributeValue(name);
+                return value === null || value === undefined || value === '' ? null : String(value);
+            };
+            const mspId = identity.getMSPID();
+            const clientId = identity.getID();
+            const ethAddress = attr(Attr.ethAddress);
+            this.cachedCaller = {
+                mspId,
+                clientId,
+                role: attr(Attr.role),
+                subjectId: attr(Attr.subject),
+                buyerType: attr(Attr.buyerType),
+                jurisdiction: attr(Attr.jurisdiction),
+                ethAddress: ethAddress === null ? null : ethAddress.toLowerCase(),
+                key: sha256Hex(`${mspId}\n${clientId}`),
+            };
+        }
+        return this.cachedCaller;
+    }
+
+    requireRole(...roles: Role[]): Caller {
+        const caller = this.caller();
+        if (caller.role === null || !(roles as string[]).includes(caller.role)) {
+            fail(ErrorCode.FORBIDDEN, `caller ${caller.mspId} has role ${caller.role ?? '(none)'}, needs one of ${roles.join(', ')}`);
+        }
+        return caller;
+    }
+
+    /** Serialises the buffered events as the payload of the one chaincode event. */
+    eventPayload(): string {
+        return canonicalJson({ events: this.events, timestamp: this.now(), txId: this.stub.getTxID() });
+    }
+}

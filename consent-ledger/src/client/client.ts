@@ -1,0 +1,212 @@
+// ConsentLedgerClient: the typed API other parts (consent bridge, broker, demo) use to reach the consent
+// ledger, over any NetworkLike backend (the in-process ledger or a real Fabric gateway).
+import type {
+    AccessDecision, AccessGrant, ConsentRecord, ResourceRecord, SubjectRecord,
+} from '@datamarket/consent-chaincode/src/model';
+import type { AccessLogEntry } from '@datamarket/consent-chaincode/src/contracts/access';
+import { ConsentClientError, toClientError } from './errors';
+import { ConsentLedgerEventBatch, decodeConsentEvent } from './events';
+import { CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from './network';
+
+export type { AccessDecision, AccessGrant, AccessLogEntry, ConsentRecord, ResourceRecord, SubjectRecord };
+
+/** What a subject agrees to (see docs/consent.md for every field). */
+export interface ConsentTermsInput {
+    subjectId: string;
+    controller: string;
+    resources: string[];
+    purposes: string[];
+    dataCategories: string[];
+    buyerTypes: string[];
+    jurisdictions: string[];
+    legalBasis: 'A6-1-a' | 'A9-2-a';
+    /** unix seconds; default: the transaction time */
+    validFrom?: number;
+    /** unix seconds */
+    validUntil: number;
+    /** sha256 of the notice text, 0x-hex */
+    noticeHash: string;
+}
+
+export interface AccessRequestInput {
+    resourceId?: string;
+    productId?: string;
+    purpose: string;
+    ethAddress: string;
+    /** personal_sign signature over addressProofText(...), when the certificate carries no address */
+    ethSignature?: string;
+    ttlSeconds?: number;
+}
+
+export interface Page<T> {
+    records: T[];
+    bookmark: string;
+    fetchedRecordsCount: number;
+}
+
+export interface HistoryEntry {
+    txId: string;
+    timestamp: number;
+    isDelete: boolean;
+    record: ConsentRecord | null;
+}
+
+export const DEFAULT_CHAINCODE_NAME = 'consent';
+
+export class ConsentLedgerClient {
+    private readonly consent: ContractLike;
+    private readonly resource: ContractLike;
+    private readonly access: ContractLike;
+
+    constructor(private readonly network: NetworkLike, private readonly chaincodeName: string = DEFAULT_CHAINCODE_NAME) {
+        this.consent = network.getContract(chaincodeName, 'consent');
+        this.resource = network.getContract(chaincodeName, 'resource');
+        this.access = network.getContract(chaincodeName, 'access');
+    }
+
+    // --- consent -----------------------------------------------------------------------------------
+
+    requestConsent(terms: ConsentTermsInput): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'RequestConsent', [JSON.stringify(terms)]);
+    }
+
+    /** New consent; `subjectDetails` (personal data) goes to the private collection via transient data. */
+    giveConsent(terms: ConsentTermsInput, subjectDetails?: Record<string, unknown>): Promise<ConsentRecord> {
+        const transientData = subjectDetails ? { subjectDetails: JSON.stringify(subjectDetails) } : undefined;
+        return this.submit(this.consent, 'GiveConsent', [JSON.stringify(terms)], transientData);
+    }
+
+    /** Gives a consent that was requested (ConsentRequested -> ConsentGiven). */
+    acceptConsentRequest(consentId: string): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'GiveConsent', [JSON.stringify({ consentId })]);
+    }
+
+    refuseConsent(consentId: string): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'RefuseConsent', [consentId]);
+    }
+
+    updateConsent(consentId: string, terms: ConsentTermsInput): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'UpdateConsent', [JSON.stringify({ ...terms, consentId })]);
+    }
+
+    withdrawConsent(consentId: string): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'WithdrawConsent', [consentId]);
+    }
+
+    revokeConsent(consentId: string): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'RevokeConsent', [consentId]);
+    }
+
+    renewConsent(consentId: string, validUntil: number): Promise<ConsentRecord> {
+        return this.submit(this.consent, 'RenewConsent', [JSON.stringify({ consentId, validUntil })]);
+    }
+
+    getConsent(consentId: string): Promise<ConsentRecord> {
+        return this.evaluate(this.consent, 'GetConsent', [consentId]);
+    }
+
+    getConsentHistory(consentId: string): Promise<HistoryEntry[]> {
+        return this.evaluate(this.consent, 'GetConsentHistory', [consentId]);
+    }
+
+    listSubjectConsents(subjectId: string, pageSize = 100, bookmark = ''): Promise<Page<ConsentRecord>> {
+        return this.evaluate(this.consent, 'ListSubjectConsents', [subjectId, String(pageSize), bookmark]);
+    }
+
+    getSubject(subjectId: string): Promise<SubjectRecord> {
+        return this.evaluate(this.consent, 'GetSubject', [subjectId]);
+    }
+
+    eraseSubjectDetails(subjectId: string): Promise<SubjectRecord> {
+        return this.submit(this.consent, 'EraseSubjectDetails', [subjectId]);
+    }
+
+    // --- resources ---------------------------------------------------------------------------------
+
+    registerResource(resourceId: string, kind: 'stream' | 'dataset', productIds: string[] = []): Promise<ResourceRecord> {
+        return this.submit(this.resource, 'RegisterResource', [JSON.stringify({ resourceId, kind, productIds: productIds.length ? productIds : undefined })]);
+    }
+
+    addResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
+        return this.submit(this.resource, 'AddResourceSubjects', [JSON.stringify({ resourceId, subjectIds })]);
+    }
+
+    getResource(resourceId: string): Promise<ResourceRecord> {
+        return this.evaluate(this.resource, 'GetResource', [resourceId]);
+    }
+
+    listResourceSubjects(resourceId: string, pageSize = 100, bookmark = ''): Promise<Page<string>> {
+        return this.evaluate(this.resource, 'ListResourceSubjects', [resourceId, String(pageSize), bookmark]);
+    }
+
+    // --- access ------------------------------------------------------------------------------------
+
+    /** Submits an access request; the decision (and the grant, when approved) is committed. */
+    requestAccess(request: AccessRequestInput): Promise<AccessDecision> {
+        return this.submit(this.access, 'RequestAccess', [JSON.stringify(request)]);
+    }
+
+    /** Evaluates an access request without committing it (what the decision would be now). */
+    previewAccess(request: AccessRequestInput): Promise<AccessDecision> {
+        return this.evaluate(this.access, 'RequestAccess', [JSON.stringify(request)]);
+    }
+
+    getGrant(grantId: string): Promise<AccessGrant> {
+        return this.evaluate(this.access, 'GetGrant', [grantId]);
+    }
+
+    listAccessBySubject(subjectId: string, pageSize = 100, bookmark = ''): Promise<Page<AccessLogEntry>> {
+        return this.evaluate(this.access, 'ListAccessBySubject', [subjectId, String(pageSize), bookmark]);
+    }
+
+    /** The caller's own access log (buyerKey ""), or any buyer's for auditors. */
+    listAccessByBuyer(buyerKey = '', pageSize = 100, bookmark = ''): Promise<Page<AccessLogEntry>> {
+        return this.evaluate(this.access, 'ListAccessByBuyer', [buyerKey, String(pageSize), bookmark]);
+    }
+
+    // --- events ------------------------------------------------------------------------------------
+
+    /** The consent ledger's events, one batch per committed transaction, from `startBlock` on. */
+    async events(startBlock?: bigint): Promise<CloseableEvents<ConsentLedgerEventBatch>> {
+        const raw = await this.network.getChaincodeEvents(this.chaincodeName, startBlock === undefined ? {} : { startBlock });
+        return {
+            close: () => raw.close(),
+            async *[Symbol.asyncIterator]() {
+                for await (const event of raw) {
+                    const batch = decodeConsentEvent(event);
+                    if (batch) {
+                        yield batch;
+                    }
+                }
+            },
+        };
+    }
+
+    private async submit<T>(contract: ContractLike, name: string, args: string[], transientData?: TransactionOptions['transientData']): Promise<T> {
+        let bytes: Uint8Array;
+        try {
+            bytes = await contract.submit(name, { arguments: args, transientData });
+        } catch (error) {
+            throw toClientError(error);
+        }
+        return parse<T>(bytes, name);
+    }
+
+    private async evaluate<T>(contract: ContractLike, name: string, args: string[]): Promise<T> {
+        let bytes: Uint8Array;
+        try {
+            bytes = await contract.evaluate(name, { arguments: args });
+        } catch (error) {
+            throw toClientError(error);
+        }
+        return parse<T>(bytes, name);
+    }
+}
+
+function parse<T>(bytes: Uint8Array, name: string): T {
+    try {
+        return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+    } catch {
+        throw new ConsentClientError('BAD_RESPONSE', `${name} returned ${bytes.length} bytes that are not JSON`);
+    }
+}

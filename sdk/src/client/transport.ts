@@ -1,0 +1,221 @@
+// The connection to a broker: its WebSocket API (broker package, docs/protocol.md) with an
+// EIP-4361 sign-in signed by an ethers Signer. One job: move frames and requests; the DataClient
+// above it does chains, gaps, keys and reconnection.
+
+import { BinaryKind, buildSiweMessage, type ResendQuery } from "@datamarket/broker";
+import type { Signer } from "ethers";
+import { WebSocket } from "ws";
+import { SdkError, SdkErrorCodes } from "../errors";
+
+export type { ResendQuery };
+
+/** What the DataClient needs from a broker connection (the WebSocket one below, or a test double). */
+export interface BrokerTransport {
+  /** Resolves with the event hash once the broker has made the event durable. */
+  publish(frame: Buffer): Promise<{ eventHash: string }>;
+  subscribe(streamId: string, streamPartition: number): Promise<void>;
+  unsubscribe(streamId: string, streamPartition: number): Promise<void>;
+  /** Frames of the stream partition matching the query, oldest first. */
+  resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<Buffer[]>;
+  /** Live deliveries. */
+  onFrame: (frame: Buffer) => void;
+  /** Messages the broker sends unasked (revocations, budget cut, shutdown). */
+  onNotice: (notice: { type: string; code?: string; message?: string; [k: string]: unknown }) => void;
+  /** Called once when the connection is lost (not after close()). */
+  onDisconnect: (reason: string) => void;
+  close(): Promise<void>;
+}
+
+export interface WsTransportOptions {
+  /** ws://host:port of the broker. */
+  url: string;
+  signer: Signer;
+  /** URI named in the sign-in message (defaults to the url). */
+  uri?: string;
+  /** Session length requested in the sign-in message (ms). Default 1 h. */
+  sessionMs?: number;
+  /** Timeout of one request (ms). Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Most events one paged resend collects. Default 1,000,000. */
+  maxResendEvents?: number;
+}
+
+/** The signed timestamp of a frame (uint64 at offset 37, docs/protocol.md §1.1). */
+function timestampOf(frame: Buffer): number {
+  return Number(frame.readBigUInt64BE(37));
+}
+
+interface Waiting {
+  resolve: (reply: Record<string, unknown>) => void;
+  reject: (err: Error) => void;
+  frames?: Buffer[];
+  timer: NodeJS.Timeout;
+}
+
+function brokerError(reply: Record<string, unknown>): SdkError {
+  return new SdkError(SdkErrorCodes.BROKER_ERROR, `${reply.code}: ${reply.message}`, { brokerCode: reply.code, ...(reply.details as object) });
+}
+
+export class WsTransport implements BrokerTransport {
+  onFrame: (frame: Buffer) => void = () => undefined;
+  onNotice: BrokerTransport["onNotice"] = () => undefined;
+  onDisconnect: (reason: string) => void = () => undefined;
+  /** The authenticated address (lowercase). */
+  address = "";
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  private closing = false;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly options: WsTransportOptions,
+  ) {}
+
+  /** Opens the socket, waits for the broker's hello and signs in. */
+  static async connect(options: WsTransportOptions): Promise<WsTransport> {
+    const ws = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      ws.once("error", reject);
+      ws.once("message", (data: Buffer, isBinary: boolean) => {
+        if (isBinary) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "expected a hello message"));
+        resolve(JSON.parse(data.toString("utf8")));
+      });
+    });
+    if (hello.type !== "hello") throw new SdkError(SdkErrorCodes.BROKER_ERROR, `expected hello, got ${String(hello.type)}`);
+    const transport = new WsTransport(ws, options);
+    ws.on("message", (data: Buffer, isBinary: boolean) => transport.onMessage(data, isBinary));
+    ws.on("close", (code) => transport.onClose(`connection closed (${code})`));
+    ws.on("error", () => undefined); // 'close' follows and reports it
+    await transport.signIn(hello);
+    return transport;
+  }
+
+  private async signIn(hello: Record<string, unknown>): Promise<void> {
+    const address = (await this.options.signer.getAddress()).toLowerCase();
+    const now = Date.now();
+    const message = buildSiweMessage({
+      domain: String(hello.domain),
+      address,
+      statement: "Sign in to the broker.",
+      uri: this.options.uri ?? this.options.url,
+      chainId: Number(hello.chainId),
+      nonce: String(hello.nonce),
+      issuedAt: new Date(now).toISOString(),
+      expirationTime: new Date(now + (this.options.sessionMs ?? 3_600_000)).toISOString(),
+    });
+    const signature = await this.options.signer.signMessage(message);
+    await this.request({ type: "auth", message, signature });
+    this.address = address;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      if (data[0] === BinaryKind.DELIVER) this.onFrame(data.subarray(1));
+      else if (data[0] === BinaryKind.RESEND) this.waiting.get(data.readUInt32BE(1))?.frames?.push(Buffer.from(data.subarray(5)));
+      return;
+    }
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(data.toString("utf8"));
+    } catch {
+      return;
+    }
+    const w = typeof msg.requestId === "number" ? this.waiting.get(msg.requestId) : undefined;
+    if (!w) {
+      this.onNotice(msg as Parameters<BrokerTransport["onNotice"]>[0]);
+      return;
+    }
+    this.waiting.delete(msg.requestId as number);
+    clearTimeout(w.timer);
+    if (msg.type === "error") w.reject(brokerError(msg));
+    else w.resolve(w.frames ? { ...msg, frames: w.frames } : msg);
+  }
+
+  private onClose(reason: string): void {
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(new SdkError(SdkErrorCodes.BROKER_ERROR, reason, { brokerCode: "DISCONNECTED" }));
+    }
+    this.waiting.clear();
+    if (!this.closing) this.onDisconnect(reason);
+  }
+
+  private send(requestId: number, payload: string | Buffer, collectFrames: boolean): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState !== WebSocket.OPEN) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "not connected", { brokerCode: "DISCONNECTED" }));
+      const timer = setTimeout(() => {
+        this.waiting.delete(requestId);
+        reject(new SdkError(SdkErrorCodes.BROKER_ERROR, `request ${requestId} timed out`, { brokerCode: "TIMEOUT" }));
+      }, this.options.requestTimeoutMs ?? 10_000);
+      this.waiting.set(requestId, { resolve, reject, timer, frames: collectFrames ? [] : undefined });
+      this.ws.send(payload);
+    });
+  }
+
+  private request(msg: Record<string, unknown>, collectFrames = false): Promise<Record<string, unknown>> {
+    const requestId = this.nextId++;
+    return this.send(requestId, JSON.stringify({ ...msg, requestId }), collectFrames);
+  }
+
+  async publish(frame: Buffer): Promise<{ eventHash: string }> {
+    const requestId = this.nextId++;
+    const msg = Buffer.allocUnsafe(5 + frame.length);
+    msg[0] = BinaryKind.PUBLISH;
+    msg.writeUInt32BE(requestId, 1);
+    frame.copy(msg, 5);
+    const reply = await this.send(requestId, msg, false);
+    return { eventHash: String(reply.eventHash) };
+  }
+
+  async subscribe(streamId: string, streamPartition: number): Promise<void> {
+    await this.request({ type: "subscribe", streamId, streamPartition });
+  }
+
+  async unsubscribe(streamId: string, streamPartition: number): Promise<void> {
+    await this.request({ type: "unsubscribe", streamId, streamPartition });
+  }
+
+  /**
+   * Resend; a "from" or "range" answer the broker truncated (docs/protocol.md §6.4) is continued
+   * from the last timestamp received, dropping the frames already returned at that timestamp,
+   * up to `maxResendEvents` (default 1,000,000) in total.
+   */
+  async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    let q = query;
+    for (;;) {
+      const reply = await this.request({ type: "resend", streamId, streamPartition, query: q }, true);
+      const frames = reply.frames as Buffer[];
+      const boundary = out.length > 0 ? timestampOf(out[out.length - 1]) : -1;
+      const seen = new Set(out.filter((f) => timestampOf(f) === boundary).map((f) => f.toString("base64")));
+      for (const f of frames) if (!(timestampOf(f) === boundary && seen.has(f.toString("base64")))) out.push(f);
+      if (!reply.truncated || q.type === "last" || frames.length === 0) return out;
+      if (out.length >= (this.options.maxResendEvents ?? 1_000_000)) {
+        throw new SdkError(SdkErrorCodes.BROKER_ERROR, `resend exceeds ${out.length} events`, { brokerCode: "RESEND_TOO_LARGE", count: out.length });
+      }
+      const from = timestampOf(frames[frames.length - 1]);
+      if (from === boundary && frames.every((f) => timestampOf(f) === from)) {
+        throw new SdkError(SdkErrorCodes.BROKER_ERROR, `more events at timestamp ${from} than one resend returns`, { brokerCode: "RESEND_TOO_LARGE" });
+      }
+      q = { ...q, fromTimestamp: from };
+    }
+  }
+
+  /** Drops the connection without a close handshake (tests of reconnection use it). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      const timer = setTimeout(() => this.ws.terminate(), 1000);
+      this.ws.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.close();
+    });
+  }
+}

@@ -1,0 +1,221 @@
+// Batch datasets: the seller encrypts a dataset per data subject, so that a release can be
+// filtered to the subjects whose consent the consent ledger approved for a request, and a buyer
+// can verify a filtered release against the content hash registered in the stream registry.
+// Layouts: docs/sdk.md, "Datasets".
+
+import { createHash, hkdfSync } from "node:crypto";
+import { GCM_NONCE_LENGTH, GCM_TAG_LENGTH, aesGcmOpen, aesGcmSeal } from "../crypto/aead";
+import { ByteReader, ByteWriter, hexToBytes, toHex } from "../crypto/bytes";
+import { unwrapEntry, wrapForRecipients, type WrappedEntry } from "../crypto/ecies";
+import { defaultRandom, type RandomSource } from "../crypto/random";
+import { SdkError, SdkErrorCodes } from "../errors";
+
+export const DATASET_MAGIC = Buffer.from("DMDS", "ascii");
+export const DATASET_VERSION = 1;
+const MANIFEST_HEADER_LENGTH = 41;
+const ROW_LENGTH = 72;
+
+/** One record of one data subject (the seller's plaintext). */
+export interface DatasetRecord {
+  subjectId: string;
+  data: Uint8Array;
+}
+
+/** The consent ledger's decision for one dataset request (a subset of its AccessDecision). */
+export interface ConsentDecision {
+  decision: "approved" | "denied" | string;
+  /** Distinct denial reasons when the whole request is denied. */
+  reasons?: string[];
+  /** Subjects whose records may be released. */
+  approvedSubjects: string[];
+  /** Count of the other subjects by denial reason (e.g. { WITHDRAWN: 2, EXPIRED: 1 }). */
+  deniedByReason: Record<string, number>;
+}
+
+export interface ManifestRow {
+  /** SHA-256(utf8("datamarket/dataset-subject/v1") ‖ datasetId ‖ utf8(subjectId)), 0x-hex. */
+  label: string;
+  recordCount: number;
+  bodyLength: number;
+  /** SHA-256 of the chunk body (nonce ‖ sealed), 0x-hex. */
+  bodyHash: string;
+}
+
+export interface EncryptedDataset {
+  datasetId: string;
+  /** SHA-256(manifest): the value to register with createDataset / updateDatasetContent. */
+  contentHash: string;
+  /** manifest ‖ body_1 ‖ … ‖ body_n: the file the seller uploads. */
+  file: Buffer;
+  /** The seller's secret; every subject key derives from it. Never leaves the seller. */
+  masterKey: Buffer;
+}
+
+export function subjectLabel(datasetId: string, subjectId: string): string {
+  return toHex(createHash("sha256").update("datamarket/dataset-subject/v1").update(hexToBytes(datasetId, 32, "datasetId")).update(subjectId, "utf8").digest());
+}
+
+/** subjectKey = HKDF-SHA-256(ikm = masterKey, salt = datasetId, info = utf8("datamarket/dataset-subject-key/v1") ‖ label, 32). */
+export function subjectKey(masterKey: Uint8Array, datasetId: string, label: string): Buffer {
+  const info = Buffer.concat([Buffer.from("datamarket/dataset-subject-key/v1", "utf8"), hexToBytes(label, 32, "label")]);
+  return Buffer.from(hkdfSync("sha256", masterKey, hexToBytes(datasetId, 32, "datasetId"), info, 32));
+}
+
+function chunkAad(datasetId: string, label: string, recordCount: number): Buffer {
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(recordCount);
+  return Buffer.concat([hexToBytes(datasetId, 32, "datasetId"), hexToBytes(label, 32, "label"), n]);
+}
+
+/** Chunk plaintext = uint16 length ‖ utf8(subjectId) ‖ recordCount × (uint32 length ‖ record bytes). */
+function encodeChunk(subjectId: string, records: Uint8Array[]): Buffer {
+  const id = Buffer.from(subjectId, "utf8");
+  if (id.length > 0xffff) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "subjectId longer than 65535 bytes");
+  const w = new ByteWriter().u16(id.length).bytes(id);
+  for (const r of records) w.u32(r.length).bytes(r);
+  return w.finish();
+}
+
+function decodeChunk(plain: Buffer, recordCount: number): { subjectId: string; records: Buffer[] } {
+  const r = new ByteReader(plain, "dataset chunk");
+  const subjectId = r.bytes(r.u16("subjectIdLength"), "subjectId").toString("utf8");
+  const records: Buffer[] = [];
+  for (let i = 0; i < recordCount; i++) records.push(Buffer.from(r.bytes(r.u32("recordLength"), "record")));
+  r.end();
+  return { subjectId, records };
+}
+
+/** Encrypts a dataset: one chunk per subject (in first-appearance order), each under its own subject key. */
+export function encryptDataset(datasetId: string, records: DatasetRecord[], random: RandomSource = defaultRandom): EncryptedDataset {
+  datasetId = toHex(hexToBytes(datasetId, 32, "datasetId"));
+  const bySubject = new Map<string, Uint8Array[]>();
+  for (const rec of records) {
+    if (typeof rec.subjectId !== "string" || rec.subjectId.length === 0) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "every record needs a non-empty subjectId");
+    const list = bySubject.get(rec.subjectId) ?? [];
+    list.push(rec.data);
+    bySubject.set(rec.subjectId, list);
+  }
+  const masterKey = Buffer.from(random(32));
+  const rows: ManifestRow[] = [];
+  const bodies: Buffer[] = [];
+  for (const [subjectId, list] of bySubject) {
+    const label = subjectLabel(datasetId, subjectId);
+    const nonce = Buffer.from(random(GCM_NONCE_LENGTH));
+    const body = Buffer.concat([nonce, aesGcmSeal(subjectKey(masterKey, datasetId, label), nonce, encodeChunk(subjectId, list), chunkAad(datasetId, label, list.length))]);
+    rows.push({ label, recordCount: list.length, bodyLength: body.length, bodyHash: toHex(createHash("sha256").update(body).digest()) });
+    bodies.push(body);
+  }
+  const manifest = encodeManifest(datasetId, rows);
+  return { datasetId, contentHash: toHex(createHash("sha256").update(manifest).digest()), file: Buffer.concat([manifest, ...bodies]), masterKey };
+}
+
+export function encodeManifest(datasetId: string, rows: ManifestRow[]): Buffer {
+  const w = new ByteWriter().bytes(DATASET_MAGIC).u8(DATASET_VERSION).bytes(hexToBytes(datasetId, 32, "datasetId")).u32(rows.length);
+  for (const r of rows) w.bytes(hexToBytes(r.label, 32, "label")).u32(r.recordCount).u32(r.bodyLength).bytes(hexToBytes(r.bodyHash, 32, "bodyHash"));
+  return w.finish();
+}
+
+export function decodeManifest(bytes: Buffer): { datasetId: string; rows: ManifestRow[]; length: number } {
+  const r = new ByteReader(bytes, "dataset manifest");
+  if (!r.bytes(4, "magic").equals(DATASET_MAGIC)) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, 'dataset magic must be "DMDS"');
+  const version = r.u8("version");
+  if (version !== DATASET_VERSION) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `unsupported dataset version ${version}`);
+  const datasetId = toHex(r.bytes(32, "datasetId"));
+  const n = r.u32("chunkCount");
+  if (MANIFEST_HEADER_LENGTH + n * ROW_LENGTH > bytes.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `chunkCount ${n} exceeds the file`);
+  const rows: ManifestRow[] = [];
+  for (let i = 0; i < n; i++) {
+    rows.push({ label: toHex(r.bytes(32, "label")), recordCount: r.u32("recordCount"), bodyLength: r.u32("bodyLength"), bodyHash: toHex(r.bytes(32, "bodyHash")) });
+  }
+  return { datasetId, rows, length: r.offset };
+}
+
+/** What a licensed buyer receives: the manifest, the approved chunks, their keys wrapped for it, and what was left out. */
+export interface DatasetRelease {
+  datasetId: string;
+  buyer: string;
+  manifest: Buffer;
+  /** Indexes (into the manifest rows) of the released chunks, ascending. */
+  released: number[];
+  bodies: Buffer[];
+  /** ECIES (docs/protocol.md) of the released subject keys, concatenated in `released` order. */
+  ephemeralPublicKey: Uint8Array;
+  keys: WrappedEntry;
+  /** Subjects in the dataset that were not released, in total and by the consent ledger's reason. */
+  leftOut: { total: number; byReason: Record<string, number> };
+}
+
+function releaseAad(datasetId: string, contentHash: Buffer, buyer: string, released: number[]): Buffer {
+  const w = new ByteWriter().bytes(Buffer.from("datamarket/dataset-release/v1", "utf8")).bytes(hexToBytes(datasetId, 32, "datasetId")).bytes(contentHash).bytes(hexToBytes(buyer, 20, "buyer")).u32(released.length);
+  for (const i of released) w.u32(i);
+  return w.finish();
+}
+
+/**
+ * Seller side of a download: given the consent ledger's decision for this buyer's request and the
+ * buyer's registered encryption key (the caller has checked the licence), releases exactly the
+ * approved subjects' chunks with their keys wrapped for the buyer. Subjects the decision does not
+ * approve are left out and counted by reason; approved subjects absent from the dataset are ignored.
+ */
+export function createRelease(
+  dataset: { file: Buffer; masterKey: Buffer },
+  decision: ConsentDecision,
+  buyer: { address: string; publicKey: Uint8Array },
+  random: RandomSource = defaultRandom,
+): DatasetRelease {
+  const { datasetId, rows, length } = decodeManifest(dataset.file);
+  if (decision.decision !== "approved") {
+    throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the consent ledger denied the request: ${(decision.reasons ?? []).join(", ") || "no reason given"}`, { reasons: decision.reasons ?? [] });
+  }
+  const approvedLabels = new Set(decision.approvedSubjects.map((s) => subjectLabel(datasetId, s)));
+  const released: number[] = [];
+  const bodies: Buffer[] = [];
+  const keys: Buffer[] = [];
+  let offset = length;
+  rows.forEach((row, i) => {
+    if (approvedLabels.has(row.label)) {
+      released.push(i);
+      bodies.push(dataset.file.subarray(offset, offset + row.bodyLength));
+      keys.push(subjectKey(dataset.masterKey, datasetId, row.label));
+    }
+    offset += row.bodyLength;
+  });
+  const manifest = dataset.file.subarray(0, length);
+  const contentHash = createHash("sha256").update(manifest).digest();
+  const address = buyer.address.toLowerCase();
+  const wrapped = wrapForRecipients(Buffer.concat(keys), [{ address, publicKey: buyer.publicKey }], () => releaseAad(datasetId, contentHash, address, released), random);
+  const denied = Object.values(decision.deniedByReason).reduce((a, b) => a + b, 0);
+  const leftOut = rows.length - released.length;
+  // Subjects the dataset holds but the ledger knows nothing of (a mismatch between the two) are named so.
+  const byReason: Record<string, number> = { ...decision.deniedByReason };
+  if (leftOut > denied) byReason.NOT_IN_DECISION = leftOut - denied;
+  return { datasetId, buyer: address, manifest: Buffer.from(manifest), released, bodies: bodies.map((b) => Buffer.from(b)), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
+}
+
+/**
+ * Buyer side: checks the manifest against the content hash registered in the stream registry and
+ * every chunk against its manifest row, opens the subject keys, and returns the records by subject.
+ */
+export function openRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Buffer[] }[]; leftOut: DatasetRelease["leftOut"] } {
+  const contentHash = createHash("sha256").update(release.manifest).digest();
+  if (toHex(contentHash) !== registeredContentHash.toLowerCase()) {
+    throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, "the manifest does not hash to the registered content hash", { expected: registeredContentHash, actual: toHex(contentHash) });
+  }
+  const { datasetId, rows } = decodeManifest(release.manifest);
+  if (release.bodies.length !== release.released.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, "released indexes and chunk bodies differ in number");
+  const keys = unwrapEntry(buyerPrivateKey, release.ephemeralPublicKey, release.keys, releaseAad(datasetId, contentHash, release.buyer, release.released));
+  if (keys.length !== 32 * release.released.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, "the wrapped key bundle has the wrong length");
+  const subjects = release.released.map((index, k) => {
+    const row = rows[index];
+    const body = release.bodies[k];
+    if (!row || body.length !== row.bodyLength || toHex(createHash("sha256").update(body).digest()) !== row.bodyHash) {
+      throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} does not match its manifest row`, { index });
+    }
+    if (body.length < GCM_NONCE_LENGTH + GCM_TAG_LENGTH) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `chunk ${index} is too short`);
+    const plain = aesGcmOpen(keys.subarray(32 * k, 32 * k + 32), body.subarray(0, GCM_NONCE_LENGTH), body.subarray(GCM_NONCE_LENGTH), chunkAad(datasetId, row.label, row.recordCount));
+    const chunk = decodeChunk(plain, row.recordCount);
+    if (subjectLabel(datasetId, chunk.subjectId) !== row.label) throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} names a subject that does not match its label`, { index });
+    return chunk;
+  });
+  return { subjects, leftOut: release.leftOut };
+}

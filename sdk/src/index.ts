@@ -1,0 +1,26 @@
+// Public API of the SDK (docs/sdk.md).
+export { DataClient, Subscription } from "./client/DataClient";
+export type { DataClientOptions, PublishOptions, PublishResult, ReceivedMessage, SubscribeOptions } from "./client/DataClient";
+export { WsTransport } from "./client/transport";
+export type { BrokerTransport, ResendQuery, WsTransportOptions } from "./client/transport";
+export type { KeyRequestChannel, StreamAccess } from "./client/access";
+export { partitionOf } from "./client/partition";
+export { BrokerLocator } from "./client/BrokerLocator";
+export type { BrokerEndpoint, CoordinatorView } from "./client/BrokerLocator";
+export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
+export { SdkError, SdkErrorCodes } from "./errors";
+export type { SdkErrorCode } from "./errors";
+export { GroupKey, groupKeyIdOf } from "./crypto/groupKey";
+export { generateKeyPair, publicKeyOf, eciesBackend } from "./crypto/secp256k1";
+export { defaultRandom, fixedRandom } from "./crypto/random";
+export type { RandomSource } from "./crypto/random";
+export { GroupKeyManager, buildRequest } from "./keyexchange/GroupKeyManager";
+export type { AccessOracle } from "./keyexchange/GroupKeyManager";
+export { GroupKeyStore } from "./keyexchange/GroupKeyStore";
+export { decodeKeyExchangeMessage, KxErrorCode, KxType } from "./keyexchange/messages";
+export { encryptDataset, createRelease, openRelease, decodeManifest, subjectLabel } from "./dataset/Dataset";
+export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset } from "./dataset/Dataset";
+export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
+export type { PermissionInput } from "./wallet/StreamRegistryClient";
+export { MarketClient, ConsentBridgeClient, CONSENT_ATTESTATION_TYPES } from "./wallet/MarketClient";
+export type { BuyArgs, ConsentAttestation } from "./wallet/MarketClient";
