@@ -1,4 +1,6 @@
 // Hardhat tasks of the deployment: `deploy-protocol` (npm run deploy) and `verify-deployment`.
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { task, types } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
@@ -9,11 +11,14 @@ task("deploy-protocol", "Deploy the protocol with Ignition from deploy/parameter
     const { deployProtocol, exportPath } = await import("./deployment");
     const { parametersPath } = await import("../deploy/parameters");
     const parametersFile = path.resolve(args.parameters ?? parametersPath(hre.network.name));
-    const record = await deployProtocol(hre, { parametersFile, displayUi: true });
+    // The in-process network vanishes with this process: its export must not overwrite the record of
+    // a local node, which has the same chain id (31337).
+    const exportDir = hre.network.name === "hardhat" ? fs.mkdtempSync(path.join(os.tmpdir(), "datamarket-deploy-")) : undefined;
+    const record = await deployProtocol(hre, { parametersFile, exportDir, displayUi: true });
     console.log(`\nDeployed on chain ${record.chainId} (${record.network}); governance ${record.governance}` +
       (record.governanceHandedOver ? " (every admin role handed over, deployer renounced)" : " (= deployer: no hand-over)"));
     for (const [name, c] of Object.entries(record.contracts)) console.log(`  ${name.padEnd(22)} ${c.address}  block ${c.deployBlock}`);
-    console.log(`Export: ${path.relative(hre.config.paths.root, exportPath(record.chainId))}`);
+    console.log(`Export: ${exportDir ? exportPath(record.chainId, exportDir) : path.relative(hre.config.paths.root, exportPath(record.chainId))}`);
   });
 
 task("verify-deployment", "Check a deployment against the build and its parameters file; prints a pass/fail table")

@@ -194,10 +194,13 @@ async function main() {
       const verifierPids = broker.node.options.verifier?.pids() ?? [];
       const cpu0 = process.cpuUsage();
       const verifierCpu0 = procCpuUs(verifierPids);
+      const clientsCpu0 = [procCpuUs([publisher.pid!]), procCpuUs([subscribers.pid!])];
       const sent = await call(publisher, { cmd: "paced", rate }, 60_000);
       const got = await call(subscribers, { cmd: "collect", waitMs: 10_000 });
       const loopCpu = cpuUs(cpu0);
       const verifierCpu = procCpuUs(verifierPids) - verifierCpu0;
+      const wallS = sent.elapsedUs / 1e6;
+      record("client processes during fan-out", `publisher ${((procCpuUs([publisher.pid!]) - clientsCpu0[0]) / 1e6 / wallS).toFixed(2)} cores, 10 subscribers ${((procCpuUs([subscribers.pid!]) - clientsCpu0[1]) / 1e6 / wallS).toFixed(2)} cores (same 2-core machine)`);
       const l = latencies(sent.sendTimes, got.received);
       const achieved = count / (sent.elapsedUs / 1e6);
       record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);

@@ -61,4 +61,28 @@ describe("send budget (backpressure)", () => {
     console.log(`      peak growth: external ${(peakExternal / 1048576).toFixed(1)} MiB, heap ${(peakHeap / 1048576).toFixed(1)} MiB (32 MiB published; budget ${BUDGET / 1024} KiB)`);
     expect(peakExternal).to.be.lessThan(8 * 1024 * 1024);
   });
+
+  it("paces a resend larger than the budget instead of cutting a client that reads", async function () {
+    this.timeout(60_000);
+    const pub = await BrokerClient.connect(broker.wsUrl);
+    const reader = await BrokerClient.connect(broker.wsUrl);
+    clients.push(pub, reader);
+    await pub.signIn(ALICE_KEY);
+    await reader.signIn(BOB_KEY);
+    const p = new TestPublisher(ALICE_KEY, STREAM, 1);
+    const events = Array.from({ length: 400 }, () => p.next(Buffer.alloc(16 * 1024, 5), { contentType: 0 }));
+    for (let i = 0; i < events.length; i += 20) await Promise.all(events.slice(i, i + 20).map((e) => pub.publish(e.frame)));
+    // 6.4 MiB through a 256 KiB budget, to a client that reads only after a pause.
+    const socket = (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const pending = reader.resend(STREAM, 1, { type: "last", count: 400 });
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    socket.resume();
+    const r = await pending;
+    const [session] = [...broker.ws.sessions].filter((x) => x.address === BOB && x.resendWaits > 0);
+    expect(session, "the resend waited for the client at least once").to.not.equal(undefined);
+    expect(session.maxBuffered).to.be.at.most(BUDGET);
+    expect(r.count).to.equal(400);
+    expect(r.frames.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
+  });
 });

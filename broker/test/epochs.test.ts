@@ -14,12 +14,16 @@ describe("epoch checksums", () => {
     const EPOCH_MS = 3_600_000;
     let broker = await startTestBroker({ network: { epochLengthMs: EPOCH_MS, genesisMs: 0 } }, undefined, data.dir);
     broker.gate.grantPublish(STREAM, ALICE);
+    const seen: string[] = [];
+    broker.node.onDurableEvent((d) => seen.push("0x" + d.eventHash.toString("hex")));
     const pub = await BrokerClient.connect(broker.wsUrl);
     await pub.signIn(ALICE_KEY);
     const p = new TestPublisher(ALICE_KEY);
     const events = Array.from({ length: 25 }, () => p.next());
     for (const e of events) await pub.publish(e.frame);
     await pub.close();
+    // Integrations (e.g. delivery to smart-contract subscribers) see every durable event once, in order.
+    expect(seen).to.deep.equal(events.map((e) => "0x" + eventHash(e.canonical).toString("hex")));
     const epoch = epochOf(events[0].timestamp, EPOCH_MS);
     const mine = events.filter((e) => epochOf(e.timestamp, EPOCH_MS) === epoch);
     let sum = 0n;

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { buildSiweMessage } from "../src/auth/siwe";
 import { personalMessageHash, signDigest } from "../src/protocol/crypto";
 import { eventHash } from "../src/protocol/event";
+import { StaticPartitionAssignment } from "../src/network/PartitionAssignment";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY, MALLORY_KEY, STREAM, TestBroker, TestPublisher, startTestBroker } from "./helpers";
 
 describe("HTTP API", () => {
@@ -116,5 +117,20 @@ describe("HTTP API", () => {
     expect(text).to.contain(`broker_ingress_events_total{stream="${STREAM}"} 1`);
     expect(text).to.contain('broker_refused_total{code="PUBLISH_NOT_ALLOWED"} 1');
     expect(text).to.match(/broker_publish_duration_seconds_count 1/);
+  });
+
+  it("filters streams by creator and answers 421 PARTITION_NOT_SERVED with the serving brokers", async () => {
+    const byBob = await (await get(`/streams?creator=${BOB}`)).json();
+    expect(byBob.streams.map((x: { creator: string }) => x.creator)).to.deep.equal([BOB]);
+    await broker.stop();
+    const others = new Map([[1, [{ address: BOB, ws: "ws://127.0.0.1:9", http: "http://127.0.0.1:9" }]]]);
+    broker = await startTestBroker({}, new StaticPartitionAssignment((_id, part) => part, new Set([0]), others));
+    broker.gate.grantPublish(STREAM, ALICE);
+    const frame = new TestPublisher(ALICE_KEY, STREAM, 1).next().frame;
+    const res = await postJson(`/streams/${STREAM}/partitions/1/events`, { frame: frame.toString("base64") });
+    expect(res.status).to.equal(421);
+    const body = await res.json();
+    expect(body.code).to.equal("PARTITION_NOT_SERVED");
+    expect(body.details.brokers).to.deep.equal(others.get(1));
   });
 });

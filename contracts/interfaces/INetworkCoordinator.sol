@@ -33,8 +33,8 @@ interface INetworkCoordinator is INetworkDelivery {
         None,
         /// Registered and eligible for assignments.
         Active,
-        /// Registered but no longer assigned: reputation fell below `minReputation` or stake below
-        /// `minStake` (slashed). It can only leave.
+        /// Registered but no longer assigned: its reputation fell below `minReputation`, or it was
+        /// slashed. It can only top up its stake and leave.
         Suspended,
         /// Asked to leave: its stake is withdrawable after `withdrawableAt` and slashable until then.
         Leaving
@@ -146,7 +146,7 @@ interface INetworkCoordinator is INetworkDelivery {
     /// @param amount DATA returned
     event StakeWithdrawn(address indexed broker, uint256 amount);
 
-    /// @notice A broker was suspended (reputation or stake too low) and will be drained.
+    /// @notice A broker was suspended (reputation below the minimum, or slashed) and will be drained.
     /// @param broker the broker
     /// @param reputation its reputation
     /// @param stake its stake

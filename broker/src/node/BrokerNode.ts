@@ -159,6 +159,17 @@ export class BrokerNode {
     this.metrics.refused.inc({ code: err instanceof BrokerError ? err.code : "INTERNAL" });
   }
 
+  private readonly durableListeners = new Set<(d: Delivery) => void>();
+
+  /**
+   * Calls `listener` with every event once it is durable (after the subscribers). For integrations
+   * that act on events: delivery to smart-contract subscribers, mirrors, audits.
+   */
+  onDurableEvent(listener: (d: Delivery) => void): () => void {
+    this.durableListeners.add(listener);
+    return () => this.durableListeners.delete(listener);
+  }
+
   private onDurable(batch: DurableBatch): void {
     this.metrics.groupCommits.inc();
     const label = { stream: batch.streamId };
@@ -172,12 +183,20 @@ export class BrokerNode {
       batch.events.forEach((e, i) => epochs.add(np, e.timestamp, batch.hashes[i]));
     }
     const subs = this.subs.get(batch.key);
-    if (!subs || subs.size === 0) return;
+    const listeners = this.durableListeners;
+    if ((!subs || subs.size === 0) && listeners.size === 0) return;
     for (let i = 0; i < batch.events.length; i++) {
       const delivery: Delivery = { event: batch.events[i], eventHash: batch.hashes[i] };
-      for (const s of subs) s.subscriber.deliver(delivery);
+      if (subs) for (const s of subs) s.subscriber.deliver(delivery);
+      for (const l of listeners) {
+        try {
+          l(delivery);
+        } catch (err) {
+          this.options.logger?.warn({ err }, "a durable-event listener failed");
+        }
+      }
     }
-    this.metrics.egressEvents.inc(label, batch.events.length * subs.size);
+    if (subs) this.metrics.egressEvents.inc(label, batch.events.length * subs.size);
   }
 
   /** Checks access and adds a live subscription. Idempotent per (subscriber, stream partition). */

@@ -34,6 +34,9 @@ export interface HttpServerOptions {
   wsUrl?: string;
 }
 
+/** Most outstanding sign-in nonces and sessions kept (memory bound). */
+const MAX_OUTSTANDING = 100_000;
+
 const errorSchema = {
   type: "object",
   properties: { code: { type: "string", enum: Object.keys(ErrorCodes) }, message: { type: "string" }, details: { type: "object", additionalProperties: true } },
@@ -118,6 +121,8 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     const nonce = randomBytes(16).toString("hex");
     const now = Date.now();
     for (const [n, exp] of nonces) if (exp < now) nonces.delete(n);
+    // Bounded: past the cap the oldest outstanding nonce is forgotten (its sign-in then fails).
+    if (nonces.size >= MAX_OUTSTANDING) nonces.delete(nonces.keys().next().value!);
     nonces.set(nonce, now + 300_000);
     return { nonce, domain: opts.domain, chainId: opts.chainId };
   });
@@ -136,6 +141,9 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     const { address, expiresAt } = verifySiwe(body.message, body.signature, { domain: opts.domain, chainId: opts.chainId, nonce, defaultSessionMs: sessionMs });
     nonces.delete(nonce);
     const token = randomBytes(24).toString("base64url");
+    const now = Date.now();
+    for (const [t, sess] of sessions) if (sess.expiresAt <= now) sessions.delete(t);
+    if (sessions.size >= MAX_OUTSTANDING) sessions.delete(sessions.keys().next().value!);
     sessions.set(token, { address, expiresAt });
     return { token, address, expiresAt };
   });

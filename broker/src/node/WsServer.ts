@@ -67,9 +67,13 @@ export function parseResendQuery(q: unknown): ResendQuery {
   }
 }
 
-/** An unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying kind ‖ payload. */
-export function wsBinaryFrame(kind: number, payload: Buffer): Buffer {
-  const length = 1 + payload.length;
+/**
+ * An unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying kind ‖ [requestId] ‖ payload
+ * (requestId as uint32 BE when given).
+ */
+export function wsBinaryFrame(kind: number, payload: Buffer, requestId?: number): Buffer {
+  const prefix = requestId === undefined ? 1 : 5;
+  const length = prefix + payload.length;
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
   const out = Buffer.allocUnsafe(headerLength + length);
   out[0] = 0x82; // FIN, opcode 2 (binary)
@@ -83,7 +87,8 @@ export function wsBinaryFrame(kind: number, payload: Buffer): Buffer {
     out.writeUInt32BE(length >>> 0, 6);
   }
   out[headerLength] = kind;
-  payload.copy(out, headerLength + 1);
+  if (requestId !== undefined) out.writeUInt32BE(requestId, headerLength + 1);
+  payload.copy(out, headerLength + prefix);
   return out;
 }
 
@@ -269,18 +274,22 @@ class WsSession implements Subscriber {
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const result = await this.server.node.resend(this.address, streamId, streamPartition, query);
     for (const frame of result.frames) {
-      const out = Buffer.allocUnsafe(5 + frame.length);
-      out[0] = BinaryKind.RESEND;
-      out.writeUInt32BE(requestId, 1);
-      frame.copy(out, 5);
-      if (!(await this.waitForRoom(out.length))) return;
-      this.send(out);
+      const out = wsBinaryFrame(BinaryKind.RESEND, frame, requestId);
+      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return;
+      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+      this.corkForThisTurn();
+      this.socket()!.write(out);
+      if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
     }
     this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated });
   }
 
+  /** Times a resend waited for the client to read (for tests). */
+  resendWaits = 0;
+
   /** Resends are paced by the budget: wait (bounded) for the client to read. */
   private async waitForRoom(bytes: number): Promise<boolean> {
+    this.resendWaits++;
     const deadline = Date.now() + this.server.resendStallMs;
     while (!this.closed && this.ws.bufferedAmount + bytes > this.server.sendBudgetBytes) {
       if (Date.now() > deadline) {
