@@ -181,11 +181,11 @@ async function main(): Promise<void> {
     "| concurrent buyers | flows/s median (min–max) | Fabric decision ms | bridge signatures ms | buyWithPermit ms | subscribe ms | first event, all buyers ms | deliveries/s (fan-out) |",
     "| -: | -: | -: | -: | -: | -: | -: | -: |",
     ...flowRows.map((f) => {
-      const st = (name: string) => { const s = stepRows.find((r) => r.buyers === f.buyers && r.step === name); return s ? `${fmt(s.median, 1)} (${fmt(s.p25, 1)}–${fmt(s.p75, 1)})` : "-"; };
+      const st = (name: string) => { const s = stepRows.find((r) => r.buyers === f.buyers && r.step === name); return s ? `${fmt(s.median, 1)} (${fmt(s.low, 1)}–${fmt(s.high, 1)})` : "-"; };
       const fan = fanRows.find((r) => r.subscribers === f.buyers);
       return `| ${f.buyers} | ${fmt(f.median, 2)} (${fmt(f.low, 2)}–${fmt(f.high, 2)}) | ${st("fabricDecision")} | ${st("bridgeSignatures")} | ${st("buyWithPermit")} | ${st("subscribe")} | ${st("firstEvent (all buyers)")} | ${fan ? `${fmt(fan.median)} (${fmt(fan.low)}–${fmt(fan.high)})` : "-"} |`;
     }),
-    "", `Latencies: median (25th–75th percentile) over all buyers of ${flowData?.runs ?? 0} runs; fan-out: a burst of ${flowData?.burst ?? 0} events to every subscriber.`, "",
+    "", `Step latencies: median (25th–75th percentile) over all buyers of ${flowData?.runs ?? 0} runs; first event, flows/s and fan-out: median (min–max) of the runs; fan-out: a burst of ${flowData?.burst ?? 0} events to every subscriber.`, "",
     ...charts.filter(([f]) => f.startsWith("flow")).map(([f, t]) => `![${t}](${f})\n`),
     ...charts.filter(([f]) => f === "fanout.svg").map(([f, t]) => `![${t}](${f})\n`),
     "## Consent ledger (in-process Fabric peer)", "",

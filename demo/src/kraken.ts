@@ -88,9 +88,15 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     // Ignition's journal and the deployment export go to a scratch directory: every run is a fresh chain.
     hre.config.paths.ignition = path.join(scratch, "ignition");
     const { deployProtocol } = await import("../../tasks/deployment");
-    const record = await deployProtocol(hre, { parametersFile: path.join(ROOT, "deploy", "parameters", "localhost.json"), exportDir: scratch });
+    const parametersFile = path.join(ROOT, "deploy", "parameters", "localhost.json");
+    const record = await deployProtocol(hre, { parametersFile, exportDir: scratch });
     const a = Object.fromEntries(Object.entries(record.contracts).map(([k, v]) => [k, v.address])) as Record<keyof typeof record.contracts, string>;
     say.say(`Ignition deployed ${Object.keys(a).length} contracts on chain ${chainId}; market ${a.DataLicenseMarket}, coordinator ${a.NetworkCoordinator}`);
+    // what an auditor runs: bytecode against the build, every role and parameter against the file
+    const { verifyDeployment } = await import("../../tasks/verify");
+    const checks = await verifyDeployment(hre, { record, parametersFile });
+    const failed = checks.filter((c) => !c.ok);
+    say.expect(failed.length === 0, `verify-deployment: all ${checks.length} checks pass (bytecode, roles, parameters)`, failed.map((c) => `${c.contract} ${c.item}: expected ${c.expected}, got ${c.actual}`).join("; "));
     const artifact = (name: string) => hre.artifacts.readArtifactSync(name).abi;
     const at = (name: string, address: string, runner: ContractRunner) => new Contract(address, artifact(name), runner);
     const token = at("DATAToken", a.DATAToken, deployer.signer);
