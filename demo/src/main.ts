@@ -1,9 +1,22 @@
 // `npm run demo`: starts a Hardhat JSON-RPC node on 127.0.0.1 (a free port) as a child process, plays
 // the KRAKEN pilot against it (src/kraken.ts), prints the table of every step and exits 0 only if
 // every expectation held. Everything it started is stopped on success, failure and Ctrl-C.
-import { startNode, freePort, type Cleanup } from "./node";
-import { runKraken } from "./kraken";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { compileContracts, startNode, freePort, type Cleanup } from "./node";
 import { ExpectationFailed } from "./narrator";
+
+// Whatever happens, the exit code is 1 unless the scenario ran to its end (a library's own
+// uncaughtException handler must not turn a crash into success).
+process.exitCode = 1;
+process.on("uncaughtException", (error) => {
+  console.error(`\nFAILED: uncaught ${error.stack ?? error}`);
+  process.exit(1);
+});
+process.on("unhandledRejection", (reason) => {
+  console.error(`\nFAILED: unhandled rejection ${(reason as Error)?.stack ?? reason}`);
+  process.exit(1);
+});
 
 async function main(): Promise<number> {
   const cleanup: Cleanup = [];
@@ -23,7 +36,10 @@ async function main(): Promise<number> {
   console.log("KRAKEN health pilot — the data-marketplace protocol end to end on embedded defaults\n");
   const started = performance.now();
   try {
+    // A fresh clone has no artifacts and no typechain types yet: the SDK loads the types at run time.
+    if (!existsSync(path.join(__dirname, "..", "..", "typechain-types", "index.ts"))) await compileContracts();
     const url = await startNode(await freePort(), cleanup);
+    const { runKraken } = await import("./kraken");
     const narrator = await runKraken(url, cleanup);
     console.log(`\nEvery expectation held (${((performance.now() - started) / 1000).toFixed(1)} s in all, node start included).\n`);
     console.log(narrator.table());

@@ -45,6 +45,21 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** `hardhat compile` (artifacts and typechain types), output shown only on failure. */
+export function compileContracts(): Promise<void> {
+  process.stdout.write("Compiling the contracts (first run of a fresh clone) … ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["hardhat", "compile", "--quiet"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stderr!.on("data", (c: Buffer) => { output += c.toString(); });
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code === 0) { console.log("done"); resolve(); } else reject(new Error(`hardhat compile exited with ${code}:\n${output.slice(-2_000)}`));
+    });
+  });
+}
+
 export async function startNode(port: number, cleanup: Cleanup): Promise<string> {
   const url = `http://127.0.0.1:${port}`;
   process.stdout.write(`Starting a Hardhat node on ${url} (compiling first if needed) `);
