@@ -13,7 +13,7 @@ import type {} from "@nomicfoundation/hardhat-toolbox";
 import { DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, startBroker } from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
-import { ConsentBridgeClient, DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
+import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
 import { ChainAccessGate } from "../src/adapters";
 import { freePort, startNode, type Cleanup } from "../src/node";
 
@@ -82,7 +82,7 @@ async function main() {
       bridges.push(bridge);
       cleanup.push(() => bridge.stop());
     }
-    const bridgeUrls = bridges.map((b) => `${b.url}/v1`);
+    const bridgeUrls = bridges.map((b) => b.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), "flow-broker-"));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const gate = new ChainAccessGate(provider, { registry: a.StreamRegistry, market: a.DataLicenseMarket });
@@ -133,7 +133,7 @@ async function main() {
           const grantId = decision.grant!.grantId;
           await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
           const t2 = performance.now();
-          const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), new ConsentBridgeClient(bridgeUrls));
+          const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), bridgeUrls);
           await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
           const t3 = performance.now();
           const client = new DataClient({ signer: b.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: b.encryption.privateKey, connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }) });

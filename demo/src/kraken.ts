@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, startBr
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import {
-  ConsentBridgeClient, DataClient, MarketClient, StreamRegistryClient, WsTransport, createRelease, encryptDataset, generateKeyPair, openRelease,
+  DataClient, MarketClient, StreamRegistryClient, WsTransport, createRelease, encryptDataset, generateKeyPair, openRelease,
   type ReceivedMessage, type SdkError,
 } from "@datamarket/sdk";
 import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
@@ -187,7 +187,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     return { hre, a, token, market, registry, coordinator, adapter, attestors, threshold, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength };
   });
   const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength } = setup;
-  const bridgeUrls = bridges.map((b) => `${b.url}/v1`);
+  const bridgeUrls = bridges.map((b) => b.url);
   const domain = { chainId, market: a.DataLicenseMarket.toLowerCase() };
 
   // ------------------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     await waitFor(() => bridgeStores.every((store) => store.attestations.has(grantId)), "all three bridges to sign the grant");
     say.say(`grant ${grantId.slice(0, 18)}… signed by 3 bridges; buying with 2 of them`);
 
-    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, university.signer, new ConsentBridgeClient(bridgeUrls));
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, university.signer, bridgeUrls);
     const balanceBefore: bigint = await token.balanceOf(university.address);
     const { cost, receipt } = await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId, encryptionKey: universityEncryption.publicKey });
     say.expect(receipt.status === 1, "permit + attested purchase + key registration in one transaction", `gas ${receipt.gasUsed}`);
@@ -319,7 +319,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.expect(decision.decision === "approved" && decision.approvedSubjects.length === commercialSubjects.length, `Fabric releases only the ${commercialSubjects.length} patients who consented to commercial research`, `${decision.decision} ${decision.approvedSubjects.length}`);
     const grantId = decision.grant!.grantId;
     await waitFor(() => bridgeStores.filter((store) => store.attestations.has(grantId)).length >= 2, "two bridges to sign the grant");
-    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, pharma.signer, new ConsentBridgeClient(bridgeUrls));
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, pharma.signer, bridgeUrls);
     const { receipt } = await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId, encryptionKey: pharmaEncryption.publicKey });
     say.expect(receipt.status === 1 && await market.hasValidLicense(pharma.address, streamId), "pharma holds a license (one transaction)");
     await publisher.shareGroupKey(streamId, [pharma.address]);
@@ -335,8 +335,8 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.expect(decision.decision === "denied" && decision.grant === null, "Fabric denies the request and writes no grant");
     say.expect(decision.reasons.includes("PURPOSE_NOT_COVERED"), "the reason names the purpose not covered by any consent", decision.reasons.join(", "));
     const wouldBeGrant = "0x" + Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(decision.txId))).toString("hex");
-    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, marketer.signer, new ConsentBridgeClient(bridgeUrls));
-    let refusal: { code?: string; details?: { failures?: string[] } } | undefined;
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, marketer.signer, bridgeUrls);
+    let refusal: { code?: string; details?: { failures?: unknown[] } } | undefined;
     try {
       await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId: wouldBeGrant });
     } catch (error) {

@@ -22,5 +22,8 @@ export { encryptDataset, createRelease, openRelease, decodeManifest, subjectLabe
 export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset } from "./dataset/Dataset";
 export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
 export type { PermissionInput } from "./wallet/StreamRegistryClient";
-export { MarketClient, ConsentBridgeClient, CONSENT_ATTESTATION_TYPES } from "./wallet/MarketClient";
-export type { BuyArgs, ConsentAttestation } from "./wallet/MarketClient";
+export { MarketClient } from "./wallet/MarketClient";
+export type { BuyArgs, BuyResult, ConsentBridges } from "./wallet/MarketClient";
+// The consent bridge's light client and EIP-712 definitions, re-exported (one definition, the bridge's).
+export { ATTESTATION_TYPES, collectAttestation, BridgeClientError } from "@datamarket/consent-bridge/src/client";
+export type { BridgeFailure, CollectedAttestation, ConsentAttestation } from "@datamarket/consent-bridge/src/client";

@@ -1,91 +1,163 @@
-// Buying a licence with permit in one transaction, the consent attestation's k signatures fetched
-// from two consent bridges over HTTP (stand-ins serving signed attestations on 127.0.0.1), on the
-// real market, token and registry on Hardhat's network.
+// Buying a licence with permit in one transaction, the consent attestation's k signatures collected
+// from real consent bridges (@datamarket/consent-bridge, on 127.0.0.1) that follow the in-process
+// consent ledger, on the real market, token and registry on Hardhat's network.
 import { expect } from "chai";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
-import { id as keccakUtf8, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { id as keccakUtf8, keccak256, toUtf8Bytes, Wallet } from "ethers";
+import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
+import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import { generateKeyPair } from "../src/crypto/secp256k1";
-import { SdkErrorCodes } from "../src/errors";
-import { CONSENT_ATTESTATION_TYPES, ConsentBridgeClient, MarketClient, type ConsentAttestation } from "../src/wallet/MarketClient";
+import { SdkErrorCodes, type SdkError } from "../src/errors";
+import { MarketClient } from "../src/wallet/MarketClient";
 import { StreamRegistryClient } from "../src/wallet/StreamRegistryClient";
+import { waitFor } from "./helpers";
 
-function bridge(attestor: Signer, domain: () => Promise<object>, grants: Map<string, ConsentAttestation>): Promise<{ server: Server; url: string; hits: number[] }> {
-  const hits: number[] = [];
-  const server = createServer(async (req, res) => {
-    hits.push(Date.now());
-    const grantId = (req.url ?? "").split("/").pop()!;
-    const a = grants.get(grantId);
-    if (!a) {
-      res.writeHead(404).end();
-      return;
-    }
-    const signature = await attestor.signTypedData(await domain(), CONSENT_ATTESTATION_TYPES, a);
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ attestation: { ...a, expiresAt: a.expiresAt.toString() }, signature, attestor: await attestor.getAddress() }));
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits })));
+/** Test keys of two registered attestors, and of a bridge whose key the market does not know. */
+const ATTESTOR_A = "0x" + "a1".repeat(32);
+const ATTESTOR_B = "0x" + "b2".repeat(32);
+const OUTSIDER = "0x" + "c3".repeat(32);
+const PURPOSE = "ScientificResearch";
+
+async function refusal(promise: Promise<unknown>): Promise<SdkError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SdkError;
+  }
+  expect.fail("the purchase went through");
 }
 
-describe("market helpers", function () {
+describe("market helpers (real consent bridges on the in-process consent ledger)", function () {
   this.timeout(60_000);
-  const servers: Server[] = [];
-  after(() => servers.forEach((s) => s.close()));
+  const bridges: ConsentBridge[] = [];
+  const stores: BridgeStore[] = [];
+  after(async () => {
+    for (const bridge of bridges) await bridge.stop();
+  });
 
-  it("buys a consent-gated licence with permit in one transaction, attestations fetched from the bridges", async () => {
-    const [admin, seller, buyer, attestorA, attestorB, outsider] = await hre.ethers.getSigners();
-    const e = hre.ethers;
+  let e: typeof hre.ethers;
+  let marketAddress: string, tokenAddress: string, productId: string, streamId: string;
+  let buyerLedger: ConsentLedgerClient;
+  let buyer: Awaited<ReturnType<typeof hre.ethers.getSigners>>[number];
+  let otherBuyer: typeof buyer;
+  let token: Awaited<ReturnType<typeof deploy>>["token"];
+  let registry: Awaited<ReturnType<typeof deploy>>["registry"];
+
+  async function deploy() {
+    const [admin, seller] = await e.getSigners();
     const token = await (await e.getContractFactory("DATAToken")).deploy(admin.address, admin.address, 10n ** 27n);
     const registry = await (await e.getContractFactory("StreamRegistry")).deploy(admin.address);
     const karma = await (await e.getContractFactory("Karma")).deploy(admin.address, 30 * 24 * 3600, 1000);
     const libs: Record<string, string> = {};
     for (const name of ["LicenseTermination", "ProductCatalog", "AttestorSet"]) libs[name] = await (await (await e.getContractFactory(name)).deploy()).getAddress();
     const market = await (await e.getContractFactory("DataLicenseMarket", { libraries: libs })).deploy(admin.address, await token.getAddress(), await registry.getAddress(), await karma.getAddress());
-    const marketAddress = await market.getAddress();
-    await karma.grantRole(await karma.REPORTER_ROLE(), marketAddress);
-    await registry.grantRole(await registry.KEY_REGISTRAR_ROLE(), marketAddress);
-    await market.addAttestor(attestorA.address);
-    await market.addAttestor(attestorB.address);
+    const address = await market.getAddress();
+    await karma.grantRole(await karma.REPORTER_ROLE(), address);
+    await registry.grantRole(await registry.KEY_REGISTRAR_ROLE(), address);
+    await market.addAttestor(new Wallet(ATTESTOR_A).address);
+    await market.addAttestor(new Wallet(ATTESTOR_B).address);
     await market.setAttestorThreshold(2);
+    return { token, registry, market, seller };
+  }
+
+  before(async () => {
+    e = hre.ethers;
+    [, , buyer, otherBuyer] = await e.getSigners();
+    const chain = await deploy();
+    ({ token, registry } = chain);
+    marketAddress = await chain.market.getAddress();
+    tokenAddress = await token.getAddress();
     await token.mint(buyer.address, 10n ** 21n);
+    await token.mint(otherBuyer.address, 10n ** 21n);
 
-    const sellerRegistry = new StreamRegistryClient(await registry.getAddress(), seller);
-    const { streamId } = await sellerRegistry.createStream("/health/heart-rate", 1);
+    const sellerRegistry = new StreamRegistryClient(await registry.getAddress(), chain.seller);
+    ({ streamId } = await sellerRegistry.createStream("/health/heart-rate", 1));
     await sellerRegistry.setSubscribeDelegate(streamId, marketAddress);
-    const sellerMarket = new MarketClient(marketAddress, await token.getAddress(), seller);
-    const { productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), {
-      beneficiary: seller.address, pricePerSecond: 10n ** 12n, minSeconds: 60, maxSeconds: 30 * 24 * 3600,
+    ({ productId } = await new MarketClient(marketAddress, tokenAddress, chain.seller).listProduct(keccakUtf8("heart-rate-research"), {
+      beneficiary: chain.seller.address, pricePerSecond: 10n ** 12n, minSeconds: 60, maxSeconds: 30 * 24 * 3600,
       requiresConsent: true, requiresKyc: false, termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [streamId],
+    }));
+
+    // The consent ledger: a consenting data subject of the stream, sold as the product, and a buyer
+    // whose Fabric identity carries its Ethereum address.
+    const ledger = await InProcessConsentLedger.create();
+    const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
+    buyerLedger = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
+      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": buyer.address.toLowerCase(),
+    }));
+    const auditor = ledger.client(await ledger.enroll("AuditMSP", "consent-bridge", { "consent.role": "auditor" }));
+    await custodian.registerResource(streamId, "stream", [productId]);
+    await custodian.giveConsent({
+      subjectId: "subj-0001", controller: "University Hospital", resources: [streamId], purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
     });
+    await custodian.addResourceSubjects(streamId, ["subj-0001"]);
 
-    const grantId = keccakUtf8("fabric-tx-1");
-    const now = (await e.provider.getBlock("latest"))!.timestamp;
-    const grants = new Map<string, ConsentAttestation>([[grantId, { grantId, buyer: buyer.address.toLowerCase(), productId, purpose: keccakUtf8("ScientificResearch"), expiresAt: BigInt(now + 7 * 24 * 3600) }]]);
-    const buyerMarket0 = new MarketClient(marketAddress, await token.getAddress(), buyer);
-    const domain = () => buyerMarket0.marketDomain();
-    const bridges = await Promise.all([bridge(attestorA, domain, grants), bridge(outsider, domain, grants), bridge(attestorB, domain, grants)]);
-    servers.push(...bridges.map((b) => b.server));
+    // Three bridges following the ledger, signing for this market: A, the outsider, B.
+    const domain = { chainId: (await e.provider.getNetwork()).chainId, market: marketAddress };
+    for (const attestorKey of [ATTESTOR_A, OUTSIDER, ATTESTOR_B]) {
+      const store = BridgeStore.inMemory();
+      stores.push(store);
+      bridges.push(await ConsentBridge.start({ events: auditor, attestorKey, domain, store, http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 50, log: memoryLogger() }));
+    }
+  });
 
-    const buyerMarket = new MarketClient(marketAddress, await token.getAddress(), buyer, new ConsentBridgeClient(bridges.map((b) => b.url)));
+  async function approvedGrant(): Promise<string> {
+    const decision = await buyerLedger.requestAccess({ productId, purpose: PURPOSE, ethAddress: buyer.address.toLowerCase(), ttlSeconds: 7 * 86_400 });
+    if (decision.decision !== "approved" || !decision.grant) throw new Error(`access denied: ${decision.reasons.join(", ")}`);
+    const grantId = decision.grant.grantId;
+    await waitFor(() => stores.every((store) => store.attestations.has(grantId)), "the three bridges to sign the grant", 10_000);
+    return grantId;
+  }
+
+  it("buys a consent-gated licence with permit in one transaction, k attestor signatures collected from the bridges", async () => {
+    const grantId = await approvedGrant();
+    const buyerMarket = new MarketClient(marketAddress, tokenAddress, buyer, bridges.map((b) => b.url));
     const encryption = generateKeyPair();
     const before = await token.balanceOf(buyer.address);
-    const { cost, receipt } = await buyerMarket.buyWithPermit({ productId, duration: 3600, grantId, encryptionKey: encryption.publicKey });
+    const { cost, receipt, consent } = await buyerMarket.buyWithPermit({ productId, duration: 3600, grantId, encryptionKey: encryption.publicKey });
     expect(cost).to.equal(3600n * 10n ** 12n);
     expect(await token.balanceOf(buyer.address)).to.equal(before - cost);
     expect(receipt.status).to.equal(1);
     expect(await buyerMarket.hasValidLicense(buyer.address, streamId)).to.equal(true);
     expect(await registry.canSubscribe(streamId, buyer.address)).to.equal(true);
-    expect(Buffer.from((await sellerRegistry.encryptionKeyOf(buyer.address))!).equals(Buffer.from(encryption.publicKey))).to.equal(true);
-    expect(bridges.map((b) => b.hits.length)).to.deep.equal([1, 1, 1]); // the outsider's signature was fetched and discarded
+    expect(Buffer.from((await new StreamRegistryClient(await registry.getAddress(), buyer).encryptionKeyOf(buyer.address))!).equals(Buffer.from(encryption.publicKey))).to.equal(true);
+    // the outsider's bridge answered with a valid signature by a key the market does not register: dropped
+    expect(consent!.signers).to.deep.equal([new Wallet(ATTESTOR_A).address, new Wallet(ATTESTOR_B).address].map((a) => a.toLowerCase()).sort());
+    expect(consent!.failures.map((f) => [f.url, f.code])).to.deep.equal([[`${bridges[1].url}/v1/attestations/${grantId}`, "NOT_AN_ATTESTOR"]]);
+    expect(consent!.value).to.include({ grantId, buyer: buyer.address.toLowerCase(), productId, purpose: keccakUtf8(PURPOSE) });
+    const purchased = receipt.logs.map((log) => buyerMarket.market.interface.parseLog(log)).find((log) => log?.name === "LicensePurchased");
+    expect(purchased?.args.grantId).to.equal(grantId);
+  });
 
-    // A grant no bridge has approved: refused before any transaction, naming what is missing.
-    try {
-      await buyerMarket.buyWithPermit({ productId, duration: 3600, grantId: keccakUtf8("unknown") });
-      expect.fail("bought without attestation");
-    } catch (err) {
-      expect(err).to.have.property("code", SdkErrorCodes.NOT_LICENSED);
-      expect((err as { details: { failures: string[] } }).details.failures).to.have.length(3);
-    }
+  it("refuses, before any transaction, a grant no bridge has signed, naming each bridge's answer", async () => {
+    const unknown = keccakUtf8("no such grant");
+    const buyerMarket = new MarketClient(marketAddress, tokenAddress, buyer, { urls: bridges.map((b) => b.url), timeoutMs: 2_000 });
+    const nonce = await e.provider.getTransactionCount(buyer.address);
+    const error = await refusal(buyerMarket.buyWithPermit({ productId, duration: 3600, grantId: unknown }));
+    expect(error.code).to.equal(SdkErrorCodes.NOT_LICENSED);
+    expect((error.details.failures as Array<{ code: string }>).map((f) => f.code)).to.deep.equal(["UNKNOWN_GRANT", "UNKNOWN_GRANT", "UNKNOWN_GRANT"]);
+    expect(error.details).to.include({ grantId: unknown, threshold: 2 });
+    expect(await e.provider.getTransactionCount(buyer.address)).to.equal(nonce);
+  });
+
+  it("refuses an attestation made out to another buyer", async () => {
+    const grantId = await approvedGrant();
+    const otherMarket = new MarketClient(marketAddress, tokenAddress, otherBuyer, bridges.map((b) => b.url));
+    const error = await refusal(otherMarket.buyWithPermit({ productId, duration: 3600, grantId }));
+    expect(error.code).to.equal(SdkErrorCodes.NOT_LICENSED);
+    expect(error.details).to.include({ grantId, buyer: buyer.address.toLowerCase() });
+    expect(await otherMarket.hasValidLicense(otherBuyer.address, streamId)).to.equal(false);
+  });
+
+  it("needs bridges and a well-formed grant id to buy under a grant", async () => {
+    const noBridges = new MarketClient(marketAddress, tokenAddress, buyer);
+    expect((await refusal(noBridges.buyWithPermit({ productId, duration: 3600, grantId: keccakUtf8("g") }))).code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
+    const withBridges = new MarketClient(marketAddress, tokenAddress, buyer, bridges.map((b) => b.url));
+    const error = await refusal(withBridges.buyWithPermit({ productId, duration: 3600, grantId: "0x1234" }));
+    expect(error.code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
+    expect(error.details).to.include({ grantId: "0x1234" });
   });
 });

@@ -1,116 +1,30 @@
 // The data-license market from the user's wallet, typed from the typechain bindings of
 // IDataLicenseMarket and DATAToken: list a product, and buy a licence with an EIP-2612 permit in
-// one transaction, with the consent attestation and its k attestor signatures fetched from the
-// consent bridges over HTTP (ConsentBridgeClient).
+// one transaction, with the consent attestation and its k attestor signatures collected from the
+// consent bridges by the bridge's own light client (@datamarket/consent-bridge/src/client: one
+// HTTP route, one EIP-712 definition, shared with the bridges that sign).
 
-import { getBytes, Signature, TypedDataEncoder, verifyTypedData, type ContractTransactionReceipt, type Signer } from "ethers";
+import { getBytes, isHexString, Signature, type ContractTransactionReceipt, type Signer } from "ethers";
+import {
+  BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation,
+} from "@datamarket/consent-bridge/src/client";
 import type { IDataLicenseMarket } from "../../../typechain-types";
 import { DATAToken__factory, IDataLicenseMarket__factory } from "../../../typechain-types";
 import { SdkError, SdkErrorCodes } from "../errors";
 
-/** The EIP-712 consent attestation (INTERFACES.md). */
-export interface ConsentAttestation {
-  grantId: string;
-  buyer: string;
-  productId: string;
-  /** keccak256(utf8(DPV purpose term)). */
-  purpose: string;
-  /** Unix seconds; invalid from this second on. */
-  expiresAt: bigint;
+/** Where to reach the consent bridges (one per attestor organisation) and how long to wait for each. */
+export interface ConsentBridges {
+  /** Bridge base URLs, e.g. http://127.0.0.1:8701; the client asks `GET {url}/v1/attestations/{grantId}`. */
+  urls: string[];
+  /** Per-bridge request timeout, milliseconds (default 5,000). */
+  timeoutMs?: number;
+  /** Injectable fetch (default: the global fetch). */
+  fetch?: typeof fetch;
 }
-
-export const CONSENT_ATTESTATION_TYPES = {
-  ConsentAttestation: [
-    { name: "grantId", type: "bytes32" },
-    { name: "buyer", type: "address" },
-    { name: "productId", type: "bytes32" },
-    { name: "purpose", type: "bytes32" },
-    { name: "expiresAt", type: "uint64" },
-  ],
-};
 
 const ZERO32 = "0x" + "00".repeat(32);
-const ZERO_ATTESTATION: ConsentAttestation = { grantId: ZERO32, buyer: "0x" + "00".repeat(20), productId: ZERO32, purpose: ZERO32, expiresAt: 0n };
-
-/**
- * Fetches a grant's attestation from the consent bridges (one per attestor organisation) and
- * collects k signatures of distinct attestors, each verified locally before it is used.
- *
- * HTTP contract expected of a bridge (to be confirmed by the bridge's docs):
- *   GET {bridgeUrl}/attestations/{grantId}
- *   200 { "attestation": { grantId, buyer, productId, purpose, expiresAt (decimal string or number) },
- *         "signature": "0x" + 65-byte r‖s‖v hex, "attestor": "0x" address }
- *   404 while the bridge has not seen (or not approved) the grant.
- */
-export class ConsentBridgeClient {
-  constructor(
-    readonly bridgeUrls: string[],
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
-
-  async collect(
-    grantId: string,
-    domain: { name: string; version: string; chainId: bigint | number; verifyingContract: string },
-    attestors: string[],
-    threshold: number,
-  ): Promise<{ attestation: ConsentAttestation; signatures: string }> {
-    const allowed = new Set(attestors.map((a) => a.toLowerCase()));
-    const signatures: string[] = [];
-    const signers = new Set<string>();
-    let attestation: ConsentAttestation | undefined;
-    const failures: string[] = [];
-    for (const url of this.bridgeUrls) {
-      if (signers.size >= threshold) break;
-      let body: { attestation: Record<string, string | number>; signature: string };
-      try {
-        const res = await this.fetchImpl(`${url.replace(/\/$/, "")}/attestations/${grantId}`);
-        if (!res.ok) {
-          failures.push(`${url}: HTTP ${res.status}`);
-          continue;
-        }
-        body = (await res.json()) as typeof body;
-      } catch (err) {
-        failures.push(`${url}: ${(err as Error).message}`);
-        continue;
-      }
-      const a: ConsentAttestation = {
-        grantId: String(body.attestation.grantId).toLowerCase(),
-        buyer: String(body.attestation.buyer).toLowerCase(),
-        productId: String(body.attestation.productId).toLowerCase(),
-        purpose: String(body.attestation.purpose).toLowerCase(),
-        expiresAt: BigInt(body.attestation.expiresAt),
-      };
-      if (a.grantId !== grantId.toLowerCase()) {
-        failures.push(`${url}: answered for grant ${a.grantId}`);
-        continue;
-      }
-      if (attestation && TypedDataEncoder.hashStruct("ConsentAttestation", CONSENT_ATTESTATION_TYPES, a) !== TypedDataEncoder.hashStruct("ConsentAttestation", CONSENT_ATTESTATION_TYPES, attestation)) {
-        failures.push(`${url}: attestation differs from the other bridges'`);
-        continue;
-      }
-      let signer: string;
-      try {
-        signer = verifyTypedData(domain, CONSENT_ATTESTATION_TYPES, a, body.signature).toLowerCase();
-      } catch {
-        failures.push(`${url}: malformed signature`);
-        continue;
-      }
-      if (!allowed.has(signer)) {
-        failures.push(`${url}: signed by ${signer}, not a registered attestor`);
-        continue;
-      }
-      attestation ??= a;
-      if (!signers.has(signer)) {
-        signers.add(signer);
-        signatures.push(Signature.from(body.signature).serialized);
-      }
-    }
-    if (!attestation || signers.size < threshold) {
-      throw new SdkError(SdkErrorCodes.NOT_LICENSED, `only ${signers.size} of the ${threshold} attestor signatures needed for grant ${grantId}`, { grantId, failures });
-    }
-    return { attestation, signatures: "0x" + signatures.map((s) => s.slice(2)).join("") };
-  }
-}
+/** The attestation a product without a consent gate is bought with (the market ignores it). */
+const NO_ATTESTATION: ConsentAttestation = { grantId: ZERO32, buyer: "0x" + "00".repeat(20), productId: ZERO32, purpose: ZERO32, expiresAt: 0 };
 
 export interface BuyArgs {
   productId: string;
@@ -126,16 +40,30 @@ export interface BuyArgs {
   deadline?: bigint;
 }
 
+export interface BuyResult {
+  /** DATA wei paid. */
+  cost: bigint;
+  receipt: ContractTransactionReceipt;
+  /** For a purchase under a grant: the attestation bought with, its k signers, and the bridges that did not contribute. */
+  consent?: CollectedAttestation;
+}
+
 export class MarketClient {
   readonly market: IDataLicenseMarket;
+  private readonly bridges?: ConsentBridges;
 
+  /**
+   * @param bridges the consent bridges to collect attestations from (needed to buy under a grant):
+   *   their base URLs, or the URLs with a timeout and a fetch implementation.
+   */
   constructor(
     readonly marketAddress: string,
     readonly tokenAddress: string,
     private readonly signer: Signer,
-    private readonly bridges?: ConsentBridgeClient,
+    bridges?: ConsentBridges | string[],
   ) {
     this.market = IDataLicenseMarket__factory.connect(marketAddress, signer);
+    this.bridges = Array.isArray(bridges) ? { urls: bridges } : bridges;
   }
 
   private async wait(tx: Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>): Promise<ContractTransactionReceipt> {
@@ -157,24 +85,47 @@ export class MarketClient {
   }
 
   /**
+   * The attestation of `grantId` with k signatures of distinct registered attestors, collected from
+   * the bridges (each signature recovered against the market's domain before it counts), and
+   * checked to be for this buyer and product and not expired at the latest block.
+   */
+  async collectConsent(grantId: string, productId: string): Promise<CollectedAttestation> {
+    if (!this.bridges) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation (MarketClient's fourth argument)");
+    if (!isHexString(grantId, 32)) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, `grantId must be 32 bytes of 0x-hex, got "${grantId}"`, { grantId });
+    const owner = (await this.signer.getAddress()).toLowerCase();
+    const [attestors, threshold, { chainId }] = await Promise.all([this.market.attestors(), this.market.attestorThreshold(), this.signer.provider!.getNetwork()]);
+    let collected: CollectedAttestation;
+    try {
+      collected = await collectAttestation(grantId.toLowerCase(), {
+        urls: this.bridges.urls, threshold: Number(threshold), domain: { chainId, market: this.marketAddress.toLowerCase() },
+        attestors: [...attestors], timeoutMs: this.bridges.timeoutMs, fetch: this.bridges.fetch,
+      });
+    } catch (error) {
+      if (!(error instanceof BridgeClientError)) throw error;
+      const code = error.code === ClientErrorCode.INSUFFICIENT_SIGNATURES ? SdkErrorCodes.NOT_LICENSED : SdkErrorCodes.INVALID_ARGUMENT;
+      throw new SdkError(code, error.message, { grantId, threshold: Number(threshold), failures: error.failures });
+    }
+    const attestation = collected.value;
+    if (attestation.buyer !== owner || attestation.productId !== productId.toLowerCase()) {
+      throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the attestation of grant ${grantId} is for buyer ${attestation.buyer} and product ${attestation.productId}, not ${owner} and ${productId.toLowerCase()}`, { grantId, buyer: attestation.buyer, productId: attestation.productId });
+    }
+    const latest = await this.signer.provider!.getBlock("latest");
+    if (latest && attestation.expiresAt <= latest.timestamp) {
+      throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the attestation of grant ${grantId} expired at ${attestation.expiresAt} (latest block: ${latest.timestamp})`, { grantId, expiresAt: attestation.expiresAt, blockTimestamp: latest.timestamp });
+    }
+    return collected;
+  }
+
+  /**
    * Buys (or extends) a licence in one transaction: EIP-2612 permit of the DATA token for exactly
    * the quoted cost, and, for a consent-gated product, the attestation with k attestor signatures
-   * collected from the consent bridges.
+   * collected from the consent bridges (collectConsent).
    */
-  async buyWithPermit(args: BuyArgs): Promise<{ cost: bigint; receipt: ContractTransactionReceipt }> {
+  async buyWithPermit(args: BuyArgs): Promise<BuyResult> {
     const owner = await this.signer.getAddress();
     const cost = await this.market.quote(args.productId, args.duration);
     const product = await this.market.getProduct(args.productId);
-    let attestation = ZERO_ATTESTATION;
-    let signatures = "0x";
-    if (args.grantId) {
-      if (!this.bridges) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation");
-      const [attestors, threshold] = await Promise.all([this.market.attestors(), this.market.attestorThreshold()]);
-      ({ attestation, signatures } = await this.bridges.collect(args.grantId, await this.marketDomain(), [...attestors], Number(threshold)));
-      if (attestation.buyer !== owner.toLowerCase() || attestation.productId !== args.productId.toLowerCase()) {
-        throw new SdkError(SdkErrorCodes.NOT_LICENSED, "the attestation is for another buyer or product", { buyer: attestation.buyer, productId: attestation.productId });
-      }
-    }
+    const consent = args.grantId ? await this.collectConsent(args.grantId, args.productId) : undefined;
     const token = DATAToken__factory.connect(this.tokenAddress, this.signer);
     const [domain, nonce] = await Promise.all([token.eip712Domain(), token.nonces(owner)]);
     const deadline = args.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600);
@@ -187,12 +138,15 @@ export class MarketClient {
     );
     const receipt = await this.wait(
       this.market.buyWithPermit(
-        { productId: args.productId, duration: args.duration, attestation, signatures, encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x" },
+        {
+          productId: args.productId, duration: args.duration, attestation: consent?.value ?? NO_ATTESTATION, signatures: consent?.signatures ?? "0x",
+          encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
+        },
         args.maxPricePerSecond ?? product.pricePerSecond,
         { value: cost, deadline, v: permitSignature.v, r: permitSignature.r, s: permitSignature.s },
       ),
     );
-    return { cost, receipt };
+    return { cost, receipt, ...(consent ? { consent } : {}) };
   }
 
   hasValidLicense(account: string, resourceId: string): Promise<boolean> {
