@@ -25,6 +25,8 @@ export const SdkErrorCodes = {
   GAP_NOT_FILLED: "GAP_NOT_FILLED",
   /** The broker refused a request (details.brokerCode holds its code). */
   BROKER_ERROR: "BROKER_ERROR",
+  /** A deployment record is missing or malformed, or does not match the chain it is used on. */
+  INVALID_DEPLOYMENT: "INVALID_DEPLOYMENT",
   /** A caller-supplied argument is out of its domain. */
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
 } as const;

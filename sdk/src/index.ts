@@ -23,6 +23,8 @@ export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset }
 export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
 export type { PermissionInput } from "./wallet/StreamRegistryClient";
 export { MarketClient } from "./wallet/MarketClient";
+export { loadDeployment } from "./wallet/Deployment";
+export type { DeployedContract, Deployment, DeploymentRecord, LoadDeploymentOptions } from "./wallet/Deployment";
 export type { BuyArgs, BuyResult, ConsentBridges } from "./wallet/MarketClient";
 // The consent bridge's light client and EIP-712 definitions, re-exported (one definition, the bridge's).
 export { ATTESTATION_TYPES, collectAttestation, BridgeClientError } from "@datamarket/consent-bridge/src/client";
