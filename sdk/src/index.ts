@@ -6,7 +6,7 @@ export type { BrokerTransport, ResendQuery, WsTransportOptions } from "./client/
 export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
 export { BrokerLocator } from "./client/BrokerLocator";
-export type { BrokerEndpoint, CoordinatorView } from "./client/BrokerLocator";
+export type { BrokerEndpoint, CoordinatorView, CoordinatorWithEndpoints } from "./client/BrokerLocator";
 export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
 export { SdkError, SdkErrorCodes } from "./errors";
 export type { SdkErrorCode } from "./errors";

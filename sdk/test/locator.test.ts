@@ -1,9 +1,15 @@
-// Routing computed locally with the coordinator's function, checked against its vectors.
+// Routing computed locally with the coordinator's function, checked against its vectors, and
+// against a NetworkCoordinator deployed by the repository's deploy task with registered brokers.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import hre from "hardhat";
+import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
+import { Wallet } from "ethers";
 import { BrokerLocator, type CoordinatorView } from "../src/client/BrokerLocator";
-import { SdkErrorCodes } from "../src/errors";
+import { SdkErrorCodes, type SdkError } from "../src/errors";
+import { loadDeployment, type Deployment } from "../src/wallet/Deployment";
+import { deployedProtocol } from "./chain";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const V: any = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "test-vectors", "partitioning.json"), "utf8"));
@@ -39,5 +45,87 @@ describe("broker locator", () => {
       expect(err).to.have.property("code", SdkErrorCodes.BROKER_ERROR);
       expect((err as { details: { brokerCode: string } }).details.brokerCode).to.equal("PARTITION_NOT_SERVED");
     }
+  });
+});
+
+describe("broker locator on a deployed NetworkCoordinator", function () {
+  this.timeout(120_000);
+  /** The vectors' stream partitions, with the network partition each one has among 16 (the deployment's partitionCount). */
+  const routes: Array<{ streamId: string; streamPartition: number; networkPartition: number }> = V.vectors.map(
+    (v: { streamId: string; streamPartition: number; networkPartitions: Array<{ partitionCount: number; networkPartition: number }> }) => ({
+      streamId: v.streamId, streamPartition: v.streamPartition, networkPartition: v.networkPartitions.find((np) => np.partitionCount === 16)!.networkPartition,
+    }));
+  let d: Deployment;
+  let locator: BrokerLocator;
+  const brokers: Wallet[] = [];
+  /** What each broker registered, by lowercase address. */
+  const registered = new Map<string, { wsUrl: string; httpUrl: string }>();
+
+  async function rebalance(): Promise<void> {
+    while ((await d.coordinator.rebalance.staticCall(50)) > 0n) await (await d.coordinator.rebalance(50)).wait();
+  }
+
+  before(async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    d = await loadDeployment((await deployedProtocol()).file, deployer);
+    locator = BrokerLocator.fromCoordinator(d.coordinator);
+    expect(await d.coordinator.partitionCount()).to.equal(16n);
+  });
+
+  it("says PARTITION_NOT_SERVED while no broker is registered", async () => {
+    const { streamId, streamPartition, networkPartition } = routes[0];
+    let error: SdkError | undefined;
+    await locator.brokersOf(streamId, streamPartition).catch((e: SdkError) => { error = e; });
+    expect(error?.code).to.equal(SdkErrorCodes.BROKER_ERROR);
+    expect(error?.details).to.deep.include({ brokerCode: "PARTITION_NOT_SERVED", partition: networkPartition, assignees: [] });
+  });
+
+  it("returns, for every vector's stream partition, the brokers the coordinator assigns to its network partition, with their registered endpoints", async () => {
+    const minStake = (await d.coordinator.parameters()).minStake;
+    for (let i = 0; i < 4; i++) {
+      const wallet = new Wallet(Wallet.createRandom().privateKey, hre.ethers.provider);
+      await hre.ethers.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+      await (await d.token.mint(wallet.address, minStake)).wait();
+      await (await d.token.connect(wallet).approve(d.addresses.coordinator, minStake)).wait();
+      const endpoints = { wsUrl: `ws://127.0.0.1:${7170 + 10 * i}`, httpUrl: `http://127.0.0.1:${7171 + 10 * i}` };
+      await (await d.coordinator.connect(wallet).registerBroker(minStake, endpoints.wsUrl, endpoints.httpUrl, wallet.signingKey.compressedPublicKey)).wait();
+      brokers.push(wallet);
+      registered.set(wallet.address.toLowerCase(), endpoints);
+    }
+    await rebalance();
+    expect(await d.coordinator.partitionCount()).to.equal(16n);
+
+    const seen = new Set<string>();
+    for (const { streamId, streamPartition, networkPartition } of routes) {
+      // the vectors, the coordinator's own routing function and the locator agree on the network partition
+      expect(await d.coordinator.networkPartitionFor(streamId, streamPartition, 16)).to.equal(BigInt(networkPartition));
+      expect(await locator.networkPartition(streamId, streamPartition)).to.equal(networkPartition);
+      const found = await locator.brokersOf(streamId, streamPartition);
+      const assignees = (await d.coordinator.assigneesOf(networkPartition)).map((a) => a.toLowerCase());
+      expect(assignees).to.have.length(3); // min(R = 3, 4 active brokers)
+      expect(found).to.deep.equal(assignees.map((broker) => ({ broker, ...registered.get(broker)! })));
+      for (const { broker } of found) {
+        expect(await d.coordinator.isAssigned(networkPartition, broker), `${broker} serves ${networkPartition}`).to.equal(true);
+        seen.add(broker);
+      }
+    }
+    expect(seen.size, "the vectors' partitions spread over every broker").to.equal(4);
+  });
+
+  it("follows the coordinator: a broker's new endpoint, and a leaving broker drained by a rebalance", async () => {
+    const { streamId, streamPartition, networkPartition } = routes[0];
+    const [first] = await d.coordinator.assigneesOf(networkPartition);
+    const mover = brokers.find((b) => b.address === first)!;
+    await (await d.coordinator.connect(mover).updateBroker("wss://moved.example/ws", "https://moved.example", mover.signingKey.compressedPublicKey)).wait();
+    expect((await locator.brokersOf(streamId, streamPartition)).find((b) => b.broker === first.toLowerCase())).to.deep.equal({
+      broker: first.toLowerCase(), wsUrl: "wss://moved.example/ws", httpUrl: "https://moved.example",
+    });
+
+    await (await d.coordinator.connect(mover).requestLeave()).wait();
+    await rebalance();
+    const after = await locator.brokersOf(streamId, streamPartition);
+    expect(after.map((b) => b.broker)).to.not.include(first.toLowerCase());
+    expect(after).to.have.length(3); // the three remaining brokers
+    expect(after.map((b) => b.broker)).to.deep.equal((await d.coordinator.assigneesOf(networkPartition)).map((a) => a.toLowerCase()));
   });
 });
