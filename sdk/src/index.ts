@@ -5,7 +5,7 @@ export { WsTransport } from "./client/transport";
 export type { BrokerTransport, ResendQuery, WsTransportOptions } from "./client/transport";
 export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
-export { BrokerLocator } from "./client/BrokerLocator";
+export { BrokerLocator, servingBrokers } from "./client/BrokerLocator";
 export type { BrokerEndpoint, CoordinatorView, CoordinatorWithEndpoints } from "./client/BrokerLocator";
 export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
 export { SdkError, SdkErrorCodes } from "./errors";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Wallet } from "ethers";
-import { DEFAULT_CONFIG, InMemoryAccessGate, InMemoryStreamIndex, startBroker, streamIdOf, type RunningBroker } from "@datamarket/broker";
+import { DEFAULT_CONFIG, InMemoryAccessGate, InMemoryStreamIndex, startBroker, streamIdOf, type PartitionAssignmentSource, type RunningBroker } from "@datamarket/broker";
 import { DataClient, type DataClientOptions } from "../src/client/DataClient";
 import type { StreamAccess } from "../src/client/access";
 import { WsTransport, type BrokerTransport } from "../src/client/transport";
@@ -24,11 +24,12 @@ export interface TestNet {
   stop(): Promise<void>;
 }
 
-export async function startTestNet(storage: { maxResendEvents?: number } = {}): Promise<TestNet> {
+/** `assignment`: the network partitions the broker serves (default: all). */
+export async function startTestNet(storage: { maxResendEvents?: number } = {}, assignment?: PartitionAssignmentSource): Promise<TestNet> {
   const dir = mkdtempSync(join(tmpdir(), "sdk-test-"));
   const gate = new InMemoryAccessGate();
   const index = new InMemoryStreamIndex();
-  const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir, storage: { ...DEFAULT_CONFIG.storage, ...storage } }, { gate, streams: index, logger: pino({ level: "silent" }) });
+  const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir, storage: { ...DEFAULT_CONFIG.storage, ...storage } }, { gate, streams: index, assignment, logger: pino({ level: "silent" }) });
   const registeredKeys = new Map<string, Uint8Array>();
   const access: StreamAccess = {
     canPublish: (s, a) => gate.canPublish(s, a),

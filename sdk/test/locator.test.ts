@@ -6,10 +6,13 @@ import path from "node:path";
 import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { Wallet } from "ethers";
-import { BrokerLocator, type CoordinatorView } from "../src/client/BrokerLocator";
+import { StaticPartitionAssignment, streamIdOf } from "@datamarket/broker";
+import { networkPartitionOf } from "../../protocol/partitioning";
+import { BrokerLocator, servingBrokers, type CoordinatorView } from "../src/client/BrokerLocator";
 import { SdkErrorCodes, type SdkError } from "../src/errors";
 import { loadDeployment, type Deployment } from "../src/wallet/Deployment";
 import { deployedProtocol } from "./chain";
+import { createStream, makeClient, startTestNet } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const V: any = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "test-vectors", "partitioning.json"), "utf8"));
@@ -127,5 +130,43 @@ describe("broker locator on a deployed NetworkCoordinator", function () {
     expect(after.map((b) => b.broker)).to.not.include(first.toLowerCase());
     expect(after).to.have.length(3); // the three remaining brokers
     expect(after.map((b) => b.broker)).to.deep.equal((await d.coordinator.assigneesOf(networkPartition)).map((a) => a.toLowerCase()));
+  });
+});
+
+describe("a broker's PARTITION_NOT_SERVED answer", function () {
+  it("reaches the application with the brokers that serve the partition, in the locator's form", async () => {
+    const elsewhere = [
+      { address: "0x" + "AB".repeat(20), ws: "ws://127.0.0.1:7270", http: "http://127.0.0.1:7271" },
+      { address: "0x" + "cd".repeat(20), ws: "wss://b.example/ws", http: "https://b.example" },
+    ];
+    const route = (streamId: string, streamPartition: number) => networkPartitionOf(streamId, streamPartition, 16);
+    // this broker serves every network partition but the one of the test stream's partition 0
+    const creator = "0x" + "12".repeat(20);
+    const stream = streamIdOf(creator, "/redirect/test");
+    const notServed = route(stream, 0);
+    expect(route(stream, 1), "the stream's partition 1 lies in another network partition").to.not.equal(notServed);
+    const mine = new Set(Array.from({ length: 16 }, (_, i) => i).filter((i) => i !== notServed));
+    const net = await startTestNet({}, new StaticPartitionAssignment(route, mine, new Map([[notServed, elsewhere]])));
+    try {
+      expect(createStream(net, creator, "/redirect/test", 2)).to.equal(stream);
+      const publisher = makeClient(net);
+      net.gate.grantPublish(stream, publisher.address);
+      net.gate.makePublic(stream);
+      const expected = [
+        { broker: "0x" + "ab".repeat(20), wsUrl: "ws://127.0.0.1:7270", httpUrl: "http://127.0.0.1:7271" },
+        { broker: "0x" + "cd".repeat(20), wsUrl: "wss://b.example/ws", httpUrl: "https://b.example" },
+      ];
+      const refusedPublish = await publisher.client.publish(stream, { n: 1 }, { encrypt: false, partition: 0 }).then(() => null, (e: unknown) => e);
+      expect(refusedPublish).to.have.property("code", SdkErrorCodes.BROKER_ERROR);
+      expect(servingBrokers(refusedPublish)).to.deep.equal(expected);
+      const refusedSubscribe = await publisher.client.subscribe(stream, () => undefined, { partition: 0 }).then(() => null, (e: unknown) => e);
+      expect(servingBrokers(refusedSubscribe)).to.deep.equal(expected);
+      // a partition this broker serves is not redirected
+      expect((await publisher.client.publish(stream, { n: 2 }, { encrypt: false, partition: 1 })).streamPartition).to.equal(1);
+      expect(servingBrokers(new Error("other"))).to.equal(null);
+      await publisher.client.close();
+    } finally {
+      await net.stop();
+    }
   });
 });

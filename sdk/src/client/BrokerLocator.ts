@@ -67,3 +67,17 @@ export class BrokerLocator {
     return out;
   }
 }
+
+/**
+ * The brokers a broker named when it refused a stream partition it does not serve
+ * (`BROKER_ERROR` with `details.brokerCode` `PARTITION_NOT_SERVED`; docs/protocol.md §7: `details.brokers`
+ * = `[{ address, ws, http }]`), in the locator's form; null for any other error. The DataClient does not
+ * follow the redirect itself (one connection per client): connect a client to one of these.
+ */
+export function servingBrokers(error: unknown): BrokerEndpoint[] | null {
+  if (!(error instanceof SdkError) || error.code !== SdkErrorCodes.BROKER_ERROR || error.details.brokerCode !== "PARTITION_NOT_SERVED") return null;
+  const listed = Array.isArray(error.details.brokers) ? (error.details.brokers as Array<Record<string, unknown>>) : [];
+  return listed
+    .filter((b) => typeof b === "object" && b !== null && typeof b.address === "string" && /^0x[0-9a-fA-F]{40}$/.test(b.address) && typeof b.ws === "string")
+    .map((b) => ({ broker: (b.address as string).toLowerCase(), wsUrl: b.ws as string, ...(typeof b.http === "string" ? { httpUrl: b.http } : {}) }));
+}
