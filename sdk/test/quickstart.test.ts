@@ -1,10 +1,12 @@
-// docs/sdk.md's quick start, line for line, against the registry on Hardhat's network and the
-// broker package in-process. (The broker here is told about the stream by hand: its index of the
-// registry's events is the broker's part.)
+// docs/sdk.md's quick start, line for line, against the protocol deployed by the deploy task on
+// Hardhat's network (its record in a temporary directory instead of deployments/) and the broker
+// package in-process. (The broker here is told about the stream by hand: its index of the registry's
+// events is the broker's part.)
 import { expect } from "chai";
 import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
-import { DataClient, StreamRegistryClient, WsTransport, type ReceivedMessage } from "../src";
+import { DataClient, StreamRegistryClient, WsTransport, loadDeployment, type ReceivedMessage } from "../src";
+import { deployedProtocol } from "./chain";
 import { startTestNet, waitFor, type TestNet } from "./helpers";
 
 describe("quick start", function () {
@@ -14,11 +16,12 @@ describe("quick start", function () {
 
   it("publishes and subscribes on a public stream as the quick start shows", async () => {
     net = await startTestNet();
-    const [admin, wallet] = await hre.ethers.getSigners();
-    const deployed = await (await hre.ethers.getContractFactory("StreamRegistry")).deploy(admin.address);
+    const [, wallet] = await hre.ethers.getSigners();
+    const { dir } = await deployedProtocol();
     const received: unknown[] = [];
     // --- as in docs/sdk.md
-    const registry = new StreamRegistryClient(await deployed.getAddress(), wallet);
+    const deployment = await loadDeployment(31337, wallet, { dir });
+    const registry = new StreamRegistryClient(deployment.addresses.registry, wallet);
     const client = new DataClient({
       signer: wallet,
       access: registry,
