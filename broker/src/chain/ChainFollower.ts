@@ -93,6 +93,11 @@ export class ChainFollower {
     return this.nextBlock;
   }
 
+  /** Moves the next block to read (before start(), e.g. after reading state views at a head). */
+  resumeFrom(block: number): void {
+    this.nextBlock = block;
+  }
+
   /** One poll (serialised: a poll that is still running is joined, not doubled). */
   poll(): Promise<void> {
     return (this.polling ??= this.pollOnce().finally(() => (this.polling = undefined)));
