@@ -162,6 +162,7 @@ describe("contract-backed access gate", function () {
     await b.pub.publish(b.publisher.next().frame);
     await sleep(100);
     expect(b.received).to.have.length(1);
+    expect(b.notices, "one notice, though several events re-checked the subscription").to.have.length(1);
     expect(b.running.node.subscriptionCount()).to.equal(0);
   });
 

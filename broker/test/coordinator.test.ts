@@ -15,35 +15,16 @@ import { EpochTracker } from "../src/network/EpochTracker";
 import { EpochReporter } from "../src/network/EpochReporter";
 import { eventHash } from "../src/protocol/event";
 import { networkPartitionOf } from "../../protocol/partitioning";
-import { DATAToken__factory, type DATAToken, type NetworkCoordinator } from "../../typechain-types";
+import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
+import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator } from "./chain-fixture";
 import { ALICE_KEY, BOB_KEY, TestPublisher, tempDir } from "./helpers";
 import { streamIdOf } from "../src/protocol/event";
 import { addressOfPrivateKey } from "../src/protocol/crypto";
 
-const DATA = (n: number) => BigInt(n) * 10n ** 18n;
-const EPOCH_SECONDS = 600;
-const COMMIT_WINDOW = 60;
-const REVEAL_WINDOW = 60;
 const MAX_CLOCK_SKEW_MS = 30_000;
 
 interface Vector { streamId: string; streamPartition: number; networkPartitions: { partitionCount: number; networkPartition: number }[] }
 const VECTORS = (JSON.parse(readFileSync(join(__dirname, "../../test-vectors/partitioning.json"), "utf8")) as { vectors: Vector[] }).vectors;
-
-async function deployCoordinator(initialPartitions: number): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
-  const [admin] = await hre.ethers.getSigners();
-  const token = await new DATAToken__factory(admin).deploy(admin.address, admin.address, DATA(1_000_000_000));
-  const libraries = {
-    PartitionAssignment: await (await (await hre.ethers.getContractFactory("PartitionAssignment")).deploy()).getAddress(),
-    CoordinatorParameters: await (await (await hre.ethers.getContractFactory("CoordinatorParameters")).deploy()).getAddress(),
-  };
-  const factory = await hre.ethers.getContractFactory("NetworkCoordinator", { libraries });
-  const coordinator = (await factory.deploy(await token.getAddress(), admin.address, 3, EPOCH_SECONDS, initialPartitions, {
-    minStake: DATA(1000), withdrawalDelay: 7n * 86400n, commitWindow: COMMIT_WINDOW, revealWindow: REVEAL_WINDOW, coherenceBps: 9000,
-    rewardPerRound: DATA(90), rebalanceReward: DATA(1), partitionsPerBroker: 1, maxPartitions: 1024, initialReputation: 5000,
-    minReputation: 2000, reputationGain: 100, reputationLoss: 1000, slashBps: 5000, whistleblowerBps: 1000,
-  })) as unknown as NetworkCoordinator;
-  return { coordinator, token, address: await coordinator.getAddress() };
-}
 
 async function register(d: { coordinator: NetworkCoordinator; token: DATAToken }, who: Signer, n: number): Promise<void> {
   const address = await who.getAddress();
