@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { JsonRpcProvider, Wallet, type Provider } from "ethers";
 import type { Logger } from "pino";
-import { fabricGatewayConfigFromEnv, connectFabricGateway, InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
+// Types only: the consent ledger (and its chaincode) is loaded when a broker starts on it, so that
+// importing the broker package does not load Fabric.
+import type { ConsentLedgerClient, InProcessConsentLedger } from "@datamarket/consent-ledger";
 import type { BrokerConfig } from "../config";
 import { ConfigError } from "../config";
 import { ChainFollower } from "./ChainFollower";
@@ -113,6 +115,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   if (config.consent.mode !== "off") {
     let client: ConsentLedgerClient;
     let now: (() => number) | undefined;
+    const { fabricGatewayConfigFromEnv, connectFabricGateway, InProcessConsentLedger } = await import("@datamarket/consent-ledger");
     if (config.consent.mode === "fabric") {
       const gateway = fabricGatewayConfigFromEnv();
       if (!gateway) throw new ConfigError("consent.mode", "fabric needs CONSENT_LEDGER_ENDPOINT and the other CONSENT_LEDGER_* variables");
