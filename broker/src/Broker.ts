@@ -135,7 +135,14 @@ export async function startConfiguredBroker(config: BrokerConfig, logger?: Logge
   }
   try {
     const running = await startBroker(effective, { ...chain.deps, logger: log });
-    const close = running.close;
+    const unhook = chain.contractDelivery?.attach(running.node);
+    const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
+    bounties?.unref();
+    const close = async () => {
+      clearInterval(bounties);
+      unhook?.();
+      await running.close();
+    };
     let closing: Promise<void> | undefined;
     return { ...running, chain, close: () => (closing ??= close().finally(() => chain.close())) };
   } catch (err) {

@@ -57,6 +57,8 @@ export interface BrokerConfig {
     operatorKey: string;
     /** The operator's address, when only the assignment is followed (no key): "" derives it from operatorKey. */
     operatorAddress: string;
+    /** Deliver durable events to EventSubscriptions' contract subscribers with the operator's key, and claim the bounties. */
+    contractSubscribers: boolean;
   };
   /** The consent ledger: "in-process" (embedded, default), "fabric" (CONSENT_LEDGER_* environment), "off". */
   consent: { mode: "in-process" | "fabric" | "off"; probeMs: number };
@@ -78,7 +80,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
   streams: [],
   network: { epochLengthMs: 60_000, genesisMs: 0, partitionCount: 1 },
-  chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "" },
+  chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "", contractSubscribers: false },
   consent: { mode: "in-process", probeMs: 1000 },
   log: { level: "info" },
 };
@@ -162,6 +164,8 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(positive(c.chain.pollMs), "chain.pollMs", "must be a positive integer (ms)");
   check(c.chain.operatorKey === "" || /^0x[0-9a-fA-F]{64}$/.test(c.chain.operatorKey), "chain.operatorKey", "must be empty or a 0x-prefixed 32-byte hex key");
   check(c.chain.operatorAddress === "" || /^0x[0-9a-fA-F]{40}$/.test(c.chain.operatorAddress), "chain.operatorAddress", "must be empty or a 0x address");
+  check(typeof c.chain.contractSubscribers === "boolean", "chain.contractSubscribers", "must be true or false");
+  check(!c.chain.contractSubscribers || c.chain.operatorKey !== "", "chain.contractSubscribers", "needs chain.operatorKey (it pays the gas and receives the bounties)");
   check(["in-process", "fabric", "off"].includes(c.consent.mode), "consent.mode", 'must be "in-process", "fabric" or "off"');
   check(positive(c.consent.probeMs), "consent.probeMs", "must be a positive integer (ms)");
   return c;

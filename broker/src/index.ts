@@ -18,6 +18,8 @@ export { RegistryStreamFeeder, parseMetadata } from "./streams/RegistryStreamFee
 export { CoordinatorAssignment } from "./network/CoordinatorAssignment";
 export type { CoordinatorAssignmentOptions, CoordinatorEpochs } from "./network/CoordinatorAssignment";
 export { ContractCoordinatorReporter } from "./network/ContractCoordinatorReporter";
+export { ContractSubscriberDelivery } from "./network/ContractSubscriberDelivery";
+export type { ContractSubscriberDeliveryOptions } from "./network/ContractSubscriberDelivery";
 export type { ContractCoordinatorReporterOptions } from "./network/ContractCoordinatorReporter";
 export * from "./streams/StreamIndex";
 export * from "./network/PartitionAssignment";

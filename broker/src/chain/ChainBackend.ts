@@ -20,6 +20,7 @@ import { InMemoryStreamIndex } from "../streams/StreamIndex";
 import { RegistryStreamFeeder } from "../streams/RegistryStreamFeeder";
 import { CoordinatorAssignment } from "../network/CoordinatorAssignment";
 import { ContractCoordinatorReporter } from "../network/ContractCoordinatorReporter";
+import { ContractSubscriberDelivery } from "../network/ContractSubscriberDelivery";
 import { StaticPartitionAssignment } from "../network/PartitionAssignment";
 import { networkPartitionOf } from "../../../protocol/partitioning";
 import type { BrokerDeps } from "../Broker";
@@ -39,6 +40,8 @@ export interface ChainBackend {
   feeder: RegistryStreamFeeder;
   assignment?: CoordinatorAssignment;
   reporter?: ContractCoordinatorReporter;
+  /** Delivery to smart-contract subscribers (chain.contractSubscribers); attached by startConfiguredBroker. */
+  contractDelivery?: ContractSubscriberDelivery;
   consent?: ConsentGrantFollower;
   /** The embedded consent ledger, when the broker runs one (for tools in the same process). */
   consentLedger?: InProcessConsentLedger;
@@ -150,6 +153,11 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
       });
     }
   }
+  let contractDelivery: ContractSubscriberDelivery | undefined;
+  if (config.chain.contractSubscribers) {
+    if (!address("EventSubscriptions")) throw new ConfigError("chain.contractSubscribers", `${file} names no EventSubscriptions`);
+    contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
+  }
   await follower.start();
   logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consent: config.consent.mode }, "following the contracts");
   reporter?.start(Math.max(1000, config.chain.pollMs * 4));
@@ -161,7 +169,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
       // Not a registered broker: it serves every partition of a single-node network of P partitions.
       assignment: assignment ?? new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
     },
-    provider, deployment, follower, gate, feeder, assignment, reporter, consent, consentLedger,
+    provider, deployment, follower, gate, feeder, assignment, reporter, contractDelivery, consent, consentLedger,
     epochs: assignment?.epochDefinition(),
     close: () => {
       reporter?.stop();
