@@ -41,6 +41,7 @@ export class ConsentGrantFollower {
   private probeTimer?: NodeJS.Timeout;
   private probedAt = 0;
   private stopped = false;
+  private streamBroken = false;
   /** The last block whose events were applied (resume point). */
   lastBlock?: bigint;
 
@@ -60,7 +61,19 @@ export class ConsentGrantFollower {
   /** Replays the ledger's events from `startBlock` (default: the first block) and follows it. */
   async start(startBlock: bigint = 0n): Promise<void> {
     await this.probe();
+    await this.follow(startBlock);
+    const probeMs = this.options.probeMs ?? 1000;
+    this.probeTimer = setInterval(() => void this.probe(), probeMs);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * Reads the event stream until it ends or breaks. A broken stream makes the follower stale at
+   * once (events may be missed: fail closed); the next probe reopens it after the last block applied.
+   */
+  private async follow(startBlock: bigint): Promise<void> {
     this.stream = await this.source.events(startBlock);
+    this.streamBroken = false;
     const iterator = this.stream[Symbol.asyncIterator]();
     void (async () => {
       try {
@@ -72,12 +85,10 @@ export class ConsentGrantFollower {
           this.probedAt = Date.now();
         }
       } catch {
-        // The stream broke: the probe decides reachability; staleness fails the gate closed.
+        // falls through: the stream is gone
       }
+      if (!this.stopped) this.streamBroken = true;
     })();
-    const probeMs = this.options.probeMs ?? 1000;
-    this.probeTimer = setInterval(() => void this.probe(), probeMs);
-    this.probeTimer.unref();
   }
 
   stop(): void {
@@ -88,9 +99,9 @@ export class ConsentGrantFollower {
     this.stream?.close();
   }
 
-  /** Unix ms of the last answer from the ledger (probe or event). */
+  /** Unix ms of the last answer from the ledger (probe or event); 0 while the event stream is down. */
   lastSyncedAt(): number {
-    return this.probedAt;
+    return this.streamBroken ? 0 : this.probedAt;
   }
 
   onChange(listener: (c: ConsentChange) => void): () => void {
@@ -120,6 +131,7 @@ export class ConsentGrantFollower {
   apply(batch: ConsentLedgerEventBatch): void {
     for (const event of batch.events) {
       if (event.type === "GrantIssued") {
+        if (this.grants.has(event.grantId.toLowerCase())) continue; // replayed after a reconnection
         const g: FollowedGrant = {
           grantId: event.grantId.toLowerCase(), productId: event.productId.toLowerCase(), buyer: event.buyer.toLowerCase(),
           expiresAt: event.expiresAt, invalidated: false,
@@ -158,6 +170,8 @@ export class ConsentGrantFollower {
   private async probe(): Promise<void> {
     try {
       await this.source.ping();
+      // From the last block applied (it may hold more transactions); re-applied events change nothing.
+      if (this.streamBroken && !this.stopped) await this.follow(this.lastBlock ?? 0n);
       this.probedAt = Date.now();
     } catch {
       // unreachable: lastSyncedAt() stops advancing
