@@ -40,7 +40,8 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhat: {},
-    localhost: { url: "http://127.0.0.1:8545" },
+    // LOCALHOST_RPC_URL: a node on another port (npm run demo starts its own on a free one).
+    localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
     ...(rpcUrl
       ? { remote: { url: rpcUrl, accounts: deployerKey ? [deployerKey] : [] } }
       : {}),

@@ -295,7 +295,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param buyer the licensee
     /// @param seller the seller
     /// @param evidenceHash hash of the evidence (off chain)
-    event BadDataFlagged(bytes32 indexed productId, address indexed buyer, address indexed seller, bytes32 evidenceHash);
+    event BadDataFlagged(
+        bytes32 indexed productId, address indexed buyer, address indexed seller, bytes32 evidenceHash
+    );
 
     /// @notice The arbiter decided a dispute.
     /// @param productId the product
@@ -521,7 +523,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     function KYC_PROVIDER_ROLE() external view returns (bytes32 role);
 
     /// @notice The EIP-712 type hash of ConsentAttestation.
-    /// @return typeHash keccak256("ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt)")
+    /// @return typeHash keccak256("ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,
+    /// bytes32 purpose,uint64 expiresAt)"), the type string without the line break
     function CONSENT_ATTESTATION_TYPEHASH() external view returns (bytes32 typeHash);
 
     /// @notice The EIP-712 type hash of ConsentRevocation.

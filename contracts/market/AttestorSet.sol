@@ -19,13 +19,16 @@ library AttestorSet {
         "ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt)"
     );
     /// @notice EIP-712 type hash of ConsentRevocation.
-    bytes32 internal constant CONSENT_REVOCATION_TYPEHASH = keccak256("ConsentRevocation(bytes32 grantId,uint64 revokedAt)");
+    bytes32 internal constant CONSENT_REVOCATION_TYPEHASH =
+        keccak256("ConsentRevocation(bytes32 grantId,uint64 revokedAt)");
 
     /// @notice Register an attestor (see IDataLicenseMarket.addAttestor; the market checks the role).
     /// @param attestor its signing address
     function add(address attestor) external {
         MarketStorage.Layout storage ms = MarketStorage.layout();
-        if (attestor == address(0) || ms.attestorIndex[attestor] != 0) revert IDataLicenseMarket.InvalidAttestor(attestor);
+        if (attestor == address(0) || ms.attestorIndex[attestor] != 0) {
+            revert IDataLicenseMarket.InvalidAttestor(attestor);
+        }
         if (ms.attestorList.length == MAX_ATTESTORS) revert IDataLicenseMarket.TooManyAttestors(MAX_ATTESTORS);
         ms.attestorList.push(attestor);
         ms.attestorIndex[attestor] = ms.attestorList.length;

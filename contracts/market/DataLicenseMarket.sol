@@ -155,8 +155,10 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     {
         // A permit front-run by someone who saw it in the mempool has already set the allowance: go on;
         // if the allowance is short, the transferFrom below fails with the token's own error.
+        // A failed permit is not an error (see above).
+        // solhint-disable-next-line no-empty-blocks
         try token.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {}
-            catch {}
+            catch {} // solhint-disable-line no-empty-blocks
         cost = _purchase(msg.sender, order.productId, order.duration, maxPricePerSecond, order, true);
         _collect(msg.sender, cost);
     }
@@ -439,7 +441,9 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
         bool running = license.status == LicenseStatus.Active && license.end > block.timestamp;
         end = (running ? license.end : block.timestamp) + duration;
-        if (end - block.timestamp > product.maxSeconds) revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
+        if (end - block.timestamp > product.maxSeconds) {
+            revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
+        }
 
         // An attestation counts (and is reported) only for a consent-gated product.
         bytes32 grantId = withOrder && product.requiresConsent ? order.attestation.grantId : bytes32(0);
@@ -461,7 +465,13 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     /// @dev Write the license end into every resource of the product. Ownership is checked at listing
     /// only (re-checking it costs ~3,300 gas per resource per sale): the new owner of a resource that
     /// changed hands ends the old owner's sales by revoking the market's subscribe delegation.
-    function _grantAccessAll(MarketStorage.Layout storage ms, bytes32 productId, uint256 count, address buyer, uint256 end)
+    function _grantAccessAll(
+        MarketStorage.Layout storage ms,
+        bytes32 productId,
+        uint256 count,
+        address buyer,
+        uint256 end
+    )
         private
     {
         for (uint256 i; i < count; ++i) {
@@ -482,7 +492,9 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
             if (product.state == ProductState.None) revert UnknownProduct(productId);
             revert ProductNotOnSale(productId, product.state);
         }
-        if (product.pricePerSecond > maxPricePerSecond) revert PriceAboveLimit(product.pricePerSecond, maxPricePerSecond);
+        if (product.pricePerSecond > maxPricePerSecond) {
+            revert PriceAboveLimit(product.pricePerSecond, maxPricePerSecond);
+        }
         if (duration < product.minSeconds) revert LicenseTooShort(duration, product.minSeconds);
         if (product.requiresKyc) {
             uint64 validUntil = ms.kycValidUntil[buyer];
@@ -527,7 +539,10 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
         grantExpiry = SafeCast.toUint40(expiresAt);
         AttestorSet.verify(
-            ms, _hashTypedDataV4(AttestorSet.attestationHash(attestation)), order.signatures, ms.config.attestorThreshold
+            ms,
+            _hashTypedDataV4(AttestorSet.attestationHash(attestation)),
+            order.signatures,
+            ms.config.attestorThreshold
         );
         license.grantTag = tag;
     }

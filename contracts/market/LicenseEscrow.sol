@@ -65,6 +65,8 @@ library LicenseEscrow {
         ms.claimable[beneficiary] += amount - fee;
         emit IDataLicenseMarket.EscrowReleased(productId, buyer, beneficiary, amount, fee, uint64(until));
         if (amount != 0) {
+            // Success needs no action; a failure is reported in the catch block.
+        // solhint-disable-next-line no-empty-blocks
             try karma.addExchangeKarma(product.seller, buyer, amount) {}
             catch (bytes memory reason) {
                 emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
@@ -167,6 +169,8 @@ library LicenseEscrow {
     ) internal {
         if (ms.licensedUntil[resourceId][buyer] > licenseEnd) return;
         delete ms.licensedUntil[resourceId][buyer];
+        // Success needs no action; a failure is reported in the catch block.
+        // solhint-disable-next-line no-empty-blocks
         try registry.setSubscribeExpiry(resourceId, buyer, 0) {}
         catch (bytes memory reason) {
             emit IDataLicenseMarket.AccessRemovalFailed(resourceId, buyer, reason);

@@ -75,6 +75,8 @@ library LicenseTermination {
         ms.licenses[productId][msg.sender] = license;
         address seller = ms.products[productId].seller;
         emit IDataLicenseMarket.BadDataFlagged(productId, msg.sender, seller, evidenceHash);
+        // Success needs no action; a failure is reported in the catch block.
+        // solhint-disable-next-line no-empty-blocks
         try karma.recordFlagRaised(seller) {}
         catch (bytes memory reason) {
             emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
@@ -105,6 +107,8 @@ library LicenseTermination {
         }
         emit IDataLicenseMarket.DisputeResolved(productId, buyer, msg.sender, upheld, refunded);
         if (upheld) {
+            // Success needs no action; a failure is reported in the catch block.
+        // solhint-disable-next-line no-empty-blocks
             try karma.recordFlagUpheld(ms.products[productId].seller) {}
             catch (bytes memory reason) {
                 emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);

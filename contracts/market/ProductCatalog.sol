@@ -99,7 +99,9 @@ library ProductCatalog {
     }
 
     function _requireNotDeleted(bytes32 productId, IDataLicenseMarket.ProductState state) private pure {
-        if (state == IDataLicenseMarket.ProductState.Deleted) revert IDataLicenseMarket.ProductNotOnSale(productId, state);
+        if (state == IDataLicenseMarket.ProductState.Deleted) {
+            revert IDataLicenseMarket.ProductNotOnSale(productId, state);
+        }
     }
 
     function _emitCreated(bytes32 productId, IDataLicenseMarket.ProductParams calldata params) private {

@@ -1,0 +1,446 @@
+// The KRAKEN health pilot, end to end (issue 8, steps 1-6), on a running local JSON-RPC node:
+// deploys the protocol with the Ignition modules, starts the in-process consent ledger, three consent
+// bridges (2 of 3 attestors) and three brokers, and plays the story, checking each step.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes, type ContractRunner } from "ethers";
+import { DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, startBroker, type RunningBroker } from "@datamarket/broker";
+import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
+import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
+import {
+  ConsentBridgeClient, DataClient, MarketClient, StreamRegistryClient, WsTransport, createRelease, encryptDataset, generateKeyPair, openRelease,
+  type ReceivedMessage, type SdkError,
+} from "@datamarket/sdk";
+import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
+import { ChainAccessGate, CommitRevealReporter, ReplicatingTransport } from "./adapters";
+import { Narrator } from "./narrator";
+import type { Cleanup } from "./node";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+const UNIT = 10n ** 18n;
+const DAY = 86_400;
+const PRICE_PER_SECOND = 10n ** 14n; // 0.0001 DATA/s = 8.64 DATA a day
+const LICENSE_SECONDS = 7 * DAY;
+const PATIENTS = 45;
+const HEART_RATE_EVENTS = 12;
+const LICENSE_ENDED = 3n;
+const ROUND_AGREED = 1n;
+
+
+interface Party {
+  name: string;
+  wallet: Wallet;
+  signer: NonceManager;
+  address: string;
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+const fmt = (wei: bigint) => `${(Number(wei) / 1e18).toLocaleString("en-US", { maximumFractionDigits: 4 })} DATA`;
+
+export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narrator> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
+  cleanup.push(() => provider.destroy());
+  const say = new Narrator(provider, 8);
+  const chainId = (await provider.getNetwork()).chainId;
+
+  // Hardhat node accounts (the well-known test mnemonic): find each by the address the parameters name.
+  const keys = new Map<string, Wallet>();
+  const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), "m/44'/60'/0'/0");
+  for (let i = 0; i < 20; i++) {
+    const w = new Wallet(root.deriveChild(i).privateKey, provider);
+    keys.set(w.address.toLowerCase(), w);
+  }
+  const byIndex = (i: number) => new Wallet(root.deriveChild(i).privateKey, provider);
+  const party = (name: string, index: number): Party => {
+    const wallet = byIndex(index);
+    return { name, wallet, signer: new NonceManager(wallet), address: wallet.address.toLowerCase() };
+  };
+  const deployer = party("deployer (governance)", 0);
+  const hospital = party("University Hospital (custodian)", 1);
+  const university = party("university research group", 2);
+  const pharma = party("pharma R&D lab", 3);
+  const marketer = party("marketing company", 4);
+  const operators = [party("broker A", 10), party("broker B", 11), party("broker C", 12)];
+  const relayer = party("bridge relayer", 13);
+
+  // ------------------------------------------------------------------------------------------------
+  const setup = await say.step("setup", "deploy with Ignition, start ledger, 3 bridges, 3 brokers", async () => {
+    process.env.HARDHAT_NETWORK = "localhost";
+    process.env.LOCALHOST_RPC_URL = rpcUrl;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const hre = require("hardhat") as import("hardhat/types").HardhatRuntimeEnvironment;
+    const scratch = mkdtempSync(path.join(tmpdir(), "kraken-demo-"));
+    cleanup.push(() => rmSync(scratch, { recursive: true, force: true }));
+    // Ignition's journal and the deployment export go to a scratch directory: every run is a fresh chain.
+    hre.config.paths.ignition = path.join(scratch, "ignition");
+    const { deployProtocol } = await import("../../tasks/deployment");
+    const parametersFile = path.join(ROOT, "deploy", "parameters", "localhost.json");
+    const record = await deployProtocol(hre, { parametersFile, exportDir: scratch });
+    const a = Object.fromEntries(Object.entries(record.contracts).map(([k, v]) => [k, v.address])) as Record<keyof typeof record.contracts, string>;
+    say.say(`Ignition deployed ${Object.keys(a).length} contracts on chain ${chainId}; market ${a.DataLicenseMarket}, coordinator ${a.NetworkCoordinator}`);
+    // what an auditor runs: bytecode against the build, every role and parameter against the file
+    const { verifyDeployment } = await import("../../tasks/verify");
+    const checks = await verifyDeployment(hre, { record, parametersFile });
+    const failed = checks.filter((c) => !c.ok);
+    say.expect(failed.length === 0, `verify-deployment: all ${checks.length} checks pass (bytecode, roles, parameters)`, failed.map((c) => `${c.contract} ${c.item}: expected ${c.expected}, got ${c.actual}`).join("; "));
+    const artifact = (name: string) => hre.artifacts.readArtifactSync(name).abi;
+    const at = (name: string, address: string, runner: ContractRunner) => new Contract(address, artifact(name), runner);
+    const token = at("DATAToken", a.DATAToken, deployer.signer);
+    const market = at("DataLicenseMarket", a.DataLicenseMarket, provider);
+    const registry = at("StreamRegistry", a.StreamRegistry, provider);
+    const coordinator = at("NetworkCoordinator", a.NetworkCoordinator, provider);
+    const adapter = at("ProductDeliveryAdapter", a.ProductDeliveryAdapter, provider);
+
+    const attestors: string[] = (await market.attestors()).map((x: string) => x.toLowerCase());
+    const threshold = Number(await market.attestorThreshold());
+    say.expect(attestors.length === 3 && threshold === 2, "the market trusts 3 attestors, 2 of which must sign", `${attestors.length} attestors, k = ${threshold}`);
+    const attestorKeys = attestors.map((x) => keys.get(x));
+    say.expect(attestorKeys.every(Boolean), "every attestor of deploy/parameters/localhost.json is a node account the demo can sign with");
+
+    for (const p of [university, pharma, marketer]) await (await token.mint(p.address, 1_000n * UNIT)).wait();
+    for (const o of operators) await (await token.mint(o.address, 2_000n * UNIT)).wait();
+    const rewardFund = 500n * UNIT;
+    await (await token.mint(deployer.address, rewardFund)).wait();
+    await (await token.approve(a.NetworkCoordinator, rewardFund)).wait();
+    await (await coordinator.connect(deployer.signer).getFunction("fundRewards")(rewardFund)).wait();
+
+    // The consent ledger (in process) and its organisations.
+    const ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["UniversityMSP", "PharmaMSP", "AdsMSP", "AuditMSP"] });
+    const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
+    const auditor = ledger.client(await ledger.enroll("AuditMSP", "consent-bridge", { "consent.role": "auditor" }));
+    const buyerIdentity = async (msp: string, name: string, buyerType: string, jurisdiction: string, address: string) =>
+      ledger.client(await ledger.enroll(msp, name, { "consent.role": "buyer", "consent.buyerType": buyerType, "consent.jurisdiction": jurisdiction, "consent.ethAddress": address }));
+    const ledgers = {
+      university: await buyerIdentity("UniversityMSP", "cardio-lab", "PublicResearch", "NL", university.address),
+      pharma: await buyerIdentity("PharmaMSP", "rnd", "PrivateCompany", "DE", pharma.address),
+      marketer: await buyerIdentity("AdsMSP", "campaigns", "PrivateCompany", "NL", marketer.address),
+    };
+
+    // Three consent bridges, one per attestor organisation; the first relays revocations.
+    const bridgeLogs = attestorKeys.map(() => memoryLogger());
+    const bridgeStores = attestorKeys.map(() => BridgeStore.inMemory());
+    const bridges: ConsentBridge[] = [];
+    // bridges 2 and 3 first: bridge 1's relayer gathers their signatures
+    for (const i of [1, 2, 0]) {
+      const bridge = await ConsentBridge.start({
+        events: auditor, attestorKey: attestorKeys[i]!.privateKey, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
+        store: bridgeStores[i], http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 100, log: bridgeLogs[i],
+        ...(i === 0 ? { relayer: { signer: relayer.wallet, peers: [bridges[1].url, bridges[2].url], retryDelayMs: 200, maxAttempts: 10 } } : {}),
+      });
+      bridges[i] = bridge;
+      cleanup.push(() => bridge.stop());
+    }
+    // the relayer's peers: the other two bridges (known once they listen)
+    say.say(`consent bridges on ${bridges.map((b) => b.url).join(", ")}`);
+
+    // Three brokers, each staking and registering on the coordinator.
+    const genesis = Number(await coordinator.genesis());
+    const epochLength = Number(await coordinator.epochLength());
+    const routes = new Map<string, number>();
+    const brokers: { running: RunningBroker; index: InMemoryStreamIndex; gate: ChainAccessGate; reporter: CommitRevealReporter; operator: Party }[] = [];
+    for (const operator of operators) {
+      const dataDir = mkdtempSync(path.join(tmpdir(), "kraken-broker-"));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const gate = new ChainAccessGate(provider, { registry: a.StreamRegistry, market: a.DataLicenseMarket });
+      await gate.start();
+      cleanup.push(() => gate.stop());
+      const index = new InMemoryStreamIndex();
+      const assignment = new StaticPartitionAssignment((s) => routes.get(s) ?? 0, "all");
+      const running = await startBroker(
+        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { epochLengthMs: epochLength * 1000, genesisMs: genesis * 1000 } },
+        { gate, streams: index, assignment, logger: pino({ level: "silent" }) },
+      );
+      cleanup.push(() => running.close());
+      const stake = 1_000n * UNIT;
+      await (await token.connect(operator.signer).getFunction("approve")(a.NetworkCoordinator, stake)).wait();
+      await (await coordinator.connect(operator.signer).getFunction("registerBroker")(stake, `ws://127.0.0.1:${running.wsPort}`, `http://127.0.0.1:${running.httpPort}`, operator.wallet.signingKey.compressedPublicKey)).wait();
+      brokers.push({ running, index, gate, reporter: new CommitRevealReporter(operator.signer, a.NetworkCoordinator), operator });
+    }
+    for (let i = 0; i < 32 && (await coordinator.rebalanceNeeded()); i++) {
+      await (await coordinator.connect(deployer.signer).getFunction("rebalance")(64)).wait();
+    }
+    say.expect(!(await coordinator.rebalanceNeeded()), "the coordinator's assignment is balanced after rebalancing");
+    say.say(`brokers on ${brokers.map((b) => `ws://127.0.0.1:${b.running.wsPort}`).join(", ")}; ${await coordinator.partitionCount()} network partitions, R = ${await coordinator.replication()}, epochs of ${epochLength} s`);
+    // The node gives every block a timestamp at least one second after the previous one, so a burst of
+    // deployment transactions puts the chain's clock ahead of the wall clock that the brokers and the
+    // ledger use. Events must carry timestamps inside the coordinator's epochs (from genesis on).
+    const drift = (await provider.getBlock("latest"))!.timestamp * 1000 - Date.now();
+    say.say(`the chain's clock is ${(drift / 1000).toFixed(1)} s ahead of the wall clock; genesis ${genesis}`);
+    if (genesis * 1000 > Date.now()) {
+      say.say(`waiting ${((genesis * 1000 - Date.now()) / 1000).toFixed(1)} s for the wall clock to reach the coordinator's genesis`);
+      await sleep(genesis * 1000 - Date.now() + 200);
+    }
+    return { hre, a, token, market, registry, coordinator, adapter, attestors, threshold, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength };
+  });
+  const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength } = setup;
+  const bridgeUrls = bridges.map((b) => `${b.url}/v1`);
+  const domain = { chainId, market: a.DataLicenseMarket.toLowerCase() };
+
+  // ------------------------------------------------------------------------------------------------
+  const hospitalRegistry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
+  const hospitalMarket = new MarketClient(a.DataLicenseMarket, a.DATAToken, hospital.signer);
+  const productSalt = id("kraken/cardiology-research/v1");
+  const productId = (await market.productIdOf(hospital.address, productSalt)).toLowerCase() as string;
+  const subjects = Array.from({ length: PATIENTS }, (_, i) => `kraken-p-${String(i + 1).padStart(3, "0")}`);
+  // i % 3: 1 -> scientific + commercial research, 2 -> scientific research only, 0 -> no consent
+  const group = (i: number) => ((i + 1) % 3 === 1 ? "both" : (i + 1) % 3 === 2 ? "scientific" : "none");
+  const scientificSubjects = subjects.filter((_, i) => group(i) !== "none");
+  const commercialSubjects = subjects.filter((_, i) => group(i) === "both");
+  const streamPatient = subjects[0]; // consents to both
+  const withdrawingPatient = subjects[1]; // scientific research only
+  const consentIds = new Map<string, string>();
+
+  const one = await say.step("1", "hospital registers a heart-rate stream and a lab-results dataset; patients consent on Fabric", async () => {
+    const { streamId } = await hospitalRegistry.createStream(`/kraken/heart-rate/${streamPatient}`, 1);
+    const records = subjects.flatMap((subjectId, i) => ["HbA1c", "LDL", "CRP"].map((test, j) => ({
+      subjectId, data: toUtf8Bytes(JSON.stringify({ subjectId, test, value: 4 + ((i * 7 + j * 3) % 50) / 10, takenAt: "2026-11-0" + (1 + j) })),
+    })));
+    const datasetPath = "/kraken/lab-results/2026-11";
+    const datasetId = StreamRegistryClient.resourceId(hospital.address, datasetPath);
+    const dataset = encryptDataset(datasetId, records);
+    await hospitalRegistry.createDataset(datasetPath, dataset.contentHash, "https://hospital.example/kraken/lab-results-2026-11.dmds");
+    say.say(`stream ${hospital.address}/kraken/heart-rate/${streamPatient} and dataset of ${records.length} lab results of ${PATIENTS} pseudonymous patients (${dataset.file.length} bytes, encrypted per patient)`);
+    say.expect((await registry.datasetContentHash(datasetId)).toLowerCase() === dataset.contentHash.toLowerCase(), "the registry holds the dataset's content hash");
+    // a stream's network partition: the coordinator's routing function
+    routes.set(streamId.toLowerCase(), Number(await coordinator.networkPartitionOf(streamId, 0)));
+    for (const b of brokers) b.index.apply({ type: "created", stream: { id: streamId.toLowerCase(), creator: hospital.address, path: `/kraken/heart-rate/${streamPatient}`, partitions: 1, metadata: {} } });
+
+    const started = performance.now();
+    await custodian.registerResource(datasetId, "dataset", [productId]);
+    for (const [i, subjectId] of subjects.entries()) {
+      const kind = group(i);
+      if (kind === "none") continue;
+      const consent = await custodian.giveConsent({
+        subjectId, controller: "University Hospital", resources: subjectId === streamPatient ? [datasetId, streamId] : [datasetId],
+        purposes: kind === "both" ? ["CommercialResearch", "ScientificResearch"] : ["ScientificResearch"],
+        dataCategories: ["PhysicalHealth"], buyerTypes: kind === "both" ? ["PrivateCompany", "PublicResearch"] : ["PublicResearch"],
+        jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 365 * DAY, noticeHash: keccak256(toUtf8Bytes("KRAKEN notice v1")),
+      });
+      consentIds.set(subjectId, consent.consentId);
+    }
+    await custodian.addResourceSubjects(datasetId, subjects);
+    say.say(`Fabric: ${consentIds.size} consents recorded in ${((performance.now() - started) / 1000).toFixed(2)} s — ${commercialSubjects.length} scientific + commercial research, ${scientificSubjects.length - commercialSubjects.length} scientific research only, ${PATIENTS - scientificSubjects.length} none`);
+    say.expect(consentIds.size === scientificSubjects.length, `${scientificSubjects.length} consents on the ledger`, `${consentIds.size}`);
+    return { streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset };
+  });
+  const { streamId, datasetId, dataset } = one;
+
+  // ------------------------------------------------------------------------------------------------
+  await say.step("2", "hospital lists a consent-gated product (stream + dataset)", async () => {
+    await hospitalRegistry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
+    await hospitalRegistry.setSubscribeDelegate(datasetId, a.DataLicenseMarket);
+    const listed = await hospitalMarket.listProduct(productSalt, {
+      beneficiary: hospital.address, pricePerSecond: PRICE_PER_SECOND, minSeconds: 3_600, maxSeconds: 365 * DAY, requiresConsent: true,
+      requiresKyc: false, termsHash: keccak256(toUtf8Bytes("KRAKEN data use terms v1")), termsUri: "https://hospital.example/kraken/terms", resources: [streamId, datasetId],
+    });
+    say.expect(listed.productId.toLowerCase() === productId, "the product id is productIdOf(hospital, salt), as registered on Fabric");
+    const product = await market.getProduct(productId);
+    say.expect(product.requiresConsent === true, "the product requires a consent attestation");
+    say.say(`product ${productId}: ${fmt(PRICE_PER_SECOND * 86_400n)} a day, resources [stream, dataset]`);
+  });
+
+  // Clients of the live stream: the hospital publishes to all three assigned brokers.
+  const np = routes.get(streamId)!;
+  const assignees: string[] = (await coordinator.assigneesOf(np)).map((x: string) => x.toLowerCase());
+  const brokerOf = (address: string) => brokers.find((b) => b.operator.address === address)!;
+  const hospitalEncryption = generateKeyPair();
+  const publisher = new DataClient({
+    signer: hospital.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: hospitalEncryption.privateKey,
+    connect: async () => new ReplicatingTransport(await Promise.all(assignees.map((x) => WsTransport.connect({ url: `ws://127.0.0.1:${brokerOf(x).running.wsPort}`, signer: hospital.wallet })))),
+  });
+  cleanup.push(() => publisher.close());
+  const publishBeats = async (n: number, from: number) => {
+    for (let i = 0; i < n; i++) await publisher.publish(streamId, { patient: streamPatient, bpm: 60 + ((from + i) * 7) % 40, seq: from + i });
+  };
+
+  // ------------------------------------------------------------------------------------------------
+  const universityEncryption = generateKeyPair();
+  const received: ReceivedMessage[] = [];
+  const notices: SdkError[] = [];
+  let universityClient!: DataClient;
+  const universityBuy = await say.step("3", "university: approved for ScientificResearch, buys with permit, streams and downloads", async () => {
+    const decision = await ledgers.university.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: university.address, ttlSeconds: 30 * DAY });
+    say.expect(decision.decision === "approved" && decision.grant !== null, "Fabric approves the university's ScientificResearch request and writes a grant", decision.reasons.join(", "));
+    say.expect(decision.approvedSubjects.length === scientificSubjects.length, `${scientificSubjects.length} of ${PATIENTS} patients released (scientific research consents)`, `${decision.approvedSubjects.length}`);
+    say.say(`left out by reason: ${JSON.stringify(decision.deniedByReason)}`);
+    const grantId = decision.grant!.grantId;
+    await waitFor(() => bridgeStores.every((store) => store.attestations.has(grantId)), "all three bridges to sign the grant");
+    say.say(`grant ${grantId.slice(0, 18)}… signed by 3 bridges; buying with 2 of them`);
+
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, university.signer, new ConsentBridgeClient(bridgeUrls));
+    const balanceBefore: bigint = await token.balanceOf(university.address);
+    const { cost, receipt } = await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId, encryptionKey: universityEncryption.publicKey });
+    say.expect(receipt.status === 1, "permit + attested purchase + key registration in one transaction", `gas ${receipt.gasUsed}`);
+    say.expect(cost === PRICE_PER_SECOND * BigInt(LICENSE_SECONDS) && (await token.balanceOf(university.address)) === balanceBefore - cost, `the university paid ${fmt(cost)} into escrow`);
+    say.expect(await market.hasValidLicense(university.address, streamId) && await registry.canSubscribe(streamId, university.address), "license valid, registry grants subscribe until the license ends");
+
+    universityClient = new DataClient({
+      signer: university.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: universityEncryption.privateKey,
+      connect: () => WsTransport.connect({ url: `ws://127.0.0.1:${brokerOf(assignees[0]).running.wsPort}`, signer: university.wallet }),
+    });
+    cleanup.push(async () => { await universityClient.close(); });
+    await universityClient.subscribe(streamId, (m) => { received.push(m); }, { onError: (e) => { notices.push(e); } });
+    await publisher.shareGroupKey(streamId, [university.address]);
+    const t0 = performance.now();
+    await publishBeats(HEART_RATE_EVENTS, 0);
+    await waitFor(() => received.length >= HEART_RATE_EVENTS, `${HEART_RATE_EVENTS} live events at the university`);
+    say.say(`${HEART_RATE_EVENTS} heart-rate events published (to ${assignees.length} brokers) and received in ${(performance.now() - t0).toFixed(0)} ms`);
+    say.expect(received.every((m) => m.encrypted && m.publisher === hospital.address), "every event arrived encrypted, signed by the hospital");
+    say.expect(received.every((m, i) => (m.parsed() as { seq: number }).seq === i), "the university decrypted every event, in order", JSON.stringify(received.map((m) => m.parsed())).slice(0, 120));
+
+    // the hospital's download service: per-subject release of the consenting patients only
+    const registered = await hospitalRegistry.encryptionKeyOf(university.address);
+    const release = createRelease(dataset, decision, { address: university.address, publicKey: registered! });
+    const opened = openRelease(release, await hospitalRegistry.datasetContentHash(datasetId), universityEncryption.privateKey);
+    const got = opened.subjects.map((s) => s.subjectId).sort();
+    say.expect(JSON.stringify(got) === JSON.stringify([...scientificSubjects].sort()), `the download decrypts exactly the ${scientificSubjects.length} consenting patients' records`, `${got.length} subjects`);
+    say.expect(opened.leftOut.total === PATIENTS - scientificSubjects.length, `${PATIENTS - scientificSubjects.length} patients left out`, JSON.stringify(opened.leftOut));
+    return { grantId, cost };
+  });
+
+  // ------------------------------------------------------------------------------------------------
+  const pharmaEncryption = generateKeyPair();
+  await say.step("3b", "pharma lab: approved for CommercialResearch on fewer patients, buys", async () => {
+    const decision = await ledgers.pharma.requestAccess({ productId, purpose: "CommercialResearch", ethAddress: pharma.address, ttlSeconds: 30 * DAY });
+    say.expect(decision.decision === "approved" && decision.approvedSubjects.length === commercialSubjects.length, `Fabric releases only the ${commercialSubjects.length} patients who consented to commercial research`, `${decision.decision} ${decision.approvedSubjects.length}`);
+    const grantId = decision.grant!.grantId;
+    await waitFor(() => bridgeStores.filter((store) => store.attestations.has(grantId)).length >= 2, "two bridges to sign the grant");
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, pharma.signer, new ConsentBridgeClient(bridgeUrls));
+    const { receipt } = await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId, encryptionKey: pharmaEncryption.publicKey });
+    say.expect(receipt.status === 1 && await market.hasValidLicense(pharma.address, streamId), "pharma holds a license (one transaction)");
+    await publisher.shareGroupKey(streamId, [pharma.address]);
+    const release = createRelease(dataset, decision, { address: pharma.address, publicKey: (await hospitalRegistry.encryptionKeyOf(pharma.address))! });
+    const opened = openRelease(release, await hospitalRegistry.datasetContentHash(datasetId), pharmaEncryption.privateKey);
+    say.expect(opened.subjects.length === commercialSubjects.length, `pharma's download holds ${commercialSubjects.length} patients`, `${opened.subjects.length}`);
+  });
+
+  // ------------------------------------------------------------------------------------------------
+  await say.step("4", "marketing company asks for Marketing: denied on Fabric, cannot buy", async () => {
+    const decision = await ledgers.marketer.requestAccess({ productId, purpose: "Marketing", ethAddress: marketer.address, ttlSeconds: 30 * DAY });
+    say.say(`Fabric decision: ${decision.decision}, reasons ${decision.reasons.join(", ")}; ${JSON.stringify(decision.deniedByReason)}`);
+    say.expect(decision.decision === "denied" && decision.grant === null, "Fabric denies the request and writes no grant");
+    say.expect(decision.reasons.includes("PURPOSE_NOT_COVERED"), "the reason names the purpose not covered by any consent", decision.reasons.join(", "));
+    const wouldBeGrant = "0x" + Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(decision.txId))).toString("hex");
+    const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, marketer.signer, new ConsentBridgeClient(bridgeUrls));
+    let refusal: { code?: string; details?: { failures?: string[] } } | undefined;
+    try {
+      await buyer.buyWithPermit({ productId, duration: LICENSE_SECONDS, grantId: wouldBeGrant });
+    } catch (error) {
+      refusal = error as typeof refusal;
+    }
+    say.expect(refusal?.code === "NOT_LICENSED", "the SDK refuses to buy: no bridge attests a denied request (NOT_LICENSED)", refusal ? JSON.stringify(refusal.details?.failures) : "it bought");
+    // and the contract refuses an unattested purchase by itself
+    let reverted = "";
+    try {
+      await market.connect(marketer.signer).getFunction("buy").staticCall({ productId, duration: LICENSE_SECONDS, attestation: { grantId: wouldBeGrant, buyer: marketer.address, productId, purpose: id("Marketing"), expiresAt: BigInt((await provider.getBlock("latest"))!.timestamp + DAY) }, signatures: "0x", encryptionKey: "0x" }, PRICE_PER_SECOND);
+    } catch (error) {
+      const data = (error as { data?: string }).data;
+      const parsed = data ? market.interface.parseError(data) : null;
+      reverted = parsed ? `${parsed.name}(${parsed.args.join(", ")})` : String((error as Error).message).slice(0, 80);
+    }
+    say.expect(reverted.startsWith("InsufficientAttestorSignatures") || reverted.startsWith("MalformedSignatures"), "the market itself reverts a purchase without k attestor signatures", reverted || "it did not revert");
+    say.say(`market revert: ${reverted}`);
+    say.expect(!(await market.hasValidLicense(marketer.address, streamId)), "the marketing company holds no license");
+  });
+
+  // ------------------------------------------------------------------------------------------------
+  await say.step("5", "a patient withdraws: revocation relayed, license suspended, refund, rekey, live feed stops", async () => {
+    // Ten minutes of licensed use pass: both the ledger's clock and the chain's move forward (the chain
+    // with evm_mine at a timestamp), and they agree, as two real networks' clocks do within seconds.
+    const chainNow = (await provider.getBlock("latest"))!.timestamp;
+    const target = Math.max(chainNow, ledger.clock.nowSeconds()) + 600;
+    ledger.clock.advance(target - ledger.clock.nowSeconds());
+    await provider.send("evm_mine", [target]);
+    say.say("10 minutes of use pass (ledger clock advanced, chain clock moved with evm_mine)");
+    const licenseBefore = await market.getLicense(productId, university.address);
+    await custodian.withdrawConsent(consentIds.get(withdrawingPatient)!);
+    say.say(`${withdrawingPatient} withdrew consent on Fabric; waiting for the bridges (2 of 3) and the relayer`);
+    await waitFor(() => bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId), "the bridge to relay the revocation", 30_000);
+    const relayed = bridgeLogs[0].records.find((r) => r.msg === "revocation relayed")!;
+    say.expect(relayed.licenseSuspended === true, "the relayed revocation suspended the university's license", JSON.stringify(relayed));
+    const license = await market.getLicense(productId, university.address);
+    say.expect(license.status === LICENSE_ENDED && !(await market.hasValidLicense(university.address, streamId)), "the license has ended", `status ${license.status}`);
+    say.expect(!(await registry.canSubscribe(streamId, university.address)), "the registry no longer lets the university subscribe");
+    const refund: bigint = await market.claimableOf(university.address);
+    say.expect(refund > 0n && refund < universityBuy.cost, `the unearned ${fmt(refund)} of ${fmt(universityBuy.cost)} is refundable to the university`);
+    const before: bigint = await token.balanceOf(university.address);
+    await (await market.connect(university.signer).getFunction("withdraw")()).wait();
+    say.expect((await token.balanceOf(university.address)) === before + refund, "the university withdrew its refund");
+    say.say(`earned before the cut-off (released to the hospital by time): ${fmt(universityBuy.cost - refund)}; license was ${licenseBefore.status === 1n ? "active" : licenseBefore.status}`);
+
+    const cut = () => notices.some((n) => (n.details as { brokerCode?: string } | undefined)?.brokerCode === "ACCESS_REVOKED");
+    await waitFor(cut, "the broker to cut the university's live subscription", 10_000).catch(() => undefined);
+    say.expect(cut(), "the broker cut the university's subscription (ACCESS_REVOKED notice)", `notices: ${notices.map((n) => n.code).join(", ") || "none"}`);
+    const removed = await publisher.rekeyIfAccessLost(streamId);
+    say.expect(removed.map((x) => x.toLowerCase()).join() === university.address, "the hospital rekeyed the stream without the university", JSON.stringify(removed));
+    say.expect(await market.hasValidLicense(pharma.address, streamId), "pharma's license is untouched (its patients did not withdraw)");
+    const seen = received.length;
+    await publishBeats(4, HEART_RATE_EVENTS);
+    await sleep(500);
+    say.expect(received.length === seen, "no event published after the withdrawal reaches the university", `${received.length - seen} arrived`);
+  });
+
+  // ------------------------------------------------------------------------------------------------
+  await say.step("6", "brokers report checksums (commit-reveal), epoch finalizes, escrow released, rewards claimed", async () => {
+    const epoch = Math.floor((received[0].timestamp - genesis * 1000) / (epochLength * 1000));
+    const reports = assignees.map((x) => brokerOf(x).running.epochs.report(epoch, np));
+    const events = HEART_RATE_EVENTS + 4;
+    say.say(`epoch ${epoch}, network partition ${np}: ${reports.map((r) => `${r.count} events ${r.checksum.slice(0, 10)}…`).join(" | ")}`);
+    say.expect(reports.every((r) => r.count >= events && r.checksum === reports[0].checksum && r.count === reports[0].count), "the three brokers hold the same count and checksum", JSON.stringify(reports));
+    const params = await coordinator.parameters();
+    const end = genesis + (epoch + 1) * epochLength;
+    const at = async (timestamp: number) => {
+      const now = (await provider.getBlock("latest"))!.timestamp;
+      if (timestamp > now) await provider.send("evm_setNextBlockTimestamp", [timestamp]);
+      await provider.send("evm_mine", []);
+    };
+    say.say(`advancing the local chain's clock (evm_setNextBlockTimestamp + evm_mine) to the epoch's end, then through the ${params.commitWindow} s commit and ${params.revealWindow} s reveal windows`);
+    await at(end + 1);
+    for (const [i, x] of assignees.entries()) await brokerOf(x).reporter.report(reports[i]);
+    await at(end + Number(params.commitWindow) + 1);
+    for (const x of assignees) await brokerOf(x).reporter.revealAll();
+    await at(end + Number(params.commitWindow) + Number(params.revealWindow) + 1);
+    await (await coordinator.connect(deployer.signer).getFunction("finalizeRound")(epoch, np)).wait();
+    const round = await coordinator.roundState(epoch, np);
+    say.expect(round.outcome === ROUND_AGREED && Number(round.leaderVotes) === 3, "the round is Agreed by 3 of 3 brokers", `outcome ${round.outcome}, votes ${round.leaderVotes}`);
+    const [finalized, count] = await coordinator.finalizedEventCount(epoch, np);
+    say.expect(finalized && Number(count) === reports[0].count, `the coordinator records ${reports[0].count} delivered events`);
+    const deliveredUntil = Number(await adapter.deliveredUntil(productId));
+    say.expect(deliveredUntil === end, "the delivery adapter proves the product delivered until the epoch's end", `${deliveredUntil} vs ${end}`);
+
+    const claimableBefore: bigint = await market.claimableOf(hospital.address);
+    const releasable: bigint = await market.releasable(productId, pharma.address);
+    await (await market.connect(deployer.signer).getFunction("release")(productId, pharma.address)).wait();
+    const credited = (await market.claimableOf(hospital.address)) - claimableBefore;
+    const license = await market.getLicense(productId, pharma.address);
+    say.expect(releasable > 0n && credited > 0n && Number(license.releasedUntil) === deliveredUntil, `pharma's escrow released up to the delivered time: ${fmt(credited)} to the hospital (after the protocol fee)`, `releasable ${releasable}, releasedUntil ${license.releasedUntil}`);
+    const hospitalBefore: bigint = await token.balanceOf(hospital.address);
+    const owed: bigint = await market.claimableOf(hospital.address);
+    await (await market.connect(hospital.signer).getFunction("withdraw")()).wait();
+    say.expect((await token.balanceOf(hospital.address)) === hospitalBefore + owed, `the hospital withdrew ${fmt(owed)} (both licenses' earned escrow)`);
+    const rewards: bigint[] = [];
+    for (const x of assignees) {
+      const operator = brokerOf(x).operator;
+      const owedReward: bigint = await coordinator.claimable(operator.address);
+      const before: bigint = await token.balanceOf(operator.address);
+      await (await coordinator.connect(operator.signer).getFunction("claimRewards")(operator.address)).wait();
+      rewards.push((await token.balanceOf(operator.address)) - before);
+      say.expect(owedReward > 0n && rewards[rewards.length - 1] === owedReward, `${operator.name} claimed ${fmt(owedReward)} of rewards`);
+    }
+  });
+  return say;
+}

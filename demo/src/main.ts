@@ -1,0 +1,59 @@
+// `npm run demo`: starts a Hardhat JSON-RPC node on 127.0.0.1 (a free port) as a child process, plays
+// the KRAKEN pilot against it (src/kraken.ts), prints the table of every step and exits 0 only if
+// every expectation held. Everything it started is stopped on success, failure and Ctrl-C.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { compileContracts, startNode, freePort, type Cleanup } from "./node";
+import { ExpectationFailed } from "./narrator";
+
+// Whatever happens, the exit code is 1 unless the scenario ran to its end (a library's own
+// uncaughtException handler must not turn a crash into success).
+process.exitCode = 1;
+process.on("uncaughtException", (error) => {
+  console.error(`\nFAILED: uncaught ${error.stack ?? error}`);
+  process.exit(1);
+});
+process.on("unhandledRejection", (reason) => {
+  console.error(`\nFAILED: unhandled rejection ${(reason as Error)?.stack ?? reason}`);
+  process.exit(1);
+});
+
+async function main(): Promise<number> {
+  const cleanup: Cleanup = [];
+  let cleaning: Promise<void> | undefined;
+  const runCleanup = () => (cleaning ??= (async () => {
+    for (const action of cleanup.reverse()) {
+      try { await action(); } catch (error) { console.error(`cleanup: ${(error as Error).message}`); }
+    }
+  })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping everything the demo started`);
+    void runCleanup().then(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  console.log("KRAKEN health pilot — the data-marketplace protocol end to end on embedded defaults\n");
+  const started = performance.now();
+  try {
+    // A fresh clone has no artifacts and no typechain types yet: the SDK loads the types at run time.
+    if (!existsSync(path.join(__dirname, "..", "..", "typechain-types", "index.ts"))) await compileContracts();
+    const url = await startNode(await freePort(), cleanup);
+    const { runKraken } = await import("./kraken");
+    const narrator = await runKraken(url, cleanup);
+    console.log(`\nEvery expectation held (${((performance.now() - started) / 1000).toFixed(1)} s in all, node start included).\n`);
+    console.log(narrator.table());
+    return 0;
+  } catch (error) {
+    if (error instanceof ExpectationFailed) console.error(`\nFAILED: ${error.message}`);
+    else console.error(`\nFAILED: ${(error as Error).stack ?? error}`);
+    return 1;
+  } finally {
+    await runCleanup();
+  }
+}
+
+main().then((code) => {
+  // open handles of libraries (timers, sockets) must not keep a finished demo alive
+  process.exit(code);
+});
