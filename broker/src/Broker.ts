@@ -69,7 +69,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const streams = deps.streams ?? staticIndexFrom(config);
   // Without a coordinator this broker serves every network partition of a single-node network of
   // P = network.partitionCount partitions, routed with the coordinator's function.
-  const P = config.network.partitionCount;
+  const P = config.network.partitionCount ?? 1;
   const assignment = deps.assignment ?? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all");
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
   const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents });

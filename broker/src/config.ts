@@ -43,7 +43,7 @@ export interface BrokerConfig {
    * Without a coordinator: the epoch definition and P (routing with the coordinator's function over
    * P partitions). With one, both are read from the contract and these must agree or stay default.
    */
-  network: { epochLengthMs: number; genesisMs: number; partitionCount: number };
+  network: { epochLengthMs: number; genesisMs: number; partitionCount?: number };
   /** The contracts (docs/broker.md, "Chain"). */
   chain: {
     /** "auto": use a node and deployment record if found, else run static; "on": require them; "off". */
@@ -157,7 +157,8 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   });
   check(positive(c.network.epochLengthMs), "network.epochLengthMs", "must be a positive integer (ms)");
   check(Number.isSafeInteger(c.network.genesisMs), "network.genesisMs", "must be an integer (unix ms)");
-  check(Number.isInteger(c.network.partitionCount) && c.network.partitionCount >= 1 && c.network.partitionCount <= 65536, "network.partitionCount", "must be an integer 1..65536");
+  const P = c.network.partitionCount;
+  check(P === undefined || (Number.isInteger(P) && P >= 1 && P <= 65536), "network.partitionCount", "must be an integer 1..65536 (default 1)");
   check(["auto", "on", "off"].includes(c.chain.mode), "chain.mode", 'must be "auto", "on" or "off"');
   check(/^(https?|wss?):\/\/.+/.test(c.chain.rpcUrl), "chain.rpcUrl", "must be an http(s) or ws(s) URL");
   check(typeof c.chain.deployment === "string", "chain.deployment", "must be a file path or empty");

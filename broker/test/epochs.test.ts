@@ -12,7 +12,7 @@ describe("epoch checksums", () => {
   it("reports (count, checksum) of the durable events per epoch and network partition, also after a restart", async () => {
     const data = tempDir();
     const EPOCH_MS = 3_600_000;
-    let broker = await startTestBroker({ network: { epochLengthMs: EPOCH_MS, genesisMs: 0, partitionCount: 1 } }, undefined, data.dir);
+    let broker = await startTestBroker({ network: { epochLengthMs: EPOCH_MS, genesisMs: 0 } }, undefined, data.dir);
     broker.gate.grantPublish(STREAM, ALICE);
     const seen: string[] = [];
     broker.node.onDurableEvent((d) => seen.push("0x" + d.eventHash.toString("hex")));
@@ -32,7 +32,7 @@ describe("epoch checksums", () => {
     expect(broker.epochs.report(epoch, 0)).to.deep.equal({ epoch, networkPartition: 0, count: mine.length, checksum: expected });
     expect(broker.epochs.report(epoch, 1).count).to.equal(0);
     await broker.close();
-    broker = await startTestBroker({ network: { epochLengthMs: EPOCH_MS, genesisMs: 0, partitionCount: 1 } }, undefined, data.dir);
+    broker = await startTestBroker({ network: { epochLengthMs: EPOCH_MS, genesisMs: 0 } }, undefined, data.dir);
     expect(broker.epochs.report(epoch, 0)).to.deep.equal({ epoch, networkPartition: 0, count: mine.length, checksum: expected });
     await broker.stop();
     data.remove();

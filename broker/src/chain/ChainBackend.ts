@@ -162,7 +162,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consent: config.consent.mode }, "following the contracts");
   reporter?.start(Math.max(1000, config.chain.pollMs * 4));
 
-  const P = config.network.partitionCount;
+  const P = config.network.partitionCount ?? 1;
   return {
     deps: {
       gate, streams: index, reporter,
