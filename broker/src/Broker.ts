@@ -21,6 +21,9 @@ import { buildHttpServer } from "./node/HttpServer";
 import { decodeFrame, streamIdOf } from "./protocol/event";
 import { cryptoBackend, keccak256 } from "./protocol/crypto";
 import { VerifierPool } from "./protocol/VerifierPool";
+import { networkPartitionOf } from "../../protocol/partitioning";
+import { ConfigError, DEFAULT_CONFIG } from "./config";
+import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
 
 export interface BrokerDeps {
   /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
@@ -39,6 +42,8 @@ export interface RunningBroker {
   httpPort: number;
   epochs: EpochTracker;
   logger: Logger;
+  /** The contracts and consent ledger it follows (startConfiguredBroker), if any. */
+  chain?: ChainBackend;
   close(): Promise<void>;
 }
 
@@ -62,8 +67,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const logger = deps.logger ?? pino({ level: config.log.level, base: { service: "broker" } });
   const gate = deps.gate ?? staticGateFrom(config);
   const streams = deps.streams ?? staticIndexFrom(config);
-  // Without a coordinator this broker serves everything as network partition 0 (single node).
-  const assignment = deps.assignment ?? new StaticPartitionAssignment(() => 0, "all");
+  // Without a coordinator this broker serves every network partition of a single-node network of
+  // P = network.partitionCount partitions, routed with the coordinator's function.
+  const P = config.network.partitionCount ?? 1;
+  const assignment = deps.assignment ?? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all");
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
   const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents });
   const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
@@ -88,7 +95,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     if (dropped > 0) logger.info({ dropped }, "retention dropped events");
   }, config.storage.retentionIntervalMs);
   retention.unref();
-  const epochReporter = deps.reporter ? new EpochReporter(epochs, assignment, deps.reporter, config.maxClockSkewMs, [0], logger) : undefined;
+  const epochReporter = deps.reporter ? new EpochReporter(epochs, assignment, deps.reporter, config.maxClockSkewMs, Array.from({ length: P }, (_, i) => i), logger) : undefined;
   epochReporter?.start(Math.max(1000, Math.floor(config.network.epochLengthMs / 4)));
   logger.info({ wsPort, httpPort, host: config.host }, "broker listening");
   let closing: Promise<void> | undefined;
@@ -104,4 +111,42 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         logger.info("broker stopped");
       })()),
   };
+}
+
+/**
+ * Starts a broker as `broker start` does: on the contracts and the consent ledger when a node and a
+ * deployment record are found (chain.mode "auto"/"on"), else on the static configuration. With a
+ * coordinator, the epoch definition is the contract's: a configured one that differs is refused.
+ */
+export async function startConfiguredBroker(config: BrokerConfig, logger?: Logger): Promise<RunningBroker> {
+  const log = logger ?? pino({ level: config.log.level, base: { service: "broker" } });
+  const chain = await connectChainBackend(config, log);
+  if (!chain) return startBroker(config, { logger: log });
+  let effective = config;
+  if (chain.epochs) {
+    const { genesisMs, epochLengthMs } = chain.epochs;
+    const configured = config.network;
+    const isDefault = configured.epochLengthMs === DEFAULT_CONFIG.network.epochLengthMs && configured.genesisMs === DEFAULT_CONFIG.network.genesisMs;
+    if (!isDefault && (configured.epochLengthMs !== epochLengthMs || configured.genesisMs !== genesisMs)) {
+      chain.close();
+      throw new ConfigError("network", `epochLengthMs ${configured.epochLengthMs} / genesisMs ${configured.genesisMs} differ from the coordinator's ${epochLengthMs} / ${genesisMs}`);
+    }
+    effective = { ...config, network: { ...config.network, genesisMs, epochLengthMs } };
+  }
+  try {
+    const running = await startBroker(effective, { ...chain.deps, logger: log });
+    const unhook = chain.contractDelivery?.attach(running.node);
+    const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
+    bounties?.unref();
+    const close = async () => {
+      clearInterval(bounties);
+      unhook?.();
+      await running.close();
+    };
+    let closing: Promise<void> | undefined;
+    return { ...running, chain, close: () => (closing ??= close().finally(() => chain.close())) };
+  } catch (err) {
+    chain.close();
+    throw err;
+  }
 }

@@ -2,9 +2,9 @@
 // told SHUTTING_DOWN, queued events are made durable, files are closed).
 
 import { loadConfig, ConfigError } from "./config";
-import { startBroker } from "./Broker";
+import { startConfiguredBroker } from "./Broker";
 
-const USAGE = "usage: broker start [--config FILE]\n  environment: BROKER_HOST, BROKER_WS_PORT, BROKER_HTTP_PORT, BROKER_DATA_DIR, BROKER_DOMAIN, BROKER_CHAIN_ID, BROKER_MAX_CONTENT_BYTES, BROKER_SEND_BUDGET_BYTES, BROKER_VERIFY_THREADS, BROKER_LOG_LEVEL";
+const USAGE = "usage: broker start [--config FILE]\n  environment: BROKER_HOST, BROKER_WS_PORT, BROKER_HTTP_PORT, BROKER_DATA_DIR, BROKER_DOMAIN, BROKER_CHAIN_ID, BROKER_MAX_CONTENT_BYTES, BROKER_SEND_BUDGET_BYTES, BROKER_VERIFY_THREADS, BROKER_LOG_LEVEL, BROKER_CHAIN (auto|on|off), BROKER_RPC_URL, BROKER_DEPLOYMENT, BROKER_OPERATOR_KEY, BROKER_CONSENT (in-process|fabric|off)";
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,7 +30,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const broker = await startBroker(config);
+  let broker;
+  try {
+    broker = await startConfiguredBroker(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + "\n");
+      return 2;
+    }
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       broker.logger.info({ signal }, "shutting down");

@@ -39,7 +39,29 @@ export interface BrokerConfig {
   };
   /** Streams known without a registry (static index). */
   streams: StaticStream[];
-  network: { epochLengthMs: number; genesisMs: number };
+  /**
+   * Without a coordinator: the epoch definition and P (routing with the coordinator's function over
+   * P partitions). With one, both are read from the contract and these must agree or stay default.
+   */
+  network: { epochLengthMs: number; genesisMs: number; partitionCount?: number };
+  /** The contracts (docs/broker.md, "Chain"). */
+  chain: {
+    /** "auto": use a node and deployment record if found, else run static; "on": require them; "off". */
+    mode: "auto" | "on" | "off";
+    rpcUrl: string;
+    /** The deployment record (deployments/<chainId>.json); "" searches ./deployments and the repository's. */
+    deployment: string;
+    /** Poll interval of the chain's logs (ms): under one block time, so a cut comes within a block. */
+    pollMs: number;
+    /** The broker operator's key (0x hex), registered on the coordinator: enables commit-reveal reports and reward claims. */
+    operatorKey: string;
+    /** The operator's address, when only the assignment is followed (no key): "" derives it from operatorKey. */
+    operatorAddress: string;
+    /** Deliver durable events to EventSubscriptions' contract subscribers with the operator's key, and claim the bounties. */
+    contractSubscribers: boolean;
+  };
+  /** The consent ledger: "in-process" (embedded, default), "fabric" (CONSENT_LEDGER_* environment), "off". */
+  consent: { mode: "in-process" | "fabric" | "off"; probeMs: number };
   log: { level: string };
 }
 
@@ -57,7 +79,9 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
   access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
   streams: [],
-  network: { epochLengthMs: 60_000, genesisMs: 0 },
+  network: { epochLengthMs: 60_000, genesisMs: 0, partitionCount: 1 },
+  chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "", contractSubscribers: false },
+  consent: { mode: "in-process", probeMs: 1000 },
   log: { level: "info" },
 };
 
@@ -93,6 +117,11 @@ const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
   ["BROKER_SEND_BUDGET_BYTES", (c, v) => (c.sendBudgetBytes = Number(v))],
   ["BROKER_VERIFY_THREADS", (c, v) => (c.verifyThreads = Number(v))],
   ["BROKER_LOG_LEVEL", (c, v) => (c.log.level = v)],
+  ["BROKER_CHAIN", (c, v) => (c.chain.mode = v as BrokerConfig["chain"]["mode"])],
+  ["BROKER_RPC_URL", (c, v) => (c.chain.rpcUrl = v)],
+  ["BROKER_DEPLOYMENT", (c, v) => (c.chain.deployment = v)],
+  ["BROKER_OPERATOR_KEY", (c, v) => (c.chain.operatorKey = v)],
+  ["BROKER_CONSENT", (c, v) => (c.consent.mode = v as BrokerConfig["consent"]["mode"])],
 ];
 
 function check(cond: boolean, field: string, message: string): void {
@@ -127,6 +156,19 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
     check(s.partitions === undefined || (Number.isInteger(s.partitions) && s.partitions >= 1), `streams[${i}].partitions`, "must be an integer >= 1");
   });
   check(positive(c.network.epochLengthMs), "network.epochLengthMs", "must be a positive integer (ms)");
+  check(Number.isSafeInteger(c.network.genesisMs), "network.genesisMs", "must be an integer (unix ms)");
+  const P = c.network.partitionCount;
+  check(P === undefined || (Number.isInteger(P) && P >= 1 && P <= 65536), "network.partitionCount", "must be an integer 1..65536 (default 1)");
+  check(["auto", "on", "off"].includes(c.chain.mode), "chain.mode", 'must be "auto", "on" or "off"');
+  check(/^(https?|wss?):\/\/.+/.test(c.chain.rpcUrl), "chain.rpcUrl", "must be an http(s) or ws(s) URL");
+  check(typeof c.chain.deployment === "string", "chain.deployment", "must be a file path or empty");
+  check(positive(c.chain.pollMs), "chain.pollMs", "must be a positive integer (ms)");
+  check(c.chain.operatorKey === "" || /^0x[0-9a-fA-F]{64}$/.test(c.chain.operatorKey), "chain.operatorKey", "must be empty or a 0x-prefixed 32-byte hex key");
+  check(c.chain.operatorAddress === "" || /^0x[0-9a-fA-F]{40}$/.test(c.chain.operatorAddress), "chain.operatorAddress", "must be empty or a 0x address");
+  check(typeof c.chain.contractSubscribers === "boolean", "chain.contractSubscribers", "must be true or false");
+  check(!c.chain.contractSubscribers || c.chain.operatorKey !== "", "chain.contractSubscribers", "needs chain.operatorKey (it pays the gas and receives the bounties)");
+  check(["in-process", "fabric", "off"].includes(c.consent.mode), "consent.mode", 'must be "in-process", "fabric" or "off"');
+  check(positive(c.consent.probeMs), "consent.probeMs", "must be a positive integer (ms)");
   return c;
 }
 

@@ -276,13 +276,19 @@ export class BrokerNode {
   private async recheckOne(s: Subscription): Promise<void> {
     try {
       const grant = await this.options.access.checkSubscribe(s.streamId, s.subscriber.address);
-      if (grant.endsAt !== undefined) this.armExpiry(s, grant.endsAt);
+      if (grant.endsAt !== undefined && this.isLive(s)) this.armExpiry(s, grant.endsAt);
     } catch (err) {
+      // Several changes (one transaction's events) re-check concurrently: cut and notify once.
+      if (!this.isLive(s)) return;
       const cause = err as BrokerError;
       this.cut(s, cause.code === ErrorCodes.ACCESS_GATE_UNAVAILABLE ? cause : new BrokerError(ErrorCodes.ACCESS_REVOKED, `access to ${s.streamId} ended: ${cause.message}`, {
         streamId: s.streamId, streamPartition: s.streamPartition, cause: cause.code, ...(cause.details ?? {}),
       }));
     }
+  }
+
+  private isLive(s: Subscription): boolean {
+    return this.subs.get(partitionKey(s.streamId, s.streamPartition))?.has(s) ?? false;
   }
 
   private cut(s: Subscription, error: BrokerError): void {

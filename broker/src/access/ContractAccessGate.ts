@@ -1,0 +1,224 @@
+// The AccessGate over the deployed contracts and the consent ledger: permissions from the
+// StreamRegistry, licences from the DataLicenseMarket, consent grants from the consent ledger's
+// events. It follows the registry's and the market's events (ChainFollower) and the ledger's
+// GrantsInvalidated events, and tells the broker at once when access may have gone; expiries
+// that emit no event (permission, licence and grant ends) are caught on each new block and by timers.
+
+import type { Provider } from "ethers";
+import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "../../../typechain-types";
+import type { IDataLicenseMarket, IStreamRegistry } from "../../../typechain-types";
+import type { AccessChange, AccessGate, Licence } from "./AccessGate";
+import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
+import type { ConsentGrantFollower } from "./ConsentGrantFollower";
+
+/** License statuses of IDataLicenseMarket.LicenseStatus that still grant access until `end`. */
+const LICENSE_ACTIVE = 1n;
+const LICENSE_DISPUTED = 2n;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ContractAccessGateOptions {
+  provider: Provider;
+  /** StreamRegistry address. */
+  registry: string;
+  /** DataLicenseMarket address; without it, access is by registry permission only. */
+  market?: string;
+  /** Follows the consent ledger; without it, consent-gated licences never admit (fail closed). */
+  consent?: ConsentGrantFollower;
+  /** A follower to share with the stream index and the coordinator; else one of its own. */
+  follower?: ChainFollower;
+  /** Block to replay the market's products from (its deployment block). Default 0. */
+  fromBlock?: number;
+  pollMs?: number;
+}
+
+export class ContractAccessGate implements AccessGate {
+  readonly registry: IStreamRegistry;
+  readonly market?: IDataLicenseMarket;
+  readonly follower: ChainFollower;
+  private readonly ownsFollower: boolean;
+  private readonly listeners = new Set<(c: AccessChange) => void>();
+  /** productId -> consent gate and resources (from ProductCreated). */
+  private readonly products = new Map<string, { requiresConsent: boolean; resources: string[] }>();
+  /** resourceId -> products selling it. */
+  private readonly productsOf = new Map<string, Set<string>>();
+  /** Ends (chain unix s) of permissions and licences still to come: key streamId|address. */
+  private readonly pendingEnds = new Map<string, Set<number>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly options: ContractAccessGateOptions) {
+    this.registry = IStreamRegistry__factory.connect(options.registry, options.provider);
+    this.market = options.market ? IDataLicenseMarket__factory.connect(options.market, options.provider) : undefined;
+    this.ownsFollower = !options.follower;
+    this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
+    this.follower.watch(options.registry, this.registry.interface, (logs) => this.onRegistryLogs(logs));
+    if (this.market && options.market) this.follower.watch(options.market, this.market.interface, (logs) => this.onMarketLogs(logs));
+    this.unsubscribe.push(this.follower.onBlock((_n, ts) => this.onBlock(ts)));
+    if (options.consent) {
+      this.unsubscribe.push(options.consent.onChange((c) => this.emit({ address: c.buyer, kind: "consent" })));
+    }
+  }
+
+  /** Catches up with the chain (products, licences) and starts following it. */
+  async start(): Promise<void> {
+    if (this.ownsFollower) await this.follower.start();
+  }
+
+  stop(): void {
+    if (this.ownsFollower) this.follower.stop();
+    for (const u of this.unsubscribe) u();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  async canPublish(streamId: string, address: string): Promise<boolean> {
+    return this.registry.canPublish(streamId, address);
+  }
+
+  /**
+   * The registry's subscribe permission, except a permission the market wrote as a licence's shadow
+   * (its expiry equals the market's licensedUntil): that one is answered through licenceOf, so a
+   * consent-gated product still needs its consent grant.
+   */
+  async canSubscribe(streamId: string, address: string): Promise<boolean> {
+    if (!(await this.registry.canSubscribe(streamId, address))) return false;
+    if (!this.market) return true;
+    const [until, permission, resource] = await Promise.all([
+      this.market.licensedUntil(streamId, address),
+      this.registry.getPermission(streamId, address),
+      this.registry.getResource(streamId),
+    ]);
+    if (resource.publicSubscribe) return true;
+    return !(until !== 0n && permission.subscribeExpiry === until);
+  }
+
+  async licenceOf(streamId: string, address: string): Promise<Licence | null> {
+    if (!this.market) return null;
+    if (!(await this.market.hasValidLicense(address, streamId))) return null;
+    const now = BigInt(this.follower.chainTime());
+    let best: Licence | null = null;
+    for (const productId of this.productsOf.get(streamId.toLowerCase()) ?? []) {
+      const licence = await this.market.getLicense(productId, address);
+      if (licence.status !== LICENSE_ACTIVE && licence.status !== LICENSE_DISPUTED) continue;
+      if (licence.end <= now) continue;
+      const expiresAt = Number(licence.end);
+      const consentGated = this.products.get(productId)!.requiresConsent;
+      // Prefer a licence that needs no consent, then the one that ends last.
+      if (!best || (best.consentGated && !consentGated) || (best.consentGated === consentGated && expiresAt > best.expiresAt)) {
+        best = { productId, expiresAt, consentGated };
+      }
+    }
+    return best;
+  }
+
+  async consentValid(productId: string, address: string): Promise<boolean> {
+    const consent = this.options.consent;
+    if (!consent) return false;
+    if (!this.market) return false;
+    // The grant the licence runs under now, read at the chain head (no event lag): the market keeps
+    // its expiry and the low 16 bits of its id (IDataLicenseMarket.License.grantExpiry, grantTag).
+    const licence = await this.market.getLicense(productId, address);
+    const tag = Number(licence.grantTag);
+    const expiry = Number(licence.grantExpiry);
+    return consent.isValid(productId, address, (g) => (parseInt(g.grantId.slice(-4), 16) === tag && g.expiresAt === expiry));
+  }
+
+  onChange(listener: (change: AccessChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  lastSyncedAt(): number {
+    const chain = this.follower.lastSyncedAt();
+    return this.options.consent ? Math.min(chain, this.options.consent.lastSyncedAt()) : chain;
+  }
+
+  private onRegistryLogs(logs: ChainLog[]): void {
+    for (const log of logs) {
+      const streamId = String(log.args.id).toLowerCase();
+      switch (log.name) {
+        case "PermissionUpdated": {
+          const address = String(log.args.user).toLowerCase();
+          this.trackEnd(streamId, address, Number(log.args.subscribeExpiry));
+          this.trackEnd(streamId, address, Number(log.args.publishExpiry));
+          this.emit({ streamId, address, kind: "permission" });
+          break;
+        }
+        case "PublicAccessUpdated":
+        case "ResourceDeleted":
+        case "OwnershipTransferred":
+          this.emit({ streamId, kind: "permission" });
+          break;
+      }
+    }
+  }
+
+  private onMarketLogs(logs: ChainLog[]): void {
+    for (const log of logs) {
+      switch (log.name) {
+        case "ProductCreated": {
+          const productId = String(log.args.productId).toLowerCase();
+          const resources = (log.args.resources as string[]).map((r) => r.toLowerCase());
+          this.products.set(productId, { requiresConsent: Boolean(log.args.requiresConsent), resources });
+          for (const r of resources) {
+            let set = this.productsOf.get(r);
+            if (!set) this.productsOf.set(r, (set = new Set()));
+            set.add(productId);
+          }
+          break;
+        }
+        case "LicensePurchased": {
+          const productId = String(log.args.productId).toLowerCase();
+          const buyer = String(log.args.buyer).toLowerCase();
+          for (const r of this.products.get(productId)?.resources ?? []) this.trackEnd(r, buyer, Number(log.args.end));
+          this.emit({ address: buyer, kind: "licence" });
+          break;
+        }
+        case "ConsentRevoked":
+        case "Refunded":
+        case "DisputeResolved":
+        case "BadDataFlagged":
+        case "AccessRemovalFailed":
+          this.emit({ address: log.args.buyer ? String(log.args.buyer).toLowerCase() : undefined, kind: "licence" });
+          break;
+        case "ProductStateChanged":
+          this.emit({ kind: "licence" });
+          break;
+      }
+    }
+  }
+
+  /**
+   * Remembers an end still to come. Ends are on chain time (block.timestamp): the broker re-checks
+   * when a new block reaches it, and a wall-clock timer covers a chain that produces no blocks.
+   */
+  private trackEnd(streamId: string, address: string, end: number): void {
+    const nowS = this.follower.chainTime() || Math.floor(Date.now() / 1000);
+    if (end <= nowS || end >= 2 ** 40) return; // past, or "never" (type(uint64).max conventions)
+    const key = `${streamId}|${address}`;
+    let ends = this.pendingEnds.get(key);
+    if (!ends) this.pendingEnds.set(key, (ends = new Set()));
+    ends.add(end);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.emit({ streamId, address, kind: "licence" });
+    }, Math.min(MAX_TIMER_MS, Math.max(0, end * 1000 - Date.now()) + 1));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private onBlock(timestamp: number): void {
+    for (const [key, ends] of this.pendingEnds) {
+      let reached = false;
+      for (const end of ends) if (end <= timestamp) reached = ends.delete(end) || reached;
+      if (ends.size === 0) this.pendingEnds.delete(key);
+      if (!reached) continue;
+      const [streamId, address] = key.split("|");
+      this.emit({ streamId, address, kind: "licence" });
+    }
+  }
+
+  private emit(change: AccessChange): void {
+    for (const l of this.listeners) l(change);
+  }
+}

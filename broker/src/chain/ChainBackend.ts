@@ -1,0 +1,183 @@
+// Wires a broker to the deployed contracts and the consent ledger from its configuration: finds
+// the node and the deployment record (zero configuration: a local Hardhat node on 127.0.0.1:8545
+// and deployments/31337.json written by `npm run deploy -- --network localhost`), follows the
+// chain with one ChainFollower shared by the access gate, the stream index and the coordinator
+// assignment, and connects the consent ledger (in process by default, or a Fabric gateway).
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { JsonRpcProvider, Wallet, type Provider } from "ethers";
+import type { Logger } from "pino";
+// Types only: the consent ledger (and its chaincode) is loaded when a broker starts on it, so that
+// importing the broker package does not load Fabric.
+import type { ConsentLedgerClient, InProcessConsentLedger } from "@datamarket/consent-ledger";
+import type { BrokerConfig } from "../config";
+import { ConfigError } from "../config";
+import { ChainFollower } from "./ChainFollower";
+import { ContractAccessGate } from "../access/ContractAccessGate";
+import { ConsentGrantFollower, consentSourceOf } from "../access/ConsentGrantFollower";
+import { InMemoryStreamIndex } from "../streams/StreamIndex";
+import { RegistryStreamFeeder } from "../streams/RegistryStreamFeeder";
+import { CoordinatorAssignment } from "../network/CoordinatorAssignment";
+import { ContractCoordinatorReporter } from "../network/ContractCoordinatorReporter";
+import { ContractSubscriberDelivery } from "../network/ContractSubscriberDelivery";
+import { StaticPartitionAssignment } from "../network/PartitionAssignment";
+import { networkPartitionOf } from "../../../protocol/partitioning";
+import type { BrokerDeps } from "../Broker";
+
+/** The part of deployments/<chainId>.json the broker reads (docs/deployment.md §4). */
+export interface DeploymentRecord {
+  chainId: number;
+  contracts: Record<string, { address: string; deployBlock: number }>;
+}
+
+export interface ChainBackend {
+  deps: Required<Pick<BrokerDeps, "gate" | "streams" | "assignment">> & Pick<BrokerDeps, "reporter">;
+  provider: Provider;
+  deployment: DeploymentRecord;
+  follower: ChainFollower;
+  gate: ContractAccessGate;
+  feeder: RegistryStreamFeeder;
+  assignment?: CoordinatorAssignment;
+  reporter?: ContractCoordinatorReporter;
+  /** Delivery to smart-contract subscribers (chain.contractSubscribers); attached by startConfiguredBroker. */
+  contractDelivery?: ContractSubscriberDelivery;
+  consent?: ConsentGrantFollower;
+  /** The embedded consent ledger, when the broker runs one (for tools in the same process). */
+  consentLedger?: InProcessConsentLedger;
+  /** The coordinator's epoch definition when one is wired (the broker's must equal it). */
+  epochs?: { genesisMs: number; epochLengthMs: number };
+  close(): void;
+}
+
+/** Where a deployment record is looked for when `chain.deployment` is empty. */
+export function deploymentCandidates(chainId: number, cwd = process.cwd()): string[] {
+  const out: string[] = [];
+  let dir = resolve(cwd);
+  for (;;) {
+    out.push(join(dir, "deployments", `${chainId}.json`));
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  out.push(resolve(__dirname, "..", "..", "..", "deployments", `${chainId}.json`));
+  return [...new Set(out)];
+}
+
+export function readDeployment(file: string): DeploymentRecord {
+  let record: DeploymentRecord;
+  try {
+    record = JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
+  } catch (err) {
+    throw new ConfigError("chain.deployment", `cannot read the deployment record ${file}: ${(err as Error).message}`);
+  }
+  if (!record.contracts?.StreamRegistry?.address) throw new ConfigError("chain.deployment", `${file} names no StreamRegistry`);
+  return record;
+}
+
+/**
+ * Connects to the chain and the consent ledger. Returns null in "auto" mode when no node answers
+ * at chain.rpcUrl or no deployment record exists for its chain id (the broker then runs on its
+ * static configuration); throws in "on" mode.
+ */
+export async function connectChainBackend(config: BrokerConfig, logger: Logger): Promise<ChainBackend | null> {
+  if (config.chain.mode === "off") return null;
+  const required = config.chain.mode === "on";
+  const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { staticNetwork: false, polling: false });
+  let chainId: number;
+  try {
+    chainId = Number((await Promise.race([
+      provider.send("eth_chainId", []),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 2 s")), 2000).unref()),
+    ])) as string);
+  } catch (err) {
+    provider.destroy();
+    if (required) throw new ConfigError("chain.rpcUrl", `no Ethereum node answers at ${config.chain.rpcUrl}: ${(err as Error).message}`);
+    logger.warn({ rpcUrl: config.chain.rpcUrl }, "no Ethereum node found: running on the static configuration");
+    return null;
+  }
+  if (chainId !== config.chainId) {
+    provider.destroy();
+    throw new ConfigError("chainId", `the node at ${config.chain.rpcUrl} is chain ${chainId}, the configuration says ${config.chainId}`);
+  }
+  const file = config.chain.deployment || deploymentCandidates(chainId).find((f) => existsSync(f));
+  if (!file) {
+    provider.destroy();
+    if (required) throw new ConfigError("chain.deployment", `no deployments/${chainId}.json found (run npm run deploy -- --network localhost)`);
+    logger.warn({ chainId }, `no deployments/${chainId}.json found: running on the static configuration`);
+    return null;
+  }
+  const deployment = readDeployment(file);
+  const address = (name: string) => deployment.contracts[name]?.address;
+  const fromBlock = Math.min(...Object.values(deployment.contracts).map((c) => c.deployBlock ?? 0));
+  const follower = new ChainFollower(provider, { fromBlock, pollMs: config.chain.pollMs });
+
+  let consent: ConsentGrantFollower | undefined;
+  let consentLedger: InProcessConsentLedger | undefined;
+  let closeConsent = () => undefined as void;
+  if (config.consent.mode !== "off") {
+    let client: ConsentLedgerClient;
+    let now: (() => number) | undefined;
+    const { fabricGatewayConfigFromEnv, connectFabricGateway, InProcessConsentLedger } = await import("@datamarket/consent-ledger");
+    if (config.consent.mode === "fabric") {
+      const gateway = fabricGatewayConfigFromEnv();
+      if (!gateway) throw new ConfigError("consent.mode", "fabric needs CONSENT_LEDGER_ENDPOINT and the other CONSENT_LEDGER_* variables");
+      const connection = connectFabricGateway(gateway);
+      client = connection.client;
+      closeConsent = () => connection.close();
+    } else {
+      consentLedger = await InProcessConsentLedger.create();
+      client = consentLedger.client(await consentLedger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }));
+      const ledger = consentLedger;
+      now = () => ledger.clock.now();
+    }
+    consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.consent.probeMs, now });
+    await consent.start();
+  }
+
+  const gate = new ContractAccessGate({ provider, registry: address("StreamRegistry")!, market: address("DataLicenseMarket"), consent, follower });
+  const index = new InMemoryStreamIndex();
+  const feeder = new RegistryStreamFeeder(index, { provider, registry: address("StreamRegistry")!, follower });
+
+  let assignment: CoordinatorAssignment | undefined;
+  let reporter: ContractCoordinatorReporter | undefined;
+  const operatorKey = config.chain.operatorKey;
+  const operatorAddress = config.chain.operatorAddress || (operatorKey ? new Wallet(operatorKey).address : "");
+  if (address("NetworkCoordinator") && operatorAddress) {
+    assignment = new CoordinatorAssignment({ provider, coordinator: address("NetworkCoordinator")!, broker: operatorAddress, follower });
+    await assignment.start();
+    if (operatorKey) {
+      reporter = new ContractCoordinatorReporter({
+        operator: new Wallet(operatorKey, provider), coordinator: address("NetworkCoordinator")!,
+        stateFile: join(config.dataDir, "coordinator-reports.json"), logger,
+      });
+    }
+  }
+  let contractDelivery: ContractSubscriberDelivery | undefined;
+  if (config.chain.contractSubscribers) {
+    if (!address("EventSubscriptions")) throw new ConfigError("chain.contractSubscribers", `${file} names no EventSubscriptions`);
+    contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
+  }
+  await follower.start();
+  logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consent: config.consent.mode }, "following the contracts");
+  reporter?.start(Math.max(1000, config.chain.pollMs * 4));
+
+  const P = config.network.partitionCount ?? 1;
+  return {
+    deps: {
+      gate, streams: index, reporter,
+      // Not a registered broker: it serves every partition of a single-node network of P partitions.
+      assignment: assignment ?? new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
+    },
+    provider, deployment, follower, gate, feeder, assignment, reporter, contractDelivery, consent, consentLedger,
+    epochs: assignment?.epochDefinition(),
+    close: () => {
+      reporter?.stop();
+      follower.stop();
+      gate.stop();
+      consent?.stop();
+      closeConsent();
+      provider.destroy();
+    },
+  };
+}

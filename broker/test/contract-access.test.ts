@@ -1,0 +1,223 @@
+// The contract-backed access gate on the real StreamRegistry and DataLicenseMarket (Hardhat's
+// in-process network) and the in-process consent ledger: a licence purchase opens a subscription;
+// its expiry, a relayed consent revocation and a consent withdrawn on the ledger cut it; a chain
+// that cannot be reached fails the broker closed after the bound.
+
+import { expect } from "chai";
+import pino from "pino";
+import { id as keccakUtf8, keccak256, toUtf8Bytes, ZeroAddress, ZeroHash, type Provider, type Wallet } from "ethers";
+import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
+import { BrokerClient, type BrokerReply } from "../src/client/BrokerClient";
+import { ContractAccessGate } from "../src/access/ContractAccessGate";
+import { ConsentGrantFollower, consentSourceOf } from "../src/access/ConsentGrantFollower";
+import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
+import { DEFAULT_CONFIG, type BrokerConfig } from "../src/config";
+import { startBroker, type RunningBroker } from "../src/Broker";
+import { ALICE, ALICE_KEY, MALLORY_KEY, STREAM, TestPublisher, expectBrokerError, sleep, tempDir, waitFor } from "./helpers";
+import { deployMarket, fundedWallet, increaseTime, mine, provider, chainNow, type Deployed } from "./chain-fixture";
+import type { DataLicenseMarket } from "../../typechain-types";
+
+const PURPOSE = "ScientificResearch";
+const ATTESTATION_TYPES = {
+  ConsentAttestation: [
+    { name: "grantId", type: "bytes32" }, { name: "buyer", type: "address" }, { name: "productId", type: "bytes32" },
+    { name: "purpose", type: "bytes32" }, { name: "expiresAt", type: "uint64" },
+  ],
+};
+const REVOCATION_TYPES = { ConsentRevocation: [{ name: "grantId", type: "bytes32" }, { name: "revokedAt", type: "uint64" }] };
+
+/** A provider that can be cut off, as a chain node that stops answering. */
+function severable(inner: Provider): { provider: Provider; cut: () => void } {
+  let cut = false;
+  const p = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        if (cut) return Promise.reject(new Error("connection refused (test)"));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { provider: p, cut: () => (cut = true) };
+}
+
+describe("contract-backed access gate", function () {
+  this.timeout(120_000);
+  let d: Deployed;
+  let alice: Wallet;
+  let buyer: Wallet;
+  let ledger: InProcessConsentLedger;
+  let ledgerBuyer: ConsentLedgerClient;
+  let custodian: ConsentLedgerClient;
+  let consentId: string;
+  let plainProduct: string;
+  let gatedProduct: string;
+  const stops: (() => Promise<void> | void)[] = [];
+
+  before(async () => {
+    d = await deployMarket();
+    alice = await fundedWallet(ALICE_KEY);
+    buyer = await fundedWallet(MALLORY_KEY);
+    const registry = d.registry.connect(alice);
+    if ((await d.registry.getResource(STREAM)).owner === ZeroAddress) {
+      await (await registry.createStream("/prices/eth-usd", 2, '{"description":"ETH/USD"}')).wait();
+    }
+    await (await registry.setSubscribeDelegate(STREAM, d.addresses.market, true)).wait();
+    const market = d.market.connect(alice);
+    const params = (requiresConsent: boolean) => ({
+      beneficiary: ALICE, pricePerSecond: 1n, minSeconds: 60, maxSeconds: 30 * 24 * 3600, requiresConsent, requiresKyc: false,
+      termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [STREAM],
+    });
+    plainProduct = await market.productIdOf(ALICE, keccakUtf8("plain"));
+    await (await market.createProduct(keccakUtf8("plain"), params(false))).wait();
+    gatedProduct = await market.productIdOf(ALICE, keccakUtf8("gated"));
+    await (await market.createProduct(keccakUtf8("gated"), params(true))).wait();
+    await (await d.market.addAttestor(await d.admin.getAddress())).wait();
+    await (await d.market.setAttestorThreshold(1)).wait();
+    await (await d.token.mint(buyer.address, 10n ** 24n)).wait();
+    await (await d.token.connect(buyer).approve(d.addresses.market, 2n ** 255n)).wait();
+
+    // The consent ledger: one consented subject on the stream, sold as the gated product.
+    ledger = await InProcessConsentLedger.create();
+    custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
+    ledgerBuyer = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
+      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": buyer.address.toLowerCase(),
+    }));
+    await custodian.registerResource(STREAM, "stream", [gatedProduct]);
+    const consent = await custodian.giveConsent({
+      subjectId: "subj-0001", controller: "University Hospital", resources: [STREAM], purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
+    });
+    consentId = consent.consentId;
+    await custodian.addResourceSubjects(STREAM, ["subj-0001"]);
+  });
+  afterEach(async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  });
+
+  async function startGatedBroker(opts: { provider?: Provider; maxStalenessMs?: number; withConsent?: boolean } = {}) {
+    const auditor = ledger.client(await ledger.enroll("AuditMSP", `broker-${Math.random()}`, { "consent.role": "auditor" }));
+    const consent = opts.withConsent === false ? undefined : new ConsentGrantFollower(consentSourceOf(auditor), { probeMs: 100, now: () => ledger.clock.now() });
+    await consent?.start();
+    const gate = new ContractAccessGate({ provider: opts.provider ?? provider(), registry: d.addresses.registry, market: d.addresses.market, consent, pollMs: 50 });
+    await gate.start();
+    const index = new InMemoryStreamIndex();
+    index.apply({ type: "created", stream: { id: STREAM, creator: ALICE, path: "/prices/eth-usd", partitions: 2, metadata: {} } });
+    const tmp = tempDir();
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      access: { maxStalenessMs: opts.maxStalenessMs ?? 5000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+    };
+    const running: RunningBroker = await startBroker(config, { gate, streams: index, logger: pino({ level: "silent" }) });
+    const url = `ws://127.0.0.1:${running.wsPort}`;
+    stops.push(() => tmp.remove(), () => running.close(), () => gate.stop(), () => consent?.stop());
+    const publisherClient = await BrokerClient.connect(url);
+    await publisherClient.signIn(ALICE_KEY);
+    const sub = await BrokerClient.connect(url);
+    await sub.signIn(MALLORY_KEY);
+    stops.push(() => publisherClient.close(), () => sub.close());
+    const received: Buffer[] = [];
+    const notices: BrokerReply[] = [];
+    sub.onEvent = (f) => received.push(f);
+    sub.onNotice = (n) => notices.push(n);
+    return { running, gate, pub: publisherClient, sub, received, notices, publisher: new TestPublisher(ALICE_KEY) };
+  }
+
+  async function signAttestation(grantId: string, expiresAt: number, productId: string) {
+    const attestation = { grantId, buyer: buyer.address, productId, purpose: keccakUtf8(PURPOSE), expiresAt: BigInt(expiresAt) };
+    const domain = { name: "DataLicenseMarket", version: "1", chainId: 31337, verifyingContract: d.addresses.market };
+    return { attestation, signatures: await d.admin.signTypedData(domain, ATTESTATION_TYPES, attestation) };
+  }
+
+  async function buy(market: DataLicenseMarket, productId: string, seconds: number, consent?: { attestation: object; signatures: string }) {
+    const order = {
+      productId, duration: seconds,
+      attestation: consent?.attestation ?? { grantId: ZeroHash, buyer: "0x" + "00".repeat(20), productId: ZeroHash, purpose: ZeroHash, expiresAt: 0n },
+      signatures: consent?.signatures ?? "0x", encryptionKey: "0x",
+    };
+    await (await market.connect(buyer).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait();
+  }
+
+  async function requestGrant(ttlSeconds: number): Promise<{ grantId: string; expiresAt: number }> {
+    const decision = await ledgerBuyer.requestAccess({ productId: gatedProduct, purpose: PURPOSE, ethAddress: buyer.address.toLowerCase(), ttlSeconds });
+    if (decision.decision !== "approved" || !decision.grant) throw new Error(`access denied: ${decision.reasons.join(", ")}`);
+    return { grantId: decision.grant.grantId, expiresAt: decision.grant.expiresAt };
+  }
+
+  it("refuses a subscriber without licence, admits it once a licence is bought, and cuts it within one block of the licence's expiry", async () => {
+    const b = await startGatedBroker({ withConsent: false });
+    const refused = await expectBrokerError(() => b.sub.subscribe(STREAM, 0), "SUBSCRIBE_NOT_ALLOWED");
+    expect(refused).to.include({ reason: "no-permission-or-licence" });
+    await buy(d.market, plainProduct, 120);
+    await b.sub.subscribe(STREAM, 0);
+    await b.pub.publish(b.publisher.next().frame);
+    await waitFor(() => b.received.length === 1, 3000, "delivery under the licence");
+    await increaseTime(121); // one block whose timestamp is past the licence's end
+    const expiringBlock = await provider().getBlockNumber();
+    await waitFor(() => b.notices.length === 1, 3000, "the cut after the expiring block");
+    expect(await provider().getBlockNumber()).to.equal(expiringBlock); // cut by that very block
+    expect(b.notices[0]).to.include({ type: "revoked", code: "ACCESS_REVOKED", streamId: STREAM, streamPartition: 0 });
+    await b.pub.publish(b.publisher.next().frame);
+    await sleep(100);
+    expect(b.received).to.have.length(1);
+    expect(b.notices, "one notice, though several events re-checked the subscription").to.have.length(1);
+    expect(b.running.node.subscriptionCount()).to.equal(0);
+  });
+
+  it("admits a consent-gated licence only while its grant is valid on the consent ledger, and cuts it on withdrawal", async () => {
+    const b = await startGatedBroker();
+    const grant = await requestGrant(7 * 86_400);
+    await buy(d.market, gatedProduct, 3600, await signAttestation(grant.grantId, grant.expiresAt, gatedProduct));
+    await b.sub.subscribe(STREAM, 1);
+    await b.pub.publish(new TestPublisher(ALICE_KEY, STREAM, 1).next().frame);
+    await waitFor(() => b.received.length === 1, 3000, "delivery under the consent-gated licence");
+    const blockBefore = await provider().getBlockNumber();
+    await custodian.withdrawConsent(consentId);
+    await waitFor(() => b.notices.length === 1, 2000, "the cut after GrantsInvalidated");
+    expect(await provider().getBlockNumber()).to.equal(blockBefore); // cut by the ledger's event alone, no chain transaction
+    expect(b.notices[0]).to.include({ type: "revoked", code: "ACCESS_REVOKED", streamId: STREAM, streamPartition: 1 });
+    expect(b.notices[0].details).to.include({ cause: "SUBSCRIBE_NOT_ALLOWED", reason: "no-consent", productId: gatedProduct });
+    await expectBrokerError(() => b.sub.subscribe(STREAM, 1), "SUBSCRIBE_NOT_ALLOWED");
+    // consent given again for later tests
+    const again = await custodian.giveConsent({
+      subjectId: "subj-0001", controller: "University Hospital", resources: [STREAM], purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
+    });
+    consentId = again.consentId;
+  });
+
+  it("cuts a consent-gated subscription within one block of a relayed consent revocation on the market", async () => {
+    const b = await startGatedBroker();
+    const grant = await requestGrant(8 * 86_400); // a newer grant must expire later than the last one used
+    const consent = await signAttestation(grant.grantId, grant.expiresAt, gatedProduct);
+    await buy(d.market, gatedProduct, 3600, consent);
+    await b.sub.subscribe(STREAM, 0);
+    const revocation = { grantId: grant.grantId, revokedAt: BigInt(await chainNow()) };
+    const domain = { name: "DataLicenseMarket", version: "1", chainId: 31337, verifyingContract: d.addresses.market };
+    const revocationSignature = await d.admin.signTypedData(domain, REVOCATION_TYPES, revocation);
+    await (await d.market.revokeConsent(revocation, revocationSignature, consent.attestation as never, consent.signatures)).wait();
+    const revokingBlock = await provider().getBlockNumber();
+    await waitFor(() => b.notices.length === 1, 3000, "the cut after ConsentRevoked");
+    expect(await provider().getBlockNumber()).to.equal(revokingBlock); // cut by that very block
+    expect(b.notices[0]).to.include({ type: "revoked", code: "ACCESS_REVOKED", streamId: STREAM });
+    expect(b.running.node.subscriptionCount()).to.equal(0);
+  });
+
+  it("fails closed once the chain has not been reached for longer than the bound", async () => {
+    const s = severable(provider());
+    const b = await startGatedBroker({ provider: s.provider, maxStalenessMs: 400, withConsent: false });
+    await buy(d.market, plainProduct, 3600);
+    await mine();
+    await b.sub.subscribe(STREAM, 0);
+    s.cut();
+    const cutAt = Date.now();
+    await waitFor(() => b.notices.length === 1, 3000, "the fail-closed cut");
+    const after = Date.now() - cutAt;
+    expect(after).to.be.greaterThanOrEqual(300); // not before the bound (less one poll)
+    expect(b.notices[0]).to.include({ code: "ACCESS_GATE_UNAVAILABLE" });
+    await expectBrokerError(() => b.sub.subscribe(STREAM, 0), "ACCESS_GATE_UNAVAILABLE");
+  });
+});

@@ -1,0 +1,132 @@
+// The broker on a deployed NetworkCoordinator (Hardhat's in-process network): routing matches the
+// coordinator's function and test-vectors/partitioning.json; the assignment follows the
+// coordinator's events; three brokers commit, reveal and finalize an epoch with the same
+// (count, checksum), and claim their rewards.
+
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import hre from "hardhat";
+import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
+import type { Signer } from "ethers";
+import { CoordinatorAssignment } from "../src/network/CoordinatorAssignment";
+import { ContractCoordinatorReporter } from "../src/network/ContractCoordinatorReporter";
+import { EpochTracker } from "../src/network/EpochTracker";
+import { EpochReporter } from "../src/network/EpochReporter";
+import { eventHash } from "../src/protocol/event";
+import { networkPartitionOf } from "../../protocol/partitioning";
+import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
+import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator } from "./chain-fixture";
+import { ALICE_KEY, BOB_KEY, TestPublisher, tempDir } from "./helpers";
+import { streamIdOf } from "../src/protocol/event";
+import { addressOfPrivateKey } from "../src/protocol/crypto";
+
+const MAX_CLOCK_SKEW_MS = 30_000;
+
+interface Vector { streamId: string; streamPartition: number; networkPartitions: { partitionCount: number; networkPartition: number }[] }
+const VECTORS = (JSON.parse(readFileSync(join(__dirname, "../../test-vectors/partitioning.json"), "utf8")) as { vectors: Vector[] }).vectors;
+
+async function register(d: { coordinator: NetworkCoordinator; token: DATAToken }, who: Signer, n: number): Promise<void> {
+  const address = await who.getAddress();
+  await (await d.token.mint(address, DATA(1000))).wait();
+  await (await d.token.connect(who).approve(await d.coordinator.getAddress(), DATA(1000))).wait();
+  await (await d.coordinator.connect(who).registerBroker(DATA(1000), `ws://127.0.0.1:${7000 + n}`, `http://127.0.0.1:${8000 + n}`, "0x02" + "11".repeat(32))).wait();
+}
+
+async function setChainTime(timestamp: number): Promise<void> {
+  const latest = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  if (timestamp > latest) await hre.network.provider.send("evm_setNextBlockTimestamp", [timestamp]);
+  await hre.network.provider.send("evm_mine", []);
+}
+
+describe("coordinator-backed partitions and epoch reports", function () {
+  this.timeout(120_000);
+
+  it("routes every stream partition as the coordinator does and as test-vectors/partitioning.json says", async () => {
+    for (const v of VECTORS) for (const np of v.networkPartitions) {
+      expect(networkPartitionOf(v.streamId, v.streamPartition, np.partitionCount), `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`).to.equal(np.networkPartition);
+    }
+    const d = await deployCoordinator(7);
+    const [, operator] = await hre.ethers.getSigners();
+    const assignment = new CoordinatorAssignment({ provider: hre.ethers.provider, coordinator: d.address, broker: operator.address, pollMs: 50 });
+    await assignment.start();
+    try {
+      for (const v of VECTORS) {
+        const expected = v.networkPartitions.find((x) => x.partitionCount === 7)!.networkPartition;
+        expect(assignment.networkPartitionOf(v.streamId, v.streamPartition)).to.equal(expected);
+        expect(Number(await d.coordinator.networkPartitionOf(v.streamId, v.streamPartition))).to.equal(expected);
+      }
+    } finally {
+      assignment.stop();
+    }
+  });
+
+  it("finalizes an epoch with three brokers committing and revealing the same count and checksum, and pays them", async () => {
+    const d = await deployCoordinator(2);
+    const signers = await hre.ethers.getSigners();
+    const operators = [signers[5], signers[6], signers[7]];
+    const assignments = operators.map((o) => new CoordinatorAssignment({ provider: hre.ethers.provider, coordinator: d.address, broker: o.address, pollMs: 50 }));
+    await Promise.all(assignments.map((a) => a.start()));
+    for (const [i, o] of operators.entries()) await register(d, o, i);
+    while ((await d.coordinator.rebalance.staticCall(50)) > 0n) await (await d.coordinator.rebalance(50)).wait();
+    await (await d.token.mint(signers[0].address, DATA(1000))).wait();
+    await (await d.token.approve(d.address, DATA(1000))).wait();
+    await (await d.coordinator.fundRewards(DATA(1000))).wait();
+    for (const a of assignments) await a.follower.poll();
+    for (const a of assignments) expect(a.served()).to.include.members([0, 1]); // R = 3: each broker holds every partition
+
+    // The broker's epoch definition is the coordinator's, read from the contract.
+    const genesis = Number(await d.coordinator.genesis());
+    expect(assignments[0].epochDefinition()).to.deep.equal({ genesisMs: genesis * 1000, epochLengthMs: EPOCH_SECONDS * 1000 });
+    expect(assignments[0].partitionCountAt(0)).to.equal(2);
+
+    // The same signed events reach the three brokers (in different orders), timestamped in epoch 0.
+    const streams = [streamIdOf(addressOfPrivateKey(ALICE_KEY), "/a"), streamIdOf(addressOfPrivateKey(BOB_KEY), "/b")];
+    const events = streams.flatMap((streamId) => {
+      const pub = new TestPublisher(ALICE_KEY, streamId, 0);
+      return Array.from({ length: 5 }, (_, i) => pub.next(`{"i":${i}}`, { timestamp: genesis * 1000 + 1000 * (i + 1) }));
+    });
+    const routed = events.map((e) => assignments[0].networkPartitionOf(e.streamId, e.streamPartition));
+    expect(routed).to.deep.equal(events.map((e) => networkPartitionOf(e.streamId, e.streamPartition, 2)));
+    const dirs = operators.map(() => tempDir());
+    const reporters = operators.map((o, i) => new ContractCoordinatorReporter({ operator: o, coordinator: d.address, stateFile: join(dirs[i].dir, "reports.json") }));
+    const epochReporters = assignments.map((a, i) => {
+      const { genesisMs, epochLengthMs } = a.epochDefinition();
+      const tracker = new EpochTracker(epochLengthMs, genesisMs);
+      const order = i === 1 ? [...events].reverse() : events;
+      for (const e of order) tracker.add(a.networkPartitionOf(e.streamId, e.streamPartition), e.timestamp, eventHash(e.canonical));
+      // started before genesis, so epoch 0 is the first it reports
+      return new EpochReporter(tracker, a, reporters[i], MAX_CLOCK_SKEW_MS, [0], undefined, genesisMs - 1);
+    });
+
+    try {
+      const end0 = genesis + EPOCH_SECONDS;
+      await setChainTime(end0 + MAX_CLOCK_SKEW_MS / 1000 + 1);
+      for (const r of epochReporters) await r.tick((end0 + 31) * 1000);
+      for (const p of [0, 1]) expect((await d.coordinator.roundState(0, p)).commits).to.equal(3n);
+      expect(reporters[0].outstanding.map((r) => r.partition)).to.deep.equal([0, 1]);
+
+      await setChainTime(end0 + COMMIT_WINDOW);
+      for (const r of reporters) await r.tick();
+      for (const p of [0, 1]) expect((await d.coordinator.roundState(0, p)).reveals).to.equal(3n);
+
+      await setChainTime(end0 + COMMIT_WINDOW + REVEAL_WINDOW);
+      for (const r of reporters) await r.tick();
+      for (const p of [0, 1]) {
+        const state = await d.coordinator.roundState(0, p);
+        expect(state.outcome).to.equal(1n); // Agreed
+        expect(state.leaderVotes).to.equal(3n);
+        const [finalized, count] = await d.coordinator.finalizedEventCount(0, p);
+        expect(finalized).to.equal(true);
+        expect(Number(count)).to.equal(routed.filter((x) => x === p).length);
+      }
+      for (const r of reporters) {
+        expect(r.outstanding).to.have.length(0);
+        expect(r.claimed).to.equal(DATA(60)); // 2 rounds × 90 DATA shared by 3
+      }
+    } finally {
+      assignments.forEach((a) => a.stop());
+      dirs.forEach((x) => x.remove());
+    }
+  });
+});
