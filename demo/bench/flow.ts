@@ -10,11 +10,10 @@ import path from "node:path";
 import pino from "pino";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes } from "ethers";
 import type {} from "@nomicfoundation/hardhat-toolbox";
-import { DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, startBroker } from "@datamarket/broker";
+import { ConsentGrantFollower, ContractAccessGate, DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, consentSourceOf, startBroker } from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
-import { ChainAccessGate } from "../src/adapters";
 import { freePort, startNode, type Cleanup } from "../src/node";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -85,7 +84,11 @@ async function main() {
     const bridgeUrls = bridges.map((b) => b.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), "flow-broker-"));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const gate = new ChainAccessGate(provider, { registry: a.StreamRegistry, market: a.DataLicenseMarket });
+    // the broker's own dual gateway: licences on the market, their grants on the consent ledger
+    const consent = new ConsentGrantFollower(consentSourceOf(auditor), { now: () => ledger.clock.now() });
+    await consent.start();
+    cleanup.push(() => consent.stop());
+    const gate = new ContractAccessGate({ provider, registry: a.StreamRegistry, market: a.DataLicenseMarket, consent, fromBlock: await provider.getBlockNumber() });
     await gate.start();
     cleanup.push(() => gate.stop());
     const index = new InMemoryStreamIndex();

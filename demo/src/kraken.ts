@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes, type ContractRunner } from "ethers";
-import { DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, startBroker, type RunningBroker } from "@datamarket/broker";
+import {
+  ChainFollower, ConsentGrantFollower, ContractAccessGate, ContractCoordinatorReporter, CoordinatorAssignment, DEFAULT_CONFIG, InMemoryStreamIndex,
+  RegistryStreamFeeder, consentSourceOf, startBroker, type RunningBroker,
+} from "@datamarket/broker";
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import {
@@ -14,7 +17,7 @@ import {
   type ReceivedMessage, type SdkError,
 } from "@datamarket/sdk";
 import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
-import { ChainAccessGate, CommitRevealReporter, ReplicatingTransport } from "./adapters";
+import { ReplicatingTransport } from "./adapters";
 import { Narrator } from "./narrator";
 import type { Cleanup } from "./node";
 
@@ -147,28 +150,42 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     // the relayer's peers: the other two bridges (known once they listen)
     say.say(`consent bridges on ${bridges.map((b) => b.url).join(", ")}`);
 
-    // Three brokers, each staking and registering on the coordinator.
+    // Three brokers wired as `broker start` wires them (broker/src/chain/ChainBackend.ts), on the
+    // broker package's own contract-backed pieces: one ChainFollower shared by the access gate
+    // (registry + market), the stream index and the coordinator assignment; the gate's consent half
+    // follows this ledger's chaincode events (GrantIssued, GrantsInvalidated) with the AuditMSP
+    // identity. Each broker stakes and registers on the coordinator.
     const genesis = Number(await coordinator.genesis());
     const epochLength = Number(await coordinator.epochLength());
-    const routes = new Map<string, number>();
-    const brokers: { running: RunningBroker; index: InMemoryStreamIndex; gate: ChainAccessGate; reporter: CommitRevealReporter; operator: Party }[] = [];
+    const fromBlock = Math.min(...Object.values(record.contracts).map((c) => c.deployBlock));
+    const brokers: {
+      running: RunningBroker; index: InMemoryStreamIndex; gate: ContractAccessGate; consent: ConsentGrantFollower;
+      assignment: CoordinatorAssignment; reporter: ContractCoordinatorReporter; operator: Party;
+    }[] = [];
     for (const operator of operators) {
       const dataDir = mkdtempSync(path.join(tmpdir(), "kraken-broker-"));
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const gate = new ChainAccessGate(provider, { registry: a.StreamRegistry, market: a.DataLicenseMarket });
-      await gate.start();
-      cleanup.push(() => gate.stop());
+      const consent = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", `broker-${operator.address.slice(2, 10)}`, { "consent.role": "auditor" }))), { now: () => ledger.clock.now() });
+      await consent.start();
+      cleanup.push(() => consent.stop());
+      const follower = new ChainFollower(provider, { fromBlock, pollMs: DEFAULT_CONFIG.chain.pollMs });
+      const gate = new ContractAccessGate({ provider, registry: a.StreamRegistry, market: a.DataLicenseMarket, consent, follower });
       const index = new InMemoryStreamIndex();
-      const assignment = new StaticPartitionAssignment((s) => routes.get(s) ?? 0, "all");
+      const feeder = new RegistryStreamFeeder(index, { provider, registry: a.StreamRegistry, follower });
+      const assignment = new CoordinatorAssignment({ provider, coordinator: a.NetworkCoordinator, broker: operator.address, follower });
+      await assignment.start();
+      await follower.start();
+      cleanup.push(() => { follower.stop(); gate.stop(); feeder.stop(); assignment.stop(); });
+      const reporter = new ContractCoordinatorReporter({ operator: operator.signer, coordinator: a.NetworkCoordinator, stateFile: path.join(dataDir, "coordinator-reports.json") });
       const running = await startBroker(
-        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { epochLengthMs: epochLength * 1000, genesisMs: genesis * 1000 } },
-        { gate, streams: index, assignment, logger: pino({ level: "silent" }) },
+        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() } },
+        { gate, streams: index, assignment, reporter, logger: pino({ level: "silent" }) },
       );
       cleanup.push(() => running.close());
       const stake = 1_000n * UNIT;
       await (await token.connect(operator.signer).getFunction("approve")(a.NetworkCoordinator, stake)).wait();
       await (await coordinator.connect(operator.signer).getFunction("registerBroker")(stake, `ws://127.0.0.1:${running.wsPort}`, `http://127.0.0.1:${running.httpPort}`, operator.wallet.signingKey.compressedPublicKey)).wait();
-      brokers.push({ running, index, gate, reporter: new CommitRevealReporter(operator.signer, a.NetworkCoordinator), operator });
+      brokers.push({ running, index, gate, consent, assignment, reporter, operator });
     }
     for (let i = 0; i < 32 && (await coordinator.rebalanceNeeded()); i++) {
       await (await coordinator.connect(deployer.signer).getFunction("rebalance")(64)).wait();
@@ -184,9 +201,9 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       say.say(`waiting ${((genesis * 1000 - Date.now()) / 1000).toFixed(1)} s for the wall clock to reach the coordinator's genesis`);
       await sleep(genesis * 1000 - Date.now() + 200);
     }
-    return { hre, a, token, market, registry, coordinator, adapter, attestors, threshold, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength };
+    return { hre, a, token, market, registry, coordinator, adapter, attestors, threshold, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, genesis, epochLength };
   });
-  const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, routes, genesis, epochLength } = setup;
+  const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, genesis, epochLength } = setup;
   const bridgeUrls = bridges.map((b) => b.url);
   const domain = { chainId, market: a.DataLicenseMarket.toLowerCase() };
 
@@ -215,9 +232,10 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     await hospitalRegistry.createDataset(datasetPath, dataset.contentHash, "https://hospital.example/kraken/lab-results-2026-11.dmds");
     say.say(`stream ${hospital.address}/kraken/heart-rate/${streamPatient} and dataset of ${records.length} lab results of ${PATIENTS} pseudonymous patients (${dataset.file.length} bytes, encrypted per patient)`);
     say.expect((await registry.datasetContentHash(datasetId)).toLowerCase() === dataset.contentHash.toLowerCase(), "the registry holds the dataset's content hash");
-    // a stream's network partition: the coordinator's routing function
-    routes.set(streamId.toLowerCase(), Number(await coordinator.networkPartitionOf(streamId, 0)));
-    for (const b of brokers) b.index.apply({ type: "created", stream: { id: streamId.toLowerCase(), creator: hospital.address, path: `/kraken/heart-rate/${streamPatient}`, partitions: 1, metadata: {} } });
+    // every broker learns the stream from the registry's ResourceCreated event (RegistryStreamFeeder)
+    await waitFor(() => brokers.every((b) => b.index.get(streamId) !== undefined), "the three brokers' stream index to hold the stream").catch(() => undefined);
+    const indexed = brokers.map((b) => b.index.get(streamId));
+    say.expect(indexed.every((info) => info?.creator.toLowerCase() === hospital.address && info.partitions === 1), "the three brokers indexed the stream from the registry's event (creator, 1 partition)", JSON.stringify(indexed));
 
     const started = performance.now();
     await custodian.registerResource(datasetId, "dataset", [productId]);
@@ -254,7 +272,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
   });
 
   // Clients of the live stream: the hospital publishes to all three assigned brokers.
-  const np = routes.get(streamId)!;
+  const np = Number(await coordinator.networkPartitionOf(streamId, 0));
   const assignees: string[] = (await coordinator.assigneesOf(np)).map((x: string) => x.toLowerCase());
   const brokerOf = (address: string) => brokers.find((b) => b.operator.address === address)!;
   const hospitalEncryption = generateKeyPair();
@@ -273,6 +291,10 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
   const notices: SdkError[] = [];
   let universityClient!: DataClient;
   const universityBuy = await say.step("3", "university: approved for ScientificResearch, buys with permit, streams and downloads", async () => {
+    // each broker's CoordinatorAssignment routes the stream as the contract does and serves its partition
+    await waitFor(() => assignees.every((x) => brokerOf(x).assignment.serves(np)), `the assigned brokers to follow the assignment of network partition ${np}`).catch(() => undefined);
+    say.expect(assignees.length === 3 && brokers.every((b) => b.assignment.networkPartitionOf(streamId, 0) === np && b.assignment.serves(np)),
+      `the three brokers route the stream to network partition ${np} as the coordinator does, and serve it`, assignees.join(", "));
     const decision = await ledgers.university.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: university.address, ttlSeconds: 30 * DAY });
     say.expect(decision.decision === "approved" && decision.grant !== null, "Fabric approves the university's ScientificResearch request and writes a grant", decision.reasons.join(", "));
     say.expect(decision.approvedSubjects.length === scientificSubjects.length, `${scientificSubjects.length} of ${PATIENTS} patients released (scientific research consents)`, `${decision.approvedSubjects.length}`);
@@ -287,6 +309,16 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.expect(receipt.status === 1, "permit + attested purchase + key registration in one transaction", `gas ${receipt.gasUsed}`);
     say.expect(cost === PRICE_PER_SECOND * BigInt(LICENSE_SECONDS) && (await token.balanceOf(university.address)) === balanceBefore - cost, `the university paid ${fmt(cost)} into escrow`);
     say.expect(await market.hasValidLicense(university.address, streamId) && await registry.canSubscribe(streamId, university.address), "license valid, registry grants subscribe until the license ends");
+    // The broker's dual gateway: the registry's permission is the market's shadow of the licence, so
+    // each broker answers by the licence (market) and, the product being consent-gated, by the grant
+    // the licence runs under (consent ledger).
+    const admitted = async (b: (typeof brokers)[number]) => {
+      const licence = await b.gate.licenceOf(streamId, university.address);
+      return licence !== null && licence.productId.toLowerCase() === productId && licence.consentGated && await b.gate.consentValid(productId, university.address);
+    };
+    await waitFor(async () => (await Promise.all(brokers.map(admitted))).every(Boolean), "the three brokers' gates to see the licence and the grant").catch(() => undefined);
+    const admissions = await Promise.all(brokers.map(admitted));
+    say.expect(admissions.every(Boolean), "each broker's ContractAccessGate finds the consent-gated licence on the market and the valid grant on the consent ledger", JSON.stringify(admissions));
 
     universityClient = new DataClient({
       signer: university.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: universityEncryption.privateKey,
@@ -367,9 +399,25 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     await provider.send("evm_mine", [target]);
     say.say("10 minutes of use pass (ledger clock advanced, chain clock moved with evm_mine)");
     const licenseBefore = await market.getLicense(productId, university.address);
+    const withdrawnAt = performance.now();
     await custodian.withdrawConsent(consentIds.get(withdrawingPatient)!);
-    say.say(`${withdrawingPatient} withdrew consent on Fabric; waiting for the bridges (2 of 3) and the relayer`);
+    say.say(`${withdrawingPatient} withdrew consent on Fabric: the chaincode invalidates the university's grant (GrantsInvalidated)`);
+
+    // The broker's gate follows the ledger itself: the cut needs no chain transaction.
+    const cutNotice = () => notices.find((n) => (n.details as { brokerCode?: string } | undefined)?.brokerCode === "ACCESS_REVOKED");
+    await waitFor(() => cutNotice() !== undefined, "the broker to cut the university's live subscription", 10_000).catch(() => undefined);
+    const cutMs = performance.now() - withdrawnAt;
+    const statusAtCut: bigint = (await market.getLicense(productId, university.address)).status;
+    const relayedAtCut = bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId);
+    say.expect(cutNotice() !== undefined, "the broker cut the university's subscription (ACCESS_REVOKED notice)", `notices: ${notices.map((n) => n.code).join(", ") || "none"}`);
+    // the SDK error carries the broker's `revoked` notice; its details name the gate's refusal
+    const cutDetails = (cutNotice()!.details as { notice?: { details?: { cause?: string; reason?: string; productId?: string } } }).notice?.details ?? {};
+    say.expect(cutDetails.cause === "SUBSCRIBE_NOT_ALLOWED" && cutDetails.reason === "no-consent" && cutDetails.productId?.toLowerCase() === productId,
+      "the cut came from the consent ledger's GrantsInvalidated event: the licence still stood on the market, its grant did not", JSON.stringify(cutDetails));
+    say.say(`cut ${cutMs.toFixed(0)} ms after the withdrawal; the license on chain was then ${statusAtCut === 1n ? "still active" : `status ${statusAtCut}`} and the revocation ${relayedAtCut ? "already" : "not yet"} relayed`);
+    say.say("waiting for the bridges (2 of 3) and the relayer to end the license on chain");
     await waitFor(() => bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId), "the bridge to relay the revocation", 30_000);
+    say.say(`the relayer's revocation seen ${(performance.now() - withdrawnAt).toFixed(0)} ms after the withdrawal`);
     const relayed = bridgeLogs[0].records.find((r) => r.msg === "revocation relayed")!;
     say.expect(relayed.licenseSuspended === true, "the relayed revocation suspended the university's license", JSON.stringify(relayed));
     const license = await market.getLicense(productId, university.address);
@@ -382,9 +430,10 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.expect((await token.balanceOf(university.address)) === before + refund, "the university withdrew its refund");
     say.say(`earned before the cut-off (released to the hospital by time): ${fmt(universityBuy.cost - refund)}; license was ${licenseBefore.status === 1n ? "active" : licenseBefore.status}`);
 
-    const cut = () => notices.some((n) => (n.details as { brokerCode?: string } | undefined)?.brokerCode === "ACCESS_REVOKED");
-    await waitFor(cut, "the broker to cut the university's live subscription", 10_000).catch(() => undefined);
-    say.expect(cut(), "the broker cut the university's subscription (ACCESS_REVOKED notice)", `notices: ${notices.map((n) => n.code).join(", ") || "none"}`);
+    // and the market half of the gate now refuses on its own: no licence left
+    const licencesLeft = async () => Promise.all(brokers.map((b) => b.gate.licenceOf(streamId, university.address)));
+    await waitFor(async () => (await licencesLeft()).every((l) => l === null), "the brokers' gates to see the licence end").catch(() => undefined);
+    say.expect((await licencesLeft()).every((l) => l === null), "each broker's gate now also finds no licence on the market", JSON.stringify(await licencesLeft()));
     const removed = await publisher.rekeyIfAccessLost(streamId);
     say.expect(removed.map((x) => x.toLowerCase()).join() === university.address, "the hospital rekeyed the stream without the university", JSON.stringify(removed));
     say.expect(await market.hasValidLicense(pharma.address, streamId), "pharma's license is untouched (its patients did not withdraw)");
@@ -410,11 +459,18 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     };
     say.say(`advancing the local chain's clock (evm_setNextBlockTimestamp + evm_mine) to the epoch's end, then through the ${params.commitWindow} s commit and ${params.revealWindow} s reveal windows`);
     await at(end + 1);
+    // Each broker's EpochReporter hands its ContractCoordinatorReporter the report once the wall clock
+    // closes the epoch; the demo moves only the chain's clock, so it hands the same report over itself.
     for (const [i, x] of assignees.entries()) await brokerOf(x).reporter.report(reports[i]);
+    const states = () => assignees.map((x) => brokerOf(x).reporter.outstanding.map((r) => `${r.epoch}/${r.partition}:${r.state}`).join());
+    say.expect(states().every((st) => st === `${epoch}/${np}:committed`), "each broker's reporter committed its report (salt kept for the reveal)", states().join(" | "));
     await at(end + Number(params.commitWindow) + 1);
-    for (const x of assignees) await brokerOf(x).reporter.revealAll();
+    for (const x of assignees) await brokerOf(x).reporter.tick();
+    say.expect(states().every((st) => st === `${epoch}/${np}:revealed`), "in the reveal phase each reporter's tick() revealed it", states().join(" | "));
     await at(end + Number(params.commitWindow) + Number(params.revealWindow) + 1);
-    await (await coordinator.connect(deployer.signer).getFunction("finalizeRound")(epoch, np)).wait();
+    // after the reveal phase a tick finalizes the round (the first broker to get there) and claims the rewards
+    const operatorBalances: bigint[] = await Promise.all(assignees.map((x) => token.balanceOf(x)));
+    for (const x of assignees) await brokerOf(x).reporter.tick();
     const round = await coordinator.roundState(epoch, np);
     say.expect(round.outcome === ROUND_AGREED && Number(round.leaderVotes) === 3, "the round is Agreed by 3 of 3 brokers", `outcome ${round.outcome}, votes ${round.leaderVotes}`);
     const [finalized, count] = await coordinator.finalizedEventCount(epoch, np);
@@ -432,14 +488,12 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     const owed: bigint = await market.claimableOf(hospital.address);
     await (await market.connect(hospital.signer).getFunction("withdraw")()).wait();
     say.expect((await token.balanceOf(hospital.address)) === hospitalBefore + owed, `the hospital withdrew ${fmt(owed)} (both licenses' earned escrow)`);
-    const rewards: bigint[] = [];
-    for (const x of assignees) {
-      const operator = brokerOf(x).operator;
-      const owedReward: bigint = await coordinator.claimable(operator.address);
-      const before: bigint = await token.balanceOf(operator.address);
-      await (await coordinator.connect(operator.signer).getFunction("claimRewards")(operator.address)).wait();
-      rewards.push((await token.balanceOf(operator.address)) - before);
-      say.expect(owedReward > 0n && rewards[rewards.length - 1] === owedReward, `${operator.name} claimed ${fmt(owedReward)} of rewards`);
+    for (const [i, x] of assignees.entries()) {
+      const { operator, reporter } = brokerOf(x);
+      const gained = (await token.balanceOf(operator.address)) - operatorBalances[i];
+      const left: bigint = await coordinator.claimable(operator.address);
+      say.expect(reporter.claimed > 0n && gained === reporter.claimed && left === 0n && reporter.outstanding.length === 0,
+        `${operator.name}'s reporter claimed ${fmt(reporter.claimed)} of rewards`, `gained ${gained}, claimed ${reporter.claimed}, left ${left}, outstanding ${reporter.outstanding.length}`);
     }
   });
   return say;
