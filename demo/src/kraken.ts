@@ -412,8 +412,15 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.expect(cutNotice() !== undefined, "the broker cut the university's subscription (ACCESS_REVOKED notice)", `notices: ${notices.map((n) => n.code).join(", ") || "none"}`);
     // the SDK error carries the broker's `revoked` notice; its details name the gate's refusal
     const cutDetails = (cutNotice()!.details as { notice?: { details?: { cause?: string; reason?: string; productId?: string } } }).notice?.details ?? {};
-    say.expect(cutDetails.cause === "SUBSCRIBE_NOT_ALLOWED" && cutDetails.reason === "no-consent" && cutDetails.productId?.toLowerCase() === productId,
-      "the cut came from the consent ledger's GrantsInvalidated event: the licence still stood on the market, its grant did not", JSON.stringify(cutDetails));
+    // Two independent paths close access: the gate's consent follower (ledger event, no transaction)
+    // and the relayed revocation on chain. Which one the broker sees first is a race; when the licence
+    // still stood on the market after the cut, the cut can only have come from the ledger.
+    const consentCut = cutDetails.cause === "SUBSCRIBE_NOT_ALLOWED" && cutDetails.reason === "no-consent" && cutDetails.productId?.toLowerCase() === productId;
+    if (statusAtCut === 1n) {
+      say.expect(consentCut, "the cut came from the consent ledger's GrantsInvalidated event: the licence still stood on the market, its grant did not", JSON.stringify(cutDetails));
+    } else {
+      say.expect(cutDetails.cause === "SUBSCRIBE_NOT_ALLOWED", `the gate refused the subscription (${cutDetails.reason}; the chain revocation landed first)`, JSON.stringify(cutDetails));
+    }
     say.say(`cut ${cutMs.toFixed(0)} ms after the withdrawal; the license on chain was then ${statusAtCut === 1n ? "still active" : `status ${statusAtCut}`} and the revocation ${relayedAtCut ? "already" : "not yet"} relayed`);
     say.say("waiting for the bridges (2 of 3) and the relayer to end the license on chain");
     await waitFor(() => bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId), "the bridge to relay the revocation", 30_000);
