@@ -33,7 +33,7 @@ export type { ResendQuery, ResendResult, RetentionPolicy } from "./storage/Event
 export { BrokerNode } from "./node/BrokerNode";
 export { WsServer, BinaryKind } from "./node/WsServer";
 export { buildHttpServer, HTTP_STATUS } from "./node/HttpServer";
-export { BrokerClient, BrokerRequestError } from "./client/BrokerClient";
+export { BrokerClient, BrokerRequestError, closeGracefully } from "./client/BrokerClient";
 export { buildSiweMessage, parseSiweMessage, verifySiwe } from "./auth/siwe";
 export { loadConfig, DEFAULT_CONFIG } from "./config";
 export type { BrokerConfig } from "./config";

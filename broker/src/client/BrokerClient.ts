@@ -137,14 +137,19 @@ export class BrokerClient {
 
   /** Closes politely; terminates if the close handshake does not finish within a second. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      const timer = setTimeout(() => this.ws.terminate(), 1000);
-      this.ws.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.close();
-    });
+    return closeGracefully(this.ws);
   }
+}
+
+/** Closes a WebSocket politely, terminating it if the close handshake does not finish within `graceMs`. */
+export function closeGracefully(ws: WebSocket, graceMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    const timer = setTimeout(() => ws.terminate(), graceMs);
+    ws.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close();
+  });
 }

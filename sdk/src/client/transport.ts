@@ -2,7 +2,7 @@
 // EIP-4361 sign-in signed by an ethers Signer. One job: move frames and requests; the DataClient
 // above it does chains, gaps, keys and reconnection.
 
-import { BinaryKind, buildSiweMessage, type ResendQuery } from "@datamarket/broker";
+import { BinaryKind, buildSiweMessage, closeGracefully, type ResendQuery } from "@datamarket/broker";
 import type { Signer } from "ethers";
 import { WebSocket } from "ws";
 import { SdkError, SdkErrorCodes } from "../errors";
@@ -208,14 +208,6 @@ export class WsTransport implements BrokerTransport {
 
   close(): Promise<void> {
     this.closing = true;
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      const timer = setTimeout(() => this.ws.terminate(), 1000);
-      this.ws.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.close();
-    });
+    return closeGracefully(this.ws);
   }
 }
