@@ -21,7 +21,7 @@ import { buildHttpServer } from "./node/HttpServer";
 import { decodeFrame, streamIdOf } from "./protocol/event";
 import { cryptoBackend, keccak256 } from "./protocol/crypto";
 import { VerifierPool } from "./protocol/VerifierPool";
-import { networkPartitionOf } from "../../protocol/partitioning";
+import { networkPartitionOf } from "./network/routing";
 import { ConfigError, DEFAULT_CONFIG } from "./config";
 import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
 
@@ -82,7 +82,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const metrics = new BrokerMetrics(true);
   const node = new BrokerNode({
     store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
-    maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs,
+    maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
   });
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });

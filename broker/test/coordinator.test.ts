@@ -15,6 +15,7 @@ import { EpochTracker } from "../src/network/EpochTracker";
 import { EpochReporter } from "../src/network/EpochReporter";
 import { eventHash } from "../src/protocol/event";
 import { networkPartitionOf } from "../../protocol/partitioning";
+import { networkPartitionOf as memoisedNetworkPartitionOf, routeMemoSize, ROUTE_MEMO_ENTRIES } from "../src/network/routing";
 import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
 import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator } from "./chain-fixture";
 import { ALICE_KEY, BOB_KEY, TestPublisher, tempDir } from "./helpers";
@@ -59,6 +60,25 @@ describe("coordinator-backed partitions and epoch reports", function () {
     } finally {
       assignment.stop();
     }
+  });
+
+  it("routes through its memo exactly as the vectors say, also when P changes between calls, and keeps the memo bounded", () => {
+    // Each vector is routed over every P it lists, in turn and then in reverse: a cached route
+    // must follow a change of P, not return the previous P's answer.
+    for (const order of [1, -1]) {
+      for (const v of VECTORS) {
+        const nps = order === 1 ? v.networkPartitions : [...v.networkPartitions].reverse();
+        for (const np of nps) {
+          expect(memoisedNetworkPartitionOf(v.streamId, v.streamPartition, np.partitionCount), `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`).to.equal(np.networkPartition);
+        }
+      }
+    }
+    expect(() => memoisedNetworkPartitionOf("0x1234", 0, 4)).to.throw(RangeError);
+    expect(() => memoisedNetworkPartitionOf(VECTORS[0].streamId, 70_000, 4)).to.throw(RangeError);
+    for (let i = 0; i < ROUTE_MEMO_ENTRIES + 10; i++) memoisedNetworkPartitionOf(VECTORS[0].streamId, i % 65_536, 3);
+    expect(routeMemoSize()).to.be.at.most(ROUTE_MEMO_ENTRIES);
+    const v = VECTORS[0];
+    expect(memoisedNetworkPartitionOf(v.streamId, v.streamPartition, v.networkPartitions[0].partitionCount)).to.equal(v.networkPartitions[0].networkPartition);
   });
 
   it("finalizes an epoch with three brokers committing and revealing the same count and checksum, and pays them", async () => {

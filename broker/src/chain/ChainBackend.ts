@@ -22,7 +22,7 @@ import { CoordinatorAssignment } from "../network/CoordinatorAssignment";
 import { ContractCoordinatorReporter } from "../network/ContractCoordinatorReporter";
 import { ContractSubscriberDelivery } from "../network/ContractSubscriberDelivery";
 import { StaticPartitionAssignment } from "../network/PartitionAssignment";
-import { networkPartitionOf } from "../../../protocol/partitioning";
+import { networkPartitionOf } from "../network/routing";
 import type { BrokerDeps } from "../Broker";
 
 /** The part of deployments/<chainId>.json the broker reads (docs/deployment.md §4). */

@@ -5,7 +5,7 @@
 
 import type { Provider } from "ethers";
 import { INetworkCoordinator__factory, type INetworkCoordinator } from "../../../typechain-types";
-import { networkPartitionOf as routeOf } from "../../../protocol/partitioning";
+import { networkPartitionOf as routeOf } from "./routing";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import type { BrokerEndpoint, PartitionAssignmentSource } from "./PartitionAssignment";
 
