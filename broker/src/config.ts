@@ -23,6 +23,12 @@ export interface BrokerConfig {
   maxContentBytes: number;
   maxClockSkewMs: number;
   sendBudgetBytes: number;
+  /**
+   * "ordered" (default): live subscribers get an event once it is verified and accepted into its
+   * publisher's chain; "durable": only after its fdatasync. Publishers are acknowledged after the
+   * fdatasync either way (docs/protocol.md §6.3).
+   */
+  liveDelivery: "ordered" | "durable";
   /** Worker threads verifying signatures; 0 verifies in the event loop. Default: 1 on 2+ cores. */
   verifyThreads: number;
   storage: {
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   maxContentBytes: 1024 * 1024,
   maxClockSkewMs: 30_000,
   sendBudgetBytes: 8 * 1024 * 1024,
+  liveDelivery: "ordered",
   verifyThreads: cpus().length >= 2 ? 1 : 0,
   storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
   access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
@@ -115,6 +122,7 @@ const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
   ["BROKER_CHAIN_ID", (c, v) => (c.chainId = Number(v))],
   ["BROKER_MAX_CONTENT_BYTES", (c, v) => (c.maxContentBytes = Number(v))],
   ["BROKER_SEND_BUDGET_BYTES", (c, v) => (c.sendBudgetBytes = Number(v))],
+  ["BROKER_LIVE_DELIVERY", (c, v) => (c.liveDelivery = v as BrokerConfig["liveDelivery"])],
   ["BROKER_VERIFY_THREADS", (c, v) => (c.verifyThreads = Number(v))],
   ["BROKER_LOG_LEVEL", (c, v) => (c.log.level = v)],
   ["BROKER_CHAIN", (c, v) => (c.chain.mode = v as BrokerConfig["chain"]["mode"])],
@@ -141,6 +149,7 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(positive(c.maxContentBytes) && c.maxContentBytes <= 64 * 1024 * 1024, "maxContentBytes", "must be 1..67108864");
   check(positive(c.maxClockSkewMs), "maxClockSkewMs", "must be a positive integer (ms)");
   check(positive(c.sendBudgetBytes) && c.sendBudgetBytes >= c.maxContentBytes + 300, "sendBudgetBytes", "must be positive and hold at least one maximal frame");
+  check(["ordered", "durable"].includes(c.liveDelivery), "liveDelivery", 'must be "ordered" or "durable"');
   check(Number.isInteger(c.verifyThreads) && c.verifyThreads >= 0 && c.verifyThreads <= 64, "verifyThreads", "must be an integer 0..64");
   check(positive(c.storage.segmentBytes), "storage.segmentBytes", "must be a positive integer");
   check(positive(c.storage.maxResendEvents), "storage.maxResendEvents", "must be a positive integer");

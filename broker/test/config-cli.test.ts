@@ -29,6 +29,9 @@ describe("configuration", () => {
     expect(c.dataDir).to.equal("/tmp/x");
     expect(c.storage.segmentBytes).to.equal(4096);
     expect(c.storage.maxResendEvents).to.equal(DEFAULT_CONFIG.storage.maxResendEvents);
+    expect(c.liveDelivery).to.equal("ordered");
+    expect(loadConfig(file({ liveDelivery: "durable" }), {}).liveDelivery).to.equal("durable");
+    expect(loadConfig(file({ liveDelivery: "durable" }), { BROKER_LIVE_DELIVERY: "ordered" }).liveDelivery).to.equal("ordered");
   });
 
   it("refuses an unknown field, naming it", () => {
@@ -39,6 +42,7 @@ describe("configuration", () => {
     expect(() => loadConfig(file({ wsPort: 70000 }), {})).to.throw(ConfigError, "config wsPort: must be a port number");
     expect(() => loadConfig(undefined, { BROKER_CHAIN_ID: "zero" })).to.throw(ConfigError, "config chainId");
     expect(() => loadConfig(file({ streams: [{ creator: "0x1", path: "/a" }] }), {})).to.throw(ConfigError, "config streams[0].creator");
+    expect(() => loadConfig(undefined, { BROKER_LIVE_DELIVERY: "eventually" })).to.throw(ConfigError, 'config liveDelivery: must be "ordered" or "durable"');
   });
 
   it("refuses a file that is not JSON", () => {

@@ -1,6 +1,6 @@
 // The broker's core, independent of transport: the publish pipeline (decode, route, check,
-// verify once, store durably), live delivery after durability, subscriptions with access
-// re-checks on revocation / licence expiry / gate staleness, resend, and epoch checksums.
+// verify once, order, store durably), live delivery (once ordered, or once durable), subscriptions
+// with access re-checks on revocation / licence expiry / gate staleness, resend, and epoch checksums.
 
 import type { Logger } from "pino";
 import { BrokerError, ErrorCodes } from "../errors";
@@ -57,7 +57,16 @@ export interface BrokerNodeOptions {
   verifier?: VerifierPool;
   /** How often the fail-closed sweep runs (ms). Default 1000. */
   accessSweepMs?: number;
+  /**
+   * When live subscribers get an event. "ordered" (default): as soon as it is verified and accepted
+   * into its publisher's chain, while its group commit is still in flight. "durable": only after the
+   * fdatasync. Either way the publisher is acknowledged only once the event is durable, resends and
+   * history return only durable events, and checksums and durable-event listeners see durable events.
+   */
+  liveDelivery?: LiveDelivery;
 }
+
+export type LiveDelivery = "ordered" | "durable";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -66,6 +75,7 @@ export class BrokerNode {
   readonly metrics: BrokerMetrics;
   readonly maxContentBytes: number;
   readonly maxClockSkewMs: number;
+  readonly liveDelivery: LiveDelivery;
   private readonly subs = new Map<string, Set<Subscription>>();
   private readonly bySubscriber = new Map<Subscriber, Set<Subscription>>();
   private readonly unsubscribeGate: () => void;
@@ -76,6 +86,7 @@ export class BrokerNode {
     this.metrics = options.metrics ?? new BrokerMetrics();
     this.maxContentBytes = options.maxContentBytes ?? 1024 * 1024;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 30_000;
+    this.liveDelivery = options.liveDelivery ?? "ordered";
     this.store.on("durable", (b: DurableBatch) => this.onDurable(b));
     this.unsubscribeGate = options.access.gate.onChange((c) => void this.recheck(c.streamId, c.address));
     this.sweep = setInterval(() => this.failClosedSweep(), options.accessSweepMs ?? 1000);
@@ -143,16 +154,32 @@ export class BrokerNode {
     }
   }
 
-  /** Applies the chain rules and stores the event; resolves with eventHash once durable. */
+  /**
+   * Applies the chain rules and queues the event for the group commit; with liveDelivery "ordered"
+   * delivers it to live subscribers right away. Resolves with eventHash once durable.
+   */
   async commit(p: PreparedEvent): Promise<Buffer> {
     try {
-      await this.store.append(p.event, p.hash);
+      // append() applies the chain rules synchronously (a refusal throws here, nothing is queued
+      // or delivered), so the order of delivery is the order of the log.
+      const durable = this.store.append(p.event, p.hash);
+      if (this.liveDelivery === "ordered") this.deliverLive(p.event, p.hash);
+      await durable;
     } catch (err) {
       this.countRefusal(err);
       throw err;
     }
     this.metrics.publishLatency.observe(Number(process.hrtime.bigint() - p.started) / 1e9);
     return p.hash;
+  }
+
+  /** Sends one event to the live subscribers of its stream partition. */
+  private deliverLive(event: SignedEvent, eventHash: Buffer): void {
+    const subs = this.subs.get(partitionKey(event.streamId, event.streamPartition));
+    if (!subs || subs.size === 0) return;
+    const delivery: Delivery = { event, eventHash };
+    for (const s of subs) s.subscriber.deliver(delivery);
+    this.metrics.egressEvents.inc({ stream: event.streamId }, subs.size);
   }
 
   countRefusal(err: unknown): void {
@@ -162,7 +189,7 @@ export class BrokerNode {
   private readonly durableListeners = new Set<(d: Delivery) => void>();
 
   /**
-   * Calls `listener` with every event once it is durable (after the subscribers). For integrations
+   * Calls `listener` with every event once it is durable, in log order. For integrations
    * that act on events: delivery to smart-contract subscribers, mirrors, audits.
    */
   onDurableEvent(listener: (d: Delivery) => void): () => void {
@@ -182,12 +209,13 @@ export class BrokerNode {
       const np = this.options.assignment.networkPartitionOf(batch.streamId, batch.streamPartition);
       batch.events.forEach((e, i) => epochs.add(np, e.timestamp, batch.hashes[i]));
     }
-    const subs = this.subs.get(batch.key);
+    if (this.liveDelivery === "durable") {
+      for (let i = 0; i < batch.events.length; i++) this.deliverLive(batch.events[i], batch.hashes[i]);
+    }
     const listeners = this.durableListeners;
-    if ((!subs || subs.size === 0) && listeners.size === 0) return;
+    if (listeners.size === 0) return;
     for (let i = 0; i < batch.events.length; i++) {
       const delivery: Delivery = { event: batch.events[i], eventHash: batch.hashes[i] };
-      if (subs) for (const s of subs) s.subscriber.deliver(delivery);
       for (const l of listeners) {
         try {
           l(delivery);
@@ -196,7 +224,6 @@ export class BrokerNode {
         }
       }
     }
-    if (subs) this.metrics.egressEvents.inc(label, batch.events.length * subs.size);
   }
 
   /** Checks access and adds a live subscription. Idempotent per (subscriber, stream partition). */
