@@ -93,6 +93,17 @@ function procCpuUs(pids: number[]): number {
   return total;
 }
 
+/** Busy and total jiffies of the whole machine (Linux /proc/stat; zeros elsewhere). */
+function machineJiffies(): { busy: number; total: number } {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total }; // minus idle and iowait
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
 /** CPU time (user + system, µs) this process used since `from`. */
 function cpuUs(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
@@ -202,7 +213,7 @@ async function main() {
     }
 
     console.log("end-to-end latency (publisher send to subscriber receive, separate processes, loopback):");
-    for (const [rate, path, seconds] of [[1000, "/bench/latency-1000", 5], [5000, "/bench/latency-5000", 4]] as const) {
+    for (const [rate, path, seconds] of [[1000, "/bench/latency-1000", 10], [5000, "/bench/latency-5000", 8]] as const) {
       const count = rate * seconds;
       await call(subscribers, { cmd: "subscribe", wsUrl, streamId: benchStream(path), connections: 1, expected: count });
       await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream(path), count }, 120_000);
@@ -217,7 +228,7 @@ async function main() {
     console.log("fan-out (10 subscribers in another process):");
     {
       const rate = 10_000;
-      const seconds = 3;
+      const seconds = 5;
       const count = rate * seconds;
       await call(subscribers, { cmd: "subscribe", wsUrl, streamId: benchStream("/bench/fanout"), connections: 10, expected: count });
       await call(publisher, { cmd: "prepare-publisher", wsUrl, streamId: benchStream("/bench/fanout"), count }, 120_000);
@@ -225,13 +236,16 @@ async function main() {
       const cpu0 = process.cpuUsage();
       const verifierCpu0 = procCpuUs(verifierPids);
       const clientsCpu0 = [procCpuUs([publisher.pid!]), procCpuUs([subscribers.pid!])];
+      const machine0 = machineJiffies();
       const { result: sent, loop } = await observeLoop(() => call(publisher, { cmd: "paced", rate }, 60_000));
       const got = await call(subscribers, { cmd: "collect", waitMs: 10_000 });
       console.log(`    (${loop})`);
       const loopCpu = cpuUs(cpu0);
+      const machine1 = machineJiffies();
+      const machineBusy = machine1.total > machine0.total ? (machine1.busy - machine0.busy) / (machine1.total - machine0.total) : NaN;
       const verifierCpu = procCpuUs(verifierPids) - verifierCpu0;
       const wallS = sent.elapsedUs / 1e6;
-      record("client processes during fan-out", `publisher ${((procCpuUs([publisher.pid!]) - clientsCpu0[0]) / 1e6 / wallS).toFixed(2)} cores, 10 subscribers ${((procCpuUs([subscribers.pid!]) - clientsCpu0[1]) / 1e6 / wallS).toFixed(2)} cores (same 2-core machine)`);
+      record("client processes during fan-out", `publisher ${((procCpuUs([publisher.pid!]) - clientsCpu0[0]) / 1e6 / wallS).toFixed(2)} cores, 10 subscribers ${((procCpuUs([subscribers.pid!]) - clientsCpu0[1]) / 1e6 / wallS).toFixed(2)} cores (same 2-core machine); whole machine ${(100 * machineBusy).toFixed(0)} % busy (kernel threads included)`);
       const l = latencies(sent.sendTimes, got.received);
       const achieved = count / (sent.elapsedUs / 1e6);
       record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);

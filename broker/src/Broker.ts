@@ -72,7 +72,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const P = config.network.partitionCount ?? 1;
   const assignment = deps.assignment ?? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all");
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
-  const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents });
+  const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents, commitDelayMs: config.storage.commitDelayMs });
   const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
   store.open((streamId, streamPartition, frame, timestamp) => {
     // Rebuild the recent epochs' checksums from the log.

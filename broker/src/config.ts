@@ -34,6 +34,8 @@ export interface BrokerConfig {
   storage: {
     segmentBytes: number;
     maxResendEvents: number;
+    /** Under load, the least time between two group commits' starts (ms); 0 syncs as soon as possible. */
+    commitDelayMs: number;
     retentionIntervalMs: number;
     retention: { maxAgeMs?: number; maxBytesPerPartition?: number };
   };
@@ -83,7 +85,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   sendBudgetBytes: 8 * 1024 * 1024,
   liveDelivery: "ordered",
   verifyThreads: cpus().length >= 2 ? 1 : 0,
-  storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
+  storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, commitDelayMs: 2, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
   access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
   streams: [],
   network: { epochLengthMs: 60_000, genesisMs: 0, partitionCount: 1 },
@@ -153,6 +155,7 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(Number.isInteger(c.verifyThreads) && c.verifyThreads >= 0 && c.verifyThreads <= 64, "verifyThreads", "must be an integer 0..64");
   check(positive(c.storage.segmentBytes), "storage.segmentBytes", "must be a positive integer");
   check(positive(c.storage.maxResendEvents), "storage.maxResendEvents", "must be a positive integer");
+  check(typeof c.storage.commitDelayMs === "number" && c.storage.commitDelayMs >= 0 && c.storage.commitDelayMs <= 1000, "storage.commitDelayMs", "must be a number of ms in 0..1000");
   check(positive(c.storage.retentionIntervalMs), "storage.retentionIntervalMs", "must be a positive integer (ms)");
   const r = c.storage.retention ?? {};
   check(r.maxAgeMs === undefined || positive(r.maxAgeMs), "storage.retention.maxAgeMs", "must be a positive integer (ms) or absent");

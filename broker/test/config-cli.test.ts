@@ -42,6 +42,7 @@ describe("configuration", () => {
     expect(() => loadConfig(file({ wsPort: 70000 }), {})).to.throw(ConfigError, "config wsPort: must be a port number");
     expect(() => loadConfig(undefined, { BROKER_CHAIN_ID: "zero" })).to.throw(ConfigError, "config chainId");
     expect(() => loadConfig(file({ streams: [{ creator: "0x1", path: "/a" }] }), {})).to.throw(ConfigError, "config streams[0].creator");
+    expect(() => loadConfig(file({ storage: { commitDelayMs: -1 } }), {})).to.throw(ConfigError, "config storage.commitDelayMs: must be a number of ms in 0..1000");
     expect(() => loadConfig(undefined, { BROKER_LIVE_DELIVERY: "eventually" })).to.throw(ConfigError, 'config liveDelivery: must be "ordered" or "durable"');
   });
 

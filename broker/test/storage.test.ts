@@ -37,6 +37,26 @@ describe("EventStore", () => {
     expect(frames.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));
   });
 
+  it("under load, starts group commits at most every commitDelayMs; a lone event is synced at once", async () => {
+    open({ commitDelayMs: 300 });
+    const p = new TestPublisher(ALICE_KEY);
+    // Lone events, one at a time: each is the only event of its commit, so none waits (five
+    // commits in far less than 5 × 300 ms).
+    let t = performance.now();
+    for (let i = 0; i < 5; i++) await publish(p, 1);
+    expect(performance.now() - t).to.be.lessThan(300);
+    expect(store.stats.batches).to.equal(5);
+    // A commit of several events: the next commit starts no earlier than 300 ms after it, and
+    // everything appended meanwhile shares that one fdatasync.
+    await publish(p, 10);
+    t = performance.now();
+    const later = [publish(p, 1), publish(p, 1), publish(p, 1)];
+    await Promise.all(later);
+    expect(performance.now() - t).to.be.greaterThan(200);
+    expect(store.stats.batches).to.equal(7);
+    expect(store.count(STREAM, 0)).to.equal(18);
+  });
+
   it("recovers events, chains and counts after a restart", async () => {
     open();
     const p = new TestPublisher(ALICE_KEY);
