@@ -1,6 +1,7 @@
 // Signature verification in verifier processes, so that recovery (the broker's main cost) runs on
-// another core than the event loop's I/O. Events that arrive in one event-loop turn go to a
-// verifier as one batch (one message each way). Processes, not worker threads: secp256k1@4's
+// another core than the event loop's I/O when the loop cannot keep up. Events that arrive in one
+// event-loop turn are verified in the loop when they are few (INLINE_MAX) and no batch is in
+// flight; otherwise they go to a verifier as one batch (one message each way). Processes, not worker threads: secp256k1@4's
 // addon is not safe to load in two threads of one process (see verify-worker.js). A failure is re-checked in the main thread to give
 // the precise INVALID_SIGNATURE details; successes are used as the worker computed them.
 
@@ -22,10 +23,13 @@ interface WorkerSlot {
 
 const MAX_BATCH = 512;
 /**
- * A turn with at most this many events and no batch in flight is verified in the event loop:
- * at low rates the round trip to a verifier would only add latency.
+ * A turn with at most this many events and no batch in flight is verified in the event loop; the
+ * verifiers take the bursts and sustained overload. Measured on 2 cores (docs/broker.md): at 10 000
+ * events/s in ticks of ~10, verifying in the loop costs less CPU than the round trip to a verifier
+ * (IPC, two more wake-ups) and keeps every event off a second run queue, which is where the
+ * fan-out's tail latency came from; a backlog beyond this still goes to the verifiers.
  */
-const INLINE_MAX = 4;
+const INLINE_MAX = 64;
 
 export class VerifierPool {
   private readonly slots: WorkerSlot[] = [];
@@ -34,6 +38,8 @@ export class VerifierPool {
   private scheduled = false;
   private nextId = 1;
   private closed = false;
+  /** Events verified in the event loop and by the verifiers (for tests and benchmarks). */
+  readonly stats = { inline: 0, offloaded: 0 };
 
   constructor(readonly threads: number) {
     if (cryptoBackend.backend !== "native") throw new Error("VerifierPool needs the native secp256k1 and keccak bindings");
@@ -74,6 +80,7 @@ export class VerifierPool {
     if (this.slots.length === 0 || (this.queue.length <= INLINE_MAX && this.batches.size === 0)) {
       const inline = this.queue;
       this.queue = [];
+      this.stats.inline += inline.length;
       for (const p of inline) {
         try {
           p.resolve(verifyEvent(p.event));
@@ -97,6 +104,7 @@ export class VerifierPool {
         lengths[i] = p.event.frame.length;
       });
       const id = this.nextId++;
+      this.stats.offloaded += batch.length;
       this.batches.set(id, batch);
       slot.inFlight += batch.length;
       slot.worker.send({ id, frames: buf, lengths });
