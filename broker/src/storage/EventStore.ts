@@ -170,7 +170,9 @@ export class EventStore extends EventEmitter {
     };
     const wait = this.lastCommit.events > 1 ? this.lastCommit.at + this.commitDelayMs - performance.now() : 0;
     if (wait > 0) setTimeout(go, wait);
-    else setImmediate(go);
+    // One turn later, so that the deliveries and acknowledgements written at the end of this turn
+    // leave before the commit's write and fdatasync submission (tens of µs, at times milliseconds).
+    else setImmediate(() => setImmediate(go));
   }
 
   private async flush(): Promise<void> {
