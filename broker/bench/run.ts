@@ -104,6 +104,26 @@ function machineJiffies(): { busy: number; total: number } {
   }
 }
 
+/**
+ * Time each process's main thread spent runnable but waiting for a core (ms, Linux schedstat): how
+ * much the processes of the benchmark competed for the cores.
+ */
+function runQueueWaits(verifierPids: number[], publisherPid: number, subscribersPid: number): { name: string; waitMs: number }[] {
+  const wait = (pid: number | "self") => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+    } catch {
+      return NaN;
+    }
+  };
+  return [
+    { name: "broker event loop", waitMs: wait("self") },
+    { name: "verifiers", waitMs: verifierPids.reduce((a, p) => a + wait(p), 0) },
+    { name: "publisher", waitMs: wait(publisherPid) },
+    { name: "subscribers", waitMs: wait(subscribersPid) },
+  ];
+}
+
 /** CPU time (user + system, µs) this process used since `from`. */
 function cpuUs(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
@@ -237,15 +257,17 @@ async function main() {
       const verifierCpu0 = procCpuUs(verifierPids);
       const clientsCpu0 = [procCpuUs([publisher.pid!]), procCpuUs([subscribers.pid!])];
       const machine0 = machineJiffies();
+      const waits0 = runQueueWaits(verifierPids, publisher.pid!, subscribers.pid!);
       const { result: sent, loop } = await observeLoop(() => call(publisher, { cmd: "paced", rate }, 60_000));
       const got = await call(subscribers, { cmd: "collect", waitMs: 10_000 });
       console.log(`    (${loop})`);
       const loopCpu = cpuUs(cpu0);
       const machine1 = machineJiffies();
+      const waits = runQueueWaits(verifierPids, publisher.pid!, subscribers.pid!).map((w, i) => `${w.name} ${(w.waitMs - waits0[i].waitMs).toFixed(0)} ms`);
       const machineBusy = machine1.total > machine0.total ? (machine1.busy - machine0.busy) / (machine1.total - machine0.total) : NaN;
       const verifierCpu = procCpuUs(verifierPids) - verifierCpu0;
       const wallS = sent.elapsedUs / 1e6;
-      record("client processes during fan-out", `publisher ${((procCpuUs([publisher.pid!]) - clientsCpu0[0]) / 1e6 / wallS).toFixed(2)} cores, 10 subscribers ${((procCpuUs([subscribers.pid!]) - clientsCpu0[1]) / 1e6 / wallS).toFixed(2)} cores (same 2-core machine); whole machine ${(100 * machineBusy).toFixed(0)} % busy (kernel threads included)`);
+      record("client processes during fan-out", `publisher ${((procCpuUs([publisher.pid!]) - clientsCpu0[0]) / 1e6 / wallS).toFixed(2)} cores, 10 subscribers ${((procCpuUs([subscribers.pid!]) - clientsCpu0[1]) / 1e6 / wallS).toFixed(2)} cores (same 2-core machine); whole machine ${(100 * machineBusy).toFixed(0)} % busy (kernel threads included); waiting for a core: ${waits.join(", ")}`);
       const l = latencies(sent.sendTimes, got.received);
       const achieved = count / (sent.elapsedUs / 1e6);
       record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);
