@@ -21,7 +21,12 @@ interface WorkerSlot {
   inFlight: number;
 }
 
-const MAX_BATCH = 512;
+/** Events per message to a verifier: small, so that results come back while it works on the next. */
+const CHUNK = 32;
+/** Most events one verifier holds (sent, not yet answered): a few chunks, so it never waits for the next. */
+const MAX_IN_FLIGHT = 128;
+/** During a backlog, the oldest events the event loop verifies itself per turn. */
+const INLINE_PER_TURN = 16;
 /**
  * A turn with at most this many events and no batch in flight is verified in the event loop; the
  * verifiers take the bursts and sustained overload. Measured on 2 cores (docs/broker.md): at 10 000
@@ -33,7 +38,7 @@ const INLINE_MAX = 64;
 
 export class VerifierPool {
   private readonly slots: WorkerSlot[] = [];
-  private readonly batches = new Map<number, Pending[]>();
+  private readonly batches = new Map<number, { slot: WorkerSlot; items: Pending[] }>();
   private queue: Pending[] = [];
   private scheduled = false;
   private nextId = 1;
@@ -68,10 +73,7 @@ export class VerifierPool {
     if (this.closed) return Promise.resolve().then(() => verifyEvent(event));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.dispatch());
-      }
+      this.schedule();
     });
   }
 
@@ -80,42 +82,66 @@ export class VerifierPool {
     if (this.slots.length === 0 || (this.queue.length <= INLINE_MAX && this.batches.size === 0)) {
       const inline = this.queue;
       this.queue = [];
-      this.stats.inline += inline.length;
-      for (const p of inline) {
-        try {
-          p.resolve(verifyEvent(p.event));
-        } catch (err) {
-          p.reject(err as Error);
-        }
-      }
+      this.verifyHere(inline);
       return;
     }
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-      let total = 0;
-      for (const p of batch) total += p.event.frame.length;
-      const buf = Buffer.allocUnsafe(total);
-      const lengths = new Uint32Array(batch.length);
-      let pos = 0;
-      batch.forEach((p, i) => {
-        p.event.frame.copy(buf, pos);
-        pos += p.event.frame.length;
-        lengths[i] = p.event.frame.length;
-      });
-      const id = this.nextId++;
-      this.stats.offloaded += batch.length;
-      this.batches.set(id, batch);
-      slot.inFlight += batch.length;
-      slot.worker.send({ id, frames: buf, lengths });
+    // A backlog: the oldest events are verified here (they can be committed at once), the next
+    // ones go to the verifiers in chunks, and whatever is left waits for the next turn or result.
+    this.verifyHere(this.queue.splice(0, INLINE_PER_TURN));
+    for (let sent = true; sent && this.queue.length > 0; ) {
+      sent = false;
+      for (const slot of this.slots) {
+        const room = Math.min(CHUNK, MAX_IN_FLIGHT - slot.inFlight);
+        if (room > 0 && this.queue.length > 0) {
+          this.send(slot, this.queue.splice(0, room));
+          sent = true;
+        }
+      }
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.dispatch());
+  }
+
+  private verifyHere(batch: Pending[]): void {
+    this.stats.inline += batch.length;
+    for (const p of batch) {
+      try {
+        p.resolve(verifyEvent(p.event));
+      } catch (err) {
+        p.reject(err as Error);
+      }
     }
   }
 
+  private send(slot: WorkerSlot, batch: Pending[]): void {
+    let total = 0;
+    for (const p of batch) total += p.event.frame.length;
+    const buf = Buffer.allocUnsafe(total);
+    const lengths = new Uint32Array(batch.length);
+    let pos = 0;
+    batch.forEach((p, i) => {
+      p.event.frame.copy(buf, pos);
+      pos += p.event.frame.length;
+      lengths[i] = p.event.frame.length;
+    });
+    const id = this.nextId++;
+    this.stats.offloaded += batch.length;
+    this.batches.set(id, { slot, items: batch });
+    slot.inFlight += batch.length;
+    slot.worker.send({ id, frames: buf, lengths });
+  }
+
   private onResult(slot: WorkerSlot, m: { id: number; result: Uint8Array }): void {
-    const batch = this.batches.get(m.id);
+    const batch = this.batches.get(m.id)?.items;
     if (!batch) return;
     this.batches.delete(m.id);
     slot.inFlight -= batch.length;
+    if (this.queue.length > 0) this.schedule();
     const out = Buffer.from(m.result.buffer, m.result.byteOffset, m.result.byteLength);
     batch.forEach((p, i) => {
       if (out[i * 33] === 1) p.resolve(Buffer.from(out.subarray(i * 33 + 1, i * 33 + 33)));
@@ -135,16 +161,12 @@ export class VerifierPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     for (const [id, batch] of this.batches) {
+      if (batch.slot !== slot) continue;
       this.batches.delete(id);
-      for (const p of batch) {
-        try {
-          p.resolve(verifyEvent(p.event));
-        } catch (e) {
-          p.reject(e as Error);
-        }
-      }
+      this.verifyHere(batch.items);
     }
     if (this.slots.length === 0) this.closed = true;
+    if (this.queue.length > 0) this.schedule();
     void err;
   }
 
