@@ -70,6 +70,8 @@ export function partitionKey(streamId: string, streamPartition: number): string 
 export class EventStore extends EventEmitter {
   private readonly logs = new Map<string, PartitionLog>();
   private pending = new Map<string, Pending>();
+  /** Resends waiting for the group commit in progress (woken after each commit, failed or not). */
+  private commitWaiters: (() => void)[] = [];
   private flushing = false;
   private flushScheduled = false;
   private failure: Error | undefined;
@@ -206,6 +208,9 @@ export class EventStore extends EventEmitter {
       this.emit("failure", err);
     } finally {
       this.flushing = false;
+      const waiters = this.commitWaiters;
+      this.commitWaiters = [];
+      for (const wake of waiters) wake();
     }
     if (this.pending.size > 0) this.scheduleFlush();
   }
@@ -227,10 +232,19 @@ export class EventStore extends EventEmitter {
 
   /** Durable events of a stream partition matching the query, oldest first. */
   async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendResult> {
-    const log = this.logs.get(partitionKey(streamId, streamPartition));
-    if (!log || log.durableCount === 0) return { frames: [], truncated: false };
+    const key = partitionKey(streamId, streamPartition);
+    const log = this.logs.get(key);
+    if (!log) return { frames: [], truncated: false };
     this.resendsInFlight++;
     try {
+      // Events accepted before this request may already have been delivered live (liveDelivery
+      // "ordered") while their group commit runs: wait for it, so that a subscriber filling a gap
+      // finds them. A resend never returns an event that is not durable.
+      const accepted = log.count + (this.pending.get(key)?.events.length ?? 0);
+      while (log.durableCount < accepted && !this.failure && !this.closed) {
+        await new Promise<void>((resolve) => this.commitWaiters.push(resolve));
+      }
+      if (log.durableCount === 0) return { frames: [], truncated: false };
       return await this.resendFrom(log, query);
     } finally {
       this.resendsInFlight--;
