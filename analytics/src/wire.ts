@@ -142,10 +142,13 @@ export function aggregateShareAad(studyId: string, collectionId: string, measure
   return utf8(canonicalJson({ studyId: studyId.toLowerCase(), collectionId, measurement, batch, reportCount }));
 }
 
-/** The collection job's id: the same request (study, collector, grant, batch) is the same job. */
+/**
+ * The collection job's id: the same request (study, collector, grant, batch, collector key) is the same
+ * job, answered again with the shares sealed to that key. A new key is a new job over the same reports.
+ */
 export function collectionIdOf(request: CollectionRequest): string {
   return createHash("sha256")
-    .update(canonicalJson({ studyId: request.studyId.toLowerCase(), collector: request.collector.toLowerCase(), grantId: request.grantId.toLowerCase(), batch: request.batch }))
+    .update(canonicalJson({ studyId: request.studyId.toLowerCase(), collector: request.collector.toLowerCase(), grantId: request.grantId.toLowerCase(), batch: request.batch, collectorKey: request.collectorKey }))
     .digest("base64url");
 }
 

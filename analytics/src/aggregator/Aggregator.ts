@@ -111,6 +111,8 @@ interface HelperAccumulator {
 
 interface HelperCollection {
   context: CollectionContext;
+  /** report ids in jobs being prepared (a replay within the collection is refused before it is prepared twice) */
+  pending: Set<string>;
   measurements: Map<string, HelperAccumulator>;
   touchedAt: number;
 }
@@ -121,7 +123,7 @@ export class Aggregator {
   readonly role: "leader" | "helper";
   private readonly studies = new Map<string, StudyState>();
   private readonly jobs = new Map<string, CollectionJob>();
-  private readonly helperCollections = new Map<string, HelperCollection>();
+  private readonly helperCollections = new Map<string, Promise<HelperCollection>>();
   private readonly consent: ConsentView;
   private readonly market: MarketView;
   private readonly pool: PreparePool;
@@ -588,13 +590,17 @@ export class Aggregator {
   private async helperCollection(study: StudyState, collectionId: string, signed: SignedCollectionRequest): Promise<HelperCollection> {
     if (collectionId !== collectionIdOf(signed.request)) throw new AnalyticsError("BAD_REQUEST", "the collection id does not match the collection request");
     const now = Date.now();
-    for (const [id, c] of this.helperCollections) if (now - c.touchedAt > HELPER_COLLECTION_TTL_MS) this.helperCollections.delete(id);
-    let collection = this.helperCollections.get(collectionId);
-    if (!collection) {
-      const context = await this.checkCollection(study, signed, true);
-      collection = { context, measurements: new Map(), touchedAt: now };
-      this.helperCollections.set(collectionId, collection);
+    let pending = this.helperCollections.get(collectionId);
+    if (!pending) {
+      // concurrent jobs of one collection share one check and one accumulator
+      pending = this.checkCollection(study, signed, true).then((context) => ({ context, measurements: new Map(), pending: new Set<string>(), touchedAt: now }));
+      this.helperCollections.set(collectionId, pending);
+      pending.catch(() => this.helperCollections.delete(collectionId));
+      for (const [id, c] of this.helperCollections) {
+        void c.then((x) => { if (now - x.touchedAt > HELPER_COLLECTION_TTL_MS) this.helperCollections.delete(id); }, () => undefined);
+      }
     }
+    const collection = await pending;
     collection.touchedAt = now;
     return collection;
   }
@@ -615,14 +621,13 @@ export class Aggregator {
     const items: PrepareItem[] = [];
     const itemIds: string[] = [];
     const itemSubjects: string[] = [];
-    const inJob = new Set<string>();
     for (const r of body.reports) {
       const fail = (error: PrepareResult & { error: string }) => results.push(error);
       if (reportShapeError({ ...r, measurement: body.measurement, leaderShare: r.helperShare } as Report) || typeof r.leaderPrepShare !== "string") { fail({ reportId: String(r?.reportId), error: "BAD_REQUEST" }); continue; }
       if (!this.released(study, grant, r.subject)) { fail({ reportId: r.reportId, error: "SUBJECT_NOT_RELEASED" }); continue; }
       if (!inInterval(r.time, signed.request.batch)) { fail({ reportId: r.reportId, error: "BATCH_INVALID" }); continue; }
-      if (accumulator.reports.has(r.reportId) || inJob.has(r.reportId)) { fail({ reportId: r.reportId, error: "REPORT_REPLAYED" }); continue; }
-      inJob.add(r.reportId);
+      if (accumulator.reports.has(r.reportId) || collection.pending.has(r.reportId)) { fail({ reportId: r.reportId, error: "REPORT_REPLAYED" }); continue; }
+      collection.pending.add(r.reportId);
       items.push({
         reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, peerPrepShare: r.leaderPrepShare,
         aad: inputShareAad(study.productId, { reportId: r.reportId, measurement: body.measurement, subject: r.subject, time: r.time, publicShare: r.publicShare }),
@@ -631,7 +636,12 @@ export class Aggregator {
       itemSubjects.push(r.subject);
     }
     if (items.length > 0) {
-      const prepared = await this.pool.run<InitResponse & FinishResponse>({ op: "helper-prepare", vdaf: measurement.parameters, verifyKey: study.verifyKey, key: this.key, items });
+      let prepared: InitResponse & FinishResponse;
+      try {
+        prepared = await this.pool.run<InitResponse & FinishResponse>({ op: "helper-prepare", vdaf: measurement.parameters, verifyKey: study.verifyKey, key: this.key, items });
+      } finally {
+        for (const id of itemIds) collection.pending.delete(id);
+      }
       const vdaf = vdafFor(measurement.parameters);
       const partial = vdaf.decodeAggregateShare(fromBase64Url(prepared.aggregate));
       accumulator.aggregate = accumulator.count === 0 ? partial : vdaf.aggregate([accumulator.aggregate, partial]);
@@ -660,7 +670,7 @@ export class Aggregator {
       this.helperCollections.delete(body.collectionId);
       return released as AggregateShareResponse;
     }
-    const collection = this.helperCollections.get(body.collectionId);
+    const collection = await this.helperCollections.get(body.collectionId)?.catch(() => undefined);
     if (!collection) throw new AnalyticsError("BATCH_MISMATCH", `the helper prepared no report of collection ${body.collectionId} (restarted?): run the collection again`);
     const all = new Map<string, string>();
     const shares: AggregateShareResponse["shares"] = [];
