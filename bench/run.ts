@@ -6,6 +6,7 @@
 //   3. SDK: rekey time against recipients (npm run bench -w sdk)
 //   4. broker: ingress, resend, latency, fan-out (npm run bench -w broker; full mode only, ~5 min)
 //   5. the whole dual-gateway flow on the embedded defaults, buyers 1 -> 100 (demo/bench/flow.ts)
+//   6. analytics: Prio3 client and aggregation over 1,000 / 10,000 reports (npm run bench -w analytics)
 // Each step is bounded in time; a step that fails or times out is recorded as failed, the rest go on.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -147,6 +148,11 @@ async function main(): Promise<void> {
   }
   report.steps.flow.summary = { flowsPerSecond: flowRows, stepLatencyMs: stepRows, fanoutDeliveriesPerSecond: fanRows };
 
+  // 6. analytics (quick: 1,000 reports only)
+  const analytics = await run("analytics (Prio3)", "npm", ["run", "bench", "-w", "analytics"], { env: quick ? { BENCH_QUICK: "1" } : {}, timeoutMs: 1_200_000 });
+  const analyticsSummary = analytics.stdout.slice(analytics.stdout.lastIndexOf("summary:")).split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+  report.steps.analytics = { ok: analytics.ok, error: analytics.error, seconds: analytics.seconds, runs: 1, summary: analyticsSummary };
+
   report.machineAtEnd = machine();
   report.finishedAt = new Date().toISOString();
   fs.writeFileSync(path.join(OUT_DIR, "report.json"), JSON.stringify(report, null, 2) + "\n");
@@ -199,6 +205,8 @@ async function main(): Promise<void> {
     ...charts.filter(([f]) => f === "rekey.svg").map(([f, t]) => `![${t}](${f})\n`),
     "## Broker", "",
     ...(report.steps.broker.skipped ? [`Skipped: ${report.steps.broker.skipped}.`] : report.steps.broker.summary.length ? ["```", ...report.steps.broker.summary, "```"] : [`failed: ${report.steps.broker.error}`]), "",
+    "## Analytics (Prio3 between two aggregators)", "",
+    ...(report.steps.analytics.summary.length ? ["```", ...report.steps.analytics.summary, "```"] : [`failed: ${report.steps.analytics.error}`]), "",
     "## Contracts' gas", "",
     `${gasOps.length} operations of gas/*.gas.ts (deterministic: one run; the committed gas-snapshot.txt is the CI reference).`, "",
     ...charts.filter(([f]) => f === "gas.svg").map(([f, t]) => `![${t}](${f})\n`),
@@ -208,12 +216,13 @@ async function main(): Promise<void> {
     `| consent ledger | ${consent.ok ? "ok" : consent.errors.join("; ")} |`,
     `| SDK rekey | ${rekeyOk ? "ok" : "failed"} |`,
     `| broker | ${report.steps.broker.skipped ? "skipped (quick)" : report.steps.broker.ok ? `ok, ${report.steps.broker.seconds.toFixed(0)} s` : report.steps.broker.error} |`,
-    `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`, "",
+    `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`,
+    `| analytics | ${analytics.ok ? `ok, ${analytics.seconds.toFixed(0)} s` : analytics.error} |`, "",
   ];
   fs.writeFileSync(path.join(OUT_DIR, "README.md"), lines.join("\n"));
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`\nReport written: ${path.relative(ROOT, path.join(OUT_DIR, "README.md"))}`);
-  const failed = [gas.ok, consent.ok, rekeyOk, flow.ok, report.steps.broker.skipped ? true : report.steps.broker.ok].filter((ok) => !ok).length;
+  const failed = [gas.ok, consent.ok, rekeyOk, flow.ok, analytics.ok, report.steps.broker.skipped ? true : report.steps.broker.ok].filter((ok) => !ok).length;
   process.exitCode = failed === 0 ? 0 : 1;
 }
 

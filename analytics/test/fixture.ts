@@ -69,7 +69,7 @@ export async function requestAndBuy(w: Pick<World, "f" | "study">, buyerLedger: 
   return decision;
 }
 
-export async function createWorld(options: { subjects?: number; workers?: number; minBatchSize?: number } = {}): Promise<World> {
+export async function createWorld(options: { subjects?: number; workers?: number; minBatchSize?: number; measurements?: MeasurementSpec[]; jobSize?: number } = {}): Promise<World> {
   const f = await marketFixture();
   const marketAddress = await f.market.getAddress();
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
@@ -88,13 +88,13 @@ export async function createWorld(options: { subjects?: number; workers?: number
   const startAggregator = async (role: "leader" | "helper", port = 0) => Aggregator.start({
     role, dataDir: dirs[role], port, consent: await auditorClient(ledger, `aggregator-${role}-${randomBytes(4).toString("hex")}`),
     market: { address: marketAddress, runner: hre.ethers.provider }, now: () => ledger.clock.nowSeconds(),
-    hpke: role === "leader" ? leaderKey : helperKey, workers: options.workers ?? 0, jobSize: 8,
+    hpke: role === "leader" ? leaderKey : helperKey, workers: options.workers ?? 0, jobSize: options.jobSize ?? 8,
   });
   const holder = { leader: await startAggregator("leader"), helper: await startAggregator("helper") };
 
   // the study: its own dataset resource in the registry, listed as a consent-gated product
   const descriptor = defineStudy({
-    title: "HbA1c and lipids of consenting patients", purpose: PURPOSE, measurements: MEASUREMENTS, minBatchSize: options.minBatchSize ?? 10,
+    title: "HbA1c and lipids of consenting patients", purpose: PURPOSE, measurements: options.measurements ?? MEASUREMENTS, minBatchSize: options.minBatchSize ?? 10,
     aggregators: { leader: { url: holder.leader.url, hpkeConfig: leaderKey.config }, helper: { url: holder.helper.url, hpkeConfig: helperKey.config } },
   });
   const hash = studyHash(descriptor);

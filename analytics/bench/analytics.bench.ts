@@ -1,0 +1,122 @@
+// `npm run bench -w analytics` (BENCH_QUICK=1: 1,000 reports only): the analytics protocol's costs on
+// this machine, each beside its same-run baseline and the load average.
+//  - client: reports prepared (sharded + both shares sealed) per second, one thread and on worker threads;
+//  - aggregation: collect() over 1,000 and 10,000 reports with leader and helper on 127.0.0.1 (both with
+//    worker threads), for Prio3Sum (8 bits) and Prio3SumVec (10 x 16 bits), against the same aggregate
+//    computed in plaintext;
+//  - where the time goes: one report's HPKE open, leader prep and helper prep, single-threaded.
+import os from "node:os";
+import { randomBytes } from "node:crypto";
+import { collect, encodeReports, uploadReports, PreparePool, type MeasurementSpec } from "../src";
+import { measure } from "../src/study";
+import { PrepareExecutor, type InitResponse, type ShardResponse } from "../src/prepare";
+import { vdafFor, vdafParametersOf } from "../src/vdaf";
+import { inputShareAad } from "../src/wire";
+import { toBase64Url } from "../src/encoding";
+import { open } from "../src/hpke";
+import { inputShareInfo, ROLE_LEADER } from "../src/wire";
+import { createWorld, hourStart, HOUR } from "../test/fixture";
+
+const quick = process.env.BENCH_QUICK === "1";
+const SIZES = quick ? [1_000] : [1_000, 10_000];
+const SUBJECTS = 100;
+const FIELDS = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"];
+const CASES: Array<{ label: string; spec: MeasurementSpec; value: (i: number) => Record<string, number> }> = [
+  { label: "Prio3Sum (8 bits)", spec: { name: "value", type: "sum", field: "v", bits: 8 }, value: (i) => ({ v: (i * 37) % 256 }) },
+  { label: "Prio3SumVec (10 x 16 bits)", spec: { name: "vector", type: "sumvec", fields: FIELDS, bits: 16 }, value: (i) => Object.fromEntries(FIELDS.map((f, j) => [f, (i * 131 + j * 977) % 65_536])) },
+];
+
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
+const fmt = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const workers = os.availableParallelism();
+  console.log(`analytics bench${quick ? " (quick)" : ""}: ${os.cpus().length} cpus, node ${process.version}, ${workers} worker threads per aggregator, load ${load()}`);
+  const summary: string[] = [];
+  for (const c of CASES) {
+    const parameters = vdafParametersOf(c.spec);
+    // where the time goes, one thread, 50 reports: HPKE open, leader prep_init, helper prep (expand, prep_init, combine, finish)
+    const executor = new PrepareExecutor();
+    const world = await createWorld({ subjects: SUBJECTS, workers, measurements: [c.spec], jobSize: 250 });
+    try {
+      const dataset = (round: number) => world.subjects.map((subjectId, i) => ({ subjectId, data: c.value(round * SUBJECTS + i) }));
+      const probe = await encodeReports(dataset(0).slice(0, 50), world.study, { ...world.decision, approvedSubjects: world.subjects.slice(0, 50) }, { time: 0 });
+      const aad = (r: (typeof probe.reports)[number]) => inputShareAad(world.study.productId, r);
+      let t = performance.now();
+      for (const r of probe.reports) await open(world.leaderKey, r.leaderShare, inputShareInfo(ROLE_LEADER), aad(r));
+      const openMs = (performance.now() - t) / probe.reports.length;
+      const verifyKey = Buffer.from(world.verifyKey, "base64url");
+      t = performance.now();
+      const init = (await executor.run({ op: "leader-init", job: 1, vdaf: parameters, verifyKey, key: world.leaderKey, items: probe.reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: aad(r) })) })) as InitResponse;
+      const leaderMs = (performance.now() - t) / probe.reports.length - openMs;
+      t = performance.now();
+      await executor.run({ op: "helper-prepare", vdaf: parameters, verifyKey, key: world.helperKey, items: probe.reports.map((r, i) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, aad: aad(r), peerPrepShare: (init.outcomes[i] as { value: string }).value })) });
+      const helperMs = (performance.now() - t) / probe.reports.length - openMs;
+      executor.discard(1);
+      console.log(`\n${c.label}: one thread, per report: HPKE open ${fmt(openMs, 2)} ms, leader prep_init ${fmt(leaderMs, 2)} ms, helper prep (expand + prep_init + combine + finish) ${fmt(helperMs, 2)} ms`);
+
+      // client: reports prepared per second
+      const vdaf = vdafFor(parameters);
+      const clientItems = Array.from({ length: 200 }, (_, i) => ({ reportId: toBase64Url(randomBytes(16)), measurement: c.spec.name, subject: "s", time: 0, value: measure(c.spec, "s", [c.value(i)])!, rand: randomBytes(vdaf.randSize) }));
+      const shardRequest = { op: "shard" as const, studyId: world.study.productId, vdaf: parameters, leader: world.leaderKey.config, helper: world.helperKey.config };
+      t = performance.now();
+      for (let i = 0; i < clientItems.length; i += 20) await executor.run({ ...shardRequest, items: clientItems.slice(i, i + 20) });
+      const oneThread = clientItems.length / ((performance.now() - t) / 1000);
+      const pool = new PreparePool(workers);
+      await Promise.all([0, 1].map(() => pool.run<ShardResponse>({ ...shardRequest, items: clientItems.slice(0, 2) }))); // warm-up
+      t = performance.now();
+      await Promise.all(Array.from({ length: clientItems.length / 20 }, (_, i) => pool.run<ShardResponse>({ ...shardRequest, items: clientItems.slice(i * 20, i * 20 + 20) })));
+      const pooled = clientItems.length / ((performance.now() - t) / 1000);
+      await pool.close();
+      console.log(`${c.label}: client prepares ${fmt(oneThread)} reports/s on one thread, ${fmt(pooled)} reports/s on ${workers} worker threads (load ${load()})`);
+      summary.push(`${c.label}: client ${fmt(oneThread)} reports/s (1 thread), ${fmt(pooled)} reports/s (${workers} threads)`);
+
+      const shardPool = new PreparePool(workers);
+      for (const [index, size] of SIZES.entries()) {
+        const start = hourStart(world, 10 + index);
+        const rounds = size / SUBJECTS;
+        t = performance.now();
+        const values: Record<string, number>[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const records = dataset(round);
+          values.push(...records.map((r) => r.data));
+          const encoded = await encodeReports(records, world.study, world.decision, { time: start, pool: shardPool });
+          const answer = await uploadReports(world.study, encoded);
+          if (answer.accepted !== SUBJECTS) throw new Error(`upload refused: ${JSON.stringify(answer.rejected.slice(0, 2))}`);
+        }
+        const shardSeconds = (performance.now() - t) / 1000;
+        const loadBefore = load();
+        const cpuBefore = process.cpuUsage();
+        t = performance.now();
+        const result = await collect(world.study, { start, duration: HOUR }, { signer: world.f.buyer, decision: world.decision, chainId: world.chainId, market: world.market, now: () => world.ledger.clock.nowSeconds(), pollMs: 20 });
+        const aggregationSeconds = (performance.now() - t) / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+        // the same aggregate in plaintext, from the same records
+        t = performance.now();
+        let plain: number | number[] = 0;
+        for (let repeat = 0; repeat < 100; repeat++) {
+          const measured = values.map((v) => measure(c.spec, "s", [v]));
+          plain = c.spec.type === "sum" ? measured.reduce((a: number, m) => a + Number(m), 0) : FIELDS.map((_, j) => measured.reduce((a: number, m) => a + (m as number[])[j], 0));
+        }
+        const plainSeconds = (performance.now() - t) / 1000 / 100;
+        const got = result.measurements[0];
+        const exact = JSON.stringify(got.value) === JSON.stringify(plain) && got.reportCount === size;
+        const line = `${c.label}, ${size.toLocaleString("en-US")} reports: aggregation ${fmt(aggregationSeconds, 2)} s wall, ${fmt(cpuSeconds, 1)} s CPU (both aggregators on loopback, one process; load before ${loadBefore}, after ${load()}); plaintext ${fmt(plainSeconds * 1000, 3)} ms; ratio ${fmt(aggregationSeconds / plainSeconds, 0)}x; exact ${exact}; clients' sharding + upload ${fmt(shardSeconds, 1)} s`;
+        console.log(line);
+        summary.push(line);
+        if (!exact) process.exitCode = 1;
+      }
+      await shardPool.close();
+    } finally {
+      await world.close();
+    }
+  }
+  console.log("\nsummary:");
+  for (const line of summary) console.log(`  ${line}`);
+}
+
+main().then(() => process.exit(process.exitCode ?? 0), (error) => {
+  console.error(error);
+  process.exit(1);
+});
