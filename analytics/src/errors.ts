@@ -43,9 +43,13 @@ export const AnalyticsErrorCodes = {
 export type AnalyticsErrorCode = (typeof AnalyticsErrorCodes)[keyof typeof AnalyticsErrorCodes];
 
 export class AnalyticsError extends Error {
+  /** The error this one was raised for (kept, never dropped). */
+  readonly cause?: unknown;
+
   constructor(readonly code: AnalyticsErrorCode, message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
+    super(`${code}: ${message}`);
     this.name = "AnalyticsError";
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 
   toJSON(): { code: AnalyticsErrorCode; message: string; details: Record<string, unknown> } {

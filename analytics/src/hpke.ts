@@ -36,10 +36,11 @@ export interface HpkeCiphertext {
 }
 
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
-const publicKeys = new Map<string, Promise<CryptoKey>>();
-const privateKeys = new Map<string, Promise<CryptoKey>>();
+type Key = Awaited<ReturnType<typeof suite.kem.deserializePublicKey>>;
+const publicKeys = new Map<string, Promise<Key>>();
+const privateKeys = new Map<string, Promise<Key>>();
 
-function cached(map: Map<string, Promise<CryptoKey>>, key: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+function cached(map: Map<string, Promise<Key>>, key: string, load: () => Promise<Key>): Promise<Key> {
   let value = map.get(key);
   if (!value) {
     value = load();

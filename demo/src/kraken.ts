@@ -18,6 +18,7 @@ import {
 } from "@datamarket/sdk";
 import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
 import { ReplicatingTransport } from "./adapters";
+import { runAnalyticsStep } from "./analytics";
 import { Narrator } from "./narrator";
 import type { Cleanup } from "./node";
 
@@ -57,7 +58,7 @@ const fmt = (wei: bigint) => `${(Number(wei) / 1e18).toLocaleString("en-US", { m
 export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narrator> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
   cleanup.push(() => provider.destroy());
-  const say = new Narrator(provider, 8);
+  const say = new Narrator(provider, 9);
   const chainId = (await provider.getNetwork()).chainId;
 
   // Hardhat node accounts (the well-known test mnemonic): find each by the address the parameters name.
@@ -253,9 +254,9 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     await custodian.addResourceSubjects(datasetId, subjects);
     say.say(`Fabric: ${consentIds.size} consents recorded in ${((performance.now() - started) / 1000).toFixed(2)} s — ${commercialSubjects.length} scientific + commercial research, ${scientificSubjects.length - commercialSubjects.length} scientific research only, ${PATIENTS - scientificSubjects.length} none`);
     say.expect(consentIds.size === scientificSubjects.length, `${scientificSubjects.length} consents on the ledger`, `${consentIds.size}`);
-    return { streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset };
+    return { streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, records };
   });
-  const { streamId, datasetId, dataset } = one;
+  const { streamId, datasetId, dataset, records } = one;
 
   // ------------------------------------------------------------------------------------------------
   await say.step("2", "hospital lists a consent-gated product (stream + dataset)", async () => {
@@ -502,6 +503,12 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       say.expect(reporter.claimed > 0n && gained === reporter.claimed && left === 0n && reporter.outstanding.length === 0,
         `${operator.name}'s reporter claimed ${fmt(reporter.claimed)} of rewards`, `gained ${gained}, claimed ${reporter.claimed}, left ${left}, outstanding ${reporter.outstanding.length}`);
     }
+  });
+
+  await runAnalyticsStep({
+    say, cleanup, provider, chainId, addresses: { market: a.DataLicenseMarket, registry: a.StreamRegistry, token: a.DATAToken }, ledger, custodian,
+    pharmaLedger: ledgers.pharma, hospital: { signer: hospital.signer, address: hospital.address }, pharma: { signer: pharma.signer, address: pharma.address },
+    bridgeUrls, bridgeStores, records, researchSubjects: scientificSubjects.filter((s) => s !== withdrawingPatient), allSubjects: subjects,
   });
   return say;
 }
