@@ -13,7 +13,7 @@ import type { ResendQuery } from "../storage/EventStore";
 import type { BrokerNode, Delivery, Subscriber } from "./BrokerNode";
 
 /** First byte of a binary message. */
-export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3 } as const;
+export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3, REPLICATE: 4 } as const;
 
 export interface WsServerOptions {
   host: string;
@@ -100,6 +100,10 @@ class WsSession implements Subscriber {
   private closed = false;
   /** Serialises commit() calls in arrival order (see BrokerNode.prepare). */
   private commitTail: Promise<unknown> = Promise.resolve();
+  /** The same for events another replica forwards on this connection. */
+  private replicaTail: Promise<unknown> = Promise.resolve();
+  /** This connection is another replica's link (signed in with an assignee's operator key). */
+  private peer = false;
   /** Largest bufferedAmount seen (for tests and metrics). */
   maxBuffered = 0;
 
@@ -203,6 +207,8 @@ class WsSession implements Subscriber {
   }
 
   onClose(): void {
+    if (this.peer) this.server.node.options.replicator?.inboundPeer(this.address, false);
+    this.peer = false;
     this.closed = true;
     clearTimeout(this.sessionTimer);
     this.server.node.removeSubscriber(this);
@@ -239,6 +245,17 @@ class WsSession implements Subscriber {
         }
         case "resend":
           return await this.onResend(msg);
+        case "chainTip": {
+          this.requireAuth();
+          const { streamId, streamPartition } = parseStreamPartition(msg);
+          const publisher = msg.publisher === undefined || msg.publisher === null ? this.address : String(msg.publisher).toLowerCase();
+          if (!/^0x[0-9a-f]{40}$/.test(publisher)) throw badRequest("publisher must be a 0x address", { field: "publisher" });
+          const tip = await this.server.node.chainTip(this.address, streamId, streamPartition, publisher);
+          this.sendJson({ type: "chainTip", requestId, streamId, streamPartition, publisher, tip });
+          return;
+        }
+        case "sync":
+          return await this.onSync(msg);
         default:
           throw badRequest(`unknown message type ${JSON.stringify(msg.type)}`, { field: "type" });
       }
@@ -264,6 +281,11 @@ class WsSession implements Subscriber {
       this.sendError(new BrokerError(ErrorCodes.NOT_AUTHENTICATED, "the session expired; sign in again"));
     }, Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())));
     this.sessionTimer.unref();
+    const replicator = this.server.node.options.replicator;
+    if (!this.peer && replicator?.isAnyPeer(address)) {
+      this.peer = true;
+      replicator.inboundPeer(address, true);
+    }
     this.sendJson({ type: "authenticated", requestId: msg.requestId, address, expiresAt });
   }
 
@@ -281,7 +303,40 @@ class WsSession implements Subscriber {
       this.socket()!.write(out);
       if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
     }
-    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated });
+    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, gaps: result.gaps });
+  }
+
+  /** Replica to replica: one page of a catch-up (docs/protocol.md §10). */
+  private async onSync(msg: Record<string, unknown>): Promise<void> {
+    this.requireAuth();
+    const np = msg.networkPartition;
+    if (!nonNegInt(np)) throw badRequest("networkPartition must be a non-negative integer", { field: "networkPartition" });
+    if (!nonNegInt(msg.fromTimestamp)) throw badRequest("fromTimestamp must be unix ms", { field: "fromTimestamp" });
+    if (msg.toTimestamp !== undefined && msg.toTimestamp !== null && !nonNegInt(msg.toTimestamp)) throw badRequest("toTimestamp must be unix ms", { field: "toTimestamp" });
+    const maxEvents = nonNegInt(msg.maxEvents) && (msg.maxEvents as number) > 0 ? Math.min(msg.maxEvents as number, 10_000) : 1000;
+    let only: { streamId?: string; streamPartition?: number } = {};
+    if (msg.streamId !== undefined && msg.streamId !== null) only = parseStreamPartition(msg);
+    const c = msg.cursor as Record<string, unknown> | null | undefined;
+    let cursor = null;
+    if (c !== undefined && c !== null) {
+      const sp = parseStreamPartition(c);
+      if (typeof c.after !== "number" || !Number.isSafeInteger(c.after) || c.after < -1) throw badRequest("cursor.after must be an integer >= -1", { field: "cursor.after" });
+      cursor = { ...sp, after: c.after };
+    }
+    const publisher = typeof msg.publisher === "string" ? msg.publisher.toLowerCase() : undefined;
+    const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
+    const page = await this.server.node.servePage(this.address, {
+      networkPartition: np as number, fromTimestamp: msg.fromTimestamp as number, toTimestamp: (msg.toTimestamp as number | undefined) ?? undefined,
+      maxEvents, cursor, ...only, publisher,
+    });
+    for (const frame of page.frames) {
+      const out = wsBinaryFrame(BinaryKind.RESEND, frame, requestId);
+      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return;
+      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+      this.corkForThisTurn();
+      this.socket()!.write(out);
+    }
+    this.sendJson({ type: "synced", requestId: msg.requestId, count: page.frames.length, next: page.next });
   }
 
   /** Times a resend waited for the client to read (for tests). */
@@ -302,8 +357,9 @@ class WsSession implements Subscriber {
   }
 
   private onBinary(data: Buffer): void {
-    if (data.length < 5 || data[0] !== BinaryKind.PUBLISH) {
-      this.sendError(badRequest("a binary message must be 0x01 ‖ u32 requestId ‖ frame"));
+    const kind = data[0];
+    if (data.length < 5 || (kind !== BinaryKind.PUBLISH && kind !== BinaryKind.REPLICATE)) {
+      this.sendError(badRequest("a binary message must be 0x01 (publish) or 0x04 (replicate) ‖ u32 requestId ‖ frame"));
       return;
     }
     const requestId = data.readUInt32BE(1);
@@ -312,16 +368,31 @@ class WsSession implements Subscriber {
       return;
     }
     const node = this.server.node;
-    const prepared = node.prepare(data.subarray(5));
-    // Handled below once the earlier publishes are committed; mark it handled now so that a quick
-    // refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+    const frame = data.subarray(5);
+    // Checks run concurrently; commits in arrival order, once the earlier ones are committed. The
+    // prepared promise is marked handled now, so that a quick refusal waiting behind a slow check
+    // is not an unhandled rejection (fatal in Node).
+    if (kind === BinaryKind.PUBLISH) {
+      const prepared = node.prepare(frame);
+      prepared.catch(() => undefined);
+      const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
+      this.commitTail = committed.catch(() => undefined);
+      committed
+        .then((c) => c.durable)
+        .then(
+          (hash) => this.sendJson({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }),
+          (err) => this.sendError(err, requestId),
+        );
+      return;
+    }
+    const prepared = node.prepareReplica(frame, this.address);
     prepared.catch(() => undefined);
-    const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
-    this.commitTail = committed.catch(() => undefined);
+    const committed = this.replicaTail.then(() => prepared).then((p) => ({ durable: node.commitReplica(p) }));
+    this.replicaTail = committed.catch(() => undefined);
     committed
       .then((c) => c.durable)
       .then(
-        (hash) => this.sendJson({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }),
+        (r) => this.sendJson({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }),
         (err) => this.sendError(err, requestId),
       );
   }
