@@ -256,7 +256,8 @@ export class DataClient {
   private routeFor(streamId: string, partition: number): Route {
     const key = `${streamId}|${partition}`;
     let r = this.routes.get(key);
-    if (!r) this.routes.set(key, (r = { key, streamId, partition, endpoints: this.locator ? [] : [FIXED], index: 0, failures: 0, subs: new Set() }));
+    // Clients start on a random assignee, which spreads them over the partition's brokers.
+    if (!r) this.routes.set(key, (r = { key, streamId, partition, endpoints: this.locator ? [] : [FIXED], index: Math.floor(Math.random() * 8), failures: 0, subs: new Set() }));
     return r;
   }
 
@@ -264,11 +265,11 @@ export class DataClient {
   private async endpointsOf(route: Route): Promise<BrokerEndpoint[]> {
     if (!this.locator) return route.endpoints;
     try {
-      const current = route.endpoints[route.index % Math.max(1, route.endpoints.length)]?.broker;
+      const current = route.endpoints.length > 0 ? route.endpoints[route.index % route.endpoints.length].broker : undefined;
       const fresh = await this.chainRead(() => this.locator!.brokersOf(route.streamId, route.partition));
       route.endpoints = fresh;
-      // Keep pointing at the broker in use (or next in turn) when the list is reordered.
-      const at = fresh.findIndex((e) => e.broker === current);
+      // Keep pointing at the broker in turn when the list is reordered.
+      const at = current === undefined ? -1 : fresh.findIndex((e) => e.broker === current);
       if (at >= 0) route.index = at;
     } catch (err) {
       if (route.endpoints.length === 0) throw err;
