@@ -62,7 +62,12 @@ export class AccessPolicy {
     if (cached && cached.until > now) allowed = cached.allowed;
     else {
       try {
-        allowed = await this.bounded(this.gate.canPublish(streamId, publisher), "the publish permission");
+        const asked = this.gate.canPublish(streamId, publisher);
+        // While an answer the gate gave within the staleness bound is known, a slow node costs the
+        // publisher at most a few hundred ms: that answer is used (a revocation clears it).
+        allowed = cached && Date.now() - cached.at <= this.maxStalenessMs
+          ? await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref())])
+          : await this.bounded(asked, "the publish permission");
         if (this.publishCache.size > 100_000) this.publishCache.clear();
         this.publishCache.set(key, { allowed, until: Date.now() + this.publishCacheMs, at: Date.now() });
       } catch (err) {
