@@ -2,7 +2,7 @@
 // proxy the test can freeze (requests hang, as on a stalled node), a StreamRegistry and a
 // NetworkCoordinator (R = 3, one network partition), and three `broker start` processes registered
 // on it, each with its operator key. Everything started is killed by stop(), whatever happened.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,8 +13,7 @@ import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { StreamRegistry__factory, type NetworkCoordinator, type StreamRegistry } from "../../typechain-types";
 import { DATA, deployCoordinator } from "../../broker/test/chain-fixture";
-
-const BROKER_BIN = path.join(__dirname, "..", "..", "broker", "bin", "broker.js");
+import { freePort, spawnBroker } from "../../broker/test/process";
 
 /** A TCP proxy in front of the chain node; freeze() stops every byte both ways until unfreeze(). */
 export class FreezableProxy {
@@ -65,17 +64,6 @@ export class FreezableProxy {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface BrokerProcess {
@@ -154,33 +142,17 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
     }
     for (let i = 0; i < 16 && (await coordinator.rebalanceNeeded()); i++) await (await coordinator.rebalance(64)).wait();
 
-    const start = (b: BrokerProcess) => new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [BROKER_BIN, "start", "--config", b.configFile], {
-        stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BROKER_OPERATOR_KEY: b.operator.privateKey, BROKER_LOG_LEVEL: "info" },
-      });
-      children.add(child);
-      b.child = child;
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`broker ${b.index} did not start within 60 s: ${out.slice(-2000)}`)), 60_000);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (out.length > 100_000) out = out.slice(-50_000);
-        if (options.log) for (const line of d.toString().split("\n")) if (line) options.log(`[broker ${b.index}] ${line}`);
-        if (b.readyAt === 0 && out.includes('"broker listening"')) {
-          b.readyAt = Date.now();
-          clearTimeout(timer);
-          resolve();
-        }
-      };
+    const start = async (b: BrokerProcess) => {
       b.readyAt = 0;
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.once("exit", (code, signal) => {
-        children.delete(child);
-        clearTimeout(timer);
-        if (b.readyAt === 0) reject(new Error(`broker ${b.index} exited (${code ?? signal}) before listening: ${out.slice(-2000)}`));
+      const started = await spawnBroker(b.configFile, {
+        env: { BROKER_OPERATOR_KEY: b.operator.privateKey, BROKER_LOG_LEVEL: "info" },
+        onLine: options.log && ((line) => options.log!(`[broker ${b.index}] ${line}`)),
       });
-    });
+      children.add(started.child);
+      started.child.once("exit", () => children.delete(started.child));
+      b.child = started.child;
+      b.readyAt = started.readyAt;
+    };
     const health = async (b: BrokerProcess) => (await (await fetch(`${b.httpUrl}/health`)).json()) as Record<string, any>;
     await Promise.all(brokers.map(start));
     return {
