@@ -69,7 +69,7 @@ export interface BrokerConfig {
     contractSubscribers: boolean;
   };
   /**
-   * Replication within each network partition (docs/network.md §10). Needs chain.operatorKey (the
+   * Replication within each network partition (docs/network.md §13). Needs chain.operatorKey (the
    * key peers check against the coordinator); without a coordinator, `peers` lists the others.
    */
   replication: {

@@ -1,4 +1,4 @@
-// Replication within a network partition (docs/network.md §10): three brokers in one process on a
+// Replication within a network partition (docs/network.md §13): three brokers in one process on a
 // static assignment (R = 3) with operator keys. Forwarding and w-of-R acknowledgements, catch-up of
 // a restarted replica, holes and gap notices, chain continuation after a publisher's failover,
 // idempotent republishes and the chain-tip query.
@@ -139,6 +139,27 @@ describe("replication within a partition (R = 3, in process)", function () {
     expect(r.frames.length).to.equal(2);
     expect(r.gaps).to.have.length(1);
     expect(r.gaps).to.deep.include({ reason: "MISSING_EVENTS", publisher: BOB, fromSequence: 0, toSequence: 2, fromTimestamp: first.timestamp, toTimestamp: third.timestamp });
+  });
+
+  it("a broker newly assigned the partition while running fetches everything its peers hold", async () => {
+    const key = keccak256(Buffer.from("replica-d"));
+    const dir = tempDir("broker-replica-");
+    const mine = new Set<number>();
+    const d = await startTestBroker({ chain: { mode: "off", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "0x" + key.toString("hex"), operatorAddress: "", contractSubscribers: false }, verifyThreads: 0 },
+      new StaticPartitionAssignment(() => 0, mine, others), dir.dir);
+    try {
+      const held = brokers[0]!.node.store.count(STREAM, 0);
+      expect(d.node.store.count(STREAM, 0)).to.equal(0);
+      // the coordinator assigns it: it becomes the partition's fourth assignee
+      others.set(0, [...others.get(0)!, { address: addressOfPrivateKey(key), ws: d.wsUrl, http: "" }]);
+      mine.add(0);
+      await waitFor(() => d.node.store.count(STREAM, 0) === held, 10_000, "the new assignee to hold every event");
+      expect(d.replicator!.required(0)).to.equal(3); // a majority of 4
+    } finally {
+      setPeers();
+      await d.close();
+      dir.remove();
+    }
   });
 
   it("refuses replica-to-replica requests from an address that is not another assignee", async () => {

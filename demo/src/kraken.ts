@@ -179,7 +179,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       const reporter = new ContractCoordinatorReporter({ operator: operator.signer, coordinator: a.NetworkCoordinator, stateFile: path.join(dataDir, "coordinator-reports.json") });
       const running = await startBroker(
         // The operator key signs the broker in to its peers: the partition's events are replicated
-        // between the three brokers (docs/network.md §10).
+        // between the three brokers (docs/network.md §13).
         { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() }, chain: { ...DEFAULT_CONFIG.chain, operatorKey: operator.wallet.privateKey } },
         { gate, streams: index, assignment, reporter, logger: pino({ level: "silent" }) },
       );

@@ -71,7 +71,7 @@ export interface BrokerNodeOptions {
    * history return only durable events, and checksums and durable-event listeners see durable events.
    */
   liveDelivery?: LiveDelivery;
-  /** Replication within the partition (docs/network.md §10); without it the broker is the partition's only replica. */
+  /** Replication within the partition (docs/network.md §13); without it the broker is the partition's only replica. */
   replicator?: Replicator;
 }
 

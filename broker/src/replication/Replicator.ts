@@ -1,4 +1,4 @@
-// Replication within a network partition (docs/network.md §10, docs/protocol.md §10), among
+// Replication within a network partition (docs/network.md §13, docs/protocol.md §10), among
 // operators who do not trust each other:
 // - every broker keeps one authenticated link to each other assignee of the partitions it serves
 //   (a WebSocket sign-in with its operator key; the peer checks the address against the
@@ -328,19 +328,29 @@ export class Replicator {
       if (!this.isPeer(link.address, np)) continue;
       const catching = this.catchingUp.get(np);
       const from = catching ? catching.since : heard !== undefined ? heard - this.options.lookbackMs : this.startedAt - this.options.lookbackMs;
-      const key = `${link.address}|${np}`;
-      const previous = this.pulls.get(key) ?? Promise.resolve();
-      const next = previous.then(() => this.pull(link, np, Math.max(0, from))).catch((err) => this.options.logger?.warn({ err, peer: link.address, networkPartition: np }, "catch-up from a peer failed"));
-      this.pulls.set(key, next);
-      void next.finally(() => {
-        if (this.pulls.get(key) === next) this.pulls.delete(key);
-      });
+      this.schedulePull(link, np, from);
     }
+  }
+
+  /** Queues a pull of partition `np` from one peer (one at a time per peer and partition). */
+  private schedulePull(link: PeerLink, np: number, from: number): void {
+    const key = `${link.address}|${np}`;
+    const previous = this.pulls.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.pull(link, np, Math.max(0, from))).catch((err) => this.options.logger?.warn({ err, peer: link.address, networkPartition: np }, "catch-up from a peer failed"));
+    this.pulls.set(key, next);
+    void next.finally(() => {
+      if (this.pulls.get(key) === next) this.pulls.delete(key);
+    });
   }
 
   /** Marks a partition as catching up from `since` until every peer reachable within the wait has been pulled. */
   private beginCatchUp(np: number, since: number): void {
     if (this.catchingUp.has(np)) return;
+    // Links already up (to peers of other partitions) do not open again: pull from them now.
+    for (const p of this.peersOf(np)) {
+      const link = this.links.get(p.address);
+      if (link?.ready) this.schedulePull(link, np, since);
+    }
     const done = (async () => {
       const deadline = Date.now() + this.options.catchUpWaitMs;
       // Wait (bounded) for the links to the partition's peers, then for their pulls.
