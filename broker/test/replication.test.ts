@@ -169,3 +169,45 @@ describe("replication within a partition (R = 3, in process)", function () {
     p.sequenceNumber--; // that event was never stored
   });
 });
+
+describe("replication messages (test-vectors/replication.json)", function () {
+  this.timeout(20_000);
+  it("are answered by a broker as the vectors say", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const V = require("../../test-vectors/replication.json");
+    const frame = Buffer.from(V.forward.frameHex.slice(2), "hex");
+    const event = decodeFrame(frame);
+    const dirs = [tempDir("broker-vectors-"), tempDir("broker-vectors-")];
+    const peers = new Map<number, BrokerEndpoint[]>([[0, [{ address: ADDRESSES[0], ws: "ws://127.0.0.1:9", http: "" }, { address: ADDRESSES[1], ws: "ws://127.0.0.1:9", http: "" }]]]);
+    const started: TestBroker[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        started.push(await startTestBroker({ chain: { mode: "off", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "0x" + KEYS[i].toString("hex"), operatorAddress: "", contractSubscribers: false }, verifyThreads: 0 },
+          new StaticPartitionAssignment(() => 0, new Set([0]), peers), dirs[i].dir));
+      }
+      const b = started[1];
+      const link = await BrokerClient.connect(b.wsUrl);
+      await link.signIn(KEYS[0]);
+      const replies: Record<string, unknown>[] = [];
+      link.onNotice = (n) => void replies.push(n);
+      // the vector's raw bytes, with the request id it names (9)
+      link.sendRaw(Buffer.from(V.forward.messageHex.slice(2), "hex"));
+      await waitFor(() => replies.length === 1, 3000, "the replicated reply");
+      expect(replies[0]).to.deep.equal(V.forward.reply);
+      const { type: _t, requestId: _r, ...query } = V.sync.request;
+      void _t;
+      void _r;
+      const page = await link.sync(query);
+      expect(page.frames.map((f) => "0x" + f.toString("hex"))).to.deep.equal([V.forward.frameHex]);
+      expect({ count: page.count, next: page.next }).to.deep.equal({ count: V.sync.reply.count, next: V.sync.reply.next });
+      link.sendRaw(JSON.stringify(V.chainTip.request));
+      await waitFor(() => replies.length === 2, 3000, "the chain tip");
+      expect(replies[1]).to.deep.equal(V.chainTip.reply);
+      expect(event.sequenceNumber).to.equal(V.chainTip.reply.tip.sequenceNumber);
+      await link.close();
+    } finally {
+      for (const b of started) await b.close();
+      for (const d of dirs) d.remove();
+    }
+  });
+});
