@@ -10,7 +10,7 @@ import { BrokerError, ErrorCodes } from "../errors";
 import { FRAME_OVERHEAD, PROTOCOL_VERSION } from "../protocol/event";
 import { verifySiwe } from "../auth/siwe";
 import type { ResendQuery } from "../storage/EventStore";
-import type { BrokerNode, Delivery, Subscriber } from "./BrokerNode";
+import type { BrokerNode, Delivery, PreparedEvent, Subscriber } from "./BrokerNode";
 
 /** First byte of a binary message. */
 export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3, REPLICATE: 4 } as const;
@@ -295,14 +295,7 @@ class WsSession implements Subscriber {
     const query = parseResendQuery(msg.query);
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const result = await this.server.node.resend(this.address, streamId, streamPartition, query);
-    for (const frame of result.frames) {
-      const out = wsBinaryFrame(BinaryKind.RESEND, frame, requestId);
-      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return;
-      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-      this.corkForThisTurn();
-      this.socket()!.write(out);
-      if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
-    }
+    if (!(await this.sendFrames(result.frames, requestId))) return;
     this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, gaps: result.gaps });
   }
 
@@ -329,14 +322,24 @@ class WsSession implements Subscriber {
       networkPartition: np as number, fromTimestamp: msg.fromTimestamp as number, toTimestamp: (msg.toTimestamp as number | undefined) ?? undefined,
       maxEvents, cursor, ...only, publisher,
     });
-    for (const frame of page.frames) {
+    if (!(await this.sendFrames(page.frames, requestId))) return;
+    this.sendJson({ type: "synced", requestId: msg.requestId, count: page.frames.length, next: page.next });
+  }
+
+  /**
+   * Sends frames as 0x03 ‖ requestId ‖ frame, paced by the send budget (a resend or a catch-up
+   * page); false when the connection closed or was cut on the way.
+   */
+  private async sendFrames(frames: Buffer[], requestId: number): Promise<boolean> {
+    for (const frame of frames) {
       const out = wsBinaryFrame(BinaryKind.RESEND, frame, requestId);
-      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return;
-      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return false;
+      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
       this.corkForThisTurn();
       this.socket()!.write(out);
+      if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
     }
-    this.sendJson({ type: "synced", requestId: msg.requestId, count: page.frames.length, next: page.next });
+    return true;
   }
 
   /** Times a resend waited for the client to read (for tests). */
@@ -369,32 +372,29 @@ class WsSession implements Subscriber {
     }
     const node = this.server.node;
     const frame = data.subarray(5);
-    // Checks run concurrently; commits in arrival order, once the earlier ones are committed. The
-    // prepared promise is marked handled now, so that a quick refusal waiting behind a slow check
-    // is not an unhandled rejection (fatal in Node).
+    // Checks run concurrently; commits in arrival order, per kind.
     if (kind === BinaryKind.PUBLISH) {
-      const prepared = node.prepare(frame);
-      prepared.catch(() => undefined);
-      const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
-      this.commitTail = committed.catch(() => undefined);
-      committed
-        .then((c) => c.durable)
-        .then(
-          (hash) => this.sendJson({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }),
-          (err) => this.sendError(err, requestId),
-        );
-      return;
+      this.commitTail = this.inOrder(this.commitTail, node.prepare(frame), (p) => node.commit(p), requestId, (hash) => ({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }));
+    } else {
+      this.replicaTail = this.inOrder(this.replicaTail, node.prepareReplica(frame, this.address), (p) => node.commitReplica(p), requestId, (r) => ({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }));
     }
-    const prepared = node.prepareReplica(frame, this.address);
+  }
+
+  /**
+   * Commits a prepared event once the connection's earlier ones are committed (arrival order), and
+   * answers when it is durable. Returns the new tail. The prepared promise is marked handled now,
+   * so that a quick refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+   */
+  private inOrder<T>(tail: Promise<unknown>, prepared: Promise<PreparedEvent>, commit: (p: PreparedEvent) => Promise<T>, requestId: number, reply: (result: T) => Record<string, unknown>): Promise<unknown> {
     prepared.catch(() => undefined);
-    const committed = this.replicaTail.then(() => prepared).then((p) => ({ durable: node.commitReplica(p) }));
-    this.replicaTail = committed.catch(() => undefined);
+    const committed = tail.then(() => prepared).then((p) => ({ durable: commit(p) }));
     committed
       .then((c) => c.durable)
       .then(
-        (r) => this.sendJson({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }),
+        (result) => this.sendJson(reply(result)),
         (err) => this.sendError(err, requestId),
       );
+    return committed.catch(() => undefined);
   }
 }
 

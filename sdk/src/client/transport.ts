@@ -2,22 +2,12 @@
 // EIP-4361 sign-in signed by an ethers Signer. One job: move frames and requests; the DataClient
 // above it does chains, gaps, keys and reconnection.
 
-import { BinaryKind, buildSiweMessage, closeGracefully, type ResendQuery } from "@datamarket/broker";
+import { BinaryKind, buildSiweMessage, closeGracefully, type GapNotice, type ResendQuery } from "@datamarket/broker";
 import type { Signer } from "ethers";
 import { WebSocket } from "ws";
 import { SdkError, SdkErrorCodes } from "../errors";
 
-export type { ResendQuery };
-
-/** What a broker says is missing from a resend's answer (docs/protocol.md §6.4). */
-export interface GapNotice {
-  reason: "MISSING_EVENTS" | "CATCHING_UP";
-  publisher?: string;
-  fromSequence?: number;
-  toSequence?: number;
-  fromTimestamp: number;
-  toTimestamp: number;
-}
+export type { GapNotice, ResendQuery };
 
 /** A resend's frames, oldest first, with the broker's gap notices (if it sent any). */
 export type ResendFrames = Buffer[] & { gaps?: GapNotice[] };
