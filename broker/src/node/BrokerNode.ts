@@ -296,8 +296,10 @@ export class BrokerNode {
     try {
       this.requirePeer(address, q.networkPartition);
       const a = this.options.assignment;
+      const inPartition = (k: { streamId: string; streamPartition: number }) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition;
+      // One stream partition, only if it is in the partition the peer shares with this broker.
       const keys = q.streamId !== undefined
-        ? [{ streamId: q.streamId, streamPartition: q.streamPartition ?? 0 }]
+        ? [{ streamId: q.streamId, streamPartition: q.streamPartition ?? 0 }].filter(inPartition)
         : this.store.keys().filter((k) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition)
           .sort((x, y) => partitionKey(x.streamId, x.streamPartition).localeCompare(partitionKey(y.streamId, y.streamPartition)));
       const cursorKey = q.cursor ? partitionKey(q.cursor.streamId, q.cursor.streamPartition) : undefined;
