@@ -220,6 +220,7 @@ export class DataClient {
   private readonly permissionCache = new Map<string, { allowed: boolean; until: number }>();
   private readonly watchers = new Set<() => void>();
   private readonly publicCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly partitionCache = new Map<string, { count: number; until: number }>();
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
   private readonly privateKeyBytes?: Buffer;
@@ -550,6 +551,20 @@ export class DataClient {
     return allowed;
   }
 
+  /** A stream's partition count (options.partitionsOf), cached like the public flag; the last answer holds while the chain is away. */
+  private async partitionCount(streamId: string): Promise<number> {
+    const cached = this.partitionCache.get(streamId);
+    if (cached && cached.until > Date.now()) return cached.count;
+    try {
+      const count = await this.chainRead(() => this.options.partitionsOf!(streamId));
+      this.partitionCache.set(streamId, { count, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
+      return count;
+    } catch (err) {
+      if (cached) return cached.count;
+      throw err;
+    }
+  }
+
   private queueAnnouncement(streamId: string, bytes: Buffer, replace: boolean): void {
     const list = replace ? [] : (this.announcements.get(streamId) ?? []);
     list.push({ bytes, publishedIn: new Set() });
@@ -568,7 +583,7 @@ export class DataClient {
     await this.ensureAddress();
     let partition = options.partition;
     if (partition === undefined) {
-      const partitions = this.options.partitionsOf ? await this.chainRead(() => this.options.partitionsOf!(streamId)) : 1;
+      const partitions = this.options.partitionsOf ? await this.partitionCount(streamId) : 1;
       partition = options.partitionKey !== undefined ? partitionOf(options.partitionKey, partitions) : 0;
     }
     // Encrypt unless told otherwise or the stream is public (anyone may read it anyway).
