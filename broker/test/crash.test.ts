@@ -13,7 +13,7 @@ import { decodeFrame, eventHash, SignedEvent } from "../src/protocol/event";
 import { spawnBroker } from "./process";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestPublisher, tempDir } from "./helpers";
 
-const startCliBroker = (configFile: string) => spawnBroker(configFile, { timeoutMs: 20_000 });
+const startCliBroker = (configFile: string) => spawnBroker(configFile, { timeoutMs: 45_000 }); // a fresh clone transpiles the broker at its first start
 
 describe("durability under kill -9", () => {
   const spawned: import("node:child_process").ChildProcess[] = [];
@@ -21,7 +21,7 @@ describe("durability under kill -9", () => {
     for (const c of spawned) c.kill("SIGKILL"); // whatever the outcome
   });
   it("loses no acknowledged event when the broker is killed during sustained publishing", async function () {
-    this.timeout(60_000);
+    this.timeout(90_000);
     const tmp = tempDir("broker-crash-");
     const configFile = join(tmp.dir, "broker.json");
     writeFileSync(configFile, JSON.stringify({
