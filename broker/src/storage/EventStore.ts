@@ -169,7 +169,8 @@ export class EventStore extends EventEmitter {
     const prev = event.previousEventHash;
     const duplicate = (): Admitted => ({ duplicate: true, durable: this.whenDurable(key, log) });
     if (chain) {
-      const known = chain.recent.find((r) => r.sequenceNumber === seq);
+      // The common case (above the tip) searches nothing.
+      const known = seq <= chain.sequenceNumber ? chain.recent.find((r) => r.sequenceNumber === seq) : undefined;
       if (known) {
         if (known.eventHash.equals(hash)) return duplicate();
         throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${seq} is already stored for this publisher, with another event`, {
