@@ -630,7 +630,10 @@ export class DataClient {
       return;
     }
     const tip = await t.chainTip(route.streamId, route.partition);
-    if (tip && tip.sequenceNumber >= chain.sequenceNumber) this.adopt(chain, tip);
+    // A chain this client has not published on yet continues from the broker's tip; a known one
+    // only moves forward (the broker answers after fetching the partition's tip, protocol.md §6.6).
+    const fresh = chain.timestamp === 0 && chain.hash === ZERO_HASH;
+    if (tip && (fresh || tip.sequenceNumber >= chain.sequenceNumber)) this.adopt(chain, tip);
     chain.synced = true;
   }
 
