@@ -14,10 +14,15 @@ import { cryptoBackend, ethSignedMessageHash, keccak256, keccak256Noble, recover
 import { EventStore } from "../src/storage/EventStore";
 import { BENCH_PATHS, PUBLISHER, SUBSCRIBER, benchStream, percentile, presign } from "./common";
 import { tempDirSync } from "./tmp";
+import { freePort, spawnBroker, type BrokerChild } from "../test/process";
+import { addressOfPrivateKey } from "../src/protocol/crypto";
+import { writeFileSync } from "node:fs";
 
-const LIMIT_MS = 300_000;
+const LIMIT_MS = 420_000;
 /** `--latency`: only the latency and fan-out runs (for iterating on them). */
 const LATENCY_ONLY = process.argv.includes("--latency");
+/** `--replication`: only the R = 1 / R = 3 comparison. */
+const REPLICATION_ONLY = process.argv.includes("--replication");
 const guard = setTimeout(() => {
   console.error(`bench: exceeded ${LIMIT_MS / 1000} s, aborting`);
   process.exit(2);
@@ -202,9 +207,81 @@ async function observeLoop<T>(run: () => Promise<T>): Promise<{ result: T; loop:
   }
 }
 
+/**
+ * Replication's cost: the same ingress and publish -> deliver runs against one broker process (R = 1)
+ * and against three broker processes replicating (R = 3, acknowledgement after 2 of 3), on this
+ * machine, with the publisher and the subscriber in the bench's client processes. With R = 3 the
+ * subscriber is on another broker than the publisher, so its latency includes the forwarding.
+ */
+async function replicationRuns(publisher: ChildProcess, subscribers: ChildProcess): Promise<void> {
+  console.log("replication: R = 1 vs R = 3 (broker processes on this machine, acknowledgement after a majority):");
+  const INGRESS = 20_000;
+  const RATE = 1000;
+  const SECONDS = 5;
+  const figures: Record<number, { ingress: number; p50: number; p99: number }> = {};
+  for (const R of [1, 3]) {
+    const tmp = tempDirSync(`broker-bench-r${R}-`);
+    const keys = Array.from({ length: R }, (_, i) => keccak256(Buffer.from(`bench-replica-${i}`)));
+    const ports = await Promise.all(keys.map(async () => ({ ws: await freePort(), http: await freePort() })));
+    const paths = [`/bench/r${R}-ingress`, `/bench/r${R}-latency`, `/bench/r${R}-warmup`];
+    const children: BrokerChild[] = [];
+    try {
+      for (let i = 0; i < R; i++) {
+        const file = `${tmp.dir}/broker-${i}.json`;
+        writeFileSync(file, JSON.stringify({
+          host: "127.0.0.1", wsPort: ports[i].ws, httpPort: ports[i].http, dataDir: `${tmp.dir}/data-${i}`, sendBudgetBytes: 64 * 1024 * 1024,
+          streams: paths.map((path) => ({ creator: PUBLISHER, path, partitions: 1 })),
+          access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(paths.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(paths.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
+          chain: { mode: "off" }, consent: { mode: "off" }, log: { level: "info" },
+          replication: { acks: "majority", ackTimeoutMs: 5000, catchUpWaitMs: 5000, pageEvents: 2000, peers: keys.map((k, j) => ({ address: addressOfPrivateKey(k), ws: `ws://127.0.0.1:${ports[j].ws}` })).filter((_, j) => j !== i) },
+        }));
+        children.push(await spawnBroker(file, { env: R > 1 ? { BROKER_OPERATOR_KEY: "0x" + keys[i].toString("hex") } : {} }));
+      }
+      const urls = ports.map((p) => `ws://127.0.0.1:${p.ws}`);
+      if (R > 1) {
+        // the links: every broker's /health lists its peers as linked
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const linked = await Promise.all(ports.map(async (p) => ((await (await fetch(`http://127.0.0.1:${p.http}/health`)).json()) as { replication?: { peers: { linked: boolean }[] } }).replication?.peers.filter((x) => x.linked).length ?? 0));
+          if (linked.every((n) => n === R - 1)) break;
+          if (Date.now() > deadline) throw new Error(`replication links not up: ${linked}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await call(publisher, { cmd: "prepare-publisher", wsUrl: urls[0], streamId: benchStream(paths[2]), count: 3000 });
+      await call(publisher, { cmd: "blast", window: 500 });
+      await call(publisher, { cmd: "prepare-publisher", wsUrl: urls[0], streamId: benchStream(paths[0]), count: INGRESS }, 120_000);
+      const ingress = await call(publisher, { cmd: "blast", window: 2000 }, 120_000);
+      const rate = ingress.acked / (ingress.elapsedUs / 1e6);
+      const count = RATE * (WARMUP_S + SECONDS);
+      await call(subscribers, { cmd: "subscribe", wsUrl: urls[R > 1 ? 1 : 0], streamId: benchStream(paths[1]), connections: 1, expected: count });
+      await call(publisher, { cmd: "prepare-publisher", wsUrl: urls[0], streamId: benchStream(paths[1]), count }, 120_000);
+      const sent = await call(publisher, { cmd: "paced", rate: RATE }, 60_000);
+      const got = await call(subscribers, { cmd: "collect", waitMs: 5000 });
+      const l = latencies(sent.sendTimes, got.received, RATE * WARMUP_S);
+      figures[R] = { ingress: rate, p50: l.p50, p99: l.p99 };
+      record(`R = ${R}: ingress (${INGRESS} events, 2,000 in flight)`, `${Math.round(rate)} /s (${ingress.acked} acked, ${ingress.failed} failed)`);
+      record(`R = ${R}: publish -> deliver at ${RATE} events/s for ${SECONDS} s${R > 1 ? " (subscriber on another replica)" : ""}`, `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms, lost ${l.lost}`);
+    } finally {
+      for (const c of children) c.child.kill("SIGKILL");
+      tmp.remove();
+    }
+  }
+  record("R = 3 / R = 1 (same machine, same run)", `ingress ${(figures[3].ingress / figures[1].ingress).toFixed(2)}×, publish -> deliver p50 ${(figures[3].p50 / figures[1].p50).toFixed(2)}×, p99 ${(figures[3].p99 / figures[1].p99).toFixed(2)}×`);
+}
+
 async function main() {
   console.log(`broker bench — ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, crypto ${cryptoBackend.backend}`);
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other work on this machine distorts wall-clock figures; CPU-time figures are shown beside them)`);
+  if (REPLICATION_ONLY) {
+    const [publisher, subscribers] = await Promise.all([spawnChild(), spawnChild()]);
+    try {
+      await replicationRuns(publisher, subscribers);
+    } finally {
+      await Promise.allSettled([call(publisher, { cmd: "exit" }, 5000), call(subscribers, { cmd: "exit" }, 5000)]);
+    }
+    return printSummary();
+  }
   const { native: raw, rawCpuUs } = LATENCY_ONLY ? { native: NaN, rawCpuUs: NaN } : rawRates();
   if (!LATENCY_ONLY) await storageRates();
 
@@ -288,11 +365,17 @@ async function main() {
       record("broker CPU during fan-out", `${((loopCpu + verifierCpu) / count).toFixed(1)} µs per published event (event loop ${(loopCpu / count).toFixed(1)}, verifiers ${(verifierCpu / count).toFixed(1)}), i.e. ${((loopCpu + verifierCpu) / 1e6 / (sent.elapsedUs / 1e6)).toFixed(2)} cores busy`);
       record(`${rate} events/s × 10 subscribers for ${seconds} s after ${WARMUP_S} s of warm-up`, `publish rate achieved ${Math.round(achieved)}/s, deliveries ${all.n}/${count * 10}, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms, lost ${all.lost} (warm-up included: p99 ${all.p99.toFixed(2)} ms)`, "p99 ≤ 10 ms, no loss", l.p99 <= 10 && all.lost === 0);
     }
+    await broker.close();
+    if (!LATENCY_ONLY) await replicationRuns(publisher, subscribers);
   } finally {
     await Promise.allSettled([call(publisher, { cmd: "exit" }, 5000), call(subscribers, { cmd: "exit" }, 5000)]);
     await broker.close();
     tmp.remove();
   }
+  printSummary();
+}
+
+function printSummary(): void {
   console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log("summary:");
   for (const r of results) console.log(`  ${r.ok === null ? "      " : r.ok ? "[ok]  " : "[MISS]"} ${r.name}: ${r.value}`);

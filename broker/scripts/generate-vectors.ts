@@ -125,7 +125,32 @@ const checksumJson = {
   cases,
 };
 
+// Broker-to-broker messages (docs/protocol.md §10) and the chain-tip query (§6.6), on the first
+// valid event: byte layout of the forward, and the JSON of the other messages.
+const first = decoded[0];
+const replicationJson = {
+  description: "Replication messages (docs/protocol.md §6.6, §10). forward.messageHex = 0x04 ‖ uint32 BE requestId ‖ frame; the JSON messages are exact examples (field order free).",
+  forward: {
+    requestId: 9, frameHex: hex(frames[0]), messageHex: hex(Buffer.concat([Buffer.from([4, 0, 0, 0, 9]), frames[0]])),
+    reply: { type: "replicated", requestId: 9, eventHash: hashes[0], duplicate: false },
+  },
+  sync: {
+    request: { type: "sync", requestId: 10, networkPartition: 0, fromTimestamp: 0, maxEvents: 2000, cursor: null },
+    pageMessageHex: [hex(Buffer.concat([Buffer.from([3, 0, 0, 0, 10]), frames[0]]))],
+    reply: { type: "synced", requestId: 10, count: 1, next: null },
+  },
+  chainTip: {
+    request: { type: "chainTip", requestId: 5, streamId: first.streamId, streamPartition: first.streamPartition, publisher: first.publisher },
+    reply: { type: "chainTip", requestId: 5, streamId: first.streamId, streamPartition: first.streamPartition, publisher: first.publisher, tip: { sequenceNumber: first.sequenceNumber, eventHash: hashes[0], timestamp: first.timestamp } },
+  },
+  gapNotices: [
+    { reason: "MISSING_EVENTS", publisher: first.publisher, fromSequence: 7, toSequence: 20, fromTimestamp: 1767225600000, toTimestamp: 1767225600950 },
+    { reason: "CATCHING_UP", fromTimestamp: 1767225570000, toTimestamp: 1767225660000 },
+  ],
+};
+
 const dir = join(__dirname, "..", "..", "test-vectors");
+writeFileSync(join(dir, "replication.json"), JSON.stringify(replicationJson, null, 2) + "\n");
 writeFileSync(join(dir, "events.json"), JSON.stringify(eventsJson, null, 2) + "\n");
 writeFileSync(join(dir, "checksum.json"), JSON.stringify(checksumJson, null, 2) + "\n");
 console.log(`wrote ${valid.length} valid, ${invalid.length} invalid event vectors and ${cases.length} checksum vectors to ${dir}`);

@@ -24,6 +24,8 @@ import { VerifierPool } from "./protocol/VerifierPool";
 import { networkPartitionOf } from "./network/routing";
 import { ConfigError, DEFAULT_CONFIG } from "./config";
 import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
+import { Replicator } from "./replication/Replicator";
+import { addressOfPrivateKey } from "./protocol/crypto";
 
 export interface BrokerDeps {
   /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
@@ -36,6 +38,8 @@ export interface BrokerDeps {
 
 export interface RunningBroker {
   node: BrokerNode;
+  /** Replication within the partitions (when chain.operatorKey is set). */
+  replicator?: Replicator;
   ws: WsServer;
   http: FastifyInstance;
   wsPort: number;
@@ -70,7 +74,13 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   // Without a coordinator this broker serves every network partition of a single-node network of
   // P = network.partitionCount partitions, routed with the coordinator's function.
   const P = config.network.partitionCount ?? 1;
-  const assignment = deps.assignment ?? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all");
+  const peers = config.replication.peers;
+  // Without a coordinator, configured peers make a static replicated network: every broker serves
+  // every partition, the peers are the other replicas.
+  const assignment = deps.assignment ?? (peers.length > 0
+    ? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), new Set(Array.from({ length: P }, (_, i) => i)),
+      new Map(Array.from({ length: P }, (_, i) => [i, peers.map((p) => ({ address: p.address.toLowerCase(), ws: p.ws, http: "" }))])))
+    : new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all"));
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
   const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents, commitDelayMs: config.storage.commitDelayMs });
   const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
@@ -80,11 +90,20 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   });
   logger.info({ dataDir: config.dataDir, recovered: store.stats.recovered, truncatedBytes: store.stats.truncatedBytes }, "storage recovered");
   const metrics = new BrokerMetrics(true);
-  const node = new BrokerNode({
+  const operatorKey = config.chain.operatorKey ? Buffer.from(config.chain.operatorKey.slice(2), "hex") : undefined;
+  const replicator = operatorKey
+    ? new Replicator({
+      self: addressOfPrivateKey(operatorKey), operatorKey, assignment, dataDir: config.dataDir, acks: config.replication.acks,
+      ackTimeoutMs: config.replication.ackTimeoutMs, catchUpWaitMs: config.replication.catchUpWaitMs, pageEvents: config.replication.pageEvents,
+      lookbackMs: config.maxClockSkewMs + 5000, logger,
+    })
+    : undefined;
+  const node = new BrokerNode({ replicator,
     store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
     maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
   });
+  replicator?.start(node);
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
   const wsPort = await ws.listen();
   const http = await buildHttpServer(node, streams, assignment, { host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger });
@@ -100,7 +119,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   logger.info({ wsPort, httpPort, host: config.host }, "broker listening");
   let closing: Promise<void> | undefined;
   return {
-    node, ws, http, wsPort, httpPort, epochs, logger,
+    node, ws, http, wsPort, httpPort, epochs, logger, replicator,
     close: () =>
       (closing ??= (async () => {
         clearInterval(retention);

@@ -68,6 +68,22 @@ export interface BrokerConfig {
     /** Deliver durable events to EventSubscriptions' contract subscribers with the operator's key, and claim the bounties. */
     contractSubscribers: boolean;
   };
+  /**
+   * Replication within each network partition (docs/network.md §13). Needs chain.operatorKey (the
+   * key peers check against the coordinator); without a coordinator, `peers` lists the others.
+   */
+  replication: {
+    /** Replicas that must hold an event before its publisher is acknowledged: "majority" (default), "all", or a number (capped at R). */
+    acks: "majority" | "all" | number;
+    /** How long a publish waits for its replicas' acknowledgements (ms). */
+    ackTimeoutMs: number;
+    /** How long a resend waits for a partition's catch-up before answering with a gap notice (ms). */
+    catchUpWaitMs: number;
+    /** Events per catch-up page. */
+    pageEvents: number;
+    /** Without a coordinator: the other replicas of every partition, { address, ws }. */
+    peers: { address: string; ws: string }[];
+  };
   /** The consent ledger: "in-process" (embedded, default), "fabric" (CONSENT_LEDGER_* environment), "off". */
   consent: { mode: "in-process" | "fabric" | "off"; probeMs: number };
   log: { level: string };
@@ -90,6 +106,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   streams: [],
   network: { epochLengthMs: 60_000, genesisMs: 0, partitionCount: 1 },
   chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "", contractSubscribers: false },
+  replication: { acks: "majority", ackTimeoutMs: 5000, catchUpWaitMs: 10_000, pageEvents: 2000, peers: [] },
   consent: { mode: "in-process", probeMs: 1000 },
   log: { level: "info" },
 };
@@ -132,6 +149,7 @@ const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
   ["BROKER_DEPLOYMENT", (c, v) => (c.chain.deployment = v)],
   ["BROKER_OPERATOR_KEY", (c, v) => (c.chain.operatorKey = v)],
   ["BROKER_CONSENT", (c, v) => (c.consent.mode = v as BrokerConfig["consent"]["mode"])],
+  ["BROKER_REPLICATION_ACKS", (c, v) => (c.replication.acks = /^\d+$/.test(v) ? Number(v) : (v as "majority" | "all"))],
 ];
 
 function check(cond: boolean, field: string, message: string): void {
@@ -179,6 +197,17 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(c.chain.operatorAddress === "" || /^0x[0-9a-fA-F]{40}$/.test(c.chain.operatorAddress), "chain.operatorAddress", "must be empty or a 0x address");
   check(typeof c.chain.contractSubscribers === "boolean", "chain.contractSubscribers", "must be true or false");
   check(!c.chain.contractSubscribers || c.chain.operatorKey !== "", "chain.contractSubscribers", "needs chain.operatorKey (it pays the gas and receives the bounties)");
+  const rep = c.replication;
+  check(rep.acks === "majority" || rep.acks === "all" || (Number.isInteger(rep.acks) && (rep.acks as number) >= 1 && (rep.acks as number) <= 8), "replication.acks", 'must be "majority", "all" or an integer 1..8');
+  check(positive(rep.ackTimeoutMs), "replication.ackTimeoutMs", "must be a positive integer (ms)");
+  check(Number.isSafeInteger(rep.catchUpWaitMs) && rep.catchUpWaitMs >= 0, "replication.catchUpWaitMs", "must be a non-negative integer (ms)");
+  check(positive(rep.pageEvents) && rep.pageEvents <= 10_000, "replication.pageEvents", "must be an integer 1..10000");
+  check(Array.isArray(rep.peers), "replication.peers", "must be an array");
+  rep.peers.forEach((p, i) => {
+    check(/^0x[0-9a-fA-F]{40}$/.test(p.address), `replication.peers[${i}].address`, "must be a 0x address");
+    check(/^wss?:\/\/.+/.test(p.ws), `replication.peers[${i}].ws`, "must be a ws:// or wss:// URL");
+  });
+  check(rep.peers.length === 0 || c.chain.operatorKey !== "", "replication.peers", "needs chain.operatorKey (the key this broker signs in to its peers with)");
   check(["in-process", "fabric", "off"].includes(c.consent.mode), "consent.mode", 'must be "in-process", "fabric" or "off"');
   check(positive(c.consent.probeMs), "consent.probeMs", "must be a positive integer (ms)");
   return c;

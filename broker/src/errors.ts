@@ -42,6 +42,10 @@ export const ErrorCodes = {
   ACCESS_REVOKED: "ACCESS_REVOKED",
   /** The event could not be made durable (storage error). Nothing was acknowledged. */
   STORAGE_FAILURE: "STORAGE_FAILURE",
+  /** Fewer replicas of the partition than the acknowledgement needs (replication.acks) can be reached, or they did not acknowledge in time. */
+  NOT_ENOUGH_REPLICAS: "NOT_ENOUGH_REPLICAS",
+  /** A replica-to-replica request from an address that is not another assignee of the network partition. */
+  NOT_A_REPLICA: "NOT_A_REPLICA",
   /** The broker is shutting down. */
   SHUTTING_DOWN: "SHUTTING_DOWN",
 } as const;

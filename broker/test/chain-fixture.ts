@@ -68,8 +68,8 @@ export const EPOCH_SECONDS = 600;
 export const COMMIT_WINDOW = 60;
 export const REVEAL_WINDOW = 60;
 
-/** A NetworkCoordinator with R = 3, 10-minute epochs, 60 s commit and reveal windows. */
-export async function deployCoordinator(initialPartitions: number): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
+/** A NetworkCoordinator with R = 3, 10-minute epochs, 60 s commit and reveal windows (parameters may be overridden). */
+export async function deployCoordinator(initialPartitions: number, overrides: Partial<Record<"maxPartitions" | "partitionsPerBroker", number>> = {}): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
   const [admin] = await hre.ethers.getSigners();
   const token = await new DATAToken__factory(admin).deploy(admin.address, admin.address, DATA(1_000_000_000));
   const libraries = {
@@ -79,7 +79,7 @@ export async function deployCoordinator(initialPartitions: number): Promise<{ co
   const factory = await hre.ethers.getContractFactory("NetworkCoordinator", { libraries });
   const coordinator = (await factory.deploy(await token.getAddress(), admin.address, 3, EPOCH_SECONDS, initialPartitions, {
     minStake: DATA(1000), withdrawalDelay: 7n * 86400n, commitWindow: COMMIT_WINDOW, revealWindow: REVEAL_WINDOW, coherenceBps: 9000,
-    rewardPerRound: DATA(90), rebalanceReward: DATA(1), partitionsPerBroker: 1, maxPartitions: 1024, initialReputation: 5000,
+    rewardPerRound: DATA(90), rebalanceReward: DATA(1), partitionsPerBroker: overrides.partitionsPerBroker ?? 1, maxPartitions: overrides.maxPartitions ?? 1024, initialReputation: 5000,
     minReputation: 2000, reputationGain: 100, reputationLoss: 1000, slashBps: 5000, whistleblowerBps: 1000,
   })) as unknown as NetworkCoordinator;
   return { coordinator, token, address: await coordinator.getAddress() };

@@ -3,7 +3,6 @@
 // was acknowledged is there, byte for byte, and the log is a gap-free prefix of what was sent.
 
 import { expect } from "chai";
-import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
@@ -11,30 +10,18 @@ import { BrokerClient } from "../src/client/BrokerClient";
 import { loadConfig } from "../src/config";
 import { startBroker } from "../src/Broker";
 import { decodeFrame, eventHash, SignedEvent } from "../src/protocol/event";
+import { spawnBroker } from "./process";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestPublisher, tempDir } from "./helpers";
 
-function startCliBroker(configFile: string): Promise<{ child: ChildProcess; wsPort: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, "..", "bin", "broker.js"), "start", "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`broker did not start: ${out}`)), 20_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split("\n")) {
-        if (!line.includes('"broker listening"')) continue;
-        clearTimeout(timer);
-        resolve({ child, wsPort: JSON.parse(line).wsPort });
-        return;
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => reject(new Error(`broker exited with ${code}: ${out}`)));
-  });
-}
+const startCliBroker = (configFile: string) => spawnBroker(configFile, { timeoutMs: 45_000 }); // a fresh clone transpiles the broker at its first start
 
 describe("durability under kill -9", () => {
+  const spawned: import("node:child_process").ChildProcess[] = [];
+  after(() => {
+    for (const c of spawned) c.kill("SIGKILL"); // whatever the outcome
+  });
   it("loses no acknowledged event when the broker is killed during sustained publishing", async function () {
-    this.timeout(60_000);
+    this.timeout(90_000);
     const tmp = tempDir("broker-crash-");
     const configFile = join(tmp.dir, "broker.json");
     writeFileSync(configFile, JSON.stringify({
@@ -43,6 +30,7 @@ describe("durability under kill -9", () => {
       access: { static: { publicStreams: [], publishers: { [STREAM]: [ALICE] }, subscribers: { [STREAM]: [BOB] } } },
     }));
     const { child, wsPort } = await startCliBroker(configFile);
+    spawned.push(child);
     const pub = await BrokerClient.connect(`ws://127.0.0.1:${wsPort}`);
     await pub.signIn(ALICE_KEY);
 

@@ -65,10 +65,15 @@ describe("EventStore", () => {
     open();
     expect(store.count(STREAM, 0)).to.equal(20);
     expect(store.lastOfChain(STREAM, 0, p.address)?.sequenceNumber).to.equal(19);
-    // The chain continues across the restart; a replay of the last event is refused.
+    // The chain continues across the restart; a replay of the last event is recognised (not stored
+    // twice), and another event with its sequence number is refused.
     await publish(p, 1);
-    const replay = (await store.resend(STREAM, 0, { type: "last", count: 1 })).frames[0];
-    await expectBrokerError(() => store.append(decodeFrame(replay), eventHash(decodeFrame(replay).canonical)), "DUPLICATE_SEQUENCE");
+    const replay = decodeFrame((await store.resend(STREAM, 0, { type: "last", count: 1 })).frames[0]);
+    expect(store.admit(replay, eventHash(replay.canonical)).duplicate).to.equal(true);
+    const forged = new TestPublisher(ALICE_KEY);
+    forged.sequenceNumber = 20;
+    await expectBrokerError(() => { const e = forged.next("{}"); return store.append(e, eventHash(e.canonical)); }, "DUPLICATE_SEQUENCE");
+    expect(store.count(STREAM, 0)).to.equal(21);
   });
 
   it("truncates a torn tail on recovery and keeps every complete record", async () => {
@@ -100,11 +105,16 @@ describe("EventStore", () => {
   });
 
   describe("publisher-chain rules (nothing stored on refusal)", () => {
-    it("refuses a duplicate sequence number with DUPLICATE_SEQUENCE", async () => {
+    it("acknowledges an identical republish without storing it twice, and refuses another event with the same sequence number (DUPLICATE_SEQUENCE)", async () => {
       open();
       const p = new TestPublisher(ALICE_KEY);
       const [e] = await publish(p, 1);
-      const details = await expectBrokerError(() => store.append(e, eventHash(e.canonical)), "DUPLICATE_SEQUENCE");
+      const again = store.admit(e, eventHash(e.canonical));
+      expect(again.duplicate).to.equal(true);
+      await again.durable;
+      expect(store.count(STREAM, 0)).to.equal(1);
+      const other = new TestPublisher(ALICE_KEY).next("{\"other\":true}");
+      const details = await expectBrokerError(() => store.append(other, eventHash(other.canonical)), "DUPLICATE_SEQUENCE");
       expect(details).to.include({ sequenceNumber: 0, lastSequenceNumber: 0 });
       expect(store.count(STREAM, 0)).to.equal(1);
     });

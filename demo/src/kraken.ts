@@ -13,13 +13,13 @@ import {
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import {
-  DataClient, MarketClient, StreamRegistryClient, WsTransport, createRelease, encryptDataset, generateKeyPair, openRelease,
+  DataClient, MarketClient, StreamRegistryClient, createRelease, encryptDataset, generateKeyPair, openRelease,
   type ReceivedMessage, type SdkError,
 } from "@datamarket/sdk";
 import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
-import { ReplicatingTransport } from "./adapters";
 import { runAnalyticsStep } from "./analytics";
 import { Narrator } from "./narrator";
+import { INetworkCoordinator__factory } from "../../typechain-types";
 import type { Cleanup } from "./node";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -179,7 +179,9 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       cleanup.push(() => { follower.stop(); gate.stop(); feeder.stop(); assignment.stop(); });
       const reporter = new ContractCoordinatorReporter({ operator: operator.signer, coordinator: a.NetworkCoordinator, stateFile: path.join(dataDir, "coordinator-reports.json") });
       const running = await startBroker(
-        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() } },
+        // The operator key signs the broker in to its peers: the partition's events are replicated
+        // between the three brokers (docs/network.md §13).
+        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() }, chain: { ...DEFAULT_CONFIG.chain, operatorKey: operator.wallet.privateKey } },
         { gate, streams: index, assignment, reporter, logger: pino({ level: "silent" }) },
       );
       cleanup.push(() => running.close());
@@ -272,14 +274,16 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     say.say(`product ${productId}: ${fmt(PRICE_PER_SECOND * 86_400n)} a day, resources [stream, dataset]`);
   });
 
-  // Clients of the live stream: the hospital publishes to all three assigned brokers.
+  // Clients of the live stream reach the brokers through the coordinator (the SDK's default): the
+  // hospital publishes to one of the three assigned brokers, which replicates to the other two.
   const np = Number(await coordinator.networkPartitionOf(streamId, 0));
   const assignees: string[] = (await coordinator.assigneesOf(np)).map((x: string) => x.toLowerCase());
   const brokerOf = (address: string) => brokers.find((b) => b.operator.address === address)!;
   const hospitalEncryption = generateKeyPair();
+  const coordinatorView = INetworkCoordinator__factory.connect(a.NetworkCoordinator, provider);
   const publisher = new DataClient({
     signer: hospital.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: hospitalEncryption.privateKey,
-    connect: async () => new ReplicatingTransport(await Promise.all(assignees.map((x) => WsTransport.connect({ url: `ws://127.0.0.1:${brokerOf(x).running.wsPort}`, signer: hospital.wallet })))),
+    coordinator: coordinatorView, publishTimeoutMs: 15_000,
   });
   cleanup.push(() => publisher.close());
   const publishBeats = async (n: number, from: number) => {
@@ -323,7 +327,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
 
     universityClient = new DataClient({
       signer: university.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: universityEncryption.privateKey,
-      connect: () => WsTransport.connect({ url: `ws://127.0.0.1:${brokerOf(assignees[0]).running.wsPort}`, signer: university.wallet }),
+      coordinator: coordinatorView,
     });
     cleanup.push(async () => { await universityClient.close(); });
     await universityClient.subscribe(streamId, (m) => { received.push(m); }, { onError: (e) => { notices.push(e); } });
@@ -331,7 +335,10 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     const t0 = performance.now();
     await publishBeats(HEART_RATE_EVENTS, 0);
     await waitFor(() => received.length >= HEART_RATE_EVENTS, `${HEART_RATE_EVENTS} live events at the university`);
-    say.say(`${HEART_RATE_EVENTS} heart-rate events published (to ${assignees.length} brokers) and received in ${(performance.now() - t0).toFixed(0)} ms`);
+    say.say(`${HEART_RATE_EVENTS} heart-rate events published (through one broker, replicated to the ${assignees.length - 1} others) and received in ${(performance.now() - t0).toFixed(0)} ms`);
+    const held = () => assignees.map((x) => brokerOf(x).running.node.store.count(streamId, 0));
+    await waitFor(() => held().every((c) => c === held()[0]), "the three brokers to hold the same events").catch(() => undefined);
+    say.expect(held().every((c) => c >= HEART_RATE_EVENTS && c === held()[0]), "each of the three brokers holds every event (broker-to-broker replication)", JSON.stringify(held()));
     say.expect(received.every((m) => m.encrypted && m.publisher === hospital.address), "every event arrived encrypted, signed by the hospital");
     say.expect(received.every((m, i) => (m.parsed() as { seq: number }).seq === i), "the university decrypted every event, in order", JSON.stringify(received.map((m) => m.parsed())).slice(0, 120));
 

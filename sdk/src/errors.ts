@@ -23,6 +23,11 @@ export const SdkErrorCodes = {
   NOT_LICENSED: "NOT_LICENSED",
   /** A gap in a publisher chain could not be filled by resend. */
   GAP_NOT_FILLED: "GAP_NOT_FILLED",
+  /**
+   * The chain cannot be reached (by this client, or by the broker's access gate, which then fails
+   * closed): a publish is refused at once rather than left waiting. details.brokerCode says which.
+   */
+  CHAIN_UNAVAILABLE: "CHAIN_UNAVAILABLE",
   /** The broker refused a request (details.brokerCode holds its code). */
   BROKER_ERROR: "BROKER_ERROR",
   /** A deployment record is missing or malformed, or does not match the chain it is used on. */

@@ -2,7 +2,7 @@
 export { DataClient, Subscription } from "./client/DataClient";
 export type { DataClientOptions, PublishOptions, PublishResult, ReceivedMessage, SubscribeOptions } from "./client/DataClient";
 export { WsTransport } from "./client/transport";
-export type { BrokerTransport, ResendQuery, WsTransportOptions } from "./client/transport";
+export type { BrokerTransport, ChainTip, GapNotice, ResendFrames, ResendQuery, WsTransportOptions } from "./client/transport";
 export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
 export { BrokerLocator, servingBrokers } from "./client/BrokerLocator";

@@ -138,6 +138,33 @@ describe("client on a live broker", function () {
     expect(subscription.stats.gapsFilled).to.equal(1);
   });
 
+  it("a restarted publisher continues its chain from the broker's tip (chainTip), and an identical republish is acknowledged, not stored twice", async () => {
+    const first = client();
+    const sub = client();
+    const stream = createStream(net, first.address, "/sensors/restart");
+    net.gate.grantPublish(stream, first.address);
+    net.gate.grantSubscribe(stream, sub.address);
+    const c = collector();
+    await sub.client.subscribe(stream, c.handler, { onError: c.onError });
+    const a = await first.client.publish(stream, { n: 1 }, { encrypt: false });
+    const b = await first.client.publish(stream, { n: 2 }, { encrypt: false });
+    expect(b.sequenceNumber).to.equal(a.sequenceNumber + 1);
+    await first.client.close();
+    // the same wallet, a new client (a restarted process): it asks for the tip and links to it
+    const again = client({ wallet: first.wallet });
+    const next = await again.client.publish(stream, { n: 3 }, { encrypt: false });
+    expect(next.sequenceNumber).to.equal(b.sequenceNumber + 1);
+    await waitFor(() => c.messages.length === 3, "the three events");
+    expect(c.values()).to.deep.equal([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(c.errors, "no gap: the restarted chain links to the stored one").to.deep.equal([]);
+    // the last event again, byte for byte (a retry after a lost acknowledgement)
+    const [frame] = await sub.transports[0].resend(stream, 0, { type: "last", count: 1 });
+    expect((await again.transports[0].publish(frame)).eventHash).to.equal(next.eventHash);
+    expect((await sub.transports[0].resend(stream, 0, { type: "from", fromTimestamp: 0 })).length).to.equal(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.messages.length, "not delivered twice").to.equal(3);
+  });
+
   it("resumes after a reconnect without loss or duplicates", async () => {
     const publisher = client();
     const sub = client();

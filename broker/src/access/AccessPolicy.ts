@@ -14,7 +14,7 @@ export interface SubscribeGrant {
 }
 
 export class AccessPolicy {
-  private readonly publishCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly publishCache = new Map<string, { allowed: boolean; until: number; at: number }>();
 
   constructor(
     readonly gate: AccessGate,
@@ -22,10 +22,26 @@ export class AccessPolicy {
     readonly maxStalenessMs: number,
     /** How long a publish decision is reused (ms). Revocations clear the cache at once. */
     readonly publishCacheMs = 1000,
+    /**
+     * How long one question to the gate may take (ms). A chain node that stops answering must not
+     * hold a publish: past this, a publish decision the gate gave within maxStalenessMs is used
+     * (the same bound the broker trusts for live subscriptions), else ACCESS_GATE_UNAVAILABLE.
+     */
+    readonly callTimeoutMs = 2000,
   ) {
     gate.onChange((c) => {
       if (c.kind === "permission") this.publishCache.clear();
     });
+  }
+
+  /** A gate answer within callTimeoutMs, or ACCESS_GATE_UNAVAILABLE. */
+  private bounded<T>(call: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate did not answer ${what} within ${this.callTimeoutMs} ms`, { timeoutMs: this.callTimeoutMs })), this.callTimeoutMs);
+      timer.unref();
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Throws ACCESS_GATE_UNAVAILABLE when the gate is too stale to be trusted. */
@@ -45,9 +61,21 @@ export class AccessPolicy {
     let allowed: boolean;
     if (cached && cached.until > now) allowed = cached.allowed;
     else {
-      allowed = await this.gate.canPublish(streamId, publisher);
-      if (this.publishCache.size > 100_000) this.publishCache.clear();
-      this.publishCache.set(key, { allowed, until: now + this.publishCacheMs });
+      try {
+        const asked = this.gate.canPublish(streamId, publisher);
+        // While an answer the gate gave within the staleness bound is known, a slow node costs the
+        // publisher at most a few hundred ms: that answer is used (a revocation clears it).
+        allowed = cached && Date.now() - cached.at <= this.maxStalenessMs
+          ? await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref())])
+          : await this.bounded(asked, "the publish permission");
+        if (this.publishCache.size > 100_000) this.publishCache.clear();
+        this.publishCache.set(key, { allowed, until: Date.now() + this.publishCacheMs, at: Date.now() });
+      } catch (err) {
+        // The node is slow or gone: the gate's last answer holds while it is within the staleness
+        // bound (as live subscriptions do), after which every publish is refused at once.
+        if (!cached || Date.now() - cached.at > this.maxStalenessMs) throw err instanceof BrokerError ? err : new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate failed: ${(err as Error).message}`);
+        allowed = cached.allowed;
+      }
     }
     if (!allowed) {
       throw new BrokerError(ErrorCodes.PUBLISH_NOT_ALLOWED, `${publisher} may not publish to ${streamId}`, { streamId, publisher });
@@ -56,8 +84,8 @@ export class AccessPolicy {
 
   async checkSubscribe(streamId: string, subscriber: string, now = Date.now()): Promise<SubscribeGrant> {
     this.assertFresh(now);
-    if (await this.gate.canSubscribe(streamId, subscriber)) return { via: "permission" };
-    const licence = await this.gate.licenceOf(streamId, subscriber);
+    if (await this.bounded(this.gate.canSubscribe(streamId, subscriber), "the subscribe permission")) return { via: "permission" };
+    const licence = await this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
     if (!licence) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `${subscriber} has neither a subscribe permission nor a licence for ${streamId}`, {
         streamId, subscriber, reason: "no-permission-or-licence",
@@ -68,7 +96,7 @@ export class AccessPolicy {
         streamId, subscriber, reason: "licence-expired", productId: licence.productId, expiresAt: licence.expiresAt,
       });
     }
-    if (licence.consentGated && !(await this.gate.consentValid(licence.productId, subscriber))) {
+    if (licence.consentGated && !(await this.bounded(this.gate.consentValid(licence.productId, subscriber), "the consent grant"))) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `no valid consent grant of ${subscriber} for product ${licence.productId}`, {
         streamId, subscriber, reason: "no-consent", productId: licence.productId,
       });

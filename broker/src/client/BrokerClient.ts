@@ -38,6 +38,8 @@ export class BrokerClient {
   readonly notices: BrokerReply[] = [];
   onNotice: (n: BrokerReply) => void = () => undefined;
   closeCode?: number;
+  /** Called once when the connection closes. */
+  onClose: (code: number) => void = () => undefined;
 
   private constructor(readonly ws: WebSocket) {}
 
@@ -59,8 +61,10 @@ export class BrokerClient {
         client.closeCode = code;
         for (const w of client.waiting.values()) w.reject(new Error(`connection closed (${code})`));
         client.waiting.clear();
+        client.onClose(code);
       });
       ws.once("error", reject);
+      ws.on("error", () => undefined); // after the hello, 'close' reports it
     });
   }
 
@@ -73,7 +77,7 @@ export class BrokerClient {
     }
     this.waiting.delete(msg.requestId!);
     if (msg.type === "error") w.reject(new BrokerRequestError(msg));
-    else w.resolve(msg.type === "resent" ? { ...msg, frames: w.frames } : msg);
+    else w.resolve(w.frames ? { ...msg, frames: w.frames } : msg);
   }
 
   private onBinary(data: Buffer): void {
@@ -84,6 +88,7 @@ export class BrokerClient {
   private request(msg: Record<string, unknown>, collectFrames = false): Promise<BrokerReply> {
     const requestId = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.ws.readyState !== WebSocket.OPEN) return reject(new Error("connection closed"));
       this.waiting.set(requestId, { resolve, reject, frames: collectFrames ? [] : undefined });
       this.ws.send(JSON.stringify({ ...msg, requestId }));
     });
@@ -107,15 +112,39 @@ export class BrokerClient {
 
   /** Publishes a frame; resolves with the ack once the broker made it durable. */
   publish(frame: Buffer): Promise<BrokerReply> {
+    return this.sendFrame(BinaryKind.PUBLISH, frame);
+  }
+
+  /** Replica to replica (docs/protocol.md §10): forwards a stored event; resolves once the peer holds it durably. */
+  replicate(frame: Buffer): Promise<BrokerReply> {
+    return this.sendFrame(BinaryKind.REPLICATE, frame);
+  }
+
+  private sendFrame(kind: number, frame: Buffer): Promise<BrokerReply> {
     const requestId = this.nextId++;
     const msg = Buffer.allocUnsafe(5 + frame.length);
-    msg[0] = BinaryKind.PUBLISH;
+    msg[0] = kind;
     msg.writeUInt32BE(requestId, 1);
     frame.copy(msg, 5);
     return new Promise((resolve, reject) => {
+      if (this.ws.readyState !== WebSocket.OPEN) return reject(new Error("connection closed"));
       this.waiting.set(requestId, { resolve, reject });
       this.ws.send(msg);
     });
+  }
+
+  /** Replica to replica: one page of a catch-up (docs/protocol.md §10); resolves with { frames, next }. */
+  sync(request: Record<string, unknown>): Promise<BrokerReply & { frames: Buffer[] }> {
+    return this.request({ ...request, type: "sync" }, true) as Promise<BrokerReply & { frames: Buffer[] }>;
+  }
+
+  /** The tip of a publisher chain as this broker holds it (docs/protocol.md §6.6). */
+  chainTip(streamId: string, streamPartition: number, publisher?: string): Promise<BrokerReply> {
+    return this.request({ type: "chainTip", streamId, streamPartition, publisher });
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
   }
 
   subscribe(streamId: string, streamPartition = 0): Promise<BrokerReply> {

@@ -12,6 +12,7 @@ import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
 import { EpochTracker } from "../network/EpochTracker";
 import { BrokerMetrics } from "./metrics";
 import { VerifierPool } from "../protocol/VerifierPool";
+import type { GapNotice, Replicator } from "../replication/Replicator";
 
 /** A delivered event; transports may cache their encoded message on it (built once, sent to all). */
 export interface Delivery {
@@ -32,6 +33,12 @@ export interface PreparedEvent {
   event: SignedEvent;
   hash: Buffer;
   started: bigint;
+  networkPartition: number;
+}
+
+/** A resend's answer: the frames, and what the broker knows is missing from them. */
+export interface ResendAnswer extends ResendResult {
+  gaps: GapNotice[];
 }
 
 interface Subscription {
@@ -64,11 +71,31 @@ export interface BrokerNodeOptions {
    * history return only durable events, and checksums and durable-event listeners see durable events.
    */
   liveDelivery?: LiveDelivery;
+  /** Replication within the partition (docs/network.md §13); without it the broker is the partition's only replica. */
+  replicator?: Replicator;
 }
 
 export type LiveDelivery = "ordered" | "durable";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Where a catch-up page continues: after byte position `after` of one stream partition's log on the serving broker. */
+export interface SyncCursor {
+  streamId: string;
+  streamPartition: number;
+  after: number;
+}
+
+export interface SyncQuery {
+  networkPartition: number;
+  fromTimestamp: number;
+  toTimestamp?: number;
+  maxEvents: number;
+  cursor: SyncCursor | null;
+  streamId?: string;
+  streamPartition?: number;
+  publisher?: string;
+}
 
 export class BrokerNode {
   readonly store: EventStore;
@@ -132,7 +159,7 @@ export class BrokerNode {
     const started = process.hrtime.bigint();
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
-      this.route(event.streamId, event.streamPartition);
+      const networkPartition = this.route(event.streamId, event.streamPartition);
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
         throw new BrokerError(ErrorCodes.TIMESTAMP_OUT_OF_RANGE, `timestamp ${event.timestamp} is more than ${this.maxClockSkewMs} ms from the broker's clock ${now}`, {
@@ -147,7 +174,7 @@ export class BrokerNode {
         this.metrics.verificationFailures.inc();
         throw err;
       }
-      return { event, hash, started };
+      return { event, hash, started, networkPartition };
     } catch (err) {
       this.countRefusal(err);
       throw err;
@@ -156,21 +183,161 @@ export class BrokerNode {
 
   /**
    * Applies the chain rules and queues the event for the group commit; with liveDelivery "ordered"
-   * delivers it to live subscribers right away. Resolves with eventHash once durable.
+   * delivers it to live subscribers right away, and forwards it to the partition's other replicas.
+   * Resolves with eventHash once durable here and on w replicas (replication.acks). An identical
+   * republish of a stored event is acknowledged again (after its replicas hold it) and not delivered twice.
    */
   async commit(p: PreparedEvent): Promise<Buffer> {
+    const replicator = this.options.replicator;
     try {
-      // append() applies the chain rules synchronously (a refusal throws here, nothing is queued
-      // or delivered), so the order of delivery is the order of the log.
-      const durable = this.store.append(p.event, p.hash);
-      if (this.liveDelivery === "ordered") this.deliverLive(p.event, p.hash);
-      await durable;
+      replicator?.checkAvailable(p.networkPartition);
+      let admitted;
+      try {
+        // admit() applies the chain rules synchronously (a refusal throws here, nothing is queued
+        // or delivered), so the order of delivery is the order of the log.
+        admitted = this.store.admit(p.event, p.hash, "publish");
+      } catch (err) {
+        const details = (err as BrokerError).details ?? {};
+        if (!replicator || (err as BrokerError).code !== ErrorCodes.PREVIOUS_EVENT_MISMATCH || details.missing !== true) throw err;
+        // A continuation of events this broker does not hold (its publisher failed over from
+        // another replica): fetch them from the partition's replicas first (docs/protocol.md §2).
+        await replicator.fetchChain(p.networkPartition, p.event.streamId, p.event.streamPartition, p.event.publisher, Number(details.lastTimestamp ?? 0), p.event.timestamp);
+        admitted = this.store.admit(p.event, p.hash, "publish");
+      }
+      if (!admitted.duplicate && this.liveDelivery === "ordered") this.deliverLive(p.event, p.hash);
+      const replicated = replicator?.forward(p.networkPartition, p.event);
+      replicated?.catch(() => undefined);
+      await admitted.durable;
+      await replicated;
     } catch (err) {
       this.countRefusal(err);
       throw err;
     }
     this.metrics.publishLatency.observe(Number(process.hrtime.bigint() - p.started) / 1e9);
     return p.hash;
+  }
+
+  /**
+   * An event another replica of the partition stored (live replication): decoded, routed to a
+   * partition this broker serves, sent by one of its other assignees, and its signature verified
+   * here. commitReplica() then stores it; the two are split as prepare() and commit() are.
+   */
+  async prepareReplica(frame: Buffer, from: string): Promise<PreparedEvent> {
+    const started = process.hrtime.bigint();
+    try {
+      const event = decodeFrame(frame, this.maxContentBytes);
+      const networkPartition = this.route(event.streamId, event.streamPartition);
+      this.requirePeer(from, networkPartition);
+      const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
+      return { event, hash, started, networkPartition };
+    } catch (err) {
+      this.countRefusal(err);
+      throw err;
+    }
+  }
+
+  /** Stores a replicated event; resolves once durable, with whether it was held already. */
+  async commitReplica(p: PreparedEvent): Promise<{ hash: Buffer; duplicate: boolean }> {
+    try {
+      const admitted = this.store.admit(p.event, p.hash, "replica");
+      if (!admitted.duplicate && this.liveDelivery === "ordered") this.deliverLive(p.event, p.hash);
+      await admitted.durable;
+      return { hash: p.hash, duplicate: admitted.duplicate };
+    } catch (err) {
+      this.countRefusal(err);
+      throw err;
+    }
+  }
+
+  /** Verifies and stores frames pulled from another replica (catch-up), in chain order; returns how many were new. */
+  async ingestReplica(frames: Buffer[], networkPartition: number): Promise<number> {
+    const events: { event: SignedEvent; hash: Buffer }[] = [];
+    await Promise.all(frames.map(async (f) => {
+      try {
+        const event = decodeFrame(f, this.maxContentBytes);
+        if (this.options.assignment.networkPartitionOf(event.streamId, event.streamPartition) !== networkPartition) return;
+        const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
+        events.push({ event, hash });
+      } catch (err) {
+        this.countRefusal(err);
+      }
+    }));
+    events.sort((a, b) => (a.event.streamId < b.event.streamId ? -1 : a.event.streamId > b.event.streamId ? 1 : 0)
+      || a.event.streamPartition - b.event.streamPartition || (a.event.publisher < b.event.publisher ? -1 : a.event.publisher > b.event.publisher ? 1 : 0)
+      || a.event.sequenceNumber - b.event.sequenceNumber);
+    let added = 0;
+    const durable: Promise<void>[] = [];
+    for (const { event, hash } of events) {
+      try {
+        const admitted = this.store.admit(event, hash, "replica");
+        if (!admitted.duplicate) added++;
+        durable.push(admitted.durable);
+      } catch (err) {
+        this.countRefusal(err);
+        this.options.logger?.debug({ err, publisher: event.publisher, sequenceNumber: event.sequenceNumber }, "a caught-up event was refused");
+      }
+    }
+    await Promise.all(durable);
+    return added;
+  }
+
+  private requirePeer(address: string, networkPartition: number): void {
+    if (!this.options.replicator?.isPeer(address, networkPartition)) {
+      throw new BrokerError(ErrorCodes.NOT_A_REPLICA, `${address} is not another assignee of network partition ${networkPartition}`, { address, networkPartition });
+    }
+  }
+
+  /**
+   * One page of a catch-up for another replica (docs/protocol.md §10): durable events of network
+   * partition `networkPartition` (or of one stream partition and publisher) with a timestamp in
+   * [fromTimestamp, toTimestamp], from a cursor in this broker's logs.
+   */
+  async servePage(address: string, q: SyncQuery): Promise<{ frames: Buffer[]; next: SyncCursor | null }> {
+    try {
+      this.requirePeer(address, q.networkPartition);
+      const a = this.options.assignment;
+      const inPartition = (k: { streamId: string; streamPartition: number }) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition;
+      // One stream partition, only if it is in the partition the peer shares with this broker.
+      const keys = q.streamId !== undefined
+        ? [{ streamId: q.streamId, streamPartition: q.streamPartition ?? 0 }].filter(inPartition)
+        : this.store.keys().filter((k) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition)
+          .sort((x, y) => partitionKey(x.streamId, x.streamPartition).localeCompare(partitionKey(y.streamId, y.streamPartition)));
+      const cursorKey = q.cursor ? partitionKey(q.cursor.streamId, q.cursor.streamPartition) : undefined;
+      const frames: Buffer[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const key = partitionKey(k.streamId, k.streamPartition);
+        if (cursorKey && key < cursorKey) continue;
+        const after = cursorKey === key ? q.cursor!.after : -1;
+        const page = await this.store.readAfter(k.streamId, k.streamPartition, after, q.fromTimestamp, q.toTimestamp ?? Number.MAX_SAFE_INTEGER, q.maxEvents - frames.length, q.publisher);
+        frames.push(...page.frames);
+        if (page.next !== null) return { frames, next: { streamId: k.streamId, streamPartition: k.streamPartition, after: page.next } };
+        if (frames.length >= q.maxEvents) return { frames, next: i + 1 < keys.length ? { ...keys[i + 1], after: -1 } : null };
+      }
+      return { frames, next: null };
+    } catch (err) {
+      this.countRefusal(err);
+      throw err;
+    }
+  }
+
+  /**
+   * The tip of a publisher chain (docs/protocol.md §6.6): the publisher itself, a subscriber or
+   * another replica may ask. With replication the broker first asks its peers and fetches what it
+   * lacks, so that a publisher that lost its state continues from the partition's tip.
+   */
+  async chainTip(address: string, streamId: string, streamPartition: number, publisher: string): Promise<{ sequenceNumber: number; eventHash: string; timestamp: number } | null> {
+    try {
+      const np = this.route(streamId, streamPartition);
+      const replicator = this.options.replicator;
+      const isPeer = replicator?.isPeer(address, np) ?? false;
+      if (address !== publisher && !isPeer) await this.options.access.checkSubscribe(streamId, address);
+      if (replicator && !isPeer) await replicator.syncChain(np, streamId, streamPartition, publisher, this.store.chainTip(streamId, streamPartition, publisher));
+      return this.store.chainTip(streamId, streamPartition, publisher) ?? null;
+    } catch (err) {
+      this.countRefusal(err);
+      throw err;
+    }
   }
 
   /** Sends one event to the live subscribers of its stream partition. */
@@ -333,13 +500,19 @@ export class BrokerNode {
     }
   }
 
-  /** Checks access and reads a resend. */
-  async resend(address: string, streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendResult> {
+  /**
+   * Checks access and reads a resend. With replication, it waits (bounded) for the partition's
+   * catch-up and hole fills, and says in `gaps` what it knows is still missing (never silently).
+   */
+  async resend(address: string, streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendAnswer> {
     try {
-      this.route(streamId, streamPartition);
+      const np = this.route(streamId, streamPartition);
       await this.options.access.checkSubscribe(streamId, address);
       const started = process.hrtime.bigint();
-      const result = await this.store.resend(streamId, streamPartition, query);
+      const from = query.type === "last" ? 0 : query.fromTimestamp;
+      const to = query.type === "range" ? query.toTimestamp : Number.MAX_SAFE_INTEGER;
+      const gaps = this.options.replicator ? await this.options.replicator.settle(np, streamId, streamPartition, from, to, query.type === "last" ? undefined : query.publisher) : [];
+      const result = { ...(await this.store.resend(streamId, streamPartition, query)), gaps };
       this.metrics.resendQueries.inc({ type: query.type });
       this.metrics.resendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
       this.metrics.egressEvents.inc({ stream: streamId }, result.frames.length);
@@ -351,6 +524,7 @@ export class BrokerNode {
   }
 
   async close(): Promise<void> {
+    this.options.replicator?.close();
     clearInterval(this.sweep);
     this.unsubscribeGate();
     for (const set of this.subs.values()) for (const s of set) clearTimeout(s.timer);

@@ -20,7 +20,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_PARTITION: 400, DUPLICATE_SEQUENCE: 409, OUT_OF_ORDER_SEQUENCE: 409, PREVIOUS_EVENT_MISMATCH: 409,
   TIMESTAMP_OUT_OF_RANGE: 400, PUBLISH_NOT_ALLOWED: 403, SUBSCRIBE_NOT_ALLOWED: 403, ACCESS_GATE_UNAVAILABLE: 503,
   NOT_AUTHENTICATED: 401, AUTHENTICATION_FAILED: 401, BAD_REQUEST: 400, PARTITION_NOT_SERVED: 421,
-  SEND_BUDGET_EXCEEDED: 429, ACCESS_REVOKED: 403, STORAGE_FAILURE: 503, SHUTTING_DOWN: 503,
+  SEND_BUDGET_EXCEEDED: 429, ACCESS_REVOKED: 403, STORAGE_FAILURE: 503, SHUTTING_DOWN: 503, NOT_ENOUGH_REPLICAS: 503, NOT_A_REPLICA: 403,
 };
 
 export interface HttpServerOptions {
@@ -104,8 +104,21 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     } catch {
       gate = "stale";
     }
-    const body = { status: gate === "ok" ? "ok" : "degraded", accessGate: gate, crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats };
+    const replication = node.options.replicator ? { ...node.options.replicator.status(), stats: node.options.replicator.stats } : undefined;
+    const body = { status: gate === "ok" ? "ok" : "degraded", accessGate: gate, crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats, replication };
     return reply.status(gate === "ok" ? 200 : 503).send(body);
+  });
+
+  app.get("/network/partitions/:partition/epochs/:epoch", {
+    schema: {
+      summary: "This broker's count and checksum of a network partition's epoch (docs/protocol.md §4), as it would report them",
+      params: { type: "object", properties: { partition: { type: "integer", minimum: 0 }, epoch: { type: "integer", minimum: 0 } }, required: ["partition", "epoch"] },
+      response: { 200: { type: "object", properties: { epoch: { type: "integer" }, networkPartition: { type: "integer" }, count: { type: "integer" }, checksum: { type: "string" } } } },
+    },
+  }, async (req) => {
+    const { partition, epoch } = req.params as { partition: number; epoch: number };
+    if (!node.options.epochs) throw new BrokerError(ErrorCodes.BAD_REQUEST, "this broker keeps no epoch checksums");
+    return node.options.epochs.report(epoch, partition);
   });
 
   app.get("/metrics", { schema: { summary: "Prometheus metrics", produces: ["text/plain"] } }, async (_req, reply) => {

@@ -10,10 +10,10 @@ import { BrokerError, ErrorCodes } from "../errors";
 import { FRAME_OVERHEAD, PROTOCOL_VERSION } from "../protocol/event";
 import { verifySiwe } from "../auth/siwe";
 import type { ResendQuery } from "../storage/EventStore";
-import type { BrokerNode, Delivery, Subscriber } from "./BrokerNode";
+import type { BrokerNode, Delivery, PreparedEvent, Subscriber } from "./BrokerNode";
 
 /** First byte of a binary message. */
-export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3 } as const;
+export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3, REPLICATE: 4 } as const;
 
 export interface WsServerOptions {
   host: string;
@@ -100,6 +100,10 @@ class WsSession implements Subscriber {
   private closed = false;
   /** Serialises commit() calls in arrival order (see BrokerNode.prepare). */
   private commitTail: Promise<unknown> = Promise.resolve();
+  /** The same for events another replica forwards on this connection. */
+  private replicaTail: Promise<unknown> = Promise.resolve();
+  /** This connection is another replica's link (signed in with an assignee's operator key). */
+  private peer = false;
   /** Largest bufferedAmount seen (for tests and metrics). */
   maxBuffered = 0;
 
@@ -203,6 +207,8 @@ class WsSession implements Subscriber {
   }
 
   onClose(): void {
+    if (this.peer) this.server.node.options.replicator?.inboundPeer(this.address, false);
+    this.peer = false;
     this.closed = true;
     clearTimeout(this.sessionTimer);
     this.server.node.removeSubscriber(this);
@@ -239,6 +245,17 @@ class WsSession implements Subscriber {
         }
         case "resend":
           return await this.onResend(msg);
+        case "chainTip": {
+          this.requireAuth();
+          const { streamId, streamPartition } = parseStreamPartition(msg);
+          const publisher = msg.publisher === undefined || msg.publisher === null ? this.address : String(msg.publisher).toLowerCase();
+          if (!/^0x[0-9a-f]{40}$/.test(publisher)) throw badRequest("publisher must be a 0x address", { field: "publisher" });
+          const tip = await this.server.node.chainTip(this.address, streamId, streamPartition, publisher);
+          this.sendJson({ type: "chainTip", requestId, streamId, streamPartition, publisher, tip });
+          return;
+        }
+        case "sync":
+          return await this.onSync(msg);
         default:
           throw badRequest(`unknown message type ${JSON.stringify(msg.type)}`, { field: "type" });
       }
@@ -264,6 +281,11 @@ class WsSession implements Subscriber {
       this.sendError(new BrokerError(ErrorCodes.NOT_AUTHENTICATED, "the session expired; sign in again"));
     }, Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())));
     this.sessionTimer.unref();
+    const replicator = this.server.node.options.replicator;
+    if (!this.peer && replicator?.isAnyPeer(address)) {
+      this.peer = true;
+      replicator.inboundPeer(address, true);
+    }
     this.sendJson({ type: "authenticated", requestId: msg.requestId, address, expiresAt });
   }
 
@@ -273,15 +295,51 @@ class WsSession implements Subscriber {
     const query = parseResendQuery(msg.query);
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const result = await this.server.node.resend(this.address, streamId, streamPartition, query);
-    for (const frame of result.frames) {
+    if (!(await this.sendFrames(result.frames, requestId))) return;
+    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, gaps: result.gaps });
+  }
+
+  /** Replica to replica: one page of a catch-up (docs/protocol.md §10). */
+  private async onSync(msg: Record<string, unknown>): Promise<void> {
+    this.requireAuth();
+    const np = msg.networkPartition;
+    if (!nonNegInt(np)) throw badRequest("networkPartition must be a non-negative integer", { field: "networkPartition" });
+    if (!nonNegInt(msg.fromTimestamp)) throw badRequest("fromTimestamp must be unix ms", { field: "fromTimestamp" });
+    if (msg.toTimestamp !== undefined && msg.toTimestamp !== null && !nonNegInt(msg.toTimestamp)) throw badRequest("toTimestamp must be unix ms", { field: "toTimestamp" });
+    const maxEvents = nonNegInt(msg.maxEvents) && (msg.maxEvents as number) > 0 ? Math.min(msg.maxEvents as number, 10_000) : 1000;
+    let only: { streamId?: string; streamPartition?: number } = {};
+    if (msg.streamId !== undefined && msg.streamId !== null) only = parseStreamPartition(msg);
+    const c = msg.cursor as Record<string, unknown> | null | undefined;
+    let cursor = null;
+    if (c !== undefined && c !== null) {
+      const sp = parseStreamPartition(c);
+      if (typeof c.after !== "number" || !Number.isSafeInteger(c.after) || c.after < -1) throw badRequest("cursor.after must be an integer >= -1", { field: "cursor.after" });
+      cursor = { ...sp, after: c.after };
+    }
+    const publisher = typeof msg.publisher === "string" ? msg.publisher.toLowerCase() : undefined;
+    const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
+    const page = await this.server.node.servePage(this.address, {
+      networkPartition: np as number, fromTimestamp: msg.fromTimestamp as number, toTimestamp: (msg.toTimestamp as number | undefined) ?? undefined,
+      maxEvents, cursor, ...only, publisher,
+    });
+    if (!(await this.sendFrames(page.frames, requestId))) return;
+    this.sendJson({ type: "synced", requestId: msg.requestId, count: page.frames.length, next: page.next });
+  }
+
+  /**
+   * Sends frames as 0x03 ‖ requestId ‖ frame, paced by the send budget (a resend or a catch-up
+   * page); false when the connection closed or was cut on the way.
+   */
+  private async sendFrames(frames: Buffer[], requestId: number): Promise<boolean> {
+    for (const frame of frames) {
       const out = wsBinaryFrame(BinaryKind.RESEND, frame, requestId);
-      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return;
-      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+      if (this.ws.bufferedAmount + out.length > this.server.sendBudgetBytes && !(await this.waitForRoom(out.length))) return false;
+      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
       this.corkForThisTurn();
       this.socket()!.write(out);
       if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
     }
-    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated });
+    return true;
   }
 
   /** Times a resend waited for the client to read (for tests). */
@@ -302,8 +360,9 @@ class WsSession implements Subscriber {
   }
 
   private onBinary(data: Buffer): void {
-    if (data.length < 5 || data[0] !== BinaryKind.PUBLISH) {
-      this.sendError(badRequest("a binary message must be 0x01 ‖ u32 requestId ‖ frame"));
+    const kind = data[0];
+    if (data.length < 5 || (kind !== BinaryKind.PUBLISH && kind !== BinaryKind.REPLICATE)) {
+      this.sendError(badRequest("a binary message must be 0x01 (publish) or 0x04 (replicate) ‖ u32 requestId ‖ frame"));
       return;
     }
     const requestId = data.readUInt32BE(1);
@@ -312,18 +371,30 @@ class WsSession implements Subscriber {
       return;
     }
     const node = this.server.node;
-    const prepared = node.prepare(data.subarray(5));
-    // Handled below once the earlier publishes are committed; mark it handled now so that a quick
-    // refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+    const frame = data.subarray(5);
+    // Checks run concurrently; commits in arrival order, per kind.
+    if (kind === BinaryKind.PUBLISH) {
+      this.commitTail = this.inOrder(this.commitTail, node.prepare(frame), (p) => node.commit(p), requestId, (hash) => ({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }));
+    } else {
+      this.replicaTail = this.inOrder(this.replicaTail, node.prepareReplica(frame, this.address), (p) => node.commitReplica(p), requestId, (r) => ({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }));
+    }
+  }
+
+  /**
+   * Commits a prepared event once the connection's earlier ones are committed (arrival order), and
+   * answers when it is durable. Returns the new tail. The prepared promise is marked handled now,
+   * so that a quick refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
+   */
+  private inOrder<T>(tail: Promise<unknown>, prepared: Promise<PreparedEvent>, commit: (p: PreparedEvent) => Promise<T>, requestId: number, reply: (result: T) => Record<string, unknown>): Promise<unknown> {
     prepared.catch(() => undefined);
-    const committed = this.commitTail.then(() => prepared).then((p) => ({ durable: node.commit(p) }));
-    this.commitTail = committed.catch(() => undefined);
+    const committed = tail.then(() => prepared).then((p) => ({ durable: commit(p) }));
     committed
       .then((c) => c.durable)
       .then(
-        (hash) => this.sendJson({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }),
+        (result) => this.sendJson(reply(result)),
         (err) => this.sendError(err, requestId),
       );
+    return committed.catch(() => undefined);
   }
 }
 

@@ -7,7 +7,19 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { BrokerError, ErrorCodes } from "../errors";
 import type { SignedEvent } from "../protocol/event";
-import { PartitionLog } from "./PartitionLog";
+import { PartitionLog, fillHole, RECENT_PER_CHAIN, type ChainState, type Hole } from "./PartitionLog";
+
+export type { Hole } from "./PartitionLog";
+
+/** How an event reaches the store: from its publisher, or from another replica of the partition. */
+export type AdmitMode = "publish" | "replica";
+
+export interface Admitted {
+  /** The broker already held this very event (same eventHash): nothing was stored again. */
+  duplicate: boolean;
+  /** Resolves once the event (or the copy already held) is durable. */
+  durable: Promise<void>;
+}
 
 export interface RetentionPolicy {
   /** Drop segments whose newest event is older than this (ms). */
@@ -61,7 +73,15 @@ interface Pending {
   waiters: { resolve: () => void; reject: (e: Error) => void }[];
 }
 
-const ZERO32 = Buffer.alloc(32);
+const ZERO_HASH = "0x" + "00".repeat(32);
+
+function partitionKeyOf(log: PartitionLog): string {
+  return log.dir.slice(log.dir.lastIndexOf("/") + 1);
+}
+
+function partitionStreamId(log: PartitionLog): string {
+  return "0x" + partitionKeyOf(log).split("-")[0];
+}
 
 export function partitionKey(streamId: string, streamPartition: number): string {
   return `${streamId.slice(2)}-${streamPartition}`;
@@ -125,32 +145,117 @@ export class EventStore extends EventEmitter {
   /**
    * Applies the chain rules and queues the event for the next group commit. Resolves once the
    * event is durable. Refusals throw synchronously (nothing is stored). `hash` is eventHash.
+   * An identical republish of a stored event resolves too (idempotent, nothing stored twice).
    */
   append(event: SignedEvent, hash: Buffer): Promise<void> {
+    return this.admit(event, hash).durable;
+  }
+
+  /**
+   * The chain rules of docs/protocol.md §2, applied synchronously (a refusal throws, nothing is
+   * queued). `mode` "publish" is a publisher's own event; "replica" an event another replica of the
+   * partition stored (live replication or catch-up), which may fill a hole or open one.
+   * - an event the broker already holds (same eventHash) is a `duplicate`: nothing is stored, and
+   *   `durable` resolves once the stored copy is durable;
+   * - otherwise the event is queued for the next group commit; `durable` resolves once it is.
+   */
+  admit(event: SignedEvent, hash: Buffer, mode: AdmitMode = "publish"): Admitted {
     if (this.closed) throw new BrokerError(ErrorCodes.SHUTTING_DOWN, "the store is closed");
     if (this.failure) throw new BrokerError(ErrorCodes.STORAGE_FAILURE, `storage failed earlier: ${this.failure.message}`);
     const log = this.logFor(event.streamId, event.streamPartition);
-    const chain = log.chains.get(event.publisher);
-    const prev = event.canonical.subarray(53, 85);
-    if (chain) {
-      if (event.sequenceNumber === chain.sequenceNumber) {
-        throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${event.sequenceNumber} is already stored for this publisher`, {
-          publisher: event.publisher, sequenceNumber: event.sequenceNumber, lastSequenceNumber: chain.sequenceNumber,
-        });
-      }
-      if (event.sequenceNumber < chain.sequenceNumber) {
-        throw new BrokerError(ErrorCodes.OUT_OF_ORDER_SEQUENCE, `sequence number ${event.sequenceNumber} is below the last stored ${chain.sequenceNumber}`, {
-          publisher: event.publisher, sequenceNumber: event.sequenceNumber, lastSequenceNumber: chain.sequenceNumber,
-        });
-      }
-      if (!prev.equals(ZERO32) && !prev.equals(chain.eventHash)) {
-        throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the publisher's last stored event", {
-          publisher: event.publisher, previousEventHash: event.previousEventHash, expected: "0x" + chain.eventHash.toString("hex"),
-        });
-      }
-    }
-    log.chains.set(event.publisher, { sequenceNumber: event.sequenceNumber, eventHash: hash });
     const key = partitionKey(event.streamId, event.streamPartition);
+    const chain = log.chains.get(event.publisher);
+    const seq = event.sequenceNumber;
+    const prev = event.previousEventHash;
+    const duplicate = (): Admitted => ({ duplicate: true, durable: this.whenDurable(key, log) });
+    if (chain) {
+      // The common case (above the tip) searches nothing.
+      const known = seq <= chain.sequenceNumber ? chain.recent.find((r) => r.sequenceNumber === seq) : undefined;
+      if (known) {
+        if (known.eventHash.equals(hash)) return duplicate();
+        throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${seq} is already stored for this publisher, with another event`, {
+          publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber, storedEventHash: "0x" + known.eventHash.toString("hex"),
+        });
+      }
+      const holes = log.holes.get(event.publisher);
+      const hole = holes?.find((h) => seq > h.afterSequence && seq < h.beforeSequence);
+      if (hole) {
+        // Fills (part of) a hole: the events of a chain a replica missed, in chain order.
+        if (mode === "publish" && hole.afterHash !== null && prev !== hole.afterHash) {
+          throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the stored event before this sequence number", {
+            publisher: event.publisher, previousEventHash: prev, expected: hole.afterHash,
+          });
+        }
+        if (fillHole(holes!, hole, event.frame, seq, event.timestamp, hash)) {
+          if (holes!.length === 0) log.holes.delete(event.publisher);
+          log.saveHoles();
+        }
+        this.remember(chain, seq, hash);
+        return { duplicate: false, durable: this.queue(log, key, event, hash) };
+      }
+      if (seq < chain.first.sequenceNumber && mode === "replica") {
+        // Older than anything this replica held of the chain (it joined or restarted after the
+        // chain began): insert it below, with a hole when it does not link to the first event.
+        const first = chain.first;
+        if ("0x" + hash.toString("hex") !== first.previous) {
+          this.openHole(log, { publisher: event.publisher, afterSequence: seq, afterHash: "0x" + hash.toString("hex"), afterTimestamp: event.timestamp, beforeSequence: first.sequenceNumber, beforePrevious: first.previous, beforeTimestamp: first.timestamp });
+        }
+        chain.first = { sequenceNumber: seq, previous: prev, timestamp: event.timestamp };
+        return { duplicate: false, durable: this.queue(log, key, event, hash) };
+      }
+      if (seq <= chain.sequenceNumber) {
+        // Below the tip, not in a hole, not among the recent events: a replica already holds it
+        // (catch-up overlaps what live replication brought); a publisher is out of order.
+        if (mode === "replica") return duplicate();
+        if (seq === chain.sequenceNumber) {
+          throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${seq} is already stored for this publisher, with another event`, {
+            publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber, storedEventHash: "0x" + chain.eventHash.toString("hex"),
+          });
+        }
+        throw new BrokerError(ErrorCodes.OUT_OF_ORDER_SEQUENCE, `sequence number ${seq} is below the last stored ${chain.sequenceNumber}`, {
+          publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber,
+        });
+      }
+      const tipHash = "0x" + chain.eventHash.toString("hex");
+      if (prev !== ZERO_HASH && prev !== tipHash) {
+        const forked = chain.recent.some((r) => "0x" + r.eventHash.toString("hex") === prev);
+        if (mode === "publish" || forked) {
+          // A continuation of an event the broker holds that is not the tip is a fork; one of an
+          // event it does not hold is refused until the broker has fetched it (BrokerNode).
+          throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the publisher's last stored event", {
+            publisher: event.publisher, previousEventHash: prev, expected: tipHash, lastSequenceNumber: chain.sequenceNumber, lastTimestamp: chain.timestamp, missing: !forked,
+          });
+        }
+        this.openHole(log, { publisher: event.publisher, afterSequence: chain.sequenceNumber, afterHash: tipHash, afterTimestamp: chain.timestamp, beforeSequence: seq, beforePrevious: prev, beforeTimestamp: event.timestamp });
+      }
+      chain.sequenceNumber = seq;
+      chain.eventHash = hash;
+      chain.timestamp = event.timestamp;
+      this.remember(chain, seq, hash);
+    } else {
+      log.chains.set(event.publisher, {
+        sequenceNumber: seq, eventHash: hash, timestamp: event.timestamp, recent: [{ sequenceNumber: seq, eventHash: hash }],
+        first: { sequenceNumber: seq, previous: prev, timestamp: event.timestamp },
+      });
+    }
+    return { duplicate: false, durable: this.queue(log, key, event, hash) };
+  }
+
+  private remember(chain: ChainState, sequenceNumber: number, eventHash: Buffer): void {
+    chain.recent.push({ sequenceNumber, eventHash });
+    if (chain.recent.length > RECENT_PER_CHAIN) chain.recent.shift();
+  }
+
+  private openHole(log: PartitionLog, hole: Hole): void {
+    let list = log.holes.get(hole.publisher);
+    if (!list) log.holes.set(hole.publisher, (list = []));
+    list.push(hole);
+    list.sort((a, b) => a.afterSequence - b.afterSequence);
+    log.saveHoles();
+    this.emit("hole", { streamId: partitionStreamId(log), key: partitionKeyOf(log), hole });
+  }
+
+  private queue(log: PartitionLog, key: string, event: SignedEvent, hash: Buffer): Promise<void> {
     let p = this.pending.get(key);
     if (!p) {
       p = { log, key, streamId: event.streamId, streamPartition: event.streamPartition, events: [], hashes: [], waiters: [] };
@@ -161,6 +266,15 @@ export class EventStore extends EventEmitter {
     const done = new Promise<void>((resolve, reject) => p!.waiters.push({ resolve, reject }));
     this.scheduleFlush();
     return done;
+  }
+
+  /** Resolves once every event accepted into the partition so far is durable. */
+  private async whenDurable(key: string, log: PartitionLog): Promise<void> {
+    const accepted = log.count + (this.pending.get(key)?.events.length ?? 0);
+    while (log.durableCount < accepted && !this.failure && !this.closed) {
+      await new Promise<void>((resolve) => this.commitWaiters.push(resolve));
+    }
+    if (this.failure) throw new BrokerError(ErrorCodes.STORAGE_FAILURE, `storage failed: ${this.failure.message}`);
   }
 
   private scheduleFlush(): void {
@@ -230,6 +344,61 @@ export class EventStore extends EventEmitter {
     return this.logs.get(partitionKey(streamId, streamPartition))?.chains.get(publisher);
   }
 
+  /** The tip of a publisher chain: its highest stored sequence number, that event's hash and timestamp. */
+  chainTip(streamId: string, streamPartition: number, publisher: string): { sequenceNumber: number; eventHash: string; timestamp: number } | undefined {
+    const c = this.logs.get(partitionKey(streamId, streamPartition))?.chains.get(publisher.toLowerCase());
+    return c && { sequenceNumber: c.sequenceNumber, eventHash: "0x" + c.eventHash.toString("hex"), timestamp: c.timestamp };
+  }
+
+  /** The open holes of a stream partition's chains (of one publisher when given). */
+  holesOf(streamId: string, streamPartition: number, publisher?: string): Hole[] {
+    const log = this.logs.get(partitionKey(streamId, streamPartition));
+    if (!log) return [];
+    if (publisher) return [...(log.holes.get(publisher.toLowerCase()) ?? [])];
+    return [...log.holes.values()].flat();
+  }
+
+  /**
+   * A page of durable events of a stream partition stored after byte position `after` of this
+   * broker's log (-1: from the start) with a timestamp in [from, to], oldest first, at most `max`:
+   * what a replica catching up reads. `next` is the position to continue after, null when done.
+   */
+  async readAfter(streamId: string, streamPartition: number, after: number, from: number, to: number, max: number, publisher?: string): Promise<{ frames: Buffer[]; next: number | null }> {
+    const key = partitionKey(streamId, streamPartition);
+    const log = this.logs.get(key);
+    if (!log) return { frames: [], next: null };
+    await this.whenDurable(key, log).catch(() => undefined);
+    const n = log.durableCount;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (log.positions[mid] > after) hi = mid;
+      else lo = mid + 1;
+    }
+    const picked: number[] = [];
+    let i = lo;
+    for (; i < n && picked.length < max; i++) if (log.timestamps[i] >= from && log.timestamps[i] <= to) picked.push(i);
+    const who = publisher ? Buffer.from(publisher.slice(2), "hex") : undefined;
+    const frames: Buffer[] = [];
+    // Contiguous runs of picked records are read with one positioned read each.
+    let start = 0;
+    for (let k = 1; k <= picked.length; k++) {
+      if (k < picked.length && picked[k] === picked[k - 1] + 1) continue;
+      for (const f of await log.read(picked[start], picked[k - 1] + 1)) if (!who || f.subarray(85, 105).equals(who)) frames.push(f);
+      start = k;
+    }
+    return { frames, next: i < n ? log.positions[i - 1] : null };
+  }
+
+  /** The stream partitions this store holds a log for. */
+  keys(): { streamId: string; streamPartition: number }[] {
+    return [...this.logs.keys()].map((key) => {
+      const [id, part] = key.split("-");
+      return { streamId: "0x" + id, streamPartition: Number(part) };
+    });
+  }
+
   /** Durable events of a stream partition matching the query, oldest first. */
   async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendResult> {
     const key = partitionKey(streamId, streamPartition);
@@ -240,10 +409,7 @@ export class EventStore extends EventEmitter {
       // Events accepted before this request may already have been delivered live (liveDelivery
       // "ordered") while their group commit runs: wait for it, so that a subscriber filling a gap
       // finds them. A resend never returns an event that is not durable.
-      const accepted = log.count + (this.pending.get(key)?.events.length ?? 0);
-      while (log.durableCount < accepted && !this.failure && !this.closed) {
-        await new Promise<void>((resolve) => this.commitWaiters.push(resolve));
-      }
+      await this.whenDurable(key, log).catch(() => undefined);
       if (log.durableCount === 0) return { frames: [], truncated: false };
       return await this.resendFrom(log, query);
     } finally {

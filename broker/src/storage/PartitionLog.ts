@@ -23,8 +23,35 @@ export interface Segment {
 }
 
 export interface ChainState {
+  /** The highest sequence number stored for the chain (its tip). */
   sequenceNumber: number;
   eventHash: Buffer;
+  timestamp: number;
+  /** The last few events stored for the chain (sequence number, eventHash), for idempotent republishes. */
+  recent: { sequenceNumber: number; eventHash: Buffer }[];
+  /** The lowest sequence number stored and the hash it links to (a replica may insert below it). */
+  first: { sequenceNumber: number; previous: string; timestamp: number };
+}
+
+/** Events of a chain kept for idempotent republishes (docs/protocol.md §2). */
+export const RECENT_PER_CHAIN = 64;
+
+/**
+ * A hole in a publisher chain: the broker holds the events up to `after` and the event `before`,
+ * whose previousEventHash it does not hold. The events in between are fetched from the partition's
+ * other replicas (catch-up); until then resends report the hole (docs/protocol.md §6.4).
+ */
+export interface Hole {
+  /** Lowercase 0x publisher. */
+  publisher: string;
+  /** The last contiguous event below the hole: -1 / null when the chain's start is unknown. */
+  afterSequence: number;
+  afterHash: string | null;
+  afterTimestamp: number;
+  /** The event above the hole and the hash it links to. */
+  beforeSequence: number;
+  beforePrevious: string;
+  beforeTimestamp: number;
 }
 
 export interface RecoveredRecord {
@@ -43,6 +70,8 @@ export class PartitionLog {
   durableCount = 0;
   /** Last stored event of each publisher chain, keyed by lowercase 0x publisher. */
   readonly chains = new Map<string, ChainState>();
+  /** Open holes per publisher (rare: a replica that missed events; persisted in holes.json). */
+  readonly holes = new Map<string, Hole[]>();
   private writeFd: number | undefined;
   truncatedBytes = 0;
 
@@ -55,13 +84,15 @@ export class PartitionLog {
   open(onRecord: (r: RecoveredRecord) => void): void {
     if (fs.mkdirSync(this.dir, { recursive: true }) !== undefined) fsyncDir(dirname(this.dir)); // a new partition's directory entry must survive a crash too
     const names = fs.readdirSync(this.dir).filter((n) => /^\d{20}\.log$/.test(n)).sort();
+    const savedHoles = this.loadHoles();
     for (let s = 0; s < names.length; s++) {
       const path = join(this.dir, names[s]);
       const base = Number(names[s].slice(0, 20));
       const data = fs.readFileSync(path);
       let pos = 0;
       let newest = 0;
-      const lastOfChain = new Map<string, { sequenceNumber: number; frame: Buffer }>();
+      const lastOfChain = new Map<string, { sequenceNumber: number; frame: Buffer; timestamp: number }>();
+      const firstOfChain = new Map<string, { sequenceNumber: number; previous: string; timestamp: number }>();
       while (pos + RECORD_HEADER <= data.length) {
         const len = data.readUInt32BE(pos);
         const crc = data.readUInt32BE(pos + 4);
@@ -72,12 +103,29 @@ export class PartitionLog {
         this.timestamps.push(timestamp);
         this.positions.push(base + pos);
         newest = timestamp;
-        lastOfChain.set(frame.toString("hex", 85, 105), { sequenceNumber: readUint64(frame, 45), frame });
+        const publisher = frame.toString("hex", 85, 105);
+        const sequenceNumber = readUint64(frame, 45);
+        const last = lastOfChain.get(publisher);
+        if (!last || sequenceNumber > last.sequenceNumber) lastOfChain.set(publisher, { sequenceNumber, frame, timestamp });
+        const first = firstOfChain.get(publisher);
+        if (!first || sequenceNumber < first.sequenceNumber) firstOfChain.set(publisher, { sequenceNumber, previous: "0x" + frame.toString("hex", 53, 85), timestamp });
+        // Events that filled part of a hole after it was saved: replay them, in log order.
+        const holes = savedHoles.get("0x" + publisher);
+        const inHole = holes?.find((h) => sequenceNumber > h.afterSequence && sequenceNumber < h.beforeSequence);
+        if (inHole) fillHole(holes!, inHole, frame, sequenceNumber, timestamp);
         onRecord({ frame, timestamp });
         pos += RECORD_HEADER + len;
       }
       for (const [publisher, last] of lastOfChain) {
-        this.chains.set("0x" + publisher, { sequenceNumber: last.sequenceNumber, eventHash: keccak256(last.frame.subarray(0, last.frame.length - 66)) });
+        const known = this.chains.get("0x" + publisher);
+        const first = firstOfChain.get(publisher)!;
+        if (known && first.sequenceNumber < known.first.sequenceNumber) known.first = first;
+        if (known && known.sequenceNumber >= last.sequenceNumber) continue;
+        const eventHash = keccak256(last.frame.subarray(0, last.frame.length - 66));
+        this.chains.set("0x" + publisher, {
+          sequenceNumber: last.sequenceNumber, eventHash, timestamp: last.timestamp, recent: [{ sequenceNumber: last.sequenceNumber, eventHash }],
+          first: known && known.first.sequenceNumber < first.sequenceNumber ? known.first : first,
+        });
       }
       if (pos < data.length) {
         // Torn or corrupt tail: nothing after it was acknowledged. Drop it and any later segment.
@@ -93,12 +141,49 @@ export class PartitionLog {
       this.end = base + pos;
     }
     this.durableCount = this.timestamps.length;
+    // A hole whose upper event did not survive (a torn tail) does not exist.
+    for (const [publisher, holes] of savedHoles) {
+      const tip = this.chains.get(publisher)?.sequenceNumber ?? -1;
+      const kept = holes.filter((h) => h.beforeSequence <= tip);
+      if (kept.length > 0) this.holes.set(publisher, kept);
+    }
     if (this.segments.length === 0) {
       this.roll();
       fsyncDir(this.dir);
     }
     const active = this.segments[this.segments.length - 1];
     this.writeFd = fs.openSync(active.path, "a");
+  }
+
+  private loadHoles(): Map<string, Hole[]> {
+    const out = new Map<string, Hole[]>();
+    const file = join(this.dir, "holes.json");
+    if (!fs.existsSync(file)) return out;
+    for (const h of JSON.parse(fs.readFileSync(file, "utf8")) as Hole[]) {
+      let list = out.get(h.publisher);
+      if (!list) out.set(h.publisher, (list = []));
+      list.push(h);
+    }
+    return out;
+  }
+
+  /** Persists the open holes (on creation and closure only: fills in between are replayed at recovery). */
+  saveHoles(): void {
+    const all: Hole[] = [];
+    for (const list of this.holes.values()) all.push(...list);
+    const file = join(this.dir, "holes.json");
+    if (all.length === 0) {
+      if (fs.existsSync(file)) fs.unlinkSync(file);
+      return;
+    }
+    const fd = fs.openSync(file + ".tmp", "w");
+    try {
+      fs.writeSync(fd, JSON.stringify(all));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(file + ".tmp", file);
   }
 
   private roll(): void {
@@ -252,6 +337,31 @@ export class PartitionLog {
       s.readFd = undefined;
     }
   }
+}
+
+/**
+ * Applies a stored event with a sequence number inside `hole` to the chain's hole list: it extends
+ * the contiguous part from below when it links to it, else splits the hole in two. Returns true when
+ * the list changed in a way that must be persisted (a hole closed or split).
+ */
+export function fillHole(holes: Hole[], hole: Hole, frame: Buffer, sequenceNumber: number, timestamp: number, eventHash?: Buffer): boolean {
+  const hash = "0x" + (eventHash ?? keccak256(frame.subarray(0, frame.length - 66))).toString("hex");
+  const previous = "0x" + frame.toString("hex", 53, 85);
+  const linksBelow = hole.afterHash === null || previous === hole.afterHash;
+  const closesAbove = hash === hole.beforePrevious;
+  if (linksBelow && closesAbove) {
+    holes.splice(holes.indexOf(hole), 1);
+    return true;
+  }
+  if (linksBelow) {
+    Object.assign(hole, { afterSequence: sequenceNumber, afterHash: hash, afterTimestamp: timestamp });
+    return false;
+  }
+  // It does not link to the part below: two holes, below and above it (the upper one may be closed).
+  const upper: Hole = { ...hole, afterSequence: sequenceNumber, afterHash: hash, afterTimestamp: timestamp };
+  Object.assign(hole, { beforeSequence: sequenceNumber, beforePrevious: previous, beforeTimestamp: timestamp });
+  if (!closesAbove) holes.splice(holes.indexOf(hole) + 1, 0, upper);
+  return true;
 }
 
 function readUint64(frame: Buffer, offset: number): number {

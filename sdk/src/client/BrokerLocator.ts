@@ -71,7 +71,7 @@ export class BrokerLocator {
 /**
  * The brokers a broker named when it refused a stream partition it does not serve
  * (`BROKER_ERROR` with `details.brokerCode` `PARTITION_NOT_SERVED`; docs/protocol.md §7: `details.brokers`
- * = `[{ address, ws, http }]`), in the locator's form; null for any other error. The DataClient does not
+ * = `[{ address, ws, http }]`), in the locator's form; null for any other error. A DataClient on a fixed connect does not
  * follow the redirect itself (one connection per client): connect a client to one of these.
  */
 export function servingBrokers(error: unknown): BrokerEndpoint[] | null {

@@ -25,14 +25,25 @@ import { buildRequest, GroupKeyManager } from "../keyexchange/GroupKeyManager";
 import { GroupKeyStore } from "../keyexchange/GroupKeyStore";
 import { decodeKeyExchangeMessage, isKeyExchangeMessage } from "../keyexchange/messages";
 import type { KeyRequestChannel, StreamAccess } from "./access";
+import { BrokerLocator, type BrokerEndpoint, type CoordinatorWithEndpoints } from "./BrokerLocator";
 import { partitionOf } from "./partition";
-import type { BrokerTransport, ResendQuery } from "./transport";
+import { WsTransport, type BrokerTransport, type ChainTip, type GapNotice, type ResendFrames, type ResendQuery } from "./transport";
 
 export interface DataClientOptions {
   /** The wallet that signs events, key messages and the broker sign-in. */
   signer: Signer;
-  /** Opens an authenticated broker connection; called again to reconnect. */
-  connect: () => Promise<BrokerTransport>;
+  /**
+   * The network coordinator (e.g. `deployment.coordinator`): the default way to reach brokers. Each
+   * stream partition is served by the brokers the coordinator assigns to its network partition; the
+   * client connects to one of them and fails over to the others (docs/sdk.md, "Failover").
+   */
+  coordinator?: CoordinatorWithEndpoints;
+  /** The same through a locator of your own (endpoints from elsewhere); takes precedence over `coordinator`. */
+  locator?: BrokerLocator;
+  /** Opens an authenticated connection to one broker of the locator. Default: `WsTransport.connect({ url: endpoint.wsUrl, signer })`. */
+  transportFor?: (endpoint: BrokerEndpoint) => Promise<BrokerTransport>;
+  /** A single fixed broker instead (tests, a private deployment): opens an authenticated connection; called again to reconnect. */
+  connect?: () => Promise<BrokerTransport>;
   /** Publish permission, subscribe access and registered encryption keys. */
   access: StreamAccess;
   /** Private key whose compressed public key this client registered (registerEncryptionKey). Needed to decrypt. */
@@ -43,9 +54,17 @@ export interface DataClientOptions {
   partitionsOf?: (streamId: string) => Promise<number>;
   /** How far before the last received event a resume after reconnect reads back (ms). Default 30,000 (the broker's clock-skew bound). */
   resumeLookbackMs?: number;
-  /** Reconnect attempts before giving up (each after `reconnectDelayMs`). Default 20. */
-  reconnectAttempts?: number;
+  /**
+   * Reconnection: after a lost connection the client tries the partition's other brokers at once,
+   * then waits between rounds from `reconnectDelayMs` (default 100) doubling up to
+   * `reconnectMaxDelayMs` (default 5,000), and never gives up while a subscription is open.
+   */
   reconnectDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  /** How long one publish may take, reconnections and republishes included (ms). Default 30,000. */
+  publishTimeoutMs?: number;
+  /** How long one chain read (permissions, stream flags, the coordinator) may take before it counts as unreachable (ms). Default 3,000. */
+  chainTimeoutMs?: number;
   /** How long a refused or failed key request is not repeated (ms). Default 30,000. */
   keyRetryMs?: number;
   /** How long a publish-permission answer is reused (ms). Default 10,000. */
@@ -102,6 +121,44 @@ interface ChainState {
   timestamp: number;
 }
 
+/** A publish chain: its tip, its queue, and whether the tip was learnt from a broker since the last uncertain outcome. */
+interface PublishChain extends ChainState {
+  queue: Promise<unknown>;
+  synced: boolean;
+}
+
+/** One broker connection, shared by the stream partitions routed to it. */
+interface Conn {
+  key: string;
+  transport: BrokerTransport;
+  routes: Set<Route>;
+  dead: boolean;
+}
+
+/** A stream partition: the brokers that serve it, the one in use, its subscriptions. */
+interface Route {
+  key: string;
+  streamId: string;
+  partition: number;
+  endpoints: BrokerEndpoint[];
+  index: number;
+  failures: number;
+  conn?: Conn;
+  connecting?: Promise<BrokerTransport>;
+  subs: Set<Subscription>;
+  recovering?: Promise<void>;
+}
+
+/** The one "endpoint" of a client built with a fixed `connect`. */
+const FIXED: BrokerEndpoint = { broker: "", wsUrl: "" };
+/** Broker codes after which the same signed event is sent again (to the next broker), idempotently. */
+const RETRY_CODES = new Set(["DISCONNECTED", "TIMEOUT", "NOT_ENOUGH_REPLICAS", "SHUTTING_DOWN", "STORAGE_FAILURE", "PARTITION_NOT_SERVED"]);
+/** Chain-rule refusals: the broker's tip differs from the client's. */
+const CHAIN_CODES = new Set(["DUPLICATE_SEQUENCE", "OUT_OF_ORDER_SEQUENCE", "PREVIOUS_EVENT_MISMATCH"]);
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+const brokerCodeOf = (err: unknown) => (err instanceof SdkError ? (err.details.brokerCode as string | undefined) : undefined);
+
 interface PendingAnnouncement {
   bytes: Buffer;
   publishedIn: Set<number>;
@@ -114,7 +171,9 @@ export class Subscription {
   queue: Promise<void> = Promise.resolve();
   active = true;
   /** Counters for tests and monitoring. */
-  readonly stats = { delivered: 0, duplicates: 0, gapsFilled: 0, refused: 0 };
+  readonly stats = { delivered: 0, duplicates: 0, gapsFilled: 0, refused: 0, reconnects: 0, resubscribes: 0 };
+  /** Waiting to subscribe again after a fail-closed cut (ACCESS_GATE_UNAVAILABLE). */
+  resubscribing = false;
 
   constructor(
     readonly client: DataClient,
@@ -147,16 +206,21 @@ function wrapBrokerError(err: unknown): SdkError {
 }
 
 export class DataClient {
-  private transport?: BrokerTransport;
-  private connecting?: Promise<BrokerTransport>;
+  private readonly conns = new Map<string, Conn>();
+  private readonly opening = new Map<string, Promise<Conn>>();
+  private readonly routes = new Map<string, Route>();
+  private readonly locator?: BrokerLocator;
+  /** When a chain read last failed (ms): reads within chainTimeoutMs after it do not wait again. */
+  private chainDownSince = 0;
   private address = "";
-  private readonly publishChains = new Map<string, ChainState & { queue: Promise<unknown> }>();
+  private readonly publishChains = new Map<string, PublishChain>();
   private readonly keyManagers = new Map<string, GroupKeyManager>();
   private readonly announcements = new Map<string, PendingAnnouncement[]>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly permissionCache = new Map<string, { allowed: boolean; until: number }>();
   private readonly watchers = new Set<() => void>();
   private readonly publicCache = new Map<string, { allowed: boolean; until: number }>();
+  private readonly partitionCache = new Map<string, { count: number; until: number }>();
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
   private readonly privateKeyBytes?: Buffer;
@@ -167,11 +231,19 @@ export class DataClient {
   constructor(private readonly options: DataClientOptions) {
     this.random = options.random ?? defaultRandom;
     if (options.signer instanceof Wallet) this.privateKeyBytes = Buffer.from(getBytes(options.signer.privateKey));
+    this.locator = options.locator ?? (options.coordinator ? BrokerLocator.fromCoordinator(options.coordinator) : undefined);
+    if (!this.locator && !options.connect) {
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "give the coordinator (or a locator) to reach the brokers, or a fixed connect()", { field: "coordinator" });
+    }
   }
 
-  /** Connects and signs in (publish and subscribe do it on first use). Returns this client's address. */
+  /**
+   * Signs in (publish and subscribe do it on first use) to the fixed broker of `connect`; with a
+   * coordinator, connections are per stream partition and opened on first use. Returns this client's address.
+   */
   async connect(): Promise<string> {
-    await this.getTransport();
+    await this.ensureAddress();
+    if (!this.locator) await this.connOf(FIXED);
     return this.address;
   }
 
@@ -180,19 +252,170 @@ export class DataClient {
     return this.options.encryptionPrivateKey ? publicKeyOf(this.options.encryptionPrivateKey) : undefined;
   }
 
-  private async getTransport(): Promise<BrokerTransport> {
-    if (this.closed) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
-    if (this.transport) return this.transport;
-    this.connecting ??= (async () => {
-      await this.ensureAddress();
-      const t = await this.options.connect();
-      t.onFrame = (frame) => this.onLiveFrame(frame);
-      t.onNotice = (n) => this.onNotice(n);
-      t.onDisconnect = (reason) => void this.onDisconnect(t, reason);
-      this.transport = t;
-      return t;
-    })().finally(() => (this.connecting = undefined));
-    return this.connecting;
+  // ---------------------------------------------------------------- connections and failover
+
+  private routeFor(streamId: string, partition: number): Route {
+    const key = `${streamId}|${partition}`;
+    let r = this.routes.get(key);
+    // Clients start on a random assignee, which spreads them over the partition's brokers.
+    if (!r) this.routes.set(key, (r = { key, streamId, partition, endpoints: this.locator ? [] : [FIXED], index: Math.floor(Math.random() * 8), failures: 0, subs: new Set() }));
+    return r;
+  }
+
+  /** The brokers of a route, refreshed from the coordinator (the previous list when it does not answer). */
+  private async endpointsOf(route: Route): Promise<BrokerEndpoint[]> {
+    if (!this.locator) return route.endpoints;
+    try {
+      const current = route.endpoints.length > 0 ? route.endpoints[route.index % route.endpoints.length].broker : undefined;
+      const fresh = await this.chainRead(() => this.locator!.brokersOf(route.streamId, route.partition));
+      route.endpoints = fresh;
+      // Keep pointing at the broker in turn when the list is reordered.
+      const at = current === undefined ? -1 : fresh.findIndex((e) => e.broker === current);
+      if (at >= 0) route.index = at;
+    } catch (err) {
+      if (route.endpoints.length === 0) throw err;
+    }
+    return route.endpoints;
+  }
+
+  /** An open connection to one broker (shared by routes), signing in once. */
+  private connOf(endpoint: BrokerEndpoint): Promise<Conn> {
+    const key = endpoint === FIXED ? "fixed" : endpoint.wsUrl;
+    const open = this.conns.get(key);
+    if (open && !open.dead) return Promise.resolve(open);
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = (async () => {
+        if (this.closed) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
+        await this.ensureAddress();
+        const transport = endpoint === FIXED
+          ? await this.options.connect!()
+          : await (this.options.transportFor ?? ((e: BrokerEndpoint) => WsTransport.connect({ url: e.wsUrl, signer: this.options.signer, connectTimeoutMs: 3000 })))(endpoint);
+        const conn: Conn = { key, transport, routes: new Set(), dead: false };
+        transport.onFrame = (frame) => this.onLiveFrame(conn, frame);
+        transport.onNotice = (n) => this.onNotice(conn, n);
+        transport.onDisconnect = () => this.onConnLost(conn);
+        if (this.closed) {
+          await transport.close();
+          throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
+        }
+        this.conns.set(key, conn);
+        return conn;
+      })().finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The connection of a route: the broker in use, else the next of the partition's brokers that
+   * answers. A full round of refusals waits `reconnectDelayMs`, doubling up to `reconnectMaxDelayMs`;
+   * with a deadline it throws past it, without one it tries as long as the client is open.
+   */
+  private transportOf(route: Route, deadline?: number): Promise<BrokerTransport> {
+    if (route.conn && !route.conn.dead) return Promise.resolve(route.conn.transport);
+    route.connecting ??= (async () => {
+      let last: unknown;
+      for (;;) {
+        if (this.closed) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
+        let endpoints: BrokerEndpoint[] = [];
+        try {
+          endpoints = await this.endpointsOf(route);
+          const endpoint = endpoints[route.index % endpoints.length];
+          const conn = await this.connOf(endpoint);
+          conn.routes.add(route);
+          route.conn = conn;
+          route.failures = 0;
+          return conn.transport;
+        } catch (err) {
+          last = err;
+          route.index++;
+          route.failures++;
+        }
+        if (deadline !== undefined && Date.now() >= deadline) {
+          throw last instanceof SdkError ? last : new SdkError(SdkErrorCodes.BROKER_ERROR, `no broker of ${route.streamId}/${route.partition} answers: ${(last as Error)?.message ?? last}`, { brokerCode: "DISCONNECTED" });
+        }
+        const round = Math.floor((route.failures - 1) / Math.max(1, endpoints.length));
+        if (route.failures % Math.max(1, endpoints.length) === 0 || endpoints.length <= 1) {
+          const base = this.options.reconnectDelayMs ?? 100;
+          const delay = Math.min(this.options.reconnectMaxDelayMs ?? 5000, base * 2 ** Math.min(round, 16)) * (0.8 + 0.4 * Math.random());
+          await sleep(deadline !== undefined ? Math.min(delay, deadline - Date.now()) : delay);
+        }
+      }
+    })().finally(() => (route.connecting = undefined));
+    return route.connecting;
+  }
+
+  /** Whether a request refused with this broker code is tried again (on the partition's next broker). */
+  private retryable(code: string | undefined): boolean {
+    // A fixed broker that does not serve the partition never will; with the coordinator it means
+    // the assignment moved, and another assignee does.
+    return code !== undefined && RETRY_CODES.has(code) && (code !== "PARTITION_NOT_SERVED" || !!this.locator);
+  }
+
+  /** Moves a route off its broker (which timed out or refused for a reason another may not have). */
+  private rotate(route: Route): void {
+    route.conn?.routes.delete(route);
+    route.conn = undefined;
+    route.index++;
+  }
+
+  /** A connection was lost: its routes move to their next broker; those with subscriptions resume there. */
+  private onConnLost(conn: Conn): void {
+    if (conn.dead) return;
+    conn.dead = true;
+    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
+    if (this.closed) return;
+    for (const route of conn.routes) {
+      if (route.conn === conn) this.rotate(route);
+      // Silent for the application: the subscription resumes without loss (stats.reconnects counts it).
+      if ([...route.subs].some((s) => s.active)) void this.recover(route);
+    }
+    conn.routes.clear();
+  }
+
+  /** Reconnects a route with subscriptions (no final give-up while one is open) and resumes each. */
+  private recover(route: Route): Promise<void> {
+    route.recovering ??= (async () => {
+      while (!this.closed && [...route.subs].some((s) => s.active)) {
+        let t: BrokerTransport;
+        try {
+          t = await this.transportOf(route);
+        } catch {
+          continue; // closed, or retried inside
+        }
+        for (const sub of route.subs) {
+          if (!sub.active) continue;
+          sub.stats.reconnects++;
+          this.resume(t, sub);
+        }
+        return;
+      }
+    })().finally(() => (route.recovering = undefined));
+    return route.recovering;
+  }
+
+  /**
+   * A chain read bounded by chainTimeoutMs. While the chain is known to be unreachable (a read
+   * failed less than chainTimeoutMs ago), reads fail at once instead of waiting again.
+   */
+  private async chainRead<T>(read: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.options.chainTimeoutMs ?? 3000;
+    if (Date.now() - this.chainDownSince < timeoutMs) {
+      throw new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, "the chain did not answer a moment ago", { brokerCode: "CHAIN_TIMEOUT", since: this.chainDownSince });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        read(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the chain did not answer within ${timeoutMs} ms`, { brokerCode: "CHAIN_TIMEOUT" })), timeoutMs))),
+      ]);
+    } catch (err) {
+      if (err instanceof SdkError && err.code === SdkErrorCodes.CHAIN_UNAVAILABLE) this.chainDownSince = Date.now();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---------------------------------------------------------------- publishing
@@ -316,9 +539,30 @@ export class DataClient {
     if (!this.options.access.isPublic) return false;
     const cached = this.publicCache.get(streamId);
     if (cached && cached.until > Date.now()) return cached.allowed;
-    const allowed = await this.options.access.isPublic(streamId);
+    let allowed: boolean;
+    try {
+      allowed = await this.chainRead(() => this.options.access.isPublic!(streamId));
+    } catch (err) {
+      // A stream's public flag rarely changes: the last answer holds while the chain is away.
+      if (cached) return cached.allowed;
+      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the registry could not be read: ${(err as Error)?.message ?? err}`);
+    }
     this.publicCache.set(streamId, { allowed, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
     return allowed;
+  }
+
+  /** A stream's partition count (options.partitionsOf), cached like the public flag; the last answer holds while the chain is away. */
+  private async partitionCount(streamId: string): Promise<number> {
+    const cached = this.partitionCache.get(streamId);
+    if (cached && cached.until > Date.now()) return cached.count;
+    try {
+      const count = await this.chainRead(() => this.options.partitionsOf!(streamId));
+      this.partitionCache.set(streamId, { count, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
+      return count;
+    } catch (err) {
+      if (cached) return cached.count;
+      throw err;
+    }
   }
 
   private queueAnnouncement(streamId: string, bytes: Buffer, replace: boolean): void {
@@ -327,13 +571,19 @@ export class DataClient {
     this.announcements.set(streamId, list);
   }
 
-  /** Publishes one event. Resolves once the broker has made it durable. */
+  /**
+   * Publishes one event. Resolves once a broker has made it durable (on as many replicas as its
+   * partition's acknowledgement policy asks). A lost connection, a timeout or too few replicas make
+   * the client send the same signed event again, to the next broker of the partition (brokers
+   * deduplicate it by event hash), until `publishTimeoutMs`. Refused at once with CHAIN_UNAVAILABLE
+   * when the chain cannot be reached (by this client or by the broker's access gate).
+   */
   async publish(streamId: string, content: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     streamId = streamId.toLowerCase();
-    const transport = await this.getTransport();
+    await this.ensureAddress();
     let partition = options.partition;
     if (partition === undefined) {
-      const partitions = this.options.partitionsOf ? await this.options.partitionsOf(streamId) : 1;
+      const partitions = this.options.partitionsOf ? await this.partitionCount(streamId) : 1;
       partition = options.partitionKey !== undefined ? partitionOf(options.partitionKey, partitions) : 0;
     }
     // Encrypt unless told otherwise or the stream is public (anyone may read it anyway).
@@ -342,62 +592,122 @@ export class DataClient {
     const chainKey = `${streamId}|${partition}`;
     let chain = this.publishChains.get(chainKey);
     if (!chain) {
-      // A new chain starts at the clock (ms), so that it goes on increasing after a restart of a
-      // publisher that averaged at most one event per millisecond; the previous hash is zero.
-      chain = { sequenceNumber: Date.now() - 1, hash: ZERO_HASH, timestamp: 0, queue: Promise.resolve() };
+      // Until a broker tells the chain's tip (chainTip), a new chain starts at the clock (ms) with
+      // a zero previous hash, so that it goes on increasing even without that answer.
+      chain = { sequenceNumber: Date.now() - 1, hash: ZERO_HASH, timestamp: 0, queue: Promise.resolve(), synced: false };
       this.publishChains.set(chainKey, chain);
     }
     const c = chain;
     const p = partition;
+    const route = this.routeFor(streamId, p);
     const run = async (): Promise<PublishResult> => {
+      const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
       let groupKeyId = ZERO_HASH;
       let payload = bytes;
       if (encrypt) {
         const key = this.keyManager(streamId).currentKey();
         for (const a of this.announcements.get(streamId) ?? []) {
           if (!a.publishedIn.has(p)) {
-            await this.publishInChain(transport, c, streamId, p, a.bytes, ContentType.BINARY, ZERO_HASH, options.timestamp);
+            await this.publishInChain(route, c, a.bytes, ContentType.BINARY, ZERO_HASH, deadline, options.timestamp);
             a.publishedIn.add(p);
           }
         }
         groupKeyId = key.id;
         payload = key.encrypt(bytes, this.random);
       }
-      return this.publishInChain(transport, c, streamId, p, payload, contentType, groupKeyId, options.timestamp);
+      return this.publishInChain(route, c, payload, contentType, groupKeyId, deadline, options.timestamp);
     };
     const result = c.queue.then(run, run);
     c.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async publishInChain(
-    transport: BrokerTransport,
-    chain: ChainState,
-    streamId: string,
-    streamPartition: number,
-    content: Buffer,
-    contentType: number,
-    groupKeyId: string,
-    timestamp?: number,
-  ): Promise<PublishResult> {
-    const fields: EventFields = {
-      streamId,
-      streamPartition,
-      timestamp: Math.max(timestamp ?? Date.now(), chain.timestamp),
-      sequenceNumber: chain.sequenceNumber + 1,
-      previousEventHash: chain.hash,
-      publisher: this.address,
-      contentType,
-      encryptionType: groupKeyId === ZERO_HASH ? EncryptionType.NONE : EncryptionType.AES_256_GCM,
-      groupKeyId,
-      content,
-    };
-    const frame = await this.sign(fields);
-    const { eventHash: hash } = await transport.publish(frame);
-    chain.sequenceNumber = fields.sequenceNumber;
-    chain.hash = hash;
-    chain.timestamp = fields.timestamp;
-    return { eventHash: hash, streamPartition, sequenceNumber: fields.sequenceNumber, groupKeyId };
+  /** Learns the chain's tip from the broker (a restarted client, or after an uncertain outcome). */
+  private async syncChain(route: Route, chain: PublishChain, deadline: number): Promise<void> {
+    const t = await this.transportOf(route, deadline);
+    if (!t.chainTip) {
+      chain.synced = true;
+      return;
+    }
+    const tip = await t.chainTip(route.streamId, route.partition);
+    // A chain this client has not published on yet continues from the broker's tip; a known one
+    // only moves forward (the broker answers after fetching the partition's tip, protocol.md §6.6).
+    const fresh = chain.timestamp === 0 && chain.hash === ZERO_HASH;
+    if (tip && (fresh || tip.sequenceNumber >= chain.sequenceNumber)) this.adopt(chain, tip);
+    chain.synced = true;
+  }
+
+  private adopt(chain: PublishChain, tip: ChainTip): void {
+    chain.sequenceNumber = tip.sequenceNumber;
+    chain.hash = tip.eventHash;
+    chain.timestamp = tip.timestamp;
+  }
+
+  private async publishInChain(route: Route, chain: PublishChain, content: Buffer, contentType: number, groupKeyId: string, deadline: number, timestamp?: number): Promise<PublishResult> {
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (!chain.synced) await this.syncChain(route, chain, deadline).catch((err) => { if (Date.now() >= deadline) throw err; });
+        const fields: EventFields = {
+          streamId: route.streamId,
+          streamPartition: route.partition,
+          timestamp: Math.max(timestamp ?? Date.now(), chain.timestamp),
+          sequenceNumber: chain.sequenceNumber + 1,
+          previousEventHash: chain.hash,
+          publisher: this.address,
+          contentType,
+          encryptionType: groupKeyId === ZERO_HASH ? EncryptionType.NONE : EncryptionType.AES_256_GCM,
+          groupKeyId,
+          content,
+        };
+        const frame = await this.sign(fields);
+        try {
+          const { eventHash: hash } = await this.send(route, frame, deadline);
+          chain.sequenceNumber = fields.sequenceNumber;
+          chain.hash = hash;
+          chain.timestamp = fields.timestamp;
+          return { eventHash: hash, streamPartition: route.partition, sequenceNumber: fields.sequenceNumber, groupKeyId };
+        } catch (err) {
+          // The broker holds another tip (this client restarted, or an earlier attempt's outcome
+          // was unknown): learn it, and sign the content again on top of it, once.
+          if (attempt > 0 || !CHAIN_CODES.has(brokerCodeOf(err) ?? "")) throw err;
+          chain.synced = false;
+          const t = await this.transportOf(route, deadline);
+          const tip = t.chainTip ? await t.chainTip(route.streamId, route.partition) : null;
+          const mine = toHex(eventHash(frame.subarray(0, frame.length - 66)));
+          if (tip?.eventHash === mine) {
+            this.adopt(chain, tip);
+            return { eventHash: mine, streamPartition: route.partition, sequenceNumber: fields.sequenceNumber, groupKeyId };
+          }
+          if (tip) this.adopt(chain, tip);
+          chain.synced = true;
+        }
+      }
+    } catch (err) {
+      // The outcome is unknown (the event may be stored): the next publish asks the broker first.
+      chain.synced = false;
+      throw err;
+    }
+  }
+
+  /**
+   * Sends one signed event until a broker acknowledges it: after a lost connection, a timeout or
+   * too few replicas, the same frame goes to the next broker of the partition (idempotent).
+   */
+  private async send(route: Route, frame: Buffer, deadline: number): Promise<{ eventHash: string }> {
+    for (;;) {
+      const t = await this.transportOf(route, deadline);
+      try {
+        return await t.publish(frame);
+      } catch (err) {
+        const code = brokerCodeOf(err);
+        if (code === "ACCESS_GATE_UNAVAILABLE") {
+          throw new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the broker cannot reach the chain or the consent ledger and refuses publishing: ${(err as Error).message}`, { ...(err as SdkError).details });
+        }
+        if (!this.retryable(code) || Date.now() >= deadline) throw err;
+        if (route.conn?.transport === t) this.rotate(route);
+        if (code === "NOT_ENOUGH_REPLICAS") await sleep(Math.min(200, deadline - Date.now()));
+      }
+    }
   }
 
   /** Signs with the native path for a private-key wallet, else through Signer.signMessage (browser wallets). */
@@ -410,26 +720,62 @@ export class DataClient {
 
   // ---------------------------------------------------------------- subscribing
 
-  /** Subscribes to one stream partition; `handler` gets every verified, decrypted event once, in chain order. */
+  /**
+   * Subscribes to one stream partition; `handler` gets every verified, decrypted event once, in
+   * chain order. The subscription survives its broker: on a lost connection it moves to another of
+   * the partition's brokers and reads back what it missed; after a fail-closed cut
+   * (ACCESS_GATE_UNAVAILABLE) it subscribes again once the broker's gate recovers. A revocation
+   * (ACCESS_REVOKED) ends it.
+   */
   async subscribe(streamId: string, handler: (message: ReceivedMessage) => void | Promise<void>, options: SubscribeOptions = {}): Promise<Subscription> {
-    const transport = await this.getTransport();
+    await this.ensureAddress();
     const sub = new Subscription(this, streamId.toLowerCase(), options.partition ?? 0, handler, options.onError ?? (() => undefined));
-    await transport.subscribe(sub.streamId, sub.streamPartition);
-    this.subscriptions.add(sub);
-    return sub;
+    const route = this.routeFor(sub.streamId, sub.streamPartition);
+    const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
+    for (;;) {
+      const t = await this.transportOf(route, deadline);
+      try {
+        route.subs.add(sub);
+        this.subscriptions.add(sub);
+        await t.subscribe(sub.streamId, sub.streamPartition);
+        return sub;
+      } catch (err) {
+        if (!this.retryable(brokerCodeOf(err)) || Date.now() >= deadline) {
+          route.subs.delete(sub);
+          this.subscriptions.delete(sub);
+          throw err;
+        }
+        if (route.conn?.transport === t) this.rotate(route);
+      }
+    }
   }
 
   async unsubscribe(sub: Subscription): Promise<void> {
     sub.active = false;
     this.subscriptions.delete(sub);
+    const route = this.routes.get(`${sub.streamId}|${sub.streamPartition}`);
+    route?.subs.delete(sub);
     const stillWanted = [...this.subscriptions].some((s) => s.streamId === sub.streamId && s.streamPartition === sub.streamPartition);
-    if (!stillWanted && this.transport) await this.transport.unsubscribe(sub.streamId, sub.streamPartition).catch(() => undefined);
+    if (!stillWanted && route?.conn && !route.conn.dead) await route.conn.transport.unsubscribe(sub.streamId, sub.streamPartition).catch(() => undefined);
   }
 
-  /** Reads history (verified and decrypted); refused events go to `onError`. */
+  /** Reads history (verified and decrypted); refused events go to `onError`, and so do the broker's gap notices (GAP_NOT_FILLED). */
   async resend(streamId: string, query: ResendQuery, options: SubscribeOptions = {}): Promise<ReceivedMessage[]> {
-    const transport = await this.getTransport();
-    const frames = await transport.resend(streamId.toLowerCase(), options.partition ?? 0, query);
+    await this.ensureAddress();
+    const route = this.routeFor(streamId.toLowerCase(), options.partition ?? 0);
+    const deadline = Date.now() + (this.options.publishTimeoutMs ?? 30_000);
+    let frames: ResendFrames;
+    for (;;) {
+      const t = await this.transportOf(route, deadline);
+      try {
+        frames = await t.resend(route.streamId, route.partition, query);
+        break;
+      } catch (err) {
+        if (!this.retryable(brokerCodeOf(err)) || Date.now() >= deadline) throw err;
+        if (route.conn?.transport === t) this.rotate(route);
+      }
+    }
+    for (const gap of frames.gaps ?? []) options.onError?.(gapError(gap));
     return this.open(streamId, frames, options);
   }
 
@@ -445,23 +791,56 @@ export class DataClient {
     return out;
   }
 
-  private onLiveFrame(frame: Buffer): void {
+  private onLiveFrame(conn: Conn, frame: Buffer): void {
     // The partition is at a fixed offset; decodeFrame (with all checks) runs in processFrame.
     if (frame.length < 37) return;
     const streamId = "0x" + frame.toString("hex", 1, 33);
     const partition = frame.readUInt32BE(33);
-    for (const sub of this.subscriptions) {
-      if (sub.streamId === streamId && sub.streamPartition === partition) {
-        sub.queue = sub.queue.then(() => (sub.active ? this.processFrame(sub, frame, true) : undefined));
+    const route = this.routes.get(`${streamId}|${partition}`);
+    // Only the connection a route uses delivers to its subscriptions (not one it left).
+    if (!route || route.conn !== conn) return;
+    for (const sub of route.subs) {
+      sub.queue = sub.queue.then(() => (sub.active ? this.processFrame(sub, frame, true) : undefined));
+    }
+  }
+
+  private onNotice(conn: Conn, n: { type: string; code?: string; message?: string; [k: string]: unknown }): void {
+    const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `${n.code ?? n.type}: ${n.message ?? ""}`, { brokerCode: n.code, notice: n });
+    for (const route of conn.routes) {
+      if (route.conn !== conn) continue;
+      for (const sub of route.subs) {
+        if (n.type !== "revoked" || (n.streamId === sub.streamId && (n.streamPartition ?? sub.streamPartition) === sub.streamPartition)) {
+          sub.onError(err);
+          // A fail-closed cut is not a revocation: subscribe again once the gate recovers.
+          if (n.type === "revoked" && n.code === "ACCESS_GATE_UNAVAILABLE") this.resubscribe(route, sub);
+        }
       }
     }
   }
 
-  private onNotice(n: { type: string; code?: string; message?: string; [k: string]: unknown }): void {
-    const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `${n.code ?? n.type}: ${n.message ?? ""}`, { brokerCode: n.code, notice: n });
-    for (const sub of this.subscriptions) {
-      if (n.type !== "revoked" || (n.streamId === sub.streamId && (n.streamPartition ?? sub.streamPartition) === sub.streamPartition)) sub.onError(err);
-    }
+  /** After a fail-closed cut: tries to subscribe again (backing off) while the subscription is wanted, then resumes it. */
+  private resubscribe(route: Route, sub: Subscription): void {
+    if (sub.resubscribing) return;
+    sub.resubscribing = true;
+    void (async () => {
+      let delay = this.options.reconnectDelayMs ?? 100;
+      while (sub.active && !this.closed) {
+        await sleep(delay * (0.8 + 0.4 * Math.random()));
+        delay = Math.min(this.options.reconnectMaxDelayMs ?? 5000, delay * 2);
+        let t: BrokerTransport;
+        try {
+          t = await this.transportOf(route);
+          await t.subscribe(sub.streamId, sub.streamPartition);
+        } catch (err) {
+          // Still failing closed here: try the partition's next broker next time.
+          if (brokerCodeOf(err) === "ACCESS_GATE_UNAVAILABLE" && this.locator && route.endpoints.length > 1 && route.subs.size === 1) this.rotate(route);
+          continue;
+        }
+        sub.stats.resubscribes++;
+        this.resume(t, sub, false);
+        break;
+      }
+    })().finally(() => (sub.resubscribing = false));
   }
 
   /**
@@ -503,20 +882,38 @@ export class DataClient {
   }
 
   private async fillGap(sub: Subscription, event: SignedEvent, chain: ChainState): Promise<void> {
-    const transport = await this.getTransport();
-    let frames: Buffer[];
+    const route = this.routeFor(sub.streamId, sub.streamPartition);
+    const query: ResendQuery = { type: "range", fromTimestamp: chain.timestamp, toTimestamp: event.timestamp, publisher: event.publisher };
+    const before = sub.stats.delivered;
+    let frames: ResendFrames;
     try {
-      frames = await transport.resend(sub.streamId, sub.streamPartition, { type: "range", fromTimestamp: chain.timestamp, toTimestamp: event.timestamp, publisher: event.publisher });
+      frames = await (await this.transportOf(route, Date.now() + (this.options.publishTimeoutMs ?? 30_000))).resend(sub.streamId, sub.streamPartition, query);
     } catch (err) {
       sub.onError(err instanceof SdkError ? err : wrapBrokerError(err));
       return;
     }
-    const before = sub.stats.delivered;
-    for (const f of frames) {
+    await this.takeRange(sub, frames, chain, event);
+    // The broker says it lacks some of them: ask the partition's other brokers.
+    if (sub.chains.get(event.publisher)?.hash !== event.previousEventHash && (frames.gaps?.length ?? 0) > 0 && this.locator) {
+      for (const endpoint of route.endpoints) {
+        if (endpoint.wsUrl === route.conn?.key) continue;
+        try {
+          const other = await this.connOf(endpoint);
+          await this.takeRange(sub, await other.transport.resend(sub.streamId, sub.streamPartition, query), chain, event);
+        } catch {
+          continue;
+        }
+        if (sub.chains.get(event.publisher)?.hash === event.previousEventHash) break;
+      }
+    }
+    if (sub.stats.delivered > before) sub.stats.gapsFilled++;
+  }
+
+  private async takeRange(sub: Subscription, frames: Buffer[], chain: ChainState, event: SignedEvent): Promise<void> {
+    for (const f of chainOrder(frames)) {
       const seq = f.length >= 53 ? Number(f.readBigUInt64BE(45)) : -1;
       if (seq > chain.sequenceNumber && seq < event.sequenceNumber) await this.processFrame(sub, f, false);
     }
-    if (sub.stats.delivered > before) sub.stats.gapsFilled++;
   }
 
   private async publisherAllowed(streamId: string, publisher: string): Promise<boolean> {
@@ -605,42 +1002,31 @@ export class DataClient {
     this.keyStore!.ingest(answer, event.publisher);
   }
 
-  // ---------------------------------------------------------------- reconnection
+  // ---------------------------------------------------------------- resuming
 
-  private async onDisconnect(lost: BrokerTransport, reason: string): Promise<void> {
-    if (this.transport !== lost || this.closed) return;
-    this.transport = undefined;
-    const attempts = this.options.reconnectAttempts ?? 20;
-    for (let i = 0; i < attempts && !this.closed; i++) {
-      try {
-        const t = await this.getTransport();
-        for (const sub of this.subscriptions) this.resume(t, sub);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, this.options.reconnectDelayMs ?? 200));
-      }
-    }
-    const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `could not reconnect after ${reason}`, { brokerCode: "DISCONNECTED" });
-    for (const sub of this.subscriptions) sub.onError(err);
-  }
-
-  /** Re-subscribes, then reads back from just before the last event received; duplicates are dropped by sequence number. */
-  private resume(t: BrokerTransport, sub: Subscription): void {
+  /**
+   * Re-subscribes (unless already subscribed), then reads back from just before the last event
+   * received, in chain order; duplicates are dropped by sequence number.
+   */
+  private resume(t: BrokerTransport, sub: Subscription, subscribe = true): void {
     sub.queue = sub.queue.then(async () => {
       try {
-        await t.subscribe(sub.streamId, sub.streamPartition);
+        if (subscribe) await t.subscribe(sub.streamId, sub.streamPartition);
         const from = Math.max(0, sub.lastTimestamp - (this.options.resumeLookbackMs ?? 30_000));
         const frames = await t.resend(sub.streamId, sub.streamPartition, { type: "from", fromTimestamp: from });
-        for (const f of frames) await this.processFrame(sub, f, true);
+        for (const f of chainOrder(frames)) await this.processFrame(sub, f, true);
       } catch (err) {
         sub.onError(err instanceof SdkError ? err : wrapBrokerError(err));
+        const route = this.routeFor(sub.streamId, sub.streamPartition);
+        if (brokerCodeOf(err) === "ACCESS_GATE_UNAVAILABLE") this.resubscribe(route, sub);
       }
     });
   }
 
-  /** The current broker connection (for tests of reconnection). */
+  /** A current broker connection (for tests of reconnection). */
   get connection(): BrokerTransport | undefined {
-    return this.transport;
+    for (const c of this.conns.values()) if (!c.dead) return c.transport;
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -648,7 +1034,42 @@ export class DataClient {
     for (const stop of [...this.watchers]) stop();
     for (const sub of this.subscriptions) sub.active = false;
     this.subscriptions.clear();
-    await this.transport?.close();
-    this.transport = undefined;
+    const conns = [...this.conns.values()];
+    this.conns.clear();
+    for (const c of conns) c.dead = true;
+    await Promise.all(conns.map((c) => c.transport.close().catch(() => undefined)));
   }
+}
+
+/**
+ * Frames in chain order: each publisher's events by sequence number (a replica may hold a chain's
+ * events in another arrival order), publishers interleaved by timestamp.
+ */
+export function chainOrder(frames: Buffer[]): Buffer[] {
+  const byPublisher = new Map<string, Buffer[]>();
+  for (const f of frames) {
+    if (f.length < 105) continue;
+    const p = f.toString("hex", 85, 105);
+    let list = byPublisher.get(p);
+    if (!list) byPublisher.set(p, (list = []));
+    list.push(f);
+  }
+  const seq = (f: Buffer) => Number(f.readBigUInt64BE(45));
+  const ts = (f: Buffer) => Number(f.readBigUInt64BE(37));
+  const lists = [...byPublisher.values()].map((l) => l.sort((a, b) => seq(a) - seq(b)));
+  if (lists.length === 1) return lists[0];
+  const out: Buffer[] = [];
+  const heads = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < lists.length; i++) if (heads[i] < lists[i].length && (best < 0 || ts(lists[i][heads[i]]) < ts(lists[best][heads[best]]))) best = i;
+    if (best < 0) return out;
+    out.push(lists[best][heads[best]++]);
+  }
+}
+
+function gapError(gap: GapNotice): SdkError {
+  return new SdkError(SdkErrorCodes.GAP_NOT_FILLED, gap.reason === "CATCHING_UP"
+    ? `the broker is still catching up on events from ${gap.fromTimestamp} to ${gap.toTimestamp}`
+    : `the broker lacks events of ${gap.publisher} between sequence numbers ${gap.fromSequence} and ${gap.toSequence}`, { ...gap, from: gap.fromSequence, to: gap.toSequence });
 }

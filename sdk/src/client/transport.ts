@@ -2,12 +2,22 @@
 // EIP-4361 sign-in signed by an ethers Signer. One job: move frames and requests; the DataClient
 // above it does chains, gaps, keys and reconnection.
 
-import { BinaryKind, buildSiweMessage, closeGracefully, type ResendQuery } from "@datamarket/broker";
+import { BinaryKind, buildSiweMessage, closeGracefully, type GapNotice, type ResendQuery } from "@datamarket/broker";
 import type { Signer } from "ethers";
 import { WebSocket } from "ws";
 import { SdkError, SdkErrorCodes } from "../errors";
 
-export type { ResendQuery };
+export type { GapNotice, ResendQuery };
+
+/** A resend's frames, oldest first, with the broker's gap notices (if it sent any). */
+export type ResendFrames = Buffer[] & { gaps?: GapNotice[] };
+
+/** The tip of a publisher chain as a broker holds it (docs/protocol.md §6.6). */
+export interface ChainTip {
+  sequenceNumber: number;
+  eventHash: string;
+  timestamp: number;
+}
 
 /** What the DataClient needs from a broker connection (the WebSocket one below, or a test double). */
 export interface BrokerTransport {
@@ -15,8 +25,10 @@ export interface BrokerTransport {
   publish(frame: Buffer): Promise<{ eventHash: string }>;
   subscribe(streamId: string, streamPartition: number): Promise<void>;
   unsubscribe(streamId: string, streamPartition: number): Promise<void>;
-  /** Frames of the stream partition matching the query, oldest first. */
-  resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<Buffer[]>;
+  /** Frames of the stream partition matching the query, oldest first (with `gaps` when the broker reports missing events). */
+  resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendFrames>;
+  /** The tip of this client's chain (or `publisher`'s) as the broker holds it; null when it holds none. Optional (older brokers, test doubles). */
+  chainTip?(streamId: string, streamPartition: number, publisher?: string): Promise<ChainTip | null>;
   /** Live deliveries. */
   onFrame: (frame: Buffer) => void;
   /** Messages the broker sends unasked (revocations, budget cut, shutdown). */
@@ -38,6 +50,8 @@ export interface WsTransportOptions {
   requestTimeoutMs?: number;
   /** Most events one paged resend collects. Default 1,000,000. */
   maxResendEvents?: number;
+  /** How long opening the socket and signing in may take (ms). Default 5 s. */
+  connectTimeoutMs?: number;
 }
 
 /** The signed timestamp of a frame (uint64 at offset 37, docs/protocol.md §1.1). */
@@ -73,9 +87,22 @@ export class WsTransport implements BrokerTransport {
 
   /** Opens the socket, waits for the broker's hello and signs in. */
   static async connect(options: WsTransportOptions): Promise<WsTransport> {
-    const ws = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: options.connectTimeoutMs ?? 5000 });
+    const timeout = setTimeout(() => ws.terminate(), options.connectTimeoutMs ?? 5000);
+    try {
+      return await WsTransport.open(ws, options);
+    } catch (err) {
+      ws.terminate();
+      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, `cannot connect to ${options.url}: ${(err as Error)?.message ?? err}`, { brokerCode: "DISCONNECTED", url: options.url });
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private static async open(ws: WebSocket, options: WsTransportOptions): Promise<WsTransport> {
     const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
       ws.once("error", reject);
+      ws.once("close", (code) => reject(new Error(`connection closed (${code})`)));
       ws.once("message", (data: Buffer, isBinary: boolean) => {
         if (isBinary) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "expected a hello message"));
         resolve(JSON.parse(data.toString("utf8")));
@@ -180,12 +207,13 @@ export class WsTransport implements BrokerTransport {
    * from the last timestamp received, dropping the frames already returned at that timestamp,
    * up to `maxResendEvents` (default 1,000,000) in total.
    */
-  async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<Buffer[]> {
-    const out: Buffer[] = [];
+  async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendFrames> {
+    const out: ResendFrames = [];
     let q = query;
     for (;;) {
       const reply = await this.request({ type: "resend", streamId, streamPartition, query: q }, true);
       const frames = reply.frames as Buffer[];
+      if (Array.isArray(reply.gaps) && reply.gaps.length > 0) out.gaps = [...(out.gaps ?? []), ...(reply.gaps as GapNotice[])];
       const boundary = out.length > 0 ? timestampOf(out[out.length - 1]) : -1;
       const seen = new Set(out.filter((f) => timestampOf(f) === boundary).map((f) => f.toString("base64")));
       for (const f of frames) if (!(timestampOf(f) === boundary && seen.has(f.toString("base64")))) out.push(f);
@@ -199,6 +227,11 @@ export class WsTransport implements BrokerTransport {
       }
       q = { ...q, fromTimestamp: from };
     }
+  }
+
+  async chainTip(streamId: string, streamPartition: number, publisher?: string): Promise<ChainTip | null> {
+    const reply = await this.request({ type: "chainTip", streamId, streamPartition, publisher });
+    return (reply.tip as ChainTip | null) ?? null;
   }
 
   /** Drops the connection without a close handshake (tests of reconnection use it). */
