@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { BrokerError, ErrorCodes } from "../errors";
 import { AccessPolicy } from "../access/AccessPolicy";
 import { decodeFrame, verifyEvent, SignedEvent } from "../protocol/event";
+import { checkContent } from "../protocol/content";
 import { EventStore, DurableBatch, ResendQuery, ResendResult, partitionKey } from "../storage/EventStore";
 import type { StreamIndex, StreamInfo } from "../streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
@@ -132,6 +133,7 @@ export class BrokerNode {
     const started = process.hrtime.bigint();
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
+      checkContent(event);
       this.route(event.streamId, event.streamPartition);
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
