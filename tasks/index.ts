@@ -3,7 +3,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { task, types } from "hardhat/config";
-import { HardhatPluginError } from "hardhat/plugins";
 
 task("deploy-protocol", "Deploy the protocol with Ignition from deploy/parameters/<network>.json and export deployments/<chainId>.json")
   .addOptionalParam("parameters", "parameters file (default deploy/parameters/<network>.json)", undefined, types.string)
@@ -25,17 +24,8 @@ task("verify-deployment", "Check a deployment against the build and its paramete
   .addOptionalParam("export", "deployment export (default deployments/<chainId>.json)", undefined, types.string)
   .addOptionalParam("parameters", "parameters file (default: the one recorded in the export)", undefined, types.string)
   .addOptionalParam("logChunk", "blocks per eth_getLogs request", 10_000, types.int)
-  .setAction(async (args: { export?: string; parameters?: string; logChunk: number }, hre) => {
-    const { exportPath, readExport } = await import("./deployment");
-    const { verifyDeployment, formatTable } = await import("./verify");
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const record = readExport(path.resolve(args.export ?? exportPath(chainId)));
-    const parametersFile = path.resolve(hre.config.paths.root, args.parameters ?? record.parametersFile);
-    const checks = await verifyDeployment(hre, { record, parametersFile, logChunk: args.logChunk });
-    console.log(formatTable(checks));
-    const failed = checks.filter((c) => !c.ok);
-    if (failed.length > 0) {
-      throw new HardhatPluginError("verify-deployment", `${failed.length} of ${checks.length} checks failed`);
-    }
-    return checks;
+  .addFlag("json", "print the checks as JSON on stdout instead of the table")
+  .setAction(async (args: { export?: string; parameters?: string; logChunk: number; json: boolean }, hre) => {
+    const { verifyDeploymentTask } = await import("./verify");
+    return verifyDeploymentTask(hre, args);
   });

@@ -2,11 +2,12 @@
 // bytecode (immutables masked, linked libraries substituted), every role holder (rebuilt from the
 // RoleGranted/RoleRevoked logs, so an extra holder is caught), every parameter, and the EIP-1967
 // proxy slots (the protocol uses no proxies: they must be empty).
+import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, Interface, zeroPadValue, type Log } from "ethers";
 import { ROLES } from "../deploy/modules/Protocol";
 import { COORDINATOR_PARAMETER_NAMES, loadParameters, type ProtocolParameters } from "../deploy/parameters";
-import { CONTRACTS, type ContractName, type DeploymentExport } from "./deployment";
+import { CONTRACTS, exportPath, readExport, type ContractName, type DeploymentExport } from "./deployment";
 
 export type Area = "chain" | "bytecode" | "role" | "parameter" | "proxy";
 
@@ -280,23 +281,79 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   return checks;
 }
 
-/** The pass/fail table, one row per check. */
+/** A cell that lists addresses ("0xA…, 0xB…") is printed one whole address a line; other cells as they are. */
+function cellLines(cell: string): string[] {
+  const parts = cell.split(", ");
+  return parts.length > 1 && parts.every((part) => /^0x[0-9a-fA-F]{40}$/.test(part)) ? parts : [cell];
+}
+
+/**
+ * The pass/fail table, one row per check. Nothing is clipped: addresses are always whole (a list of
+ * holders takes one line per address), and the failures are repeated, expected above actual, below it.
+ */
 export function formatTable(checks: Check[]): string {
-  const rows = checks.map((c) => [c.ok ? "PASS" : "FAIL", c.area, c.contract, c.item, c.expected, c.actual]);
   const header = ["result", "area", "contract", "check", "expected", "actual"];
-  const clip = (s: string) => (s.length > 70 ? s.slice(0, 67) + "..." : s);
-  const all = [header, ...rows].map((r) => r.map(clip));
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  const rows = checks.map((c) => [c.ok ? "PASS" : "FAIL", c.area, c.contract, c.item, c.expected, c.actual].map(cellLines));
+  const all = [header.map((cell) => [cell]), ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => Math.max(...r[i].map((line) => line.length)))));
+  const lines = (r: string[][]) => {
+    const height = Math.max(...r.map((cell) => cell.length));
+    return Array.from({ length: height }, (_, k) => r.map((cell, i) => (cell[k] ?? "").padEnd(widths[i])).join("  ").trimEnd());
+  };
   const failed = checks.filter((c) => !c.ok);
-  // The table clips long cells; failures are repeated in full below it.
   const details = failed.map((c) => `FAIL ${c.contract} ${c.item}\n  expected: ${c.expected}\n  actual:   ${c.actual}`);
   return [
-    line(all[0]),
+    ...lines(all[0]),
     widths.map((w) => "-".repeat(w)).join("  "),
-    ...all.slice(1).map(line),
+    ...all.slice(1).flatMap(lines),
     "",
     ...(details.length ? [...details, ""] : []),
     `${checks.length - failed.length} passed, ${failed.length} failed`,
   ].join("\n");
+}
+
+/** The machine-readable report of `verify-deployment --json` (docs/deployment.md §5). */
+export interface VerifyReport {
+  ok: boolean;
+  chainId: number;
+  export: string;
+  parametersFile: string;
+  passed: number;
+  failed: number;
+  checks: Check[];
+}
+
+export interface VerifyTaskArguments {
+  export?: string;
+  parameters?: string;
+  logChunk: number;
+  json?: boolean;
+}
+
+/**
+ * The `verify-deployment` task. Prints the table (or, with `json`, the report as JSON on stdout) and
+ * returns the checks. Exit status, through process.exitCode so that Hardhat prints no stack trace:
+ * 0 every check passed, 1 a check failed (the table says which), 2 the checks could not run (export or
+ * parameters file unreadable, node unreachable), with one line on stderr.
+ */
+export async function verifyDeploymentTask(hre: HardhatRuntimeEnvironment, args: VerifyTaskArguments): Promise<Check[]> {
+  let report: VerifyReport;
+  try {
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const exportFile = path.resolve(args.export ?? exportPath(chainId));
+    const record = readExport(exportFile);
+    const parametersFile = path.resolve(hre.config.paths.root, args.parameters ?? record.parametersFile);
+    const checks = await verifyDeployment(hre, { record, parametersFile, logChunk: args.logChunk });
+    const failed = checks.filter((c) => !c.ok).length;
+    report = { ok: failed === 0, chainId: Number(chainId), export: exportFile, parametersFile, passed: checks.length - failed, failed, checks };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`verify-deployment: could not run the checks: ${message.split("\n")[0]}\n`);
+    if (hre.hardhatArguments.showStackTraces) console.error(error);
+    process.exitCode = 2;
+    return [];
+  }
+  console.log(args.json ? JSON.stringify(report, null, 2) : formatTable(report.checks));
+  if (!report.ok) process.exitCode = 1;
+  return report.checks;
 }

@@ -56,7 +56,7 @@ export class Attestor {
         const refuse = (code: string, detail: string): RefusalRecord => {
             const refusal: RefusalRecord = { kind: 'refusal', grantId, code, detail, ...where };
             this.store.append(refusal);
-            this.log.error('refused to sign a grant', { grantId, code, detail, ...where });
+            this.log.error({ grantId, code, detail, ...where }, 'refused to sign a grant');
             return refusal;
         };
         if (!isBytes32(grantId) || !isAddress(event.buyer) || !isBytes32(String(event.productId).toLowerCase())
@@ -91,20 +91,20 @@ export class Attestor {
             signature: signDigest(this.key, attestationDigest(this.domain, attestation)), ...where,
         };
         this.store.append(record);
-        this.log.info('signed attestation', { grantId, buyer: attestation.buyer, productId: attestation.productId, expiresAt: attestation.expiresAt, ...where });
+        this.log.info({ grantId, buyer: attestation.buyer, productId: attestation.productId, expiresAt: attestation.expiresAt, ...where }, 'signed attestation');
         return record;
     }
 
     private revoke(event: GrantsInvalidated, where: { blockNumber: string; transactionId: string }): RevocationRecord[] {
         if (!Array.isArray(event.grantIds) || !isUint64Seconds(event.invalidatedAt)) {
-            this.log.error('ignored a malformed GrantsInvalidated', { event, ...where });
+            this.log.error({ event, ...where }, 'ignored a malformed GrantsInvalidated');
             return [];
         }
         const records: RevocationRecord[] = [];
         for (const rawId of event.grantIds) {
             const grantId = String(rawId).toLowerCase();
             if (!isBytes32(grantId)) {
-                this.log.error('ignored a malformed grant id in GrantsInvalidated', { grantId: rawId, ...where });
+                this.log.error({ grantId: rawId, ...where }, 'ignored a malformed grant id in GrantsInvalidated');
                 continue;
             }
             // the first withdrawal of a grant is the one that counts; the ledger invalidates a grant once
@@ -117,7 +117,7 @@ export class Attestor {
                 signature: signDigest(this.key, revocationDigest(this.domain, revocation)), ...where,
             };
             this.store.append(record);
-            this.log.info('signed revocation', { grantId, revokedAt: revocation.revokedAt, cause: record.cause, ...where });
+            this.log.info({ grantId, revokedAt: revocation.revokedAt, cause: record.cause, ...where }, 'signed revocation');
             records.push(record);
         }
         return records;

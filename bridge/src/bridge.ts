@@ -6,7 +6,7 @@ import { Signer, SigningKey } from 'ethers';
 import { Attestor } from './attestor';
 import type { MarketDomain } from './eip712';
 import { ConsentEventSource, LedgerFollower } from './follower';
-import { Logger, jsonLogger } from './log';
+import { Logger, bridgeLogger } from './log';
 import { RevocationRelayer } from './relayer';
 import { buildServer } from './server';
 import type { BridgeStore } from './store';
@@ -58,7 +58,7 @@ export class ConsentBridge {
     ) {}
 
     static async start(options: ConsentBridgeOptions): Promise<ConsentBridge> {
-        const log = options.log ?? jsonLogger();
+        const log = options.log ?? bridgeLogger();
         const key = new SigningKey(options.attestorKey);
         const domain: MarketDomain = { chainId: options.domain.chainId, market: options.domain.market.toLowerCase() };
         const attestor = new Attestor(key, domain, options.store, log);
@@ -108,7 +108,7 @@ export class ConsentBridge {
             await app.close();
             throw error;
         }
-        log.info('consent bridge started', { url, attestor: attestor.address, chainId: domain.chainId, market: domain.market, relayer: relayer !== null });
+        log.info({ url, attestor: attestor.address, chainId: domain.chainId, market: domain.market, relayer: relayer !== null }, 'consent bridge started');
         return new ConsentBridge(attestor, follower, relayer, url, app, options, log);
     }
 
@@ -120,7 +120,7 @@ export class ConsentBridge {
             await this.app.close();
             this.options.store.close();
             await this.options.onStop?.();
-            this.log.info('consent bridge stopped', { checkpoint: this.options.store.checkpoint });
+            this.log.info({ checkpoint: this.options.store.checkpoint }, 'consent bridge stopped');
         })();
         return this.stopped;
     }

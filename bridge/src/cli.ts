@@ -1,29 +1,87 @@
-// The `bridge` command: `bridge start --config FILE`. Stops gracefully on SIGINT / SIGTERM.
-import { loadConfig } from './config';
+// The `bridge` command: `bridge start [--config FILE] [--test]`, `-h`/`--help`, `--version`.
+// Exit status: 0 stopped (SIGINT/SIGTERM), help, version or a configuration that passed --test;
+// 1 a start-up failure (chain or ledger unreachable, state directory refused); 2 usage or configuration.
+import { parseArgs } from 'node:util';
+import { checkConfigFiles, describeConfig, loadConfig, type BridgeConfig } from './config';
 import { BridgeConfigError } from './errors';
 import { startFromConfig } from './start';
 
-const USAGE = 'usage: bridge start --config FILE\n'
-    + '  keys: BRIDGE_ATTESTOR_KEY (or the config\'s attestorKeyEnv); BRIDGE_RELAYER_KEY when a relayer is configured\n'
-    + '  overrides: BRIDGE_HTTP_HOST, BRIDGE_HTTP_PORT, BRIDGE_RPC_URL, BRIDGE_CHAIN_ID, BRIDGE_MARKET, BRIDGE_STATE_DIR, BRIDGE_LOG_LEVEL\n';
+const USAGE = `usage: bridge start [--config FILE] [--test]
+       bridge -h | --help | --version
 
-export async function main(argv: string[]): Promise<number> {
-    const [command, ...rest] = argv;
-    const configIndex = rest.indexOf('--config');
-    if (command !== 'start' || configIndex < 0 || !rest[configIndex + 1]) {
-        process.stderr.write(USAGE);
+  start           follow the consent ledger, sign attestations and revocations, serve them over HTTP
+  -c, --config    the JSON configuration file (relative paths in it are relative to it)
+  --test          check the configuration (file, environment, keys, files it names) and exit, starting nothing
+
+Every setting can come from the environment: BRIDGE__ and its path in UPPER_SNAKE_CASE joined by "__",
+e.g. BRIDGE__CHAIN__RPC_URL, BRIDGE__HTTP__PORT. The keys come from the environment only:
+BRIDGE__ATTESTOR_KEY and, with relayer.enabled, BRIDGE__RELAYER__KEY. Settings: docs/market.md §10.2.
+`;
+
+export interface Output {
+    stdout(text: string): void;
+    stderr(text: string): void;
+}
+
+const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+
+function version(): string {
+    return (require('../package.json') as { version: string }).version;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Output = processOutput): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv, allowPositionals: true, strict: true,
+            options: { config: { type: 'string', short: 'c' }, test: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+        });
+    } catch (error) {
+        out.stderr(`bridge: ${(error as Error).message}\n${USAGE}`);
         return 2;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+        out.stdout(USAGE);
+        return 0;
+    }
+    if (values.version) {
+        out.stdout(`${version()}\n`);
+        return 0;
+    }
+    if (positionals.length !== 1 || positionals[0] !== 'start') {
+        out.stderr(`bridge: ${positionals.length ? `unknown command "${positionals.join(' ')}"` : 'no command'}\n${USAGE}`);
+        return 2;
+    }
+    let config: BridgeConfig;
+    try {
+        config = loadConfig(values.config, env);
+        const missing = checkConfigFiles(config);
+        if (missing.length > 0) throw new BridgeConfigError(missing);
+    } catch (error) {
+        if (!(error instanceof BridgeConfigError)) throw error;
+        for (const problem of error.message.split('\n')) out.stderr(`bridge: config error: ${problem}\n`);
+        return 2;
+    }
+    if (values.test) {
+        out.stdout(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
+        out.stderr('bridge: the configuration is valid (nothing was started)\n');
+        return 0;
     }
     let bridge;
     try {
-        bridge = await startFromConfig(loadConfig(rest[configIndex + 1]));
+        bridge = await startFromConfig(config);
     } catch (error) {
-        process.stderr.write(`bridge: ${error instanceof BridgeConfigError ? 'configuration error: ' : ''}${(error as Error).message}\n`);
+        if (error instanceof BridgeConfigError) {
+            for (const problem of error.message.split('\n')) out.stderr(`bridge: config error: ${problem}\n`);
+            return 2;
+        }
+        out.stderr(`bridge: could not start: ${(error as Error).message}\n`);
         return 1;
     }
     await new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
-            bridge.log.info('shutting down', { signal });
+            bridge.log.info({ signal }, 'shutting down');
             resolve();
         };
         process.once('SIGINT', () => shutdown('SIGINT'));

@@ -42,10 +42,22 @@ export class BridgeClientError extends Error {
     }
 }
 
-/** Configuration errors name the field that was wrong. */
+/** One thing wrong with a configuration: the setting, the environment variable it came from (if any), what is wrong. */
+export interface ConfigProblem {
+    field: string;
+    env?: string;
+    message: string;
+}
+
+/** Configuration errors name every setting that was wrong (the CLI exits with status 2). */
 export class BridgeConfigError extends Error {
-    constructor(readonly field: string, message: string) {
-        super(`${field}: ${message}`);
+    constructor(readonly problems: ConfigProblem[]) {
+        super(problems.map((p) => `${p.field}${p.env ? ` (${p.env})` : ''}: ${p.message}`).join('\n'));
         this.name = 'BridgeConfigError';
+    }
+
+    /** A single problem. */
+    static of(field: string, message: string, env?: string): BridgeConfigError {
+        return new BridgeConfigError([{ field, env, message }]);
     }
 }

@@ -41,7 +41,7 @@ export class LedgerFollower {
             await this.open();
         } catch (error) {
             this.lastError = (error as Error).message;
-            this.log.warn('consent ledger unreachable at start; will keep trying', { error });
+            this.log.warn({ err: error }, 'consent ledger unreachable at start; will keep trying');
         }
         this.running = this.loop();
     }
@@ -59,7 +59,7 @@ export class LedgerFollower {
         const startBlock = checkpoint ? BigInt(checkpoint.blockNumber) : (this.options.startBlock ?? 0n);
         this.stream = await this.source.events(startBlock);
         this.connected = true;
-        this.log.info('following consent ledger events', { startBlock, resumedFrom: checkpoint?.blockNumber ?? null });
+        this.log.info({ startBlock, resumedFrom: checkpoint?.blockNumber ?? null }, 'following consent ledger events');
     }
 
     private async loop(): Promise<void> {
@@ -82,7 +82,7 @@ export class LedgerFollower {
                 this.stream = null;
                 if (this.stopping) break;
                 this.lastError = (error as Error).message;
-                this.log.warn('consent ledger event stream failed; reconnecting', { error, retryInMs: delay });
+                this.log.warn({ err: error, retryInMs: delay }, 'consent ledger event stream failed; reconnecting');
                 await new Promise<void>((resolve) => {
                     const timer = setTimeout(resolve, delay);
                     this.wakeSleep = () => { clearTimeout(timer); resolve(); };

@@ -1,39 +1,23 @@
-// Structured logs: one JSON object a line on stderr (level, time, msg, fields), so an operator's log
-// pipeline can filter by grantId, code or transaction hash.
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+// Structured logs through pino, as the broker writes them: one JSON object a line on stdout (level,
+// time, service, msg, fields), so one log pipeline (and pino-pretty) reads both daemons and filters
+// by grantId, code or transaction hash. Errors go under `err` (pino's serializer keeps the stack).
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-export interface Logger {
-    debug(msg: string, fields?: Record<string, unknown>): void;
-    info(msg: string, fields?: Record<string, unknown>): void;
-    warn(msg: string, fields?: Record<string, unknown>): void;
-    error(msg: string, fields?: Record<string, unknown>): void;
+export type { Logger };
+
+/** The levels a configuration may choose (pino's, without "silent"). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The bridge's logger: pino at `level`, to stdout unless another destination is given. */
+export function bridgeLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
+    const options = { level, base: { service: 'consent-bridge' } };
+    return destination ? pino(options, destination) : pino(options);
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-function serialize(value: unknown): unknown {
-    if (typeof value === 'bigint') return value.toString();
-    if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
-    return value;
-}
-
-/** A JSON-lines logger writing records at or above `level` to `write` (stderr by default). */
-export function jsonLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stderr.write(line + '\n'), base: Record<string, unknown> = {}): Logger {
-    const emit = (at: LogLevel, msg: string, fields: Record<string, unknown> = {}) => {
-        if (ORDER[at] < ORDER[level]) return;
-        write(JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...base, ...fields }, (_key, value) => serialize(value)));
-    };
-    return {
-        debug: (msg, fields) => emit('debug', msg, fields),
-        info: (msg, fields) => emit('info', msg, fields),
-        warn: (msg, fields) => emit('warn', msg, fields),
-        error: (msg, fields) => emit('error', msg, fields),
-    };
-}
-
-/** Collects records in memory (tests assert on what was logged). */
+/** A logger that keeps every record (debug and up) in memory, parsed: tests and the demo read `records`. */
 export function memoryLogger(): Logger & { records: Array<Record<string, unknown>> } {
     const records: Array<Record<string, unknown>> = [];
-    const logger = jsonLogger('debug', (line) => records.push(JSON.parse(line) as Record<string, unknown>));
+    const logger = bridgeLogger('debug', { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
     return Object.assign(logger, { records });
 }

@@ -112,14 +112,14 @@ export class RevocationRelayer {
                 const detail = describe(error);
                 if (attempt === maxAttempts) {
                     store.append({ kind: 'relay', grantId, status: 'failed', detail });
-                    log.error('gave up relaying a revocation', { grantId, attempts: attempt, detail });
+                    log.error({ grantId, attempts: attempt, detail }, 'gave up relaying a revocation');
                     return;
                 }
                 // the Fabric and Ethereum clocks differ by a few seconds: a revocation stamped ahead of the
                 // chain's time becomes valid once the chain catches up, so wait at least that long
                 const skew = chainBehindBy(error);
                 const wait = skew === null ? delay : Math.min(Math.max(delay, (skew + 1) * 1_000), MAX_CLOCK_SKEW_WAIT_MS);
-                log.warn('revocation relay failed; retrying', { grantId, attempt, retryInMs: wait, detail });
+                log.warn({ grantId, attempt, retryInMs: wait, detail }, 'revocation relay failed; retrying');
                 await new Promise<void>((resolve) => {
                     const timer = setTimeout(resolve, wait);
                     this.wakeSleep = () => { clearTimeout(timer); resolve(); };
@@ -134,7 +134,7 @@ export class RevocationRelayer {
         const { log, domain } = this.options;
         const earlier = await this.market.queryFilter(this.market.filters.ConsentRevoked(grantId), this.options.logsFromBlock ?? 0, 'latest');
         if (earlier.length > 0) {
-            log.info('revocation already on chain', { grantId, transactionHash: earlier[0].transactionHash });
+            log.info({ grantId, transactionHash: earlier[0].transactionHash }, 'revocation already on chain');
             return earlier[0].transactionHash;
         }
         const [threshold, attestors] = await Promise.all([
@@ -150,7 +150,7 @@ export class RevocationRelayer {
         // a dry run first: a revert is reported with its decoded custom error and costs no gas
         await this.market.revokeConsent.staticCall(...args);
         const response = await this.market.revokeConsent(...args);
-        log.info('sent revokeConsent', { grantId, transactionHash: response.hash, revocationSigners: revocation.signers, attestationSigners: attestation.signers });
+        log.info({ grantId, transactionHash: response.hash, revocationSigners: revocation.signers, attestationSigners: attestation.signers }, 'sent revokeConsent');
         const receipt = await response.wait();
         if (!receipt || receipt.status !== 1) {
             throw new Error(`revokeConsent ${response.hash} failed on chain`);
@@ -158,10 +158,10 @@ export class RevocationRelayer {
         const revoked = receipt.logs.map((entry: { topics: readonly string[]; data: string }) => {
             try { return marketInterface.parseLog(entry); } catch { return null; }
         }).find((parsed: ReturnType<Interface['parseLog']>) => parsed?.name === 'ConsentRevoked');
-        log.info('revocation relayed', {
+        log.info({
             grantId, transactionHash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed,
             licenseSuspended: revoked ? Boolean(revoked.args.licenseSuspended) : null,
-        });
+        }, 'revocation relayed');
         return response.hash;
     }
 }

@@ -158,7 +158,7 @@ export function buildServer(context: ServerContext): FastifyInstance {
                 message: `grant id must be 0x followed by 64 lowercase hex digits, got "${String(grantId).slice(0, 80)}"`,
             });
         }
-        context.log.error('http request failed', { url: request.url, error });
+        context.log.error({ url: request.url, err: error }, 'http request failed');
         return reply.status(500).send({ statusCode: 500, code: HttpErrorCode.INTERNAL, message: 'internal error' });
     });
     app.setNotFoundHandler((request, reply) => reply.status(404).send({

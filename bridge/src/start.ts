@@ -1,66 +1,76 @@
-// Starts a bridge from a validated configuration: opens the consent ledger (in-process or a Fabric
-// gateway), the state directory, the chain connection of the relayer, then the service.
+// Starts a bridge from a validated configuration: checks on chain that the configured market is the
+// market, opens the consent ledger (in-process or a Fabric gateway) and the state directory, connects
+// the relayer's wallet, then starts the service.
 import { readFileSync } from 'node:fs';
 import { connectFabricGateway, InProcessConsentLedger } from '@datamarket/consent-ledger';
-import { JsonRpcProvider, SigningKey, Wallet, WebSocketProvider, computeAddress } from 'ethers';
+import { JsonRpcProvider, Wallet, WebSocketProvider, computeAddress, type Provider } from 'ethers';
 import { ConsentBridge } from './bridge';
 import type { BridgeConfig } from './config';
-import { BridgeConfigError } from './errors';
-import { jsonLogger, Logger } from './log';
+import { bridgeLogger, type Logger } from './log';
+import { checkMarket } from './market-check';
 import { BridgeStore } from './store';
 
-export async function startFromConfig(config: BridgeConfig, log: Logger = jsonLogger(config.logLevel)): Promise<ConsentBridge> {
-    const attestor = computeAddress(new SigningKey(config.attestorKey).publicKey).toLowerCase();
-    const store = BridgeStore.open(config.stateDir, { chainId: config.chain.chainId.toString(), market: config.chain.market, attestor });
-    const closers: Array<() => void | Promise<void>> = [() => store.close()];
+/** A provider for the configured chain; the chain id is fixed by configuration (it is in every signature), never guessed. */
+function chainProvider(config: BridgeConfig): Provider & { destroy(): void } {
+    const chainId = BigInt(config.chain.chainId);
+    return config.chain.rpcUrl.startsWith('ws')
+        ? new WebSocketProvider(config.chain.rpcUrl, chainId, { staticNetwork: true })
+        : new JsonRpcProvider(config.chain.rpcUrl, chainId, { staticNetwork: true });
+}
+
+export async function startFromConfig(config: BridgeConfig, log: Logger = bridgeLogger(config.log.level)): Promise<ConsentBridge> {
+    const attestor = computeAddress(config.attestorKey).toLowerCase();
+    const chainId = BigInt(config.chain.chainId);
+    const provider = chainProvider(config);
+    let providerOpen = true;
+    const closeProvider = () => {
+        if (providerOpen) provider.destroy();
+        providerOpen = false;
+    };
+    // closed on a failed start and when the bridge stops (the bridge closes its store itself)
+    const closers: Array<() => void | Promise<void>> = [closeProvider];
+    const closeAll = async () => { for (const close of closers.splice(0).reverse()) await close(); };
+    let store: BridgeStore | undefined;
     try {
+        await checkMarket(provider, { market: config.chain.market, chainId, attestor }, log);
+        // the chain is needed from here on only to relay revocations
+        if (!config.relayer.enabled) closeProvider();
+        store = BridgeStore.open(config.stateDir, { chainId: chainId.toString(), market: config.chain.market, attestor });
         let events;
-        if (config.ledger.kind === 'in-process') {
+        const ledger = config.consentLedger;
+        if (ledger.kind === 'in-process') {
             // an empty ledger in this process: for local runs and demos that drive the ledger themselves
-            const ledger = await InProcessConsentLedger.create();
-            events = ledger.client(await ledger.enroll('AuditMSP', 'consent-bridge', { 'consent.role': 'auditor' }));
+            const inProcess = await InProcessConsentLedger.create();
+            events = inProcess.client(await inProcess.enroll('AuditMSP', 'consent-bridge', { 'consent.role': 'auditor' }));
             log.warn('following an in-process consent ledger (local development only)');
         } else {
-            const read = (file: string) => readFileSync(file);
+            const fabric = ledger.fabric!;
             const connection = connectFabricGateway({
-                endpoint: config.ledger.endpoint,
-                tlsCaCertificate: read(config.ledger.tlsCaCertificateFile),
-                certificate: read(config.ledger.certificateFile),
-                privateKey: read(config.ledger.privateKeyFile),
-                hostnameOverride: config.ledger.hostnameOverride,
-                mspId: config.ledger.mspId,
-                channelName: config.ledger.channelName,
-                chaincodeName: config.ledger.chaincodeName,
+                endpoint: fabric.endpoint,
+                tlsCaCertificate: readFileSync(fabric.tlsCaCertificateFile),
+                certificate: readFileSync(fabric.certificateFile),
+                privateKey: readFileSync(fabric.privateKeyFile),
+                hostnameOverride: fabric.hostnameOverride,
+                mspId: fabric.mspId,
+                channelName: fabric.channelName,
+                chaincodeName: fabric.chaincodeName,
             });
             closers.push(() => connection.close());
             events = connection.client;
         }
-        let relayer;
-        if (config.relayer) {
-            // the chain id is fixed by configuration (it is in every signature): never let the provider guess it
-            const provider = config.chain.rpcUrl.startsWith('ws')
-                ? new WebSocketProvider(config.chain.rpcUrl, config.chain.chainId, { staticNetwork: true })
-                : new JsonRpcProvider(config.chain.rpcUrl, config.chain.chainId, { staticNetwork: true });
-            closers.push(() => provider.destroy());
-            const served = await Promise.race([
-                provider.send('eth_chainId', []).then((hex: string) => BigInt(hex)),
-                new Promise<never>((_resolve, reject) => setTimeout(() => reject(new BridgeConfigError('chain.rpcUrl', `no answer from ${config.chain.rpcUrl} within 10 s`)), 10_000).unref()),
-            ]);
-            if (served !== config.chain.chainId) {
-                throw new BridgeConfigError('chain.chainId', `${config.chain.rpcUrl} serves chain ${served}, the config says ${config.chain.chainId}`);
-            }
-            relayer = {
-                signer: new Wallet(config.relayer.key, provider), peers: config.relayer.peers, maxAttempts: config.relayer.maxAttempts,
+        const relayer = config.relayer.enabled
+            ? {
+                signer: new Wallet(config.relayer.key!, provider), peers: config.relayer.peers, maxAttempts: config.relayer.maxAttempts,
                 retryDelayMs: config.relayer.retryDelayMs, httpTimeoutMs: config.relayer.httpTimeoutMs, logsFromBlock: config.chain.logsFromBlock,
-            };
-        }
+            }
+            : undefined;
         return await ConsentBridge.start({
-            events, attestorKey: config.attestorKey, domain: { chainId: config.chain.chainId, market: config.chain.market }, store,
-            http: config.http, relayer, startBlock: config.ledger.startBlock, log,
-            onStop: async () => { for (const close of closers.slice(1).reverse()) await close(); },
+            events, attestorKey: config.attestorKey, domain: { chainId, market: config.chain.market }, store,
+            http: config.http, relayer, startBlock: BigInt(ledger.startBlock), log, onStop: closeAll,
         });
     } catch (error) {
-        for (const close of closers.reverse()) await close();
+        store?.close();
+        await closeAll();
         throw error;
     }
 }

@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import type { CloseableEvents, ConsentLedgerEventBatch } from '@datamarket/consent-ledger';
 import { Wallet, getBytes } from 'ethers';
 import { collectAttestation, collectRevocation } from '../src/collect';
-import { parseConfig } from '../src/config';
 import { attestationDigest, packSignatures, recoverSigner } from '../src/eip712';
 import { BridgeClientError } from '../src/errors';
 import type { ConsentEventSource } from '../src/follower';
@@ -139,36 +138,6 @@ describe('consent bridge: checkpoint within a block', () => {
         } finally {
             await bridge.stop();
         }
-    });
-});
-
-describe('consent bridge: configuration', () => {
-    const env = { BRIDGE_ATTESTOR_KEY: ATTESTOR_KEYS[0] };
-
-    it('defaults to the in-process ledger, the Hardhat network and 127.0.0.1:8701', () => {
-        const config = parseConfig({ chain: { market: HARDHAT_MARKET } }, env, '/srv/bridge');
-        expect(config.ledger).to.deep.equal({ kind: 'in-process', startBlock: 0n });
-        expect(config.chain).to.deep.equal({ rpcUrl: 'http://127.0.0.1:8545', chainId: 31337n, market: HARDHAT_MARKET, logsFromBlock: 0 });
-        expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8701 });
-        expect(config.stateDir).to.equal('/srv/bridge/bridge-state');
-        expect(config.relayer).to.equal(null);
-    });
-
-    it('reads keys from the environment only and refuses one written in the file', () => {
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET } }, {})).to.throw('BRIDGE_ATTESTOR_KEY: environment variable not set');
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, relayer: { key: ATTESTOR_KEYS[1] } }, env))
-            .to.throw('relayer.key: looks like a private key; keys are read from environment variables only');
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, relayer: {} }, env)).to.throw('BRIDGE_RELAYER_KEY: environment variable not set');
-        const config = parseConfig({ chain: { market: HARDHAT_MARKET }, relayer: { peers: ['http://127.0.0.1:8702'] } }, { ...env, BRIDGE_RELAYER_KEY: ATTESTOR_KEYS[2] });
-        expect(config.relayer).to.include({ key: ATTESTOR_KEYS[2], maxAttempts: 5 });
-    });
-
-    it('names the field that is wrong', () => {
-        expect(() => parseConfig({}, env)).to.throw('chain.market: the market address is required');
-        expect(() => parseConfig({ chain: { market: '0x1234' } }, env)).to.throw('chain.market: not an address: "0x1234"');
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, http: { port: 70_000 } }, env)).to.throw('http.port: must be an integer 0..65535, got 70000');
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, ledger: { kind: 'couchdb' } }, env)).to.throw('ledger.kind: must be "in-process" or "fabric-gateway"');
-        expect(() => parseConfig({ chain: { market: HARDHAT_MARKET }, ledger: { kind: 'fabric-gateway' } }, env)).to.throw('ledger.endpoint: must be a non-empty string');
     });
 });
 

@@ -11,45 +11,13 @@ import { collectAttestation } from '../src/collect';
 import { memoryLogger } from '../src/log';
 import { RevocationRelayer } from '../src/relayer';
 import { BridgeStore } from '../src/store';
+import { PRICE, deployMarket } from './chain';
 import { ATTESTOR_KEYS, ledgerFixture, startBridge, waitFor, type LedgerFixture } from './fixtures';
 
 const { ethers } = hre;
 const DAY = 86_400n;
 const UNIT = 10n ** 18n;
-const PRICE = 10n ** 12n;
 const LICENSE_ENDED = 3n;
-
-async function deployMarket() {
-    await hre.run('compile', { quiet: true });
-    const [admin, seller, buyer] = await ethers.getSigners();
-    const token = await ethers.deployContract('DATAToken', [admin.address, admin.address, 10n ** 27n], admin);
-    const registry = await ethers.deployContract('StreamRegistry', [admin.address], admin);
-    const karma = await ethers.deployContract('Karma', [admin.address, 30n * DAY, 2_500n], admin);
-    const libraries: Record<string, string> = {};
-    for (const name of ['ProductCatalog', 'AttestorSet', 'LicenseTermination']) {
-        libraries[name] = await (await ethers.deployContract(name, admin)).getAddress();
-    }
-    const factory = await ethers.getContractFactory('DataLicenseMarket', { signer: admin, libraries });
-    const market = (await factory.deploy(admin.address, await token.getAddress(), await registry.getAddress(), await karma.getAddress())) as unknown as Contract;
-    await market.waitForDeployment();
-    const marketAddress = (await market.getAddress()).toLowerCase();
-    await (await karma.getFunction('grantRole')(await karma.getFunction('REPORTER_ROLE')(), marketAddress)).wait();
-    await (await registry.getFunction('grantRole')(await registry.getFunction('KEY_REGISTRAR_ROLE')(), marketAddress)).wait();
-    for (const key of ATTESTOR_KEYS) await (await market.getFunction('addAttestor')(new Wallet(key).address)).wait();
-    await (await market.getFunction('setAttestorThreshold')(2)).wait();
-
-    await (await registry.connect(seller).getFunction('createDataset')('/health/labs', id('labs file'), 'ipfs://labs', '{}')).wait();
-    const datasetId: string = await registry.getFunction('resourceId')(seller.address, '/health/labs');
-    await (await registry.connect(seller).getFunction('setSubscribeDelegate')(datasetId, marketAddress, true)).wait();
-    const salt = id('bridge-e2e');
-    await (await market.connect(seller).getFunction('createProduct')(salt, {
-        beneficiary: seller.address, pricePerSecond: PRICE, minSeconds: 3_600, maxSeconds: 365 * 86_400, requiresConsent: true,
-        requiresKyc: false, termsHash: id('terms v1'), termsUri: 'ipfs://terms', resources: [datasetId],
-    })).wait();
-    const productId: string = await market.getFunction('productIdOf')(seller.address, salt);
-    await (await token.getFunction('mint')(buyer.address, 1_000n * UNIT)).wait();
-    return { token, registry, market, marketAddress, datasetId, productId, buyer };
-}
 
 describe('consent bridge on the market (Hardhat network)', () => {
     let chain: Awaited<ReturnType<typeof deployMarket>>;
@@ -121,7 +89,7 @@ describe('consent bridge on the market (Hardhat network)', () => {
         if (ledgerNow >= chainNow) await ethers.provider.send('evm_mine', [Number(ledgerNow + 2n)]);
         await f.custodian.withdrawConsent(f.consentId);
         await waitFor(() => relaying.bridge.relayer!.pending === 0 && (relaying.log.records.some((r) => r.msg === 'revocation relayed')), 'the relay', 20_000)
-            .catch((error: Error) => { throw new Error(`${error.message}; bridge log: ${JSON.stringify(relaying.log.records.filter((r) => r.level !== 'debug'))}`); });
+            .catch((error: Error) => { throw new Error(`${error.message}; bridge log: ${JSON.stringify(relaying.log.records.filter((r) => (r.level as number) > 20))}`); });
 
         const relayed = relaying.log.records.find((r) => r.msg === 'revocation relayed')!;
         expect(relayed).to.include({ grantId, licenseSuspended: true });

@@ -142,7 +142,7 @@ describe("WebSocket API", () => {
 
     it("refuses a frame whose content was changed after signing with INVALID_SIGNATURE", async () => {
       const f = Buffer.from(p.next('{"price":100}').frame);
-      f[150] ^= 0x01;
+      f[153] ^= 0x01; // "price":100 becomes 110: still JSON (the content rules pass), no longer what was signed
       await refused(f, "INVALID_SIGNATURE");
       expect(await broker.node.metrics.verificationFailures.get()).to.have.nested.property("values[0].value", 1);
     });

@@ -1,4 +1,4 @@
-// The EIP-712 struct hash of the market's ConsentAttestation (see INTERFACES.md). The chaincode records
+// The EIP-712 struct hash of the market's ConsentAttestation (see docs/INTERFACES.md §3). The chaincode records
 // it in every access grant; the consent bridge wraps it in the market's domain separator and signs.
 import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';

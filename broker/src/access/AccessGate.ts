@@ -6,7 +6,7 @@
 export interface Licence {
   /** Market product id (0x bytes32). */
   productId: string;
-  /** Unix seconds; the licence is valid while now < expiresAt (INTERFACES.md expiry convention). */
+  /** Unix seconds; the licence is valid while now < expiresAt (docs/INTERFACES.md §2, the expiry convention). */
   expiresAt: number;
   /** The product requires a still-valid consent grant on the consent ledger. */
   consentGated: boolean;

@@ -110,6 +110,13 @@ export function parseSiweMessage(message: string): SiweFields {
   };
 }
 
+/**
+ * The longest session a sign-in may ask for (ms): an Expiration Time further ahead of the broker's
+ * clock is refused. Bounds how long a leaked HTTP bearer token works, and keeps the WebSocket session
+ * timer within what setTimeout can hold (2^31 - 1 ms).
+ */
+export const MAX_SESSION_MS = 24 * 3600 * 1000;
+
 export interface SiweExpectations {
   domain: string;
   chainId: number;
@@ -117,6 +124,8 @@ export interface SiweExpectations {
   now?: number;
   /** Sessions without an Expiration Time end after this long (ms). */
   defaultSessionMs: number;
+  /** The latest Expiration Time accepted, as ms after now. Default MAX_SESSION_MS. */
+  maxSessionMs?: number;
 }
 
 /** Verifies message and signature; returns the authenticated address and when the session ends (ms). */
@@ -127,6 +136,10 @@ export function verifySiwe(message: string, signatureHex: string, expect: SiweEx
   if (f.chainId !== expect.chainId) throw fail(`the message is for chain ${f.chainId}, this broker is on ${expect.chainId}`, { chainId: f.chainId, expected: expect.chainId });
   if (f.nonce !== expect.nonce) throw fail("the nonce is not the one this broker issued for the session", { nonce: f.nonce });
   if (f.expirationTime && Date.parse(f.expirationTime) <= now) throw fail("the sign-in message has expired", { expirationTime: f.expirationTime });
+  const maxSessionMs = expect.maxSessionMs ?? MAX_SESSION_MS;
+  if (f.expirationTime && Date.parse(f.expirationTime) - now > maxSessionMs) {
+    throw fail(`the Expiration Time is more than ${maxSessionMs} ms ahead: a session lasts at most that long`, { expirationTime: f.expirationTime, maxSessionMs });
+  }
   if (f.notBefore && Date.parse(f.notBefore) > now) throw fail("the sign-in message is not valid yet", { notBefore: f.notBefore });
   if (typeof signatureHex !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signatureHex)) throw fail("the signature must be 0x + 65 bytes hex");
   const recovered = recoverAddress(personalMessageHash(Buffer.from(message, "utf8")), Buffer.from(signatureHex.slice(2), "hex"));

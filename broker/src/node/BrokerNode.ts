@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { BrokerError, ErrorCodes } from "../errors";
 import { AccessPolicy } from "../access/AccessPolicy";
 import { decodeFrame, verifyEvent, SignedEvent } from "../protocol/event";
+import { checkContent } from "../protocol/content";
 import { EventStore, DurableBatch, ResendQuery, ResendResult, partitionKey } from "../storage/EventStore";
 import type { StreamIndex, StreamInfo } from "../streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
@@ -159,6 +160,7 @@ export class BrokerNode {
     const started = process.hrtime.bigint();
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
+      checkContent(event);
       const networkPartition = this.route(event.streamId, event.streamPartition);
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
@@ -226,6 +228,7 @@ export class BrokerNode {
     const started = process.hrtime.bigint();
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
+      checkContent(event); // the origin is another operator: its ingress checks are not trusted
       const networkPartition = this.route(event.streamId, event.streamPartition);
       this.requirePeer(from, networkPartition);
       const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
@@ -255,6 +258,7 @@ export class BrokerNode {
     await Promise.all(frames.map(async (f) => {
       try {
         const event = decodeFrame(f, this.maxContentBytes);
+        checkContent(event);
         if (this.options.assignment.networkPartitionOf(event.streamId, event.streamPartition) !== networkPartition) return;
         const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
         events.push({ event, hash });
