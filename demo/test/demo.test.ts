@@ -5,7 +5,7 @@ import { spawn, execFileSync } from "node:child_process";
 import path from "node:path";
 
 const DEMO_DIR = path.resolve(__dirname, "..");
-const STEPS = ["setup", "1", "2", "3", "3b", "4", "5", "6"];
+const STEPS = ["setup", "1", "2", "3", "3b", "4", "5", "6", "7"];
 
 function runDemo(onOutput?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve, reject) => {
@@ -48,7 +48,7 @@ describe("npm run demo", function () {
     const { code, stdout } = await runDemo((text, child) => {
       const match = /127\.0\.0\.1:(\d+) \(compiling/.exec(text);
       if (match) port = match[1];
-      if (!interrupted && text.includes("[2/8]")) {
+      if (!interrupted && /\[2\/\d+\]/.test(text)) {
         interrupted = true;
         child.kill("SIGINT");
       }
