@@ -2,7 +2,7 @@
 // and where their status lists may live. It is configuration (docs/identity.md §5), not fetched: a
 // verifier trusts exactly the keys its operator wrote down, like the EUDI trusted lists of issuers.
 import { IdentityError } from "./errors";
-import { publicJwk, type PublicJwk } from "./keys";
+import { publicJwk, publicKeyObject, type PublicJwk } from "./keys";
 import { MSP_ID, schemaOf } from "./schemas";
 
 /** One issuer as written in the deployment's configuration. */
@@ -66,6 +66,7 @@ export class TrustList {
         if (key.kty !== "EC" || key.crv !== "P-256") throw invalid(`${at}.keys[${k}]`, "issuer keys are P-256 (ES256)");
         if ("d" in key) throw invalid(`${at}.keys[${k}]`, "is a private key: the trust list holds public keys only");
         try {
+          publicKeyObject(key);
           keys.set(key.kid, publicJwk(key));
         } catch {
           throw invalid(`${at}.keys[${k}]`, "is not a valid P-256 public key");
