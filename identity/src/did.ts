@@ -16,6 +16,10 @@ const P256_PUB_PREFIX = Uint8Array.from([0x80, 0x24]);
 // no cache: both methods resolve by computation, and a cache would grow with every holder seen
 const resolver = new Resolver({ ...keyDidResolver(), ...pkhDidResolver() });
 
+/** Bindings already verified (deterministic for these two methods), most recent last; bounded. */
+const verifiedBindings = new Map<string, HolderBinding>();
+const MAX_CACHED_BINDINGS = 10_000;
+
 /** What a verified holder binding tells: the DID, its method and, for did:pkh, the Ethereum address. */
 export interface HolderBinding {
   did: string;
@@ -66,6 +70,16 @@ async function resolveDocument(did: string): Promise<DIDDocument> {
  *   did:pkh (eip155) — `cnf` is the secp256k1 key whose Ethereum address is the DID's account.
  */
 export async function verifyHolderBinding(did: string, cnf: PublicJwk): Promise<HolderBinding> {
+  const cacheKey = `${did}|${cnf.crv}|${cnf.x}|${cnf.y}`;
+  const cached = verifiedBindings.get(cacheKey);
+  if (cached) return { ...cached };
+  const binding = await resolveBinding(did, cnf);
+  verifiedBindings.set(cacheKey, binding);
+  if (verifiedBindings.size > MAX_CACHED_BINDINGS) verifiedBindings.delete(verifiedBindings.keys().next().value as string);
+  return { ...binding };
+}
+
+async function resolveBinding(did: string, cnf: PublicJwk): Promise<HolderBinding> {
   const document = await resolveDocument(did);
   const methods: VerificationMethod[] = document.verificationMethod ?? [];
   if (did.startsWith("did:pkh:")) {

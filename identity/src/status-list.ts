@@ -118,9 +118,6 @@ export function httpStatusListFetcher(options: HttpStatusListFetcherOptions = {}
 }
 
 interface CachedList {
-  token: string;
-  /** the token this one replaced: still accepted by isVerified while a verification that fetched it finishes */
-  previousToken?: string;
   list: StatusList;
   issuer: string;
   /** ms */
@@ -141,8 +138,6 @@ export interface StatusListResolverOptions {
 export class StatusListResolver {
   private readonly cache = new Map<string, CachedList>();
   private readonly inFlight = new Map<string, Promise<CachedList>>();
-  /** tokens whose signature has been verified here (at most two per cached uri) -> their uri */
-  private readonly verifiedTokens = new Map<string, string>();
   private readonly maxAgeMs: number;
   private readonly maxEntries: number;
   private readonly clock: () => number;
@@ -161,16 +156,6 @@ export class StatusListResolver {
     } catch (error) {
       throw asIdentityError(error, "STATUS_UNAVAILABLE", `index ${index} is not in status list ${uri}`, { uri, index });
     }
-  }
-
-  /** The verified token of `uri` (fetched and verified if not fresh in cache). */
-  async token(uri: string, issuer: TrustedIssuer): Promise<string> {
-    return (await this.list(uri, issuer, false)).token;
-  }
-
-  /** True when `data.signature` is a status list token this resolver has verified (lets the SD-JWT library skip a second check). */
-  isVerified(data: string, signature: string): boolean {
-    return this.verifiedTokens.has(`${data}.${signature}`);
   }
 
   private async list(uri: string, issuer: TrustedIssuer, refresh: boolean): Promise<CachedList> {
@@ -224,21 +209,10 @@ export class StatusListResolver {
     let freshUntil = this.clock() + this.maxAgeMs;
     if (typeof payload.ttl === "number" && payload.ttl >= 0) freshUntil = Math.min(freshUntil, this.clock() + payload.ttl * 1000);
     if (typeof payload.exp === "number") freshUntil = Math.min(freshUntil, payload.exp * 1000);
-    const previous = this.cache.get(uri);
-    const entry: CachedList = { token, previousToken: previous?.token, list, issuer: issuer.id, freshUntil };
-    if (previous?.previousToken !== undefined && previous.previousToken !== token) this.verifiedTokens.delete(previous.previousToken);
-    this.verifiedTokens.set(token, uri);
+    const entry: CachedList = { list, issuer: issuer.id, freshUntil };
     this.cache.delete(uri);
     this.cache.set(uri, entry);
-    while (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next().value as string;
-      const dropped = this.cache.get(oldest);
-      this.cache.delete(oldest);
-      if (dropped) {
-        this.verifiedTokens.delete(dropped.token);
-        if (dropped.previousToken !== undefined) this.verifiedTokens.delete(dropped.previousToken);
-      }
-    }
+    while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return entry;
   }
 }
