@@ -118,6 +118,8 @@ export class InProcessLedgerEnroller implements LedgerEnroller {
 }
 
 export interface FabricCaOptions {
+  /** the MSP this CA issues for: plans for another MSP are refused (each organisation runs its own onboarding) */
+  mspId: string;
   /** the CA's URL, e.g. https://ca.hospital.example.com:7054 */
   caUrl: string;
   /** --caname */
@@ -166,6 +168,9 @@ export class FabricCaEnroller implements LedgerEnroller {
   constructor(private readonly options: FabricCaOptions & { binary?: string; timeoutMs?: number }) {}
 
   async enrol(plan: EnrolmentPlan): Promise<Enrolment> {
+    if (plan.mspId !== this.options.mspId) {
+      throw new IdentityError("ENROLMENT_FAILED", `this CA enrols ${this.options.mspId} identities, not ${plan.mspId}`, { mspId: plan.mspId });
+    }
     const secret = randomBytes(18).toString("hex");
     try {
       await promisify(execFile)(this.options.binary ?? "fabric-ca-client", fabricCaRegisterArgs(plan, this.options, secret), { timeout: this.options.timeoutMs ?? 30_000 });

@@ -252,7 +252,7 @@ describe("fabric-ca enrolment", () => {
     attributes: { "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "DE", "consent.credentialRef": "0xabc" },
     credential: { issuer: "https://a.example", credentialId: "urn:uuid:1", vct: CredentialType.BuyerAccreditation, statusListUri: "https://a.example/s/1", statusListIndex: 3, hash: "0xabc" },
   };
-  const options = { caUrl: "https://ca.research.example.com:7054", caName: "ca-research", tlsCertFile: "/etc/ca/tls.pem", registrarHome: "/var/onboarding/registrar" };
+  const options = { mspId: "ResearchMSP", caUrl: "https://ca.research.example.com:7054", caName: "ca-research", tlsCertFile: "/etc/ca/tls.pem", registrarHome: "/var/onboarding/registrar" };
 
   it("registers with every attribute as :ecert and one enrollment; the holder enrolls requiring them", () => {
     const register = fabricCaRegisterArgs(plan, options, "s3cret");
@@ -283,6 +283,7 @@ describe("fabric-ca enrolment", () => {
       expect(args).to.deep.equal(fabricCaRegisterArgs(plan, options, enrolment.fabricCa!.secret));
       expect(enrolment.fabricCa!.secret).to.match(/^[0-9a-f]{36}$/);
       expect(enrolment.fabricCa!.enroll.slice(0, 2)).to.deep.equal(["fabric-ca-client", "enroll"]);
+      expect(await new FabricCaEnroller({ ...options, mspId: "HospitalMSP", binary }).enrol(plan).catch((e) => e.code)).to.equal("ENROLMENT_FAILED");
       writeFileSync(binary, "#!/bin/sh\necho 'Error: Identity already registered' >&2\nexit 1\n");
       expect(await new FabricCaEnroller({ ...options, binary }).enrol(plan).catch((e) => e.code)).to.equal("ENROLMENT_FAILED");
     } finally {
