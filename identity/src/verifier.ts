@@ -90,6 +90,8 @@ export class PresentationVerifier {
   private readonly maxAge: number;
   /** issuer keys imported once (the trust list's key objects are stable) */
   private readonly issuerVerifiers = new WeakMap<PublicJwk, (data: string, signature: string) => boolean>();
+  /** holder keys imported once, most recent last; bounded */
+  private readonly holderVerifiers = new Map<string, (data: string, signature: string) => boolean>();
 
   constructor(private readonly options: PresentationVerifierOptions) {
     if (typeof options.audience !== "string" || options.audience.length === 0) {
@@ -204,7 +206,7 @@ export class PresentationVerifier {
       issuerSignature = jwsVerifier(issuerKey);
       this.issuerVerifiers.set(issuerKey, issuerSignature);
     }
-    const holderSignature = jwsVerifier(holderKey);
+    const holderSignature = this.holderVerifier(holderKey);
     return new SDJwtInstance<SdJwtPayload>({
       hasher: digest,
       verifier: (data, signature) => {
@@ -216,6 +218,17 @@ export class PresentationVerifier {
         return true;
       },
     });
+  }
+
+  private holderVerifier(key: PublicJwk): (data: string, signature: string) => boolean {
+    const id = `${key.crv}|${key.x}|${key.y}`;
+    let verifier = this.holderVerifiers.get(id);
+    if (!verifier) {
+      verifier = jwsVerifier(key);
+      this.holderVerifiers.set(id, verifier);
+      if (this.holderVerifiers.size > 10_000) this.holderVerifiers.delete(this.holderVerifiers.keys().next().value as string);
+    }
+    return verifier;
   }
 
   private disclosedClaims(all: Record<string, unknown>, vct: string, requirements: PresentationRequirements, issuer: TrustedIssuer, holder: HolderBinding): Record<string, unknown> {
