@@ -104,9 +104,13 @@ export function createVerifierService(options: VerifierServiceOptions): FastifyI
     return reply.status(500).send({ code: "INTERNAL", message: "internal error", details: {} });
   });
 
+  // requests expire in insertion order (one lifetime for all): drop from the oldest until a live one
   const prune = () => {
     const now = clock();
-    for (const [state, request] of pending) if (request.expiresAt <= now) pending.delete(state);
+    for (const [state, request] of pending) {
+      if (request.expiresAt > now) break;
+      pending.delete(state);
+    }
   };
 
   app.get("/health", async () => ({ ok: true, pendingRequests: pending.size }));

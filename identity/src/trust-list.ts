@@ -3,7 +3,10 @@
 // verifier trusts exactly the keys its operator wrote down, like the EUDI trusted lists of issuers.
 import { IdentityError } from "./errors";
 import { publicJwk, publicKeyObject, type PublicJwk } from "./keys";
-import { MSP_ID, schemaOf } from "./schemas";
+import { CredentialType, MSP_ID, schemaOf } from "./schemas";
+
+/** Types that link a data subject to a custodian: their issuers must name the custodian MSP they speak for. */
+const SUBJECT_LINK_TYPES: readonly string[] = [CredentialType.PatientCustodianLink, CredentialType.Enrolment];
 
 /** One issuer as written in the deployment's configuration. */
 export interface TrustedIssuerConfig {
@@ -78,6 +81,9 @@ export class TrustList {
       }
       if (entry.custodianMspId !== undefined && (typeof entry.custodianMspId !== "string" || !MSP_ID.test(entry.custodianMspId))) {
         throw invalid(`${at}.custodianMspId`, "must be a Fabric MSP id");
+      }
+      if (entry.custodianMspId === undefined && entry.credentialTypes.some((vct) => SUBJECT_LINK_TYPES.includes(vct))) {
+        throw invalid(`${at}.custodianMspId`, "is required of an issuer of subject links (the custodian MSP it speaks for)");
       }
       const only = keys.size === 1 ? [...keys.values()][0] : undefined;
       this.issuers.set(entry.id, {

@@ -46,6 +46,7 @@ describe("trust list configuration", () => {
     expect(field({ issuers: [{ ...entry, keys: [key, key] }] })).to.equal("issuers[0].keys[1].kid");
     expect(field({ issuers: [{ ...entry, statusListPrefixes: ["https://x.example/status"] }] })).to.equal("issuers[0].statusListPrefixes");
     expect(field({ issuers: [{ ...entry, custodianMspId: "Hospital:MSP" }] })).to.equal("issuers[0].custodianMspId");
+    expect(field({ issuers: [{ ...entry, credentialTypes: [CredentialType.PatientCustodianLink] }] })).to.equal("issuers[0].custodianMspId");
   });
 });
 
