@@ -73,6 +73,18 @@ export async function deployment(): Promise<Deployment> {
   };
 }
 
+/** Registers before/after hooks of the enclosing describe: a fresh deployment, closed afterwards whatever happens. */
+export function useDeployment(set: (deployment: Deployment) => void): void {
+  let current: Deployment | undefined;
+  before(async () => {
+    current = await deployment();
+    set(current);
+  });
+  after(async () => {
+    await current?.close();
+  });
+}
+
 export function buyerHolder(): { holder: Holder; address: string } {
   const wallet = Wallet.createRandom();
   return { holder: Holder.fromEthereumKey(wallet.privateKey), address: wallet.address.toLowerCase() };

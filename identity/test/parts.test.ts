@@ -10,7 +10,7 @@ import {
   didKey, didPkh, ethereumKeyJwk, fabricCaEnrollArgs, fabricCaRegisterArgs, generateP256Key, planEnrolment, publicJwk, shellLine, verifyHolderBinding,
   buyerProfile, type EnrolmentPlan, type StatusChange, type TrustedIssuerConfig, type VerifiedPresentation,
 } from "../src";
-import { accreditationClaims, buyerHolder, deployment, type Deployment } from "./fixture";
+import { accreditationClaims, buyerHolder, useDeployment, type Deployment } from "./fixture";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -81,12 +81,7 @@ describe("holder DIDs", () => {
 
 describe("issuance", () => {
   let d: Deployment;
-  before(async () => {
-    d = await deployment();
-  });
-  after(async () => {
-    await d.close();
-  });
+  useDeployment((deployed) => (d = deployed));
 
   it("refuses claims outside the schema, an address that is not the holder's, a custodian not its own, a type it does not issue", async () => {
     const { holder, address } = buyerHolder();
@@ -146,12 +141,7 @@ describe("nonce store", () => {
 
 describe("status list resolver", () => {
   let d: Deployment;
-  before(async () => {
-    d = await deployment();
-  });
-  after(async () => {
-    await d.close();
-  });
+  useDeployment((deployed) => (d = deployed));
 
   it("verifies the token against the issuer's trusted keys and its uri, and caches it for its max age", async () => {
     let fetches = 0;
@@ -180,12 +170,7 @@ describe("status list resolver", () => {
 
 describe("status monitor", () => {
   let d: Deployment;
-  before(async () => {
-    d = await deployment();
-  });
-  after(async () => {
-    await d.close();
-  });
+  useDeployment((deployed) => (d = deployed));
 
   it("delivers a revocation at least once: a failed delivery is retried at the next run", async () => {
     const { holder, address } = buyerHolder();

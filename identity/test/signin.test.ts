@@ -2,16 +2,11 @@
 // passes the address and the session nonce; the presentation must match both and satisfy the policy.
 import { expect } from "chai";
 import { CredentialType, IdentityError, verifyCredentialSignIn, ACCREDITED_RESEARCHERS } from "../src";
-import { AUDIENCE, accreditationClaims, buyerHolder, deployment, type Deployment } from "./fixture";
+import { AUDIENCE, accreditationClaims, buyerHolder, useDeployment, type Deployment } from "./fixture";
 
 describe("verifyCredentialSignIn", () => {
   let d: Deployment;
-  before(async () => {
-    d = await deployment();
-  });
-  after(async () => {
-    await d.close();
-  });
+  useDeployment((deployed) => (d = deployed));
 
   async function researcherWith(buyerType = "PublicResearch") {
     const buyer = buyerHolder();

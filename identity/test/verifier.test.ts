@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { SDJwt } from "@sd-jwt/core";
 import { digest } from "@sd-jwt/crypto-nodejs";
 import { CredentialType, Holder, IdentityError, type IdentityErrorCode } from "../src";
-import { AUDIENCE, accreditationClaims, buyerHolder, buyerRequest, deployment, type Deployment } from "./fixture";
+import { AUDIENCE, accreditationClaims, buyerHolder, buyerRequest, useDeployment, type Deployment } from "./fixture";
 
 async function refusal(promise: Promise<unknown>): Promise<IdentityError> {
   try {
@@ -24,12 +24,7 @@ async function expectRefused(promise: Promise<unknown>, code: IdentityErrorCode)
 
 describe("PresentationVerifier", () => {
   let d: Deployment;
-  before(async () => {
-    d = await deployment();
-  });
-  after(async () => {
-    await d.close();
-  });
+  useDeployment((deployed) => (d = deployed));
 
   async function accredited(buyerType = "PublicResearch") {
     const { holder, address } = buyerHolder();
