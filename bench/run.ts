@@ -7,6 +7,7 @@
 //   4. broker: ingress, resend, latency, fan-out (npm run bench -w broker; full mode only, ~5 min)
 //   5. the whole dual-gateway flow on the embedded defaults, buyers 1 -> 100 (demo/bench/flow.ts)
 //   6. analytics: Prio3 client and aggregation over 1,000 / 10,000 reports (npm run bench -w analytics)
+//   7. identity: SD-JWT VC presentations verified/s and onboarding time (npm run bench -w identity)
 // Each step is bounded in time; a step that fails or times out is recorded as failed, the rest go on.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -51,6 +52,11 @@ function run(label: string, command: string, args: string[], options: { cwd?: st
       resolve({ ok: code === 0, stdout, seconds, error: code === 0 ? undefined : signal ? `killed (${signal}) after ${seconds.toFixed(0)} s` : `exit code ${code}` });
     });
   });
+}
+
+/** The lines after a step's last "summary:" line. */
+function summaryLines(stdout: string): string[] {
+  return stdout.slice(stdout.lastIndexOf("summary:")).split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
     report.steps.broker = { skipped: "quick mode (the broker bench takes up to 5 minutes): run npm run bench -w broker" };
   } else {
     const r = await run("broker", "npm", ["run", "bench", "-w", "broker"], { timeoutMs: 360_000 });
-    const summary = r.stdout.slice(r.stdout.lastIndexOf("summary:")).split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+    const summary = summaryLines(r.stdout);
     report.steps.broker = { ok: r.ok, error: r.error, seconds: r.seconds, runs: 1, summary };
   }
 
@@ -150,8 +156,13 @@ async function main(): Promise<void> {
 
   // 6. analytics (quick: 1,000 reports only)
   const analytics = await run("analytics (Prio3)", "npm", ["run", "bench", "-w", "analytics"], { env: quick ? { BENCH_QUICK: "1" } : {}, timeoutMs: 1_200_000 });
-  const analyticsSummary = analytics.stdout.slice(analytics.stdout.lastIndexOf("summary:")).split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+  const analyticsSummary = summaryLines(analytics.stdout);
   report.steps.analytics = { ok: analytics.ok, error: analytics.error, seconds: analytics.seconds, runs: 1, summary: analyticsSummary };
+
+  // 7. identity (quick: shorter runs)
+  const identity = await run("identity (SD-JWT VC)", "npm", ["run", "bench", "-w", "identity"], { env: quick ? { BENCH_QUICK: "1" } : {}, timeoutMs: 600_000 });
+  const identitySummary = summaryLines(identity.stdout);
+  report.steps.identity = { ok: identity.ok, error: identity.error, seconds: identity.seconds, runs: 1, summary: identitySummary };
 
   report.machineAtEnd = machine();
   report.finishedAt = new Date().toISOString();
@@ -207,6 +218,8 @@ async function main(): Promise<void> {
     ...(report.steps.broker.skipped ? [`Skipped: ${report.steps.broker.skipped}.`] : report.steps.broker.summary.length ? ["```", ...report.steps.broker.summary, "```"] : [`failed: ${report.steps.broker.error}`]), "",
     "## Analytics (Prio3 between two aggregators)", "",
     ...(report.steps.analytics.summary.length ? ["```", ...report.steps.analytics.summary, "```"] : [`failed: ${report.steps.analytics.error}`]), "",
+    "## Identity (SD-JWT VC presentations, onboarding)", "",
+    ...(report.steps.identity.summary.length ? ["```", ...report.steps.identity.summary, "```"] : [`failed: ${report.steps.identity.error}`]), "",
     "## Contracts' gas", "",
     `${gasOps.length} operations of gas/*.gas.ts (deterministic: one run; the committed gas-snapshot.txt is the CI reference).`, "",
     ...charts.filter(([f]) => f === "gas.svg").map(([f, t]) => `![${t}](${f})\n`),
@@ -217,12 +230,13 @@ async function main(): Promise<void> {
     `| SDK rekey | ${rekeyOk ? "ok" : "failed"} |`,
     `| broker | ${report.steps.broker.skipped ? "skipped (quick)" : report.steps.broker.ok ? `ok, ${report.steps.broker.seconds.toFixed(0)} s` : report.steps.broker.error} |`,
     `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`,
-    `| analytics | ${analytics.ok ? `ok, ${analytics.seconds.toFixed(0)} s` : analytics.error} |`, "",
+    `| analytics | ${analytics.ok ? `ok, ${analytics.seconds.toFixed(0)} s` : analytics.error} |`,
+    `| identity | ${identity.ok ? `ok, ${identity.seconds.toFixed(0)} s` : identity.error} |`, "",
   ];
   fs.writeFileSync(path.join(OUT_DIR, "README.md"), lines.join("\n"));
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`\nReport written: ${path.relative(ROOT, path.join(OUT_DIR, "README.md"))}`);
-  const failed = [gas.ok, consent.ok, rekeyOk, flow.ok, analytics.ok, report.steps.broker.skipped ? true : report.steps.broker.ok].filter((ok) => !ok).length;
+  const failed = [gas.ok, consent.ok, rekeyOk, flow.ok, analytics.ok, identity.ok, report.steps.broker.skipped ? true : report.steps.broker.ok].filter((ok) => !ok).length;
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
