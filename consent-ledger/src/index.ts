@@ -13,7 +13,7 @@ export type { ChaincodeEventLike, CloseableEvents, ContractLike, NetworkLike, Tr
 export {
     connectFabricGateway, validateFabricGatewayConfig, type FabricGatewayConfig, type FabricGatewayConnection,
 } from './client/fabricgateway';
-export { InProcessConsentLedger, LedgerClock, type InProcessConsentLedgerOptions } from './inprocess';
+export { InProcessConsentLedger, LedgerClock, type InProcessClientOptions, type InProcessConsentLedgerOptions } from './inprocess';
 export {
     connectConsentLedger, fabricGatewayConfigFromEnv, type ConsentLedgerConfig, type ConsentLedgerConnection,
 } from './client/connect';

@@ -2,7 +2,7 @@
 // (Gateway -> Network -> Contract, submit / evaluate / newProposal, chaincode events), so that code
 // written against it switches to a real Fabric network by configuration only.
 import { EnrolledIdentity, Identity, Signer } from './identity';
-import { ChaincodeEventRecord, CommitStatus, Endorsement, EndorsementFailure, InProcessPeer, TxValidationCode } from './peer';
+import { ChaincodeEventRecord, CommitStatus, Endorsement, EndorsementFailure, InProcessPeer, OrderingFailure, TxValidationCode } from './peer';
 import { UnsignedProposal, buildProposal, signProposal } from './proposal';
 
 export interface ProposalOptions {
@@ -34,6 +34,14 @@ export class EndorseError extends Error {
     constructor(message: string, readonly transactionId: string) {
         super(message);
         this.name = 'EndorseError';
+    }
+}
+
+/** The orderer refused the transaction (fabric-gateway: SubmitError). */
+export class SubmitError extends Error {
+    constructor(message: string, readonly transactionId: string) {
+        super(message);
+        this.name = 'SubmitError';
     }
 }
 
@@ -77,9 +85,19 @@ export class Transaction {
     }
 
     async submit(): Promise<SubmittedTransaction> {
-        const status = this.peer.submit(this.endorsement);
+        let status: Promise<Status>;
+        try {
+            status = this.peer.submit(this.endorsement);
+        } catch (error) {
+            throw error instanceof OrderingFailure ? new SubmitError(error.message, error.transactionId) : error;
+        }
         status.catch(() => undefined);
         return new SubmittedTransaction(this.getResult(), status, this.getTransactionId());
+    }
+
+    /** The serialized transaction envelope the orderer receives (signatures as placeholders). */
+    getEnvelope(): Uint8Array {
+        return this.peer.envelope(this.endorsement);
     }
 }
 
@@ -262,7 +280,10 @@ export class Gateway {
     }
 }
 
-/** Connects an enrolled identity to the in-process peer, as fabric-gateway's connect() does to a real one. */
-export function connect(peer: InProcessPeer, identity: EnrolledIdentity, clock?: () => number): Gateway {
+/**
+ * Connects an enrolled identity to the in-process peer, as fabric-gateway's connect() does to a real one.
+ * `clock` is the client's clock, which timestamps its proposals (default: the peer's).
+ */
+export function connect(peer: InProcessPeer, identity: EnrolledIdentity, clock: () => number = peer.clock): Gateway {
     return new Gateway(peer, { identity, signer: identity.signer, clock });
 }
