@@ -67,6 +67,8 @@ export class ResourceRecord {
     /** DataLicenseMarket product ids that license this resource */
     @Property('productIds', 'string[]') productIds!: string[];
     @Property('subjectCount', 'number') subjectCount!: number;
+    /** slots handed out so far: the next member's position in the access-log bitmaps (slots are never reused) */
+    @Property('nextSlot', 'number') nextSlot!: number;
     @Property('createdAt', 'number') createdAt!: number;
 }
 
@@ -98,7 +100,9 @@ export class AccessGrant {
     @Property('subjectsDigest', 'string') subjectsDigest!: string;
     /** EIP-712 struct hash of the ConsentAttestation, 0x-hex */
     @Property('attestationStructHash', 'string') attestationStructHash!: string;
-    /** "Open" or "Invalidated" as stored; reads report "Expired" once expiresAt has passed */
+    /** the resource's epoch when the grant was issued (txId of the last voiding change, or "genesis") */
+    @Property('epoch', 'string') epoch!: string;
+    /** "Open" as stored; reads report "Invalidated" once the resource's epoch has moved on, "Expired" once expiresAt has passed */
     @Property('status', 'string') status!: string;
     @Property('invalidatedAt', 'number') invalidatedAt!: number;
     @Property('invalidatedBy', 'string') invalidatedBy!: string;

@@ -74,7 +74,7 @@ describe('withdrawal under load', function () {
         }
     }
 
-    it(`commits the withdrawal at its first try in at least 99 of 100 trials while ${BUYERS} buyers request access, and leaves no grant usable`, async () => {
+    it(`commits the withdrawal at its first try in at least 99 of 100 trials while ${BUYERS} buyers request access, and leaves no grant usable`, async function () {
         const startBlock = BigInt(ledger.peer.state.height);
         const trials: Trial[] = [];
         for (let i = 0; i < TRIALS; i += 1) {
@@ -82,6 +82,7 @@ describe('withdrawal under load', function () {
         }
         const firstTry = trials.filter((t) => t.withdrawalCode === fabric.TxValidationCode.VALID).length;
         const codes = trials.map((t) => fabric.validationCodeName(t.withdrawalCode));
+        this.test!.title += ` [${firstTry} of ${TRIALS} at the first try]`;
         expect(firstTry, `withdrawals committed at the first try: ${firstTry} of ${TRIALS} (${JSON.stringify(codes)})`).to.be.at.least(Math.ceil(TRIALS * 0.99));
 
         // Every grant of the trials, as a follower sees it: issued, then named by the withdrawal's event.

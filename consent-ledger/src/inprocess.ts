@@ -43,6 +43,8 @@ export interface InProcessConsentLedgerOptions {
     batchTimeoutMs?: number;
     /** orderer BatchSize.MaxMessageCount (default 500) */
     maxMessageCount?: number;
+    /** environment of the chaincode process, e.g. { CONSENT_MAX_CLOCK_SKEW_SECONDS: '60' } */
+    chaincodeEnvironment?: Record<string, string>;
 }
 
 /** Options of one client of the in-process ledger. */
@@ -71,6 +73,7 @@ export class InProcessConsentLedger {
         peer.deployChaincode({
             name: ledger.chaincodeName,
             contracts,
+            environment: options.chaincodeEnvironment,
             collections: [{
                 name: SUBJECT_DETAILS_COLLECTION, memberMspIds: custodians, blockToLive: options.subjectDetailsBlockToLive ?? 1_000_000,
             }],

@@ -32,16 +32,19 @@ export interface ChaincodeDefinition {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     contracts: any[];
     collections?: CollectionConfig[];
+    /** environment variables of the chaincode process (over this process's own) */
+    environment?: Record<string, string>;
 }
 
 /**
- * What a chaincode process reads from the machine it runs on. On a real peer that is the host's clock;
- * in process, the peer hands its own (test-movable) clock to every contract instance that has a
- * `configureHost(host)` method, so that the chaincode and the peer agree on what "now" is.
+ * What a chaincode process reads from the machine it runs on: its clock and its environment. A chaincode
+ * on a real peer reads the host's; in process, the peer hands its own (test-movable) clock and the
+ * chaincode's environment to every contract instance that has a `configureHost(host)` method.
  */
 export interface ChaincodeHost {
     /** the host's clock, milliseconds since the epoch */
     clock: () => number;
+    env: Record<string, string | undefined>;
 }
 
 /** The response a chaincode returned for a proposal (status 200 = success, >= 400 = error). */
@@ -353,7 +356,8 @@ export class InProcessPeer {
         for (const collection of definition.collections ?? []) {
             this.state.defineCollection(definition.name, collection);
         }
-        this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName, { clock: () => this.clock() }));
+        const host: ChaincodeHost = { clock: () => this.clock(), env: { ...process.env, ...definition.environment } };
+        this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName, host));
     }
 
     /**
