@@ -32,7 +32,8 @@ export interface GrantsInvalidated {
     consentId?: string;
     /** the subjects removed (SubjectRemoved only) */
     subjectIds?: string[];
-    resourceIds: string[];
+    /** the resources whose grants were voided (absent in events of chaincode before epochs, which listed grantIds) */
+    resourceIds?: string[];
     grantIds: string[];
     /** ConsentWithdrawn, ConsentRevoked, ConsentUpdated, ConsentSuperseded or SubjectRemoved */
     cause: string;

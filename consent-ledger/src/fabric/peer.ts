@@ -319,7 +319,7 @@ export class InProcessPeer {
     readonly state = new WorldState();
     private pending: Submission[] = [];
     private pendingBytes = 0;
-    private batchTimer: NodeJS.Timeout | null = null;
+    private batchTimer: { cancel(): void } | null = null;
     private delivered: Promise<void> = Promise.resolve();
     private readonly lock = new StateLock();
     private readonly authorities = new Map<string, CertificateAuthority>();
@@ -444,7 +444,9 @@ export class InProcessPeer {
      * validated and committed. Throws OrderingFailure at once when its envelope exceeds AbsoluteMaxBytes.
      */
     submit(endorsement: Endorsement): Promise<CommitStatus> {
-        const bytes = transactionEnvelope(endorsement, this.endorserIdentities(endorsement.endorsers)).length;
+        // the exact size is built only when a generous bound on it could reach a limit
+        const bound = envelopeSizeBound(endorsement);
+        const bytes = bound <= Math.min(this.preferredMaxBytes, this.absoluteMaxBytes) ? bound : this.envelope(endorsement).length;
         if (bytes > this.absoluteMaxBytes) {
             throw new OrderingFailure(
                 `the transaction envelope is ${bytes} bytes, over the orderer's AbsoluteMaxBytes of ${this.absoluteMaxBytes}`, endorsement.transactionId);
@@ -459,7 +461,7 @@ export class InProcessPeer {
             if (this.pending.length >= this.maxMessageCount || bytes > this.preferredMaxBytes) {
                 this.cutBlock();
             } else if (this.batchTimer === null) {
-                this.batchTimer = setTimeout(() => this.cutBlock(), this.batchTimeoutMs);
+                this.batchTimer = this.startBatchTimer();
             }
         });
     }
@@ -469,10 +471,20 @@ export class InProcessPeer {
         return transactionEnvelope(endorsement, this.endorserIdentities(endorsement.endorsers));
     }
 
+    /** BatchTimeout 0 cuts after the current turn of the event loop (setImmediate: no 1 ms timer floor). */
+    private startBatchTimer(): { cancel(): void } {
+        if (this.batchTimeoutMs === 0) {
+            const immediate = setImmediate(() => this.cutBlock());
+            return { cancel: () => clearImmediate(immediate) };
+        }
+        const timer = setTimeout(() => this.cutBlock(), this.batchTimeoutMs);
+        return { cancel: () => clearTimeout(timer) };
+    }
+
     /** Blocks commit in the order they were cut, one at a time, while no proposal is being simulated. */
     private cutBlock(): void {
         if (this.batchTimer !== null) {
-            clearTimeout(this.batchTimer);
+            this.batchTimer.cancel();
             this.batchTimer = null;
         }
         const block = this.pending;
@@ -679,6 +691,16 @@ export class InProcessPeer {
             }
         }
     }
+}
+
+/**
+ * More than the envelope of this endorsement can be: its parts plus, for each endorsement, a certificate
+ * and a signature, and generous room for the protobuf framing.
+ */
+function envelopeSizeBound(endorsement: Endorsement): number {
+    return endorsement.readWriteSet.length + endorsement.response.payload.length + endorsement.response.message.length
+        + (endorsement.event ? endorsement.event.payload.length + endorsement.event.eventName.length : 0)
+        + 2 * endorsement.proposalHeader.length + endorsement.proposalPayload.length + endorsement.endorsers.length * 4096 + 4096;
 }
 
 /** A DER ECDSA P-256 signature's usual length: what the size of an envelope counts for each signature. */
