@@ -4,7 +4,9 @@ import type {
     AccessDecision, AccessGrant, ConsentRecord, ResourceRecord, SubjectRecord,
 } from '@datamarket/consent-chaincode/src/model';
 import type { AccessLogEntry } from '@datamarket/consent-chaincode/src/contracts/access';
-import { ConsentClientError, toClientError } from './errors';
+import { MAX_SUBJECTS_PER_CALL } from '@datamarket/consent-chaincode/src/contracts/resource';
+import { MAX_ARGUMENT_BYTES } from '@datamarket/consent-chaincode/src/validation';
+import { ConsentClientError, GatewayLimits, toClientError } from './errors';
 import { ConsentLedgerEventBatch, decodeConsentEvent } from './events';
 import { CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from './network';
 
@@ -58,7 +60,11 @@ export class ConsentLedgerClient {
     private readonly resource: ContractLike;
     private readonly access: ContractLike;
 
-    constructor(private readonly network: NetworkLike, private readonly chaincodeName: string = DEFAULT_CHAINCODE_NAME) {
+    /**
+     * @param limits the gRPC limits of a gateway connection, so that requests over them fail before they
+     *               are sent and errors name them (connectFabricGateway passes them)
+     */
+    constructor(private readonly network: NetworkLike, private readonly chaincodeName: string = DEFAULT_CHAINCODE_NAME, private readonly limits?: GatewayLimits) {
         this.consent = network.getContract(chaincodeName, 'consent');
         this.resource = network.getContract(chaincodeName, 'resource');
         this.access = network.getContract(chaincodeName, 'access');
@@ -127,13 +133,22 @@ export class ConsentLedgerClient {
         return this.submit(this.resource, 'RegisterResource', [JSON.stringify({ resourceId, kind, productIds: productIds.length ? productIds : undefined })]);
     }
 
+    /** Adds at most MAX_SUBJECTS_PER_CALL (1,000) subjects; more fail here, before anything is sent. */
     addResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
-        return this.submit(this.resource, 'AddResourceSubjects', [JSON.stringify({ resourceId, subjectIds })]);
+        return this.membershipChange('AddResourceSubjects', resourceId, subjectIds);
     }
 
     /** Removes subjects from a resource; grants that may have released their data are voided. */
     removeResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
-        return this.submit(this.resource, 'RemoveResourceSubjects', [JSON.stringify({ resourceId, subjectIds })]);
+        return this.membershipChange('RemoveResourceSubjects', resourceId, subjectIds);
+    }
+
+    private async membershipChange(name: string, resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
+        if (subjectIds.length > MAX_SUBJECTS_PER_CALL) {
+            throw new ConsentClientError('INVALID_ARGUMENT',
+                `INVALID_ARGUMENT: ${subjectIds.length} subject ids in one call, over MAX_SUBJECTS_PER_CALL of ${MAX_SUBJECTS_PER_CALL}: split the list`);
+        }
+        return this.submit(this.resource, name, [JSON.stringify({ resourceId, subjectIds })]);
     }
 
     getResource(resourceId: string): Promise<ResourceRecord> {
@@ -186,6 +201,7 @@ export class ConsentLedgerClient {
         const raw = await this.network.getChaincodeEvents(this.chaincodeName, startBlock === undefined ? {} : { startBlock });
         let closed = false;
         const resolve = (batch: ConsentLedgerEventBatch) => this.resolveInvalidatedGrants(batch);
+        const limits = this.limits;
         return {
             close: () => {
                 closed = true;
@@ -208,7 +224,7 @@ export class ConsentLedgerClient {
                     if (closed) {
                         return;
                     }
-                    throw toClientError(error);
+                    throw toClientError(error, limits);
                 }
             },
         };
@@ -251,23 +267,40 @@ export class ConsentLedgerClient {
     }
 
     private async submit<T>(contract: ContractLike, name: string, args: string[], transientData?: TransactionOptions['transientData']): Promise<T> {
+        this.requireWithinLimits(name, args);
         let bytes: Uint8Array;
         try {
             bytes = await contract.submit(name, { arguments: args, transientData });
         } catch (error) {
-            throw toClientError(error);
+            throw toClientError(error, this.limits);
         }
         return parse<T>(bytes, name);
     }
 
     private async evaluate<T>(contract: ContractLike, name: string, args: string[]): Promise<T> {
+        this.requireWithinLimits(name, args);
         let bytes: Uint8Array;
         try {
             bytes = await contract.evaluate(name, { arguments: args });
         } catch (error) {
-            throw toClientError(error);
+            throw toClientError(error, this.limits);
         }
         return parse<T>(bytes, name);
+    }
+
+    /** Refuses, before sending, an argument the chaincode would refuse or a request over the connection's limit. */
+    private requireWithinLimits(name: string, args: string[]): void {
+        let total = 0;
+        for (const argument of args) {
+            const size = Buffer.byteLength(argument, 'utf8');
+            if (size > MAX_ARGUMENT_BYTES) {
+                throw new ConsentClientError('ARGUMENT_TOO_LARGE', `ARGUMENT_TOO_LARGE: an argument of ${name} is ${size} bytes, over MAX_ARGUMENT_BYTES of ${MAX_ARGUMENT_BYTES}`);
+            }
+            total += size;
+        }
+        if (this.limits && total > this.limits.maxSendBytes) {
+            throw new ConsentClientError('MESSAGE_TOO_LARGE', `the arguments of ${name} are ${total} bytes, over grpc.max_send_message_length of ${this.limits.maxSendBytes}`);
+        }
     }
 }
 
