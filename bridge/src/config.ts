@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SigningKey, getAddress } from 'ethers';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './attestor';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './bridge';
 import { BridgeConfigError } from './errors';
 import type { LogLevel } from './log';
@@ -30,7 +31,7 @@ export interface BridgeConfig {
     /** signatures and checkpoint live here */
     stateDir: string;
     logLevel: LogLevel;
-    ledger: (InProcessLedgerConfig | FabricGatewayLedgerConfig) & { startBlock: bigint };
+    ledger: (InProcessLedgerConfig | FabricGatewayLedgerConfig) & { startBlock: bigint; maxClockSkewSeconds: number };
     chain: { rpcUrl: string; chainId: bigint; market: string; logsFromBlock: number };
     /** the attestor key, 0x-hex, read from the environment variable `attestorKeyEnv` */
     attestorKey: string;
@@ -91,13 +92,14 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
 
     const kind = ledger.kind ?? 'in-process';
     const startBlock = BigInt(integer(ledger.startBlock ?? 0, 'ledger.startBlock', 0, Number.MAX_SAFE_INTEGER));
+    const maxClockSkewSeconds = integer(ledger.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS, 'ledger.maxClockSkewSeconds', 1, 86_400);
     let ledgerConfig: BridgeConfig['ledger'];
     if (kind === 'in-process') {
-        ledgerConfig = { kind, startBlock };
+        ledgerConfig = { kind, startBlock, maxClockSkewSeconds };
     } else if (kind === 'fabric-gateway') {
         const file = (field: string) => resolve(baseDir, string(ledger[field], `ledger.${field}`));
         ledgerConfig = {
-            kind, startBlock,
+            kind, startBlock, maxClockSkewSeconds,
             endpoint: string(ledger.endpoint, 'ledger.endpoint'),
             tlsCaCertificateFile: file('tlsCaCertificateFile'),
             certificateFile: file('certificateFile'),

@@ -56,7 +56,7 @@ export async function startFromConfig(config: BridgeConfig, log: Logger = jsonLo
         }
         return await ConsentBridge.start({
             events, attestorKey: config.attestorKey, domain: { chainId: config.chain.chainId, market: config.chain.market }, store,
-            http: config.http, relayer, startBlock: config.ledger.startBlock, log,
+            http: config.http, relayer, startBlock: config.ledger.startBlock, maxClockSkewSeconds: config.ledger.maxClockSkewSeconds, log,
             onStop: async () => { for (const close of closers.slice(1).reverse()) await close(); },
         });
     } catch (error) {

@@ -147,7 +147,7 @@ describe('consent bridge: configuration', () => {
 
     it('defaults to the in-process ledger, the Hardhat network and 127.0.0.1:8701', () => {
         const config = parseConfig({ chain: { market: HARDHAT_MARKET } }, env, '/srv/bridge');
-        expect(config.ledger).to.deep.equal({ kind: 'in-process', startBlock: 0n });
+        expect(config.ledger).to.deep.equal({ kind: 'in-process', startBlock: 0n, maxClockSkewSeconds: 300 });
         expect(config.chain).to.deep.equal({ rpcUrl: 'http://127.0.0.1:8545', chainId: 31337n, market: HARDHAT_MARKET, logsFromBlock: 0 });
         expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8701 });
         expect(config.stateDir).to.equal('/srv/bridge/bridge-state');
