@@ -156,19 +156,17 @@ async function datasetRequest(ledger: InProcessConsentLedger, custodian: Consent
     return figures;
 }
 
-/** Where the CPU of `count` submitted decisions goes, by component (self time of a V8 CPU profile). */
+/** Where the CPU of `count` decisions submitted by CONCURRENCY buyers goes, by component (self time of a V8 CPU profile). */
 async function profileDecisions(ledger: InProcessConsentLedger, count: number): Promise<void> {
     const { Session } = await import('node:inspector/promises');
-    const buyer = ledger.client(await ledger.enroll('ResearchMSP', 'profiled-lab', BUYER_ATTRIBUTES));
+    const buyers = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, i) => ledger.client(await ledger.enroll('ResearchMSP', `profiled-lab${i}`, BUYER_ATTRIBUTES))));
     const request = { resourceId: STREAM, purpose: 'ScientificResearch', ethAddress: buyerAddress };
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 100 });
     await session.post('Profiler.start');
-    for (let i = 0; i < count; i++) {
-        await buyer.requestAccess(request);
-    }
+    await timed(count, (i) => buyers[i % CONCURRENCY].requestAccess(request), CONCURRENCY);
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
     const categories: Array<[string, RegExp]> = [
@@ -207,7 +205,7 @@ async function profileDecisions(ledger: InProcessConsentLedger, count: number): 
         }
     }
     const micros = (profile.endTime - profile.startTime) / count;
-    console.log(`where a submitted decision's CPU goes (${count} decisions, ${(micros / 1000).toFixed(2)} ms of profile each):`);
+    console.log(`where a decision's CPU goes (${count} decisions submitted by ${CONCURRENCY} concurrent buyers, ${(micros / 1000).toFixed(2)} ms of profile each):`);
     for (const [category, samples] of [...totals].sort((a, b) => b[1] - a[1])) {
         if (samples / all >= 0.005) {
             console.log(`  ${(100 * samples / all).toFixed(1).padStart(5)} %  ${category}`);

@@ -422,6 +422,7 @@ export class InProcessPeer {
             }
             const event = completed.getChaincodeEvent();
             const simulation = simulator.finish();
+            let readWriteSet: Uint8Array | undefined;
             return {
                 transactionId: txId,
                 channelName: this.channelName,
@@ -429,7 +430,11 @@ export class InProcessPeer {
                 creatorMspId: creator.getMspid(),
                 timestamp: { seconds: timestamp?.getSeconds() ?? 0, nanos: timestamp?.getNanos() ?? 0 },
                 response: chaincodeResponse,
-                readWriteSet: readWriteSetBytes(simulation),
+                // serialized when first asked for: an evaluation or an ordinary submit never needs the bytes
+                get readWriteSet() {
+                    readWriteSet ??= readWriteSetBytes(simulation);
+                    return readWriteSet;
+                },
                 proposalHeader: proposal.getHeader_asU8(),
                 proposalPayload,
                 event: event && event.getEventName() !== '' ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
@@ -698,9 +703,27 @@ export class InProcessPeer {
  * and a signature, and generous room for the protobuf framing.
  */
 function envelopeSizeBound(endorsement: Endorsement): number {
-    return endorsement.readWriteSet.length + endorsement.response.payload.length + endorsement.response.message.length
+    return readWriteSetSizeBound(endorsement.simulation) + endorsement.response.payload.length + endorsement.response.message.length
         + (endorsement.event ? endorsement.event.payload.length + endorsement.event.eventName.length : 0)
         + 2 * endorsement.proposalHeader.length + endorsement.proposalPayload.length + endorsement.endorsers.length * 4096 + 4096;
+}
+
+/** More bytes than the serialized read/write set of `simulation` takes (3 bytes a UTF-16 unit, 24 a read or write). */
+function readWriteSetSizeBound(simulation: Simulation): number {
+    let bytes = 64 + simulation.namespace.length * 3;
+    simulation.reads.forEach((_, key) => { bytes += key.length * 3 + 24; });
+    for (const range of simulation.rangeReads) {
+        bytes += (range.startKey.length + range.endKey.length) * 3 + 32;
+        bytes += range.info.merkle ? range.info.merkle.maxLevelHashes.length * 40 + 16 : range.info.raw.reduce((sum, read) => sum + read.key.length * 3 + 24, 0);
+    }
+    simulation.writes.forEach((write, key) => { bytes += key.length * 3 + (write.value?.length ?? 0) + 24; });
+    simulation.metadataWrites.forEach((entries, key) => {
+        bytes += key.length * 3 + 24;
+        entries.forEach((value, name) => { bytes += name.length * 3 + value.length + 24; });
+    });
+    simulation.hashedReads.forEach((reads, collection) => { bytes += collection.length * 3 + reads.size * 64; });
+    simulation.privateWrites.forEach((writes, collection) => { bytes += collection.length * 3 + writes.size * 96; });
+    return bytes;
 }
 
 /** A DER ECDSA P-256 signature's usual length: what the size of an envelope counts for each signature. */
