@@ -49,8 +49,8 @@ export interface LedgerEvent {
 export class ConsentContext extends Context {
     /** Events raised by this transaction, emitted together in afterTransaction. */
     readonly events: LedgerEvent[] = [];
-    /** Resources whose grants this transaction voids, with the cause (see membership.ts). */
-    readonly voided = new Map<string, string>();
+    /** Resources on which this transaction voids grants: the cause and the member slots (see membership.ts). */
+    readonly voided = new Map<string, { cause: string; slots: number[] }>();
     /** What the GrantsInvalidated event says caused the voiding: `{consentId}` or `{subjectIds}`. */
     voidedBy: { consentId?: string; subjectIds?: string[] } = {};
     /** The endorsing peer's clock and the skew it allows (set by the contract). */

@@ -7,10 +7,12 @@
 // its member range). The change itself reads only single keys no request writes (the consent, the subject,
 // coverage~S~R, member~R~S), so no number of concurrent requests can invalidate it.
 //
-// Grants issued before such a change die with it: each grant records the epoch of its resource (the txId of
-// the last change that voided grants on R, "genesis" before any), and a voiding change blind-writes a new
-// epoch~R. A grant is valid while epoch~R still names its epoch. Blind writes do not conflict, so concurrent
-// withdrawals on one dataset do not invalidate one another either.
+// Grants issued before such a change die with it if they released that subject: each grant records the
+// epoch of its resource (the txId of the last voiding change on R, "genesis" before any) and the member
+// slots it released; a voiding change blind-writes a new epoch~R naming the slots it affects. A grant is
+// void from the first change after its epoch that names one of its slots (read from the history of
+// epoch~R, which orders the changes). Blind writes do not conflict, so concurrent withdrawals on one
+// dataset do not invalidate one another either.
 import { ConsentContext } from './context';
 import { KeyType, key } from './keys';
 import { ConsentRecord } from './model';
@@ -45,7 +47,7 @@ export interface MemberEntry {
     consent: ConsentSummary | null;
 }
 
-/** epoch~R: the last change that voided the resource's grants. */
+/** epoch~R: the last change that voided grants on the resource. */
 export interface EpochRecord {
     /** txId of that change: the epoch grants issued since carry */
     epoch: string;
@@ -53,6 +55,8 @@ export interface EpochRecord {
     cause: string;
     /** unix seconds */
     voidedAt: number;
+    /** the member slots whose subjects it concerns: it voids the grants that released one of them */
+    slots: number[];
 }
 
 export function summarize(record: ConsentRecord): ConsentSummary {
@@ -87,16 +91,17 @@ export async function currentEpoch(ctx: ConsentContext, resourceId: string): Pro
 }
 
 /**
- * Voids every grant issued on the resource so far: a blind write of a new epoch (no read, so concurrent
- * voids never conflict). Once per resource per transaction; the transaction's GrantsInvalidated event
- * (emitted after its other events) names the resources.
+ * Voids the grants issued on the resource so far that released the member in `slot`: a blind write of a
+ * new epoch (no read, so concurrent voids never conflict), naming every slot this transaction voids on the
+ * resource. The transaction's GrantsInvalidated event (emitted after its other events) names the resources.
  */
-export async function voidGrants(ctx: ConsentContext, resourceId: string, cause: string): Promise<void> {
-    if (ctx.voided.has(resourceId)) {
-        return;
+export async function voidGrants(ctx: ConsentContext, resourceId: string, cause: string, slot: number): Promise<void> {
+    const voided = ctx.voided.get(resourceId) ?? { cause, slots: [] };
+    if (!voided.slots.includes(slot)) {
+        voided.slots.push(slot);
     }
-    ctx.voided.set(resourceId, cause);
-    const record: EpochRecord = { epoch: ctx.stub.getTxID(), cause, voidedAt: ctx.now() };
+    ctx.voided.set(resourceId, voided);
+    const record: EpochRecord = { epoch: ctx.stub.getTxID(), cause: voided.cause, voidedAt: ctx.now(), slots: [...voided.slots].sort((a, b) => a - b) };
     await writeJson(ctx, key(ctx, KeyType.Epoch, resourceId), record);
 }
 
@@ -117,6 +122,6 @@ export async function applyCoverage(
     member.consent = consent;
     await writeMember(ctx, resourceId, subjectId, member, custodianMsp);
     if (hadGrants && voidCause !== null) {
-        await voidGrants(ctx, resourceId, voidCause);
+        await voidGrants(ctx, resourceId, voidCause, member.slot);
     }
 }

@@ -102,7 +102,9 @@ export class AccessGrant {
     @Property('attestationStructHash', 'string') attestationStructHash!: string;
     /** the resource's epoch when the grant was issued (txId of the last voiding change, or "genesis") */
     @Property('epoch', 'string') epoch!: string;
-    /** "Open" as stored; reads report "Invalidated" once the resource's epoch has moved on, "Expired" once expiresAt has passed */
+    /** the member slots whose subjects the grant released, as a bitmap (base64; bit i = byte i >> 3, mask 1 << (i & 7)) */
+    @Property('releasedSlots', 'string') releasedSlots!: string;
+    /** "Open" as stored; reads report "Invalidated" from the first change that voided one of its released subjects, "Expired" once expiresAt has passed */
     @Property('status', 'string') status!: string;
     @Property('invalidatedAt', 'number') invalidatedAt!: number;
     @Property('invalidatedBy', 'string') invalidatedBy!: string;

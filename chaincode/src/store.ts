@@ -105,7 +105,7 @@ export abstract class ConsentLedgerContract extends Contract {
     async afterTransaction(ctx: ConsentContext, _result: unknown): Promise<void> {
         if (ctx.voided.size > 0) {
             const resourceIds = [...ctx.voided.keys()].sort();
-            ctx.emit({ type: 'GrantsInvalidated', ...ctx.voidedBy, resourceIds, cause: ctx.voided.get(resourceIds[0]), invalidatedAt: ctx.now() });
+            ctx.emit({ type: 'GrantsInvalidated', ...ctx.voidedBy, resourceIds, cause: ctx.voided.get(resourceIds[0])?.cause, invalidatedAt: ctx.now() });
         }
         if (ctx.events.length > 0) {
             ctx.stub.setEvent(EVENT_NAME, Buffer.from(ctx.eventPayload(), 'utf8'));

@@ -43,10 +43,28 @@ describe('grants, epochs and membership', () => {
         await w.custodian.updateConsent(consents[1].consentId, terms(w.ledger, { subjectId: subjects[1], resources: [DATASET], purposes: ['AcademicResearch'] }));
         expect(await w.auditor.getGrant(first.grantId)).to.deep.include({ status: 'Invalidated', invalidatedBy: 'ConsentWithdrawn', invalidatedAt: first.issuedAt + 10 });
         expect(await w.auditor.getGrant(second.grantId)).to.deep.include({ status: 'Invalidated', invalidatedBy: 'ConsentUpdated', invalidatedAt: first.issuedAt + 20 });
-        // a dataset grant dies with a change of any member's consent, released or not: the buyer asks again
         const third = (await w.buyer.requestAccess(request(DATASET))).grant!;
         expect(third.subjectCount).to.equal(1);
         expect((await w.buyer.getGrant(third.grantId)).status).to.equal('Open');
+    });
+
+    it('ends only the grants that released the subject whose consent changed', async () => {
+        const consents = [];
+        for (const [i, subjectId] of subjects.entries()) {
+            consents.push(await w.custodian.giveConsent(terms(w.ledger, { subjectId, resources: [DATASET], purposes: i === 2 ? ['Marketing'] : ['ResearchAndDevelopment'] })));
+        }
+        const research = (await w.buyer.requestAccess(request(DATASET))).grant!;
+        const marketing = (await w.buyer.requestAccess(request(DATASET, 'Marketing'))).grant!;
+        expect([research.subjectCount, marketing.subjectCount]).to.deep.equal([2, 1]);
+        // subject 3 was released to the marketing grant only
+        const withdrawn = await w.custodian.withdrawConsent(consents[2].consentId);
+        expect((await w.auditor.getGrant(research.grantId)).status).to.equal('Open');
+        expect(await w.auditor.getGrant(marketing.grantId)).to.deep.include({ status: 'Invalidated', invalidatedBy: 'ConsentWithdrawn' });
+        expect((await w.auditor.listInvalidatedGrants(DATASET, withdrawn.lastTxId)).records).to.deep.equal([marketing.grantId]);
+        // a later change that concerns the research grant's subjects ends it then, and names it then only
+        const updated = await w.custodian.updateConsent(consents[0].consentId, terms(w.ledger, { subjectId: subjects[0], resources: [DATASET], purposes: ['AcademicResearch'] }));
+        expect(await w.auditor.getGrant(research.grantId)).to.deep.include({ status: 'Invalidated', invalidatedBy: 'ConsentUpdated' });
+        expect((await w.auditor.listInvalidatedGrants(DATASET, updated.lastTxId)).records).to.deep.equal([research.grantId]);
     });
 
     it('names the grants a change ended, exactly: those of the epoch it closed that had not expired', async () => {

@@ -230,7 +230,7 @@ export class AccessContract extends ConsentLedgerContract {
             }
             if (decision.approvedSubjects.length > 0) {
                 decision.decision = 'approved';
-                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, epoch, validUntil, decision.approvedSubjects);
+                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, { epoch, validUntil, released: approved.toString() }, decision.approvedSubjects);
             } else {
                 decision.reasons = decision.subjectsTotal === 0 ? [DenialReason.NO_CONSENT] : Object.keys(decision.deniedByReason).sort();
             }
@@ -273,7 +273,7 @@ export class AccessContract extends ConsentLedgerContract {
             fail(ErrorCode.FORBIDDEN, `grant ${grantId} may be read by its buyer and auditors only`);
         }
         if (grant.status === 'Open' && await currentEpoch(ctx, grant.resourceId) !== grant.epoch) {
-            const voiding = (await this.epochHistory(ctx, grant.resourceId)).voidingAfter(grant.epoch);
+            const voiding = (await this.epochHistory(ctx, grant.resourceId)).voidingOf(grant.epoch, grant.releasedSlots);
             if (voiding && voiding.voidedAt < grant.expiresAt) {
                 grant.status = 'Invalidated';
                 grant.invalidatedAt = voiding.voidedAt;
@@ -287,9 +287,10 @@ export class AccessContract extends ConsentLedgerContract {
     }
 
     /**
-     * The grants a voiding change of a resource ended (those of the epoch it closed that had not expired):
-     * what a follower of GrantsInvalidated events reads to learn which grants died. Auditors and the
-     * custodians of the resource's controller.
+     * The grants a voiding change of a resource ended: those issued before it, unexpired at its time, that
+     * released one of the subjects it concerns and that no earlier change had ended. What a follower of
+     * GrantsInvalidated events reads to learn which grants died. Auditors and the custodians of the
+     * resource's controller. A page covers whole epochs of the resource, oldest first.
      * @param voidingTxId the txId of the transaction whose GrantsInvalidated event names the resource
      */
     @Transaction(false)
@@ -302,13 +303,35 @@ export class AccessContract extends ConsentLedgerContract {
             fail(ErrorCode.FORBIDDEN, `resource ${resourceId} is controlled by ${resource.controllerMsp}, not ${caller.mspId}`);
         }
         const history = await this.epochHistory(ctx, resourceId);
-        const closed = history.closedBy(voidingTxId);
-        if (!closed) {
+        const epochs = history.epochsEndedBy(voidingTxId, MAX_GRANT_TTL + LATE_ISSUE_MARGIN);
+        if (!epochs) {
             fail(ErrorCode.NOT_FOUND, `transaction ${voidingTxId.slice(0, 80)} voided no grants of resource ${resourceId} (on this peer's ledger)`);
         }
-        const result = await readRange(ctx, KeyType.GrantByEpoch, [resourceId, closed.epoch],
-            ({ attributes, value }) => (Number(Buffer.from(value).toString('utf8')) > closed.voidedAt ? attributes[2] : null), page);
-        return pageJson(result);
+        const start = page.bookmark === '' ? 0 : Number(page.bookmark.split(':')[0]);
+        if (!Number.isSafeInteger(start) || start < 0 || start >= Math.max(epochs.length, 1)) {
+            fail(ErrorCode.INVALID_ARGUMENT, 'bookmark is not one ListInvalidatedGrants returned');
+        }
+        const records: string[] = [];
+        let fetched = 0;
+        let next = '';
+        for (let index = start; index < epochs.length; index++) {
+            const { epoch, died } = epochs[index];
+            const inner = index === start ? page.bookmark.slice(page.bookmark.indexOf(':') + 1) : '';
+            const result = await readRange(ctx, KeyType.GrantByEpoch, [resourceId, epoch],
+                (entry) => (died(entryJson<EpochGrant>(entry)) ? entry.attributes[2] : null), { pageSize: page.pageSize - fetched, bookmark: index === start && page.bookmark !== '' ? inner : '' });
+            records.push(...result.records);
+            fetched += result.fetchedRecordsCount;
+            if (result.bookmark !== '') {
+                next = `${index}:${result.bookmark}`;
+                break;
+            }
+            if (fetched >= page.pageSize && index + 1 < epochs.length) {
+                next = `${index + 1}:`;
+                break;
+            }
+        }
+        const out: Page<string> = { records, bookmark: next, fetchedRecordsCount: fetched };
+        return pageJson(out);
     }
 
     /**
@@ -448,12 +471,13 @@ export class AccessContract extends ConsentLedgerContract {
 
     private async issueGrant(
         ctx: ConsentContext, caller: Caller, request: AccessRequest, resource: ResourceRecord, productId: string,
-        addressProof: string, epoch: string, consentsValidUntil: number, subjects: string[],
+        addressProof: string, basis: { epoch: string; validUntil: number; released: string }, subjects: string[],
     ): Promise<AccessGrant> {
         const now = ctx.now();
         const txId = ctx.stub.getTxID();
         const grantId = sha256Hex(txId);
-        const expiresAt = Math.min(now + request.ttlSeconds, consentsValidUntil);
+        const { epoch } = basis;
+        const expiresAt = Math.min(now + request.ttlSeconds, basis.validUntil);
         const grant: AccessGrant = {
             grantId, txId, nonce: '0x' + ctx.stub.getBinding(), buyer: request.ethAddress, addressProof,
             buyerMsp: caller.mspId, buyerKey: caller.key, buyerType: caller.buyerType as string,
@@ -461,10 +485,11 @@ export class AccessContract extends ConsentLedgerContract {
             purpose: request.purpose, purposeId: purposeId(request.purpose), issuedAt: now, expiresAt,
             subjectCount: subjects.length, subjectsDigest: sha256Hex([...subjects].sort().join('\n')),
             attestationStructHash: consentAttestationStructHash({ grantId, buyer: request.ethAddress, productId, purpose: request.purpose, expiresAt }),
-            epoch, status: 'Open', invalidatedAt: 0, invalidatedBy: '',
+            epoch, releasedSlots: basis.released, status: 'Open', invalidatedAt: 0, invalidatedBy: '',
         };
         await writeJson(ctx, key(ctx, KeyType.Grant, grantId), grant);
-        await ctx.stub.putState(key(ctx, KeyType.GrantByEpoch, resource.resourceId, epoch, grantId), Buffer.from(String(expiresAt), 'utf8'));
+        const indexed: EpochGrant = { expiresAt, releasedSlots: basis.released };
+        await writeJson(ctx, key(ctx, KeyType.GrantByEpoch, resource.resourceId, epoch, grantId), indexed);
         ctx.emit({
             type: 'GrantIssued', grantId, buyer: grant.buyer, productId, resourceId: grant.resourceId, purpose: grant.purpose,
             purposeId: grant.purposeId, issuedAt: now, expiresAt, attestationStructHash: grant.attestationStructHash, subjectCount: grant.subjectCount,
@@ -473,22 +498,56 @@ export class AccessContract extends ConsentLedgerContract {
     }
 }
 
+/** grantByEpoch~R~E~G: what deciding whether a change ended the grant needs. */
+interface EpochGrant {
+    expiresAt: number;
+    releasedSlots: string;
+}
+
+/**
+ * How late a grant can be issued (by its timestamp) after the change that closed its epoch: the proposal
+ * timestamp is within the peers' skew (at most a day) of the time the grant was endorsed, which was before
+ * that change committed. Epochs closed longer than MAX_GRANT_TTL and this ago hold only expired grants.
+ */
+const LATE_ISSUE_MARGIN = 2 * 86_400;
+
+const releasedAny = (releasedSlots: string, slots: number[]) => slots.some((slot) => SlotSet.has(releasedSlots, slot));
+
 /** The voiding changes of one resource in commit order (from GetHistoryForKey, which Fabric does not re-validate). */
 class EpochHistory {
     constructor(private readonly changes: Array<EpochRecord & { txId: string }>) {}
 
-    /** The first change after the one that opened `epoch` (for the genesis epoch, the first change). */
-    voidingAfter(epoch: string): EpochRecord | undefined {
+    /** The first change after `epoch` that concerns one of the released slots, if any. */
+    voidingOf(epoch: string, releasedSlots: string): EpochRecord | undefined {
         const opened = epoch === GENESIS_EPOCH ? -1 : this.changes.findIndex((change) => change.epoch === epoch);
-        return this.changes[opened + 1];
+        return this.changes.slice(opened + 1).find((change) => releasedAny(releasedSlots, change.slots));
     }
 
-    /** The epoch the transaction `txId` closed and when, or undefined when it changed no epoch of this resource. */
-    closedBy(txId: string): { epoch: string; voidedAt: number } | undefined {
+    /**
+     * For the change `txId`, the epochs whose grants it may have ended (oldest first, back to those whose
+     * grants had all expired by then) with the test a grant of each must pass to have died at it; undefined
+     * when `txId` changed no epoch of this resource.
+     */
+    epochsEndedBy(txId: string, lookBackSeconds: number): Array<{ epoch: string; died: (grant: EpochGrant) => boolean }> | undefined {
         const index = this.changes.findIndex((change) => change.txId === txId);
         if (index < 0) {
             return undefined;
         }
-        return { epoch: index === 0 ? GENESIS_EPOCH : this.changes[index - 1].epoch, voidedAt: this.changes[index].voidedAt };
+        const voiding = this.changes[index];
+        const epochs: Array<{ epoch: string; died: (grant: EpochGrant) => boolean }> = [];
+        for (let opened = index - 1; opened >= -1; opened--) {
+            const closedAt = this.changes[opened + 1].voidedAt;
+            if (closedAt + lookBackSeconds < voiding.voidedAt) {
+                break;
+            }
+            // a grant of this epoch died at `voiding` if it released one of its slots and none of an earlier change's
+            const between = this.changes.slice(opened + 1, index);
+            epochs.unshift({
+                epoch: opened < 0 ? GENESIS_EPOCH : this.changes[opened].epoch,
+                died: (grant) => grant.expiresAt > voiding.voidedAt && releasedAny(grant.releasedSlots, voiding.slots)
+                    && !between.some((change) => releasedAny(grant.releasedSlots, change.slots)),
+            });
+        }
+        return epochs;
     }
 }

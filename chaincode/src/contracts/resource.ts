@@ -108,18 +108,16 @@ export class ResourceContract extends ConsentLedgerContract {
     async RemoveResourceSubjects(ctx: ConsentContext, membersJson: string): Promise<string> {
         const { resource, subjectIds } = await this.membershipChange(ctx, membersJson, 'members');
         const removed: string[] = [];
-        let released = false;
         for (const subjectId of subjectIds) {
             const member = await readMember(ctx, resource.resourceId, subjectId);
             if (member) {
                 await ctx.stub.deleteState(key(ctx, KeyType.Member, resource.resourceId, subjectId));
                 removed.push(subjectId);
-                released = released || mayHaveGrants(member.consent);
+                if (mayHaveGrants(member.consent)) {
+                    ctx.voidedBy = { subjectIds: removed };
+                    await voidGrants(ctx, resource.resourceId, 'SubjectRemoved', member.slot);
+                }
             }
-        }
-        if (released) {
-            ctx.voidedBy = { subjectIds: removed };
-            await voidGrants(ctx, resource.resourceId, 'SubjectRemoved');
         }
         resource.subjectCount -= removed.length;
         await writeJson(ctx, key(ctx, KeyType.Resource, resource.resourceId), resource);
