@@ -49,7 +49,8 @@ for (const expected of ["consent", "resource", "access", "org.hyperledger.fabric
 
 # chaincode as a service: bind to a free port on the loopback, wait until it listens, stop it
 log="$out/server.log"
-CORE_CHAINCODE_LOGGING_LEVEL=DEBUG npx --no-install fabric-chaincode-node server \
+# started directly (not through npx, whose child would outlive a kill of npx's pid)
+CORE_CHAINCODE_LOGGING_LEVEL=DEBUG ./node_modules/.bin/fabric-chaincode-node server \
   --chaincode-address=127.0.0.1:0 --chaincode-id=consent_standalone:0 >"$log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
