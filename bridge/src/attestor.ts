@@ -20,7 +20,19 @@ export const RefusalCode = {
     STRUCT_HASH_MISMATCH: 'STRUCT_HASH_MISMATCH',
     /** the ledger reported different fields for a grant already signed: the first signature stands */
     CONFLICTING_GRANT: 'CONFLICTING_GRANT',
+    /** the grant's issue time is further from this bridge's clock than the allowed skew */
+    ISSUED_AT_OUT_OF_SKEW: 'ISSUED_AT_OUT_OF_SKEW',
 } as const;
+
+/** Default bound (seconds) on |grant issue time - this bridge's clock|: the chaincode's default. */
+export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 300;
+
+export interface AttestorClock {
+    /** this bridge's clock, milliseconds since the epoch (default Date.now) */
+    now?: () => number;
+    /** seconds (default 300, as CONSENT_MAX_CLOCK_SKEW_SECONDS on the peers) */
+    maxClockSkewSeconds?: number;
+}
 
 export interface BatchOutcome {
     attestations: AttestationRecord[];
@@ -30,9 +42,14 @@ export interface BatchOutcome {
 
 export class Attestor {
     readonly address: string;
+    private readonly now: () => number;
+    private readonly maxClockSkewSeconds: number;
 
-    constructor(private readonly key: SigningKey, readonly domain: MarketDomain, private readonly store: BridgeStore, private readonly log: Logger) {
+    constructor(private readonly key: SigningKey, readonly domain: MarketDomain, private readonly store: BridgeStore, private readonly log: Logger,
+        clock: AttestorClock = {}) {
         this.address = computeAddress(key.publicKey).toLowerCase();
+        this.now = clock.now ?? Date.now;
+        this.maxClockSkewSeconds = clock.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
     }
 
     /** Signs everything a committed transaction asks for; the caller checkpoints afterwards. */
@@ -41,7 +58,7 @@ export class Attestor {
         const where = { blockNumber: batch.blockNumber.toString(), transactionId: batch.transactionId };
         for (const event of batch.events) {
             if (event.type === 'GrantIssued') {
-                const record = this.attest(event, where);
+                const record = this.attest(event, typeof event.issuedAt === 'number' ? event.issuedAt : batch.timestamp, where);
                 if (record.kind === 'attestation') outcome.attestations.push(record);
                 else if (record.kind === 'refusal') outcome.refusals.push(record);
             } else if (event.type === 'GrantsInvalidated') {
@@ -51,7 +68,7 @@ export class Attestor {
         return outcome;
     }
 
-    private attest(event: GrantIssued, where: { blockNumber: string; transactionId: string }): AttestationRecord | RefusalRecord | { kind: 'unchanged' } {
+    private attest(event: GrantIssued, issuedAt: number, where: { blockNumber: string; transactionId: string }): AttestationRecord | RefusalRecord | { kind: 'unchanged' } {
         const grantId = typeof event.grantId === 'string' ? event.grantId.toLowerCase() : String(event.grantId);
         const refuse = (code: string, detail: string): RefusalRecord => {
             const refusal: RefusalRecord = { kind: 'refusal', grantId, code, detail, ...where };
@@ -85,6 +102,12 @@ export class Attestor {
                 return refuse(RefusalCode.CONFLICTING_GRANT, `grant already signed with struct hash ${existing.structHash}, now ${structHash}`);
             }
             return { kind: 'unchanged' };
+        }
+        // the issue time is the proposal timestamp: if a peer let a forged one through, this clock does not
+        const skewSeconds = issuedAt - this.now() / 1000;
+        if (!Number.isFinite(skewSeconds) || Math.abs(skewSeconds) > this.maxClockSkewSeconds) {
+            return refuse(RefusalCode.ISSUED_AT_OUT_OF_SKEW, `issued at ${issuedAt}, ${Math.abs(skewSeconds).toFixed(0)} s ${skewSeconds > 0 ? 'ahead of' : 'behind'} `
+                + `this bridge's clock; the limit is ${this.maxClockSkewSeconds} s (consentLedger.maxClockSkewSeconds)`);
         }
         const record: AttestationRecord = {
             kind: 'attestation', attestation, purposeName: event.purpose, structHash,

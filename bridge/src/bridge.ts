@@ -36,6 +36,10 @@ export interface ConsentBridgeOptions {
     startBlock?: bigint;
     /** follower reconnect delay, milliseconds */
     retryDelayMs?: number;
+    /** refuse to sign a grant issued further than this from `now` (seconds; default 300) */
+    maxClockSkewSeconds?: number;
+    /** this bridge's clock, milliseconds since the epoch (default Date.now) */
+    now?: () => number;
     log?: Logger;
     /** called last on stop (e.g. to close the Fabric gateway connection) */
     onStop?: () => void | Promise<void>;
@@ -61,7 +65,7 @@ export class ConsentBridge {
         const log = options.log ?? bridgeLogger();
         const key = new SigningKey(options.attestorKey);
         const domain: MarketDomain = { chainId: options.domain.chainId, market: options.domain.market.toLowerCase() };
-        const attestor = new Attestor(key, domain, options.store, log);
+        const attestor = new Attestor(key, domain, options.store, log, { now: options.now, maxClockSkewSeconds: options.maxClockSkewSeconds });
         let relayer: RevocationRelayer | null = null;
         let follower: LedgerFollower | null = null;
         const app = buildServer({

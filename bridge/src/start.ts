@@ -66,7 +66,7 @@ export async function startFromConfig(config: BridgeConfig, log: Logger = bridge
             : undefined;
         return await ConsentBridge.start({
             events, attestorKey: config.attestorKey, domain: { chainId, market: config.chain.market }, store,
-            http: config.http, relayer, startBlock: BigInt(ledger.startBlock), log, onStop: closeAll,
+            http: config.http, relayer, startBlock: BigInt(ledger.startBlock), maxClockSkewSeconds: ledger.maxClockSkewSeconds, log, onStop: closeAll,
         });
     } catch (error) {
         store?.close();

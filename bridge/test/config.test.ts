@@ -31,7 +31,7 @@ describe('consent bridge: configuration', () => {
             http: { host: '127.0.0.1', port: 8701 },
             stateDir: '/srv/bridge/bridge-state',
             log: { level: 'info' },
-            consentLedger: { kind: 'in-process', startBlock: 0 },
+            consentLedger: { kind: 'in-process', startBlock: 0, maxClockSkewSeconds: 300 },
             chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, market: HARDHAT_MARKET, logsFromBlock: 0 },
             attestorKey: ATTESTOR_KEYS[0],
             relayer: { enabled: false, peers: [], maxAttempts: 5, retryDelayMs: 1_000, httpTimeoutMs: 5_000 },
@@ -61,7 +61,7 @@ describe('consent bridge: configuration', () => {
         expect(config.relayer).to.include({ enabled: true, key: ATTESTOR_KEYS[1] });
         expect(config.relayer.peers).to.deep.equal(['https://a.example', 'https://b.example']);
         expect(config.consentLedger).to.deep.equal({
-            kind: 'fabric-gateway', startBlock: 0,
+            kind: 'fabric-gateway', startBlock: 0, maxClockSkewSeconds: 300,
             fabric: {
                 endpoint: 'peer0.org1.example:7051', tlsCaCertificateFile: '/srv/bridge/tls/ca.pem', mspId: 'Org1MSP',
                 certificateFile: '/etc/bridge/cert.pem', privateKeyFile: '/srv/bridge/key.pem', channelName: 'consent', chaincodeName: 'consent',

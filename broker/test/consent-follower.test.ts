@@ -1,10 +1,11 @@
 // The consent grant follower on a scripted ledger: grants issued and invalidated by chaincode
 // events, expiry by timer (no event), a broken event stream makes it stale at once and is reopened,
-// and an unreachable ledger stops its sync clock.
+// and an unreachable ledger stops its sync clock; and on the in-process ledger, a grant issued while a
+// withdrawal was being ordered.
 
 import { expect } from "chai";
-import type { CloseableEvents, ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
-import { ConsentGrantFollower, type ConsentChange, type ConsentSource } from "../src/access/ConsentGrantFollower";
+import { InProcessConsentLedger, type CloseableEvents, type ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
+import { ConsentGrantFollower, consentSourceOf, type ConsentChange, type ConsentSource } from "../src/access/ConsentGrantFollower";
 import { sleep, waitFor } from "./helpers";
 
 const PRODUCT = "0x" + "44".repeat(32);
@@ -44,7 +45,7 @@ class ScriptedLedger implements ConsentSource {
 }
 
 function issued(grantId: string, expiresAt: number) {
-  return { type: "GrantIssued" as const, grantId, buyer: BUYER, productId: PRODUCT, resourceId: PRODUCT, purpose: "ScientificResearch", purposeId: "0x", expiresAt, attestationStructHash: "0x", subjectCount: 1 };
+  return { type: "GrantIssued" as const, grantId, buyer: BUYER, productId: PRODUCT, resourceId: PRODUCT, purpose: "ScientificResearch", purposeId: "0x", issuedAt: expiresAt - 3600, expiresAt, attestationStructHash: "0x", subjectCount: 1 };
 }
 
 describe("consent grant follower", () => {
@@ -110,5 +111,39 @@ describe("consent grant follower", () => {
     ledger.reachable = true;
     await waitFor(() => follower.lastSyncedAt() > frozen, 1000, "the sync time to advance again");
     follower.stop();
+  });
+
+  it("ends, at the withdrawal, a grant issued between the withdrawal's endorsement and its commit (in-process ledger)", async () => {
+    const ledger = await InProcessConsentLedger.create();
+    const custodianIdentity = await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" });
+    const custodian = ledger.client(custodianIdentity);
+    const buyer = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
+      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "DE", "consent.ethAddress": BUYER,
+    }));
+    const follower = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }))),
+      { probeMs: 50, now: () => ledger.clock.now() });
+    const changes: ConsentChange[] = [];
+    follower.onChange((c) => changes.push(c));
+    await follower.start();
+    try {
+      await custodian.registerResource(PRODUCT, "stream");
+      await custodian.addResourceSubjects(PRODUCT, ["subj-1"]);
+      const consent = await custodian.giveConsent({
+        subjectId: "subj-1", controller: "Hospital", resources: [PRODUCT], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"],
+        buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 86_400, noticeHash: "0x" + "cd".repeat(32),
+      });
+      const request = { resourceId: PRODUCT, purpose: "ScientificResearch", ethAddress: BUYER };
+      const before = (await buyer.requestAccess(request)).grant!.grantId;
+      const withdrawal = await ledger.connect(custodianIdentity).getNetwork("consent").getContract("consent", "consent")
+        .newProposal("WithdrawConsent", { arguments: [consent.consentId] }).endorse();
+      const between = (await buyer.requestAccess(request)).grant!.grantId;
+      await waitFor(() => follower.grant(between) !== undefined, 2000, "the grant issued in between");
+      expect(follower.isValid(PRODUCT, BUYER)).to.equal(true);
+      expect((await (await withdrawal.submit()).getStatus()).successful).to.equal(true);
+      await waitFor(() => !follower.isValid(PRODUCT, BUYER), 2000, "the withdrawal's invalidation");
+      expect(changes.map((c) => [c.grantId, c.cause]).sort()).to.deep.equal([[before, "invalidated"], [between, "invalidated"]].sort());
+    } finally {
+      follower.stop();
+    }
   });
 });

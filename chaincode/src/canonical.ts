@@ -2,26 +2,26 @@
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
-/** JSON with object keys sorted (recursively) and no whitespace; `undefined` members are dropped. */
+/**
+ * JSON with object keys sorted (recursively, by UTF-16 code units as Array.prototype.sort does) and no
+ * whitespace; `undefined` members are dropped (in arrays they become null, as JSON.stringify writes them).
+ * Written out directly rather than by copying into sorted objects: it is on every transaction's path.
+ */
 export function canonicalJson(value: unknown): string {
-    return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') {
+        return JSON.stringify(value);
+    }
     if (Array.isArray(value)) {
-        return value.map(sortKeys);
+        return `[${value.map((member) => (member === undefined ? 'null' : canonicalJson(member))).join(',')}]`;
     }
-    if (value !== null && typeof value === 'object') {
-        const sorted: Record<string, unknown> = {};
-        for (const key of Object.keys(value as Record<string, unknown>).sort()) {
-            const member = (value as Record<string, unknown>)[key];
-            if (member !== undefined) {
-                sorted[key] = sortKeys(member);
-            }
+    const record = value as Record<string, unknown>;
+    const members: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+        if (record[key] !== undefined) {
+            members.push(`${JSON.stringify(key)}:${canonicalJson(record[key])}`);
         }
-        return sorted;
     }
-    return value;
+    return `{${members.join(',')}}`;
 }
 
 /** Canonical JSON as UTF-8 bytes, ready for putState. */

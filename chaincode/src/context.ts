@@ -2,6 +2,7 @@
 // the transaction clock, and the buffer of events that becomes the one chaincode event of the tx.
 import { Context } from 'fabric-contract-api';
 import { canonicalJson, sha256Hex } from './canonical';
+import { ClockPolicy } from './clock';
 import { ErrorCode, fail } from './errors';
 
 /** The name of the single combined chaincode event every state-changing transaction emits. */
@@ -48,16 +49,28 @@ export interface LedgerEvent {
 export class ConsentContext extends Context {
     /** Events raised by this transaction, emitted together in afterTransaction. */
     readonly events: LedgerEvent[] = [];
+    /** Resources on which this transaction voids grants: the cause and the member slots (see membership.ts). */
+    readonly voided = new Map<string, { cause: string; slots: number[] }>();
+    /** What the GrantsInvalidated event says caused the voiding: `{consentId}` or `{subjectIds}`. */
+    voidedBy: { consentId?: string; subjectIds?: string[] } = {};
+    /** The endorsing peer's clock and the skew it allows (set by the contract). */
+    clock!: ClockPolicy;
     private cachedCaller: Caller | undefined;
 
     emit(event: LedgerEvent): void {
         this.events.push(event);
     }
 
-    /** The transaction timestamp in unix seconds: the only clock the chaincode uses. */
+    /** The transaction timestamp in unix seconds: the clock of every rule, bounded by the peer's clock. */
     now(): number {
         const ts = this.stub.getTxTimestamp();
         return Number(ts.seconds.toString());
+    }
+
+    /** The transaction timestamp in milliseconds. */
+    timestampMillis(): number {
+        const ts = this.stub.getTxTimestamp();
+        return Number(ts.seconds.toString()) * 1000 + Math.floor(ts.nanos / 1_000_000);
     }
 
     caller(): Caller {

@@ -13,9 +13,18 @@ export const CONSENT_REVOCATION_TYPEHASH = keccak_256(utf8ToBytes(CONSENT_REVOCA
 const BYTES32 = /^0x[0-9a-f]{64}$/;
 const ADDRESS = /^0x[0-9a-f]{40}$/;
 
-/** bytes32 of a DPV purpose on Ethereum: keccak256(utf8(term name)), 0x-hex. */
+const purposeIds = new Map<string, string>();
+
+/** bytes32 of a DPV purpose on Ethereum: keccak256(utf8(term name)), 0x-hex (computed once per term). */
 export function purposeId(term: string): string {
-    return '0x' + bytesToHex(keccak_256(utf8ToBytes(term)));
+    let id = purposeIds.get(term);
+    if (id === undefined) {
+        id = '0x' + bytesToHex(keccak_256(utf8ToBytes(term)));
+        if (purposeIds.size < 1024) {
+            purposeIds.set(term, id);
+        }
+    }
+    return id;
 }
 
 function word(hex: string, pattern: RegExp, what: string): Uint8Array {

@@ -25,6 +25,8 @@ export const ErrorCode = {
     ADDRESS_NOT_PROVEN: 'ADDRESS_NOT_PROVEN',
     /** A dataset would exceed the largest size one access request handles. */
     DATASET_TOO_LARGE: 'DATASET_TOO_LARGE',
+    /** The proposal timestamp is further from the endorsing peer's clock than the allowed skew. */
+    TIMESTAMP_SKEW: 'TIMESTAMP_SKEW',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,5 +1,6 @@
 // Composite-key design. Every lookup is a point read or a range over one partial composite key, so no
-// transaction ever scans the world state; a dataset request is linear in that dataset's members.
+// transaction ever scans the world state. A decision reads one resource's member range; a withdrawal reads
+// and writes single keys only (docs/consent.md §5).
 import { Context } from 'fabric-contract-api';
 
 /** Object types of the composite keys (the first component of each key). */
@@ -16,14 +17,21 @@ export const KeyType = {
     Resource: 'resource',
     /** product~productId -> resourceId */
     Product: 'product',
-    /** member~resourceId~subjectId -> "" (the data subjects whose data the resource holds) */
+    /**
+     * member~resourceId~subjectId -> MemberEntry: a data subject the resource holds, with its slot in the
+     * access log and a summary of its covering consent for the resource (what a decision reads)
+     */
     Member: 'member',
+    /** subjectResource~subjectId~resourceId -> {"slots": [...]}: the resources a subject is or was in */
+    SubjectResource: 'subjectResource',
+    /** epoch~resourceId -> EpochRecord: the last change that voided the resource's grants (absent: none yet) */
+    Epoch: 'epoch',
     /** grant~grantId -> AccessGrant */
     Grant: 'grant',
-    /** openGrant~consentId~grantId -> "" (grants to invalidate when the consent is withdrawn) */
-    OpenGrant: 'openGrant',
-    /** accessBySubject~subjectId~timestamp~txId -> AccessLogEntry */
-    AccessBySubject: 'accessBySubject',
+    /** grantByEpoch~resourceId~epoch~grantId -> expiresAt: the grants issued in one epoch of a resource */
+    GrantByEpoch: 'grantByEpoch',
+    /** accessByResource~resourceId~timestamp~txId -> ResourceAccessLogEntry (one per decision on a resource) */
+    AccessByResource: 'accessByResource',
     /** accessByBuyer~buyerKey~timestamp~txId -> AccessLogEntry */
     AccessByBuyer: 'accessByBuyer',
 } as const;

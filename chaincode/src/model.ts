@@ -67,6 +67,8 @@ export class ResourceRecord {
     /** DataLicenseMarket product ids that license this resource */
     @Property('productIds', 'string[]') productIds!: string[];
     @Property('subjectCount', 'number') subjectCount!: number;
+    /** slots handed out so far: the next member's position in the access-log bitmaps (slots are never reused) */
+    @Property('nextSlot', 'number') nextSlot!: number;
     @Property('createdAt', 'number') createdAt!: number;
 }
 
@@ -98,7 +100,11 @@ export class AccessGrant {
     @Property('subjectsDigest', 'string') subjectsDigest!: string;
     /** EIP-712 struct hash of the ConsentAttestation, 0x-hex */
     @Property('attestationStructHash', 'string') attestationStructHash!: string;
-    /** "Open" or "Invalidated" as stored; reads report "Expired" once expiresAt has passed */
+    /** the resource's epoch when the grant was issued (txId of the last voiding change, or "genesis") */
+    @Property('epoch', 'string') epoch!: string;
+    /** the member slots whose subjects the grant released, as a bitmap (base64; bit i = byte i >> 3, mask 1 << (i & 7)) */
+    @Property('releasedSlots', 'string') releasedSlots!: string;
+    /** "Open" as stored; reads report "Invalidated" from the first change that voided one of its released subjects, "Expired" once expiresAt has passed */
     @Property('status', 'string') status!: string;
     @Property('invalidatedAt', 'number') invalidatedAt!: number;
     @Property('invalidatedBy', 'string') invalidatedBy!: string;

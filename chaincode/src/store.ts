@@ -1,12 +1,13 @@
-// Typed reads and writes of the world state, the base contract every contract extends, and the
-// helpers that more than one contract needs (subject access rules, grant invalidation).
+// Typed reads and writes of the world state, the base contract every contract extends (the clock check
+// before every transaction, the one event after it), and the subject access rules several contracts need.
 import { Contract } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 import { canonicalJson, toBytes } from './canonical';
+import { ChaincodeHost, PROCESS_HOST, clockPolicy, requireTimestampWithinSkew } from './clock';
 import { Caller, ConsentContext, EVENT_NAME, Role } from './context';
 import { ErrorCode, fail } from './errors';
 import { KeyType, key } from './keys';
-import { AccessGrant, SubjectRecord } from './model';
+import { SubjectRecord } from './model';
 import { ConsentStatus, VALID_STATUSES } from './vocabulary';
 
 export async function readJson<T>(ctx: ConsentContext, stateKey: string): Promise<T | null> {
@@ -25,12 +26,12 @@ export async function writeJson(ctx: ConsentContext, stateKey: string, value: un
 export const INDEX_MARKER = new Uint8Array([0]);
 
 /**
- * State-based endorsement: a key owned by a custodian must be endorsed by that organisation's peers,
+ * State-based endorsement: a key owned by organisations must be endorsed by the peers of each of them,
  * whatever the chaincode-level policy says.
  */
-export async function restrictToOrg(ctx: ConsentContext, stateKey: string, mspId: string): Promise<void> {
+export async function restrictToOrgs(ctx: ConsentContext, stateKey: string, mspIds: string[]): Promise<void> {
     const policy = new KeyEndorsementPolicy();
-    policy.addOrgs('MEMBER', mspId);
+    policy.addOrgs('MEMBER', ...new Set(mspIds));
     await ctx.stub.setStateValidationParameter(stateKey, policy.getPolicy());
 }
 
@@ -77,42 +78,35 @@ export function effectiveStatus(status: string, validUntil: number, now: number)
     return isValidStatus(status) && now >= validUntil ? ConsentStatus.Expired : status;
 }
 
-/**
- * Invalidates every open grant built on `consentId` and drops them from the index. Returns the ids of
- * the grants that were still open and unexpired (those the bridge must revoke on Ethereum).
- */
-export async function invalidateOpenGrants(ctx: ConsentContext, consentId: string, cause: string): Promise<string[]> {
-    const now = ctx.now();
-    const invalidated: string[] = [];
-    const iterator = await ctx.stub.getStateByPartialCompositeKey(KeyType.OpenGrant, [consentId]);
-    try {
-        for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-            const { attributes } = ctx.stub.splitCompositeKey(entry.value.key);
-            const grantId = attributes[1];
-            await ctx.stub.deleteState(entry.value.key);
-            const grantKey = key(ctx, KeyType.Grant, grantId);
-            const grant = await readJson<AccessGrant>(ctx, grantKey);
-            if (grant && grant.status === 'Open' && now < grant.expiresAt) {
-                grant.status = 'Invalidated';
-                grant.invalidatedAt = now;
-                grant.invalidatedBy = cause;
-                await writeJson(ctx, grantKey, grant);
-                invalidated.push(grantId);
-            }
-        }
-    } finally {
-        await iterator.close();
-    }
-    return invalidated.sort();
-}
-
-/** Every contract of the consent ledger shares the context and the one-event-per-transaction rule. */
+/** Every contract of the consent ledger shares the context, the clock check and the one-event-per-transaction rule. */
 export abstract class ConsentLedgerContract extends Contract {
+    // underscored: fabric-contract-api leaves such members out of the generated metadata
+    private _clock = clockPolicy(PROCESS_HOST);
+
+    /**
+     * Called by a host that runs the chaincode in its own process (the in-process peer) with the clock and
+     * environment the chaincode would have on the peer's machine. A chaincode on a peer never needs it.
+     */
+    configureHost(host: ChaincodeHost): void {
+        this._clock = clockPolicy(host);
+    }
+
     createContext(): ConsentContext {
-        return new ConsentContext();
+        const ctx = new ConsentContext();
+        ctx.clock = this._clock;
+        return ctx;
+    }
+
+    /** Refuses a proposal whose timestamp the endorsing peer's clock does not confirm (clock.ts). */
+    async beforeTransaction(ctx: ConsentContext): Promise<void> {
+        requireTimestampWithinSkew(ctx.clock, ctx.timestampMillis());
     }
 
     async afterTransaction(ctx: ConsentContext, _result: unknown): Promise<void> {
+        if (ctx.voided.size > 0) {
+            const resourceIds = [...ctx.voided.keys()].sort();
+            ctx.emit({ type: 'GrantsInvalidated', ...ctx.voidedBy, resourceIds, cause: ctx.voided.get(resourceIds[0])?.cause, invalidatedAt: ctx.now() });
+        }
         if (ctx.events.length > 0) {
             ctx.stub.setEvent(EVENT_NAME, Buffer.from(ctx.eventPayload(), 'utf8'));
         }
@@ -125,6 +119,49 @@ export interface Page<T> {
     /** pass back to get the next page; "" when there is none */
     bookmark: string;
     fetchedRecordsCount: number;
+}
+
+/** An entry of a composite-key range: its attributes and its value. */
+export interface RangeEntry {
+    attributes: string[];
+    value: Uint8Array;
+}
+
+/**
+ * Reads a range over one partial composite key, in key order; `map` turns each entry into a record or null
+ * (skipped). With `page`, one page of it (a query only: Fabric refuses writes after a paginated read).
+ */
+export async function readRange<T>(
+    ctx: ConsentContext, type: string, attributes: string[], map: (entry: RangeEntry) => T | null | Promise<T | null>,
+    page?: { pageSize: number; bookmark: string },
+): Promise<Page<T>> {
+    let iterator;
+    let metadata: { bookmark: string; fetchedRecordsCount: number } | undefined;
+    if (page) {
+        ({ iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attributes, page.pageSize, page.bookmark));
+    } else {
+        iterator = await ctx.stub.getStateByPartialCompositeKey(type, attributes);
+    }
+    const records: T[] = [];
+    let fetched = 0;
+    try {
+        for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
+            fetched += 1;
+            const record = await map({ attributes: ctx.stub.splitCompositeKey(entry.value.key).attributes, value: entry.value.value });
+            if (record !== null) {
+                records.push(record);
+            }
+        }
+    } finally {
+        await iterator.close();
+    }
+    // an empty page comes without metadata: an empty QueryResponseMetadata serialises to no bytes at all
+    return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? fetched };
+}
+
+/** The JSON value of a range entry. */
+export function entryJson<T>(entry: RangeEntry): T {
+    return JSON.parse(Buffer.from(entry.value).toString('utf8')) as T;
 }
 
 export function pageJson<T>(page: Page<T>): string {

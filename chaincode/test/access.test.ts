@@ -294,7 +294,11 @@ describe('AccessContract', () => {
             await expectCode(w.custodian.addResourceSubjects(RESOURCE, ['subj-0002']), 'DATASET_TOO_LARGE', 'limit of 1');
             await expectCode(w.otherCustodian.addResourceSubjects(RESOURCE, ['subj-0003']), 'FORBIDDEN', 'controlled by HospitalMSP');
             await expectCode(w.custodian.addResourceSubjects('0x' + '77'.repeat(32), ['subj-0003']), 'NOT_FOUND', 'is not registered');
-            await expectCode(w.custodian.addResourceSubjects(DATASET, Array.from({ length: 1001 }, (_, i) => `s-${i}00`)), 'INVALID_ARGUMENT', 'limit is 1000');
+            // the client refuses before sending; the chaincode refuses the same on its own
+            await expectCode(w.custodian.addResourceSubjects(DATASET, Array.from({ length: 1001 }, (_, i) => `s-${i}00`)), 'INVALID_ARGUMENT', 'MAX_SUBJECTS_PER_CALL of 1000');
+            const raw = w.ledger.connect(await w.ledger.enroll('HospitalMSP', 'raw-registrar', { 'consent.role': 'custodian' })).getNetwork('consent').getContract('consent', 'resource');
+            const tooMany = JSON.stringify({ resourceId: DATASET, subjectIds: Array.from({ length: 1001 }, (_, i) => `s-${i}00`) });
+            expect(await raw.submitTransaction('AddResourceSubjects', tooMany).then(() => 'ok', (error: Error) => error.message)).to.contain('limit is 1000');
             await expectCode(w.custodian.addResourceSubjects(RESOURCE, []), 'EMPTY_LIST');
         });
 

@@ -18,8 +18,12 @@ describe('generated contract metadata', () => {
             'ListSubjectConsents:evaluate', 'RefuseConsent:submit', 'RenewConsent:submit', 'RequestConsent:submit',
             'RevokeConsent:submit', 'UpdateConsent:submit', 'WithdrawConsent:submit',
         ]);
-        expect(transactions('resource')).to.deep.equal(['AddResourceSubjects:submit', 'GetResource:evaluate', 'ListResourceSubjects:evaluate', 'RegisterResource:submit']);
-        expect(transactions('access')).to.deep.equal(['GetGrant:evaluate', 'ListAccessByBuyer:evaluate', 'ListAccessBySubject:evaluate', 'RequestAccess:submit']);
+        expect(transactions('resource')).to.deep.equal([
+            'AddResourceSubjects:submit', 'GetResource:evaluate', 'ListResourceSubjects:evaluate', 'RegisterResource:submit', 'RemoveResourceSubjects:submit',
+        ]);
+        expect(transactions('access')).to.deep.equal([
+            'GetGrant:evaluate', 'ListAccessByBuyer:evaluate', 'ListAccessBySubject:evaluate', 'ListInvalidatedGrants:evaluate', 'RequestAccess:submit',
+        ]);
         expect(Object.keys(metadata.components.schemas)).to.include.members(['ConsentRecord', 'AccessGrant', 'AccessDecision', 'ResourceRecord', 'SubjectRecord', 'DataCategory']);
         expect(Object.keys(metadata.components.schemas.AccessGrant.properties)).to.include.members(['grantId', 'attestationStructHash', 'expiresAt']);
     });

@@ -74,5 +74,7 @@ describe('primitives', () => {
 
     it('writes canonical JSON with sorted keys and no undefined members', () => {
         expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: undefined } })).to.equal('{"a":{"d":[3,{"e":2,"f":1}]},"b":1}');
+        expect(canonicalJson([undefined, 'x\n"', { b: undefined, 'é': null, Z: true }, 1.5, -0])).to.equal('[null,"x\\n\\"",{"Z":true,"é":null},1.5,0]');
+        expect(canonicalJson(undefined)).to.equal(undefined);
     });
 });

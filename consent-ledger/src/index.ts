@@ -7,13 +7,14 @@ export {
     type AccessDecision, type AccessGrant, type AccessLogEntry, type AccessRequestInput, type ConsentRecord,
     type ConsentTermsInput, type HistoryEntry, type Page, type ResourceRecord, type SubjectRecord,
 } from './client/client';
-export { ClientErrorCode, ConsentClientError, toClientError } from './client/errors';
+export { ClientErrorCode, ConsentClientError, toClientError, type GatewayLimits } from './client/errors';
 export * from './client/events';
 export type { ChaincodeEventLike, CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from './client/network';
 export {
-    connectFabricGateway, validateFabricGatewayConfig, type FabricGatewayConfig, type FabricGatewayConnection,
+    DEFAULT_GATEWAY_TIMEOUTS, DEFAULT_GRPC_OPTIONS, connectFabricGateway, grpcOptionsOf, validateFabricGatewayConfig,
+    type FabricGatewayConfig, type FabricGatewayConnection,
 } from './client/fabricgateway';
-export { InProcessConsentLedger, LedgerClock, type InProcessConsentLedgerOptions } from './inprocess';
+export { InProcessConsentLedger, LedgerClock, type InProcessClientOptions, type InProcessConsentLedgerOptions } from './inprocess';
 export {
     connectConsentLedger, fabricGatewayConfigFromEnv, type ConsentLedgerConfig, type ConsentLedgerConnection,
 } from './client/connect';

@@ -8,7 +8,10 @@ import { Gateway, connect } from './fabric/gateway';
 import { CertificateAuthority, EnrolledIdentity } from './fabric/identity';
 import { InProcessPeer } from './fabric/peer';
 
-/** A clock the tests can move: proposals are timestamped with it, and the chaincode trusts only that. */
+/**
+ * A clock the tests can move: the peer's own clock (the chaincode bounds every proposal timestamp by it)
+ * and, unless a client is given its own, the clock that timestamps the clients' proposals.
+ */
 export class LedgerClock {
     private offsetMillis = 0;
 
@@ -36,25 +39,41 @@ export interface InProcessConsentLedgerOptions {
     subjectDetailsBlockToLive?: number;
     /** chaincode execution timeout per proposal, ms (default 30,000 as on a peer) */
     executeTimeoutMs?: number;
+    /** orderer BatchTimeout, ms (default 0: a block holds what was submitted in the same event-loop turn) */
+    batchTimeoutMs?: number;
+    /** orderer BatchSize.MaxMessageCount (default 500) */
+    maxMessageCount?: number;
+    /** environment of the chaincode process, e.g. { CONSENT_MAX_CLOCK_SKEW_SECONDS: '60' } */
+    chaincodeEnvironment?: Record<string, string>;
+}
+
+/** Options of one client of the in-process ledger. */
+export interface InProcessClientOptions {
+    /** the client's clock in ms, which timestamps its proposals (default: the ledger's clock) */
+    clock?: () => number;
 }
 
 export class InProcessConsentLedger {
-    readonly clock = new LedgerClock();
     private readonly authorities = new Map<string, CertificateAuthority>();
 
-    private constructor(readonly peer: InProcessPeer, readonly chaincodeName: string) {}
+    private constructor(readonly peer: InProcessPeer, readonly chaincodeName: string, readonly clock: LedgerClock) {}
 
     static async create(options: InProcessConsentLedgerOptions = {}): Promise<InProcessConsentLedger> {
         const custodians = options.custodianMspIds ?? ['HospitalMSP'];
         const others = options.otherMspIds ?? ['ResearchMSP', 'AuditMSP'];
-        const peer = new InProcessPeer({ channelName: options.channelName ?? 'consent', executeTimeoutMs: options.executeTimeoutMs });
-        const ledger = new InProcessConsentLedger(peer, options.chaincodeName ?? DEFAULT_CHAINCODE_NAME);
+        const clock = new LedgerClock();
+        const peer = new InProcessPeer({
+            channelName: options.channelName ?? 'consent', executeTimeoutMs: options.executeTimeoutMs, clock: () => clock.now(),
+            batchTimeoutMs: options.batchTimeoutMs, maxMessageCount: options.maxMessageCount,
+        });
+        const ledger = new InProcessConsentLedger(peer, options.chaincodeName ?? DEFAULT_CHAINCODE_NAME, clock);
         for (const mspId of [...custodians, ...others]) {
             await ledger.addOrganisation(mspId);
         }
         peer.deployChaincode({
             name: ledger.chaincodeName,
             contracts,
+            environment: options.chaincodeEnvironment,
             collections: [{
                 name: SUBJECT_DETAILS_COLLECTION, memberMspIds: custodians, blockToLive: options.subjectDetailsBlockToLive ?? 1_000_000,
             }],
@@ -83,12 +102,12 @@ export class InProcessConsentLedger {
     }
 
     /** A fabric-gateway-shaped Gateway for this identity. */
-    connect(identity: EnrolledIdentity): Gateway {
-        return connect(this.peer, identity, () => this.clock.now());
+    connect(identity: EnrolledIdentity, options: InProcessClientOptions = {}): Gateway {
+        return connect(this.peer, identity, options.clock ?? (() => this.clock.now()));
     }
 
     /** A typed consent client acting as `identity`. */
-    client(identity: EnrolledIdentity): ConsentLedgerClient {
-        return new ConsentLedgerClient(this.connect(identity).getNetwork(this.peer.channelName), this.chaincodeName);
+    client(identity: EnrolledIdentity, options: InProcessClientOptions = {}): ConsentLedgerClient {
+        return new ConsentLedgerClient(this.connect(identity, options).getNetwork(this.peer.channelName), this.chaincodeName);
     }
 }

@@ -40,16 +40,36 @@ describe('ConsentLedgerClient (in-process)', () => {
         expect(rejected[0].reason.code).to.equal('MVCC_READ_CONFLICT');
     });
 
-    it('invalidates a withdrawal whose grant range changed before commit (PHANTOM_READ_CONFLICT)', async () => {
-        const { ledger, custodian, custodianIdentity, buyer, terms } = await setUp();
-        const consent = await custodian.giveConsent(terms('subj-1'));
+    it('serialises a withdrawal with concurrent requests: the request fails validation, the withdrawal commits', async () => {
+        const { ledger, custodian, custodianIdentity, buyerIdentity, auditor, terms } = await setUp();
         await custodian.addResourceSubjects(RESOURCE, ['subj-1']);
-        const contract = ledger.connect(custodianIdentity).getNetwork('consent').getContract('consent', 'consent');
-        const withdrawal = await contract.newProposal('WithdrawConsent', { arguments: [consent.consentId] }).endorse();
-        await buyer.requestAccess({ resourceId: RESOURCE, purpose: 'ScientificResearch', ethAddress: buyerWallet.address.toLowerCase() });
-        const status = await (await withdrawal.submit()).getStatus();
-        expect(status.code).to.equal(fabric.TxValidationCode.PHANTOM_READ_CONFLICT);
-        expect(toClientError(new fabric.CommitError(status.code, status.transactionId)).code).to.equal('PHANTOM_READ_CONFLICT');
+        const consent = await custodian.giveConsent(terms('subj-1'));
+        const events = await auditor.events();
+        const request = JSON.stringify({ resourceId: RESOURCE, purpose: 'ScientificResearch', ethAddress: buyerWallet.address.toLowerCase() });
+        const access = ledger.connect(buyerIdentity).getNetwork('consent').getContract('consent', 'access');
+        const withdrawal = await ledger.connect(custodianIdentity).getNetwork('consent').getContract('consent', 'consent')
+            .newProposal('WithdrawConsent', { arguments: [consent.consentId] }).endorse();
+        const endorsedBefore = await access.newProposal('RequestAccess', { arguments: [request] }).endorse();
+        // a request committed between the withdrawal's endorsement and its commit does not invalidate it
+        const between = await access.newProposal('RequestAccess', { arguments: [request] }).endorse();
+        expect((await (await between.submit()).getStatus()).successful).to.equal(true);
+        expect((await (await withdrawal.submit()).getStatus()).successful).to.equal(true);
+        // a request endorsed before the withdrawal and committed after it read the resource's epoch, which the
+        // withdrawal wrote (and its member range, which the withdrawal changed: checked next, had the epoch not failed it)
+        const status = await (await endorsedBefore.submit()).getStatus();
+        expect(status.code).to.equal(fabric.TxValidationCode.MVCC_READ_CONFLICT);
+        expect(toClientError(new fabric.CommitError(status.code, status.transactionId)).code).to.equal('MVCC_READ_CONFLICT');
+        // the grant issued in between is void from the withdrawal on, and the withdrawal's event names it
+        const grantId = JSON.parse(Buffer.from(between.getResult()).toString()).grant.grantId;
+        expect(await auditor.getGrant(grantId)).to.deep.include({ status: 'Invalidated', invalidatedBy: 'ConsentWithdrawn' });
+        const batches = [];
+        for await (const batch of events) {
+            batches.push(batch);
+            if (batch.transactionId === withdrawal.getTransactionId()) break;
+        }
+        events.close();
+        expect(batches.map((batch) => batch.events.map((event) => event.type))).to.deep.equal([['GrantIssued'], ['ConsentChanged', 'GrantsInvalidated']]);
+        expect(batches[1].events[1]).to.deep.include({ grantIds: [grantId], resourceIds: [RESOURCE], consentId: consent.consentId });
     });
 
     it('lets only the custodian organisation\'s peers endorse a change to a consent (key-level endorsement policy)', async () => {
@@ -102,10 +122,12 @@ describe('ConsentLedgerClient (in-process)', () => {
         events.close();
         expect(issued.events).to.deep.equal([{
             type: 'GrantIssued', grantId: decision.grant!.grantId, buyer: buyerWallet.address.toLowerCase(), productId: RESOURCE, resourceId: RESOURCE,
-            purpose: 'ScientificResearch', purposeId: decision.grant!.purposeId, expiresAt: decision.grant!.expiresAt,
+            purpose: 'ScientificResearch', purposeId: decision.grant!.purposeId, issuedAt: decision.decidedAt, expiresAt: decision.grant!.expiresAt,
             attestationStructHash: decision.grant!.attestationStructHash, subjectCount: 1,
         }]);
         expect(withdrawn.events.map((event: { type: string }) => event.type)).to.deep.equal(['ConsentChanged', 'GrantsInvalidated']);
+        // the chaincode's event names the resource; the client reads which grants died from the ledger
+        expect(withdrawn.events[1]).to.deep.include({ resourceIds: [RESOURCE], grantIds: [decision.grant!.grantId], cause: 'ConsentWithdrawn' });
         expect(withdrawn.blockNumber).to.equal(issued.blockNumber + 1n);
         expect(decodeConsentEvent({ blockNumber: 1n, transactionId: 't', chaincodeName: 'consent', eventName: 'Other', payload: new Uint8Array() })).to.equal(null);
         expect(EVENT_NAME).to.equal('ConsentLedgerEvents');

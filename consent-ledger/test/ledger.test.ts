@@ -198,7 +198,7 @@ describe('in-process Fabric peer', () => {
         await expectEndorseError(() => connect(peer, mallory).getNetwork('mychannel').getContract('probe', 'probe').evaluateTransaction('Whoami'), 'StrangerMSP is not a member');
         const forged = { ...mallory, mspId: 'Org1MSP' };
         await expectEndorseError(() => connect(peer, forged).getNetwork('mychannel').getContract('probe', 'probe').evaluateTransaction('Whoami'), 'not issued by Org1MSP');
-        const wrongKey = { ...alice, signer: mallory.signer };
+        const wrongKey = { ...alice, signer: mallory.signer, signMessage: mallory.signMessage };
         await expectEndorseError(() => connect(peer, wrongKey).getNetwork('mychannel').getContract('probe', 'probe').evaluateTransaction('Whoami'), 'signature over the proposal is not valid');
         await expectEndorseError(() => connect(peer, alice).getNetwork('mychannel').getContract('nothing').evaluateTransaction('X'), 'chaincode nothing not found');
     });

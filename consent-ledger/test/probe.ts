@@ -62,6 +62,18 @@ export class ProbeContract extends Contract {
         return String(count);
     }
 
+    /** Reads only the first key of a partial composite key range, then writes it: a range left early. */
+    @Transaction()
+    @Returns('string')
+    async FirstInto(ctx: Context, type: string, a: string, target: string): Promise<string> {
+        const iterator = await ctx.stub.getStateByPartialCompositeKey(type, [a]);
+        const first = await iterator.next();
+        await iterator.close();
+        const key = first.done ? '' : first.value.key;
+        await ctx.stub.putState(target, Buffer.from(key));
+        return key;
+    }
+
     @Transaction(false)
     @Returns('string')
     async Range(ctx: Context, start: string, end: string): Promise<string> {

@@ -7,6 +7,7 @@
 // port number 0..65535`) and `description` (for the docs). `secret: true` marks a private key: it is
 // read from the environment only and never printed.
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../attestor';
 import { LOG_LEVELS } from '../log';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -32,6 +33,10 @@ export const ConsentLedgerSchema = Type.Object({
         description: '`in-process`: an empty ledger in this process (local development and demos only); `fabric-gateway`: a Fabric 2.5 gateway peer',
     }),
     startBlock: blockNumber('first ledger block to read when there is no checkpoint'),
+    maxClockSkewSeconds: Type.Integer({
+        minimum: 1, maximum: 86_400, default: DEFAULT_MAX_CLOCK_SKEW_SECONDS, expect: 'a number of seconds 1..86400',
+        description: 'largest distance between a grant\'s issue time and this daemon\'s clock that it accepts; keep it at the peers\' `CONSENT_MAX_CLOCK_SKEW_SECONDS`',
+    }),
     fabric: Type.Optional(Type.Object({
         endpoint: nonEmpty('host:port of the gateway peer', 'the gateway peer, `host:port`', { pattern: '^[^\\s:/]+:[0-9]{1,5}$' }),
         hostnameOverride: Type.Optional(nonEmpty('a TLS server name', 'TLS server name, when it differs from the endpoint\'s host')),

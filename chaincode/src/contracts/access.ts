@@ -7,12 +7,14 @@ import { Caller, ConsentContext, Role } from '../context';
 import { consentAttestationStructHash, purposeId } from '../eip712';
 import { ErrorCode, fail } from '../errors';
 import { KeyType, key, sortableSeconds } from '../keys';
-import { AccessDecision, AccessGrant, ConsentRecord, ResourceRecord } from '../model';
-import { ConsentLedgerContract, INDEX_MARKER, Page, pageJson, readJson, requireReadSubject, requireSubject, writeJson } from '../store';
+import { ConsentSummary, EpochRecord, GENESIS_EPOCH, MemberEntry, currentEpoch } from '../membership';
+import { AccessDecision, AccessGrant, ResourceRecord } from '../model';
+import { ConsentLedgerContract, Page, entryJson, pageJson, readJson, readRange, requireReadSubject, requireSubject, writeJson } from '../store';
 import { ADDRESS, BYTES32, optionalString, pageArguments, parseJsonObject, requireSeconds, requireString } from '../validation';
 import {
     BUYER_TYPES, ConsentStatus, DenialReason, EXPLICIT_CONSENT, isKnownPurpose, jurisdictionCovered, purposeCovered,
 } from '../vocabulary';
+import { MAX_SUBJECTS_PER_RESOURCE, requireResource } from './resource';
 
 /** Grant lifetime when the request names none (seconds). */
 export const DEFAULT_GRANT_TTL = 3600;
@@ -29,10 +31,9 @@ interface AccessRequest {
 }
 
 /**
- * One line of the access logs. The per-buyer log stores every field; the per-subject log (one entry
- * per subject of a dataset, so kept small) stores buyerKey, resourceId, purpose, decision, reasons and
- * grantId, and gets txId and timestamp from its key; its buyerMsp and productId are in the buyer's entry
- * of the same txId.
+ * One line of the access logs. The per-buyer log stores every field. A subject's log is read from the
+ * logs of the resources it is in (one entry per decision, not one per subject): txId, timestamp, buyerKey,
+ * resourceId, purpose, and this subject's decision, reasons and grantId ("" when its data was not released).
  */
 export interface AccessLogEntry {
     txId: string;
@@ -47,6 +48,55 @@ export interface AccessLogEntry {
     grantId: string;
     subjectsTotal?: number;
     subjectsApproved?: number;
+}
+
+/**
+ * accessByResource~R~T~tx: one decision on a resource. The outcome of each subject is a bit at its member
+ * slot: in `approved`, or in the bitmap of each of its denial reasons (base64, bit i = byte i >> 3, mask
+ * 1 << (i & 7)); so a decision over 10,000 subjects writes one small entry instead of 10,000.
+ */
+export interface ResourceAccessLogEntry {
+    buyerKey: string;
+    buyerMsp: string;
+    productId: string;
+    purpose: string;
+    decision: 'approved' | 'denied';
+    reasons: string[];
+    grantId: string;
+    subjectsTotal: number;
+    subjectsApproved: number;
+    /** bits in each bitmap: the resource's nextSlot at the decision */
+    slotCount: number;
+    approved: string;
+    deniedBy: Record<string, string>;
+}
+
+/** A set of member slots as a bitmap. */
+class SlotSet {
+    readonly bits: Uint8Array;
+
+    constructor(size: number) {
+        this.bits = new Uint8Array(Math.ceil(size / 8));
+    }
+
+    add(slot: number): void {
+        this.bits[slot >> 3] |= 1 << (slot & 7);
+    }
+
+    static has(base64: string, slot: number): boolean {
+        const bits = Buffer.from(base64, 'base64');
+        return (slot >> 3) < bits.length && (bits[slot >> 3] & (1 << (slot & 7))) !== 0;
+    }
+
+    toString(): string {
+        return Buffer.from(this.bits).toString('base64');
+    }
+}
+
+/** Where ListAccessBySubject resumes: the resource it was reading and the bookmark inside its log. */
+interface SubjectLogBookmark {
+    resourceId: string;
+    bookmark: string;
 }
 
 function parseRequest(json: string): AccessRequest {
@@ -70,7 +120,7 @@ function parseRequest(json: string): AccessRequest {
 }
 
 /** Every reason `consent` does not allow this request at `now`; empty when it does. */
-export function denialReasons(consent: ConsentRecord | null, purpose: string, buyerType: string, jurisdiction: string, now: number): string[] {
+export function denialReasons(consent: ConsentSummary | null, purpose: string, buyerType: string, jurisdiction: string, now: number): string[] {
     if (!consent || consent.status === ConsentStatus.Requested || consent.status === ConsentStatus.Refused) {
         return [DenialReason.NO_CONSENT];
     }
@@ -96,7 +146,7 @@ export function denialReasons(consent: ConsentRecord | null, purpose: string, bu
     if (!jurisdictionCovered(consent.jurisdictions, jurisdiction)) {
         reasons.push(DenialReason.JURISDICTION_NOT_ALLOWED);
     }
-    if (consent.dataCategories.some((category) => category.specialCategory) && consent.legalBasis !== EXPLICIT_CONSENT) {
+    if (consent.specialCategory && consent.legalBasis !== EXPLICIT_CONSENT) {
         reasons.push(DenialReason.SPECIAL_CATEGORY_WITHOUT_EXPLICIT_CONSENT);
     }
     return reasons;
@@ -133,7 +183,6 @@ export class AccessContract extends ConsentLedgerContract {
         const addressProof = this.proveAddress(caller, request);
         const now = ctx.now();
         const txId = ctx.stub.getTxID();
-
         const resource = await this.resolveResource(ctx, request);
         const resourceId = resource?.resourceId ?? request.resourceId ?? '';
         const productId = request.productId ?? resourceId;
@@ -141,55 +190,62 @@ export class AccessContract extends ConsentLedgerContract {
             decision: 'denied', reasons: [], resourceId, productId, purpose: request.purpose, subjectsTotal: 0,
             approvedSubjects: [], deniedByReason: {}, grant: null, decidedAt: now, txId,
         };
-        const logBase = { txId, timestamp: now, buyerMsp: caller.mspId, buyerKey: caller.key, resourceId, productId, purpose: request.purpose };
 
         if (!resource) {
             decision.reasons = [DenialReason.UNKNOWN_RESOURCE];
         } else {
-            const approvedConsents: ConsentRecord[] = [];
-            const reasonsSeen = new Set<string>();
-            const subjectLogs: Array<{ subjectId: string; reasons: string[] }> = [];
+            if (resource.subjectCount > MAX_SUBJECTS_PER_RESOURCE) {
+                // fail before reading the members: the request would not fit the limits this chaincode is sized for
+                fail(ErrorCode.DATASET_TOO_LARGE,
+                    `resource ${resource.resourceId} holds ${resource.subjectCount} subjects, over MAX_SUBJECTS_PER_RESOURCE of ${MAX_SUBJECTS_PER_RESOURCE}`);
+            }
+            const epoch = await currentEpoch(ctx, resource.resourceId);
+            const approved = new SlotSet(resource.nextSlot);
+            const deniedBy = new Map<string, SlotSet>();
+            let validUntil = Number.MAX_SAFE_INTEGER;
             const iterator = await ctx.stub.getStateByPartialCompositeKey(KeyType.Member, [resource.resourceId]);
             try {
                 for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
                     const subjectId = ctx.stub.splitCompositeKey(entry.value.key).attributes[1];
-                    const consent = await this.coveringConsent(ctx, subjectId, resource.resourceId);
-                    const reasons = denialReasons(consent, request.purpose, buyerType, jurisdiction, now);
+                    const member = JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as MemberEntry;
+                    const reasons = denialReasons(member.consent, request.purpose, buyerType, jurisdiction, now);
                     decision.subjectsTotal += 1;
                     if (reasons.length === 0) {
-                        approvedConsents.push(consent as ConsentRecord);
+                        approved.add(member.slot);
                         decision.approvedSubjects.push(subjectId);
+                        validUntil = Math.min(validUntil, (member.consent as ConsentSummary).validUntil);
                     }
                     for (const reason of reasons) {
-                        reasonsSeen.add(reason);
                         decision.deniedByReason[reason] = (decision.deniedByReason[reason] ?? 0) + 1;
+                        let slots = deniedBy.get(reason);
+                        if (!slots) {
+                            slots = new SlotSet(resource.nextSlot);
+                            deniedBy.set(reason, slots);
+                        }
+                        slots.add(member.slot);
                     }
-                    subjectLogs.push({ subjectId, reasons });
                 }
             } finally {
                 await iterator.close();
             }
-            if (decision.subjectsTotal === 0) {
-                reasonsSeen.add(DenialReason.NO_CONSENT);
-            }
-            if (approvedConsents.length > 0) {
+            if (decision.approvedSubjects.length > 0) {
                 decision.decision = 'approved';
-                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, approvedConsents, decision.approvedSubjects);
+                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, { epoch, validUntil, released: approved.toString() }, decision.approvedSubjects);
             } else {
-                decision.reasons = [...reasonsSeen].sort();
+                decision.reasons = decision.subjectsTotal === 0 ? [DenialReason.NO_CONSENT] : Object.keys(decision.deniedByReason).sort();
             }
-            const grantId = decision.grant?.grantId ?? '';
-            for (const { subjectId, reasons } of subjectLogs) {
-                const entry = {
-                    buyerKey: caller.key, resourceId, purpose: request.purpose,
-                    decision: reasons.length === 0 ? 'approved' : 'denied', reasons, grantId,
-                };
-                await writeJson(ctx, key(ctx, KeyType.AccessBySubject, subjectId, sortableSeconds(now), txId), entry);
-            }
+            const resourceEntry: ResourceAccessLogEntry = {
+                buyerKey: caller.key, buyerMsp: caller.mspId, productId, purpose: request.purpose, decision: decision.decision as 'approved' | 'denied',
+                reasons: decision.reasons, grantId: decision.grant?.grantId ?? '', subjectsTotal: decision.subjectsTotal,
+                subjectsApproved: decision.approvedSubjects.length, slotCount: resource.nextSlot, approved: approved.toString(),
+                deniedBy: Object.fromEntries([...deniedBy].map(([reason, slots]) => [reason, slots.toString()])),
+            };
+            await writeJson(ctx, key(ctx, KeyType.AccessByResource, resource.resourceId, sortableSeconds(now), txId), resourceEntry);
         }
         const buyerEntry: AccessLogEntry = {
-            ...logBase, decision: decision.decision as 'approved' | 'denied', reasons: decision.reasons,
-            grantId: decision.grant?.grantId ?? '', subjectsTotal: decision.subjectsTotal, subjectsApproved: decision.approvedSubjects.length,
+            txId, timestamp: now, buyerMsp: caller.mspId, buyerKey: caller.key, resourceId, productId, purpose: request.purpose,
+            decision: decision.decision as 'approved' | 'denied', reasons: decision.reasons, grantId: decision.grant?.grantId ?? '',
+            subjectsTotal: decision.subjectsTotal, subjectsApproved: decision.approvedSubjects.length,
         };
         await writeJson(ctx, key(ctx, KeyType.AccessByBuyer, caller.key, sortableSeconds(now), txId), buyerEntry);
         if (decision.decision === 'denied') {
@@ -198,7 +254,10 @@ export class AccessContract extends ConsentLedgerContract {
         return canonicalJson(decision);
     }
 
-    /** The grant with its status as of now ("Expired" once expiresAt has passed). Its buyer and auditors. */
+    /**
+     * The grant with its status as of now: "Invalidated" (with invalidatedAt and invalidatedBy) once a change
+     * on its resource has voided it, "Expired" once expiresAt has passed. Its buyer and auditors.
+     */
     @Transaction(false)
     @Returns('string')
     async GetGrant(ctx: ConsentContext, grantId: string): Promise<string> {
@@ -213,19 +272,115 @@ export class AccessContract extends ConsentLedgerContract {
         if (caller.role !== Role.Auditor && caller.key !== grant.buyerKey) {
             fail(ErrorCode.FORBIDDEN, `grant ${grantId} may be read by its buyer and auditors only`);
         }
+        if (grant.status === 'Open' && await currentEpoch(ctx, grant.resourceId) !== grant.epoch) {
+            const voiding = (await this.epochHistory(ctx, grant.resourceId)).voidingOf(grant.epoch, grant.releasedSlots);
+            if (voiding && voiding.voidedAt < grant.expiresAt) {
+                grant.status = 'Invalidated';
+                grant.invalidatedAt = voiding.voidedAt;
+                grant.invalidatedBy = voiding.cause;
+            }
+        }
         if (grant.status === 'Open' && ctx.now() >= grant.expiresAt) {
             grant.status = 'Expired';
         }
         return canonicalJson(grant);
     }
 
-    /** A page of the access log of one subject, oldest first. Its custodian, itself and auditors. */
+    /**
+     * The grants a voiding change of a resource ended: those issued before it, unexpired at its time, that
+     * released one of the subjects it concerns and that no earlier change had ended. What a follower of
+     * GrantsInvalidated events reads to learn which grants died. Auditors and the custodians of the
+     * resource's controller. A page covers whole epochs of the resource, oldest first.
+     * @param voidingTxId the txId of the transaction whose GrantsInvalidated event names the resource
+     */
+    @Transaction(false)
+    @Returns('string')
+    async ListInvalidatedGrants(ctx: ConsentContext, resourceId: string, voidingTxId: string, pageSize: string, bookmark: string): Promise<string> {
+        const page = pageArguments(pageSize, bookmark);
+        const caller = ctx.requireRole(Role.Auditor, Role.Custodian);
+        const resource = await requireResource(ctx, resourceId);
+        if (caller.role === Role.Custodian && caller.mspId !== resource.controllerMsp) {
+            fail(ErrorCode.FORBIDDEN, `resource ${resourceId} is controlled by ${resource.controllerMsp}, not ${caller.mspId}`);
+        }
+        const history = await this.epochHistory(ctx, resourceId);
+        const epochs = history.epochsEndedBy(voidingTxId, MAX_GRANT_TTL + LATE_ISSUE_MARGIN);
+        if (!epochs) {
+            fail(ErrorCode.NOT_FOUND, `transaction ${voidingTxId.slice(0, 80)} voided no grants of resource ${resourceId} (on this peer's ledger)`);
+        }
+        const start = page.bookmark === '' ? 0 : Number(page.bookmark.split(':')[0]);
+        if (!Number.isSafeInteger(start) || start < 0 || start >= Math.max(epochs.length, 1)) {
+            fail(ErrorCode.INVALID_ARGUMENT, 'bookmark is not one ListInvalidatedGrants returned');
+        }
+        const records: string[] = [];
+        let fetched = 0;
+        let next = '';
+        for (let index = start; index < epochs.length; index++) {
+            const { epoch, died } = epochs[index];
+            const inner = index === start ? page.bookmark.slice(page.bookmark.indexOf(':') + 1) : '';
+            const result = await readRange(ctx, KeyType.GrantByEpoch, [resourceId, epoch],
+                (entry) => (died(entryJson<EpochGrant>(entry)) ? entry.attributes[2] : null), { pageSize: page.pageSize - fetched, bookmark: index === start && page.bookmark !== '' ? inner : '' });
+            records.push(...result.records);
+            fetched += result.fetchedRecordsCount;
+            if (result.bookmark !== '') {
+                next = `${index}:${result.bookmark}`;
+                break;
+            }
+            if (fetched >= page.pageSize && index + 1 < epochs.length) {
+                next = `${index + 1}:`;
+                break;
+            }
+        }
+        const out: Page<string> = { records, bookmark: next, fetchedRecordsCount: fetched };
+        return pageJson(out);
+    }
+
+    /**
+     * A page of the access log of one subject: its decisions, resource by resource (in resource id order),
+     * oldest first within each. Its custodian, itself and auditors.
+     */
     @Transaction(false)
     @Returns('string')
     async ListAccessBySubject(ctx: ConsentContext, subjectId: string, pageSize: string, bookmark: string): Promise<string> {
         const page = pageArguments(pageSize, bookmark);
         requireReadSubject(ctx, await requireSubject(ctx, subjectId));
-        return this.logPage(ctx, KeyType.AccessBySubject, subjectId, page.pageSize, page.bookmark);
+        let resume: SubjectLogBookmark | null = null;
+        if (page.bookmark !== '') {
+            try {
+                resume = JSON.parse(Buffer.from(page.bookmark, 'base64url').toString('utf8')) as SubjectLogBookmark;
+            } catch {
+                fail(ErrorCode.INVALID_ARGUMENT, 'bookmark is not one ListAccessBySubject returned');
+            }
+        }
+        const places = (await readRange(ctx, KeyType.SubjectResource, [subjectId], (entry) => (resume === null || entry.attributes[1] >= resume.resourceId
+            ? { resourceId: entry.attributes[1], slots: entryJson<{ slots: number[] }>(entry).slots } : null))).records;
+        const records: AccessLogEntry[] = [];
+        let fetched = 0;
+        let next = '';
+        for (const [index, place] of places.entries()) {
+            const inner = resume !== null && place.resourceId === resume.resourceId ? resume.bookmark : '';
+            const result = await readRange(ctx, KeyType.AccessByResource, [place.resourceId], (entry): AccessLogEntry | null => {
+                const [, seconds, txId] = entry.attributes;
+                const logged = entryJson<ResourceAccessLogEntry>(entry);
+                const mine = this.subjectOutcome(logged, place.slots);
+                return mine && {
+                    txId, timestamp: Number(seconds), buyerKey: logged.buyerKey, resourceId: place.resourceId, purpose: logged.purpose,
+                    decision: mine.reasons.length === 0 ? 'approved' : 'denied', reasons: mine.reasons, grantId: mine.reasons.length === 0 ? logged.grantId : '',
+                };
+            }, { pageSize: page.pageSize - fetched, bookmark: inner });
+            records.push(...result.records);
+            fetched += result.fetchedRecordsCount;
+            const following = places[index + 1];
+            if (result.bookmark !== '') {
+                next = this.subjectBookmark({ resourceId: place.resourceId, bookmark: result.bookmark });
+                break;
+            }
+            if (fetched >= page.pageSize) {
+                next = following ? this.subjectBookmark({ resourceId: following.resourceId, bookmark: '' }) : '';
+                break;
+            }
+        }
+        const out: Page<AccessLogEntry> = { records, bookmark: next, fetchedRecordsCount: fetched };
+        return pageJson(out);
     }
 
     /**
@@ -241,23 +396,42 @@ export class AccessContract extends ConsentLedgerContract {
         if (target !== caller.key && caller.role !== Role.Auditor) {
             fail(ErrorCode.FORBIDDEN, 'another buyer\'s access log is for auditors only');
         }
-        return this.logPage(ctx, KeyType.AccessByBuyer, target, page.pageSize, page.bookmark);
+        return pageJson(await readRange(ctx, KeyType.AccessByBuyer, [target], (entry) => entryJson<AccessLogEntry>(entry), page));
     }
 
-    private async logPage(ctx: ConsentContext, type: string, owner: string, pageSize: number, bookmark: string): Promise<string> {
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, [owner], pageSize, bookmark);
-        const records: AccessLogEntry[] = [];
+    /** This subject's reasons in a logged decision ([] when released), or null when it was not in the resource then. */
+    private subjectOutcome(logged: ResourceAccessLogEntry, slots: number[]): { reasons: string[] } | null {
+        for (const slot of slots) {
+            if (slot >= logged.slotCount) {
+                continue;
+            }
+            if (SlotSet.has(logged.approved, slot)) {
+                return { reasons: [] };
+            }
+            const reasons = Object.keys(logged.deniedBy).filter((reason) => SlotSet.has(logged.deniedBy[reason], slot)).sort();
+            if (reasons.length > 0) {
+                return { reasons };
+            }
+        }
+        return null;
+    }
+
+    private subjectBookmark(bookmark: SubjectLogBookmark): string {
+        return Buffer.from(JSON.stringify(bookmark), 'utf8').toString('base64url');
+    }
+
+    /** The voiding changes of a resource, oldest first, from the key history of epoch~R. */
+    private async epochHistory(ctx: ConsentContext, resourceId: string): Promise<EpochHistory> {
+        const changes: Array<EpochRecord & { txId: string }> = [];
+        const iterator = await ctx.stub.getHistoryForKey(key(ctx, KeyType.Epoch, resourceId));
         try {
             for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                const [, seconds, txId] = ctx.stub.splitCompositeKey(entry.value.key).attributes;
-                const stored = JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as Omit<AccessLogEntry, 'txId' | 'timestamp'>;
-                records.push({ ...stored, txId, timestamp: Number(seconds) });
+                changes.unshift({ ...(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as EpochRecord), txId: entry.value.txId });
             }
         } finally {
             await iterator.close();
         }
-        const result: Page<AccessLogEntry> = { records, bookmark: metadata.bookmark, fetchedRecordsCount: metadata.fetchedRecordsCount };
-        return pageJson(result);
+        return new EpochHistory(changes);
     }
 
     private proveAddress(caller: Caller, request: AccessRequest): 'certificate' | 'signature' {
@@ -295,22 +469,15 @@ export class AccessContract extends ConsentLedgerContract {
         return readJson<ResourceRecord>(ctx, key(ctx, KeyType.Resource, resourceId as string));
     }
 
-    private async coveringConsent(ctx: ConsentContext, subjectId: string, resourceId: string): Promise<ConsentRecord | null> {
-        const pointer = await ctx.stub.getState(key(ctx, KeyType.Coverage, subjectId, resourceId));
-        if (!pointer || pointer.length === 0) {
-            return null;
-        }
-        return readJson<ConsentRecord>(ctx, key(ctx, KeyType.Consent, Buffer.from(pointer).toString('utf8')));
-    }
-
     private async issueGrant(
         ctx: ConsentContext, caller: Caller, request: AccessRequest, resource: ResourceRecord, productId: string,
-        addressProof: string, consents: ConsentRecord[], subjects: string[],
+        addressProof: string, basis: { epoch: string; validUntil: number; released: string }, subjects: string[],
     ): Promise<AccessGrant> {
         const now = ctx.now();
         const txId = ctx.stub.getTxID();
         const grantId = sha256Hex(txId);
-        const expiresAt = Math.min(now + request.ttlSeconds, ...consents.map((consent) => consent.validUntil));
+        const { epoch } = basis;
+        const expiresAt = Math.min(now + request.ttlSeconds, basis.validUntil);
         const grant: AccessGrant = {
             grantId, txId, nonce: '0x' + ctx.stub.getBinding(), buyer: request.ethAddress, addressProof,
             buyerMsp: caller.mspId, buyerKey: caller.key, buyerType: caller.buyerType as string,
@@ -318,16 +485,69 @@ export class AccessContract extends ConsentLedgerContract {
             purpose: request.purpose, purposeId: purposeId(request.purpose), issuedAt: now, expiresAt,
             subjectCount: subjects.length, subjectsDigest: sha256Hex([...subjects].sort().join('\n')),
             attestationStructHash: consentAttestationStructHash({ grantId, buyer: request.ethAddress, productId, purpose: request.purpose, expiresAt }),
-            status: 'Open', invalidatedAt: 0, invalidatedBy: '',
+            epoch, releasedSlots: basis.released, status: 'Open', invalidatedAt: 0, invalidatedBy: '',
         };
         await writeJson(ctx, key(ctx, KeyType.Grant, grantId), grant);
-        for (const consent of consents) {
-            await ctx.stub.putState(key(ctx, KeyType.OpenGrant, consent.consentId, grantId), INDEX_MARKER);
-        }
+        const indexed: EpochGrant = { expiresAt, releasedSlots: basis.released };
+        await writeJson(ctx, key(ctx, KeyType.GrantByEpoch, resource.resourceId, epoch, grantId), indexed);
         ctx.emit({
             type: 'GrantIssued', grantId, buyer: grant.buyer, productId, resourceId: grant.resourceId, purpose: grant.purpose,
-            purposeId: grant.purposeId, expiresAt, attestationStructHash: grant.attestationStructHash, subjectCount: grant.subjectCount,
+            purposeId: grant.purposeId, issuedAt: now, expiresAt, attestationStructHash: grant.attestationStructHash, subjectCount: grant.subjectCount,
         });
         return grant;
+    }
+}
+
+/** grantByEpoch~R~E~G: what deciding whether a change ended the grant needs. */
+interface EpochGrant {
+    expiresAt: number;
+    releasedSlots: string;
+}
+
+/**
+ * How late a grant can be issued (by its timestamp) after the change that closed its epoch: the proposal
+ * timestamp is within the peers' skew (at most a day) of the time the grant was endorsed, which was before
+ * that change committed. Epochs closed longer than MAX_GRANT_TTL and this ago hold only expired grants.
+ */
+const LATE_ISSUE_MARGIN = 2 * 86_400;
+
+const releasedAny = (releasedSlots: string, slots: number[]) => slots.some((slot) => SlotSet.has(releasedSlots, slot));
+
+/** The voiding changes of one resource in commit order (from GetHistoryForKey, which Fabric does not re-validate). */
+class EpochHistory {
+    constructor(private readonly changes: Array<EpochRecord & { txId: string }>) {}
+
+    /** The first change after `epoch` that concerns one of the released slots, if any. */
+    voidingOf(epoch: string, releasedSlots: string): EpochRecord | undefined {
+        const opened = epoch === GENESIS_EPOCH ? -1 : this.changes.findIndex((change) => change.epoch === epoch);
+        return this.changes.slice(opened + 1).find((change) => releasedAny(releasedSlots, change.slots));
+    }
+
+    /**
+     * For the change `txId`, the epochs whose grants it may have ended (oldest first, back to those whose
+     * grants had all expired by then) with the test a grant of each must pass to have died at it; undefined
+     * when `txId` changed no epoch of this resource.
+     */
+    epochsEndedBy(txId: string, lookBackSeconds: number): Array<{ epoch: string; died: (grant: EpochGrant) => boolean }> | undefined {
+        const index = this.changes.findIndex((change) => change.txId === txId);
+        if (index < 0) {
+            return undefined;
+        }
+        const voiding = this.changes[index];
+        const epochs: Array<{ epoch: string; died: (grant: EpochGrant) => boolean }> = [];
+        for (let opened = index - 1; opened >= -1; opened--) {
+            const closedAt = this.changes[opened + 1].voidedAt;
+            if (closedAt + lookBackSeconds < voiding.voidedAt) {
+                break;
+            }
+            // a grant of this epoch died at `voiding` if it released one of its slots and none of an earlier change's
+            const between = this.changes.slice(opened + 1, index);
+            epochs.unshift({
+                epoch: opened < 0 ? GENESIS_EPOCH : this.changes[opened].epoch,
+                died: (grant) => grant.expiresAt > voiding.voidedAt && releasedAny(grant.releasedSlots, voiding.slots)
+                    && !between.some((change) => releasedAny(grant.releasedSlots, change.slots)),
+            });
+        }
+        return epochs;
     }
 }

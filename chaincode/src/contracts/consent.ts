@@ -5,10 +5,11 @@ import { canonicalJson, sha256Hex } from '../canonical';
 import { ConsentContext, Role } from '../context';
 import { ErrorCode, fail } from '../errors';
 import { KeyType, SUBJECT_DETAILS_COLLECTION, key } from '../keys';
+import { applyCoverage, summarize } from '../membership';
 import { ConsentRecord, SubjectRecord } from '../model';
 import {
-    ConsentLedgerContract, INDEX_MARKER, Page, effectiveStatus, invalidateOpenGrants, pageJson,
-    readJson, requireActForSubject, requireReadSubject, requireSubject, restrictToOrg, writeJson,
+    ConsentLedgerContract, INDEX_MARKER, effectiveStatus, pageJson, readJson, readRange,
+    requireActForSubject, requireReadSubject, requireSubject, restrictToOrgs, writeJson,
 } from '../store';
 import {
     BYTES32, Json, SUBJECT_ID, controllerName, pageArguments, parseJsonObject, requireList,
@@ -92,7 +93,7 @@ export class ConsentContract extends ConsentLedgerContract {
             }
             await this.storeDetails(ctx, subject, details);
             await this.setStatus(ctx, record, ConsentStatus.Given);
-            await this.cover(ctx, record);
+            await this.cover(ctx, subject, record, 'ConsentSuperseded');
             return canonicalJson(record);
         }
         const caller = ctx.caller();
@@ -101,7 +102,7 @@ export class ConsentContract extends ConsentLedgerContract {
         requireActForSubject(ctx, subject);
         await this.storeDetails(ctx, subject, details);
         const record = await this.create(ctx, subject, terms, ConsentStatus.Given);
-        await this.cover(ctx, record);
+        await this.cover(ctx, subject, record, 'ConsentSuperseded');
         return canonicalJson(record);
     }
 
@@ -109,15 +110,15 @@ export class ConsentContract extends ConsentLedgerContract {
     @Transaction()
     @Returns('string')
     async RefuseConsent(ctx: ConsentContext, consentId: string): Promise<string> {
-        const record = await this.recordForSubjectAction(ctx, consentId);
+        const { record } = await this.recordForSubjectAction(ctx, consentId);
         this.requireStatus(record, [ConsentStatus.Requested], 'refuse');
         await this.setStatus(ctx, record, ConsentStatus.Refused);
         return canonicalJson(record);
     }
 
     /**
-     * Replaces the terms of a given consent (version + 1). Grants issued under the old terms are
-     * invalidated, since the new terms may no longer cover them.
+     * Replaces the terms of a given consent (version + 1). Grants on the resources it covered are voided,
+     * since the new terms may no longer allow them.
      * @param updateJson `{"consentId": ..., ...ConsentTerms}` (subjectId must not change)
      */
     @Transaction()
@@ -125,46 +126,39 @@ export class ConsentContract extends ConsentLedgerContract {
     async UpdateConsent(ctx: ConsentContext, updateJson: string): Promise<string> {
         const input = parseJsonObject(updateJson, 'update');
         const consentId = requireString(input, 'consentId', BYTES32);
-        const record = await this.recordForSubjectAction(ctx, consentId);
+        const { record, subject } = await this.recordForSubjectAction(ctx, consentId);
         const terms = parseTerms(input, ctx.now());
         if (terms.subjectId !== record.subjectId) {
             fail(ErrorCode.INVALID_ARGUMENT, `subjectId ${terms.subjectId} differs from the consent's subject ${record.subjectId}`);
         }
         this.requireStatus(record, [ConsentStatus.Given, ConsentStatus.RenewedGiven], 'update');
+        ctx.voidedBy = { consentId };
         for (const resourceId of record.resources) {
-            if (!terms.resources.includes(resourceId)) {
-                await this.uncover(ctx, record.subjectId, resourceId, consentId);
+            if (!terms.resources.includes(resourceId) && await this.covers(ctx, record, resourceId)) {
+                await ctx.stub.deleteState(key(ctx, KeyType.Coverage, record.subjectId, resourceId));
+                await applyCoverage(ctx, resourceId, record.subjectId, subject.custodianMsp, null, 'ConsentUpdated');
             }
         }
-        const invalidated = await invalidateOpenGrants(ctx, consentId, 'ConsentUpdated');
         Object.assign(record, terms);
         record.version += 1;
-        await this.setStatus(ctx, record, record.status, invalidated, 'ConsentUpdated');
-        await this.cover(ctx, record);
+        await this.setStatus(ctx, record, record.status);
+        await this.cover(ctx, subject, record, 'ConsentUpdated');
         return canonicalJson(record);
     }
 
-    /** The subject (or its custodian on its instruction) withdraws consent; open grants are invalidated. */
+    /** The subject (or its custodian on its instruction) withdraws consent; grants built on it are voided. */
     @Transaction()
     @Returns('string')
     async WithdrawConsent(ctx: ConsentContext, consentId: string): Promise<string> {
-        const record = await this.recordForSubjectAction(ctx, consentId);
-        this.requireStatus(record, [ConsentStatus.Given, ConsentStatus.RenewedGiven], 'withdraw');
-        const invalidated = await invalidateOpenGrants(ctx, consentId, ConsentStatus.Withdrawn);
-        await this.setStatus(ctx, record, ConsentStatus.Withdrawn, invalidated);
-        return canonicalJson(record);
+        return this.end(ctx, consentId, ConsentStatus.Withdrawn, 'withdraw');
     }
 
-    /** The custodian revokes a consent (e.g. found invalid); open grants are invalidated. Custodian only. */
+    /** The custodian revokes a consent (e.g. found invalid); grants built on it are voided. Custodian only. */
     @Transaction()
     @Returns('string')
     async RevokeConsent(ctx: ConsentContext, consentId: string): Promise<string> {
         ctx.requireRole(Role.Custodian);
-        const record = await this.recordForSubjectAction(ctx, consentId);
-        this.requireStatus(record, [ConsentStatus.Given, ConsentStatus.RenewedGiven], 'revoke');
-        const invalidated = await invalidateOpenGrants(ctx, consentId, ConsentStatus.Revoked);
-        await this.setStatus(ctx, record, ConsentStatus.Revoked, invalidated);
-        return canonicalJson(record);
+        return this.end(ctx, consentId, ConsentStatus.Revoked, 'revoke');
     }
 
     /**
@@ -177,7 +171,7 @@ export class ConsentContract extends ConsentLedgerContract {
         const input = parseJsonObject(renewJson, 'renewal');
         const consentId = requireString(input, 'consentId', BYTES32);
         const validUntil = requireSeconds(input, 'validUntil');
-        const record = await this.recordForSubjectAction(ctx, consentId);
+        const { record, subject } = await this.recordForSubjectAction(ctx, consentId);
         this.requireStatus(record, [ConsentStatus.Given, ConsentStatus.RenewedGiven], 'renew');
         if (validUntil <= ctx.now() || validUntil <= record.validFrom) {
             fail(ErrorCode.INVALID_ARGUMENT, `validUntil ${validUntil} must be after now ${ctx.now()} and validFrom ${record.validFrom}`);
@@ -185,6 +179,8 @@ export class ConsentContract extends ConsentLedgerContract {
         record.validUntil = validUntil;
         record.version += 1;
         await this.setStatus(ctx, record, ConsentStatus.RenewedGiven);
+        // a longer validity narrows no decision: the grants stand
+        await this.applyToCoveredResources(ctx, subject, record, null);
         return canonicalJson(record);
     }
 
@@ -228,20 +224,11 @@ export class ConsentContract extends ConsentLedgerContract {
     async ListSubjectConsents(ctx: ConsentContext, subjectId: string, pageSize: string, bookmark: string): Promise<string> {
         const page = pageArguments(pageSize, bookmark);
         requireReadSubject(ctx, await requireSubject(ctx, subjectId));
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
-            KeyType.SubjectConsent, [subjectId], page.pageSize, page.bookmark);
-        const records: ConsentRecord[] = [];
-        try {
-            for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                const consentId = ctx.stub.splitCompositeKey(entry.value.key).attributes[1];
-                const record = await this.requireRecord(ctx, consentId);
-                record.status = effectiveStatus(record.status, record.validUntil, ctx.now());
-                records.push(record);
-            }
-        } finally {
-            await iterator.close();
-        }
-        const result: Page<ConsentRecord> = { records, bookmark: metadata.bookmark, fetchedRecordsCount: metadata.fetchedRecordsCount };
+        const result = await readRange(ctx, KeyType.SubjectConsent, [subjectId], async ({ attributes }) => {
+            const record = await this.requireRecord(ctx, attributes[1]);
+            record.status = effectiveStatus(record.status, record.validUntil, ctx.now());
+            return record;
+        }, page);
         return pageJson(result);
     }
 
@@ -285,10 +272,21 @@ export class ConsentContract extends ConsentLedgerContract {
         return record;
     }
 
-    private async recordForSubjectAction(ctx: ConsentContext, consentId: string): Promise<ConsentRecord> {
+    private async recordForSubjectAction(ctx: ConsentContext, consentId: string): Promise<{ record: ConsentRecord; subject: SubjectRecord }> {
         const record = await this.requireRecord(ctx, consentId);
-        requireActForSubject(ctx, await requireSubject(ctx, record.subjectId));
-        return record;
+        const subject = await requireSubject(ctx, record.subjectId);
+        requireActForSubject(ctx, subject);
+        return { record, subject };
+    }
+
+    /** Withdrawal or revocation: a single-key write per covered resource, and the grants built on it voided. */
+    private async end(ctx: ConsentContext, consentId: string, status: string, action: string): Promise<string> {
+        const { record, subject } = await this.recordForSubjectAction(ctx, consentId);
+        this.requireStatus(record, [ConsentStatus.Given, ConsentStatus.RenewedGiven], action);
+        ctx.voidedBy = { consentId };
+        await this.setStatus(ctx, record, status);
+        await this.applyToCoveredResources(ctx, subject, record, status);
+        return canonicalJson(record);
     }
 
     private requireStatus(record: ConsentRecord, allowed: string[], action: string): void {
@@ -307,7 +305,7 @@ export class ConsentContract extends ConsentLedgerContract {
         ctx.requireRole(Role.Custodian);
         const subject: SubjectRecord = { subjectId, custodianMsp: mspId, detailsHash: '', createdAt: ctx.now() };
         await writeJson(ctx, subjectKey, subject);
-        await restrictToOrg(ctx, subjectKey, mspId);
+        await restrictToOrgs(ctx, subjectKey, [mspId]);
         ctx.emit({ type: 'SubjectRegistered', subjectId, custodianMsp: mspId });
         return subject;
     }
@@ -351,35 +349,46 @@ export class ConsentContract extends ConsentLedgerContract {
         };
         const consentKey = key(ctx, KeyType.Consent, record.consentId);
         await writeJson(ctx, consentKey, record);
-        await restrictToOrg(ctx, consentKey, record.custodianMsp);
+        await restrictToOrgs(ctx, consentKey, [record.custodianMsp]);
         await ctx.stub.putState(key(ctx, KeyType.SubjectConsent, record.subjectId, record.consentId), INDEX_MARKER);
         ctx.emit({ type: 'ConsentChanged', consentId: record.consentId, subjectId: record.subjectId, status, version: 1 });
         return record;
     }
 
-    private async setStatus(ctx: ConsentContext, record: ConsentRecord, status: string, invalidated: string[] = [], cause: string = status): Promise<void> {
+    private async setStatus(ctx: ConsentContext, record: ConsentRecord, status: string): Promise<void> {
         record.status = status;
         record.updatedAt = ctx.now();
         record.lastTxId = ctx.stub.getTxID();
         await writeJson(ctx, key(ctx, KeyType.Consent, record.consentId), record);
         ctx.emit({ type: 'ConsentChanged', consentId: record.consentId, subjectId: record.subjectId, status, version: record.version });
-        if (invalidated.length > 0) {
-            ctx.emit({ type: 'GrantsInvalidated', consentId: record.consentId, grantIds: invalidated, cause, invalidatedAt: ctx.now() });
-        }
     }
 
-    /** Points coverage~subject~resource at this consent for each resource it names. */
-    private async cover(ctx: ConsentContext, record: ConsentRecord): Promise<void> {
+    /**
+     * Makes this consent the covering one of its subject for each resource it names (coverage~S~R), and
+     * what decisions on those resources read. A member whose previous consent may have had grants gets
+     * them voided with `voidCause`.
+     */
+    private async cover(ctx: ConsentContext, subject: SubjectRecord, record: ConsentRecord, voidCause: string): Promise<void> {
+        ctx.voidedBy = { consentId: record.consentId };
+        const summary = summarize(record);
         for (const resourceId of record.resources) {
             await ctx.stub.putState(key(ctx, KeyType.Coverage, record.subjectId, resourceId), Buffer.from(record.consentId, 'utf8'));
+            await applyCoverage(ctx, resourceId, record.subjectId, subject.custodianMsp, summary, voidCause);
         }
     }
 
-    private async uncover(ctx: ConsentContext, subjectId: string, resourceId: string, consentId: string): Promise<void> {
-        const coverageKey = key(ctx, KeyType.Coverage, subjectId, resourceId);
-        const current = await ctx.stub.getState(coverageKey);
-        if (current && Buffer.from(current).toString('utf8') === consentId) {
-            await ctx.stub.deleteState(coverageKey);
+    /** Carries a change of this consent to the resources it still covers (not those a newer consent took over). */
+    private async applyToCoveredResources(ctx: ConsentContext, subject: SubjectRecord, record: ConsentRecord, voidCause: string | null): Promise<void> {
+        const summary = summarize(record);
+        for (const resourceId of record.resources) {
+            if (await this.covers(ctx, record, resourceId)) {
+                await applyCoverage(ctx, resourceId, record.subjectId, subject.custodianMsp, summary, voidCause);
+            }
         }
+    }
+
+    private async covers(ctx: ConsentContext, record: ConsentRecord, resourceId: string): Promise<boolean> {
+        const current = await ctx.stub.getState(key(ctx, KeyType.Coverage, record.subjectId, resourceId));
+        return current !== undefined && Buffer.from(current).toString('utf8') === record.consentId;
     }
 }

@@ -5,8 +5,9 @@ import { canonicalJson } from '../canonical';
 import { ConsentContext, Role } from '../context';
 import { ErrorCode, fail } from '../errors';
 import { KeyType, key } from '../keys';
-import { ResourceRecord } from '../model';
-import { ConsentLedgerContract, INDEX_MARKER, Page, pageJson, readJson, writeJson } from '../store';
+import { MemberEntry, mayHaveGrants, readMember, summarize, voidGrants, writeMember } from '../membership';
+import { ConsentRecord, ResourceRecord, SubjectRecord } from '../model';
+import { ConsentLedgerContract, pageJson, readJson, readRange, writeJson } from '../store';
 import { BYTES32, SUBJECT_ID, pageArguments, parseJsonObject, requireList, requireString } from '../validation';
 
 /** Largest number of data subjects a resource may hold: the largest dataset one access request handles. */
@@ -53,46 +54,74 @@ export class ResourceContract extends ConsentLedgerContract {
             }
             await ctx.stub.putState(productKey, Buffer.from(resourceId, 'utf8'));
         }
-        const resource: ResourceRecord = { resourceId, kind, controllerMsp: caller.mspId, productIds, subjectCount: 0, createdAt: ctx.now() };
+        const resource: ResourceRecord = {
+            resourceId, kind, controllerMsp: caller.mspId, productIds, subjectCount: 0, nextSlot: 0, createdAt: ctx.now(),
+        };
         await writeJson(ctx, resourceKey, resource);
         ctx.emit({ type: 'ResourceRegistered', resourceId, kind, productIds, controllerMsp: caller.mspId });
         return canonicalJson(resource);
     }
 
     /**
-     * Adds data subjects to a resource (idempotent per subject). The controller's custodians only.
+     * Adds data subjects to a resource (idempotent per subject). The controller's custodians only. Each
+     * new member gets the next access-log slot and its covering consent for the resource, if any.
      * @param membersJson `{"resourceId": bytes32, "subjectIds": [pseudonymous ids, at most 1000]}`
      */
     @Transaction()
     @Returns('string')
     async AddResourceSubjects(ctx: ConsentContext, membersJson: string): Promise<string> {
-        const caller = ctx.requireRole(Role.Custodian);
-        const input = parseJsonObject(membersJson, 'members');
-        const resourceId = requireString(input, 'resourceId', BYTES32);
-        const subjectIds = requireList(input, 'subjectIds', (entry) => SUBJECT_ID.test(entry), ErrorCode.INVALID_ARGUMENT, MAX_SUBJECTS_PER_CALL);
-        const resource = await requireResource(ctx, resourceId);
-        if (resource.controllerMsp !== caller.mspId) {
-            fail(ErrorCode.FORBIDDEN, `resource ${resourceId} is controlled by ${resource.controllerMsp}, not ${caller.mspId}`);
-        }
+        const { resource, subjectIds } = await this.membershipChange(ctx, membersJson, 'members');
         const added: string[] = [];
         for (const subjectId of subjectIds) {
-            const memberKey = key(ctx, KeyType.Member, resourceId, subjectId);
-            const existing = await ctx.stub.getState(memberKey);
-            if (!existing || existing.length === 0) {
+            if (!await readMember(ctx, resource.resourceId, subjectId)) {
                 added.push(subjectId);
             }
         }
         const limit = resource.kind === 'stream' ? 1 : MAX_SUBJECTS_PER_RESOURCE;
         if (resource.subjectCount + added.length > limit) {
             fail(ErrorCode.DATASET_TOO_LARGE,
-                `resource ${resourceId} (${resource.kind}) holds ${resource.subjectCount} subjects; adding ${added.length} exceeds the limit of ${limit}`);
+                `resource ${resource.resourceId} (${resource.kind}) holds ${resource.subjectCount} subjects; adding ${added.length} exceeds the limit of ${limit}`);
         }
         for (const subjectId of added) {
-            await ctx.stub.putState(key(ctx, KeyType.Member, resourceId, subjectId), INDEX_MARKER);
+            const slot = resource.nextSlot;
+            resource.nextSlot += 1;
+            const subject = await readJson<SubjectRecord>(ctx, key(ctx, KeyType.Subject, subjectId));
+            const entry: MemberEntry = { slot, controllerMsp: resource.controllerMsp, consent: await this.coveringConsent(ctx, subjectId, resource.resourceId) };
+            await writeMember(ctx, resource.resourceId, subjectId, entry, subject?.custodianMsp ?? null);
+            const placesKey = key(ctx, KeyType.SubjectResource, subjectId, resource.resourceId);
+            const places = await readJson<{ slots: number[] }>(ctx, placesKey) ?? { slots: [] };
+            await writeJson(ctx, placesKey, { slots: [...places.slots, slot] });
         }
         resource.subjectCount += added.length;
-        await writeJson(ctx, key(ctx, KeyType.Resource, resourceId), resource);
-        ctx.emit({ type: 'ResourceSubjectsAdded', resourceId, added: added.length, subjectCount: resource.subjectCount });
+        await writeJson(ctx, key(ctx, KeyType.Resource, resource.resourceId), resource);
+        ctx.emit({ type: 'ResourceSubjectsAdded', resourceId: resource.resourceId, added: added.length, subjectCount: resource.subjectCount });
+        return canonicalJson(resource);
+    }
+
+    /**
+     * Removes data subjects from a resource (subjects not in it are ignored). The controller's custodians
+     * only. Grants that may have released a removed subject's data are voided (cause SubjectRemoved).
+     * @param membersJson `{"resourceId": bytes32, "subjectIds": [pseudonymous ids, at most 1000]}`
+     */
+    @Transaction()
+    @Returns('string')
+    async RemoveResourceSubjects(ctx: ConsentContext, membersJson: string): Promise<string> {
+        const { resource, subjectIds } = await this.membershipChange(ctx, membersJson, 'members');
+        const removed: string[] = [];
+        for (const subjectId of subjectIds) {
+            const member = await readMember(ctx, resource.resourceId, subjectId);
+            if (member) {
+                await ctx.stub.deleteState(key(ctx, KeyType.Member, resource.resourceId, subjectId));
+                removed.push(subjectId);
+                if (mayHaveGrants(member.consent)) {
+                    ctx.voidedBy = { subjectIds: removed };
+                    await voidGrants(ctx, resource.resourceId, 'SubjectRemoved', member.slot);
+                }
+            }
+        }
+        resource.subjectCount -= removed.length;
+        await writeJson(ctx, key(ctx, KeyType.Resource, resource.resourceId), resource);
+        ctx.emit({ type: 'ResourceSubjectsRemoved', resourceId: resource.resourceId, removed: removed.length, subjectCount: resource.subjectCount });
         return canonicalJson(resource);
     }
 
@@ -112,17 +141,29 @@ export class ResourceContract extends ConsentLedgerContract {
         if (caller.role === Role.Custodian && caller.mspId !== resource.controllerMsp) {
             fail(ErrorCode.FORBIDDEN, `resource ${resourceId} is controlled by ${resource.controllerMsp}, not ${caller.mspId}`);
         }
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
-            KeyType.Member, [resourceId], page.pageSize, page.bookmark);
-        const records: string[] = [];
-        try {
-            for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                records.push(ctx.stub.splitCompositeKey(entry.value.key).attributes[1]);
-            }
-        } finally {
-            await iterator.close();
+        return pageJson(await readRange(ctx, KeyType.Member, [resourceId], ({ attributes }) => attributes[1], page));
+    }
+
+    /** The resource and subject ids of an Add/RemoveResourceSubjects call, after the caller is checked. */
+    private async membershipChange(ctx: ConsentContext, membersJson: string, what: string): Promise<{ resource: ResourceRecord; subjectIds: string[] }> {
+        const caller = ctx.requireRole(Role.Custodian);
+        const input = parseJsonObject(membersJson, what);
+        const resourceId = requireString(input, 'resourceId', BYTES32);
+        const subjectIds = requireList(input, 'subjectIds', (entry) => SUBJECT_ID.test(entry), ErrorCode.INVALID_ARGUMENT, MAX_SUBJECTS_PER_CALL);
+        const resource = await requireResource(ctx, resourceId);
+        if (resource.controllerMsp !== caller.mspId) {
+            fail(ErrorCode.FORBIDDEN, `resource ${resourceId} is controlled by ${resource.controllerMsp}, not ${caller.mspId}`);
         }
-        const result: Page<string> = { records, bookmark: metadata.bookmark, fetchedRecordsCount: metadata.fetchedRecordsCount };
-        return pageJson(result);
+        return { resource, subjectIds };
+    }
+
+    /** The subject's covering consent for the resource in summary, or null (coverage~S~R, then the consent). */
+    private async coveringConsent(ctx: ConsentContext, subjectId: string, resourceId: string) {
+        const pointer = await ctx.stub.getState(key(ctx, KeyType.Coverage, subjectId, resourceId));
+        if (!pointer || pointer.length === 0) {
+            return null;
+        }
+        const record = await readJson<ConsentRecord>(ctx, key(ctx, KeyType.Consent, Buffer.from(pointer).toString('utf8')));
+        return record ? summarize(record) : null;
     }
 }

@@ -4,7 +4,9 @@ import type {
     AccessDecision, AccessGrant, ConsentRecord, ResourceRecord, SubjectRecord,
 } from '@datamarket/consent-chaincode/src/model';
 import type { AccessLogEntry } from '@datamarket/consent-chaincode/src/contracts/access';
-import { ConsentClientError, toClientError } from './errors';
+import { MAX_SUBJECTS_PER_CALL } from '@datamarket/consent-chaincode/src/contracts/resource';
+import { MAX_ARGUMENT_BYTES } from '@datamarket/consent-chaincode/src/validation';
+import { ConsentClientError, GatewayLimits, toClientError } from './errors';
 import { ConsentLedgerEventBatch, decodeConsentEvent } from './events';
 import { CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from './network';
 
@@ -58,7 +60,11 @@ export class ConsentLedgerClient {
     private readonly resource: ContractLike;
     private readonly access: ContractLike;
 
-    constructor(private readonly network: NetworkLike, private readonly chaincodeName: string = DEFAULT_CHAINCODE_NAME) {
+    /**
+     * @param limits the gRPC limits of a gateway connection, so that requests over them fail before they
+     *               are sent and errors name them (connectFabricGateway passes them)
+     */
+    constructor(private readonly network: NetworkLike, private readonly chaincodeName: string = DEFAULT_CHAINCODE_NAME, private readonly limits?: GatewayLimits) {
         this.consent = network.getContract(chaincodeName, 'consent');
         this.resource = network.getContract(chaincodeName, 'resource');
         this.access = network.getContract(chaincodeName, 'access');
@@ -127,8 +133,22 @@ export class ConsentLedgerClient {
         return this.submit(this.resource, 'RegisterResource', [JSON.stringify({ resourceId, kind, productIds: productIds.length ? productIds : undefined })]);
     }
 
+    /** Adds at most MAX_SUBJECTS_PER_CALL (1,000) subjects; more fail here, before anything is sent. */
     addResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
-        return this.submit(this.resource, 'AddResourceSubjects', [JSON.stringify({ resourceId, subjectIds })]);
+        return this.membershipChange('AddResourceSubjects', resourceId, subjectIds);
+    }
+
+    /** Removes subjects from a resource; grants that may have released their data are voided. */
+    removeResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
+        return this.membershipChange('RemoveResourceSubjects', resourceId, subjectIds);
+    }
+
+    private async membershipChange(name: string, resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
+        if (subjectIds.length > MAX_SUBJECTS_PER_CALL) {
+            throw new ConsentClientError('INVALID_ARGUMENT',
+                `INVALID_ARGUMENT: ${subjectIds.length} subject ids in one call, over MAX_SUBJECTS_PER_CALL of ${MAX_SUBJECTS_PER_CALL}: split the list`);
+        }
+        return this.submit(this.resource, name, [JSON.stringify({ resourceId, subjectIds })]);
     }
 
     getResource(resourceId: string): Promise<ResourceRecord> {
@@ -155,6 +175,11 @@ export class ConsentLedgerClient {
         return this.evaluate(this.access, 'GetGrant', [grantId]);
     }
 
+    /** The grants of `resourceId` the transaction `voidingTxId` ended (a page; auditors and the controller). */
+    listInvalidatedGrants(resourceId: string, voidingTxId: string, pageSize = 500, bookmark = ''): Promise<Page<string>> {
+        return this.evaluate(this.access, 'ListInvalidatedGrants', [resourceId, voidingTxId, String(pageSize), bookmark]);
+    }
+
     listAccessBySubject(subjectId: string, pageSize = 100, bookmark = ''): Promise<Page<AccessLogEntry>> {
         return this.evaluate(this.access, 'ListAccessBySubject', [subjectId, String(pageSize), bookmark]);
     }
@@ -166,40 +191,116 @@ export class ConsentLedgerClient {
 
     // --- events ------------------------------------------------------------------------------------
 
-    /** The consent ledger's events, one batch per committed transaction, from `startBlock` on. */
+    /**
+     * The consent ledger's events, one batch per committed transaction, from `startBlock` on. Each
+     * GrantsInvalidated event comes with the ids of the grants that died (read from the ledger before the
+     * batch is handed out, so the caller needs a role that may call ListInvalidatedGrants: auditor).
+     * close() ends the consumer's `for await` without an error, on either backend.
+     */
     async events(startBlock?: bigint): Promise<CloseableEvents<ConsentLedgerEventBatch>> {
         const raw = await this.network.getChaincodeEvents(this.chaincodeName, startBlock === undefined ? {} : { startBlock });
+        let closed = false;
+        const resolve = (batch: ConsentLedgerEventBatch) => this.resolveInvalidatedGrants(batch);
+        const limits = this.limits;
         return {
-            close: () => raw.close(),
+            close: () => {
+                closed = true;
+                raw.close();
+            },
             async *[Symbol.asyncIterator]() {
-                for await (const event of raw) {
-                    const batch = decodeConsentEvent(event);
-                    if (batch) {
-                        yield batch;
+                try {
+                    for await (const event of raw) {
+                        const batch = decodeConsentEvent(event);
+                        if (batch) {
+                            await resolve(batch);
+                            if (closed) {
+                                return;
+                            }
+                            yield batch;
+                        }
                     }
+                } catch (error) {
+                    // fabric-gateway ends a stream closed under a waiting reader with GatewayError CANCELLED
+                    if (closed) {
+                        return;
+                    }
+                    throw toClientError(error, limits);
                 }
             },
         };
     }
 
+    /** Fills in the grantIds of each GrantsInvalidated event of the batch. */
+    private async resolveInvalidatedGrants(batch: ConsentLedgerEventBatch): Promise<void> {
+        for (const event of batch.events) {
+            if (event.type !== 'GrantsInvalidated' || !Array.isArray(event.resourceIds)) {
+                continue;
+            }
+            const grantIds = new Set(event.grantIds);
+            for (const resourceId of event.resourceIds) {
+                let bookmark = '';
+                do {
+                    const page = await this.withLedgerCatchingUp(() => this.listInvalidatedGrants(resourceId, batch.transactionId, 500, bookmark));
+                    page.records.forEach((grantId) => grantIds.add(grantId));
+                    bookmark = page.bookmark;
+                } while (bookmark !== '');
+            }
+            event.grantIds = [...grantIds].sort();
+        }
+    }
+
+    /**
+     * Retries a read that names a transaction the evaluating peer may not have committed yet (a gateway
+     * may evaluate on another peer than the one that delivered the event): NOT_FOUND, 5 tries, 0.2-1.6 s apart.
+     */
+    private async withLedgerCatchingUp<T>(read: () => Promise<T>): Promise<T> {
+        for (let attempt = 0; ; attempt += 1) {
+            try {
+                return await read();
+            } catch (error) {
+                if (attempt >= 4 || (error as ConsentClientError).code !== 'NOT_FOUND') {
+                    throw error;
+                }
+                await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+            }
+        }
+    }
+
     private async submit<T>(contract: ContractLike, name: string, args: string[], transientData?: TransactionOptions['transientData']): Promise<T> {
+        this.requireWithinLimits(name, args);
         let bytes: Uint8Array;
         try {
             bytes = await contract.submit(name, { arguments: args, transientData });
         } catch (error) {
-            throw toClientError(error);
+            throw toClientError(error, this.limits);
         }
         return parse<T>(bytes, name);
     }
 
     private async evaluate<T>(contract: ContractLike, name: string, args: string[]): Promise<T> {
+        this.requireWithinLimits(name, args);
         let bytes: Uint8Array;
         try {
             bytes = await contract.evaluate(name, { arguments: args });
         } catch (error) {
-            throw toClientError(error);
+            throw toClientError(error, this.limits);
         }
         return parse<T>(bytes, name);
+    }
+
+    /** Refuses, before sending, an argument the chaincode would refuse or a request over the connection's limit. */
+    private requireWithinLimits(name: string, args: string[]): void {
+        let total = 0;
+        for (const argument of args) {
+            const size = Buffer.byteLength(argument, 'utf8');
+            if (size > MAX_ARGUMENT_BYTES) {
+                throw new ConsentClientError('ARGUMENT_TOO_LARGE', `ARGUMENT_TOO_LARGE: an argument of ${name} is ${size} bytes, over MAX_ARGUMENT_BYTES of ${MAX_ARGUMENT_BYTES}`);
+            }
+            total += size;
+        }
+        if (this.limits && total > this.limits.maxSendBytes) {
+            throw new ConsentClientError('MESSAGE_TOO_LARGE', `the arguments of ${name} are ${total} bytes, over grpc.max_send_message_length of ${this.limits.maxSendBytes}`);
+        }
     }
 }
 

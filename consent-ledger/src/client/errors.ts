@@ -16,6 +16,10 @@ export const ClientErrorCode = {
     ENDORSEMENT_FAILED: 'ENDORSEMENT_FAILED',
     /** the chaincode answered something that is not the documented JSON */
     BAD_RESPONSE: 'BAD_RESPONSE',
+    /** a request or response over the gRPC message size limit (grpcOptions of connectFabricGateway) */
+    MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+    /** a call that did not complete before its deadline (timeouts of connectFabricGateway) */
+    DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -25,6 +29,18 @@ export class ConsentClientError extends Error {
         this.name = 'ConsentClientError';
     }
 }
+
+/** The limits of a connection to a gateway peer, named by the errors that hit them. */
+export interface GatewayLimits {
+    maxReceiveBytes: number;
+    maxSendBytes: number;
+    /** deadlines in ms */
+    timeouts: { evaluate: number; endorse: number; submit: number; commitStatus: number };
+}
+
+/** gRPC status codes (grpc.status) the client names. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 const CHAINCODE_CODE = new RegExp(`\\b(${Object.values(ErrorCode).join('|')}): (.*)$`, 's');
 /** fabric-gateway CommitError codes (peer.TxValidationCode) the client names. */
@@ -38,13 +54,26 @@ interface ErrorShape {
     details?: Array<{ message?: string }>;
 }
 
-/** Maps an error of either backend (in-process or fabric-gateway) to a ConsentClientError. */
-export function toClientError(error: unknown): ConsentClientError {
+/**
+ * Maps an error of either backend (in-process or fabric-gateway) to a ConsentClientError. With the
+ * connection's `limits`, an error that hit one of them names it.
+ */
+export function toClientError(error: unknown, limits?: GatewayLimits): ConsentClientError {
     if (error instanceof ConsentClientError) {
         return error;
     }
     const shape = (error ?? {}) as ErrorShape;
     const texts = [shape.message ?? String(error), ...(shape.details ?? []).map((detail) => detail.message ?? '')];
+    if (shape.code === GRPC_RESOURCE_EXHAUSTED && shape.name !== 'CommitError') {
+        const named = limits ? `; the limits are ${limits.maxReceiveBytes} bytes received and ${limits.maxSendBytes} bytes sent` : '';
+        return new ConsentClientError('MESSAGE_TOO_LARGE',
+            `${texts[0]}${named} (grpc.max_receive_message_length / grpc.max_send_message_length in connectFabricGateway's grpcOptions)`, shape.transactionId);
+    }
+    if (shape.code === GRPC_DEADLINE_EXCEEDED && shape.name !== 'CommitError') {
+        const named = limits ? `; the deadlines are evaluate ${limits.timeouts.evaluate} ms, endorse ${limits.timeouts.endorse} ms, `
+            + `submit ${limits.timeouts.submit} ms, commit status ${limits.timeouts.commitStatus} ms` : '';
+        return new ConsentClientError('DEADLINE_EXCEEDED', `${texts[0]}${named} (timeouts in connectFabricGateway)`, shape.transactionId);
+    }
     for (const text of texts) {
         const match = CHAINCODE_CODE.exec(text);
         if (match) {

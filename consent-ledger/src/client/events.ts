@@ -15,26 +15,39 @@ export interface GrantIssued {
     resourceId: string;
     purpose: string;
     purposeId: string;
+    /** the transaction timestamp, unix seconds */
+    issuedAt: number;
     expiresAt: number;
     attestationStructHash: string;
     subjectCount: number;
 }
+/**
+ * A change that voided every grant issued so far on `resourceIds`. The chaincode's event names the
+ * resources; `grantIds` (the grants that died, unexpired at `invalidatedAt`) is read from the ledger by
+ * ConsentLedgerClient.events() (access:ListInvalidatedGrants) and is [] in an event decoded alone.
+ */
 export interface GrantsInvalidated {
     type: 'GrantsInvalidated';
-    consentId: string;
+    /** the consent whose change voided the grants (absent for SubjectRemoved) */
+    consentId?: string;
+    /** the subjects removed (SubjectRemoved only) */
+    subjectIds?: string[];
+    /** the resources whose grants were voided (absent in events of chaincode before epochs, which listed grantIds) */
+    resourceIds?: string[];
     grantIds: string[];
-    /** ConsentWithdrawn, ConsentRevoked or ConsentUpdated */
+    /** ConsentWithdrawn, ConsentRevoked, ConsentUpdated, ConsentSuperseded or SubjectRemoved */
     cause: string;
     invalidatedAt: number;
 }
 export interface AccessDenied { type: 'AccessDenied'; buyerKey: string; resourceId: string; productId: string; purpose: string; reasons: string[] }
 export interface ResourceRegistered { type: 'ResourceRegistered'; resourceId: string; kind: string; productIds: string[]; controllerMsp: string }
 export interface ResourceSubjectsAdded { type: 'ResourceSubjectsAdded'; resourceId: string; added: number; subjectCount: number }
+export interface ResourceSubjectsRemoved { type: 'ResourceSubjectsRemoved'; resourceId: string; removed: number; subjectCount: number }
 export interface SubjectDetailsErased { type: 'SubjectDetailsErased'; subjectId: string }
 
 export type ConsentLedgerEvent =
     | SubjectRegistered | ConsentChanged | GrantIssued | GrantsInvalidated | AccessDenied
-    | ResourceRegistered | ResourceSubjectsAdded | SubjectDetailsErased;
+    | ResourceRegistered | ResourceSubjectsAdded | ResourceSubjectsRemoved | SubjectDetailsErased;
 
 /** One committed transaction's events, with where it sits on the ledger. */
 export interface ConsentLedgerEventBatch {
@@ -51,5 +64,10 @@ export function decodeConsentEvent(event: ChaincodeEventLike): ConsentLedgerEven
         return null;
     }
     const body = JSON.parse(Buffer.from(event.payload).toString('utf8')) as { events: ConsentLedgerEvent[]; timestamp: number; txId: string };
+    for (const decoded of body.events) {
+        if (decoded.type === 'GrantsInvalidated') {
+            decoded.grantIds = decoded.grantIds ?? [];
+        }
+    }
     return { blockNumber: event.blockNumber, transactionId: body.txId, timestamp: body.timestamp, events: body.events };
 }

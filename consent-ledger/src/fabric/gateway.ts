@@ -1,8 +1,8 @@
 // The client surface of the in-process ledger, shaped like @hyperledger/fabric-gateway 1.x
 // (Gateway -> Network -> Contract, submit / evaluate / newProposal, chaincode events), so that code
 // written against it switches to a real Fabric network by configuration only.
-import { EnrolledIdentity, Identity, Signer } from './identity';
-import { ChaincodeEventRecord, CommitStatus, Endorsement, EndorsementFailure, InProcessPeer, TxValidationCode } from './peer';
+import { EnrolledIdentity, Identity, MessageSigner, Signer } from './identity';
+import { ChaincodeEventRecord, CommitStatus, Endorsement, EndorsementFailure, InProcessPeer, OrderingFailure, TxValidationCode } from './peer';
 import { UnsignedProposal, buildProposal, signProposal } from './proposal';
 
 export interface ProposalOptions {
@@ -34,6 +34,14 @@ export class EndorseError extends Error {
     constructor(message: string, readonly transactionId: string) {
         super(message);
         this.name = 'EndorseError';
+    }
+}
+
+/** The orderer refused the transaction (fabric-gateway: SubmitError). */
+export class SubmitError extends Error {
+    constructor(message: string, readonly transactionId: string) {
+        super(message);
+        this.name = 'SubmitError';
     }
 }
 
@@ -77,9 +85,19 @@ export class Transaction {
     }
 
     async submit(): Promise<SubmittedTransaction> {
-        const status = this.peer.submit(this.endorsement);
+        let status: Promise<Status>;
+        try {
+            status = this.peer.submit(this.endorsement);
+        } catch (error) {
+            throw error instanceof OrderingFailure ? new SubmitError(error.message, error.transactionId) : error;
+        }
         status.catch(() => undefined);
         return new SubmittedTransaction(this.getResult(), status, this.getTransactionId());
+    }
+
+    /** The serialized transaction envelope the orderer receives (signatures as placeholders). */
+    getEnvelope(): Uint8Array {
+        return this.peer.envelope(this.endorsement);
     }
 }
 
@@ -89,7 +107,7 @@ export class Proposal {
     constructor(
         private readonly peer: InProcessPeer,
         private readonly unsigned: UnsignedProposal,
-        private readonly signer: Signer,
+        private readonly signer: Signer | { message: MessageSigner },
         private readonly endorsingOrganizations?: string[],
     ) {}
 
@@ -181,7 +199,8 @@ export class Contract {
             identity: this.gateway.identity,
             timestampMillis: this.gateway.clock(),
         });
-        return new Proposal(this.gateway.peer, unsigned, this.gateway.signer, options.endorsingOrganizations);
+        const signer = this.gateway.messageSigner ? { message: this.gateway.messageSigner } : this.gateway.signer;
+        return new Proposal(this.gateway.peer, unsigned, signer, options.endorsingOrganizations);
     }
 }
 
@@ -231,6 +250,8 @@ export class Network {
 export interface ConnectOptions {
     identity: Identity;
     signer: Signer;
+    /** signs whole proposals natively instead of `signer` signing their digest (same key) */
+    messageSigner?: MessageSigner;
     /** proposal clock in milliseconds (default Date.now); tests move it to exercise expiry */
     clock?: () => number;
 }
@@ -238,11 +259,13 @@ export interface ConnectOptions {
 export class Gateway {
     readonly identity: Identity;
     readonly signer: Signer;
+    readonly messageSigner?: MessageSigner;
     readonly clock: () => number;
 
     constructor(readonly peer: InProcessPeer, options: ConnectOptions) {
         this.identity = { mspId: options.identity.mspId, credentials: options.identity.credentials };
         this.signer = options.signer;
+        this.messageSigner = options.messageSigner;
         this.clock = options.clock ?? Date.now;
     }
 
@@ -262,7 +285,10 @@ export class Gateway {
     }
 }
 
-/** Connects an enrolled identity to the in-process peer, as fabric-gateway's connect() does to a real one. */
-export function connect(peer: InProcessPeer, identity: EnrolledIdentity, clock?: () => number): Gateway {
-    return new Gateway(peer, { identity, signer: identity.signer, clock });
+/**
+ * Connects an enrolled identity to the in-process peer, as fabric-gateway's connect() does to a real one.
+ * `clock` is the client's clock, which timestamps its proposals (default: the peer's).
+ */
+export function connect(peer: InProcessPeer, identity: EnrolledIdentity, clock: () => number = peer.clock): Gateway {
+    return new Gateway(peer, { identity, signer: identity.signer, messageSigner: identity.signMessage, clock });
 }

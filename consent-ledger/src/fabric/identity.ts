@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { p256 } from '@noble/curves/p256';
 import { sha256 } from '@noble/hashes/sha256';
-import { createPublicKey, KeyObject, verify as nodeVerify, webcrypto } from 'node:crypto';
+import { KeyObject, createPublicKey, sign as nodeSign, verify as nodeVerify, webcrypto } from 'node:crypto';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 x509.cryptoProvider.set(webcrypto as any);
@@ -27,6 +27,9 @@ export interface Identity {
 /** Signs SHA-256 digests with the identity's key (DER, low-S), like fabric-gateway's Signer. */
 export type Signer = (digest: Uint8Array) => Promise<Uint8Array>;
 
+/** Signs a message (SHA-256 and ECDSA in one native call) with the identity's key: DER, low-S. */
+export type MessageSigner = (message: Uint8Array) => Promise<Uint8Array>;
+
 export interface EnrolledIdentity extends Identity {
     /** enrollment id (the certificate's CN) */
     name: string;
@@ -34,6 +37,8 @@ export interface EnrolledIdentity extends Identity {
     attributes: Record<string, string>;
     certificatePem: string;
     signer: Signer;
+    /** the same key, signing whole messages natively (the in-process gateway's proposals) */
+    signMessage: MessageSigner;
 }
 
 let serial = 1;
@@ -50,6 +55,18 @@ async function exportRawPrivateKey(key: webcrypto.CryptoKey): Promise<Uint8Array
 /** Signer over a raw P-256 private key; returns DER with low S, as Fabric peers require. */
 export function p256Signer(privateKey: Uint8Array): Signer {
     return async (digest: Uint8Array) => p256.sign(digest, privateKey, { lowS: true }).toDERRawBytes();
+}
+
+/**
+ * Native (OpenSSL) ECDSA over SHA-256 of the message, with S made low as Fabric requires: an order of
+ * magnitude less CPU than signing the digest in JavaScript, which a submitted decision paid in process.
+ */
+export function nativeMessageSigner(privateKey: KeyObject): MessageSigner {
+    return async (message: Uint8Array) => {
+        const signature = nodeSign('sha256', message, { key: privateKey, dsaEncoding: 'der' });
+        const parsed = p256.Signature.fromDER(signature);
+        return parsed.hasHighS() ? parsed.normalizeS().toDERRawBytes() : signature;
+    };
 }
 
 /** An organisation's certificate authority: issues enrollment certificates for its MSP. */
@@ -116,6 +133,7 @@ export class CertificateAuthority {
             certificatePem,
             credentials: Buffer.from(certificatePem, 'utf8'),
             signer: p256Signer(await exportRawPrivateKey(keys.privateKey)),
+            signMessage: nativeMessageSigner(KeyObject.from(keys.privateKey)),
         };
     }
 

@@ -1,15 +1,19 @@
 // An in-process Fabric peer for one channel: it runs chaincode through the real fabric-shim
 // ChaincodeMessageHandler and fabric-contract-api dispatch over an in-memory chat stream, endorses
-// signed proposals, orders each submitted transaction into its own block, validates it (duplicate txId,
-// MVCC, phantom reads) and commits it, and delivers chaincode events of valid transactions.
+// signed proposals, orders submitted transactions into blocks as a Raft orderer does (BatchTimeout,
+// MaxMessageCount, PreferredMaxBytes, AbsoluteMaxBytes), validates each transaction of a block against the
+// committed state and the transactions before it in the block (duplicate txId, key-level policies, MVCC,
+// phantom reads of every range query) and commits the block, then delivers the chaincode events of its valid
+// transactions.
 import 'reflect-metadata';
 import './quiet-logs';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import { CertificateAuthority, verifySignature } from './identity';
 import { VALIDATION_PARAMETER, policySatisfied } from './policy';
+import { KeyVersion, sameRangeReads } from './rangequery';
 import { Simulation, SimulationError, TxSimulator, readWriteSetBytes } from './simulator';
-import { CollectionConfig, WorldState, sameVersion, sha256 } from './worldstate';
+import { CollectionConfig, Version, VersionedValue, WorldState, compareUtf8, sameVersion, sha256 } from './worldstate';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { ChaincodeMessageHandler } = require('fabric-shim/lib/handler');
@@ -28,6 +32,19 @@ export interface ChaincodeDefinition {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     contracts: any[];
     collections?: CollectionConfig[];
+    /** environment variables of the chaincode process (over this process's own) */
+    environment?: Record<string, string>;
+}
+
+/**
+ * What a chaincode process reads from the machine it runs on: its clock and its environment. A chaincode
+ * on a real peer reads the host's; in process, the peer hands its own (test-movable) clock and the
+ * chaincode's environment to every contract instance that has a `configureHost(host)` method.
+ */
+export interface ChaincodeHost {
+    /** the host's clock, milliseconds since the epoch */
+    clock: () => number;
+    env: Record<string, string | undefined>;
 }
 
 /** The response a chaincode returned for a proposal (status 200 = success, >= 400 = error). */
@@ -55,6 +72,10 @@ export interface Endorsement {
     response: ChaincodeResponse;
     /** serialized ledger.rwset.TxReadWriteSet (public reads/writes, private data as hashes only) */
     readWriteSet: Uint8Array;
+    /** serialized common.Header of the proposal (channel header + signature header) */
+    proposalHeader: Uint8Array;
+    /** serialized peer.ChaincodeProposalPayload without its transient map (what the transaction carries) */
+    proposalPayload: Uint8Array;
     event: { eventName: string; payload: Uint8Array } | null;
     /** MSP ids of the organisations whose peers endorsed (the in-process peer stands in for each) */
     endorsers: string[];
@@ -68,6 +89,14 @@ export interface CommitStatus {
     /** peer.TxValidationCode */
     code: number;
     successful: boolean;
+}
+
+/** Thrown by submit when the orderer refuses a transaction (broadcast status BAD_REQUEST). */
+export class OrderingFailure extends Error {
+    constructor(message: string, readonly transactionId: string) {
+        super(message);
+        this.name = 'OrderingFailure';
+    }
 }
 
 /** Thrown when a proposal cannot be endorsed (bad signature, unknown MSP, chaincode error). */
@@ -134,11 +163,17 @@ class ChaincodeConnection extends EventEmitter {
     private readonly ready: Promise<void>;
     private markReady!: () => void;
 
-    constructor(readonly definition: ChaincodeDefinition, private readonly channelName: string) {
+    constructor(readonly definition: ChaincodeDefinition, private readonly channelName: string, host: ChaincodeHost) {
         super();
         this.ready = new Promise((resolve) => { this.markReady = resolve; });
         const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
         const chaincode = new ChaincodeFromContract(definition.contracts, serializers, {}, definition.name, definition.version ?? '1.0');
+        for (const { contractInstance } of Object.values(chaincode.contractImplementations as Record<string, { contractInstance?: unknown }>)) {
+            const configurable = contractInstance as { configureHost?: (host: ChaincodeHost) => void } | undefined;
+            if (typeof configurable?.configureHost === 'function') {
+                configurable.configureHost(host);
+            }
+        }
         const register = new peer.ChaincodeMessage();
         const chaincodeId = new peer.ChaincodeID();
         chaincodeId.setName(`${definition.name}:${definition.version ?? '1.0'}`);
@@ -240,13 +275,52 @@ export interface PeerOptions {
     channelName?: string;
     /** how long a chaincode may run for one proposal (core.yaml chaincode.executetimeout, default 30 s) */
     executeTimeoutMs?: number;
+    /**
+     * Orderer.BatchTimeout: how long the orderer waits after the first transaction of a block for more
+     * (default 0: a block holds what was submitted in the same turn of the event loop; Fabric's sample
+     * configuration uses 2 s, the network of docs/consent.md §11 100 ms).
+     */
+    batchTimeoutMs?: number;
+    /** Orderer.BatchSize.MaxMessageCount (default 500) */
+    maxMessageCount?: number;
+    /** Orderer.BatchSize.PreferredMaxBytes (default 2 MiB): a transaction larger than this gets a block of its own */
+    preferredMaxBytes?: number;
+    /** Orderer.BatchSize.AbsoluteMaxBytes (default 10 MiB): a larger transaction envelope is refused at submit */
+    absoluteMaxBytes?: number;
+    /** the peer host's clock in milliseconds (default Date.now), handed to the chaincode */
+    clock?: () => number;
+}
+
+interface Submission {
+    endorsement: Endorsement;
+    bytes: number;
+    resolve: (status: CommitStatus) => void;
+    reject: (error: Error) => void;
+}
+
+/** Writes of the valid transactions of the block being validated, over the committed state. */
+class BlockUpdates {
+    readonly public = new Map<string, { value: Buffer | null; version: Version }>();
+    readonly metadata = new Map<string, Map<string, Buffer>>();
+    /** collection -> sha256(key) hex -> version (or null when deleted) */
+    readonly hashes = new Map<string, Map<string, Version | null>>();
+    readonly txIds = new Set<string>();
 }
 
 /** The in-process peer (and orderer) of one channel. */
 export class InProcessPeer {
     readonly channelName: string;
     readonly executeTimeoutMs: number;
+    readonly batchTimeoutMs: number;
+    readonly maxMessageCount: number;
+    readonly preferredMaxBytes: number;
+    readonly absoluteMaxBytes: number;
+    readonly clock: () => number;
     readonly state = new WorldState();
+    private pending: Submission[] = [];
+    private pendingBytes = 0;
+    private batchTimer: { cancel(): void } | null = null;
+    private delivered: Promise<void> = Promise.resolve();
     private readonly lock = new StateLock();
     private readonly authorities = new Map<string, CertificateAuthority>();
     private readonly chaincodes = new Map<string, ChaincodeConnection>();
@@ -257,6 +331,11 @@ export class InProcessPeer {
     constructor(options: PeerOptions = {}) {
         this.channelName = options.channelName ?? 'consent';
         this.executeTimeoutMs = options.executeTimeoutMs ?? 30_000;
+        this.batchTimeoutMs = options.batchTimeoutMs ?? 0;
+        this.maxMessageCount = options.maxMessageCount ?? 500;
+        this.preferredMaxBytes = options.preferredMaxBytes ?? 2 * 1024 * 1024;
+        this.absoluteMaxBytes = options.absoluteMaxBytes ?? 10 * 1024 * 1024;
+        this.clock = options.clock ?? Date.now;
         this.state.height = 1; // block 0 is the channel's genesis block
     }
 
@@ -277,7 +356,8 @@ export class InProcessPeer {
         for (const collection of definition.collections ?? []) {
             this.state.defineCollection(definition.name, collection);
         }
-        this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName));
+        const host: ChaincodeHost = { clock: () => this.clock(), env: { ...process.env, ...definition.environment } };
+        this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName, host));
     }
 
     /**
@@ -327,6 +407,9 @@ export class InProcessPeer {
             throw new EndorsementFailure('proposal has no chaincode input', txId);
         }
         const timestamp = channelHeader.getTimestamp();
+        // what the transaction carries: the proposal payload without the transient map
+        payload.getTransientmapMap().clear();
+        const proposalPayload = payload.serializeBinary();
         return this.lock.read(async () => {
             const simulator = new TxSimulator(this.state, chaincodeName, txId, creator.getMspid());
             const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator, this.executeTimeoutMs);
@@ -338,6 +421,8 @@ export class InProcessPeer {
                 throw new EndorsementFailure(`chaincode response ${chaincodeResponse.status}, ${chaincodeResponse.message}`, txId, chaincodeResponse.status);
             }
             const event = completed.getChaincodeEvent();
+            const simulation = simulator.finish();
+            let readWriteSet: Uint8Array | undefined;
             return {
                 transactionId: txId,
                 channelName: this.channelName,
@@ -345,17 +430,80 @@ export class InProcessPeer {
                 creatorMspId: creator.getMspid(),
                 timestamp: { seconds: timestamp?.getSeconds() ?? 0, nanos: timestamp?.getNanos() ?? 0 },
                 response: chaincodeResponse,
-                readWriteSet: readWriteSetBytes(simulator.simulation),
+                // serialized when first asked for: an evaluation or an ordinary submit never needs the bytes
+                get readWriteSet() {
+                    readWriteSet ??= readWriteSetBytes(simulation);
+                    return readWriteSet;
+                },
+                proposalHeader: proposal.getHeader_asU8(),
+                proposalPayload,
                 event: event && event.getEventName() !== '' ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
                 endorsers,
-                simulation: simulator.simulation,
+                simulation,
             };
         });
     }
 
-    /** Orders the endorsed transaction into the next block, validates it and commits it if valid. */
-    async submit(endorsement: Endorsement): Promise<CommitStatus> {
-        return this.lock.write(() => this.commitBlock(endorsement));
+    /**
+     * Broadcasts the endorsed transaction to the orderer; resolves once the block that holds it has been
+     * validated and committed. Throws OrderingFailure at once when its envelope exceeds AbsoluteMaxBytes.
+     */
+    submit(endorsement: Endorsement): Promise<CommitStatus> {
+        // the exact size is built only when a generous bound on it could reach a limit
+        const bound = envelopeSizeBound(endorsement);
+        const bytes = bound <= Math.min(this.preferredMaxBytes, this.absoluteMaxBytes) ? bound : this.envelope(endorsement).length;
+        if (bytes > this.absoluteMaxBytes) {
+            throw new OrderingFailure(
+                `the transaction envelope is ${bytes} bytes, over the orderer's AbsoluteMaxBytes of ${this.absoluteMaxBytes}`, endorsement.transactionId);
+        }
+        return new Promise((resolve, reject) => {
+            // as Fabric's block cutter: a transaction that would overflow PreferredMaxBytes cuts the pending batch first
+            if (this.pending.length > 0 && this.pendingBytes + bytes > this.preferredMaxBytes) {
+                this.cutBlock();
+            }
+            this.pending.push({ endorsement, bytes, resolve, reject });
+            this.pendingBytes += bytes;
+            if (this.pending.length >= this.maxMessageCount || bytes > this.preferredMaxBytes) {
+                this.cutBlock();
+            } else if (this.batchTimer === null) {
+                this.batchTimer = this.startBatchTimer();
+            }
+        });
+    }
+
+    /** Serialized common.Envelope of the endorsed transaction, as the gateway would broadcast it. */
+    envelope(endorsement: Endorsement): Uint8Array {
+        return transactionEnvelope(endorsement, this.endorserIdentities(endorsement.endorsers));
+    }
+
+    /** BatchTimeout 0 cuts after the current turn of the event loop (setImmediate: no 1 ms timer floor). */
+    private startBatchTimer(): { cancel(): void } {
+        if (this.batchTimeoutMs === 0) {
+            const immediate = setImmediate(() => this.cutBlock());
+            return { cancel: () => clearImmediate(immediate) };
+        }
+        const timer = setTimeout(() => this.cutBlock(), this.batchTimeoutMs);
+        return { cancel: () => clearTimeout(timer) };
+    }
+
+    /** Blocks commit in the order they were cut, one at a time, while no proposal is being simulated. */
+    private cutBlock(): void {
+        if (this.batchTimer !== null) {
+            this.batchTimer.cancel();
+            this.batchTimer = null;
+        }
+        const block = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (block.length === 0) {
+            return;
+        }
+        this.delivered = this.delivered
+            .then(() => this.lock.write(() => this.commitBlock(block.map((submission) => submission.endorsement))))
+            .then(
+                (statuses) => block.forEach((submission, i) => submission.resolve(statuses[i])),
+                (error: Error) => block.forEach((submission) => submission.reject(error)),
+            );
     }
 
     /** Chaincode events of valid transactions from `startBlock` on, then live ones. */
@@ -391,36 +539,53 @@ export class InProcessPeer {
         }
     }
 
-    private validate(endorsement: Endorsement): number {
+    /** The identities that sign endorsements: each endorsing organisation's (CA certificate as a stand-in for its peer's). */
+    private endorserIdentities(endorsers: string[]): Uint8Array[] {
+        return endorsers.map((mspId) => {
+            const identity = new msp.SerializedIdentity();
+            identity.setMspid(mspId);
+            identity.setIdBytes(Buffer.from(this.authorities.get(mspId)?.certificatePem ?? '', 'utf8'));
+            return identity.serializeBinary();
+        });
+    }
+
+    /**
+     * Validates a transaction as Fabric's committer does, against the committed state plus the writes of the
+     * valid transactions before it in the same block.
+     */
+    private validate(endorsement: Endorsement, updates: BlockUpdates): number {
         const { simulation } = endorsement;
-        if (this.state.committedTxIds.has(endorsement.transactionId)) {
+        if (this.state.committedTxIds.has(endorsement.transactionId) || updates.txIds.has(endorsement.transactionId)) {
             return TxValidationCode.DUPLICATE_TXID;
         }
-        // key-level (state-based) endorsement: the committed policy of every key written must be met
+        // key-level (state-based) endorsement: the policy in force for every key written must be met
         const endorsers = new Set(endorsement.endorsers);
         for (const key of new Set([...simulation.writes.keys(), ...simulation.metadataWrites.keys()])) {
-            const policy = this.state.getMetadata(simulation.namespace, key).get(VALIDATION_PARAMETER);
+            const policy = updates.metadata.get(key)?.get(VALIDATION_PARAMETER)
+                ?? this.state.getMetadata(simulation.namespace, key).get(VALIDATION_PARAMETER);
             if (policy && !policySatisfied(policy, endorsers)) {
                 return TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
             }
         }
         const store = this.state.namespace(simulation.namespace);
         for (const [key, version] of simulation.reads) {
-            if (!sameVersion(store.get(key)?.version ?? null, version)) {
+            // a key written earlier in the block is a conflict whatever its new version
+            if (updates.public.has(key) || !sameVersion(store.get(key)?.version ?? null, version)) {
                 return TxValidationCode.MVCC_READ_CONFLICT;
             }
         }
         for (const range of simulation.rangeReads) {
-            const now = store.range(range.startKey, range.endKey);
-            if (now.length !== range.reads.length
-                || now.some((entry, i) => entry.key !== range.reads[i].key || !sameVersion(entry.version, range.reads[i].version))) {
+            // a range left before its end is checked up to and including the last key the chaincode saw
+            const end = range.itrExhausted ? range.endKey : `${range.endKey}\u0000`;
+            if (!sameRangeReads(range.info, this.rangeNow(store.range(range.startKey, end), updates, range.startKey, end))) {
                 return TxValidationCode.PHANTOM_READ_CONFLICT;
             }
         }
         for (const [collection, reads] of simulation.hashedReads) {
             const hashes = this.state.collection(simulation.namespace, collection)?.hashes;
+            const pending = updates.hashes.get(collection);
             for (const [keyHash, version] of reads) {
-                if (!sameVersion(hashes?.get(keyHash)?.version ?? null, version)) {
+                if (pending?.has(keyHash) || !sameVersion(hashes?.get(keyHash)?.version ?? null, version)) {
                     return TxValidationCode.MVCC_READ_CONFLICT;
                 }
             }
@@ -428,22 +593,79 @@ export class InProcessPeer {
         return TxValidationCode.VALID;
     }
 
-    private commitBlock(endorsement: Endorsement): CommitStatus {
+    /** A range's keys and versions over the committed state and the block's earlier writes. */
+    private rangeNow(committed: Array<{ key: string } & VersionedValue>, updates: BlockUpdates, start: string, end: string): KeyVersion[] {
+        const inRange = [...updates.public].filter(([key]) => compareUtf8(key, start) >= 0 && (end === '' || compareUtf8(key, end) < 0));
+        if (inRange.length === 0) {
+            return committed;
+        }
+        const merged = new Map<string, Version>(committed.map((entry) => [entry.key, entry.version]));
+        for (const [key, write] of inRange) {
+            if (write.value === null) {
+                merged.delete(key);
+            } else {
+                merged.set(key, write.version);
+            }
+        }
+        return [...merged].sort(([a], [b]) => compareUtf8(a, b)).map(([key, version]) => ({ key, version }));
+    }
+
+    private commitBlock(endorsements: Endorsement[]): CommitStatus[] {
         const blockNum = this.state.height;
-        const code = this.validate(endorsement);
-        const status: CommitStatus = {
-            transactionId: endorsement.transactionId, blockNumber: BigInt(blockNum), code, successful: code === TxValidationCode.VALID,
-        };
+        const updates = new BlockUpdates();
+        const valid: Array<{ endorsement: Endorsement; txNum: number }> = [];
+        const statuses = endorsements.map((endorsement, txNum): CommitStatus => {
+            const code = this.validate(endorsement, updates);
+            if (code !== TxValidationCode.DUPLICATE_TXID) {
+                updates.txIds.add(endorsement.transactionId);
+            }
+            if (code === TxValidationCode.VALID) {
+                const { simulation } = endorsement;
+                const version = { blockNum, txNum };
+                for (const [key, write] of simulation.writes) {
+                    updates.public.set(key, { value: write.value, version });
+                }
+                for (const [key, entries] of simulation.metadataWrites) {
+                    const current = updates.metadata.get(key) ?? new Map<string, Buffer>();
+                    entries.forEach((value, name) => current.set(name, value));
+                    updates.metadata.set(key, current);
+                }
+                for (const [collection, writes] of simulation.privateWrites) {
+                    const hashes = updates.hashes.get(collection) ?? new Map<string, Version | null>();
+                    writes.forEach((write, key) => hashes.set(sha256(key).toString('hex'), write.value === null ? null : version));
+                    updates.hashes.set(collection, hashes);
+                }
+                valid.push({ endorsement, txNum });
+            }
+            return { transactionId: endorsement.transactionId, blockNumber: BigInt(blockNum), code, successful: code === TxValidationCode.VALID };
+        });
+        for (const txId of updates.txIds) {
+            this.state.committedTxIds.add(txId);
+        }
+        valid.forEach(({ endorsement, txNum }) => this.apply(endorsement, blockNum, txNum));
+        for (const collection of this.state.collections.values()) {
+            collection.expire(blockNum);
+        }
         this.state.height += 1;
-        if (code === TxValidationCode.DUPLICATE_TXID) {
-            return status;
+        for (const { endorsement } of valid) {
+            if (endorsement.event) {
+                const event: ChaincodeEventRecord = {
+                    blockNumber: BigInt(blockNum), transactionId: endorsement.transactionId, chaincodeName: endorsement.simulation.namespace,
+                    eventName: endorsement.event.eventName, payload: endorsement.event.payload,
+                };
+                this.eventLog.push(event);
+                for (const listener of this.eventListeners) {
+                    listener(event);
+                }
+            }
         }
-        this.state.committedTxIds.add(endorsement.transactionId);
-        if (!status.successful) {
-            return status;
-        }
+        return statuses;
+    }
+
+    /** Applies a valid transaction's writes to the committed state at height (blockNum, txNum). */
+    private apply(endorsement: Endorsement, blockNum: number, txNum: number): void {
         const { simulation, timestamp } = endorsement;
-        const version = { blockNum, txNum: 0 };
+        const version = { blockNum, txNum };
         const store = this.state.namespace(simulation.namespace);
         store.applyWrites([...simulation.writes].map(([key, write]) => [key, write.value] as [string, Buffer | null]), version);
         for (const [key, write] of simulation.writes) {
@@ -473,19 +695,92 @@ export class InProcessPeer {
                 }
             }
         }
-        for (const collection of this.state.collections.values()) {
-            collection.expire(blockNum);
-        }
-        if (endorsement.event) {
-            const event: ChaincodeEventRecord = {
-                blockNumber: BigInt(blockNum), transactionId: endorsement.transactionId, chaincodeName: simulation.namespace,
-                eventName: endorsement.event.eventName, payload: endorsement.event.payload,
-            };
-            this.eventLog.push(event);
-            for (const listener of this.eventListeners) {
-                listener(event);
-            }
-        }
-        return status;
     }
+}
+
+/**
+ * More than the envelope of this endorsement can be: its parts plus, for each endorsement, a certificate
+ * and a signature, and generous room for the protobuf framing.
+ */
+function envelopeSizeBound(endorsement: Endorsement): number {
+    return readWriteSetSizeBound(endorsement.simulation) + endorsement.response.payload.length + endorsement.response.message.length
+        + (endorsement.event ? endorsement.event.payload.length + endorsement.event.eventName.length : 0)
+        + 2 * endorsement.proposalHeader.length + endorsement.proposalPayload.length + endorsement.endorsers.length * 4096 + 4096;
+}
+
+/** More bytes than the serialized read/write set of `simulation` takes (3 bytes a UTF-16 unit, 24 a read or write). */
+function readWriteSetSizeBound(simulation: Simulation): number {
+    let bytes = 64 + simulation.namespace.length * 3;
+    simulation.reads.forEach((_, key) => { bytes += key.length * 3 + 24; });
+    for (const range of simulation.rangeReads) {
+        bytes += (range.startKey.length + range.endKey.length) * 3 + 32;
+        bytes += range.info.merkle ? range.info.merkle.maxLevelHashes.length * 40 + 16 : range.info.raw.reduce((sum, read) => sum + read.key.length * 3 + 24, 0);
+    }
+    simulation.writes.forEach((write, key) => { bytes += key.length * 3 + (write.value?.length ?? 0) + 24; });
+    simulation.metadataWrites.forEach((entries, key) => {
+        bytes += key.length * 3 + 24;
+        entries.forEach((value, name) => { bytes += name.length * 3 + value.length + 24; });
+    });
+    simulation.hashedReads.forEach((reads, collection) => { bytes += collection.length * 3 + reads.size * 64; });
+    simulation.privateWrites.forEach((writes, collection) => { bytes += collection.length * 3 + writes.size * 96; });
+    return bytes;
+}
+
+/** A DER ECDSA P-256 signature's usual length: what the size of an envelope counts for each signature. */
+const SIGNATURE_PLACEHOLDER = new Uint8Array(72);
+
+/**
+ * The common.Envelope a Fabric gateway broadcasts for this endorsement: Payload(Header, Transaction(
+ * TransactionAction(SignatureHeader, ChaincodeActionPayload(ChaincodeProposalPayload, ChaincodeEndorsedAction(
+ * ProposalResponsePayload(proposal hash, ChaincodeAction(rwset, event, response, chaincode id)), endorsements))))).
+ * The in-process peer does not sign proposal responses and the client's envelope signature is not needed
+ * here, so every signature is a 72-byte placeholder: the bytes are those of the real envelope, the size exact
+ * to within a byte or two per signature.
+ */
+export function transactionEnvelope(endorsement: Endorsement, endorserIdentities: Uint8Array[]): Uint8Array {
+    const header = common.Header.deserializeBinary(endorsement.proposalHeader);
+    const chaincodeId = new peer.ChaincodeID();
+    chaincodeId.setName(endorsement.chaincodeName);
+    const action = new peer.ChaincodeAction();
+    action.setResults(endorsement.readWriteSet);
+    if (endorsement.event) {
+        const event = new peer.ChaincodeEvent();
+        event.setChaincodeId(endorsement.chaincodeName);
+        event.setTxId(endorsement.transactionId);
+        event.setEventName(endorsement.event.eventName);
+        event.setPayload(endorsement.event.payload);
+        action.setEvents(event.serializeBinary());
+    }
+    const response = new peer.Response();
+    response.setStatus(endorsement.response.status);
+    response.setMessage(endorsement.response.message);
+    response.setPayload(endorsement.response.payload);
+    action.setResponse(response);
+    action.setChaincodeId(chaincodeId);
+    const responsePayload = new peer.ProposalResponsePayload();
+    responsePayload.setProposalHash(sha256(Buffer.concat([endorsement.proposalHeader, endorsement.proposalPayload])));
+    responsePayload.setExtension$(action.serializeBinary());
+    const endorsed = new peer.ChaincodeEndorsedAction();
+    endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
+    endorsed.setEndorsementsList(endorserIdentities.map((identity) => {
+        const out = new peer.Endorsement();
+        out.setEndorser(identity);
+        out.setSignature(SIGNATURE_PLACEHOLDER);
+        return out;
+    }));
+    const actionPayload = new peer.ChaincodeActionPayload();
+    actionPayload.setChaincodeProposalPayload(endorsement.proposalPayload);
+    actionPayload.setAction(endorsed);
+    const transactionAction = new peer.TransactionAction();
+    transactionAction.setHeader(header.getSignatureHeader_asU8());
+    transactionAction.setPayload(actionPayload.serializeBinary());
+    const transaction = new peer.Transaction();
+    transaction.setActionsList([transactionAction]);
+    const payload = new common.Payload();
+    payload.setHeader(header);
+    payload.setData(transaction.serializeBinary());
+    const envelope = new common.Envelope();
+    envelope.setPayload(payload.serializeBinary());
+    envelope.setSignature(SIGNATURE_PLACEHOLDER);
+    return envelope.serializeBinary();
 }

@@ -3,7 +3,7 @@
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { randomBytes } from 'node:crypto';
-import { Identity, Signer } from './identity';
+import { Identity, MessageSigner, Signer } from './identity';
 import { sha256 } from './worldstate';
 
 export interface ProposalRequest {
@@ -85,10 +85,10 @@ export function buildProposal(request: ProposalRequest): UnsignedProposal {
     return { transactionId, proposalBytes: proposal.serializeBinary() };
 }
 
-/** Signs sha256(proposal bytes) and wraps it in a SignedProposal. */
-export async function signProposal(proposal: UnsignedProposal, signer: Signer): Promise<Uint8Array> {
+/** Signs sha256(proposal bytes) (or the bytes, with a message signer) and wraps it in a SignedProposal. */
+export async function signProposal(proposal: UnsignedProposal, signer: Signer | { message: MessageSigner }): Promise<Uint8Array> {
     const signed = new peer.SignedProposal();
     signed.setProposalBytes(proposal.proposalBytes);
-    signed.setSignature(await signer(sha256(proposal.proposalBytes)));
+    signed.setSignature(typeof signer === 'function' ? await signer(sha256(proposal.proposalBytes)) : await signer.message(proposal.proposalBytes));
     return signed.serializeBinary();
 }

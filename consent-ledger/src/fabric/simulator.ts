@@ -3,6 +3,7 @@
 // only (no read-your-writes, as on a peer) and records the read/write set that validation checks.
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import { KeyVersion, RangeReadsInfo, protoKvRead, summarizeRangeReads } from './rangequery';
 import { Version, VersionedValue, WorldState, compareUtf8, sha256 } from './worldstate';
 
 const MsgType = peer.ChaincodeMessage.Type;
@@ -11,11 +12,17 @@ export const MAX_RESULTS_PER_BATCH = 100;
 /** Peer limit on results of one range query (core.yaml ledger.state.totalQueryLimit default). */
 export const TOTAL_QUERY_LIMIT = 100_000;
 
+/**
+ * A range query as the read/write set records it: the keys the peer fetched for the chaincode (all of the
+ * range when the chaincode iterated to the end; else up to the last key fetched, and `endKey` is that key),
+ * kept raw or as a Merkle summary (see rangequery.ts).
+ */
 export interface RangeRead {
     startKey: string;
     endKey: string;
     itrExhausted: boolean;
-    reads: Array<{ key: string; version: Version }>;
+    reads: KeyVersion[];
+    info: RangeReadsInfo;
 }
 
 interface Write {
@@ -28,9 +35,21 @@ interface PrivateWrite {
 }
 
 interface OpenIterator {
-    kind: 'QUERY' | 'HISTORY';
-    results: Uint8Array[];
+    /** the results, as of the query (commits wait for running simulations, so they cannot change) */
+    results: Array<() => Uint8Array>;
     position: number;
+    /** the range read this iterator feeds, for a non-paginated state range query */
+    range?: RangeIteration;
+}
+
+/** A state range query in progress: what the peer has fetched from the ledger for the chaincode so far. */
+interface RangeIteration {
+    startKey: string;
+    endKey: string;
+    entries: KeyVersion[];
+    /** results fetched from the ledger iterator: the ones sent plus the one a peer reads ahead to set has_more */
+    fetched: number;
+    exhausted: boolean;
 }
 
 export class SimulationError extends Error {}
@@ -52,6 +71,7 @@ export class TxSimulator {
     readonly simulation: Simulation;
     private paginated = false;
     private readonly iterators = new Map<string, OpenIterator>();
+    private readonly ranges: RangeIteration[] = [];
     private nextIteratorId = 0;
 
     constructor(
@@ -64,6 +84,22 @@ export class TxSimulator {
             namespace, reads: new Map(), rangeReads: [], writes: new Map(), metadataWrites: new Map(),
             hashedReads: new Map(), privateWrites: new Map(),
         };
+    }
+
+    /** Closes the simulation: records every state range query as the read/write set holds it. */
+    finish(): Simulation {
+        this.simulation.rangeReads = this.ranges.map((range) => {
+            const reads = range.entries.slice(0, range.fetched);
+            return {
+                startKey: range.startKey,
+                // a range the chaincode left before its end is recorded up to the last key fetched
+                endKey: range.exhausted || reads.length === 0 ? range.endKey : reads[reads.length - 1].key,
+                itrExhausted: range.exhausted,
+                reads,
+                info: summarizeRangeReads(reads),
+            };
+        });
+        return this.simulation;
     }
 
     /** Answers one request from the chaincode: a payload for RESPONSE, or a SimulationError for ERROR. */
@@ -227,26 +263,26 @@ export class TxSimulator {
             }
             this.paginated = true;
         }
-        const all = this.state.namespace(this.simulation.namespace).range(start, endKey);
+        const namespace = this.simulation.namespace;
+        const all = this.state.namespace(namespace).range(start, endKey);
         if (all.length > TOTAL_QUERY_LIMIT) {
             all.length = TOTAL_QUERY_LIMIT;
         }
         const page = pageSize > 0 ? all.slice(0, pageSize) : all;
+        let range: RangeIteration | undefined;
         if (pageSize === 0) {
-            this.simulation.rangeReads.push({
-                startKey: start, endKey, itrExhausted: true,
-                reads: page.map((entry) => ({ key: entry.key, version: entry.version })),
-            });
+            range = { startKey: start, endKey, entries: page.map((entry) => ({ key: entry.key, version: entry.version })), fetched: 0, exhausted: false };
+            this.ranges.push(range);
         }
-        const results = page.map((entry) => {
+        const results = page.map((entry) => () => {
             const kv = new ledger.queryresult.KV();
-            kv.setNamespace(this.simulation.namespace);
+            kv.setNamespace(namespace);
             kv.setKey(entry.key);
             kv.setValue(entry.value);
             return kv.serializeBinary();
         });
         const id = `${this.txId}-${this.nextIteratorId++}`;
-        this.iterators.set(id, { kind: 'QUERY', results, position: 0 });
+        this.iterators.set(id, { results, position: 0, range });
         const response = this.batch(id);
         if (pageSize > 0) {
             const metadata = new peer.QueryResponseMetadata();
@@ -260,7 +296,7 @@ export class TxSimulator {
     private getHistory(key: string): Uint8Array {
         // newest first, as Fabric 2.x returns history
         const entries = [...this.state.history(this.simulation.namespace, key)].reverse();
-        const results = entries.map((entry) => {
+        const results = entries.map((entry) => () => {
             const modification = new ledger.queryresult.KeyModification();
             modification.setTxId(entry.txId);
             modification.setValue(entry.value);
@@ -272,7 +308,7 @@ export class TxSimulator {
             return modification.serializeBinary();
         });
         const id = `${this.txId}-${this.nextIteratorId++}`;
-        this.iterators.set(id, { kind: 'HISTORY', results, position: 0 });
+        this.iterators.set(id, { results, position: 0 });
         return this.batch(id).serializeBinary();
     }
 
@@ -287,12 +323,18 @@ export class TxSimulator {
         const iterator = this.iterators.get(id) as OpenIterator;
         const slice = iterator.results.slice(iterator.position, iterator.position + MAX_RESULTS_PER_BATCH);
         iterator.position += slice.length;
+        const total = iterator.results.length;
+        if (iterator.range) {
+            // a peer reads one result ahead of the batch it sends, to know whether there are more
+            iterator.range.exhausted = iterator.position >= total;
+            iterator.range.fetched = iterator.range.exhausted ? total : iterator.position + 1;
+        }
         const response = new peer.QueryResponse();
         response.setId(id);
-        response.setHasMore(iterator.position < iterator.results.length);
-        response.setResultsList(slice.map((bytes) => {
+        response.setHasMore(iterator.position < total);
+        response.setResultsList(slice.map((serialize) => {
             const result = new peer.QueryResultBytes();
-            result.setResultbytes(bytes);
+            result.setResultbytes(serialize());
             return result;
         }));
         return response;
@@ -327,14 +369,17 @@ export function readWriteSetBytes(simulation: Simulation): Uint8Array {
         info.setStartKey(range.startKey);
         info.setEndKey(range.endKey);
         info.setItrExhausted(range.itrExhausted);
-        const reads = new ledger.rwset.kvrwset.QueryReads();
-        reads.setKvReadsList(range.reads.map((entry) => {
-            const read = new ledger.rwset.kvrwset.KVRead();
-            read.setKey(entry.key);
-            read.setVersion(version(entry.version));
-            return read;
-        }));
-        info.setRawReads(reads);
+        if (range.info.merkle) {
+            const summary = new ledger.rwset.kvrwset.QueryReadsMerkleSummary();
+            summary.setMaxDegree(range.info.merkle.maxDegree);
+            summary.setMaxLevel(range.info.merkle.maxLevel);
+            summary.setMaxLevelHashesList(range.info.merkle.maxLevelHashes);
+            info.setReadsMerkleHashes(summary);
+        } else {
+            const reads = new ledger.rwset.kvrwset.QueryReads();
+            reads.setKvReadsList(range.info.raw.map(protoKvRead));
+            info.setRawReads(reads);
+        }
         return info;
     }));
     kv.setWritesList(byKey(simulation.writes).map(([key, write]) => {
