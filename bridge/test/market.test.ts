@@ -11,7 +11,7 @@ import { collectAttestation } from '../src/collect';
 import { memoryLogger } from '../src/log';
 import { RevocationRelayer } from '../src/relayer';
 import { BridgeStore } from '../src/store';
-import { ATTESTOR_KEYS, ledgerFixture, startBridge, waitFor, type LedgerFixture } from './fixtures';
+import { ATTESTOR_KEYS, PURPOSE, ledgerFixture, startBridge, waitFor, type LedgerFixture } from './fixtures';
 
 const { ethers } = hre;
 const DAY = 86_400n;
@@ -47,6 +47,7 @@ async function deployMarket() {
         requiresKyc: false, termsHash: id('terms v1'), termsUri: 'ipfs://terms', resources: [datasetId],
     })).wait();
     const productId: string = await market.getFunction('productIdOf')(seller.address, salt);
+    await (await market.connect(seller).getFunction('setPurposes')(productId, [id(PURPOSE)], true)).wait();
     await (await token.getFunction('mint')(buyer.address, 1_000n * UNIT)).wait();
     return { token, registry, market, marketAddress, datasetId, productId, buyer };
 }
