@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { signPermit } from "../helpers/foundation";
 import { marketFixture, order, attest, encodeOrder, DAY, PRICE, BASE_PARAMS, MarketFixture } from "./helpers";
 
 const MAX = ethers.MaxUint256;
@@ -96,6 +97,15 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       const other = "0x03" + "55".repeat(32);
       await expect(f.market.connect(f.other).buy(order(f.productId, DAY, { encryptionKey: other }), MAX))
         .to.emit(f.registry, "EncryptionKeyRegistered").withArgs(f.other.address, other, market);
+      const [, , , , , , , , , permitter] = await ethers.getSigners();
+      await f.token.mint(permitter.address, DAY * PRICE);
+      const permit = await signPermit(f.token, permitter, market, DAY * PRICE, 2n ** 40n);
+      const third = "0x02" + "66".repeat(32);
+      await expect(
+        f.market.connect(permitter).buyWithPermit(order(f.productId, DAY, { encryptionKey: third }), PRICE, {
+          value: DAY * PRICE, deadline: 2n ** 40n, v: permit.v, r: permit.r, s: permit.s,
+        }),
+      ).to.emit(f.registry, "EncryptionKeyRegistered").withArgs(permitter.address, third, market);
     });
   });
 
