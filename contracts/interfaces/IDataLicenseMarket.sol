@@ -448,6 +448,9 @@ interface IDataLicenseMarket is IERC1363Receiver {
     error InvalidPurposes(uint256 count);
     /// @notice The market holds no DATA beyond what it owes.
     error NothingToSweep();
+    /// @notice The DATA token's cap does not fit the market's 128-bit count of what it owes (deployment).
+    /// @param cap the token's cap, DATA wei
+    error TokenCapTooLarge(uint256 cap);
     /// @notice The recipient must not be the zero address.
     error ZeroRecipient();
     /// @notice An ERC-1363 payment is not exactly the cost of the order.

@@ -6,9 +6,10 @@ import {INetworkDelivery} from "./INetworkDelivery.sol";
 /// @title INetworkCoordinator
 /// @notice The network's coordinator (no ZooKeeper): brokers register with a DATA stake; the network's
 /// P partitions are each assigned to R brokers; anyone rebalances the assignment in bounded steps and
-/// is paid only for moves that give the network an assignment it never had; in every epoch the assigned brokers commit and then reveal each
-/// partition's (eventCount, checksum); agreement of the coherence threshold finalizes it, pays the
-/// agreeing brokers from a reward pool and feeds the market's escrow (IDeliveryOracle).
+/// is paid only for moves that give the network an assignment it never had; in every epoch the
+/// assigned brokers commit and then reveal each partition's (eventCount, checksum); agreement of the
+/// coherence threshold finalizes it, pays the agreeing brokers from a reward pool and feeds the
+/// market's escrow (IDeliveryOracle).
 /// This interface is the specification third-party brokers implement against; docs/network.md has
 /// the worked example.
 /// @dev Units: DATA amounts in token wei; times in unix seconds; basis points (bps) out of 10,000;

@@ -66,12 +66,15 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @notice Deploy the market; the wiring is immutable.
     /// @param admin governance: DEFAULT_ADMIN_ROLE (attestors, fee, oracle, roles)
-    /// @param dataToken the DATA token
+    /// @param dataToken the DATA token (its cap must be below 2^128: TokenCapTooLarge)
     /// @param streamRegistry the registry (the market must be its key registrar for encryption keys)
     /// @param karmaContract the karma contract (the market must hold its REPORTER_ROLE)
     constructor(address admin, IDATAToken dataToken, IStreamRegistry streamRegistry, IKarma karmaContract)
         EIP712("DataLicenseMarket", "1")
     {
+        // What the market owes is counted in 128 bits (MarketStorage.Config): no supply may exceed them.
+        uint256 cap = dataToken.cap();
+        if (cap > type(uint128).max) revert TokenCapTooLarge(cap);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         token = dataToken;
         registry = streamRegistry;
@@ -492,8 +495,9 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         license.status = LicenseStatus.Active;
         MarketStorage.storeLicense(ms, productId, buyer, license);
         cost = _price(product.pricePerSecond, duration);
-        // cost < 2^96 * 2^32, and what is owed never exceeds the DATA the market holds (the invariant),
-        // so neither the cast nor the sum can overflow.
+        // cost < 2^96 * 2^32 fits. The sum cannot overflow: once the cost is collected (else the whole
+        // transaction reverts) what is owed is at most the market's balance, hence at most the token's
+        // cap, which the constructor requires to be below 2^128.
         unchecked {
             ms.config.owed += uint128(cost);
         }

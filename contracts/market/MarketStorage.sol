@@ -46,7 +46,8 @@ library MarketStorage {
     /// @param owed DATA wei the market owes: sum of escrows + sum of claimable balances + accrued fees.
     /// Only a payment (+cost) and a payout (withdraw, withdrawFees: -amount) change it; releases and
     /// refunds move DATA between its parts. Kept here because a purchase reads this slot anyway: the
-    /// count costs a purchase one warm SSTORE.
+    /// count costs a purchase one warm SSTORE. It never exceeds the DATA the market holds, hence the
+    /// token's cap, which the market's constructor requires to fit 128 bits.
     struct Config {
         uint16 feeBps;
         uint8 attestorThreshold;

@@ -248,6 +248,23 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       expect(await f.token.balanceOf(market)).to.equal(0n);
     });
 
+    it("refuses at deployment a token whose cap its 128-bit count of what is owed could not hold", async () => {
+      const [admin] = await ethers.getSigners();
+      const registry = await ethers.deployContract("StreamRegistry", [admin.address]);
+      const karma = await ethers.deployContract("Karma", [admin.address, 86_400, 0]);
+      const libraries: Record<string, string> = {};
+      for (const name of ["ProductCatalog", "AttestorSet", "LicenseTermination"]) {
+        libraries[name] = await (await ethers.deployContract(name)).getAddress();
+      }
+      const factory = await ethers.getContractFactory("DataLicenseMarket", { libraries });
+      for (const cap of [2n ** 128n - 1n, 2n ** 128n]) {
+        const token = await ethers.deployContract("DATAToken", [admin.address, admin.address, cap]);
+        const deploy = factory.deploy(admin.address, await token.getAddress(), await registry.getAddress(), await karma.getAddress());
+        if (cap < 2n ** 128n) await expect(deploy).to.not.be.reverted;
+        else await expect(deploy).to.be.revertedWithCustomError(factory, "TokenCapTooLarge").withArgs(cap);
+      }
+    });
+
     it("counts every payment path, a refund and the blend's remainder in totalOwed", async () => {
       const f = await loadFixture(marketFixture);
       const market = await f.market.getAddress();
