@@ -30,6 +30,10 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   const params = { ...BASE_PARAMS, beneficiary: beneficiary.address, requiresConsent: true, resources: [stream] };
   record("DataLicenseMarket::createProduct(1-resource)", await gasOf(market.connect(seller).createProduct(ethers.id("p"), params)));
   const productId = await market.productIdOf(seller.address, ethers.id("p"));
+  record(
+    "DataLicenseMarket::setPurposes(1-purpose)",
+    await gasOf(market.connect(seller).setPurposes(productId, [ethers.id("ScientificResearch")], true)),
+  );
   record("DataLicenseMarket::setPrice", await gasOf(market.connect(seller).setPrice(productId, BASE_PARAMS.pricePerSecond)));
   record("DataLicenseMarket::setBeneficiary", await gasOf(market.connect(seller).setBeneficiary(productId, beneficiary.address)));
   record("DataLicenseMarket::setPaused(true)", await gasOf(market.connect(seller).setPaused(productId, true)));
@@ -155,6 +159,8 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
     record("DataLicenseMarket::release(with-fee)", await gasOf(market.release(productId, buyer.address)));
   }
   record("DataLicenseMarket::withdrawFees", await gasOf(market.withdrawFees()));
+  await token.connect(buyer).transfer(marketAddress, UNIT);
+  record("DataLicenseMarket::sweepSurplus", await gasOf(market.sweepSurplus(admin.address)));
   record("DataLicenseMarket::restoreAccess(nothing-to-raise)", await gasOf(market.restoreAccess(productId, buyer.address)));
   record("DataLicenseMarket::setDeliveryOracle", await gasOf(market.setDeliveryOracle(ethers.ZeroAddress)));
   record("DataLicenseMarket::deleteProduct", await gasOf(market.connect(seller).deleteProduct(productId)));

@@ -52,16 +52,20 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   record("NetworkCoordinator::rebalance(one-drain-move)", await gasOf(coordinator.rebalance(1)));
 
   // Delivery of the protocol's first vector event to the example price trigger (signature check,
-  // registry permission, replay mark, bounty credit, callback with JSON parsing).
+  // registry permission, replay mark, the deliverer's assignment, bounty credit, callback with JSON
+  // parsing), by a broker assigned to the stream's network partition.
   const registry = await ethers.deployContract("StreamRegistry", [admin.address]);
   const subscriptions = await ethers.deployContract("EventSubscriptions", [
     await token.getAddress(),
     await registry.getAddress(),
+    await coordinator.getAddress(),
   ]);
   const alice = new ethers.Wallet(vectors.keys.alice.privateKey, ethers.provider);
   await admin.sendTransaction({ to: alice.address, value: DATA(1) });
   await registry.connect(alice).getFunction("createStream")("/prices/eth-usd", 1, "{}");
   const event = vectors.valid[0];
+  const assigned = await coordinator.assigneesOf(await coordinator.networkPartitionOf(event.fields.streamId, 0));
+  const broker = signers.find((s) => s.address === assigned[0])!;
   const trigger = await ethers.deployContract("PriceThresholdTrigger", [
     await subscriptions.getAddress(),
     event.fields.streamId,
@@ -75,7 +79,7 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
     "EventSubscriptions::deliver(price-trigger,JSON-event)",
     await gasOf(
       subscriptions
-        .connect(signers[0])
+        .connect(broker)
         .getFunction("deliver")(
           await trigger.getAddress(),
           { ...event.fields, publisher: ethers.getAddress(event.fields.publisher) },

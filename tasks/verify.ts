@@ -265,6 +265,7 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   const subscriptions = await hre.ethers.getContractAt("EventSubscriptions", address("EventSubscriptions"));
   check("parameter", "EventSubscriptions", "token", address("DATAToken"), await read(() => subscriptions.token()));
   check("parameter", "EventSubscriptions", "registry", address("StreamRegistry"), await read(() => subscriptions.registry()));
+  check("parameter", "EventSubscriptions", "coordinator", address("NetworkCoordinator"), await read(() => subscriptions.coordinator()));
 
   const adapter = await hre.ethers.getContractAt("ProductDeliveryAdapter", address("ProductDeliveryAdapter"));
   check("parameter", "ProductDeliveryAdapter", "market", address("DataLicenseMarket"), await read(() => adapter.market()));

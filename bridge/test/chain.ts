@@ -5,7 +5,7 @@ import hre from 'hardhat';
 import '@nomicfoundation/hardhat-ethers/internal/type-extensions'; // types of hre.ethers (the root config loads the plugin)
 import { JsonRpcServer } from 'hardhat/internal/hardhat-network/jsonrpc/server';
 import { Contract, Wallet, id } from 'ethers';
-import { ATTESTOR_KEYS } from './fixtures';
+import { ATTESTOR_KEYS, PURPOSE } from './fixtures';
 
 const { ethers } = hre;
 const DAY = 86_400n;
@@ -41,6 +41,7 @@ export async function deployMarket() {
         requiresKyc: false, termsHash: id('terms v1'), termsUri: 'ipfs://terms', resources: [datasetId],
     })).wait();
     const productId: string = await market.getFunction('productIdOf')(seller.address, salt);
+    await (await market.connect(seller).getFunction('setPurposes')(productId, [id(PURPOSE)], true)).wait();
     await (await token.getFunction('mint')(buyer.address, 1_000n * UNIT)).wait();
     return { token, registry, market, marketAddress, datasetId, productId, buyer };
 }

@@ -73,6 +73,7 @@ describe("contract-backed access gate", function () {
     await (await market.createProduct(keccakUtf8("plain"), params(false))).wait();
     gatedProduct = await market.productIdOf(ALICE, keccakUtf8("gated"));
     await (await market.createProduct(keccakUtf8("gated"), params(true))).wait();
+    await (await market.setPurposes(gatedProduct, [keccakUtf8(PURPOSE)], true)).wait();
     await (await d.market.addAttestor(await d.admin.getAddress())).wait();
     await (await d.market.setAttestorThreshold(1)).wait();
     await (await d.token.mint(buyer.address, 10n ** 24n)).wait();

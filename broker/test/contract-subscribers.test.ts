@@ -12,7 +12,7 @@ import { BrokerClient } from "../src/client/BrokerClient";
 import { eventHash } from "../src/protocol/event";
 import { EventSubscriptions__factory, SubscriberMock__factory } from "../../typechain-types";
 import { ALICE, ALICE_KEY, STREAM, TestPublisher, startTestBroker, waitFor } from "./helpers";
-import { DATA, deployMarket, fundedWallet } from "./chain-fixture";
+import { DATA, deployCoordinator, deployMarket, fundedWallet } from "./chain-fixture";
 
 describe("smart-contract subscribers", function () {
   this.timeout(60_000);
@@ -24,7 +24,14 @@ describe("smart-contract subscribers", function () {
     if ((await d.registry.getResource(STREAM)).owner === ZeroAddress) {
       await (await d.registry.connect(alice).createStream("/prices/eth-usd", 2, "{}")).wait();
     }
-    const subscriptions = await new EventSubscriptions__factory(admin).deploy(d.addresses.token, d.addresses.registry);
+    // Bounties go only to a broker the coordinator assigns to the stream's network partition: the
+    // operator is the network's one broker, assigned to every partition.
+    const coord = await deployCoordinator(4);
+    await (await coord.token.mint(operator.address, DATA(1000))).wait();
+    await (await coord.token.connect(operator).approve(coord.address, DATA(1000))).wait();
+    await (await coord.coordinator.connect(operator).registerBroker(DATA(1000), "ws://127.0.0.1:7170", "http://127.0.0.1:7171", "0x02" + "11".repeat(32))).wait();
+    while ((await coord.coordinator.rebalance.staticCall(50)) > 0n) await (await coord.coordinator.rebalance(50)).wait();
+    const subscriptions = await new EventSubscriptions__factory(admin).deploy(d.addresses.token, d.addresses.registry, coord.address);
     const subscriptionsAddress = await subscriptions.getAddress();
     const subscriber = await new SubscriberMock__factory(admin).deploy(subscriptionsAddress);
     const subscriberAddress = await subscriber.getAddress();

@@ -26,13 +26,29 @@ import {IKarma} from "./IKarma.sol";
 /// Escrow accounting of a license: `rate` (DATA wei per second) over the unreleased interval
 /// `[releasedUntil, end)`; its escrow is `rate * (end - releasedUntil)`. Release moves
 /// `rate * (min(now, end) - releasedUntil)` to the beneficiary (minus the license's fee share to the
-/// protocol). An extension at the license's own rate and fee simply moves `end`; one at a different
-/// price or fee first releases what is earned and then spreads the remaining escrow plus the new
+/// protocol). An extension at the license's own rate simply moves `end`; one at a different price
+/// first releases what is earned and then spreads the remaining escrow plus the new
 /// payment evenly over the remaining time (the integer division's remainder, below one wei per
 /// second, is refunded to the buyer at once).
 ///
+/// A license's protocol fee share (`feeBps`) is fixed when the license starts (a purchase on a license
+/// not running): its extensions are shares of the same sale, so a later fee change never touches its
+/// escrow. A fee change applies to licenses started after it.
+///
+/// Prices are at least 1 DATA wei per second: every purchase moves DATA from the buyer, so every
+/// purchase carries the buyer's own authorisation (its call, its permit, or the allowance an ERC-1363
+/// operator spends). An encryption key is registered for the buyer only on the buyer's own call
+/// (`buy`, `buyWithPermit`, or an ERC-1363 payment whose operator is the payer).
+///
+/// A consent-gated product is sold only for the purposes its seller declared (`setPurposes`): the
+/// attested purpose must be one of them.
+///
+/// Accounting: `totalOwed()` = sum of escrows + sum of claimable balances + accrued fees, and
+/// `DATA.balanceOf(market) >= totalOwed()` always; governance may sweep exactly the difference (DATA
+/// sent by plain transfer, which no purchase accounts for) with `sweepSurplus`.
+///
 /// Roles (OpenZeppelin AccessControl): DEFAULT_ADMIN_ROLE = governance (attestor set, threshold,
-/// protocol fee, delivery oracle, role grants); ARBITER_ROLE decides bad-data disputes;
+/// protocol fee, delivery oracle, surplus sweep, role grants); ARBITER_ROLE decides bad-data disputes;
 /// KYC_PROVIDER_ROLE marks addresses KYC-verified until a time.
 interface IDataLicenseMarket is IERC1363Receiver {
     // ---------------------------------------------------------------------------------------------
@@ -70,7 +86,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
 
     /// @notice What a seller gives to list a product.
     /// @param beneficiary receives the released escrow (non-zero)
-    /// @param pricePerSecond DATA wei per second of license
+    /// @param pricePerSecond DATA wei per second of license (>= 1: there are no free products)
     /// @param minSeconds shortest period one purchase may buy (>= 1)
     /// @param maxSeconds longest remaining license time after a purchase (>= minSeconds)
     /// @param requiresConsent every purchase needs a k-of-n consent attestation (always, for personal data)
@@ -90,7 +106,7 @@ interface IDataLicenseMarket is IERC1363Receiver {
         bytes32[] resources;
     }
 
-    /// @notice A product as stored (two slots plus the terms hash; resources apart).
+    /// @notice A product as stored (terms, parties and terms hash; resources and purposes apart).
     /// @param seller who listed it (owner of every resource at listing)
     /// @param pricePerSecond DATA wei per second, for future purchases
     /// @param beneficiary receives released escrow
@@ -120,7 +136,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param end unix seconds; the license is valid while block.timestamp < end
     /// @param grantExpiry expiry of the consent grant it runs under, and the grant floor: a new grant must
     /// expire later (type(uint40).max if no consent gate)
-    /// @param feeBps protocol fee share of released escrow, fixed when the escrow was paid
+    /// @param feeBps protocol fee share of released escrow, fixed when the license started (extensions of
+    /// a running license keep it)
     /// @param status license state
     /// @param grantTag the low 16 bits of the current grant's id (with grantExpiry, tells the current
     /// grant from an older one)
@@ -138,7 +155,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param grantId the Fabric access grant: sha256(utf8(Fabric tx id)), single use on Ethereum
     /// @param buyer the licensee the data subject consented to
     /// @param productId the product consented to
-    /// @param purpose keccak256(utf8(DPV purpose term)), e.g. keccak256("ScientificResearch")
+    /// @param purpose keccak256(utf8(DPV purpose term)), e.g. keccak256("ScientificResearch"); must be one
+    /// of the product's declared purposes
     /// @param expiresAt unix seconds; the grant and the attestation are invalid from this second on
     struct ConsentAttestation {
         bytes32 grantId;
@@ -162,7 +180,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param attestation the consent attestation; all zero to extend under the license's current grant;
     /// ignored for a product without consent gate
     /// @param signatures k attestor signatures of the attestation's EIP-712 digest, 65 bytes each (r, s, v)
-    /// @param encryptionKey 33-byte compressed secp256k1 key registered for the buyer, or empty
+    /// @param encryptionKey 33-byte compressed secp256k1 key registered for the buyer, or empty (on the
+    /// ERC-1363 path only when the token's operator is the payer)
     struct PurchaseOrder {
         bytes32 productId;
         uint32 duration;
@@ -332,7 +351,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param threshold k
     event AttestorThresholdSet(uint256 threshold);
 
-    /// @notice The protocol fee changed (future purchases only).
+    /// @notice The protocol fee changed (licenses started from now on; running licenses and their
+    /// extensions keep theirs).
     /// @param feeBps basis points of each purchase's escrow, at most MAX_FEE_BPS
     /// @param recipient receives accrued fees
     event ProtocolFeeSet(uint256 feeBps, address indexed recipient);
@@ -340,6 +360,18 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice The delivery oracle changed (address(0): release by time alone).
     /// @param oracle the oracle
     event DeliveryOracleSet(address indexed oracle);
+
+    /// @notice A seller declared (or withdrew) a purpose its consent-gated product is sold for.
+    /// @param productId the product
+    /// @param purpose keccak256(utf8(DPV purpose term))
+    /// @param allowed true: purchases with an attestation for this purpose are accepted from now on;
+    /// false: no longer (licenses already sold run on under their grants)
+    event ProductPurposeSet(bytes32 indexed productId, bytes32 indexed purpose, bool allowed);
+
+    /// @notice Governance swept DATA the market held beyond what it owes (sent by plain transfer).
+    /// @param recipient who received it
+    /// @param amount DATA wei: DATA.balanceOf(market) - totalOwed() before the sweep
+    event SurplusSwept(address indexed recipient, uint256 amount);
 
     /// @notice A KYC provider set an address's KYC validity.
     /// @param account the address
@@ -398,6 +430,29 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @param pricePerSecond the current price
     /// @param maxPricePerSecond the buyer's limit
     error PriceAboveLimit(uint256 pricePerSecond, uint256 maxPricePerSecond);
+    /// @notice A price must be at least 1 DATA wei per second (there are no free products: a purchase
+    /// that moves no DATA would carry no authorisation of the buyer).
+    /// @param productId the product (its would-be id for a listing)
+    error ZeroPrice(bytes32 productId);
+    /// @notice An ERC-1363 payment asked to register an encryption key for a payer other than the token's
+    /// operator: a key is registered only on the address's own authorisation.
+    /// @param operator who called the token
+    /// @param from the payer (the licensee)
+    error EncryptionKeyNotAuthorized(address operator, address from);
+    /// @notice The attested purpose is not one the product is sold for.
+    /// @param productId the product
+    /// @param purpose the attested purpose
+    error PurposeNotAllowed(bytes32 productId, bytes32 purpose);
+    /// @notice A purpose list must hold 1..16 purposes, none of them zero.
+    /// @param count the number given
+    error InvalidPurposes(uint256 count);
+    /// @notice The market holds no DATA beyond what it owes.
+    error NothingToSweep();
+    /// @notice The DATA token's cap does not fit the market's 128-bit count of what it owes (deployment).
+    /// @param cap the token's cap, DATA wei
+    error TokenCapTooLarge(uint256 cap);
+    /// @notice The recipient must not be the zero address.
+    error ZeroRecipient();
     /// @notice An ERC-1363 payment is not exactly the cost of the order.
     /// @param paid DATA wei received
     /// @param cost DATA wei the order costs
@@ -571,8 +626,24 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice Change the price of future purchases and extensions (licenses sold keep their escrow).
     /// Seller only.
     /// @param productId the product
-    /// @param pricePerSecond DATA wei per second
+    /// @param pricePerSecond DATA wei per second, at least 1
     function setPrice(bytes32 productId, uint96 pricePerSecond) external;
+
+    /// @notice Declare (allowed = true) or withdraw (false) purposes a consent-gated product is sold for;
+    /// a purchase with an attestation for any other purpose reverts `PurposeNotAllowed`. A product
+    /// declares none at listing, so it sells nothing under consent until its seller declares one.
+    /// Withdrawing a purpose applies to new grants only: licenses sold under a grant for it run on and
+    /// can be extended under that grant. Seller only; not for a deleted product.
+    /// @param productId the product
+    /// @param purposes 1..16 purposes, each keccak256(utf8(DPV purpose term)), non-zero
+    /// @param allowed true to declare, false to withdraw
+    function setPurposes(bytes32 productId, bytes32[] calldata purposes, bool allowed) external;
+
+    /// @notice Whether a product is sold for a purpose.
+    /// @param productId the product
+    /// @param purpose keccak256(utf8(DPV purpose term))
+    /// @return allowed whether an attestation for this purpose can buy it
+    function isPurposeAllowed(bytes32 productId, bytes32 purpose) external view returns (bool allowed);
 
     /// @notice Change the beneficiary of all later releases. Seller only.
     /// @param productId the product
@@ -636,8 +707,10 @@ interface IDataLicenseMarket is IERC1363Receiver {
     function extend(bytes32 productId, uint32 duration, uint256 maxPricePerSecond) external returns (uint256 cost);
 
     /// @notice ERC-1363 payment: `DATA.transferAndCall(market, cost, abi.encode(order))` buys or extends
-    /// for `from` in one transaction. The value must equal the order's cost exactly.
-    /// @param operator who called the token (ignored)
+    /// for `from` in one transaction. The value must equal the order's cost exactly. With
+    /// `transferFromAndCall` an operator spends `from`'s allowance for a license of `from`; it cannot
+    /// register an encryption key for `from` (`EncryptionKeyNotAuthorized`).
+    /// @param operator who called the token: must be `from` for the order's encryption key to be registered
     /// @param from the payer, who becomes the licensee
     /// @param value DATA wei received
     /// @param data abi.encode(PurchaseOrder)
@@ -717,6 +790,18 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @notice Protocol fees accrued and not yet paid out.
     /// @return amount DATA wei
     function accruedFees() external view returns (uint256 amount);
+
+    /// @notice What the market owes: the sum of every license's escrow, every claimable balance and the
+    /// accrued fees. The market's DATA balance is never below it.
+    /// @return amount DATA wei
+    function totalOwed() external view returns (uint256 amount);
+
+    /// @notice Pay DATA the market holds beyond `totalOwed()` (sent to it by plain transfer, which buys
+    /// nothing) to `recipient`: exactly the surplus, never a wei of escrow, income, refunds or fees.
+    /// Governance only.
+    /// @param recipient receives the surplus (non-zero)
+    /// @return amount DATA wei sent
+    function sweepSurplus(address recipient) external returns (uint256 amount);
 
     // ---------------------------------------------------------------------------------------------
     // Consent
@@ -806,7 +891,8 @@ interface IDataLicenseMarket is IERC1363Receiver {
     /// @return validUntil unix seconds (verified while block.timestamp < validUntil)
     function kycValidUntil(address account) external view returns (uint64 validUntil);
 
-    /// @notice Set the protocol fee of future purchases. Governance only.
+    /// @notice Set the protocol fee of licenses started from now on (a running license and its extensions
+    /// keep the fee it started with, so sold escrow is never re-priced). Governance only.
     /// @param feeBps basis points, at most MAX_FEE_BPS (0 = off, the default)
     /// @param recipient receives fees (non-zero if feeBps > 0)
     function setProtocolFee(uint256 feeBps, address recipient) external;

@@ -6,9 +6,10 @@ import {INetworkDelivery} from "./INetworkDelivery.sol";
 /// @title INetworkCoordinator
 /// @notice The network's coordinator (no ZooKeeper): brokers register with a DATA stake; the network's
 /// P partitions are each assigned to R brokers; anyone rebalances the assignment in bounded steps and
-/// is paid only for useful moves; in every epoch the assigned brokers commit and then reveal each
-/// partition's (eventCount, checksum); agreement of the coherence threshold finalizes it, pays the
-/// agreeing brokers from a reward pool and feeds the market's escrow (IDeliveryOracle).
+/// is paid only for moves that give the network an assignment it never had; in every epoch the
+/// assigned brokers commit and then reveal each partition's (eventCount, checksum); agreement of the
+/// coherence threshold finalizes it, pays the agreeing brokers from a reward pool and feeds the
+/// market's escrow (IDeliveryOracle).
 /// This interface is the specification third-party brokers implement against; docs/network.md has
 /// the worked example.
 /// @dev Units: DATA amounts in token wei; times in unix seconds; basis points (bps) out of 10,000;
@@ -36,13 +37,17 @@ interface INetworkCoordinator is INetworkDelivery {
         /// Registered but no longer assigned: its reputation fell below `minReputation`, or it was
         /// slashed. It can only top up its stake and leave.
         Suspended,
-        /// Asked to leave: its stake is withdrawable after `withdrawableAt` and slashable until then.
+        /// Asked to leave: its stake is withdrawable once it is drained and `withdrawalDelay` has passed
+        /// since its request and since the end of the last round it can be on the roster of; slashable
+        /// until it withdraws.
         Leaving
     }
 
     /// @notice A broker's on-chain record.
     /// @param stake staked DATA (token wei)
-    /// @param withdrawableAt unix seconds from which a leaving broker may withdraw (0 otherwise)
+    /// @param withdrawableAt unix seconds from which a leaving broker may withdraw (0 otherwise): the later
+    /// of its request + withdrawalDelay and the end of the last round it can be on the roster of +
+    /// withdrawalDelay; while it still holds partitions, a lower bound (its drain sets the second)
     /// @param reputation in [0, 10,000]; new brokers start at `initialReputation`
     /// @param status life-cycle status
     /// @param load number of network partitions assigned to it
@@ -63,7 +68,8 @@ interface INetworkCoordinator is INetworkDelivery {
     /// @param coherenceBps share of the roster that must reveal the same report, in [5,001, 10,000]
     /// @param rewardPerRound DATA shared by the agreeing brokers of one finalized (epoch, partition),
     /// at most 1e24
-    /// @param rebalanceReward DATA credited to a rebalance caller per useful move, at most 1e21
+    /// @param rebalanceReward DATA credited to a rebalance caller per paid move (a move that gives the
+    /// network an assignment it never had), at most 1e21
     /// @param partitionsPerBroker the P growth rule's factor: P follows activeBrokers × this, in [1, 16]
     /// @param maxPartitions the ceiling of P, in [current P target, 65,536]
     /// @param initialReputation reputation of a new broker, in (minReputation, 10,000]
@@ -107,7 +113,8 @@ interface INetworkCoordinator is INetworkDelivery {
         /// At least the coherence threshold agreed: the report is final and rewards were credited.
         Agreed,
         /// Finalized without agreement (or without any commit): no reward; every roster member that
-        /// did not reveal the most revealed report lost reputation.
+        /// revealed nothing, or a report with fewer reveals than the most revealed one, lost
+        /// reputation (in a tie for the most reveals, the revealers of the tied reports are not judged).
         NoAgreement
     }
 
@@ -138,7 +145,8 @@ interface INetworkCoordinator is INetworkDelivery {
 
     /// @notice A broker asked to leave; its assignments drain through rebalancing.
     /// @param broker the broker
-    /// @param withdrawableAt unix seconds from which it may withdraw
+    /// @param withdrawableAt unix seconds from which it may withdraw at the earliest (request +
+    /// withdrawalDelay; later if it is on a roster when drained, see `brokerState`)
     event LeaveRequested(address indexed broker, uint64 withdrawableAt);
 
     /// @notice A broker withdrew its stake and is no longer registered.
@@ -191,10 +199,12 @@ interface INetworkCoordinator is INetworkDelivery {
     /// @param assignmentVersion the partition's assignment version after the change
     event PartitionUnassigned(uint32 indexed partition, address indexed broker, uint32 assignmentVersion);
 
-    /// @notice A rebalance call made useful moves and earned a reward.
+    /// @notice A rebalance call made useful moves.
     /// @param caller who called
     /// @param moves the number of moves made
-    /// @param reward DATA credited to the caller
+    /// @param reward DATA credited to the caller: rebalanceReward per move that raised the number of
+    /// assignments above the most there ever were (bounded by the pool); 0 for moves a join or leave
+    /// made necessary
     event Rebalanced(address indexed caller, uint256 moves, uint256 reward);
 
     /// @notice A broker committed its hidden report for a round.
@@ -374,8 +384,11 @@ interface INetworkCoordinator is INetworkDelivery {
     /// @notice Stop taking new assignments and start the withdrawal delay. Active or suspended brokers.
     function requestLeave() external;
 
-    /// @notice Withdraw the (possibly slashed) stake once the delay elapsed and every partition was
-    /// drained by rebalancing; the broker record is deleted.
+    /// @notice Withdraw the (possibly slashed) stake once every partition was drained by rebalancing and
+    /// `withdrawalDelay` has passed both since `requestLeave` and since the end of the last round the
+    /// broker can be on the roster of (a broker drained during epoch k: start(k) + commitWindow +
+    /// revealWindow), so that a conflicting report it signed in a round can still be proven; the broker
+    /// record is deleted.
     function withdrawStake() external;
 
     /// @notice A broker's record.
@@ -455,8 +468,10 @@ interface INetworkCoordinator is INetworkDelivery {
     /// @notice Make at most `maxMoves` useful assignment moves, in this order: drain a partition of a
     /// suspended or leaving broker (replacing it when possible), fill an under-replicated partition,
     /// move one partition from the most to the least loaded broker when their loads differ by two or
-    /// more. Credits `rebalanceReward` per move (bounded by the pool) to the caller; makes no change
-    /// and credits nothing when no useful move exists.
+    /// more. Credits `rebalanceReward` (bounded by the pool) to the caller per move that raises the
+    /// number of assignments above the most the network ever had: drains, balancing moves and fills of
+    /// slots a drain emptied follow a join or a leave and are made by the brokers they serve, unpaid, so
+    /// churn earns nothing. Makes no change and credits nothing when no useful move exists.
     /// @param maxMoves the most moves to make (the caller bounds its gas)
     /// @return moves the moves made
     function rebalance(uint256 maxMoves) external returns (uint256 moves);
@@ -495,7 +510,9 @@ interface INetworkCoordinator is INetworkDelivery {
 
     /// @notice Finalize a round after its reveal phase (anyone). O(R): credits the agreeing brokers,
     /// raises their reputation, lowers that of deviating or silent roster members. A round without
-    /// commits finalizes as NoAgreement and judges nobody.
+    /// commits finalizes as NoAgreement and judges nobody; in a round without agreement whose most
+    /// revealed reports are tied, the revealers of the tied reports are not judged (the order of the
+    /// reveals says nothing about which is right).
     /// @param epoch the epoch
     /// @param partition the partition
     /// @return outcome what happened

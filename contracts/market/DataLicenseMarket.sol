@@ -27,10 +27,12 @@ import {LicenseTermination} from "./LicenseTermination.sol";
 /// libraries ProductCatalog, AttestorSet and LicenseTermination by DELEGATECALL on the same ERC-7201
 /// storage (MarketStorage), which keeps the bytecode under the EIP-170 limit.
 ///
-/// Invariant (tested): DATA.balanceOf(market) == sum of license escrows + sum of claimable balances +
-/// accrued fees. A purchase adds its cost to one escrow (or refunds the rounding dust); a release moves
-/// escrow to a claimable balance and the fees; a refund moves escrow to a claimable balance; a
-/// withdrawal pays a claimable balance or the fees out.
+/// Invariant (tested): DATA.balanceOf(market) == totalOwed() + surplus, where totalOwed() == sum of
+/// license escrows + sum of claimable balances + accrued fees, and the surplus is DATA sent by plain
+/// transfer (0 unless someone did; `sweepSurplus` pays exactly it out). A purchase adds its cost to one
+/// escrow (or refunds the rounding dust) and to totalOwed; a release moves escrow to a claimable
+/// balance and the fees; a refund moves escrow to a claimable balance; a withdrawal pays a claimable
+/// balance or the fees out and lowers totalOwed by as much.
 ///
 /// Reentrancy: the market calls only the DATA token (plain ERC-20 transfers, no receiver hooks), the
 /// registry and karma fixed at deployment, and the governance-set delivery oracle through a view
@@ -64,12 +66,15 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @notice Deploy the market; the wiring is immutable.
     /// @param admin governance: DEFAULT_ADMIN_ROLE (attestors, fee, oracle, roles)
-    /// @param dataToken the DATA token
+    /// @param dataToken the DATA token (its cap must be below 2^128: TokenCapTooLarge)
     /// @param streamRegistry the registry (the market must be its key registrar for encryption keys)
     /// @param karmaContract the karma contract (the market must hold its REPORTER_ROLE)
     constructor(address admin, IDATAToken dataToken, IStreamRegistry streamRegistry, IKarma karmaContract)
         EIP712("DataLicenseMarket", "1")
     {
+        // What the market owes is counted in 128 bits (MarketStorage.Config): no supply may exceed them.
+        uint256 cap = dataToken.cap();
+        if (cap > type(uint128).max) revert TokenCapTooLarge(cap);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         token = dataToken;
         registry = streamRegistry;
@@ -88,6 +93,16 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     /// @inheritdoc IDataLicenseMarket
     function setPrice(bytes32 productId, uint96 pricePerSecond) external {
         ProductCatalog.setPrice(productId, pricePerSecond);
+    }
+
+    /// @inheritdoc IDataLicenseMarket
+    function setPurposes(bytes32 productId, bytes32[] calldata purposes, bool allowed) external {
+        ProductCatalog.setPurposes(productId, purposes, allowed);
+    }
+
+    /// @inheritdoc IDataLicenseMarket
+    function isPurposeAllowed(bytes32 productId, bytes32 purpose) external view returns (bool allowed) {
+        return MarketStorage.layout().purposes[productId][purpose];
     }
 
     /// @inheritdoc IDataLicenseMarket
@@ -114,10 +129,11 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     function getProduct(bytes32 productId) external view returns (Product memory product) {
         MarketStorage.Layout storage ms = MarketStorage.layout();
         MarketStorage.StoredProduct memory stored = ms.products[productId];
+        MarketStorage.ProductParties memory parties = ms.parties[productId];
         return Product({
-            seller: stored.seller,
+            seller: parties.seller,
             pricePerSecond: stored.pricePerSecond,
-            beneficiary: stored.beneficiary,
+            beneficiary: parties.beneficiary,
             minSeconds: stored.minSeconds,
             maxSeconds: stored.maxSeconds,
             requiresConsent: stored.requiresConsent,
@@ -144,7 +160,10 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @inheritdoc IDataLicenseMarket
     function buy(PurchaseOrder calldata order, uint256 maxPricePerSecond) external returns (uint256 cost) {
-        cost = _purchase(msg.sender, order.productId, order.duration, maxPricePerSecond, order, true);
+        cost = _purchase(
+            msg.sender, order.productId, order.duration, maxPricePerSecond, order.attestation, order.signatures
+        );
+        if (order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(msg.sender, order.encryptionKey);
         _collect(msg.sender, cost);
     }
 
@@ -159,28 +178,36 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         // solhint-disable-next-line no-empty-blocks
         try token.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {}
             catch {} // solhint-disable-line no-empty-blocks
-        cost = _purchase(msg.sender, order.productId, order.duration, maxPricePerSecond, order, true);
+        cost = _purchase(
+            msg.sender, order.productId, order.duration, maxPricePerSecond, order.attestation, order.signatures
+        );
+        if (order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(msg.sender, order.encryptionKey);
         _collect(msg.sender, cost);
     }
 
     /// @inheritdoc IDataLicenseMarket
     function extend(bytes32 productId, uint32 duration, uint256 maxPricePerSecond) external returns (uint256 cost) {
-        PurchaseOrder memory none;
-        cost = _purchase(msg.sender, productId, duration, maxPricePerSecond, none, false);
+        ConsentAttestation memory none;
+        cost = _purchase(msg.sender, productId, duration, maxPricePerSecond, none, "");
         _collect(msg.sender, cost);
     }
 
     /// @inheritdoc IDataLicenseMarket
-    function onTransferReceived(address, address from, uint256 value, bytes calldata data)
+    function onTransferReceived(address operator, address from, uint256 value, bytes calldata data)
         external
         returns (bytes4 selector)
     {
         if (msg.sender != address(token)) revert OnlyDataToken(msg.sender);
         PurchaseOrder memory order = abi.decode(data, (PurchaseOrder));
+        // A key is registered only on its owner's own authorisation: an operator spending `from`'s
+        // allowance (transferFromAndCall) may buy for `from`, never choose whom `from`'s group keys go to.
+        if (order.encryptionKey.length != 0 && operator != from) revert EncryptionKeyNotAuthorized(operator, from);
         // The payment is already here: the order must cost exactly what was paid. A price change in
         // between reverts the whole transfer and the tokens stay with the payer.
-        uint256 cost = _purchase(from, order.productId, order.duration, type(uint256).max, order, true);
+        uint256 cost =
+            _purchase(from, order.productId, order.duration, type(uint256).max, order.attestation, order.signatures);
         if (value != cost) revert PaymentMismatch(value, cost);
+        if (order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(from, order.encryptionKey);
         return IERC1363Receiver.onTransferReceived.selector;
     }
 
@@ -209,10 +236,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
             (license.status != LicenseStatus.Active && license.status != LicenseStatus.Disputed)
                 || license.end <= block.timestamp
         ) revert NoValidLicense(productId, buyer);
-        uint256 count = ms.products[productId].resourceCount;
-        for (uint256 i; i < count; ++i) {
-            LicenseEscrow.grantAccess(ms, registry, ms.resources[productId][i], buyer, license.end);
-        }
+        _grantAccessAll(ms, productId, ms.products[productId].resourceCount, buyer, license.end);
     }
 
     /// @inheritdoc IDataLicenseMarket
@@ -234,7 +258,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
         if (until <= license.releasedUntil) revert NothingToRelease(productId, buyer);
         amount = LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
-        ms.licenses[productId][buyer] = license;
+        MarketStorage.storeLicense(ms, productId, buyer, license);
     }
 
     /// @inheritdoc IDataLicenseMarket
@@ -257,6 +281,7 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         amount = ms.claimable[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         ms.claimable[msg.sender] = 0;
+        ms.config.owed -= uint128(amount);
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -264,12 +289,28 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     /// @inheritdoc IDataLicenseMarket
     function withdrawFees() external returns (uint256 amount) {
         MarketStorage.Layout storage ms = MarketStorage.layout();
-        address recipient = ms.config.feeRecipient;
+        address recipient = ms.feeRecipient;
         if (recipient == address(0)) revert ZeroFeeRecipient();
         amount = ms.accruedFees;
         if (amount == 0) revert NothingToWithdraw(recipient);
         ms.accruedFees = 0;
+        ms.config.owed -= uint128(amount);
         emit FeesWithdrawn(recipient, amount);
+        token.safeTransfer(recipient, amount);
+    }
+
+    /// @inheritdoc IDataLicenseMarket
+    function totalOwed() external view returns (uint256 amount) {
+        return MarketStorage.layout().config.owed;
+    }
+
+    /// @inheritdoc IDataLicenseMarket
+    function sweepSurplus(address recipient) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 amount) {
+        if (recipient == address(0)) revert ZeroRecipient();
+        // The balance never falls below what is owed (the invariant above), so this cannot underflow.
+        amount = token.balanceOf(address(this)) - MarketStorage.layout().config.owed;
+        if (amount == 0) revert NothingToSweep();
+        emit SurplusSwept(recipient, amount);
         token.safeTransfer(recipient, amount);
     }
 
@@ -372,16 +413,16 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     function setProtocolFee(uint256 feeBps, address recipient) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
         if (feeBps != 0 && recipient == address(0)) revert ZeroFeeRecipient();
-        MarketStorage.Config storage config = MarketStorage.layout().config;
-        config.feeBps = uint16(feeBps);
-        config.feeRecipient = recipient;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        ms.config.feeBps = uint16(feeBps);
+        ms.feeRecipient = recipient;
         emit ProtocolFeeSet(feeBps, recipient);
     }
 
     /// @inheritdoc IDataLicenseMarket
     function protocolFee() external view returns (uint256 feeBps, address recipient) {
-        MarketStorage.Config storage config = MarketStorage.layout().config;
-        return (config.feeBps, config.feeRecipient);
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        return (ms.config.feeBps, ms.feeRecipient);
     }
 
     /// @inheritdoc IDataLicenseMarket
@@ -405,60 +446,61 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
     }
 
     /// @dev Buy or extend for `buyer`: every check, the license and escrow update, the grant record and
-    /// the registry writes. Returns the cost; the caller collects exactly that (or checks it was paid).
-    /// `order` is read only if `withOrder` (an extension has none).
+    /// the registry's subscribe permissions. Returns the cost; the caller collects exactly that (or
+    /// checks it was paid). An attestation with grant id 0 means none (an extension under the current
+    /// grant); it is read only for a consent-gated product. Takes the attestation and signatures rather
+    /// than the whole order: copying a calldata order to memory costs a purchase ~1,500 gas.
     function _purchase(
         address buyer,
         bytes32 productId,
         uint256 duration,
         uint256 maxPricePerSecond,
-        PurchaseOrder memory order,
-        bool withOrder
+        ConsentAttestation memory attestation,
+        bytes memory signatures
     ) private returns (uint256 cost) {
         MarketStorage.Layout storage ms = MarketStorage.layout();
         MarketStorage.StoredProduct memory product = ms.products[productId];
         _checkSale(ms, productId, product, buyer, duration, maxPricePerSecond);
-        cost = _price(product.pricePerSecond, duration);
-        uint256 end = _updateLicense(ms, buyer, productId, duration, product, order, withOrder, cost);
+        uint256 end;
+        (end, cost) = _updateLicense(buyer, productId, duration, product, attestation, signatures);
         _grantAccessAll(ms, productId, product.resourceCount, buyer, end);
-        if (withOrder && order.encryptionKey.length != 0) registry.registerEncryptionKeyFor(buyer, order.encryptionKey);
     }
 
-    /// @dev The license side of a purchase: period, consent, escrow; stores the license, emits.
+    /// @dev The license side of a purchase: period, consent, escrow; stores the license, counts the
+    /// payment as owed, emits.
     function _updateLicense(
-        MarketStorage.Layout storage ms,
         address buyer,
         bytes32 productId,
         uint256 duration,
         MarketStorage.StoredProduct memory product,
-        PurchaseOrder memory order,
-        bool withOrder,
-        uint256 cost
-    ) private returns (uint256 end) {
-        License memory license = ms.licenses[productId][buyer];
+        ConsentAttestation memory attestation,
+        bytes memory signatures
+    ) private returns (uint256 end, uint256 cost) {
+        License memory license = MarketStorage.layout().licenses[productId][buyer];
         if (license.status >= LicenseStatus.Disputed && license.status != LicenseStatus.Ended) {
             revert LicenseDisputed(productId, buyer);
         }
-        bool running = license.status == LicenseStatus.Active && license.end > block.timestamp;
-        end = (running ? license.end : block.timestamp) + duration;
+        end = (_running(license) ? license.end : block.timestamp) + duration;
         if (end - block.timestamp > product.maxSeconds) {
             revert LicenseTooLong(end - block.timestamp, product.maxSeconds);
         }
 
-        // An attestation counts (and is reported) only for a consent-gated product.
-        bytes32 grantId = withOrder && product.requiresConsent ? order.attestation.grantId : bytes32(0);
-        uint40 grantExpiry = _NO_GRANT_EXPIRY;
-        if (product.requiresConsent) {
-            grantExpiry = grantId == bytes32(0)
-                ? _currentGrantExpiry(productId, buyer, license)
-                : _useAttestation(ms, productId, order, buyer, license);
-        }
+        (bytes32 grantId, uint40 grantExpiry) =
+            _consent(productId, product.requiresConsent, attestation, signatures, buyer, license);
         if (end > grantExpiry) revert LicenseOutlivesConsent(end, grantExpiry);
 
-        _updateEscrow(ms, productId, buyer, license, product.pricePerSecond, end, running);
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        _updateEscrow(ms, productId, buyer, license, product.pricePerSecond, end);
         license.grantExpiry = grantExpiry;
         license.status = LicenseStatus.Active;
-        ms.licenses[productId][buyer] = license;
+        MarketStorage.storeLicense(ms, productId, buyer, license);
+        cost = _price(product.pricePerSecond, duration);
+        // cost < 2^96 * 2^32 fits. The sum cannot overflow: once the cost is collected (else the whole
+        // transaction reverts) what is owed is at most the market's balance, hence at most the token's
+        // cap, which the constructor requires to be below 2^128.
+        unchecked {
+            ms.config.owed += uint128(cost);
+        }
         emit LicensePurchased(productId, buyer, grantId, cost, uint64(end));
     }
 
@@ -502,6 +544,24 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
     }
 
+    /// @dev The grant a purchase runs under: none without consent gate (an attestation given anyway is
+    /// ignored and not reported); the license's current grant for an attestation with grant id 0; else
+    /// the attestation, verified.
+    function _consent(
+        bytes32 productId,
+        bool requiresConsent,
+        ConsentAttestation memory attestation,
+        bytes memory signatures,
+        address buyer,
+        License memory license
+    ) private view returns (bytes32 grantId, uint40 grantExpiry) {
+        if (!requiresConsent) return (bytes32(0), _NO_GRANT_EXPIRY);
+        grantId = attestation.grantId;
+        grantExpiry = grantId == bytes32(0)
+            ? _currentGrantExpiry(productId, buyer, license)
+            : _useAttestation(productId, attestation, signatures, buyer, license);
+    }
+
     /// @dev An extension without attestation runs under the license's current grant, if still valid.
     function _currentGrantExpiry(bytes32 productId, address buyer, License memory license)
         private
@@ -516,18 +576,19 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
 
     /// @dev Verify a consent attestation for this purchase; the license's grant becomes it.
     function _useAttestation(
-        MarketStorage.Layout storage ms,
         bytes32 productId,
-        PurchaseOrder memory order,
+        ConsentAttestation memory attestation,
+        bytes memory signatures,
         address buyer,
         License memory license
     ) private view returns (uint40 grantExpiry) {
-        ConsentAttestation memory attestation = order.attestation;
+        MarketStorage.Layout storage ms = MarketStorage.layout();
         bytes32 grantId = attestation.grantId;
         if (attestation.buyer != buyer) revert AttestationBuyerMismatch(grantId, attestation.buyer, buyer);
         if (attestation.productId != productId) {
             revert AttestationProductMismatch(grantId, attestation.productId, productId);
         }
+        if (!ms.purposes[productId][attestation.purpose]) revert PurposeNotAllowed(productId, attestation.purpose);
         uint64 expiresAt = attestation.expiresAt;
         if (expiresAt <= block.timestamp) revert AttestationExpired(grantId, expiresAt, block.timestamp);
         // Grants of one license must have strictly increasing expiries, and a revocation raises the
@@ -539,40 +600,37 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
         }
         grantExpiry = SafeCast.toUint40(expiresAt);
         AttestorSet.verify(
-            ms,
-            _hashTypedDataV4(AttestorSet.attestationHash(attestation)),
-            order.signatures,
-            ms.config.attestorThreshold
+            ms, _hashTypedDataV4(AttestorSet.attestationHash(attestation)), signatures, ms.config.attestorThreshold
         );
         license.grantTag = tag;
     }
 
-    /// @dev Add a purchase's escrow to the license (in memory; the caller stores it).
+    /// @dev Add a purchase's escrow to the license (in memory; the caller stores it). A license's fee
+    /// share is fixed when it starts: an extension of a running license is part of the same sale, so a
+    /// fee change never touches escrow already sold (a blend at the new fee would move part of it from
+    /// the seller to the protocol).
     function _updateEscrow(
         MarketStorage.Layout storage ms,
         bytes32 productId,
         address buyer,
         License memory license,
         uint256 price,
-        uint256 end,
-        bool running
+        uint256 end
     ) private {
-        uint16 feeBps = ms.config.feeBps;
-        if (running && license.rate == price && license.feeBps == feeBps) {
-            // Same rate and fee: the escrow simply runs longer.
-            license.end = uint40(end);
-            return;
-        }
-        if (running) {
-            // Different price or fee: release what is earned, then spread the rest plus the new payment
-            // evenly over the remaining time; the remainder of the division is the buyer's.
-            uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
-            if (until > license.releasedUntil) LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
-            uint256 total = uint256(license.rate) * (license.end - license.releasedUntil) + price * (end - license.end);
-            uint256 span = end - license.releasedUntil;
-            uint256 rate = total / span;
-            LicenseEscrow.refund(ms, productId, buyer, total - rate * span);
-            license.rate = SafeCast.toUint96(rate);
+        if (_running(license)) {
+            if (license.rate != price) {
+                // A different price: release what is earned, then spread the rest plus the new payment
+                // evenly over the remaining time; the remainder of the division is the buyer's.
+                uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
+                if (until > license.releasedUntil) LicenseEscrow.settle(ms, karma, productId, buyer, license, until);
+                uint256 total =
+                    uint256(license.rate) * (license.end - license.releasedUntil) + price * (end - license.end);
+                uint256 span = end - license.releasedUntil;
+                uint256 rate = total / span;
+                LicenseEscrow.refund(ms, productId, buyer, total - rate * span);
+                license.rate = SafeCast.toUint96(rate);
+            }
+            // Same price: the escrow simply runs longer.
         } else {
             // A new period: whatever an expired license still holds is all earned.
             if (license.end > license.releasedUntil) {
@@ -580,12 +638,17 @@ contract DataLicenseMarket is IDataLicenseMarket, AccessControl, EIP712 {
             }
             license.rate = uint96(price);
             license.releasedUntil = uint40(block.timestamp);
+            license.feeBps = ms.config.feeBps;
         }
         license.end = uint40(end);
-        license.feeBps = feeBps;
+    }
+
+    /// @dev Whether a license runs now (a purchase extends it from its end rather than starting anew).
+    function _running(License memory license) private view returns (bool) {
+        return license.status == LicenseStatus.Active && license.end > block.timestamp;
     }
 
     function _collect(address buyer, uint256 cost) private {
-        if (cost != 0) token.safeTransferFrom(buyer, address(this), cost);
+        token.safeTransferFrom(buyer, address(this), cost);
     }
 }

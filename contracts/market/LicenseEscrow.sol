@@ -60,17 +60,16 @@ library LicenseEscrow {
         license.releasedUntil = uint40(until);
         uint256 fee = amount * license.feeBps / _BPS;
         if (fee != 0) ms.accruedFees += fee;
-        MarketStorage.StoredProduct storage product = ms.products[productId];
-        address beneficiary = product.beneficiary;
+        MarketStorage.ProductParties storage parties = ms.parties[productId];
+        address beneficiary = parties.beneficiary;
         ms.claimable[beneficiary] += amount - fee;
         emit IDataLicenseMarket.EscrowReleased(productId, buyer, beneficiary, amount, fee, uint64(until));
-        if (amount != 0) {
-            // Success needs no action; a failure is reported in the catch block.
+        // amount >= 1: every rate is at least 1 wei per second (prices are), and until > releasedUntil.
+        // Success needs no action; a failure is reported in the catch block.
         // solhint-disable-next-line no-empty-blocks
-            try karma.addExchangeKarma(product.seller, buyer, amount) {}
-            catch (bytes memory reason) {
-                emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
-            }
+        try karma.addExchangeKarma(parties.seller, buyer, amount) {}
+        catch (bytes memory reason) {
+            emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
         }
     }
 
@@ -112,7 +111,7 @@ library LicenseEscrow {
         license.end = stop;
         license.releasedUntil = stop;
         license.status = IDataLicenseMarket.LicenseStatus.Ended;
-        ms.licenses[productId][buyer] = license;
+        MarketStorage.storeLicense(ms, productId, buyer, license);
         if (oldEnd > block.timestamp) removeAccessAll(ms, registry, productId, buyer, oldEnd);
     }
 
@@ -148,8 +147,9 @@ library LicenseEscrow {
         address buyer,
         uint256 end
     ) internal {
-        if (end <= ms.licensedUntil[resourceId][buyer]) return;
-        ms.licensedUntil[resourceId][buyer] = uint64(end);
+        mapping(address => uint64) storage until = ms.licensedUntil[resourceId];
+        if (end <= until[buyer]) return;
+        until[buyer] = uint64(end);
         registry.setSubscribeExpiry(resourceId, buyer, uint64(end));
     }
 

@@ -72,8 +72,8 @@ library LicenseTermination {
         uint256 until = LicenseEscrow.releasableUntil(ms, productId, license);
         if (until > license.releasedUntil) LicenseEscrow.settle(ms, karma, productId, msg.sender, license, until);
         license.status = IDataLicenseMarket.LicenseStatus.Disputed;
-        ms.licenses[productId][msg.sender] = license;
-        address seller = ms.products[productId].seller;
+        MarketStorage.storeLicense(ms, productId, msg.sender, license);
+        address seller = ms.parties[productId].seller;
         emit IDataLicenseMarket.BadDataFlagged(productId, msg.sender, seller, evidenceHash);
         // Success needs no action; a failure is reported in the catch block.
         // solhint-disable-next-line no-empty-blocks
@@ -103,13 +103,13 @@ library LicenseTermination {
             LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, license.end);
         } else {
             license.status = IDataLicenseMarket.LicenseStatus.Active;
-            ms.licenses[productId][buyer] = license;
+            MarketStorage.storeLicense(ms, productId, buyer, license);
         }
         emit IDataLicenseMarket.DisputeResolved(productId, buyer, msg.sender, upheld, refunded);
         if (upheld) {
             // Success needs no action; a failure is reported in the catch block.
         // solhint-disable-next-line no-empty-blocks
-            try karma.recordFlagUpheld(ms.products[productId].seller) {}
+            try karma.recordFlagUpheld(ms.parties[productId].seller) {}
             catch (bytes memory reason) {
                 emit IDataLicenseMarket.KarmaReportFailed(address(karma), reason);
             }
@@ -145,13 +145,13 @@ library LicenseTermination {
                 LicenseEscrow.refund(ms, productId, buyer, uint256(license.rate) * (oldEnd - cutoff));
                 license.end = uint40(cutoff);
                 license.status = IDataLicenseMarket.LicenseStatus.RevokedInDispute;
-                ms.licenses[productId][buyer] = license;
+                MarketStorage.storeLicense(ms, productId, buyer, license);
                 if (oldEnd > block.timestamp) LicenseEscrow.removeAccessAll(ms, registry, productId, buyer, oldEnd);
             } else {
                 LicenseEscrow.endLicense(ms, registry, karma, productId, buyer, license, cutoff);
             }
         } else {
-            ms.licenses[productId][buyer] = license;
+            MarketStorage.storeLicense(ms, productId, buyer, license);
         }
     }
 

@@ -10,6 +10,9 @@ import {MarketStorage} from "./MarketStorage.sol";
 /// DELEGATECALL in the market's storage and address (events come from the market), and keeps the cold
 /// listing code out of the market's bytecode (EIP-170 size limit).
 library ProductCatalog {
+    /// @notice Most purposes one setPurposes call declares or withdraws (bounds its loop).
+    uint256 internal constant MAX_PURPOSES_PER_CALL = 16;
+
     /// @notice List a product for msg.sender (see IDataLicenseMarket.createProduct).
     /// @param registry the stream registry
     /// @param salt the seller's salt
@@ -28,6 +31,7 @@ library ProductCatalog {
         uint256 count = params.resources.length;
         if (count == 0 || count > MarketStorage.MAX_RESOURCES) revert IDataLicenseMarket.InvalidResourceCount(count);
         if (params.beneficiary == address(0)) revert IDataLicenseMarket.ZeroBeneficiary();
+        if (params.pricePerSecond == 0) revert IDataLicenseMarket.ZeroPrice(productId);
         if (params.minSeconds == 0 || params.minSeconds > params.maxSeconds) {
             revert IDataLicenseMarket.InvalidLicenseBounds(params.minSeconds, params.maxSeconds);
         }
@@ -46,9 +50,7 @@ library ProductCatalog {
             productResources[i] = resourceId;
         }
         ms.products[productId] = MarketStorage.StoredProduct({
-            seller: msg.sender,
             pricePerSecond: params.pricePerSecond,
-            beneficiary: params.beneficiary,
             minSeconds: params.minSeconds,
             maxSeconds: params.maxSeconds,
             requiresConsent: params.requiresConsent,
@@ -56,6 +58,7 @@ library ProductCatalog {
             state: IDataLicenseMarket.ProductState.Active,
             resourceCount: uint8(count)
         });
+        ms.parties[productId] = MarketStorage.ProductParties({seller: msg.sender, beneficiary: params.beneficiary});
         ms.termsHashes[productId] = params.termsHash;
         _emitCreated(productId, params);
     }
@@ -66,18 +69,38 @@ library ProductCatalog {
     function setPrice(bytes32 productId, uint96 pricePerSecond) external {
         MarketStorage.StoredProduct storage product = _sellerProduct(productId);
         _requireNotDeleted(productId, product.state);
+        if (pricePerSecond == 0) revert IDataLicenseMarket.ZeroPrice(productId);
         uint96 oldPrice = product.pricePerSecond;
         product.pricePerSecond = pricePerSecond;
         emit IDataLicenseMarket.ProductPriceUpdated(productId, oldPrice, pricePerSecond);
+    }
+
+    /// @notice Declare or withdraw purposes of a product (see IDataLicenseMarket.setPurposes). Seller
+    /// only; not for a deleted product.
+    /// @param productId the product
+    /// @param purposes 1..MAX_PURPOSES_PER_CALL non-zero purposes
+    /// @param allowed true to declare, false to withdraw
+    function setPurposes(bytes32 productId, bytes32[] calldata purposes, bool allowed) external {
+        MarketStorage.StoredProduct storage product = _sellerProduct(productId);
+        _requireNotDeleted(productId, product.state);
+        uint256 count = purposes.length;
+        if (count == 0 || count > MAX_PURPOSES_PER_CALL) revert IDataLicenseMarket.InvalidPurposes(count);
+        mapping(bytes32 purpose => bool) storage declared = MarketStorage.layout().purposes[productId];
+        for (uint256 i; i < count; ++i) {
+            bytes32 purpose = purposes[i];
+            if (purpose == bytes32(0)) revert IDataLicenseMarket.InvalidPurposes(count);
+            declared[purpose] = allowed;
+            emit IDataLicenseMarket.ProductPurposeSet(productId, purpose, allowed);
+        }
     }
 
     /// @notice Change the beneficiary (see IDataLicenseMarket.setBeneficiary). Seller only.
     /// @param productId the product
     /// @param beneficiary non-zero
     function setBeneficiary(bytes32 productId, address beneficiary) external {
-        MarketStorage.StoredProduct storage product = _sellerProduct(productId);
+        _sellerProduct(productId);
         if (beneficiary == address(0)) revert IDataLicenseMarket.ZeroBeneficiary();
-        product.beneficiary = beneficiary;
+        MarketStorage.layout().parties[productId].beneficiary = beneficiary;
         emit IDataLicenseMarket.ProductBeneficiaryUpdated(productId, beneficiary);
     }
 
@@ -93,9 +116,11 @@ library ProductCatalog {
     }
 
     function _sellerProduct(bytes32 productId) private view returns (MarketStorage.StoredProduct storage product) {
-        product = MarketStorage.layout().products[productId];
+        MarketStorage.Layout storage ms = MarketStorage.layout();
+        product = ms.products[productId];
         if (product.state == IDataLicenseMarket.ProductState.None) revert IDataLicenseMarket.UnknownProduct(productId);
-        if (product.seller != msg.sender) revert IDataLicenseMarket.NotSeller(productId, msg.sender, product.seller);
+        address seller = ms.parties[productId].seller;
+        if (seller != msg.sender) revert IDataLicenseMarket.NotSeller(productId, msg.sender, seller);
     }
 
     function _requireNotDeleted(bytes32 productId, IDataLicenseMarket.ProductState state) private pure {

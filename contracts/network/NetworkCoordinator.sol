@@ -24,7 +24,8 @@ import {CoordinatorParameters} from "./CoordinatorParameters.sol";
 /// - DEFAULT_ADMIN_ROLE: grants and revokes roles (a timelocked governance contract in production).
 /// - PARAMETER_ROLE: `setParameters`, every field bounds-checked.
 /// Nobody can move a broker's stake except through the proof-based `slashConflictingReports`, and
-/// nobody can take the reward pool except through finalized rounds and useful rebalancing.
+/// nobody can take the reward pool except through finalized rounds and rebalancing moves that give the
+/// network an assignment it never had.
 ///
 /// Bounded work: every function is O(1) or O(R) (R <= 8), except `rebalance(maxMoves)`, which is
 /// O(maxMoves · R) plus bounded load-range bookkeeping (PartitionAssignment, a linked library).
@@ -66,6 +67,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
         uint8 commits;
         uint8 reveals;
         uint8 leaderVotes;
+        // Another report has as many reveals as the leader's.
+        bool tied;
         RoundOutcome outcome;
         uint64 leaderCount;
         bytes32 leaderChecksum;
@@ -213,11 +216,12 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     function withdrawStake() external {
         PartitionAssignment.Broker memory broker = _a.brokers[msg.sender];
         if (broker.status != BrokerStatus.Leaving) revert WrongBrokerStatus(msg.sender, broker.status);
-        if (block.timestamp < broker.withdrawableAt) {
-            revert WithdrawalDelayNotElapsed(msg.sender, broker.withdrawableAt, block.timestamp);
-        }
         uint256 load = _a.brokerPartitions[msg.sender].length;
         if (load != 0) revert BrokerStillAssigned(msg.sender, uint32(load));
+        uint64 withdrawableAt = _withdrawableAt(msg.sender, broker.withdrawableAt);
+        if (block.timestamp < withdrawableAt) {
+            revert WithdrawalDelayNotElapsed(msg.sender, withdrawableAt, block.timestamp);
+        }
         delete _a.brokers[msg.sender];
         delete _endpoints[msg.sender];
         _totalStaked -= broker.stake;
@@ -229,7 +233,8 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     function brokerState(address broker) external view returns (BrokerState memory state) {
         PartitionAssignment.Broker memory b = _a.brokers[broker];
         uint32 load = uint32(_a.brokerPartitions[broker].length);
-        return BrokerState(b.stake, b.withdrawableAt, b.reputation, b.status, load);
+        uint64 withdrawableAt = b.status == BrokerStatus.Leaving ? _withdrawableAt(broker, b.withdrawableAt) : 0;
+        return BrokerState(b.stake, withdrawableAt, b.reputation, b.status, load);
     }
 
     /// @inheritdoc INetworkCoordinator
@@ -312,9 +317,10 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
 
     /// @inheritdoc INetworkCoordinator
     function rebalance(uint256 maxMoves) external returns (uint256 moves) {
-        moves = PartitionAssignment.rebalance(_a, maxMoves);
+        uint256 paid;
+        (moves, paid) = PartitionAssignment.rebalance(_a, maxMoves);
         if (moves == 0) return 0;
-        uint256 reward = moves * _params.rebalanceReward;
+        uint256 reward = paid * _params.rebalanceReward;
         if (reward > _rewardPool) reward = _rewardPool;
         if (reward != 0) _credit(msg.sender, reward);
         emit Rebalanced(msg.sender, moves, reward);
@@ -391,6 +397,10 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
             round.leaderVotes = uint8(votes);
             round.leaderCount = eventCount;
             round.leaderChecksum = checksum;
+            round.tied = false;
+        } else if (votes == round.leaderVotes) {
+            // Which of the tied reports was revealed first says nothing: finalization judges none of them.
+            round.tied = true;
         }
         emit ReportRevealed(epoch, partition, msg.sender, eventCount, checksum);
     }
@@ -432,18 +442,31 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
             if (reward > _rewardPool) reward = _rewardPool;
             rewardEach = reward / agreeing;
         }
+        _judge(key, round, roster, agreed, rewardEach);
+        emit RoundFinalized(epoch, partition, outcome, eventCount, checksum, agreed ? agreeing : 0, rewardEach);
+    }
+
+    /// @dev Credit and raise the agreeing roster members of an agreed round; lower those that revealed
+    /// another report than the unique most revealed one, or nothing. In a tie for the most reveals (never
+    /// agreed: coherenceBps > 50 %) the revealers of the tied reports are not judged: which of them was
+    /// revealed first says nothing about which is right.
+    function _judge(uint256 key, Round storage round, address[] memory roster, bool agreed, uint256 rewardEach)
+        private
+    {
+        uint256 leaderVotes = round.leaderVotes;
         bytes32 leaderReport = _reportHash(round.leaderCount, round.leaderChecksum);
+        bool tied = round.tied;
         for (uint256 i = 0; i < roster.length; ++i) {
             address broker = roster[i];
-            bool agrees = agreeing != 0 && _revealed[key][broker] == leaderReport;
+            bytes32 revealed = _revealed[key][broker];
+            bool agrees = leaderVotes != 0 && revealed == leaderReport;
             if (agreed && agrees) {
                 if (rewardEach != 0) _credit(broker, rewardEach);
                 _changeReputation(broker, int256(uint256(_params.reputationGain)));
-            } else if (!agrees) {
+            } else if (!agrees && !(tied && revealed != bytes32(0) && _votes[key][revealed] == leaderVotes)) {
                 _changeReputation(broker, -int256(uint256(_params.reputationLoss)));
             }
         }
-        emit RoundFinalized(epoch, partition, outcome, eventCount, checksum, agreed ? agreeing : 0, rewardEach);
     }
 
     /// @inheritdoc INetworkCoordinator
@@ -655,6 +678,22 @@ contract NetworkCoordinator is INetworkCoordinator, AccessControl, EIP712 {
     function _signedBy(address signer, bytes32 digest, bytes calldata signature) private pure returns (bool) {
         (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
         return error == ECDSA.RecoverError.NoError && recovered == signer;
+    }
+
+    /// @dev When a leaving broker may withdraw: `withdrawalDelay` after its request, and after the end
+    /// of the last round it can be on the roster of. A round copies its roster at its first commit,
+    /// during [end(e), end(e) + commitWindow); a broker drained in epoch k can be on the rosters of
+    /// epoch k - 1 at the latest, whose rounds end at start(k) + commitWindow + revealWindow. Until it
+    /// is drained this is a lower bound.
+    function _withdrawableAt(address broker, uint64 requested) private view returns (uint64) {
+        uint256 drainedAt = _a.index[broker].drainedAt;
+        // Never assigned since it registered: never on a roster.
+        if (drainedAt == 0) return requested;
+        // Drained in epoch 0: no epoch had ended, so no round had a roster.
+        uint256 epochStart = drainedAt - (drainedAt - _genesis) % _epochLength;
+        if (epochStart == _genesis) return requested;
+        uint256 at = epochStart + _params.commitWindow + _params.revealWindow + _params.withdrawalDelay;
+        return at > requested ? uint64(at) : requested;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ import {INetworkCoordinator} from "../interfaces/INetworkCoordinator.sol";
 ///    move one of the heaviest's last BALANCE_SCAN_LIMIT partitions that the lightest does not serve.
 /// Each move strictly improves (fewer drained assignments, more filled slots, or a smaller sum of
 /// squared loads), so rebalancing always terminates.
+///
+/// Paid moves: only a fill that raises the number of assignments (partition, broker) above the most
+/// the network ever had. Every other move only undoes or redoes what a join or a leave changed (a
+/// drain, a balancing move, a fill of a slot a drain emptied), so churn, by any address, earns nothing;
+/// the brokers those moves serve make them (a leaver to withdraw, a light broker to earn rounds).
 library PartitionAssignment {
     /// @notice The most steps one rebalance call spends tightening each end of the tracked load range.
     uint256 internal constant LOAD_SCAN_LIMIT = 64;
@@ -32,11 +37,18 @@ library PartitionAssignment {
         INetworkCoordinator.BrokerStatus status;
     }
 
-    /// @notice Where a broker sits in the assignment's sets (1-based positions, 0 = absent), one slot.
+    /// @notice Where a broker sits in the assignment's sets (1-based positions, 0 = absent), and when
+    /// its last partition was drained, one slot.
+    /// @param active position in the active brokers
+    /// @param loadBucket position in its load bucket
+    /// @param draining position in the draining brokers
+    /// @param drainedAt unix seconds its last partition was taken away by a drain (0: never since it
+    /// registered): no round can put it on a roster from then on
     struct BrokerIndex {
         uint64 active;
         uint64 loadBucket;
         uint64 draining;
+        uint64 drainedAt;
     }
 
     /// @notice Where an assignment sits (1-based positions), one slot.
@@ -50,6 +62,10 @@ library PartitionAssignment {
     /// @notice The assignment state, kept in the coordinator's storage.
     struct Layout {
         uint8 replication;
+        // The assignments (partition, broker) now, and the most there ever were: a fill is paid only
+        // when it raises the most (P <= 65,536 and R <= 8, so 2^32 bounds both).
+        uint32 assignments;
+        uint32 maxAssignments;
         mapping(address broker => Broker) brokers;
         // Active (assignable) brokers, and the same brokers bucketed by load.
         address[] active;
@@ -89,7 +105,9 @@ library PartitionAssignment {
     /// @param self the assignment state
     /// @param maxMoves the most moves to make
     /// @return moves the moves made
-    function rebalance(Layout storage self, uint256 maxMoves) external returns (uint256 moves) {
+    /// @return paid the moves among them that gave the network an assignment it never had (fills above
+    /// the most assignments there ever were)
+    function rebalance(Layout storage self, uint256 maxMoves) external returns (uint256 moves, uint256 paid) {
         while (moves < maxMoves) {
             Move memory move = _findMove(self);
             // The load-range bounds only ever tighten here; keep what the search learned.
@@ -98,6 +116,16 @@ library PartitionAssignment {
             if (move.kind == MoveKind.None) break;
             if (move.from != address(0)) _unassign(self, move.partition, move.from);
             if (move.to != address(0)) _assign(self, move.partition, move.to);
+            if (move.kind == MoveKind.Fill) {
+                uint32 assignments = ++self.assignments;
+                if (assignments > self.maxAssignments) {
+                    self.maxAssignments = assignments;
+                    ++paid;
+                }
+            } else if (move.to == address(0)) {
+                // A drain without replacement: the slot it empties is refilled later, unpaid.
+                --self.assignments;
+            }
             ++moves;
         }
     }
@@ -117,7 +145,7 @@ library PartitionAssignment {
         // A registering broker holds nothing (withdrawal needs a drained broker).
         address[] storage bucket = self.loadBucket[0];
         bucket.push(broker);
-        self.index[broker] = BrokerIndex(uint64(self.active.length), uint64(bucket.length), 0);
+        self.index[broker] = BrokerIndex(uint64(self.active.length), uint64(bucket.length), 0, 0);
         self.minLoad = 0;
     }
 
@@ -305,7 +333,9 @@ library PartitionAssignment {
         draining[position - 1] = last;
         self.index[last].draining = position;
         draining.pop();
-        self.index[broker].draining = 0;
+        BrokerIndex storage index = self.index[broker];
+        index.draining = 0;
+        index.drainedAt = uint64(block.timestamp);
     }
 
     function _moveLoad(Layout storage self, address broker, uint256 from, uint256 to) private {

@@ -113,6 +113,7 @@ async function main() {
         await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
         const salt = id(`flow-${round}`);
         const { productId } = await hospitalMarket.listProduct(salt, { beneficiary: hospitalWallet.address, pricePerSecond: PRICE, minSeconds: 60, maxSeconds: 86_400 * 30, requiresConsent: true, requiresKyc: false, termsHash: keccak256(toUtf8Bytes("t")), termsUri: "https://x.example/t", resources: [streamId] });
+        await (await hospitalMarket.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
         await custodian.registerResource(streamId, "stream", [productId]);
         const consent = await custodian.giveConsent({ subjectId: `s-${round}`, controller: "Hospital", resources: [streamId], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 86_400 * 365, noticeHash: keccak256(toUtf8Bytes("n")) });
         await custodian.addResourceSubjects(streamId, [`s-${round}`]);

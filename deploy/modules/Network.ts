@@ -1,5 +1,6 @@
 // Ignition module: the network coordinator (broker stakes, partition assignment, checksum consensus,
-// reward pool) with its two linked libraries, and the smart-contract event subscriptions.
+// reward pool) with its two linked libraries, and the smart-contract event subscriptions (which pay
+// bounties only to the brokers the coordinator assigns).
 // The deployer receives DEFAULT_ADMIN_ROLE and PARAMETER_ROLE; the Governance module hands both over.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import Foundation from "./Foundation";
@@ -39,6 +40,6 @@ export default buildModule("Network", (m) => {
     [token, deployer, replication, epochLength, initialPartitions, parameters],
     { libraries: { PartitionAssignment: partitionAssignment, CoordinatorParameters: coordinatorParameters } },
   );
-  const eventSubscriptions = m.contract("EventSubscriptions", [token, registry]);
+  const eventSubscriptions = m.contract("EventSubscriptions", [token, registry, coordinator]);
   return { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters };
 });

@@ -74,10 +74,12 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     const sellerRegistry = new StreamRegistryClient(await registry.getAddress(), chain.seller);
     ({ streamId } = await sellerRegistry.createStream("/health/heart-rate", 1));
     await sellerRegistry.setSubscribeDelegate(streamId, marketAddress);
-    ({ productId } = await new MarketClient(marketAddress, tokenAddress, chain.seller).listProduct(keccakUtf8("heart-rate-research"), {
+    const sellerMarket = new MarketClient(marketAddress, tokenAddress, chain.seller);
+    ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), {
       beneficiary: chain.seller.address, pricePerSecond: 10n ** 12n, minSeconds: 60, maxSeconds: 30 * 24 * 3600,
       requiresConsent: true, requiresKyc: false, termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [streamId],
     }));
+    await (await sellerMarket.market.setPurposes(productId, [keccakUtf8(PURPOSE)], true)).wait();
 
     // The consent ledger: a consenting data subject of the stream, sold as the product, and a buyer
     // whose Fabric identity carries its Ethereum address.

@@ -112,7 +112,7 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       expect(count("proxy")).to.equal(12);
       // 5 access-controlled contracts: 11 roles plus one RoleAdminChanged row each.
       expect(count("role")).to.equal(16);
-      expect(count("parameter")).to.equal(35);
+      expect(count("parameter")).to.equal(36);
     });
 
     it("catches an extra minter granted after deployment (a holder no expectation names)", async function () {

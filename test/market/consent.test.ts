@@ -134,7 +134,7 @@ describe("DataLicenseMarket: consent", () => {
       it("over other data (a signature of another attestation recovers to a stranger)", async () => {
         const f = await loadFixture(marketFixture);
         const a = await attest(f, f.buyer.address, f.consentProductId);
-        const changed = { ...a.attestation, purpose: ethers.id("Marketing") };
+        const changed = { ...a.attestation, expiresAt: a.attestation.expiresAt + 1n };
         const tx = f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, { attestation: changed, signatures: a.signatures }), MAX);
         await expect(tx).to.be.revertedWithCustomError(f.market, "NotAnAttestor");
       });
@@ -163,11 +163,13 @@ describe("DataLicenseMarket: consent", () => {
         const id = await registry.resourceId(seller.address, "/s");
         await registry.connect(seller).setSubscribeDelegate(id, await market.getAddress(), true);
         await market.connect(seller).createProduct(ethers.id("c"), {
-          beneficiary: seller.address, pricePerSecond: 0, minSeconds: 1, maxSeconds: 1000, requiresConsent: true,
+          beneficiary: seller.address, pricePerSecond: 1, minSeconds: 1, maxSeconds: 1000, requiresConsent: true,
           requiresKyc: false, termsHash: ethers.ZeroHash, termsUri: "", resources: [id],
         });
         const productId = await market.productIdOf(seller.address, ethers.id("c"));
-        const attestation = { grantId: ethers.id("g"), buyer: buyer.address, productId, purpose: ethers.ZeroHash, expiresAt: (await now()) + DAY };
+        const purpose = ethers.id("ScientificResearch");
+        await market.connect(seller).setPurposes(productId, [purpose], true);
+        const attestation = { grantId: ethers.id("g"), buyer: buyer.address, productId, purpose, expiresAt: (await now()) + DAY };
         const signatures = await signAttestation(market, [ethers.Wallet.createRandom()], attestation);
         expect(await token.balanceOf(buyer.address)).to.equal(0n);
         await expect(market.connect(buyer).buy({ productId, duration: 10n, attestation, signatures, encryptionKey: "0x" }, MAX))

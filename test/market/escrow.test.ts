@@ -43,16 +43,6 @@ describe("DataLicenseMarket: escrow", () => {
       .to.be.revertedWithCustomError(f.market, "NothingToRelease").withArgs(f.productId, f.other.address);
   });
 
-  it("releases a free license's time without amount or karma", async () => {
-    const f = await loadFixture(marketFixture);
-    await f.market.connect(f.seller).setPrice(f.productId, 0);
-    await buy(f, DAY);
-    await time.increase(3_600);
-    const tx = f.market.release(f.productId, f.buyer.address);
-    await expect(tx).to.emit(f.market, "EscrowReleased");
-    await expect(tx).to.not.emit(f.karma, "KarmaAdded");
-  });
-
   it("withdraws what an account is owed, once", async () => {
     const f = await loadFixture(marketFixture);
     await buy(f, DAY);

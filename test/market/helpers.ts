@@ -179,6 +179,7 @@ export async function marketFixture(): Promise<MarketFixture> {
     resources: [datasetId],
   });
   const consentProductId = await market.productIdOf(seller.address, consentSalt);
+  await market.connect(seller).setPurposes(consentProductId, [ethers.id("ScientificResearch")], true);
 
   for (const s of [buyer, other]) {
     await token.mint(s.address, 1_000_000n * UNIT);

@@ -1,10 +1,12 @@
 // Invariants of the data-license market under random sequences of buy / extend / price and fee changes /
-// release / withdraw / flag / dispute decisions / consent revocations / time jumps:
-//   1. after every step, DATA.balanceOf(market) == sum of license escrows + sum of claimable balances
-//      + accrued fees (the market holds exactly what it owes);
-//   2. at the end, once every license has run out and everything is released and withdrawn, the market
-//      holds nothing, every buyer got back at most what it paid, and all that left the market equals
-//      all that came in: no sequence lets anyone withdraw more than was paid in.
+// release / withdraw / flag / dispute decisions / consent revocations / time jumps / DATA sent to the
+// market by plain transfer / governance sweeps of the surplus:
+//   1. after every step, totalOwed() == sum of license escrows + sum of claimable balances + accrued
+//      fees, and DATA.balanceOf(market) == totalOwed() + the DATA sent by plain transfer and not swept
+//      yet (the market holds exactly what it owes, plus a surplus only a sweep takes, exactly);
+//   2. at the end, once every license has run out and everything is released, withdrawn and swept, the
+//      market holds nothing, every buyer got back at most what it paid, and all that left the market
+//      equals all that came in: no sequence lets anyone withdraw more than was paid in.
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -22,11 +24,12 @@ function prng(seed: number): () => number {
   };
 }
 
-async function checkBalanceEqualsOwed(f: MarketFixture, licenses: [string, string][], accounts: string[]) {
+async function checkBalanceEqualsOwed(f: MarketFixture, licenses: [string, string][], accounts: string[], surplus: bigint) {
   let owed = await f.market.accruedFees();
   for (const [productId, buyer] of licenses) owed += await f.market.escrowOf(productId, buyer);
   for (const account of accounts) owed += await f.market.claimableOf(account);
-  expect(await f.token.balanceOf(await f.market.getAddress())).to.equal(owed);
+  expect(await f.market.totalOwed()).to.equal(owed);
+  expect(await f.token.balanceOf(await f.market.getAddress())).to.equal(owed + surplus);
 }
 
 describe("DataLicenseMarket: invariants", () => {
@@ -51,6 +54,10 @@ describe("DataLicenseMarket: invariants", () => {
       const withdrawn = new Map<string, bigint>(accounts.map((a) => [a, 0n]));
       const grants = new Map<string, Awaited<ReturnType<typeof attest>>>();
       let succeeded = 0;
+      // DATA sent to the market by plain transfer and not swept yet; and what the sweeps paid.
+      let surplus = 0n;
+      let swept = 0n;
+      let strayIn = 0n;
 
       const actions: Record<string, () => Promise<unknown>> = {
         async buy() {
@@ -92,6 +99,20 @@ describe("DataLicenseMarket: invariants", () => {
         async resolve() {
           await f.market.connect(f.arbiter).resolveDispute(pick(products), pick(buyers).address, rand() < 0.5);
         },
+        async stray() {
+          const amount = BigInt(1 + Math.floor(rand() * 1e6)) * 10n ** 12n;
+          await f.token.connect(pick(buyers)).transfer(market, amount);
+          surplus += amount;
+          strayIn += amount;
+        },
+        async sweep() {
+          const before = await f.token.balanceOf(f.admin.address);
+          await f.market.sweepSurplus(f.admin.address);
+          const paid = (await f.token.balanceOf(f.admin.address)) - before;
+          expect(paid).to.equal(surplus);
+          swept += paid;
+          surplus = 0n;
+        },
         async revoke() {
           const b = pick(buyers);
           const a = grants.get(`${f.consentProductId}:${b.address}`);
@@ -108,7 +129,7 @@ describe("DataLicenseMarket: invariants", () => {
         } catch {
           // A refused action (nothing to release, no license to flag, ...) changes nothing.
         }
-        await checkBalanceEqualsOwed(f, licenses, accounts);
+        await checkBalanceEqualsOwed(f, licenses, accounts, surplus);
       }
       expect(succeeded).to.be.greaterThan(15);
 
@@ -132,8 +153,13 @@ describe("DataLicenseMarket: invariants", () => {
         fees = await f.market.accruedFees();
         await f.market.withdrawFees();
       }
-      await checkBalanceEqualsOwed(f, licenses, accounts);
+      await checkBalanceEqualsOwed(f, licenses, accounts, surplus);
+      expect(await f.market.totalOwed()).to.equal(0n);
+      expect(await f.token.balanceOf(market)).to.equal(surplus);
+      if (surplus > 0n) await actions.sweep();
       expect(await f.token.balanceOf(market)).to.equal(0n);
+      expect(swept).to.equal(strayIn);
+      expect(strayIn).to.be.greaterThan(0n); // every seed's sequence sends DATA by plain transfer
       const totalIn = [...paidIn.values()].reduce((x, y) => x + y, 0n);
       const totalOut = [...withdrawn.values()].reduce((x, y) => x + y, 0n) + fees;
       expect(totalOut).to.equal(totalIn);

@@ -46,6 +46,26 @@ describe("DataLicenseMarket: licenses", () => {
       expect(await f.registry.canSubscribe(f.streamId, f.buyer.address)).to.equal(false);
     });
 
+    it("stores every field of a license in its one slot (the market packs it in a single write)", async () => {
+      const f = await loadFixture(marketFixture);
+      await f.market.setProtocolFee(777, f.feeRecipient.address);
+      const grantId = "0x" + "ab".repeat(30) + "cdef";
+      const expiresAt = (await now()) + 300n * DAY;
+      const a = await attest(f, f.buyer.address, f.consentProductId, { grantId, expiresAt });
+      await f.market.connect(f.seller).setPrice(f.consentProductId, 2n ** 77n - 1n);
+      await f.token.mint(f.buyer.address, (2n ** 77n - 1n) * 3_600n);
+      await f.market.connect(f.buyer).buy(order(f.consentProductId, 3_600n, a), MAX);
+      const start = await now();
+      const license = await f.market.getLicense(f.consentProductId, f.buyer.address);
+      expect(license.rate).to.equal(2n ** 77n - 1n);
+      expect(license.releasedUntil).to.equal(start);
+      expect(license.end).to.equal(start + 3_600n);
+      expect(license.grantExpiry).to.equal(expiresAt);
+      expect(license.feeBps).to.equal(777n);
+      expect(license.status).to.equal(1n);
+      expect(license.grantTag).to.equal(0xcdefn);
+    });
+
     it("registers the buyer's encryption key in the registry", async () => {
       const f = await loadFixture(marketFixture);
       const key = "0x03" + "ab".repeat(32);
@@ -61,13 +81,6 @@ describe("DataLicenseMarket: licenses", () => {
       await expect(tx).to.emit(f.market, "LicensePurchased")
         .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, DAY * PRICE, (await f.market.getLicense(f.productId, f.buyer.address)).end);
       expect((await f.market.getLicense(f.productId, f.buyer.address)).grantTag).to.equal(0n);
-    });
-
-    it("is free for a zero price (no token transfer)", async () => {
-      const f = await loadFixture(marketFixture);
-      await f.market.connect(f.seller).setPrice(f.productId, 0);
-      await expect(buyPlain(f)).to.changeTokenBalances(f.token, [f.buyer, f.market], [0, 0]);
-      expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
     });
 
     it("extends a running license from its end, at the same rate without touching past escrow", async () => {
@@ -119,15 +132,6 @@ describe("DataLicenseMarket: licenses", () => {
       expect(license.releasedUntil).to.equal(t);
       expect(await f.market.claimableOf(f.buyer.address)).to.equal(total % span);
       expect(await f.market.escrowOf(f.productId, f.buyer.address) + total % span).to.equal(total);
-    });
-
-    it("blends when the protocol fee changed since the escrow was paid", async () => {
-      const f = await loadFixture(marketFixture);
-      await buyPlain(f, 10n * DAY);
-      await f.market.setProtocolFee(100, f.feeRecipient.address);
-      await time.increase(DAY);
-      await expect(f.market.connect(f.buyer).extend(f.productId, Number(DAY), MAX)).to.emit(f.market, "EscrowReleased");
-      expect((await f.market.getLicense(f.productId, f.buyer.address)).feeBps).to.equal(100n);
     });
 
     it("keeps a longer permission from another product when a shorter license is bought", async () => {

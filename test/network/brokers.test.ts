@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { DATA, HTTP, PUBKEY, Status, WS, deployCoordinator, fund, register, rebalanceAll } from "./fixtures";
+import { DATA, EPOCH, HTTP, PUBKEY, Status, WS, deployCoordinator, fund, register, rebalanceAll } from "./fixtures";
 
 describe("NetworkCoordinator brokers", () => {
   async function setup() {
@@ -133,11 +133,6 @@ describe("NetworkCoordinator brokers", () => {
     await expect(coordinator.connect(alice).addStake(1))
       .to.be.revertedWithCustomError(coordinator, "WrongBrokerStatus")
       .withArgs(alice.address, Status.Leaving);
-    await time.setNextBlockTimestamp(withdrawableAt - 1n);
-    await expect(coordinator.connect(alice).withdrawStake())
-      .to.be.revertedWithCustomError(coordinator, "WithdrawalDelayNotElapsed")
-      .withArgs(alice.address, withdrawableAt, withdrawableAt - 1n);
-
     await time.increaseTo(withdrawableAt);
     const load = (await coordinator.brokerState(alice.address)).load;
     await expect(coordinator.connect(alice).withdrawStake())
@@ -145,6 +140,18 @@ describe("NetworkCoordinator brokers", () => {
       .withArgs(alice.address, load);
     await rebalanceAll(coordinator);
     expect(await coordinator.partitionsOf(alice.address)).to.deep.equal([]);
+    // Drained now: it may be on the rosters of the last ended epoch's rounds, so the delay runs again
+    // from their end (start of the current epoch + commit and reveal windows; audit L-2).
+    const drainedAt = BigInt(await time.latest());
+    const genesis = await coordinator.genesis();
+    const epochStart = drainedAt - ((drainedAt - genesis) % EPOCH);
+    const effective = epochStart + 600n + 600n + 7n * 86400n;
+    expect(effective).to.be.greaterThan(withdrawableAt);
+    expect((await coordinator.brokerState(alice.address)).withdrawableAt).to.equal(effective);
+    await time.setNextBlockTimestamp(effective - 1n);
+    await expect(coordinator.connect(alice).withdrawStake())
+      .to.be.revertedWithCustomError(coordinator, "WithdrawalDelayNotElapsed")
+      .withArgs(alice.address, effective, effective - 1n);
     const before = await token.balanceOf(alice.address);
     await expect(coordinator.connect(alice).withdrawStake())
       .to.emit(coordinator, "StakeWithdrawn")

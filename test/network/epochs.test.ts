@@ -9,69 +9,23 @@ import {
   EPOCH,
   Outcome,
   Status,
+  commitAll,
   commitment,
   deployCoordinator,
   fund,
   rebalanceAll,
   register,
+  revealAll,
+  roster,
+  roundSetup as setup,
+  salt,
+  signReport,
   toPhase,
 } from "./fixtures";
 import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
 
 const CHECKSUM = ethers.keccak256(ethers.toUtf8Bytes("rolling checksum of epoch 0"));
 const OTHER = ethers.keccak256(ethers.toUtf8Bytes("a different checksum"));
-const salt = (i: number) => ethers.zeroPadValue(ethers.toBeHex(1000 + i), 32);
-
-type Report = { count: bigint; checksum: string };
-
-async function setup(overrides = {}, brokers = 3, replication = 3, initialPartitions = 4) {
-  const ctx = await deployCoordinator(overrides, replication, initialPartitions);
-  const signers = (await ethers.getSigners()).slice(1, 1 + brokers);
-  for (const s of signers) await register(ctx.token, ctx.coordinator, s);
-  await rebalanceAll(ctx.coordinator);
-  await fund(ctx.token, ctx.coordinator, ctx.admin, DATA(10_000));
-  await ctx.coordinator.fundRewards(DATA(10_000));
-  return { ...ctx, brokers: signers };
-}
-
-async function roster(coordinator: NetworkCoordinator, partition: number, signers: Signer[]): Promise<Signer[]> {
-  const assignees = await coordinator.assigneesOf(partition);
-  const bySigner = await Promise.all(signers.map(async (s) => [await s.getAddress(), s] as const));
-  return assignees.map((a) => bySigner.find(([addr]) => addr === a)![1]);
-}
-
-async function commitAll(c: NetworkCoordinator, epoch: bigint, p: number, who: Signer[], reports: Report[]) {
-  await toPhase(c, epoch, "commit");
-  for (let i = 0; i < who.length; i++) {
-    const addr = await who[i].getAddress();
-    await c.connect(who[i]).commitReport(epoch, p, commitment(epoch, p, reports[i].count, reports[i].checksum, salt(i), addr));
-  }
-}
-
-async function revealAll(c: NetworkCoordinator, epoch: bigint, p: number, who: Signer[], reports: Report[]) {
-  await toPhase(c, epoch, "reveal");
-  for (let i = 0; i < who.length; i++) {
-    await c.connect(who[i]).revealReport(epoch, p, reports[i].count, reports[i].checksum, salt(i));
-  }
-}
-
-async function signReport(c: NetworkCoordinator, signer: Signer, epoch: bigint, partition: number, r: Report) {
-  const { chainId } = await ethers.provider.getNetwork();
-  const signature = await signer.signTypedData(
-    { name: "NetworkCoordinator", version: "1", chainId, verifyingContract: await c.getAddress() },
-    {
-      BrokerReport: [
-        { name: "epoch", type: "uint64" },
-        { name: "partition", type: "uint32" },
-        { name: "eventCount", type: "uint64" },
-        { name: "checksum", type: "bytes32" },
-      ],
-    },
-    { epoch, partition, eventCount: r.count, checksum: r.checksum },
-  );
-  return { eventCount: r.count, checksum: r.checksum, signature };
-}
-
 describe("NetworkCoordinator epochs and rewards", () => {
   it("finalizes an agreed report, credits each agreeing broker its share and raises its reputation", async () => {
     const { coordinator, token, brokers } = await setup();

@@ -139,3 +139,61 @@ export async function toPhase(coordinator: NetworkCoordinator, epoch: bigint, ph
   const now = BigInt(await time.latest());
   if (now < target) await time.setNextBlockTimestamp(target);
 }
+
+/** The salt of broker i's commitment in these tests. */
+export const salt = (i: number) => ethers.zeroPadValue(ethers.toBeHex(1000 + i), 32);
+
+export type Report = { count: bigint; checksum: string };
+
+/** A coordinator with `brokers` registered and rebalanced brokers and a funded pool of 10,000 DATA. */
+export async function roundSetup(overrides = {}, brokers = 3, replication = 3, initialPartitions = 4) {
+  const ctx = await deployCoordinator(overrides, replication, initialPartitions);
+  const signers = (await ethers.getSigners()).slice(1, 1 + brokers);
+  for (const s of signers) await register(ctx.token, ctx.coordinator, s);
+  await rebalanceAll(ctx.coordinator);
+  await fund(ctx.token, ctx.coordinator, ctx.admin, DATA(10_000));
+  await ctx.coordinator.fundRewards(DATA(10_000));
+  return { ...ctx, brokers: signers };
+}
+
+/** The signers assigned to a partition, in the order of its assignees (the roster of its next round). */
+export async function roster(coordinator: NetworkCoordinator, partition: number, signers: Signer[]): Promise<Signer[]> {
+  const assignees = await coordinator.assigneesOf(partition);
+  const bySigner = await Promise.all(signers.map(async (s) => [await s.getAddress(), s] as const));
+  return assignees.map((a) => bySigner.find(([addr]) => addr === a)![1]);
+}
+
+/** Commit each report for its broker, at the start of the round's commit phase. */
+export async function commitAll(c: NetworkCoordinator, epoch: bigint, p: number, who: Signer[], reports: Report[]) {
+  await toPhase(c, epoch, "commit");
+  for (let i = 0; i < who.length; i++) {
+    const addr = await who[i].getAddress();
+    await c.connect(who[i]).commitReport(epoch, p, commitment(epoch, p, reports[i].count, reports[i].checksum, salt(i), addr));
+  }
+}
+
+/** Reveal each committed report, at the start of the round's reveal phase. */
+export async function revealAll(c: NetworkCoordinator, epoch: bigint, p: number, who: Signer[], reports: Report[]) {
+  await toPhase(c, epoch, "reveal");
+  for (let i = 0; i < who.length; i++) {
+    await c.connect(who[i]).revealReport(epoch, p, reports[i].count, reports[i].checksum, salt(i));
+  }
+}
+
+/** An off-chain report signed by a broker (EIP-712 BrokerReport), as slashing takes it. */
+export async function signReport(c: NetworkCoordinator, signer: Signer, epoch: bigint, partition: number, r: Report) {
+  const { chainId } = await ethers.provider.getNetwork();
+  const signature = await signer.signTypedData(
+    { name: "NetworkCoordinator", version: "1", chainId, verifyingContract: await c.getAddress() },
+    {
+      BrokerReport: [
+        { name: "epoch", type: "uint64" },
+        { name: "partition", type: "uint32" },
+        { name: "eventCount", type: "uint64" },
+        { name: "checksum", type: "bytes32" },
+      ],
+    },
+    { epoch, partition, eventCount: r.count, checksum: r.checksum },
+  );
+  return { eventCount: r.count, checksum: r.checksum, signature };
+}

@@ -1,9 +1,11 @@
 // Smart-contract subscribers: verified delivery of signed events (the broker protocol's vectors),
-// bounties to the first deliverer, replay and unsigned refusal, and the price-threshold example.
+// bounties to the first assigned broker that delivers, replay and unsigned refusal, the audit's
+// front-running (L-5) and bounty-cut (L-6) findings, and the price-threshold example.
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import vectors from "../../test-vectors/events.json";
-import { DATA } from "./fixtures";
+import { DATA, deployCoordinator, rebalanceAll, register } from "./fixtures";
 import type { DATAToken, EventSubscriptions, PriceThresholdTrigger, StreamRegistry, SubscriberMock } from "../../typechain-types";
 import type { IStreamEventSubscriber } from "../../typechain-types/contracts/network/EventSubscriptions";
 
@@ -43,9 +45,14 @@ async function setup() {
   const [admin, deliverer, other] = await ethers.getSigners();
   const token = (await ethers.deployContract("DATAToken", [admin.address, admin.address, DATA(1e9)])) as unknown as DATAToken;
   const registry = (await ethers.deployContract("StreamRegistry", [admin.address])) as unknown as StreamRegistry;
+  // The deliverer is the network's only broker: assigned to every partition.
+  const { coordinator, token: stakeToken } = await deployCoordinator();
+  await register(stakeToken, coordinator, deliverer);
+  await rebalanceAll(coordinator);
   const subs = (await ethers.deployContract("EventSubscriptions", [
     await token.getAddress(),
     await registry.getAddress(),
+    await coordinator.getAddress(),
   ])) as unknown as EventSubscriptions;
   // Alice of the vectors creates her price stream: its id is the vectors' stream id.
   const alice = new ethers.Wallet(vectors.keys.alice.privateKey, ethers.provider);
@@ -59,7 +66,7 @@ async function setup() {
     await token.approve(await subs.getAddress(), amount);
     return subs.fundSubscription(subscriber, id, amount);
   };
-  return { admin, deliverer, other, token, registry, subs, alice, streamId, mock, fundSub };
+  return { admin, deliverer, other, token, registry, subs, alice, streamId, mock, fundSub, coordinator };
 }
 
 describe("EventSubscriptions", () => {
@@ -68,7 +75,7 @@ describe("EventSubscriptions", () => {
     for (const v of vectors.valid) expect(await subs.eventHashOf(fieldsOf(v))).to.equal(v.eventHash);
   });
 
-  it("delivers a signed event to a subscriber, calls it back and credits the bounty to the first deliverer", async () => {
+  it("delivers a signed event to a subscriber, calls it back and credits the bounty to the first assigned deliverer", async () => {
     const { subs, mock, streamId, fundSub, deliverer, token } = await setup();
     const mockAddress = await mock.getAddress();
     await expect(mock.subscribe(streamId, DATA(2)))
@@ -206,22 +213,145 @@ describe("EventSubscriptions", () => {
   });
 
   it("refunds the balance on unsubscribe and keeps refusing replays after resubscribing", async () => {
-    const { subs, mock, streamId, fundSub, token } = await setup();
+    const { subs, mock, streamId, fundSub, token, deliverer } = await setup();
     const m = await mock.getAddress();
     await mock.subscribe(streamId, DATA(1));
     await fundSub(m, streamId, DATA(5));
-    await subs.deliver(m, fieldsOf(event1), event1.signature);
+    await subs.connect(deliverer).deliver(m, fieldsOf(event1), event1.signature);
     await expect(mock.unsubscribe(streamId)).to.emit(subs, "Unsubscribed").withArgs(m, streamId, DATA(4));
     expect(await token.balanceOf(m)).to.equal(DATA(4));
+    expect(await subs.subscriptionOf(m, streamId)).to.deep.equal([0n, 0n, false]);
+    expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, 0n]);
     await expect(mock.unsubscribe(streamId)).to.be.revertedWithCustomError(subs, "NotSubscribed").withArgs(m, streamId);
     await expect(fundSub(m, streamId, DATA(1))).to.be.revertedWithCustomError(subs, "NotSubscribed").withArgs(m, streamId);
+    await time.increase(3600);
     await mock.subscribe(streamId, 0);
     await expect(mock.unsubscribe(streamId)).to.emit(subs, "Unsubscribed").withArgs(m, streamId, 0);
+    await time.increase(3600);
     await mock.subscribe(streamId, 0);
     await expect(subs.deliver(m, fieldsOf(event1), event1.signature))
       .to.be.revertedWithCustomError(subs, "AlreadyDelivered")
       .withArgs(m, event1.eventHash);
     await expect(subs.fundSubscription(m, streamId, 0)).to.be.revertedWithCustomError(subs, "ZeroAmount");
+  });
+
+  describe("audit L-5: the bounty is bound to the delivering broker", () => {
+    it("refuses a copy of a broker's pending delivery sent by someone not assigned: NotAssignedDeliverer", async () => {
+      const { subs, mock, streamId, fundSub, deliverer, other, coordinator } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      await fundSub(m, streamId, DATA(10));
+      const networkPartition = await coordinator.networkPartitionOf(streamId, Number(event1.fields.streamPartition));
+      expect(await coordinator.isAssigned(networkPartition, other.address)).to.equal(false);
+      // The front-runner sends the broker's very calldata from its own address.
+      await expect(subs.connect(other).deliver(m, fieldsOf(event1), event1.signature))
+        .to.be.revertedWithCustomError(subs, "NotAssignedDeliverer")
+        .withArgs(networkPartition, other.address);
+      expect(await subs.claimableBounties(other.address)).to.equal(0n);
+      await expect(subs.connect(deliverer).deliver(m, fieldsOf(event1), event1.signature))
+        .to.emit(subs, "EventDelivered")
+        .withArgs(m, streamId, event1.eventHash, deliverer.address, DATA(2));
+      expect(await subs.claimableBounties(deliverer.address)).to.equal(DATA(2));
+    });
+
+    it("stops paying a broker moved away from the partition, and pays the one that took it over", async () => {
+      const { subs, mock, streamId, fundSub, deliverer, other, coordinator } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      await fundSub(m, streamId, DATA(10));
+      await register(await ethers.getContractAt("DATAToken", await coordinator.token()), coordinator, other);
+      await coordinator.connect(deliverer).requestLeave();
+      await rebalanceAll(coordinator);
+      const networkPartition = await coordinator.networkPartitionOf(streamId, 0);
+      await expect(subs.connect(deliverer).deliver(m, fieldsOf(event1), event1.signature))
+        .to.be.revertedWithCustomError(subs, "NotAssignedDeliverer")
+        .withArgs(networkPartition, deliverer.address);
+      await expect(subs.connect(other).deliver(m, fieldsOf(event1), event1.signature))
+        .to.emit(subs, "EventDelivered")
+        .withArgs(m, streamId, event1.eventHash, other.address, DATA(2));
+    });
+
+    it("lets anyone deliver what pays nothing, and refuses a paid event whose stream partition cannot exist", async () => {
+      const { subs, mock, streamId, fundSub, other, deliverer, alice } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      // No balance: nothing to pay, so nothing to bind.
+      await expect(subs.connect(other).deliver(m, fieldsOf(event1), event1.signature))
+        .to.emit(subs, "EventDelivered")
+        .withArgs(m, streamId, event1.eventHash, other.address, 0);
+      await fundSub(m, streamId, DATA(10));
+      // A paid event must name a stream partition that can exist (a stream has at most 100), or it has
+      // no network partition to check the deliverer against. Alice, the stream's owner, signs one.
+      const fields = { ...fieldsOf(event2), streamPartition: 65_536n };
+      const signature = await alice.signMessage(ethers.getBytes(await subs.eventHashOf(fields)));
+      await expect(subs.connect(deliverer).deliver(m, fields, signature))
+        .to.be.revertedWithCustomError(subs, "MalformedEvent")
+        .withArgs("streamPartition");
+    });
+  });
+
+  describe("audit L-6: a subscriber cannot cut its bounty in front of a delivery", () => {
+    it("keeps the bounty in force for an hour after a decrease is asked, then applies it", async () => {
+      const { subs, mock, streamId, fundSub, deliverer } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      await fundSub(m, streamId, DATA(10));
+      expect(await subs.BOUNTY_DECREASE_DELAY()).to.equal(3600n);
+      // The subscriber front-runs the broker's delivery with a bounty of 0.
+      const tx = mock.subscribe(streamId, 0);
+      const effectiveAt = BigInt(await time.latest()) + 1n + 3600n;
+      await expect(tx).to.emit(subs, "BountyDecreaseScheduled").withArgs(m, streamId, 0, effectiveAt);
+      await expect(tx).to.not.emit(subs, "Subscribed");
+      expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(2));
+      expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, effectiveAt]);
+      await expect(subs.connect(deliverer).deliver(m, fieldsOf(event1), event1.signature))
+        .to.emit(subs, "EventDelivered")
+        .withArgs(m, streamId, event1.eventHash, deliverer.address, DATA(2));
+      await time.increaseTo(effectiveAt);
+      expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(0n);
+      await expect(subs.connect(deliverer).deliver(m, fieldsOf(event2), event2.signature))
+        .to.emit(subs, "EventDelivered")
+        .withArgs(m, streamId, event2.eventHash, deliverer.address, 0);
+      expect(await subs.claimableBounties(deliverer.address)).to.equal(DATA(2));
+    });
+
+    it("applies an increase at once, cancels a scheduled decrease by keeping the bounty, and restarts a newer decrease's delay", async () => {
+      const { subs, mock, streamId } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      await expect(mock.subscribe(streamId, DATA(3))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(3));
+      await mock.subscribe(streamId, DATA(1));
+      await expect(mock.subscribe(streamId, DATA(3))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(3));
+      expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, 0n]);
+      await mock.subscribe(streamId, DATA(1));
+      await time.increase(1800);
+      const tx = mock.subscribe(streamId, 0);
+      const effectiveAt = BigInt(await time.latest()) + 1n + 3600n;
+      await expect(tx).to.emit(subs, "BountyDecreaseScheduled").withArgs(m, streamId, 0, effectiveAt);
+      await time.increase(1800);
+      expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(3));
+      // A decrease that applied already is the base of the next one.
+      await time.increaseTo(effectiveAt);
+      expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(0n);
+      await expect(mock.subscribe(streamId, DATA(1))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(1));
+      await time.increase(7200);
+      await mock.subscribe(streamId, DATA(1) / 2n);
+      expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(1));
+    });
+
+    it("refuses to subscribe again within the delay after unsubscribing (unsubscribe + subscribe at 0 would cut it)", async () => {
+      const { subs, mock, streamId, fundSub } = await setup();
+      const m = await mock.getAddress();
+      await mock.subscribe(streamId, DATA(2));
+      await fundSub(m, streamId, DATA(10));
+      await mock.unsubscribe(streamId);
+      const allowedAt = BigInt(await time.latest()) + 3600n;
+      await expect(mock.subscribe(streamId, 0))
+        .to.be.revertedWithCustomError(subs, "ResubscribeTooSoon")
+        .withArgs(m, streamId, allowedAt);
+      await time.setNextBlockTimestamp(allowedAt);
+      await expect(mock.subscribe(streamId, 0)).to.emit(subs, "Subscribed").withArgs(m, streamId, 0);
+    });
   });
 });
 
@@ -254,10 +384,10 @@ describe("PriceThresholdTrigger (example subscriber)", () => {
   });
 
   it("refuses an event older than the last one, so history cannot be replayed for bounties", async () => {
-    const { subs, t } = await trigger("5000");
+    const { subs, t, deliverer } = await trigger("5000");
     const tAddress = await t.getAddress();
-    await subs.deliver(tAddress, fieldsOf(event2), event2.signature);
-    await expect(subs.deliver(tAddress, fieldsOf(event1), event1.signature))
+    await subs.connect(deliverer).deliver(tAddress, fieldsOf(event2), event2.signature);
+    await expect(subs.connect(deliverer).deliver(tAddress, fieldsOf(event1), event1.signature))
       .to.be.revertedWithCustomError(t, "StaleEvent")
       .withArgs(event1.fields.timestamp, event2.fields.timestamp);
     expect(await subs.isDelivered(tAddress, event1.eventHash)).to.equal(false);
