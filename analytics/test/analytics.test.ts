@@ -131,6 +131,20 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
     expect(((await share.json()) as { error: { code: string } }).error.code).to.equal("BATCH_TOO_SMALL");
   });
 
+  it("refuses to serve a study whose product its seller does not sell for the study's purpose", async () => {
+    const purpose = hre.ethers.id(w.study.descriptor.purpose);
+    const registration = { productId: w.study.productId, descriptor: w.study.descriptor, verifyKey: w.verifyKey };
+    await (await w.f.market.connect(w.f.seller).setPurposes(w.study.productId, [purpose], false)).wait();
+    try {
+      const refused = await refusal(w.leader.addStudy(registration));
+      expect(refused.code).to.equal("INVALID_STUDY");
+      expect(refused.details).to.include({ purpose: w.study.descriptor.purpose });
+    } finally {
+      await (await w.f.market.connect(w.f.seller).setPurposes(w.study.productId, [purpose], true)).wait();
+    }
+    await w.leader.addStudy(registration); // declared again: served again
+  });
+
   it("refuses a collector without a licence, or with a forged signature", async () => {
     const window = { start: hourStart(w, 10), duration: HOUR };
     // the other buyer holds a grant on the consent ledger but never bought the study

@@ -107,6 +107,7 @@ export async function createWorld(options: { subjects?: number; workers?: number
     termsHash: hash, termsUri: "https://hospital.example/studies/hba1c.json", beneficiary: f.beneficiary.address, resources: [resourceId],
   })).wait();
   const study: Study = { productId: (await f.market.productIdOf(f.seller.address, salt)).toLowerCase(), descriptor };
+  await (await f.market.connect(f.seller).setPurposes(study.productId, [hre.ethers.id(PURPOSE)], true)).wait();
   for (const a of [holder.leader, holder.helper]) await a.addStudy({ productId: study.productId, descriptor, verifyKey });
 
   // patients: every one consents to ScientificResearch for the study's resource, for private companies

@@ -75,6 +75,7 @@ export async function runAnalyticsStep(c: AnalyticsStepContext): Promise<void> {
       termsHash: studyHash(descriptor), termsUri: "https://hospital.example/kraken/studies/hba1c-2026-11.json", resources: [resourceId],
     });
     const study: Study = { productId: productId.toLowerCase(), descriptor };
+    await (await hospitalMarket.market.setPurposes(productId, [keccak256(toUtf8Bytes(PURPOSE))], true)).wait();
     const verifyKey = randomBytes(16).toString("base64url");
     for (const a of [leader, helper]) await a.addStudy({ productId: study.productId, descriptor, verifyKey });
     say.say(`study product ${study.productId.slice(0, 18)}… (termsHash = the descriptor's hash); leader ${leader.url}, helper ${helper.url}`);

@@ -206,7 +206,7 @@ export class Aggregator {
   async addStudy(registration: StudyRegistration): Promise<void> {
     validateStudy(registration.descriptor);
     const productId = registration.productId.toLowerCase();
-    await this.market.checkProduct(productId, studyHash(registration.descriptor));
+    await this.market.checkProduct(productId, studyHash(registration.descriptor), registration.descriptor.purpose);
     const mine = registration.descriptor.aggregators[this.role].hpkeConfig;
     if (mine.publicKey !== this.key.config.publicKey || mine.id !== this.key.config.id) {
       throw new AnalyticsError("INVALID_STUDY", `the study names another HPKE key for the ${this.role} than this aggregator's`, { productId });

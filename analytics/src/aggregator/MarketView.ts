@@ -1,7 +1,7 @@
 // The data-license market as an aggregator reads it (ethers v6 + the typechain bindings of
 // IDataLicenseMarket): the study product's termsHash, and whether a collector's licence of it is valid
 // now (chain time) under the grant it names.
-import type { ContractRunner, Provider } from "ethers";
+import { keccak256, toUtf8Bytes, type ContractRunner, type Provider } from "ethers";
 import { IDataLicenseMarket__factory } from "../../../typechain-types";
 import type { IDataLicenseMarket } from "../../../typechain-types";
 import { AnalyticsError } from "../errors";
@@ -33,12 +33,19 @@ export class MarketView {
     return block.timestamp;
   }
 
-  /** Throws UNKNOWN_STUDY unless the product exists and its termsHash is the study's hash. */
-  async checkProduct(productId: string, termsHash: string): Promise<void> {
+  /**
+   * Throws UNKNOWN_STUDY unless the product exists and its termsHash is the study's hash, and
+   * INVALID_STUDY unless its seller declared the study's purpose for it (docs/market.md §5.1):
+   * a grant for that purpose is then the only consent under which the study can be bought.
+   */
+  async checkProduct(productId: string, termsHash: string, purpose: string): Promise<void> {
     const product = await this.market.getProduct(productId);
     if (product.state === PRODUCT_NONE) throw new AnalyticsError("UNKNOWN_STUDY", `no product ${productId} on the market ${this.address}`, { productId });
     if (product.termsHash.toLowerCase() !== termsHash.toLowerCase()) {
       throw new AnalyticsError("UNKNOWN_STUDY", `product ${productId} has termsHash ${product.termsHash}, not the study descriptor's hash ${termsHash}`, { productId, termsHash: product.termsHash });
+    }
+    if (!(await this.market.isPurposeAllowed(productId, keccak256(toUtf8Bytes(purpose))))) {
+      throw new AnalyticsError("INVALID_STUDY", `product ${productId} is not sold for the study's purpose ${purpose} (its seller has not declared it with setPurposes)`, { productId, purpose });
     }
   }
 
