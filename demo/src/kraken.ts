@@ -143,6 +143,7 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       const bridge = await ConsentBridge.start({
         events: auditor, attestorKey: attestorKeys[i]!.privateKey, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
         store: bridgeStores[i], http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 100, log: bridgeLogs[i],
+        now: () => ledger.clock.now(), // the demo's network time: the ledger's clock, which steps 5 and 6 move forward
         ...(i === 0 ? { relayer: { signer: relayer.wallet, peers: [bridges[1].url, bridges[2].url], retryDelayMs: 200, maxAttempts: 10 } } : {}),
       });
       bridges[i] = bridge;
@@ -433,7 +434,12 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
     }
     say.say(`cut ${cutMs.toFixed(0)} ms after the withdrawal; the license on chain was then ${statusAtCut === 1n ? "still active" : `status ${statusAtCut}`} and the revocation ${relayedAtCut ? "already" : "not yet"} relayed`);
     say.say("waiting for the bridges (2 of 3) and the relayer to end the license on chain");
-    await waitFor(() => bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId), "the bridge to relay the revocation", 30_000);
+    try {
+      await waitFor(() => bridgeLogs[0].records.some((r) => r.msg === "revocation relayed" && r.grantId === universityBuy.grantId), "the bridge to relay the revocation", 30_000);
+    } catch (error) {
+      const trail = bridgeLogs.flatMap((log, i) => log.records.filter((r) => /revocation|relay|refus/i.test(String(r.msg))).map((r) => `bridge ${i + 1}: ${JSON.stringify(r)}`));
+      throw new Error(`${(error as Error).message}; the bridges' revocation log:\n${trail.slice(-20).join("\n")}`);
+    }
     say.say(`the relayer's revocation seen ${(performance.now() - withdrawnAt).toFixed(0)} ms after the withdrawal`);
     const relayed = bridgeLogs[0].records.find((r) => r.msg === "revocation relayed")!;
     say.expect(relayed.licenseSuspended === true, "the relayed revocation suspended the university's license", JSON.stringify(relayed));
