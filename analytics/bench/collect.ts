@@ -5,19 +5,13 @@
 //   WORKERS=0 node --cpu-prof -r ts-node/register/transpile-only bench/collect.ts sum 2000
 // (WORKERS=0: every role and all preparation on the main thread, so one profile holds everything.)
 import os from "node:os";
-import { collect, encodeReports, uploadReports, PreparePool, type MeasurementSpec } from "../src";
+import { collect, encodeReports, uploadReports, PreparePool } from "../src";
 import { createWorld, hourStart, HOUR } from "../test/fixture";
-
-const FIELDS = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"];
-const CASES: Record<string, { spec: MeasurementSpec; value: (i: number) => Record<string, number> }> = {
-  sum: { spec: { name: "value", type: "sum", field: "v", bits: 8 }, value: (i) => ({ v: (i * 37) % 256 }) },
-  sumvec: { spec: { name: "vector", type: "sumvec", fields: FIELDS, bits: 16 }, value: (i) => Object.fromEntries(FIELDS.map((f, j) => [f, (i * 131 + j * 977) % 65_536])) },
-};
-const SUBJECTS = 100;
+import { CASES, SUBJECTS } from "./cases";
 
 async function main(): Promise<void> {
   const [kind = "sum", count = "2000"] = process.argv.slice(2);
-  const c = CASES[kind];
+  const c = CASES.find((x) => x.key === kind);
   const reports = Number(count);
   if (!c || !Number.isInteger(reports / SUBJECTS) || reports <= 0) throw new Error(`usage: collect.ts sum|sumvec N (N a multiple of ${SUBJECTS})`);
   const world = await createWorld({ subjects: SUBJECTS, workers: Number(process.env.WORKERS ?? os.availableParallelism()), measurements: [c.spec], jobSize: 250 });
