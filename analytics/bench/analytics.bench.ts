@@ -7,25 +7,19 @@
 //  - where the time goes: one report's HPKE open, leader prep and helper prep, single-threaded.
 import os from "node:os";
 import { randomBytes } from "node:crypto";
-import { collect, encodeReports, uploadReports, PreparePool, type MeasurementSpec } from "../src";
+import { collect, encodeReports, uploadReports, PreparePool } from "../src";
 import { measure } from "../src/study";
 import { PrepareExecutor, type InitResponse, type ShardResponse } from "../src/prepare";
 import { vdafFor, vdafParametersOf } from "../src/vdaf";
 import { inputShareAad } from "../src/wire";
 import { toBase64Url } from "../src/encoding";
 import { open } from "../src/hpke";
-import { inputShareInfo, ROLE_LEADER } from "../src/wire";
+import { inputShareInfo, ROLE_HELPER, ROLE_LEADER } from "../src/wire";
 import { createWorld, hourStart, HOUR } from "../test/fixture";
+import { CASES, SUBJECTS } from "./cases";
 
 const quick = process.env.BENCH_QUICK === "1";
 const SIZES = quick ? [1_000] : [1_000, 10_000];
-const SUBJECTS = 100;
-const FIELDS = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"];
-const CASES: Array<{ label: string; spec: MeasurementSpec; value: (i: number) => Record<string, number> }> = [
-  { label: "Prio3Sum (8 bits)", spec: { name: "value", type: "sum", field: "v", bits: 8 }, value: (i) => ({ v: (i * 37) % 256 }) },
-  { label: "Prio3SumVec (10 x 16 bits)", spec: { name: "vector", type: "sumvec", fields: FIELDS, bits: 16 }, value: (i) => Object.fromEntries(FIELDS.map((f, j) => [f, (i * 131 + j * 977) % 65_536])) },
-];
-
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
 const fmt = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -35,31 +29,46 @@ async function main(): Promise<void> {
   const summary: string[] = [];
   for (const c of CASES) {
     const parameters = vdafParametersOf(c.spec);
-    // where the time goes, one thread, 50 reports: HPKE open, leader prep_init, helper prep (expand, prep_init, combine, finish)
+    // where the time goes, one thread, CPU per report (warmed up on 30 reports, then 70 timed three
+    // times, the least of each part): the two
+    // HPKE opens, the leader's prep_init after its open, the helper's preparation after its open
     const executor = new PrepareExecutor();
     const world = await createWorld({ subjects: SUBJECTS, workers, measurements: [c.spec], jobSize: 250 });
     try {
       const dataset = (round: number) => world.subjects.map((subjectId, i) => ({ subjectId, data: c.value(round * SUBJECTS + i) }));
-      const probe = await encodeReports(dataset(0).slice(0, 50), world.study, { ...world.decision, approvedSubjects: world.subjects.slice(0, 50) }, { time: 0 });
+      const probe = await encodeReports(dataset(0), world.study, world.decision, { time: 0 });
       const aad = (r: (typeof probe.reports)[number]) => inputShareAad(world.study.productId, r);
-      let t = performance.now();
-      for (const r of probe.reports) await open(world.leaderKey, r.leaderShare, inputShareInfo(ROLE_LEADER), aad(r));
-      const openMs = (performance.now() - t) / probe.reports.length;
       const verifyKey = Buffer.from(world.verifyKey, "base64url");
-      t = performance.now();
-      const init = (await executor.run({ op: "leader-init", job: 1, vdaf: parameters, verifyKey, key: world.leaderKey, items: probe.reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: aad(r) })) })) as InitResponse;
-      const leaderMs = (performance.now() - t) / probe.reports.length - openMs;
-      t = performance.now();
-      await executor.run({ op: "helper-prepare", vdaf: parameters, verifyKey, key: world.helperKey, items: probe.reports.map((r, i) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, aad: aad(r), peerPrepShare: (init.outcomes[i] as { value: string }).value })) });
-      const helperMs = (performance.now() - t) / probe.reports.length - openMs;
-      executor.discard(1);
-      console.log(`\n${c.label}: one thread, per report: HPKE open ${fmt(openMs, 2)} ms, leader prep_init ${fmt(leaderMs, 2)} ms, helper prep (expand + prep_init + combine + finish) ${fmt(helperMs, 2)} ms`);
+      const cpuMs = async (reports: unknown[], work: () => Promise<unknown>) => {
+        const before = process.cpuUsage();
+        await work();
+        const used = process.cpuUsage(before);
+        return (used.user + used.system) / 1000 / reports.length;
+      };
+      const breakdown = async (reports: typeof probe.reports) => {
+        const leaderOpen = await cpuMs(reports, () => Promise.all(reports.map((r) => open(world.leaderKey, r.leaderShare, inputShareInfo(ROLE_LEADER), aad(r)))));
+        const helperOpen = await cpuMs(reports, () => Promise.all(reports.map((r) => open(world.helperKey, r.helperShare, inputShareInfo(ROLE_HELPER), aad(r)))));
+        let init: InitResponse | undefined;
+        const leader = await cpuMs(reports, async () => {
+          init = (await executor.run({ op: "leader-init", job: 1, vdaf: parameters, verifyKey, key: world.leaderKey, items: reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: aad(r) })) })) as InitResponse;
+        });
+        const helper = await cpuMs(reports, () => executor.run({ op: "helper-prepare", vdaf: parameters, verifyKey, key: world.helperKey, items: reports.map((r, i) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, aad: aad(r), peerPrepShare: (init!.outcomes[i] as { value: string }).value })) }));
+        executor.discard(1);
+        return { open: leaderOpen + helperOpen, leader: leader - leaderOpen, helper: helper - helperOpen };
+      };
+      await breakdown(probe.reports.slice(0, 30));
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await breakdown(probe.reports.slice(30)));
+      const cost = { open: Math.min(...runs.map((r) => r.open)), leader: Math.min(...runs.map((r) => r.leader)), helper: Math.min(...runs.map((r) => r.helper)) };
+      const line = `${c.label}: one thread, CPU per report: HPKE opens (both) ${fmt(cost.open, 2)} ms, leader prep_init ${fmt(cost.leader, 2)} ms, helper prep (expand + prep_init + combine + finish) ${fmt(cost.helper, 2)} ms; total ${fmt(cost.open + cost.leader + cost.helper, 2)} ms (load ${load()})`;
+      console.log(`\n${line}`);
+      summary.push(line);
 
       // client: reports prepared per second
       const vdaf = vdafFor(parameters);
       const clientItems = Array.from({ length: 200 }, (_, i) => ({ reportId: toBase64Url(randomBytes(16)), measurement: c.spec.name, subject: "s", time: 0, value: measure(c.spec, "s", [c.value(i)])!, rand: randomBytes(vdaf.randSize) }));
       const shardRequest = { op: "shard" as const, studyId: world.study.productId, vdaf: parameters, leader: world.leaderKey.config, helper: world.helperKey.config };
-      t = performance.now();
+      let t = performance.now();
       for (let i = 0; i < clientItems.length; i += 20) await executor.run({ ...shardRequest, items: clientItems.slice(i, i + 20) });
       const oneThread = clientItems.length / ((performance.now() - t) / 1000);
       const pool = new PreparePool(workers);
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
         let plain: number | number[] = 0;
         for (let repeat = 0; repeat < 100; repeat++) {
           const measured = values.map((v) => measure(c.spec, "s", [v]));
-          plain = c.spec.type === "sum" ? measured.reduce((a: number, m) => a + Number(m), 0) : FIELDS.map((_, j) => measured.reduce((a: number, m) => a + (m as number[])[j], 0));
+          plain = c.spec.type === "sum" ? measured.reduce((a: number, m) => a + Number(m), 0) : (c.spec as { fields: string[] }).fields.map((_, j) => measured.reduce((a: number, m) => a + (m as number[])[j], 0));
         }
         const plainSeconds = (performance.now() - t) / 1000 / 100;
         const got = result.measurements[0];

@@ -23,4 +23,5 @@ export function lengthPrefixed(...fields: Uint8Array[]): Uint8Array {
   return new Uint8Array(out);
 }
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+const encoder = new TextEncoder();
+export const utf8 = (text: string): Uint8Array => encoder.encode(text);

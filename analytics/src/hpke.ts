@@ -1,8 +1,17 @@
 // HPKE (RFC 9180) with the suite DAP makes mandatory: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
-// AES-128-GCM, base mode, from @hpke/core (the hpke-js project that @divviup/dap itself uses; X25519,
-// HKDF and AES-GCM come from the platform's WebCrypto). Input shares are sealed to each aggregator's
-// key, aggregate shares to the collector's one-time key.
-import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+// AES-128-GCM, base mode. Input shares are sealed to each aggregator's key, aggregate shares to the
+// collector's one-time key.
+//
+// The HPKE logic (DHKEM, key schedule, nonces) is the `hpke` package's (panva/hpke). Its algorithms are
+// pluggable; we take X25519 and AES-128-GCM from its WebCrypto ones (native, one call each) and the
+// suite's HKDF-SHA256 from `@panva/hpke-noble` (the same project's @noble/hashes HKDF, synchronous).
+// Every aggregator opens one ciphertext per report, and with an all-WebCrypto suite most of that time
+// was the JavaScript side of about twenty asynchronous calls (docs/analytics.md §8): the key schedule's
+// five HMAC-sized derivations are cheaper in place. Interoperability: test/hpke.test.ts checks RFC 9180
+// Appendix A.1.1 and round trips with hpke-js (@hpke/core), an independent implementation.
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import { AEAD_AES_128_GCM as AES_128_GCM, CipherSuite, KEM_DHKEM_X25519_HKDF_SHA256 as X25519, type CryptoKey, type KeyPair } from "hpke";
+import { KDF_HKDF_SHA256 as HKDF_SHA256 } from "@panva/hpke-noble";
 import { fromBase64Url, toBase64Url } from "./encoding";
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
@@ -35,16 +44,18 @@ export interface HpkeCiphertext {
   payload: string;
 }
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
-type Key = Awaited<ReturnType<typeof suite.kem.deserializePublicKey>>;
-const publicKeys = new Map<string, Promise<Key>>();
-const privateKeys = new Map<string, Promise<Key>>();
+/** The cipher suite the functions below use (exported for the interoperability tests). */
+export const HPKE_SUITE = new CipherSuite(X25519, HKDF_SHA256, AES_128_GCM);
+const suite = HPKE_SUITE;
+const publicKeys = new Map<string, Promise<CryptoKey>>();
+const keyPairs = new Map<string, Promise<KeyPair<CryptoKey>>>();
 
-function cached(map: Map<string, Promise<Key>>, key: string, load: () => Promise<Key>): Promise<Key> {
+function cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
   let value = map.get(key);
   if (!value) {
     value = load();
     map.set(key, value);
+    value.catch(() => map.delete(key));
     if (map.size > 64) map.delete(map.keys().next().value as string);
   }
   return value;
@@ -57,10 +68,33 @@ function checkSuite(config: HpkeConfig): void {
   if (!Number.isInteger(config.id) || config.id < 0 || config.id > 255) throw new Error(`HPKE config id must be 0..255, got ${config.id}`);
 }
 
+/** PKCS#8 prefix of an X25519 private key (RFC 8410): the raw 32 bytes follow. */
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+
+/** The X25519 public key (raw, base64url) of a raw private key. */
+function publicKeyOf(privateKey: Uint8Array): string {
+  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, privateKey]), format: "der", type: "pkcs8" });
+  return createPublicKey(key).export({ format: "jwk" }).x as string;
+}
+
+/**
+ * The recipient's key pair, deserialized once. Decapsulation needs the recipient's public key (RFC 9180
+ * §4.1: it is part of the KEM context); handing it over with the private key spares a scalar
+ * multiplication per ciphertext, so it is checked against the private key here, once.
+ */
+function keyPairOf(pair: HpkeKeyPair): Promise<KeyPair<CryptoKey>> {
+  return cached(keyPairs, `${pair.privateKey}.${pair.config.publicKey}`, async () => {
+    const privateBytes = fromBase64Url(pair.privateKey);
+    if (privateBytes.length !== 32) throw new Error(`an X25519 private key is 32 bytes, got ${privateBytes.length}`);
+    if (publicKeyOf(privateBytes) !== pair.config.publicKey) throw new Error(`HPKE config ${pair.config.id}: the public key does not belong to the private key`);
+    return { privateKey: await suite.DeserializePrivateKey(privateBytes, false), publicKey: await suite.DeserializePublicKey(fromBase64Url(pair.config.publicKey)) };
+  });
+}
+
 export async function generateHpkeKeyPair(id = 1): Promise<HpkeKeyPair> {
-  const pair = await suite.kem.generateKeyPair();
-  const publicKey = new Uint8Array(await suite.kem.serializePublicKey(pair.publicKey));
-  const privateKey = new Uint8Array(await suite.kem.serializePrivateKey(pair.privateKey));
+  const pair = await suite.GenerateKeyPair(true);
+  const publicKey = await suite.SerializePublicKey(pair.publicKey);
+  const privateKey = await suite.SerializePrivateKey(pair.privateKey);
   return {
     config: { id, kemId: KEM_X25519_HKDF_SHA256, kdfId: KDF_HKDF_SHA256, aeadId: AEAD_AES_128_GCM, publicKey: toBase64Url(publicKey) },
     privateKey: toBase64Url(privateKey),
@@ -69,15 +103,14 @@ export async function generateHpkeKeyPair(id = 1): Promise<HpkeKeyPair> {
 
 export async function seal(config: HpkeConfig, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<HpkeCiphertext> {
   checkSuite(config);
-  const recipientPublicKey = await cached(publicKeys, config.publicKey, () => suite.kem.deserializePublicKey(fromBase64Url(config.publicKey)));
-  const sealed = await suite.seal({ recipientPublicKey, info }, plaintext, aad);
-  return { configId: config.id, enc: toBase64Url(new Uint8Array(sealed.enc)), payload: toBase64Url(new Uint8Array(sealed.ct)) };
+  const recipientPublicKey = await cached(publicKeys, config.publicKey, () => suite.DeserializePublicKey(fromBase64Url(config.publicKey)));
+  const { encapsulatedSecret, ciphertext } = await suite.Seal(recipientPublicKey, plaintext, { info, aad });
+  return { configId: config.id, enc: toBase64Url(encapsulatedSecret), payload: toBase64Url(ciphertext) };
 }
 
 /** Opens a ciphertext sealed to `pair`; throws when the config id, key, info or AAD do not match. */
 export async function open(pair: HpkeKeyPair, ciphertext: HpkeCiphertext, info: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
   if (ciphertext.configId !== pair.config.id) throw new Error(`sealed to HPKE config ${ciphertext.configId}, this key is config ${pair.config.id}`);
-  const recipientKey = await cached(privateKeys, pair.privateKey, () => suite.kem.deserializePrivateKey(fromBase64Url(pair.privateKey)));
-  const plaintext = await suite.open({ recipientKey, enc: fromBase64Url(ciphertext.enc), info }, fromBase64Url(ciphertext.payload), aad);
-  return new Uint8Array(plaintext);
+  const recipient = await keyPairOf(pair);
+  return suite.Open(recipient, fromBase64Url(ciphertext.enc), fromBase64Url(ciphertext.payload), { info, aad });
 }

@@ -70,6 +70,10 @@ export interface FinishResponse {
 }
 export type PrepareResponse = ShardResponse | InitResponse | FinishResponse;
 
+/** The HPKE info strings of the two input shares (constant). */
+const LEADER_INFO = inputShareInfo(ROLE_LEADER);
+const HELPER_INFO = inputShareInfo(ROLE_HELPER);
+
 type PrepState = Awaited<ReturnType<ReturnType<typeof vdafFor>["prepareInit"]>>["state"];
 
 /** Runs the requests; holds the leader's preparation states between init and finish. */
@@ -87,13 +91,11 @@ export class PrepareExecutor {
 
   private async shard(request: ShardRequest): Promise<ShardResponse> {
     const vdaf = vdafFor(request.vdaf);
-    const leaderInfo = inputShareInfo(ROLE_LEADER);
-    const helperInfo = inputShareInfo(ROLE_HELPER);
     const reports = await Promise.all(request.items.map(async (item) => {
       const { publicShare, leaderShare, helperShare } = await vdaf.shard(item.value, fromBase64Url(item.reportId), item.rand);
       const meta = { reportId: item.reportId, measurement: item.measurement, subject: item.subject, time: item.time, publicShare: toBase64Url(publicShare) };
       const aad = inputShareAad(request.studyId, meta);
-      const [leader, helper] = await Promise.all([seal(request.leader, leaderInfo, aad, leaderShare), seal(request.helper, helperInfo, aad, helperShare)]);
+      const [leader, helper] = await Promise.all([seal(request.leader, LEADER_INFO, aad, leaderShare), seal(request.helper, HELPER_INFO, aad, helperShare)]);
       return { ...meta, leaderShare: leader, helperShare: helper };
     }));
     return { reports };
@@ -104,7 +106,7 @@ export class PrepareExecutor {
     const vdaf = vdafFor(request.vdaf);
     let inputShare: Uint8Array;
     try {
-      inputShare = await open(request.key, item.ciphertext, inputShareInfo(aggregatorId === LEADER ? ROLE_LEADER : ROLE_HELPER), item.aad);
+      inputShare = await open(request.key, item.ciphertext, aggregatorId === LEADER ? LEADER_INFO : HELPER_INFO, item.aad);
     } catch (error) {
       return { error: { ok: false as const, code: "HPKE_DECRYPT_ERROR" as const, message: (error as Error).message } };
     }

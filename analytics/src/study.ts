@@ -43,7 +43,7 @@ export interface SumVecMeasurement extends MeasurementBase {
   /** 1..31 (the library shifts entries as 32-bit integers). */
   bits: number;
   scale?: number;
-  /** Prio3 gadget chunk length (default round(sqrt(length × bits))). */
+  /** Prio3 gadget chunk length (default: the shortest proof, as libprio's optimal_chunk_length; 11 for 10 × 16 bits). */
   chunkLength?: number;
 }
 

@@ -1,0 +1,45 @@
+// One study, N reports of one case, collected R times in the same world (the first collection warms up
+// the worker threads' JIT): wall and CPU seconds of each collection, with the load average. For A/B runs
+// and profiles of the aggregation path, e.g.
+//   npx ts-node --transpile-only bench/collect.ts sum 2000            (REPEAT=3, WORKERS=2 by default)
+//   WORKERS=0 node --cpu-prof -r ts-node/register/transpile-only bench/collect.ts sum 2000
+// (WORKERS=0: every role and all preparation on the main thread, so one profile holds everything.)
+import os from "node:os";
+import { collect, encodeReports, uploadReports, PreparePool } from "../src";
+import { createWorld, hourStart, HOUR } from "../test/fixture";
+import { CASES, SUBJECTS } from "./cases";
+
+async function main(): Promise<void> {
+  const [kind = "sum", count = "2000"] = process.argv.slice(2);
+  const c = CASES.find((x) => x.key === kind);
+  const reports = Number(count);
+  if (!c || !Number.isInteger(reports / SUBJECTS) || reports <= 0) throw new Error(`usage: collect.ts sum|sumvec N (N a multiple of ${SUBJECTS})`);
+  const world = await createWorld({ subjects: SUBJECTS, workers: Number(process.env.WORKERS ?? os.availableParallelism()), measurements: [c.spec], jobSize: 250 });
+  try {
+    const pool = new PreparePool();
+    const start = hourStart(world, 10);
+    let t = performance.now();
+    for (let round = 0; round < reports / SUBJECTS; round++) {
+      const records = world.subjects.map((subjectId, i) => ({ subjectId, data: c.value(round * SUBJECTS + i) }));
+      await uploadReports(world.study, await encodeReports(records, world.study, world.decision, { time: start, pool }));
+    }
+    await pool.close();
+    console.log(`${kind}: ${reports} reports sharded and uploaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    for (let repeat = 0; repeat < Number(process.env.REPEAT ?? 3); repeat++) {
+      const load = os.loadavg()[0].toFixed(2);
+      const cpu = process.cpuUsage();
+      t = performance.now();
+      // a later issuedAt each time: a new collection job over the same reports
+      const result = await collect(world.study, { start, duration: HOUR }, { signer: world.f.buyer, decision: world.decision, chainId: world.chainId, market: world.market, now: () => world.ledger.clock.nowSeconds() + repeat, pollMs: 20 });
+      const used = process.cpuUsage(cpu);
+      console.log(`${kind} x${reports}, collection ${repeat + 1}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(1)} s CPU, load ${load}; ${result.measurements[0].reportCount} reports`);
+    }
+  } finally {
+    await world.close();
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error);
+  process.exit(1);
+});
