@@ -6,10 +6,10 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { solidityPacked, verifyMessage, getBytes, keccak256 as ethersKeccak, hashMessage } from "ethers";
-import { decodeFrame, encodeCanonical, eventHash, signEvent, signingDigest, verifyEvent, streamIdOf } from "../src/protocol/event";
-import { cryptoBackend, recoverAddressNoble, keccak256Noble } from "../src/protocol/crypto";
-import { EpochAccumulator, epochChecksum, epochOf } from "../src/protocol/checksum";
-import { BrokerError } from "../src/errors";
+import { decodeFrame, encodeCanonical, eventHash, signEvent, signingDigest, verifyEvent, streamIdOf } from "../src/event";
+import { cryptoBackend, recoverAddressNoble, keccak256Noble } from "../src/crypto";
+import { EpochAccumulator, epochChecksum, epochOf } from "../src/checksum";
+import { ProtocolError } from "../src/errors";
 
 const root = join(__dirname, "..", "..", "test-vectors");
 const events = JSON.parse(readFileSync(join(root, "events.json"), "utf8"));
@@ -24,8 +24,8 @@ function fieldsOf(v: any) {
 
 describe("protocol test vectors (test-vectors/events.json)", () => {
   it("loads the native secp256k1 and keccak bindings from their prebuilds (not the JS fallback)", () => {
-    if (process.env.BROKER_CRYPTO === "noble") return; // the fallback run
-    expect(cryptoBackend).to.deep.equal({ backend: "native" });
+    if ((process.env.DATAMARKET_CRYPTO ?? process.env.BROKER_CRYPTO) === "noble") return; // the fallback run
+    expect(cryptoBackend).to.deep.equal({ backend: "native", platform: "node" });
   });
 
   it("derives the stream ids as keccak256(creator ‖ path)", () => {
@@ -89,8 +89,8 @@ describe("protocol test vectors (test-vectors/events.json)", () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught).to.be.instanceOf(BrokerError);
-      expect((caught as BrokerError).code).to.equal(v.error);
+      expect(caught).to.be.instanceOf(ProtocolError);
+      expect((caught as ProtocolError).code).to.equal(v.error);
     });
   }
 });

@@ -1,6 +1,7 @@
 // The stream-partition -> network-partition function of the network coordinator, bit-for-bit the
 // same as contracts/network/PartitionHash.sol (checked against test-vectors/partitioning.json).
-import { keccak256, getBytes, concat, toBeHex } from "ethers";
+import { hexOf, hexToBytes } from "./bytes";
+import { keccak256 } from "./crypto";
 
 const MASK_64 = (1n << 64n) - 1n;
 /** Multiplier of the 64-bit linear congruential generator of Lamping & Veach's jump hash. */
@@ -11,13 +12,15 @@ const JUMP_MULTIPLIER = 2862933555777941757n;
  * keccak256(streamId (32 bytes) ‖ streamPartition (uint16, 2 bytes big-endian)).
  */
 export function streamPartitionKey(streamId: string, streamPartition: number): bigint {
-  const id = getBytes(streamId);
-  if (id.length !== 32) throw new RangeError(`streamId must be 32 bytes, got ${id.length}`);
+  if (typeof streamId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(streamId)) throw new RangeError(`streamId must be 32 bytes, got ${streamId}`);
   if (!Number.isInteger(streamPartition) || streamPartition < 0 || streamPartition > 0xffff) {
     throw new RangeError(`streamPartition must be an integer in 0..65535, got ${streamPartition}`);
   }
-  const hash = keccak256(concat([id, toBeHex(streamPartition, 2)]));
-  return BigInt(hash.slice(0, 18)); // "0x" + 16 hex digits = the first 8 bytes
+  const input = new Uint8Array(34);
+  input.set(hexToBytes(streamId), 0);
+  input[32] = streamPartition >>> 8;
+  input[33] = streamPartition & 0xff;
+  return BigInt("0x" + hexOf(keccak256(input), 0, 8)); // the first 8 bytes
 }
 
 /**

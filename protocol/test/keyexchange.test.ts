@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { generateKeyPair } from "../src/crypto/secp256k1";
-import { SdkErrorCodes } from "../src/errors";
+import { generateKeyPair } from "../src/crypto";
+import { ProtocolErrorCodes as SdkErrorCodes } from "../src/errors";
 import { buildRequest, GroupKeyManager, type AccessOracle } from "../src/keyexchange/GroupKeyManager";
 import { GroupKeyStore } from "../src/keyexchange/GroupKeyStore";
 import { decodeKeyExchangeMessage, KxErrorCode } from "../src/keyexchange/messages";

@@ -1,10 +1,10 @@
-// Writes test-vectors/partitioning.json from protocol/partitioning.ts. The Solidity tests check
+// Writes test-vectors/partitioning.json from src/partitioning.ts. The Solidity tests check
 // contracts/network/PartitionHash.sol against the same file, so the two implementations agree.
-// Run: npx ts-node protocol/generate-partitioning-vectors.ts
+// Run: npm run vectors:partitioning (in protocol/).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { keccak256, solidityPacked } from "ethers";
-import { networkPartitionOf, streamPartitionKey } from "./partitioning";
+import { networkPartitionOf, streamPartitionKey } from "../src/partitioning";
 
 const PARTITION_COUNTS = [1, 2, 3, 7, 10, 16, 100, 1000, 65536];
 
@@ -42,6 +42,6 @@ const file = {
     "into partitionCount buckets.",
   vectors,
 };
-const out = path.join(__dirname, "..", "test-vectors", "partitioning.json");
+const out = path.join(__dirname, "..", "..", "test-vectors", "partitioning.json");
 writeFileSync(out, JSON.stringify(file, null, 2) + "\n");
 console.log(`wrote ${vectors.length} vectors to ${out}`);

@@ -1,4 +1,4 @@
-// Writes test-vectors/key-exchange.json. Run: npm run vectors --workspace sdk
+// Writes test-vectors/key-exchange.json. Run: npm run vectors:key-exchange (in protocol/).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildKeyExchangeVectors } from "../src/keyexchange/vectors";

@@ -1,15 +1,15 @@
 // Writes test-vectors/events.json and test-vectors/checksum.json from fixed keys and inputs.
 // The tests check these vectors against this implementation AND against ethers' independent
 // solidityPacked / verifyMessage, so a vector cannot merely echo the code that wrote it.
-// Run: npm run vectors (in broker/). Deterministic: RFC 6979 signatures, fixed inputs.
+// Run: npm run vectors:events (in protocol/). Deterministic: RFC 6979 signatures, fixed inputs.
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ContentType, EncryptionType, EventFields, ZERO_HASH, decodeFrame, eventHash, signEvent, signingDigest, streamIdOf,
-} from "../src/protocol/event";
-import { addressOfPrivateKey } from "../src/protocol/crypto";
-import { EpochAccumulator } from "../src/protocol/checksum";
+} from "../src/event";
+import { addressOfPrivateKey } from "../src/crypto";
+import { EpochAccumulator } from "../src/checksum";
 
 const KEYS = {
   alice: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
@@ -31,7 +31,7 @@ const valid: unknown[] = [];
 const frames: Buffer[] = [];
 function addValid(name: string, privateKey: string, f: EventFields) {
   const ev = signEvent(f, key(privateKey));
-  frames.push(ev.frame);
+  frames.push(Buffer.from(ev.frame));
   valid.push({
     name,
     privateKey,
