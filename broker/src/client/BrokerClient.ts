@@ -2,10 +2,8 @@
 // example of docs/protocol.md §6. (The SDK is the full client.) Signs in with a raw private key.
 
 import { WebSocket } from "ws";
-import { buildSiweMessage } from "../auth/siwe";
-import { addressOfPrivateKey, personalMessageHash, signDigest } from "../protocol/crypto";
-import type { ResendQuery } from "../storage/EventStore";
-import { BinaryKind } from "../node/WsServer";
+import { addressOfPrivateKey, buildSiweMessage, personalMessageHash, signDigest, toHex, utf8ToBytes } from "@datamarket/protocol";
+import { BinaryKind, type ResendQuery } from "@datamarket/protocol";
 
 export interface BrokerReply {
   type: string;
@@ -106,7 +104,7 @@ export class BrokerClient {
       issuedAt: new Date().toISOString(),
       expirationTime: opts.expirationTime,
     });
-    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message, "utf8")), privateKey).toString("hex");
+    const signature = toHex(signDigest(personalMessageHash(utf8ToBytes(message)), privateKey));
     return this.request({ type: "auth", message, signature });
   }
 

@@ -2,7 +2,7 @@
 // routes every published event, and the keccak-256 of the stream partition's key is the same each
 // time, so it is computed once per stream partition instead of once per event.
 
-import { jumpHash, streamPartitionKey } from "../../../protocol/partitioning";
+import { jumpHash, streamPartitionKey } from "@datamarket/protocol";
 
 interface Route {
   key: bigint;

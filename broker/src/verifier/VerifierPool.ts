@@ -7,8 +7,8 @@
 
 import { ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
-import { cryptoBackend } from "./crypto";
-import { SignedEvent, verifyEvent } from "./event";
+import { cryptoBackend } from "@datamarket/protocol";
+import { verifyEvent, type SignedEvent } from "../wire";
 
 interface Pending {
   event: SignedEvent;
