@@ -1,5 +1,5 @@
-// The wallet helpers against a separate `hardhat node` process (JSON-RPC on 127.0.0.1, a port
-// free at run time), as the docs/sdk.md quick start runs against `npm run node`. ethers'
+// The wallet helpers against a separate `hardhat node` process (JSON-RPC on 127.0.0.1, port 0:
+// the port it prints), as the docs/sdk.md quick start runs against `npm run node`. ethers'
 // JsonRpcProvider shares identical requests for 250 ms, so two transactions of one wallet sent
 // back to back read the same pending count: the control case shows the node refusing the second
 // (NONCE_EXPIRED); the SDK's helpers assign nonces themselves and never hit it.
@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Contract, ContractFactory, JsonRpcProvider, Wallet } from "ethers";
-import { freePort } from "../../broker/test/process";
 import { StreamRegistryClient } from "../src/wallet/StreamRegistryClient";
 import { isNonceError, sendWithNonce } from "../src/wallet/transactions";
 import { generateKeyPair } from "@datamarket/protocol";
@@ -17,18 +16,19 @@ const ROOT = path.join(__dirname, "..", "..");
 /** Hardhat's first default account (`npm run node` prints it). */
 const ACCOUNT_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-/** `hardhat node` in its own process; resolves with its URL once it listens. */
-function startHardhatNode(port: number): Promise<{ url: string; child: ChildProcess }> {
+/** `hardhat node` in its own process on 127.0.0.1, port 0; resolves with the URL it prints once it listens. */
+function startHardhatNode(): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     const cli = require.resolve("hardhat/internal/cli/bootstrap", { paths: [ROOT] });
-    const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" } });
+    const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" } });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`hardhat node did not listen within 120 s: ${out.slice(-2000)}`)), 120_000);
     const onData = (d: Buffer) => {
       out += d.toString();
-      if (out.includes("Started HTTP and WebSocket JSON-RPC server at")) {
+      const listening = /Started HTTP and WebSocket JSON-RPC server at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (listening) {
         clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${port}`, child });
+        resolve({ url: listening[1], child });
       }
     };
     child.stdout!.on("data", onData);
@@ -48,7 +48,7 @@ describe("wallet helpers on a separate hardhat node (JSON-RPC)", function () {
   const second = Wallet.createRandom().privateKey;
 
   before(async () => {
-    node = await startHardhatNode(await freePort());
+    node = await startHardhatNode();
     const artifact = JSON.parse(readFileSync(path.join(ROOT, "artifacts", "contracts", "streams", "StreamRegistry.sol", "StreamRegistry.json"), "utf8"));
     const deployer = new Wallet(ACCOUNT_0, new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 }));
     const registry = await new ContractFactory(artifact.abi, artifact.bytecode, deployer).deploy(deployer.address);
