@@ -11,7 +11,8 @@ export const PLATFORM = "node" as const;
 
 /** Lowercase hex of bytes[start, end) (no 0x): Buffer's native codec. */
 export function hexSlice(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex", start, end);
+  // A Buffer (what the broker decodes) is encoded in place; any other view through a Buffer over its memory.
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString("hex", start, end);
 }
 
 /** Bytes of an even-length string of hex digits (no 0x; the caller has checked the digits). */
