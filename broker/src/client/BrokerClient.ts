@@ -2,7 +2,7 @@
 // example of docs/protocol.md §6. (The SDK is the full client.) Signs in with a raw private key.
 
 import { WebSocket } from "ws";
-import { addressOfPrivateKey, buildSiweMessage, personalMessageHash, signDigest, toHex, utf8ToBytes } from "@datamarket/protocol";
+import { addressOfPrivateKey, buildSiweMessage, DataMarketError, personalMessageHash, signDigest, toHex, utf8ToBytes } from "@datamarket/protocol";
 import { BinaryKind, type ResendQuery } from "@datamarket/protocol";
 
 export interface BrokerReply {
@@ -14,15 +14,11 @@ export interface BrokerReply {
   [k: string]: unknown;
 }
 
-export class BrokerRequestError extends Error {
+/** A broker's `{ type: "error" }` answer as this client received it (`code` is the broker's, or UNKNOWN when it sent none). */
+export class BrokerRequestError extends DataMarketError<string> {
+  override name = "BrokerRequestError";
   constructor(readonly reply: BrokerReply) {
-    super(`${reply.code}: ${reply.message}`);
-  }
-  get code(): string | undefined {
-    return this.reply.code;
-  }
-  get details() {
-    return this.reply.details;
+    super(typeof reply.code === "string" ? reply.code : "UNKNOWN", String(reply.message ?? ""), { details: reply.details ?? {}, docsPath: "protocol.md#error-codes" });
   }
 }
 
