@@ -1,11 +1,9 @@
 // Bench: rekeying a stream for 1,000 recipients (new group key, ECIES-wrapped for each remaining
 // subscriber, encoded and signed as one key-exchange response). Bar: <= 100 ms.
-// Run: npm run bench --workspace sdk   (SDK_CRYPTO=noble to measure the pure-JS fallback)
+// Run: npm run bench --workspace sdk   (DATAMARKET_CRYPTO=noble to measure the pure-JS fallback)
 
 import { Wallet } from "ethers";
-import { generateKeyPair, cryptoBackend as eciesBackend } from "@datamarket/protocol";
-import { GroupKeyManager } from "@datamarket/protocol";
-import { GroupKeyStore } from "@datamarket/protocol";
+import { cryptoBackend as eciesBackend, generateKeyPair, GroupKeyManager, GroupKeyStore } from "@datamarket/protocol";
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 1000);
 const RUNS = Number(process.env.RUNS ?? 15);
