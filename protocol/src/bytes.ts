@@ -2,7 +2,7 @@
 // big-endian integers, and a checked reader/writer for the fixed layouts of docs/protocol.md.
 
 import { ProtocolError, ProtocolErrorCodes } from "./errors";
-import { hexDecode, hexSlice } from "./platform";
+import { allocBytes, hexDecode, hexSlice } from "./platform";
 
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 const encoder = new TextEncoder();
@@ -41,7 +41,7 @@ export function bytesToUtf8(bytes: Uint8Array): string {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
+  const out = allocBytes(length);
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);

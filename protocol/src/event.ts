@@ -6,6 +6,7 @@
 import { concatBytes, hexOf, hexToBytes, readSafeUint64BE, readUint32BE, utf8ToBytes, writeUint32BE, writeUint64BE } from "./bytes";
 import { ethSignedMessageHash, keccak256, recoverAddress, signDigest } from "./crypto";
 import { ErrorCodes, ProtocolError } from "./errors";
+import { allocBytes, writeHex } from "./platform";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -125,17 +126,18 @@ function readUint64(buf: Uint8Array, offset: number, field: string): number {
  *  bytes32 groupKeyId, uint32 contentLength, bytes content). */
 export function encodeCanonical(f: EventFields): Uint8Array {
   validateFields(f);
-  const buf = new Uint8Array(CANONICAL_HEADER_LENGTH + f.content.length);
+  const buf = allocBytes(CANONICAL_HEADER_LENGTH + f.content.length); // every byte is written below
+  // The hex fields were checked by validateFields.
   buf[OFF.version] = PROTOCOL_VERSION;
-  buf.set(hexToBytes(f.streamId), OFF.streamId);
+  writeHex(buf, OFF.streamId, f.streamId.slice(2));
   writeUint32BE(buf, f.streamPartition, OFF.streamPartition);
   writeUint64BE(buf, f.timestamp, OFF.timestamp);
   writeUint64BE(buf, f.sequenceNumber, OFF.sequenceNumber);
-  buf.set(hexToBytes(f.previousEventHash), OFF.previousEventHash);
-  buf.set(hexToBytes(f.publisher), OFF.publisher);
+  writeHex(buf, OFF.previousEventHash, f.previousEventHash.slice(2));
+  writeHex(buf, OFF.publisher, f.publisher.slice(2));
   buf[OFF.contentType] = f.contentType;
   buf[OFF.encryptionType] = f.encryptionType;
-  buf.set(hexToBytes(f.groupKeyId), OFF.groupKeyId);
+  writeHex(buf, OFF.groupKeyId, f.groupKeyId.slice(2));
   writeUint32BE(buf, f.content.length, OFF.contentLength);
   buf.set(f.content, OFF.content);
   return buf;
@@ -153,12 +155,15 @@ export function signingDigest(canonical: Uint8Array): Uint8Array {
 
 /** Signs the fields with a private key and returns the frame and its views. */
 export function signEvent(f: EventFields, privateKey: Uint8Array): SignedEvent {
-  return assembleEvent(f, signDigest(signingDigest(encodeCanonical(f)), privateKey));
+  const canonical = encodeCanonical(f);
+  return assembleEvent(f, signDigest(signingDigest(canonical), privateKey), canonical);
 }
 
-/** The frame of fields signed elsewhere (a wallet's 65-byte r‖s‖v over signingDigest): canonical ‖ signatureType ‖ signature. */
-export function assembleEvent(f: EventFields, signature: Uint8Array): SignedEvent {
-  const canonical = encodeCanonical(f);
+/**
+ * The frame of fields signed elsewhere (a wallet's 65-byte r‖s‖v over signingDigest): canonical ‖
+ * signatureType ‖ signature. `canonical`, when given, must be encodeCanonical(f).
+ */
+export function assembleEvent(f: EventFields, signature: Uint8Array, canonical: Uint8Array = encodeCanonical(f)): SignedEvent {
   const frame = concatBytes(canonical, Uint8Array.of(SignatureType.EIP191_SECP256K1), signature);
   return {
     ...f,

@@ -5,7 +5,7 @@
 import type * as NodePlatform from "./_nodejs/platform";
 import type * as BrowserPlatform from "./_browser/platform";
 
-export { PLATFORM, hexSlice, hexDecode, aesGcm, loadNativeCrypto } from "./_nodejs/platform";
+export { PLATFORM, allocBytes, hexSlice, hexDecode, writeHex, aesGcm, loadNativeCrypto } from "./_nodejs/platform";
 
 type Surface<T> = { [K in keyof T]: K extends "PLATFORM" ? string : T[K] };
 // Compile-time only: fails to type-check when the two platform modules drift apart.

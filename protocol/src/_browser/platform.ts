@@ -9,10 +9,19 @@ export const PLATFORM = "browser" as const;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
+/** `length` bytes for the caller to fill entirely. */
+export function allocBytes(length: number): Uint8Array {
+  return new Uint8Array(length);
+}
+
 export function hexSlice(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = "";
   for (let i = start; i < end; i++) out += HEX[bytes[i]];
   return out;
+}
+
+export function writeHex(target: Uint8Array, offset: number, hex: string): void {
+  for (let i = 0; i < hex.length >>> 1; i++) target[offset + i] = parseInt(hex.substr(i * 2, 2), 16);
 }
 
 export function hexDecode(hex: string): Uint8Array {

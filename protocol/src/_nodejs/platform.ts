@@ -9,10 +9,23 @@ import type { AesGcm, NativeCrypto, NativeKeccakState, NativeSecp256k1 } from ".
 
 export const PLATFORM = "node" as const;
 
+/**
+ * `length` bytes for the caller to fill entirely: a Buffer from Node's pool for small sizes (an
+ * ArrayBuffer per frame, digest and signature was measurable on the signing path), not zeroed.
+ */
+export function allocBytes(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length);
+}
+
 /** Lowercase hex of bytes[start, end) (no 0x): Buffer's native codec. */
 export function hexSlice(bytes: Uint8Array, start = 0, end = bytes.length): string {
   // A Buffer (what the broker decodes) is encoded in place; any other view through a Buffer over its memory.
   return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString("hex", start, end);
+}
+
+/** Writes an even-length string of hex digits (no 0x; checked by the caller) into `target` at `offset`. */
+export function writeHex(target: Uint8Array, offset: number, hex: string): void {
+  (Buffer.isBuffer(target) ? target : Buffer.from(target.buffer, target.byteOffset, target.byteLength)).write(hex, offset, hex.length >>> 1, "hex");
 }
 
 /** Bytes of an even-length string of hex digits (no 0x; the caller has checked the digits). */

@@ -200,7 +200,7 @@ export function decodeKeyExchangeMessage(input: Uint8Array): SignedKeyExchangeMe
     const publisher = toHex(r.bytes(20, "publisher"));
     const subscriber = toHex(r.bytes(20, "subscriber"));
     const timestamp = r.u64("timestamp");
-    const subscriberPublicKey = r.bytes(33, "subscriberPublicKey").slice();
+    const subscriberPublicKey = new Uint8Array(r.bytes(33, "subscriberPublicKey"));
     const groupKeyIds = readKeyIds(r);
     msg = { type: "request", requestId, streamId, publisher, subscriber, timestamp, subscriberPublicKey, groupKeyIds };
     sender = subscriber;
@@ -209,7 +209,7 @@ export function decodeKeyExchangeMessage(input: Uint8Array): SignedKeyExchangeMe
     const streamId = toHex(r.bytes(32, "streamId"));
     const publisher = toHex(r.bytes(20, "publisher"));
     const timestamp = r.u64("timestamp");
-    const ephemeralPublicKey = r.bytes(33, "ephemeralPublicKey").slice();
+    const ephemeralPublicKey = new Uint8Array(r.bytes(33, "ephemeralPublicKey"));
     const groupKeyIds = readKeyIds(r);
     const count = r.u16("recipientCount");
     if (count < 1) throw malformed("recipientCount must be at least 1", { field: "recipientCount" });

@@ -153,7 +153,7 @@ export class WsTransport implements BrokerTransport {
         return; // an unknown kind: ignored, as an unknown notice is
       }
       if (m.kind === BinaryKind.DELIVER) this.onFrame(m.frame);
-      else this.waiting.get(m.requestId)?.frames?.push(m.frame.slice());
+      else this.waiting.get(m.requestId)?.frames?.push(new Uint8Array(m.frame)); // a copy: the message is not kept
       return;
     }
     let msg: Record<string, unknown>;

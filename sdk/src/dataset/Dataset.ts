@@ -95,7 +95,7 @@ export function encryptDataset(datasetId: string, records: DatasetRecord[], rand
     list.push(rec.data);
     bySubject.set(rec.subjectId, list);
   }
-  const masterKey = random(32).slice();
+  const masterKey = new Uint8Array(random(32));
   const rows: ManifestRow[] = [];
   const bodies: Uint8Array[] = [];
   for (const [subjectId, list] of bySubject) {
@@ -198,7 +198,7 @@ export function createRelease(
   // Subjects the dataset holds but the ledger knows nothing of (a mismatch between the two) are named so.
   const byReason: Record<string, number> = { ...decision.deniedByReason };
   if (leftOut > denied) byReason.NOT_IN_DECISION = leftOut - denied;
-  return { datasetId, buyer: address, manifest: manifest.slice(), released, bodies: bodies.map((b) => b.slice()), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
+  return { datasetId, buyer: address, manifest: new Uint8Array(manifest), released, bodies: bodies.map((b) => new Uint8Array(b)), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
 }
 
 /**
