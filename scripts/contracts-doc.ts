@@ -4,7 +4,7 @@
 // file and the ABIs disagree, so the tables cannot drift from the code.
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_ARTIFACTS_DIR, functionsOf, protocolErrors, type ProtocolContract } from "../protocol/contract-abi";
+import { DEFAULT_ARTIFACTS_DIR, functionsOf, protocolErrors, type ProtocolContract } from "./contract-abi";
 
 export const CONTRACTS_DOC = path.join(__dirname, "..", "docs", "contracts.md");
 

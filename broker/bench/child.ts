@@ -2,7 +2,7 @@
 // subscribers (receive times, resend timing). Driven by the orchestrator over IPC.
 
 import { BrokerClient } from "../src/client/BrokerClient";
-import { SignedEvent } from "../src/protocol/event";
+import { SignedEvent } from "../src/wire";
 import { PUBLISHER_KEY, SUBSCRIBER_KEY, nowUs, presign, seqOf } from "./common";
 
 type Msg = Record<string, any>;

@@ -1,7 +1,7 @@
 // Shared by the benchmark orchestrator and its child processes.
 
-import { ZERO_HASH, ContentType, EncryptionType, SignedEvent, eventHash, signEvent, streamIdOf } from "../src/protocol/event";
-import { addressOfPrivateKey } from "../src/protocol/crypto";
+import { ZERO_HASH, ContentType, EncryptionType, SignedEvent, eventHash, signEvent, streamIdOf } from "../src/wire";
+import { addressOfPrivateKey } from "../src/wire";
 
 export const PUBLISHER_KEY = Buffer.from("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", "hex");
 export const SUBSCRIBER_KEY = Buffer.from("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "hex");

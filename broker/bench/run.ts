@@ -10,12 +10,12 @@ import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import pino from "pino";
 import { DEFAULT_CONFIG, BrokerConfig } from "../src/config";
 import { startBroker } from "../src/Broker";
-import { cryptoBackend, ethSignedMessageHash, keccak256, keccak256Noble, recoverAddress, recoverAddressNoble } from "../src/protocol/crypto";
+import { cryptoBackend, ethSignedMessageHash, keccak256, keccak256Noble, recoverAddress, recoverAddressNoble } from "../src/wire";
 import { EventStore } from "../src/storage/EventStore";
 import { BENCH_PATHS, PUBLISHER, SUBSCRIBER, benchStream, percentile, presign } from "./common";
 import { tempDirSync } from "./tmp";
 import { freePort, spawnBroker, type BrokerChild } from "../test/process";
-import { addressOfPrivateKey } from "../src/protocol/crypto";
+import { addressOfPrivateKey } from "../src/wire";
 import { writeFileSync } from "node:fs";
 
 const LIMIT_MS = 420_000;

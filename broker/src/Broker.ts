@@ -18,14 +18,13 @@ import { BrokerNode } from "./node/BrokerNode";
 import { BrokerMetrics } from "./node/metrics";
 import { WsServer } from "./node/WsServer";
 import { buildHttpServer } from "./node/HttpServer";
-import { decodeFrame, streamIdOf } from "./protocol/event";
-import { cryptoBackend, keccak256 } from "./protocol/crypto";
-import { VerifierPool } from "./protocol/VerifierPool";
+import { addressOfPrivateKey, cryptoBackend, streamIdOf } from "@datamarket/protocol";
+import { decodeFrame, keccak256 } from "./wire";
+import { VerifierPool } from "./verifier/VerifierPool";
 import { networkPartitionOf } from "./network/routing";
 import { ConfigError, DEFAULT_CONFIG } from "./config";
 import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
 import { Replicator } from "./replication/Replicator";
-import { addressOfPrivateKey } from "./protocol/crypto";
 
 export interface BrokerDeps {
   /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */

@@ -1,8 +1,10 @@
 // Public API of the broker package.
 export * from "./errors";
-export * from "./protocol/event";
-export * from "./protocol/checksum";
-export { cryptoBackend, keccak256, recoverAddress } from "./protocol/crypto";
+// The wire format, from @datamarket/protocol (re-exported for the broker's existing users; new code imports the protocol package).
+export { ContentType, EncryptionType, SignatureType, PROTOCOL_VERSION, FRAME_OVERHEAD, ZERO_HASH, encodeCanonical, streamIdOf, EpochAccumulator, epochChecksum, epochOf, cryptoBackend, recoverAddress } from "@datamarket/protocol";
+export type { GapNotice, ResendQuery } from "@datamarket/protocol";
+export { decodeFrame, verifyEvent, eventHash, keccak256, signEvent } from "./wire";
+export type { EventFields, SignedEvent } from "./wire";
 export * from "./access/AccessGate";
 export { InMemoryAccessGate } from "./access/InMemoryAccessGate";
 export { AccessPolicy } from "./access/AccessPolicy";
@@ -27,16 +29,16 @@ export { EpochTracker } from "./network/EpochTracker";
 export type { EpochReport } from "./network/EpochTracker";
 export { EpochReporter } from "./network/EpochReporter";
 export type { CoordinatorReporter } from "./network/EpochReporter";
-export { VerifierPool } from "./protocol/VerifierPool";
+export { VerifierPool } from "./verifier/VerifierPool";
 export { EventStore } from "./storage/EventStore";
-export type { ResendQuery, ResendResult, RetentionPolicy, Hole, AdmitMode, Admitted } from "./storage/EventStore";
+export type { ResendResult, RetentionPolicy, Hole, AdmitMode, Admitted } from "./storage/EventStore";
 export { BrokerNode } from "./node/BrokerNode";
 export { Replicator } from "./replication/Replicator";
-export type { AcksPolicy, GapNotice, ReplicatorOptions } from "./replication/Replicator";
+export type { AcksPolicy, ReplicatorOptions } from "./replication/Replicator";
 export { WsServer, BinaryKind } from "./node/WsServer";
 export { buildHttpServer, HTTP_STATUS } from "./node/HttpServer";
 export { BrokerClient, BrokerRequestError, closeGracefully } from "./client/BrokerClient";
-export { buildSiweMessage, parseSiweMessage, verifySiwe } from "./auth/siwe";
+export { buildSiweMessage, parseSiweMessage, verifySiwe } from "@datamarket/protocol";
 export { loadConfig, DEFAULT_CONFIG } from "./config";
 export type { BrokerConfig } from "./config";
 export { startBroker, startConfiguredBroker } from "./Broker";

@@ -14,7 +14,7 @@ import { startConfiguredBroker } from "../src/Broker";
 import { deploymentCandidates } from "../src/chain/ChainBackend";
 import { ContractAccessGate } from "../src/access/ContractAccessGate";
 import { CoordinatorAssignment } from "../src/network/CoordinatorAssignment";
-import { streamIdOf } from "../src/protocol/event";
+import { streamIdOf } from "../src/wire";
 import { DATA, EPOCH_SECONDS, deployCoordinator, deployMarket } from "./chain-fixture";
 import { tempDir, waitFor } from "./helpers";
 

@@ -4,8 +4,8 @@
 
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { checkContent, MIN_ENCRYPTED_CONTENT_BYTES } from "../src/protocol/content";
-import { ContentType, EncryptionType } from "../src/protocol/event";
+import { checkContent, MIN_ENCRYPTED_CONTENT_BYTES } from "../src/content";
+import { ContentType, EncryptionType } from "@datamarket/protocol";
 import { ALICE, ALICE_KEY, STREAM, TestBroker, TestPublisher, expectBrokerError, startTestBroker } from "./helpers";
 
 const GROUP_KEY_ID = "0x" + "ab".repeat(32);

@@ -9,7 +9,7 @@ import { ZeroAddress } from "ethers";
 import { ChainFollower } from "../src/chain/ChainFollower";
 import { ContractSubscriberDelivery } from "../src/network/ContractSubscriberDelivery";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { eventHash } from "../src/protocol/event";
+import { eventHash } from "../src/wire";
 import { EventSubscriptions__factory, SubscriberMock__factory } from "../../typechain-types";
 import { ALICE, ALICE_KEY, STREAM, TestPublisher, startTestBroker, waitFor } from "./helpers";
 import { DATA, deployCoordinator, deployMarket, fundedWallet } from "./chain-fixture";

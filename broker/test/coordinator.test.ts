@@ -13,14 +13,14 @@ import { CoordinatorAssignment } from "../src/network/CoordinatorAssignment";
 import { ContractCoordinatorReporter } from "../src/network/ContractCoordinatorReporter";
 import { EpochTracker } from "../src/network/EpochTracker";
 import { EpochReporter } from "../src/network/EpochReporter";
-import { eventHash } from "../src/protocol/event";
-import { networkPartitionOf } from "../../protocol/partitioning";
+import { eventHash } from "../src/wire";
+import { networkPartitionOf } from "@datamarket/protocol";
 import { networkPartitionOf as memoisedNetworkPartitionOf, routeMemoSize, ROUTE_MEMO_ENTRIES } from "../src/network/routing";
 import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
 import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator } from "./chain-fixture";
 import { ALICE_KEY, BOB_KEY, TestPublisher, tempDir } from "./helpers";
-import { streamIdOf } from "../src/protocol/event";
-import { addressOfPrivateKey } from "../src/protocol/crypto";
+import { streamIdOf } from "../src/wire";
+import { addressOfPrivateKey } from "../src/wire";
 
 const MAX_CLOCK_SKEW_MS = 30_000;
 

@@ -9,7 +9,7 @@ import pino from "pino";
 import { BrokerClient } from "../src/client/BrokerClient";
 import { loadConfig } from "../src/config";
 import { startBroker } from "../src/Broker";
-import { decodeFrame, eventHash, SignedEvent } from "../src/protocol/event";
+import { decodeFrame, eventHash, SignedEvent } from "../src/wire";
 import { spawnBroker } from "./process";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestPublisher, tempDir } from "./helpers";
 

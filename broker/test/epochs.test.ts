@@ -4,8 +4,8 @@
 import { expect } from "chai";
 import { keccak256, solidityPacked } from "ethers";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { eventHash } from "../src/protocol/event";
-import { epochOf } from "../src/protocol/checksum";
+import { eventHash } from "../src/wire";
+import { epochOf } from "../src/wire";
 import { ALICE, ALICE_KEY, STREAM, TestPublisher, startTestBroker, tempDir } from "./helpers";
 
 describe("epoch checksums", () => {

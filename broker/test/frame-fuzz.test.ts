@@ -3,8 +3,9 @@
 
 import { expect } from "chai";
 import fc from "fast-check";
-import { BrokerError } from "../src/errors";
-import { ContentType, EncryptionType, EventFields, ZERO_HASH, decodeFrame, signEvent, verifyEvent } from "../src/protocol/event";
+import { isWireError } from "../src/errors";
+import type { ProtocolError } from "../src/wire";
+import { ContentType, EncryptionType, EventFields, ZERO_HASH, decodeFrame, signEvent, verifyEvent } from "../src/wire";
 import { ALICE, ALICE_KEY, STREAM, TestPublisher } from "./helpers";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
@@ -39,13 +40,13 @@ function decodeAndVerify(frame: Buffer): void {
 }
 
 describe("frame decoder (fuzzed)", () => {
-  it("only ever throws a BrokerError on arbitrary bytes", () => {
+  it("only ever throws an error with a wire code on arbitrary bytes", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         try {
           decodeAndVerify(Buffer.from(bytes));
         } catch (err) {
-          return err instanceof BrokerError;
+          return isWireError(err);
         }
         return false; // random bytes carrying a valid signature: practically impossible
       }),
@@ -53,7 +54,7 @@ describe("frame decoder (fuzzed)", () => {
     );
   });
 
-  it("only ever throws a BrokerError on arbitrary bytes behind a valid header prefix", () => {
+  it("only ever throws an error with a wire code on arbitrary bytes behind a valid header prefix", () => {
     const valid = new TestPublisher(ALICE_KEY).next("{}").frame;
     fc.assert(
       fc.property(fc.nat({ max: valid.length }), fc.uint8Array({ maxLength: 400 }), (cut, tail) => {
@@ -62,7 +63,7 @@ describe("frame decoder (fuzzed)", () => {
           decodeAndVerify(frame);
           return frame.equals(valid);
         } catch (err) {
-          return err instanceof BrokerError;
+          return isWireError(err);
         }
       }),
       { numRuns: 1000 },
@@ -79,7 +80,7 @@ describe("frame decoder (fuzzed)", () => {
           decodeAndVerify(frame);
           return false;
         } catch (err) {
-          return err instanceof BrokerError;
+          return isWireError(err);
         }
       }),
       { numRuns: 1500 },
@@ -106,8 +107,8 @@ describe("frame decoder (fuzzed)", () => {
       decodeFrame(ev.frame, 1000);
       expect.fail("accepted an oversized frame");
     } catch (err) {
-      expect((err as BrokerError).code).to.equal("PAYLOAD_TOO_LARGE");
-      expect((err as BrokerError).details).to.deep.equal({ contentLength: 2000, maxContentLength: 1000 });
+      expect((err as ProtocolError).code).to.equal("PAYLOAD_TOO_LARGE");
+      expect((err as ProtocolError).details).to.deep.equal({ contentLength: 2000, maxContentLength: 1000 });
     }
   });
 });

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContentType, EncryptionType, EventFields, SignedEvent, ZERO_HASH, eventHash, signEvent, streamIdOf } from "../src/protocol/event";
-import { addressOfPrivateKey } from "../src/protocol/crypto";
+import { ContentType, EncryptionType, EventFields, SignedEvent, ZERO_HASH, eventHash, signEvent, streamIdOf } from "../src/wire";
+import { addressOfPrivateKey } from "../src/wire";
 
 export const ALICE_KEY = Buffer.from("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", "hex");
 export const BOB_KEY = Buffer.from("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "hex");

@@ -2,9 +2,9 @@
 // EIP-4361 session, health, Prometheus metrics, typed errors with HTTP statuses.
 
 import { expect } from "chai";
-import { buildSiweMessage } from "../src/auth/siwe";
-import { personalMessageHash, signDigest } from "../src/protocol/crypto";
-import { eventHash } from "../src/protocol/event";
+import { buildSiweMessage } from "../src/wire";
+import { personalMessageHash, signDigest, toHex } from "../src/wire";
+import { eventHash } from "../src/wire";
 import { StaticPartitionAssignment } from "../src/network/PartitionAssignment";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY, MALLORY_KEY, STREAM, TestBroker, TestPublisher, startTestBroker } from "./helpers";
 
@@ -18,7 +18,7 @@ describe("HTTP API", () => {
   async function session(key: Buffer, address: string): Promise<string> {
     const { nonce, domain, chainId } = await (await get("/auth/nonce")).json();
     const message = buildSiweMessage({ domain, address, uri: broker.httpUrl, chainId, nonce, issuedAt: new Date().toISOString() });
-    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message)), key).toString("hex");
+    const signature = toHex(signDigest(personalMessageHash(Buffer.from(message)), key));
     const res = await postJson("/auth/session", { message, signature });
     expect(res.status).to.equal(200);
     return (await res.json()).token;
@@ -81,7 +81,7 @@ describe("HTTP API", () => {
   it("refuses a reused sign-in nonce with AUTHENTICATION_FAILED", async () => {
     const { nonce, domain, chainId } = await (await get("/auth/nonce")).json();
     const message = buildSiweMessage({ domain, address: BOB, uri: broker.httpUrl, chainId, nonce, issuedAt: new Date().toISOString() });
-    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message)), BOB_KEY).toString("hex");
+    const signature = toHex(signDigest(personalMessageHash(Buffer.from(message)), BOB_KEY));
     expect((await postJson("/auth/session", { message, signature })).status).to.equal(200);
     const again = await postJson("/auth/session", { message, signature });
     expect(again.status).to.equal(401);

@@ -2,9 +2,9 @@
 // stream partition differs from the URL's, and the single-use sign-in nonce of the HTTP API.
 
 import { expect } from "chai";
-import { buildSiweMessage } from "../src/auth/siwe";
-import { personalMessageHash, signDigest } from "../src/protocol/crypto";
-import { eventHash } from "../src/protocol/event";
+import { buildSiweMessage } from "../src/wire";
+import { personalMessageHash, signDigest } from "../src/wire";
+import { eventHash } from "../src/wire";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, TestPublisher, startTestBroker } from "./helpers";
 
 describe("HTTP history and publish (docs/protocol.md §9)", () => {

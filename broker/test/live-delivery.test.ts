@@ -6,7 +6,7 @@
 
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { eventHash } from "../src/protocol/event";
+import { eventHash } from "../src/wire";
 import { PartitionLog } from "../src/storage/PartitionLog";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, TestPublisher, expectBrokerError, sleep, startTestBroker, waitFor } from "./helpers";
 

@@ -7,7 +7,7 @@ import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { RegistryStreamFeeder } from "../src/streams/RegistryStreamFeeder";
 import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
-import { streamIdOf } from "../src/protocol/event";
+import { streamIdOf } from "../src/wire";
 import { StreamRegistry__factory } from "../../typechain-types";
 import { waitFor } from "./helpers";
 

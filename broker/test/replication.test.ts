@@ -5,8 +5,8 @@
 
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { addressOfPrivateKey, keccak256 } from "../src/protocol/crypto";
-import { decodeFrame, eventHash } from "../src/protocol/event";
+import { addressOfPrivateKey, keccak256 } from "../src/wire";
+import { decodeFrame, eventHash } from "../src/wire";
 import { StaticPartitionAssignment, type BrokerEndpoint } from "../src/network/PartitionAssignment";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestPublisher, expectBrokerError, startTestBroker, tempDir, waitFor, type TestBroker } from "./helpers";
 

@@ -4,8 +4,8 @@
 
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { MAX_SESSION_MS, buildSiweMessage, toChecksumAddress, verifySiwe } from "../src/auth/siwe";
-import { personalMessageHash, signDigest } from "../src/protocol/crypto";
+import { MAX_SESSION_MS, buildSiweMessage, toChecksumAddress, verifySiwe } from "../src/wire";
+import { personalMessageHash, signDigest } from "../src/wire";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, expectBrokerError, startTestBroker, waitFor } from "./helpers";
 
 const NOW = Date.parse("2026-06-01T12:00:00.000Z");

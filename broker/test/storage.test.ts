@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { EventStore, partitionKey } from "../src/storage/EventStore";
-import { decodeFrame, eventHash, verifyEvent } from "../src/protocol/event";
+import { decodeFrame, eventHash, verifyEvent } from "../src/wire";
 import { ALICE_KEY, BOB_KEY, STREAM, TestPublisher, expectBrokerError, tempDir } from "./helpers";
 
 describe("EventStore", () => {

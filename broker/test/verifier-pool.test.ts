@@ -1,8 +1,8 @@
 // Signature verification in verifier processes gives exactly the main thread's results.
 
 import { expect } from "chai";
-import { VerifierPool } from "../src/protocol/VerifierPool";
-import { decodeFrame, eventHash } from "../src/protocol/event";
+import { VerifierPool } from "../src/verifier/VerifierPool";
+import { decodeFrame, eventHash } from "../src/wire";
 import { ALICE, ALICE_KEY, MALLORY_KEY, TestPublisher, expectBrokerError } from "./helpers";
 
 describe("VerifierPool", () => {

@@ -3,7 +3,7 @@
 
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
-import { decodeFrame, eventHash } from "../src/protocol/event";
+import { decodeFrame, eventHash } from "../src/wire";
 import { StaticPartitionAssignment } from "../src/network/PartitionAssignment";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY_KEY, OTHER_STREAM, STREAM, TestBroker, TestPublisher, expectBrokerError, startTestBroker, waitFor } from "./helpers";
 

@@ -1,11 +1,9 @@
 // Bench: rekeying a stream for 1,000 recipients (new group key, ECIES-wrapped for each remaining
 // subscriber, encoded and signed as one key-exchange response). Bar: <= 100 ms.
-// Run: npm run bench --workspace sdk   (SDK_CRYPTO=noble to measure the pure-JS fallback)
+// Run: npm run bench --workspace sdk   (DATAMARKET_CRYPTO=noble to measure the pure-JS fallback)
 
 import { Wallet } from "ethers";
-import { generateKeyPair, eciesBackend } from "../src/crypto/secp256k1";
-import { GroupKeyManager } from "../src/keyexchange/GroupKeyManager";
-import { GroupKeyStore } from "../src/keyexchange/GroupKeyStore";
+import { cryptoBackend as eciesBackend, generateKeyPair, GroupKeyManager, GroupKeyStore } from "@datamarket/protocol";
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 1000);
 const RUNS = Number(process.env.RUNS ?? 15);
@@ -22,7 +20,7 @@ async function main(): Promise<void> {
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let bytes = 0;
-  let last: Buffer | null = null;
+  let last: Uint8Array | null = null;
   for (let i = 0; i < RUNS; i++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();

@@ -1,7 +1,8 @@
-// Public API of the SDK (docs/sdk.md).
+// Public API of the SDK (docs/sdk.md). Runs in Node 20 and in browsers (the package's `browser`
+// build swaps the src/_nodejs/ modules for src/_browser/ ones).
 export { DataClient, Subscription } from "./client/DataClient";
 export type { DataClientOptions, PublishOptions, PublishResult, ReceivedMessage, SubscribeOptions } from "./client/DataClient";
-export { WsTransport } from "./client/transport";
+export { WsTransport, BrokerReplyError } from "./client/transport";
 export type { BrokerTransport, ChainTip, GapNotice, ResendFrames, ResendQuery, WsTransportOptions } from "./client/transport";
 export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
@@ -10,22 +11,23 @@ export type { BrokerEndpoint, CoordinatorView, CoordinatorWithEndpoints } from "
 export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
 export { SdkError, SdkErrorCodes } from "./errors";
 export type { SdkErrorCode } from "./errors";
-export { GroupKey, groupKeyIdOf } from "./crypto/groupKey";
-export { generateKeyPair, publicKeyOf, eciesBackend } from "./crypto/secp256k1";
-export { defaultRandom, fixedRandom } from "./crypto/random";
-export type { RandomSource } from "./crypto/random";
-export { GroupKeyManager, buildRequest } from "./keyexchange/GroupKeyManager";
-export type { AccessOracle } from "./keyexchange/GroupKeyManager";
-export { GroupKeyStore } from "./keyexchange/GroupKeyStore";
-export { decodeKeyExchangeMessage, KxErrorCode, KxType } from "./keyexchange/messages";
+// The error base class of every @datamarket package, and the protocol's codes.
+export { DataMarketError, isDataMarketError, ProtocolError, ProtocolErrorCodes, ErrorCodes } from "@datamarket/protocol";
+// Keys and the key exchange, from @datamarket/protocol (one implementation, shared with other clients).
+export { GroupKey, groupKeyIdOf, generateKeyPair, publicKeyOf, cryptoBackend, cryptoBackend as eciesBackend, defaultRandom, fixedRandom, GroupKeyManager, buildRequest, GroupKeyStore, decodeKeyExchangeMessage, KxErrorCode, KxType, streamIdOf } from "@datamarket/protocol";
+export type { AccessOracle, RandomSource, MessageSigner } from "@datamarket/protocol";
 export { encryptDataset, createRelease, openRelease, decodeManifest, subjectLabel } from "./dataset/Dataset";
 export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset } from "./dataset/Dataset";
 export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
 export type { PermissionInput } from "./wallet/StreamRegistryClient";
 export { MarketClient } from "./wallet/MarketClient";
+export type { BuyArgs, BuyResult, ConsentBridges, ProductParams } from "./wallet/MarketClient";
 export { loadDeployment } from "./wallet/Deployment";
 export type { DeployedContract, Deployment, DeploymentRecord, LoadDeploymentOptions } from "./wallet/Deployment";
-export type { BuyArgs, BuyResult, ConsentBridges } from "./wallet/MarketClient";
-// The consent bridge's light client and EIP-712 definitions, re-exported (one definition, the bridge's).
-export { ATTESTATION_TYPES, collectAttestation, BridgeClientError } from "@datamarket/consent-bridge/src/client";
-export type { BridgeFailure, CollectedAttestation, ConsentAttestation } from "@datamarket/consent-bridge/src/client";
+export { sendWithNonce, isNonceError } from "./wallet/transactions";
+export { streamRegistryAt, marketAt, tokenAt, coordinatorAt, PROTOCOL_ERRORS_ABI } from "./wallet/contracts";
+export type { BoundContract, CoordinatorContract } from "./wallet/contracts";
+export { DATA_LICENSE_MARKET_ABI, DATA_TOKEN_ABI, NETWORK_COORDINATOR_ABI, STREAM_REGISTRY_ABI } from "./wallet/abi";
+// The consent attestation client, from @datamarket/consent-attestation (one definition, shared with the bridges).
+export { ATTESTATION_TYPES, collectAttestation, BridgeClientError } from "@datamarket/consent-attestation";
+export type { BridgeFailure, CollectedAttestation, ConsentAttestation } from "@datamarket/consent-attestation";

@@ -5,6 +5,8 @@ import { AbstractSigner, Wallet, type Provider, type TransactionRequest, type Ty
 import { signEvent, ZERO_HASH, ContentType, EncryptionType } from "@datamarket/broker";
 import type { ReceivedMessage } from "../src/client/DataClient";
 import { SdkError, SdkErrorCodes } from "../src/errors";
+import { BrokerReplyError } from "../src/client/transport";
+import { DataMarketError } from "@datamarket/protocol";
 import { HttpKeyRequestChannel, serveKeyRequests } from "../src/client/keyRequestHttp";
 import { createStream, makeClient, startTestNet, waitFor, type TestClient, type TestNet } from "./helpers";
 
@@ -86,7 +88,7 @@ describe("client on a live broker", function () {
       [SdkErrorCodes.UNKNOWN_GROUP_KEY, ca.messages[3].sequenceNumber],
     ]);
     // ...and the broker only ever stored ciphertext.
-    for (const f of raw) expect(f.includes(Buffer.from("bpm"))).to.equal(false);
+    for (const f of raw) expect(Buffer.from(f).includes(Buffer.from("bpm"))).to.equal(false);
   });
 
   it("rejects an event altered in transit and one signed by an address without publish permission", async () => {
@@ -228,6 +230,24 @@ describe("client on a live broker", function () {
     net.gate.endLicence(stream, b.address);
     await waitFor(() => rekeys.length === 1, "the watcher's rekey");
     expect(rekeys).to.deep.equal([[b.address]]);
+  });
+
+  it("keeps the broker's refusal as the cause of the SdkError it raises", async () => {
+    const outsider = client();
+    const stream = createStream(net, outsider.address, "/no-permission");
+    let caught: unknown;
+    try {
+      await outsider.client.publish(stream, { n: 1 }, { encrypt: false });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(SdkError).and.instanceOf(DataMarketError);
+    const e = caught as SdkError;
+    expect(e.code).to.equal(SdkErrorCodes.BROKER_ERROR);
+    expect(e.details.brokerCode).to.equal("PUBLISH_NOT_ALLOWED");
+    expect(e.cause).to.be.instanceOf(BrokerReplyError);
+    expect((e.cause as BrokerReplyError).reply).to.include({ type: "error", code: "PUBLISH_NOT_ALLOWED" });
+    expect(e.walk((x) => x instanceof BrokerReplyError)).to.equal(e.cause);
   });
 
   it("answers key requests over HTTP, where a forged request gets a typed refusal", async () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { generateKeyPair } from "../src/crypto/secp256k1";
+import { generateKeyPair } from "@datamarket/protocol";
 import { createRelease, decodeManifest, encryptDataset, openRelease, type ConsentDecision } from "../src/dataset/Dataset";
 import { SdkErrorCodes } from "../src/errors";
 
@@ -23,7 +23,7 @@ describe("batch datasets", () => {
     const m = decodeManifest(ds.file);
     expect(m.rows.map((r) => r.recordCount)).to.deep.equal([2, 1, 1, 1, 1]);
     expect(ds.contentHash).to.match(/^0x[0-9a-f]{64}$/);
-    for (const r of records) expect(ds.file.includes(r.data)).to.equal(false);
+    for (const r of records) expect(Buffer.from(ds.file).includes(r.data)).to.equal(false);
   });
 
   it("a download returns exactly the consenting subjects' records and says how many were left out and why", () => {

@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG, InMemoryAccessGate, InMemoryStreamIndex, startBroker, s
 import { DataClient, type DataClientOptions } from "../src/client/DataClient";
 import type { StreamAccess } from "../src/client/access";
 import { WsTransport, type BrokerTransport } from "../src/client/transport";
-import { generateKeyPair } from "../src/crypto/secp256k1";
+import { generateKeyPair } from "@datamarket/protocol";
 
 export interface TestNet {
   broker: RunningBroker;
@@ -54,7 +54,7 @@ export function createStream(net: TestNet, creator: string, path: string, partit
 
 /** A wrapper around a real transport that lets a test drop or alter live deliveries. */
 export class MitmTransport implements BrokerTransport {
-  onFrame: (frame: Buffer) => void = () => undefined;
+  onFrame: (frame: Uint8Array) => void = () => undefined;
   onNotice: BrokerTransport["onNotice"] = () => undefined;
   onDisconnect: (reason: string) => void = () => undefined;
   /** Returns the frame to deliver (possibly altered), or null to drop it. */
@@ -69,7 +69,7 @@ export class MitmTransport implements BrokerTransport {
     inner.onNotice = (n) => this.onNotice(n);
     inner.onDisconnect = (r) => this.onDisconnect(r);
   }
-  publish(frame: Buffer) { return this.inner.publish(frame); }
+  publish(frame: Uint8Array) { return this.inner.publish(frame); }
   subscribe(s: string, p: number) { return this.inner.subscribe(s, p); }
   unsubscribe(s: string, p: number) { return this.inner.unsubscribe(s, p); }
   resend(s: string, p: number, q: Parameters<BrokerTransport["resend"]>[2]) { return this.inner.resend(s, p, q); }

@@ -7,7 +7,7 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { Wallet } from "ethers";
 import { StaticPartitionAssignment, streamIdOf } from "@datamarket/broker";
-import { networkPartitionOf } from "../../protocol/partitioning";
+import { networkPartitionOf } from "@datamarket/protocol";
 import { BrokerLocator, servingBrokers, type CoordinatorView } from "../src/client/BrokerLocator";
 import { SdkErrorCodes, type SdkError } from "../src/errors";
 import { loadDeployment, type Deployment } from "../src/wallet/Deployment";

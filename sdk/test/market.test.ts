@@ -7,7 +7,7 @@ import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { id as keccakUtf8, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
-import { generateKeyPair } from "../src/crypto/secp256k1";
+import { generateKeyPair } from "@datamarket/protocol";
 import { SdkErrorCodes, type SdkError } from "../src/errors";
 import { MarketClient } from "../src/wallet/MarketClient";
 import { StreamRegistryClient } from "../src/wallet/StreamRegistryClient";

@@ -6,7 +6,7 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions"; // hre.ethers typings (the config loads the plugin)
 import { DataClient } from "../src/client/DataClient";
 import { WsTransport } from "../src/client/transport";
-import { generateKeyPair } from "../src/crypto/secp256k1";
+import { generateKeyPair } from "@datamarket/protocol";
 import { SdkErrorCodes, type SdkError } from "../src/errors";
 import { NEVER, StreamRegistryClient } from "../src/wallet/StreamRegistryClient";
 import { createRelease, encryptDataset, openRelease } from "../src/dataset/Dataset";

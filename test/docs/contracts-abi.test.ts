@@ -8,7 +8,7 @@ import { ethers } from "hardhat";
 import { Interface } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { CONTRACTS } from "../../tasks/deployment";
-import { LINKED_LIBRARIES, PROTOCOL_CONTRACTS, combinedErrorAbi, protocolErrors } from "../../protocol/contract-abi";
+import { LINKED_LIBRARIES, PROTOCOL_CONTRACTS, combinedErrorAbi, protocolErrors } from "../../scripts/contract-abi";
 import { CONTRACTS_DOC, DOCUMENTED_CONTRACTS, renderContractsDoc } from "../../scripts/contracts-doc";
 import { marketFixture, order } from "../market/helpers";
 

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import fc from "fast-check";
 import vectorsFile from "../../test-vectors/partitioning.json";
-import { jumpHash, networkPartitionOf, streamPartitionKey } from "../../protocol/partitioning";
+import { jumpHash, networkPartitionOf, streamPartitionKey } from "@datamarket/protocol";
 import { deployCoordinator } from "./fixtures";
 
 describe("network partitioning hash", () => {

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { DATA, EPOCH, Outcome, Status, commitment, deployCoordinator, fund, register, toPhase } from "./fixtures";
-import { networkPartitionOf, streamPartitionKey } from "../../protocol/partitioning";
+import { networkPartitionOf, streamPartitionKey } from "@datamarket/protocol";
 
 describe("docs/network.md worked example", () => {
   it("runs as documented", async () => {

@@ -73,7 +73,7 @@ export class AccessPolicy {
       } catch (err) {
         // The node is slow or gone: the gate's last answer holds while it is within the staleness
         // bound (as live subscriptions do), after which every publish is refused at once.
-        if (!cached || Date.now() - cached.at > this.maxStalenessMs) throw err instanceof BrokerError ? err : new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate failed: ${(err as Error).message}`);
+        if (!cached || Date.now() - cached.at > this.maxStalenessMs) throw err instanceof BrokerError ? err : new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate failed: ${(err as Error).message}`, {}, { cause: err });
         allowed = cached.allowed;
       }
     }

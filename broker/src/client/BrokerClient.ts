@@ -2,10 +2,8 @@
 // example of docs/protocol.md §6. (The SDK is the full client.) Signs in with a raw private key.
 
 import { WebSocket } from "ws";
-import { buildSiweMessage } from "../auth/siwe";
-import { addressOfPrivateKey, personalMessageHash, signDigest } from "../protocol/crypto";
-import type { ResendQuery } from "../storage/EventStore";
-import { BinaryKind } from "../node/WsServer";
+import { addressOfPrivateKey, buildSiweMessage, DataMarketError, personalMessageHash, signDigest, toHex, utf8ToBytes } from "@datamarket/protocol";
+import { BinaryKind, type ResendQuery } from "@datamarket/protocol";
 
 export interface BrokerReply {
   type: string;
@@ -16,15 +14,11 @@ export interface BrokerReply {
   [k: string]: unknown;
 }
 
-export class BrokerRequestError extends Error {
+/** A broker's `{ type: "error" }` answer as this client received it (`code` is the broker's, or UNKNOWN when it sent none). */
+export class BrokerRequestError extends DataMarketError<string> {
+  override name = "BrokerRequestError";
   constructor(readonly reply: BrokerReply) {
-    super(`${reply.code}: ${reply.message}`);
-  }
-  get code(): string | undefined {
-    return this.reply.code;
-  }
-  get details() {
-    return this.reply.details;
+    super(typeof reply.code === "string" ? reply.code : "UNKNOWN", String(reply.message ?? ""), { details: reply.details ?? {}, docsPath: "protocol.md#error-codes" });
   }
 }
 
@@ -106,7 +100,7 @@ export class BrokerClient {
       issuedAt: new Date().toISOString(),
       expirationTime: opts.expirationTime,
     });
-    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message, "utf8")), privateKey).toString("hex");
+    const signature = toHex(signDigest(personalMessageHash(utf8ToBytes(message)), privateKey));
     return this.request({ type: "auth", message, signature });
   }
 

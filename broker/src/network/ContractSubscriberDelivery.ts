@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { IEventSubscriptions__factory, type IEventSubscriptions } from "../../../typechain-types";
 import type { ChainFollower, ChainLog } from "../chain/ChainFollower";
 import type { BrokerNode, Delivery } from "../node/BrokerNode";
-import type { SignedEvent } from "../protocol/event";
+import type { SignedEvent } from "../wire";
 
 export interface ContractSubscriberDeliveryOptions {
   operator: Signer;

@@ -1,5 +1,5 @@
 // The PartitionAssignmentSource of a broker registered on the NetworkCoordinator: routing with the
-// coordinator's function (protocol/partitioning.ts, test-vectors/partitioning.json) over P of the
+// coordinator's function (@datamarket/protocol's partitioning.ts, test-vectors/partitioning.json) over P of the
 // current epoch, the partitions assigned to this broker and the endpoints of the others, read from
 // the coordinator's views at start and kept current by its events (docs/network.md §2-§4).
 

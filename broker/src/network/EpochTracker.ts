@@ -1,7 +1,7 @@
 // Per-epoch, per-network-partition checksums of the durable events (docs/protocol.md §4), kept
 // incrementally as events become durable (and replayed from the log on recovery).
 
-import { EpochAccumulator, epochOf } from "../protocol/checksum";
+import { EpochAccumulator, epochOf } from "@datamarket/protocol";
 
 export interface EpochReport {
   epoch: number;

@@ -1,8 +1,8 @@
-// The coordinator's routing function (protocol/partitioning.ts) with a bounded memo: the broker
+// The coordinator's routing function (@datamarket/protocol's partitioning.ts) with a bounded memo: the broker
 // routes every published event, and the keccak-256 of the stream partition's key is the same each
 // time, so it is computed once per stream partition instead of once per event.
 
-import { jumpHash, streamPartitionKey } from "../../../protocol/partitioning";
+import { jumpHash, streamPartitionKey } from "@datamarket/protocol";
 
 interface Route {
   key: bigint;
@@ -15,7 +15,7 @@ export const ROUTE_MEMO_ENTRIES = 65_536;
 
 const memo = new Map<string, Route>();
 
-/** networkPartitionOf of protocol/partitioning.ts, memoised per (streamId, streamPartition). */
+/** networkPartitionOf of @datamarket/protocol's partitioning.ts, memoised per (streamId, streamPartition). */
 export function networkPartitionOf(streamId: string, streamPartition: number, partitionCount: number): number {
   const id = `${streamId}/${streamPartition}`;
   let r = memo.get(id);

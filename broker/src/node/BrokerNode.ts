@@ -3,16 +3,16 @@
 // with access re-checks on revocation / licence expiry / gate staleness, resend, and epoch checksums.
 
 import type { Logger } from "pino";
-import { BrokerError, ErrorCodes } from "../errors";
+import { BrokerError, ErrorCodes, isWireError } from "../errors";
 import { AccessPolicy } from "../access/AccessPolicy";
-import { decodeFrame, verifyEvent, SignedEvent } from "../protocol/event";
-import { checkContent } from "../protocol/content";
+import { decodeFrame, verifyEvent, type SignedEvent } from "../wire";
+import { checkContent } from "../content";
 import { EventStore, DurableBatch, ResendQuery, ResendResult, partitionKey } from "../storage/EventStore";
 import type { StreamIndex, StreamInfo } from "../streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
 import { EpochTracker } from "../network/EpochTracker";
 import { BrokerMetrics } from "./metrics";
-import { VerifierPool } from "../protocol/VerifierPool";
+import { VerifierPool } from "../verifier/VerifierPool";
 import type { GapNotice, Replicator } from "../replication/Replicator";
 
 /** A delivered event; transports may cache their encoded message on it (built once, sent to all). */
@@ -354,7 +354,7 @@ export class BrokerNode {
   }
 
   countRefusal(err: unknown): void {
-    this.metrics.refused.inc({ code: err instanceof BrokerError ? err.code : "INTERNAL" });
+    this.metrics.refused.inc({ code: isWireError(err) ? err.code : "INTERNAL" });
   }
 
   private readonly durableListeners = new Set<(d: Delivery) => void>();

@@ -6,10 +6,9 @@ import { randomBytes } from "node:crypto";
 import Fastify, { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import type { Logger } from "pino";
-import { BrokerError, ErrorCode, ErrorCodes } from "../errors";
-import { decodeFrame, eventHash } from "../protocol/event";
-import { verifySiwe } from "../auth/siwe";
-import { cryptoBackend } from "../protocol/crypto";
+import { BrokerError, ErrorCode, ErrorCodes, isWireError } from "../errors";
+import { cryptoBackend, verifySiwe } from "@datamarket/protocol";
+import { decodeFrame, eventHash } from "../wire";
 import type { ResendQuery } from "../storage/EventStore";
 import type { BrokerNode } from "./BrokerNode";
 import type { StreamIndex } from "../streams/StreamIndex";
@@ -78,7 +77,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
   });
 
   app.setErrorHandler((err: unknown, _req, reply) => {
-    if (err instanceof BrokerError) return reply.status(HTTP_STATUS[err.code]).send(err.toJSON());
+    if (isWireError(err)) return reply.status(HTTP_STATUS[err.code]).send(err.toJSON());
     const e = err as { validation?: unknown; code?: string; message?: string; statusCode?: number };
     if (e.validation) return reply.status(400).send({ code: ErrorCodes.BAD_REQUEST, message: e.message, details: { validation: e.validation } });
     if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.status(413).send({ code: ErrorCodes.PAYLOAD_TOO_LARGE, message: e.message, details: {} });

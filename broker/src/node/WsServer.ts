@@ -6,14 +6,12 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
-import { BrokerError, ErrorCodes } from "../errors";
-import { FRAME_OVERHEAD, PROTOCOL_VERSION } from "../protocol/event";
-import { verifySiwe } from "../auth/siwe";
+import { BrokerError, ErrorCodes, isWireError, toBrokerError } from "../errors";
+import { BinaryKind, FRAME_OVERHEAD, PROTOCOL_VERSION, verifySiwe } from "@datamarket/protocol";
 import type { ResendQuery } from "../storage/EventStore";
 import type { BrokerNode, Delivery, PreparedEvent, Subscriber } from "./BrokerNode";
 
-/** First byte of a binary message. */
-export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3, REPLICATE: 4 } as const;
+export { BinaryKind };
 
 export interface WsServerOptions {
   host: string;
@@ -155,8 +153,8 @@ class WsSession implements Subscriber {
   }
 
   sendError(err: unknown, requestId?: unknown): void {
-    const e = err instanceof BrokerError ? err : new BrokerError(ErrorCodes.BAD_REQUEST, (err as Error)?.message ?? String(err));
-    if (!(err instanceof BrokerError)) this.server.logger?.warn({ err }, "unexpected error in a request");
+    if (!isWireError(err)) this.server.logger?.warn({ err }, "unexpected error in a request");
+    const e = toBrokerError(err);
     this.sendJson({ type: "error", requestId, ...e.toJSON() });
   }
 

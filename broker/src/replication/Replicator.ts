@@ -16,23 +16,14 @@ import { BrokerError, ErrorCodes } from "../errors";
 import { BrokerClient, type BrokerReply } from "../client/BrokerClient";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
 import type { Hole } from "../storage/PartitionLog";
-import type { SignedEvent } from "../protocol/event";
+import type { GapNotice } from "@datamarket/protocol";
+import type { SignedEvent } from "../wire";
 import type { EventStore } from "../storage/EventStore";
 
 /** How many replicas must hold an event before its publisher is acknowledged. */
 export type AcksPolicy = "majority" | "all" | number;
 
-/** What a resend reports as missing from its answer (docs/protocol.md §6.4). */
-export interface GapNotice {
-  reason: "MISSING_EVENTS" | "CATCHING_UP";
-  publisher?: string;
-  /** The chain's events strictly between these sequence numbers are missing (MISSING_EVENTS). */
-  fromSequence?: number;
-  toSequence?: number;
-  /** Unix ms; the missing events' timestamps lie in [fromTimestamp, toTimestamp]. */
-  fromTimestamp: number;
-  toTimestamp: number;
-}
+export type { GapNotice };
 
 /** What the Replicator needs from the node (BrokerNode implements it). */
 export interface ReplicaNode {

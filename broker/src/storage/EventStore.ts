@@ -6,7 +6,8 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { BrokerError, ErrorCodes } from "../errors";
-import type { SignedEvent } from "../protocol/event";
+import type { ResendQuery } from "@datamarket/protocol";
+import type { SignedEvent } from "../wire";
 import { PartitionLog, fillHole, RECENT_PER_CHAIN, type ChainState, type Hole } from "./PartitionLog";
 
 export type { Hole } from "./PartitionLog";
@@ -43,10 +44,7 @@ export interface EventStoreOptions {
   commitDelayMs?: number;
 }
 
-export type ResendQuery =
-  | { type: "last"; count: number }
-  | { type: "from"; fromTimestamp: number; publisher?: string }
-  | { type: "range"; fromTimestamp: number; toTimestamp: number; publisher?: string };
+export type { ResendQuery };
 
 export interface ResendResult {
   frames: Buffer[];

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
-import { keccak256 } from "../protocol/crypto";
+import { keccak256 } from "../wire";
 
 export const RECORD_HEADER = 8;
 

@@ -1,9 +1,9 @@
 // Finding the brokers that serve a stream partition: the network partition is computed locally
-// with the coordinator's own routing function (protocol/partitioning.ts, the network part's code,
+// with the coordinator's own routing function (@datamarket/protocol's partitioning, the network part's code,
 // checked against test-vectors/partitioning.json), the assignees and endpoints are read from the
 // coordinator.
 
-import { networkPartitionOf } from "../../../protocol/partitioning";
+import { networkPartitionOf } from "@datamarket/protocol";
 import { SdkError, SdkErrorCodes } from "../errors";
 
 /** The coordinator reads the locator needs (a typechain INetworkCoordinator instance satisfies them). */

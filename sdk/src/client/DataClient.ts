@@ -3,27 +3,39 @@
 // duplicates), with the group-key exchange of docs/protocol.md "Key exchange" carried in-band.
 
 import {
-  BrokerError,
+  assembleEvent,
+  buildRequest,
+  bytesToUtf8,
   ContentType,
   decodeFrame,
+  decodeKeyExchangeMessage,
+  defaultRandom,
   encodeCanonical,
   EncryptionType,
+  EventOffsets,
   eventHash,
-  SignatureType,
+  frameTimestamp,
+  GroupKeyManager,
+  GroupKeyStore,
+  hexOf,
+  hexToBytes,
+  isKeyExchangeMessage,
+  normalizeSignature,
+  publicKeyOf,
+  readSafeUint64BE,
+  readUint32BE,
   signEvent,
+  toHex,
+  utf8ToBytes,
   verifyEvent,
   ZERO_HASH,
   type EventFields,
+  type RandomSource,
   type SignedEvent,
-} from "@datamarket/broker";
-import { getBytes, Signature, Wallet, type Signer } from "ethers";
-import { toHex } from "../crypto/bytes";
-import { defaultRandom, type RandomSource } from "../crypto/random";
-import { publicKeyOf } from "../crypto/secp256k1";
+} from "@datamarket/protocol";
+import { Wallet, type Signer } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
-import { buildRequest, GroupKeyManager } from "../keyexchange/GroupKeyManager";
-import { GroupKeyStore } from "../keyexchange/GroupKeyStore";
-import { decodeKeyExchangeMessage, isKeyExchangeMessage } from "../keyexchange/messages";
+import { ownBytes } from "../platform";
 import type { KeyRequestChannel, StreamAccess } from "./access";
 import { BrokerLocator, type BrokerEndpoint, type CoordinatorWithEndpoints } from "./BrokerLocator";
 import { partitionOf } from "./partition";
@@ -101,8 +113,8 @@ export interface ReceivedMessage {
   sequenceNumber: number;
   eventHash: string;
   contentType: number;
-  /** Plaintext bytes. */
-  content: Buffer;
+  /** Plaintext bytes (a Buffer in Node, a Uint8Array in browsers). */
+  content: Uint8Array;
   encrypted: boolean;
   groupKeyId: string;
   /** The content parsed as JSON (contentType 1) or text (2); the raw bytes for binary. */
@@ -160,7 +172,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 const brokerCodeOf = (err: unknown) => (err instanceof SdkError ? (err.details.brokerCode as string | undefined) : undefined);
 
 interface PendingAnnouncement {
-  bytes: Buffer;
+  bytes: Uint8Array;
   publishedIn: Set<number>;
 }
 
@@ -188,22 +200,21 @@ export class Subscription {
   }
 }
 
-const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-
-function toContent(content: unknown, contentType?: number): { bytes: Buffer; contentType: number } {
-  if (content instanceof Uint8Array) return { bytes: asBuffer(content), contentType: contentType ?? ContentType.BINARY };
-  if (typeof content === "string") return { bytes: Buffer.from(content, "utf8"), contentType: contentType ?? ContentType.TEXT };
-  return { bytes: Buffer.from(JSON.stringify(content), "utf8"), contentType: contentType ?? ContentType.JSON };
+function toContent(content: unknown, contentType?: number): { bytes: Uint8Array; contentType: number } {
+  if (content instanceof Uint8Array) return { bytes: content, contentType: contentType ?? ContentType.BINARY };
+  if (typeof content === "string") return { bytes: utf8ToBytes(content), contentType: contentType ?? ContentType.TEXT };
+  return { bytes: utf8ToBytes(JSON.stringify(content)), contentType: contentType ?? ContentType.JSON };
 }
 
+/** A refused frame's error: the protocol's decoding and signature errors keep their codes (INVALID_SIGNATURE, MALFORMED_MESSAGE), the original as `cause`. */
 function wrapBrokerError(err: unknown): SdkError {
   if (err instanceof SdkError) return err;
-  if (err instanceof BrokerError) {
-    const code = err.code === "INVALID_SIGNATURE" ? SdkErrorCodes.INVALID_SIGNATURE : SdkErrorCodes.MALFORMED_MESSAGE;
-    return new SdkError(code, err.message, { brokerCode: err.code, ...err.details });
-  }
-  return new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, (err as Error)?.message ?? String(err));
+  const wire = (err as { code?: unknown })?.code;
+  if (wire === "INVALID_SIGNATURE") return SdkError.from(err, SdkErrorCodes.INVALID_SIGNATURE, { brokerCode: wire });
+  return SdkError.from(err, SdkErrorCodes.MALFORMED_MESSAGE, typeof wire === "string" ? { brokerCode: wire } : {});
 }
+
+const sequenceNumberOf = (frame: Uint8Array) => (frame.length >= EventOffsets.previousEventHash ? (readSafeUint64BE(frame, EventOffsets.sequenceNumber) ?? -1) : -1);
 
 export class DataClient {
   private readonly conns = new Map<string, Conn>();
@@ -223,14 +234,14 @@ export class DataClient {
   private readonly partitionCache = new Map<string, { count: number; until: number }>();
   private readonly keyRequestsInFlight = new Map<string, Promise<void>>();
   private readonly refusedKeys = new Map<string, { until: number; error: SdkError }>();
-  private readonly privateKeyBytes?: Buffer;
+  private readonly privateKeyBytes?: Uint8Array;
   private keys?: GroupKeyStore;
   private closed = false;
   private readonly random: RandomSource;
 
   constructor(private readonly options: DataClientOptions) {
     this.random = options.random ?? defaultRandom;
-    if (options.signer instanceof Wallet) this.privateKeyBytes = Buffer.from(getBytes(options.signer.privateKey));
+    if (options.signer instanceof Wallet) this.privateKeyBytes = hexToBytes(options.signer.privateKey, 32, "privateKey");
     this.locator = options.locator ?? (options.coordinator ? BrokerLocator.fromCoordinator(options.coordinator) : undefined);
     if (!this.locator && !options.connect) {
       throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "give the coordinator (or a locator) to reach the brokers, or a fixed connect()", { field: "coordinator" });
@@ -518,7 +529,7 @@ export class DataClient {
    * KeyRequestChannel): a signed response, or a signed error if the requester may not subscribe,
    * its key is not the registered one, or a key is unknown. Throws on a malformed or forged request.
    */
-  async answerKeyRequest(requestBytes: Buffer): Promise<Buffer> {
+  async answerKeyRequest(requestBytes: Uint8Array): Promise<Uint8Array> {
     await this.ensureAddress();
     const request = decodeKeyExchangeMessage(requestBytes);
     if (request.type !== "request") throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `expected a key request, got a ${request.type}`);
@@ -545,7 +556,7 @@ export class DataClient {
     } catch (err) {
       // A stream's public flag rarely changes: the last answer holds while the chain is away.
       if (cached) return cached.allowed;
-      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the registry could not be read: ${(err as Error)?.message ?? err}`);
+      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the registry could not be read: ${(err as Error)?.message ?? err}`, {}, { cause: err });
     }
     this.publicCache.set(streamId, { allowed, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
     return allowed;
@@ -565,7 +576,7 @@ export class DataClient {
     }
   }
 
-  private queueAnnouncement(streamId: string, bytes: Buffer, replace: boolean): void {
+  private queueAnnouncement(streamId: string, bytes: Uint8Array, replace: boolean): void {
     const list = replace ? [] : (this.announcements.get(streamId) ?? []);
     list.push({ bytes, publishedIn: new Set() });
     this.announcements.set(streamId, list);
@@ -643,7 +654,7 @@ export class DataClient {
     chain.timestamp = tip.timestamp;
   }
 
-  private async publishInChain(route: Route, chain: PublishChain, content: Buffer, contentType: number, groupKeyId: string, deadline: number, timestamp?: number): Promise<PublishResult> {
+  private async publishInChain(route: Route, chain: PublishChain, content: Uint8Array, contentType: number, groupKeyId: string, deadline: number, timestamp?: number): Promise<PublishResult> {
     try {
       for (let attempt = 0; ; attempt++) {
         if (!chain.synced) await this.syncChain(route, chain, deadline).catch((err) => { if (Date.now() >= deadline) throw err; });
@@ -693,7 +704,7 @@ export class DataClient {
    * Sends one signed event until a broker acknowledges it: after a lost connection, a timeout or
    * too few replicas, the same frame goes to the next broker of the partition (idempotent).
    */
-  private async send(route: Route, frame: Buffer, deadline: number): Promise<{ eventHash: string }> {
+  private async send(route: Route, frame: Uint8Array, deadline: number): Promise<{ eventHash: string }> {
     for (;;) {
       const t = await this.transportOf(route, deadline);
       try {
@@ -701,7 +712,7 @@ export class DataClient {
       } catch (err) {
         const code = brokerCodeOf(err);
         if (code === "ACCESS_GATE_UNAVAILABLE") {
-          throw new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the broker cannot reach the chain or the consent ledger and refuses publishing: ${(err as Error).message}`, { ...(err as SdkError).details });
+          throw new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the broker cannot reach the chain or the consent ledger and refuses publishing: ${(err as SdkError).shortMessage ?? (err as Error).message}`, { ...(err as SdkError).details }, { cause: err });
         }
         if (!this.retryable(code) || Date.now() >= deadline) throw err;
         if (route.conn?.transport === t) this.rotate(route);
@@ -711,11 +722,10 @@ export class DataClient {
   }
 
   /** Signs with the native path for a private-key wallet, else through Signer.signMessage (browser wallets). */
-  private async sign(fields: EventFields): Promise<Buffer> {
+  private async sign(fields: EventFields): Promise<Uint8Array> {
     if (this.privateKeyBytes) return signEvent(fields, this.privateKeyBytes).frame;
-    const canonical = encodeCanonical(fields);
-    const signature = Signature.from(await this.options.signer.signMessage(eventHash(canonical)));
-    return Buffer.concat([canonical, Buffer.from([SignatureType.EIP191_SECP256K1]), Buffer.from(getBytes(signature.serialized))]);
+    const signature = normalizeSignature(await this.options.signer.signMessage(eventHash(encodeCanonical(fields))));
+    return assembleEvent(fields, signature).frame;
   }
 
   // ---------------------------------------------------------------- subscribing
@@ -783,7 +793,7 @@ export class DataClient {
    * Verifies and decrypts frames obtained any other way (HTTP history, a file, another client):
    * the same checks as a subscription. Refused or undecryptable frames go to `onError`.
    */
-  async open(streamId: string, frames: Buffer[], options: SubscribeOptions = {}): Promise<ReceivedMessage[]> {
+  async open(streamId: string, frames: Uint8Array[], options: SubscribeOptions = {}): Promise<ReceivedMessage[]> {
     await this.ensureAddress();
     const out: ReceivedMessage[] = [];
     const sub = new Subscription(this, streamId.toLowerCase(), options.partition ?? 0, (m) => void out.push(m), options.onError ?? (() => undefined));
@@ -791,11 +801,11 @@ export class DataClient {
     return out;
   }
 
-  private onLiveFrame(conn: Conn, frame: Buffer): void {
+  private onLiveFrame(conn: Conn, frame: Uint8Array): void {
     // The partition is at a fixed offset; decodeFrame (with all checks) runs in processFrame.
     if (frame.length < 37) return;
-    const streamId = "0x" + frame.toString("hex", 1, 33);
-    const partition = frame.readUInt32BE(33);
+    const streamId = "0x" + hexOf(frame, 1, 33);
+    const partition = readUint32BE(frame, EventOffsets.streamPartition);
     const route = this.routes.get(`${streamId}|${partition}`);
     // Only the connection a route uses delivers to its subscriptions (not one it left).
     if (!route || route.conn !== conn) return;
@@ -847,7 +857,7 @@ export class DataClient {
    * Handles one frame: decode, verify signature, check the publisher's permission, drop
    * duplicates, fill a gap by resend, take key messages, decrypt, deliver.
    */
-  private async processFrame(sub: Subscription, frame: Buffer, mayFillGap: boolean): Promise<void> {
+  private async processFrame(sub: Subscription, frame: Uint8Array, mayFillGap: boolean): Promise<void> {
     let event: SignedEvent;
     let hash: string;
     try {
@@ -909,9 +919,9 @@ export class DataClient {
     if (sub.stats.delivered > before) sub.stats.gapsFilled++;
   }
 
-  private async takeRange(sub: Subscription, frames: Buffer[], chain: ChainState, event: SignedEvent): Promise<void> {
+  private async takeRange(sub: Subscription, frames: Uint8Array[], chain: ChainState, event: SignedEvent): Promise<void> {
     for (const f of chainOrder(frames)) {
-      const seq = f.length >= 53 ? Number(f.readBigUInt64BE(45)) : -1;
+      const seq = sequenceNumberOf(f);
       if (seq > chain.sequenceNumber && seq < event.sequenceNumber) await this.processFrame(sub, f, false);
     }
   }
@@ -926,7 +936,7 @@ export class DataClient {
   }
 
   private async take(sub: Subscription, event: SignedEvent, hash: string): Promise<void> {
-    let content: Buffer = Buffer.from(event.content);
+    let content: Uint8Array = event.content;
     if (event.encryptionType === EncryptionType.NONE && isKeyExchangeMessage(content)) {
       if (!this.keyStore) return;
       try {
@@ -943,11 +953,12 @@ export class DataClient {
       } catch (err) {
         sub.stats.refused++;
         const e = err instanceof SdkError ? err : wrapBrokerError(err);
-        sub.onError(new SdkError(e.code, e.message.replace(/^[A-Z_]+: /, ""), { ...e.details, eventHash: hash, publisher: event.publisher, sequenceNumber: event.sequenceNumber }));
+        sub.onError(new SdkError(e.code, e.shortMessage, { ...e.details, eventHash: hash, publisher: event.publisher, sequenceNumber: event.sequenceNumber }, { cause: e.cause ?? e }));
         return;
       }
     }
     sub.stats.delivered++;
+    const owned = ownBytes(content);
     const message: ReceivedMessage = {
       streamId: event.streamId,
       streamPartition: event.streamPartition,
@@ -956,10 +967,10 @@ export class DataClient {
       sequenceNumber: event.sequenceNumber,
       eventHash: hash,
       contentType: event.contentType,
-      content,
+      content: owned,
       encrypted: event.encryptionType !== EncryptionType.NONE,
       groupKeyId: event.groupKeyId,
-      parsed: () => (event.contentType === ContentType.JSON ? JSON.parse(content.toString("utf8")) : event.contentType === ContentType.TEXT ? content.toString("utf8") : content),
+      parsed: () => (event.contentType === ContentType.JSON ? JSON.parse(bytesToUtf8(owned)) : event.contentType === ContentType.TEXT ? bytesToUtf8(owned) : owned),
     };
     try {
       await sub.handler(message);
@@ -1045,20 +1056,20 @@ export class DataClient {
  * Frames in chain order: each publisher's events by sequence number (a replica may hold a chain's
  * events in another arrival order), publishers interleaved by timestamp.
  */
-export function chainOrder(frames: Buffer[]): Buffer[] {
-  const byPublisher = new Map<string, Buffer[]>();
+export function chainOrder<F extends Uint8Array>(frames: F[]): F[] {
+  const byPublisher = new Map<string, F[]>();
   for (const f of frames) {
     if (f.length < 105) continue;
-    const p = f.toString("hex", 85, 105);
+    const p = hexOf(f, 85, 105);
     let list = byPublisher.get(p);
     if (!list) byPublisher.set(p, (list = []));
     list.push(f);
   }
-  const seq = (f: Buffer) => Number(f.readBigUInt64BE(45));
-  const ts = (f: Buffer) => Number(f.readBigUInt64BE(37));
+  const seq = sequenceNumberOf;
+  const ts = (f: Uint8Array) => (f.length >= EventOffsets.sequenceNumber ? frameTimestamp(f) : 0);
   const lists = [...byPublisher.values()].map((l) => l.sort((a, b) => seq(a) - seq(b)));
   if (lists.length === 1) return lists[0];
-  const out: Buffer[] = [];
+  const out: F[] = [];
   const heads = lists.map(() => 0);
   for (;;) {
     let best = -1;

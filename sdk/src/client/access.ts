@@ -19,5 +19,5 @@ export interface StreamAccess {
  * application's (HTTP endpoint of the publisher, a shared inbox, or in-process for tests).
  */
 export interface KeyRequestChannel {
-  request(publisher: string, requestBytes: Buffer): Promise<Buffer>;
+  request(publisher: string, requestBytes: Uint8Array): Promise<Uint8Array>;
 }

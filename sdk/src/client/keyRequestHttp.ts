@@ -1,68 +1,72 @@
 // Key requests over HTTP: a publisher serves POST /key-requests (body: a signed GroupKeyRequest,
 // answer: a signed GroupKeyResponse or GroupKeyError, both application/octet-stream, layouts in
-// docs/protocol.md "Key exchange"), and subscribers reach it through HttpKeyRequestChannel.
-// The messages are signed end to end, so plain HTTP carries no trust; TLS in front is still advised.
+// docs/protocol.md "Key exchange"), and subscribers reach it through HttpKeyRequestChannel (fetch:
+// Node and browsers). The messages are signed end to end, so plain HTTP carries no trust; TLS in
+// front is still advised. Serving needs Node (a browser cannot listen).
 
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { SdkError, SdkErrorCodes } from "../errors";
+import { startKeyRequestServer } from "../platform";
 import type { KeyRequestChannel } from "./access";
 import type { DataClient } from "./DataClient";
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 const PATH = "/key-requests";
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES) {
-        reject(new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `request body over ${MAX_REQUEST_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+export interface KeyRequestServerOptions {
+  host: string;
+  port: number;
+  path: string;
+  maxRequestBytes: number;
+  /** Answer cross-origin requests from this origin ("*" for any): needed by subscribers in web pages. */
+  allowOrigin?: string;
 }
 
-/** Serves this publisher's key requests on host:port (port 0: any free port). */
-export async function serveKeyRequests(client: DataClient, options: { host?: string; port?: number } = {}): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
-    if (req.method !== "POST" || req.url !== PATH) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ code: "NOT_FOUND", message: `POST ${PATH} only` }));
-      return;
-    }
-    try {
-      const answer = await client.answerKeyRequest(await readBody(req));
-      res.writeHead(200, { "content-type": "application/octet-stream" }).end(answer);
-    } catch (err) {
-      const e = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, (err as Error)?.message ?? String(err));
-      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ code: e.code, message: e.message, details: e.details }));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
-  const { address, port } = server.address() as AddressInfo;
-  return { url: `http://${address}:${port}`, server, close: () => new Promise((r) => server.close(() => r())) };
+/** What the server does with one request body: the HTTP answer. */
+export type KeyRequestHandler = (body: Uint8Array) => Promise<{ status: number; contentType: string; body: Uint8Array | string }>;
+
+export interface KeyRequestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves this publisher's key requests on host:port (port 0: any free port). `allowOrigin` (e.g.
+ * "*") lets subscribers in web pages of other origins reach it (CORS). Node only.
+ */
+export function serveKeyRequests(client: DataClient, options: { host?: string; port?: number; allowOrigin?: string } = {}): ReturnType<typeof startKeyRequestServer> {
+  return startKeyRequestServer(
+    async (body) => {
+      try {
+        return { status: 200, contentType: "application/octet-stream", body: await client.answerKeyRequest(body) };
+      } catch (err) {
+        const e = SdkError.from(err, SdkErrorCodes.MALFORMED_MESSAGE);
+        return { status: 400, contentType: "application/json", body: JSON.stringify(e.toJSON()) };
+      }
+    },
+    { host: options.host ?? "127.0.0.1", port: options.port ?? 0, path: PATH, maxRequestBytes: MAX_REQUEST_BYTES, allowOrigin: options.allowOrigin },
+  );
 }
 
 /** Sends key requests to each publisher's endpoint (`endpointOf(publisher)` gives its base URL). */
 export class HttpKeyRequestChannel implements KeyRequestChannel {
   constructor(
     private readonly endpointOf: (publisher: string) => string | undefined | Promise<string | undefined>,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
-  async request(publisher: string, requestBytes: Buffer): Promise<Buffer> {
+  async request(publisher: string, requestBytes: Uint8Array): Promise<Uint8Array> {
     const base = await this.endpointOf(publisher.toLowerCase());
     if (!base) throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `no key-request endpoint known for publisher ${publisher}`, { publisher });
-    const res = await this.fetchImpl(`${base.replace(/\/$/, "")}${PATH}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: requestBytes });
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${base.replace(/\/$/, "")}${PATH}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: requestBytes });
+    } catch (err) {
+      throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `publisher ${publisher}'s key-request endpoint is unreachable: ${(err as Error)?.message ?? err}`, { publisher }, { cause: err });
+    }
     if (!res.ok) {
       const text = await res.text();
       throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `publisher ${publisher} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { publisher, status: res.status });
     }
-    return Buffer.from(await res.arrayBuffer());
+    return new Uint8Array(await res.arrayBuffer());
   }
 }

@@ -1,28 +1,22 @@
-// The connection to a broker: its WebSocket API (broker package, docs/protocol.md) with an
-// EIP-4361 sign-in signed by an ethers Signer. One job: move frames and requests; the DataClient
-// above it does chains, gaps, keys and reconnection.
+// The connection to a broker: its WebSocket API (docs/protocol.md §6) with an EIP-4361 sign-in
+// signed by an ethers Signer. One job: move frames and requests; the DataClient above it does
+// chains, gaps, keys and reconnection. The socket is the platform's (../platform.ts).
 
-import { BinaryKind, buildSiweMessage, closeGracefully, type GapNotice, type ResendQuery } from "@datamarket/broker";
+import { BinaryKind, buildSiweMessage, decodeBrokerBinaryMessage, encodeRequestFrame, frameTimestamp, hexOf, type ChainTip, type GapNotice, type ResendQuery } from "@datamarket/protocol";
 import type { Signer } from "ethers";
-import { WebSocket } from "ws";
 import { SdkError, SdkErrorCodes } from "../errors";
+import { openSocket } from "../platform";
+import type { PlatformSocket } from "../platform-types";
 
-export type { GapNotice, ResendQuery };
+export type { ChainTip, GapNotice, ResendQuery };
 
 /** A resend's frames, oldest first, with the broker's gap notices (if it sent any). */
-export type ResendFrames = Buffer[] & { gaps?: GapNotice[] };
-
-/** The tip of a publisher chain as a broker holds it (docs/protocol.md §6.6). */
-export interface ChainTip {
-  sequenceNumber: number;
-  eventHash: string;
-  timestamp: number;
-}
+export type ResendFrames = Uint8Array[] & { gaps?: GapNotice[] };
 
 /** What the DataClient needs from a broker connection (the WebSocket one below, or a test double). */
 export interface BrokerTransport {
   /** Resolves with the event hash once the broker has made the event durable. */
-  publish(frame: Buffer): Promise<{ eventHash: string }>;
+  publish(frame: Uint8Array): Promise<{ eventHash: string }>;
   subscribe(streamId: string, streamPartition: number): Promise<void>;
   unsubscribe(streamId: string, streamPartition: number): Promise<void>;
   /** Frames of the stream partition matching the query, oldest first (with `gaps` when the broker reports missing events). */
@@ -30,7 +24,7 @@ export interface BrokerTransport {
   /** The tip of this client's chain (or `publisher`'s) as the broker holds it; null when it holds none. Optional (older brokers, test doubles). */
   chainTip?(streamId: string, streamPartition: number, publisher?: string): Promise<ChainTip | null>;
   /** Live deliveries. */
-  onFrame: (frame: Buffer) => void;
+  onFrame: (frame: Uint8Array) => void;
   /** Messages the broker sends unasked (revocations, budget cut, shutdown). */
   onNotice: (notice: { type: string; code?: string; message?: string; [k: string]: unknown }) => void;
   /** Called once when the connection is lost (not after close()). */
@@ -55,23 +49,29 @@ export interface WsTransportOptions {
 }
 
 /** The signed timestamp of a frame (uint64 at offset 37, docs/protocol.md §1.1). */
-function timestampOf(frame: Buffer): number {
-  return Number(frame.readBigUInt64BE(37));
-}
+const timestampOf = frameTimestamp;
 
 interface Waiting {
   resolve: (reply: Record<string, unknown>) => void;
   reject: (err: Error) => void;
-  frames?: Buffer[];
-  timer: NodeJS.Timeout;
+  frames?: Uint8Array[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** The error a broker answered, as received (kept as the SdkError's `cause`). */
+export class BrokerReplyError extends Error {
+  override name = "BrokerReplyError";
+  constructor(readonly reply: { code?: unknown; message?: unknown; details?: unknown }) {
+    super(`${String(reply.code)}: ${String(reply.message)}`);
+  }
 }
 
 function brokerError(reply: Record<string, unknown>): SdkError {
-  return new SdkError(SdkErrorCodes.BROKER_ERROR, `${reply.code}: ${reply.message}`, { brokerCode: reply.code, ...(reply.details as object) });
+  return new SdkError(SdkErrorCodes.BROKER_ERROR, `${reply.code}: ${reply.message}`, { brokerCode: reply.code, ...(reply.details as object) }, { cause: new BrokerReplyError(reply) });
 }
 
 export class WsTransport implements BrokerTransport {
-  onFrame: (frame: Buffer) => void = () => undefined;
+  onFrame: (frame: Uint8Array) => void = () => undefined;
   onNotice: BrokerTransport["onNotice"] = () => undefined;
   onDisconnect: (reason: string) => void = () => undefined;
   /** The authenticated address (lowercase). */
@@ -81,38 +81,47 @@ export class WsTransport implements BrokerTransport {
   private closing = false;
 
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: PlatformSocket,
     private readonly options: WsTransportOptions,
   ) {}
 
   /** Opens the socket, waits for the broker's hello and signs in. */
   static async connect(options: WsTransportOptions): Promise<WsTransport> {
-    const ws = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: options.connectTimeoutMs ?? 5000 });
-    const timeout = setTimeout(() => ws.terminate(), options.connectTimeoutMs ?? 5000);
+    const timeoutMs = options.connectTimeoutMs ?? 5000;
+    let ws: PlatformSocket | undefined;
+    let timeout: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await WsTransport.open(ws, options);
+      ws = openSocket(options.url, { timeoutMs, maxPayload: 64 * 1024 * 1024 });
+      const socket = ws;
+      const expired = new Promise<never>((_, reject) => {
+        timeout = setTimeout(() => reject(new Error(`no sign-in within ${timeoutMs} ms`)), timeoutMs);
+      });
+      return await Promise.race([WsTransport.open(socket, options), expired]);
     } catch (err) {
-      ws.terminate();
-      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, `cannot connect to ${options.url}: ${(err as Error)?.message ?? err}`, { brokerCode: "DISCONNECTED", url: options.url });
+      ws?.terminate();
+      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, `cannot connect to ${options.url}: ${(err as Error)?.message ?? err}`, { brokerCode: "DISCONNECTED", url: options.url }, { cause: err });
     } finally {
       clearTimeout(timeout);
     }
   }
 
-  private static async open(ws: WebSocket, options: WsTransportOptions): Promise<WsTransport> {
+  private static async open(ws: PlatformSocket, options: WsTransportOptions): Promise<WsTransport> {
     const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      ws.once("error", reject);
-      ws.once("close", (code) => reject(new Error(`connection closed (${code})`)));
-      ws.once("message", (data: Buffer, isBinary: boolean) => {
-        if (isBinary) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "expected a hello message"));
-        resolve(JSON.parse(data.toString("utf8")));
-      });
+      ws.onClose = (code) => reject(new Error(`connection closed (${code})`));
+      ws.onMessage = (data) => {
+        if (typeof data !== "string") return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "expected a hello message"));
+        try {
+          resolve(JSON.parse(data));
+        } catch (err) {
+          reject(err);
+        }
+      };
+      ws.opened.catch(reject);
     });
     if (hello.type !== "hello") throw new SdkError(SdkErrorCodes.BROKER_ERROR, `expected hello, got ${String(hello.type)}`);
     const transport = new WsTransport(ws, options);
-    ws.on("message", (data: Buffer, isBinary: boolean) => transport.onMessage(data, isBinary));
-    ws.on("close", (code) => transport.onClose(`connection closed (${code})`));
-    ws.on("error", () => undefined); // 'close' follows and reports it
+    ws.onMessage = (data) => transport.onMessage(data);
+    ws.onClose = (code) => transport.onClose(`connection closed (${code})`);
     await transport.signIn(hello);
     return transport;
   }
@@ -135,15 +144,21 @@ export class WsTransport implements BrokerTransport {
     this.address = address;
   }
 
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      if (data[0] === BinaryKind.DELIVER) this.onFrame(data.subarray(1));
-      else if (data[0] === BinaryKind.RESEND) this.waiting.get(data.readUInt32BE(1))?.frames?.push(Buffer.from(data.subarray(5)));
+  private onMessage(data: string | Uint8Array): void {
+    if (typeof data !== "string") {
+      let m: ReturnType<typeof decodeBrokerBinaryMessage>;
+      try {
+        m = decodeBrokerBinaryMessage(data);
+      } catch {
+        return; // an unknown kind: ignored, as an unknown notice is
+      }
+      if (m.kind === BinaryKind.DELIVER) this.onFrame(m.frame);
+      else this.waiting.get(m.requestId)?.frames?.push(new Uint8Array(m.frame)); // a copy: the message is not kept
       return;
     }
     let msg: Record<string, unknown>;
     try {
-      msg = JSON.parse(data.toString("utf8"));
+      msg = JSON.parse(data);
     } catch {
       return;
     }
@@ -167,9 +182,9 @@ export class WsTransport implements BrokerTransport {
     if (!this.closing) this.onDisconnect(reason);
   }
 
-  private send(requestId: number, payload: string | Buffer, collectFrames: boolean): Promise<Record<string, unknown>> {
+  private send(requestId: number, payload: string | Uint8Array, collectFrames: boolean): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      if (this.ws.readyState !== WebSocket.OPEN) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "not connected", { brokerCode: "DISCONNECTED" }));
+      if (!this.ws.isOpen()) return reject(new SdkError(SdkErrorCodes.BROKER_ERROR, "not connected", { brokerCode: "DISCONNECTED" }));
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
         reject(new SdkError(SdkErrorCodes.BROKER_ERROR, `request ${requestId} timed out`, { brokerCode: "TIMEOUT" }));
@@ -184,13 +199,9 @@ export class WsTransport implements BrokerTransport {
     return this.send(requestId, JSON.stringify({ ...msg, requestId }), collectFrames);
   }
 
-  async publish(frame: Buffer): Promise<{ eventHash: string }> {
+  async publish(frame: Uint8Array): Promise<{ eventHash: string }> {
     const requestId = this.nextId++;
-    const msg = Buffer.allocUnsafe(5 + frame.length);
-    msg[0] = BinaryKind.PUBLISH;
-    msg.writeUInt32BE(requestId, 1);
-    frame.copy(msg, 5);
-    const reply = await this.send(requestId, msg, false);
+    const reply = await this.send(requestId, encodeRequestFrame(BinaryKind.PUBLISH, requestId, frame), false);
     return { eventHash: String(reply.eventHash) };
   }
 
@@ -212,11 +223,11 @@ export class WsTransport implements BrokerTransport {
     let q = query;
     for (;;) {
       const reply = await this.request({ type: "resend", streamId, streamPartition, query: q }, true);
-      const frames = reply.frames as Buffer[];
+      const frames = reply.frames as Uint8Array[];
       if (Array.isArray(reply.gaps) && reply.gaps.length > 0) out.gaps = [...(out.gaps ?? []), ...(reply.gaps as GapNotice[])];
       const boundary = out.length > 0 ? timestampOf(out[out.length - 1]) : -1;
-      const seen = new Set(out.filter((f) => timestampOf(f) === boundary).map((f) => f.toString("base64")));
-      for (const f of frames) if (!(timestampOf(f) === boundary && seen.has(f.toString("base64")))) out.push(f);
+      const seen = new Set(out.filter((f) => timestampOf(f) === boundary).map((f) => hexOf(f)));
+      for (const f of frames) if (!(timestampOf(f) === boundary && seen.has(hexOf(f)))) out.push(f);
       if (!reply.truncated || q.type === "last" || frames.length === 0) return out;
       if (out.length >= (this.options.maxResendEvents ?? 1_000_000)) {
         throw new SdkError(SdkErrorCodes.BROKER_ERROR, `resend exceeds ${out.length} events`, { brokerCode: "RESEND_TOO_LARGE", count: out.length });
@@ -241,6 +252,6 @@ export class WsTransport implements BrokerTransport {
 
   close(): Promise<void> {
     this.closing = true;
-    return closeGracefully(this.ws);
+    return this.ws.close();
   }
 }

@@ -3,14 +3,14 @@
 // can verify a filtered release against the content hash registered in the stream registry.
 // Layouts: docs/sdk.md, "Datasets".
 
-import { createHash, hkdfSync } from "node:crypto";
-import { GCM_NONCE_LENGTH, GCM_TAG_LENGTH, aesGcmOpen, aesGcmSeal } from "../crypto/aead";
-import { ByteReader, ByteWriter, hexToBytes, toHex } from "../crypto/bytes";
-import { unwrapEntry, wrapForRecipients, type WrappedEntry } from "../crypto/ecies";
-import { defaultRandom, type RandomSource } from "../crypto/random";
+import {
+  ByteReader, ByteWriter, GCM_NONCE_LENGTH, GCM_TAG_LENGTH, aesGcmOpen, aesGcmSeal, bytesToUtf8, concatBytes, defaultRandom, equalBytes, hexToBytes,
+  hkdfSha256, sha256, toHex, unwrapEntry, utf8ToBytes, wrapForRecipients, writeUint32BE, type RandomSource, type WrappedEntry,
+} from "@datamarket/protocol";
 import { SdkError, SdkErrorCodes } from "../errors";
+import { ownBytes } from "../platform";
 
-export const DATASET_MAGIC = Buffer.from("DMDS", "ascii");
+export const DATASET_MAGIC = utf8ToBytes("DMDS");
 export const DATASET_VERSION = 1;
 const MANIFEST_HEADER_LENGTH = 41;
 const ROW_LENGTH = 72;
@@ -46,41 +46,41 @@ export interface EncryptedDataset {
   /** SHA-256(manifest): the value to register with createDataset / updateDatasetContent. */
   contentHash: string;
   /** manifest ‖ body_1 ‖ … ‖ body_n: the file the seller uploads. */
-  file: Buffer;
+  file: Uint8Array;
   /** The seller's secret; every subject key derives from it. Never leaves the seller. */
-  masterKey: Buffer;
+  masterKey: Uint8Array;
 }
 
 export function subjectLabel(datasetId: string, subjectId: string): string {
-  return toHex(createHash("sha256").update("datamarket/dataset-subject/v1").update(hexToBytes(datasetId, 32, "datasetId")).update(subjectId, "utf8").digest());
+  return toHex(sha256(utf8ToBytes("datamarket/dataset-subject/v1"), hexToBytes(datasetId, 32, "datasetId"), utf8ToBytes(subjectId)));
 }
 
 /** subjectKey = HKDF-SHA-256(ikm = masterKey, salt = datasetId, info = utf8("datamarket/dataset-subject-key/v1") ‖ label, 32). */
-export function subjectKey(masterKey: Uint8Array, datasetId: string, label: string): Buffer {
-  const info = Buffer.concat([Buffer.from("datamarket/dataset-subject-key/v1", "utf8"), hexToBytes(label, 32, "label")]);
-  return Buffer.from(hkdfSync("sha256", masterKey, hexToBytes(datasetId, 32, "datasetId"), info, 32));
+export function subjectKey(masterKey: Uint8Array, datasetId: string, label: string): Uint8Array {
+  const info = concatBytes(utf8ToBytes("datamarket/dataset-subject-key/v1"), hexToBytes(label, 32, "label"));
+  return hkdfSha256(masterKey, hexToBytes(datasetId, 32, "datasetId"), info, 32);
 }
 
-function chunkAad(datasetId: string, label: string, recordCount: number): Buffer {
-  const n = Buffer.alloc(4);
-  n.writeUInt32BE(recordCount);
-  return Buffer.concat([hexToBytes(datasetId, 32, "datasetId"), hexToBytes(label, 32, "label"), n]);
+function chunkAad(datasetId: string, label: string, recordCount: number): Uint8Array {
+  const n = new Uint8Array(4);
+  writeUint32BE(n, recordCount, 0);
+  return concatBytes(hexToBytes(datasetId, 32, "datasetId"), hexToBytes(label, 32, "label"), n);
 }
 
 /** Chunk plaintext = uint16 length ‖ utf8(subjectId) ‖ recordCount × (uint32 length ‖ record bytes). */
-function encodeChunk(subjectId: string, records: Uint8Array[]): Buffer {
-  const id = Buffer.from(subjectId, "utf8");
+function encodeChunk(subjectId: string, records: Uint8Array[]): Uint8Array {
+  const id = utf8ToBytes(subjectId);
   if (id.length > 0xffff) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "subjectId longer than 65535 bytes");
   const w = new ByteWriter().u16(id.length).bytes(id);
   for (const r of records) w.u32(r.length).bytes(r);
   return w.finish();
 }
 
-function decodeChunk(plain: Buffer, recordCount: number): { subjectId: string; records: Buffer[] } {
+function decodeChunk(plain: Uint8Array, recordCount: number): { subjectId: string; records: Uint8Array[] } {
   const r = new ByteReader(plain, "dataset chunk");
-  const subjectId = r.bytes(r.u16("subjectIdLength"), "subjectId").toString("utf8");
-  const records: Buffer[] = [];
-  for (let i = 0; i < recordCount; i++) records.push(Buffer.from(r.bytes(r.u32("recordLength"), "record")));
+  const subjectId = bytesToUtf8(r.bytes(r.u16("subjectIdLength"), "subjectId"));
+  const records: Uint8Array[] = [];
+  for (let i = 0; i < recordCount; i++) records.push(ownBytes(r.bytes(r.u32("recordLength"), "record")));
   r.end();
   return { subjectId, records };
 }
@@ -95,29 +95,38 @@ export function encryptDataset(datasetId: string, records: DatasetRecord[], rand
     list.push(rec.data);
     bySubject.set(rec.subjectId, list);
   }
-  const masterKey = Buffer.from(random(32));
+  const masterKey = new Uint8Array(random(32));
   const rows: ManifestRow[] = [];
-  const bodies: Buffer[] = [];
+  const bodies: Uint8Array[] = [];
   for (const [subjectId, list] of bySubject) {
     const label = subjectLabel(datasetId, subjectId);
-    const nonce = Buffer.from(random(GCM_NONCE_LENGTH));
-    const body = Buffer.concat([nonce, aesGcmSeal(subjectKey(masterKey, datasetId, label), nonce, encodeChunk(subjectId, list), chunkAad(datasetId, label, list.length))]);
-    rows.push({ label, recordCount: list.length, bodyLength: body.length, bodyHash: toHex(createHash("sha256").update(body).digest()) });
+    const nonce = random(GCM_NONCE_LENGTH);
+    const body = concatBytes(nonce, aesGcmSeal(subjectKey(masterKey, datasetId, label), nonce, encodeChunk(subjectId, list), chunkAad(datasetId, label, list.length)));
+    rows.push({ label, recordCount: list.length, bodyLength: body.length, bodyHash: toHex(sha256(body)) });
     bodies.push(body);
   }
   const manifest = encodeManifest(datasetId, rows);
-  return { datasetId, contentHash: toHex(createHash("sha256").update(manifest).digest()), file: Buffer.concat([manifest, ...bodies]), masterKey };
+  return { datasetId, contentHash: toHex(sha256(manifest)), file: concatBytes(manifest, ...bodies), masterKey };
 }
 
-export function encodeManifest(datasetId: string, rows: ManifestRow[]): Buffer {
+export function encodeManifest(datasetId: string, rows: ManifestRow[]): Uint8Array {
   const w = new ByteWriter().bytes(DATASET_MAGIC).u8(DATASET_VERSION).bytes(hexToBytes(datasetId, 32, "datasetId")).u32(rows.length);
   for (const r of rows) w.bytes(hexToBytes(r.label, 32, "label")).u32(r.recordCount).u32(r.bodyLength).bytes(hexToBytes(r.bodyHash, 32, "bodyHash"));
   return w.finish();
 }
 
-export function decodeManifest(bytes: Buffer): { datasetId: string; rows: ManifestRow[]; length: number } {
+/** The manifest at the start of a dataset file; MALFORMED_MESSAGE (an SdkError, the reader's error as cause) when it does not follow its layout. */
+export function decodeManifest(bytes: Uint8Array): { datasetId: string; rows: ManifestRow[]; length: number } {
+  try {
+    return readManifest(bytes);
+  } catch (err) {
+    throw SdkError.from(err, SdkErrorCodes.MALFORMED_MESSAGE);
+  }
+}
+
+function readManifest(bytes: Uint8Array): { datasetId: string; rows: ManifestRow[]; length: number } {
   const r = new ByteReader(bytes, "dataset manifest");
-  if (!r.bytes(4, "magic").equals(DATASET_MAGIC)) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, 'dataset magic must be "DMDS"');
+  if (!equalBytes(r.bytes(4, "magic"), DATASET_MAGIC)) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, 'dataset magic must be "DMDS"');
   const version = r.u8("version");
   if (version !== DATASET_VERSION) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `unsupported dataset version ${version}`);
   const datasetId = toHex(r.bytes(32, "datasetId"));
@@ -134,10 +143,10 @@ export function decodeManifest(bytes: Buffer): { datasetId: string; rows: Manife
 export interface DatasetRelease {
   datasetId: string;
   buyer: string;
-  manifest: Buffer;
+  manifest: Uint8Array;
   /** Indexes (into the manifest rows) of the released chunks, ascending. */
   released: number[];
-  bodies: Buffer[];
+  bodies: Uint8Array[];
   /** ECIES (docs/protocol.md) of the released subject keys, concatenated in `released` order. */
   ephemeralPublicKey: Uint8Array;
   keys: WrappedEntry;
@@ -145,8 +154,8 @@ export interface DatasetRelease {
   leftOut: { total: number; byReason: Record<string, number> };
 }
 
-function releaseAad(datasetId: string, contentHash: Buffer, buyer: string, released: number[]): Buffer {
-  const w = new ByteWriter().bytes(Buffer.from("datamarket/dataset-release/v1", "utf8")).bytes(hexToBytes(datasetId, 32, "datasetId")).bytes(contentHash).bytes(hexToBytes(buyer, 20, "buyer")).u32(released.length);
+function releaseAad(datasetId: string, contentHash: Uint8Array, buyer: string, released: number[]): Uint8Array {
+  const w = new ByteWriter().bytes(utf8ToBytes("datamarket/dataset-release/v1")).bytes(hexToBytes(datasetId, 32, "datasetId")).bytes(contentHash).bytes(hexToBytes(buyer, 20, "buyer")).u32(released.length);
   for (const i of released) w.u32(i);
   return w.finish();
 }
@@ -158,7 +167,7 @@ function releaseAad(datasetId: string, contentHash: Buffer, buyer: string, relea
  * approve are left out and counted by reason; approved subjects absent from the dataset are ignored.
  */
 export function createRelease(
-  dataset: { file: Buffer; masterKey: Buffer },
+  dataset: { file: Uint8Array; masterKey: Uint8Array },
   decision: ConsentDecision,
   buyer: { address: string; publicKey: Uint8Array },
   random: RandomSource = defaultRandom,
@@ -169,8 +178,8 @@ export function createRelease(
   }
   const approvedLabels = new Set(decision.approvedSubjects.map((s) => subjectLabel(datasetId, s)));
   const released: number[] = [];
-  const bodies: Buffer[] = [];
-  const keys: Buffer[] = [];
+  const bodies: Uint8Array[] = [];
+  const keys: Uint8Array[] = [];
   let offset = length;
   rows.forEach((row, i) => {
     if (approvedLabels.has(row.label)) {
@@ -181,23 +190,31 @@ export function createRelease(
     offset += row.bodyLength;
   });
   const manifest = dataset.file.subarray(0, length);
-  const contentHash = createHash("sha256").update(manifest).digest();
+  const contentHash = sha256(manifest);
   const address = buyer.address.toLowerCase();
-  const wrapped = wrapForRecipients(Buffer.concat(keys), [{ address, publicKey: buyer.publicKey }], () => releaseAad(datasetId, contentHash, address, released), random);
+  const wrapped = wrapForRecipients(concatBytes(...keys), [{ address, publicKey: buyer.publicKey }], () => releaseAad(datasetId, contentHash, address, released), random);
   const denied = Object.values(decision.deniedByReason).reduce((a, b) => a + b, 0);
   const leftOut = rows.length - released.length;
   // Subjects the dataset holds but the ledger knows nothing of (a mismatch between the two) are named so.
   const byReason: Record<string, number> = { ...decision.deniedByReason };
   if (leftOut > denied) byReason.NOT_IN_DECISION = leftOut - denied;
-  return { datasetId, buyer: address, manifest: Buffer.from(manifest), released, bodies: bodies.map((b) => Buffer.from(b)), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
+  return { datasetId, buyer: address, manifest: new Uint8Array(manifest), released, bodies: bodies.map((b) => new Uint8Array(b)), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
 }
 
 /**
  * Buyer side: checks the manifest against the content hash registered in the stream registry and
  * every chunk against its manifest row, opens the subject keys, and returns the records by subject.
  */
-export function openRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Buffer[] }[]; leftOut: DatasetRelease["leftOut"] } {
-  const contentHash = createHash("sha256").update(release.manifest).digest();
+export function openRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
+  try {
+    return openCheckedRelease(release, registeredContentHash, buyerPrivateKey);
+  } catch (err) {
+    throw SdkError.from(err, SdkErrorCodes.MALFORMED_MESSAGE);
+  }
+}
+
+function openCheckedRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
+  const contentHash = sha256(release.manifest);
   if (toHex(contentHash) !== registeredContentHash.toLowerCase()) {
     throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, "the manifest does not hash to the registered content hash", { expected: registeredContentHash, actual: toHex(contentHash) });
   }
@@ -208,7 +225,7 @@ export function openRelease(release: DatasetRelease, registeredContentHash: stri
   const subjects = release.released.map((index, k) => {
     const row = rows[index];
     const body = release.bodies[k];
-    if (!row || body.length !== row.bodyLength || toHex(createHash("sha256").update(body).digest()) !== row.bodyHash) {
+    if (!row || body.length !== row.bodyLength || toHex(sha256(body)) !== row.bodyHash) {
       throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} does not match its manifest row`, { index });
     }
     if (body.length < GCM_NONCE_LENGTH + GCM_TAG_LENGTH) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `chunk ${index} is too short`);

@@ -1,13 +1,12 @@
 // Loading the integrators' record of a deployment (deployments/<chainId>.json, written by
-// `npm run deploy -- --network X`, docs/deployment.md §4) into typed contract instances of the
-// registry, market, token and coordinator, checked against the chain they are used on.
+// `npm run deploy -- --network X`, docs/deployment.md §4) into contract instances of the registry,
+// market, token and coordinator, checked against the chain they are used on. In Node the record
+// can be read from a file; everywhere it can be passed as an object.
 
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { getAddress, type ContractRunner } from "ethers";
-import type { DATAToken, IDataLicenseMarket, INetworkCoordinator, IStreamRegistry } from "../../../typechain-types";
-import { DATAToken__factory, IDataLicenseMarket__factory, INetworkCoordinator__factory, IStreamRegistry__factory } from "../../../typechain-types";
 import { SdkError, SdkErrorCodes } from "../errors";
+import { readTextFile } from "../platform";
+import { coordinatorAt, marketAt, streamRegistryAt, tokenAt, type BoundContract, type CoordinatorContract } from "./contracts";
 
 /** The contracts of the record the SDK needs, by their export name. */
 const REQUIRED = ["StreamRegistry", "DataLicenseMarket", "DATAToken", "NetworkCoordinator"] as const;
@@ -36,19 +35,20 @@ export interface DeployedContract {
 export interface Deployment {
   /** The record as written by deploy-protocol (every exported contract with its deploy block; the file also holds the parameters). */
   record: DeploymentRecord;
-  /** The file it was read from. */
+  /** The file it was read from ("(object)" when the record was passed in). */
   file: string;
   chainId: bigint;
   /** EIP-55 addresses of the four contracts below. */
   addresses: { registry: string; market: string; token: string; coordinator: string };
-  registry: IStreamRegistry;
-  market: IDataLicenseMarket;
-  token: DATAToken;
-  coordinator: INetworkCoordinator;
+  /** IStreamRegistry, IDataLicenseMarket, DATAToken, INetworkCoordinator: ethers Contracts over the SDK's ABIs (src/wallet/abi.ts). */
+  registry: BoundContract;
+  market: BoundContract;
+  token: BoundContract;
+  coordinator: CoordinatorContract;
 }
 
 export interface LoadDeploymentOptions {
-  /** Where `<chainId>.json` is looked up when a chain id is given. Default: `deployments/` under the working directory. */
+  /** Where `<chainId>.json` is looked up when a chain id is given. Default: `deployments/` under the working directory (Node only). */
   dir?: string;
 }
 
@@ -61,25 +61,34 @@ function invalid(file: string, message: string, details: Record<string, unknown>
  * DATAToken and NetworkCoordinator to `runner` (a signer to send transactions, a provider to read;
  * none: connect them later with `.connect(runner)`).
  *
- * @param source a chain id (reads `<dir>/<chainId>.json`) or the path of a record file
+ * @param source a chain id (reads `<dir>/<chainId>.json`), the path of a record file (both Node
+ *   only), or the record itself (parsed JSON: browsers, bundled records)
  * @throws SdkError INVALID_DEPLOYMENT when the file is missing or malformed, names another chain than
  *   the one asked for, or, when `runner` has a provider, the provider is on another chain or one of
  *   the four addresses holds no code there (a restarted local chain, a stale record)
  */
-export async function loadDeployment(source: number | bigint | string, runner?: ContractRunner | null, options: LoadDeploymentOptions = {}): Promise<Deployment> {
-  const file = typeof source === "string" ? path.resolve(source) : path.resolve(options.dir ?? "deployments", `${source}.json`);
+export async function loadDeployment(source: number | bigint | string | DeploymentRecord, runner?: ContractRunner | null, options: LoadDeploymentOptions = {}): Promise<Deployment> {
+  let file = "(object)";
   let record: DeploymentRecord;
-  try {
-    record = JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw invalid(file, missing ? "no deployment record (run npm run deploy -- --network <name>)" : `not a JSON deployment record (${(error as Error).message})`);
+  if (typeof source === "object") {
+    record = source;
+  } else {
+    const wanted = typeof source === "string" ? source : `${source}.json`;
+    try {
+      const read = typeof source === "string" ? readTextFile(wanted) : readTextFile(wanted, options.dir ?? "deployments");
+      file = read.path;
+      record = JSON.parse(read.text) as DeploymentRecord;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const message = code === "ENOENT" ? "no deployment record (run npm run deploy -- --network <name>)" : code === "NOT_SUPPORTED" ? (error as Error).message : `not a JSON deployment record (${(error as Error).message})`;
+      throw new SdkError(code === "NOT_SUPPORTED" ? SdkErrorCodes.NOT_SUPPORTED : SdkErrorCodes.INVALID_DEPLOYMENT, `${file === "(object)" ? wanted : file}: ${message}`, { file: file === "(object)" ? wanted : file }, { cause: error });
+    }
   }
   if (typeof record !== "object" || record === null || !Number.isSafeInteger(record.chainId) || record.chainId < 1) {
     throw invalid(file, `chainId must be a positive integer, got ${JSON.stringify((record as { chainId?: unknown } | null)?.chainId)}`);
   }
   const chainId = BigInt(record.chainId);
-  if (typeof source !== "string" && BigInt(source) !== chainId) {
+  if ((typeof source === "number" || typeof source === "bigint") && BigInt(source) !== chainId) {
     throw invalid(file, `records chain ${chainId}, not chain ${source}`, { chainId, expected: BigInt(source) });
   }
   const address = {} as Record<(typeof REQUIRED)[number], string>;
@@ -108,9 +117,9 @@ export async function loadDeployment(source: number | bigint | string, runner?: 
     file,
     chainId,
     addresses: { registry: address.StreamRegistry, market: address.DataLicenseMarket, token: address.DATAToken, coordinator: address.NetworkCoordinator },
-    registry: IStreamRegistry__factory.connect(address.StreamRegistry, connectTo),
-    market: IDataLicenseMarket__factory.connect(address.DataLicenseMarket, connectTo),
-    token: DATAToken__factory.connect(address.DATAToken, connectTo),
-    coordinator: INetworkCoordinator__factory.connect(address.NetworkCoordinator, connectTo),
+    registry: streamRegistryAt(address.StreamRegistry, connectTo),
+    market: marketAt(address.DataLicenseMarket, connectTo),
+    token: tokenAt(address.DATAToken, connectTo),
+    coordinator: coordinatorAt(address.NetworkCoordinator, connectTo),
   };
 }

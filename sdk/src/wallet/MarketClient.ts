@@ -1,16 +1,20 @@
-// The data-license market from the user's wallet, typed from the typechain bindings of
-// IDataLicenseMarket and DATAToken: list a product, and buy a licence with an EIP-2612 permit in
-// one transaction, with the consent attestation and its k attestor signatures collected from the
-// consent bridges by the bridge's own light client (@datamarket/consent-bridge/src/client: one
-// HTTP route, one EIP-712 definition, shared with the bridges that sign).
+// The data-license market from the user's wallet, through the ABIs of IDataLicenseMarket and
+// DATAToken (./abi.ts): list a product, and buy a licence with an EIP-2612 permit in one
+// transaction, with the consent attestation and its k attestor signatures collected from the
+// consent bridges by @datamarket/consent-attestation (one HTTP route, one EIP-712 definition,
+// shared with the bridges that sign).
 
 import { getBytes, isHexString, Signature, type ContractTransactionReceipt, type Signer } from "ethers";
 import {
   BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation,
-} from "@datamarket/consent-bridge/src/client";
-import type { IDataLicenseMarket } from "../../../typechain-types";
-import { DATAToken__factory, IDataLicenseMarket__factory } from "../../../typechain-types";
+} from "@datamarket/consent-attestation";
+import type { ContractTransactionResponse } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
+import { marketAt, tokenAt, type BoundContract } from "./contracts";
+import { sendWithNonce } from "./transactions";
+
+/** IDataLicenseMarket.ProductParams, as createProduct takes it (docs/market.md). */
+export type ProductParams = Record<string, unknown>;
 
 /** Where to reach the consent bridges (one per attestor organisation) and how long to wait for each. */
 export interface ConsentBridges {
@@ -49,7 +53,8 @@ export interface BuyResult {
 }
 
 export class MarketClient {
-  readonly market: IDataLicenseMarket;
+  /** IDataLicenseMarket (ethers Contract over the SDK's ABI, ./abi.ts), decoding the token's and registry's custom errors too. */
+  readonly market: BoundContract;
   private readonly bridges?: ConsentBridges;
 
   /**
@@ -62,20 +67,22 @@ export class MarketClient {
     private readonly signer: Signer,
     bridges?: ConsentBridges | string[],
   ) {
-    this.market = IDataLicenseMarket__factory.connect(marketAddress, signer);
+    this.market = marketAt(marketAddress, signer);
     this.bridges = Array.isArray(bridges) ? { urls: bridges } : bridges;
   }
 
-  private async wait(tx: Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>): Promise<ContractTransactionReceipt> {
-    const receipt = await (await tx).wait();
-    if (!receipt) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "transaction dropped");
+  /** Sends `method(...args)` with an SDK-assigned nonce (./transactions.ts) and waits for its receipt. */
+  private async wait(method: string, ...args: unknown[]): Promise<ContractTransactionReceipt> {
+    const tx = await sendWithNonce(this.signer, (overrides) => this.market.getFunction(method)(...args, overrides) as Promise<ContractTransactionResponse>);
+    const receipt = await tx.wait();
+    if (!receipt) throw new SdkError(SdkErrorCodes.TRANSACTION_FAILED, `${method} was dropped before it was mined`, { hash: tx.hash });
     return receipt;
   }
 
   /** Lists a product over registry resources the signer owns; returns its id (productIdOf(seller, salt)). */
-  async listProduct(salt: string, params: IDataLicenseMarket.ProductParamsStruct): Promise<{ productId: string; receipt: ContractTransactionReceipt }> {
-    const receipt = await this.wait(this.market.createProduct(salt, params));
-    return { productId: await this.market.productIdOf(await this.signer.getAddress(), salt), receipt };
+  async listProduct(salt: string, params: ProductParams): Promise<{ productId: string; receipt: ContractTransactionReceipt }> {
+    const receipt = await this.wait("createProduct", salt, params);
+    return { productId: String(await this.market.productIdOf(await this.signer.getAddress(), salt)), receipt };
   }
 
   /** The EIP-712 domain of the market (for attestations). */
@@ -103,7 +110,7 @@ export class MarketClient {
     } catch (error) {
       if (!(error instanceof BridgeClientError)) throw error;
       const code = error.code === ClientErrorCode.INSUFFICIENT_SIGNATURES ? SdkErrorCodes.NOT_LICENSED : SdkErrorCodes.INVALID_ARGUMENT;
-      throw new SdkError(code, error.message, { grantId, threshold: Number(threshold), failures: error.failures });
+      throw new SdkError(code, error.shortMessage, { grantId, threshold: Number(threshold), failures: error.failures }, { cause: error });
     }
     const attestation = collected.value;
     if (attestation.buyer !== owner || attestation.productId !== productId.toLowerCase()) {
@@ -123,10 +130,10 @@ export class MarketClient {
    */
   async buyWithPermit(args: BuyArgs): Promise<BuyResult> {
     const owner = await this.signer.getAddress();
-    const cost = await this.market.quote(args.productId, args.duration);
+    const cost = (await this.market.quote(args.productId, args.duration)) as bigint;
     const product = await this.market.getProduct(args.productId);
     const consent = args.grantId ? await this.collectConsent(args.grantId, args.productId) : undefined;
-    const token = DATAToken__factory.connect(this.tokenAddress, this.signer);
+    const token = tokenAt(this.tokenAddress, this.signer);
     const [domain, nonce] = await Promise.all([token.eip712Domain(), token.nonces(owner)]);
     const deadline = args.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600);
     const permitSignature = Signature.from(
@@ -137,19 +144,18 @@ export class MarketClient {
       ),
     );
     const receipt = await this.wait(
-      this.market.buyWithPermit(
-        {
-          productId: args.productId, duration: args.duration, attestation: consent?.value ?? NO_ATTESTATION, signatures: consent?.signatures ?? "0x",
-          encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
-        },
-        args.maxPricePerSecond ?? product.pricePerSecond,
-        { value: cost, deadline, v: permitSignature.v, r: permitSignature.r, s: permitSignature.s },
-      ),
+      "buyWithPermit",
+      {
+        productId: args.productId, duration: args.duration, attestation: consent?.value ?? NO_ATTESTATION, signatures: consent?.signatures ?? "0x",
+        encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
+      },
+      args.maxPricePerSecond ?? product.pricePerSecond,
+      { value: cost, deadline, v: permitSignature.v, r: permitSignature.r, s: permitSignature.s },
     );
     return { cost, receipt, ...(consent ? { consent } : {}) };
   }
 
   hasValidLicense(account: string, resourceId: string): Promise<boolean> {
-    return this.market.hasValidLicense(account, resourceId);
+    return this.market.hasValidLicense(account, resourceId) as Promise<boolean>;
   }
 }
