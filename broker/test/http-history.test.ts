@@ -3,7 +3,7 @@
 
 import { expect } from "chai";
 import { buildSiweMessage } from "../src/wire";
-import { personalMessageHash, signDigest } from "../src/wire";
+import { personalMessageHash, signDigest, toHex } from "../src/wire";
 import { eventHash } from "../src/wire";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, TestPublisher, startTestBroker } from "./helpers";
 
@@ -15,7 +15,7 @@ describe("HTTP history and publish (docs/protocol.md §9)", () => {
   async function signedIn(key: Buffer, address: string) {
     const { nonce, domain, chainId } = (await (await fetch(url("/auth/nonce"))).json()) as { nonce: string; domain: string; chainId: number };
     const message = buildSiweMessage({ domain, address, uri: broker.httpUrl, chainId, nonce, issuedAt: new Date().toISOString() });
-    const signature = "0x" + signDigest(personalMessageHash(Buffer.from(message)), key).toString("hex");
+    const signature = toHex(signDigest(personalMessageHash(Buffer.from(message)), key));
     return { message, signature, response: await post("/auth/session", { message, signature }) };
   }
 

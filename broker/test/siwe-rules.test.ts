@@ -5,13 +5,13 @@
 import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
 import { MAX_SESSION_MS, buildSiweMessage, toChecksumAddress, verifySiwe } from "../src/wire";
-import { personalMessageHash, signDigest } from "../src/wire";
+import { personalMessageHash, signDigest, toHex } from "../src/wire";
 import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, expectBrokerError, startTestBroker, waitFor } from "./helpers";
 
 const NOW = Date.parse("2026-06-01T12:00:00.000Z");
 const NONCE = "a1b2c3d4e5f60718";
 const expectations = { domain: "broker.example", chainId: 31337, nonce: NONCE, now: NOW, defaultSessionMs: 3_600_000 };
-const sign = (message: string, key = ALICE_KEY) => "0x" + signDigest(personalMessageHash(Buffer.from(message, "utf8")), key).toString("hex");
+const sign = (message: string, key = ALICE_KEY) => toHex(signDigest(personalMessageHash(Buffer.from(message, "utf8")), key));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function message(fields: Partial<Parameters<typeof buildSiweMessage>[0]> = {}): string {
