@@ -23,9 +23,10 @@ function refused(text: string, expect_ = expectations): { message: string; detai
   try {
     verifySiwe(text, sign(text), expect_);
   } catch (err) {
-    const e = err as { code: string; message: string; details: Record<string, unknown> };
+    // the reason without the code prefix (DataMarketError: message is "CODE: shortMessage")
+    const e = err as { code: string; shortMessage: string; details: Record<string, unknown> };
     expect(e.code).to.equal("AUTHENTICATION_FAILED");
-    return e;
+    return { message: e.shortMessage, details: e.details };
   }
   throw new Error("the message was accepted");
 }
