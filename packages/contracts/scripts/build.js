@@ -50,6 +50,16 @@ function write(file, text) {
   fs.writeFileSync(file, text);
 }
 
+/** evm.deployedBytecode.immutableReferences of an artifact, from its build-info (not in the artifact itself). */
+const buildInfos = new Map();
+function immutableReferences(file, artifact) {
+  const debug = JSON.parse(fs.readFileSync(file.replace(/\.json$/, ".dbg.json"), "utf8"));
+  const buildInfoFile = path.resolve(path.dirname(file), debug.buildInfo);
+  if (!buildInfos.has(buildInfoFile)) buildInfos.set(buildInfoFile, JSON.parse(fs.readFileSync(buildInfoFile, "utf8")));
+  const output = buildInfos.get(buildInfoFile).output.contracts[artifact.sourceName][artifact.contractName];
+  return output.evm.deployedBytecode.immutableReferences ?? {};
+}
+
 /** The artifacts to publish, by contract name. */
 function selectArtifacts() {
   if (!fs.existsSync(ARTIFACTS)) fail(`${path.relative(process.cwd(), ARTIFACTS)} is missing: run npx hardhat compile in ${ROOT}`);
@@ -60,7 +70,7 @@ function selectArtifacts() {
     if (EXCLUDED.test(artifact.sourceName)) continue;
     const other = byName.get(artifact.contractName);
     if (other) fail(`two contracts named ${artifact.contractName} (${other.artifact.sourceName}, ${artifact.sourceName}): names must be unique`);
-    byName.set(artifact.contractName, { file, artifact });
+    byName.set(artifact.contractName, { file, artifact: { ...artifact, immutableReferences: immutableReferences(file, artifact) } });
   }
   return new Map([...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -112,6 +122,9 @@ function generateSources(selected) {
       `/** Runtime code of ${name} as compiled (immutables zeroed, library placeholders unlinked). */`,
       `export const ${id}DeployedBytecode = ${JSON.stringify(artifact.deployedBytecode)} as const;`,
       `export const ${id}LinkReferences = ${JSON.stringify(artifact.linkReferences)} as const;`,
+      `export const ${id}DeployedLinkReferences = ${JSON.stringify(artifact.deployedLinkReferences)} as const;`,
+      `/** Byte ranges of the runtime code that the constructor fills (immutables): mask them to compare with code on chain. */`,
+      `export const ${id}ImmutableReferences = ${JSON.stringify(artifact.immutableReferences)} as const;`,
     );
   }
   const names = [...selected.keys()];
@@ -185,6 +198,7 @@ async function main() {
   compile(path.join(DIST, "cjs"), "cjs");
   for (const [name, { artifact }] of selected) {
     write(path.join(DIST, "abi", `${name}.json`), JSON.stringify(artifact.abi, null, 2) + "\n");
+    // Hardhat's artifact format, plus immutableReferences (from the build-info) for bytecode checks
     write(path.join(DIST, "artifacts", `${name}.json`), JSON.stringify(artifact, null, 2) + "\n");
   }
   process.stdout.write(
