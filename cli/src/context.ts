@@ -53,6 +53,11 @@ export class Context {
   /** The node, without ethers' 250 ms cache of answers: a nonce read twice in a row is read twice. */
   provider(): JsonRpcProvider {
     if (!this.providerValue) {
+      // Node keeps HTTP connections alive by default; a node closing an idle one while a request is
+      // sent on it answers "socket hang up". A command makes few requests: one connection each.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const http = require("node:http") as typeof import("node:http");
+      http.globalAgent = new http.Agent({ keepAlive: false });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { JsonRpcProvider } = require("ethers") as typeof import("ethers");
       this.providerValue = new JsonRpcProvider(this.options.rpc, undefined, { cacheTimeout: -1, pollingInterval: 250 });
