@@ -218,7 +218,7 @@ describe("the published packages, installed from their tarballs outside the repo
           if (done(out)) finish(true);
         });
         child.stderr!.on("data", (c: Buffer) => (out += c));
-        child.once("exit", () => finish(done(out)));
+        child.once("close", () => finish(done(out)));
       });
 
     it(`runs the docs/sdk.md quick start ${QUICKSTART_RUNS} times, each publish received by its subscription`, async function () {

@@ -12,6 +12,15 @@ export const ENV = {
   KEYSTORE_PASSWORD: "DATAMARKET_KEYSTORE_PASSWORD",
 } as const;
 
+/** scrypt reports progress thousands of times: say it once per whole percent. */
+function percentProgress(say: (percent: number) => void): (share: number) => void {
+  let last = -1;
+  return (share) => {
+    const percent = Math.floor(share * 100);
+    if (percent !== last) say((last = percent));
+  };
+}
+
 /** Reads a line from the terminal without echoing it. */
 export async function askPassword(prompt: string): Promise<string> {
   const stdin = process.stdin;
@@ -76,9 +85,9 @@ export async function loadWallet(keystore: string | undefined, out: Output): Pro
     throw config(`keystore ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
   const password = await keystorePassword(`password of ${file}: `);
-  out.progress(`decrypting ${file}`);
+  const progress = percentProgress((percent) => out.progress(`decrypting ${file}: ${percent} %`));
   try {
-    return await Wallet.fromEncryptedJson(json, password, (share) => out.progress(`decrypting ${file}: ${Math.round(share * 100)} %`));
+    return await Wallet.fromEncryptedJson(json, password, progress);
   } catch (error) {
     throw config(`keystore ${file} did not open: ${/password/i.test((error as Error).message) ? "wrong password" : (error as Error).message}`);
   } finally {
@@ -97,7 +106,7 @@ export async function createKeystore(file: string, out: Output): Promise<{ addre
   }
   if (password.length < 8) throw usage("the keystore password must have at least 8 characters");
   const wallet = Wallet.createRandom();
-  const json = await wallet.encrypt(password, (share) => out.progress(`encrypting: ${Math.round(share * 100)} %`));
+  const json = await wallet.encrypt(password, percentProgress((percent) => out.progress(`encrypting ${file}: ${percent} %`)));
   writeFileSync(file, json + "\n", { mode: 0o600, flag: "wx" });
   out.endProgress();
   return { address: wallet.address, keystore: file };

@@ -34,7 +34,8 @@ describe("datamarket (the CLI, as a process)", function () {
     child.stderr!.on("data", (c: Buffer) => (stderr += c));
     child.stdin!.end(options.input ?? "");
     const done = new Promise<Run>((resolve) =>
-      child.once("exit", (code) => {
+      // "close", not "exit": the output of a process that just exited may still be in the pipes
+      child.once("close", (code) => {
         let json;
         try {
           json = JSON.parse(stdout);

@@ -117,7 +117,7 @@ export function datasetCommands(program: Command, action: Action): void {
       const contentHash = await (await ctx.registryClient(false)).datasetContentHash(datasetId);
       ctx.out.progress(`checking and decrypting ${release.released.length} subjects`);
       const opened = ctx.sdk().openRelease({ ...release, ephemeralPublicKey: Uint8Array.from(release.ephemeralPublicKey) }, contentHash, privateKey);
-      const lines = opened.subjects.flatMap((s) => s.records.map((r) => JSON.stringify({ subjectId: s.subjectId, data: r.toString("utf8") })));
+      const lines = opened.subjects.flatMap((s) => s.records.map((r) => JSON.stringify({ subjectId: s.subjectId, data: Buffer.from(r).toString("utf8") })));
       const records = lines.length;
       if (opts.out) writeFileSync(opts.out, lines.join("\n") + (records ? "\n" : ""));
       else if (!ctx.options.json) for (const line of lines) process.stdout.write(line + "\n");
