@@ -1,7 +1,7 @@
 // Loads a dependency when a command first needs it (so that `--help` loads none). In a checkout of
 // the repository a workspace package may still resolve to its TypeScript source (the consent ledger
-// does): such a module is compiled on load by ts-node, which the repository has and an installed
-// `datamarket` never needs.
+// does): such a module is compiled on load by ts-node (an optional peer dependency: the repository
+// has it, an installed `datamarket` never needs it).
 const loaded = new Map<string, unknown>();
 let typescriptHook = false;
 
