@@ -1,7 +1,8 @@
 // Runs every gas scenario in gas/*.gas.ts on the in-process Hardhat network and writes
 // gas-snapshot.txt (one line per operation). With GAS_CHECK=1 it compares instead and fails when an
 // operation costs more than 1 % above the committed snapshot, or when operations were added or
-// removed without updating the snapshot.
+// removed without updating the snapshot. A second section records each contract's deployed code size
+// (bytes, from the artifacts), checked the same way and against EIP-170's 24,576-byte limit.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -31,6 +32,31 @@ function format(entries: Map<string, bigint>): string {
   return `# gas per operation (receipt gasUsed on the Hardhat network); written by \`npm run gas\`\n${lines.join("\n")}\n`;
 }
 
+const ARTIFACTS = path.join(__dirname, "..", "artifacts", "contracts");
+/** EIP-170: the largest runtime code a contract may deploy (bytes). */
+const EIP170_LIMIT = 24_576;
+
+/** Deployed code size of every contract and library of contracts/ that has code (test helpers and mocks excluded). */
+function codeSizes(): Map<string, bigint> {
+  const sizes = new Map<string, bigint>();
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const file of walk(ARTIFACTS).sort()) {
+    if (!file.endsWith(".json") || file.endsWith(".dbg.json")) continue;
+    const artifact = JSON.parse(fs.readFileSync(file, "utf8")) as { sourceName: string; contractName: string; deployedBytecode: string };
+    if (/(^|\/)(test|mocks)\//.test(artifact.sourceName)) continue;
+    const bytes = (artifact.deployedBytecode.length - 2) / 2;
+    if (bytes > 0) sizes.set(`${artifact.contractName} deployed code size (bytes)`, BigInt(bytes));
+  }
+  return sizes;
+}
+
+function formatSizes(sizes: Map<string, bigint>): string {
+  const width = Math.max(...[...sizes.keys()].map((k) => k.length));
+  const lines = [...sizes].map(([name, bytes]) => `${name.padEnd(width)}  ${bytes}`);
+  return `\n# deployed code size in bytes (EIP-170 limit: ${EIP170_LIMIT}); written by \`npm run gas\`\n${lines.join("\n")}\n`;
+}
+
 async function main(): Promise<void> {
   const measured = new Map<string, bigint>();
   const files = fs.readdirSync(GAS_DIR).filter((f) => f.endsWith(".gas.ts")).sort();
@@ -43,11 +69,16 @@ async function main(): Promise<void> {
     });
   }
 
+  const sizes = codeSizes();
+  const oversized = [...sizes].filter(([, bytes]) => bytes > BigInt(EIP170_LIMIT));
+
   if (!process.env.GAS_CHECK) {
-    fs.writeFileSync(SNAPSHOT, format(measured));
-    console.log(`wrote ${measured.size} operations to gas-snapshot.txt`);
+    fs.writeFileSync(SNAPSHOT, format(measured) + formatSizes(sizes));
+    console.log(`wrote ${measured.size} operations and ${sizes.size} code sizes to gas-snapshot.txt`);
+    for (const [name, bytes] of oversized) console.error(`warning: ${name} ${bytes} exceeds EIP-170 (${EIP170_LIMIT})`);
     return;
   }
+  for (const [name, bytes] of sizes) measured.set(name, bytes);
 
   const committed = parse(fs.existsSync(SNAPSHOT) ? fs.readFileSync(SNAPSHOT, "utf8") : "");
   const failures: string[] = [];
@@ -64,12 +95,13 @@ async function main(): Promise<void> {
   for (const op of committed.keys()) {
     if (!measured.has(op)) failures.push(`${op}: in gas-snapshot.txt but no longer measured`);
   }
+  for (const [name, bytes] of oversized) failures.push(`${name}: ${bytes} exceeds EIP-170's ${EIP170_LIMIT} bytes`);
   if (failures.length > 0) {
     console.error(`gas snapshot check failed (update it with npm run gas in the same commit):\n  ${failures.join("\n  ")}`);
     process.exitCode = 1;
     return;
   }
-  console.log(`gas snapshot check passed: ${measured.size} operations within ${TOLERANCE * 100} %`);
+  console.log(`gas snapshot check passed: ${measured.size - sizes.size} operations and ${sizes.size} code sizes within ${TOLERANCE * 100} %`);
 }
 
 main().catch((error: unknown) => {

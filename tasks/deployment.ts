@@ -1,6 +1,7 @@
 // Deploys the protocol with Ignition from a parameters file and exports the integrators' record
-// deployments/<chainId>.json (name -> address, ABI file under deployments/<chainId>/, deploy block;
-// the parameters used).
+// deployments/<chainId>.json in the format of @datamarket/contracts (its deployment.schema.json:
+// name -> address, deploy block and transaction, ABI file under deployments/<chainId>/; the checked
+// parameters, integers as decimal strings).
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -9,6 +10,7 @@ import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { buildProtocolModule } from "../deploy/modules/Protocol";
 import { buildGovernanceModule } from "../deploy/modules/Governance";
 import { loadParameters, readRawParameters, type ProtocolParameters } from "../deploy/parameters";
+import type { DeployedContract, DeploymentRecord, DeploymentParameters as RecordParameters } from "@datamarket/contracts";
 
 /** Contracts of the export: the name integrators use -> the Solidity contract it is. */
 export const CONTRACTS = {
@@ -43,24 +45,11 @@ const RESULT_KEYS: Record<ContractName, string> = {
   ProductDeliveryAdapter: "deliveryAdapter",
 };
 
-export interface ExportedContract {
-  contract: string;
-  address: string;
-  abi: string;
-  deployBlock: number;
-}
-
-export interface DeploymentExport {
-  chainId: number;
-  network: string;
-  deployer: string;
-  governance: string;
-  governanceHandedOver: boolean;
-  ignitionDeploymentId: string | null;
-  parametersFile: string;
-  parameters: unknown;
-  contracts: Record<ContractName, ExportedContract>;
-}
+/** The record's format: @datamarket/contracts' DEPLOYMENT_FORMAT (a type-only import keeps the task free of the built package). */
+const DEPLOYMENT_FORMAT: DeploymentRecord["format"] = "datamarket-deployment/1";
+export type ExportedContract = DeployedContract;
+/** The export: @datamarket/contracts' `DeploymentRecord` (one definition, the package's). */
+export type DeploymentExport = DeploymentRecord;
 
 export const EXPORT_DIR = path.join(__dirname, "..", "deployments");
 
@@ -68,19 +57,25 @@ export function exportPath(chainId: bigint | number, dir = EXPORT_DIR): string {
   return path.join(dir, `${chainId}.json`);
 }
 
-function stringifyBigints(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)));
+/** The checked parameters as the record holds them: big integers as decimal strings, addresses checksummed. */
+function recordParameters(parameters: ProtocolParameters): RecordParameters {
+  return JSON.parse(JSON.stringify(parameters, (_k, v: unknown) => (typeof v === "bigint" ? v.toString(10) : v))) as RecordParameters;
 }
 
-/** Blocks of contract creations recorded in Ignition's journal (absent on the in-process network). */
-function journalDeployBlocks(journalFile: string): Map<string, number> {
-  const blocks = new Map<string, number>();
+interface Creation {
+  block: number;
+  transaction: string;
+}
+
+/** Blocks and transactions of contract creations recorded in Ignition's journal (absent on the in-process network). */
+function journalDeployBlocks(journalFile: string): Map<string, Creation> {
+  const blocks = new Map<string, Creation>();
   if (!fs.existsSync(journalFile)) return blocks;
   for (const line of fs.readFileSync(journalFile, "utf8").split("\n")) {
     if (!line.trim()) continue;
-    const entry = JSON.parse(line) as { type?: string; receipt?: { contractAddress?: string; blockNumber?: number } };
-    if (entry.type === "TRANSACTION_CONFIRM" && entry.receipt?.contractAddress) {
-      blocks.set(getAddress(entry.receipt.contractAddress), entry.receipt.blockNumber ?? 0);
+    const entry = JSON.parse(line) as { type?: string; hash?: string; receipt?: { contractAddress?: string; blockNumber?: number } };
+    if (entry.type === "TRANSACTION_CONFIRM" && entry.receipt?.contractAddress && entry.hash) {
+      blocks.set(getAddress(entry.receipt.contractAddress), { block: entry.receipt.blockNumber ?? 0, transaction: entry.hash });
     }
   }
   return blocks;
@@ -149,7 +144,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const isInProcess = hre.network.name === "hardhat";
   const deploymentId = isInProcess ? null : `chain-${chainId}`;
   const journal = deploymentId ? path.join(hre.config.paths.ignition, "deployments", deploymentId, "journal.jsonl") : "";
-  const journalBlocks = deploymentId ? journalDeployBlocks(journal) : new Map<string, number>();
+  const journalBlocks = deploymentId ? journalDeployBlocks(journal) : new Map<string, Creation>();
 
   const exportDir = options.exportDir ?? EXPORT_DIR;
   const abiDir = path.join(exportDir, String(chainId));
@@ -160,22 +155,25 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
     const artifact = await hre.artifacts.readArtifact(CONTRACTS[name]);
     const abiFile = path.join(abiDir, `${CONTRACTS[name]}.abi.json`);
     fs.writeFileSync(abiFile, JSON.stringify(artifact.abi, null, 2) + "\n");
+    const creation = journalBlocks.get(address);
     contracts[name] = {
       contract: `${artifact.sourceName}:${artifact.contractName}`,
-      address,
+      address: address as DeployedContract["address"],
+      deployBlock: creation?.block ?? (await firstBlockWithCode(hre, address)),
+      deployTransaction: (creation?.transaction ?? null) as DeployedContract["deployTransaction"],
       abi: path.relative(exportDir, abiFile),
-      deployBlock: journalBlocks.get(address) ?? (await firstBlockWithCode(hre, address)),
     };
   }
   const record: DeploymentExport = {
+    format: DEPLOYMENT_FORMAT,
     chainId: Number(chainId),
     network: hre.network.name,
-    deployer,
-    governance,
+    deployer: deployer as DeploymentRecord["deployer"],
+    governance: governance as DeploymentRecord["governance"],
     governanceHandedOver: handOver,
     ignitionDeploymentId: deploymentId,
     parametersFile: path.relative(hre.config.paths.root, options.parametersFile),
-    parameters: stringifyBigints(raw),
+    parameters: recordParameters(parameters),
     contracts,
   };
   fs.writeFileSync(exportPath(chainId, exportDir), JSON.stringify(record, null, 2) + "\n");
@@ -184,5 +182,9 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
 
 export function readExport(file: string): DeploymentExport {
   if (!fs.existsSync(file)) throw new Error(`${file}: no deployment export (run npm run deploy -- --network <name>)`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentExport;
+  const record = JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentExport;
+  if (record.format !== DEPLOYMENT_FORMAT) {
+    throw new Error(`${file}: format ${JSON.stringify(record.format)} is not ${DEPLOYMENT_FORMAT} (a record of an older deploy task: deploy again)`);
+  }
+  return record;
 }

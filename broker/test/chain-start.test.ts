@@ -100,4 +100,40 @@ describe("configured start on the contracts", function () {
       tmp.remove();
     }
   });
+
+  it("finds a stream created after its last poll at once (polls on a miss), and still refuses an unknown one", async () => {
+    const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
+    const market = await deployMarket();
+    const tmp = tempDir();
+    const deployment = join(tmp.dir, "31337.json");
+    writeFileSync(deployment, JSON.stringify({
+      chainId: 31337,
+      contracts: {
+        StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
+        DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
+      },
+    }));
+    // A poll interval far longer than the test: only the on-demand poll can find the new stream.
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 600_000, operatorKey: "" },
+    };
+    const running = await startConfiguredBroker(config, pino({ level: "silent" }));
+    try {
+      const creator = (await hre.ethers.getSigners())[9];
+      await (await market.registry.connect(creator).createStream("/just/created", 2, "")).wait();
+      const created = streamIdOf(creator.address.toLowerCase(), "/just/created");
+      expect(running.chain!.feeder.index.get(created), "not polled yet").to.equal(undefined);
+      const res = await fetch(`http://127.0.0.1:${running.httpPort}/streams/${created}`);
+      expect(res.status, await res.clone().text()).to.equal(200);
+      expect(await res.json()).to.deep.include({ id: created, partitions: 2, path: "/just/created" });
+      const unknown = streamIdOf(creator.address.toLowerCase(), "/never/created");
+      const missing = await fetch(`http://127.0.0.1:${running.httpPort}/streams/${unknown}`);
+      expect(missing.status).to.equal(404);
+      expect(((await missing.json()) as { code: string }).code).to.equal("UNKNOWN_STREAM");
+    } finally {
+      await running.close();
+      tmp.remove();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // block and log order, and records when it last reached the chain head (the gate's staleness).
 // One follower can serve the access gate, the stream index and the coordinator assignment.
 
-import type { Interface, Log, LogDescription, Provider } from "ethers";
+import type { Block, Interface, Log, LogDescription, Provider } from "ethers";
 
 /** A decoded log with where it sits on the chain. */
 export interface ChainLog {
@@ -105,8 +105,7 @@ export class ChainFollower {
 
   private async pollOnce(): Promise<void> {
     try {
-      const head = await this.provider.getBlock("latest");
-      if (!head) throw new Error("the node returned no latest block");
+      const head = await this.head();
       while (this.nextBlock <= head.number) {
         const to = Math.min(head.number, this.nextBlock + this.maxRange - 1);
         await this.readRange(this.nextBlock, to);
@@ -120,6 +119,19 @@ export class ChainFollower {
       // Stays unsynced: consumers fail closed once lastSyncedAt() is older than their bound.
       this.lastError = err as Error;
     }
+  }
+
+  /**
+   * The chain's newest block. Asked with eth_blockNumber through send() where the provider has it:
+   * ethers' providers answer a repeated getBlock("latest") from a 250 ms cache, so a poll on demand
+   * (a stream created a moment ago) would read a head older than the block it waits for.
+   */
+  private async head(): Promise<Block> {
+    const send = (this.provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
+    const number = typeof send === "function" ? Number(await send.call(this.provider, "eth_blockNumber", [])) : await this.provider.getBlockNumber();
+    const block = await this.provider.getBlock(number);
+    if (!block) throw new Error(`the node returned no block ${number} (its latest)`);
+    return block;
   }
 
   private async readRange(from: number, to: number): Promise<void> {

@@ -121,16 +121,26 @@ export class BrokerNode {
     this.sweep.unref();
   }
 
-  /** Stream info, or UNKNOWN_STREAM. */
-  stream(streamId: string): StreamInfo {
-    const s = this.options.streams.get(streamId);
+  /**
+   * Stream info, or UNKNOWN_STREAM. A stream missing from the index is looked up once more after
+   * bringing the index to the chain's head (StreamIndex.sync), so a client that creates a stream and
+   * uses it at once is not refused because the broker has not polled since.
+   */
+  async stream(streamId: string): Promise<StreamInfo> {
+    const index = this.options.streams;
+    let s = index.get(streamId);
+    // Two syncs at most: the first may have been waiting already when this call came, the second starts after it.
+    for (let i = 0; !s && index.sync && i < 2; i++) {
+      await index.sync();
+      s = index.get(streamId);
+    }
     if (!s) throw new BrokerError(ErrorCodes.UNKNOWN_STREAM, `stream ${streamId} is not in the registry index`, { streamId });
     return s;
   }
 
   /** UNKNOWN_STREAM / INVALID_PARTITION / PARTITION_NOT_SERVED; returns the network partition. */
-  route(streamId: string, streamPartition: number): number {
-    const s = this.stream(streamId);
+  async route(streamId: string, streamPartition: number): Promise<number> {
+    const s = await this.stream(streamId);
     if (!Number.isInteger(streamPartition) || streamPartition < 0 || streamPartition >= s.partitions) {
       throw new BrokerError(ErrorCodes.INVALID_PARTITION, `stream partition ${streamPartition} is outside 0..${s.partitions - 1}`, {
         streamId, streamPartition, partitions: s.partitions,
@@ -161,7 +171,7 @@ export class BrokerNode {
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
       checkContent(event);
-      const networkPartition = this.route(event.streamId, event.streamPartition);
+      const networkPartition = await this.route(event.streamId, event.streamPartition);
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
         throw new BrokerError(ErrorCodes.TIMESTAMP_OUT_OF_RANGE, `timestamp ${event.timestamp} is more than ${this.maxClockSkewMs} ms from the broker's clock ${now}`, {
@@ -229,7 +239,7 @@ export class BrokerNode {
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
       checkContent(event); // the origin is another operator: its ingress checks are not trusted
-      const networkPartition = this.route(event.streamId, event.streamPartition);
+      const networkPartition = await this.route(event.streamId, event.streamPartition);
       this.requirePeer(from, networkPartition);
       const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
       return { event, hash, started, networkPartition };
@@ -332,7 +342,7 @@ export class BrokerNode {
    */
   async chainTip(address: string, streamId: string, streamPartition: number, publisher: string): Promise<{ sequenceNumber: number; eventHash: string; timestamp: number } | null> {
     try {
-      const np = this.route(streamId, streamPartition);
+      const np = await this.route(streamId, streamPartition);
       const replicator = this.options.replicator;
       const isPeer = replicator?.isPeer(address, np) ?? false;
       if (address !== publisher && !isPeer) await this.options.access.checkSubscribe(streamId, address);
@@ -400,7 +410,7 @@ export class BrokerNode {
   /** Checks access and adds a live subscription. Idempotent per (subscriber, stream partition). */
   async subscribe(subscriber: Subscriber, streamId: string, streamPartition: number): Promise<void> {
     try {
-      this.route(streamId, streamPartition);
+      await this.route(streamId, streamPartition);
       const grant = await this.options.access.checkSubscribe(streamId, subscriber.address);
       const key = partitionKey(streamId, streamPartition);
       let set = this.subs.get(key);
@@ -510,7 +520,7 @@ export class BrokerNode {
    */
   async resend(address: string, streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendAnswer> {
     try {
-      const np = this.route(streamId, streamPartition);
+      const np = await this.route(streamId, streamPartition);
       await this.options.access.checkSubscribe(streamId, address);
       const started = process.hrtime.bigint();
       const from = query.type === "last" ? 0 : query.fromTimestamp;

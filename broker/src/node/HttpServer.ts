@@ -178,7 +178,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
       },
     },
   }, async (req) => {
-    const s = node.stream((req.params as { streamId: string }).streamId.toLowerCase());
+    const s = await node.stream((req.params as { streamId: string }).streamId.toLowerCase());
     const routing = [];
     for (let p = 0; p < Math.min(s.partitions, 256); p++) {
       const np = assignment.networkPartitionOf(s.id, p);

@@ -5,7 +5,7 @@
 import type { Provider } from "ethers";
 import { IStreamRegistry__factory } from "../../../typechain-types";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
-import type { InMemoryStreamIndex, StreamInfo } from "./StreamIndex";
+import { throttledSync, type InMemoryStreamIndex, type StreamInfo } from "./StreamIndex";
 
 /** IStreamRegistry.ResourceKind.Stream. */
 const KIND_STREAM = 0n;
@@ -18,6 +18,8 @@ export interface RegistryStreamFeederOptions {
   /** First block to read (when the feeder owns its follower). Default 0. */
   fromBlock?: number;
   pollMs?: number;
+  /** Least time between two on-demand polls for a missing stream (index.sync). Default 100 ms. */
+  syncMinIntervalMs?: number;
 }
 
 /** Metadata is free-form (JSON by convention): a JSON object is kept, anything else as `{ text }`. */
@@ -46,6 +48,10 @@ export class RegistryStreamFeeder {
     this.ownsFollower = !options.follower;
     this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
     this.follower.watch(options.registry, registry.interface, (logs) => this.apply(logs));
+    // A stream missing from the index may have been created after the last poll: poll now (shared
+    // with the gate and the coordinator, which see the same blocks), throttled.
+    const follower = this.follower;
+    index.sync = throttledSync(() => follower.poll(), options.syncMinIntervalMs);
   }
 
   /** Catches up (awaited) and follows. */

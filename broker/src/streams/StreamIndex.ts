@@ -26,6 +26,32 @@ export interface StreamQuery {
 export interface StreamIndex {
   get(streamId: string): StreamInfo | undefined;
   find(query: StreamQuery): { streams: StreamInfo[]; total: number };
+  /**
+   * Brings the index up to the chain's head now (the registry-following index; absent for static
+   * ones). The broker calls it when a stream is missing, so that a stream created a moment ago
+   * is found without waiting for the next poll.
+   */
+  sync?(): Promise<void>;
+}
+
+/**
+ * `poll` on demand, at most once per `minIntervalMs` (a flood of unknown stream ids costs the
+ * node at most 1000 / minIntervalMs polls a second). Each caller gets a run that starts after its
+ * call: callers that arrive while a run is waiting share it.
+ */
+export function throttledSync(poll: () => Promise<void>, minIntervalMs = 100): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  let lastStart = -Infinity;
+  return () => {
+    if (pending) return pending;
+    const wait = Math.max(0, lastStart + minIntervalMs - Date.now());
+    pending = new Promise<void>((resolve) => setTimeout(resolve, wait).unref()).then(() => {
+      pending = undefined;
+      lastStart = Date.now();
+      return poll();
+    });
+    return pending;
+  };
 }
 
 /** The registry events the index consumes (shape of IStreamRegistry's events, decoded). */
@@ -36,6 +62,8 @@ export type RegistryEvent =
 
 export class InMemoryStreamIndex implements StreamIndex {
   private readonly streams = new Map<string, StreamInfo>();
+  /** Set by a feeder that follows the chain (RegistryStreamFeeder). */
+  sync?: () => Promise<void>;
 
   apply(event: RegistryEvent): void {
     if (event.type === "deleted") this.streams.delete(event.id.toLowerCase());
