@@ -231,7 +231,7 @@ async function replicationRuns(publisher: ChildProcess, subscribers: ChildProces
         writeFileSync(file, JSON.stringify({
           host: "127.0.0.1", wsPort: ports[i].ws, httpPort: ports[i].http, dataDir: `${tmp.dir}/data-${i}`, sendBudgetBytes: 64 * 1024 * 1024,
           streams: paths.map((path) => ({ creator: PUBLISHER, path, partitions: 1 })),
-          access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(paths.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(paths.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
+          access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(paths.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(paths.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
           chain: { mode: "off" }, consent: { mode: "off" }, log: { level: "info" },
           replication: { acks: "majority", ackTimeoutMs: 5000, catchUpWaitMs: 5000, pageEvents: 2000, peers: keys.map((k, j) => ({ address: addressOfPrivateKey(k), ws: `ws://127.0.0.1:${ports[j].ws}` })).filter((_, j) => j !== i) },
         }));
@@ -289,7 +289,7 @@ async function main() {
   const config: BrokerConfig = {
     ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: tmp.dir,
     streams: BENCH_PATHS.map((path) => ({ creator: PUBLISHER, path, partitions: 1 })),
-    access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
+    access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 30_000, static: { publicStreams: [], publishers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [PUBLISHER]])), subscribers: Object.fromEntries(BENCH_PATHS.map((p) => [benchStream(p), [SUBSCRIBER]])) } },
     sendBudgetBytes: 64 * 1024 * 1024,
   };
   const broker = await startBroker(config, { logger: pino({ level: "warn" }) });

@@ -31,7 +31,7 @@ describe("configured start on the contracts", function () {
 
   it("looks for a local Hardhat node on 127.0.0.1:8545 and deployments/31337.json by default", () => {
     expect(DEFAULT_CONFIG.chain).to.include({ mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "" });
-    expect(DEFAULT_CONFIG.consent.mode).to.equal("in-process");
+    expect(DEFAULT_CONFIG.consentLedger.kind).to.equal("in-process");
     const candidates = deploymentCandidates(31337, "/srv/app/broker");
     expect(candidates.slice(0, 3)).to.deep.equal(["/srv/app/broker/deployments/31337.json", "/srv/app/deployments/31337.json", "/srv/deployments/31337.json"]);
     expect(candidates).to.include(resolve(__dirname, "..", "..", "deployments", "31337.json")); // the repository's, where npm run deploy writes it
@@ -43,10 +43,13 @@ describe("configured start on the contracts", function () {
     const dead = { ...base.chain, rpcUrl: "http://127.0.0.1:9" }; // discard port: nothing answers
     const running = await startConfiguredBroker({ ...base, chain: { ...dead, mode: "auto" } }, pino({ level: "silent" }));
     expect(running.chain).to.equal(undefined);
+    const health = await (await fetch(`http://127.0.0.1:${running.httpPort}/health`)).json() as { chain: Record<string, unknown> };
+    expect(health.chain).to.deep.include({ mode: "auto", connected: false, rpcUrl: "http://127.0.0.1:9" });
+    expect(health.chain.reason).to.match(/^no Ethereum node answers at http:\/\/127\.0\.0\.1:9 /);
     await running.close();
     let error: Error | undefined;
     await startConfiguredBroker({ ...base, chain: { ...dead, mode: "on" } }, pino({ level: "silent" })).catch((e: Error) => (error = e));
-    expect(error?.message).to.match(/^config chain\.rpcUrl: no Ethereum node answers at http:\/\/127\.0\.0\.1:9/);
+    expect(error?.message).to.match(/^chain\.rpcUrl: no Ethereum node answers at http:\/\/127\.0\.0\.1:9/);
     tmp.remove();
   });
 

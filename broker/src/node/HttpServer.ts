@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   /** Session length when the sign-in message has no Expiration Time (ms). Default 1 h. */
   defaultSessionMs?: number;
   wsUrl?: string;
+  /** More of `/health` (what the broker follows: the chain, the consent ledger). */
+  health?: () => Record<string, unknown>;
 }
 
 /** Most outstanding sign-in nonces and sessions kept (memory bound). */
@@ -95,18 +97,19 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return s.address;
   };
 
+  // Probes and scrapers call these every few seconds: their requests are logged at warn and above
+  // only (a failure), not at info.
   app.get("/health", {
+    logLevel: "warn",
     schema: { summary: "Liveness and the state of storage and the access gate", response: { 200: { type: "object", additionalProperties: true }, 503: { type: "object", additionalProperties: true } } },
   }, async (_req, reply) => {
-    let gate: string = "ok";
-    try {
-      node.options.access.assertFresh();
-    } catch {
-      gate = "stale";
-    }
+    const gate = node.gateFreshness();
     const replication = node.options.replicator ? { ...node.options.replicator.status(), stats: node.options.replicator.stats } : undefined;
-    const body = { status: gate === "ok" ? "ok" : "degraded", accessGate: gate, crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats, replication };
-    return reply.status(gate === "ok" ? 200 : 503).send(body);
+    const body = {
+      status: gate.stale ? "degraded" : "ok", accessGate: gate.stale ? "stale" : "ok", gate, ...opts.health?.(),
+      assignment: assignment.mode ?? "static", crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats, replication,
+    };
+    return reply.status(gate.stale ? 503 : 200).send(body);
   });
 
   app.get("/network/partitions/:partition/epochs/:epoch", {
@@ -121,7 +124,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return node.options.epochs.report(epoch, partition);
   });
 
-  app.get("/metrics", { schema: { summary: "Prometheus metrics", produces: ["text/plain"] } }, async (_req, reply) => {
+  app.get("/metrics", { logLevel: "warn", schema: { summary: "Prometheus metrics", produces: ["text/plain"] } }, async (_req, reply) => {
     reply.header("content-type", node.metrics.registry.contentType);
     return node.metrics.registry.metrics();
   });
@@ -174,7 +177,14 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
       summary: "One stream, with the network partition and serving brokers of each stream partition",
       params: { type: "object", properties: { streamId: streamIdParam }, required: ["streamId"] },
       response: {
-        200: { type: "object", properties: { ...streamSchema.properties, routing: { type: "array", items: { type: "object", additionalProperties: true } } } },
+        200: {
+          type: "object",
+          properties: {
+            ...streamSchema.properties,
+            assignment: { type: "string", enum: ["coordinator", "single-node", "static"], description: "how this broker serves partitions: assigned by the coordinator, every partition as a single node, or a fixed assignment" },
+            routing: { type: "array", items: { type: "object", additionalProperties: true } },
+          },
+        },
         404: errorSchema, 400: errorSchema,
       },
     },
@@ -185,7 +195,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
       const np = assignment.networkPartitionOf(s.id, p);
       routing.push({ streamPartition: p, networkPartition: np, servedHere: assignment.serves(np), brokers: assignment.brokersOf(np) });
     }
-    return { ...s, routing };
+    return { ...s, assignment: assignment.mode ?? "static", routing };
   });
 
   const partitionParams = { type: "object", properties: { streamId: streamIdParam, partition: { type: "integer", minimum: 0, maximum: 4294967295 } }, required: ["streamId", "partition"] } as const;

@@ -164,9 +164,9 @@ export class DaemonConfig<T> {
     /**
      * Validates a parsed configuration file with the environment: every problem at once, each naming
      * the setting, its variable and the bad value. When the schema is satisfied, keys are normalised
-     * (0x-prefixed) and checked, and relative paths resolved against `baseDir`.
+     * (0x-prefixed) and checked, and relative paths resolved against `baseDir` (null: left as given).
      */
-    check(raw: unknown, env: NodeJS.ProcessEnv, baseDir: string): Checked<T> {
+    check(raw: unknown, env: NodeJS.ProcessEnv, baseDir: string | null): Checked<T> {
         if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
             return { config: {} as T, fromEnv: new Map(), problems: [{ field: 'config', message: 'must be a JSON object' }], valid: false, given: () => false };
         }
@@ -194,7 +194,7 @@ export class DaemonConfig<T> {
                     problems.push({ field: fieldOf(setting.path), env: this.envName(setting.path), message: 'the value is not a secp256k1 private key (zero or not below the curve order)' });
                 }
                 setAt(config, setting.path, hex);
-            } else if (setting.schema.filePath && value !== '') {
+            } else if (setting.schema.filePath && value !== '' && baseDir !== null) {
                 setAt(config, setting.path, resolve(baseDir, value));
             }
         }
@@ -216,9 +216,9 @@ export class DaemonConfig<T> {
         return problems;
     }
 
-    /** The configuration with defaults only (throws when a setting is required). */
+    /** The configuration with defaults only, paths as given (throws when a setting is required). */
     defaults(): T {
-        const checked = this.check({}, {}, process.cwd());
+        const checked = this.check({}, {}, null);
         if (checked.problems.length > 0) throw new Error(checked.problems.map(problemText).join('\n'));
         return checked.config;
     }
@@ -338,8 +338,8 @@ export class DaemonConfig<T> {
         const rows = this.settings.map(({ path, schema, required, requiredInParent, requiredWith }) => {
             const fallback = schema.secret
                 ? (required ? 'required, environment only' : 'environment only')
-                : schema.default !== undefined ? `\`${JSON.stringify(schema.default)}\``
-                    : schema.defaultText !== undefined ? String(schema.defaultText)
+                : schema.defaultText !== undefined ? String(schema.defaultText)
+                    : schema.default !== undefined ? `\`${JSON.stringify(schema.default)}\``
                         : required ? 'required' : requiredInParent && requiredWith ? `required with \`${requiredWith}\`` : 'optional';
             return `| \`${path.join('.')}\` | \`${this.envName(path)}\` | ${fallback} | ${cell(String(schema.expect ?? ''))} | ${cell(String(schema.description ?? ''))} |`;
         });
