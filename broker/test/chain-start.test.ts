@@ -1,8 +1,11 @@
 // `broker start` on the contracts: the configured start finds the node (JSON-RPC) and the
 // deployment record, follows the registry into its stream index, takes the coordinator's epoch
 // definition and assignment, and runs the in-process consent ledger; without a node it runs static.
+// A broker with no operator key routes as the coordinator does (single node, every partition), and a
+// consent ledger that cannot be reached makes the gate stale, named in /health and /metrics.
 
 import { expect } from "chai";
+import { generateKeyPairSync } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pino from "pino";
@@ -14,7 +17,8 @@ import { startConfiguredBroker } from "../src/Broker";
 import { deploymentCandidates } from "../src/chain/ChainBackend";
 import { ContractAccessGate } from "../src/access/ContractAccessGate";
 import { CoordinatorAssignment } from "../src/network/CoordinatorAssignment";
-import { streamIdOf } from "../src/protocol/event";
+import { ContentType, EncryptionType, ZERO_HASH, signEvent, streamIdOf } from "../src/protocol/event";
+import { fabric } from "@datamarket/consent-ledger";
 import { DATA, EPOCH_SECONDS, deployCoordinator, deployMarket } from "./chain-fixture";
 import { tempDir, waitFor } from "./helpers";
 
@@ -98,6 +102,93 @@ describe("configured start on the contracts", function () {
       expect(await res.json()).to.deep.include({ id: parking, partitions: 4, path: "/city/parking" });
       await (await market.registry.connect(creator).setPartitions(parking, 6)).wait();
       await waitFor(() => running.chain!.feeder.index.get(parking)?.partitions === 6, 3000, "the index to follow PartitionsUpdated");
+    } finally {
+      await running.close();
+      tmp.remove();
+    }
+  });
+
+  it("without an operator key routes every stream partition as the coordinator does, serving them all as a single node", async () => {
+    const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
+    const market = await deployMarket();
+    const coord = await deployCoordinator(16); // no broker registered
+    const creator = (await hre.ethers.getSigners())[9];
+    const creatorKey = Buffer.from("2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6", "hex"); // Hardhat account #9
+    await (await market.registry.connect(creator).createStream("/city/traffic", 4, "{}")).wait();
+    const stream = streamIdOf(creator.address.toLowerCase(), "/city/traffic");
+    const tmp = tempDir();
+    const deployment = join(tmp.dir, "31337.json");
+    writeFileSync(deployment, JSON.stringify({
+      chainId: 31337,
+      contracts: {
+        StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
+        DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
+        NetworkCoordinator: { address: coord.address, deployBlock: firstBlock },
+      },
+    }));
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 }, consentLedger: { kind: "off", startBlock: 0 },
+    };
+    const running = await startConfiguredBroker(config, pino({ level: "silent" }));
+    try {
+      await waitFor(() => running.chain!.feeder.index.get(stream) !== undefined, 3000, "the stream in the index");
+      const onChain = await Promise.all([0, 1, 2, 3].map(async (sp) => Number(await coord.coordinator.networkPartitionOf(stream, sp))));
+      expect(onChain.some((np) => np !== 0), "the four stream partitions are not all in network partition 0").to.equal(true);
+      const body = (await (await fetch(`http://127.0.0.1:${running.httpPort}/streams/${stream}`)).json()) as { assignment: string; routing: { streamPartition: number; networkPartition: number; servedHere: boolean; brokers: unknown[] }[] };
+      expect(body.assignment).to.equal("single-node");
+      expect(body.routing).to.deep.equal(onChain.map((networkPartition, streamPartition) => ({ streamPartition, networkPartition, servedHere: true, brokers: [] })));
+      const health = (await (await fetch(`http://127.0.0.1:${running.httpPort}/health`)).json()) as Record<string, unknown>;
+      expect(health).to.deep.include({ status: "ok", assignment: "single-node" });
+      expect(health.chain).to.deep.include({ mode: "auto", connected: true, consentLedger: "off" });
+      // a publish to a stream partition whose network partition is not 0 is served here
+      const sp = onChain.findIndex((np) => np !== 0);
+      const event = signEvent({
+        streamId: stream, streamPartition: sp, timestamp: Date.now(), sequenceNumber: 0, previousEventHash: ZERO_HASH, publisher: creator.address.toLowerCase(),
+        contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from('{"cars":12}'),
+      }, creatorKey);
+      const published = await fetch(`http://127.0.0.1:${running.httpPort}/streams/${stream}/partitions/${sp}/events`, {
+        method: "POST", headers: { "content-type": "application/octet-stream" }, body: event.frame,
+      });
+      expect(published.status, await published.clone().text()).to.equal(201);
+    } finally {
+      await running.close();
+      tmp.remove();
+    }
+  });
+
+  it("starts on a Fabric gateway that cannot be reached, fails closed, and names the consent ledger in /health and /metrics", async () => {
+    const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
+    const market = await deployMarket();
+    const tmp = tempDir();
+    const authority = await fabric.CertificateAuthority.create("AuditMSP");
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    writeFileSync(join(tmp.dir, "tls-ca.pem"), authority.certificatePem);
+    writeFileSync(join(tmp.dir, "cert.pem"), (await authority.enroll("broker", { "consent.role": "auditor" })).certificatePem);
+    writeFileSync(join(tmp.dir, "key.pem"), privateKey.export({ format: "pem", type: "pkcs8" }).toString());
+    const deployment = join(tmp.dir, "31337.json");
+    writeFileSync(deployment, JSON.stringify({ chainId: 31337, contracts: { StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock }, DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock } } }));
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 },
+      consentLedger: {
+        kind: "fabric-gateway", startBlock: 0,
+        fabric: { endpoint: "127.0.0.1:1", mspId: "AuditMSP", tlsCaCertificateFile: join(tmp.dir, "tls-ca.pem"), certificateFile: join(tmp.dir, "cert.pem"), privateKeyFile: join(tmp.dir, "key.pem"), channelName: "consent", chaincodeName: "consent" },
+      },
+    };
+    const running = await startConfiguredBroker(config, pino({ level: "silent" }));
+    try {
+      const health = await fetch(`http://127.0.0.1:${running.httpPort}/health`);
+      expect(health.status).to.equal(503);
+      const body = (await health.json()) as { gate: { chain: { stale: boolean }; consentLedger: { stale: boolean; ageMs: number | null; error?: string } }; chain: Record<string, unknown> };
+      expect(body.chain).to.deep.include({ connected: true, consentLedger: "fabric-gateway" });
+      expect(body.gate.chain.stale).to.equal(false);
+      expect(body.gate.consentLedger).to.deep.include({ stale: true, ageMs: null });
+      await waitFor(() => running.chain!.consent!.lastError !== undefined, 30_000, "the gateway error");
+      const metrics = await (await fetch(`http://127.0.0.1:${running.httpPort}/metrics`)).text();
+      expect(metrics).to.match(/^broker_access_gate_stale 1$/m);
+      expect(metrics).to.match(/^broker_consent_ledger_age_seconds \+Inf$/m);
+      expect(metrics).to.match(/^broker_chain_head_age_seconds 0\.\d+$/m);
     } finally {
       await running.close();
       tmp.remove();
