@@ -29,7 +29,7 @@ export { EpochReporter } from "./network/EpochReporter";
 export type { CoordinatorReporter } from "./network/EpochReporter";
 export { VerifierPool } from "./protocol/VerifierPool";
 export { EventStore } from "./storage/EventStore";
-export type { ResendQuery, ResendResult, RetentionPolicy, Hole, AdmitMode, Admitted } from "./storage/EventStore";
+export type { ResendCursor, ResendQuery, ResendResult, RetentionPolicy, Hole, AdmitMode, Admitted } from "./storage/EventStore";
 export { BrokerNode } from "./node/BrokerNode";
 export { Replicator } from "./replication/Replicator";
 export type { AcksPolicy, GapNotice, ReplicatorOptions } from "./replication/Replicator";

@@ -544,7 +544,7 @@ export class BrokerNode {
       const started = process.hrtime.bigint();
       const from = query.type === "last" ? 0 : query.fromTimestamp;
       const to = query.type === "range" ? query.toTimestamp : Number.MAX_SAFE_INTEGER;
-      const gaps = this.options.replicator ? await this.options.replicator.settle(np, streamId, streamPartition, from, to, query.type === "last" ? undefined : query.publisher) : [];
+      const gaps = this.options.replicator ? await this.options.replicator.settle(np, streamId, streamPartition, from, to, query.publisher) : [];
       const result = { ...(await this.store.resend(streamId, streamPartition, query)), gaps };
       this.metrics.resendQueries.inc({ type: query.type });
       this.metrics.resendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

@@ -228,9 +228,14 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return reply.status(201).send({ eventHash: "0x" + hash.toString("hex") });
   });
 
+  const cursorSchema = {
+    type: ["object", "null"], description: "a truncated from/range answer: the cursor of its last event in resend order; continue with afterTimestamp, afterSequenceNumber, afterPublisher",
+    properties: { timestamp: { type: "integer" }, sequenceNumber: { type: "integer" }, publisher: { type: "string" } },
+  } as const;
+
   app.get("/streams/:streamId/partitions/:partition/events", {
     schema: {
-      summary: "History: the last N events, or those from a timestamp, or in a range (needs a session)",
+      summary: "History: the last N events, or those from a timestamp, or in a range, of every publisher or one; paged with a cursor (needs a session)",
       security: [{ session: [] }],
       params: partitionParams,
       querystring: {
@@ -238,21 +243,32 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
         properties: {
           last: { type: "integer", minimum: 1 }, from: { type: "integer", minimum: 0 }, to: { type: "integer", minimum: 0 },
           publisher: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
+          afterTimestamp: { type: "integer", minimum: 0 }, afterSequenceNumber: { type: "integer", minimum: 0 }, afterPublisher: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
         },
         additionalProperties: false,
       },
-      response: { 200: { type: "object", properties: { truncated: { type: "boolean" }, events: { type: "array", items: eventSchema } } }, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 421: errorSchema },
+      response: {
+        200: { type: "object", properties: { truncated: { type: "boolean" }, next: cursorSchema, events: { type: "array", items: eventSchema } } },
+        400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 421: errorSchema,
+      },
     },
   }, async (req) => {
     const address = authAddress(req);
     const { streamId, partition } = req.params as { streamId: string; partition: number };
-    const q = req.query as { last?: number; from?: number; to?: number; publisher?: string };
+    const q = req.query as { last?: number; from?: number; to?: number; publisher?: string; afterTimestamp?: number; afterSequenceNumber?: number; afterPublisher?: string };
+    const publisher = q.publisher?.toLowerCase();
+    const hasCursor = q.afterTimestamp !== undefined || q.afterSequenceNumber !== undefined || q.afterPublisher !== undefined;
+    if (hasCursor && (q.afterTimestamp === undefined || q.afterSequenceNumber === undefined)) {
+      throw new BrokerError(ErrorCodes.BAD_REQUEST, "a cursor is afterTimestamp and afterSequenceNumber (and optionally afterPublisher)", { field: "afterSequenceNumber" });
+    }
+    const after = hasCursor ? { timestamp: q.afterTimestamp!, sequenceNumber: q.afterSequenceNumber!, ...(q.afterPublisher ? { publisher: q.afterPublisher.toLowerCase() } : {}) } : undefined;
     let query: ResendQuery;
     if (q.last !== undefined) {
       if (q.from !== undefined || q.to !== undefined) throw new BrokerError(ErrorCodes.BAD_REQUEST, "give either last, or from (and optionally to)", { field: "last" });
-      query = { type: "last", count: q.last };
+      if (after) throw new BrokerError(ErrorCodes.BAD_REQUEST, "last takes no cursor: page with from (docs/protocol.md §6.4)", { field: "afterTimestamp" });
+      query = { type: "last", count: q.last, publisher };
     } else if (q.from !== undefined) {
-      query = q.to !== undefined ? { type: "range", fromTimestamp: q.from, toTimestamp: q.to, publisher: q.publisher?.toLowerCase() } : { type: "from", fromTimestamp: q.from, publisher: q.publisher?.toLowerCase() };
+      query = q.to !== undefined ? { type: "range", fromTimestamp: q.from, toTimestamp: q.to, publisher, after } : { type: "from", fromTimestamp: q.from, publisher, after };
       if (query.type === "range" && query.toTimestamp < query.fromTimestamp) throw new BrokerError(ErrorCodes.BAD_REQUEST, "to is before from", { field: "to" });
     } else {
       throw new BrokerError(ErrorCodes.BAD_REQUEST, "give last=N, or from=<ms> (and optionally to=<ms>)", { field: "query" });
@@ -260,6 +276,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     const result = await node.resend(address, streamId.toLowerCase(), partition, query);
     return {
       truncated: result.truncated,
+      next: result.next,
       events: result.frames.map((frame) => {
         const e = decodeFrame(frame);
         return {
