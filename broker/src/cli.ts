@@ -5,7 +5,7 @@
 // (a port in use, a data directory it cannot write); 2 usage or configuration (a bad setting, a key in
 // the file, chain.mode "on" without a node or a deployment record, a chain that is not chainId).
 
-import { parseArgs } from "node:util";
+import { configErrorExit, parseStartCommand, processOutput, type Output } from "@datamarket/consent-ledger/config";
 import { checkConfigFiles, ConfigError, describeConfig, loadConfig, type BrokerConfig } from "./config";
 import { startConfiguredBroker } from "./Broker";
 
@@ -21,56 +21,25 @@ e.g. BROKER__WS_PORT, BROKER__STORAGE__MAX_RESEND_EVENTS. The operator key comes
 only: BROKER__CHAIN__OPERATOR_KEY. Settings: docs/broker.md ("Configuration").
 `;
 
-export interface Output {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+export type { Output };
 
 function version(): string {
   return (require("../package.json") as { version: string }).version;
 }
 
-function configErrors(out: Output, error: ConfigError): number {
-  for (const problem of error.message.split("\n")) out.stderr(`broker: config error: ${problem}\n`);
-  return 2;
-}
-
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Output = processOutput): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: { config: { type: "string", short: "c" }, test: { type: "boolean" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
-    });
-  } catch (error) {
-    out.stderr(`broker: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out.stdout(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    out.stdout(`${version()}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1 || positionals[0] !== "start") {
-    out.stderr(`broker: ${positionals.length ? `unknown command "${positionals.join(" ")}"` : "no command"}\n${USAGE}`);
-    return 2;
-  }
+  const command = parseStartCommand("broker", USAGE, version(), argv, out);
+  if (typeof command === "number") return command;
   let config: BrokerConfig;
   try {
-    config = loadConfig(values.config, env);
+    config = loadConfig(command.config, env);
     const unreadable = checkConfigFiles(config);
     if (unreadable.length > 0) throw new ConfigError(unreadable);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return configErrors(out, error);
+    return configErrorExit("broker", out, error);
   }
-  if (values.test) {
+  if (command.test) {
     out.stdout(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     out.stderr("broker: the configuration is valid (nothing was started)\n");
     return 0;
@@ -79,7 +48,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   try {
     broker = await startConfiguredBroker(config);
   } catch (error) {
-    if (error instanceof ConfigError) return configErrors(out, error);
+    if (error instanceof ConfigError) return configErrorExit("broker", out, error);
     out.stderr(`broker: could not start: ${(error as Error).message}\n`);
     return 1;
   }

@@ -22,6 +22,13 @@ import { fabric } from "@datamarket/consent-ledger";
 import { DATA, EPOCH_SECONDS, deployCoordinator, deployMarket } from "./chain-fixture";
 import { tempDir, waitFor } from "./helpers";
 
+/** A deployment record (docs/deployment.md §4) in `dir` naming `contracts`, each deployed from `deployBlock`. */
+function writeDeployment(dir: string, deployBlock: number, contracts: Record<string, string>): string {
+  const file = join(dir, "31337.json");
+  writeFileSync(file, JSON.stringify({ chainId: 31337, contracts: Object.fromEntries(Object.entries(contracts).map(([name, address]) => [name, { address, deployBlock }])) }));
+  return file;
+}
+
 describe("configured start on the contracts", function () {
   this.timeout(120_000);
   let server: JsonRpcServer;
@@ -71,15 +78,7 @@ describe("configured start on the contracts", function () {
     await (await market.registry.connect(creator).createStream("/city/parking", 4, '{"description":"Free parking places"}')).wait();
 
     const tmp = tempDir();
-    const deployment = join(tmp.dir, "31337.json");
-    writeFileSync(deployment, JSON.stringify({
-      chainId: 31337,
-      contracts: {
-        StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
-        DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
-        NetworkCoordinator: { address: coord.address, deployBlock: firstBlock },
-      },
-    }));
+    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market, NetworkCoordinator: coord.address });
     const operatorKey = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97"; // Hardhat account #8
     expect(new (await import("ethers")).Wallet(operatorKey).address).to.equal(operator.address);
     const config: BrokerConfig = {
@@ -117,15 +116,7 @@ describe("configured start on the contracts", function () {
     await (await market.registry.connect(creator).createStream("/city/traffic", 4, "{}")).wait();
     const stream = streamIdOf(creator.address.toLowerCase(), "/city/traffic");
     const tmp = tempDir();
-    const deployment = join(tmp.dir, "31337.json");
-    writeFileSync(deployment, JSON.stringify({
-      chainId: 31337,
-      contracts: {
-        StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
-        DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
-        NetworkCoordinator: { address: coord.address, deployBlock: firstBlock },
-      },
-    }));
+    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market, NetworkCoordinator: coord.address });
     const config: BrokerConfig = {
       ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
       chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 }, consentLedger: { kind: "off", startBlock: 0 },
@@ -166,8 +157,7 @@ describe("configured start on the contracts", function () {
     writeFileSync(join(tmp.dir, "tls-ca.pem"), authority.certificatePem);
     writeFileSync(join(tmp.dir, "cert.pem"), (await authority.enroll("broker", { "consent.role": "auditor" })).certificatePem);
     writeFileSync(join(tmp.dir, "key.pem"), privateKey.export({ format: "pem", type: "pkcs8" }).toString());
-    const deployment = join(tmp.dir, "31337.json");
-    writeFileSync(deployment, JSON.stringify({ chainId: 31337, contracts: { StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock }, DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock } } }));
+    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market });
     const config: BrokerConfig = {
       ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
       chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 },

@@ -5,6 +5,7 @@ export {
     DaemonConfig, LOG_LEVELS, envNameOf, fieldOf, oneOf, problemText, renderGenerated, settings, settingsOf, show,
     type Checked, type ConfigProblem, type DaemonConfigOptions, type LogLevel, type Setting,
 } from './daemon';
+export { configErrorExit, parseStartCommand, processOutput, type Output, type StartCommand } from './command';
 export {
     ConsentLedgerSchema, consentLedgerSchema, fabricConnectionProblem, fabricGatewayConfigOf,
     type ConsentLedgerSettings, type FabricConnectionSettings,
