@@ -120,11 +120,11 @@ async function main(): Promise<void> {
   }
   report.steps.sdkRekey = { ok: rekeyOk, byRecipients: rekey };
 
-  // 4. broker (full mode only: it is bounded at 300 s by itself)
+  // 4. broker (full mode only: it is bounded at 480 s by itself)
   if (quick) {
     report.steps.broker = { skipped: "quick mode (the broker bench takes up to 5 minutes): run npm run bench -w broker" };
   } else {
-    const r = await run("broker", "npm", ["run", "bench", "-w", "broker"], { timeoutMs: 360_000 });
+    const r = await run("broker", "npm", ["run", "bench", "-w", "broker"], { timeoutMs: 540_000 });
     const summary = summaryLines(r.stdout);
     report.steps.broker = { ok: r.ok, error: r.error, seconds: r.seconds, runs: 1, summary };
   }

@@ -1,7 +1,7 @@
 // The `bridge` command: `bridge start [--config FILE] [--test]`, `-h`/`--help`, `--version`.
 // Exit status: 0 stopped (SIGINT/SIGTERM), help, version or a configuration that passed --test;
 // 1 a start-up failure (chain or ledger unreachable, state directory refused); 2 usage or configuration.
-import { parseArgs } from 'node:util';
+import { configErrorExit, parseStartCommand, processOutput, type Output } from '@datamarket/consent-ledger/config';
 import { checkConfigFiles, describeConfig, loadConfig, type BridgeConfig } from './config';
 import { BridgeConfigError } from './errors';
 import { startFromConfig } from './start';
@@ -18,52 +18,25 @@ e.g. BRIDGE__CHAIN__RPC_URL, BRIDGE__HTTP__PORT. The keys come from the environm
 BRIDGE__ATTESTOR_KEY and, with relayer.enabled, BRIDGE__RELAYER__KEY. Settings: docs/market.md §10.2.
 `;
 
-export interface Output {
-    stdout(text: string): void;
-    stderr(text: string): void;
-}
-
-const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+export type { Output };
 
 function version(): string {
     return (require('../package.json') as { version: string }).version;
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Output = processOutput): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv, allowPositionals: true, strict: true,
-            options: { config: { type: 'string', short: 'c' }, test: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
-        });
-    } catch (error) {
-        out.stderr(`bridge: ${(error as Error).message}\n${USAGE}`);
-        return 2;
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-        out.stdout(USAGE);
-        return 0;
-    }
-    if (values.version) {
-        out.stdout(`${version()}\n`);
-        return 0;
-    }
-    if (positionals.length !== 1 || positionals[0] !== 'start') {
-        out.stderr(`bridge: ${positionals.length ? `unknown command "${positionals.join(' ')}"` : 'no command'}\n${USAGE}`);
-        return 2;
-    }
+    const command = parseStartCommand('bridge', USAGE, version(), argv, out);
+    if (typeof command === 'number') return command;
     let config: BridgeConfig;
     try {
-        config = loadConfig(values.config, env);
+        config = loadConfig(command.config, env);
         const missing = checkConfigFiles(config);
         if (missing.length > 0) throw new BridgeConfigError(missing);
     } catch (error) {
         if (!(error instanceof BridgeConfigError)) throw error;
-        for (const problem of error.message.split('\n')) out.stderr(`bridge: config error: ${problem}\n`);
-        return 2;
+        return configErrorExit('bridge', out, error);
     }
-    if (values.test) {
+    if (command.test) {
         out.stdout(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
         out.stderr('bridge: the configuration is valid (nothing was started)\n');
         return 0;
@@ -72,10 +45,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     try {
         bridge = await startFromConfig(config);
     } catch (error) {
-        if (error instanceof BridgeConfigError) {
-            for (const problem of error.message.split('\n')) out.stderr(`bridge: config error: ${problem}\n`);
-            return 2;
-        }
+        if (error instanceof BridgeConfigError) return configErrorExit('bridge', out, error);
         out.stderr(`bridge: could not start: ${(error as Error).message}\n`);
         return 1;
     }

@@ -1,5 +1,6 @@
 // Typed error codes of the bridge: its HTTP API answers { statusCode, code, message } with these codes,
 // and the client helper throws BridgeClientError with them (documented in docs/market.md).
+import { problemText, type ConfigProblem } from '@datamarket/consent-ledger/config';
 
 /** Codes of the HTTP API. */
 export const HttpErrorCode = {
@@ -43,16 +44,12 @@ export class BridgeClientError extends Error {
 }
 
 /** One thing wrong with a configuration: the setting, the environment variable it came from (if any), what is wrong. */
-export interface ConfigProblem {
-    field: string;
-    env?: string;
-    message: string;
-}
+export type { ConfigProblem };
 
 /** Configuration errors name every setting that was wrong (the CLI exits with status 2). */
 export class BridgeConfigError extends Error {
     constructor(readonly problems: ConfigProblem[]) {
-        super(problems.map((p) => `${p.field}${p.env ? ` (${p.env})` : ''}: ${p.message}`).join('\n'));
+        super(problems.map(problemText).join('\n'));
         this.name = 'BridgeConfigError';
     }
 

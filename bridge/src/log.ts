@@ -1,13 +1,12 @@
 // Structured logs through pino, as the broker writes them: one JSON object a line on stdout (level,
 // time, service, msg, fields), so one log pipeline (and pino-pretty) reads both daemons and filters
 // by grantId, code or transaction hash. Errors go under `err` (pino's serializer keeps the stack).
+import { type LogLevel } from '@datamarket/consent-ledger/config';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
-
-/** The levels a configuration may choose (pino's, without "silent"). */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type LogLevel = typeof LOG_LEVELS[number];
+/** The levels a configuration may choose (pino's, without "silent"): the daemons' shared list. */
+export { LOG_LEVELS, type LogLevel } from '@datamarket/consent-ledger/config';
 
 /** The bridge's logger: pino at `level`, to stdout unless another destination is given. */
 export function bridgeLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {

@@ -1,8 +1,8 @@
 // Starts a bridge from a validated configuration: checks on chain that the configured market is the
 // market, opens the consent ledger (in-process or a Fabric gateway) and the state directory, connects
 // the relayer's wallet, then starts the service.
-import { readFileSync } from 'node:fs';
 import { connectFabricGateway, InProcessConsentLedger } from '@datamarket/consent-ledger';
+import { fabricGatewayConfigOf } from '@datamarket/consent-ledger/config';
 import { JsonRpcProvider, Wallet, WebSocketProvider, computeAddress, type Provider } from 'ethers';
 import { ConsentBridge } from './bridge';
 import type { BridgeConfig } from './config';
@@ -44,17 +44,7 @@ export async function startFromConfig(config: BridgeConfig, log: Logger = bridge
             events = inProcess.client(await inProcess.enroll('AuditMSP', 'consent-bridge', { 'consent.role': 'auditor' }));
             log.warn('following an in-process consent ledger (local development only)');
         } else {
-            const fabric = ledger.fabric!;
-            const connection = connectFabricGateway({
-                endpoint: fabric.endpoint,
-                tlsCaCertificate: readFileSync(fabric.tlsCaCertificateFile),
-                certificate: readFileSync(fabric.certificateFile),
-                privateKey: readFileSync(fabric.privateKeyFile),
-                hostnameOverride: fabric.hostnameOverride,
-                mspId: fabric.mspId,
-                channelName: fabric.channelName,
-                chaincodeName: fabric.chaincodeName,
-            });
+            const connection = connectFabricGateway(fabricGatewayConfigOf(ledger.fabric!));
             closers.push(() => connection.close());
             events = connection.client;
         }

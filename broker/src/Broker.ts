@@ -23,7 +23,7 @@ import { decodeFrame, keccak256 } from "./wire";
 import { VerifierPool } from "./verifier/VerifierPool";
 import { networkPartitionOf } from "./network/routing";
 import { ConfigError, DEFAULT_CONFIG } from "./config";
-import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
+import { connectChainBackend, type ChainBackend, type ChainStatus } from "./chain/ChainBackend";
 import { Replicator } from "./replication/Replicator";
 
 export interface BrokerDeps {
@@ -33,6 +33,8 @@ export interface BrokerDeps {
   streams?: StreamIndex;
   assignment?: PartitionAssignmentSource;
   logger?: Logger;
+  /** What `/health` says of the chain (startConfiguredBroker): followed, or why not. */
+  chainStatus?: ChainStatus;
 }
 
 export interface RunningBroker {
@@ -81,7 +83,11 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       new Map(Array.from({ length: P }, (_, i) => [i, peers.map((p) => ({ address: p.address.toLowerCase(), ws: p.ws, http: "" }))])))
     : new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all"));
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
-  const store = new EventStore({ dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, retention: config.storage.retention, maxResendEvents: config.storage.maxResendEvents, commitDelayMs: config.storage.commitDelayMs });
+  const { maxAgeMs, maxBytesPerPartition } = config.storage.retention;
+  const store = new EventStore({
+    dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, maxResendEvents: config.storage.maxResendEvents, commitDelayMs: config.storage.commitDelayMs,
+    retention: { maxAgeMs: maxAgeMs || undefined, maxBytesPerPartition: maxBytesPerPartition || undefined }, // 0: no limit
+  });
   const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
   store.open((streamId, streamPartition, frame, timestamp) => {
     // Rebuild the recent epochs' checksums from the log.
@@ -105,7 +111,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   replicator?.start(node);
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
   const wsPort = await ws.listen();
-  const http = await buildHttpServer(node, streams, assignment, { host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger });
+  const chainStatus = deps.chainStatus;
+  const http = await buildHttpServer(node, streams, assignment, {
+    host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger, health: chainStatus && (() => ({ chain: chainStatus })),
+  });
   await http.listen({ host: config.host, port: config.httpPort });
   const httpPort = (http.server.address() as { port: number }).port;
   const retention = setInterval(() => {
@@ -139,20 +148,26 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
 export async function startConfiguredBroker(config: BrokerConfig, logger?: Logger): Promise<RunningBroker> {
   const log = logger ?? pino({ level: config.log.level, base: { service: "broker" } });
   const chain = await connectChainBackend(config, log);
-  if (!chain) return startBroker(config, { logger: log });
+  if (!chain.connected) return startBroker(config, { logger: log, chainStatus: chain.status });
   let effective = config;
-  if (chain.epochs) {
-    const { genesisMs, epochLengthMs } = chain.epochs;
+  if (chain.assignment) {
+    const { genesisMs, epochLengthMs } = chain.assignment.epochDefinition();
     const configured = config.network;
     const isDefault = configured.epochLengthMs === DEFAULT_CONFIG.network.epochLengthMs && configured.genesisMs === DEFAULT_CONFIG.network.genesisMs;
-    if (!isDefault && (configured.epochLengthMs !== epochLengthMs || configured.genesisMs !== genesisMs)) {
+    const partitionCount = chain.assignment.partitionCount();
+    const problem = !isDefault && (configured.epochLengthMs !== epochLengthMs || configured.genesisMs !== genesisMs)
+      ? ConfigError.of("network", `epochLengthMs ${configured.epochLengthMs} / genesisMs ${configured.genesisMs} differ from the coordinator's ${epochLengthMs} / ${genesisMs}`)
+      : configured.partitionCount !== undefined && configured.partitionCount !== partitionCount
+        ? ConfigError.of("network.partitionCount", `${configured.partitionCount} differs from the coordinator's ${partitionCount} (with a coordinator, P is the contract's: remove the setting)`)
+        : undefined;
+    if (problem) {
       chain.close();
-      throw new ConfigError("network", `epochLengthMs ${configured.epochLengthMs} / genesisMs ${configured.genesisMs} differ from the coordinator's ${epochLengthMs} / ${genesisMs}`);
+      throw problem;
     }
     effective = { ...config, network: { ...config.network, genesisMs, epochLengthMs } };
   }
   try {
-    const running = await startBroker(effective, { ...chain.deps, logger: log });
+    const running = await startBroker(effective, { ...chain.deps, logger: log, chainStatus: chain.status });
     const unhook = chain.contractDelivery?.attach(running.node);
     const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
     bounties?.unref();

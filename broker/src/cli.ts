@@ -1,50 +1,63 @@
-// `broker start [--config FILE]`: starts a broker; SIGINT/SIGTERM stop it gracefully (clients are
-// told SHUTTING_DOWN, queued events are made durable, files are closed).
+// The `broker` command: `broker start [--config FILE] [--test]`, `-h`/`--help`, `--version`, parsed
+// with node:util parseArgs as the bridge's command is. SIGINT/SIGTERM stop a broker gracefully
+// (clients are told SHUTTING_DOWN, queued events are made durable, files are closed).
+// Exit status: 0 stopped, help, version, or a configuration that passed --test; 1 a start-up failure
+// (a port in use, a data directory it cannot write); 2 usage or configuration (a bad setting, a key in
+// the file, chain.mode "on" without a node or a deployment record, a chain that is not chainId).
 
-import { loadConfig, ConfigError } from "./config";
+import { configErrorExit, parseStartCommand, processOutput, type Output } from "@datamarket/consent-ledger/config";
+import { checkConfigFiles, ConfigError, describeConfig, loadConfig, type BrokerConfig } from "./config";
 import { startConfiguredBroker } from "./Broker";
 
-const USAGE = "usage: broker start [--config FILE]\n  environment: BROKER_HOST, BROKER_WS_PORT, BROKER_HTTP_PORT, BROKER_DATA_DIR, BROKER_DOMAIN, BROKER_CHAIN_ID, BROKER_MAX_CONTENT_BYTES, BROKER_SEND_BUDGET_BYTES, BROKER_VERIFY_THREADS, BROKER_LOG_LEVEL, BROKER_CHAIN (auto|on|off), BROKER_RPC_URL, BROKER_DEPLOYMENT, BROKER_OPERATOR_KEY, BROKER_CONSENT (in-process|fabric|off)";
+const USAGE = `usage: broker start [--config FILE] [--test]
+       broker -h | --help | --version
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command !== "start") {
-    process.stderr.write(USAGE + "\n");
-    return command === "--help" || command === "help" ? 0 : 2;
-  }
-  let file: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === "--config" && rest[i + 1]) file = rest[++i];
-    else {
-      process.stderr.write(`unknown argument ${rest[i]}\n${USAGE}\n`);
-      return 2;
-    }
-  }
-  let config;
+  start           serve the WebSocket and HTTP APIs, following the contracts and the consent ledger
+  -c, --config    the JSON configuration file (relative paths in it are relative to it)
+  --test          check the configuration (file, environment, key, files it names) and exit, starting nothing
+
+Every setting can come from the environment: BROKER__ and its path in UPPER_SNAKE_CASE joined by "__",
+e.g. BROKER__WS_PORT, BROKER__STORAGE__MAX_RESEND_EVENTS. The operator key comes from the environment
+only: BROKER__CHAIN__OPERATOR_KEY. Settings: docs/broker.md ("Configuration").
+`;
+
+export type { Output };
+
+function version(): string {
+  return (require("../package.json") as { version: string }).version;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Output = processOutput): Promise<number> {
+  const command = parseStartCommand("broker", USAGE, version(), argv, out);
+  if (typeof command === "number") return command;
+  let config: BrokerConfig;
   try {
-    config = loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(err.message + "\n");
-      return 2;
-    }
-    throw err;
+    config = loadConfig(command.config, env);
+    const unreadable = checkConfigFiles(config);
+    if (unreadable.length > 0) throw new ConfigError(unreadable);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return configErrorExit("broker", out, error);
+  }
+  if (command.test) {
+    out.stdout(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
+    out.stderr("broker: the configuration is valid (nothing was started)\n");
+    return 0;
   }
   let broker;
   try {
     broker = await startConfiguredBroker(config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(err.message + "\n");
-      return 2;
-    }
-    throw err;
+  } catch (error) {
+    if (error instanceof ConfigError) return configErrorExit("broker", out, error);
+    out.stderr(`broker: could not start: ${(error as Error).message}\n`);
+    return 1;
   }
+  const running = broker;
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      broker.logger.info({ signal }, "shutting down");
-      broker.close().then(resolve, (err) => {
-        broker.logger.error({ err }, "shutdown failed");
+      running.logger.info({ signal }, "shutting down");
+      running.close().then(resolve, (err) => {
+        running.logger.error({ err }, "shutdown failed");
         resolve();
       });
     };

@@ -2,12 +2,13 @@
 export * from "./errors";
 // The wire format, from @datamarket/protocol (re-exported for the broker's existing users; new code imports the protocol package).
 export { ContentType, EncryptionType, SignatureType, PROTOCOL_VERSION, FRAME_OVERHEAD, ZERO_HASH, encodeCanonical, streamIdOf, EpochAccumulator, epochChecksum, epochOf, cryptoBackend, recoverAddress } from "@datamarket/protocol";
-export type { GapNotice, ResendQuery } from "@datamarket/protocol";
+export type { GapNotice, ResendCursor, ResendQuery } from "@datamarket/protocol";
 export { decodeFrame, verifyEvent, eventHash, keccak256, signEvent } from "./wire";
 export type { EventFields, SignedEvent } from "./wire";
 export * from "./access/AccessGate";
 export { InMemoryAccessGate } from "./access/InMemoryAccessGate";
 export { AccessPolicy } from "./access/AccessPolicy";
+export type { GateFreshness, SourceFreshness } from "./access/AccessPolicy";
 export { ContractAccessGate } from "./access/ContractAccessGate";
 export type { ContractAccessGateOptions } from "./access/ContractAccessGate";
 export { ConsentGrantFollower, consentSourceOf } from "./access/ConsentGrantFollower";
@@ -15,7 +16,7 @@ export type { ConsentSource, ConsentChange, FollowedGrant } from "./access/Conse
 export { ChainFollower } from "./chain/ChainFollower";
 export type { ChainLog, ChainFollowerOptions } from "./chain/ChainFollower";
 export { connectChainBackend, deploymentCandidates, readDeployment } from "./chain/ChainBackend";
-export type { ChainBackend, DeploymentRecord } from "./chain/ChainBackend";
+export type { ChainBackend, ChainStatus, DeploymentRecord, NoChain } from "./chain/ChainBackend";
 export { RegistryStreamFeeder, parseMetadata } from "./streams/RegistryStreamFeeder";
 export { CoordinatorAssignment } from "./network/CoordinatorAssignment";
 export type { CoordinatorAssignmentOptions, CoordinatorEpochs } from "./network/CoordinatorAssignment";
@@ -39,7 +40,7 @@ export { WsServer, BinaryKind } from "./node/WsServer";
 export { buildHttpServer, HTTP_STATUS } from "./node/HttpServer";
 export { BrokerClient, BrokerRequestError, closeGracefully } from "./client/BrokerClient";
 export { buildSiweMessage, parseSiweMessage, verifySiwe } from "@datamarket/protocol";
-export { loadConfig, DEFAULT_CONFIG } from "./config";
-export type { BrokerConfig } from "./config";
+export { BROKER_CONFIG, BrokerConfigSchema, ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from "./config";
+export type { BrokerConfig, ConfigProblem } from "./config";
 export { startBroker, startConfiguredBroker } from "./Broker";
 export type { BrokerDeps, RunningBroker } from "./Broker";

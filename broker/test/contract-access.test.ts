@@ -109,7 +109,7 @@ describe("contract-backed access gate", function () {
     const tmp = tempDir();
     const config: BrokerConfig = {
       ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
-      access: { maxStalenessMs: opts.maxStalenessMs ?? 5000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+      access: { ...DEFAULT_CONFIG.access, maxStalenessMs: opts.maxStalenessMs ?? 5000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
     };
     const running: RunningBroker = await startBroker(config, { gate, streams: index, logger: pino({ level: "silent" }) });
     const url = `ws://127.0.0.1:${running.wsPort}`;

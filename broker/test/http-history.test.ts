@@ -25,7 +25,7 @@ describe("HTTP history and publish (docs/protocol.md §9)", () => {
   });
   afterEach(() => broker.stop());
 
-  it("answers history as { truncated, events: [{ frame, eventHash, decoded fields, content }] }", async () => {
+  it("answers history as { truncated, next, events: [{ frame, eventHash, decoded fields, content }] }", async () => {
     const event = new TestPublisher(ALICE_KEY).next('{"price":7}');
     expect((await post(`/streams/${STREAM}/partitions/0/events`, { frame: event.frame.toString("base64") })).status).to.equal(201);
     const { response } = await signedIn(BOB_KEY, BOB);
@@ -34,6 +34,7 @@ describe("HTTP history and publish (docs/protocol.md §9)", () => {
     expect(history.status).to.equal(200);
     expect(await history.json()).to.deep.equal({
       truncated: false,
+      next: null,
       events: [{
         frame: event.frame.toString("base64"),
         eventHash: "0x" + eventHash(event.canonical).toString("hex"),

@@ -1,6 +1,7 @@
 // A `broker start` process for tests and benchmarks: spawned on a config file, ready once it logs
 // "broker listening" (its ports are in that line), killed by the caller (kill -9 in tests; every
-// caller kills what it spawned in an `after` hook or a finally block).
+// caller kills what it spawned in an `after` hook or a finally block). `runBroker` runs one command
+// to its end (help, --test, a refused configuration); `killRunning` ends what it started.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -47,6 +48,31 @@ export function spawnBroker(configFile: string, options: { env?: NodeJS.ProcessE
       if (!ready) reject(new Error(`broker exited (${code ?? signal}) before listening: ${out.slice(-2000)}`));
     });
   });
+}
+
+const running = new Set<ChildProcess>();
+
+/** Runs `broker ARGS` to its exit (killed after `timeoutMs`): its exit code and output. */
+export function runBroker(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 45_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BROKER_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    running.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Kills every runBroker process still running (an `after` hook calls it, whatever the outcome). */
+export function killRunning(): void {
+  for (const child of running) child.kill("SIGKILL");
 }
 
 /** A port free now on 127.0.0.1 (for a broker that must come back on the same address after a restart). */

@@ -3,6 +3,7 @@
 
 import { expect } from "chai";
 import { BrokerClient, BrokerReply } from "../src/client/BrokerClient";
+import { DEFAULT_CONFIG } from "../src/config";
 import { BOB, BOB_KEY, STREAM, TestBroker, startTestBroker, waitFor } from "./helpers";
 
 const PRODUCT = "0x" + "5a".repeat(32);
@@ -13,7 +14,7 @@ describe("the revoked notice (docs/protocol.md §6.3)", () => {
   const notices: BrokerReply[] = [];
 
   beforeEach(async () => {
-    broker = await startTestBroker({ access: { maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } } });
+    broker = await startTestBroker({ access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } } });
     bob = await BrokerClient.connect(broker.wsUrl);
     await bob.signIn(BOB_KEY);
     notices.length = 0;

@@ -48,7 +48,7 @@ describe("npm run demo", function () {
     const { code, stdout } = await runDemo((text, child) => {
       const match = /127\.0\.0\.1:(\d+) \(compiling/.exec(text);
       if (match) port = match[1];
-      if (!interrupted && /\[2\/\d+\]/.test(text)) {
+      if (!interrupted && /\[2\/\d+\]/.test(text)) { // step 1 started, however many steps there are
         interrupted = true;
         child.kill("SIGINT");
       }

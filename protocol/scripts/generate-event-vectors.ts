@@ -1,4 +1,5 @@
-// Writes test-vectors/events.json and test-vectors/checksum.json from fixed keys and inputs.
+// Writes test-vectors/events.json, checksum.json, replication.json and resend.json from fixed keys
+// and inputs.
 // The tests check these vectors against this implementation AND against ethers' independent
 // solidityPacked / verifyMessage, so a vector cannot merely echo the code that wrote it.
 // Run: npm run vectors:events (in protocol/). Deterministic: RFC 6979 signatures, fixed inputs.
@@ -149,7 +150,80 @@ const replicationJson = {
   ],
 };
 
+// Resend and its cursor (docs/protocol.md §6.4), with maxResendEvents = 3: seven events of two
+// publishers stored in an arrival order that is not timestamp order, four of them at one timestamp
+// (more than one answer holds). The answers are computed here from the definition (filter, sort by
+// (timestamp, sequenceNumber, publisher), cut at 3, send in storage order), not by the broker's code.
+const RESEND_MAX = 3;
+const T = 1767225600000;
+const chain = (privateKey: string, publisher: string) => {
+  let prev = ZERO_HASH;
+  return (sequenceNumber: number, timestamp: number, content: string) => {
+    const ev = signEvent({
+      streamId: prices, streamPartition: 0, timestamp, sequenceNumber, previousEventHash: prev, publisher,
+      contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from(content, "utf8"),
+    }, key(privateKey));
+    prev = hex(eventHash(ev.canonical));
+    return ev;
+  };
+};
+const fromAlice = chain(KEYS.alice, alice);
+const fromBob = chain(KEYS.bob, bob);
+const a = [0, 1, 2, 3].map((seq) => fromAlice(seq, T, `{"price":"30${seq}0.00"}`));
+const b10 = fromBob(10, T - 5, '{"price":"2999.50"}');
+const b11 = fromBob(11, T, '{"price":"3000.50"}');
+const a4 = fromAlice(4, T + 10, '{"price":"3040.00"}');
+const arrival = [a[0], a[1], a[2], b10, a[3], b11, a4].map((ev) => ({
+  frameHex: hex(ev.frame), eventHash: hex(eventHash(ev.canonical)), publisher: ev.publisher, timestamp: ev.timestamp, sequenceNumber: ev.sequenceNumber,
+}));
+type Cursor = { timestamp: number; sequenceNumber: number; publisher?: string };
+type Query = { type: "last"; count: number; publisher?: string } | { type: "from" | "range"; fromTimestamp: number; toTimestamp?: number; publisher?: string; after?: Cursor };
+const order = (x: Cursor, y: Cursor) => x.timestamp - y.timestamp || x.sequenceNumber - y.sequenceNumber
+  || (x.publisher === y.publisher ? 0 : x.publisher === undefined ? 1 : y.publisher === undefined ? -1 : x.publisher < y.publisher ? -1 : 1);
+function answer(q: Query): { eventHashes: string[]; truncated: boolean; next: Cursor | null } {
+  const mine = arrival.filter((e) => !q.publisher || e.publisher === q.publisher);
+  if (q.type === "last") {
+    const want = Math.min(q.count, RESEND_MAX);
+    return { eventHashes: mine.slice(-want).map((e) => e.eventHash), truncated: q.count > RESEND_MAX && mine.length > want, next: null };
+  }
+  const matching = mine.filter((e) => e.timestamp >= q.fromTimestamp && e.timestamp <= (q.toTimestamp ?? Infinity) && (!q.after || order(e, q.after) > 0));
+  const first = [...matching].sort(order).slice(0, RESEND_MAX);
+  const truncated = matching.length > RESEND_MAX;
+  const last = first[first.length - 1];
+  return {
+    eventHashes: arrival.filter((e) => first.includes(e)).map((e) => e.eventHash), truncated,
+    next: truncated ? { timestamp: last.timestamp, sequenceNumber: last.sequenceNumber, publisher: last.publisher } : null,
+  };
+}
+const resendCases: { name: string; query: Query; answer: ReturnType<typeof answer> }[] = [];
+function paged(name: string, query: Extract<Query, { type: "from" | "range" }>) {
+  let q = query;
+  for (let page = 1; ; page++) {
+    const a = answer(q);
+    resendCases.push({ name: `${name}, page ${page}`, query: q, answer: a });
+    if (!a.truncated) return;
+    q = { ...query, after: a.next! };
+  }
+}
+paged("every event from T - 100 (4 at T: more than one answer holds)", { type: "from", fromTimestamp: T - 100 });
+paged("alice's events from T", { type: "from", fromTimestamp: T, publisher: alice });
+paged("range T - 5 .. T", { type: "range", fromTimestamp: T - 5, toTimestamp: T });
+resendCases.push({ name: "a cursor without publisher: after every publisher's event at (T, 1)", query: { type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } }, answer: answer({ type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } }) });
+for (const q of [{ type: "last", count: 2 }, { type: "last", count: 5 }, { type: "last", count: 2, publisher: bob }, { type: "last", count: 4, publisher: alice }] as Query[]) {
+  resendCases.push({ name: `last ${(q as { count: number }).count}${q.publisher ? ` of ${q.publisher === bob ? "bob" : "alice"}` : ""}`, query: q, answer: answer(q) });
+}
+const resendJson = {
+  description: "Resend (docs/protocol.md §6.4) on a broker with maxResendEvents = 3. Store `events` in the order given (their arrival order), then send each case's query as { type: 'resend', requestId, streamId, streamPartition: 0, query }: the broker answers the frames of answer.eventHashes in that order (storage order), then { type: 'resent', count, truncated, next, gaps: [] }. Resend order is (timestamp, sequenceNumber, publisher); a truncated from/range answer holds the first 3 matching events in resend order and `next` is the cursor of its last; the same query with after: next continues. HTTP history takes the same queries as ?from=&to=&publisher=&afterTimestamp=&afterSequenceNumber=&afterPublisher= or ?last=&publisher=.",
+  maxResendEvents: RESEND_MAX,
+  streamId: prices,
+  streamPartition: 0,
+  keys: { alice, bob },
+  events: arrival,
+  cases: resendCases,
+};
+
 const dir = join(__dirname, "..", "..", "test-vectors");
+writeFileSync(join(dir, "resend.json"), JSON.stringify(resendJson, null, 2) + "\n");
 writeFileSync(join(dir, "replication.json"), JSON.stringify(replicationJson, null, 2) + "\n");
 writeFileSync(join(dir, "events.json"), JSON.stringify(eventsJson, null, 2) + "\n");
 writeFileSync(join(dir, "checksum.json"), JSON.stringify(checksumJson, null, 2) + "\n");

@@ -8,11 +8,23 @@ import { ProtocolError, ProtocolErrorCodes } from "./errors";
 /** First byte of a binary WebSocket message. */
 export const BinaryKind = { PUBLISH: 1, DELIVER: 2, RESEND: 3, REPLICATE: 4 } as const;
 
-/** Which events a resend returns (docs/protocol.md §6.4). */
+/**
+ * A position in a stream partition's resend order: events are ordered by (timestamp, sequenceNumber,
+ * publisher), a total order (a publisher's sequence numbers are unique in a stream partition), the
+ * same on every replica. Without `publisher`, the cursor stands after every publisher's event at
+ * (timestamp, sequenceNumber) — enough for a query filtered by publisher.
+ */
+export interface ResendCursor {
+  timestamp: number;
+  sequenceNumber: number;
+  publisher?: string;
+}
+
+/** Which events a resend returns (docs/protocol.md §6.4); `after` pages on from the previous answer's `next`. */
 export type ResendQuery =
-  | { type: "last"; count: number }
-  | { type: "from"; fromTimestamp: number; publisher?: string }
-  | { type: "range"; fromTimestamp: number; toTimestamp: number; publisher?: string };
+  | { type: "last"; count: number; publisher?: string }
+  | { type: "from"; fromTimestamp: number; publisher?: string; after?: ResendCursor }
+  | { type: "range"; fromTimestamp: number; toTimestamp: number; publisher?: string; after?: ResendCursor };
 
 /** What a resend reports as missing from its answer (docs/protocol.md §6.4). */
 export interface GapNotice {

@@ -312,5 +312,9 @@ describe("client on a live broker", function () {
     for (let n = 1; n <= 11; n++) await publisher.client.publish(stream, { n }, { encrypt: false, timestamp: 1_000 * Math.ceil(n / 3) + Date.now() - 10_000 });
     const history = await publisher.client.resend(stream, { type: "from", fromTimestamp: 0 });
     expect(history.map((m) => m.parsed())).to.deep.equal(Array.from({ length: 11 }, (_, i) => ({ n: i + 1 })));
+    // more events at one timestamp than one answer holds: the broker's cursor passes them
+    const at = Date.now() - 5_000;
+    for (let n = 12; n <= 17; n++) await publisher.client.publish(stream, { n }, { encrypt: false, timestamp: at });
+    expect((await publisher.client.resend(stream, { type: "from", fromTimestamp: at })).map((m) => m.parsed())).to.deep.equal(Array.from({ length: 6 }, (_, i) => ({ n: i + 12 })));
   });
 });

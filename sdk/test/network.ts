@@ -130,7 +130,7 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
         host: "127.0.0.1", wsPort, httpPort, dataDir, chainId: 31337, verifyThreads: 0,
         access: { maxStalenessMs: options.maxStalenessMs },
         chain: { mode: "on", rpcUrl, deployment, pollMs: 100 },
-        consent: { mode: "off" },
+        consentLedger: { kind: "off" },
         replication: { acks: "majority", ackTimeoutMs: 2000, catchUpWaitMs: 5000, pageEvents: 2000, peers: [] },
       }));
       await hre.network.provider.send("hardhat_setBalance", [operator.address, "0x" + (10n ** 20n).toString(16)]);
@@ -145,7 +145,7 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
     const start = async (b: BrokerProcess) => {
       b.readyAt = 0;
       const started = await spawnBroker(b.configFile, {
-        env: { BROKER_OPERATOR_KEY: b.operator.privateKey, BROKER_LOG_LEVEL: "info" },
+        env: { BROKER__CHAIN__OPERATOR_KEY: b.operator.privateKey, BROKER__LOG__LEVEL: "info" },
         onLine: options.log && ((line) => options.log!(`[broker ${b.index}] ${line}`)),
       });
       children.add(started.child);

@@ -20,6 +20,12 @@ export interface AccessChange {
   kind: "permission" | "licence" | "consent";
 }
 
+/** What a gate knows of its two sources, for `/health`, metrics and logs (unix ms; 0: never). */
+export interface GateSources {
+  chain?: { syncedAt: number; headBlock?: number; error?: string };
+  consentLedger?: { syncedAt: number; lastBlock?: number; error?: string };
+}
+
 export interface AccessGate {
   /** The registry's publish permission of `address` on `streamId`. */
   canPublish(streamId: string, address: string): Promise<boolean>;
@@ -36,4 +42,6 @@ export interface AccessGate {
    * (the older of the two). The broker fails closed when this is older than its configured bound.
    */
   lastSyncedAt(): number;
+  /** Each source's last sync, block and error, when the gate follows a chain or a consent ledger. */
+  sources?(): GateSources;
 }

@@ -6,6 +6,26 @@
 import { BrokerError, ErrorCodes } from "../errors";
 import type { AccessGate } from "./AccessGate";
 
+/** One source of the gate: ms since it last answered (null: never), its block, its last error. */
+export interface SourceFreshness {
+  ageMs: number | null;
+  /** the chain's last head block, or the consent ledger's last block applied */
+  block?: number;
+  error?: string;
+  /** beyond the staleness bound */
+  stale: boolean;
+}
+
+/** Whether the gate can be trusted now, and why not (`/health`, metrics, logs). */
+export interface GateFreshness {
+  stale: boolean;
+  /** ms since the gate last synced: the older of its sources (null: never) */
+  ageMs: number | null;
+  maxStalenessMs: number;
+  chain?: SourceFreshness;
+  consentLedger?: SourceFreshness;
+}
+
 export interface SubscribeGrant {
   /** Why access was granted. */
   via: "permission" | "licence";
@@ -42,6 +62,23 @@ export class AccessPolicy {
       timer.unref();
     });
     return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** The gate's freshness now, per source when the gate follows a chain or a consent ledger. */
+  freshness(now = Date.now()): GateFreshness {
+    const bound = this.maxStalenessMs;
+    const source = (syncedAt: number, block?: number, error?: string): SourceFreshness => {
+      const ageMs = syncedAt > 0 ? Math.max(0, now - syncedAt) : null;
+      return { ageMs, block, error, stale: ageMs === null || ageMs > bound };
+    };
+    const synced = this.gate.lastSyncedAt();
+    const ageMs = synced > 0 ? Math.max(0, now - synced) : null;
+    const sources = this.gate.sources?.();
+    return {
+      stale: ageMs === null || ageMs > bound, ageMs, maxStalenessMs: bound,
+      chain: sources?.chain && source(sources.chain.syncedAt, sources.chain.headBlock, sources.chain.error),
+      consentLedger: sources?.consentLedger && source(sources.consentLedger.syncedAt, sources.consentLedger.lastBlock, sources.consentLedger.error),
+    };
   }
 
   /** Throws ACCESS_GATE_UNAVAILABLE when the gate is too stale to be trusted. */

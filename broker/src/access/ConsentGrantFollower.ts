@@ -44,6 +44,8 @@ export class ConsentGrantFollower {
   private streamBroken = false;
   /** The last block whose events were applied (resume point). */
   lastBlock?: bigint;
+  /** Why the last probe failed (cleared by an answer), for logs and health. */
+  lastError?: Error;
 
   constructor(
     private readonly source: ConsentSource,
@@ -173,8 +175,10 @@ export class ConsentGrantFollower {
       // From the last block applied (it may hold more transactions); re-applied events change nothing.
       if (this.streamBroken && !this.stopped) await this.follow(this.lastBlock ?? 0n);
       this.probedAt = Date.now();
-    } catch {
+      this.lastError = undefined;
+    } catch (err) {
       // unreachable: lastSyncedAt() stops advancing
+      this.lastError = err as Error;
     }
   }
 

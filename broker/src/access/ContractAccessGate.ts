@@ -7,7 +7,7 @@
 import type { Provider } from "ethers";
 import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "../../../typechain-types";
 import type { IDataLicenseMarket, IStreamRegistry } from "../../../typechain-types";
-import type { AccessChange, AccessGate, Licence } from "./AccessGate";
+import type { AccessChange, AccessGate, GateSources, Licence } from "./AccessGate";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import type { ConsentGrantFollower } from "./ConsentGrantFollower";
 
@@ -131,6 +131,16 @@ export class ContractAccessGate implements AccessGate {
   lastSyncedAt(): number {
     const chain = this.follower.lastSyncedAt();
     return this.options.consent ? Math.min(chain, this.options.consent.lastSyncedAt()) : chain;
+  }
+
+  sources(): GateSources {
+    const consent = this.options.consent;
+    return {
+      chain: { syncedAt: this.follower.lastSyncedAt(), headBlock: this.follower.headBlock(), error: this.follower.lastError?.message },
+      consentLedger: consent && {
+        syncedAt: consent.lastSyncedAt(), lastBlock: consent.lastBlock === undefined ? undefined : Number(consent.lastBlock), error: consent.lastError?.message,
+      },
+    };
   }
 
   private onRegistryLogs(logs: ChainLog[]): void {

@@ -2,7 +2,8 @@
 // the node and the deployment record (zero configuration: a local Hardhat node on 127.0.0.1:8545
 // and deployments/31337.json written by `npm run deploy -- --network localhost`), follows the
 // chain with one ChainFollower shared by the access gate, the stream index and the coordinator
-// assignment, and connects the consent ledger (in process by default, or a Fabric gateway).
+// assignment, and connects the consent ledger its `consentLedger` block names (the bridge's block):
+// a Fabric gateway peer, an empty in-process ledger (development only, said at start), or none.
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,6 +12,7 @@ import type { Logger } from "pino";
 // Types only: the consent ledger (and its chaincode) is loaded when a broker starts on it, so that
 // importing the broker package does not load Fabric.
 import type { ConsentLedgerClient, InProcessConsentLedger } from "@datamarket/consent-ledger";
+import { fabricGatewayConfigOf } from "@datamarket/consent-ledger/config";
 import type { BrokerConfig } from "../config";
 import { ConfigError } from "../config";
 import { ChainFollower } from "./ChainFollower";
@@ -21,7 +23,7 @@ import { RegistryStreamFeeder } from "../streams/RegistryStreamFeeder";
 import { CoordinatorAssignment } from "../network/CoordinatorAssignment";
 import { ContractCoordinatorReporter } from "../network/ContractCoordinatorReporter";
 import { ContractSubscriberDelivery } from "../network/ContractSubscriberDelivery";
-import { StaticPartitionAssignment } from "../network/PartitionAssignment";
+import { SingleNodeAssignment, StaticPartitionAssignment } from "../network/PartitionAssignment";
 import { networkPartitionOf } from "../network/routing";
 import type { BrokerDeps } from "../Broker";
 
@@ -31,7 +33,29 @@ export interface DeploymentRecord {
   contracts: Record<string, { address: string; deployBlock: number }>;
 }
 
+/** What `/health` says of the chain a configured broker follows, or why it follows none. */
+export interface ChainStatus {
+  mode: BrokerConfig["chain"]["mode"];
+  /** Whether the broker follows the contracts. */
+  connected: boolean;
+  rpcUrl: string;
+  chainId?: number;
+  deployment?: string;
+  /** chain.mode "auto" without a node or a deployment record: why the broker runs on its static settings. */
+  reason?: string;
+  /** The consent ledger the gate follows. */
+  consentLedger?: BrokerConfig["consentLedger"]["kind"];
+}
+
+/** chain.mode "auto" found no node or no deployment record: the broker runs on its static settings. */
+export interface NoChain {
+  connected: false;
+  status: ChainStatus;
+}
+
 export interface ChainBackend {
+  connected: true;
+  status: ChainStatus;
   deps: Required<Pick<BrokerDeps, "gate" | "streams" | "assignment">> & Pick<BrokerDeps, "reporter">;
   provider: Provider;
   deployment: DeploymentRecord;
@@ -69,19 +93,25 @@ export function readDeployment(file: string): DeploymentRecord {
   try {
     record = JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
   } catch (err) {
-    throw new ConfigError("chain.deployment", `cannot read the deployment record ${file}: ${(err as Error).message}`);
+    throw ConfigError.of("chain.deployment", `cannot read the deployment record ${file}: ${(err as Error).message}`);
   }
-  if (!record.contracts?.StreamRegistry?.address) throw new ConfigError("chain.deployment", `${file} names no StreamRegistry`);
+  if (!record.contracts?.StreamRegistry?.address) throw ConfigError.of("chain.deployment", `${file} names no StreamRegistry`);
   return record;
 }
 
 /**
- * Connects to the chain and the consent ledger. Returns null in "auto" mode when no node answers
+ * Connects to the chain and the consent ledger. Returns NoChain in "auto" mode when no node answers
  * at chain.rpcUrl or no deployment record exists for its chain id (the broker then runs on its
- * static configuration); throws in "on" mode.
+ * static configuration, and says so in one line at warn and in `/health`); throws in "on" mode.
  */
-export async function connectChainBackend(config: BrokerConfig, logger: Logger): Promise<ChainBackend | null> {
-  if (config.chain.mode === "off") return null;
+export async function connectChainBackend(config: BrokerConfig, logger: Logger): Promise<ChainBackend | NoChain> {
+  const noChain = (reason: string): NoChain => {
+    if (config.chain.mode !== "off") {
+      logger.warn({ rpcUrl: config.chain.rpcUrl, reason }, `chain.mode "auto": ${reason}: running WITHOUT the contracts, on the static settings only (access.static, streams; no licences, no consent ledger, no coordinator). Set chain.mode "on" to require the chain`);
+    }
+    return { connected: false, status: { mode: config.chain.mode, connected: false, rpcUrl: config.chain.rpcUrl, reason } };
+  };
+  if (config.chain.mode === "off") return noChain("chain.mode is \"off\"");
   const required = config.chain.mode === "on";
   const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { staticNetwork: false, polling: false });
   let chainId: number;
@@ -92,20 +122,18 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
     ])) as string);
   } catch (err) {
     provider.destroy();
-    if (required) throw new ConfigError("chain.rpcUrl", `no Ethereum node answers at ${config.chain.rpcUrl}: ${(err as Error).message}`);
-    logger.warn({ rpcUrl: config.chain.rpcUrl }, "no Ethereum node found: running on the static configuration");
-    return null;
+    if (required) throw ConfigError.of("chain.rpcUrl", `no Ethereum node answers at ${config.chain.rpcUrl}: ${(err as Error).message}`);
+    return noChain(`no Ethereum node answers at ${config.chain.rpcUrl} (${(err as Error).message})`);
   }
   if (chainId !== config.chainId) {
     provider.destroy();
-    throw new ConfigError("chainId", `the node at ${config.chain.rpcUrl} is chain ${chainId}, the configuration says ${config.chainId}`);
+    throw ConfigError.of("chainId", `the node at ${config.chain.rpcUrl} is chain ${chainId}, the configuration says ${config.chainId}`);
   }
   const file = config.chain.deployment || deploymentCandidates(chainId).find((f) => existsSync(f));
   if (!file) {
     provider.destroy();
-    if (required) throw new ConfigError("chain.deployment", `no deployments/${chainId}.json found (run npm run deploy -- --network localhost)`);
-    logger.warn({ chainId }, `no deployments/${chainId}.json found: running on the static configuration`);
-    return null;
+    if (required) throw ConfigError.of("chain.deployment", `no deployments/${chainId}.json found (run npm run deploy -- --network localhost)`);
+    return noChain(`no deployments/${chainId}.json found for the node at ${config.chain.rpcUrl} (run npm run deploy -- --network localhost, or set chain.deployment)`);
   }
   const deployment = readDeployment(file);
   const address = (name: string) => deployment.contracts[name]?.address;
@@ -115,24 +143,27 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   let consent: ConsentGrantFollower | undefined;
   let consentLedger: InProcessConsentLedger | undefined;
   let closeConsent = () => undefined as void;
-  if (config.consent.mode !== "off") {
+  const ledger = config.consentLedger;
+  if (ledger.kind !== "off") {
     let client: ConsentLedgerClient;
     let now: (() => number) | undefined;
-    const { fabricGatewayConfigFromEnv, connectFabricGateway, InProcessConsentLedger } = await import("@datamarket/consent-ledger");
-    if (config.consent.mode === "fabric") {
-      const gateway = fabricGatewayConfigFromEnv();
-      if (!gateway) throw new ConfigError("consent.mode", "fabric needs CONSENT_LEDGER_ENDPOINT and the other CONSENT_LEDGER_* variables");
-      const connection = connectFabricGateway(gateway);
+    const { connectFabricGateway, InProcessConsentLedger } = await import("@datamarket/consent-ledger");
+    if (ledger.kind === "fabric-gateway") {
+      const connection = connectFabricGateway(fabricGatewayConfigOf(ledger.fabric!));
       client = connection.client;
       closeConsent = () => connection.close();
     } else {
       consentLedger = await InProcessConsentLedger.create();
       client = consentLedger.client(await consentLedger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }));
-      const ledger = consentLedger;
-      now = () => ledger.clock.now();
+      const inProcess = consentLedger;
+      now = () => inProcess.clock.now();
+      logger.warn({ consentLedger: "in-process", chainId },
+        "consent ledger: an empty in-process ledger (development only): consent-gated licences admit no one unless grants are recorded in this process; a deployment sets consentLedger.kind \"fabric-gateway\"");
     }
-    consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.consent.probeMs, now });
-    await consent.start();
+    consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.access.consentProbeMs, now });
+    await consent.start(BigInt(ledger.startBlock));
+  } else {
+    logger.info({ consentLedger: "off" }, "consent ledger: off (consentLedger.kind \"off\"): consent-gated licences admit no one");
   }
 
   const gate = new ContractAccessGate({ provider, registry: address("StreamRegistry")!, market: address("DataLicenseMarket"), consent, follower });
@@ -143,7 +174,9 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   let reporter: ContractCoordinatorReporter | undefined;
   const operatorKey = config.chain.operatorKey;
   const operatorAddress = config.chain.operatorAddress || (operatorKey ? new Wallet(operatorKey).address : "");
-  if (address("NetworkCoordinator") && operatorAddress) {
+  if (address("NetworkCoordinator")) {
+    // Without an operator address the broker is no assignee, but routes as the network does: with
+    // the coordinator's function over the coordinator's P (a single node serving every partition).
     assignment = new CoordinatorAssignment({ provider, coordinator: address("NetworkCoordinator")!, broker: operatorAddress, follower });
     await assignment.start();
     if (operatorKey) {
@@ -155,19 +188,27 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   }
   let contractDelivery: ContractSubscriberDelivery | undefined;
   if (config.chain.contractSubscribers) {
-    if (!address("EventSubscriptions")) throw new ConfigError("chain.contractSubscribers", `${file} names no EventSubscriptions`);
-    contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
+    if (!address("EventSubscriptions")) throw ConfigError.of("chain.contractSubscribers", `${file} names no EventSubscriptions`);
+    contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey!, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
   }
   await follower.start();
-  logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consent: config.consent.mode }, "following the contracts");
+  const routing = assignment && operatorAddress ? "coordinator" : "single-node";
+  logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consentLedger: ledger.kind, assignment: routing }, "following the contracts");
+  if (assignment && !operatorAddress) {
+    logger.info({ partitionCount: assignment.partitionCount() },
+      "not a registered broker (no chain.operatorKey): a single node serving every network partition, routed with the coordinator's function and P");
+  }
   reporter?.start(Math.max(1000, config.chain.pollMs * 4));
 
   const P = config.network.partitionCount ?? 1;
   return {
+    connected: true,
+    status: { mode: config.chain.mode, connected: true, rpcUrl: config.chain.rpcUrl, chainId, deployment: file, consentLedger: ledger.kind },
     deps: {
       gate, streams: index, reporter,
-      // Not a registered broker: it serves every partition of a single-node network of P partitions.
-      assignment: assignment ?? new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
+      // Not a registered broker: it serves every network partition, routed as the coordinator routes
+      // (or, with no coordinator deployed, over network.partitionCount).
+      assignment: assignment ? (operatorAddress ? assignment : new SingleNodeAssignment(assignment)) : new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
     },
     provider, deployment, follower, gate, feeder, assignment, reporter, contractDelivery, consent, consentLedger,
     epochs: assignment?.epochDefinition(),

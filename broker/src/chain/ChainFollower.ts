@@ -35,6 +35,7 @@ export class ChainFollower {
   private nextBlock: number;
   private syncedAt = 0;
   private headTimestamp = 0;
+  private headNumber?: number;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   readonly pollMs: number;
@@ -88,6 +89,11 @@ export class ChainFollower {
     return this.headTimestamp;
   }
 
+  /** Number of the last head read (undefined before the first). */
+  headBlock(): number | undefined {
+    return this.headNumber;
+  }
+
   /** The next block whose logs are not read yet. */
   get cursor(): number {
     return this.nextBlock;
@@ -112,6 +118,7 @@ export class ChainFollower {
         this.nextBlock = to + 1;
       }
       this.headTimestamp = head.timestamp;
+      this.headNumber = head.number;
       this.syncedAt = Date.now();
       this.lastError = undefined;
       for (const l of this.blockListeners) l(head.number, head.timestamp);

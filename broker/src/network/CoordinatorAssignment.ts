@@ -12,7 +12,7 @@ import type { BrokerEndpoint, PartitionAssignmentSource } from "./PartitionAssig
 export interface CoordinatorAssignmentOptions {
   provider: Provider;
   coordinator: string;
-  /** This broker's operator address (the one registered on the coordinator). */
+  /** This broker's operator address (the one registered on the coordinator); "" follows the routing and assignment only (serves nothing). */
   broker: string;
   follower?: ChainFollower;
   fromBlock?: number;
@@ -26,6 +26,7 @@ export interface CoordinatorEpochs {
 }
 
 export class CoordinatorAssignment implements PartitionAssignmentSource {
+  readonly mode = "coordinator" as const;
   readonly coordinator: INetworkCoordinator;
   readonly follower: ChainFollower;
   readonly broker: string;
@@ -92,10 +93,15 @@ export class CoordinatorAssignment implements PartitionAssignmentSource {
     return count;
   }
 
+  /** P of the current epoch (chain time). */
+  partitionCount(): number {
+    const nowMs = (this.follower.chainTime() || Math.floor(Date.now() / 1000)) * 1000;
+    return this.partitionCountAt(this.epochAt(nowMs));
+  }
+
   /** Routes over P of the current epoch (chain time), as networkPartitionOf on chain. */
   networkPartitionOf(streamId: string, streamPartition: number): number {
-    const nowMs = (this.follower.chainTime() || Math.floor(Date.now() / 1000)) * 1000;
-    return routeOf(streamId, streamPartition, this.partitionCountAt(this.epochAt(nowMs)));
+    return routeOf(streamId, streamPartition, this.partitionCount());
   }
 
   serves(networkPartition: number): boolean {

@@ -8,7 +8,17 @@ export interface BrokerEndpoint {
   http: string;
 }
 
+/**
+ * How a broker came to serve what it serves (shown in `/streams/{id}` and `/health`):
+ * "coordinator": the partitions the NetworkCoordinator assigns to its operator;
+ * "single-node": every network partition, as the only broker of its network (not registered on a
+ * coordinator); "static": the partitions of a fixed assignment (replication.peers, tests).
+ */
+export type AssignmentMode = "coordinator" | "single-node" | "static";
+
 export interface PartitionAssignmentSource {
+  /** How this broker's partitions are decided; "static" when not given. */
+  readonly mode?: AssignmentMode;
   /** The coordinator's routing function. */
   networkPartitionOf(streamId: string, streamPartition: number): number;
   /** Whether this broker is currently assigned `networkPartition`. */
@@ -21,11 +31,15 @@ export interface PartitionAssignmentSource {
 
 /** A fixed assignment: for tests, and for a single broker that serves every partition. */
 export class StaticPartitionAssignment implements PartitionAssignmentSource {
+  readonly mode: AssignmentMode;
+
   constructor(
     private readonly route: (streamId: string, streamPartition: number) => number,
     private readonly mine: Set<number> | "all",
     private readonly others: Map<number, BrokerEndpoint[]> = new Map(),
-  ) {}
+  ) {
+    this.mode = mine === "all" ? "single-node" : "static";
+  }
 
   networkPartitionOf(streamId: string, streamPartition: number): number {
     return this.route(streamId, streamPartition);
@@ -41,5 +55,33 @@ export class StaticPartitionAssignment implements PartitionAssignmentSource {
 
   served(): number[] {
     return this.mine === "all" ? [] : [...this.mine];
+  }
+}
+
+/**
+ * A broker with no operator key on a chain where a NetworkCoordinator is deployed: it routes with
+ * the coordinator's function over the coordinator's P (following its changes), as every client and
+ * registered broker does, and serves every network partition itself (a single node). brokersOf()
+ * still names the brokers the coordinator assigns, for clients that want the network's.
+ */
+export class SingleNodeAssignment implements PartitionAssignmentSource {
+  readonly mode = "single-node" as const;
+
+  constructor(private readonly network: PartitionAssignmentSource) {}
+
+  networkPartitionOf(streamId: string, streamPartition: number): number {
+    return this.network.networkPartitionOf(streamId, streamPartition);
+  }
+
+  serves(): boolean {
+    return true;
+  }
+
+  brokersOf(networkPartition: number): BrokerEndpoint[] {
+    return this.network.brokersOf(networkPartition);
+  }
+
+  served(): number[] {
+    return [];
   }
 }

@@ -4,7 +4,7 @@
 
 import type { Logger } from "pino";
 import { BrokerError, ErrorCodes, isWireError } from "../errors";
-import { AccessPolicy } from "../access/AccessPolicy";
+import { AccessPolicy, type GateFreshness } from "../access/AccessPolicy";
 import { decodeFrame, verifyEvent, type SignedEvent } from "../wire";
 import { checkContent } from "../content";
 import { EventStore, DurableBatch, ResendQuery, ResendResult, partitionKey } from "../storage/EventStore";
@@ -108,6 +108,8 @@ export class BrokerNode {
   private readonly bySubscriber = new Map<Subscriber, Set<Subscription>>();
   private readonly unsubscribeGate: () => void;
   private readonly sweep: NodeJS.Timeout;
+  /** Since when the gate has been stale (unix ms), for the recovery log; undefined while fresh. */
+  private staleSince?: number;
 
   constructor(readonly options: BrokerNodeOptions) {
     this.store = options.store;
@@ -119,6 +121,12 @@ export class BrokerNode {
     this.unsubscribeGate = options.access.gate.onChange((c) => void this.recheck(c.streamId, c.address));
     this.sweep = setInterval(() => this.failClosedSweep(), options.accessSweepMs ?? 1000);
     this.sweep.unref();
+    this.metrics.observeGate(() => options.access.freshness());
+  }
+
+  /** The access gate's freshness (docs/broker.md, "Staleness"): `/health`, metrics and the fail-closed sweep. */
+  gateFreshness(now = Date.now()): GateFreshness {
+    return this.options.access.freshness(now);
   }
 
   /**
@@ -505,11 +513,32 @@ export class BrokerNode {
     s.subscriber.revoked(s.streamId, s.streamPartition, error);
   }
 
-  /** Fail closed: when the gate is stale beyond its bound, every live subscription is cut. */
+  /**
+   * Fail closed: when the gate is stale beyond its bound, every live subscription is cut. The moment
+   * it goes stale is logged once at warn (which source, how long, its last error), and the moment it
+   * is fresh again at info, with how long it was stale.
+   */
   private failClosedSweep(): void {
     try {
       this.options.access.assertFresh();
+      if (this.staleSince !== undefined) {
+        const staleForMs = Date.now() - this.staleSince;
+        this.staleSince = undefined;
+        this.options.logger?.info({ staleForMs, gate: this.gateFreshness() }, `access gate recovered after ${(staleForMs / 1000).toFixed(1)} s: publish, subscribe and resend are served again`);
+      }
     } catch (err) {
+      if (this.staleSince === undefined) {
+        this.staleSince = Date.now();
+        const gate = this.gateFreshness();
+        const age = (source: { ageMs: number | null; error?: string }) =>
+          `${source.ageMs === null ? "never reached" : `last reached ${(source.ageMs / 1000).toFixed(1)} s ago`}${source.error ? ` (${source.error})` : ""}`;
+        const which = [
+          gate.chain?.stale ? `the chain is unreachable: ${age(gate.chain)}` : "",
+          gate.consentLedger?.stale ? `the consent ledger is unreachable: ${age(gate.consentLedger)}` : "",
+        ].filter(Boolean).join("; ") || `the gate ${age(gate)}`;
+        this.options.logger?.warn({ gate, subscriptions: this.subscriptionCount() },
+          `access gate stale (bound ${gate.maxStalenessMs} ms): ${which}; refusing publish, subscribe and resend with ACCESS_GATE_UNAVAILABLE and cutting live subscriptions until it recovers`);
+      }
       for (const set of [...this.subs.values()]) for (const s of [...set]) this.cut(s, err as BrokerError);
     }
   }
@@ -525,7 +554,7 @@ export class BrokerNode {
       const started = process.hrtime.bigint();
       const from = query.type === "last" ? 0 : query.fromTimestamp;
       const to = query.type === "range" ? query.toTimestamp : Number.MAX_SAFE_INTEGER;
-      const gaps = this.options.replicator ? await this.options.replicator.settle(np, streamId, streamPartition, from, to, query.type === "last" ? undefined : query.publisher) : [];
+      const gaps = this.options.replicator ? await this.options.replicator.settle(np, streamId, streamPartition, from, to, query.publisher) : [];
       const result = { ...(await this.store.resend(streamId, streamPartition, query)), gaps };
       this.metrics.resendQueries.inc({ type: query.type });
       this.metrics.resendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

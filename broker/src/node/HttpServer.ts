@@ -31,6 +31,8 @@ export interface HttpServerOptions {
   /** Session length when the sign-in message has no Expiration Time (ms). Default 1 h. */
   defaultSessionMs?: number;
   wsUrl?: string;
+  /** More of `/health` (what the broker follows: the chain, the consent ledger). */
+  health?: () => Record<string, unknown>;
 }
 
 /** Most outstanding sign-in nonces and sessions kept (memory bound). */
@@ -94,18 +96,19 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return s.address;
   };
 
+  // Probes and scrapers call these every few seconds: their requests are logged at warn and above
+  // only (a failure), not at info.
   app.get("/health", {
+    logLevel: "warn",
     schema: { summary: "Liveness and the state of storage and the access gate", response: { 200: { type: "object", additionalProperties: true }, 503: { type: "object", additionalProperties: true } } },
   }, async (_req, reply) => {
-    let gate: string = "ok";
-    try {
-      node.options.access.assertFresh();
-    } catch {
-      gate = "stale";
-    }
+    const gate = node.gateFreshness();
     const replication = node.options.replicator ? { ...node.options.replicator.status(), stats: node.options.replicator.stats } : undefined;
-    const body = { status: gate === "ok" ? "ok" : "degraded", accessGate: gate, crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats, replication };
-    return reply.status(gate === "ok" ? 200 : 503).send(body);
+    const body = {
+      status: gate.stale ? "degraded" : "ok", accessGate: gate.stale ? "stale" : "ok", gate, ...opts.health?.(),
+      assignment: assignment.mode ?? "static", crypto: cryptoBackend.backend, subscriptions: node.subscriptionCount(), storage: node.store.stats, replication,
+    };
+    return reply.status(gate.stale ? 503 : 200).send(body);
   });
 
   app.get("/network/partitions/:partition/epochs/:epoch", {
@@ -120,7 +123,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return node.options.epochs.report(epoch, partition);
   });
 
-  app.get("/metrics", { schema: { summary: "Prometheus metrics", produces: ["text/plain"] } }, async (_req, reply) => {
+  app.get("/metrics", { logLevel: "warn", schema: { summary: "Prometheus metrics", produces: ["text/plain"] } }, async (_req, reply) => {
     reply.header("content-type", node.metrics.registry.contentType);
     return node.metrics.registry.metrics();
   });
@@ -173,7 +176,14 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
       summary: "One stream, with the network partition and serving brokers of each stream partition",
       params: { type: "object", properties: { streamId: streamIdParam }, required: ["streamId"] },
       response: {
-        200: { type: "object", properties: { ...streamSchema.properties, routing: { type: "array", items: { type: "object", additionalProperties: true } } } },
+        200: {
+          type: "object",
+          properties: {
+            ...streamSchema.properties,
+            assignment: { type: "string", enum: ["coordinator", "single-node", "static"], description: "how this broker serves partitions: assigned by the coordinator, every partition as a single node, or a fixed assignment" },
+            routing: { type: "array", items: { type: "object", additionalProperties: true } },
+          },
+        },
         404: errorSchema, 400: errorSchema,
       },
     },
@@ -184,7 +194,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
       const np = assignment.networkPartitionOf(s.id, p);
       routing.push({ streamPartition: p, networkPartition: np, servedHere: assignment.serves(np), brokers: assignment.brokersOf(np) });
     }
-    return { ...s, routing };
+    return { ...s, assignment: assignment.mode ?? "static", routing };
   });
 
   const partitionParams = { type: "object", properties: { streamId: streamIdParam, partition: { type: "integer", minimum: 0, maximum: 4294967295 } }, required: ["streamId", "partition"] } as const;
@@ -217,9 +227,14 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     return reply.status(201).send({ eventHash: "0x" + hash.toString("hex") });
   });
 
+  const cursorSchema = {
+    type: ["object", "null"], description: "a truncated from/range answer: the cursor of its last event in resend order; continue with afterTimestamp, afterSequenceNumber, afterPublisher",
+    properties: { timestamp: { type: "integer" }, sequenceNumber: { type: "integer" }, publisher: { type: "string" } },
+  } as const;
+
   app.get("/streams/:streamId/partitions/:partition/events", {
     schema: {
-      summary: "History: the last N events, or those from a timestamp, or in a range (needs a session)",
+      summary: "History: the last N events, or those from a timestamp, or in a range, of every publisher or one; paged with a cursor (needs a session)",
       security: [{ session: [] }],
       params: partitionParams,
       querystring: {
@@ -227,21 +242,32 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
         properties: {
           last: { type: "integer", minimum: 1 }, from: { type: "integer", minimum: 0 }, to: { type: "integer", minimum: 0 },
           publisher: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
+          afterTimestamp: { type: "integer", minimum: 0 }, afterSequenceNumber: { type: "integer", minimum: 0 }, afterPublisher: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
         },
         additionalProperties: false,
       },
-      response: { 200: { type: "object", properties: { truncated: { type: "boolean" }, events: { type: "array", items: eventSchema } } }, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 421: errorSchema },
+      response: {
+        200: { type: "object", properties: { truncated: { type: "boolean" }, next: cursorSchema, events: { type: "array", items: eventSchema } } },
+        400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 421: errorSchema,
+      },
     },
   }, async (req) => {
     const address = authAddress(req);
     const { streamId, partition } = req.params as { streamId: string; partition: number };
-    const q = req.query as { last?: number; from?: number; to?: number; publisher?: string };
+    const q = req.query as { last?: number; from?: number; to?: number; publisher?: string; afterTimestamp?: number; afterSequenceNumber?: number; afterPublisher?: string };
+    const publisher = q.publisher?.toLowerCase();
+    const hasCursor = q.afterTimestamp !== undefined || q.afterSequenceNumber !== undefined || q.afterPublisher !== undefined;
+    if (hasCursor && (q.afterTimestamp === undefined || q.afterSequenceNumber === undefined)) {
+      throw new BrokerError(ErrorCodes.BAD_REQUEST, "a cursor is afterTimestamp and afterSequenceNumber (and optionally afterPublisher)", { field: "afterSequenceNumber" });
+    }
+    const after = hasCursor ? { timestamp: q.afterTimestamp!, sequenceNumber: q.afterSequenceNumber!, ...(q.afterPublisher ? { publisher: q.afterPublisher.toLowerCase() } : {}) } : undefined;
     let query: ResendQuery;
     if (q.last !== undefined) {
       if (q.from !== undefined || q.to !== undefined) throw new BrokerError(ErrorCodes.BAD_REQUEST, "give either last, or from (and optionally to)", { field: "last" });
-      query = { type: "last", count: q.last };
+      if (after) throw new BrokerError(ErrorCodes.BAD_REQUEST, "last takes no cursor: page with from (docs/protocol.md §6.4)", { field: "afterTimestamp" });
+      query = { type: "last", count: q.last, publisher };
     } else if (q.from !== undefined) {
-      query = q.to !== undefined ? { type: "range", fromTimestamp: q.from, toTimestamp: q.to, publisher: q.publisher?.toLowerCase() } : { type: "from", fromTimestamp: q.from, publisher: q.publisher?.toLowerCase() };
+      query = q.to !== undefined ? { type: "range", fromTimestamp: q.from, toTimestamp: q.to, publisher, after } : { type: "from", fromTimestamp: q.from, publisher, after };
       if (query.type === "range" && query.toTimestamp < query.fromTimestamp) throw new BrokerError(ErrorCodes.BAD_REQUEST, "to is before from", { field: "to" });
     } else {
       throw new BrokerError(ErrorCodes.BAD_REQUEST, "give last=N, or from=<ms> (and optionally to=<ms>)", { field: "query" });
@@ -249,6 +275,7 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
     const result = await node.resend(address, streamId.toLowerCase(), partition, query);
     return {
       truncated: result.truncated,
+      next: result.next,
       events: result.frames.map((frame) => {
         const e = decodeFrame(frame);
         return {

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import { BrokerError, ErrorCodes, isWireError, toBrokerError } from "../errors";
 import { BinaryKind, FRAME_OVERHEAD, PROTOCOL_VERSION, verifySiwe } from "@datamarket/protocol";
-import type { ResendQuery } from "../storage/EventStore";
+import type { ResendCursor, ResendQuery } from "../storage/EventStore";
 import type { BrokerNode, Delivery, PreparedEvent, Subscriber } from "./BrokerNode";
 
 export { BinaryKind };
@@ -44,22 +44,37 @@ function parseStreamPartition(msg: Record<string, unknown>): { streamId: string;
 
 const nonNegInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
+const ADDRESS = /^0x[0-9a-f]{40}$/;
+
+/** The `after` cursor of a from/range query (docs/protocol.md §6.4), or undefined. */
+export function parseResendCursor(c: unknown, field: string): ResendCursor | undefined {
+  if (c === undefined || c === null) return undefined;
+  if (typeof c !== "object") throw badRequest(`${field} must be { timestamp, sequenceNumber, publisher? }`, { field });
+  const o = c as Record<string, unknown>;
+  if (!nonNegInt(o.timestamp)) throw badRequest(`${field}.timestamp must be unix ms`, { field: `${field}.timestamp` });
+  if (!nonNegInt(o.sequenceNumber)) throw badRequest(`${field}.sequenceNumber must be a non-negative integer`, { field: `${field}.sequenceNumber` });
+  const publisher = o.publisher === undefined || o.publisher === null ? undefined : String(o.publisher).toLowerCase();
+  if (publisher !== undefined && !ADDRESS.test(publisher)) throw badRequest(`${field}.publisher must be a 0x address`, { field: `${field}.publisher` });
+  return { timestamp: o.timestamp as number, sequenceNumber: o.sequenceNumber as number, ...(publisher === undefined ? {} : { publisher }) };
+}
+
 export function parseResendQuery(q: unknown): ResendQuery {
   if (typeof q !== "object" || q === null) throw badRequest("query must be an object", { field: "query" });
   const o = q as Record<string, unknown>;
   const publisher = o.publisher === undefined ? undefined : String(o.publisher).toLowerCase();
-  if (publisher !== undefined && !/^0x[0-9a-f]{40}$/.test(publisher)) throw badRequest("publisher must be a 0x address", { field: "query.publisher" });
+  if (publisher !== undefined && !ADDRESS.test(publisher)) throw badRequest("publisher must be a 0x address", { field: "query.publisher" });
   switch (o.type) {
     case "last":
       if (!nonNegInt(o.count) || (o.count as number) < 1) throw badRequest("query.count must be a positive integer", { field: "query.count" });
-      return { type: "last", count: o.count as number };
+      if (o.after !== undefined) throw badRequest("a last query takes no cursor: page with from or range (docs/protocol.md §6.4)", { field: "query.after" });
+      return { type: "last", count: o.count as number, publisher };
     case "from":
       if (!nonNegInt(o.fromTimestamp)) throw badRequest("query.fromTimestamp must be unix ms", { field: "query.fromTimestamp" });
-      return { type: "from", fromTimestamp: o.fromTimestamp as number, publisher };
+      return { type: "from", fromTimestamp: o.fromTimestamp as number, publisher, after: parseResendCursor(o.after, "query.after") };
     case "range":
       if (!nonNegInt(o.fromTimestamp) || !nonNegInt(o.toTimestamp)) throw badRequest("query.fromTimestamp and query.toTimestamp must be unix ms", { field: "query" });
       if ((o.toTimestamp as number) < (o.fromTimestamp as number)) throw badRequest("query.toTimestamp is before query.fromTimestamp", { field: "query.toTimestamp" });
-      return { type: "range", fromTimestamp: o.fromTimestamp as number, toTimestamp: o.toTimestamp as number, publisher };
+      return { type: "range", fromTimestamp: o.fromTimestamp as number, toTimestamp: o.toTimestamp as number, publisher, after: parseResendCursor(o.after, "query.after") };
     default:
       throw badRequest('query.type must be "last", "from" or "range"', { field: "query.type" });
   }
@@ -294,7 +309,7 @@ class WsSession implements Subscriber {
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const result = await this.server.node.resend(this.address, streamId, streamPartition, query);
     if (!(await this.sendFrames(result.frames, requestId))) return;
-    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, gaps: result.gaps });
+    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, next: result.next, gaps: result.gaps });
   }
 
   /** Replica to replica: one page of a catch-up (docs/protocol.md §10). */

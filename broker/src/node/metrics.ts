@@ -1,6 +1,9 @@
 // Prometheus metrics of a broker node (one registry per node, so several nodes can share a process).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { GateFreshness } from "../access/AccessPolicy";
+
+const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? Infinity : ms / 1000);
 
 export class BrokerMetrics {
   readonly registry = new Registry();
@@ -25,5 +28,40 @@ export class BrokerMetrics {
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The access gate's staleness, read at each scrape: whether it fails closed, and the seconds since
+   * the chain's last head and the consent ledger's last answer (+Inf: never), for the sources the gate
+   * follows. Alert on `broker_access_gate_stale == 1`, or on an age approaching access.maxStalenessMs.
+   */
+  observeGate(freshness: () => GateFreshness): void {
+    const registers = [this.registry];
+    const sources = freshness();
+    new Gauge({ name: "broker_access_gate_stale", help: "1 while the access gate is stale: publish, subscribe and resend are refused with ACCESS_GATE_UNAVAILABLE (docs/protocol.md §8)", registers, collect() {
+      this.set(freshness().stale ? 1 : 0);
+    } });
+    new Gauge({ name: "broker_access_gate_sync_age_seconds", help: "Seconds since the access gate last synced: the older of the chain's and the consent ledger's", registers, collect() {
+      this.set(seconds(freshness().ageMs));
+    } });
+    new Gauge({ name: "broker_access_gate_max_staleness_seconds", help: "access.maxStalenessMs: the gate fails closed beyond this age", registers, collect() {
+      this.set(freshness().maxStalenessMs / 1000);
+    } });
+    if (sources.chain) {
+      new Gauge({ name: "broker_chain_head_age_seconds", help: "Seconds since the chain follower last read the chain's head (and every log up to it)", registers, collect() {
+        this.set(seconds(freshness().chain?.ageMs));
+      } });
+      new Gauge({ name: "broker_chain_head_block", help: "Number of the last chain head read", registers, collect() {
+        this.set(freshness().chain?.block ?? 0);
+      } });
+    }
+    if (sources.consentLedger) {
+      new Gauge({ name: "broker_consent_ledger_age_seconds", help: "Seconds since the consent ledger last answered (a block of events or a probe)", registers, collect() {
+        this.set(seconds(freshness().consentLedger?.ageMs));
+      } });
+      new Gauge({ name: "broker_consent_ledger_block", help: "Number of the last consent-ledger block whose events were applied", registers, collect() {
+        this.set(freshness().consentLedger?.block ?? 0);
+      } });
+    }
   }
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { BrokerError, ErrorCodes } from "../errors";
-import type { ResendQuery } from "@datamarket/protocol";
+import type { ResendCursor, ResendQuery } from "@datamarket/protocol";
 import type { SignedEvent } from "../wire";
 import { PartitionLog, fillHole, RECENT_PER_CHAIN, type ChainState, type Hole } from "./PartitionLog";
 
@@ -44,12 +44,36 @@ export interface EventStoreOptions {
   commitDelayMs?: number;
 }
 
-export type { ResendQuery };
+export type { ResendCursor, ResendQuery };
 
 export interface ResendResult {
   frames: Buffer[];
-  /** True when more events matched than maxResendEvents; continue from the last returned timestamp. */
+  /** True when more events matched than maxResendEvents (docs/protocol.md §6.4). */
   truncated: boolean;
+  /**
+   * For a truncated `from`/`range` answer: the cursor of its last event in resend order; the same
+   * query with `after: next` continues exactly after it. Null otherwise.
+   */
+  next: ResendCursor | null;
+}
+
+/** The resend-order key of a frame: (timestamp, sequenceNumber, publisher), at their fixed offsets (docs/protocol.md §1.1). */
+export function cursorOf(frame: Buffer): Required<ResendCursor> {
+  return {
+    timestamp: frame.readUInt32BE(37) * 0x100000000 + frame.readUInt32BE(41),
+    sequenceNumber: frame.readUInt32BE(45) * 0x100000000 + frame.readUInt32BE(49),
+    publisher: "0x" + frame.toString("hex", 85, 105),
+  };
+}
+
+/** Compares two positions in resend order; a cursor without publisher is after every publisher at its (timestamp, sequenceNumber). */
+export function compareCursors(a: ResendCursor, b: ResendCursor): number {
+  if (a.timestamp !== b.timestamp) return a.timestamp - b.timestamp;
+  if (a.sequenceNumber !== b.sequenceNumber) return a.sequenceNumber - b.sequenceNumber;
+  if (a.publisher === b.publisher) return 0;
+  if (a.publisher === undefined) return 1;
+  if (b.publisher === undefined) return -1;
+  return a.publisher < b.publisher ? -1 : 1;
 }
 
 /** Emitted as "durable" after each group commit, per stream partition, in log order. */
@@ -401,53 +425,106 @@ export class EventStore extends EventEmitter {
   async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendResult> {
     const key = partitionKey(streamId, streamPartition);
     const log = this.logs.get(key);
-    if (!log) return { frames: [], truncated: false };
+    if (!log) return { frames: [], truncated: false, next: null };
     this.resendsInFlight++;
     try {
       // Events accepted before this request may already have been delivered live (liveDelivery
       // "ordered") while their group commit runs: wait for it, so that a subscriber filling a gap
       // finds them. A resend never returns an event that is not durable.
       await this.whenDurable(key, log).catch(() => undefined);
-      if (log.durableCount === 0) return { frames: [], truncated: false };
-      return await this.resendFrom(log, query);
+      if (log.durableCount === 0) return { frames: [], truncated: false, next: null };
+      return query.type === "last" ? await this.resendLast(log, query.count, query.publisher) : await this.resendFrom(log, query);
     } finally {
       this.resendsInFlight--;
     }
   }
 
-  private async resendFrom(log: PartitionLog, query: ResendQuery): Promise<ResendResult> {
+  /** The last `count` durable events (of `publisher`), at most maxResendEvents, in storage order. */
+  private async resendLast(log: PartitionLog, count: number, publisher?: string): Promise<ResendResult> {
+    const n = log.durableCount;
+    const want = Math.min(count, this.maxResendEvents);
+    if (!publisher) return { frames: await log.read(Math.max(0, n - want), n), truncated: count > this.maxResendEvents && n > want, next: null };
+    // One publisher's: read backwards in chunks until `want` (and one more, to tell truncation) are found.
+    const who = Buffer.from(publisher.slice(2), "hex");
+    const picked: Buffer[] = [];
+    for (let end = n; end > 0 && picked.length <= want;) {
+      const start = Math.max(0, end - 4096);
+      const frames = await log.read(start, end);
+      for (let j = frames.length - 1; j >= 0 && picked.length <= want; j--) if (frames[j].subarray(85, 105).equals(who)) picked.push(frames[j]);
+      end = start;
+    }
+    const truncated = picked.length > want;
+    return { frames: picked.slice(0, want).reverse(), truncated: truncated && count > want, next: null };
+  }
+
+  /**
+   * `from` / `range`: the durable events with a timestamp in range (of `publisher`, after the cursor
+   * `after`), sent in storage order. When more than maxResendEvents match, the answer is the first
+   * maxResendEvents in resend order (timestamp, sequenceNumber, publisher) and `next` is the cursor of
+   * its last, so that `after: next` continues without repeating or skipping an event, even among
+   * more events at one timestamp than one answer holds.
+   */
+  private async resendFrom(log: PartitionLog, query: Extract<ResendQuery, { type: "from" | "range" }>): Promise<ResendResult> {
     // Only durable records: a record written but not yet fdatasync'ed is not returned.
     const n = log.durableCount;
-    if (query.type === "last") {
-      const count = Math.min(query.count, this.maxResendEvents);
-      return { frames: await log.read(Math.max(0, n - count), n), truncated: query.count > this.maxResendEvents && n > count };
-    }
+    const max = this.maxResendEvents;
     const to = query.type === "range" ? query.toTimestamp : Number.MAX_SAFE_INTEGER;
+    const lower = Math.max(query.fromTimestamp, query.after?.timestamp ?? 0);
     const publisher = query.publisher ? Buffer.from(query.publisher.slice(2), "hex") : undefined;
-    // Arrival order is not timestamp order across publishers, so match every record by timestamp.
-    const frames: Buffer[] = [];
-    let truncated = false;
-    let runStart = -1;
-    const flushRun = async (endExclusive: number) => {
-      if (runStart < 0) return;
-      for (const f of await log.read(runStart, endExclusive)) {
-        if (publisher && !f.subarray(85, 105).equals(publisher)) continue;
-        if (frames.length >= this.maxResendEvents) {
-          truncated = true;
-          break;
-        }
-        frames.push(f);
-      }
-      runStart = -1;
-    };
+    const after = query.after;
+    // Arrival order is not timestamp order across publishers: every record is matched by timestamp.
     const ts = log.timestamps;
-    for (let i = 0; i < n && !truncated; i++) {
-      const match = ts[i] >= query.fromTimestamp && ts[i] <= to;
-      if (match && runStart < 0) runStart = i;
-      if (!match && runStart >= 0) await flushRun(i);
+    const candidates: number[] = [];
+    for (let i = 0; i < n; i++) if (ts[i] >= lower && ts[i] <= to) candidates.push(i);
+    const kept: { index: number; frame: Buffer; key: Required<ResendCursor> }[] = [];
+    /** Reads the candidates with a timestamp in (above, upTo], in runs of consecutive records. */
+    const readBetween = async (above: number, upTo: number) => {
+      let runStart = -1;
+      let runEnd = -1;
+      const flush = async () => {
+        if (runStart < 0) return;
+        const frames = await log.read(runStart, runEnd + 1);
+        for (let k = 0; k < frames.length; k++) {
+          const index = runStart + k;
+          if (ts[index] <= above || ts[index] > upTo) continue;
+          const frame = frames[k];
+          if (publisher && !frame.subarray(85, 105).equals(publisher)) continue;
+          const key = cursorOf(frame);
+          if (after && compareCursors(key, after) <= 0) continue;
+          kept.push({ index, frame, key });
+        }
+        runStart = -1;
+      };
+      for (const i of candidates) {
+        if (ts[i] <= above || ts[i] > upTo) continue;
+        if (runStart >= 0 && i === runEnd + 1) runEnd = i;
+        else {
+          await flush();
+          runStart = runEnd = i;
+        }
+      }
+      await flush();
+    };
+    if (candidates.length <= max) {
+      await readBetween(-Infinity, Infinity);
+    } else {
+      // Read the candidates by rising timestamp, a whole timestamp at a time, until more than `max`
+      // match: every event not read then comes after every event read, in resend order.
+      const sorted = Float64Array.from(candidates, (i) => ts[i]).sort();
+      let readUpTo = -Infinity;
+      for (let k = max + 1; ; k = Math.min(sorted.length, 2 * k)) {
+        const upTo = sorted[Math.min(k, sorted.length) - 1];
+        await readBetween(readUpTo, upTo);
+        readUpTo = upTo;
+        if (kept.length > max || upTo === sorted[sorted.length - 1]) break;
+      }
     }
-    if (!truncated) await flushRun(n);
-    return { frames, truncated };
+    kept.sort((x, y) => compareCursors(x.key, y.key));
+    const truncated = kept.length > max;
+    const answer = truncated ? kept.slice(0, max) : kept;
+    const next = truncated ? answer[answer.length - 1].key : null;
+    answer.sort((x, y) => x.index - y.index);
+    return { frames: answer.map((e) => e.frame), truncated, next };
   }
 
   /** Applies the retention policy to every partition; returns the number of records dropped. */

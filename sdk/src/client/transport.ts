@@ -215,8 +215,8 @@ export class WsTransport implements BrokerTransport {
 
   /**
    * Resend; a "from" or "range" answer the broker truncated (docs/protocol.md §6.4) is continued
-   * from the last timestamp received, dropping the frames already returned at that timestamp,
-   * up to `maxResendEvents` (default 1,000,000) in total.
+   * after its `next` cursor (a broker without one: from the last timestamp received, dropping the
+   * frames already returned at that timestamp), up to `maxResendEvents` (default 1,000,000) in total.
    */
   async resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendFrames> {
     const out: ResendFrames = [];
@@ -231,6 +231,11 @@ export class WsTransport implements BrokerTransport {
       if (!reply.truncated || q.type === "last" || frames.length === 0) return out;
       if (out.length >= (this.options.maxResendEvents ?? 1_000_000)) {
         throw new SdkError(SdkErrorCodes.BROKER_ERROR, `resend exceeds ${out.length} events`, { brokerCode: "RESEND_TOO_LARGE", count: out.length });
+      }
+      // A broker that names where its answer ends (docs/protocol.md §6.4): continue exactly after it.
+      if (reply.next) {
+        q = { ...q, after: reply.next as { timestamp: number; sequenceNumber: number; publisher?: string } };
+        continue;
       }
       const from = timestampOf(frames[frames.length - 1]);
       if (from === boundary && frames.every((f) => timestampOf(f) === from)) {
