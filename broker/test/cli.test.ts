@@ -105,11 +105,12 @@ describe("broker CLI", function () {
     expect((await fetch(`http://127.0.0.1:${started.httpPort}/metrics`)).status).to.equal(200);
     expect((await fetch(`http://127.0.0.1:${started.httpPort}/streams`)).status).to.equal(200);
     started.child.kill("SIGTERM");
-    const code = await new Promise((resolve) => started.child.once("exit", resolve));
+    // "close", not "exit": exit can come before the last stdout lines are read
+    const code = await new Promise((resolve) => started.child.once("close", resolve));
     expect(code).to.equal(0);
     const requests = records().filter((r) => r.req?.url !== undefined).map((r) => r.req!.url);
     expect(requests, "a request other than a probe is logged").to.include("/streams");
     expect(requests.filter((url) => url === "/health" || url === "/metrics"), "probes are not logged at info").to.deep.equal([]);
-    expect(records().at(-1)?.msg).to.equal("broker stopped");
+    expect(records().at(-1)?.msg, lines.slice(-4).join("\n")).to.equal("broker stopped");
   });
 });
