@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
 import { ConsentClientError, ConsentLedgerClient, ConsentTermsInput, InProcessConsentLedger, fabric } from '@datamarket/consent-ledger';
+import { canonicalJson, sha256Hex } from '../src';
 
 export const RESOURCE = '0x' + '11'.repeat(32);
 export const DATASET = '0x' + '22'.repeat(32);
@@ -85,4 +86,13 @@ export async function expectCode(promise: Promise<unknown>, code: string, messag
         return clientError;
     }
     throw new Error(`expected a ${code} error, but the call succeeded`);
+}
+
+/** A credential reference (docs/identity.md §7) and its hash: the consent.credentialRef attribute of the identities it backs. */
+export function credentialReference(credentialId: string, statusListIndex = 7) {
+    const fields = {
+        issuer: 'https://accreditation.example.eu', credentialId, vct: 'urn:datamarket:credential:buyer-accreditation:1',
+        statusListUri: 'https://accreditation.example.eu/status/1', statusListIndex,
+    };
+    return { ...fields, hash: sha256Hex(canonicalJson(fields)) };
 }
