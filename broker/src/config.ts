@@ -3,6 +3,8 @@
 
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import type { CredentialPolicy, TrustListConfig } from "@datamarket/identity";
+import { identity } from "./access/CredentialGate";
 
 export interface StaticStream {
   creator: string;
@@ -44,6 +46,22 @@ export interface BrokerConfig {
     maxStalenessMs: number;
     /** Static permissions (used when no contract-backed gate is wired in). */
     static: { publicStreams: string[]; publishers: Record<string, string[]>; subscribers: Record<string, string[]> };
+    /**
+     * Credential sign-in (docs/protocol.md §6.1): streams whose readers must also prove a claim with a
+     * verifiable credential, whatever else lets them read (a public stream included). Absent: none.
+     */
+    credentials?: {
+      /** The client_id presentations must name as `aud` (OpenID4VP); needed when a policy is set. */
+      audience: string;
+      /** The issuers trusted, for which credential types, with their keys (docs/identity.md §5). */
+      trustList: TrustListConfig;
+      /** Stream id -> `{credentialTypes, claims: {name: true | [accepted values]}}`. */
+      policies: Record<string, CredentialPolicy>;
+      /** Longest a fetched status list is reused (s). */
+      statusListMaxAgeSeconds: number;
+      /** Fetch status lists over plain http too (tests, a private network); https only otherwise. */
+      allowHttpStatusLists: boolean;
+    };
   };
   /** Streams known without a registry (static index). */
   streams: StaticStream[];
@@ -102,7 +120,10 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   liveDelivery: "ordered",
   verifyThreads: cpus().length >= 2 ? 1 : 0,
   storage: { segmentBytes: 64 * 1024 * 1024, maxResendEvents: 100_000, commitDelayMs: 2, retentionIntervalMs: 60_000, retention: { maxAgeMs: 7 * 24 * 3600 * 1000 } },
-  access: { maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+  access: {
+    maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} },
+    credentials: { audience: "", trustList: { issuers: [] }, policies: {}, statusListMaxAgeSeconds: 300, allowHttpStatusLists: false },
+  },
   streams: [],
   network: { epochLengthMs: 60_000, genesisMs: 0, partitionCount: 1 },
   chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "", contractSubscribers: false },
@@ -127,7 +148,7 @@ function merge<T>(base: T, over: unknown, path = ""): T {
     if (!(k in out)) throw new ConfigError(path + k, "unknown field");
     const b = out[k];
     // Maps keyed by stream id and optional retention limits take the value as given.
-    out[k] = (typeof b === "object" && b !== null && !Array.isArray(b) && !["publishers", "subscribers", "retention"].includes(k)) ? merge(b, v, `${path}${k}.`) : v;
+    out[k] = (typeof b === "object" && b !== null && !Array.isArray(b) && !["publishers", "subscribers", "retention", "policies"].includes(k)) ? merge(b, v, `${path}${k}.`) : v;
   }
   return out as T;
 }
@@ -179,6 +200,7 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(r.maxAgeMs === undefined || positive(r.maxAgeMs), "storage.retention.maxAgeMs", "must be a positive integer (ms) or absent");
   check(r.maxBytesPerPartition === undefined || positive(r.maxBytesPerPartition), "storage.retention.maxBytesPerPartition", "must be a positive integer or absent");
   check(positive(c.access.maxStalenessMs), "access.maxStalenessMs", "must be a positive integer (ms)");
+  if (c.access.credentials) validateCredentials(c.access.credentials);
   check(Array.isArray(c.streams), "streams", "must be an array");
   c.streams.forEach((s, i) => {
     check(/^0x[0-9a-fA-F]{40}$/.test(s.creator), `streams[${i}].creator`, "must be a 0x address");
@@ -211,6 +233,29 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(["in-process", "fabric", "off"].includes(c.consent.mode), "consent.mode", 'must be "in-process", "fabric" or "off"');
   check(positive(c.consent.probeMs), "consent.probeMs", "must be a positive integer (ms)");
   return c;
+}
+
+function validateCredentials(c: NonNullable<BrokerConfig["access"]["credentials"]>): void {
+  const field = "access.credentials";
+  check(typeof c.policies === "object" && c.policies !== null && !Array.isArray(c.policies), `${field}.policies`, "must be an object keyed by stream id");
+  const streams = Object.keys(c.policies);
+  for (const streamId of streams) {
+    check(/^0x[0-9a-fA-F]{64}$/.test(streamId), `${field}.policies`, `key ${JSON.stringify(streamId.slice(0, 80))} must be a stream id (0x + 64 hex)`);
+    try {
+      identity().validateCredentialPolicy(c.policies[streamId], `${field}.policies.${streamId}`);
+    } catch (err) {
+      throw new ConfigError(String((err as { details?: { field?: string } }).details?.field ?? `${field}.policies`), (err as Error).message.replace(/^INVALID_CONFIG: [^:]*: /, ""));
+    }
+  }
+  check(positive(c.statusListMaxAgeSeconds) && c.statusListMaxAgeSeconds <= 86_400, `${field}.statusListMaxAgeSeconds`, "must be an integer 1..86400 (s)");
+  check(typeof c.allowHttpStatusLists === "boolean", `${field}.allowHttpStatusLists`, "must be true or false");
+  if (streams.length === 0) return;
+  check(typeof c.audience === "string" && c.audience.length > 0, `${field}.audience`, "must name this broker's client_id when a policy is set");
+  try {
+    new (identity().TrustList)(c.trustList);
+  } catch (err) {
+    throw new ConfigError(`${field}.trustList`, (err as Error).message);
+  }
 }
 
 /** Defaults ← file (if given) ← environment. */

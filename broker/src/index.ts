@@ -6,6 +6,9 @@ export { cryptoBackend, keccak256, recoverAddress } from "./protocol/crypto";
 export * from "./access/AccessGate";
 export { InMemoryAccessGate } from "./access/InMemoryAccessGate";
 export { AccessPolicy } from "./access/AccessPolicy";
+export type { SubscribeCheck, SubscribeGrant } from "./access/AccessPolicy";
+export { CredentialGate, proveAtSignIn } from "./access/CredentialGate";
+export type { CredentialGateOptions, CredentialSignInReply, ProvenCredential } from "./access/CredentialGate";
 export { ContractAccessGate } from "./access/ContractAccessGate";
 export type { ContractAccessGateOptions } from "./access/ContractAccessGate";
 export { ConsentGrantFollower, consentSourceOf } from "./access/ConsentGrantFollower";
@@ -39,5 +42,5 @@ export { BrokerClient, BrokerRequestError, closeGracefully } from "./client/Brok
 export { buildSiweMessage, parseSiweMessage, verifySiwe } from "./auth/siwe";
 export { loadConfig, DEFAULT_CONFIG } from "./config";
 export type { BrokerConfig } from "./config";
-export { startBroker, startConfiguredBroker } from "./Broker";
+export { credentialGateFrom, startBroker, startConfiguredBroker } from "./Broker";
 export type { BrokerDeps, RunningBroker } from "./Broker";

@@ -23,5 +23,8 @@ export {
 } from "./status-monitor";
 export { ledgerStatusReporter, type StatusCheckers } from "./ledger-status";
 export { CREDENTIAL_QUERY_ID, createStatusListService, createVerifierService, dcqlQueryFor, type VerifierServiceOptions } from "./service";
-export { ACCREDITED_RESEARCHERS, verifyCredentialSignIn, type CredentialPolicy, type CredentialSignIn } from "./signin";
+export {
+  ACCREDITED_RESEARCHERS, policyRefusal, validateCredentialPolicy, verifyCredentialSignIn, verifySignInPresentation,
+  type CredentialPolicy, type CredentialSignIn, type ProvenClaims, type SignInPresentation,
+} from "./signin";
 export { IdentityError, IdentityErrorCodes, asIdentityError, httpStatusOf, type IdentityErrorCode } from "./errors";
