@@ -141,7 +141,7 @@ describe('credentials behind identities', () => {
         expect((await otherBuyer.requestAccess(request())).decision).to.equal('approved');
     });
 
-    it('refuses a report checked before the last one, and takes the same report twice without a second change', async () => {
+    it('refuses a report checked before the last one, takes the same report twice without a second change, and keeps a revocation', async () => {
         const last = await auditor.getCredential(credential.hash);
         await expectCode(checker.reportCredentialStatus({ hash: credential.hash, status: 'valid', checkedAt: last.checkedAt - 1 }), 'STALE_REPORT', `checked at ${last.checkedAt}`);
         await expectCode(checker.reportCredentialStatus({ hash: credential.hash, status: 'valid', checkedAt: last.checkedAt }), 'STALE_REPORT');
@@ -151,6 +151,10 @@ describe('credentials behind identities', () => {
         const later = await report('revoked');
         expect(later).to.include({ epoch: last.epoch, statusChangedAt: last.statusChangedAt, checkedAt });
         await expectCode(auditor.listCredentialInvalidatedGrants(credential.hash, 'not-a-report'), 'NOT_FOUND');
+        // a revocation is permanent, whoever reports otherwise
+        await expectCode(report('valid'), 'INVALID_TRANSITION', 'permanent');
+        await expectCode(report('untrusted'), 'INVALID_TRANSITION', 'permanent');
+        expect((await auditor.getCredential(credential.hash)).status).to.equal('revoked');
     });
 
     it('reopens access when a suspension is lifted, and a later suspension ends only the grants issued since', async () => {

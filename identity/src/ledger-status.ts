@@ -13,8 +13,9 @@ export type StatusCheckers = Readonly<Record<string, ConsentLedgerClient>> | ((m
 /**
  * An `onStatusChange` for CredentialStatusMonitor that reports each change to the consent ledger. It throws
  * (so that the monitor reports the change again at its next run) when no checker serves the credential's
- * organisation or the transaction fails; a ledger that already holds a later check (STALE_REPORT) counts as
- * delivered. Repeats are harmless: the chaincode orders reports by `checkedAt`.
+ * organisation or the transaction fails; a ledger that already holds a later check (STALE_REPORT) or a
+ * revocation (INVALID_TRANSITION: a revocation is permanent) counts as delivered. Repeats are harmless: the
+ * chaincode orders reports by `checkedAt`.
  */
 export function ledgerStatusReporter(checkers: StatusCheckers): (change: StatusChange) => Promise<void> {
   const checkerOf = typeof checkers === "function" ? checkers : (mspId: string) => (Object.prototype.hasOwnProperty.call(checkers, mspId) ? checkers[mspId] : undefined);
@@ -26,7 +27,9 @@ export function ledgerStatusReporter(checkers: StatusCheckers): (change: StatusC
     try {
       await client.reportCredentialStatus({ hash: change.credential.hash, status: change.status, checkedAt: change.checkedAt });
     } catch (error) {
-      if ((error as { code?: string }).code === "STALE_REPORT") return;
+      // the ledger already holds a later check, or a revocation, which nothing reverses: delivered
+      const code = (error as { code?: string }).code;
+      if (code === "STALE_REPORT" || code === "INVALID_TRANSITION") return;
       throw asIdentityError(error, "STATUS_REPORT_FAILED", `the consent ledger did not take the ${change.status} report of credential ${change.credential.hash}`, {
         mspId: change.mspId, ledgerCode: (error as { code?: string }).code,
       });

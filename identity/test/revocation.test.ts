@@ -101,6 +101,12 @@ describe("a revoked credential on the consent ledger", () => {
     expect(refused).to.deep.include({ decision: "denied", reasons: ["CREDENTIAL_REVOKED"], grant: null });
     // reported once: the next run has nothing new, and the ledger keeps the revocation
     expect((await monitor.checkNow()).changes).to.deep.equal([]);
+    // a later report of another status (an issuer un-revoking, a monitor gone wrong) cannot undo it: the
+    // ledger refuses it and the reporter counts the ledger's revocation as delivered
+    await ledgerStatusReporter(checkers)({
+      credential: issued.reference, enrollmentId: enrolment.enrollmentId, mspId: "ResearchMSP", previous: "revoked", status: "valid", value: 0, checkedAt: Date.now() + 1_000,
+    });
+    expect((await auditor.getCredential(issued.reference.hash)).status).to.equal("revoked");
   });
 
   it("reports a change again at the next run while the ledger cannot take it, then delivers it", async () => {

@@ -86,7 +86,8 @@ export class CredentialContract extends ConsentLedgerContract {
      * identities rest on it. Refused (STALE_REPORT) when checked before the last report recorded. A change
      * from valid to revoked, suspended or untrusted ends every open grant issued on the credential (event
      * GrantsInvalidated with credentialRef; ListCredentialInvalidatedGrants names them) and
-     * stops new ones; back to valid, new grants may be issued again.
+     * stops new ones; back to valid (from suspended or untrusted), new grants may be issued again. A
+     * revocation is permanent (INVALID_TRANSITION for any other status after it).
      * @param reportJson `{"hash": 0x.., "status": "valid"|"revoked"|"suspended"|"untrusted", "checkedAt": unix ms}`
      * @returns CredentialRecord as JSON (without holders)
      */
@@ -116,6 +117,10 @@ export class CredentialContract extends ConsentLedgerContract {
         }
         if (checkedAt === current.checkedAt) {
             return canonicalJson(this.record(stored, current, [])); // the same report delivered again
+        }
+        if (current.status === CredentialStatusName.Revoked && status !== CredentialStatusName.Revoked) {
+            // as in the issuer's status list: a revoked credential never backs anything again (a new one is issued)
+            fail(ErrorCode.INVALID_TRANSITION, `credential ${hash} is revoked, which is permanent; a ${status} report cannot change it`);
         }
         const now = ctx.now();
         const changed = status !== current.status;
