@@ -23,6 +23,9 @@ export const PURPOSE_PARENTS: Readonly<Record<string, readonly string[]>> = {
     ServiceOptimisation: ['ServiceProvision'],
     EnforceSecurity: ['Purpose'],
     FraudPreventionAndDetection: ['EnforceSecurity'],
+    HumanResourceManagement: ['Purpose'],
+    PersonnelManagement: ['HumanResourceManagement'],
+    PersonnelHiring: ['PersonnelManagement'],
 };
 
 export function isKnownPurpose(purpose: string): boolean {
