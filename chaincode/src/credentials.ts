@@ -15,7 +15,7 @@ import { Caller, ConsentContext } from './context';
 import { ErrorCode, fail } from './errors';
 import { KeyType, key } from './keys';
 import { GENESIS_EPOCH } from './membership';
-import { readJson } from './store';
+import { readHistory, readJson } from './store';
 import { BYTES32 } from './validation';
 import { DenialReason } from './vocabulary';
 
@@ -92,16 +92,7 @@ export class CredentialHistory {
     private constructor(private readonly reports: Array<StoredCredentialStatus & { txId: string }>) {}
 
     static async read(ctx: ConsentContext, hash: string): Promise<CredentialHistory> {
-        const reports: Array<StoredCredentialStatus & { txId: string }> = [];
-        const iterator = await ctx.stub.getHistoryForKey(key(ctx, KeyType.CredentialStatus, hash));
-        try {
-            for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                reports.unshift({ ...(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as StoredCredentialStatus), txId: entry.value.txId });
-            }
-        } finally {
-            await iterator.close();
-        }
-        return new CredentialHistory(reports);
+        return new CredentialHistory(await readHistory<StoredCredentialStatus>(ctx, key(ctx, KeyType.CredentialStatus, hash)));
     }
 
     /** The change that ended valid epoch `epoch`, if one has (the first report after it with another status). */

@@ -5,7 +5,7 @@
 // in-process ledger that validates MVCC and range reads as a Fabric peer does.
 import { expect } from 'chai';
 import { ConsentLedgerClient, InProcessConsentLedger, fabric } from '@datamarket/consent-ledger';
-import { BUYER_ADDRESS, buyerWallet, credentialReference, terms } from './fixtures';
+import { BUYER_ADDRESS, buyerWallet, credentialReference, terms, whileRequesting } from './fixtures';
 
 /** Trials (each suspends the credential under load, then reinstates it; the last revokes it); CREDENTIAL_TRIALS overrides. */
 const TRIALS = Number(process.env.CREDENTIAL_TRIALS ?? 50);
@@ -55,33 +55,12 @@ describe('credential revocation under load', function () {
     /** One trial: 50 buyers requesting in a loop, one status report submitted once; then the credential reinstated. */
     async function trial(status: Trial['status']): Promise<Trial> {
         const request = { resourceId: STREAM, purpose: 'ScientificResearch', ethAddress: BUYER_ADDRESS };
-        let running = true;
-        let approved = 0;
-        const load = buyers.map(async (buyer) => {
-            while (running) {
-                // requests that lose to the report fail validation; that is the design, not an error
-                const decision = await buyer.requestAccess(request).catch(() => null);
-                if (decision?.decision === 'approved') {
-                    approved += 1;
-                } else if (decision) {
-                    await new Promise((resolve) => setTimeout(resolve, 5)); // denied after the report: the trial is ending
-                }
-            }
-        });
-        let outcome: Trial;
-        try {
-            while (approved < BUYERS) {
-                await new Promise((resolve) => setTimeout(resolve, 10));
-            }
+        const outcome = await whileRequesting(buyers, request, BUYERS, async (): Promise<Trial> => {
             const report = JSON.stringify({ hash: credential.hash, status, checkedAt: checkedAt() });
             const proposal = await checkerContract.newProposal('ReportCredentialStatus', { arguments: [report] }).endorse();
             const committed = await (await proposal.submit()).getStatus();
-            outcome = { reportCode: committed.code, reportTx: committed.transactionId, status };
-        } finally {
-            // the requests in flight are decided before the trial ends: they too must not outlive the report
-            running = false;
-            await Promise.all(load);
-        }
+            return { reportCode: committed.code, reportTx: committed.transactionId, status };
+        });
         if (status === 'suspended') {
             await checker.reportCredentialStatus({ hash: credential.hash, status: 'valid', checkedAt: checkedAt() });
         }

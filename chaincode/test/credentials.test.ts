@@ -151,6 +151,7 @@ describe('credentials behind identities', () => {
         const later = await report('revoked');
         expect(later).to.include({ epoch: last.epoch, statusChangedAt: last.statusChangedAt, checkedAt });
         await expectCode(auditor.listCredentialInvalidatedGrants(credential.hash, 'not-a-report'), 'NOT_FOUND');
+        await expectCode(auditor.listCredentialInvalidatedGrants('not-a-hash', 'not-a-report'), 'INVALID_ARGUMENT');
         // a revocation is permanent, whoever reports otherwise
         await expectCode(report('valid'), 'INVALID_TRANSITION', 'permanent');
         await expectCode(report('untrusted'), 'INVALID_TRANSITION', 'permanent');

@@ -10,7 +10,7 @@ import { ErrorCode, fail } from '../errors';
 import { KeyType, key, sortableSeconds } from '../keys';
 import { ConsentSummary, EpochRecord, GENESIS_EPOCH, MemberEntry, currentEpoch } from '../membership';
 import { AccessDecision, AccessGrant, ResourceRecord } from '../model';
-import { ConsentLedgerContract, Page, entryJson, pageJson, readJson, readRange, requireReadSubject, requireSubject, writeJson } from '../store';
+import { ConsentLedgerContract, Page, entryJson, pageJson, readHistory, readJson, readRange, requireReadSubject, requireSubject, writeJson } from '../store';
 import { ADDRESS, BYTES32, optionalString, pageArguments, parseJsonObject, requireSeconds, requireString } from '../validation';
 import {
     BUYER_TYPES, ConsentStatus, DenialReason, EXPLICIT_CONSENT, isKnownPurpose, jurisdictionCovered, purposeCovered,
@@ -441,16 +441,7 @@ export class AccessContract extends ConsentLedgerContract {
 
     /** The voiding changes of a resource, oldest first, from the key history of epoch~R. */
     private async epochHistory(ctx: ConsentContext, resourceId: string): Promise<EpochHistory> {
-        const changes: Array<EpochRecord & { txId: string }> = [];
-        const iterator = await ctx.stub.getHistoryForKey(key(ctx, KeyType.Epoch, resourceId));
-        try {
-            for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                changes.unshift({ ...(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as EpochRecord), txId: entry.value.txId });
-            }
-        } finally {
-            await iterator.close();
-        }
-        return new EpochHistory(changes);
+        return new EpochHistory(await readHistory<EpochRecord>(ctx, key(ctx, KeyType.Epoch, resourceId)));
     }
 
     private proveAddress(caller: Caller, request: AccessRequest): 'certificate' | 'signature' {
