@@ -9,6 +9,7 @@ import { BrokerConfig } from "./config";
 import { AccessGate } from "./access/AccessGate";
 import { InMemoryAccessGate } from "./access/InMemoryAccessGate";
 import { AccessPolicy } from "./access/AccessPolicy";
+import { CredentialGate, identity } from "./access/CredentialGate";
 import { InMemoryStreamIndex, StreamIndex } from "./streams/StreamIndex";
 import { PartitionAssignmentSource, StaticPartitionAssignment } from "./network/PartitionAssignment";
 import { EpochTracker } from "./network/EpochTracker";
@@ -32,6 +33,8 @@ export interface BrokerDeps {
   gate?: AccessGate;
   streams?: StreamIndex;
   assignment?: PartitionAssignmentSource;
+  /** Credential sign-in; default: from access.credentials (none when it sets no policy). */
+  credentials?: CredentialGate;
   logger?: Logger;
   /** What `/health` says of the chain (startConfiguredBroker): followed, or why not. */
   chainStatus?: ChainStatus;
@@ -58,6 +61,16 @@ export function staticGateFrom(config: BrokerConfig): InMemoryAccessGate {
   for (const [id, addrs] of Object.entries(config.access.static.publishers)) for (const a of addrs) gate.grantPublish(id, a);
   for (const [id, addrs] of Object.entries(config.access.static.subscribers)) for (const a of addrs) gate.grantSubscribe(id, a);
   return gate;
+}
+
+/** The credential gate of access.credentials, or undefined when no stream has a policy. */
+export function credentialGateFrom(config: BrokerConfig): CredentialGate | undefined {
+  const c = config.access.credentials;
+  if (!c || Object.keys(c.policies).length === 0) return undefined;
+  const { MemoryNonceStore, PresentationVerifier, StatusListResolver, TrustList, httpStatusListFetcher } = identity();
+  const statusLists = new StatusListResolver({ fetcher: httpStatusListFetcher({ allowHttp: c.allowHttpStatusLists }), maxAgeSeconds: c.statusListMaxAgeSeconds });
+  const verifier = new PresentationVerifier({ trustList: new TrustList(c.trustList), audience: c.audience, statusLists, nonces: new MemoryNonceStore() });
+  return new CredentialGate({ verifier, policies: c.policies });
 }
 
 export function staticIndexFrom(config: BrokerConfig): InMemoryStreamIndex {
@@ -103,17 +116,20 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
       lookbackMs: config.maxClockSkewMs + 5000, logger,
     })
     : undefined;
+  const access = new AccessPolicy(gate, config.access.maxStalenessMs);
+  const credentials = deps.credentials ?? credentialGateFrom(config);
+  if (credentials) access.addSubscribeCheck(credentials);
   const node = new BrokerNode({ replicator,
-    store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
+    store, streams, access, assignment, epochs, metrics, logger,
     maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
   });
   replicator?.start(node);
-  const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
+  const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger, credentials });
   const wsPort = await ws.listen();
   const chainStatus = deps.chainStatus;
   const http = await buildHttpServer(node, streams, assignment, {
-    host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger, health: chainStatus && (() => ({ chain: chainStatus })),
+    host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger, health: chainStatus && (() => ({ chain: chainStatus })), credentials,
   });
   await http.listen({ host: config.host, port: config.httpPort });
   const httpPort = (http.server.address() as { port: number }).port;

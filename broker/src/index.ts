@@ -9,6 +9,9 @@ export * from "./access/AccessGate";
 export { InMemoryAccessGate } from "./access/InMemoryAccessGate";
 export { AccessPolicy } from "./access/AccessPolicy";
 export type { GateFreshness, SourceFreshness } from "./access/AccessPolicy";
+export type { SubscribeCheck, SubscribeGrant } from "./access/AccessPolicy";
+export { CredentialGate, proveAtSignIn } from "./access/CredentialGate";
+export type { CredentialGateOptions, CredentialSignInReply, ProvenCredential } from "./access/CredentialGate";
 export { ContractAccessGate } from "./access/ContractAccessGate";
 export type { ContractAccessGateOptions } from "./access/ContractAccessGate";
 export { ConsentGrantFollower, consentSourceOf } from "./access/ConsentGrantFollower";
@@ -42,5 +45,5 @@ export { BrokerClient, BrokerRequestError, closeGracefully } from "./client/Brok
 export { buildSiweMessage, parseSiweMessage, verifySiwe } from "@datamarket/protocol";
 export { BROKER_CONFIG, BrokerConfigSchema, ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from "./config";
 export type { BrokerConfig, ConfigProblem } from "./config";
-export { startBroker, startConfiguredBroker } from "./Broker";
+export { credentialGateFrom, startBroker, startConfiguredBroker } from "./Broker";
 export type { BrokerDeps, RunningBroker } from "./Broker";

@@ -43,7 +43,7 @@ for (const [name, contract] of contracts) {
   console.log(`${name}: ${transactions.join(", ")}`);
 }
 console.log(`schemas: ${Object.keys(metadata.components.schemas).join(", ")}`);
-for (const expected of ["consent", "resource", "access", "org.hyperledger.fabric"]) {
+for (const expected of ["consent", "resource", "access", "credential", "org.hyperledger.fabric"]) {
   if (!metadata.contracts[expected]) { console.error(`contract ${expected} missing from the metadata`); process.exit(1); }
 }'
 

@@ -15,6 +15,8 @@ export const Attr = {
     buyerType: 'consent.buyerType',
     jurisdiction: 'consent.jurisdiction',
     ethAddress: 'consent.ethAddress',
+    /** 0x sha256 of the credential reference that backs the identity's attributes (docs/identity.md §7) */
+    credentialRef: 'consent.credentialRef',
 } as const;
 
 /** Roles a certificate may carry in `consent.role`. */
@@ -23,6 +25,8 @@ export const Role = {
     Subject: 'subject',
     Buyer: 'buyer',
     Auditor: 'auditor',
+    /** the onboarding organisation's status monitor: reports the status of the credentials behind its identities */
+    StatusChecker: 'statuschecker',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
@@ -37,6 +41,8 @@ export interface Caller {
     jurisdiction: string | null;
     /** lowercase 0x address when the organisation put one in the certificate */
     ethAddress: string | null;
+    /** the hash of the credential reference behind the identity's attributes, when onboarded from a credential */
+    credentialRef: string | null;
     /** stable, non-identifying key of this identity: sha256(mspId ‖ "\n" ‖ clientId) */
     key: string;
 }
@@ -91,6 +97,7 @@ export class ConsentContext extends Context {
                 buyerType: attr(Attr.buyerType),
                 jurisdiction: attr(Attr.jurisdiction),
                 ethAddress: ethAddress === null ? null : ethAddress.toLowerCase(),
+                credentialRef: attr(Attr.credentialRef),
                 key: sha256Hex(`${mspId}\n${clientId}`),
             };
         }

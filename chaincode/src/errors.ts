@@ -27,6 +27,10 @@ export const ErrorCode = {
     DATASET_TOO_LARGE: 'DATASET_TOO_LARGE',
     /** The proposal timestamp is further from the endorsing peer's clock than the allowed skew. */
     TIMESTAMP_SKEW: 'TIMESTAMP_SKEW',
+    /** The caller's certificate names a credential (consent.credentialRef) this identity has not recorded. */
+    CREDENTIAL_NOT_RECORDED: 'CREDENTIAL_NOT_RECORDED',
+    /** A credential status report checked before the last one recorded for the credential. */
+    STALE_REPORT: 'STALE_REPORT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

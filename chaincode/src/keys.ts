@@ -34,6 +34,14 @@ export const KeyType = {
     AccessByResource: 'accessByResource',
     /** accessByBuyer~buyerKey~timestamp~txId -> AccessLogEntry */
     AccessByBuyer: 'accessByBuyer',
+    /** credential~hash -> CredentialRecord: which credential (issuer, id, status-list entry) backs identities; written once */
+    Credential: 'credential',
+    /** credentialHolder~hash~holderKey -> {mspId, recordedAt}: an identity whose attributes rest on the credential */
+    CredentialHolder: 'credentialHolder',
+    /** credentialStatus~hash -> CredentialStatusRecord: the last status report (absent: valid as recorded) */
+    CredentialStatus: 'credentialStatus',
+    /** credentialGrant~hash~epoch~grantId -> {resourceId, expiresAt}: the grants issued in one status epoch of a credential */
+    CredentialGrant: 'credentialGrant',
 } as const;
 
 export function key(ctx: Context, type: string, ...attributes: string[]): string {

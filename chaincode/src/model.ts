@@ -104,7 +104,11 @@ export class AccessGrant {
     @Property('epoch', 'string') epoch!: string;
     /** the member slots whose subjects the grant released, as a bitmap (base64; bit i = byte i >> 3, mask 1 << (i & 7)) */
     @Property('releasedSlots', 'string') releasedSlots!: string;
-    /** "Open" as stored; reads report "Invalidated" from the first change that voided one of its released subjects, "Expired" once expiresAt has passed */
+    /** hash of the credential reference behind the buyer's attributes (its consent.credentialRef), or "" */
+    @Property('credentialRef', 'string') credentialRef!: string;
+    /** the credential's status epoch when the grant was issued (txId of its last status change, or "genesis"), or "" */
+    @Property('credentialEpoch', 'string') credentialEpoch!: string;
+    /** "Open" as stored; reads report "Invalidated" from the first change that voided one of its released subjects, or that ended its credential's valid status, "Expired" once expiresAt has passed */
     @Property('status', 'string') status!: string;
     @Property('invalidatedAt', 'number') invalidatedAt!: number;
     @Property('invalidatedBy', 'string') invalidatedBy!: string;
@@ -128,4 +132,42 @@ export class AccessDecision {
     @Property('grant', 'AccessGrant') grant!: AccessGrant | null;
     @Property('decidedAt', 'number') decidedAt!: number;
     @Property('txId', 'string') txId!: string;
+}
+
+@DataType()
+export class CredentialHolder {
+    /** sha256(mspId ‖ "\n" ‖ x509 id) of an identity whose attributes rest on the credential */
+    @Property('holderKey', 'string') holderKey!: string;
+    @Property('mspId', 'string') mspId!: string;
+    /** unix seconds */
+    @Property('recordedAt', 'number') recordedAt!: number;
+}
+
+@DataType()
+export class CredentialRecord {
+    /** 0x sha256 of the canonical JSON of {issuer, credentialId, vct, statusListUri, statusListIndex} */
+    @Property('hash', 'string') hash!: string;
+    /** the issuer's identifier (the credential's iss) */
+    @Property('issuer', 'string') issuer!: string;
+    /** the credential's id (jti) */
+    @Property('credentialId', 'string') credentialId!: string;
+    /** the credential type (vct) */
+    @Property('vct', 'string') vct!: string;
+    @Property('statusListUri', 'string') statusListUri!: string;
+    @Property('statusListIndex', 'number') statusListIndex!: number;
+    /** the organisation whose identities rest on it; its status checker reports on it */
+    @Property('mspId', 'string') mspId!: string;
+    /** unix seconds */
+    @Property('recordedAt', 'number') recordedAt!: number;
+    /** "valid", "revoked", "suspended" or "untrusted" */
+    @Property('status', 'string') status!: string;
+    /** when the status monitor last checked it, unix ms (0: no report yet) */
+    @Property('checkedAt', 'number') checkedAt!: number;
+    /** unix seconds of the last status change (0: none) */
+    @Property('statusChangedAt', 'number') statusChangedAt!: number;
+    /** the status epoch: txId of the last status change, or "genesis" */
+    @Property('epoch', 'string') epoch!: string;
+    /** the identities that recorded it (at most 100; holdersTruncated when there are more) */
+    @Property('holders', 'CredentialHolder[]') holders!: CredentialHolder[];
+    @Property('holdersTruncated', 'boolean') holdersTruncated!: boolean;
 }

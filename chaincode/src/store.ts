@@ -159,6 +159,20 @@ export async function readRange<T>(
     return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? fetched };
 }
 
+/** Every committed value of a key, oldest first, with the transaction that wrote it (GetHistoryForKey). */
+export async function readHistory<T>(ctx: ConsentContext, stateKey: string): Promise<Array<T & { txId: string }>> {
+    const values: Array<T & { txId: string }> = [];
+    const iterator = await ctx.stub.getHistoryForKey(stateKey);
+    try {
+        for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
+            values.unshift({ ...(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as T), txId: entry.value.txId });
+        }
+    } finally {
+        await iterator.close();
+    }
+    return values;
+}
+
 /** The JSON value of a range entry. */
 export function entryJson<T>(entry: RangeEntry): T {
     return JSON.parse(Buffer.from(entry.value).toString('utf8')) as T;

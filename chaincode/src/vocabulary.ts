@@ -23,6 +23,9 @@ export const PURPOSE_PARENTS: Readonly<Record<string, readonly string[]>> = {
     ServiceOptimisation: ['ServiceProvision'],
     EnforceSecurity: ['Purpose'],
     FraudPreventionAndDetection: ['EnforceSecurity'],
+    HumanResourceManagement: ['Purpose'],
+    PersonnelManagement: ['HumanResourceManagement'],
+    PersonnelHiring: ['PersonnelManagement'],
 };
 
 export function isKnownPurpose(purpose: string): boolean {
@@ -144,5 +147,11 @@ export const DenialReason = {
     WITHDRAWN: 'WITHDRAWN',
     REVOKED: 'REVOKED',
     UNKNOWN_RESOURCE: 'UNKNOWN_RESOURCE',
+    /** the credential behind the buyer's attributes is revoked in its issuer's status list (request-level) */
+    CREDENTIAL_REVOKED: 'CREDENTIAL_REVOKED',
+    /** the credential behind the buyer's attributes is suspended (request-level) */
+    CREDENTIAL_SUSPENDED: 'CREDENTIAL_SUSPENDED',
+    /** the credential's issuer is no longer in the deployment's trust list (request-level) */
+    CREDENTIAL_UNTRUSTED: 'CREDENTIAL_UNTRUSTED',
 } as const;
 export type DenialReason = (typeof DenialReason)[keyof typeof DenialReason];

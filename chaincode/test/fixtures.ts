@@ -2,7 +2,8 @@
 // custodian, research and company buyers and an auditor, each with run-time certificates.
 import { expect } from 'chai';
 import { Wallet } from 'ethers';
-import { ConsentClientError, ConsentLedgerClient, ConsentTermsInput, InProcessConsentLedger, fabric } from '@datamarket/consent-ledger';
+import { AccessRequestInput, ConsentClientError, ConsentLedgerClient, ConsentTermsInput, InProcessConsentLedger, fabric } from '@datamarket/consent-ledger';
+import { canonicalJson, sha256Hex } from '../src';
 
 export const RESOURCE = '0x' + '11'.repeat(32);
 export const DATASET = '0x' + '22'.repeat(32);
@@ -85,4 +86,42 @@ export async function expectCode(promise: Promise<unknown>, code: string, messag
         return clientError;
     }
     throw new Error(`expected a ${code} error, but the call succeeded`);
+}
+
+/** A credential reference (docs/identity.md §7) and its hash: the consent.credentialRef attribute of the identities it backs. */
+export function credentialReference(credentialId: string, statusListIndex = 7) {
+    const fields = {
+        issuer: 'https://accreditation.example.eu', credentialId, vct: 'urn:datamarket:credential:buyer-accreditation:1',
+        statusListUri: 'https://accreditation.example.eu/status/1', statusListIndex,
+    };
+    return { ...fields, hash: sha256Hex(canonicalJson(fields)) };
+}
+
+/**
+ * Runs `action` while every client of `buyers` submits `request` in a loop, once `approvals` requests were
+ * approved; the requests in flight are decided before it returns (they too must not outlive what `action`
+ * did). Requests that lose to `action` fail validation: that is the design, not an error.
+ */
+export async function whileRequesting<T>(buyers: ConsentLedgerClient[], request: AccessRequestInput, approvals: number, action: () => Promise<T>): Promise<T> {
+    let running = true;
+    let approved = 0;
+    const load = buyers.map(async (buyer) => {
+        while (running) {
+            const decision = await buyer.requestAccess(request).catch(() => null);
+            if (decision?.decision === 'approved') {
+                approved += 1;
+            } else if (decision) {
+                await new Promise((resolve) => setTimeout(resolve, 5)); // denied: `action` has changed the decision, the trial is ending
+            }
+        }
+    });
+    try {
+        while (approved < approvals) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return await action();
+    } finally {
+        running = false;
+        await Promise.all(load);
+    }
 }

@@ -8,7 +8,7 @@ describe('generated contract metadata', () => {
         w = await world();
     });
 
-    it('lists the three contracts, their transactions (submit or evaluate) and the record schemas', async () => {
+    it('lists the four contracts, their transactions (submit or evaluate) and the record schemas', async () => {
         const identity = await w.ledger.enroll('AuditMSP', 'reader', { 'consent.role': 'auditor' });
         const contract = w.ledger.connect(identity).getNetwork('consent').getContract('consent');
         const metadata = JSON.parse(Buffer.from(await contract.evaluateTransaction('org.hyperledger.fabric:GetMetadata')).toString());
@@ -24,8 +24,13 @@ describe('generated contract metadata', () => {
         expect(transactions('access')).to.deep.equal([
             'GetGrant:evaluate', 'ListAccessByBuyer:evaluate', 'ListAccessBySubject:evaluate', 'ListInvalidatedGrants:evaluate', 'RequestAccess:submit',
         ]);
-        expect(Object.keys(metadata.components.schemas)).to.include.members(['ConsentRecord', 'AccessGrant', 'AccessDecision', 'ResourceRecord', 'SubjectRecord', 'DataCategory']);
-        expect(Object.keys(metadata.components.schemas.AccessGrant.properties)).to.include.members(['grantId', 'attestationStructHash', 'expiresAt']);
+        expect(transactions('credential')).to.deep.equal([
+            'GetCredential:evaluate', 'ListCredentialInvalidatedGrants:evaluate', 'RecordCredential:submit', 'ReportCredentialStatus:submit',
+        ]);
+        expect(Object.keys(metadata.components.schemas)).to.include.members([
+            'ConsentRecord', 'AccessGrant', 'AccessDecision', 'ResourceRecord', 'SubjectRecord', 'DataCategory', 'CredentialRecord', 'CredentialHolder',
+        ]);
+        expect(Object.keys(metadata.components.schemas.AccessGrant.properties)).to.include.members(['grantId', 'attestationStructHash', 'expiresAt', 'credentialRef', 'credentialEpoch']);
     });
 
     it('refuses a transaction that does not exist', async () => {

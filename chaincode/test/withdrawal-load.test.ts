@@ -5,7 +5,7 @@
 // index the requests keep adding to is invalidated with PHANTOM_READ_CONFLICT every time.
 import { expect } from 'chai';
 import { ConsentLedgerClient, InProcessConsentLedger, fabric } from '@datamarket/consent-ledger';
-import { BUYER_ADDRESS, buyerWallet, terms } from './fixtures';
+import { BUYER_ADDRESS, buyerWallet, terms, whileRequesting } from './fixtures';
 
 /** Trials of the bar (at least 99 of 100 must commit at the first try); WITHDRAWAL_TRIALS overrides. */
 const TRIALS = Number(process.env.WITHDRAWAL_TRIALS ?? 100);
@@ -49,29 +49,11 @@ describe('withdrawal under load', function () {
         await custodian.addResourceSubjects(resourceId, [subjectId]);
         const consent = await custodian.giveConsent(terms(ledger, { subjectId, resources: [resourceId] }));
         const request = { resourceId, purpose: 'ScientificResearch', ethAddress: BUYER_ADDRESS };
-        let running = true;
-        let approved = 0;
-        const load = buyers.map(async (buyer) => {
-            while (running) {
-                // requests that lose to the withdrawal fail validation; that is the design, not an error
-                const decision = await buyer.requestAccess(request).catch(() => null);
-                if (decision?.decision === 'approved') {
-                    approved += 1;
-                }
-            }
-        });
-        try {
-            while (approved < BUYERS) {
-                await new Promise((resolve) => setTimeout(resolve, 10));
-            }
+        return whileRequesting(buyers, request, BUYERS, async () => {
             const withdrawal = await custodianContract.newProposal('WithdrawConsent', { arguments: [consent.consentId] }).endorse();
             const status = await (await withdrawal.submit()).getStatus();
             return { resourceId, withdrawalCode: status.code, withdrawalTx: status.transactionId };
-        } finally {
-            // the requests in flight are decided before the trial ends: they too must not outlive the withdrawal
-            running = false;
-            await Promise.all(load);
-        }
+        });
     }
 
     it(`commits the withdrawal at its first try in at least 99 of 100 trials while ${BUYERS} buyers request access, and leaves no grant usable`, async function () {

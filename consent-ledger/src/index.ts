@@ -5,7 +5,7 @@ import './fabric/quiet-logs';
 export {
     ConsentLedgerClient, DEFAULT_CHAINCODE_NAME,
     type AccessDecision, type AccessGrant, type AccessLogEntry, type AccessRequestInput, type ConsentRecord,
-    type ConsentTermsInput, type HistoryEntry, type Page, type ResourceRecord, type SubjectRecord,
+    type ConsentTermsInput, type CredentialRecord, type CredentialReferenceInput, type CredentialStatusReport, type HistoryEntry, type Page, type ResourceRecord, type SubjectRecord,
 } from './client/client';
 export { ClientErrorCode, ConsentClientError, toClientError, type GatewayLimits } from './client/errors';
 export * from './client/events';
@@ -27,4 +27,5 @@ export {
     ADEQUACY_COUNTRIES, BUYER_TYPES, ConsentStatus, DATA_CATEGORIES, DenialReason, EEA_COUNTRIES, ErrorCode,
     LEGAL_BASES, PURPOSE_PARENTS, Role, Attr, addressProofText, consentAttestationStructHash, consentRevocationStructHash,
     personalSignDigest, purposeCovered, purposeId, CONSENT_ATTESTATION_TYPE, CONSENT_REVOCATION_TYPE,
+    CREDENTIAL_STATUSES, CredentialStatusName,
 } from '@datamarket/consent-chaincode/src';

@@ -1,31 +1,17 @@
 // The KRAKEN health pilot, end to end (issue 8, steps 1-6), on a running local JSON-RPC node:
 // deploys the protocol with the Ignition modules, starts the in-process consent ledger, three consent
 // bridges (2 of 3 attestors) and three brokers, and plays the story, checking each step.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import pino from "pino";
-import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes, type ContractRunner } from "ethers";
-import {
-  ChainFollower, ConsentGrantFollower, ContractAccessGate, ContractCoordinatorReporter, CoordinatorAssignment, DEFAULT_CONFIG, InMemoryStreamIndex,
-  RegistryStreamFeeder, consentSourceOf, startBroker, type RunningBroker,
-} from "@datamarket/broker";
-import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
-import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
+import { JsonRpcProvider, id, keccak256, toUtf8Bytes } from "ethers";
 import {
   DataClient, MarketClient, StreamRegistryClient, createRelease, encryptDataset, generateKeyPair, openRelease,
   type ReceivedMessage, type SdkError,
 } from "@datamarket/sdk";
-import type {} from "@nomicfoundation/hardhat-toolbox"; // types of hre.ethers / hre.ignition (the root config loads the plugins)
 import { runAnalyticsStep } from "./analytics";
 import { Narrator } from "./narrator";
+import { DAY, fmt, hardhatAccounts, sleep, startNetwork, waitFor } from "./network";
 import { INetworkCoordinator__factory } from "../../typechain-types";
 import type { Cleanup } from "./node";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
-const UNIT = 10n ** 18n;
-const DAY = 86_400;
 const PRICE_PER_SECOND = 10n ** 14n; // 0.0001 DATA/s = 8.64 DATA a day
 const LICENSE_SECONDS = 7 * DAY;
 const PATIENTS = 45;
@@ -33,46 +19,13 @@ const HEART_RATE_EVENTS = 12;
 const LICENSE_ENDED = 3n;
 const ROUND_AGREED = 1n;
 
-
-interface Party {
-  name: string;
-  wallet: Wallet;
-  signer: NonceManager;
-  address: string;
-}
-
-function sleep(ms: number) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-const fmt = (wei: bigint) => `${(Number(wei) / 1e18).toLocaleString("en-US", { maximumFractionDigits: 4 })} DATA`;
-
 export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narrator> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
   cleanup.push(() => provider.destroy());
   const say = new Narrator(provider, 9);
   const chainId = (await provider.getNetwork()).chainId;
 
-  // Hardhat node accounts (the well-known test mnemonic): find each by the address the parameters name.
-  const keys = new Map<string, Wallet>();
-  const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), "m/44'/60'/0'/0");
-  for (let i = 0; i < 20; i++) {
-    const w = new Wallet(root.deriveChild(i).privateKey, provider);
-    keys.set(w.address.toLowerCase(), w);
-  }
-  const byIndex = (i: number) => new Wallet(root.deriveChild(i).privateKey, provider);
-  const party = (name: string, index: number): Party => {
-    const wallet = byIndex(index);
-    return { name, wallet, signer: new NonceManager(wallet), address: wallet.address.toLowerCase() };
-  };
+  const { party } = hardhatAccounts(provider);
   const deployer = party("deployer (governance)", 0);
   const hospital = party("University Hospital (custodian)", 1);
   const university = party("university research group", 2);
@@ -83,49 +36,13 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
 
   // ------------------------------------------------------------------------------------------------
   const setup = await say.step("setup", "deploy with Ignition, start ledger, 3 bridges, 3 brokers", async () => {
-    process.env.HARDHAT_NETWORK = "localhost";
-    process.env.LOCALHOST_RPC_URL = rpcUrl;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const hre = require("hardhat") as import("hardhat/types").HardhatRuntimeEnvironment;
-    const scratch = mkdtempSync(path.join(tmpdir(), "kraken-demo-"));
-    cleanup.push(() => rmSync(scratch, { recursive: true, force: true }));
-    // Ignition's journal and the deployment export go to a scratch directory: every run is a fresh chain.
-    hre.config.paths.ignition = path.join(scratch, "ignition");
-    const { deployProtocol } = await import("../../tasks/deployment");
-    const parametersFile = path.join(ROOT, "deploy", "parameters", "localhost.json");
-    const record = await deployProtocol(hre, { parametersFile, exportDir: scratch });
-    const a = Object.fromEntries(Object.entries(record.contracts).map(([k, v]) => [k, v.address])) as Record<keyof typeof record.contracts, string>;
-    say.say(`Ignition deployed ${Object.keys(a).length} contracts on chain ${chainId}; market ${a.DataLicenseMarket}, coordinator ${a.NetworkCoordinator}`);
-    // what an auditor runs: bytecode against the build, every role and parameter against the file
-    const { verifyDeployment } = await import("../../tasks/verify");
-    const checks = await verifyDeployment(hre, { record, parametersFile });
-    const failed = checks.filter((c) => !c.ok);
-    say.expect(failed.length === 0, `verify-deployment: all ${checks.length} checks pass (bytecode, roles, parameters)`, failed.map((c) => `${c.contract} ${c.item}: expected ${c.expected}, got ${c.actual}`).join("; "));
-    const artifact = (name: string) => hre.artifacts.readArtifactSync(name).abi;
-    const at = (name: string, address: string, runner: ContractRunner) => new Contract(address, artifact(name), runner);
-    const token = at("DATAToken", a.DATAToken, deployer.signer);
-    const market = at("DataLicenseMarket", a.DataLicenseMarket, provider);
-    const registry = at("StreamRegistry", a.StreamRegistry, provider);
-    const coordinator = at("NetworkCoordinator", a.NetworkCoordinator, provider);
-    const adapter = at("ProductDeliveryAdapter", a.ProductDeliveryAdapter, provider);
-
-    const attestors: string[] = (await market.attestors()).map((x: string) => x.toLowerCase());
-    const threshold = Number(await market.attestorThreshold());
-    say.expect(attestors.length === 3 && threshold === 2, "the market trusts 3 attestors, 2 of which must sign", `${attestors.length} attestors, k = ${threshold}`);
-    const attestorKeys = attestors.map((x) => keys.get(x));
-    say.expect(attestorKeys.every(Boolean), "every attestor of deploy/parameters/localhost.json is a node account the demo can sign with");
-
-    for (const p of [university, pharma, marketer]) await (await token.mint(p.address, 1_000n * UNIT)).wait();
-    for (const o of operators) await (await token.mint(o.address, 2_000n * UNIT)).wait();
-    const rewardFund = 500n * UNIT;
-    await (await token.mint(deployer.address, rewardFund)).wait();
-    await (await token.approve(a.NetworkCoordinator, rewardFund)).wait();
-    await (await coordinator.connect(deployer.signer).getFunction("fundRewards")(rewardFund)).wait();
-
-    // The consent ledger (in process) and its organisations.
-    const ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["UniversityMSP", "PharmaMSP", "AdsMSP", "AuditMSP"] });
+    const network = await startNetwork({
+      say, provider, rpcUrl, cleanup, deployer, relayer, name: "kraken", brokerOperators: operators,
+      custodianMspIds: ["HospitalMSP"], otherMspIds: ["UniversityMSP", "PharmaMSP", "AdsMSP"],
+      mint: [...[university, pharma, marketer].map((p) => ({ party: p, tokens: 1_000n })), ...operators.map((o) => ({ party: o, tokens: 2_000n }))],
+    });
+    const { ledger } = network;
     const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
-    const auditor = ledger.client(await ledger.enroll("AuditMSP", "consent-bridge", { "consent.role": "auditor" }));
     const buyerIdentity = async (msp: string, name: string, buyerType: string, jurisdiction: string, address: string) =>
       ledger.client(await ledger.enroll(msp, name, { "consent.role": "buyer", "consent.buyerType": buyerType, "consent.jurisdiction": jurisdiction, "consent.ethAddress": address }));
     const ledgers = {
@@ -133,83 +50,9 @@ export async function runKraken(rpcUrl: string, cleanup: Cleanup): Promise<Narra
       pharma: await buyerIdentity("PharmaMSP", "rnd", "PrivateCompany", "DE", pharma.address),
       marketer: await buyerIdentity("AdsMSP", "campaigns", "PrivateCompany", "NL", marketer.address),
     };
-
-    // Three consent bridges, one per attestor organisation; the first relays revocations.
-    const bridgeLogs = attestorKeys.map(() => memoryLogger());
-    const bridgeStores = attestorKeys.map(() => BridgeStore.inMemory());
-    const bridges: ConsentBridge[] = [];
-    // bridges 2 and 3 first: bridge 1's relayer gathers their signatures
-    for (const i of [1, 2, 0]) {
-      const bridge = await ConsentBridge.start({
-        events: auditor, attestorKey: attestorKeys[i]!.privateKey, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
-        store: bridgeStores[i], http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 100, log: bridgeLogs[i],
-        now: () => ledger.clock.now(), // the demo's network time: the ledger's clock, which steps 5 and 6 move forward
-        ...(i === 0 ? { relayer: { signer: relayer.wallet, peers: [bridges[1].url, bridges[2].url], retryDelayMs: 200, maxAttempts: 10 } } : {}),
-      });
-      bridges[i] = bridge;
-      cleanup.push(() => bridge.stop());
-    }
-    // the relayer's peers: the other two bridges (known once they listen)
-    say.say(`consent bridges on ${bridges.map((b) => b.url).join(", ")}`);
-
-    // Three brokers wired as `broker start` wires them (broker/src/chain/ChainBackend.ts), on the
-    // broker package's own contract-backed pieces: one ChainFollower shared by the access gate
-    // (registry + market), the stream index and the coordinator assignment; the gate's consent half
-    // follows this ledger's chaincode events (GrantIssued, GrantsInvalidated) with the AuditMSP
-    // identity. Each broker stakes and registers on the coordinator.
-    const genesis = Number(await coordinator.genesis());
-    const epochLength = Number(await coordinator.epochLength());
-    const fromBlock = Math.min(...Object.values(record.contracts).map((c) => c.deployBlock));
-    const brokers: {
-      running: RunningBroker; index: InMemoryStreamIndex; gate: ContractAccessGate; consent: ConsentGrantFollower;
-      assignment: CoordinatorAssignment; reporter: ContractCoordinatorReporter; operator: Party;
-    }[] = [];
-    for (const operator of operators) {
-      const dataDir = mkdtempSync(path.join(tmpdir(), "kraken-broker-"));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const consent = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", `broker-${operator.address.slice(2, 10)}`, { "consent.role": "auditor" }))), { now: () => ledger.clock.now() });
-      await consent.start();
-      cleanup.push(() => consent.stop());
-      const follower = new ChainFollower(provider, { fromBlock, pollMs: DEFAULT_CONFIG.chain.pollMs });
-      const gate = new ContractAccessGate({ provider, registry: a.StreamRegistry, market: a.DataLicenseMarket, consent, follower });
-      const index = new InMemoryStreamIndex();
-      const feeder = new RegistryStreamFeeder(index, { provider, registry: a.StreamRegistry, follower });
-      const assignment = new CoordinatorAssignment({ provider, coordinator: a.NetworkCoordinator, broker: operator.address, follower });
-      await assignment.start();
-      await follower.start();
-      cleanup.push(() => { follower.stop(); gate.stop(); feeder.stop(); assignment.stop(); });
-      const reporter = new ContractCoordinatorReporter({ operator: operator.signer, coordinator: a.NetworkCoordinator, stateFile: path.join(dataDir, "coordinator-reports.json") });
-      const running = await startBroker(
-        // The operator key signs the broker in to its peers: the partition's events are replicated
-        // between the three brokers (docs/network.md §13).
-        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() }, chain: { ...DEFAULT_CONFIG.chain, operatorKey: operator.wallet.privateKey } },
-        { gate, streams: index, assignment, reporter, logger: pino({ level: "silent" }) },
-      );
-      cleanup.push(() => running.close());
-      const stake = 1_000n * UNIT;
-      await (await token.connect(operator.signer).getFunction("approve")(a.NetworkCoordinator, stake)).wait();
-      await (await coordinator.connect(operator.signer).getFunction("registerBroker")(stake, `ws://127.0.0.1:${running.wsPort}`, `http://127.0.0.1:${running.httpPort}`, operator.wallet.signingKey.compressedPublicKey)).wait();
-      brokers.push({ running, index, gate, consent, assignment, reporter, operator });
-    }
-    for (let i = 0; i < 32 && (await coordinator.rebalanceNeeded()); i++) {
-      await (await coordinator.connect(deployer.signer).getFunction("rebalance")(64)).wait();
-    }
-    say.expect(!(await coordinator.rebalanceNeeded()), "the coordinator's assignment is balanced after rebalancing");
-    say.say(`brokers on ${brokers.map((b) => `ws://127.0.0.1:${b.running.wsPort}`).join(", ")}; ${await coordinator.partitionCount()} network partitions, R = ${await coordinator.replication()}, epochs of ${epochLength} s`);
-    // The node gives every block a timestamp at least one second after the previous one, so a burst of
-    // deployment transactions puts the chain's clock ahead of the wall clock that the brokers and the
-    // ledger use. Events must carry timestamps inside the coordinator's epochs (from genesis on).
-    const drift = (await provider.getBlock("latest"))!.timestamp * 1000 - Date.now();
-    say.say(`the chain's clock is ${(drift / 1000).toFixed(1)} s ahead of the wall clock; genesis ${genesis}`);
-    if (genesis * 1000 > Date.now()) {
-      say.say(`waiting ${((genesis * 1000 - Date.now()) / 1000).toFixed(1)} s for the wall clock to reach the coordinator's genesis`);
-      await sleep(genesis * 1000 - Date.now() + 200);
-    }
-    return { hre, a, token, market, registry, coordinator, adapter, attestors, threshold, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, genesis, epochLength };
+    return { ...network, custodian, ledgers };
   });
-  const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridges, bridgeLogs, bridgeStores, brokers, genesis, epochLength } = setup;
-  const bridgeUrls = bridges.map((b) => b.url);
-  const domain = { chainId, market: a.DataLicenseMarket.toLowerCase() };
+  const { a, token, market, registry, coordinator, adapter, ledger, custodian, ledgers, bridgeUrls, bridgeLogs, bridgeStores, brokers, genesis, epochLength } = setup;
 
   // ------------------------------------------------------------------------------------------------
   const hospitalRegistry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);

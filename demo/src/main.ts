@@ -1,10 +1,26 @@
 // `npm run demo`: starts a Hardhat JSON-RPC node on 127.0.0.1 (a free port) as a child process, plays
-// the KRAKEN pilot against it (src/kraken.ts), prints the table of every step and exits 0 only if
+// a pilot against it — the KRAKEN health pilot (src/kraken.ts) by default, the education pilot
+// (src/education.ts) with `-- --pilot education` — prints the table of every step and exits 0 only if
 // every expectation held. Everything it started is stopped on success, failure and Ctrl-C.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { compileContracts, startNode, freePort, type Cleanup } from "./node";
-import { ExpectationFailed } from "./narrator";
+import { ExpectationFailed, type Narrator } from "./narrator";
+
+const PILOTS: Record<string, { title: string; run: (rpcUrl: string, cleanup: Cleanup) => Promise<Narrator> }> = {
+  kraken: { title: "KRAKEN health pilot", run: async (url, cleanup) => (await import("./kraken")).runKraken(url, cleanup) },
+  education: { title: "education pilot: verifiable credentials, consent for recruitment", run: async (url, cleanup) => (await import("./education")).runEducation(url, cleanup) },
+};
+
+/** `--pilot NAME` or `--pilot=NAME` (default kraken); an unknown name or argument exits 2 with the usage. */
+function pilotOf(argv: string[]): string {
+  const usage = `usage: npm run demo [-- --pilot ${Object.keys(PILOTS).join("|")}]`;
+  const [flag, name] = argv.length === 1 ? argv[0].split("=") : argv;
+  if (argv.length === 0) return "kraken";
+  if (argv.length <= 2 && flag === "--pilot" && name !== undefined && Object.prototype.hasOwnProperty.call(PILOTS, name)) return name;
+  console.error(`${argv.join(" ")}: not understood\n${usage}`);
+  process.exit(2);
+}
 
 // Whatever happens, the exit code is 1 unless the scenario ran to its end (a library's own
 // uncaughtException handler must not turn a crash into success).
@@ -19,6 +35,7 @@ process.on("unhandledRejection", (reason) => {
 });
 
 async function main(): Promise<number> {
+  const pilot = PILOTS[pilotOf(process.argv.slice(2))];
   const cleanup: Cleanup = [];
   let cleaning: Promise<void> | undefined;
   const runCleanup = () => (cleaning ??= (async () => {
@@ -33,14 +50,13 @@ async function main(): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  console.log("KRAKEN health pilot — the data-marketplace protocol end to end on embedded defaults\n");
+  console.log(`${pilot.title[0].toUpperCase()}${pilot.title.slice(1)} — the data-marketplace protocol end to end on embedded defaults\n`);
   const started = performance.now();
   try {
     // A fresh clone has no artifacts and no typechain types yet: the SDK loads the types at run time.
     if (!existsSync(path.join(__dirname, "..", "..", "typechain-types", "index.ts"))) await compileContracts();
     const url = await startNode(await freePort(), cleanup);
-    const { runKraken } = await import("./kraken");
-    const narrator = await runKraken(url, cleanup);
+    const narrator = await pilot.run(url, cleanup);
     console.log(`\nEvery expectation held (${((performance.now() - started) / 1000).toFixed(1)} s in all, node start included).\n`);
     console.log(narrator.table());
     return 0;

@@ -98,17 +98,29 @@ export function planEnrolment(profile: OnboardingProfile, verified: VerifiedPres
   return { enrollmentId: enrollmentIdOf(verified.holder.did), mspId: profile.mspIdFor(verified), attributes, holder: verified.holder.did, credential: verified.reference };
 }
 
-/** Enrols on the in-process ledger: a certificate of the MSP's run-time CA with the attributes. */
+export interface InProcessLedgerEnrollerOptions {
+  /**
+   * Record the credential on the ledger as the new identity (credential:RecordCredential), which its
+   * access requests need (default true): on the in-process ledger the enroller holds the identity.
+   */
+  recordCredential?: boolean;
+}
+
+/** Enrols on the in-process ledger: a certificate of the MSP's run-time CA with the attributes, and records the credential behind it. */
 export class InProcessLedgerEnroller implements LedgerEnroller {
   /** enrolled identities (certificate + signer) by enrollment id, for the in-process caller (tests, demo) */
   readonly identities = new Map<string, fabric.EnrolledIdentity>();
+  private readonly recordCredential: boolean;
 
-  constructor(private readonly ledger: InProcessConsentLedger) {}
+  constructor(private readonly ledger: InProcessConsentLedger, options: InProcessLedgerEnrollerOptions = {}) {
+    this.recordCredential = options.recordCredential ?? true;
+  }
 
   async enrol(plan: EnrolmentPlan): Promise<Enrolment> {
     let identity: fabric.EnrolledIdentity;
     try {
       identity = await this.ledger.enroll(plan.mspId, plan.enrollmentId, plan.attributes);
+      if (this.recordCredential) await this.ledger.client(identity).recordCredential(plan.credential);
     } catch (error) {
       throw asIdentityError(error, "ENROLMENT_FAILED", `${plan.mspId} could not enrol ${plan.enrollmentId}`, { mspId: plan.mspId });
     }

@@ -51,6 +51,8 @@ export const IdentityErrorCodes = {
   TOO_MANY_PENDING: "TOO_MANY_PENDING",
   /** The ledger refused or failed the enrolment (the cause is kept). */
   ENROLMENT_FAILED: "ENROLMENT_FAILED",
+  /** The consent ledger refused or failed a credential status report (the cause is kept); the monitor reports it again. */
+  STATUS_REPORT_FAILED: "STATUS_REPORT_FAILED",
   /** An attribute value fabric-ca's command line cannot carry (':' ',' '"', spaces or control characters). */
   INVALID_ATTRIBUTE: "INVALID_ATTRIBUTE",
   /** The issuer's status list has no free index left. */
@@ -92,6 +94,7 @@ export function httpStatusOf(code: IdentityErrorCode): number {
       return 429;
     case "STATUS_UNAVAILABLE":
     case "ENROLMENT_FAILED":
+    case "STATUS_REPORT_FAILED":
       return 502;
     case "INVALID_CONFIG":
     case "STATUS_LIST_FULL":

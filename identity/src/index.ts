@@ -15,12 +15,16 @@ export { TrustList, type TrustListConfig, type TrustedIssuer, type TrustedIssuer
 export { MemoryNonceStore, type MemoryNonceStoreOptions, type NonceStore } from "./nonces";
 export { MAX_PRESENTATION_LENGTH, PresentationVerifier, type PresentationRequirements, type PresentationVerifierOptions, type VerifiedPresentation } from "./verifier";
 export {
-  CREDENTIAL_REF_ATTR, FabricCaEnroller, InProcessLedgerEnroller, buyerProfile, dataSubjectProfile, enrollmentIdOf, fabricCaEnrollArgs,
+  CREDENTIAL_REF_ATTR, FabricCaEnroller, InProcessLedgerEnroller, type InProcessLedgerEnrollerOptions, buyerProfile, dataSubjectProfile, enrollmentIdOf, fabricCaEnrollArgs,
   fabricCaRegisterArgs, planEnrolment, shellLine, type Enrolment, type EnrolmentPlan, type FabricCaOptions, type LedgerEnroller, type OnboardingProfile,
 } from "./enrolment";
 export {
   CredentialStatusMonitor, UNTRUSTED_ISSUER, type CredentialStatusMonitorOptions, type MonitoredCredential, type StatusChange, type StatusCheckReport, type StatusName,
 } from "./status-monitor";
+export { ledgerStatusReporter, type StatusCheckers } from "./ledger-status";
 export { CREDENTIAL_QUERY_ID, createStatusListService, createVerifierService, dcqlQueryFor, type VerifierServiceOptions } from "./service";
-export { ACCREDITED_RESEARCHERS, verifyCredentialSignIn, type CredentialPolicy, type CredentialSignIn } from "./signin";
+export {
+  ACCREDITED_RESEARCHERS, policyRefusal, validateCredentialPolicy, verifyCredentialSignIn, verifySignInPresentation,
+  type CredentialPolicy, type CredentialSignIn, type ProvenClaims, type SignInPresentation,
+} from "./signin";
 export { IdentityError, IdentityErrorCodes, asIdentityError, httpStatusOf, type IdentityErrorCode } from "./errors";

@@ -29,26 +29,87 @@ export const ACCREDITED_RESEARCHERS: CredentialPolicy = {
   claims: { buyer_type: ["PublicResearch"], jurisdiction: true },
 };
 
+/** What a verified presentation proves, as a policy reads it: the credential type and the disclosed claims. */
+export interface ProvenClaims {
+  vct: string;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+export interface SignInPresentation {
+  /** the address the EIP-4361 message was signed by (verified by the caller) */
+  address: string;
+  /** the EIP-4361 session nonce: the presentation's key-binding nonce must be this one */
+  nonce: string;
+  /** the SD-JWT VC presentation */
+  presentation: string;
+  /** credential types accepted */
+  credentialTypes: readonly string[];
+  /** claims that must be disclosed (default none) */
+  requiredClaims?: readonly string[];
+  /** claims that are returned when disclosed */
+  optionalClaims?: readonly string[];
+}
+
 /**
- * Verifies a credential presented at sign-in. The nonce must be known to the verifier's nonce store
- * (issue the EIP-4361 nonce with `verifier.nonces.issue()`, or `register` it); it is consumed.
+ * Verifies a presentation made at sign-in, before any policy is applied (a broker learns which streams a
+ * session will ask for only later): every check of §6 on the claims named, then the credential must be
+ * held by the signed-in address (did:pkh of it, key binding with the account key). The nonce must be
+ * known to the verifier's nonce store (issue it there, or `register` it); it is consumed.
  */
-export async function verifyCredentialSignIn(verifier: PresentationVerifier, signIn: CredentialSignIn): Promise<VerifiedPresentation> {
+export async function verifySignInPresentation(verifier: PresentationVerifier, signIn: SignInPresentation): Promise<VerifiedPresentation> {
   if (typeof signIn.address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(signIn.address)) {
     throw new IdentityError("BAD_REQUEST", "address must be the 0x address that signed the EIP-4361 message");
   }
-  const verified = await verifier.verify(signIn.presentation, {
-    credentialTypes: signIn.policy.credentialTypes,
-    requiredClaims: Object.keys(signIn.policy.claims),
+  return verifier.verify(signIn.presentation, {
+    credentialTypes: signIn.credentialTypes,
+    requiredClaims: signIn.requiredClaims ?? [],
+    optionalClaims: signIn.optionalClaims,
     nonce: signIn.nonce,
+    // checked before the nonce is consumed: a presentation of another account does not burn the session's nonce
+    holderAddress: signIn.address,
   });
-  if (verified.holder.ethAddress !== signIn.address.toLowerCase()) {
-    throw new IdentityError("HOLDER_NOT_SIGNED_IN", `the credential is held by ${verified.holder.did}, not by the signed-in ${signIn.address.toLowerCase()}`, { holder: verified.holder.did });
+}
+
+/** Why `proven` does not satisfy `policy` (WRONG_CREDENTIAL_TYPE, UNDISCLOSED_CLAIM, POLICY_NOT_SATISFIED), or null when it does. */
+export function policyRefusal(proven: ProvenClaims, policy: CredentialPolicy): IdentityError | null {
+  if (!policy.credentialTypes.includes(proven.vct)) {
+    return new IdentityError("WRONG_CREDENTIAL_TYPE", `a ${proven.vct} was proven; the policy accepts ${policy.credentialTypes.join(", ")}`, { vct: proven.vct });
   }
-  for (const [claim, accepted] of Object.entries(signIn.policy.claims)) {
-    if (accepted !== true && !accepted.includes(verified.claims[claim] as string | number)) {
-      throw new IdentityError("POLICY_NOT_SATISFIED", `${claim} ${String(verified.claims[claim])} is not one of ${accepted.join(", ")}`, { claim, value: verified.claims[claim] });
+  for (const [claim, accepted] of Object.entries(policy.claims)) {
+    const value = proven.claims[claim];
+    if (value === undefined) return new IdentityError("UNDISCLOSED_CLAIM", `the policy needs ${claim}, which was not disclosed`, { missing: [claim] });
+    if (accepted !== true && !accepted.includes(value as string | number)) {
+      return new IdentityError("POLICY_NOT_SATISFIED", `${claim} ${String(value)} is not one of ${accepted.join(", ")}`, { claim, value });
     }
   }
+  return null;
+}
+
+/** Checks a policy's shape (a configuration): credential types, and per claim `true` or a non-empty list of values; INVALID_CONFIG names the field. */
+export function validateCredentialPolicy(policy: unknown, field = "policy"): CredentialPolicy {
+  const invalid = (message: string, at = field) => new IdentityError("INVALID_CONFIG", `${at}: ${message}`, { field: at });
+  if (typeof policy !== "object" || policy === null || Array.isArray(policy)) throw invalid("must be an object {credentialTypes, claims}");
+  const { credentialTypes, claims } = policy as Record<string, unknown>;
+  if (!Array.isArray(credentialTypes) || credentialTypes.length === 0 || !credentialTypes.every((type) => typeof type === "string" && type.length > 0)) {
+    throw invalid("must be a non-empty list of credential types (vct)", `${field}.credentialTypes`);
+  }
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) throw invalid("must be an object of claim names", `${field}.claims`);
+  for (const [claim, accepted] of Object.entries(claims)) {
+    const ok = accepted === true || (Array.isArray(accepted) && accepted.length > 0 && accepted.every((value) => typeof value === "string" || typeof value === "number"));
+    if (!ok) throw invalid("must be true (any value) or a non-empty list of accepted values", `${field}.claims.${claim}`);
+  }
+  return policy as CredentialPolicy;
+}
+
+/**
+ * Verifies a credential presented at sign-in against one policy: verifySignInPresentation on the policy's
+ * claims, then the values the policy accepts (POLICY_NOT_SATISFIED otherwise).
+ */
+export async function verifyCredentialSignIn(verifier: PresentationVerifier, signIn: CredentialSignIn): Promise<VerifiedPresentation> {
+  const verified = await verifySignInPresentation(verifier, {
+    ...signIn, credentialTypes: signIn.policy.credentialTypes, requiredClaims: Object.keys(signIn.policy.claims),
+  });
+  const refusal = policyRefusal(verified, signIn.policy);
+  if (refusal) throw refusal;
   return verified;
 }

@@ -48,6 +48,8 @@ export interface PresentationRequirements {
   optionalClaims?: readonly string[];
   /** the nonce this verifier issued for the request */
   nonce: string;
+  /** sign-in: the account that signed EIP-4361, which must hold the credential (HOLDER_NOT_SIGNED_IN otherwise) */
+  holderAddress?: string;
 }
 
 export interface VerifiedPresentation {
@@ -171,6 +173,9 @@ export class PresentationVerifier {
     refuseStatus(await this.options.statusLists.status(statusUri, statusIndex as number, issuer), { uri: statusUri, idx: statusIndex as number });
 
     const holder = await verifyHolderBinding(sub, holderKey);
+    if (requirements.holderAddress !== undefined && holder.ethAddress !== requirements.holderAddress.toLowerCase()) {
+      throw new IdentityError("HOLDER_NOT_SIGNED_IN", `the credential is held by ${holder.did}, not by the signed-in ${requirements.holderAddress.toLowerCase()}`, { holder: holder.did });
+    }
     const claims = this.disclosedClaims(verified.payload as Record<string, unknown>, payload.vct, requirements, issuer, holder);
     this.options.nonces.consume(nonce);
     return {

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { Wallet } from "ethers";
 import {
-  CredentialIssuer, CredentialType, Holder, IssuerStatusList, MemoryNonceStore, PresentationVerifier, StatusListResolver, TrustList,
+  CREDENTIAL_QUERY_ID, CredentialIssuer, CredentialType, Holder, IssuerStatusList, MemoryNonceStore, PresentationVerifier, StatusListResolver, TrustList,
   createStatusListService, generateP256Key, httpStatusListFetcher, type PresentationRequirements,
 } from "../src";
 
@@ -100,4 +100,33 @@ export function accreditationClaims(address: string | undefined, buyerType = "Pu
 /** The requirements of a buyer onboarding, with a fresh nonce from the verifier. */
 export function buyerRequest(d: Deployment): PresentationRequirements {
   return { credentialTypes: [CredentialType.BuyerAccreditation], requiredClaims: ["buyer_type", "jurisdiction"], optionalClaims: ["ethereum_address"], nonce: d.nonces.issue() };
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A client of a verifier service listening on `base`: JSON (or form-urlencoded) POSTs and a wallet answering onboarding requests. */
+export function onboardingClient(base: string) {
+  async function post(path: string, body: unknown, form = false): Promise<HttpAnswer> {
+    const response = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" },
+      body: form ? new URLSearchParams(body as Record<string, string>).toString() : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** A wallet answering an onboarding request: it discloses what the DCQL query asks for, nothing else. */
+  async function onboard(holder: Holder, credential: string, profile: string, form = false): Promise<HttpAnswer> {
+    const request = await post("/onboarding/requests", { profile });
+    if (request.status !== 201) throw new Error(`onboarding request refused: ${JSON.stringify(request.body)}`);
+    const query = request.body.dcql_query.credentials[0];
+    const disclose = query.claim_sets[0] as string[];
+    const presentation = await holder.present(credential, { disclose, nonce: request.body.nonce, audience: request.body.client_id });
+    const vpToken = { [CREDENTIAL_QUERY_ID]: [presentation] };
+    return post("/onboarding/responses", { state: request.body.state, vp_token: form ? JSON.stringify(vpToken) : vpToken }, form);
+  }
+  return { post, onboard };
 }

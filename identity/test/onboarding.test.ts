@@ -6,10 +6,10 @@ import type { FastifyInstance } from "fastify";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { Attr, InProcessConsentLedger } from "@datamarket/consent-ledger";
 import {
-  CREDENTIAL_QUERY_ID, CREDENTIAL_REF_ATTR, CredentialStatusMonitor, CredentialType, Holder, InProcessLedgerEnroller, buyerProfile,
+  CREDENTIAL_REF_ATTR, CredentialStatusMonitor, CredentialType, Holder, InProcessLedgerEnroller, buyerProfile,
   createVerifierService, dataSubjectProfile, enrollmentIdOf, type Enrolment, type StatusChange,
 } from "../src";
-import { accreditationClaims, buyerHolder, deployment, type Deployment } from "./fixture";
+import { accreditationClaims, buyerHolder, deployment, onboardingClient, type Deployment } from "./fixture";
 
 const DAY = 86_400;
 
@@ -19,7 +19,8 @@ describe("onboarding onto the in-process consent ledger", () => {
   let enroller: InProcessLedgerEnroller;
   let monitor: CredentialStatusMonitor;
   let service: FastifyInstance;
-  let base: string;
+  let post: ReturnType<typeof onboardingClient>["post"];
+  let onboard: ReturnType<typeof onboardingClient>["onboard"];
   const changes: StatusChange[] = [];
 
   before(async () => {
@@ -32,33 +33,13 @@ describe("onboarding onto the in-process consent ledger", () => {
       profiles: { buyer: buyerProfile({ mspId: "ResearchMSP" }), "data-subject": dataSubjectProfile() },
     });
     await service.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(service.server.address() as { port: number }).port}`;
+    ({ post, onboard } = onboardingClient(`http://127.0.0.1:${(service.server.address() as { port: number }).port}`));
   });
   after(async () => {
     monitor.stop();
     await service.close();
     await d.close();
   });
-
-  async function post(path: string, body: unknown, form = false): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" },
-      body: form ? new URLSearchParams(body as Record<string, string>).toString() : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json() };
-  }
-
-  /** A wallet answering an onboarding request: it discloses what the DCQL query asks for, nothing else. */
-  async function onboard(holder: Holder, credential: string, profile: string, form = false): Promise<{ status: number; body: any }> {
-    const request = await post("/onboarding/requests", { profile });
-    expect(request.status).to.equal(201);
-    const query = request.body.dcql_query.credentials[0];
-    const disclose = (query.claim_sets[0] as string[]);
-    const presentation = await holder.present(credential, { disclose, nonce: request.body.nonce, audience: request.body.client_id });
-    const vpToken = { [CREDENTIAL_QUERY_ID]: [presentation] };
-    return post("/onboarding/responses", { state: request.body.state, vp_token: form ? JSON.stringify(vpToken) : vpToken }, form);
-  }
 
   it("answers an OpenID4VP request: client_id, nonce, state, direct_post and a DCQL query of the claims needed", async () => {
     const { status, body } = await post("/onboarding/requests", { profile: "buyer" });

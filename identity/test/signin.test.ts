@@ -1,7 +1,9 @@
 // Credential sign-in beside EIP-4361: the broker verified the EIP-4361 message (its own verifier) and
 // passes the address and the session nonce; the presentation must match both and satisfy the policy.
 import { expect } from "chai";
-import { CredentialType, IdentityError, verifyCredentialSignIn, ACCREDITED_RESEARCHERS } from "../src";
+import {
+  ACCREDITED_RESEARCHERS, CredentialType, IdentityError, policyRefusal, validateCredentialPolicy, verifyCredentialSignIn, verifySignInPresentation,
+} from "../src";
 import { AUDIENCE, accreditationClaims, buyerHolder, useDeployment, type Deployment } from "./fixture";
 
 describe("verifyCredentialSignIn", () => {
@@ -41,6 +43,31 @@ describe("verifyCredentialSignIn", () => {
     const presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce, audience: AUDIENCE });
     const error = await verifyCredentialSignIn(d.verifier, { address: signedIn, nonce, presentation, policy: ACCREDITED_RESEARCHERS }).catch((e) => e);
     expect(error).to.be.instanceOf(IdentityError).with.property("code", "HOLDER_NOT_SIGNED_IN");
+    // refused before the nonce is consumed: the session's own holder can still use it
+    d.nonces.check(nonce);
+  });
+
+  it("verifies a sign-in presentation before any policy (a broker's session), then tells which policies it satisfies", async () => {
+    const { holder, address, credential } = await researcherWith("PrivateCompany");
+    const nonce = d.nonces.issue();
+    const presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce, audience: AUDIENCE });
+    const verified = await verifySignInPresentation(d.verifier, { address, nonce, presentation, credentialTypes: [CredentialType.BuyerAccreditation], optionalClaims: ["buyer_type", "jurisdiction", "organisation_name"] });
+    expect(verified.claims).to.deep.equal({ buyer_type: "PrivateCompany", jurisdiction: "DE" });
+    expect(policyRefusal(verified, ACCREDITED_RESEARCHERS)?.code).to.equal("POLICY_NOT_SATISFIED");
+    expect(policyRefusal(verified, { credentialTypes: [CredentialType.BuyerAccreditation], claims: { jurisdiction: ["DE", "NL"] } })).to.equal(null);
+    expect(policyRefusal(verified, { credentialTypes: [CredentialType.Degree], claims: {} })?.code).to.equal("WRONG_CREDENTIAL_TYPE");
+    expect(policyRefusal(verified, { credentialTypes: [CredentialType.BuyerAccreditation], claims: { organisation_name: true } })?.code).to.equal("UNDISCLOSED_CLAIM");
+  });
+
+  it("checks a policy's shape, naming the field", () => {
+    expect(validateCredentialPolicy(ACCREDITED_RESEARCHERS)).to.equal(ACCREDITED_RESEARCHERS);
+    const field = (policy: unknown) => { try { validateCredentialPolicy(policy, "policies.s1"); return "accepted"; } catch (e) { return (e as IdentityError).details.field; } };
+    expect(field(null)).to.equal("policies.s1");
+    expect(field({ credentialTypes: [], claims: {} })).to.equal("policies.s1.credentialTypes");
+    expect(field({ credentialTypes: ["t"], claims: [] })).to.equal("policies.s1.claims");
+    expect(field({ credentialTypes: ["t"], claims: { degree: [] } })).to.equal("policies.s1.claims.degree");
+    expect(field({ credentialTypes: ["t"], claims: { degree: [{}] } })).to.equal("policies.s1.claims.degree");
+    expect(field({ credentialTypes: ["t"], claims: { degree: true, eqf_level: [7, 8] } })).to.equal("accepted");
   });
 
   it("refuses a buyer type the stream's policy does not accept", async () => {

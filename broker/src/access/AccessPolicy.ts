@@ -26,15 +26,26 @@ export interface GateFreshness {
   consentLedger?: SourceFreshness;
 }
 
+/**
+ * A further condition on reading a stream (subscribe, resend, chain tip), checked before the registry
+ * and the market: throws a BrokerError (SUBSCRIBE_NOT_ALLOWED) to refuse; returns the unix ms at which
+ * what admitted the subscriber ends by itself (a live subscription is checked again then), if it does.
+ * The credential gate is one.
+ */
+export interface SubscribeCheck {
+  checkSubscribe(streamId: string, subscriber: string, now: number): number | undefined;
+}
+
 export interface SubscribeGrant {
   /** Why access was granted. */
   via: "permission" | "licence";
-  /** Unix ms when this grant ends by itself (licence expiry), if it does. */
+  /** Unix ms when this grant ends by itself (licence expiry, end of a credential proof), if it does. */
   endsAt?: number;
 }
 
 export class AccessPolicy {
   private readonly publishCache = new Map<string, { allowed: boolean; until: number; at: number }>();
+  private readonly subscribeChecks: SubscribeCheck[] = [];
 
   constructor(
     readonly gate: AccessGate,
@@ -52,6 +63,11 @@ export class AccessPolicy {
     gate.onChange((c) => {
       if (c.kind === "permission") this.publishCache.clear();
     });
+  }
+
+  /** Adds a condition every subscribe, resend and chain-tip read must meet (e.g. a proven credential). */
+  addSubscribeCheck(check: SubscribeCheck): void {
+    this.subscribeChecks.push(check);
   }
 
   /** A gate answer within callTimeoutMs, or ACCESS_GATE_UNAVAILABLE. */
@@ -121,6 +137,18 @@ export class AccessPolicy {
 
   async checkSubscribe(streamId: string, subscriber: string, now = Date.now()): Promise<SubscribeGrant> {
     this.assertFresh(now);
+    // even a public stream (a free research stream) may ask who reads it
+    let checksEnd: number | undefined;
+    for (const check of this.subscribeChecks) {
+      const ends = check.checkSubscribe(streamId, subscriber, now);
+      if (ends !== undefined) checksEnd = Math.min(ends, checksEnd ?? ends);
+    }
+    const grant = await this.checkRegistryAndMarket(streamId, subscriber, now);
+    const endsAt = [grant.endsAt, checksEnd].filter((end): end is number => end !== undefined);
+    return endsAt.length > 0 ? { ...grant, endsAt: Math.min(...endsAt) } : grant;
+  }
+
+  private async checkRegistryAndMarket(streamId: string, subscriber: string, now: number): Promise<SubscribeGrant> {
     if (await this.bounded(this.gate.canSubscribe(streamId, subscriber), "the subscribe permission")) return { via: "permission" };
     const licence = await this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
     if (!licence) {

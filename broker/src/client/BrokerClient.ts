@@ -88,8 +88,11 @@ export class BrokerClient {
     });
   }
 
-  /** EIP-4361 sign-in with the nonce from the broker's hello. */
-  async signIn(privateKey: Buffer, opts: { uri?: string; expirationTime?: string; domain?: string; nonce?: string } = {}): Promise<BrokerReply> {
+  /**
+   * EIP-4361 sign-in with the nonce from the broker's hello; `presentation` adds a credential proof on
+   * the same nonce (docs/protocol.md §6.1).
+   */
+  async signIn(privateKey: Buffer, opts: { uri?: string; expirationTime?: string; domain?: string; nonce?: string; presentation?: string } = {}): Promise<BrokerReply> {
     const message = buildSiweMessage({
       domain: opts.domain ?? String(this.hello!.domain),
       address: addressOfPrivateKey(privateKey),
@@ -101,7 +104,7 @@ export class BrokerClient {
       expirationTime: opts.expirationTime,
     });
     const signature = toHex(signDigest(personalMessageHash(utf8ToBytes(message)), privateKey));
-    return this.request({ type: "auth", message, signature });
+    return this.request({ type: "auth", message, signature, ...(opts.presentation !== undefined ? { presentation: opts.presentation } : {}) });
   }
 
   /** Publishes a frame; resolves with the ack once the broker made it durable. */

@@ -4,6 +4,7 @@
 // The operator key comes from the environment only (BROKER__CHAIN__OPERATOR_KEY): a key in the file
 // is refused.
 
+import { identity } from "../access/CredentialGate";
 import { DaemonConfig, fabricConnectionProblem, problemText, type Checked, type ConfigProblem } from "@datamarket/consent-ledger/config";
 import { addressOfPrivateKey } from "../wire";
 import { BrokerConfigSchema, type BrokerConfig } from "./schema";
@@ -73,12 +74,36 @@ function crossChecks(c: BrokerConfig, given: (path: readonly string[]) => boolea
   if (c.chain.contractSubscribers && !c.chain.operatorKey) needsKey("chain.contractSubscribers", "it pays the gas and receives the bounties");
   if (c.replication.peers.length > 0 && !c.chain.operatorKey) needsKey("replication.peers", "the key this broker signs in to its peers with");
   problems.push(...fabricConnectionProblem(c.consentLedger));
+  problems.push(...credentialProblems(c.access.credentials));
   // A broker on a real chain must not follow an empty ledger of its own without saying so.
   if (c.chain.mode !== "off" && !DEVELOPMENT_CHAIN_IDS.includes(c.chainId) && !given(["consentLedger", "kind"])) {
     problems.push({
       field: "consentLedger.kind", env: env("consentLedger.kind"),
       message: `required on chain ${c.chainId}: "fabric-gateway" (the consent ledger's gateway peer, under consentLedger.fabric), "off" (no consent ledger: consent-gated licences admit no one), or "in-process" (an empty ledger in this process: development only). Only chains ${DEVELOPMENT_CHAIN_IDS.join(" and ")} default to "in-process"`,
     });
+  }
+  return problems;
+}
+
+/** access.credentials: each policy and the trust list checked by the identity package, an audience with any policy. */
+function credentialProblems(c: BrokerConfig["access"]["credentials"]): ConfigProblem[] {
+  const streams = Object.keys(c.policies);
+  if (streams.length === 0) return [];
+  const problems: ConfigProblem[] = [];
+  const field = "access.credentials";
+  for (const streamId of streams) {
+    try {
+      identity().validateCredentialPolicy(c.policies[streamId], `${field}.policies.${streamId}`);
+    } catch (err) {
+      const e = err as { shortMessage?: string; message: string; details?: { field?: string } };
+      problems.push({ field: String(e.details?.field ?? `${field}.policies`), message: (e.shortMessage ?? e.message).replace(/^[^:]*: /, "") });
+    }
+  }
+  if (c.audience === "") problems.push({ field: `${field}.audience`, message: "must name this broker's client_id when a policy is set" });
+  try {
+    new (identity().TrustList)(c.trustList);
+  } catch (err) {
+    problems.push({ field: `${field}.trustList`, message: (err as { shortMessage?: string; message: string }).shortMessage ?? (err as Error).message });
   }
   return problems;
 }

@@ -11,6 +11,7 @@
 import { cpus } from "node:os";
 import { Type, type Static } from "@sinclair/typebox";
 import { consentLedgerSchema, oneOf, settings } from "@datamarket/consent-ledger/config";
+import type { CredentialPolicy, TrustListConfig } from "@datamarket/identity";
 
 const { nonEmpty, milliseconds } = settings;
 const DAY_MS = 86_400_000;
@@ -69,6 +70,19 @@ export const BrokerConfigSchema = Type.Object({
       publicStreams: Type.Array(streamId, { default: [], expect: "a list of stream ids", description: "streams everyone may subscribe to, without a chain (a JSON array, or comma-separated in the environment)" }),
       publishers: permissions("publish permissions without a chain"),
       subscribers: permissions("subscribe permissions without a chain"),
+    }, { additionalProperties: false, default: {} }),
+    credentials: Type.Object({
+      audience: Type.String({ default: "", expect: "a client_id (a URL or a DID)", description: "the client_id credential presentations must name as `aud` (OpenID4VP); required when a policy is set" }),
+      trustList: Type.Unsafe<TrustListConfig>(Type.Object({ issuers: Type.Array(Type.Unknown()) }, {
+        default: { issuers: [] }, opaque: true, expect: "a trust list { issuers: [...] }",
+        description: "the issuers trusted, for which credential types, with their keys (docs/identity.md §5; a JSON object in the environment)",
+      })),
+      policies: Type.Unsafe<Record<string, CredentialPolicy>>(Type.Record(Type.String({ pattern: STREAM_ID }), Type.Unknown(), {
+        default: {}, additionalProperties: false, opaque: true, keyExpect: "a stream id (0x and 64 hex digits)", expect: "an object of stream id -> { credentialTypes, claims }",
+        description: "streams whose readers must also prove a claim with a verifiable credential at sign-in (docs/protocol.md §6.1), whatever else lets them read, a public stream included; empty: none (a JSON object in the environment)",
+      })),
+      statusListMaxAgeSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, expect: "a number of seconds 1..86400", description: "longest a fetched credential status list is reused" }),
+      allowHttpStatusLists: Type.Boolean({ default: false, expect: "true or false", description: "fetch status lists over plain http too (tests, a private network); https only otherwise" }),
     }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   streams: Type.Array(StaticStreamSchema, {

@@ -13,6 +13,7 @@ import type { ResendQuery } from "../storage/EventStore";
 import type { BrokerNode } from "./BrokerNode";
 import type { StreamIndex } from "../streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../network/PartitionAssignment";
+import { proveAtSignIn, type CredentialGate } from "../access/CredentialGate";
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   MALFORMED_FRAME: 400, UNSUPPORTED_VERSION: 400, PAYLOAD_TOO_LARGE: 413, INVALID_SIGNATURE: 400, UNKNOWN_STREAM: 404,
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
   wsUrl?: string;
   /** More of `/health` (what the broker follows: the chain, the consent ledger). */
   health?: () => Record<string, unknown>;
+  /** Takes credential presentations at sign-in (streams with a credential policy need one). */
+  credentials?: CredentialGate;
 }
 
 /** Most outstanding sign-in nonces and sessions kept (memory bound). */
@@ -145,22 +148,32 @@ export async function buildHttpServer(node: BrokerNode, streams: StreamIndex, as
   app.post("/auth/session", {
     schema: {
       summary: "Exchange a signed EIP-4361 message for a bearer token",
-      body: { type: "object", properties: { message: { type: "string", maxLength: 4096 }, signature: { type: "string" } }, required: ["message", "signature"] },
-      response: { 200: { type: "object", properties: { token: { type: "string" }, address: { type: "string" }, expiresAt: { type: "integer" } } }, 401: errorSchema },
+      body: {
+        type: "object", required: ["message", "signature"],
+        properties: {
+          message: { type: "string", maxLength: 4096 }, signature: { type: "string" },
+          presentation: { type: "string", maxLength: 65536, description: "an SD-JWT VC presentation on the same nonce, for streams with a credential policy (docs/protocol.md §6.1)" },
+        },
+      },
+      response: {
+        200: { type: "object", properties: { token: { type: "string" }, address: { type: "string" }, expiresAt: { type: "integer" }, credential: { type: "object", additionalProperties: true } } },
+        400: errorSchema, 401: errorSchema,
+      },
     },
   }, async (req) => {
-    const body = req.body as { message: string; signature: string };
+    const body = req.body as { message: string; signature: string; presentation?: string };
     const nonce = /\nNonce: ([A-Za-z0-9]+)/.exec(body.message)?.[1] ?? "";
     const valid = nonces.get(nonce);
     if (!valid || valid < Date.now()) throw new BrokerError(ErrorCodes.AUTHENTICATION_FAILED, "unknown or expired nonce; get one from GET /auth/nonce", { nonce });
     const { address, expiresAt } = verifySiwe(body.message, body.signature, { domain: opts.domain, chainId: opts.chainId, nonce, defaultSessionMs: sessionMs });
     nonces.delete(nonce);
+    const credential = body.presentation === undefined ? undefined : await proveAtSignIn(opts.credentials, address, nonce, body.presentation, expiresAt);
     const token = randomBytes(24).toString("base64url");
     const now = Date.now();
     for (const [t, sess] of sessions) if (sess.expiresAt <= now) sessions.delete(t);
     if (sessions.size >= MAX_OUTSTANDING) sessions.delete(sessions.keys().next().value!);
     sessions.set(token, { address, expiresAt });
-    return { token, address, expiresAt };
+    return { token, address, expiresAt, ...(credential ? { credential } : {}) };
   });
 
   app.get("/streams", {

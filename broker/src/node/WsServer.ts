@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import { BrokerError, ErrorCodes, isWireError, toBrokerError } from "../errors";
 import { BinaryKind, FRAME_OVERHEAD, PROTOCOL_VERSION, verifySiwe } from "@datamarket/protocol";
+import { proveAtSignIn, type CredentialGate } from "../access/CredentialGate";
 import type { ResendCursor, ResendQuery } from "../storage/EventStore";
 import type { BrokerNode, Delivery, PreparedEvent, Subscriber } from "./BrokerNode";
 
@@ -27,6 +28,8 @@ export interface WsServerOptions {
   defaultSessionMs?: number;
   /** Maximum events a single resend request may ask for. Default 100,000. */
   logger?: Logger;
+  /** Takes credential presentations at sign-in (streams with a credential policy need one). */
+  credentials?: CredentialGate;
 }
 
 const STREAM_ID = /^0x[0-9a-fA-F]{64}$/;
@@ -241,7 +244,7 @@ class WsSession implements Subscriber {
     try {
       switch (msg.type) {
         case "auth":
-          return this.onAuth(msg);
+          return await this.onAuth(msg);
         case "subscribe": {
           this.requireAuth();
           const { streamId, streamPartition } = parseStreamPartition(msg);
@@ -281,10 +284,12 @@ class WsSession implements Subscriber {
     if (!this.authenticated) throw new BrokerError(ErrorCodes.NOT_AUTHENTICATED, "sign in first (EIP-4361 auth message)");
   }
 
-  private onAuth(msg: Record<string, unknown>): void {
+  private async onAuth(msg: Record<string, unknown>): Promise<void> {
     const { address, expiresAt } = verifySiwe(String(msg.message ?? ""), String(msg.signature ?? ""), {
       domain: this.server.options.domain, chainId: this.server.options.chainId, nonce: this.nonce, defaultSessionMs: this.server.defaultSessionMs,
     });
+    // a presentation beside EIP-4361 (§6.1): verified before the session changes; a refusal leaves it as it was
+    const credential = msg.presentation === undefined ? undefined : await proveAtSignIn(this.server.options.credentials, address, this.nonce, msg.presentation, expiresAt);
     if (this.address && this.address !== address) this.server.node.removeSubscriber(this);
     this.address = address;
     this.expiresAt = expiresAt;
@@ -299,7 +304,7 @@ class WsSession implements Subscriber {
       this.peer = true;
       replicator.inboundPeer(address, true);
     }
-    this.sendJson({ type: "authenticated", requestId: msg.requestId, address, expiresAt });
+    this.sendJson({ type: "authenticated", requestId: msg.requestId, address, expiresAt, ...(credential ? { credential } : {}) });
   }
 
   private async onResend(msg: Record<string, unknown>): Promise<void> {
@@ -457,8 +462,12 @@ export class WsServer {
       session.onClose();
     });
     ws.on("error", (err) => this.logger?.debug({ err }, "connection error"));
-    session.sendJson({ type: "hello", protocolVersion: PROTOCOL_VERSION, nonce: session.nonce, domain: this.options.domain, chainId: this.options.chainId });
+    session.sendJson({
+      type: "hello", protocolVersion: PROTOCOL_VERSION, nonce: session.nonce, domain: this.options.domain, chainId: this.options.chainId,
+      ...(this.options.credentials ? { credentialAudience: this.options.credentials.audience } : {}),
+    });
   }
+
 
   /** Graceful: tells every client, closes, and stops listening. */
   async close(): Promise<void> {

@@ -4,12 +4,13 @@ import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { addressProofText, recoverPersonalSignAddress } from '../addressproof';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { Caller, ConsentContext, Role } from '../context';
+import { CallerCredential, CredentialHistory, callerCredential, credentialDenialReason, invalidationCause, readCredentialStatus } from '../credentials';
 import { consentAttestationStructHash, purposeId } from '../eip712';
 import { ErrorCode, fail } from '../errors';
 import { KeyType, key, sortableSeconds } from '../keys';
 import { ConsentSummary, EpochRecord, GENESIS_EPOCH, MemberEntry, currentEpoch } from '../membership';
 import { AccessDecision, AccessGrant, ResourceRecord } from '../model';
-import { ConsentLedgerContract, Page, entryJson, pageJson, readJson, readRange, requireReadSubject, requireSubject, writeJson } from '../store';
+import { ConsentLedgerContract, Page, entryJson, pageJson, readHistory, readJson, readRange, requireReadSubject, requireSubject, writeJson } from '../store';
 import { ADDRESS, BYTES32, optionalString, pageArguments, parseJsonObject, requireSeconds, requireString } from '../validation';
 import {
     BUYER_TYPES, ConsentStatus, DenialReason, EXPLICIT_CONSENT, isKnownPurpose, jurisdictionCovered, purposeCovered,
@@ -181,6 +182,8 @@ export class AccessContract extends ConsentLedgerContract {
             fail(ErrorCode.FORBIDDEN, `the caller's certificate carries no valid consent.jurisdiction (got ${jurisdiction ?? '(none)'})`);
         }
         const addressProof = this.proveAddress(caller, request);
+        const credential = await callerCredential(ctx, caller);
+        const credentialReason = credential && credentialDenialReason(credential.status.status);
         const now = ctx.now();
         const txId = ctx.stub.getTxID();
         const resource = await this.resolveResource(ctx, request);
@@ -191,7 +194,10 @@ export class AccessContract extends ConsentLedgerContract {
             approvedSubjects: [], deniedByReason: {}, grant: null, decidedAt: now, txId,
         };
 
-        if (!resource) {
+        if (credentialReason) {
+            // request-level, like an unknown resource: the buyer's attributes no longer stand
+            decision.reasons = [credentialReason];
+        } else if (!resource) {
             decision.reasons = [DenialReason.UNKNOWN_RESOURCE];
         } else {
             if (resource.subjectCount > MAX_SUBJECTS_PER_RESOURCE) {
@@ -230,7 +236,7 @@ export class AccessContract extends ConsentLedgerContract {
             }
             if (decision.approvedSubjects.length > 0) {
                 decision.decision = 'approved';
-                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, { epoch, validUntil, released: approved.toString() }, decision.approvedSubjects);
+                decision.grant = await this.issueGrant(ctx, caller, request, resource, productId, addressProof, { epoch, validUntil, released: approved.toString(), credential }, decision.approvedSubjects);
             } else {
                 decision.reasons = decision.subjectsTotal === 0 ? [DenialReason.NO_CONSENT] : Object.keys(decision.deniedByReason).sort();
             }
@@ -272,13 +278,26 @@ export class AccessContract extends ConsentLedgerContract {
         if (caller.role !== Role.Auditor && caller.key !== grant.buyerKey) {
             fail(ErrorCode.FORBIDDEN, `grant ${grantId} may be read by its buyer and auditors only`);
         }
+        const endings: Array<{ voidedAt: number; cause: string }> = [];
         if (grant.status === 'Open' && await currentEpoch(ctx, grant.resourceId) !== grant.epoch) {
             const voiding = (await this.epochHistory(ctx, grant.resourceId)).voidingOf(grant.epoch, grant.releasedSlots);
-            if (voiding && voiding.voidedAt < grant.expiresAt) {
-                grant.status = 'Invalidated';
-                grant.invalidatedAt = voiding.voidedAt;
-                grant.invalidatedBy = voiding.cause;
+            if (voiding) {
+                endings.push(voiding);
             }
+        }
+        // a grant issued on a credential also ends with the credential's valid status (credentials.ts)
+        if (grant.status === 'Open' && grant.credentialRef && (await readCredentialStatus(ctx, grant.credentialRef)).epoch !== grant.credentialEpoch) {
+            const voiding = (await CredentialHistory.read(ctx, grant.credentialRef)).voidingOf(grant.credentialEpoch);
+            if (voiding) {
+                endings.push({ voidedAt: voiding.voidedAt, cause: invalidationCause(voiding.status) });
+            }
+        }
+        // both clocks are transaction timestamps; the earlier change is the one reported
+        const ending = endings.filter((candidate) => candidate.voidedAt < grant.expiresAt).sort((a, b) => a.voidedAt - b.voidedAt)[0];
+        if (ending) {
+            grant.status = 'Invalidated';
+            grant.invalidatedAt = ending.voidedAt;
+            grant.invalidatedBy = ending.cause;
         }
         if (grant.status === 'Open' && ctx.now() >= grant.expiresAt) {
             grant.status = 'Expired';
@@ -422,16 +441,7 @@ export class AccessContract extends ConsentLedgerContract {
 
     /** The voiding changes of a resource, oldest first, from the key history of epoch~R. */
     private async epochHistory(ctx: ConsentContext, resourceId: string): Promise<EpochHistory> {
-        const changes: Array<EpochRecord & { txId: string }> = [];
-        const iterator = await ctx.stub.getHistoryForKey(key(ctx, KeyType.Epoch, resourceId));
-        try {
-            for (let entry = await iterator.next(); !entry.done; entry = await iterator.next()) {
-                changes.unshift({ ...(JSON.parse(Buffer.from(entry.value.value).toString('utf8')) as EpochRecord), txId: entry.value.txId });
-            }
-        } finally {
-            await iterator.close();
-        }
-        return new EpochHistory(changes);
+        return new EpochHistory(await readHistory<EpochRecord>(ctx, key(ctx, KeyType.Epoch, resourceId)));
     }
 
     private proveAddress(caller: Caller, request: AccessRequest): 'certificate' | 'signature' {
@@ -471,7 +481,7 @@ export class AccessContract extends ConsentLedgerContract {
 
     private async issueGrant(
         ctx: ConsentContext, caller: Caller, request: AccessRequest, resource: ResourceRecord, productId: string,
-        addressProof: string, basis: { epoch: string; validUntil: number; released: string }, subjects: string[],
+        addressProof: string, basis: { epoch: string; validUntil: number; released: string; credential: CallerCredential | null }, subjects: string[],
     ): Promise<AccessGrant> {
         const now = ctx.now();
         const txId = ctx.stub.getTxID();
@@ -485,11 +495,16 @@ export class AccessContract extends ConsentLedgerContract {
             purpose: request.purpose, purposeId: purposeId(request.purpose), issuedAt: now, expiresAt,
             subjectCount: subjects.length, subjectsDigest: sha256Hex([...subjects].sort().join('\n')),
             attestationStructHash: consentAttestationStructHash({ grantId, buyer: request.ethAddress, productId, purpose: request.purpose, expiresAt }),
-            epoch, releasedSlots: basis.released, status: 'Open', invalidatedAt: 0, invalidatedBy: '',
+            epoch, releasedSlots: basis.released, credentialRef: basis.credential?.hash ?? '', credentialEpoch: basis.credential?.status.epoch ?? '',
+            status: 'Open', invalidatedAt: 0, invalidatedBy: '',
         };
         await writeJson(ctx, key(ctx, KeyType.Grant, grantId), grant);
         const indexed: EpochGrant = { expiresAt, releasedSlots: basis.released };
         await writeJson(ctx, key(ctx, KeyType.GrantByEpoch, resource.resourceId, epoch, grantId), indexed);
+        if (basis.credential) {
+            // closed by the status report that ends this valid epoch of the credential (credentials.ts)
+            await writeJson(ctx, key(ctx, KeyType.CredentialGrant, basis.credential.hash, basis.credential.status.epoch, grantId), { resourceId: resource.resourceId, expiresAt });
+        }
         ctx.emit({
             type: 'GrantIssued', grantId, buyer: grant.buyer, productId, resourceId: grant.resourceId, purpose: grant.purpose,
             purposeId: grant.purposeId, issuedAt: now, expiresAt, attestationStructHash: grant.attestationStructHash, subjectCount: grant.subjectCount,

@@ -1,7 +1,7 @@
 // ConsentLedgerClient: the typed API other parts (consent bridge, broker, demo) use to reach the consent
 // ledger, over any NetworkLike backend (the in-process ledger or a real Fabric gateway).
 import type {
-    AccessDecision, AccessGrant, ConsentRecord, ResourceRecord, SubjectRecord,
+    AccessDecision, AccessGrant, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord,
 } from '@datamarket/consent-chaincode/src/model';
 import type { AccessLogEntry } from '@datamarket/consent-chaincode/src/contracts/access';
 import { MAX_SUBJECTS_PER_CALL } from '@datamarket/consent-chaincode/src/contracts/resource';
@@ -10,7 +10,26 @@ import { ConsentClientError, GatewayLimits, toClientError } from './errors';
 import { ConsentLedgerEventBatch, decodeConsentEvent } from './events';
 import { CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from './network';
 
-export type { AccessDecision, AccessGrant, AccessLogEntry, ConsentRecord, ResourceRecord, SubjectRecord };
+export type { AccessDecision, AccessGrant, AccessLogEntry, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord };
+
+/** The credential behind an identity's attributes, as the onboarding service returns it (docs/identity.md §7). */
+export interface CredentialReferenceInput {
+    issuer: string;
+    credentialId: string;
+    vct: string;
+    statusListUri: string;
+    statusListIndex: number;
+    /** its hash (the identity's consent.credentialRef); optional, checked when given */
+    hash?: string;
+}
+
+/** A status monitor's report on a credential (docs/consent.md §4b). */
+export interface CredentialStatusReport {
+    hash: string;
+    status: 'valid' | 'revoked' | 'suspended' | 'untrusted';
+    /** when the status list was checked, unix ms */
+    checkedAt: number;
+}
 
 /** What a subject agrees to (see docs/consent.md for every field). */
 export interface ConsentTermsInput {
@@ -59,6 +78,7 @@ export class ConsentLedgerClient {
     private readonly consent: ContractLike;
     private readonly resource: ContractLike;
     private readonly access: ContractLike;
+    private readonly credential: ContractLike;
 
     /**
      * @param limits the gRPC limits of a gateway connection, so that requests over them fail before they
@@ -68,6 +88,7 @@ export class ConsentLedgerClient {
         this.consent = network.getContract(chaincodeName, 'consent');
         this.resource = network.getContract(chaincodeName, 'resource');
         this.access = network.getContract(chaincodeName, 'access');
+        this.credential = network.getContract(chaincodeName, 'credential');
     }
 
     // --- consent -----------------------------------------------------------------------------------
@@ -189,6 +210,28 @@ export class ConsentLedgerClient {
         return this.evaluate(this.access, 'ListAccessByBuyer', [buyerKey, String(pageSize), bookmark]);
     }
 
+    // --- credentials -------------------------------------------------------------------------------
+
+    /** Records the credential behind the caller's attributes (its hash must be the caller's consent.credentialRef). */
+    recordCredential(reference: CredentialReferenceInput): Promise<CredentialRecord> {
+        const { issuer, credentialId, vct, statusListUri, statusListIndex, hash } = reference;
+        return this.submit(this.credential, 'RecordCredential', [JSON.stringify({ issuer, credentialId, vct, statusListUri, statusListIndex, hash })]);
+    }
+
+    /** A status check's result (role statuschecker of the credential's organisation); ends its grants unless valid. */
+    reportCredentialStatus(report: CredentialStatusReport): Promise<CredentialRecord> {
+        return this.submit(this.credential, 'ReportCredentialStatus', [JSON.stringify({ hash: report.hash, status: report.status, checkedAt: report.checkedAt })]);
+    }
+
+    getCredential(hash: string): Promise<CredentialRecord> {
+        return this.evaluate(this.credential, 'GetCredential', [hash]);
+    }
+
+    /** The grants the status report `voidingTxId` ended (a page; auditors and the credential's status checkers). */
+    listCredentialInvalidatedGrants(hash: string, voidingTxId: string, pageSize = 500, bookmark = ''): Promise<Page<string>> {
+        return this.evaluate(this.credential, 'ListCredentialInvalidatedGrants', [hash, voidingTxId, String(pageSize), bookmark]);
+    }
+
     // --- events ------------------------------------------------------------------------------------
 
     /**
@@ -230,17 +273,29 @@ export class ConsentLedgerClient {
         };
     }
 
-    /** Fills in the grantIds of each GrantsInvalidated event of the batch. */
+    /**
+     * Fills in the grantIds of each GrantsInvalidated event of the batch: from the resources a consent change
+     * named, or from the credential a status report ended.
+     */
     private async resolveInvalidatedGrants(batch: ConsentLedgerEventBatch): Promise<void> {
         for (const event of batch.events) {
-            if (event.type !== 'GrantsInvalidated' || !Array.isArray(event.resourceIds)) {
+            if (event.type !== 'GrantsInvalidated') {
+                continue;
+            }
+            const listings: Array<(bookmark: string) => Promise<Page<string>>> = [
+                ...(Array.isArray(event.resourceIds) ? event.resourceIds : []).map((resourceId) =>
+                    (bookmark: string) => this.listInvalidatedGrants(resourceId, batch.transactionId, 500, bookmark)),
+                ...(typeof event.credentialRef === 'string' ? [event.credentialRef] : []).map((hash) =>
+                    (bookmark: string) => this.listCredentialInvalidatedGrants(hash, batch.transactionId, 500, bookmark)),
+            ];
+            if (listings.length === 0) {
                 continue;
             }
             const grantIds = new Set(event.grantIds);
-            for (const resourceId of event.resourceIds) {
+            for (const list of listings) {
                 let bookmark = '';
                 do {
-                    const page = await this.withLedgerCatchingUp(() => this.listInvalidatedGrants(resourceId, batch.transactionId, 500, bookmark));
+                    const page = await this.withLedgerCatchingUp(() => list(bookmark));
                     page.records.forEach((grantId) => grantIds.add(grantId));
                     bookmark = page.bookmark;
                 } while (bookmark !== '');

@@ -22,20 +22,24 @@ export interface GrantIssued {
     subjectCount: number;
 }
 /**
- * A change that voided every grant issued so far on `resourceIds`. The chaincode's event names the
- * resources; `grantIds` (the grants that died, unexpired at `invalidatedAt`) is read from the ledger by
- * ConsentLedgerClient.events() (access:ListInvalidatedGrants) and is [] in an event decoded alone.
+ * A change that voided grants: a consent change on `resourceIds`, or a status report that ended the valid
+ * status of credential `credentialRef`. The chaincode's event names the resources or the credential;
+ * `grantIds` (the grants that died, unexpired at `invalidatedAt`) is read from the ledger by
+ * ConsentLedgerClient.events() (access:ListInvalidatedGrants, credential:ListCredentialInvalidatedGrants)
+ * and is [] in an event decoded alone.
  */
 export interface GrantsInvalidated {
     type: 'GrantsInvalidated';
-    /** the consent whose change voided the grants (absent for SubjectRemoved) */
+    /** the consent whose change voided the grants (absent for SubjectRemoved and credential reports) */
     consentId?: string;
     /** the subjects removed (SubjectRemoved only) */
     subjectIds?: string[];
-    /** the resources whose grants were voided (absent in events of chaincode before epochs, which listed grantIds) */
+    /** the resources whose grants were voided (consent changes; absent in events of chaincode before epochs, which listed grantIds) */
     resourceIds?: string[];
+    /** the credential whose valid status ended (CredentialRevoked, CredentialSuspended, CredentialUntrusted) */
+    credentialRef?: string;
     grantIds: string[];
-    /** ConsentWithdrawn, ConsentRevoked, ConsentUpdated, ConsentSuperseded or SubjectRemoved */
+    /** ConsentWithdrawn, ConsentRevoked, ConsentUpdated, ConsentSuperseded, SubjectRemoved, CredentialRevoked, CredentialSuspended or CredentialUntrusted */
     cause: string;
     invalidatedAt: number;
 }
@@ -44,10 +48,21 @@ export interface ResourceRegistered { type: 'ResourceRegistered'; resourceId: st
 export interface ResourceSubjectsAdded { type: 'ResourceSubjectsAdded'; resourceId: string; added: number; subjectCount: number }
 export interface ResourceSubjectsRemoved { type: 'ResourceSubjectsRemoved'; resourceId: string; removed: number; subjectCount: number }
 export interface SubjectDetailsErased { type: 'SubjectDetailsErased'; subjectId: string }
+export interface CredentialRecorded { type: 'CredentialRecorded'; hash: string; holderKey: string; mspId: string; issuer: string; credentialId: string; vct: string }
+export interface CredentialStatusChanged {
+    type: 'CredentialStatusChanged';
+    hash: string;
+    previous: string;
+    status: string;
+    /** unix ms */
+    checkedAt: number;
+    issuer: string;
+    credentialId: string;
+}
 
 export type ConsentLedgerEvent =
     | SubjectRegistered | ConsentChanged | GrantIssued | GrantsInvalidated | AccessDenied
-    | ResourceRegistered | ResourceSubjectsAdded | ResourceSubjectsRemoved | SubjectDetailsErased;
+    | ResourceRegistered | ResourceSubjectsAdded | ResourceSubjectsRemoved | SubjectDetailsErased | CredentialRecorded | CredentialStatusChanged;
 
 /** One committed transaction's events, with where it sits on the ledger. */
 export interface ConsentLedgerEventBatch {

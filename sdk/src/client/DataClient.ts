@@ -39,7 +39,7 @@ import { ownBytes } from "../platform";
 import type { KeyRequestChannel, StreamAccess } from "./access";
 import { BrokerLocator, type BrokerEndpoint, type CoordinatorWithEndpoints } from "./BrokerLocator";
 import { partitionOf } from "./partition";
-import { WsTransport, type BrokerTransport, type ChainTip, type GapNotice, type ResendFrames, type ResendQuery } from "./transport";
+import { WsTransport, type BrokerTransport, type ChainTip, type GapNotice, type ResendFrames, type ResendQuery, type WsTransportOptions } from "./transport";
 
 export interface DataClientOptions {
   /** The wallet that signs events, key messages and the broker sign-in. */
@@ -52,8 +52,10 @@ export interface DataClientOptions {
   coordinator?: CoordinatorWithEndpoints;
   /** The same through a locator of your own (endpoints from elsewhere); takes precedence over `coordinator`. */
   locator?: BrokerLocator;
-  /** Opens an authenticated connection to one broker of the locator. Default: `WsTransport.connect({ url: endpoint.wsUrl, signer })`. */
+  /** Opens an authenticated connection to one broker of the locator. Default: `WsTransport.connect({ url: endpoint.wsUrl, signer, presentation })`. */
   transportFor?: (endpoint: BrokerEndpoint) => Promise<BrokerTransport>;
+  /** A credential presentation for each broker sign-in (WsTransportOptions.presentation), for streams whose policy asks for one. */
+  presentation?: WsTransportOptions["presentation"];
   /** A single fixed broker instead (tests, a private deployment): opens an authenticated connection; called again to reconnect. */
   connect?: () => Promise<BrokerTransport>;
   /** Publish permission, subscribe access and registered encryption keys. */
@@ -301,7 +303,7 @@ export class DataClient {
         await this.ensureAddress();
         const transport = endpoint === FIXED
           ? await this.options.connect!()
-          : await (this.options.transportFor ?? ((e: BrokerEndpoint) => WsTransport.connect({ url: e.wsUrl, signer: this.options.signer, connectTimeoutMs: 3000 })))(endpoint);
+          : await (this.options.transportFor ?? ((e: BrokerEndpoint) => WsTransport.connect({ url: e.wsUrl, signer: this.options.signer, connectTimeoutMs: 3000, presentation: this.options.presentation })))(endpoint);
         const conn: Conn = { key, transport, routes: new Set(), dead: false };
         transport.onFrame = (frame) => this.onLiveFrame(conn, frame);
         transport.onNotice = (n) => this.onNotice(conn, n);

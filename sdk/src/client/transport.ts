@@ -46,6 +46,12 @@ export interface WsTransportOptions {
   maxResendEvents?: number;
   /** How long opening the socket and signing in may take (ms). Default 5 s. */
   connectTimeoutMs?: number;
+  /**
+   * A verifiable-credential presentation sent with the sign-in, for streams whose policy asks for a proven
+   * claim (docs/protocol.md §6.1): called with the session nonce and the broker's `credentialAudience`,
+   * it returns an SD-JWT VC presentation bound to both (e.g. `holder.present(credential, { disclose, nonce, audience })`).
+   */
+  presentation?: (challenge: { nonce: string; audience: string }) => Promise<string>;
 }
 
 /** The signed timestamp of a frame (uint64 at offset 37, docs/protocol.md §1.1). */
@@ -140,7 +146,12 @@ export class WsTransport implements BrokerTransport {
       expirationTime: new Date(now + (this.options.sessionMs ?? 3_600_000)).toISOString(),
     });
     const signature = await this.options.signer.signMessage(message);
-    await this.request({ type: "auth", message, signature });
+    let presentation: string | undefined;
+    if (this.options.presentation) {
+      if (typeof hello.credentialAudience !== "string") throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the broker takes no credential presentations (its hello names no credentialAudience)");
+      presentation = await this.options.presentation({ nonce: String(hello.nonce), audience: hello.credentialAudience });
+    }
+    await this.request({ type: "auth", message, signature, ...(presentation !== undefined ? { presentation } : {}) });
     this.address = address;
   }
 
