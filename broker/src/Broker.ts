@@ -26,6 +26,9 @@ import { ConfigError, DEFAULT_CONFIG } from "./config";
 import { connectChainBackend, type ChainBackend } from "./chain/ChainBackend";
 import { Replicator } from "./replication/Replicator";
 import { addressOfPrivateKey } from "./protocol/crypto";
+import { registerPaymentRoutes, type Payments } from "./payments";
+import { connectPayments } from "./payments/connect";
+import { registerNameRoutes, StreamNameResolver } from "./streams/StreamNames";
 
 export interface BrokerDeps {
   /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
@@ -33,6 +36,10 @@ export interface BrokerDeps {
   gate?: AccessGate;
   streams?: StreamIndex;
   assignment?: PartitionAssignmentSource;
+  /** Per-event fees (config `payments`, docs/network.md §14); startConfiguredBroker wires them to the chain. */
+  payments?: Payments;
+  /** ENS names of streams (`GET /names/{name}`); startConfiguredBroker wires the deployment's StreamNames. */
+  names?: StreamNameResolver;
   logger?: Logger;
 }
 
@@ -102,11 +109,15 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     store, streams, access: new AccessPolicy(gate, config.access.maxStalenessMs), assignment, epochs, metrics, logger,
     maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
+    payments: deps.payments,
   });
   replicator?.start(node);
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger });
   const wsPort = await ws.listen();
   const http = await buildHttpServer(node, streams, assignment, { host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger });
+  if (deps.payments) registerPaymentRoutes(http, deps.payments);
+  if (deps.names) registerNameRoutes(http, deps.names);
+  await deps.payments?.start();
   await http.listen({ host: config.host, port: config.httpPort });
   const httpPort = (http.server.address() as { port: number }).port;
   const retention = setInterval(() => {
@@ -127,6 +138,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await ws.close();
         await http.close();
         await node.close();
+        await deps.payments?.close();
         logger.info("broker stopped");
       })()),
   };
@@ -140,7 +152,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
 export async function startConfiguredBroker(config: BrokerConfig, logger?: Logger): Promise<RunningBroker> {
   const log = logger ?? pino({ level: config.log.level, base: { service: "broker" } });
   const chain = await connectChainBackend(config, log);
-  if (!chain) return startBroker(config, { logger: log });
+  if (!chain) {
+    connectPayments(config, undefined, log); // refuses prices without a chain
+    return startBroker(config, { logger: log });
+  }
   let effective = config;
   if (chain.epochs) {
     const { genesisMs, epochLengthMs } = chain.epochs;
@@ -153,7 +168,10 @@ export async function startConfiguredBroker(config: BrokerConfig, logger?: Logge
     effective = { ...config, network: { ...config.network, genesisMs, epochLengthMs } };
   }
   try {
-    const running = await startBroker(effective, { ...chain.deps, logger: log });
+    const payments = connectPayments(effective, chain, log);
+    const namesAddress = chain.deployment.contracts.StreamNames?.address;
+    const names = namesAddress ? new StreamNameResolver(namesAddress, chain.provider) : undefined;
+    const running = await startBroker(effective, { ...chain.deps, payments, names, logger: log });
     const unhook = chain.contractDelivery?.attach(running.node);
     const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
     bounties?.unref();

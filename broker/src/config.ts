@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { DEFAULT_PAYMENTS_CONFIG, PAYMENTS_ENV, paymentTermsOf, type PaymentsConfig } from "./payments/config";
 
 export interface StaticStream {
   creator: string;
@@ -86,6 +87,8 @@ export interface BrokerConfig {
   };
   /** The consent ledger: "in-process" (embedded, default), "fabric" (CONSENT_LEDGER_* environment), "off". */
   consent: { mode: "in-process" | "fabric" | "off"; probeMs: number };
+  /** Per-event fees through payment channels (docs/network.md §14); free by default. */
+  payments: PaymentsConfig;
   log: { level: string };
 }
 
@@ -108,6 +111,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   chain: { mode: "auto", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "", operatorAddress: "", contractSubscribers: false },
   replication: { acks: "majority", ackTimeoutMs: 5000, catchUpWaitMs: 10_000, pageEvents: 2000, peers: [] },
   consent: { mode: "in-process", probeMs: 1000 },
+  payments: DEFAULT_PAYMENTS_CONFIG,
   log: { level: "info" },
 };
 
@@ -150,6 +154,7 @@ const ENV: [string, (c: BrokerConfig, v: string) => void][] = [
   ["BROKER_OPERATOR_KEY", (c, v) => (c.chain.operatorKey = v)],
   ["BROKER_CONSENT", (c, v) => (c.consent.mode = v as BrokerConfig["consent"]["mode"])],
   ["BROKER_REPLICATION_ACKS", (c, v) => (c.replication.acks = /^\d+$/.test(v) ? Number(v) : (v as "majority" | "all"))],
+  ...PAYMENTS_ENV.map(([name, apply]): [string, (c: BrokerConfig, v: string) => void] => [name, (c, v) => apply(c.payments, v)]),
 ];
 
 function check(cond: boolean, field: string, message: string): void {
@@ -210,6 +215,9 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
   check(rep.peers.length === 0 || c.chain.operatorKey !== "", "replication.peers", "needs chain.operatorKey (the key this broker signs in to its peers with)");
   check(["in-process", "fabric", "off"].includes(c.consent.mode), "consent.mode", 'must be "in-process", "fabric" or "off"');
   check(positive(c.consent.probeMs), "consent.probeMs", "must be a positive integer (ms)");
+  paymentTermsOf(c.payments, (field, message) => {
+    throw new ConfigError(field, message);
+  });
   return c;
 }
 

@@ -41,3 +41,6 @@ export { loadConfig, DEFAULT_CONFIG } from "./config";
 export type { BrokerConfig } from "./config";
 export { startBroker, startConfiguredBroker } from "./Broker";
 export type { BrokerDeps, RunningBroker } from "./Broker";
+export * from "./payments";
+export { StreamNameResolver, normalizeStreamName, registerNameRoutes } from "./streams/StreamNames";
+export type { ResolvedName } from "./streams/StreamNames";
