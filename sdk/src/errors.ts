@@ -34,6 +34,10 @@ export const SdkErrorCodes = {
   INVALID_DEPLOYMENT: "INVALID_DEPLOYMENT",
   /** A caller-supplied argument is out of its domain. */
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  /** A broker asked for a voucher above this client's spending limit (payments.maxAmount): not signed. */
+  PAYMENT_LIMIT: "PAYMENT_LIMIT",
+  /** A stream name has no record in StreamNames, or its record is void (details.reason). */
+  NAME_NOT_FOUND: "NAME_NOT_FOUND",
 } as const;
 export type SdkErrorCode = (typeof SdkErrorCodes)[keyof typeof SdkErrorCodes];
 

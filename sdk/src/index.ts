@@ -24,6 +24,9 @@ export { StreamRegistryClient, NEVER } from "./wallet/StreamRegistryClient";
 export type { PermissionInput } from "./wallet/StreamRegistryClient";
 export { MarketClient } from "./wallet/MarketClient";
 export { loadDeployment } from "./wallet/Deployment";
+export { StreamNamesClient, normalizeStreamName, resolveStreamName } from "./wallet/StreamNames";
+export { VoucherSigner, VOUCHER_TYPES } from "./client/payments";
+export type { VoucherMessage, VoucherRequest, VoucherSignerOptions } from "./client/payments";
 export type { DeployedContract, Deployment, DeploymentRecord, LoadDeploymentOptions } from "./wallet/Deployment";
 export type { BuyArgs, BuyResult, ConsentBridges } from "./wallet/MarketClient";
 // The consent bridge's light client and EIP-712 definitions, re-exported (one definition, the bridge's).

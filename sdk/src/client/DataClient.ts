@@ -21,6 +21,7 @@ import { toHex } from "../crypto/bytes";
 import { defaultRandom, type RandomSource } from "../crypto/random";
 import { publicKeyOf } from "../crypto/secp256k1";
 import { SdkError, SdkErrorCodes } from "../errors";
+import type { VoucherRequest, VoucherSigner } from "./payments";
 import { buildRequest, GroupKeyManager } from "../keyexchange/GroupKeyManager";
 import { GroupKeyStore } from "../keyexchange/GroupKeyStore";
 import { decodeKeyExchangeMessage, isKeyExchangeMessage } from "../keyexchange/messages";
@@ -69,6 +70,11 @@ export interface DataClientOptions {
   keyRetryMs?: number;
   /** How long a publish-permission answer is reused (ms). Default 10,000. */
   permissionCacheMs?: number;
+  /**
+   * Pays brokers that charge per event (docs/sdk.md, "Paying brokers"): answers their voucher requests
+   * within its spending limit. Without it, a broker with prices stops this client after one voucher period.
+   */
+  payments?: VoucherSigner;
   random?: RandomSource;
 }
 
@@ -805,6 +811,15 @@ export class DataClient {
   }
 
   private onNotice(conn: Conn, n: { type: string; code?: string; message?: string; [k: string]: unknown }): void {
+    if (n.type === "voucherRequest" && this.options.payments && conn.transport.voucher) {
+      const transport = conn.transport;
+      void this.options.payments.answer(n as unknown as VoucherRequest).then((v) => transport.voucher!(v)).catch((err: unknown) => {
+        // Not signed (above the limit) or not taken: the broker will stop this client; say why.
+        const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, String((err as Error)?.message ?? err), { notice: n });
+        for (const route of conn.routes) for (const sub of route.subs) sub.onError(error);
+      });
+      return;
+    }
     const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `${n.code ?? n.type}: ${n.message ?? ""}`, { brokerCode: n.code, notice: n });
     for (const route of conn.routes) {
       if (route.conn !== conn) continue;
