@@ -9,7 +9,7 @@ import { Wallet, TypedDataEncoder, Signature } from "ethers";
 import { ErrorCodes } from "../src/errors";
 import { PaymentLedger, type VoucherRequest } from "../src/payments/PaymentLedger";
 import { VoucherVerifier } from "../src/payments/VoucherVerifier";
-import { channelsDomainSeparator, parseVoucher, voucherDigest, type Voucher } from "../src/payments/voucher";
+import { VOUCHER_TYPES, channelsDomainSeparator, parseVoucher, voucherDigest, type Voucher } from "../src/payments/voucher";
 import { paymentTermsOf, DEFAULT_PAYMENTS_CONFIG, type PaymentTerms } from "../src/payments/config";
 import { cryptoBackend } from "../src/protocol/crypto";
 
@@ -18,7 +18,6 @@ const CHAIN_ID = 31337;
 const BROKER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
 const PAYER = new Wallet("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 const OTHER = new Wallet("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
-const TYPES = { Voucher: [{ name: "payer", type: "address" }, { name: "broker", type: "address" }, { name: "generation", type: "uint32" }, { name: "amount", type: "uint256" }] };
 
 function terms(over: Partial<PaymentTerms> = {}): PaymentTerms {
   return { publishPrice: 10n, deliveryPrice: 3n, periodEvents: 10, periodAmount: 0n, redeemIntervalMs: 3_600_000, redeemMinAmount: 0n, ...over };
@@ -28,7 +27,7 @@ async function sign(wallet: Wallet, amount: bigint, opts: { generation?: number;
   const domain = { name: "PaymentChannels", version: "1", chainId: opts.chainId ?? CHAIN_ID, verifyingContract: opts.channels ?? CHANNELS };
   const payer = (opts.payer ?? wallet.address).toLowerCase();
   const message = { payer, broker: opts.broker ?? BROKER, generation: opts.generation ?? 0, amount };
-  const signature = await wallet.signTypedData(domain, TYPES, message);
+  const signature = await wallet.signTypedData(domain, VOUCHER_TYPES, message);
   return parseVoucher({ payer, generation: message.generation, amount: String(amount), signature }, BROKER);
 }
 
@@ -177,7 +176,7 @@ describe(`payments: voucher signatures (${cryptoBackend.backend} and noble)`, ()
 
   it("computes the EIP-712 digest ethers signs", async () => {
     const v = await sign(PAYER, 12345n, { generation: 7 });
-    const expected = TypedDataEncoder.hash({ name: "PaymentChannels", version: "1", chainId: CHAIN_ID, verifyingContract: CHANNELS }, TYPES, { payer: v.payer, broker: BROKER, generation: 7, amount: 12345n });
+    const expected = TypedDataEncoder.hash({ name: "PaymentChannels", version: "1", chainId: CHAIN_ID, verifyingContract: CHANNELS }, VOUCHER_TYPES, { payer: v.payer, broker: BROKER, generation: 7, amount: 12345n });
     expect("0x" + voucherDigest(domain, v).toString("hex")).to.equal(expected);
   });
 

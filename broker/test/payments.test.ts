@@ -12,14 +12,13 @@ import { Wallet } from "ethers";
 import { PaymentChannels__factory, type PaymentChannels } from "../../typechain-types";
 import { ChainFollower } from "../src/chain/ChainFollower";
 import { BrokerClient, BrokerRequestError, type BrokerReply } from "../src/client/BrokerClient";
-import { ContractChannels, Payments, paymentTermsOf, DEFAULT_PAYMENTS_CONFIG, type PaymentsConfig } from "../src/payments";
+import { ContractChannels, Payments, paymentTermsOf, DEFAULT_PAYMENTS_CONFIG, VOUCHER_TYPES, type PaymentsConfig } from "../src/payments";
 import { ALICE_KEY, BOB_KEY, STREAM, TestPublisher, startTestBroker, tempDir, waitFor, type TestBroker } from "./helpers";
 import { DATA, deployMarket, fundedWallet } from "./chain-fixture";
 
 const PUBLISH_PRICE = 10n ** 15n; // 0.001 DATA an event
 const DELIVERY_PRICE = 10n ** 14n;
 const PERIOD = 10; // events
-const TYPES = { Voucher: [{ name: "payer", type: "address" }, { name: "broker", type: "address" }, { name: "generation", type: "uint32" }, { name: "amount", type: "uint256" }] };
 
 interface Setup {
   broker: TestBroker;
@@ -75,7 +74,7 @@ async function payer(s: Setup, key: Buffer, deposit: bigint) {
     state.requests.push(n);
     if (!state.signing) return;
     const message = { payer: wallet.address, broker: String(n.broker), generation: Number(n.generation), amount: BigInt(String(n.amount)) };
-    void wallet.signTypedData(domain, TYPES, message).then((signature) => {
+    void wallet.signTypedData(domain, VOUCHER_TYPES, message).then((signature) => {
       state.signed.push(message.amount);
       return client.voucher({ payer: wallet.address.toLowerCase(), generation: message.generation, amount: String(message.amount), signature });
     });
@@ -83,12 +82,29 @@ async function payer(s: Setup, key: Buffer, deposit: bigint) {
   return { wallet, client, state };
 }
 
+/** Runs `test` on a fresh broker with prices and its chain, stopped whatever happens. */
+async function withPayments(test: (s: Setup) => Promise<void>): Promise<void> {
+  const s = await setUp();
+  try {
+    await test(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Alice as a paying publisher on STREAM. */
+async function alicePublishing(s: Setup) {
+  const alice = await payer(s, ALICE_KEY, DATA(1));
+  const address = alice.wallet.address.toLowerCase();
+  s.broker.gate.grantPublish(STREAM, address);
+  return { ...alice, address, publisher: new TestPublisher(ALICE_KEY) };
+}
+
 describe("payments: per-event fees through payment channels", function () {
   this.timeout(60_000);
 
   it("announces its prices in the hello and serves a publisher that signs the vouchers it is asked for", async () => {
-    const s = await setUp();
-    try {
+    await withPayments(async (s) => {
       const alice = await payer(s, ALICE_KEY, DATA(1));
       s.broker.gate.grantPublish(STREAM, alice.wallet.address.toLowerCase());
       expect(alice.client.hello!.payments).to.deep.equal({
@@ -103,18 +119,13 @@ describe("payments: per-event fees through payment channels", function () {
       expect(s.payments.stats.vouchersAccepted).to.equal(alice.state.signed.length);
       expect(s.payments.stats.vouchersRefused).to.equal(0);
       await alice.client.close();
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   it("stops a publisher that stops signing after one voucher period, then redeems its latest voucher in one transaction", async () => {
-    const s = await setUp();
-    try {
-      const alice = await payer(s, ALICE_KEY, DATA(1));
-      const address = alice.wallet.address.toLowerCase();
-      s.broker.gate.grantPublish(STREAM, address);
-      const publisher = new TestPublisher(ALICE_KEY);
+    await withPayments(async (s) => {
+      const alice = await alicePublishing(s);
+      const { address, publisher } = alice;
       for (let i = 0; i < 2 * PERIOD; i++) await alice.client.publish(publisher.next().frame);
       await waitFor(() => alice.state.signed.length === alice.state.requests.length && s.payments.ledger.state(address)!.paid === alice.state.signed[alice.state.signed.length - 1], 5000, "the last voucher");
       alice.state.signing = false;
@@ -151,21 +162,18 @@ describe("payments: per-event fees through payment channels", function () {
       // Signing again (the payer answers the outstanding request) lets it publish again.
       alice.state.signing = true;
       const last = alice.state.requests[alice.state.requests.length - 1];
-      const signature = await alice.wallet.signTypedData({ name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() }, TYPES,
+      const signature = await alice.wallet.signTypedData({ name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() }, VOUCHER_TYPES,
         { payer: alice.wallet.address, broker: s.operator.address, generation: 0, amount: BigInt(String(last.amount)) });
       const accepted = await alice.client.voucher({ payer: address, generation: 0, amount: String(last.amount), signature });
       expect(accepted).to.include({ type: "voucherAccepted", accepted: true, amount: String(owed), paid: String(owed) });
       // The refused event was not stored: the same signed event goes through now.
       await alice.client.publish(refused!);
       await alice.client.close();
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   it("cuts a subscriber that stops signing after one voucher period, with a PAYMENT_REQUIRED notice", async () => {
-    const s = await setUp();
-    try {
+    await withPayments(async (s) => {
       const alice = await payer(s, ALICE_KEY, DATA(1));
       const bob = await payer(s, BOB_KEY, DATA(1));
       bob.state.signing = false;
@@ -185,14 +193,11 @@ describe("payments: per-event fees through payment channels", function () {
       await expectCode(bob.client.subscribe(STREAM, 0), "PAYMENT_REQUIRED");
       await alice.client.close();
       await bob.client.close();
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   it("refuses a payer without a funded channel, forged vouchers, and vouchers for another broker", async () => {
-    const s = await setUp();
-    try {
+    await withPayments(async (s) => {
       const client = await BrokerClient.connect(s.broker.wsUrl);
       await client.signIn(BOB_KEY);
       const bob = new Wallet("0x" + BOB_KEY.toString("hex"));
@@ -200,26 +205,21 @@ describe("payments: per-event fees through payment channels", function () {
       const err = await expectCode(client.publish(new TestPublisher(BOB_KEY).next().frame), "PAYMENT_REQUIRED");
       expect(err.details).to.include({ reason: "NO_CHANNEL" });
       const domain = { name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() };
-      const forOther = await bob.signTypedData(domain, TYPES, { payer: bob.address, broker: bob.address, generation: 0, amount: 5n });
+      const forOther = await bob.signTypedData(domain, VOUCHER_TYPES, { payer: bob.address, broker: bob.address, generation: 0, amount: 5n });
       const refused = await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 0, amount: "5", signature: forOther }), "INVALID_VOUCHER");
       expect(refused.details).to.include({ field: "signature" });
       const mallory = Wallet.createRandom();
-      const forged = await mallory.signTypedData(domain, TYPES, { payer: bob.address, broker: s.operator.address, generation: 0, amount: 5n });
+      const forged = await mallory.signTypedData(domain, VOUCHER_TYPES, { payer: bob.address, broker: s.operator.address, generation: 0, amount: 5n });
       await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 0, amount: "5", signature: forged }), "INVALID_VOUCHER");
       await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 3, amount: "5", signature: forged.slice(0, -2) + "1b" }), "INVALID_VOUCHER");
       await client.close();
-    } finally {
-      await s.stop();
-    }
+    });
   });
 
   it("redeems at once when a payer starts closing, and keeps the best vouchers across a restart", async () => {
-    const s = await setUp();
-    try {
-      const alice = await payer(s, ALICE_KEY, DATA(1));
-      const address = alice.wallet.address.toLowerCase();
-      s.broker.gate.grantPublish(STREAM, address);
-      const publisher = new TestPublisher(ALICE_KEY);
+    await withPayments(async (s) => {
+      const alice = await alicePublishing(s);
+      const { address, publisher } = alice;
       for (let i = 0; i < PERIOD; i++) await alice.client.publish(publisher.next().frame);
       await waitFor(() => s.payments.stats.vouchersAccepted >= 2, 5000, "vouchers");
       const covered = s.payments.ledger.state(address)!.paid;
@@ -234,9 +234,7 @@ describe("payments: per-event fees through payment channels", function () {
       expect((await s.channels.channel(alice.wallet.address, s.operator.address)).redeemed).to.equal(covered);
       await expectCode(alice.client.publish(publisher.next().frame), "PAYMENT_REQUIRED");
       await alice.client.close();
-    } finally {
-      await s.stop();
-    }
+    });
   });
 });
 

@@ -47,7 +47,7 @@ describe("paying brokers and stream names", function () {
 
   describe("VoucherSigner", () => {
     function request(payer: string, amount: bigint, over: Partial<VoucherRequest> = {}): VoucherRequest {
-      return { type: "voucherRequest", channels: deployed.record.contracts.PaymentChannels.address, chainId: 31337, broker: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", payer, generation: 0, amount: String(amount), ...over };
+      return { type: "voucherRequest", channels: deployed.record.contracts.PaymentChannels.address, chainId: 31337, broker: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", payer, generation: 0, amount: String(amount), owed: String(amount), paid: "0", ...over };
     }
 
     it("signs the voucher the contract checks, within its limit, and never below what it signed", async () => {

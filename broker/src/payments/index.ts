@@ -8,6 +8,6 @@ export { ContractChannels } from "./ChannelSource";
 export type { ChannelSource } from "./ChannelSource";
 export { Payments } from "./Payments";
 export type { PaymentsOptions, VoucherRequestNotice } from "./Payments";
-export { VOUCHER_TYPE, VOUCHER_TYPEHASH, channelsDomainSeparator, parseVoucher, voucherDigest } from "./voucher";
+export { VOUCHER_TYPE, VOUCHER_TYPES, VOUCHER_TYPEHASH, channelsDomainSeparator, parseVoucher, voucherDigest } from "./voucher";
 export type { Voucher } from "./voucher";
 export { registerPaymentRoutes } from "./http";

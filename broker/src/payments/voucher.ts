@@ -8,6 +8,15 @@ import { BrokerError, ErrorCodes } from "../errors";
 import { keccak256 } from "../protocol/crypto";
 
 export const VOUCHER_TYPE = "Voucher(address payer,address broker,uint32 generation,uint256 amount)";
+/** The same as EIP-712 types for a wallet's signTypedData (ethers, viem). */
+export const VOUCHER_TYPES = {
+  Voucher: [
+    { name: "payer", type: "address" },
+    { name: "broker", type: "address" },
+    { name: "generation", type: "uint32" },
+    { name: "amount", type: "uint256" },
+  ],
+};
 const EIP712_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 const utf8 = (s: string) => Buffer.from(s, "utf8");
 export const VOUCHER_TYPEHASH = keccak256(utf8(VOUCHER_TYPE));

@@ -5,30 +5,13 @@
 // that voucher again, which covers the request).
 
 import { getAddress, type Signer, type TypedDataDomain } from "ethers";
+import { VOUCHER_TYPES, type VoucherRequestNotice } from "@datamarket/broker";
 import { SdkError, SdkErrorCodes } from "../errors";
 
-/** The EIP-712 type of a voucher (IPaymentChannels). */
-export const VOUCHER_TYPES = {
-  Voucher: [
-    { name: "payer", type: "address" },
-    { name: "broker", type: "address" },
-    { name: "generation", type: "uint32" },
-    { name: "amount", type: "uint256" },
-  ],
-};
+export { VOUCHER_TYPES };
 
 /** A broker's `voucherRequest` notice (docs/protocol.md §6.7). */
-export interface VoucherRequest {
-  type: "voucherRequest";
-  channels: string;
-  chainId: number;
-  broker: string;
-  payer: string;
-  generation: number;
-  /** Cumulative DATA wei owed on the channel's generation, decimal. */
-  amount: string;
-  [k: string]: unknown;
-}
+export type VoucherRequest = VoucherRequestNotice;
 
 /** The `voucher` message that answers it. */
 export interface VoucherMessage {
