@@ -28,13 +28,7 @@ const restrictedImports = {
  * violation fails `npm run lint`; a file here may keep only the violations it already has.
  */
 const GRANDFATHERED_TYPECHAIN = [
-  // until @datamarket/contracts (issue 18 part B) is merged: its typechain factories replace these
-  "broker/src/access/ContractAccessGate.ts",
-  "broker/src/network/ContractCoordinatorReporter.ts",
-  "broker/src/network/ContractSubscriberDelivery.ts",
-  "broker/src/network/CoordinatorAssignment.ts",
-  "broker/src/streams/RegistryStreamFeeder.ts",
-  "analytics/src/aggregator/MarketView.ts",
+  // the demo deploys with the repository's Hardhat build in-process (private, never published)
   "demo/src/kraken.ts",
   // tests that deploy contracts with the repository's Hardhat build (test fixtures, not published)
   "broker/test/**",

@@ -7,23 +7,27 @@ import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks";
 
-// The exact compiler version. It must equal the version of the `solc` npm package in
-// package.json: the subtask below refuses to run if they ever drift apart.
+// The exact compiler versions, each served by a pinned npm package: `solc` for the protocol
+// (0.8.28), and the alias `solc-0.7` (npm:solc@0.7.6) only for the ENS registry and resolver that the
+// tests deploy from @ensdomains/ens and @ensdomains/resolver (contracts/test/ens/, docs/contracts.md).
+// The subtask below refuses any other version, and a package whose version drifted from its pin.
 const SOLC_VERSION = "0.8.28";
+const SOLC_PACKAGES: Record<string, string> = { [SOLC_VERSION]: "solc", "0.7.6": "solc-0.7" };
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
+  const packageName = SOLC_PACKAGES[args.solcVersion];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const solcPackage = require("solc/package.json") as { version: string };
-  if (args.solcVersion !== SOLC_VERSION || solcPackage.version !== SOLC_VERSION) {
+  const solcPackage = packageName ? (require(`${packageName}/package.json`) as { version: string }) : undefined;
+  if (!packageName || solcPackage?.version !== args.solcVersion) {
     throw new Error(
-      `compiler ${args.solcVersion} requested, but only solc ${solcPackage.version} from npm is available ` +
-        `(hardhat.config.ts pins ${SOLC_VERSION}); no compiler is ever downloaded`,
+      `compiler ${args.solcVersion} requested, but only ${Object.entries(SOLC_PACKAGES).map(([v, p]) => `${v} (npm ${p})`).join(" and ")} ` +
+        `are available (hardhat.config.ts pins them; npm ${packageName ?? "-"} is ${solcPackage?.version ?? "absent"}); no compiler is ever downloaded`,
     );
   }
-  const compilerPath = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
+  const compilerPath = path.join(path.dirname(require.resolve(`${packageName}/package.json`)), "soljson.js");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const solc = require("solc") as { version(): string };
-  return { version: SOLC_VERSION, longVersion: solc.version(), compilerPath, isSolcJs: true };
+  const solc = require(packageName) as { version(): string };
+  return { version: args.solcVersion, longVersion: solc.version(), compilerPath, isSolcJs: true };
 });
 
 const rpcUrl = process.env.RPC_URL;
@@ -31,12 +35,18 @@ const deployerKey = process.env.DEPLOYER_PRIVATE_KEY;
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: {
-      // Cancun: the EVM of Ethereum mainnet since March 2024 (transient storage, MCOPY).
-      evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 10_000 },
-    },
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        settings: {
+          // Cancun: the EVM of Ethereum mainnet since March 2024 (transient storage, MCOPY).
+          evmVersion: "cancun",
+          optimizer: { enabled: true, runs: 10_000 },
+        },
+      },
+      // Test fixtures only: the ENS registry and public resolver as ENS published them.
+      { version: "0.7.6", settings: { evmVersion: "istanbul", optimizer: { enabled: true, runs: 200 } } },
+    ],
   },
   networks: {
     hardhat: {},

@@ -29,7 +29,14 @@ export interface CoordinatorParameters {
 /** The checked parameters of one network (addresses checksummed, integers as bigint). */
 export interface ProtocolParameters {
   Foundation: { tokenCap: bigint; minter: string };
-  Network: { replication: bigint; epochLength: bigint; initialPartitions: bigint; parameters: CoordinatorParameters };
+  Network: {
+    replication: bigint;
+    epochLength: bigint;
+    initialPartitions: bigint;
+    parameters: CoordinatorParameters;
+    /** PaymentChannels' challenge period, seconds (3,600..2,592,000). */
+    channelChallengePeriod: bigint;
+  };
   Market: { karmaHalfLife: bigint; flagPenaltyBps: bigint };
   Protocol: {
     governance: string;
@@ -41,6 +48,12 @@ export interface ProtocolParameters {
     feeRecipient: string;
     /** "adapter": the deployed ProductDeliveryAdapter; otherwise an address (0x0: release by time). */
     deliveryOracle: "adapter" | string;
+  };
+  Names: {
+    /** "local": deploy a development ENS (registry + public resolver); otherwise the chain's ENS registry. */
+    ens: "local" | string;
+    /** The chain's ENS NameWrapper (0x0: none). */
+    nameWrapper: string;
   };
 }
 
@@ -115,6 +128,7 @@ export function loadParameters(file: string): ProtocolParameters {
   const network = section("Network");
   const market = section("Market");
   const protocol = section("Protocol");
+  const names = section("Names");
   const coordinator = network.parameters as Record<string, unknown> | undefined;
   if (typeof coordinator !== "object" || coordinator === null) {
     throw new ParameterError(file, "Network.parameters", "section is missing");
@@ -130,6 +144,7 @@ export function loadParameters(file: string): ProtocolParameters {
       epochLength: int("Network", network, "epochLength"),
       initialPartitions: int("Network", network, "initialPartitions"),
       parameters: coordinatorParameters,
+      channelChallengePeriod: int("Network", network, "channelChallengePeriod"),
     },
     Market: {
       karmaHalfLife: int("Market", market, "karmaHalfLife"),
@@ -145,7 +160,15 @@ export function loadParameters(file: string): ProtocolParameters {
       feeRecipient: address("Protocol", protocol, "feeRecipient"),
       deliveryOracle: protocol.deliveryOracle === "adapter" ? "adapter" : address("Protocol", protocol, "deliveryOracle"),
     },
+    Names: {
+      ens: names.ens === "local" ? "local" : address("Names", names, "ens"),
+      nameWrapper: address("Names", names, "nameWrapper"),
+    },
   };
+  const challengePeriod = result.Network.channelChallengePeriod;
+  if (challengePeriod < 3_600n || challengePeriod > 2_592_000n) {
+    throw new ParameterError(file, "Network.channelChallengePeriod", `must be in [3600, 2592000] seconds (1 hour to 30 days), got ${challengePeriod}`);
+  }
   const { attestors, attestorThreshold } = result.Protocol;
   if (new Set(attestors).size !== attestors.length) throw new ParameterError(file, "Protocol.attestors", "has duplicates");
   if (attestorThreshold < 1n || attestorThreshold > BigInt(attestors.length)) {

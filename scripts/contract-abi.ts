@@ -17,6 +17,8 @@ export const PROTOCOL_CONTRACTS = {
   Karma: "reputation/Karma.sol",
   DataLicenseMarket: "market/DataLicenseMarket.sol",
   ProductDeliveryAdapter: "network/ProductDeliveryAdapter.sol",
+  PaymentChannels: "network/PaymentChannels.sol",
+  StreamNames: "streams/StreamNames.sol",
   PartitionAssignment: "network/PartitionAssignment.sol",
   CoordinatorParameters: "network/CoordinatorParameters.sol",
   ProductCatalog: "market/ProductCatalog.sol",

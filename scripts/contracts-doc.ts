@@ -17,6 +17,8 @@ export const DOCUMENTED_CONTRACTS: readonly ProtocolContract[] = [
   "DataLicenseMarket",
   "Karma",
   "ProductDeliveryAdapter",
+  "PaymentChannels",
+  "StreamNames",
 ];
 
 const END = "<!-- /generated -->";

@@ -26,8 +26,14 @@ export const CONTRACTS = {
   AttestorSet: "AttestorSet",
   LicenseTermination: "LicenseTermination",
   ProductDeliveryAdapter: "ProductDeliveryAdapter",
+  PaymentChannels: "PaymentChannels",
+  StreamNames: "StreamNames",
 } as const;
 export type ContractName = keyof typeof CONTRACTS;
+
+/** The development ENS that `Names.ens: "local"` deploys (and only then exports). */
+export const LOCAL_ENS_CONTRACTS = { ENSRegistry: "ENSRegistry", PublicResolver: "PublicResolver" } as const;
+export type LocalEnsName = keyof typeof LOCAL_ENS_CONTRACTS;
 
 /** The Protocol module's result key of each exported contract. */
 const RESULT_KEYS: Record<ContractName, string> = {
@@ -43,7 +49,10 @@ const RESULT_KEYS: Record<ContractName, string> = {
   AttestorSet: "attestorSet",
   LicenseTermination: "licenseTermination",
   ProductDeliveryAdapter: "deliveryAdapter",
+  PaymentChannels: "paymentChannels",
+  StreamNames: "streamNames",
 };
+const LOCAL_ENS_RESULT_KEYS: Record<LocalEnsName, string> = { ENSRegistry: "ensRegistry", PublicResolver: "publicResolver" };
 
 /** The record's format: @datamarket/contracts' DEPLOYMENT_FORMAT (a type-only import keeps the task free of the built package). */
 const DEPLOYMENT_FORMAT: DeploymentRecord["format"] = "datamarket-deployment/1";
@@ -129,7 +138,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const governance = parameters.Protocol.governance;
   const handOver = governance !== deployer;
   const { attestors, kycProviders, deliveryOracle } = parameters.Protocol;
-  const lists = { attestors, kycProviders, deliveryOracle };
+  const lists = { attestors, kycProviders, deliveryOracle, ens: parameters.Names.ens };
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   if (hre.network.name !== "hardhat") await discardStaleLocalJournal(hre, chainId);
   const ignitionModule = handOver ? buildGovernanceModule(lists) : buildProtocolModule(lists);
@@ -149,11 +158,17 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const exportDir = options.exportDir ?? EXPORT_DIR;
   const abiDir = path.join(exportDir, String(chainId));
   fs.mkdirSync(abiDir, { recursive: true });
-  const contracts = {} as Record<ContractName, ExportedContract>;
-  for (const name of Object.keys(CONTRACTS) as ContractName[]) {
-    const address = getAddress(await protocolResult[RESULT_KEYS[name]].getAddress());
-    const artifact = await hre.artifacts.readArtifact(CONTRACTS[name]);
-    const abiFile = path.join(abiDir, `${CONTRACTS[name]}.abi.json`);
+  const contracts = {} as DeploymentExport["contracts"];
+  const exported: [ContractName | LocalEnsName, string, string][] = [
+    ...(Object.keys(CONTRACTS) as ContractName[]).map((name): [ContractName, string, string] => [name, CONTRACTS[name], RESULT_KEYS[name]]),
+    ...(parameters.Names.ens === "local"
+      ? (Object.keys(LOCAL_ENS_CONTRACTS) as LocalEnsName[]).map((name): [LocalEnsName, string, string] => [name, LOCAL_ENS_CONTRACTS[name], LOCAL_ENS_RESULT_KEYS[name]])
+      : []),
+  ];
+  for (const [name, contractName, resultKey] of exported) {
+    const address = getAddress(await protocolResult[resultKey].getAddress());
+    const artifact = await hre.artifacts.readArtifact(contractName);
+    const abiFile = path.join(abiDir, `${contractName}.abi.json`);
     fs.writeFileSync(abiFile, JSON.stringify(artifact.abi, null, 2) + "\n");
     const creation = journalBlocks.get(address);
     contracts[name] = {

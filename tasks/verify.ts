@@ -7,7 +7,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, Interface, zeroPadValue, type Log } from "ethers";
 import { ROLES } from "../deploy/modules/Protocol";
 import { COORDINATOR_PARAMETER_NAMES, loadParameters, type ProtocolParameters } from "../deploy/parameters";
-import { CONTRACTS, exportPath, readExport, type ContractName, type DeploymentExport } from "./deployment";
+import { CONTRACTS, LOCAL_ENS_CONTRACTS, exportPath, readExport, type ContractName, type DeploymentExport, type LocalEnsName } from "./deployment";
 
 export type Area = "chain" | "bytecode" | "role" | "parameter" | "proxy";
 
@@ -155,13 +155,18 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   check("chain", "-", "chain id", record.chainId, chainId);
   if (BigInt(record.chainId) !== chainId) return checks;
 
-  const names = Object.keys(CONTRACTS) as ContractName[];
-  const address = (name: ContractName) => record.contracts[name].address;
-  const libraries = new Map(names.map((name) => [record.contracts[name].contract, address(name)]));
+  // The protocol's contracts, and the development ENS when the parameters deploy one.
+  const localEns = parameters.Names.ens === "local" ? (Object.keys(LOCAL_ENS_CONTRACTS) as LocalEnsName[]) : [];
+  for (const name of localEns) {
+    if (!record.contracts[name]) check("bytecode", name, "in the export", `${name} (Names.ens is "local")`, "absent", false);
+  }
+  const names = [...(Object.keys(CONTRACTS) as ContractName[]), ...localEns.filter((name) => record.contracts[name])];
+  const address = (name: ContractName | LocalEnsName) => record.contracts[name]!.address;
+  const libraries = new Map(names.map((name) => [record.contracts[name]!.contract, address(name)]));
 
   // Bytecode.
   for (const name of names) {
-    const { contract: fqn } = record.contracts[name];
+    const { contract: fqn } = record.contracts[name]!;
     const onChain = (await provider.getCode(address(name))).toLowerCase().slice(2);
     if (onChain.length === 0) {
       check("bytecode", name, "runtime code", "contract code", "no code at address", false);
@@ -271,6 +276,18 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   check("parameter", "ProductDeliveryAdapter", "market", address("DataLicenseMarket"), await read(() => adapter.market()));
   check("parameter", "ProductDeliveryAdapter", "coordinator", address("NetworkCoordinator"), await read(() => adapter.coordinator()));
   check("parameter", "ProductDeliveryAdapter", "registry", address("StreamRegistry"), await read(() => adapter.registry()));
+
+  const channels = await hre.ethers.getContractAt("PaymentChannels", address("PaymentChannels"));
+  check("parameter", "PaymentChannels", "token", address("DATAToken"), await read(() => channels.token()));
+  check("parameter", "PaymentChannels", "challengePeriod (channelChallengePeriod)", parameters.Network.channelChallengePeriod, await read(() => channels.challengePeriod()));
+
+  const streamNames = await hre.ethers.getContractAt("StreamNames", address("StreamNames"));
+  const expectedEns = parameters.Names.ens === "local" ? record.contracts.ENSRegistry?.address ?? "(ENSRegistry in the export)" : parameters.Names.ens;
+  check("parameter", "StreamNames", `ens${parameters.Names.ens === "local" ? " (the local ENSRegistry)" : ""}`, expectedEns, asAddress(await read(() => streamNames.ens())));
+  check("parameter", "StreamNames", "nameWrapper", parameters.Names.nameWrapper, asAddress(await read(() => streamNames.nameWrapper())));
+  check("parameter", "StreamNames", "registry", address("StreamRegistry"), asAddress(await read(() => streamNames.registry())));
+  const ensCode = await provider.getCode(String(expectedEns)).catch(() => "0x");
+  check("parameter", "StreamNames", "ENS registry has code", "contract code", ensCode === "0x" ? "no code at address" : "contract code");
 
   // Proxies: none are used, so every EIP-1967 slot of every contract must be empty.
   const zero = zeroPadValue("0x", 32);

@@ -26,6 +26,9 @@ import { networkPartitionOf } from "./network/routing";
 import { ConfigError, DEFAULT_CONFIG } from "./config";
 import { connectChainBackend, type ChainBackend, type ChainStatus } from "./chain/ChainBackend";
 import { Replicator } from "./replication/Replicator";
+import { registerPaymentRoutes, type Payments } from "./payments";
+import { connectPayments } from "./payments/connect";
+import { registerNameRoutes, StreamNameResolver } from "./streams/StreamNames";
 
 export interface BrokerDeps {
   /** Submits epoch reports to the coordinator (commit-reveal); without it, nothing is reported. */
@@ -35,6 +38,10 @@ export interface BrokerDeps {
   assignment?: PartitionAssignmentSource;
   /** Credential sign-in; default: from access.credentials (none when it sets no policy). */
   credentials?: CredentialGate;
+  /** Per-event fees (config `payments`, docs/network.md §14); startConfiguredBroker wires them to the chain. */
+  payments?: Payments;
+  /** ENS names of streams (`GET /names/{name}`); startConfiguredBroker wires the deployment's StreamNames. */
+  names?: StreamNameResolver;
   logger?: Logger;
   /** What `/health` says of the chain (startConfiguredBroker): followed, or why not. */
   chainStatus?: ChainStatus;
@@ -123,6 +130,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     store, streams, access, assignment, epochs, metrics, logger,
     maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
+    payments: deps.payments,
   });
   replicator?.start(node);
   const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger, credentials });
@@ -131,6 +139,9 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const http = await buildHttpServer(node, streams, assignment, {
     host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger, health: chainStatus && (() => ({ chain: chainStatus })), credentials,
   });
+  if (deps.payments) registerPaymentRoutes(http, deps.payments);
+  if (deps.names) registerNameRoutes(http, deps.names);
+  await deps.payments?.start();
   await http.listen({ host: config.host, port: config.httpPort });
   const httpPort = (http.server.address() as { port: number }).port;
   const retention = setInterval(() => {
@@ -151,6 +162,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
         await ws.close();
         await http.close();
         await node.close();
+        await deps.payments?.close();
         logger.info("broker stopped");
       })()),
   };
@@ -164,7 +176,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
 export async function startConfiguredBroker(config: BrokerConfig, logger?: Logger): Promise<RunningBroker> {
   const log = logger ?? pino({ level: config.log.level, base: { service: "broker" } });
   const chain = await connectChainBackend(config, log);
-  if (!chain.connected) return startBroker(config, { logger: log, chainStatus: chain.status });
+  if (!chain.connected) {
+    connectPayments(config, undefined, log); // refuses prices without a chain
+    return startBroker(config, { logger: log, chainStatus: chain.status });
+  }
   let effective = config;
   if (chain.assignment) {
     const { genesisMs, epochLengthMs } = chain.assignment.epochDefinition();
@@ -183,7 +198,10 @@ export async function startConfiguredBroker(config: BrokerConfig, logger?: Logge
     effective = { ...config, network: { ...config.network, genesisMs, epochLengthMs } };
   }
   try {
-    const running = await startBroker(effective, { ...chain.deps, logger: log, chainStatus: chain.status });
+    const payments = connectPayments(effective, chain, log);
+    const namesAddress = chain.deployment.contracts.StreamNames?.address;
+    const names = namesAddress ? new StreamNameResolver(namesAddress, chain.provider) : undefined;
+    const running = await startBroker(effective, { ...chain.deps, payments, names, logger: log, chainStatus: chain.status });
     const unhook = chain.contractDelivery?.attach(running.node);
     const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
     bounties?.unref();

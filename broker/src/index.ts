@@ -47,3 +47,6 @@ export { BROKER_CONFIG, BrokerConfigSchema, ConfigError, DEFAULT_CONFIG, loadCon
 export type { BrokerConfig, ConfigProblem } from "./config";
 export { credentialGateFrom, startBroker, startConfiguredBroker } from "./Broker";
 export type { BrokerDeps, RunningBroker } from "./Broker";
+export * from "./payments";
+export { StreamNameResolver, normalizeStreamName, registerNameRoutes } from "./streams/StreamNames";
+export type { ResolvedName } from "./streams/StreamNames";

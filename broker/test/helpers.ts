@@ -68,7 +68,7 @@ export async function expectBrokerError(fn: () => unknown, code: string): Promis
 
 import pino from "pino";
 import { DEFAULT_CONFIG, BrokerConfig } from "../src/config";
-import { startBroker, RunningBroker } from "../src/Broker";
+import { startBroker, RunningBroker, type BrokerDeps } from "../src/Broker";
 import { InMemoryAccessGate } from "../src/access/InMemoryAccessGate";
 import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
 import type { PartitionAssignmentSource } from "../src/network/PartitionAssignment";
@@ -82,14 +82,14 @@ export interface TestBroker extends RunningBroker {
 }
 
 /** A broker on 127.0.0.1 with ephemeral ports, a temporary data dir, in-memory gate and index. */
-export async function startTestBroker(overrides: Partial<BrokerConfig> = {}, assignment?: PartitionAssignmentSource, dataDir?: string): Promise<TestBroker> {
+export async function startTestBroker(overrides: Partial<BrokerConfig> = {}, assignment?: PartitionAssignmentSource, dataDir?: string, deps: Pick<BrokerDeps, "payments" | "names"> = {}): Promise<TestBroker> {
   const tmp = dataDir ? undefined : tempDir();
   const config: BrokerConfig = { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dataDir ?? tmp!.dir, ...overrides };
   const gate = new InMemoryAccessGate();
   const index = new InMemoryStreamIndex();
   index.apply({ type: "created", stream: { id: STREAM, creator: ALICE, path: "/prices/eth-usd", partitions: 2, metadata: { description: "ETH/USD price" } } });
   index.apply({ type: "created", stream: { id: OTHER_STREAM, creator: BOB, path: "/health/heart-rate", partitions: 1, metadata: {} } });
-  const running = await startBroker(config, { gate, streams: index, assignment, logger: pino({ level: "silent" }) });
+  const running = await startBroker(config, { gate, streams: index, assignment, logger: pino({ level: "silent" }), ...deps });
   return {
     ...running, gate, index,
     wsUrl: `ws://127.0.0.1:${running.wsPort}`,

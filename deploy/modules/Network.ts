@@ -1,6 +1,7 @@
 // Ignition module: the network coordinator (broker stakes, partition assignment, checksum consensus,
-// reward pool) with its two linked libraries, and the smart-contract event subscriptions (which pay
-// bounties only to the brokers the coordinator assigns).
+// reward pool) with its two linked libraries, the smart-contract event subscriptions (which pay
+// bounties only to the brokers the coordinator assigns), and the payment channels that carry the
+// brokers' per-event fees (docs/network.md §14).
 // The deployer receives DEFAULT_ADMIN_ROLE and PARAMETER_ROLE; the Governance module hands both over.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import Foundation from "./Foundation";
@@ -41,5 +42,8 @@ export default buildModule("Network", (m) => {
     { libraries: { PartitionAssignment: partitionAssignment, CoordinatorParameters: coordinatorParameters } },
   );
   const eventSubscriptions = m.contract("EventSubscriptions", [token, registry, coordinator]);
-  return { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters };
+  // Seconds a broker has, at least, to redeem after a payer starts closing its channel (immutable).
+  const channelChallengePeriod = m.getParameter<bigint>("channelChallengePeriod", 86_400n);
+  const paymentChannels = m.contract("PaymentChannels", [token, channelChallengePeriod]);
+  return { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters, paymentChannels };
 });

@@ -1,11 +1,11 @@
-// Ignition module: the whole protocol, wired. Deploys Foundation, Network and Market and the
+// Ignition module: the whole protocol, wired. Deploys Foundation, Network, Market and Names and the
 // ProductDeliveryAdapter (the market's delivery oracle over the coordinator's agreed counts), then
 // gives the market KEY_REGISTRAR_ROLE on the registry and REPORTER_ROLE on karma, registers the
 // consent attestors and k, the arbiter, the KYC providers, the protocol fee and the delivery oracle.
 // The deployer still holds every admin role afterwards; the Governance module hands them over.
 //
-// The lists (attestors, KYC providers: one call each) and the choice of delivery oracle (the deployed
-// adapter, or a given address) are part of the module's shape, so the module is built from a
+// The lists (attestors, KYC providers: one call each), the choice of delivery oracle (the deployed
+// adapter, or a given address) and of ENS (a local one, or the chain's) are part of the module's shape, so the module is built from a
 // parameters file: `buildProtocolModule(loadParameters(file).Protocol)`. Scalars stay Ignition
 // parameters (recorded in Ignition's journal) and come from the same file.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
@@ -13,6 +13,7 @@ import { id } from "ethers";
 import Foundation from "./Foundation";
 import Network from "./Network";
 import Market from "./Market";
+import { buildNamesModule } from "./Names";
 import type { ProtocolParameters } from "../parameters";
 
 export const ROLES = {
@@ -25,12 +26,14 @@ export const ROLES = {
   PARAMETER_ROLE: id("PARAMETER_ROLE"),
 } as const;
 
-export type ProtocolShape = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders" | "deliveryOracle">;
+export type ProtocolShape = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders" | "deliveryOracle"> &
+  Pick<ProtocolParameters["Names"], "ens">;
 
 export function buildProtocolModule(lists: ProtocolShape) {
   return buildModule("Protocol", (m) => {
     const { token, registry } = m.useModule(Foundation);
-    const { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters } = m.useModule(Network);
+    const { coordinator, eventSubscriptions, partitionAssignment, coordinatorParameters, paymentChannels } = m.useModule(Network);
+    const names = m.useModule(buildNamesModule(lists.ens));
     const { karma, market, productCatalog, attestorSet, licenseTermination } = m.useModule(Market);
 
     const attestorThreshold = m.getParameter<bigint>("attestorThreshold");
@@ -68,6 +71,8 @@ export function buildProtocolModule(lists: ProtocolShape) {
       attestorSet,
       licenseTermination,
       deliveryAdapter,
+      paymentChannels,
+      ...names,
     };
   });
 }

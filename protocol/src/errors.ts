@@ -105,6 +105,10 @@ export const ErrorCodes = {
   NOT_A_REPLICA: "NOT_A_REPLICA",
   /** The broker is shutting down. */
   SHUTTING_DOWN: "SHUTTING_DOWN",
+  /** The payer's vouchers fell behind (or it has no funded channel to this broker): served nothing more until paid (docs/network.md §14). */
+  PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
+  /** A voucher is malformed, for another channel or generation, or not signed by its payer. */
+  INVALID_VOUCHER: "INVALID_VOUCHER",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

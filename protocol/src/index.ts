@@ -10,3 +10,5 @@ export * from "./siwe";
 export * from "./signer";
 export * from "./wire";
 export * from "./keyexchange";
+export * from "./payments";
+export * from "./names";

@@ -1,5 +1,5 @@
-// Writes src/wallet/abi.ts: the human-readable ABIs of the four contracts the SDK binds (the
-// interfaces IStreamRegistry, IDataLicenseMarket, INetworkCoordinator, and DATAToken), taken from
+// Writes src/wallet/abi.ts: the human-readable ABIs of the contracts the SDK binds (the interfaces
+// IStreamRegistry, IDataLicenseMarket, INetworkCoordinator, IStreamNames, and DATAToken), taken from
 // the compiled artifacts, so the published SDK needs neither the repository's typechain-types nor a
 // Hardhat build. sdk/test/abi.test.ts fails when the file differs from the artifacts.
 // Run: npm run abi -w sdk (after `npx hardhat compile` at the root).
@@ -12,6 +12,7 @@ export const SOURCES = {
   DATA_LICENSE_MARKET_ABI: "interfaces/IDataLicenseMarket.sol/IDataLicenseMarket.json",
   NETWORK_COORDINATOR_ABI: "interfaces/INetworkCoordinator.sol/INetworkCoordinator.json",
   DATA_TOKEN_ABI: "token/DATAToken.sol/DATAToken.json",
+  STREAM_NAMES_ABI: "interfaces/IStreamNames.sol/IStreamNames.json",
 } as const;
 
 /** The human-readable ABI of an artifact, fragments sorted so the file diffs well. */

@@ -42,6 +42,10 @@ export const SdkErrorCodes = {
   TRANSACTION_FAILED: "TRANSACTION_FAILED",
   /** The feature needs Node.js (e.g. serving key requests over HTTP) and this is a browser build. */
   NOT_SUPPORTED: "NOT_SUPPORTED",
+  /** A broker asked for a voucher above this client's spending limit (payments.maxAmount): not signed. */
+  PAYMENT_LIMIT: "PAYMENT_LIMIT",
+  /** A stream name has no record in StreamNames, or its record is void (details.reason). */
+  NAME_NOT_FOUND: "NAME_NOT_FOUND",
 } as const;
 export type SdkErrorCode = (typeof SdkErrorCodes)[keyof typeof SdkErrorCodes];
 

@@ -93,7 +93,8 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       const { record, exportDir } = await loadFixture(deployWithHandOver);
       const written = readExport(exportPath(31337, exportDir));
       expect(written).to.deep.equal(record);
-      expect(Object.keys(written.contracts)).to.have.length(12);
+      // The 14 contracts of the protocol, and the development ENS registry and resolver ("ens": "local").
+      expect(Object.keys(written.contracts)).to.have.length(16);
       for (const [name, entry] of Object.entries(written.contracts)) {
         expect(await ethers.provider.getCode(entry.address, entry.deployBlock), name).to.not.equal("0x");
         expect(await ethers.provider.getCode(entry.address, entry.deployBlock - 1), name).to.equal("0x");
@@ -108,11 +109,54 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       const checks = await verifyDeployment(hre, { record, parametersFile: HARDHAT_PARAMETERS });
       expect(failures(checks)).to.deep.equal([]);
       const count = (area: string) => checks.filter((c) => c.area === area).length;
-      expect(count("bytecode")).to.equal(12);
-      expect(count("proxy")).to.equal(12);
+      expect(count("bytecode")).to.equal(16);
+      expect(count("proxy")).to.equal(16);
       // 5 access-controlled contracts: 11 roles plus one RoleAdminChanged row each.
       expect(count("role")).to.equal(16);
-      expect(count("parameter")).to.equal(36);
+      expect(count("parameter")).to.equal(42);
+    });
+
+    it("deploys the payment channels and the stream names wired to the token, the registry and the local ENS", async function () {
+      const { record } = await loadFixture(deployWithHandOver);
+      const channels = await ethers.getContractAt("PaymentChannels", record.contracts.PaymentChannels.address);
+      expect(await channels.token()).to.equal(record.contracts.DATAToken.address);
+      expect(await channels.challengePeriod()).to.equal(loadParameters(HARDHAT_PARAMETERS).Network.channelChallengePeriod);
+      const names = await ethers.getContractAt("StreamNames", record.contracts.StreamNames.address);
+      expect(await names.ens()).to.equal(record.contracts.ENSRegistry!.address);
+      expect(await names.registry()).to.equal(record.contracts.StreamRegistry.address);
+      expect(await names.nameWrapper()).to.equal(ethers.ZeroAddress);
+      const ens = await ethers.getContractAt("ENSRegistry", record.contracts.ENSRegistry!.address);
+      expect(await ens.owner(ethers.ZeroHash)).to.equal(record.deployer);
+      const resolver = await ethers.getContractAt("PublicResolver", record.contracts.PublicResolver!.address);
+      expect(await resolver.supportsInterface("0x3b3b57de")).to.equal(true);
+    });
+
+    it("catches stream names wired to another ENS, and a local ENS missing from the record", async function () {
+      const { record } = await loadFixture(deployWithHandOver);
+      const otherEns = editedParameters(HARDHAT_PARAMETERS, (json) => {
+        json.Names.ens = record.contracts.PublicResolver!.address;
+        json.Names.nameWrapper = record.contracts.Karma.address;
+      });
+      const failed = failures(await verifyDeployment(hre, { record, parametersFile: otherEns }));
+      expect(failed.map((c) => `${c.contract} ${c.item}`)).to.deep.equal(["StreamNames ens", "StreamNames nameWrapper"]);
+      const forged: DeploymentExport = JSON.parse(JSON.stringify(record));
+      delete forged.contracts.ENSRegistry;
+      const missing = failures(await verifyDeployment(hre, { record: forged, parametersFile: HARDHAT_PARAMETERS }));
+      expect(missing.map((c) => `${c.area} ${c.contract} ${c.item}`)).to.deep.equal([
+        "bytecode ENSRegistry in the export",
+        "parameter StreamNames ens (the local ENSRegistry)",
+        "parameter StreamNames ENS registry has code",
+      ]);
+    });
+
+    it("catches a channel challenge period that differs from the parameters file", async function () {
+      const { record } = await loadFixture(deployWithHandOver);
+      const file = editedParameters(HARDHAT_PARAMETERS, (json) => {
+        json.Network.channelChallengePeriod = 3_600;
+      });
+      const failed = failures(await verifyDeployment(hre, { record, parametersFile: file }));
+      expect(failed).to.have.length(1);
+      expect(failed[0]).to.include({ contract: "PaymentChannels", item: "challengePeriod (channelChallengePeriod)", expected: "3600", actual: "86400" });
     });
 
     it("catches an extra minter granted after deployment (a holder no expectation names)", async function () {
@@ -279,6 +323,17 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
         json.Protocol.deliveryOracle = "adaptor";
       });
       expect(() => loadParameters(file)).to.throw(/Protocol\.deliveryOracle must be a 0x address, got "adaptor"/);
+    });
+
+    it("names a channel challenge period outside [1 hour, 30 days] and an ENS that is neither \"local\" nor an address", function () {
+      const short = editedParameters(HARDHAT_PARAMETERS, (json) => {
+        json.Network.channelChallengePeriod = 60;
+      });
+      expect(() => loadParameters(short)).to.throw(/Network\.channelChallengePeriod must be in \[3600, 2592000\] seconds \(1 hour to 30 days\), got 60/);
+      const ens = editedParameters(HARDHAT_PARAMETERS, (json) => {
+        json.Names.ens = "mainnet";
+      });
+      expect(() => loadParameters(ens)).to.throw(/Names\.ens must be a 0x address, got "mainnet"/);
     });
 
     it("names a missing coordinator parameter", function () {

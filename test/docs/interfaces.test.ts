@@ -42,6 +42,7 @@ async function deployed() {
     coordinator: await at("NetworkCoordinator", record.contracts.NetworkCoordinator.address),
     karma: await at("Karma", record.contracts.Karma.address),
     market: await at("DataLicenseMarket", record.contracts.DataLicenseMarket.address),
+    channels: await at("PaymentChannels", record.contracts.PaymentChannels.address),
   };
 }
 
@@ -103,10 +104,10 @@ describe("docs/INTERFACES.md", function () {
   });
 
   it("§3: the domains, type strings and type hashes are the contracts' (the digests of each type agree)", async function () {
-    const { token, coordinator, market } = await loadFixture(deployed);
+    const { token, coordinator, market, channels } = await loadFixture(deployed);
     const rows = hexRows();
     const { chainId } = await ethers.provider.getNetwork();
-    for (const [contract, name] of [[token, "Streamr DATA"], [market, "DataLicenseMarket"], [coordinator, "NetworkCoordinator"]] as const) {
+    for (const [contract, name] of [[token, "Streamr DATA"], [market, "DataLicenseMarket"], [coordinator, "NetworkCoordinator"], [channels, "PaymentChannels"]] as const) {
       const domain = await contract.eip712Domain();
       expect([domain.name, domain.version, domain.chainId, domain.verifyingContract]).to.deep.equal([name, "1", chainId, await contract.getAddress()]);
       expect(PAGE).to.include(`| \`${name}\` | \`1\` |`);
@@ -114,7 +115,8 @@ describe("docs/INTERFACES.md", function () {
     }
     const domainType = typeString("EIP712Domain");
     expect(rows.get("EIP712Domain")).to.equal(id(domainType));
-    for (const name of ["Permit", "ConsentAttestation", "ConsentRevocation", "BrokerReport"]) expect(rows.get(name), name).to.equal(id(typeString(name)));
+    for (const name of ["Permit", "ConsentAttestation", "ConsentRevocation", "BrokerReport", "Voucher"]) expect(rows.get(name), name).to.equal(id(typeString(name)));
+    expect(await channels.VOUCHER_TYPEHASH()).to.equal(rows.get("Voucher"));
     expect(await market.CONSENT_ATTESTATION_TYPEHASH()).to.equal(rows.get("ConsentAttestation"));
     expect(await market.CONSENT_REVOCATION_TYPEHASH()).to.equal(rows.get("ConsentRevocation"));
 
@@ -131,6 +133,9 @@ describe("docs/INTERFACES.md", function () {
     const report = { epoch: 7n, partition: 3n, eventCount: 1500n, checksum: id("checksum") };
     expect(await coordinator.reportDigest(report.epoch, report.partition, report.eventCount, report.checksum))
       .to.equal(TypedDataEncoder.hash(await domainOf(coordinator, "NetworkCoordinator"), typesOf("BrokerReport"), report));
+    const voucher = { payer: attestation.buyer, broker: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", generation: 2n, amount: 10n ** 15n };
+    expect(await channels.voucherDigest(voucher.payer, voucher.broker, voucher.generation, voucher.amount))
+      .to.equal(TypedDataEncoder.hash(await domainOf(channels, "PaymentChannels"), typesOf("Voucher"), voucher));
     const permit = { owner: attestation.buyer, spender: await market.getAddress(), value: 10n ** 18n, nonce: 0n, deadline: 1798761600n };
     const [owner] = await ethers.getSigners();
     const signature = await owner.signTypedData(await domainOf(token, "Streamr DATA"), typesOf("Permit"), { ...permit, owner: owner.address });

@@ -2,8 +2,8 @@
 // IDataLicenseMarket): the study product's termsHash, and whether a collector's licence of it is valid
 // now (chain time) under the grant it names.
 import { keccak256, toUtf8Bytes, type ContractRunner, type Provider } from "ethers";
-import { IDataLicenseMarket__factory } from "../../../typechain-types";
-import type { IDataLicenseMarket } from "../../../typechain-types";
+import { IDataLicenseMarket__factory } from "@datamarket/contracts/typechain";
+import type { IDataLicenseMarket } from "@datamarket/contracts/typechain";
 import { AnalyticsError } from "../errors";
 
 const LICENSE_ACTIVE = 1n;

@@ -5,8 +5,8 @@
 // that emit no event (permission, licence and grant ends) are caught on each new block and by timers.
 
 import type { Provider } from "ethers";
-import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "../../../typechain-types";
-import type { IDataLicenseMarket, IStreamRegistry } from "../../../typechain-types";
+import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "@datamarket/contracts/typechain";
+import type { IDataLicenseMarket, IStreamRegistry } from "@datamarket/contracts/typechain";
 import type { AccessChange, AccessGate, GateSources, Licence } from "./AccessGate";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import type { ConsentGrantFollower } from "./ConsentGrantFollower";

@@ -157,6 +157,11 @@ export class BrokerClient {
     return this.request({ type: "resend", streamId, streamPartition, query }, true) as Promise<BrokerReply & { frames: Buffer[] }>;
   }
 
+  /** Sends a payment voucher (docs/protocol.md §6.7); resolves with the broker's voucherAccepted. */
+  voucher(voucher: { payer: string; generation: number; amount: string; signature: string }): Promise<BrokerReply> {
+    return this.request({ type: "voucher", ...voucher });
+  }
+
   sendRaw(data: string | Buffer): void {
     this.ws.send(data);
   }

@@ -5,6 +5,7 @@
 // is refused.
 
 import { identity } from "../access/CredentialGate";
+import { paymentTermsOf } from "../payments/config";
 import { DaemonConfig, fabricConnectionProblem, problemText, type Checked, type ConfigProblem } from "@datamarket/consent-ledger/config";
 import { addressOfPrivateKey } from "../wire";
 import { BrokerConfigSchema, type BrokerConfig } from "./schema";
@@ -75,6 +76,13 @@ function crossChecks(c: BrokerConfig, given: (path: readonly string[]) => boolea
   if (c.replication.peers.length > 0 && !c.chain.operatorKey) needsKey("replication.peers", "the key this broker signs in to its peers with");
   problems.push(...fabricConnectionProblem(c.consentLedger));
   problems.push(...credentialProblems(c.access.credentials));
+  try {
+    paymentTermsOf(c.payments, (field, message) => {
+      throw Object.assign(new Error(message), { field });
+    });
+  } catch (err) {
+    problems.push({ field: (err as { field: string }).field, message: (err as Error).message });
+  }
   // A broker on a real chain must not follow an empty ledger of its own without saying so.
   if (c.chain.mode !== "off" && !DEVELOPMENT_CHAIN_IDS.includes(c.chainId) && !given(["consentLedger", "kind"])) {
     problems.push({

@@ -22,6 +22,9 @@ const bytes = (minimum: number, maximum: number, fallback: number, description: 
   Type.Integer({ minimum, maximum, default: fallback, expect: `a number of bytes ${minimum}..${maximum}`, description });
 const count = (minimum: number, maximum: number, fallback: number, description: string) =>
   Type.Integer({ minimum, maximum, default: fallback, expect: `an integer ${minimum}..${maximum}`, description });
+/** A DATA amount in token wei, as a decimal string (amounts exceed 2^53). */
+const wei = (fallback: string, description: string) =>
+  Type.String({ pattern: "^(0|[1-9][0-9]{0,77})$", default: fallback, expect: "a decimal string of DATA wei (e.g. \"1000000000000\")", description });
 /** Addresses by stream id (static permissions). */
 const permissions = (description: string) =>
   Type.Record(Type.String({ pattern: STREAM_ID }), Type.Array(address), {
@@ -108,6 +111,17 @@ export const BrokerConfigSchema = Type.Object({
     operatorAddress: Type.Optional(settings.address("follow the coordinator's assignment of this address without a key (no reports); default: the key's address")),
     contractSubscribers: Type.Boolean({ default: false, expect: "true or false", description: "deliver to EventSubscriptions' contract subscribers and claim the bounties (needs `operatorKey`)" }),
   }, { additionalProperties: false, default: {} }),
+  payments: Type.Object({
+    publishPrice: wei("0", "DATA wei charged for each event a payer publishes here (docs/network.md §14); \"0\": publishing is free"),
+    deliveryPrice: wei("0", "DATA wei charged for each event delivered live to a subscriber, per subscriber; \"0\": free"),
+    voucherPeriodEvents: Type.Integer({
+      minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 1000, expect: "0 or an integer >= 2",
+      description: "one voucher period in priced events: the most a payer may have been served unpaid; the broker asks for a voucher at half a period and stops serving the payer at a full one; 0: no bound by events (`voucherPeriodAmount` must then be set)",
+    }),
+    voucherPeriodAmount: wei("0", "one voucher period in DATA wei (\"0\": by events only); the first bound reached applies"),
+    redeemIntervalMs: milliseconds(1000, 30 * DAY_MS, 3_600_000, "how often the broker redeems the latest voucher of each payer on chain"),
+    redeemMinAmount: wei("0", "a redemption that would pay less (DATA wei) waits for the next round, unless the channel is closing"),
+  }, { additionalProperties: false, default: {}, description: "per-event fees through payment channels (docs/network.md §14); free by default" }),
   replication: Type.Object({
     acks: Type.Union([Type.Literal("majority"), Type.Literal("all"), Type.Integer({ minimum: 1, maximum: 8 })], {
       default: "majority", expect: "\"majority\", \"all\" or an integer 1..8",

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { AbiCoder, hexlify, keccak256, randomBytes, type Signer } from "ethers";
 import type { Logger } from "pino";
-import { INetworkCoordinator__factory, type INetworkCoordinator } from "../../../typechain-types";
+import { INetworkCoordinator__factory, type INetworkCoordinator } from "@datamarket/contracts/typechain";
 import type { EpochReport } from "./EpochTracker";
 import type { CoordinatorReporter } from "./EpochReporter";
 

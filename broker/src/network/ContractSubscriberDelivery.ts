@@ -7,7 +7,7 @@
 
 import type { Signer } from "ethers";
 import type { Logger } from "pino";
-import { IEventSubscriptions__factory, type IEventSubscriptions } from "../../../typechain-types";
+import { IEventSubscriptions__factory, type IEventSubscriptions } from "@datamarket/contracts/typechain";
 import type { ChainFollower, ChainLog } from "../chain/ChainFollower";
 import type { BrokerNode, Delivery } from "../node/BrokerNode";
 import type { SignedEvent } from "../wire";

@@ -4,7 +4,7 @@
 // the coordinator's views at start and kept current by its events (docs/network.md §2-§4).
 
 import type { Provider } from "ethers";
-import { INetworkCoordinator__factory, type INetworkCoordinator } from "../../../typechain-types";
+import { INetworkCoordinator__factory, type INetworkCoordinator } from "@datamarket/contracts/typechain";
 import { networkPartitionOf as routeOf } from "./routing";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import type { BrokerEndpoint, PartitionAssignmentSource } from "./PartitionAssignment";

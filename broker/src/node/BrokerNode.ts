@@ -14,6 +14,7 @@ import { EpochTracker } from "../network/EpochTracker";
 import { BrokerMetrics } from "./metrics";
 import { VerifierPool } from "../verifier/VerifierPool";
 import type { GapNotice, Replicator } from "../replication/Replicator";
+import type { Payments } from "../payments/Payments";
 
 /** A delivered event; transports may cache their encoded message on it (built once, sent to all). */
 export interface Delivery {
@@ -74,6 +75,8 @@ export interface BrokerNodeOptions {
   liveDelivery?: LiveDelivery;
   /** Replication within the partition (docs/network.md §13); without it the broker is the partition's only replica. */
   replicator?: Replicator;
+  /** Per-event fees (docs/network.md §14); absent when publishing and delivery are free. */
+  payments?: Payments;
 }
 
 export type LiveDelivery = "ordered" | "durable";
@@ -187,6 +190,7 @@ export class BrokerNode {
         });
       }
       await this.options.access.checkPublish(event.streamId, event.publisher, now);
+      await this.options.payments?.preparePublish(event.publisher);
       let hash: Buffer;
       try {
         hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
@@ -215,6 +219,7 @@ export class BrokerNode {
       try {
         // admit() applies the chain rules synchronously (a refusal throws here, nothing is queued
         // or delivered), so the order of delivery is the order of the log.
+        this.options.payments?.checkPublish(p.event.publisher);
         admitted = this.store.admit(p.event, p.hash, "publish");
       } catch (err) {
         const details = (err as BrokerError).details ?? {};
@@ -222,8 +227,10 @@ export class BrokerNode {
         // A continuation of events this broker does not hold (its publisher failed over from
         // another replica): fetch them from the partition's replicas first (docs/protocol.md §2).
         await replicator.fetchChain(p.networkPartition, p.event.streamId, p.event.streamPartition, p.event.publisher, Number(details.lastTimestamp ?? 0), p.event.timestamp);
+        this.options.payments?.checkPublish(p.event.publisher);
         admitted = this.store.admit(p.event, p.hash, "publish");
       }
+      if (!admitted.duplicate) this.options.payments?.chargePublish(p.event.publisher);
       if (!admitted.duplicate && this.liveDelivery === "ordered") this.deliverLive(p.event, p.hash);
       const replicated = replicator?.forward(p.networkPartition, p.event);
       replicated?.catch(() => undefined);
@@ -367,7 +374,12 @@ export class BrokerNode {
     const subs = this.subs.get(partitionKey(event.streamId, event.streamPartition));
     if (!subs || subs.size === 0) return;
     const delivery: Delivery = { event, eventHash };
-    for (const s of subs) s.subscriber.deliver(delivery);
+    const payments = this.options.payments;
+    for (const s of subs) {
+      // A subscriber whose vouchers fell behind is cut before the event, with the reason (PAYMENT_REQUIRED).
+      if (payments && !payments.chargeDelivery(s.subscriber.address)) this.cut(s, payments.refusal(s.subscriber.address, "delivery"));
+      else s.subscriber.deliver(delivery);
+    }
     this.metrics.egressEvents.inc({ stream: event.streamId }, subs.size);
   }
 
@@ -420,6 +432,7 @@ export class BrokerNode {
     try {
       await this.route(streamId, streamPartition);
       const grant = await this.options.access.checkSubscribe(streamId, subscriber.address);
+      await this.options.payments?.admitSubscriber(subscriber.address);
       const key = partitionKey(streamId, streamPartition);
       let set = this.subs.get(key);
       if (!set) this.subs.set(key, (set = new Set()));

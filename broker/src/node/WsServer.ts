@@ -272,6 +272,13 @@ class WsSession implements Subscriber {
         }
         case "sync":
           return await this.onSync(msg);
+        case "voucher": {
+          // docs/protocol.md §6.7: a voucher authenticates itself (its payer's signature); no sign-in needed.
+          const payments = this.server.node.options.payments;
+          if (!payments) throw badRequest("this broker charges nothing: it takes no vouchers", { field: "type" });
+          this.sendJson({ type: "voucherAccepted", requestId, ...(await payments.submit(msg)) });
+          return;
+        }
         default:
           throw badRequest(`unknown message type ${JSON.stringify(msg.type)}`, { field: "type" });
       }
@@ -434,7 +441,13 @@ export class WsServer {
     this.resendStallMs = options.resendStallMs ?? 5000;
     this.defaultSessionMs = options.defaultSessionMs ?? 3_600_000;
     this.logger = options.logger;
+    // Voucher requests go to every session signed in as the payer (docs/protocol.md §6.7).
+    this.unhookPayments = node.options.payments?.onRequest((notice) => {
+      for (const s of this.sessions) if (s.address === notice.payer && s.authenticated) s.sendJson({ ...notice });
+    });
   }
+
+  private readonly unhookPayments?: () => void;
 
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number> {
@@ -462,15 +475,18 @@ export class WsServer {
       session.onClose();
     });
     ws.on("error", (err) => this.logger?.debug({ err }, "connection error"));
+    const payments = this.node.options.payments?.hello();
     session.sendJson({
       type: "hello", protocolVersion: PROTOCOL_VERSION, nonce: session.nonce, domain: this.options.domain, chainId: this.options.chainId,
       ...(this.options.credentials ? { credentialAudience: this.options.credentials.audience } : {}),
+      ...(payments ? { payments } : {}),
     });
   }
 
 
   /** Graceful: tells every client, closes, and stops listening. */
   async close(): Promise<void> {
+    this.unhookPayments?.();
     for (const s of this.sessions) {
       s.sendError(new BrokerError(ErrorCodes.SHUTTING_DOWN, "the broker is shutting down"));
       s.shutdown(1001, ErrorCodes.SHUTTING_DOWN);

@@ -3,7 +3,7 @@
 // deployment block, or a checkpoint kept by the operator: `cursor`).
 
 import type { Provider } from "ethers";
-import { IStreamRegistry__factory } from "../../../typechain-types";
+import { IStreamRegistry__factory } from "@datamarket/contracts/typechain";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import { throttledSync, type InMemoryStreamIndex, type StreamInfo } from "./StreamIndex";
 

@@ -21,8 +21,14 @@ export const DEPLOYED_CONTRACT_NAMES = [
   "AttestorSet",
   "LicenseTermination",
   "ProductDeliveryAdapter",
+  "PaymentChannels",
+  "StreamNames",
 ] as const;
 export type DeployedContractName = (typeof DEPLOYED_CONTRACT_NAMES)[number];
+
+/** The development ENS a record holds only when its parameters deployed one (`Names.ens: "local"`). */
+export const LOCAL_ENS_CONTRACT_NAMES = ["ENSRegistry", "PublicResolver"] as const;
+export type LocalEnsContractName = (typeof LOCAL_ENS_CONTRACT_NAMES)[number];
 
 export type Address = `0x${string}`;
 export type Hash = `0x${string}`;
@@ -63,6 +69,8 @@ export interface DeploymentParameters {
     /** "adapter": the deployed ProductDeliveryAdapter; otherwise an address (0x0: release by time). */
     deliveryOracle: "adapter" | Address;
   };
+  /** ENS for stream names: the registry's address, or "local" (a development ENS deployed with the protocol). */
+  Names: { ens: "local" | Address; nameWrapper: Address };
 }
 
 export interface DeploymentRecord {
@@ -79,7 +87,7 @@ export interface DeploymentRecord {
   /** The parameters file, relative to the repository root. */
   parametersFile: string;
   parameters: DeploymentParameters;
-  contracts: Record<DeployedContractName, DeployedContract>;
+  contracts: Record<DeployedContractName, DeployedContract> & Partial<Record<LocalEnsContractName, DeployedContract>>;
 }
 
 /** A value that is not a valid record; `path` is the JSON path of the first wrong field. */
@@ -156,6 +164,9 @@ export function parseDeploymentRecord(value: unknown, source = "deployment recor
   }
   for (const key of ["attestorThreshold", "feeBps"]) decimal(protocol[key], `$.parameters.Protocol.${key}`);
   if (protocol.deliveryOracle !== "adapter") address(protocol.deliveryOracle, "$.parameters.Protocol.deliveryOracle");
+  const names = object(p.Names, "$.parameters.Names");
+  if (names.ens !== "local") address(names.ens, "$.parameters.Names.ens");
+  address(names.nameWrapper, "$.parameters.Names.nameWrapper");
 
   const contracts = object(root.contracts, "$.contracts");
   for (const name of DEPLOYED_CONTRACT_NAMES) {

@@ -36,6 +36,7 @@ import {
 import { Wallet, type Signer } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { ownBytes } from "../platform";
+import type { VoucherRequest, VoucherSigner } from "./payments";
 import type { KeyRequestChannel, StreamAccess } from "./access";
 import { BrokerLocator, type BrokerEndpoint, type CoordinatorWithEndpoints } from "./BrokerLocator";
 import { partitionOf } from "./partition";
@@ -83,6 +84,11 @@ export interface DataClientOptions {
   keyRetryMs?: number;
   /** How long a publish-permission answer is reused (ms). Default 10,000. */
   permissionCacheMs?: number;
+  /**
+   * Pays brokers that charge per event (docs/sdk.md, "Paying brokers"): answers their voucher requests
+   * within its spending limit. Without it, a broker with prices stops this client after one voucher period.
+   */
+  payments?: VoucherSigner;
   random?: RandomSource;
 }
 
@@ -817,6 +823,15 @@ export class DataClient {
   }
 
   private onNotice(conn: Conn, n: { type: string; code?: string; message?: string; [k: string]: unknown }): void {
+    if (n.type === "voucherRequest" && this.options.payments && conn.transport.voucher) {
+      const transport = conn.transport;
+      void this.options.payments.answer(n as unknown as VoucherRequest).then((v) => transport.voucher!(v)).catch((err: unknown) => {
+        // Not signed (above the limit) or not taken: the broker will stop this client; say why.
+        const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, String((err as Error)?.message ?? err), { notice: n });
+        for (const route of conn.routes) for (const sub of route.subs) sub.onError(error);
+      });
+      return;
+    }
     const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `${n.code ?? n.type}: ${n.message ?? ""}`, { brokerCode: n.code, notice: n });
     for (const route of conn.routes) {
       if (route.conn !== conn) continue;

@@ -23,6 +23,8 @@ export interface BrokerTransport {
   resend(streamId: string, streamPartition: number, query: ResendQuery): Promise<ResendFrames>;
   /** The tip of this client's chain (or `publisher`'s) as the broker holds it; null when it holds none. Optional (older brokers, test doubles). */
   chainTip?(streamId: string, streamPartition: number, publisher?: string): Promise<ChainTip | null>;
+  /** Sends a payment voucher (docs/protocol.md §6.7). Optional (older brokers, test doubles). */
+  voucher?(voucher: { payer: string; generation: number; amount: string; signature: string }): Promise<void>;
   /** Live deliveries. */
   onFrame: (frame: Uint8Array) => void;
   /** Messages the broker sends unasked (revocations, budget cut, shutdown). */
@@ -254,6 +256,10 @@ export class WsTransport implements BrokerTransport {
       }
       q = { ...q, fromTimestamp: from };
     }
+  }
+
+  async voucher(voucher: { payer: string; generation: number; amount: string; signature: string }): Promise<void> {
+    await this.request({ type: "voucher", ...voucher });
   }
 
   async chainTip(streamId: string, streamPartition: number, publisher?: string): Promise<ChainTip | null> {

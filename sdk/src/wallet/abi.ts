@@ -330,3 +330,23 @@ export const DATA_TOKEN_ABI = [
   "function transferFromAndCall(address from, address to, uint256 value) returns (bool)",
   "function transferFromAndCall(address from, address to, uint256 value, bytes data) returns (bool)",
 ] as const;
+
+/** IStreamNames */
+export const STREAM_NAMES_ABI = [
+  "error InvalidName(string name)",
+  "error NameNotSet(bytes32 node)",
+  "error NameStale(bytes32 node, bytes32 resourceId, address owner)",
+  "error NotNameController(bytes32 node, address caller)",
+  "error NotResourceOwner(bytes32 resourceId, address caller)",
+  "event StreamNameCleared(bytes32 indexed node, address indexed by)",
+  "event StreamNameSet(bytes32 indexed node, bytes32 indexed resourceId, address indexed owner, string name)",
+  "function clearName(bytes32 node)",
+  "function controls(address account, bytes32 node) view returns (bool controlled)",
+  "function ens() view returns (address ens)",
+  "function nameRecord(bytes32 node) view returns ((bytes32 resourceId, address owner) record)",
+  "function nameWrapper() view returns (address nameWrapper)",
+  "function namehash(string name) pure returns (bytes32 node)",
+  "function registry() view returns (address registry)",
+  "function resolve(bytes32 node) view returns (bytes32 resourceId)",
+  "function setName(string name, bytes32 resourceId) returns (bytes32 node)",
+] as const;

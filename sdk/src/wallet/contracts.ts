@@ -6,7 +6,7 @@
 
 import { Contract, Interface, type ContractRunner } from "ethers";
 import type { CoordinatorWithEndpoints } from "../client/BrokerLocator";
-import { DATA_LICENSE_MARKET_ABI, DATA_TOKEN_ABI, NETWORK_COORDINATOR_ABI, STREAM_REGISTRY_ABI } from "./abi";
+import { DATA_LICENSE_MARKET_ABI, DATA_TOKEN_ABI, NETWORK_COORDINATOR_ABI, STREAM_NAMES_ABI, STREAM_REGISTRY_ABI } from "./abi";
 
 /** An ethers Contract (any method of its ABI by name) whose connect() keeps that shape. */
 export type BoundContract = { connect(runner: ContractRunner | null): BoundContract } & Contract;
@@ -28,6 +28,7 @@ export const streamRegistryInterface = new Interface(withAllErrors(STREAM_REGIST
 export const marketInterface = new Interface(withAllErrors(DATA_LICENSE_MARKET_ABI));
 export const tokenInterface = new Interface(withAllErrors(DATA_TOKEN_ABI));
 export const coordinatorInterface = new Interface(withAllErrors(NETWORK_COORDINATOR_ABI));
+export const streamNamesInterface = new Interface(STREAM_NAMES_ABI);
 
 /** IStreamRegistry at `address`. */
 export const streamRegistryAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, streamRegistryInterface, runner ?? null) as BoundContract;
@@ -37,3 +38,5 @@ export const marketAt = (address: string, runner?: ContractRunner | null): Bound
 export const tokenAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, tokenInterface, runner ?? null) as BoundContract;
 /** INetworkCoordinator at `address`. */
 export const coordinatorAt = (address: string, runner?: ContractRunner | null): CoordinatorContract => new Contract(address, coordinatorInterface, runner ?? null) as unknown as CoordinatorContract;
+/** IStreamNames at `address`. */
+export const streamNamesAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, streamNamesInterface, runner ?? null) as BoundContract;
