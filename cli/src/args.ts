@@ -1,7 +1,7 @@
 // Parsing of argument values shared by the commands; each names the option and the value it refused.
 import { readFileSync } from "node:fs";
 import type { Context } from "./context";
-import { usage } from "./errors";
+import { notFound, usage } from "./errors";
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
 
@@ -62,7 +62,23 @@ export async function resolveResource(ctx: Context, ref: string): Promise<string
   const { StreamRegistryClient } = ctx.sdk();
   if (owned) return StreamRegistryClient.resourceId(owned[1], owned[2]).toLowerCase();
   if (ref.startsWith("/")) return StreamRegistryClient.resourceId(await ctx.address(), ref).toLowerCase();
-  throw usage(`"${ref}" is not a resource: give its id (0x + 64 hex), <creator address>/<path>, or /<path> of your wallet`);
+  if (/^[^/\s]+\.[^/\s]+$/.test(ref) && !ref.startsWith("0x")) return resolveName(ctx, ref);
+  throw usage(`"${ref}" is not a resource: give its id (0x + 64 hex), <creator address>/<path>, /<path> of your wallet, or an ENS name of a stream`);
+}
+
+/** A stream's ENS name (heart-rate.kraken.eth) through the deployment's StreamNames, checked on chain (docs/contracts.md §7). */
+async function resolveName(ctx: Context, name: string): Promise<string> {
+  const { record } = await ctx.deployment();
+  const names = (record.contracts as { StreamNames?: { address: string } }).StreamNames;
+  if (!names) throw notFound(`"${name}" looks like an ENS name, and the deployment record names no StreamNames contract`, { name });
+  try {
+    return await ctx.sdk().resolveStreamName(ctx.provider(), names.address, name);
+  } catch (error) {
+    const e = error as { code?: string; shortMessage?: string; message: string; details?: Record<string, unknown> };
+    if (e.code === "NAME_NOT_FOUND") throw notFound(e.shortMessage ?? e.message, { name, ...e.details });
+    if (e.code === "INVALID_ARGUMENT") throw usage(e.shortMessage ?? e.message, { name });
+    throw error;
+  }
 }
 
 /** The private half of the buyer's registered encryption key: --encryption-key-file, else DATAMARKET_ENCRYPTION_KEY. */

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, ZeroHash, id as labelhash, namehash } from "ethers";
 import { DATAToken__factory } from "@datamarket/contracts/typechain";
 import { ACCOUNTS, startStack, type Stack } from "./stack";
 
@@ -126,7 +126,9 @@ describe("datamarket (the CLI, as a process)", function () {
       expect(shown.json.contracts.DataLicenseMarket.address).to.equal(stack.record.contracts.DataLicenseMarket.address);
       const verified = await ok(["--json", "deployment", "verify"]);
       expect(verified.json.failed).to.equal(0);
-      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("runtime code"))).to.have.length(12);
+      // the 14 protocol contracts compared with the package's build; the development ENS (Names.ens "local") checked for code only
+      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("runtime code"))).to.have.length(14);
+      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("code present")).map((c: { contract: string }) => c.contract)).to.deep.equal(["ENSRegistry", "PublicResolver"]);
     });
 
     it("fails deployment verify (exit 7) when the record points a contract at another one's code", async function () {
@@ -161,6 +163,31 @@ describe("datamarket (the CLI, as a process)", function () {
 
       const resent = await ok(["--json", "stream", "resend", streamId, "--last", "2"], { key: buyer });
       expect(resent.json.map((m: { content: unknown }) => m.content)).to.deep.equal([{ bpm: 61 }, "plain text event"]);
+    });
+
+    it("takes a stream's ENS name wherever it takes a stream; a name with no record exits 6, a malformed one 2", async function () {
+      const provider = new JsonRpcProvider(stack.rpcUrl, undefined, { cacheTimeout: -1 });
+      try {
+        // The development ENS of the deployment (Names.ens "local"): its deployer owns the root; it gives
+        // walkthrough.eth to the seller, who names its stream with StreamNames (checked on chain).
+        const contracts = stack.record.contracts as Record<string, { address: string }>;
+        const ensAbi = ["function setSubnodeOwner(bytes32 node, bytes32 label, address owner) returns (bytes32)"];
+        const ens = new Contract(contracts.ENSRegistry.address, ensAbi, new Wallet(ACCOUNTS[0], provider));
+        await (await ens.setSubnodeOwner(ZeroHash, labelhash("eth"), new Wallet(ACCOUNTS[0]).address)).wait();
+        await (await ens.setSubnodeOwner(namehash("eth"), labelhash("walkthrough"), new Wallet(seller).address)).wait();
+        const names = new Contract(contracts.StreamNames.address, ["function setName(string name, bytes32 resourceId) returns (bytes32 node)"], new Wallet(seller, provider));
+        await (await names.setName("walkthrough.eth", streamId)).wait();
+      } finally {
+        provider.destroy();
+      }
+      const shown = await ok(["--json", "stream", "show", "Walkthrough.eth"]);
+      expect(shown.json).to.include({ id: streamId, kind: "stream" });
+      const unset = await run(["--json", "stream", "show", "nobody.eth"]);
+      expect(unset.code, unset.stderr).to.equal(6);
+      expect(unset.json.error).to.deep.include({ code: "NOT_FOUND" });
+      expect(unset.json.error.details).to.include({ reason: "NameNotSet" });
+      const malformed = await run(["--json", "stream", "show", "a_b.eth"]);
+      expect(malformed.code, malformed.stderr).to.equal(2);
     });
 
     it("grants and revokes the publish permission", async function () {
