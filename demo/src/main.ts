@@ -25,14 +25,19 @@ function pilotOf(argv: string[]): string {
 // Whatever happens, the exit code is 1 unless the scenario ran to its end (a library's own
 // uncaughtException handler must not turn a crash into success).
 process.exitCode = 1;
-process.on("uncaughtException", (error) => {
-  console.error(`\nFAILED: uncaught ${error.stack ?? error}`);
+// Set by Ctrl-C / SIGTERM: from then on the exit code is 130 whatever fails while everything stops
+// (a library whose node was just stopped rejects a pending request, say).
+let interrupted = false;
+const exitOnError = (what: string) => (error: unknown) => {
+  if (interrupted) {
+    console.error(`(while stopping: ${what} ${(error as Error)?.message ?? error})`);
+    return;
+  }
+  console.error(`\nFAILED: ${what} ${(error as Error)?.stack ?? error}`);
   process.exit(1);
-});
-process.on("unhandledRejection", (reason) => {
-  console.error(`\nFAILED: unhandled rejection ${(reason as Error)?.stack ?? reason}`);
-  process.exit(1);
-});
+};
+process.on("uncaughtException", exitOnError("uncaught"));
+process.on("unhandledRejection", exitOnError("unhandled rejection"));
 
 async function main(): Promise<number> {
   const pilot = PILOTS[pilotOf(process.argv.slice(2))];
@@ -44,6 +49,7 @@ async function main(): Promise<number> {
     }
   })());
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     console.error(`\n${signal}: stopping everything the demo started`);
     void runCleanup().then(() => process.exit(130));
   };
@@ -61,6 +67,7 @@ async function main(): Promise<number> {
     console.log(narrator.table());
     return 0;
   } catch (error) {
+    if (interrupted) return 130; // the scenario stopped because everything it used was stopped
     if (error instanceof ExpectationFailed) console.error(`\nFAILED: ${error.message}`);
     else console.error(`\nFAILED: ${(error as Error).stack ?? error}`);
     return 1;
@@ -70,6 +77,8 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => {
-  // open handles of libraries (timers, sockets) must not keep a finished demo alive
+  // open handles of libraries (timers, sockets) must not keep a finished demo alive; an interrupted
+  // demo exits 130 once its cleanup is done (the signal handler exits then too)
+  if (interrupted) return;
   process.exit(code);
 });
