@@ -8,7 +8,7 @@ export interface ConsentRecord {
   consentId: string; version: number; subjectId: string; controller: string; resources: string[]; purposes: string[]; dataCategories: DataCategory[];
   buyerTypes: string[]; jurisdictions: string[]; legalBasis: string; validFrom: number; validUntil: number; status: string; updatedAt: number;
 }
-export interface AccessLogEntry { txId: string; timestamp: number; buyerMsp?: string; resourceId: string; productId?: string; purpose: string; decision: string; reasons: string[]; grantId: string }
+export interface AccessLogEntry { txId: string; timestamp: number; buyerMsp?: string; buyerKey: string; resourceId: string; productId?: string; purpose: string; decision: string; reasons: string[]; grantId: string }
 export interface Page<T> { records: T[]; bookmark: string }
 
 export class ConsentApiClient {

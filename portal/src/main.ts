@@ -31,7 +31,6 @@ async function main(): Promise<void> {
   const connect = $<HTMLButtonElement>("#connect");
   const drawWallet = () => {
     connect.innerHTML = wallet.address ? html`Connected ${short(wallet.address)}`.text : "Connect wallet";
-    connect.setAttribute("aria-label", wallet.address ? `wallet ${wallet.address} connected` : "connect a wallet");
   };
   wallet.onChange(drawWallet);
   connect.addEventListener("click", () => {

@@ -16,8 +16,8 @@ describe("consent API: signed requests", function () {
   this.timeout(60_000);
   let ledger: InProcessConsentLedger;
   let custodian: ConsentLedgerClient;
-  const alice = Wallet.createRandom();
-  const bob = Wallet.createRandom();
+  const alice = new Wallet(Wallet.createRandom().privateKey);
+  const bob = new Wallet(Wallet.createRandom().privateKey);
   let identities: SubjectIdentity[];
   const consentOf = new Map<string, string>();
   let now = Date.now();

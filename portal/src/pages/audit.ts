@@ -46,7 +46,7 @@ export const audit: Page = {
         <section aria-labelledby="coordinator-h"><h2 id="coordinator-h">Network coordinator</h2>
           <dl class="facts"><dt>Partitions</dt><dd id="partitions">${partitions.toString()}</dd><dt>Replication</dt><dd>${replication.toString()} brokers a partition</dd>
           <dt>Epochs</dt><dd>${epochLength.toString()} s from ${date(Number(genesis))}</dd><dt>Active brokers</dt><dd>${active.toString()}</dd></dl>
-          <div class="scroll"><table id="brokers"><caption>Registered brokers</caption>
+          <div class="scroll" tabindex="0" role="region" aria-label="Brokers table"><table id="brokers"><caption>Registered brokers</caption>
           <thead><tr><th scope="col">Operator</th><th scope="col">Status</th><th scope="col">Stake</th><th scope="col">Reputation</th><th scope="col">Partitions</th><th scope="col">WebSocket</th></tr></thead>
           <tbody>${brokers.length ? brokers.map((b) => html`<tr><td>${short(b.address)}</td><td>${b.status}</td><td>${data(b.stake)}</td><td>${b.reputation}</td><td>${b.partitions.length} (${b.partitions.slice(0, 8).join(", ")}${b.partitions.length > 8 ? ", …" : ""})</td><td class="mono">${b.wsUrl}</td></tr>`) : html`<tr><td colspan="6">No broker has registered.</td></tr>`}</tbody></table></div>
         </section></div>`.text;

@@ -37,7 +37,7 @@ function consentCard(app: App, c: ConsentRecord): Html {
 }
 
 function accessRow(app: App, e: AccessLogEntry): Html {
-  return html`<tr><td>${date(e.timestamp)}</td><td>${e.buyerMsp ?? "a buyer"}</td><td>${purposeName(e.purpose)}</td><td>${resourceName(app, e.resourceId)}</td>
+  return html`<tr><td>${date(e.timestamp)}</td><td>${e.buyerMsp ?? html`buyer ${short(e.buyerKey)}`}</td><td>${purposeName(e.purpose)}</td><td>${resourceName(app, e.resourceId)}</td>
     <td>${e.decision === "approved" ? "granted" : "denied"}${e.reasons.length ? html`<br><small>${e.reasons.map(words).join(", ")}</small>` : ""}</td></tr>`;
 }
 
@@ -70,9 +70,9 @@ export const consent: Page = {
           ${me.subjects.length > 1 ? html`<p>Your wallet is bound to ${me.subjects.length} records; showing ${subjectId}.</p>` : ""}
           <section aria-labelledby="consents-h"><h2 id="consents-h">Consents of ${subjectId}</h2>
             <div class="cards" id="consents">${consents.records.length ? consents.records.map((c) => consentCard(app, c)) : html`<p>No consent is recorded for you.</p>`}</div></section>
-          <section aria-labelledby="access-h"><h2 id="access-h">Who asked for access</h2><div class="scroll"><table id="access">
+          <section aria-labelledby="access-h"><h2 id="access-h">Who asked for access</h2><div class="scroll" tabindex="0" role="region" aria-label="Access log"><table id="access">
             <caption class="sr-only">Access decisions on data of ${subjectId}</caption>
-            <thead><tr><th scope="col">When</th><th scope="col">Organisation</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Decision</th></tr></thead>
+            <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Decision</th></tr></thead>
             <tbody>${access.records.length ? access.records.map((e) => accessRow(app, e)) : html`<tr><td colspan="5">Nobody has asked for access to your data.</td></tr>`}</tbody></table></div></section>`.text;
         app.status(`${consents.records.length} consents and ${access.records.length} access decisions for ${subjectId}`);
       } catch (error) {

@@ -43,7 +43,7 @@ export const discover: Page = {
       <label for="search">Search by name, description, path or seller</label>
       <input id="search" type="search" autocomplete="off">
       <section aria-labelledby="products-h"><h2 id="products-h">Products</h2><div id="products" class="cards"></div></section>
-      <section aria-labelledby="resources-h"><h2 id="resources-h">Streams and datasets</h2><div class="scroll"><table id="resources">
+      <section aria-labelledby="resources-h"><h2 id="resources-h">Streams and datasets</h2><div class="scroll" tabindex="0" role="region" aria-label="Streams and datasets table"><table id="resources">
         <caption class="sr-only">Every stream and dataset in the registry</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Owner</th><th scope="col">Path</th><th scope="col">In products</th></tr></thead><tbody></tbody></table></div></section>`.text;
     const search = $<HTMLInputElement>("#search", main);
