@@ -41,6 +41,8 @@ export interface ConsentApiOptions {
   allowOrigin: string;
   /** wall clock in ms (tests move it) */
   now?: () => number;
+  /** this API's origin as clients reach it (scheme://host:port), part of every signed text; startConsentApi sets it to the bound address */
+  origin: () => string;
 }
 
 export class ApiRefusal extends Error {
@@ -55,7 +57,7 @@ export class SignedRequestVerifier {
   /** nonce -> expiry (s): kept until the request it came with expires, then no longer needed */
   private readonly used = new Map<string, number>();
 
-  constructor(identities: SubjectIdentity[], private readonly now: () => number) {
+  constructor(identities: SubjectIdentity[], private readonly now: () => number, private readonly origin: () => string) {
     for (const identity of identities) this.bySubject.set(identity.subjectId, identity);
   }
 
@@ -81,7 +83,7 @@ export class SignedRequestVerifier {
     const now = Math.floor(this.now() / 1000);
     if (expires <= now) throw new ApiRefusal(401, "EXPIRED", `the request expired at ${expires}, it is now ${now}: sign it again`);
     if (expires > now + MAX_REQUEST_LIFETIME_SECONDS) throw new ApiRefusal(401, "EXPIRY_TOO_FAR", `the request expires at ${expires}, more than ${MAX_REQUEST_LIFETIME_SECONDS} s from now (${now})`);
-    const text = signedRequestText({ method: r.method, path: r.path, subjectId: r.subjectId, address, nonce, expires, bodyHash: await bodyHash(r.body) });
+    const text = signedRequestText({ api: this.origin(), method: r.method, path: r.path, subjectId: r.subjectId, address, nonce, expires, bodyHash: await bodyHash(r.body) });
     let signer: string;
     try {
       signer = verifyMessage(text, signature).toLowerCase();
@@ -119,7 +121,7 @@ const BYTES32 = "^0x[0-9a-fA-F]{64}$";
 
 /** Builds the API (not listening). Routes: docs/portal.md §Consent API. */
 export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
-  const verifier = new SignedRequestVerifier(o.identities, o.now ?? Date.now);
+  const verifier = new SignedRequestVerifier(o.identities, o.now ?? Date.now, o.origin);
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
   // keep the body as sent: its hash is part of what the wallet signed
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
@@ -183,8 +185,11 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
 }
 
 /** Starts the API on 127.0.0.1 (port 0 unless given); returns its URL and a stop function. */
-export async function startConsentApi(o: ConsentApiOptions & { port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
-  const app = buildConsentApi(o);
+export async function startConsentApi(o: Omit<ConsentApiOptions, "origin"> & { port?: number; origin?: string }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  let origin = o.origin ?? "";
+  const app = buildConsentApi({ ...o, origin: () => origin });
   const address = await app.listen({ host: "127.0.0.1", port: o.port ?? 0 });
+  // served behind a proxy, the origin clients see is the configured one; otherwise the bound address
+  origin ||= new URL(address).origin;
   return { url: address, app, close: () => app.close() };
 }

@@ -19,7 +19,7 @@ export class ConsentApiClient {
     if (!address) throw new Error("connect a wallet first");
     const nonce = newNonce();
     const expires = Math.floor(Date.now() / 1000) + Math.min(120, MAX_REQUEST_LIFETIME_SECONDS);
-    const text = signedRequestText({ method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") });
+    const text = signedRequestText({ api: new URL(this.baseUrl).origin, method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") });
     const signature = await this.wallet.signText(text);
     const response = await fetch(new URL(path, this.baseUrl), {
       method,

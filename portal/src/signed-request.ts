@@ -1,6 +1,6 @@
 // The consent API's signed request, shared by the browser (which builds and signs it) and the server
 // (which rebuilds the same text and recovers the signer). The wallet signs, with personal_sign
-// (EIP-191), the exact request: method, path, the subject it acts for, the signer's address, a
+// (EIP-191), the exact request: the API's origin, method, path, the subject it acts for, the signer's address, a
 // single-use nonce, an expiry, and the sha-256 of the body. Nothing in the request is left unsigned.
 
 /** Headers that carry the signature; the rest of the signed text is rebuilt from the request itself. */
@@ -15,6 +15,8 @@ export const SIGNED_HEADERS = {
 export const MAX_REQUEST_LIFETIME_SECONDS = 300;
 
 export interface SignedRequestFields {
+  /** origin of the consent API the request is for (scheme://host:port): a signature is good at one API only */
+  api: string;
   method: string;
   /** path and query, exactly as sent (e.g. /v1/subjects/kraken-p-002/consents) */
   path: string;
@@ -33,6 +35,7 @@ export interface SignedRequestFields {
 export function signedRequestText(f: SignedRequestFields): string {
   return [
     "DataMarket consent API: I am the data subject and I make this request.",
+    `api: ${f.api}`,
     `method: ${f.method.toUpperCase()}`,
     `path: ${f.path}`,
     `subject: ${f.subjectId}`,

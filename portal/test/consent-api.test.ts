@@ -11,6 +11,7 @@ import { SIGNED_HEADERS, bodyHash, newNonce, signedRequestText } from "../src/si
 import { decodeCustomError, describeError } from "../src/errors";
 
 const RESOURCE = keccak256(toUtf8Bytes("resource"));
+const API = "http://127.0.0.1:8600";
 
 describe("consent API: signed requests", function () {
   this.timeout(60_000);
@@ -38,7 +39,7 @@ describe("consent API: signed requests", function () {
       const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjectId}`, { "consent.role": "subject", "consent.subject": subjectId, "consent.ethAddress": wallet.address });
       identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
     }
-    app = buildConsentApi({ identities, allowOrigin: "http://127.0.0.1:1", now: () => now });
+    app = buildConsentApi({ identities, allowOrigin: "http://127.0.0.1:1", now: () => now, origin: () => API });
   });
 
   after(async () => {
@@ -46,11 +47,11 @@ describe("consent API: signed requests", function () {
   });
 
   /** Headers of a request signed by `signer`, claiming `address` (the signer's unless given). */
-  async function sign(signer: Wallet, method: string, path: string, subjectId: string, o: { address?: string; expires?: number; nonce?: string } = {}) {
+  async function sign(signer: Wallet, method: string, path: string, subjectId: string, o: { address?: string; expires?: number; nonce?: string; api?: string } = {}) {
     const address = (o.address ?? signer.address).toLowerCase();
     const nonce = o.nonce ?? newNonce();
     const expires = o.expires ?? Math.floor(now / 1000) + 60;
-    const signature = await signer.signMessage(signedRequestText({ method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") }));
+    const signature = await signer.signMessage(signedRequestText({ api: o.api ?? API, method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") }));
     return { [SIGNED_HEADERS.address]: address, [SIGNED_HEADERS.nonce]: nonce, [SIGNED_HEADERS.expires]: String(expires), [SIGNED_HEADERS.signature]: signature };
   }
   const consentsPath = (s: string) => `/v1/subjects/${s}/consents`;
@@ -78,12 +79,16 @@ describe("consent API: signed requests", function () {
     expect(again.json().message).to.match(/already used/);
   });
 
-  it("refuses a signature by another wallet than the one named (wrong signer), and a request altered after signing", async () => {
+  it("refuses a signature by another wallet than the one named (wrong signer), one made for another API, and a request altered after signing", async () => {
     const forged = await sign(bob, "GET", consentsPath("alice-1"), "alice-1", { address: alice.address });
     const r = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: forged });
     expect(r.statusCode).to.equal(401);
     expect(r.json()).to.deep.include({ error: "WRONG_SIGNER" });
     expect(r.json().message).to.contain(bob.address.toLowerCase());
+    // signed for another consent API (another deployment): useless here
+    const elsewhere = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { api: "https://other.example" }) });
+    expect(elsewhere.statusCode).to.equal(401);
+    expect(elsewhere.json().error).to.equal("WRONG_SIGNER");
     // signed for the consents list, sent as a withdrawal: the text differs, so the signer does not recover
     const signedForList = await sign(alice, "GET", consentsPath("alice-1"), "alice-1");
     const altered = await app.inject({ method: "POST", url: withdrawPath("alice-1", consentOf.get("alice-1")!), headers: signedForList });
