@@ -34,6 +34,8 @@ export interface Product {
   state: (typeof PRODUCT_STATES)[number];
   purposes: Set<string>;
   licences: number;
+  /** buyers whose bad-data flag awaits the arbiter */
+  openFlags: Set<string>;
 }
 
 export interface BrokerEntry {
@@ -121,7 +123,7 @@ export class Indexer {
         this.products.set(id, {
           id, seller: String(a.seller).toLowerCase(), beneficiary: String(a.beneficiary).toLowerCase(), pricePerSecond: BigInt(a.pricePerSecond),
           minSeconds: Number(a.minSeconds), maxSeconds: Number(a.maxSeconds), requiresConsent: a.requiresConsent, requiresKyc: a.requiresKyc, termsUri: a.termsUri,
-          resources: (a.resources as string[]).map((r) => r.toLowerCase()), state: "on sale", purposes: new Set(), licences: 0,
+          resources: (a.resources as string[]).map((r) => r.toLowerCase()), state: "on sale", purposes: new Set(), licences: 0, openFlags: new Set(),
         });
         return true;
       case "m:ProductPriceUpdated":
@@ -132,6 +134,10 @@ export class Indexer {
         return this.update(id, (p) => { p.state = PRODUCT_STATES[Number(a.state)] ?? "none"; });
       case "m:ProductPurposeSet":
         return this.update(id, (p) => { if (a.allowed) p.purposes.add(String(a.purpose).toLowerCase()); else p.purposes.delete(String(a.purpose).toLowerCase()); });
+      case "m:BadDataFlagged":
+        return this.update(id, (p) => { p.openFlags.add(String(a.buyer).toLowerCase()); });
+      case "m:DisputeResolved":
+        return this.update(id, (p) => { p.openFlags.delete(String(a.buyer).toLowerCase()); });
       case "m:LicensePurchased":
         return this.update(id, (p) => { p.licences += 1; });
       case "c:BrokerRegistered":

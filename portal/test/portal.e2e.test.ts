@@ -113,6 +113,8 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     expect(text).to.match(/Consent\s+required/);
     expect(text).to.contain("scientific research");
     expect(text).to.contain("KRAKEN lab results");
+    expect(text).to.match(/Open flags\s+none/);
+    expect(text).to.match(/karma 0 \(DATA exchanged, decayed\)/); // no sale yet
     const seller = (await stack.network.market.getProduct(stack.productId)).seller.toLowerCase();
     expect(await card.locator(`[title="${seller}"]`).count()).to.equal(1);
     // search narrows to nothing and back
@@ -149,7 +151,15 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     await shoot("3-consent");
     await axe("My consents");
 
-    await tab.click(`button[data-withdraw="${consentId}"]`);
+    // by keyboard: Tab from the top of the page reaches the withdraw button, Enter presses it
+    await tab.locator("body").focus();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await tab.keyboard.press("Tab");
+      reached = await tab.evaluate((id) => document.activeElement?.getAttribute("data-withdraw") === id, consentId);
+    }
+    expect(reached, "the withdraw button is reachable with Tab").to.equal(true);
+    await tab.keyboard.press("Enter");
     await tab.locator(`[data-consent="${consentId}"] .status.off`).waitFor({ timeout: 30_000 });
     expect(await tab.locator(`[data-consent="${consentId}"] .status`).innerText()).to.equal("withdrawn");
     expect(await tab.locator(`button[data-withdraw="${consentId}"]`).count()).to.equal(0);
