@@ -1,14 +1,14 @@
 // What every page gets: the deployment's config, the chain reader, the indexer, the wallet, the consent
 // API client, and the status line (an aria-live region: progress and errors are announced).
-import type { JsonRpcProvider } from "ethers";
 import type { PortalConfig } from "./config";
 import type { ConsentApiClient } from "./consent-client";
 import type { Indexer } from "./indexer";
+import type { ChainReader } from "./rpc";
 import type { Wallet } from "./wallet";
 
 export interface App {
   config: PortalConfig;
-  provider: JsonRpcProvider;
+  chain: ChainReader;
   indexer: Indexer;
   wallet: Wallet;
   consentApi: ConsentApiClient;

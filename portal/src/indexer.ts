@@ -3,9 +3,10 @@
 // folds them into the catalogue the pages show. Why in the browser: the chain is the source of truth
 // and the reader checks it directly (no indexing service to trust, run or keep in sync, and the build
 // stays static files); the cost is the first scan, bounded here by fetching logs in block ranges.
-import { Interface, type JsonRpcProvider, type Log } from "ethers";
+import { Interface } from "ethers";
 import { dataLicenseMarketAbi, networkCoordinatorAbi, streamRegistryAbi } from "@datamarket/contracts";
 import type { PortalConfig } from "./config";
+import type { ChainReader, RawLog } from "./rpc";
 
 export interface Resource {
   id: string;
@@ -69,7 +70,7 @@ export class Indexer {
   private readonly coordinator = new Interface(networkCoordinatorAbi);
   private syncing: Promise<boolean> | undefined;
 
-  constructor(private readonly provider: JsonRpcProvider, private readonly config: PortalConfig) {
+  constructor(private readonly chain: ChainReader, private readonly config: PortalConfig) {
     this.head = config.fromBlock - 1;
   }
 
@@ -80,19 +81,19 @@ export class Indexer {
   }
 
   private async syncOnce(): Promise<boolean> {
-    const latest = await this.provider.getBlockNumber();
+    const latest = await this.chain.blockNumber();
     const { StreamRegistry, DataLicenseMarket, NetworkCoordinator } = this.config.contracts;
     let changed = false;
     while (this.head < latest) {
       const to = Math.min(latest, this.head + RANGE);
-      const logs = await this.provider.getLogs({ address: [StreamRegistry, DataLicenseMarket, NetworkCoordinator], fromBlock: this.head + 1, toBlock: to });
+      const logs = await this.chain.getLogs([StreamRegistry, DataLicenseMarket, NetworkCoordinator], this.head + 1, to);
       for (const log of logs) changed = this.apply(log) || changed;
       this.head = to;
     }
     return changed;
   }
 
-  private apply(log: Log): boolean {
+  private apply(log: RawLog): boolean {
     const address = log.address.toLowerCase();
     const { StreamRegistry, DataLicenseMarket } = this.config.contracts;
     const iface = address === StreamRegistry.toLowerCase() ? this.registry : address === DataLicenseMarket.toLowerCase() ? this.market : this.coordinator;

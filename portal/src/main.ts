@@ -1,12 +1,12 @@
 // The portal's entry: loads the deployment's config, wires the chain reader, the indexer, the wallet
 // and the consent API, and routes #/discover, #/audit and #/consent (hash routes: any static server
 // can host the build). Pages are loaded on demand so each route ships only its own code.
-import { JsonRpcProvider } from "ethers";
 import { loadConfig } from "./config";
 import { ConsentApiClient } from "./consent-client";
 import { $, html, short } from "./dom";
 import { describeError } from "./errors";
 import { Indexer } from "./indexer";
+import { ChainReader } from "./rpc";
 import { Wallet } from "./wallet";
 import type { App, Page } from "./app";
 import "./style.css";
@@ -21,10 +21,10 @@ const statusLine = () => $("#status");
 
 async function main(): Promise<void> {
   const config = await loadConfig();
-  const provider = new JsonRpcProvider(config.rpcUrl, config.chainId, { staticNetwork: true, pollingInterval: 2_000 });
+  const chain = new ChainReader(config.rpcUrl);
   const wallet = new Wallet(config.chainId);
   const app: App = {
-    config, provider, wallet, indexer: new Indexer(provider, config), consentApi: new ConsentApiClient(config.consentApiUrl, wallet),
+    config, chain, wallet, indexer: new Indexer(chain, config), consentApi: new ConsentApiClient(config.consentApiUrl, wallet),
     status: (message) => { const s = statusLine(); s.className = ""; s.setAttribute("role", "status"); s.textContent = message; },
     alert: (message) => { const s = statusLine(); s.className = "error"; s.setAttribute("role", "alert"); s.textContent = message; },
   };

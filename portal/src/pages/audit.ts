@@ -1,7 +1,6 @@
 // Audit: what an auditor checks of a running deployment, read live from the contracts: the market's
 // solvency (its DATA balance against what it owes: escrow, income, refunds and fees), the attestor set
 // and threshold that gate consent, and the coordinator's brokers and partitions.
-import { Contract } from "ethers";
 import { dataLicenseMarketAbi, dataTokenAbi, networkCoordinatorAbi, withProtocolErrors } from "@datamarket/contracts";
 import { data, date, html, short } from "../dom";
 import { describeError } from "../errors";
@@ -13,23 +12,25 @@ export const audit: Page = {
   title: "Audit",
   async render(main, app) {
     const { contracts } = app.config;
-    const market = new Contract(contracts.DataLicenseMarket, withProtocolErrors(dataLicenseMarketAbi), app.provider);
-    const token = new Contract(contracts.DATAToken, withProtocolErrors(dataTokenAbi), app.provider);
-    const coordinator = new Contract(contracts.NetworkCoordinator, withProtocolErrors(networkCoordinatorAbi), app.provider);
+    const market = app.chain.contract(contracts.DataLicenseMarket, withProtocolErrors(dataLicenseMarketAbi));
+    const token = app.chain.contract(contracts.DATAToken, withProtocolErrors(dataTokenAbi));
+    const coordinator = app.chain.contract(contracts.NetworkCoordinator, withProtocolErrors(networkCoordinatorAbi));
     main.innerHTML = html`<h1>Audit the deployment</h1><p>Read live from the contracts on chain ${app.config.chainId}.</p><div id="audit" aria-busy="true"><p>Reading the contracts…</p></div>`.text;
     app.status("reading the market, the token and the coordinator…");
     try {
       const [balance, owed, attestors, threshold] = await Promise.all([
-        token.balanceOf(contracts.DataLicenseMarket) as Promise<bigint>, market.totalOwed() as Promise<bigint>,
-        market.attestors() as Promise<string[]>, market.attestorThreshold() as Promise<bigint>,
+        token.view<bigint>("balanceOf", contracts.DataLicenseMarket), market.view<bigint>("totalOwed"),
+        market.view<string[]>("attestors"), market.view<bigint>("attestorThreshold"),
       ]);
       await app.indexer.sync();
       const [partitions, replication, epochLength, genesis, active] = await Promise.all([
-        coordinator.partitionCount(), coordinator.replication(), coordinator.epochLength(), coordinator.genesis(), coordinator.activeBrokerCount(),
-      ]) as bigint[];
+        coordinator.view<bigint>("partitionCount"), coordinator.view<bigint>("replication"), coordinator.view<bigint>("epochLength"), coordinator.view<bigint>("genesis"), coordinator.view<bigint>("activeBrokerCount"),
+      ]);
       const brokers = await Promise.all([...app.indexer.brokers.values()].map(async (b) => {
-        const [state, assigned] = await Promise.all([coordinator.brokerState(b.address), coordinator.partitionsOf(b.address)]);
-        return { ...b, stake: BigInt(state.stake), status: BROKER_STATUS[Number(state.status)] ?? `status ${state.status}`, reputation: Number(state.reputation), partitions: (assigned as bigint[]).map(Number) };
+        const [state, assigned] = await Promise.all([
+          coordinator.view<{ stake: bigint; status: bigint; reputation: bigint }>("brokerState", b.address), coordinator.view<bigint[]>("partitionsOf", b.address),
+        ]);
+        return { ...b, stake: BigInt(state.stake), status: BROKER_STATUS[Number(state.status)] ?? `status ${state.status}`, reputation: Number(state.reputation), partitions: [...assigned].map(Number) };
       }));
       const solvent = balance >= owed;
       const slack = solvent ? balance - owed : owed - balance;

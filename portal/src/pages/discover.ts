@@ -1,6 +1,5 @@
 // Discover: every product on the market and every stream and dataset in the registry, from the
 // indexer, with a search over names, descriptions, paths and sellers.
-import { Contract } from "ethers";
 import { dataLicenseMarketAbi, karmaAbi } from "@datamarket/contracts";
 import { $, data, duration, html, purposeName, short, type Html } from "../dom";
 import type { Product, Resource } from "../indexer";
@@ -66,12 +65,12 @@ export const discover: Page = {
     search.addEventListener("input", draw);
     // the sellers' karma, read from the market's Karma contract after each change of the catalogue
     const karma = new Map<string, bigint>();
-    const market = new Contract(app.config.contracts.DataLicenseMarket, dataLicenseMarketAbi, app.provider);
-    let karmaContract: Contract | undefined;
+    const market = app.chain.contract(app.config.contracts.DataLicenseMarket, dataLicenseMarketAbi);
+    let karmaContract: ReturnType<typeof app.chain.contract> | undefined;
     const readKarma = async () => {
-      karmaContract ??= new Contract(String(await market.karma()), karmaAbi, app.provider);
+      karmaContract ??= app.chain.contract(await market.view<string>("karma"), karmaAbi);
       const sellers = [...new Set([...app.indexer.products.values()].map((p) => p.seller))];
-      const values = await Promise.all(sellers.map((s) => karmaContract!.karmaOf(s) as Promise<bigint>));
+      const values = await Promise.all(sellers.map((s) => karmaContract!.view<bigint>("karmaOf", s)));
       sellers.forEach((s, i) => karma.set(s, values[i]));
     };
     const refresh = async () => {
