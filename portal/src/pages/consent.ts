@@ -74,6 +74,7 @@ export const consent: Page = {
             <caption class="sr-only">Access decisions on data of ${subjectId}</caption>
             <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Decision</th></tr></thead>
             <tbody>${access.records.length ? access.records.map((e) => accessRow(app, e)) : html`<tr><td colspan="5">Nobody has asked for access to your data.</td></tr>`}</tbody></table></div></section>`.text;
+        $("#load", main).textContent = "Read my consents again";
         app.status(`${consents.records.length} consents and ${access.records.length} access decisions for ${subjectId}`);
       } catch (error) {
         app.alert(describeError(error));

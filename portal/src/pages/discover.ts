@@ -87,7 +87,8 @@ export const discover: Page = {
     await app.indexer.sync();
     await readKarma();
     draw();
-    app.status(`${app.indexer.products.size} products and ${app.indexer.resources.size} streams and datasets, up to block ${app.indexer.head}`);
+    const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+    app.status(`${n(app.indexer.products.size, "product", "products")} and ${n(app.indexer.resources.size, "stream or dataset", "streams and datasets")}, up to block ${app.indexer.head}`);
     const timer = setInterval(() => void refresh(), 4_000);
     return () => clearInterval(timer);
   },
