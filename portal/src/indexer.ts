@@ -46,6 +46,19 @@ export interface BrokerEntry {
   registeredStake: bigint;
 }
 
+export const ROUND_OUTCOMES = ["open", "agreed", "no agreement"] as const;
+
+/** A reporting round of the coordinator: one epoch of one network partition (docs/network.md). */
+export interface Round {
+  epoch: number;
+  partition: number;
+  commits: number;
+  reveals: number;
+  outcome: (typeof ROUND_OUTCOMES)[number];
+  eventCount: bigint | null;
+  agreeing: number;
+}
+
 /** Blocks per eth_getLogs call (most public endpoints cap a range near 10,000 blocks). */
 const RANGE = 5_000;
 
@@ -63,6 +76,8 @@ export class Indexer {
   readonly resources = new Map<string, Resource>();
   readonly products = new Map<string, Product>();
   readonly brokers = new Map<string, BrokerEntry>();
+  /** by `${epoch}:${partition}` */
+  readonly rounds = new Map<string, Round>();
   /** last block folded in */
   head: number;
   private readonly registry = new Interface(streamRegistryAbi);
@@ -91,6 +106,21 @@ export class Indexer {
       this.head = to;
     }
     return changed;
+  }
+
+  /** The latest rounds first (by epoch, then partition). */
+  latestRounds(limit: number): Round[] {
+    return [...this.rounds.values()].sort((a, b) => b.epoch - a.epoch || a.partition - b.partition).slice(0, limit);
+  }
+
+  private round(epoch: unknown, partition: unknown): Round {
+    const key = `${epoch}:${partition}`;
+    let round = this.rounds.get(key);
+    if (!round) {
+      round = { epoch: Number(epoch), partition: Number(partition), commits: 0, reveals: 0, outcome: "open", eventCount: null, agreeing: 0 };
+      this.rounds.set(key, round);
+    }
+    return round;
   }
 
   private apply(log: RawLog): boolean {
@@ -149,6 +179,15 @@ export class Indexer {
         if (b) Object.assign(b, { wsUrl: a.wsUrl, httpUrl: a.httpUrl });
         return b !== undefined;
       }
+      case "c:ReportCommitted":
+        this.round(a.epoch, a.partition).commits += 1;
+        return true;
+      case "c:ReportRevealed":
+        this.round(a.epoch, a.partition).reveals += 1;
+        return true;
+      case "c:RoundFinalized":
+        Object.assign(this.round(a.epoch, a.partition), { outcome: ROUND_OUTCOMES[Number(a.outcome)] ?? "open", eventCount: BigInt(a.eventCount), agreeing: Number(a.agreeing) });
+        return true;
       default:
         return false;
     }

@@ -126,7 +126,7 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     await axe("Discover");
   });
 
-  it("Audit shows the market solvent, 2 of 3 attestors and the coordinator's brokers", async () => {
+  it("Audit shows the market solvent, 2 of 3 attestors, the coordinator's brokers and its rounds", async () => {
     await open("audit", "#solvency");
     const [balance, owed] = await Promise.all([stack.network.token.balanceOf(stack.config.contracts.DataLicenseMarket), stack.network.market.totalOwed()]);
     expect(balance >= owed).to.equal(true);
@@ -134,6 +134,8 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     expect(await tab.locator("#threshold").innerText()).to.equal("2 of 3 attestors must sign a consent attestation.");
     expect(await tab.locator("#brokers tbody tr").count()).to.equal(stack.network.brokers.length);
     expect(await tab.locator("#partitions").innerText()).to.equal(String(await stack.network.coordinator.partitionCount()));
+    // no event was published in this stack, so no broker has reported on a round yet (the indexer's rounds: test/indexer.test.ts)
+    expect(await tab.locator("#rounds tbody").innerText()).to.equal("No broker has committed a report yet.");
     await shoot("2-audit");
     await axe("Audit");
   });

@@ -32,6 +32,7 @@ export const audit: Page = {
         ]);
         return { ...b, stake: BigInt(state.stake), status: BROKER_STATUS[Number(state.status)] ?? `status ${state.status}`, reputation: Number(state.reputation), partitions: [...assigned].map(Number) };
       }));
+      const rounds = app.indexer.latestRounds(20);
       const solvent = balance >= owed;
       const slack = solvent ? balance - owed : owed - balance;
       document.getElementById("audit")!.outerHTML = html`<div id="audit">
@@ -50,6 +51,11 @@ export const audit: Page = {
           <div class="scroll" tabindex="0" role="region" aria-label="Brokers table"><table id="brokers"><caption>Registered brokers</caption>
           <thead><tr><th scope="col">Operator</th><th scope="col">Status</th><th scope="col">Stake</th><th scope="col">Reputation</th><th scope="col">Partitions</th><th scope="col">WebSocket</th></tr></thead>
           <tbody>${brokers.length ? brokers.map((b) => html`<tr><td>${short(b.address)}</td><td>${b.status}</td><td>${data(b.stake)}</td><td>${b.reputation}</td><td>${b.partitions.length} (${b.partitions.slice(0, 8).join(", ")}${b.partitions.length > 8 ? ", …" : ""})</td><td class="mono">${b.wsUrl}</td></tr>`) : html`<tr><td colspan="6">No broker has registered.</td></tr>`}</tbody></table></div>
+        </section>
+        <section aria-labelledby="rounds-h"><h2 id="rounds-h">Reporting rounds</h2>
+          <div class="scroll" tabindex="0" role="region" aria-label="Reporting rounds table"><table id="rounds"><caption>The latest rounds: each assigned broker commits, then reveals, its count and checksum of a partition's events in an epoch</caption>
+          <thead><tr><th scope="col">Epoch</th><th scope="col">Partition</th><th scope="col">Commits</th><th scope="col">Reveals</th><th scope="col">Outcome</th></tr></thead>
+          <tbody>${rounds.length ? rounds.map((r) => html`<tr><td>${r.epoch}</td><td>${r.partition}</td><td>${r.commits}</td><td>${r.reveals}</td><td>${r.outcome}${r.outcome === "agreed" ? html`: ${r.agreeing} brokers agree on ${String(r.eventCount)} events` : ""}</td></tr>`) : html`<tr><td colspan="5">No broker has committed a report yet.</td></tr>`}</tbody></table></div>
         </section></div>`.text;
       app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers`);
     } catch (error) {
