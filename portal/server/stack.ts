@@ -13,8 +13,8 @@ import type { PortalConfig } from "../src/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const PRICE_PER_SECOND = 10n ** 14n; // 8.64 DATA a day
-/** The patients whose wallets are Hardhat accounts 5..7 (the e2e test's wallet is patient 2's). */
-export const PATIENT_ACCOUNTS = [5, 6, 7];
+/** The patients whose wallets are Hardhat accounts 14..16, which hold no role in the deployment (the e2e test's wallet is patient 2's). */
+export const PATIENT_ACCOUNTS = [14, 15, 16];
 export const PATIENTS = 9;
 
 export interface PortalStack {
