@@ -7,7 +7,7 @@ import importX, { createNodeResolver } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 /** The workspaces (package.json "workspaces"); the repository root is the contracts project. */
-const PACKAGES = ["protocol", "consent-attestation", "chaincode", "consent-ledger", "bridge", "broker", "sdk", "demo", "analytics", "identity", "packages/contracts", "cli"];
+const PACKAGES = ["protocol", "consent-attestation", "chaincode", "consent-ledger", "bridge", "broker", "sdk", "demo", "analytics", "identity", "packages/contracts", "cli", "portal"];
 const TEST_GLOBS = (dir) => [`${dir}/test/**`, `${dir}/bench/**`, `${dir}/scripts/**`, `${dir}/*.config.*`];
 
 const restrictedImports = {

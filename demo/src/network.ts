@@ -113,6 +113,8 @@ export interface DemoNetwork {
   genesis: number;
   epochLength: number;
   domain: { chainId: bigint; market: string };
+  /** the deployment record (datamarket-deployment/1) Ignition wrote: addresses and deployment blocks */
+  record: import("../../tasks/deployment").DeploymentExport;
 }
 
 /**
@@ -206,7 +208,7 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   }
   return {
     hre, chainId, a, token, market, registry, coordinator, adapter, ledger, auditor, bridges, bridgeUrls: bridges.map((b) => b.url), bridgeLogs, bridgeStores, brokers,
-    genesis, epochLength, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
+    genesis, epochLength, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() }, record,
   };
 }
 

@@ -1,0 +1,210 @@
+// The portal in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) against the
+// stack `npm run portal` starts: the demo's embedded network seeded with the KRAKEN product, the
+// consent API and the production build. A test wallet (an EIP-1193 provider whose key stays in this
+// process) plays patient kraken-p-002: Discover shows the seeded product, Audit the market's solvency,
+// attestors and brokers, and My consents lists the patient's consent, which the patient withdraws and
+// sees withdrawn (and the ledger agrees). Any console error fails the test; axe-core finds no serious or
+// critical violation on each page (desktop and 360 px); screenshots go to portal/test-output/. Whatever
+// happens, `after` stops the browser and everything the stack started.
+import { expect } from "chai";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { JsonRpcProvider, getBytes } from "ethers";
+import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
+import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const OUT = path.join(__dirname, "..", "test-output");
+const DIST = path.join(__dirname, "..", "dist");
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is missing (apt-get install -y chromium); the browser test is skipped`);
+
+(hasChromium || process.env.CI ? describe : describe.skip)("the portal in a browser (production build, headless Chromium)", function () {
+  this.timeout(240_000);
+  const cleanup: Cleanup = [];
+  let stack: PortalStack;
+  let browser: import("playwright-core").Browser | undefined;
+  let tab: import("playwright-core").Page;
+  const consoleErrors: string[] = [];
+  const loadTimes: Record<string, number> = {};
+  const jsGzip: Record<string, number> = {};
+  let patient: import("ethers").Wallet;
+
+  before(async () => {
+    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
+    mkdirSync(OUT, { recursive: true });
+    stack = await startPortalStack({ cleanup, distDir: DIST });
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The test wallet: window.ethereum forwards each request to this process, where the key is.
+    const provider = new JsonRpcProvider(stack.rpcUrl);
+    cleanup.push(() => provider.destroy());
+    patient = hardhatAccounts(provider).party("patient kraken-p-002", PATIENT_ACCOUNTS[1]).wallet;
+    const requests: string[] = [];
+    await context.exposeFunction("__testWallet", async (method: string, params: unknown[]) => {
+      requests.push(method);
+      switch (method) {
+        case "eth_requestAccounts": case "eth_accounts": return [patient.address];
+        case "eth_chainId": return `0x${stack.config.chainId.toString(16)}`;
+        case "personal_sign": {
+          const [message, account] = params as [string, string];
+          if (account.toLowerCase() !== patient.address.toLowerCase()) throw new Error(`personal_sign for ${account}, not the wallet's account`);
+          return patient.signMessage(getBytes(message));
+        }
+        default: throw new Error(`the test wallet does not support ${method}`);
+      }
+    });
+    await context.addInitScript(() => {
+      const call = (globalThis as unknown as { __testWallet(method: string, params: unknown[]): Promise<unknown> }).__testWallet;
+      (window as unknown as { ethereum: unknown }).ethereum = { request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []), on: () => undefined };
+    });
+    tab = await context.newPage();
+    tab.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+    tab.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    for (const action of cleanup.reverse()) {
+      try { await action(); } catch (error) { console.error(`cleanup: ${(error as Error).message}`); }
+    }
+    if (Object.keys(loadTimes).length) {
+      console.log(`      first load (production build, localhost, empty cache): ${Object.entries(loadTimes).map(([p, ms]) => `${p} ${ms} ms`).join(", ")}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+      console.log(`      JS fetched by each page, gzip: ${Object.entries(jsGzip).map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`).join(", ")}`);
+    }
+  });
+
+  afterEach(function () {
+    expect(consoleErrors, "console errors on the page").to.deep.equal([]);
+  });
+
+  /** axe-core on the page as it is: no serious or critical violation. */
+  async function axe(name: string): Promise<void> {
+    if (!(await tab.evaluate(() => "axe" in window))) await tab.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
+    const violations = await tab.evaluate(async () => (await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ["violations"] })).violations);
+    const grave = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
+    expect(grave, `axe-core on ${name}`).to.deep.equal([]);
+  }
+
+  async function shoot(name: string): Promise<void> {
+    await tab.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  }
+
+  /** Opens a route in a new document (not a same-document hash change) and waits until `ready` is visible. */
+  async function open(route: string, ready: string): Promise<void> {
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/${route}`);
+    await tab.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
+  }
+
+  it("Discover shows the seeded consent-gated product with its seller, price per day and resources", async () => {
+    await open("discover", `[data-product="${stack.productId}"]`);
+    const card = tab.locator(`[data-product="${stack.productId}"]`);
+    const text = await card.innerText();
+    expect(text).to.contain("KRAKEN heart rate");
+    expect(text).to.contain("Live heart rate (bpm)");
+    expect(text).to.contain("8.64 DATA"); // 1e14 wei a second
+    expect(text).to.match(/Consent\s+required/);
+    expect(text).to.contain("scientific research");
+    expect(text).to.contain("KRAKEN lab results");
+    expect(text).to.match(/Open flags\s+none/);
+    expect(text).to.match(/karma 0 \(DATA exchanged, decayed\)/); // no sale yet
+    const seller = (await stack.network.market.getProduct(stack.productId)).seller.toLowerCase();
+    expect(await card.locator(`[title="${seller}"]`).count()).to.equal(1);
+    // search narrows to nothing and back
+    await tab.fill("#search", "no such product");
+    expect(await tab.locator("[data-product]").count()).to.equal(0);
+    await tab.fill("#search", "lab results");
+    expect(await tab.locator("[data-product]").count()).to.equal(1);
+    await shoot("1-discover");
+    await axe("Discover");
+  });
+
+  it("Audit shows the market solvent, 2 of 3 attestors, the coordinator's brokers and its rounds", async () => {
+    await open("audit", "#solvency");
+    const [balance, owed] = await Promise.all([stack.network.token.balanceOf(stack.config.contracts.DataLicenseMarket), stack.network.market.totalOwed()]);
+    expect(balance >= owed).to.equal(true);
+    expect(await tab.locator("#solvency").innerText()).to.match(/^Solvent: the market holds/);
+    expect(await tab.locator("#threshold").innerText()).to.equal("2 of 3 attestors must sign a consent attestation.");
+    expect(await tab.locator("#brokers tbody tr").count()).to.equal(stack.network.brokers.length);
+    expect(await tab.locator("#partitions").innerText()).to.equal(String(await stack.network.coordinator.partitionCount()));
+    // no event was published in this stack, so no broker has reported on a round yet (the indexer's rounds: test/indexer.test.ts)
+    expect(await tab.locator("#rounds tbody").innerText()).to.equal("No broker has committed a report yet.");
+    await shoot("2-audit");
+    await axe("Audit");
+  });
+
+  it("My consents: connects the wallet, lists the patient's consent and the access log, withdraws the consent", async () => {
+    await open("consent", "#load");
+    await tab.click("#load");
+    await tab.locator("[data-consent]").first().waitFor({ timeout: 30_000 });
+    expect(await tab.locator("#connect").innerText()).to.equal(`Connected ${patient.address.toLowerCase().slice(0, 6)}…${patient.address.toLowerCase().slice(-4)}`);
+    const cards = tab.locator("[data-consent]");
+    expect(await cards.count()).to.equal(1);
+    const consentId = (await cards.first().getAttribute("data-consent"))!;
+    expect(await cards.first().innerText()).to.contain("explicit consent (GDPR Art. 9(2)(a))");
+    expect(await tab.locator("#access tbody").innerText()).to.match(/buyer 0x[0-9a-f]{4}…[0-9a-f]{4}\s+scientific research\s+KRAKEN lab results \(dataset\)\s+granted/);
+    await shoot("3-consent");
+    await axe("My consents");
+
+    // by keyboard: Tab from the top of the page reaches the withdraw button, Enter presses it
+    await tab.locator("body").focus();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await tab.keyboard.press("Tab");
+      reached = await tab.evaluate((id) => document.activeElement?.getAttribute("data-withdraw") === id, consentId);
+    }
+    expect(reached, "the withdraw button is reachable with Tab").to.equal(true);
+    await tab.keyboard.press("Enter");
+    await tab.locator(`[data-consent="${consentId}"] .status.off`).waitFor({ timeout: 30_000 });
+    expect(await tab.locator(`[data-consent="${consentId}"] .status`).innerText()).to.equal("withdrawn");
+    expect(await tab.locator(`button[data-withdraw="${consentId}"]`).count()).to.equal(0);
+    expect(await tab.locator("#status").innerText()).to.match(/^consent withdrawn/);
+    expect((await stack.network.auditor.getConsent(consentId)).status).to.equal("ConsentWithdrawn");
+    await shoot("4-consent-withdrawn");
+    // the page read again from the ledger: still withdrawn, nothing left to withdraw
+    await tab.click("#load");
+    await tab.locator(`[data-consent="${consentId}"] .status.off`).waitFor({ timeout: 30_000 });
+    expect(await tab.locator("button[data-withdraw]").count()).to.equal(0);
+    await axe("My consents after withdrawal");
+  });
+
+  it("reports each page's first load (fresh browser context: empty cache) and the JS it ships, gzip", async () => {
+    for (const [route, ready] of [["discover", `[data-product="${stack.productId}"]`], ["audit", "#solvency"], ["consent", "#load"]] as const) {
+      const context = await browser!.newContext();
+      try {
+        const page = await context.newPage();
+        page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`); });
+        const started = Date.now();
+        await page.goto(`${stack.portalUrl}#/${route}`);
+        await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
+        loadTimes[route] = Date.now() - started;
+        // what the page fetched of the build: its scripts, gzip-compressed as a server would send them
+        const scripts = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.endsWith(".js")));
+        jsGzip[route] = scripts.reduce((sum, url) => sum + gzipSync(readFileSync(path.join(DIST, new URL(url).pathname))).length, 0);
+      } finally {
+        await context.close();
+      }
+    }
+    expect(Object.keys(loadTimes)).to.have.length(3);
+  });
+
+  it("works at 360 px wide with no serious accessibility violation", async () => {
+    await tab.setViewportSize({ width: 360, height: 780 });
+    for (const [route, ready] of [["discover", "[data-product]"], ["audit", "#solvency"]] as const) {
+      await tab.goto(`${stack.portalUrl}#/${route}`);
+      await tab.locator(ready).first().waitFor({ timeout: 30_000 });
+      const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${route} scrolls sideways at 360 px`).to.be.at.most(0);
+      await shoot(`5-${route}-360px`);
+      await axe(`${route} at 360 px`);
+    }
+  });
+});

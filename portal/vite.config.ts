@@ -1,0 +1,8 @@
+// The portal's build: static files in dist/ (index.html, hashed assets), relative URLs so any web
+// server can host it at any path; config.json is served beside index.html at run time.
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  base: "./",
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022", reportCompressedSize: false, chunkSizeWarningLimit: 1024 },
+});
