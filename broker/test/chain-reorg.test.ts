@@ -220,10 +220,12 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
       const follower = new ChainFollower(anvil.provider, { fromBlock: deployBlock, pollMs: 60_000, checkpoint: new FileCheckpointStore(file, 31337) });
       const seen: number[] = [];
       const index = stateless ? new InMemoryStreamIndex() : feederOn(follower);
+      const gate = stateless ? undefined : new ContractAccessGate({ provider: anvil.provider, registry: d.addresses.registry, market: d.addresses.market, follower });
+      if (gate) stops.push(() => gate.stop());
       if (stateless) follower.watch(d.addresses.registry, d.registry.interface, (logs) => void seen.push(...logs.map((l) => l.blockNumber)), { stateless: true });
       await follower.start();
       stops.push(() => follower.stop());
-      return { follower, index, seen };
+      return { follower, index, seen, gate };
     };
 
     const first = await run(false);
@@ -236,6 +238,9 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     expect(second.follower.resumed).to.deep.include({ checkpoint: true, from: tip + 1 });
     expect(second.index.get(id("/cp/one"))).to.not.equal(undefined);
     expect(second.index.get(stream)).to.not.equal(undefined);
+    // The gate's products come from the checkpoint too (ProductCreated is far under it): the licence
+    // bought in the test before is found.
+    expect((await second.gate!.licenceOf(stream, buyer.address))?.productId).to.equal(product);
 
     // The checkpoint's last block is reorganised away while the broker is down.
     const forkBlock = await anvil.provider.getBlockNumber();
