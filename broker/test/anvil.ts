@@ -60,7 +60,13 @@ async function startOnce(options: AnvilOptions): Promise<Anvil> {
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let dead = false;
-  void exited.then(() => (dead = true));
+  // Belt and braces: a test process that exits without its after hooks (mocha --exit) takes the node with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => {
+    dead = true;
+    process.off("exit", killOnExit);
+  });
   const stop = async () => {
     if (!dead) {
       child.kill("SIGTERM");
