@@ -89,13 +89,18 @@ export class ContractAccessGate implements AccessGate {
    * lags the head is polled (twice at most: the first may join a poll that read an older head).
    */
   private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>): Promise<boolean> {
-    if (!(await ask())) return false;
-    for (let polls = 0; ; polls++) {
+    const atConfirmed = async () => {
       const confirmed = this.follower.confirmedBlock();
-      if (confirmed !== undefined && (await ask({ blockTag: confirmed }))) return true;
-      if (polls === 2) return false;
+      return confirmed !== undefined && ask({ blockTag: confirmed });
+    };
+    const [head, deep] = await Promise.all([ask(), atConfirmed()]);
+    if (!head) return false;
+    if (deep) return true;
+    for (let polls = 0; polls < 2; polls++) {
       await this.follower.poll();
+      if (await atConfirmed()) return true;
     }
+    return false;
   }
 
   async canPublish(streamId: string, address: string): Promise<boolean> {

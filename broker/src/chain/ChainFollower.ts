@@ -220,7 +220,7 @@ export class ChainFollower {
       const safe = head.number - this.confirmations;
       while (this.nextBlock <= safe) {
         const to = Math.min(safe, this.nextBlock + this.maxRange - 1);
-        await this.readRange(this.nextBlock, to);
+        await this.readRange(this.nextBlock, to, to === head.number ? head.hash ?? undefined : undefined);
         this.nextBlock = to + 1;
       }
       this.trim();
@@ -304,8 +304,9 @@ export class ChainFollower {
     for (const l of this.reorgListeners) await l(reorg);
   }
 
-  private async readRange(from: number, to: number): Promise<void> {
-    const before = await this.canonicalHash(to);
+  /** Reads [from, to]; `toHash`: the hash of block `to` when the poll has it already (the head). */
+  private async readRange(from: number, to: number, toHash?: string): Promise<void> {
+    const before = toHash ?? (await this.canonicalHash(to));
     if (!before) throw new Error(`the node has no block ${to} any more (a reorg while reading): retried at the next poll`);
     const raw = this.watches.length === 0 ? [] : await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, fromBlock: from, toBlock: to })));
     // The logs must all come from the branch whose block `to` was read before and after them: a
