@@ -30,18 +30,19 @@ export async function fundedWallet(key: Buffer | string): Promise<Wallet> {
   return wallet;
 }
 
-export async function deployMarket(): Promise<Deployed> {
-  const [admin] = await hre.ethers.getSigners();
+/** The contracts, deployed by `signer` (default: Hardhat's first account; an anvil account for tests on anvil). */
+export async function deployMarket(signer?: Signer): Promise<Deployed> {
+  const admin = signer ?? (await hre.ethers.getSigners())[0];
   const adminAddress = await admin.getAddress();
   const token = await new DATAToken__factory(admin).deploy(adminAddress, adminAddress, 10n ** 27n);
   const registry = await new StreamRegistry__factory(admin).deploy(adminAddress);
   const karma = await new Karma__factory(admin).deploy(adminAddress, 30 * 24 * 3600, 1000);
   const libs: Record<string, string> = {};
   for (const name of ["LicenseTermination", "ProductCatalog", "AttestorSet"]) {
-    libs[name] = await (await (await hre.ethers.getContractFactory(name)).deploy()).getAddress();
+    libs[name] = await (await (await hre.ethers.getContractFactory(name, admin)).deploy()).getAddress();
   }
   const market = DataLicenseMarket__factory.connect(
-    await (await (await hre.ethers.getContractFactory("DataLicenseMarket", { libraries: libs })).deploy(adminAddress, await token.getAddress(), await registry.getAddress(), await karma.getAddress())).getAddress(),
+    await (await (await hre.ethers.getContractFactory("DataLicenseMarket", { libraries: libs, signer: admin })).deploy(adminAddress, await token.getAddress(), await registry.getAddress(), await karma.getAddress())).getAddress(),
     admin,
   );
   const marketAddress = await market.getAddress();

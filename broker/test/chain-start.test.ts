@@ -107,6 +107,38 @@ describe("configured start on the contracts", function () {
     }
   });
 
+  it("persists its chain checkpoint under dataDir and resumes there at the next start, with the index and confirmations 0 on chain 31337", async () => {
+    const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
+    const market = await deployMarket();
+    const creator = (await hre.ethers.getSigners())[9];
+    await (await market.registry.connect(creator).createStream("/checkpoint/first", 3, "{}")).wait();
+    const tmp = tempDir();
+    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market });
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 }, consentLedger: { ...DEFAULT_CONFIG.consentLedger, kind: "off" },
+    };
+    const first = await startConfiguredBroker(config, pino({ level: "silent" }));
+    let tip: number;
+    try {
+      expect(first.chain!.follower.confirmations).to.equal(0);
+      expect(first.chain!.follower.resumed).to.deep.include({ checkpoint: false, from: firstBlock, reason: "no checkpoint" });
+      tip = first.chain!.follower.cursor - 1;
+    } finally {
+      await first.close();
+    }
+    const second = await startConfiguredBroker(config, pino({ level: "silent" }));
+    try {
+      expect(second.chain!.follower.resumed).to.deep.include({ checkpoint: true });
+      expect(second.chain!.follower.resumed!.from).to.be.greaterThan(tip);
+      const id = streamIdOf(creator.address.toLowerCase(), "/checkpoint/first");
+      expect(second.chain!.feeder.index.get(id), "the stream comes from the checkpoint's index").to.deep.include({ partitions: 3 });
+    } finally {
+      await second.close();
+      tmp.remove();
+    }
+  });
+
   it("finds a stream created after its last poll at once (polls on a miss), and still refuses an unknown one", async () => {
     const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
     const market = await deployMarket();

@@ -51,9 +51,20 @@ export class ContractAccessGate implements AccessGate {
     this.market = options.market ? IDataLicenseMarket__factory.connect(options.market, options.provider) : undefined;
     this.ownsFollower = !options.follower;
     this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
-    this.follower.watch(options.registry, this.registry.interface, (logs) => this.onRegistryLogs(logs));
-    if (this.market && options.market) this.follower.watch(options.market, this.market.interface, (logs) => this.onMarketLogs(logs));
+    // The registry's logs only prompt re-checks (answers are views); the market's products are state.
+    this.follower.watch(options.registry, this.registry.interface, (logs) => this.onRegistryLogs(logs), { stateless: true });
+    if (this.market && options.market) {
+      this.follower.watch(options.market, this.market.interface, (logs) => this.onMarketLogs(logs), {
+        snapshot: { name: `access-gate:${options.market.toLowerCase()}`, save: () => [...this.products], load: (state) => this.loadProducts(state) },
+      });
+    }
     this.unsubscribe.push(this.follower.onBlock((_n, ts) => this.onBlock(ts)));
+    // A reorg may have removed a purchase or a permission: every subscription is re-checked against
+    // the views of the new chain (and publish decisions are dropped), whatever the removed logs named.
+    this.unsubscribe.push(this.follower.onReorg(() => {
+      this.emit({ kind: "permission" });
+      this.emit({ kind: "licence" });
+    }));
     if (options.consent) {
       this.unsubscribe.push(options.consent.onChange((c) => this.emit({ address: c.buyer, kind: "consent" })));
     }
@@ -71,8 +82,29 @@ export class ContractAccessGate implements AccessGate {
     this.timers.clear();
   }
 
+  /**
+   * A grant must hold at the head (so a revocation acts at once) and at the follower's confirmed
+   * block, head - d (so it is d blocks deep, and the follower has applied the block that granted it:
+   * a reorg that removes that block is then seen, and every subscription re-checked). A follower that
+   * lags the head is polled (twice at most: the first may join a poll that read an older head).
+   */
+  private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>): Promise<boolean> {
+    const atConfirmed = async () => {
+      const confirmed = this.follower.confirmedBlock();
+      return confirmed !== undefined && ask({ blockTag: confirmed });
+    };
+    const [head, deep] = await Promise.all([ask(), atConfirmed()]);
+    if (!head) return false;
+    if (deep) return true;
+    for (let polls = 0; polls < 2; polls++) {
+      await this.follower.poll();
+      if (await atConfirmed()) return true;
+    }
+    return false;
+  }
+
   async canPublish(streamId: string, address: string): Promise<boolean> {
-    return this.registry.canPublish(streamId, address);
+    return this.atDepth((at) => (at ? this.registry.canPublish(streamId, address, at) : this.registry.canPublish(streamId, address)));
   }
 
   /**
@@ -81,24 +113,29 @@ export class ContractAccessGate implements AccessGate {
    * consent-gated product still needs its consent grant.
    */
   async canSubscribe(streamId: string, address: string): Promise<boolean> {
-    if (!(await this.registry.canSubscribe(streamId, address))) return false;
+    return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}));
+  }
+
+  private async canSubscribeAt(streamId: string, address: string, at: { blockTag?: number }): Promise<boolean> {
+    if (!(await this.registry.canSubscribe(streamId, address, at))) return false;
     if (!this.market) return true;
     const [until, permission, resource] = await Promise.all([
-      this.market.licensedUntil(streamId, address),
-      this.registry.getPermission(streamId, address),
-      this.registry.getResource(streamId),
+      this.market.licensedUntil(streamId, address, at),
+      this.registry.getPermission(streamId, address, at),
+      this.registry.getResource(streamId, at),
     ]);
     if (resource.publicSubscribe) return true;
     return !(until !== 0n && permission.subscribeExpiry === until);
   }
 
   async licenceOf(streamId: string, address: string): Promise<Licence | null> {
-    if (!this.market) return null;
-    if (!(await this.market.hasValidLicense(address, streamId))) return null;
+    const market = this.market;
+    if (!market) return null;
+    if (!(await this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {})))) return null;
     const now = BigInt(this.follower.chainTime());
     let best: Licence | null = null;
     for (const productId of this.productsOf.get(streamId.toLowerCase()) ?? []) {
-      const licence = await this.market.getLicense(productId, address);
+      const licence = await market.getLicense(productId, address);
       if (licence.status !== LICENSE_ACTIVE && licence.status !== LICENSE_DISPUTED) continue;
       if (licence.end <= now) continue;
       const expiresAt = Number(licence.end);
@@ -169,12 +206,9 @@ export class ContractAccessGate implements AccessGate {
         case "ProductCreated": {
           const productId = String(log.args.productId).toLowerCase();
           const resources = (log.args.resources as string[]).map((r) => r.toLowerCase());
-          this.products.set(productId, { requiresConsent: Boolean(log.args.requiresConsent), resources });
-          for (const r of resources) {
-            let set = this.productsOf.get(r);
-            if (!set) this.productsOf.set(r, (set = new Set()));
-            set.add(productId);
-          }
+          const before = this.products.get(productId);
+          this.setProduct(productId, { requiresConsent: Boolean(log.args.requiresConsent), resources });
+          this.follower.journal.record(log.blockNumber, () => this.setProduct(productId, before));
           break;
         }
         case "LicensePurchased": {
@@ -196,6 +230,27 @@ export class ContractAccessGate implements AccessGate {
           break;
       }
     }
+  }
+
+  /** Sets (or, with undefined, removes) a product and its resources' index. */
+  private setProduct(productId: string, product: { requiresConsent: boolean; resources: string[] } | undefined): void {
+    for (const r of this.products.get(productId)?.resources ?? []) this.productsOf.get(r)?.delete(productId);
+    if (!product) {
+      this.products.delete(productId);
+      return;
+    }
+    this.products.set(productId, product);
+    for (const r of product.resources) {
+      let set = this.productsOf.get(r);
+      if (!set) this.productsOf.set(r, (set = new Set()));
+      set.add(productId);
+    }
+  }
+
+  /** The products of a checkpoint (ChainFollower's Snapshot). */
+  private loadProducts(state: unknown): void {
+    if (!Array.isArray(state)) return;
+    for (const [productId, product] of state as [string, { requiresConsent: boolean; resources: string[] }][]) this.setProduct(productId, product);
   }
 
   /**

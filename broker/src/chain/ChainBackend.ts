@@ -16,6 +16,7 @@ import { fabricGatewayConfigOf } from "@datamarket/consent-ledger/config";
 import type { BrokerConfig } from "../config";
 import { ConfigError } from "../config";
 import { ChainFollower } from "./ChainFollower";
+import { FileCheckpointStore } from "./Checkpoint";
 import { ContractAccessGate } from "../access/ContractAccessGate";
 import { ConsentGrantFollower, consentSourceOf } from "../access/ConsentGrantFollower";
 import { InMemoryStreamIndex } from "../streams/StreamIndex";
@@ -99,6 +100,14 @@ export function readDeployment(file: string): DeploymentRecord {
   return record;
 }
 
+/** Development chains: no reorgs but the ones a test makes, so the broker acts at the head. */
+const DEV_CHAINS = new Set([31337, 1337]);
+
+/** chain.confirmations, or its default: 0 on a development chain, else 12. */
+export function confirmationsOf(config: BrokerConfig): number {
+  return config.chain.confirmations ?? (DEV_CHAINS.has(config.chainId) ? 0 : 12);
+}
+
 /**
  * Connects to the chain and the consent ledger. Returns NoChain in "auto" mode when no node answers
  * at chain.rpcUrl or no deployment record exists for its chain id (the broker then runs on its
@@ -138,7 +147,8 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   const deployment = readDeployment(file);
   const address = (name: string) => deployment.contracts[name]?.address;
   const fromBlock = Math.min(...Object.values(deployment.contracts).map((c) => c.deployBlock ?? 0));
-  const follower = new ChainFollower(provider, { fromBlock, pollMs: config.chain.pollMs });
+  const checkpoint = new FileCheckpointStore(join(config.dataDir, "chain-checkpoint.json"), chainId);
+  const follower = new ChainFollower(provider, { fromBlock, pollMs: config.chain.pollMs, confirmations: confirmationsOf(config), checkpoint });
 
   let consent: ConsentGrantFollower | undefined;
   let consentLedger: InProcessConsentLedger | undefined;
@@ -192,6 +202,9 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
     contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey!, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
   }
   await follower.start();
+  if (checkpoint.loadError) logger.warn({ file: checkpoint.file }, checkpoint.loadError);
+  logger.info({ from: follower.resumed?.from, checkpoint: follower.resumed?.checkpoint, reason: follower.resumed?.reason, confirmations: follower.confirmations },
+    follower.resumed?.checkpoint ? "chain: resumed from the checkpoint" : "chain: replayed from the deployment block");
   const routing = assignment && operatorAddress ? "coordinator" : "single-node";
   logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consentLedger: ledger.kind, assignment: routing }, "following the contracts");
   if (assignment && !operatorAddress) {

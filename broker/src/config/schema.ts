@@ -107,6 +107,10 @@ export const BrokerConfigSchema = Type.Object({
     rpcUrl: settings.rpcUrl("http://127.0.0.1:8545", "the Ethereum node (its chain id must be `chainId`)"),
     deployment: Type.String({ default: "", filePath: "read", expect: "a file path, or empty", description: "the deployment record (docs/deployment.md §4); empty searches `deployments/<chainId>.json` in the working directory, its parents and the repository" }),
     pollMs: milliseconds(1, 600_000, 250, "log polling interval: keep it under the block time, so a cut comes within one block"),
+    confirmations: Type.Optional(Type.Integer({
+      minimum: 0, maximum: 10_000, defaultText: "0 on chains 31337 and 1337 (dev nodes), else 12", expect: "an integer 0..10000",
+      description: "blocks a purchase, permission or registry change must be under before the broker acts on it; revocations act at the head (docs/network.md, \"Confirmation depths and reorgs\")",
+    })),
     operatorKey: Type.Optional(settings.privateKey("the broker operator's key, registered on the coordinator: the partition assignment, commit-reveal reports, reward claims, replication (it signs the broker in to its peers), contract deliveries")),
     operatorAddress: Type.Optional(settings.address("follow the coordinator's assignment of this address without a key (no reports); default: the key's address")),
     contractSubscribers: Type.Boolean({ default: false, expect: "true or false", description: "deliver to EventSubscriptions' contract subscribers and claim the bounties (needs `operatorKey`)" }),

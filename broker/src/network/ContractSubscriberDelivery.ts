@@ -34,7 +34,15 @@ export class ContractSubscriberDelivery {
 
   constructor(private readonly options: ContractSubscriberDeliveryOptions) {
     this.subscriptions = IEventSubscriptions__factory.connect(options.subscriptions, options.operator);
-    options.follower.watch(options.subscriptions, this.subscriptions.interface, (logs) => this.onLogs(logs));
+    options.follower.watch(options.subscriptions, this.subscriptions.interface, (logs) => this.onLogs(logs), {
+      snapshot: {
+        name: `contract-subscribers:${options.subscriptions.toLowerCase()}`,
+        save: () => [...this.subscribers].map(([streamId, set]) => [streamId, [...set]]),
+        load: (state) => {
+          for (const [streamId, list] of (state ?? []) as [string, string[]][]) this.subscribers.set(streamId, new Set(list));
+        },
+      },
+    });
   }
 
   /** Hooks into a node's durable events; returns the unhook. */
@@ -70,9 +78,12 @@ export class ContractSubscriberDelivery {
       if (log.name === "Subscribed") {
         let set = this.subscribers.get(streamId);
         if (!set) this.subscribers.set(streamId, (set = new Set()));
+        this.options.follower.journal.recordMembership(log.blockNumber, set, subscriber);
         set.add(subscriber);
       } else if (log.name === "Unsubscribed") {
-        this.subscribers.get(streamId)?.delete(subscriber);
+        const set = this.subscribers.get(streamId);
+        if (set) this.options.follower.journal.recordMembership(log.blockNumber, set, subscriber);
+        set?.delete(subscriber);
       }
     }
   }

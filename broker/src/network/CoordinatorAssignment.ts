@@ -45,7 +45,8 @@ export class CoordinatorAssignment implements PartitionAssignmentSource {
     this.broker = options.broker.toLowerCase();
     this.ownsFollower = !options.follower;
     this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
-    this.follower.watch(options.coordinator, this.coordinator.interface, (logs) => this.onLogs(logs));
+    // Stateless across restarts: start() reads the coordinator's views at the head again.
+    this.follower.watch(options.coordinator, this.coordinator.interface, (logs) => this.onLogs(logs), { stateless: true });
   }
 
   /**
@@ -144,17 +145,21 @@ export class CoordinatorAssignment implements PartitionAssignmentSource {
         const b = String(log.args.broker).toLowerCase();
         let set = this.assignees.get(p);
         if (!set) this.assignees.set(p, (set = new Set()));
+        this.follower.journal.recordMembership(log.blockNumber, set, b);
         if (log.name === "PartitionAssigned") set.add(b);
         else set.delete(b);
         break;
       }
       case "PartitionCountIncreased":
-        this.counts.push({ fromEpoch: Number(log.args.effectiveEpoch), count: Number(log.args.partitionCount) });
+        const entry = { fromEpoch: Number(log.args.effectiveEpoch), count: Number(log.args.partitionCount) };
+        this.counts.push(entry);
         this.counts.sort((a, b) => a.fromEpoch - b.fromEpoch);
+        this.follower.journal.record(log.blockNumber, () => void this.counts.splice(this.counts.indexOf(entry), 1));
         break;
       case "BrokerRegistered":
       case "BrokerUpdated": {
         const address = String(log.args.broker).toLowerCase();
+        this.follower.journal.recordEntry(log.blockNumber, this.endpoints, address);
         this.endpoints.set(address, { address, ws: String(log.args.wsUrl), http: String(log.args.httpUrl) });
         break;
       }

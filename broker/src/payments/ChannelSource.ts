@@ -55,7 +55,8 @@ export class ContractChannels implements ChannelSource {
             break;
         }
       }
-    });
+      // Stateless across restarts: the ledger reads a payer's channel at the head when it first serves it.
+    }, { stateless: true });
   }
 
   async redeem(payer: string, generation: number, amount: bigint, signature: Buffer): Promise<void> {

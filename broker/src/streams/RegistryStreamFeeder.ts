@@ -47,7 +47,15 @@ export class RegistryStreamFeeder {
     const registry = IStreamRegistry__factory.connect(options.registry, options.provider);
     this.ownsFollower = !options.follower;
     this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
-    this.follower.watch(options.registry, registry.interface, (logs) => this.apply(logs));
+    this.follower.watch(options.registry, registry.interface, (logs) => this.apply(logs), {
+      snapshot: {
+        name: `stream-index:${options.registry.toLowerCase()}`,
+        save: () => index.find({ offset: 0, limit: Number.MAX_SAFE_INTEGER }).streams,
+        load: (state) => {
+          for (const stream of (state ?? []) as StreamInfo[]) index.apply({ type: "created", stream });
+        },
+      },
+    });
     // A stream missing from the index may have been created after the last poll: poll now (shared
     // with the gate and the coordinator, which see the same blocks), throttled.
     const follower = this.follower;
@@ -72,6 +80,8 @@ export class RegistryStreamFeeder {
     for (const log of logs) {
       const id = String(log.args.id).toLowerCase();
       const current = this.index.get(id);
+      // A reorg restores the stream as it was before this log (ChainFollower's journal).
+      this.follower.journal.record(log.blockNumber, () => this.index.apply(current ? { type: "updated", stream: current } : { type: "deleted", id }));
       const update = (patch: Partial<StreamInfo>) => {
         if (!current) return; // a dataset, or a stream created before fromBlock: nothing to update
         this.index.apply({ type: "updated", stream: { ...current, ...patch } });
