@@ -53,9 +53,16 @@ async function verify(ctx: Context, record: DeploymentRecord): Promise<Check[]> 
   check("-", "chain id", record.chainId, chainId);
   const libraries = new Map(Object.values(record.contracts).map((c) => [c.contract, c.address]));
   const { version } = loadModule<{ version: string }>("@datamarket/contracts/package.json");
+  const { LOCAL_ENS_CONTRACT_NAMES } = loadModule<typeof import("@datamarket/contracts")>("@datamarket/contracts");
   for (const [name, entry] of Object.entries(record.contracts)) {
     ctx.out.progress(`checking ${name} at ${entry.address}`);
     const contractName = entry.contract.split(":")[1];
+    if ((LOCAL_ENS_CONTRACT_NAMES as readonly string[]).includes(name)) {
+      // the development ENS (Names.ens "local"): ENS's own contracts, which @datamarket/contracts does not ship
+      const code = await provider.getCode(entry.address);
+      checks.push({ contract: name, check: "runtime code (development ENS, not in @datamarket/contracts)", expected: "contract code", actual: code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`, ok: code !== "0x" });
+      continue;
+    }
     let artifact: Artifact;
     try {
       artifact = loadModule<Artifact>(`@datamarket/contracts/artifacts/${contractName}.json`);
