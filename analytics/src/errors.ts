@@ -1,5 +1,6 @@
 // Errors of the analytics package: one class, a code a caller can act on, the values that explain it.
 // Aggregators send the same codes over HTTP ({ error: { code, message, details } }); see docs/analytics.md §7.
+import { DataMarketError } from "@datamarket/protocol";
 
 export const AnalyticsErrorCodes = {
   /** A study descriptor or a measurement spec breaks a rule (the message names the field). */
@@ -42,18 +43,16 @@ export const AnalyticsErrorCodes = {
 
 export type AnalyticsErrorCode = (typeof AnalyticsErrorCodes)[keyof typeof AnalyticsErrorCodes];
 
-export class AnalyticsError extends Error {
-  /** The error this one was raised for (kept, never dropped). */
-  readonly cause?: unknown;
+/**
+ * An error of the analytics package. Extends the protocol's error base class: `message` is
+ * `"CODE: short message"`, `shortMessage` the message alone, `toJSON()` the `{ code, message,
+ * details }` an aggregator answers with (message without the code prefix).
+ */
+export class AnalyticsError extends DataMarketError<AnalyticsErrorCode> {
+  override name = "AnalyticsError";
 
-  constructor(readonly code: AnalyticsErrorCode, message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`);
-    this.name = "AnalyticsError";
-    if (options?.cause !== undefined) this.cause = options.cause;
-  }
-
-  toJSON(): { code: AnalyticsErrorCode; message: string; details: Record<string, unknown> } {
-    return { code: this.code, message: this.message, details: this.details };
+  constructor(code: AnalyticsErrorCode, message: string, details: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    super(code, message, { details, cause: options.cause, docsPath: "analytics.md#5-wire-format-json-over-http-binary-as-base64url" });
   }
 }
 

@@ -10,7 +10,7 @@ export * from './eip712';
 export { BridgeClientError, BridgeConfigError, ClientErrorCode, HttpErrorCode, type BridgeFailure, type ConfigProblem } from './errors';
 export { LedgerFollower, type ConsentEventSource } from './follower';
 export { LOG_LEVELS, bridgeLogger, memoryLogger, type Logger, type LogLevel } from './log';
-export { MARKET_ABI, RevocationRelayer, marketInterface } from './relayer';
+export { RevocationRelayer, marketInterface } from './relayer';
 export type { AttestationResponse, HealthResponse, RevocationResponse } from './server';
 export { startFromConfig } from './start';
 export { BridgeStore, StoreError, type Checkpoint } from './store';

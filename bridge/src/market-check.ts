@@ -3,15 +3,11 @@
 // a signature made for another contract (the DATA token's address in a copied config, say) is
 // worthless to buyers and would be served as if it counted. The market answers the ERC-5267
 // `eip712Domain()` with its own name, version, chain and address; nothing else does all four.
-import { Contract, type Provider } from 'ethers';
+import { DataLicenseMarket__factory } from '@datamarket/contracts/typechain';
+import type { Provider } from 'ethers';
 import { DOMAIN_NAME, DOMAIN_VERSION } from './eip712';
 import { BridgeConfigError } from './errors';
 import type { Logger } from './log';
-
-const MARKET_CHECK_ABI = [
-    'function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)',
-    'function attestors() view returns (address[])',
-];
 
 export interface MarketCheck {
     market: string;
@@ -46,18 +42,19 @@ async function inspect(provider: Provider, check: MarketCheck, log: Logger): Pro
     if ((await provider.getCode(market)) === '0x') {
         throw BridgeConfigError.of('chain.market', `${market} is not the DataLicenseMarket: there is no contract at that address on chain ${served}`);
     }
-    const contract = new Contract(market, MARKET_CHECK_ABI, provider);
+    // the implementation's ABI (@datamarket/contracts): eip712Domain() is ERC-5267's, not IDataLicenseMarket's
+    const contract = DataLicenseMarket__factory.connect(market, provider);
     let domain: { name: string; version: string; chainId: bigint; verifyingContract: string };
     try {
-        domain = await contract.getFunction('eip712Domain')();
-    } catch {
-        throw BridgeConfigError.of('chain.market', `${market} is not the DataLicenseMarket: the contract there does not answer eip712Domain()`);
+        domain = await contract.eip712Domain();
+    } catch (error) {
+        throw BridgeConfigError.of('chain.market', `${market} is not the DataLicenseMarket: the contract there does not answer eip712Domain()`, undefined, { cause: error });
     }
     if (domain.name !== DOMAIN_NAME || domain.version !== DOMAIN_VERSION || domain.chainId !== check.chainId || domain.verifyingContract.toLowerCase() !== market) {
         const what = domain.name === 'Streamr DATA' ? ' (that is the DATA token)' : '';
         throw BridgeConfigError.of('chain.market', `${market} is not the DataLicenseMarket: its EIP-712 domain is "${domain.name}" version "${domain.version}"${what}`);
     }
-    const attestors = ((await contract.getFunction('attestors')()) as string[]).map((address) => address.toLowerCase());
+    const attestors = (await contract.attestors()).map((address) => address.toLowerCase());
     if (!attestors.includes(check.attestor.toLowerCase())) {
         log.warn({ attestor: check.attestor, market }, 'this attestor is not registered on the market: its signatures do not count until governance adds it');
     }

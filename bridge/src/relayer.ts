@@ -2,29 +2,21 @@
 // revocation and k attestation signatures (its own and its peers', over HTTP) and sends revokeConsent.
 // Idempotent (a ConsentRevoked log for the grant, by anyone, ends the work), one relay at a time (one
 // nonce sequence), a bounded number of attempts with exponential backoff.
-import { Contract, ContractRunner, Interface, Signer } from 'ethers';
+import { iDataLicenseMarketAbi, withProtocolErrors } from '@datamarket/contracts';
+import { IDataLicenseMarket__factory, type IDataLicenseMarket } from '@datamarket/contracts/typechain';
+import { Interface, Signer } from 'ethers';
 import { collectAttestation, collectRevocation } from './collect';
 import type { MarketDomain } from './eip712';
 import { BridgeClientError } from './errors';
 import type { Logger } from './log';
 import type { BridgeStore } from './store';
 
-/** The part of IDataLicenseMarket the bridge calls (the interface in contracts/ is the spec). */
-export const MARKET_ABI = [
-    'function revokeConsent((bytes32 grantId,uint64 revokedAt) revocation, bytes signatures, (bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt) attestation, bytes attestationSignatures)',
-    'function attestorThreshold() view returns (uint256)',
-    'function attestors() view returns (address[])',
-    'function consentAttestationDigest((bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt) attestation) view returns (bytes32)',
-    'function consentRevocationDigest((bytes32 grantId,uint64 revokedAt) revocation) view returns (bytes32)',
-    'event ConsentRevoked(bytes32 indexed grantId, bytes32 indexed productId, address indexed buyer, uint64 revokedAt, bool licenseSuspended)',
-    'error MalformedSignatures(uint256 length)',
-    'error InvalidSignature(uint256 index)',
-    'error NotAnAttestor(uint256 index, address signer)',
-    'error InsufficientAttestorSignatures(uint256 distinct, uint256 required)',
-    'error RevocationInFuture(uint64 revokedAt, uint256 now_)',
-    'error GrantMismatch(bytes32 grantId)',
-];
-export const marketInterface = new Interface(MARKET_ABI);
+/**
+ * The market's interface, IDataLicenseMarket from @datamarket/contracts (the compiled interface, never
+ * a hand-written copy), with every custom error of the protocol: a revert raised by a contract the
+ * market calls decodes too.
+ */
+export const marketInterface = new Interface(withProtocolErrors(iDataLicenseMarketAbi));
 
 export interface RelayerOptions {
     /** the relayer wallet, connected to the chain */
@@ -45,7 +37,7 @@ export interface RelayerOptions {
 }
 
 export class RevocationRelayer {
-    private readonly market: Contract;
+    private readonly market: IDataLicenseMarket;
     private readonly queue: string[] = [];
     private readonly queued = new Set<string>();
     private stopping = false;
@@ -53,7 +45,7 @@ export class RevocationRelayer {
     private wakeSleep: (() => void) | null = null;
 
     constructor(private readonly options: RelayerOptions) {
-        this.market = new Contract(options.domain.market, MARKET_ABI, options.signer as ContractRunner);
+        this.market = IDataLicenseMarket__factory.connect(options.domain.market, options.signer);
     }
 
     get pending(): number {
@@ -138,8 +130,8 @@ export class RevocationRelayer {
             return earlier[0].transactionHash;
         }
         const [threshold, attestors] = await Promise.all([
-            this.market.attestorThreshold() as Promise<bigint>,
-            this.market.attestors() as Promise<string[]>,
+            this.market.attestorThreshold(),
+            this.market.attestors(),
         ]);
         const collectOptions = {
             urls: this.options.bridgeUrls, threshold: Number(threshold), domain, attestors, timeoutMs: this.options.httpTimeoutMs,
@@ -189,7 +181,7 @@ function chainBehindBy(error: unknown): number | null {
 
 /** A readable reason, with the market's custom error decoded when there is one. */
 function describe(error: unknown): string {
-    if (error instanceof BridgeClientError) return `${error.code}: ${error.message}`;
+    if (error instanceof BridgeClientError) return error.message;
     const parsed = marketError(error);
     if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
     return (error as Error).message ?? String(error);

@@ -1,6 +1,7 @@
 // The bridge's HTTP API (fastify): a buyer fetches this attestor's signature of a grant's attestation,
 // or of its revocation; operators poll /health. Read-only: nothing a caller sends is ever signed.
 import Fastify, { FastifyError, FastifyInstance } from 'fastify';
+import { DataMarketError } from '@datamarket/protocol';
 import { HttpErrorCode } from './errors';
 import type { ConsentAttestation, ConsentRevocation } from './eip712';
 import type { Logger } from './log';
@@ -136,9 +137,12 @@ const HEALTH_RESPONSE_SCHEMA = {
     },
 } as const;
 
-class HttpError extends Error {
-    constructor(readonly statusCode: number, readonly code: HttpErrorCode, message: string) {
-        super(message);
+/** A refusal of the HTTP API: answered `{ statusCode, code, message }` (the message without the code prefix). */
+export class HttpError extends DataMarketError<HttpErrorCode> {
+    override name = 'HttpError';
+
+    constructor(readonly statusCode: number, code: HttpErrorCode, message: string, details: Record<string, unknown> = {}) {
+        super(code, message, { details: { statusCode, ...details }, docsPath: 'market.md' });
     }
 }
 
@@ -149,7 +153,7 @@ export function buildServer(context: ServerContext): FastifyInstance {
 
     app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
         if (error instanceof HttpError) {
-            return reply.status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, message: error.message });
+            return reply.status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, message: error.shortMessage });
         }
         if ((error as FastifyError).validation) {
             const grantId = (request.params as { grantId?: string } | undefined)?.grantId;
@@ -173,9 +177,9 @@ export function buildServer(context: ServerContext): FastifyInstance {
         if (!record) {
             const refusal = context.store.refusals.get(grantId);
             if (refusal) {
-                throw new HttpError(409, HttpErrorCode.ATTESTATION_REFUSED, `grant ${grantId} was not signed: ${refusal.code}`);
+                throw new HttpError(409, HttpErrorCode.ATTESTATION_REFUSED, `grant ${grantId} was not signed: ${refusal.code}`, { grantId });
             }
-            throw new HttpError(404, HttpErrorCode.UNKNOWN_GRANT, `no GrantIssued for ${grantId} has reached this bridge`);
+            throw new HttpError(404, HttpErrorCode.UNKNOWN_GRANT, `no GrantIssued for ${grantId} has reached this bridge`, { grantId });
         }
         return {
             attestation: record.attestation, purposeName: record.purposeName, signature: record.signature, attestor: context.attestor,
@@ -190,9 +194,9 @@ export function buildServer(context: ServerContext): FastifyInstance {
         const record = context.store.revocations.get(grantId);
         if (!record) {
             if (context.store.attestations.has(grantId) || context.store.refusals.has(grantId)) {
-                throw new HttpError(404, HttpErrorCode.NOT_REVOKED, `grant ${grantId} has not been invalidated on the consent ledger`);
+                throw new HttpError(404, HttpErrorCode.NOT_REVOKED, `grant ${grantId} has not been invalidated on the consent ledger`, { grantId });
             }
-            throw new HttpError(404, HttpErrorCode.UNKNOWN_GRANT, `no event for ${grantId} has reached this bridge`);
+            throw new HttpError(404, HttpErrorCode.UNKNOWN_GRANT, `no event for ${grantId} has reached this bridge`, { grantId });
         }
         const relay = context.store.relays.get(grantId);
         return {

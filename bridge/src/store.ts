@@ -2,6 +2,7 @@
 // checkpoint in the consent ledger (written atomically after each whole event batch).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataMarketError } from '@datamarket/protocol';
 import type { ConsentAttestation, ConsentRevocation } from './eip712';
 
 /** An attestation this bridge signed, with what the ledger said about it. */
@@ -65,10 +66,12 @@ export interface StoreIdentity {
     attestor: string;
 }
 
-export class StoreError extends Error {
-    constructor(readonly code: 'STATE_MISMATCH' | 'STATE_CORRUPT', message: string) {
-        super(message);
-        this.name = 'StoreError';
+/** The state directory cannot be used: another bridge's (STATE_MISMATCH) or a damaged log (STATE_CORRUPT). */
+export class StoreError extends DataMarketError<'STATE_MISMATCH' | 'STATE_CORRUPT'> {
+    override name = 'StoreError';
+
+    constructor(code: 'STATE_MISMATCH' | 'STATE_CORRUPT', message: string, details: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+        super(code, message, { details, cause: options.cause, docsPath: 'market.md' });
     }
 }
 
@@ -96,7 +99,8 @@ export class BridgeStore {
             const stored = JSON.parse(readFileSync(identityPath, 'utf8')) as StoreIdentity;
             for (const key of ['chainId', 'market', 'attestor'] as const) {
                 if (stored[key] !== identity[key]) {
-                    throw new StoreError('STATE_MISMATCH', `state directory ${directory} belongs to ${key} ${stored[key]}, not ${identity[key]}`);
+                    throw new StoreError('STATE_MISMATCH', `state directory ${directory} belongs to ${key} ${stored[key]}, not ${identity[key]}`,
+                        { directory, field: key, stored: stored[key], expected: identity[key] });
                 }
             }
         } else {
@@ -114,7 +118,8 @@ export class BridgeStore {
                 } catch (error) {
                     // only a torn last line (a crash mid-append) is tolerated; it is re-derived from the ledger
                     if (index < lines.length - 1 && lines.slice(index + 1).some((rest) => rest.trim() !== '')) {
-                        throw new StoreError('STATE_CORRUPT', `${logPath} line ${index + 1} is not a record: ${(error as Error).message}`);
+                        throw new StoreError('STATE_CORRUPT', `${logPath} line ${index + 1} is not a record: ${(error as Error).message}`,
+                            { file: logPath, line: index + 1 }, { cause: error });
                     }
                 }
             });

@@ -19,7 +19,7 @@ function problems(raw: unknown, env: NodeJS.ProcessEnv = KEY): string[] {
         parseConfig(raw, env, '/srv/bridge');
     } catch (error) {
         expect(error).to.be.instanceOf(BridgeConfigError);
-        return (error as Error).message.split('\n');
+        return (error as BridgeConfigError).shortMessage.split('\n');
     }
     throw new Error('the configuration was accepted');
 }
@@ -137,7 +137,7 @@ describe('consent bridge: configuration', () => {
         writeFileSync(join(dir, 'etc', 'bridge.json'), JSON.stringify({ ...MINIMAL, stateDir: '../var/bridge' }));
         expect(loadConfig(join(dir, 'etc', 'bridge.json'), KEY).stateDir).to.equal(join(dir, 'var', 'bridge'));
         writeFileSync(join(dir, 'broken.json'), '{ "http": ');
-        expect(() => loadConfig(join(dir, 'broken.json'), KEY)).to.throw(BridgeConfigError, /^config: cannot read .*broken\.json as JSON: /);
+        expect(() => loadConfig(join(dir, 'broken.json'), KEY)).to.throw(BridgeConfigError, /^INVALID_CONFIG: config: cannot read .*broken\.json as JSON: /);
     });
 
     it('describes a configuration for --test without its keys', () => {

@@ -25,7 +25,7 @@ async function refusal(check: Promise<void>): Promise<string> {
         await check;
     } catch (error) {
         expect(error).to.be.instanceOf(BridgeConfigError);
-        return (error as Error).message;
+        return (error as BridgeConfigError).shortMessage;
     }
     throw new Error('the check passed');
 }

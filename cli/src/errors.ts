@@ -1,5 +1,6 @@
 // Exit codes and the mapping of every error the command can meet (its own, the SDK's, ethers', the
 // deployment record's, the consent ledger's) to one code a script can act on. docs/cli.md lists them.
+import { DataMarketError, isDataMarketError } from "@datamarket/protocol";
 
 /** The process exit codes of `datamarket` (docs/cli.md, "Exit codes"). */
 export const ExitCode = {
@@ -24,17 +25,22 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** An error the command reports: a stable code, a message, details for --json, the exit code. */
-export class CliError extends Error {
+/**
+ * An error the command reports: a stable code, a message, details for --json, the exit code. Extends
+ * the protocol's error base class: the command prints `shortMessage` (`datamarket: <message> [CODE]`),
+ * `message` is `"CODE: <message>"`, the error it was made from is kept as `cause`.
+ */
+export class CliError extends DataMarketError<string> {
+  override name = "CliError";
+
   constructor(
     readonly exitCode: ExitCodeValue,
-    readonly code: string,
+    code: string,
     message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
+    details: Record<string, unknown> = {},
+    options: { cause?: unknown } = {},
   ) {
-    super(message, options);
-    this.name = "CliError";
+    super(code, message, { details, cause: options.cause, docsPath: "cli.md#exit-codes" });
   }
 }
 
@@ -101,7 +107,8 @@ function isConnectionRefused(error: unknown): boolean {
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   const e = (error ?? {}) as Coded & Error;
-  const message = e instanceof Error ? e.message : String(error);
+  // an error of an @datamarket package says its code apart: its message without the code prefix
+  const message = isDataMarketError(error) ? error.shortMessage : e instanceof Error ? e.message : String(error);
   const name = e instanceof Error ? e.name : "";
   // the deployment record (@datamarket/contracts)
   if (name === "DeploymentRecordError") return new CliError(ExitCode.CONFIG, "INVALID_DEPLOYMENT", message, {}, { cause: error });

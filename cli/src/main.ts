@@ -77,7 +77,7 @@ export function buildProgram(exit: { code: number }): Command {
       if (code === ExitCode.INTERRUPTED) out.note("interrupted");
     } catch (error) {
       const e = toCliError(error);
-      out.error(e.code, e.message, e.details, e.exitCode);
+      out.error(e.code, e.shortMessage, e.details, e.exitCode);
       if (process.env.DATAMARKET_DEBUG && e.cause) process.stderr.write(`${(e.cause as Error).stack ?? e.cause}\n`);
       exit.code = e.exitCode;
     } finally {

@@ -126,9 +126,12 @@ describe("datamarket (the CLI, as a process)", function () {
       expect(shown.json.contracts.DataLicenseMarket.address).to.equal(stack.record.contracts.DataLicenseMarket.address);
       const verified = await ok(["--json", "deployment", "verify"]);
       expect(verified.json.failed).to.equal(0);
-      // the 14 protocol contracts compared with the package's build; the development ENS (Names.ens "local") checked for code only
-      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("runtime code"))).to.have.length(14);
-      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("code present")).map((c: { contract: string }) => c.contract)).to.deep.equal(["ENSRegistry", "PublicResolver"]);
+      // the 14 contracts of the protocol against the package's build; the development ENS (registry, resolver) present
+      const code = (c: { check: string }) => c.check.startsWith("runtime code");
+      expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("runtime code = @datamarket/contracts"))).to.have.length(14);
+      expect(verified.json.checks.filter(code).filter((c: { check: string }) => c.check.includes("development ENS")).map((c: { contract: string }) => c.contract))
+        .to.deep.equal(["ENSRegistry", "PublicResolver"]);
+      expect(verified.json.checks.filter(code)).to.have.length(16);
     });
 
     it("fails deployment verify (exit 7) when the record points a contract at another one's code", async function () {

@@ -61,8 +61,9 @@ export async function startStack(): Promise<Stack> {
       args: ["start"],
       timeoutMs: 240_000,
       env: {
-        BROKER__HOST: "127.0.0.1", BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", BROKER__DATA_DIR: dataDir, BROKER__CHAIN__MODE: "on", BROKER__CHAIN__RPC_URL: rpcUrl,
-        BROKER__CHAIN__DEPLOYMENT: deployment, BROKER__CONSENT_LEDGER__KIND: "off", BROKER__LOG__LEVEL: "info",
+        // the broker's configuration from the environment (BROKER__ + the setting's path, docs/broker.md)
+        BROKER__HOST: "127.0.0.1", BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", BROKER__DATA_DIR: dataDir, BROKER__CHAIN__MODE: "on",
+        BROKER__CHAIN__RPC_URL: rpcUrl, BROKER__CHAIN__DEPLOYMENT: deployment, BROKER__CONSENT_LEDGER__KIND: "off", BROKER__LOG__LEVEL: "info",
       },
     });
     cleanup.push(() => new Promise<void>((resolve) => {

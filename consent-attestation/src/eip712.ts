@@ -1,4 +1,4 @@
-// The EIP-712 consent attestation and revocation of the DataLicenseMarket (INTERFACES.md §3, docs/market.md
+// The EIP-712 consent attestation and revocation of the DataLicenseMarket (docs/INTERFACES.md §3, docs/market.md
 // section 5.3): domain, types, digests, signing and the packing of k signatures the market expects.
 // Shared by the consent bridge (which signs) and buyers (who collect and check); ethers only.
 import { Signature, SigningKey, TypedDataEncoder, concat, getAddress, id, isHexString, recoverAddress } from 'ethers';

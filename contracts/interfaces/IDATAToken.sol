@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 // Role getters keep OpenZeppelin's UPPER_CASE names (MINTER_ROLE), as AccessControl integrators expect.
 /* solhint-disable func-name-mixedcase */

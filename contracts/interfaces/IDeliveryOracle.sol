@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title IDeliveryOracle
 /// @notice The hook through which escrow release will follow proven delivery. The network coordinator

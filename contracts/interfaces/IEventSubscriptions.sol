@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 // The delay getter keeps the UPPER_CASE name of a constant.
 /* solhint-disable func-name-mixedcase */

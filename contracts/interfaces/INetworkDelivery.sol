@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title INetworkDelivery
 /// @notice The O(1) read surface of the network coordinator's finalized delivery records: what the

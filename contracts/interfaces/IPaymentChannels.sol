@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 // The EIP-712 getters keep the UPPER_CASE names wallets and EIP-2612 integrators expect.
 /* solhint-disable func-name-mixedcase */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 import {IENS} from "./ens/IENS.sol";
 import {INameWrapper} from "./ens/INameWrapper.sol";

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title IStreamRegistry
 /// @notice The registry of the network's data resources: real-time streams and batch datasets, the

@@ -1,6 +1,7 @@
 // Errors of the identity package: one class, a code a caller can act on, the values that explain it,
 // and the original error kept as `cause`. The verifier service answers { code, message, details } with
 // the HTTP status of httpStatusOf(code). The codes are documented in docs/identity.md §8.
+import { DataMarketError } from "@datamarket/protocol";
 
 export const IdentityErrorCodes = {
   /** A configuration (trust list, profile, service option) breaks a rule; `details.field` names it. */
@@ -63,18 +64,16 @@ export const IdentityErrorCodes = {
 
 export type IdentityErrorCode = (typeof IdentityErrorCodes)[keyof typeof IdentityErrorCodes];
 
-export class IdentityError extends Error {
-  /** The error this one was raised for (kept, never dropped). */
-  readonly cause?: unknown;
+/**
+ * An error of the identity package. Extends the protocol's error base class: `message` is
+ * `"CODE: short message"`, `shortMessage` the message alone, `toJSON()` the `{ code, message,
+ * details }` the verifier service answers with (message without the code prefix).
+ */
+export class IdentityError extends DataMarketError<IdentityErrorCode> {
+  override name = "IdentityError";
 
-  constructor(readonly code: IdentityErrorCode, message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`);
-    this.name = "IdentityError";
-    if (options?.cause !== undefined) this.cause = options.cause;
-  }
-
-  toJSON(): { code: IdentityErrorCode; message: string; details: Record<string, unknown> } {
-    return { code: this.code, message: this.message, details: this.details };
+  constructor(code: IdentityErrorCode, message: string, details: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    super(code, message, { details, cause: options.cause, docsPath: "identity.md#12-errors" });
   }
 }
 

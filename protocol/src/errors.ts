@@ -23,7 +23,10 @@ export class DataMarketError<C extends string = string> extends Error {
 
   constructor(code: C, shortMessage: string, options: DataMarketErrorOptions = {}) {
     const causeMessage = options.cause instanceof Error ? options.cause.message : options.cause === undefined ? undefined : String(options.cause);
-    super(causeMessage === undefined || causeMessage === shortMessage ? `${code}: ${shortMessage}` : `${code}: ${shortMessage} (cause: ${causeMessage})`, options.cause === undefined ? undefined : { cause: options.cause });
+    // the cause's message is appended unless one already contains the other (a short message that
+    // quotes its cause, `could not read X: <cause>`, or one taken from the cause's text)
+    const redundant = causeMessage === undefined || shortMessage.includes(causeMessage) || causeMessage.includes(shortMessage);
+    super(redundant ? `${code}: ${shortMessage}` : `${code}: ${shortMessage} (cause: ${causeMessage})`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.shortMessage = shortMessage;
     this.details = options.details ?? {};

@@ -167,7 +167,7 @@ export class ConsentLedgerClient {
     private async membershipChange(name: string, resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
         if (subjectIds.length > MAX_SUBJECTS_PER_CALL) {
             throw new ConsentClientError('INVALID_ARGUMENT',
-                `INVALID_ARGUMENT: ${subjectIds.length} subject ids in one call, over MAX_SUBJECTS_PER_CALL of ${MAX_SUBJECTS_PER_CALL}: split the list`);
+                `${subjectIds.length} subject ids in one call, over MAX_SUBJECTS_PER_CALL of ${MAX_SUBJECTS_PER_CALL}: split the list`);
         }
         return this.submit(this.resource, name, [JSON.stringify({ resourceId, subjectIds })]);
     }
@@ -349,7 +349,7 @@ export class ConsentLedgerClient {
         for (const argument of args) {
             const size = Buffer.byteLength(argument, 'utf8');
             if (size > MAX_ARGUMENT_BYTES) {
-                throw new ConsentClientError('ARGUMENT_TOO_LARGE', `ARGUMENT_TOO_LARGE: an argument of ${name} is ${size} bytes, over MAX_ARGUMENT_BYTES of ${MAX_ARGUMENT_BYTES}`);
+                throw new ConsentClientError('ARGUMENT_TOO_LARGE', `an argument of ${name} is ${size} bytes, over MAX_ARGUMENT_BYTES of ${MAX_ARGUMENT_BYTES}`);
             }
             total += size;
         }

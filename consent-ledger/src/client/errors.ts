@@ -1,5 +1,6 @@
 // Errors of the consent client: one class with a code a caller can act on, whichever backend failed.
 import { ErrorCode } from '@datamarket/consent-chaincode/src/errors';
+import { DataMarketError } from '@datamarket/protocol';
 
 /** Client-side codes in addition to the chaincode's ErrorCode values. */
 export const ClientErrorCode = {
@@ -23,10 +24,18 @@ export const ClientErrorCode = {
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-export class ConsentClientError extends Error {
-    constructor(readonly code: ClientErrorCode, message: string, readonly transactionId?: string) {
-        super(message);
-        this.name = 'ConsentClientError';
+/**
+ * Any failure of the consent client, whichever backend failed. Extends the protocol's error base
+ * class: `message` is `"CODE: detail"` (as the chaincode's own messages), `shortMessage` the detail,
+ * `details.transactionId` the transaction's id when it had one, `cause` the backend's error.
+ */
+export class ConsentClientError extends DataMarketError<ClientErrorCode> {
+    override name = 'ConsentClientError';
+    readonly transactionId?: string;
+
+    constructor(code: ClientErrorCode, message: string, transactionId?: string, options: { cause?: unknown } = {}) {
+        super(code, message, { details: transactionId === undefined ? {} : { transactionId }, cause: options.cause, docsPath: 'consent.md#6-errors' });
+        if (transactionId !== undefined) this.transactionId = transactionId;
     }
 }
 
@@ -67,21 +76,21 @@ export function toClientError(error: unknown, limits?: GatewayLimits): ConsentCl
     if (shape.code === GRPC_RESOURCE_EXHAUSTED && shape.name !== 'CommitError') {
         const named = limits ? `; the limits are ${limits.maxReceiveBytes} bytes received and ${limits.maxSendBytes} bytes sent` : '';
         return new ConsentClientError('MESSAGE_TOO_LARGE',
-            `${texts[0]}${named} (grpc.max_receive_message_length / grpc.max_send_message_length in connectFabricGateway's grpcOptions)`, shape.transactionId);
+            `${texts[0]}${named} (grpc.max_receive_message_length / grpc.max_send_message_length in connectFabricGateway's grpcOptions)`, shape.transactionId, { cause: error });
     }
     if (shape.code === GRPC_DEADLINE_EXCEEDED && shape.name !== 'CommitError') {
         const named = limits ? `; the deadlines are evaluate ${limits.timeouts.evaluate} ms, endorse ${limits.timeouts.endorse} ms, `
             + `submit ${limits.timeouts.submit} ms, commit status ${limits.timeouts.commitStatus} ms` : '';
-        return new ConsentClientError('DEADLINE_EXCEEDED', `${texts[0]}${named} (timeouts in connectFabricGateway)`, shape.transactionId);
+        return new ConsentClientError('DEADLINE_EXCEEDED', `${texts[0]}${named} (timeouts in connectFabricGateway)`, shape.transactionId, { cause: error });
     }
     for (const text of texts) {
         const match = CHAINCODE_CODE.exec(text);
         if (match) {
-            return new ConsentClientError(match[1] as ClientErrorCode, `${match[1]}: ${match[2]}`, shape.transactionId);
+            return new ConsentClientError(match[1] as ClientErrorCode, match[2], shape.transactionId, { cause: error });
         }
     }
     if (shape.name === 'CommitError' && typeof shape.code === 'number') {
-        return new ConsentClientError(VALIDATION_CODES[shape.code] ?? 'COMMIT_FAILED', texts[0], shape.transactionId);
+        return new ConsentClientError(VALIDATION_CODES[shape.code] ?? 'COMMIT_FAILED', texts[0], shape.transactionId, { cause: error });
     }
-    return new ConsentClientError('ENDORSEMENT_FAILED', texts.filter((text) => text !== '').join('; '), shape.transactionId);
+    return new ConsentClientError('ENDORSEMENT_FAILED', texts.filter((text) => text !== '').join('; '), shape.transactionId, { cause: error });
 }

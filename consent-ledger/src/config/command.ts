@@ -49,6 +49,8 @@ export function parseStartCommand(name: string, usage: string, version: string, 
 
 /** Prints configuration problems (an error's message, one problem a line) and returns the exit status 2. */
 export function configErrorExit(name: string, out: Output, error: Error): number {
-    for (const problem of error.message.split('\n')) out.stderr(`${name}: config error: ${problem}\n`);
+    // an error of the DataMarketError base class: its message without the code prefix
+    const text = (error as { shortMessage?: unknown }).shortMessage;
+    for (const problem of (typeof text === 'string' ? text : error.message).split('\n')) out.stderr(`${name}: config error: ${problem}\n`);
     return 2;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title IAddrResolver
 /// @notice An ENS resolver's address record (EIP-137 `addr`, interface id 0x3b3b57de): the Ethereum

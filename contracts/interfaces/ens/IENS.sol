@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title IENS
 /// @notice The part of the ENS registry (EIP-137; mainnet 0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title INameWrapper
 /// @notice The part of the ENS NameWrapper (mainnet 0xD4416b13d2b3a9aBae7AcD5D6C2BbDBE25686401) that
