@@ -20,7 +20,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   const solcPackage = packageName ? (require(`${packageName}/package.json`) as { version: string }) : undefined;
   if (!packageName || solcPackage?.version !== args.solcVersion) {
     throw new Error(
-      `compiler ${args.solcVersion} requested, but only ${Object.entries(SOLC_PACKAGES).map(([v, p]) => `${v} (npm ${p})`).join(" and ")} ` +
+      `compiler ${args.solcVersion} requested, but only ${Object.entries(SOLC_PACKAGES)
+        .map(([v, p]) => `${v} (npm ${p})`)
+        .join(" and ")} ` +
         `are available (hardhat.config.ts pins them; npm ${packageName ?? "-"} is ${solcPackage?.version ?? "absent"}); no compiler is ever downloaded`,
     );
   }
@@ -52,9 +54,7 @@ const config: HardhatUserConfig = {
     hardhat: {},
     // LOCALHOST_RPC_URL: a node on another port (npm run demo starts its own on a free one).
     localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
-    ...(rpcUrl
-      ? { remote: { url: rpcUrl, accounts: deployerKey ? [deployerKey] : [] } }
-      : {}),
+    ...(rpcUrl ? { remote: { url: rpcUrl, accounts: deployerKey ? [deployerKey] : [] } } : {}),
   },
   paths: {
     sources: "./contracts",

@@ -9,10 +9,15 @@ type Scenario = (record: (operation: string, gasUsed: bigint) => void) => Promis
 async function main(): Promise<void> {
   const dir = path.join(__dirname, "..", "gas");
   const measured: Record<string, number> = {};
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".gas.ts")).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".gas.ts"))
+    .sort()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const scenario = (require(path.join(dir, file)) as { default: Scenario }).default;
-    await scenario((operation, gasUsed) => { measured[operation] = Number(gasUsed); });
+    await scenario((operation, gasUsed) => {
+      measured[operation] = Number(gasUsed);
+    });
   }
   const out = process.env.BENCH_GAS_OUT;
   if (!out) throw new Error("BENCH_GAS_OUT: the file to write is not set");

@@ -20,7 +20,14 @@ const quick = process.argv.includes("--quick");
 const stamp = new Date().toISOString().replace(/[:]/g, "").replace(/\..*/, "Z");
 const OUT_DIR = path.join(ROOT, "bench", "results", `${stamp}${quick ? "-quick" : ""}`);
 
-interface Spread { median: number; p25: number; p75: number; min: number; max: number; n: number }
+interface Spread {
+  median: number;
+  p25: number;
+  p75: number;
+  min: number;
+  max: number;
+  n: number;
+}
 function spread(values: number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
@@ -31,33 +38,83 @@ function spread(values: number[]): Spread {
 function machine() {
   const cpus = os.cpus();
   return {
-    cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), freeMemoryGiB: +(os.freemem() / 2 ** 30).toFixed(1),
-    node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    freeMemoryGiB: +(os.freemem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
   };
 }
 
 /** Runs a command (bounded), echoes its output indented, returns stdout. */
-function run(label: string, command: string, args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs: number }): Promise<{ ok: boolean; stdout: string; seconds: number; error?: string }> {
+function run(
+  label: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs: number },
+): Promise<{ ok: boolean; stdout: string; seconds: number; error?: string }> {
   return new Promise((resolve) => {
     const started = Date.now();
-    console.log(`\n▶ ${label}: ${command} ${args.join(" ")}${options.env ? ` (${Object.entries(options.env).map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`);
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    console.log(
+      `\n▶ ${label}: ${command} ${args.join(" ")}${
+        options.env
+          ? ` (${Object.entries(options.env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" ")})`
+          : ""
+      }`,
+    );
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
-    const echo = (chunk: Buffer) => process.stdout.write(chunk.toString().split("\n").filter((l) => l && !l.includes("nodedir")).map((l) => `    ${l}\n`).join(""));
-    child.stdout!.on("data", (c: Buffer) => { stdout += c.toString(); echo(c); });
+    const echo = (chunk: Buffer) =>
+      process.stdout.write(
+        chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l && !l.includes("nodedir"))
+          .map((l) => `    ${l}\n`)
+          .join(""),
+      );
+    child.stdout!.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      echo(c);
+    });
     child.stderr!.on("data", echo);
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, options.timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }, options.timeoutMs);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;
-      resolve({ ok: code === 0, stdout, seconds, error: code === 0 ? undefined : signal ? `killed (${signal}) after ${seconds.toFixed(0)} s` : `exit code ${code}` });
+      resolve({
+        ok: code === 0,
+        stdout,
+        seconds,
+        error: code === 0 ? undefined : signal ? `killed (${signal}) after ${seconds.toFixed(0)} s` : `exit code ${code}`,
+      });
     });
   });
 }
 
 /** The lines after a step's last "summary:" line. */
 function summaryLines(stdout: string): string[] {
-  return stdout.slice(stdout.lastIndexOf("summary:")).split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+  return stdout
+    .slice(stdout.lastIndexOf("summary:"))
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -76,7 +133,10 @@ function lineWithBand(title: string, data: object[], x: { field: string; title: 
   const xEnc = { ...enc(x.field), title: x.title, ...(x.log ? { scale: { type: "log" } } : {}) };
   const colorEnc = color ? { color: { field: color, type: "nominal", title: color } } : {};
   return {
-    title, width: 480, height: 260, data: { values: data },
+    title,
+    width: 480,
+    height: 260,
+    data: { values: data },
     layer: [
       { mark: { type: "area", opacity: 0.2 }, encoding: { x: xEnc, y: { ...enc("low"), title: y.title }, y2: { field: "high" }, ...colorEnc } },
       { mark: { type: "line", point: true }, encoding: { x: xEnc, y: { ...enc("median"), title: y.title }, ...colorEnc } },
@@ -88,7 +148,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
   const report: Record<string, any> = { startedAt: new Date().toISOString(), mode: quick ? "quick" : "full", machineAtStart: machine(), steps: {} };
-  console.log(`Benchmarks (${report.mode}) — ${report.machineAtStart.cpus} cpus (${report.machineAtStart.cpuModel}), ${report.machineAtStart.memoryGiB} GiB, node ${process.version}, load ${report.machineAtStart.loadAverage.join(" ")}`);
+  console.log(
+    `Benchmarks (${report.mode}) — ${report.machineAtStart.cpus} cpus (${report.machineAtStart.cpuModel}), ${report.machineAtStart.memoryGiB} GiB, node ${process.version}, load ${report.machineAtStart.loadAverage.join(" ")}`,
+  );
   console.log(`Report: ${path.relative(ROOT, OUT_DIR)}`);
 
   // 1. gas
@@ -101,22 +163,40 @@ async function main(): Promise<void> {
   const sizes = quick ? "100,1000" : "100,1000,5000";
   const consent = { decisionsPerSecond: [] as number[], requestMs: {} as Record<string, number[]>, ok: true, errors: [] as string[] };
   for (let i = 0; i < consentRuns; i++) {
-    const r = await run(`consent ledger run ${i + 1}/${consentRuns}`, "npm", ["run", "bench", "-w", "consent-ledger"], { env: { BENCH_SIZES: sizes, BENCH_DECISIONS: quick ? "60" : "150" }, timeoutMs: 300_000 });
-    if (!r.ok) { consent.ok = false; consent.errors.push(r.error!); continue; }
+    const r = await run(`consent ledger run ${i + 1}/${consentRuns}`, "npm", ["run", "bench", "-w", "consent-ledger"], {
+      env: { BENCH_SIZES: sizes, BENCH_DECISIONS: quick ? "60" : "150" },
+      timeoutMs: 300_000,
+    });
+    if (!r.ok) {
+      consent.ok = false;
+      consent.errors.push(r.error!);
+      continue;
+    }
     const d = /submitted one at a time.*= (\d+) decisions\/s/.exec(r.stdout);
     if (d) consent.decisionsPerSecond.push(Number(d[1]));
     for (const m of r.stdout.matchAll(/dataset of (\d+) subjects .*?: request (\d+) ms/g)) (consent.requestMs[m[1]] ??= []).push(Number(m[2]));
   }
-  report.steps.consent = { ...consent, runs: consentRuns, decisionsPerSecondSpread: consent.decisionsPerSecond.length ? spread(consent.decisionsPerSecond) : null, requestMsSpread: Object.fromEntries(Object.entries(consent.requestMs).map(([k, v]) => [k, spread(v)])) };
+  report.steps.consent = {
+    ...consent,
+    runs: consentRuns,
+    decisionsPerSecondSpread: consent.decisionsPerSecond.length ? spread(consent.decisionsPerSecond) : null,
+    requestMsSpread: Object.fromEntries(Object.entries(consent.requestMs).map(([k, v]) => [k, spread(v)])),
+  };
 
   // 3. SDK rekey against recipients (the SDK bench reports the median, min and max of its runs)
   const rekey: Record<string, { median: number; min: number; max: number; runs: number }> = {};
   const rekeyRuns = quick ? 5 : 9;
   let rekeyOk = true;
   for (const recipients of [10, 100, 1000]) {
-    const r = await run(`SDK rekey, ${recipients} recipients`, "npm", ["run", "bench", "-w", "sdk"], { env: { RECIPIENTS: String(recipients), RUNS: String(rekeyRuns) }, timeoutMs: 180_000 });
+    const r = await run(`SDK rekey, ${recipients} recipients`, "npm", ["run", "bench", "-w", "sdk"], {
+      env: { RECIPIENTS: String(recipients), RUNS: String(rekeyRuns) },
+      timeoutMs: 180_000,
+    });
     const m = /median ([\d.]+) ms, min ([\d.]+) ms, max ([\d.]+) ms over (\d+) runs/.exec(r.stdout);
-    if (!r.ok || !m) { rekeyOk = false; continue; }
+    if (!r.ok || !m) {
+      rekeyOk = false;
+      continue;
+    }
     rekey[recipients] = { median: Number(m[1]), min: Number(m[2]), max: Number(m[3]), runs: Number(m[4]) };
   }
   report.steps.sdkRekey = { ok: rekeyOk, byRecipients: rekey };
@@ -132,7 +212,12 @@ async function main(): Promise<void> {
 
   // 5. the whole flow
   const flowFile = path.join(tmp, "flow.json");
-  const flow = await run("dual-gateway flow, buyers 1 -> 100", "npx", ["ts-node", "--transpile-only", "bench/flow.ts", ...(quick ? ["--quick"] : []), "--out", flowFile], { cwd: path.join(ROOT, "demo"), timeoutMs: 600_000 });
+  const flow = await run(
+    "dual-gateway flow, buyers 1 -> 100",
+    "npx",
+    ["ts-node", "--transpile-only", "bench/flow.ts", ...(quick ? ["--quick"] : []), "--out", flowFile],
+    { cwd: path.join(ROOT, "demo"), timeoutMs: 600_000 },
+  );
   const flowData = flow.ok ? JSON.parse(fs.readFileSync(flowFile, "utf8")) : null;
   report.steps.flow = { ok: flow.ok, error: flow.error, seconds: flow.seconds, raw: flowData };
   const flowRows: any[] = [];
@@ -148,7 +233,16 @@ async function main(): Promise<void> {
         stepRows.push({ buyers: n, step: stepName, median: s.median, low: s.p25, high: s.p75, p25: s.p25, p75: s.p75, max: s.max });
       }
       const firstEvent = spread(runs.map((r) => r.firstEventMs));
-      stepRows.push({ buyers: n, step: "firstEvent (all buyers)", median: firstEvent.median, low: firstEvent.min, high: firstEvent.max, p25: firstEvent.p25, p75: firstEvent.p75, max: firstEvent.max });
+      stepRows.push({
+        buyers: n,
+        step: "firstEvent (all buyers)",
+        median: firstEvent.median,
+        low: firstEvent.min,
+        high: firstEvent.max,
+        p25: firstEvent.p25,
+        p75: firstEvent.p75,
+        max: firstEvent.max,
+      });
       const fan = spread(runs.map((r) => r.fanout.deliveriesPerSecond));
       fanRows.push({ subscribers: n, median: fan.median, low: fan.min, high: fan.max });
     }
@@ -156,7 +250,10 @@ async function main(): Promise<void> {
   report.steps.flow.summary = { flowsPerSecond: flowRows, stepLatencyMs: stepRows, fanoutDeliveriesPerSecond: fanRows };
 
   // 6. analytics (quick: 1,000 reports only)
-  const analytics = await run("analytics (Prio3)", "npm", ["run", "bench", "-w", "analytics"], { env: quick ? { BENCH_QUICK: "1" } : {}, timeoutMs: 1_200_000 });
+  const analytics = await run("analytics (Prio3)", "npm", ["run", "bench", "-w", "analytics"], {
+    env: quick ? { BENCH_QUICK: "1" } : {},
+    timeoutMs: 1_200_000,
+  });
   const analyticsSummary = summaryLines(analytics.stdout);
   report.steps.analytics = { ok: analytics.ok, error: analytics.error, seconds: analytics.seconds, runs: 1, summary: analyticsSummary };
 
@@ -175,18 +272,85 @@ async function main(): Promise<void> {
 
   // charts
   const charts: [string, string, Record<string, unknown>][] = [];
-  const gasOps = Object.entries(report.steps.gas.operations as Record<string, number>).map(([operation, gasUsed]) => ({ operation, gas: gasUsed, contract: operation.split("::")[0] }));
-  if (gasOps.length) charts.push(["gas.svg", "Gas per operation", {
-    title: "Gas per operation (receipt gasUsed, Hardhat network)", width: 520, data: { values: gasOps }, mark: "bar",
-    encoding: { y: { field: "operation", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 420 } }, x: { field: "gas", type: "quantitative", title: "gas" }, color: { field: "contract", type: "nominal" } },
-  }]);
-  if (fanRows.length) charts.push(["fanout.svg", "Events delivered per second against subscribers", lineWithBand("Deliveries/s against subscribers (one broker, burst of events, median and min–max of runs)", fanRows, { field: "subscribers", title: "subscribers", log: true }, { title: "deliveries per second" })]);
-  const decisionRows = Object.entries(report.steps.consent.requestMsSpread as Record<string, Spread>).map(([size, s]) => ({ subjects: Number(size), median: s.median, low: s.min, high: s.max }));
-  if (decisionRows.length) charts.push(["decision.svg", "Decision time against dataset size", lineWithBand("Dataset access decision (endorse + commit) against subjects (median, min–max)", decisionRows, { field: "subjects", title: "subjects in the dataset", log: true }, { title: "ms" })]);
+  const gasOps = Object.entries(report.steps.gas.operations as Record<string, number>).map(([operation, gasUsed]) => ({
+    operation,
+    gas: gasUsed,
+    contract: operation.split("::")[0],
+  }));
+  if (gasOps.length)
+    charts.push([
+      "gas.svg",
+      "Gas per operation",
+      {
+        title: "Gas per operation (receipt gasUsed, Hardhat network)",
+        width: 520,
+        data: { values: gasOps },
+        mark: "bar",
+        encoding: {
+          y: { field: "operation", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 420 } },
+          x: { field: "gas", type: "quantitative", title: "gas" },
+          color: { field: "contract", type: "nominal" },
+        },
+      },
+    ]);
+  if (fanRows.length)
+    charts.push([
+      "fanout.svg",
+      "Events delivered per second against subscribers",
+      lineWithBand(
+        "Deliveries/s against subscribers (one broker, burst of events, median and min–max of runs)",
+        fanRows,
+        { field: "subscribers", title: "subscribers", log: true },
+        { title: "deliveries per second" },
+      ),
+    ]);
+  const decisionRows = Object.entries(report.steps.consent.requestMsSpread as Record<string, Spread>).map(([size, s]) => ({
+    subjects: Number(size),
+    median: s.median,
+    low: s.min,
+    high: s.max,
+  }));
+  if (decisionRows.length)
+    charts.push([
+      "decision.svg",
+      "Decision time against dataset size",
+      lineWithBand(
+        "Dataset access decision (endorse + commit) against subjects (median, min–max)",
+        decisionRows,
+        { field: "subjects", title: "subjects in the dataset", log: true },
+        { title: "ms" },
+      ),
+    ]);
   const rekeyRows = Object.entries(rekey).map(([r, s]) => ({ recipients: Number(r), median: s.median, low: s.min, high: s.max }));
-  if (rekeyRows.length) charts.push(["rekey.svg", "Rekey time against recipients", lineWithBand("SDK rekey against recipients (median, min–max)", rekeyRows, { field: "recipients", title: "recipients", log: true }, { title: "ms" })]);
-  if (stepRows.length) charts.push(["flow-latency.svg", "Flow latency per step against concurrent buyers", lineWithBand("Latency per step against concurrent buyers (median, IQR; first event: min–max)", stepRows, { field: "buyers", title: "concurrent buyers", log: true }, { title: "ms" }, "step")]);
-  if (flowRows.length) charts.push(["flows-per-second.svg", "Whole flows per second against concurrent buyers", lineWithBand("Completed flows per second against concurrent buyers (median, min–max of runs)", flowRows, { field: "buyers", title: "concurrent buyers", log: true }, { title: "flows per second" })]);
+  if (rekeyRows.length)
+    charts.push([
+      "rekey.svg",
+      "Rekey time against recipients",
+      lineWithBand("SDK rekey against recipients (median, min–max)", rekeyRows, { field: "recipients", title: "recipients", log: true }, { title: "ms" }),
+    ]);
+  if (stepRows.length)
+    charts.push([
+      "flow-latency.svg",
+      "Flow latency per step against concurrent buyers",
+      lineWithBand(
+        "Latency per step against concurrent buyers (median, IQR; first event: min–max)",
+        stepRows,
+        { field: "buyers", title: "concurrent buyers", log: true },
+        { title: "ms" },
+        "step",
+      ),
+    ]);
+  if (flowRows.length)
+    charts.push([
+      "flows-per-second.svg",
+      "Whole flows per second against concurrent buyers",
+      lineWithBand(
+        "Completed flows per second against concurrent buyers (median, min–max of runs)",
+        flowRows,
+        { field: "buyers", title: "concurrent buyers", log: true },
+        { title: "flows per second" },
+      ),
+    ]);
   for (const [file, , spec] of charts) fs.writeFileSync(path.join(OUT_DIR, file), await svg(spec));
 
   // Markdown summary
@@ -194,44 +358,78 @@ async function main(): Promise<void> {
   const e = report.machineAtEnd;
   const fmt = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines: string[] = [
-    `# Benchmark report ${stamp} (${report.mode})`, "",
+    `# Benchmark report ${stamp} (${report.mode})`,
+    "",
     `Machine: ${m.cpus} cpus (${m.cpuModel}), ${m.memoryGiB} GiB memory, node ${m.node}, ${m.platform}.`,
     `Load average (1/5/15 min) at start ${m.loadAverage.join(" / ")}, at end ${e.loadAverage.join(" / ")} — a machine shared with other jobs: wall-clock figures include waiting for a core.`,
-    `Started ${report.startedAt}, finished ${report.finishedAt}. Raw figures and every run: [report.json](report.json). How to read and reproduce: [docs/benchmarks.md](../../../docs/benchmarks.md).`, "",
-    "## Whole dual-gateway flow (embedded defaults)", "",
-    "Per buyer: Fabric access request (approved, grant committed) → 2 of 3 bridges signed → `buyWithPermit` mined → subscribed; the flow ends when the first live event is decrypted by every buyer.", "",
+    `Started ${report.startedAt}, finished ${report.finishedAt}. Raw figures and every run: [report.json](report.json). How to read and reproduce: [docs/benchmarks.md](../../../docs/benchmarks.md).`,
+    "",
+    "## Whole dual-gateway flow (embedded defaults)",
+    "",
+    "Per buyer: Fabric access request (approved, grant committed) → 2 of 3 bridges signed → `buyWithPermit` mined → subscribed; the flow ends when the first live event is decrypted by every buyer.",
+    "",
     "| concurrent buyers | flows/s median (min–max) | Fabric decision ms | bridge signatures ms | buyWithPermit ms | subscribe ms | first event, all buyers ms | deliveries/s (fan-out) |",
     "| -: | -: | -: | -: | -: | -: | -: | -: |",
     ...flowRows.map((f) => {
-      const st = (name: string) => { const s = stepRows.find((r) => r.buyers === f.buyers && r.step === name); return s ? `${fmt(s.median, 1)} (${fmt(s.low, 1)}–${fmt(s.high, 1)})` : "-"; };
+      const st = (name: string) => {
+        const s = stepRows.find((r) => r.buyers === f.buyers && r.step === name);
+        return s ? `${fmt(s.median, 1)} (${fmt(s.low, 1)}–${fmt(s.high, 1)})` : "-";
+      };
       const fan = fanRows.find((r) => r.subscribers === f.buyers);
       return `| ${f.buyers} | ${fmt(f.median, 2)} (${fmt(f.low, 2)}–${fmt(f.high, 2)}) | ${st("fabricDecision")} | ${st("bridgeSignatures")} | ${st("buyWithPermit")} | ${st("subscribe")} | ${st("firstEvent (all buyers)")} | ${fan ? `${fmt(fan.median)} (${fmt(fan.low)}–${fmt(fan.high)})` : "-"} |`;
     }),
-    "", `Step latencies: median (25th–75th percentile) over all buyers of ${flowData?.runs ?? 0} runs; first event, flows/s and fan-out: median (min–max) of the runs; fan-out: a burst of ${flowData?.burst ?? 0} events to every subscriber.`, "",
+    "",
+    `Step latencies: median (25th–75th percentile) over all buyers of ${flowData?.runs ?? 0} runs; first event, flows/s and fan-out: median (min–max) of the runs; fan-out: a burst of ${flowData?.burst ?? 0} events to every subscriber.`,
+    "",
     ...charts.filter(([f]) => f.startsWith("flow")).map(([f, t]) => `![${t}](${f})\n`),
     ...charts.filter(([f]) => f === "fanout.svg").map(([f, t]) => `![${t}](${f})\n`),
-    "## Consent ledger (in-process Fabric peer)", "",
-    report.steps.consent.decisionsPerSecondSpread ? `Access decisions submitted one at a time: median ${fmt(report.steps.consent.decisionsPerSecondSpread.median)} decisions/s (min ${report.steps.consent.decisionsPerSecondSpread.min}, max ${report.steps.consent.decisionsPerSecondSpread.max}, ${consent.decisionsPerSecond.length} runs).` : `failed: ${consent.errors.join("; ")}`, "",
-    "| subjects | dataset request ms, median (min–max) |", "| -: | -: |",
-    ...decisionRows.map((r) => `| ${fmt(r.subjects)} | ${fmt(r.median)} (${fmt(r.low)}–${fmt(r.high)}) |`), "",
+    "## Consent ledger (in-process Fabric peer)",
+    "",
+    report.steps.consent.decisionsPerSecondSpread
+      ? `Access decisions submitted one at a time: median ${fmt(report.steps.consent.decisionsPerSecondSpread.median)} decisions/s (min ${report.steps.consent.decisionsPerSecondSpread.min}, max ${report.steps.consent.decisionsPerSecondSpread.max}, ${consent.decisionsPerSecond.length} runs).`
+      : `failed: ${consent.errors.join("; ")}`,
+    "",
+    "| subjects | dataset request ms, median (min–max) |",
+    "| -: | -: |",
+    ...decisionRows.map((r) => `| ${fmt(r.subjects)} | ${fmt(r.median)} (${fmt(r.low)}–${fmt(r.high)}) |`),
+    "",
     ...charts.filter(([f]) => f === "decision.svg").map(([f, t]) => `![${t}](${f})\n`),
-    "## SDK rekey", "",
-    "| recipients | wall ms, median (min–max) | runs |", "| -: | -: | -: |",
-    ...rekeyRows.map((r) => `| ${fmt(r.recipients)} | ${fmt(r.median, 1)} (${fmt(r.low, 1)}–${fmt(r.high, 1)}) | ${rekey[r.recipients].runs} |`), "",
+    "## SDK rekey",
+    "",
+    "| recipients | wall ms, median (min–max) | runs |",
+    "| -: | -: | -: |",
+    ...rekeyRows.map((r) => `| ${fmt(r.recipients)} | ${fmt(r.median, 1)} (${fmt(r.low, 1)}–${fmt(r.high, 1)}) | ${rekey[r.recipients].runs} |`),
+    "",
     ...charts.filter(([f]) => f === "rekey.svg").map(([f, t]) => `![${t}](${f})\n`),
-    "## Broker", "",
-    ...(report.steps.broker.skipped ? [`Skipped: ${report.steps.broker.skipped}.`] : report.steps.broker.summary.length ? ["```", ...report.steps.broker.summary, "```"] : [`failed: ${report.steps.broker.error}`]), "",
-    "## Broker: payment vouchers checked per second", "",
-    ...(report.steps.vouchers.summary.length ? ["```", ...report.steps.vouchers.summary, "```"] : [`failed: ${report.steps.vouchers.error}`]), "",
-    "## Analytics (Prio3 between two aggregators)", "",
-    ...(report.steps.analytics.summary.length ? ["```", ...report.steps.analytics.summary, "```"] : [`failed: ${report.steps.analytics.error}`]), "",
-    "## Identity (SD-JWT VC presentations, onboarding)", "",
-    ...(report.steps.identity.summary.length ? ["```", ...report.steps.identity.summary, "```"] : [`failed: ${report.steps.identity.error}`]), "",
-    "## Contracts' gas", "",
-    `${gasOps.length} operations of gas/*.gas.ts (deterministic: one run; the committed gas-snapshot.txt is the CI reference).`, "",
+    "## Broker",
+    "",
+    ...(report.steps.broker.skipped
+      ? [`Skipped: ${report.steps.broker.skipped}.`]
+      : report.steps.broker.summary.length
+        ? ["```", ...report.steps.broker.summary, "```"]
+        : [`failed: ${report.steps.broker.error}`]),
+    "",
+    "## Broker: payment vouchers checked per second",
+    "",
+    ...(report.steps.vouchers.summary.length ? ["```", ...report.steps.vouchers.summary, "```"] : [`failed: ${report.steps.vouchers.error}`]),
+    "",
+    "## Analytics (Prio3 between two aggregators)",
+    "",
+    ...(report.steps.analytics.summary.length ? ["```", ...report.steps.analytics.summary, "```"] : [`failed: ${report.steps.analytics.error}`]),
+    "",
+    "## Identity (SD-JWT VC presentations, onboarding)",
+    "",
+    ...(report.steps.identity.summary.length ? ["```", ...report.steps.identity.summary, "```"] : [`failed: ${report.steps.identity.error}`]),
+    "",
+    "## Contracts' gas",
+    "",
+    `${gasOps.length} operations of gas/*.gas.ts (deterministic: one run; the committed gas-snapshot.txt is the CI reference).`,
+    "",
     ...charts.filter(([f]) => f === "gas.svg").map(([f, t]) => `![${t}](${f})\n`),
-    "## Steps", "",
-    "| benchmark | result |", "| --- | --- |",
+    "## Steps",
+    "",
+    "| benchmark | result |",
+    "| --- | --- |",
     `| gas | ${gas.ok ? `ok, ${gas.seconds.toFixed(0)} s` : gas.error} |`,
     `| consent ledger | ${consent.ok ? "ok" : consent.errors.join("; ")} |`,
     `| SDK rekey | ${rekeyOk ? "ok" : "failed"} |`,
@@ -239,12 +437,22 @@ async function main(): Promise<void> {
     `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`,
     `| analytics | ${analytics.ok ? `ok, ${analytics.seconds.toFixed(0)} s` : analytics.error} |`,
     `| identity | ${identity.ok ? `ok, ${identity.seconds.toFixed(0)} s` : identity.error} |`,
-    `| broker vouchers | ${vouchers.ok ? `ok, ${vouchers.seconds.toFixed(0)} s` : vouchers.error} |`, "",
+    `| broker vouchers | ${vouchers.ok ? `ok, ${vouchers.seconds.toFixed(0)} s` : vouchers.error} |`,
+    "",
   ];
   fs.writeFileSync(path.join(OUT_DIR, "README.md"), lines.join("\n"));
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`\nReport written: ${path.relative(ROOT, path.join(OUT_DIR, "README.md"))}`);
-  const failed = [gas.ok, consent.ok, rekeyOk, flow.ok, analytics.ok, identity.ok, vouchers.ok, report.steps.broker.skipped ? true : report.steps.broker.ok].filter((ok) => !ok).length;
+  const failed = [
+    gas.ok,
+    consent.ok,
+    rekeyOk,
+    flow.ok,
+    analytics.ok,
+    identity.ok,
+    vouchers.ok,
+    report.steps.broker.skipped ? true : report.steps.broker.ok,
+  ].filter((ok) => !ok).length;
   process.exitCode = failed === 0 ? 0 : 1;
 }
 

@@ -21,27 +21,15 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
     await gasOf(token.connect(alice)["transferAndCall(address,uint256,bytes)"](await receiver.getAddress(), unit, "0x")),
   );
   const permit = await signPermit(token, alice, bob.address, unit, ethers.MaxUint256);
-  record(
-    "DATAToken::permit",
-    await gasOf(token.permit(alice.address, bob.address, unit, ethers.MaxUint256, permit.v, permit.r, permit.s)),
-  );
+  record("DATAToken::permit", await gasOf(token.permit(alice.address, bob.address, unit, ethers.MaxUint256, permit.v, permit.r, permit.s)));
   record("DATAToken::burn", await gasOf(token.connect(alice).burn(unit)));
 
   const metadata = JSON.stringify({ description: "heart rate, 1 Hz", unit: "bpm" });
   record("StreamRegistry::createStream(short path)", await gasOf(registry.connect(alice).createStream("/hr", 1, metadata)));
   const id = await registry.resourceId(alice.address, "/hr");
-  record(
-    "StreamRegistry::createDataset",
-    await gasOf(registry.connect(alice).createDataset("/labs", ethers.id("file"), "ipfs://bafy", metadata)),
-  );
-  record(
-    "StreamRegistry::setPublishExpiry(new address)",
-    await gasOf(registry.connect(alice).setPublishExpiry(id, bob.address, 2n ** 40n)),
-  );
-  record(
-    "StreamRegistry::setSubscribeExpiry(new address)",
-    await gasOf(registry.connect(alice).setSubscribeExpiry(id, carol.address, 2n ** 40n)),
-  );
+  record("StreamRegistry::createDataset", await gasOf(registry.connect(alice).createDataset("/labs", ethers.id("file"), "ipfs://bafy", metadata)));
+  record("StreamRegistry::setPublishExpiry(new address)", await gasOf(registry.connect(alice).setPublishExpiry(id, bob.address, 2n ** 40n)));
+  record("StreamRegistry::setSubscribeExpiry(new address)", await gasOf(registry.connect(alice).setSubscribeExpiry(id, carol.address, 2n ** 40n)));
   record(
     "StreamRegistry::setSubscribeExpiry(existing, by delegate)",
     await (async () => {
@@ -52,7 +40,13 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   const users = Array.from({ length: 10 }, (_, i) => ethers.getAddress(ethers.toBeHex(0x1000 + i, 20)));
   record(
     "StreamRegistry::setSubscribeExpiryBatch(10 new addresses)",
-    await gasOf(registry.connect(alice).setSubscribeExpiryBatch(id, users, users.map(() => 2n ** 40n))),
+    await gasOf(
+      registry.connect(alice).setSubscribeExpiryBatch(
+        id,
+        users,
+        users.map(() => 2n ** 40n),
+      ),
+    ),
   );
   record(
     "StreamRegistry::setPermission(new address, all)",

@@ -5,7 +5,14 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { gasOf, signPermit } from "../test/helpers/foundation";
 import {
-  BASE_PARAMS, DAY, UNIT, ATTESTOR_KEYS, deployMarketContracts, signAttestation, signRevocation, encodeOrder,
+  BASE_PARAMS,
+  DAY,
+  UNIT,
+  ATTESTOR_KEYS,
+  deployMarketContracts,
+  signAttestation,
+  signRevocation,
+  encodeOrder,
   NO_ATTESTATION,
 } from "../test/market/helpers";
 
@@ -30,10 +37,7 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   const params = { ...BASE_PARAMS, beneficiary: beneficiary.address, requiresConsent: true, resources: [stream] };
   record("DataLicenseMarket::createProduct(1-resource)", await gasOf(market.connect(seller).createProduct(ethers.id("p"), params)));
   const productId = await market.productIdOf(seller.address, ethers.id("p"));
-  record(
-    "DataLicenseMarket::setPurposes(1-purpose)",
-    await gasOf(market.connect(seller).setPurposes(productId, [ethers.id("ScientificResearch")], true)),
-  );
+  record("DataLicenseMarket::setPurposes(1-purpose)", await gasOf(market.connect(seller).setPurposes(productId, [ethers.id("ScientificResearch")], true)));
   record("DataLicenseMarket::setPrice", await gasOf(market.connect(seller).setPrice(productId, BASE_PARAMS.pricePerSecond)));
   record("DataLicenseMarket::setBeneficiary", await gasOf(market.connect(seller).setBeneficiary(productId, beneficiary.address)));
   record("DataLicenseMarket::setPaused(true)", await gasOf(market.connect(seller).setPaused(productId, true)));
@@ -78,7 +82,11 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
       "DataLicenseMarket::buyWithPermit(1-stream,2-of-3-attestation)[bar<=190000]",
       await gasOf(
         market.connect(buyer).buyWithPermit({ productId, duration, ...a, encryptionKey: "0x" }, BASE_PARAMS.pricePerSecond, {
-          value: cost, deadline, v: permit.v, r: permit.r, s: permit.s,
+          value: cost,
+          deadline,
+          v: permit.v,
+          r: permit.r,
+          s: permit.s,
         }),
       ),
     );
@@ -89,45 +97,40 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
     record(
       "DataLicenseMarket::transferAndCall-buy(1-stream,2-of-3-attestation,encryption-key)",
       await gasOf(
-        token.connect(buyer3)["transferAndCall(address,uint256,bytes)"](
-          marketAddress, cost, encodeOrder({ productId, duration, ...a, encryptionKey: key }),
-        ),
+        token.connect(buyer3)["transferAndCall(address,uint256,bytes)"](marketAddress, cost, encodeOrder({ productId, duration, ...a, encryptionKey: key })),
       ),
     );
   }
   await token.connect(buyer).approve(marketAddress, ethers.MaxUint256);
   await time.increase(DAY);
   record(
-      "DataLicenseMarket::extend(same-price,allowance-given)[bar<=90000]",
+    "DataLicenseMarket::extend(same-price,allowance-given)[bar<=90000]",
     await gasOf(market.connect(buyer).extend(productId, Number(DAY), BASE_PARAMS.pricePerSecond)),
   );
   record(
-      "DataLicenseMarket::transferAndCall-extend(same-price)",
+    "DataLicenseMarket::transferAndCall-extend(same-price)",
     await gasOf(
-      token.connect(buyer3)["transferAndCall(address,uint256,bytes)"](
-        marketAddress, DAY * BASE_PARAMS.pricePerSecond,
-        encodeOrder({ productId, duration: DAY, attestation: NO_ATTESTATION, signatures: "0x", encryptionKey: "0x" }),
-      ),
+      token
+        .connect(buyer3)
+        ["transferAndCall(address,uint256,bytes)"](
+          marketAddress,
+          DAY * BASE_PARAMS.pricePerSecond,
+          encodeOrder({ productId, duration: DAY, attestation: NO_ATTESTATION, signatures: "0x", encryptionKey: "0x" }),
+        ),
     ),
   );
   await market.connect(seller).setPrice(productId, BASE_PARAMS.pricePerSecond * 2n);
-  record(
-      "DataLicenseMarket::extend(new-price:release+blend)",
-    await gasOf(market.connect(buyer2).extend(productId, Number(DAY), ethers.MaxUint256)),
-  );
+  record("DataLicenseMarket::extend(new-price:release+blend)", await gasOf(market.connect(buyer2).extend(productId, Number(DAY), ethers.MaxUint256)));
   await time.increase(DAY);
   record("DataLicenseMarket::release", await gasOf(market.release(productId, buyer.address)));
   record("DataLicenseMarket::withdraw(seller-income)", await gasOf(market.connect(beneficiary).withdraw()));
   record("DataLicenseMarket::flagBadData", await gasOf(market.connect(buyer2).flagBadData(productId, ethers.id("evidence"))));
   record(
-      "DataLicenseMarket::resolveDispute(upheld:refund,end,remove-access)",
+    "DataLicenseMarket::resolveDispute(upheld:refund,end,remove-access)",
     await gasOf(market.connect(arbiter).resolveDispute(productId, buyer2.address, true)),
   );
   await market.connect(buyer3).flagBadData(productId, ethers.id("evidence"));
-  record(
-      "DataLicenseMarket::resolveDispute(rejected)",
-    await gasOf(market.connect(arbiter).resolveDispute(productId, buyer3.address, false)),
-  );
+  record("DataLicenseMarket::resolveDispute(rejected)", await gasOf(market.connect(arbiter).resolveDispute(productId, buyer3.address, false)));
   {
     // Revoke the buyer's current grant: ends the license, refunds, removes access.
     const { attestation, signatures: attestationSignatures } = buyerGrant!;

@@ -26,20 +26,13 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   const checksum = ethers.id("checksum");
   const salt = ethers.id("salt");
   await toPhase(coordinator, epoch, "commit");
-  const commitOf = (i: number) =>
-    coordinator.connect(who[i]).commitReport(epoch, 0, commitment(epoch, 0, 42n, checksum, salt, roster[i]));
+  const commitOf = (i: number) => coordinator.connect(who[i]).commitReport(epoch, 0, commitment(epoch, 0, 42n, checksum, salt, roster[i]));
   record("NetworkCoordinator::commitReport(first,roster-of-3)", await gasOf(commitOf(0)));
   record("NetworkCoordinator::commitReport", await gasOf(commitOf(1)));
   await commitOf(2);
   await toPhase(coordinator, epoch, "reveal");
-  record(
-    "NetworkCoordinator::revealReport(first)",
-    await gasOf(coordinator.connect(who[0]).revealReport(epoch, 0, 42n, checksum, salt)),
-  );
-  record(
-    "NetworkCoordinator::revealReport",
-    await gasOf(coordinator.connect(who[1]).revealReport(epoch, 0, 42n, checksum, salt)),
-  );
+  record("NetworkCoordinator::revealReport(first)", await gasOf(coordinator.connect(who[0]).revealReport(epoch, 0, 42n, checksum, salt)));
+  record("NetworkCoordinator::revealReport", await gasOf(coordinator.connect(who[1]).revealReport(epoch, 0, 42n, checksum, salt)));
   await coordinator.connect(who[2]).revealReport(epoch, 0, 42n, checksum, salt);
   await toPhase(coordinator, epoch, "final");
   record("NetworkCoordinator::finalizeRound(3-agree)", await gasOf(coordinator.finalizeRound(epoch, 0)));
@@ -66,25 +59,18 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   const event = vectors.valid[0];
   const assigned = await coordinator.assigneesOf(await coordinator.networkPartitionOf(event.fields.streamId, 0));
   const broker = signers.find((s) => s.address === assigned[0])!;
-  const trigger = await ethers.deployContract("PriceThresholdTrigger", [
-    await subscriptions.getAddress(),
-    event.fields.streamId,
-    10n ** 8n * 5000n,
-    DATA(1),
-  ]);
+  const trigger = await ethers.deployContract("PriceThresholdTrigger", [await subscriptions.getAddress(), event.fields.streamId, 10n ** 8n * 5000n, DATA(1)]);
   await token.mint(admin.address, DATA(10));
   await token.approve(await subscriptions.getAddress(), DATA(10));
   await subscriptions.getFunction("fundSubscription")(await trigger.getAddress(), event.fields.streamId, DATA(10));
   record(
     "EventSubscriptions::deliver(price-trigger,JSON-event)",
     await gasOf(
-      subscriptions
-        .connect(broker)
-        .getFunction("deliver")(
-          await trigger.getAddress(),
-          { ...event.fields, publisher: ethers.getAddress(event.fields.publisher) },
-          event.signature,
-        ),
+      subscriptions.connect(broker).getFunction("deliver")(
+        await trigger.getAddress(),
+        { ...event.fields, publisher: ethers.getAddress(event.fields.publisher) },
+        event.signature,
+      ),
     ),
   );
 }

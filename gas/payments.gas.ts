@@ -61,7 +61,10 @@ export default async function (record: (operation: string, gasUsed: bigint) => v
   await ens.registry.connect(kraken).getFunction("setSubnodeOwner")(ethers.namehash("kraken.eth"), ethers.id("heart-rate"), kraken.address);
   await registry.connect(kraken).createStream("/health/heart-rate", 1, "{}");
   const streamId = await registry.resourceId(kraken.address, "/health/heart-rate");
-  record("StreamNames::setName(heart-rate.kraken.eth, by the ENS owner)", await gasOf(names.connect(kraken).getFunction("setName")("heart-rate.kraken.eth", streamId)));
+  record(
+    "StreamNames::setName(heart-rate.kraken.eth, by the ENS owner)",
+    await gasOf(names.connect(kraken).getFunction("setName")("heart-rate.kraken.eth", streamId)),
+  );
   const node = ethers.namehash("heart-rate.kraken.eth");
   record("StreamNames::resolve(eth_call)", await names.getFunction("resolve").estimateGas(node));
 }

@@ -46,9 +46,7 @@ for (const [name, cov] of Object.entries(report).sort(([a], [b]) => a.localeComp
 const linePct = lines === 0 ? 0 : (linesHit / lines) * 100;
 const branchPct = branches === 0 ? 0 : (branchesHit / branches) * 100;
 console.log(rows.join("\n"));
-console.log(
-  `contracts/ total: lines ${linePct.toFixed(2)} % (${linesHit}/${lines}), branches ${branchPct.toFixed(2)} % (${branchesHit}/${branches})`,
-);
+console.log(`contracts/ total: lines ${linePct.toFixed(2)} % (${linesHit}/${lines}), branches ${branchPct.toFixed(2)} % (${branchesHit}/${branches})`);
 if (uncovered.length > 0) console.log(`uncovered:\n  ${uncovered.join("\n  ")}`);
 if (lines === 0 || linePct < LINES_REQUIRED || branchPct < BRANCHES_REQUIRED) {
   console.error(`coverage gate failed: need ${LINES_REQUIRED} % lines and ${BRANCHES_REQUIRED} % branches`);

@@ -59,7 +59,12 @@ export interface FunctionEntry {
 export function functionsOf(name: ProtocolContract, artifactsDir = DEFAULT_ARTIFACTS_DIR): FunctionEntry[] {
   const entries: FunctionEntry[] = [];
   new Interface(contractAbi(name, artifactsDir)).forEachFunction((f: FunctionFragment) => {
-    entries.push({ signature: f.format("sighash"), selector: f.selector, stateMutability: f.stateMutability, returns: f.outputs.map((o) => o.format("sighash")) });
+    entries.push({
+      signature: f.format("sighash"),
+      selector: f.selector,
+      stateMutability: f.stateMutability,
+      returns: f.outputs.map((o) => o.format("sighash")),
+    });
   });
   return entries.sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
 }

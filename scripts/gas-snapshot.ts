@@ -59,7 +59,10 @@ function formatSizes(sizes: Map<string, bigint>): string {
 
 async function main(): Promise<void> {
   const measured = new Map<string, bigint>();
-  const files = fs.readdirSync(GAS_DIR).filter((f) => f.endsWith(".gas.ts")).sort();
+  const files = fs
+    .readdirSync(GAS_DIR)
+    .filter((f) => f.endsWith(".gas.ts"))
+    .sort();
   for (const file of files) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const scenario = (require(path.join(GAS_DIR, file)) as { default: Scenario }).default;

@@ -19,7 +19,9 @@ export const browserPlatform: Plugin = {
 };
 
 // ESM in Node has no `require`: native addons are loaded through one made for the file.
-const esmRequireBanner = { js: 'import { createRequire as __datamarketCreateRequire } from "node:module";\nconst require = __datamarketCreateRequire(import.meta.url);' };
+const esmRequireBanner = {
+  js: 'import { createRequire as __datamarketCreateRequire } from "node:module";\nconst require = __datamarketCreateRequire(import.meta.url);',
+};
 
 export function packageBuild(entry: Record<string, string> = { index: "src/index.ts" }): Options[] {
   const common: Options = { entry, target: "es2022", sourcemap: true, splitting: false, treeshake: true };

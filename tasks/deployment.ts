@@ -149,7 +149,6 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
     displayUi: options.displayUi ?? false,
   })) as Record<string, { getAddress(): Promise<string> }>;
 
-
   const isInProcess = hre.network.name === "hardhat";
   const deploymentId = isInProcess ? null : `chain-${chainId}`;
   const journal = deploymentId ? path.join(hre.config.paths.ignition, "deployments", deploymentId, "journal.jsonl") : "";
@@ -162,7 +161,11 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment, options: De
   const exported: [ContractName | LocalEnsName, string, string][] = [
     ...(Object.keys(CONTRACTS) as ContractName[]).map((name): [ContractName, string, string] => [name, CONTRACTS[name], RESULT_KEYS[name]]),
     ...(parameters.Names.ens === "local"
-      ? (Object.keys(LOCAL_ENS_CONTRACTS) as LocalEnsName[]).map((name): [LocalEnsName, string, string] => [name, LOCAL_ENS_CONTRACTS[name], LOCAL_ENS_RESULT_KEYS[name]])
+      ? (Object.keys(LOCAL_ENS_CONTRACTS) as LocalEnsName[]).map((name): [LocalEnsName, string, string] => [
+          name,
+          LOCAL_ENS_CONTRACTS[name],
+          LOCAL_ENS_RESULT_KEYS[name],
+        ])
       : []),
   ];
   for (const [name, contractName, resultKey] of exported) {

@@ -14,8 +14,10 @@ task("deploy-protocol", "Deploy the protocol with Ignition from deploy/parameter
     // a local node, which has the same chain id (31337).
     const exportDir = hre.network.name === "hardhat" ? fs.mkdtempSync(path.join(os.tmpdir(), "datamarket-deploy-")) : undefined;
     const record = await deployProtocol(hre, { parametersFile, exportDir, displayUi: true });
-    console.log(`\nDeployed on chain ${record.chainId} (${record.network}); governance ${record.governance}` +
-      (record.governanceHandedOver ? " (every admin role handed over, deployer renounced)" : " (= deployer: no hand-over)"));
+    console.log(
+      `\nDeployed on chain ${record.chainId} (${record.network}); governance ${record.governance}` +
+        (record.governanceHandedOver ? " (every admin role handed over, deployer renounced)" : " (= deployer: no hand-over)"),
+    );
     for (const [name, c] of Object.entries(record.contracts)) console.log(`  ${name.padEnd(22)} ${c.address}  block ${c.deployBlock}`);
     console.log(`Export: ${exportDir ? exportPath(record.chainId, exportDir) : path.relative(hre.config.paths.root, exportPath(record.chainId))}`);
   });

@@ -37,10 +37,7 @@ const ACCESS_CONTROL_EVENTS = new Interface([
 ]);
 
 /** Who must hold which role, from the parameters and the deployment's own addresses. */
-export function expectedRoles(
-  parameters: ProtocolParameters,
-  record: DeploymentExport,
-): Partial<Record<ContractName, Record<string, string[]>>> {
+export function expectedRoles(parameters: ProtocolParameters, record: DeploymentExport): Partial<Record<ContractName, Record<string, string[]>>> {
   const g = record.governanceHandedOver ? parameters.Protocol.governance : record.deployer;
   const market = record.contracts.DataLicenseMarket.address;
   return {
@@ -56,13 +53,7 @@ export function expectedRoles(
   };
 }
 
-async function getLogsChunked(
-  hre: HardhatRuntimeEnvironment,
-  address: string,
-  fromBlock: number,
-  toBlock: number,
-  chunk: number,
-): Promise<Log[]> {
+async function getLogsChunked(hre: HardhatRuntimeEnvironment, address: string, fromBlock: number, toBlock: number, chunk: number): Promise<Log[]> {
   const logs: Log[] = [];
   for (let start = fromBlock; start <= toBlock; start += chunk) {
     const end = Math.min(toBlock, start + chunk - 1);
@@ -213,9 +204,9 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
       const expected = (expectedByRole[roleName(role)] ?? []).map((a) => getAddress(a));
       const actual = [...(holders.get(role) ?? [])];
       // The logs must agree with the state: every reconstructed holder really holds the role.
-      const stateAgrees = (
-        await Promise.all(actual.map((account) => read(() => contract.getFunction("hasRole")(role, account) as Promise<boolean>)))
-      ).every((held) => held === true);
+      const stateAgrees = (await Promise.all(actual.map((account) => read(() => contract.getFunction("hasRole")(role, account) as Promise<boolean>)))).every(
+        (held) => held === true,
+      );
       const sameSet = expected.length === actual.length && expected.every((a) => actual.includes(a));
       check("role", name, roleName(role), fmtSet(expected), fmtSet(actual) + (stateAgrees ? "" : " (hasRole disagrees)"), sameSet && stateAgrees);
       const admin = await read(() => contract.getFunction("getRoleAdmin")(role) as Promise<string>);
@@ -253,15 +244,20 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
   const fee = await read(() => market.protocolFee());
   check("parameter", "DataLicenseMarket", "protocolFee.feeBps", parameters.Protocol.feeBps, fee instanceof FailedRead ? fee : fee[0]);
   check("parameter", "DataLicenseMarket", "protocolFee.recipient", parameters.Protocol.feeRecipient, fee instanceof FailedRead ? fee : getAddress(fee[1]));
-  const expectedOracle =
-    parameters.Protocol.deliveryOracle === "adapter" ? address("ProductDeliveryAdapter") : parameters.Protocol.deliveryOracle;
+  const expectedOracle = parameters.Protocol.deliveryOracle === "adapter" ? address("ProductDeliveryAdapter") : parameters.Protocol.deliveryOracle;
   check("parameter", "DataLicenseMarket", "deliveryOracle", expectedOracle, asAddress(await read(() => market.deliveryOracle())));
 
   const coordinator = await hre.ethers.getContractAt("NetworkCoordinator", address("NetworkCoordinator"));
   check("parameter", "NetworkCoordinator", "token", address("DATAToken"), await read(() => coordinator.token()));
   check("parameter", "NetworkCoordinator", "replication", parameters.Network.replication, await read(() => coordinator.replication()));
   check("parameter", "NetworkCoordinator", "epochLength", parameters.Network.epochLength, await read(() => coordinator.epochLength()));
-  check("parameter", "NetworkCoordinator", "partitionCountTarget (initialPartitions)", parameters.Network.initialPartitions, await read(() => coordinator.partitionCountTarget()));
+  check(
+    "parameter",
+    "NetworkCoordinator",
+    "partitionCountTarget (initialPartitions)",
+    parameters.Network.initialPartitions,
+    await read(() => coordinator.partitionCountTarget()),
+  );
   const live = await read(() => coordinator.parameters());
   for (const field of COORDINATOR_PARAMETER_NAMES) {
     check("parameter", "NetworkCoordinator", `parameters.${field}`, parameters.Network.parameters[field], live instanceof FailedRead ? live : live[field]);
@@ -279,11 +275,23 @@ export async function verifyDeployment(hre: HardhatRuntimeEnvironment, options: 
 
   const channels = await hre.ethers.getContractAt("PaymentChannels", address("PaymentChannels"));
   check("parameter", "PaymentChannels", "token", address("DATAToken"), await read(() => channels.token()));
-  check("parameter", "PaymentChannels", "challengePeriod (channelChallengePeriod)", parameters.Network.channelChallengePeriod, await read(() => channels.challengePeriod()));
+  check(
+    "parameter",
+    "PaymentChannels",
+    "challengePeriod (channelChallengePeriod)",
+    parameters.Network.channelChallengePeriod,
+    await read(() => channels.challengePeriod()),
+  );
 
   const streamNames = await hre.ethers.getContractAt("StreamNames", address("StreamNames"));
-  const expectedEns = parameters.Names.ens === "local" ? record.contracts.ENSRegistry?.address ?? "(ENSRegistry in the export)" : parameters.Names.ens;
-  check("parameter", "StreamNames", `ens${parameters.Names.ens === "local" ? " (the local ENSRegistry)" : ""}`, expectedEns, asAddress(await read(() => streamNames.ens())));
+  const expectedEns = parameters.Names.ens === "local" ? (record.contracts.ENSRegistry?.address ?? "(ENSRegistry in the export)") : parameters.Names.ens;
+  check(
+    "parameter",
+    "StreamNames",
+    `ens${parameters.Names.ens === "local" ? " (the local ENSRegistry)" : ""}`,
+    expectedEns,
+    asAddress(await read(() => streamNames.ens())),
+  );
   check("parameter", "StreamNames", "nameWrapper", parameters.Names.nameWrapper, asAddress(await read(() => streamNames.nameWrapper())));
   check("parameter", "StreamNames", "registry", address("StreamRegistry"), asAddress(await read(() => streamNames.registry())));
   const ensCode = await provider.getCode(String(expectedEns)).catch(() => "0x");
@@ -316,7 +324,12 @@ export function formatTable(checks: Check[]): string {
   const widths = header.map((_, i) => Math.max(...all.map((r) => Math.max(...r[i].map((line) => line.length)))));
   const lines = (r: string[][]) => {
     const height = Math.max(...r.map((cell) => cell.length));
-    return Array.from({ length: height }, (_, k) => r.map((cell, i) => (cell[k] ?? "").padEnd(widths[i])).join("  ").trimEnd());
+    return Array.from({ length: height }, (_, k) =>
+      r
+        .map((cell, i) => (cell[k] ?? "").padEnd(widths[i]))
+        .join("  ")
+        .trimEnd(),
+    );
   };
   const failed = checks.filter((c) => !c.ok);
   const details = failed.map((c) => `FAIL ${c.contract} ${c.item}\n  expected: ${c.expected}\n  actual:   ${c.actual}`);

@@ -95,13 +95,16 @@ describe("the published packages, installed from their tarballs outside the repo
     }
     // A tarball installs only if every @datamarket dependency is one of the tarballs that install.
     const names = new Set(packed.map((p) => p.name));
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const p of packed) {
         if (waiting.has(p.name)) continue;
         const missing = Object.keys(p.manifest.dependencies ?? {}).find((d) => d.startsWith("@datamarket/") && (!names.has(d) || waiting.has(d)));
         if (missing) {
-          waiting.set(p.name, `waits for ${missing}, which is ${all.some((w) => w.manifest.name === missing) ? "not publishable yet (private)" : "no workspace"}`);
+          waiting.set(
+            p.name,
+            `waits for ${missing}, which is ${all.some((w) => w.manifest.name === missing) ? "not publishable yet (private)" : "no workspace"}`,
+          );
           changed = true;
         }
       }
@@ -110,7 +113,21 @@ describe("the published packages, installed from their tarballs outside the repo
     mkdirSync(app);
     writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "datamarket-user-app", version: "1.0.0", private: true }, null, 2));
     const toInstall = packed.filter((p) => !waiting.has(p.name));
-    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...toInstall.map((p) => p.tarball), "typescript@5.9.3", "@types/node@20", "viem@2", "ethers@6"], { cwd: app, maxBuffer: 64 << 20 });
+    await run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        ...toInstall.map((p) => p.tarball),
+        "typescript@5.9.3",
+        "@types/node@20",
+        "viem@2",
+        "ethers@6",
+      ],
+      { cwd: app, maxBuffer: 64 << 20 },
+    );
     for (const p of toInstall) installed.add(p.name);
     npmLs = JSON.parse((await run("npm", ["ls", "--all", "--json"], { cwd: app, maxBuffer: 256 << 20 }).catch((e: { stdout: string }) => e)).stdout);
     console.log(`      packed: ${packed.map((p) => `${p.name}@${p.manifest.version}`).join(", ")}; installed in ${app}`);
@@ -122,7 +139,13 @@ describe("the published packages, installed from their tarballs outside the repo
   });
 
   it("packs every publishable workspace with its LICENSE, README, and built entry points (no TypeScript source)", function () {
-    expect(packed.map((p) => p.name)).to.include.members(["@datamarket/contracts", "@datamarket/protocol", "@datamarket/consent-attestation", "@datamarket/sdk", "@datamarket/cli"]);
+    expect(packed.map((p) => p.name)).to.include.members([
+      "@datamarket/contracts",
+      "@datamarket/protocol",
+      "@datamarket/consent-attestation",
+      "@datamarket/sdk",
+      "@datamarket/cli",
+    ]);
     expect([...waiting], "every packed package installs").to.deep.equal([]);
     for (const p of packed) {
       expect(p.files, p.name).to.include.members(["LICENSE", "README.md", "package.json"]);
@@ -143,8 +166,23 @@ describe("the published packages, installed from their tarballs outside the repo
   });
 
   it("loads @datamarket/contracts as CommonJS and as an ES module", async function () {
-    const cjs = await run(process.execPath, ["-e", 'const c = require("@datamarket/contracts"); require("@datamarket/contracts/typechain"); console.log(c.contractNames.length, c.protocolErrorsAbi.length)'], { cwd: app });
-    const esm = await run(process.execPath, ["--input-type=module", "-e", 'const c = await import("@datamarket/contracts"); await import("@datamarket/contracts/typechain"); console.log(c.contractNames.length, c.protocolErrorsAbi.length)'], { cwd: app });
+    const cjs = await run(
+      process.execPath,
+      [
+        "-e",
+        'const c = require("@datamarket/contracts"); require("@datamarket/contracts/typechain"); console.log(c.contractNames.length, c.protocolErrorsAbi.length)',
+      ],
+      { cwd: app },
+    );
+    const esm = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const c = await import("@datamarket/contracts"); await import("@datamarket/contracts/typechain"); console.log(c.contractNames.length, c.protocolErrorsAbi.length)',
+      ],
+      { cwd: app },
+    );
     expect(esm.stdout).to.equal(cjs.stdout);
     expect(Number(cjs.stdout.split(" ")[0])).to.be.greaterThan(12);
   });
@@ -158,10 +196,26 @@ describe("the published packages, installed from their tarballs outside the repo
     } else {
       console.log(`      (the docs/sdk.md quick start is not type-checked: @datamarket/sdk ${waiting.get("@datamarket/sdk") ?? "is not packed"})`);
     }
-    writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { target: "es2022", module: "node16", moduleResolution: "node16", strict: true, noEmit: false, outDir: "out", types: ["node"], skipLibCheck: false },
-      files,
-    }, null, 2));
+    writeFileSync(
+      path.join(app, "tsconfig.json"),
+      JSON.stringify(
+        {
+          compilerOptions: {
+            target: "es2022",
+            module: "node16",
+            moduleResolution: "node16",
+            strict: true,
+            noEmit: false,
+            outDir: "out",
+            types: ["node"],
+            skipLibCheck: false,
+          },
+          files,
+        },
+        null,
+        2,
+      ),
+    );
     const result = await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: app }).catch((e: { stdout: string; code: number }) => e);
     expect(result.stdout, result.stdout).to.equal("");
   });
@@ -224,7 +278,9 @@ describe("the published packages, installed from their tarballs outside the repo
 
     it(`runs the docs/sdk.md quick start ${QUICKSTART_RUNS} times, each publish received by its subscription`, async function () {
       skipUnless(this, "@datamarket/sdk");
-      const source = readFileSync(path.join(app, "quickstart.ts"), "utf8").replaceAll("http://127.0.0.1:8545", stack.rpcUrl).replaceAll("ws://127.0.0.1:7170", stack.wsUrl);
+      const source = readFileSync(path.join(app, "quickstart.ts"), "utf8")
+        .replaceAll("http://127.0.0.1:8545", stack.rpcUrl)
+        .replaceAll("ws://127.0.0.1:7170", stack.wsUrl);
       writeFileSync(path.join(app, "quickstart.ts"), source);
       await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: app });
       const results: boolean[] = [];
@@ -243,7 +299,9 @@ describe("the published packages, installed from their tarballs outside the repo
       const bin = path.join(app, "node_modules", ".bin", "datamarket");
       const [seller, buyer] = [account(5), account(6)];
       const provider = new JsonRpcProvider(stack.rpcUrl, undefined, { cacheTimeout: -1 });
-      await (await DATAToken__factory.connect(stack.record.contracts.DATAToken.address, new Wallet(account(0), provider)).mint(new Wallet(buyer).address, 10n ** 21n)).wait();
+      await (
+        await DATAToken__factory.connect(stack.record.contracts.DATAToken.address, new Wallet(account(0), provider)).mint(new Wallet(buyer).address, 10n ** 21n)
+      ).wait();
       provider.destroy();
       const dm = async (args: string[], key?: string) => {
         const env = { ...process.env, DATAMARKET_RPC_URL: stack.rpcUrl, DATAMARKET_BROKER: stack.wsUrl, ...(key ? { DATAMARKET_PRIVATE_KEY: key } : {}) };

@@ -20,12 +20,18 @@ import { CASES, SUBJECTS } from "./cases";
 
 const quick = process.env.BENCH_QUICK === "1";
 const SIZES = quick ? [1_000] : [1_000, 10_000];
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
 const fmt = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
   const workers = os.availableParallelism();
-  console.log(`analytics bench${quick ? " (quick)" : ""}: ${os.cpus().length} cpus, node ${process.version}, ${workers} worker threads per aggregator, load ${load()}`);
+  console.log(
+    `analytics bench${quick ? " (quick)" : ""}: ${os.cpus().length} cpus, node ${process.version}, ${workers} worker threads per aggregator, load ${load()}`,
+  );
   const summary: string[] = [];
   for (const c of CASES) {
     const parameters = vdafParametersOf(c.spec);
@@ -46,38 +52,84 @@ async function main(): Promise<void> {
         return (used.user + used.system) / 1000 / reports.length;
       };
       const breakdown = async (reports: typeof probe.reports) => {
-        const leaderOpen = await cpuMs(reports, () => Promise.all(reports.map((r) => open(world.leaderKey, r.leaderShare, inputShareInfo(ROLE_LEADER), aad(r)))));
-        const helperOpen = await cpuMs(reports, () => Promise.all(reports.map((r) => open(world.helperKey, r.helperShare, inputShareInfo(ROLE_HELPER), aad(r)))));
+        const leaderOpen = await cpuMs(reports, () =>
+          Promise.all(reports.map((r) => open(world.leaderKey, r.leaderShare, inputShareInfo(ROLE_LEADER), aad(r)))),
+        );
+        const helperOpen = await cpuMs(reports, () =>
+          Promise.all(reports.map((r) => open(world.helperKey, r.helperShare, inputShareInfo(ROLE_HELPER), aad(r)))),
+        );
         let init: InitResponse | undefined;
         const leader = await cpuMs(reports, async () => {
-          init = (await executor.run({ op: "leader-init", job: 1, vdaf: parameters, verifyKey, key: world.leaderKey, items: reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: aad(r) })) })) as InitResponse;
+          init = (await executor.run({
+            op: "leader-init",
+            job: 1,
+            vdaf: parameters,
+            verifyKey,
+            key: world.leaderKey,
+            items: reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: aad(r) })),
+          })) as InitResponse;
         });
-        const helper = await cpuMs(reports, () => executor.run({ op: "helper-prepare", vdaf: parameters, verifyKey, key: world.helperKey, items: reports.map((r, i) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, aad: aad(r), peerPrepShare: (init!.outcomes[i] as { value: string }).value })) }));
+        const helper = await cpuMs(reports, () =>
+          executor.run({
+            op: "helper-prepare",
+            vdaf: parameters,
+            verifyKey,
+            key: world.helperKey,
+            items: reports.map((r, i) => ({
+              reportId: r.reportId,
+              publicShare: r.publicShare,
+              ciphertext: r.helperShare,
+              aad: aad(r),
+              peerPrepShare: (init!.outcomes[i] as { value: string }).value,
+            })),
+          }),
+        );
         executor.discard(1);
         return { open: leaderOpen + helperOpen, leader: leader - leaderOpen, helper: helper - helperOpen };
       };
       await breakdown(probe.reports.slice(0, 30));
       const runs = [];
       for (let i = 0; i < 3; i++) runs.push(await breakdown(probe.reports.slice(30)));
-      const cost = { open: Math.min(...runs.map((r) => r.open)), leader: Math.min(...runs.map((r) => r.leader)), helper: Math.min(...runs.map((r) => r.helper)) };
+      const cost = {
+        open: Math.min(...runs.map((r) => r.open)),
+        leader: Math.min(...runs.map((r) => r.leader)),
+        helper: Math.min(...runs.map((r) => r.helper)),
+      };
       const line = `${c.label}: one thread, CPU per report: HPKE opens (both) ${fmt(cost.open, 2)} ms, leader prep_init ${fmt(cost.leader, 2)} ms, helper prep (expand + prep_init + combine + finish) ${fmt(cost.helper, 2)} ms; total ${fmt(cost.open + cost.leader + cost.helper, 2)} ms (load ${load()})`;
       console.log(`\n${line}`);
       summary.push(line);
 
       // client: reports prepared per second
       const vdaf = vdafFor(parameters);
-      const clientItems = Array.from({ length: 200 }, (_, i) => ({ reportId: toBase64Url(randomBytes(16)), measurement: c.spec.name, subject: "s", time: 0, value: measure(c.spec, "s", [c.value(i)])!, rand: randomBytes(vdaf.randSize) }));
-      const shardRequest = { op: "shard" as const, studyId: world.study.productId, vdaf: parameters, leader: world.leaderKey.config, helper: world.helperKey.config };
+      const clientItems = Array.from({ length: 200 }, (_, i) => ({
+        reportId: toBase64Url(randomBytes(16)),
+        measurement: c.spec.name,
+        subject: "s",
+        time: 0,
+        value: measure(c.spec, "s", [c.value(i)])!,
+        rand: randomBytes(vdaf.randSize),
+      }));
+      const shardRequest = {
+        op: "shard" as const,
+        studyId: world.study.productId,
+        vdaf: parameters,
+        leader: world.leaderKey.config,
+        helper: world.helperKey.config,
+      };
       let t = performance.now();
       for (let i = 0; i < clientItems.length; i += 20) await executor.run({ ...shardRequest, items: clientItems.slice(i, i + 20) });
       const oneThread = clientItems.length / ((performance.now() - t) / 1000);
       const pool = new PreparePool(workers);
       await Promise.all([0, 1].map(() => pool.run<ShardResponse>({ ...shardRequest, items: clientItems.slice(0, 2) }))); // warm-up
       t = performance.now();
-      await Promise.all(Array.from({ length: clientItems.length / 20 }, (_, i) => pool.run<ShardResponse>({ ...shardRequest, items: clientItems.slice(i * 20, i * 20 + 20) })));
+      await Promise.all(
+        Array.from({ length: clientItems.length / 20 }, (_, i) => pool.run<ShardResponse>({ ...shardRequest, items: clientItems.slice(i * 20, i * 20 + 20) })),
+      );
       const pooled = clientItems.length / ((performance.now() - t) / 1000);
       await pool.close();
-      console.log(`${c.label}: client prepares ${fmt(oneThread)} reports/s on one thread, ${fmt(pooled)} reports/s on ${workers} worker threads (load ${load()})`);
+      console.log(
+        `${c.label}: client prepares ${fmt(oneThread)} reports/s on one thread, ${fmt(pooled)} reports/s on ${workers} worker threads (load ${load()})`,
+      );
       summary.push(`${c.label}: client ${fmt(oneThread)} reports/s (1 thread), ${fmt(pooled)} reports/s (${workers} threads)`);
 
       const shardPool = new PreparePool(workers);
@@ -97,7 +149,18 @@ async function main(): Promise<void> {
         const loadBefore = load();
         const cpuBefore = process.cpuUsage();
         t = performance.now();
-        const result = await collect(world.study, { start, duration: HOUR }, { signer: world.f.buyer, decision: world.decision, chainId: world.chainId, market: world.market, now: () => world.ledger.clock.nowSeconds(), pollMs: 20 });
+        const result = await collect(
+          world.study,
+          { start, duration: HOUR },
+          {
+            signer: world.f.buyer,
+            decision: world.decision,
+            chainId: world.chainId,
+            market: world.market,
+            now: () => world.ledger.clock.nowSeconds(),
+            pollMs: 20,
+          },
+        );
         const aggregationSeconds = (performance.now() - t) / 1000;
         const cpu = process.cpuUsage(cpuBefore);
         const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -106,7 +169,10 @@ async function main(): Promise<void> {
         let plain: number | number[] = 0;
         for (let repeat = 0; repeat < 100; repeat++) {
           const measured = values.map((v) => measure(c.spec, "s", [v]));
-          plain = c.spec.type === "sum" ? measured.reduce((a: number, m) => a + Number(m), 0) : (c.spec as { fields: string[] }).fields.map((_, j) => measured.reduce((a: number, m) => a + (m as number[])[j], 0));
+          plain =
+            c.spec.type === "sum"
+              ? measured.reduce((a: number, m) => a + Number(m), 0)
+              : (c.spec as { fields: string[] }).fields.map((_, j) => measured.reduce((a: number, m) => a + (m as number[])[j], 0));
         }
         const plainSeconds = (performance.now() - t) / 1000 / 100;
         const got = result.measurements[0];
@@ -125,7 +191,10 @@ async function main(): Promise<void> {
   for (const line of summary) console.log(`  ${line}`);
 }
 
-main().then(() => process.exit(process.exitCode ?? 0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

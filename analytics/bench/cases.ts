@@ -15,5 +15,10 @@ export interface BenchCase {
 
 export const CASES: BenchCase[] = [
   { key: "sum", label: "Prio3Sum (8 bits)", spec: { name: "value", type: "sum", field: "v", bits: 8 }, value: (i) => ({ v: (i * 37) % 256 }) },
-  { key: "sumvec", label: "Prio3SumVec (10 x 16 bits)", spec: { name: "vector", type: "sumvec", fields: FIELDS, bits: 16 }, value: (i) => Object.fromEntries(FIELDS.map((f, j) => [f, (i * 131 + j * 977) % 65_536])) },
+  {
+    key: "sumvec",
+    label: "Prio3SumVec (10 x 16 bits)",
+    spec: { name: "vector", type: "sumvec", fields: FIELDS, bits: 16 },
+    value: (i) => Object.fromEntries(FIELDS.map((f, j) => [f, (i * 131 + j * 977) % 65_536])),
+  },
 ];

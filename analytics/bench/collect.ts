@@ -14,7 +14,12 @@ async function main(): Promise<void> {
   const c = CASES.find((x) => x.key === kind);
   const reports = Number(count);
   if (!c || !Number.isInteger(reports / SUBJECTS) || reports <= 0) throw new Error(`usage: collect.ts sum|sumvec N (N a multiple of ${SUBJECTS})`);
-  const world = await createWorld({ subjects: SUBJECTS, workers: Number(process.env.WORKERS ?? os.availableParallelism()), measurements: [c.spec], jobSize: 250 });
+  const world = await createWorld({
+    subjects: SUBJECTS,
+    workers: Number(process.env.WORKERS ?? os.availableParallelism()),
+    measurements: [c.spec],
+    jobSize: 250,
+  });
   try {
     const pool = new PreparePool();
     const start = hourStart(world, 10);
@@ -30,16 +35,32 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage();
       t = performance.now();
       // a later issuedAt each time: a new collection job over the same reports
-      const result = await collect(world.study, { start, duration: HOUR }, { signer: world.f.buyer, decision: world.decision, chainId: world.chainId, market: world.market, now: () => world.ledger.clock.nowSeconds() + repeat, pollMs: 20 });
+      const result = await collect(
+        world.study,
+        { start, duration: HOUR },
+        {
+          signer: world.f.buyer,
+          decision: world.decision,
+          chainId: world.chainId,
+          market: world.market,
+          now: () => world.ledger.clock.nowSeconds() + repeat,
+          pollMs: 20,
+        },
+      );
       const used = process.cpuUsage(cpu);
-      console.log(`${kind} x${reports}, collection ${repeat + 1}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(1)} s CPU, load ${load}; ${result.measurements[0].reportCount} reports`);
+      console.log(
+        `${kind} x${reports}, collection ${repeat + 1}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(1)} s CPU, load ${load}; ${result.measurements[0].reportCount} reports`,
+      );
     }
   } finally {
     await world.close();
   }
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -54,7 +54,12 @@ function recordOf(data: DatasetRecordLike["data"], subjectId: string): Record<st
  * decision does not release are never read). Throws OUT_OF_RANGE / AMBIGUOUS_RECORDS naming the
  * subject whose records do not fit the study: an honest client never shards an invalid value.
  */
-export async function encodeReports(dataset: readonly DatasetRecordLike[], study: Study, release: ReleaseDecision, options: EncodeOptions = {}): Promise<EncodedReports> {
+export async function encodeReports(
+  dataset: readonly DatasetRecordLike[],
+  study: Study,
+  release: ReleaseDecision,
+  options: EncodeOptions = {},
+): Promise<EncodedReports> {
   if (!release.grant) throw new AnalyticsError("GRANT_INVALID", "the access decision carries no grant: nothing is released");
   const descriptor = study.descriptor;
   const released = new Set(release.approvedSubjects);
@@ -75,7 +80,15 @@ export async function encodeReports(dataset: readonly DatasetRecordLike[], study
     const vdaf = vdafFor(parameters);
     let items: ShardRequest["items"] = [];
     const flush = () => {
-      if (items.length > 0) requests.push({ op: "shard", studyId: study.productId.toLowerCase(), vdaf: parameters, leader: descriptor.aggregators.leader.hpkeConfig, helper: descriptor.aggregators.helper.hpkeConfig, items });
+      if (items.length > 0)
+        requests.push({
+          op: "shard",
+          studyId: study.productId.toLowerCase(),
+          vdaf: parameters,
+          leader: descriptor.aggregators.leader.hpkeConfig,
+          helper: descriptor.aggregators.helper.hpkeConfig,
+          items,
+        });
       items = [];
     };
     for (const subjectId of [...released].sort()) {
@@ -95,16 +108,29 @@ export async function encodeReports(dataset: readonly DatasetRecordLike[], study
 }
 
 /** Uploads the reports to the study's leader, `batchSize` per request; returns the leader's answers summed. */
-export async function uploadReports(study: Study, encoded: EncodedReports, options: { batchSize?: number; fetch?: typeof fetch } = {}): Promise<UploadResponse> {
+export async function uploadReports(
+  study: Study,
+  encoded: EncodedReports,
+  options: { batchSize?: number; fetch?: typeof fetch } = {},
+): Promise<UploadResponse> {
   const batchSize = options.batchSize ?? 1_000;
   const doFetch = options.fetch ?? fetch;
   const url = `${study.descriptor.aggregators.leader.url}/v1/studies/${study.productId.toLowerCase()}/reports`;
   const total: UploadResponse = { accepted: 0, rejected: [] };
   for (let i = 0; i < Math.max(1, encoded.reports.length); i += batchSize) {
-    const body: UploadRequest = { grantId: encoded.grantId, reports: encoded.reports.slice(i, i + batchSize), ...(i === 0 ? { subjects: encoded.subjects } : {}) };
+    const body: UploadRequest = {
+      grantId: encoded.grantId,
+      reports: encoded.reports.slice(i, i + batchSize),
+      ...(i === 0 ? { subjects: encoded.subjects } : {}),
+    };
     const response = await doFetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const answer = (await response.json()) as UploadResponse & { error?: { code: AnalyticsError["code"]; message: string; details?: Record<string, unknown> } };
-    if (!response.ok) throw new AnalyticsError(answer.error?.code ?? "PEER_FAILED", `leader: ${answer.error?.message ?? `HTTP ${response.status}`}`, answer.error?.details ?? {});
+    if (!response.ok)
+      throw new AnalyticsError(
+        answer.error?.code ?? "PEER_FAILED",
+        `leader: ${answer.error?.message ?? `HTTP ${response.status}`}`,
+        answer.error?.details ?? {},
+      );
     total.accepted += answer.accepted;
     total.rejected.push(...answer.rejected);
   }

@@ -6,8 +6,15 @@ import { generateHpkeKeyPair, open } from "./hpke";
 import type { MeasurementSpec, Study } from "./study";
 import { vdafFor, vdafParametersOf } from "./vdaf";
 import {
-  aggregateShareAad, aggregateShareInfo, collectionDomain, ROLE_HELPER, ROLE_LEADER, signCollectionRequest,
-  type BatchInterval, type CollectionJob, type CollectionRequest,
+  aggregateShareAad,
+  aggregateShareInfo,
+  collectionDomain,
+  ROLE_HELPER,
+  ROLE_LEADER,
+  signCollectionRequest,
+  type BatchInterval,
+  type CollectionJob,
+  type CollectionRequest,
 } from "./wire";
 import type { ReleaseDecision } from "./client";
 
@@ -66,7 +73,11 @@ function interpret(spec: MeasurementSpec, raw: unknown, reportCount: number): Om
   }
 }
 
-async function send(doFetch: typeof fetch, url: string, init?: RequestInit): Promise<{ status: number; body: CollectionJob & { error?: CollectionJob["error"] } }> {
+async function send(
+  doFetch: typeof fetch,
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: CollectionJob & { error?: CollectionJob["error"] } }> {
   let response: Response;
   try {
     response = await doFetch(url, init);
@@ -91,9 +102,16 @@ export async function collect(study: Study, window: BatchInterval, options: Coll
   const studyId = study.productId.toLowerCase();
   const key = await generateHpkeKeyPair(0);
   const request: CollectionRequest = {
-    studyId, collector: await options.signer.getAddress(), grantId: options.decision.grant.grantId, batch: window, collectorKey: key.config, issuedAt: now(),
+    studyId,
+    collector: await options.signer.getAddress(),
+    grantId: options.decision.grant.grantId,
+    batch: window,
+    collectorKey: key.config,
+    issuedAt: now(),
   };
-  const signed = await signCollectionRequest(options.signer, collectionDomain(options.chainId, options.market), request, [...options.decision.approvedSubjects]);
+  const signed = await signCollectionRequest(options.signer, collectionDomain(options.chainId, options.market), request, [
+    ...options.decision.approvedSubjects,
+  ]);
   const base = `${study.descriptor.aggregators.leader.url}/v1/studies/${studyId}/collections`;
   const submit = async () => {
     const { status, body } = await send(doFetch, base, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
@@ -125,8 +143,11 @@ export async function collect(study: Study, window: BatchInterval, options: Coll
     const aad = aggregateShareAad(studyId, job.collectionId, share.measurement, window, share.reportCount);
     const leader = vdaf.decodeAggregateShare(await open(key, share.leaderShare, aggregateShareInfo(ROLE_LEADER), aad));
     const helper = vdaf.decodeAggregateShare(await open(key, share.helperShare, aggregateShareInfo(ROLE_HELPER), aad));
-    measurements.push({ measurement: share.measurement, reportCount: share.reportCount, ...interpret(spec, vdaf.unshard(leader, helper, share.reportCount), share.reportCount) });
+    measurements.push({
+      measurement: share.measurement,
+      reportCount: share.reportCount,
+      ...interpret(spec, vdaf.unshard(leader, helper, share.reportCount), share.reportCount),
+    });
   }
   return { collectionId: job.collectionId, batch: window, measurements };
 }
-

@@ -86,8 +86,12 @@ function keyPairOf(pair: HpkeKeyPair): Promise<KeyPair<CryptoKey>> {
   return cached(keyPairs, `${pair.privateKey}.${pair.config.publicKey}`, async () => {
     const privateBytes = fromBase64Url(pair.privateKey);
     if (privateBytes.length !== 32) throw new Error(`an X25519 private key is 32 bytes, got ${privateBytes.length}`);
-    if (publicKeyOf(privateBytes) !== pair.config.publicKey) throw new Error(`HPKE config ${pair.config.id}: the public key does not belong to the private key`);
-    return { privateKey: await suite.DeserializePrivateKey(privateBytes, false), publicKey: await suite.DeserializePublicKey(fromBase64Url(pair.config.publicKey)) };
+    if (publicKeyOf(privateBytes) !== pair.config.publicKey)
+      throw new Error(`HPKE config ${pair.config.id}: the public key does not belong to the private key`);
+    return {
+      privateKey: await suite.DeserializePrivateKey(privateBytes, false),
+      publicKey: await suite.DeserializePublicKey(fromBase64Url(pair.config.publicKey)),
+    };
   });
 }
 

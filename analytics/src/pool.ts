@@ -43,7 +43,9 @@ export class PreparePool {
         else pending.resolve(response!);
       });
       slot.worker.on("error", (error) => this.failSlot(slot, error));
-      slot.worker.on("exit", (code) => { if (!this.closed) this.failSlot(slot, new Error(`prepare worker exited with code ${code}`)); });
+      slot.worker.on("exit", (code) => {
+        if (!this.closed) this.failSlot(slot, new Error(`prepare worker exited with code ${code}`));
+      });
       this.slots.push(slot);
     }
   }

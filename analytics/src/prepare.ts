@@ -59,8 +59,12 @@ export type PrepareRequest = ShardRequest | LeaderInitRequest | HelperPrepareReq
 
 export type ItemOutcome = { ok: true; value: string } | { ok: false; code: "HPKE_DECRYPT_ERROR" | "VDAF_PREP_ERROR" | "BAD_REQUEST"; message: string };
 
-export interface ShardResponse { reports: Report[] }
-export interface InitResponse { outcomes: ItemOutcome[] }
+export interface ShardResponse {
+  reports: Report[];
+}
+export interface InitResponse {
+  outcomes: ItemOutcome[];
+}
 export interface FinishResponse {
   /** Per item: accepted into the aggregate. */
   accepted: boolean[];
@@ -82,22 +86,28 @@ export class PrepareExecutor {
 
   async run(request: PrepareRequest): Promise<PrepareResponse> {
     switch (request.op) {
-      case "shard": return this.shard(request);
-      case "leader-init": return this.leaderInit(request);
-      case "helper-prepare": return this.helperPrepare(request);
-      case "leader-finish": return this.leaderFinish(request);
+      case "shard":
+        return this.shard(request);
+      case "leader-init":
+        return this.leaderInit(request);
+      case "helper-prepare":
+        return this.helperPrepare(request);
+      case "leader-finish":
+        return this.leaderFinish(request);
     }
   }
 
   private async shard(request: ShardRequest): Promise<ShardResponse> {
     const vdaf = vdafFor(request.vdaf);
-    const reports = await Promise.all(request.items.map(async (item) => {
-      const { publicShare, leaderShare, helperShare } = await vdaf.shard(item.value, fromBase64Url(item.reportId), item.rand);
-      const meta = { reportId: item.reportId, measurement: item.measurement, subject: item.subject, time: item.time, publicShare: toBase64Url(publicShare) };
-      const aad = inputShareAad(request.studyId, meta);
-      const [leader, helper] = await Promise.all([seal(request.leader, LEADER_INFO, aad, leaderShare), seal(request.helper, HELPER_INFO, aad, helperShare)]);
-      return { ...meta, leaderShare: leader, helperShare: helper };
-    }));
+    const reports = await Promise.all(
+      request.items.map(async (item) => {
+        const { publicShare, leaderShare, helperShare } = await vdaf.shard(item.value, fromBase64Url(item.reportId), item.rand);
+        const meta = { reportId: item.reportId, measurement: item.measurement, subject: item.subject, time: item.time, publicShare: toBase64Url(publicShare) };
+        const aad = inputShareAad(request.studyId, meta);
+        const [leader, helper] = await Promise.all([seal(request.leader, LEADER_INFO, aad, leaderShare), seal(request.helper, HELPER_INFO, aad, helperShare)]);
+        return { ...meta, leaderShare: leader, helperShare: helper };
+      }),
+    );
     return { reports };
   }
 
@@ -120,11 +130,13 @@ export class PrepareExecutor {
   private async leaderInit(request: LeaderInitRequest): Promise<InitResponse> {
     const vdaf = vdafFor(request.vdaf);
     const states: Array<PrepState | null> = [];
-    const outcomes = await Promise.all(request.items.map(async (item, index): Promise<ItemOutcome> => {
-      const { prepared, error } = await this.init(request, LEADER, item);
-      states[index] = prepared?.state ?? null;
-      return prepared ? { ok: true, value: toBase64Url(vdaf.encodePrepShare(prepared.share)) } : error!;
-    }));
+    const outcomes = await Promise.all(
+      request.items.map(async (item, index): Promise<ItemOutcome> => {
+        const { prepared, error } = await this.init(request, LEADER, item);
+        states[index] = prepared?.state ?? null;
+        return prepared ? { ok: true, value: toBase64Url(vdaf.encodePrepShare(prepared.share)) } : error!;
+      }),
+    );
     this.states.set(request.job, states);
     return { outcomes };
   }
@@ -133,20 +145,22 @@ export class PrepareExecutor {
     const vdaf = vdafFor(request.vdaf);
     const outputs: bigint[][] = [];
     const accepted: boolean[] = [];
-    const outcomes = await Promise.all(request.items.map(async (item, index): Promise<ItemOutcome> => {
-      accepted[index] = false;
-      const { prepared, error } = await this.init(request, HELPER, item);
-      if (!prepared) return error!;
-      try {
-        const leaderShare = vdaf.decodePrepShare(fromBase64Url(item.peerPrepShare ?? ""));
-        const message = await vdaf.prepMessage(leaderShare, prepared.share);
-        outputs[index] = vdaf.prepareNext(prepared.state, message);
-        accepted[index] = true;
-        return { ok: true, value: toBase64Url(message.jointRand) };
-      } catch (error) {
-        return { ok: false, code: "VDAF_PREP_ERROR", message: (error as Error).message };
-      }
-    }));
+    const outcomes = await Promise.all(
+      request.items.map(async (item, index): Promise<ItemOutcome> => {
+        accepted[index] = false;
+        const { prepared, error } = await this.init(request, HELPER, item);
+        if (!prepared) return error!;
+        try {
+          const leaderShare = vdaf.decodePrepShare(fromBase64Url(item.peerPrepShare ?? ""));
+          const message = await vdaf.prepMessage(leaderShare, prepared.share);
+          outputs[index] = vdaf.prepareNext(prepared.state, message);
+          accepted[index] = true;
+          return { ok: true, value: toBase64Url(message.jointRand) };
+        } catch (error) {
+          return { ok: false, code: "VDAF_PREP_ERROR", message: (error as Error).message };
+        }
+      }),
+    );
     const kept = outputs.filter((o) => o !== undefined);
     return { outcomes, accepted, count: kept.length, aggregate: toBase64Url(vdaf.encodeAggregateShare(vdaf.aggregate(kept))) };
   }

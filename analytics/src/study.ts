@@ -98,12 +98,14 @@ function invalid(message: string, details: Record<string, unknown> = {}): never 
 }
 
 function checkInteger(value: unknown, what: string, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) invalid(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    invalid(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
   return value;
 }
 
 function checkField(value: unknown, what: string): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 128) invalid(`${what} must be a field name of 1..128 characters, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || value.length === 0 || value.length > 128)
+    invalid(`${what} must be a field name of 1..128 characters, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -163,9 +165,11 @@ export function validateMeasurement(spec: MeasurementSpec, index = 0): void {
 export function validateStudy(descriptor: StudyDescriptor): void {
   if (typeof descriptor !== "object" || descriptor === null) invalid("the descriptor must be an object");
   if (descriptor.version !== 1) invalid(`version must be 1, got ${JSON.stringify(descriptor.version)}`);
-  if (descriptor.vdaf !== VDAF_VERSION) invalid(`vdaf must be "${VDAF_VERSION}" (the draft this implementation follows), got ${JSON.stringify(descriptor.vdaf)}`);
+  if (descriptor.vdaf !== VDAF_VERSION)
+    invalid(`vdaf must be "${VDAF_VERSION}" (the draft this implementation follows), got ${JSON.stringify(descriptor.vdaf)}`);
   if (typeof descriptor.title !== "string" || descriptor.title.length === 0 || descriptor.title.length > 200) invalid("title must be 1..200 characters");
-  if (typeof descriptor.purpose !== "string" || !/^[A-Za-z]{1,64}$/.test(descriptor.purpose)) invalid(`purpose must be a DPV purpose term, got ${JSON.stringify(descriptor.purpose)}`);
+  if (typeof descriptor.purpose !== "string" || !/^[A-Za-z]{1,64}$/.test(descriptor.purpose))
+    invalid(`purpose must be a DPV purpose term, got ${JSON.stringify(descriptor.purpose)}`);
   if (!Array.isArray(descriptor.measurements) || descriptor.measurements.length < 1 || descriptor.measurements.length > MAX_MEASUREMENTS) {
     invalid(`measurements must list 1..${MAX_MEASUREMENTS} measurements`);
   }
@@ -185,7 +189,9 @@ export function validateStudy(descriptor: StudyDescriptor): void {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
@@ -197,7 +203,10 @@ export function studyHash(descriptor: StudyDescriptor): string {
 }
 
 /** Builds a descriptor with the defaults filled in, and checks it. */
-export function defineStudy(input: Omit<StudyDescriptor, "version" | "vdaf" | "minBatchSize" | "timePrecisionSeconds"> & Partial<Pick<StudyDescriptor, "minBatchSize" | "timePrecisionSeconds">>): StudyDescriptor {
+export function defineStudy(
+  input: Omit<StudyDescriptor, "version" | "vdaf" | "minBatchSize" | "timePrecisionSeconds"> &
+    Partial<Pick<StudyDescriptor, "minBatchSize" | "timePrecisionSeconds">>,
+): StudyDescriptor {
   const descriptor: StudyDescriptor = {
     version: 1,
     vdaf: VDAF_VERSION,
@@ -217,19 +226,29 @@ export type Prio3Measurement = boolean | bigint | number[] | number;
 
 function compare(a: number, op: Comparison, b: number): boolean {
   switch (op) {
-    case "<": return a < b;
-    case "<=": return a <= b;
-    case ">": return a > b;
-    case ">=": return a >= b;
-    case "==": return a === b;
-    case "!=": return a !== b;
+    case "<":
+      return a < b;
+    case "<=":
+      return a <= b;
+    case ">":
+      return a > b;
+    case ">=":
+      return a >= b;
+    case "==":
+      return a === b;
+    case "!=":
+      return a !== b;
   }
 }
 
 function numberOf(record: Record<string, unknown>, field: string, subjectId: string, measurement: string): number {
   const value = record[field];
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new AnalyticsError("OUT_OF_RANGE", `subject ${subjectId}: field "${field}" of measurement "${measurement}" is not a finite number (${JSON.stringify(value)})`, { subjectId, measurement, field });
+    throw new AnalyticsError(
+      "OUT_OF_RANGE",
+      `subject ${subjectId}: field "${field}" of measurement "${measurement}" is not a finite number (${JSON.stringify(value)})`,
+      { subjectId, measurement, field },
+    );
   }
   return value;
 }
@@ -238,7 +257,11 @@ function fixedPoint(value: number, scale: number | undefined, bits: number, subj
   const scaled = Math.round(value * (scale ?? 1));
   const max = 2n ** BigInt(bits);
   if (!Number.isSafeInteger(scaled) || scaled < 0 || BigInt(scaled) >= max) {
-    throw new AnalyticsError("OUT_OF_RANGE", `subject ${subjectId}: ${field} = ${value} (x${scale ?? 1} = ${scaled}) is outside [0, ${max}) of measurement "${measurement}"`, { subjectId, measurement, field, value });
+    throw new AnalyticsError(
+      "OUT_OF_RANGE",
+      `subject ${subjectId}: ${field} = ${value} (x${scale ?? 1} = ${scaled}) is outside [0, ${max}) of measurement "${measurement}"`,
+      { subjectId, measurement, field, value },
+    );
   }
   return BigInt(scaled);
 }
@@ -258,7 +281,11 @@ export function measure(spec: MeasurementSpec, subjectId: string, records: reado
   const matching = records.filter((r) => Object.entries(spec.where ?? {}).every(([k, v]) => r[k] === v));
   if (matching.length === 0) return null;
   if (matching.length > 1) {
-    throw new AnalyticsError("AMBIGUOUS_RECORDS", `subject ${subjectId}: ${matching.length} records match measurement "${spec.name}" (where ${JSON.stringify(spec.where ?? {})}); it must select one`, { subjectId, measurement: spec.name, matching: matching.length });
+    throw new AnalyticsError(
+      "AMBIGUOUS_RECORDS",
+      `subject ${subjectId}: ${matching.length} records match measurement "${spec.name}" (where ${JSON.stringify(spec.where ?? {})}); it must select one`,
+      { subjectId, measurement: spec.name, matching: matching.length },
+    );
   }
   const record = matching[0];
   switch (spec.type) {

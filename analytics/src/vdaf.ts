@@ -45,7 +45,12 @@ export function vdafParametersOf(spec: MeasurementSpec): VdafParameters {
     case "sum":
       return { type: "sum", bits: spec.bits };
     case "sumvec":
-      return { type: "sumvec", length: spec.fields.length, bits: spec.bits, chunkLength: spec.chunkLength ?? optimalChunkLength(spec.fields.length * spec.bits) };
+      return {
+        type: "sumvec",
+        length: spec.fields.length,
+        bits: spec.bits,
+        chunkLength: spec.chunkLength ?? optimalChunkLength(spec.fields.length * spec.bits),
+      };
     case "histogram":
       return { type: "histogram", length: spec.bounds.length + 1, chunkLength: spec.chunkLength ?? optimalChunkLength(spec.bounds.length + 1) };
   }
@@ -54,9 +59,19 @@ export function vdafParametersOf(spec: MeasurementSpec): VdafParameters {
 // The library's types: one Prio3 over any measurement, prepared with the structures it returns.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type AnyPrio3 = Prio3<any, any>;
-interface PrepShare { verifiersShare: bigint[]; jointRandomnessPart: Buffer }
-interface PrepState { correctedJointRandSeed: Buffer; outputShare: bigint[] }
-interface InputShare { measurementShare: bigint[]; proofsShare: bigint[]; blind: Buffer }
+interface PrepShare {
+  verifiersShare: bigint[];
+  jointRandomnessPart: Buffer;
+}
+interface PrepState {
+  correctedJointRandSeed: Buffer;
+  outputShare: bigint[];
+}
+interface InputShare {
+  measurementShare: bigint[];
+  proofsShare: bigint[];
+  blind: Buffer;
+}
 /** The library's private helpers this module calls (XOF expansion of a helper's seeds). */
 interface Prio3Internals {
   pseudorandom(len: number, usage: number, seed: Buffer, binder: Buffer | number): Promise<bigint[]>;
@@ -85,8 +100,12 @@ export class Vdaf {
     this.jointRand = this.internals.useJointRand();
   }
 
-  get nonceSize(): number { return this.prio3.nonceSize; }
-  get randSize(): number { return this.prio3.randSize; }
+  get nonceSize(): number {
+    return this.prio3.nonceSize;
+  }
+  get randSize(): number {
+    return this.prio3.randSize;
+  }
 
   /** Shards one measurement: public share, leader input share, helper input share (encoded). */
   async shard(measurement: Prio3Measurement, nonce: Uint8Array, rand: Uint8Array): Promise<{ publicShare: Buffer; leaderShare: Buffer; helperShare: Buffer }> {
@@ -112,7 +131,8 @@ export class Vdaf {
     const measurementBytes = flp.measurementLen * this.encodedSize;
     const proofBytes = flp.proofLen * proofs * this.encodedSize;
     const blindBytes = this.jointRand ? this.seedSize : 0;
-    if (bytes.length !== measurementBytes + proofBytes + blindBytes) throw new Error(`leader input share: ${bytes.length} bytes, expected ${measurementBytes + proofBytes + blindBytes}`);
+    if (bytes.length !== measurementBytes + proofBytes + blindBytes)
+      throw new Error(`leader input share: ${bytes.length} bytes, expected ${measurementBytes + proofBytes + blindBytes}`);
     return {
       measurementShare: this.decodeFieldVector(bytes.subarray(0, measurementBytes), flp.measurementLen, "measurement share"),
       proofsShare: this.decodeFieldVector(bytes.subarray(measurementBytes, measurementBytes + proofBytes), flp.proofLen * proofs, "proofs share"),
@@ -159,9 +179,22 @@ export class Vdaf {
     return { jointRand: Buffer.from(bytes) };
   }
 
-  async prepareInit(verifyKey: Uint8Array, aggregatorId: number, nonce: Uint8Array, publicShare: Uint8Array, inputShare: Uint8Array): Promise<{ state: PrepState; share: PrepShare }> {
+  async prepareInit(
+    verifyKey: Uint8Array,
+    aggregatorId: number,
+    nonce: Uint8Array,
+    publicShare: Uint8Array,
+    inputShare: Uint8Array,
+  ): Promise<{ state: PrepState; share: PrepShare }> {
     const decoded = await this.decodeInputShare(aggregatorId, inputShare);
-    const { preparationState, preparationShare } = await this.prio3.prepareInit(Buffer.from(verifyKey), aggregatorId, null, Buffer.from(nonce), this.decodePublicShare(publicShare), decoded as Parameters<AnyPrio3["prepareInit"]>[5]);
+    const { preparationState, preparationShare } = await this.prio3.prepareInit(
+      Buffer.from(verifyKey),
+      aggregatorId,
+      null,
+      Buffer.from(nonce),
+      this.decodePublicShare(publicShare),
+      decoded as Parameters<AnyPrio3["prepareInit"]>[5],
+    );
     return { state: preparationState as PrepState, share: preparationShare as PrepShare };
   }
 

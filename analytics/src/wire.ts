@@ -134,7 +134,12 @@ export function aggregateShareInfo(serverRole: number): Uint8Array {
 /** The input shares' AAD: the report's metadata and public share, so neither can be swapped. */
 export function inputShareAad(studyId: string, report: Pick<Report, "reportId" | "measurement" | "subject" | "time" | "publicShare">): Uint8Array {
   return lengthPrefixed(
-    utf8(studyId.toLowerCase()), utf8(report.measurement), fromBase64Url(report.reportId), utf8(report.subject), utf8(String(report.time)), fromBase64Url(report.publicShare),
+    utf8(studyId.toLowerCase()),
+    utf8(report.measurement),
+    fromBase64Url(report.reportId),
+    utf8(report.subject),
+    utf8(String(report.time)),
+    fromBase64Url(report.publicShare),
   );
 }
 
@@ -148,7 +153,15 @@ export function aggregateShareAad(studyId: string, collectionId: string, measure
  */
 export function collectionIdOf(request: CollectionRequest): string {
   return createHash("sha256")
-    .update(canonicalJson({ studyId: request.studyId.toLowerCase(), collector: request.collector.toLowerCase(), grantId: request.grantId.toLowerCase(), batch: request.batch, collectorKey: request.collectorKey }))
+    .update(
+      canonicalJson({
+        studyId: request.studyId.toLowerCase(),
+        collector: request.collector.toLowerCase(),
+        grantId: request.grantId.toLowerCase(),
+        batch: request.batch,
+        collectorKey: request.collectorKey,
+      }),
+    )
     .digest("base64url");
 }
 
@@ -183,13 +196,22 @@ export function collectionDomain(chainId: bigint | number, market: string): Type
 
 function typedValue(request: CollectionRequest) {
   return {
-    studyId: request.studyId, collector: request.collector, grantId: request.grantId,
-    batchStart: request.batch.start, batchDuration: request.batch.duration,
-    collectorKeyHash: keccak256(toUtf8Bytes(canonicalJson(request.collectorKey))), issuedAt: request.issuedAt,
+    studyId: request.studyId,
+    collector: request.collector,
+    grantId: request.grantId,
+    batchStart: request.batch.start,
+    batchDuration: request.batch.duration,
+    collectorKeyHash: keccak256(toUtf8Bytes(canonicalJson(request.collectorKey))),
+    issuedAt: request.issuedAt,
   };
 }
 
-export async function signCollectionRequest(signer: Signer, domain: TypedDataDomain, request: CollectionRequest, subjects: string[]): Promise<SignedCollectionRequest> {
+export async function signCollectionRequest(
+  signer: Signer,
+  domain: TypedDataDomain,
+  request: CollectionRequest,
+  subjects: string[],
+): Promise<SignedCollectionRequest> {
   const signature = await signer.signTypedData(domain, COLLECTION_TYPES, typedValue(request));
   return { request, subjects, signature };
 }
@@ -203,6 +225,9 @@ export function verifyCollectionSignature(domain: TypedDataDomain, signed: Signe
     throw new AnalyticsError("BAD_SIGNATURE", `the collection request's signature does not decode: ${(error as Error).message}`, {}, { cause: error });
   }
   if (getAddress(signer) !== getAddress(signed.request.collector)) {
-    throw new AnalyticsError("BAD_SIGNATURE", `the collection request is signed by ${signer}, not by the collector ${signed.request.collector}`, { signer, collector: signed.request.collector });
+    throw new AnalyticsError("BAD_SIGNATURE", `the collection request is signed by ${signer}, not by the collector ${signed.request.collector}`, {
+      signer,
+      collector: signed.request.collector,
+    });
   }
 }

@@ -4,9 +4,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { Wallet } from "ethers";
-import {
-  AnalyticsError, collect, encodeReports, uploadReports, vdafFor, vdafParametersOf, type CollectResult, type Study,
-} from "../src";
+import { AnalyticsError, collect, encodeReports, uploadReports, vdafFor, vdafParametersOf, type CollectResult, type Study } from "../src";
 import { PrepareExecutor, type InitResponse } from "../src/prepare";
 import { inputShareAad } from "../src/wire";
 import { createWorld, hourStart, recordsOf, requestAndBuy, waitFor, HOUR, type World } from "./fixture";
@@ -43,7 +41,14 @@ function byName(result: CollectResult, name: string) {
 
 describe("privacy-preserving analytics (Prio3 between two aggregators)", function () {
   let w: World;
-  const collector = () => ({ signer: w.f.buyer, decision: w.decision, chainId: w.chainId, market: w.market, now: () => w.ledger.clock.nowSeconds(), pollMs: 20 });
+  const collector = () => ({
+    signer: w.f.buyer,
+    decision: w.decision,
+    chainId: w.chainId,
+    market: w.market,
+    now: () => w.ledger.clock.nowSeconds(),
+    pollMs: 20,
+  });
   const upload = async (subjects: string[], time: number, salt = 0, study: Study = w.study) => {
     const encoded = await encodeReports(recordsOf(subjects, salt), study, w.decision, { time });
     return uploadReports(study, encoded);
@@ -83,7 +88,12 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
     circuit.encode = () => [1000n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
     let poisoned;
     try {
-      poisoned = await encodeReports([{ subjectId: w.subjects[0], data: { test: "HbA1c", value: 4 } }], { ...w.study, descriptor: { ...w.study.descriptor, measurements: [sum] } }, w.decision, { time: start });
+      poisoned = await encodeReports(
+        [{ subjectId: w.subjects[0], data: { test: "HbA1c", value: 4 } }],
+        { ...w.study, descriptor: { ...w.study.descriptor, measurements: [sum] } },
+        w.decision,
+        { time: start },
+      );
     } finally {
       circuit.encode = honestEncode;
     }
@@ -98,8 +108,29 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
     const executor = new PrepareExecutor();
     const report = poisoned.reports[0];
     const aad = inputShareAad(w.study.productId, report);
-    const leader = (await executor.run({ op: "leader-init", job: 1, vdaf: vdafParametersOf(sum), verifyKey: Buffer.from(w.verifyKey, "base64url"), key: w.leaderKey, items: [{ reportId: report.reportId, publicShare: report.publicShare, ciphertext: report.leaderShare, aad }] })) as InitResponse;
-    const helper = (await executor.run({ op: "helper-prepare", vdaf: vdafParametersOf(sum), verifyKey: Buffer.from(w.verifyKey, "base64url"), key: w.helperKey, items: [{ reportId: report.reportId, publicShare: report.publicShare, ciphertext: report.helperShare, aad, peerPrepShare: (leader.outcomes[0] as { value: string }).value }] })) as InitResponse;
+    const leader = (await executor.run({
+      op: "leader-init",
+      job: 1,
+      vdaf: vdafParametersOf(sum),
+      verifyKey: Buffer.from(w.verifyKey, "base64url"),
+      key: w.leaderKey,
+      items: [{ reportId: report.reportId, publicShare: report.publicShare, ciphertext: report.leaderShare, aad }],
+    })) as InitResponse;
+    const helper = (await executor.run({
+      op: "helper-prepare",
+      vdaf: vdafParametersOf(sum),
+      verifyKey: Buffer.from(w.verifyKey, "base64url"),
+      key: w.helperKey,
+      items: [
+        {
+          reportId: report.reportId,
+          publicShare: report.publicShare,
+          ciphertext: report.helperShare,
+          aad,
+          peerPrepShare: (leader.outcomes[0] as { value: string }).value,
+        },
+      ],
+    })) as InitResponse;
     expect(helper.outcomes[0]).to.deep.include({ ok: false, code: "VDAF_PREP_ERROR" });
   });
 
@@ -113,19 +144,54 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
     // a leader that skips the check: the helper refuses to release its share all the same
     const { signCollectionRequest, collectionDomain, collectionIdOf } = await import("../src/wire");
     const { generateHpkeKeyPair } = await import("../src/hpke");
-    const request = { studyId: w.study.productId, collector: w.f.buyer.address, grantId: w.decision.grant!.grantId, batch: { start, duration: HOUR }, collectorKey: (await generateHpkeKeyPair(0)).config, issuedAt: w.ledger.clock.nowSeconds() };
+    const request = {
+      studyId: w.study.productId,
+      collector: w.f.buyer.address,
+      grantId: w.decision.grant!.grantId,
+      batch: { start, duration: HOUR },
+      collectorKey: (await generateHpkeKeyPair(0)).config,
+      issuedAt: w.ledger.clock.nowSeconds(),
+    };
     const signed = await signCollectionRequest(w.f.buyer, collectionDomain(w.chainId, w.market), request, w.decision.approvedSubjects);
     const collectionId = collectionIdOf(request);
     const spec = w.study.descriptor.measurements[0];
     const reports = w.leader.storedReports(w.study.productId).filter((r) => r.time === start && r.measurement === spec.name);
     const executor = new PrepareExecutor();
     const vdaf = vdafParametersOf(spec);
-    const init = (await executor.run({ op: "leader-init", job: 2, vdaf, verifyKey: Buffer.from(w.verifyKey, "base64url"), key: w.leaderKey, items: reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: inputShareAad(w.study.productId, r) })) })) as InitResponse;
-    const post = (route: string, body: unknown) => fetch(`${w.helper.url}/v1/studies/${w.study.productId}/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const job = await post("aggregation-jobs", { collectionId, collection: signed, measurement: spec.name, reports: reports.map((r, i) => ({ reportId: r.reportId, time: r.time, subject: r.subject, publicShare: r.publicShare, helperShare: r.helperShare, leaderPrepShare: (init.outcomes[i] as { value: string }).value })) });
+    const init = (await executor.run({
+      op: "leader-init",
+      job: 2,
+      vdaf,
+      verifyKey: Buffer.from(w.verifyKey, "base64url"),
+      key: w.leaderKey,
+      items: reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: inputShareAad(w.study.productId, r) })),
+    })) as InitResponse;
+    const post = (route: string, body: unknown) =>
+      fetch(`${w.helper.url}/v1/studies/${w.study.productId}/${route}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const job = await post("aggregation-jobs", {
+      collectionId,
+      collection: signed,
+      measurement: spec.name,
+      reports: reports.map((r, i) => ({
+        reportId: r.reportId,
+        time: r.time,
+        subject: r.subject,
+        publicShare: r.publicShare,
+        helperShare: r.helperShare,
+        leaderPrepShare: (init.outcomes[i] as { value: string }).value,
+      })),
+    });
     expect(job.status).to.equal(200);
     const { checksumOf } = await import("../src/wire");
-    const batches = w.study.descriptor.measurements.map((m) => m.name === spec.name ? { measurement: m.name, reportCount: 9, checksum: checksumOf(reports.map((r) => r.reportId)) } : { measurement: m.name, reportCount: 0, checksum: checksumOf([]) });
+    const batches = w.study.descriptor.measurements.map((m) =>
+      m.name === spec.name
+        ? { measurement: m.name, reportCount: 9, checksum: checksumOf(reports.map((r) => r.reportId)) }
+        : { measurement: m.name, reportCount: 0, checksum: checksumOf([]) },
+    );
     const share = await post("aggregate-shares", { collectionId, collection: signed, batches });
     expect(share.status).to.equal(400);
     expect(((await share.json()) as { error: { code: string } }).error.code).to.equal("BATCH_TOO_SMALL");
@@ -148,14 +214,21 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
   it("refuses a collector without a licence, or with a forged signature", async () => {
     const window = { start: hourStart(w, 10), duration: HOUR };
     // the other buyer holds a grant on the consent ledger but never bought the study
-    const otherDecision = await w.otherLedger.requestAccess({ productId: w.study.productId, purpose: "ScientificResearch", ethAddress: w.f.other.address.toLowerCase(), ttlSeconds: 86_400 });
+    const otherDecision = await w.otherLedger.requestAccess({
+      productId: w.study.productId,
+      purpose: "ScientificResearch",
+      ethAddress: w.f.other.address.toLowerCase(),
+      ttlSeconds: 86_400,
+    });
     const noLicence = await refusal(collect(w.study, window, { ...collector(), signer: w.f.other, decision: otherDecision }));
     expect(noLicence.code).to.equal("NOT_LICENSED");
     expect(noLicence.details).to.include({ status: "None" });
 
     // someone else signs in the buyer's name
     const forger = Wallet.createRandom();
-    const forged = await refusal(collect(w.study, window, { ...collector(), signer: Object.assign(forger, { getAddress: async () => w.f.buyer.address }) as unknown as Wallet }));
+    const forged = await refusal(
+      collect(w.study, window, { ...collector(), signer: Object.assign(forger, { getAddress: async () => w.f.buyer.address }) as unknown as Wallet }),
+    );
     expect(forged.code).to.equal("BAD_SIGNATURE");
   });
 
@@ -187,7 +260,10 @@ describe("privacy-preserving analytics (Prio3 between two aggregators)", functio
     await upload(w.subjects, uncollected);
     const withdrawing = w.subjects[3];
     await w.custodian.withdrawConsent(w.consentIds.get(withdrawing)!);
-    await waitFor(() => w.leader.withdrawalOf(w.study.productId, withdrawing) !== undefined && w.helper.withdrawalOf(w.study.productId, withdrawing) !== undefined, "both aggregators to see the withdrawal");
+    await waitFor(
+      () => w.leader.withdrawalOf(w.study.productId, withdrawing) !== undefined && w.helper.withdrawalOf(w.study.productId, withdrawing) !== undefined,
+      "both aggregators to see the withdrawal",
+    );
     expect(w.leader.storedReports(w.study.productId).some((r) => r.subject === withdrawing)).to.equal(false);
 
     // the ledger invalidated the grant the withdrawn consent was part of: nothing more under it

@@ -59,25 +59,45 @@ export async function auditorClient(ledger: InProcessConsentLedger, name: string
 }
 
 /** Requests access for the buyer and buys (or extends) its licence under the new grant. */
-export async function requestAndBuy(w: Pick<World, "f" | "study">, buyerLedger: ConsentLedgerClient, buyer: Signer & { address: string }, seconds: bigint = DAY): Promise<AccessDecision> {
-  const decision = await buyerLedger.requestAccess({ productId: w.study.productId, purpose: PURPOSE, ethAddress: buyer.address.toLowerCase(), ttlSeconds: 30 * 86_400 });
+export async function requestAndBuy(
+  w: Pick<World, "f" | "study">,
+  buyerLedger: ConsentLedgerClient,
+  buyer: Signer & { address: string },
+  seconds: bigint = DAY,
+): Promise<AccessDecision> {
+  const decision = await buyerLedger.requestAccess({
+    productId: w.study.productId,
+    purpose: PURPOSE,
+    ethAddress: buyer.address.toLowerCase(),
+    ttlSeconds: 30 * 86_400,
+  });
   if (decision.decision !== "approved" || !decision.grant) throw new Error(`access denied: ${decision.reasons.join(", ")}`);
   const { attestation, signatures } = await attest(w.f, buyer.address, w.study.productId, {
-    grantId: decision.grant.grantId, expiresAt: BigInt(decision.grant.expiresAt), purpose: keccak256(toUtf8Bytes(PURPOSE)),
+    grantId: decision.grant.grantId,
+    expiresAt: BigInt(decision.grant.expiresAt),
+    purpose: keccak256(toUtf8Bytes(PURPOSE)),
   });
   await (await w.f.market.connect(buyer).buy(order(w.study.productId, seconds, { attestation, signatures }), PRICE)).wait();
   return decision;
 }
 
-export async function createWorld(options: { subjects?: number; workers?: number; minBatchSize?: number; measurements?: MeasurementSpec[]; jobSize?: number } = {}): Promise<World> {
+export async function createWorld(
+  options: { subjects?: number; workers?: number; minBatchSize?: number; measurements?: MeasurementSpec[]; jobSize?: number } = {},
+): Promise<World> {
   const f = await marketFixture();
   const marketAddress = await f.market.getAddress();
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["PharmaMSP", "AuditMSP"] });
   const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
-  const buyerIdentity = async (name: string, address: string) => ledger.client(await ledger.enroll("PharmaMSP", name, {
-    "consent.role": "buyer", "consent.buyerType": "PrivateCompany", "consent.jurisdiction": "DE", "consent.ethAddress": address.toLowerCase(),
-  }));
+  const buyerIdentity = async (name: string, address: string) =>
+    ledger.client(
+      await ledger.enroll("PharmaMSP", name, {
+        "consent.role": "buyer",
+        "consent.buyerType": "PrivateCompany",
+        "consent.jurisdiction": "DE",
+        "consent.ethAddress": address.toLowerCase(),
+      }),
+    );
   const buyerLedger = await buyerIdentity("rnd", f.buyer.address);
   const otherLedger = await buyerIdentity("other", f.other.address);
 
@@ -85,16 +105,26 @@ export async function createWorld(options: { subjects?: number; workers?: number
   const helperKey = await generateHpkeKeyPair(2);
   const verifyKey = toBase64Url(randomBytes(16));
   const dirs = { leader: mkdtempSync(path.join(tmpdir(), "analytics-leader-")), helper: mkdtempSync(path.join(tmpdir(), "analytics-helper-")) };
-  const startAggregator = async (role: "leader" | "helper", port = 0) => Aggregator.start({
-    role, dataDir: dirs[role], port, consent: await auditorClient(ledger, `aggregator-${role}-${randomBytes(4).toString("hex")}`),
-    market: { address: marketAddress, runner: hre.ethers.provider }, now: () => ledger.clock.nowSeconds(),
-    hpke: role === "leader" ? leaderKey : helperKey, workers: options.workers ?? 0, jobSize: options.jobSize ?? 8,
-  });
+  const startAggregator = async (role: "leader" | "helper", port = 0) =>
+    Aggregator.start({
+      role,
+      dataDir: dirs[role],
+      port,
+      consent: await auditorClient(ledger, `aggregator-${role}-${randomBytes(4).toString("hex")}`),
+      market: { address: marketAddress, runner: hre.ethers.provider },
+      now: () => ledger.clock.nowSeconds(),
+      hpke: role === "leader" ? leaderKey : helperKey,
+      workers: options.workers ?? 0,
+      jobSize: options.jobSize ?? 8,
+    });
   const holder = { leader: await startAggregator("leader"), helper: await startAggregator("helper") };
 
   // the study: its own dataset resource in the registry, listed as a consent-gated product
   const descriptor = defineStudy({
-    title: "HbA1c and lipids of consenting patients", purpose: PURPOSE, measurements: options.measurements ?? MEASUREMENTS, minBatchSize: options.minBatchSize ?? 10,
+    title: "HbA1c and lipids of consenting patients",
+    purpose: PURPOSE,
+    measurements: options.measurements ?? MEASUREMENTS,
+    minBatchSize: options.minBatchSize ?? 10,
     aggregators: { leader: { url: holder.leader.url, hpkeConfig: leaderKey.config }, helper: { url: holder.helper.url, hpkeConfig: helperKey.config } },
   });
   const hash = studyHash(descriptor);
@@ -102,10 +132,19 @@ export async function createWorld(options: { subjects?: number; workers?: number
   const resourceId = (await f.registry.resourceId(f.seller.address, "/studies/hba1c")).toLowerCase();
   await (await f.registry.connect(f.seller).setSubscribeDelegate(resourceId, marketAddress, true)).wait();
   const salt = hre.ethers.id("study/hba1c");
-  await (await f.market.connect(f.seller).createProduct(salt, {
-    pricePerSecond: PRICE, minSeconds: 3_600n, maxSeconds: 365n * DAY, requiresConsent: true, requiresKyc: false,
-    termsHash: hash, termsUri: "https://hospital.example/studies/hba1c.json", beneficiary: f.beneficiary.address, resources: [resourceId],
-  })).wait();
+  await (
+    await f.market.connect(f.seller).createProduct(salt, {
+      pricePerSecond: PRICE,
+      minSeconds: 3_600n,
+      maxSeconds: 365n * DAY,
+      requiresConsent: true,
+      requiresKyc: false,
+      termsHash: hash,
+      termsUri: "https://hospital.example/studies/hba1c.json",
+      beneficiary: f.beneficiary.address,
+      resources: [resourceId],
+    })
+  ).wait();
   const study: Study = { productId: (await f.market.productIdOf(f.seller.address, salt)).toLowerCase(), descriptor };
   await (await f.market.connect(f.seller).setPurposes(study.productId, [hre.ethers.id(PURPOSE)], true)).wait();
   for (const a of [holder.leader, holder.helper]) await a.addStudy({ productId: study.productId, descriptor, verifyKey });
@@ -116,8 +155,16 @@ export async function createWorld(options: { subjects?: number; workers?: number
   const consentIds = new Map<string, string>();
   for (const subjectId of subjects) {
     const consent = await custodian.giveConsent({
-      subjectId, controller: "Hospital", resources: [resourceId], purposes: [PURPOSE], dataCategories: ["PhysicalHealth"], buyerTypes: ["PrivateCompany"],
-      jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: keccak256(toUtf8Bytes("study notice")),
+      subjectId,
+      controller: "Hospital",
+      resources: [resourceId],
+      purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PrivateCompany"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400,
+      noticeHash: keccak256(toUtf8Bytes("study notice")),
     });
     consentIds.set(subjectId, consent.consentId);
   }
@@ -135,7 +182,20 @@ export async function createWorld(options: { subjects?: number; workers?: number
   Object.defineProperty(world, "leader", { get: () => holder.leader });
   Object.defineProperty(world, "helper", { get: () => holder.helper });
   return Object.assign(world, {
-    ledger, custodian, buyerLedger, otherLedger, resourceId, subjects, consentIds, leaderKey, helperKey, verifyKey, dirs, chainId, market: marketAddress, decision,
+    ledger,
+    custodian,
+    buyerLedger,
+    otherLedger,
+    resourceId,
+    subjects,
+    consentIds,
+    leaderKey,
+    helperKey,
+    verifyKey,
+    dirs,
+    chainId,
+    market: marketAddress,
+    decision,
     restartLeader: restart("leader"),
     restartHelper: restart("helper"),
     close: async () => {
@@ -151,7 +211,10 @@ export async function createWorld(options: { subjects?: number; workers?: number
 export function recordsOf(subjects: string[], salt = 0) {
   return subjects.flatMap((subjectId, i) => [
     { subjectId, data: { subjectId, test: "HbA1c", value: hba1c(i, salt) } },
-    { subjectId, data: { subjectId, test: "lipids", ldl: 2 + ((i * 13 + salt) % 30) / 10, hdl: 1 + ((i * 5 + salt) % 10) / 10, tg: 0.8 + ((i * 3 + salt) % 20) / 10 } },
+    {
+      subjectId,
+      data: { subjectId, test: "lipids", ldl: 2 + ((i * 13 + salt) % 30) / 10, hdl: 1 + ((i * 5 + salt) % 10) / 10, tg: 0.8 + ((i * 3 + salt) % 20) / 10 },
+    },
   ]);
 }
 

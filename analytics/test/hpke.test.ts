@@ -76,7 +76,9 @@ describe("HPKE (RFC 9180 interoperability)", function () {
     const other = await generateHpkeKeyPair(7);
     const [first] = A11.encryptions;
     const mismatched = { ...recipient, config: { ...recipient.config, publicKey: other.config.publicKey } };
-    expect((await rejection(open(mismatched, { configId: 7, enc: b64(A11.enc), payload: b64(first.ct) }, hex(A11.info), hex(first.aad)))).message).to.match(/does not belong/);
+    expect((await rejection(open(mismatched, { configId: 7, enc: b64(A11.enc), payload: b64(first.ct) }, hex(A11.info), hex(first.aad)))).message).to.match(
+      /does not belong/,
+    );
   });
 
   it("round-trips with hpke-js both ways", async function () {

@@ -29,7 +29,10 @@ function byteCounts(bytes: Uint8Array): number[] {
 /** Goodness of fit of the byte values to the uniform distribution on 0..255 (255 degrees of freedom). */
 function uniformity(bytes: Uint8Array): number {
   const expected = bytes.length / 256;
-  return chiSquarePValue(byteCounts(bytes).reduce((s, c) => s + (c - expected) ** 2 / expected, 0), 255);
+  return chiSquarePValue(
+    byteCounts(bytes).reduce((s, c) => s + (c - expected) ** 2 / expected, 0),
+    255,
+  );
 }
 
 /** Homogeneity of two byte samples (2 x 256 contingency table, 255 degrees of freedom). */
@@ -72,7 +75,12 @@ describe("one aggregator's share store", function () {
     const times: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const time = hourStart(w, fromHour + round);
-      const encoded = await encodeReports(w.subjects.map((subjectId) => ({ subjectId, data: { test: "HbA1c", value } })), sumOnly, w.decision, { time });
+      const encoded = await encodeReports(
+        w.subjects.map((subjectId) => ({ subjectId, data: { test: "HbA1c", value } })),
+        sumOnly,
+        w.decision,
+        { time },
+      );
       expect((await uploadReports(sumOnly, encoded)).accepted).to.equal(w.subjects.length);
       times.push(time);
     }
@@ -116,4 +124,3 @@ describe("one aggregator's share store", function () {
     expect(uniformity(seeds)).to.be.greaterThan(ALPHA);
   }).timeout(60_000);
 });
-

@@ -52,7 +52,10 @@ async function onMessage(m: Msg): Promise<Msg> {
           const due = Math.min(events.length, Math.floor(((nowUs() - start) / 1e6) * m.rate) + 1);
           while (next < due) {
             sendTimes[next] = nowUs();
-            pub!.publish(events[next++].frame).then(() => acked++, () => failed++);
+            pub!.publish(events[next++].frame).then(
+              () => acked++,
+              () => failed++,
+            );
           }
           if (next < events.length) setTimeout(tick, 1);
           else resolve();

@@ -20,11 +20,21 @@ export function presign(streamId: string, count: number, firstTimestamp = Date.n
   const out: SignedEvent[] = [];
   let prev = ZERO_HASH;
   for (let i = 0; i < count; i++) {
-    const ev = signEvent({
-      streamId, streamPartition: 0, timestamp: firstTimestamp + Math.floor(i / 100), sequenceNumber: i, previousEventHash: prev,
-      publisher: PUBLISHER, contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH,
-      content: Buffer.from(JSON.stringify({ seq: i, price: (3000 + (i % 1000) / 100).toFixed(2), pair: "ETH/USD", source: "bench" }), "utf8"),
-    }, PUBLISHER_KEY);
+    const ev = signEvent(
+      {
+        streamId,
+        streamPartition: 0,
+        timestamp: firstTimestamp + Math.floor(i / 100),
+        sequenceNumber: i,
+        previousEventHash: prev,
+        publisher: PUBLISHER,
+        contentType: ContentType.JSON,
+        encryptionType: EncryptionType.NONE,
+        groupKeyId: ZERO_HASH,
+        content: Buffer.from(JSON.stringify({ seq: i, price: (3000 + (i % 1000) / 100).toFixed(2), pair: "ETH/USD", source: "bench" }), "utf8"),
+      },
+      PUBLISHER_KEY,
+    );
     prev = "0x" + eventHash(ev.canonical).toString("hex");
     out.push(ev);
   }

@@ -51,9 +51,10 @@ export async function startRelay(): Promise<Relay> {
   const { port } = server.address() as { port: number };
   return {
     url: `ws://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const client of server.clients) client.terminate();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -57,7 +57,11 @@ function vouchers(): Voucher[][] {
 }
 
 async function main(): Promise<void> {
-  console.log(`voucher verification (${cryptoBackend.backend}; ${cpus().length} cores, ${cpus()[0]?.model ?? "?"}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")})`);
+  console.log(
+    `voucher verification (${cryptoBackend.backend}; ${cpus().length} cores, ${cpus()[0]?.model ?? "?"}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")})`,
+  );
   const rounds = vouchers();
   const all = rounds.flat();
 
@@ -83,7 +87,9 @@ async function main(): Promise<void> {
   const warm = measure(steady.length, () => batched(steady));
   if (warm.result !== steady.length) throw new Error(`steady vouchers: ${warm.result} of ${steady.length} verified`);
   const ok = 1e6 / warm.cpuUs >= BAR;
-  record(`vouchers, steady state (payer's key known), batches of ${BATCH}: ${fmt(warm)}  (bar >= ${BAR} /s on one core: ${ok ? "reached" : "NOT reached"}; ${(100 * raw.cpuUs / warm.cpuUs).toFixed(0)} % of the raw recovery rate)`);
+  record(
+    `vouchers, steady state (payer's key known), batches of ${BATCH}: ${fmt(warm)}  (bar >= ${BAR} /s on one core: ${ok ? "reached" : "NOT reached"}; ${((100 * raw.cpuUs) / warm.cpuUs).toFixed(0)} % of the raw recovery rate)`,
+  );
 
   // The broker's path: verify() per voucher, batched per event-loop turn.
   const t0 = process.hrtime.bigint();
@@ -92,7 +98,9 @@ async function main(): Promise<void> {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(c0);
   if (answers.some((a) => !a)) throw new Error("a voucher did not verify");
-  record(`vouchers through verify() (a promise each, batched per turn): ${fmt({ perSecond: steady.length / wall, cpuUs: (cpu.user + cpu.system) / steady.length })}`);
+  record(
+    `vouchers through verify() (a promise each, batched per turn): ${fmt({ perSecond: steady.length / wall, cpuUs: (cpu.user + cpu.system) / steady.length })}`,
+  );
   console.log("summary:");
   for (const r of results) console.log(`  ${r}`);
 }

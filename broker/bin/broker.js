@@ -34,7 +34,10 @@ function compile(source, filename) {
   } catch {
     /* not cached yet */
   }
-  const out = ts && compilerOptions ? ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText : (options(), ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText);
+  const out =
+    ts && compilerOptions
+      ? ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText
+      : (options(), ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText);
   try {
     fs.mkdirSync(cacheDir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
@@ -48,10 +51,12 @@ function compile(source, filename) {
 
 require.extensions[".ts"] = (module, filename) => module._compile(compile(fs.readFileSync(filename, "utf8"), filename), filename);
 
-require("../src/cli").main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`broker failed: ${(err && err.stack) || err}\n`);
-    process.exit(1);
-  },
-);
+require("../src/cli")
+  .main(process.argv.slice(2))
+  .then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`broker failed: ${(err && err.stack) || err}\n`);
+      process.exit(1);
+    },
+  );

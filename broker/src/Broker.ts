@@ -75,7 +75,10 @@ export function credentialGateFrom(config: BrokerConfig): CredentialGate | undef
   const c = config.access.credentials;
   if (!c || Object.keys(c.policies).length === 0) return undefined;
   const { MemoryNonceStore, PresentationVerifier, StatusListResolver, TrustList, httpStatusListFetcher } = identity();
-  const statusLists = new StatusListResolver({ fetcher: httpStatusListFetcher({ allowHttp: c.allowHttpStatusLists }), maxAgeSeconds: c.statusListMaxAgeSeconds });
+  const statusLists = new StatusListResolver({
+    fetcher: httpStatusListFetcher({ allowHttp: c.allowHttpStatusLists }),
+    maxAgeSeconds: c.statusListMaxAgeSeconds,
+  });
   const verifier = new PresentationVerifier({ trustList: new TrustList(c.trustList), audience: c.audience, statusLists, nonces: new MemoryNonceStore() });
   return new CredentialGate({ verifier, policies: c.policies });
 }
@@ -83,7 +86,10 @@ export function credentialGateFrom(config: BrokerConfig): CredentialGate | undef
 export function staticIndexFrom(config: BrokerConfig): InMemoryStreamIndex {
   const index = new InMemoryStreamIndex();
   for (const s of config.streams) {
-    index.apply({ type: "created", stream: { id: streamIdOf(s.creator.toLowerCase(), s.path), creator: s.creator, path: s.path, partitions: s.partitions ?? 1, metadata: s.metadata ?? {} } });
+    index.apply({
+      type: "created",
+      stream: { id: streamIdOf(s.creator.toLowerCase(), s.path), creator: s.creator, path: s.path, partitions: s.partitions ?? 1, metadata: s.metadata ?? {} },
+    });
   }
   return index;
 }
@@ -98,14 +104,22 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const peers = config.replication.peers;
   // Without a coordinator, configured peers make a static replicated network: every broker serves
   // every partition, the peers are the other replicas.
-  const assignment = deps.assignment ?? (peers.length > 0
-    ? new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), new Set(Array.from({ length: P }, (_, i) => i)),
-      new Map(Array.from({ length: P }, (_, i) => [i, peers.map((p) => ({ address: p.address.toLowerCase(), ws: p.ws, http: "" }))])))
-    : new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all"));
+  const assignment =
+    deps.assignment ??
+    (peers.length > 0
+      ? new StaticPartitionAssignment(
+          (streamId, sp) => networkPartitionOf(streamId, sp, P),
+          new Set(Array.from({ length: P }, (_, i) => i)),
+          new Map(Array.from({ length: P }, (_, i) => [i, peers.map((p) => ({ address: p.address.toLowerCase(), ws: p.ws, http: "" }))])),
+        )
+      : new StaticPartitionAssignment((streamId, sp) => networkPartitionOf(streamId, sp, P), "all"));
   const epochs = new EpochTracker(config.network.epochLengthMs, config.network.genesisMs);
   const { maxAgeMs, maxBytesPerPartition } = config.storage.retention;
   const store = new EventStore({
-    dataDir: config.dataDir, segmentBytes: config.storage.segmentBytes, maxResendEvents: config.storage.maxResendEvents, commitDelayMs: config.storage.commitDelayMs,
+    dataDir: config.dataDir,
+    segmentBytes: config.storage.segmentBytes,
+    maxResendEvents: config.storage.maxResendEvents,
+    commitDelayMs: config.storage.commitDelayMs,
     retention: { maxAgeMs: maxAgeMs || undefined, maxBytesPerPartition: maxBytesPerPartition || undefined }, // 0: no limit
   });
   const recoverFrom = Date.now() - 16 * config.network.epochLengthMs;
@@ -118,26 +132,56 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
   const operatorKey = config.chain.operatorKey ? Buffer.from(config.chain.operatorKey.slice(2), "hex") : undefined;
   const replicator = operatorKey
     ? new Replicator({
-      self: addressOfPrivateKey(operatorKey), operatorKey, assignment, dataDir: config.dataDir, acks: config.replication.acks,
-      ackTimeoutMs: config.replication.ackTimeoutMs, catchUpWaitMs: config.replication.catchUpWaitMs, pageEvents: config.replication.pageEvents,
-      lookbackMs: config.maxClockSkewMs + 5000, logger,
-    })
+        self: addressOfPrivateKey(operatorKey),
+        operatorKey,
+        assignment,
+        dataDir: config.dataDir,
+        acks: config.replication.acks,
+        ackTimeoutMs: config.replication.ackTimeoutMs,
+        catchUpWaitMs: config.replication.catchUpWaitMs,
+        pageEvents: config.replication.pageEvents,
+        lookbackMs: config.maxClockSkewMs + 5000,
+        logger,
+      })
     : undefined;
   const access = new AccessPolicy(gate, config.access.maxStalenessMs);
   const credentials = deps.credentials ?? credentialGateFrom(config);
   if (credentials) access.addSubscribeCheck(credentials);
-  const node = new BrokerNode({ replicator,
-    store, streams, access, assignment, epochs, metrics, logger,
-    maxContentBytes: config.maxContentBytes, maxClockSkewMs: config.maxClockSkewMs, liveDelivery: config.liveDelivery,
+  const node = new BrokerNode({
+    replicator,
+    store,
+    streams,
+    access,
+    assignment,
+    epochs,
+    metrics,
+    logger,
+    maxContentBytes: config.maxContentBytes,
+    maxClockSkewMs: config.maxClockSkewMs,
+    liveDelivery: config.liveDelivery,
     verifier: config.verifyThreads > 0 && cryptoBackend.backend === "native" ? new VerifierPool(config.verifyThreads) : undefined,
     payments: deps.payments,
   });
   replicator?.start(node);
-  const ws = new WsServer(node, { host: config.host, port: config.wsPort, domain: config.domain, chainId: config.chainId, sendBudgetBytes: config.sendBudgetBytes, logger, credentials });
+  const ws = new WsServer(node, {
+    host: config.host,
+    port: config.wsPort,
+    domain: config.domain,
+    chainId: config.chainId,
+    sendBudgetBytes: config.sendBudgetBytes,
+    logger,
+    credentials,
+  });
   const wsPort = await ws.listen();
   const chainStatus = deps.chainStatus;
   const http = await buildHttpServer(node, streams, assignment, {
-    host: config.host, port: config.httpPort, domain: config.domain, chainId: config.chainId, logger, health: chainStatus && (() => ({ chain: chainStatus })), credentials,
+    host: config.host,
+    port: config.httpPort,
+    domain: config.domain,
+    chainId: config.chainId,
+    logger,
+    health: chainStatus && (() => ({ chain: chainStatus })),
+    credentials,
   });
   if (deps.payments) registerPaymentRoutes(http, deps.payments);
   if (deps.names) registerNameRoutes(http, deps.names);
@@ -149,12 +193,28 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
     if (dropped > 0) logger.info({ dropped }, "retention dropped events");
   }, config.storage.retentionIntervalMs);
   retention.unref();
-  const epochReporter = deps.reporter ? new EpochReporter(epochs, assignment, deps.reporter, config.maxClockSkewMs, Array.from({ length: P }, (_, i) => i), logger) : undefined;
+  const epochReporter = deps.reporter
+    ? new EpochReporter(
+        epochs,
+        assignment,
+        deps.reporter,
+        config.maxClockSkewMs,
+        Array.from({ length: P }, (_, i) => i),
+        logger,
+      )
+    : undefined;
   epochReporter?.start(Math.max(1000, Math.floor(config.network.epochLengthMs / 4)));
   logger.info({ wsPort, httpPort, host: config.host }, "broker listening");
   let closing: Promise<void> | undefined;
   return {
-    node, ws, http, wsPort, httpPort, epochs, logger, replicator,
+    node,
+    ws,
+    http,
+    wsPort,
+    httpPort,
+    epochs,
+    logger,
+    replicator,
     close: () =>
       (closing ??= (async () => {
         clearInterval(retention);
@@ -186,11 +246,18 @@ export async function startConfiguredBroker(config: BrokerConfig, logger?: Logge
     const configured = config.network;
     const isDefault = configured.epochLengthMs === DEFAULT_CONFIG.network.epochLengthMs && configured.genesisMs === DEFAULT_CONFIG.network.genesisMs;
     const partitionCount = chain.assignment.partitionCount();
-    const problem = !isDefault && (configured.epochLengthMs !== epochLengthMs || configured.genesisMs !== genesisMs)
-      ? ConfigError.of("network", `epochLengthMs ${configured.epochLengthMs} / genesisMs ${configured.genesisMs} differ from the coordinator's ${epochLengthMs} / ${genesisMs}`)
-      : configured.partitionCount !== undefined && configured.partitionCount !== partitionCount
-        ? ConfigError.of("network.partitionCount", `${configured.partitionCount} differs from the coordinator's ${partitionCount} (with a coordinator, P is the contract's: remove the setting)`)
-        : undefined;
+    const problem =
+      !isDefault && (configured.epochLengthMs !== epochLengthMs || configured.genesisMs !== genesisMs)
+        ? ConfigError.of(
+            "network",
+            `epochLengthMs ${configured.epochLengthMs} / genesisMs ${configured.genesisMs} differ from the coordinator's ${epochLengthMs} / ${genesisMs}`,
+          )
+        : configured.partitionCount !== undefined && configured.partitionCount !== partitionCount
+          ? ConfigError.of(
+              "network.partitionCount",
+              `${configured.partitionCount} differs from the coordinator's ${partitionCount} (with a coordinator, P is the contract's: remove the setting)`,
+            )
+          : undefined;
     if (problem) {
       chain.close();
       throw problem;
@@ -203,7 +270,9 @@ export async function startConfiguredBroker(config: BrokerConfig, logger?: Logge
     const names = namesAddress ? new StreamNameResolver(namesAddress, chain.provider) : undefined;
     const running = await startBroker(effective, { ...chain.deps, payments, names, logger: log, chainStatus: chain.status });
     const unhook = chain.contractDelivery?.attach(running.node);
-    const bounties = chain.contractDelivery ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000) : undefined;
+    const bounties = chain.contractDelivery
+      ? setInterval(() => void chain.contractDelivery!.claim().catch((err) => log.warn({ err }, "bounty claim failed")), 60_000)
+      : undefined;
     bounties?.unref();
     const close = async () => {
       clearInterval(bounties);

@@ -16,9 +16,16 @@ export function checkContent(event: Pick<EventFields, "contentType" | "encryptio
   if (event.encryptionType === EncryptionType.AES_256_GCM) {
     // The content is ciphertext: contentType describes the plaintext, which a broker never sees.
     if (event.content.length < MIN_ENCRYPTED_CONTENT_BYTES) {
-      throw new BrokerError(ErrorCodes.MALFORMED_FRAME, `encrypted content of ${event.content.length} bytes is shorter than nonce + tag (${MIN_ENCRYPTED_CONTENT_BYTES} bytes)`, {
-        field: "content", rule: "encrypted-content-length", length: event.content.length, minimum: MIN_ENCRYPTED_CONTENT_BYTES,
-      });
+      throw new BrokerError(
+        ErrorCodes.MALFORMED_FRAME,
+        `encrypted content of ${event.content.length} bytes is shorter than nonce + tag (${MIN_ENCRYPTED_CONTENT_BYTES} bytes)`,
+        {
+          field: "content",
+          rule: "encrypted-content-length",
+          length: event.content.length,
+          minimum: MIN_ENCRYPTED_CONTENT_BYTES,
+        },
+      );
     }
     return;
   }
@@ -27,7 +34,9 @@ export function checkContent(event: Pick<EventFields, "contentType" | "encryptio
     JSON.parse(utf8.decode(event.content));
   } catch (err) {
     throw new BrokerError(ErrorCodes.MALFORMED_FRAME, `contentType 1 (JSON) but the content is not UTF-8 JSON: ${(err as Error).message}`, {
-      field: "content", rule: "json-content", contentType: ContentType.JSON,
+      field: "content",
+      rule: "json-content",
+      contentType: ContentType.JSON,
     });
   }
 }

@@ -1,7 +1,21 @@
 // Public API of the broker package.
 export * from "./errors";
 // The wire format, from @datamarket/protocol (re-exported for the broker's existing users; new code imports the protocol package).
-export { ContentType, EncryptionType, SignatureType, PROTOCOL_VERSION, FRAME_OVERHEAD, ZERO_HASH, encodeCanonical, streamIdOf, EpochAccumulator, epochChecksum, epochOf, cryptoBackend, recoverAddress } from "@datamarket/protocol";
+export {
+  ContentType,
+  EncryptionType,
+  SignatureType,
+  PROTOCOL_VERSION,
+  FRAME_OVERHEAD,
+  ZERO_HASH,
+  encodeCanonical,
+  streamIdOf,
+  EpochAccumulator,
+  epochChecksum,
+  epochOf,
+  cryptoBackend,
+  recoverAddress,
+} from "@datamarket/protocol";
 export type { GapNotice, ResendCursor, ResendQuery } from "@datamarket/protocol";
 export { decodeFrame, verifyEvent, eventHash, keccak256, signEvent } from "./wire";
 export type { EventFields, SignedEvent } from "./wire";

@@ -5,7 +5,21 @@
 import { expect } from "chai";
 import { BrokerClient, BrokerReply } from "../src/client/BrokerClient";
 import { DEFAULT_CONFIG } from "../src/config";
-import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY, MALLORY_KEY, STREAM, TestBroker, TestPublisher, expectBrokerError, sleep, startTestBroker, waitFor } from "./helpers";
+import {
+  ALICE,
+  ALICE_KEY,
+  BOB,
+  BOB_KEY,
+  MALLORY,
+  MALLORY_KEY,
+  STREAM,
+  TestBroker,
+  TestPublisher,
+  expectBrokerError,
+  sleep,
+  startTestBroker,
+  waitFor,
+} from "./helpers";
 
 const PRODUCT = "0x" + "5a".repeat(32);
 
@@ -27,7 +41,9 @@ describe("access gates on live subscriptions", () => {
   }
 
   beforeEach(async () => {
-    broker = await startTestBroker({ access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } } });
+    broker = await startTestBroker({
+      access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+    });
     broker.gate.grantPublish(STREAM, ALICE);
     pub = await BrokerClient.connect(broker.wsUrl);
     clients.push(pub);

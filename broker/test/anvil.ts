@@ -80,7 +80,11 @@ async function startOnce(options: AnvilOptions): Promise<Anvil> {
   for (;;) {
     if (dead) throw new Error(`anvil exited at start (port ${port}): ${stderr.trim() || "no output"}`);
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
       if (res.ok) break;
     } catch {
       // not listening yet
@@ -93,7 +97,9 @@ async function startOnce(options: AnvilOptions): Promise<Anvil> {
   }
   const provider = new JsonRpcProvider(url, options.chainId ?? 31337, { staticNetwork: true, polling: false, cacheTimeout: -1 });
   return {
-    url, port, provider,
+    url,
+    port,
+    provider,
     admin: new Wallet(ANVIL_KEY_0, provider),
     send: <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>,
     stop: async () => {

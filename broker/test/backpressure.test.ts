@@ -58,7 +58,9 @@ describe("send budget (backpressure)", () => {
     expect(stalledSession.maxBuffered).to.be.at.most(BUDGET);
     expect(broker.node.subscriptionCount()).to.equal(1);
     // 32 MiB went out; what the process retained at any sample stayed far below that.
-    console.log(`      peak growth: external ${(peakExternal / 1048576).toFixed(1)} MiB, heap ${(peakHeap / 1048576).toFixed(1)} MiB (32 MiB published; budget ${BUDGET / 1024} KiB)`);
+    console.log(
+      `      peak growth: external ${(peakExternal / 1048576).toFixed(1)} MiB, heap ${(peakHeap / 1048576).toFixed(1)} MiB (32 MiB published; budget ${BUDGET / 1024} KiB)`,
+    );
     expect(peakExternal).to.be.lessThan(8 * 1024 * 1024);
   });
 

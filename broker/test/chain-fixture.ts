@@ -6,8 +6,13 @@ import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { Wallet, type Signer } from "ethers";
 import type { NetworkCoordinator } from "../../typechain-types";
 import {
-  DATAToken__factory, DataLicenseMarket__factory, Karma__factory, StreamRegistry__factory,
-  type DATAToken, type DataLicenseMarket, type StreamRegistry,
+  DATAToken__factory,
+  DataLicenseMarket__factory,
+  Karma__factory,
+  StreamRegistry__factory,
+  type DATAToken,
+  type DataLicenseMarket,
+  type StreamRegistry,
 } from "../../typechain-types";
 
 export const provider = () => hre.ethers.provider;
@@ -42,7 +47,11 @@ export async function deployMarket(signer?: Signer): Promise<Deployed> {
     libs[name] = await (await (await hre.ethers.getContractFactory(name, admin)).deploy()).getAddress();
   }
   const market = DataLicenseMarket__factory.connect(
-    await (await (await hre.ethers.getContractFactory("DataLicenseMarket", { libraries: libs, signer: admin })).deploy(adminAddress, await token.getAddress(), await registry.getAddress(), await karma.getAddress())).getAddress(),
+    await (
+      await (
+        await hre.ethers.getContractFactory("DataLicenseMarket", { libraries: libs, signer: admin })
+      ).deploy(adminAddress, await token.getAddress(), await registry.getAddress(), await karma.getAddress())
+    ).getAddress(),
     admin,
   );
   const marketAddress = await market.getAddress();
@@ -70,7 +79,10 @@ export const COMMIT_WINDOW = 60;
 export const REVEAL_WINDOW = 60;
 
 /** A NetworkCoordinator with R = 3, 10-minute epochs, 60 s commit and reveal windows (parameters may be overridden). */
-export async function deployCoordinator(initialPartitions: number, overrides: Partial<Record<"maxPartitions" | "partitionsPerBroker", number>> = {}): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
+export async function deployCoordinator(
+  initialPartitions: number,
+  overrides: Partial<Record<"maxPartitions" | "partitionsPerBroker", number>> = {},
+): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
   const [admin] = await hre.ethers.getSigners();
   const token = await new DATAToken__factory(admin).deploy(admin.address, admin.address, DATA(1_000_000_000));
   const libraries = {
@@ -79,9 +91,21 @@ export async function deployCoordinator(initialPartitions: number, overrides: Pa
   };
   const factory = await hre.ethers.getContractFactory("NetworkCoordinator", { libraries });
   const coordinator = (await factory.deploy(await token.getAddress(), admin.address, 3, EPOCH_SECONDS, initialPartitions, {
-    minStake: DATA(1000), withdrawalDelay: 7n * 86400n, commitWindow: COMMIT_WINDOW, revealWindow: REVEAL_WINDOW, coherenceBps: 9000,
-    rewardPerRound: DATA(90), rebalanceReward: DATA(1), partitionsPerBroker: overrides.partitionsPerBroker ?? 1, maxPartitions: overrides.maxPartitions ?? 1024, initialReputation: 5000,
-    minReputation: 2000, reputationGain: 100, reputationLoss: 1000, slashBps: 5000, whistleblowerBps: 1000,
+    minStake: DATA(1000),
+    withdrawalDelay: 7n * 86400n,
+    commitWindow: COMMIT_WINDOW,
+    revealWindow: REVEAL_WINDOW,
+    coherenceBps: 9000,
+    rewardPerRound: DATA(90),
+    rebalanceReward: DATA(1),
+    partitionsPerBroker: overrides.partitionsPerBroker ?? 1,
+    maxPartitions: overrides.maxPartitions ?? 1024,
+    initialReputation: 5000,
+    minReputation: 2000,
+    reputationGain: 100,
+    reputationLoss: 1000,
+    slashBps: 5000,
+    whistleblowerBps: 1000,
   })) as unknown as NetworkCoordinator;
   return { coordinator, token, address: await coordinator.getAddress() };
 }

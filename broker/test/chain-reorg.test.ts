@@ -47,10 +47,19 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     await (await registry.setSubscribeDelegate(stream, d.addresses.market, true)).wait();
     const market = d.market.connect(alice);
     product = await market.productIdOf(alice.address, keccakUtf8("reorg"));
-    await (await market.createProduct(keccakUtf8("reorg"), {
-      beneficiary: alice.address, pricePerSecond: 1n, minSeconds: 60, maxSeconds: 30 * 86_400, requiresConsent: false, requiresKyc: false,
-      termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [stream],
-    })).wait();
+    await (
+      await market.createProduct(keccakUtf8("reorg"), {
+        beneficiary: alice.address,
+        pricePerSecond: 1n,
+        minSeconds: 60,
+        maxSeconds: 30 * 86_400,
+        requiresConsent: false,
+        requiresKyc: false,
+        termsHash: keccak256(toUtf8Bytes("terms")),
+        termsUri: "https://example.org/terms",
+        resources: [stream],
+      })
+    ).wait();
     await (await d.token.mint(buyer.address, 10n ** 24n)).wait();
     await (await d.token.connect(buyer).approve(d.addresses.market, 2n ** 255n)).wait();
   });
@@ -64,9 +73,11 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
 
   async function buy(market: DataLicenseMarket, seconds: number): Promise<number> {
     const order = {
-      productId: product, duration: seconds,
+      productId: product,
+      duration: seconds,
       attestation: { grantId: ZeroHash, buyer: "0x" + "00".repeat(20), productId: ZeroHash, purpose: ZeroHash, expiresAt: 0n },
-      signatures: "0x", encryptionKey: "0x",
+      signatures: "0x",
+      encryptionKey: "0x",
     };
     return (await (await market.connect(buyer).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait())!.blockNumber;
   }
@@ -118,7 +129,15 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     const head = await anvil.provider.getBlockNumber();
     const nonce = await alice.getNonce();
     const tx = await registry.createStream.populateTransaction("/reorg/second", 1, "{}");
-    const signed = await alice.signTransaction({ ...tx, nonce, gasLimit: 500_000, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n, chainId: 31337, type: 2 });
+    const signed = await alice.signTransaction({
+      ...tx,
+      nonce,
+      gasLimit: 500_000,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 10n ** 9n,
+      chainId: 31337,
+      type: 2,
+    });
     await anvil.send("anvil_reorg", [2, [[signed, 0]]]);
     expect(await anvil.provider.getBlockNumber()).to.equal(head);
     await follower.poll();
@@ -137,17 +156,29 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     await follower.start();
     const tmp = tempDir();
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
       access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 30_000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
     };
     const running = await startBroker(config, { gate, streams: index, logger: pino({ level: "silent" }) });
-    stops.push(() => tmp.remove(), () => running.close(), () => gate.stop(), () => follower.stop());
+    stops.push(
+      () => tmp.remove(),
+      () => running.close(),
+      () => gate.stop(),
+      () => follower.stop(),
+    );
     const url = `ws://127.0.0.1:${running.wsPort}`;
     const pub = await BrokerClient.connect(url);
     await pub.signIn(ALICE_KEY);
     const sub = await BrokerClient.connect(url);
     await sub.signIn(MALLORY_KEY);
-    stops.push(() => pub.close(), () => sub.close());
+    stops.push(
+      () => pub.close(),
+      () => sub.close(),
+    );
     const received: Buffer[] = [];
     const notices: BrokerReply[] = [];
     sub.onEvent = (f) => received.push(f);
@@ -181,7 +212,10 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     const licences: string[] = [];
     gate.onChange((c) => c.kind === "licence" && c.address && licences.push(c.address));
     await follower.start();
-    stops.push(() => gate.stop(), () => follower.stop());
+    stops.push(
+      () => gate.stop(),
+      () => follower.stop(),
+    );
     const other = Wallet.createRandom().address; // a buyer with no licence ever: the head check alone refuses it
     expect(await gate.licenceOf(stream, other)).to.equal(null);
 
@@ -220,9 +254,12 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
       const follower = new ChainFollower(anvil.provider, { fromBlock: deployBlock, pollMs: 60_000, checkpoint: new FileCheckpointStore(file, 31337) });
       const seen: number[] = [];
       const index = stateless ? new InMemoryStreamIndex() : feederOn(follower);
-      const gate = stateless ? undefined : new ContractAccessGate({ provider: anvil.provider, registry: d.addresses.registry, market: d.addresses.market, follower });
+      const gate = stateless
+        ? undefined
+        : new ContractAccessGate({ provider: anvil.provider, registry: d.addresses.registry, market: d.addresses.market, follower });
       if (gate) stops.push(() => gate.stop());
-      if (stateless) follower.watch(d.addresses.registry, d.registry.interface, (logs) => void seen.push(...logs.map((l) => l.blockNumber)), { stateless: true });
+      if (stateless)
+        follower.watch(d.addresses.registry, d.registry.interface, (logs) => void seen.push(...logs.map((l) => l.blockNumber)), { stateless: true });
       await follower.start();
       stops.push(() => follower.stop());
       return { follower, index, seen, gate };

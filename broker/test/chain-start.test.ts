@@ -25,7 +25,10 @@ import { tempDir, waitFor } from "./helpers";
 /** A deployment record (docs/deployment.md §4) in `dir` naming `contracts`, each deployed from `deployBlock`. */
 function writeDeployment(dir: string, deployBlock: number, contracts: Record<string, string>): string {
   const file = join(dir, "31337.json");
-  writeFileSync(file, JSON.stringify({ chainId: 31337, contracts: Object.fromEntries(Object.entries(contracts).map(([name, address]) => [name, { address, deployBlock }])) }));
+  writeFileSync(
+    file,
+    JSON.stringify({ chainId: 31337, contracts: Object.fromEntries(Object.entries(contracts).map(([name, address]) => [name, { address, deployBlock }])) }),
+  );
   return file;
 }
 
@@ -54,7 +57,7 @@ describe("configured start on the contracts", function () {
     const dead = { ...base.chain, rpcUrl: "http://127.0.0.1:9" }; // discard port: nothing answers
     const running = await startConfiguredBroker({ ...base, chain: { ...dead, mode: "auto" } }, pino({ level: "silent" }));
     expect(running.chain).to.equal(undefined);
-    const health = await (await fetch(`http://127.0.0.1:${running.httpPort}/health`)).json() as { chain: Record<string, unknown> };
+    const health = (await (await fetch(`http://127.0.0.1:${running.httpPort}/health`)).json()) as { chain: Record<string, unknown> };
     expect(health.chain).to.deep.include({ mode: "auto", connected: false, rpcUrl: "http://127.0.0.1:9" });
     expect(health.chain.reason).to.match(/^no Ethereum node answers at http:\/\/127\.0\.0\.1:9 /);
     await running.close();
@@ -72,17 +75,27 @@ describe("configured start on the contracts", function () {
     const operator = signers[8];
     await (await coord.token.mint(operator.address, DATA(1000))).wait();
     await (await coord.token.connect(operator).approve(coord.address, DATA(1000))).wait();
-    await (await coord.coordinator.connect(operator).registerBroker(DATA(1000), "ws://127.0.0.1:7170", "http://127.0.0.1:7171", "0x02" + "11".repeat(32))).wait();
+    await (
+      await coord.coordinator.connect(operator).registerBroker(DATA(1000), "ws://127.0.0.1:7170", "http://127.0.0.1:7171", "0x02" + "11".repeat(32))
+    ).wait();
     while ((await coord.coordinator.rebalance.staticCall(50)) > 0n) await (await coord.coordinator.rebalance(50)).wait();
     const creator = signers[9];
     await (await market.registry.connect(creator).createStream("/city/parking", 4, '{"description":"Free parking places"}')).wait();
 
     const tmp = tempDir();
-    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market, NetworkCoordinator: coord.address });
+    const deployment = writeDeployment(tmp.dir, firstBlock, {
+      StreamRegistry: market.addresses.registry,
+      DataLicenseMarket: market.addresses.market,
+      NetworkCoordinator: coord.address,
+    });
     const operatorKey = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97"; // Hardhat account #8
     expect(new (await import("ethers")).Wallet(operatorKey).address).to.equal(operator.address);
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
       chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100, operatorKey },
     };
     const running = await startConfiguredBroker(config, pino({ level: "silent" }));
@@ -115,8 +128,13 @@ describe("configured start on the contracts", function () {
     const tmp = tempDir();
     const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market });
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
-      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 }, consentLedger: { ...DEFAULT_CONFIG.consentLedger, kind: "off" },
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 },
+      consentLedger: { ...DEFAULT_CONFIG.consentLedger, kind: "off" },
     };
     const first = await startConfiguredBroker(config, pino({ level: "silent" }));
     let tip: number;
@@ -144,16 +162,23 @@ describe("configured start on the contracts", function () {
     const market = await deployMarket();
     const tmp = tempDir();
     const deployment = join(tmp.dir, "31337.json");
-    writeFileSync(deployment, JSON.stringify({
-      chainId: 31337,
-      contracts: {
-        StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
-        DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
-      },
-    }));
+    writeFileSync(
+      deployment,
+      JSON.stringify({
+        chainId: 31337,
+        contracts: {
+          StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
+          DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
+        },
+      }),
+    );
     // A poll interval far longer than the test: only the on-demand poll can find the new stream.
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
       chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 600_000, operatorKey: "" },
     };
     const running = await startConfiguredBroker(config, pino({ level: "silent" }));
@@ -184,30 +209,60 @@ describe("configured start on the contracts", function () {
     await (await market.registry.connect(creator).createStream("/city/traffic", 4, "{}")).wait();
     const stream = streamIdOf(creator.address.toLowerCase(), "/city/traffic");
     const tmp = tempDir();
-    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market, NetworkCoordinator: coord.address });
+    const deployment = writeDeployment(tmp.dir, firstBlock, {
+      StreamRegistry: market.addresses.registry,
+      DataLicenseMarket: market.addresses.market,
+      NetworkCoordinator: coord.address,
+    });
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
-      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 }, consentLedger: { kind: "off", startBlock: 0 },
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
+      chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 },
+      consentLedger: { kind: "off", startBlock: 0 },
     };
     const running = await startConfiguredBroker(config, pino({ level: "silent" }));
     try {
       await waitFor(() => running.chain!.feeder.index.get(stream) !== undefined, 3000, "the stream in the index");
       const onChain = await Promise.all([0, 1, 2, 3].map(async (sp) => Number(await coord.coordinator.networkPartitionOf(stream, sp))));
-      expect(onChain.some((np) => np !== 0), "the four stream partitions are not all in network partition 0").to.equal(true);
-      const body = (await (await fetch(`http://127.0.0.1:${running.httpPort}/streams/${stream}`)).json()) as { assignment: string; routing: { streamPartition: number; networkPartition: number; servedHere: boolean; brokers: unknown[] }[] };
+      expect(
+        onChain.some((np) => np !== 0),
+        "the four stream partitions are not all in network partition 0",
+      ).to.equal(true);
+      const body = (await (await fetch(`http://127.0.0.1:${running.httpPort}/streams/${stream}`)).json()) as {
+        assignment: string;
+        routing: { streamPartition: number; networkPartition: number; servedHere: boolean; brokers: unknown[] }[];
+      };
       expect(body.assignment).to.equal("single-node");
-      expect(body.routing).to.deep.equal(onChain.map((networkPartition, streamPartition) => ({ streamPartition, networkPartition, servedHere: true, brokers: [] })));
+      expect(body.routing).to.deep.equal(
+        onChain.map((networkPartition, streamPartition) => ({ streamPartition, networkPartition, servedHere: true, brokers: [] })),
+      );
       const health = (await (await fetch(`http://127.0.0.1:${running.httpPort}/health`)).json()) as Record<string, unknown>;
       expect(health).to.deep.include({ status: "ok", assignment: "single-node" });
       expect(health.chain).to.deep.include({ mode: "auto", connected: true, consentLedger: "off" });
       // a publish to a stream partition whose network partition is not 0 is served here
       const sp = onChain.findIndex((np) => np !== 0);
-      const event = signEvent({
-        streamId: stream, streamPartition: sp, timestamp: Date.now(), sequenceNumber: 0, previousEventHash: ZERO_HASH, publisher: creator.address.toLowerCase(),
-        contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from('{"cars":12}'),
-      }, creatorKey);
+      const event = signEvent(
+        {
+          streamId: stream,
+          streamPartition: sp,
+          timestamp: Date.now(),
+          sequenceNumber: 0,
+          previousEventHash: ZERO_HASH,
+          publisher: creator.address.toLowerCase(),
+          contentType: ContentType.JSON,
+          encryptionType: EncryptionType.NONE,
+          groupKeyId: ZERO_HASH,
+          content: Buffer.from('{"cars":12}'),
+        },
+        creatorKey,
+      );
       const published = await fetch(`http://127.0.0.1:${running.httpPort}/streams/${stream}/partitions/${sp}/events`, {
-        method: "POST", headers: { "content-type": "application/octet-stream" }, body: event.frame,
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: event.frame,
       });
       expect(published.status, await published.clone().text()).to.equal(201);
     } finally {
@@ -227,18 +282,34 @@ describe("configured start on the contracts", function () {
     writeFileSync(join(tmp.dir, "key.pem"), privateKey.export({ format: "pem", type: "pkcs8" }).toString());
     const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market });
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
       chain: { ...DEFAULT_CONFIG.chain, rpcUrl, deployment, pollMs: 100 },
       consentLedger: {
-        kind: "fabric-gateway", startBlock: 0,
-        fabric: { endpoint: "127.0.0.1:1", mspId: "AuditMSP", tlsCaCertificateFile: join(tmp.dir, "tls-ca.pem"), certificateFile: join(tmp.dir, "cert.pem"), privateKeyFile: join(tmp.dir, "key.pem"), channelName: "consent", chaincodeName: "consent" },
+        kind: "fabric-gateway",
+        startBlock: 0,
+        fabric: {
+          endpoint: "127.0.0.1:1",
+          mspId: "AuditMSP",
+          tlsCaCertificateFile: join(tmp.dir, "tls-ca.pem"),
+          certificateFile: join(tmp.dir, "cert.pem"),
+          privateKeyFile: join(tmp.dir, "key.pem"),
+          channelName: "consent",
+          chaincodeName: "consent",
+        },
       },
     };
     const running = await startConfiguredBroker(config, pino({ level: "silent" }));
     try {
       const health = await fetch(`http://127.0.0.1:${running.httpPort}/health`);
       expect(health.status).to.equal(503);
-      const body = (await health.json()) as { gate: { chain: { stale: boolean }; consentLedger: { stale: boolean; ageMs: number | null; error?: string } }; chain: Record<string, unknown> };
+      const body = (await health.json()) as {
+        gate: { chain: { stale: boolean }; consentLedger: { stale: boolean; ageMs: number | null; error?: string } };
+        chain: Record<string, unknown>;
+      };
       expect(body.chain).to.deep.include({ connected: true, consentLedger: "fabric-gateway" });
       expect(body.gate.chain.stale).to.equal(false);
       expect(body.gate.consentLedger).to.deep.include({ stale: true, ageMs: null });

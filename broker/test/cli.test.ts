@@ -64,7 +64,9 @@ describe("broker CLI", function () {
     expect(bad.stdout).to.equal(""); // no pino line, no stack trace
     const keyInFile = await runBroker(["start", "--config", configFile({ chain: { operatorKey: OPERATOR_KEY } })]);
     expect(keyInFile.code).to.equal(2);
-    expect(keyInFile.stderr).to.equal("broker: config error: chain.operatorKey: a private key is never read from a file: remove it and set BROKER__CHAIN__OPERATOR_KEY\n");
+    expect(keyInFile.stderr).to.equal(
+      "broker: config error: chain.operatorKey: a private key is never read from a file: remove it and set BROKER__CHAIN__OPERATOR_KEY\n",
+    );
     const realChain = await runBroker(["start"], { BROKER__CHAIN_ID: "11155111" });
     expect(realChain.code).to.equal(2);
     expect(realChain.stderr).to.match(/^broker: config error: consentLedger\.kind \(BROKER__CONSENT_LEDGER__KIND\): required on chain 11155111: /);
@@ -81,13 +83,17 @@ describe("broker CLI", function () {
     expect(checked.stdout).to.not.contain(OPERATOR_KEY.slice(2));
     const missing = await runBroker(["start", "-c", configFile({ chain: { deployment: "nowhere.json" } }), "--test"]);
     expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.equal(`broker: config error: chain.deployment (BROKER__CHAIN__DEPLOYMENT): cannot read ${join(tmp.dir, "nowhere.json")} (ENOENT)\n`);
+    expect(missing.stderr).to.equal(
+      `broker: config error: chain.deployment (BROKER__CHAIN__DEPLOYMENT): cannot read ${join(tmp.dir, "nowhere.json")} (ENOENT)\n`,
+    );
   });
 
   it("starts with the environment only, says in one warn line that no node answers (auto), serves /health without logging it, and stops on SIGTERM", async () => {
     const lines: string[] = [];
     const started = await spawnBroker("", {
-      args: ["start"], timeoutMs: START_MS, onLine: (line) => void lines.push(line),
+      args: ["start"],
+      timeoutMs: START_MS,
+      onLine: (line) => void lines.push(line),
       // the discard port: nothing answers there
       env: { BROKER__DATA_DIR: join(tmp.dir, "env-data"), BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", BROKER__CHAIN__RPC_URL: "http://127.0.0.1:9" },
     });
@@ -108,9 +114,14 @@ describe("broker CLI", function () {
     // "close", not "exit": exit can come before the last stdout lines are read
     const code = await new Promise((resolve) => started.child.once("close", resolve));
     expect(code).to.equal(0);
-    const requests = records().filter((r) => r.req?.url !== undefined).map((r) => r.req!.url);
+    const requests = records()
+      .filter((r) => r.req?.url !== undefined)
+      .map((r) => r.req!.url);
     expect(requests, "a request other than a probe is logged").to.include("/streams");
-    expect(requests.filter((url) => url === "/health" || url === "/metrics"), "probes are not logged at info").to.deep.equal([]);
+    expect(
+      requests.filter((url) => url === "/health" || url === "/metrics"),
+      "probes are not logged at info",
+    ).to.deep.equal([]);
     expect(records().at(-1)?.msg, lines.slice(-4).join("\n")).to.equal("broker stopped");
   });
 });

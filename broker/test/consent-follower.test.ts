@@ -20,7 +20,10 @@ class ScriptedLedger implements ConsentSource {
     this.opened.push(startBlock ?? 0n);
     const queue: (ConsentLedgerEventBatch | Error)[] = [];
     let wake: (() => void) | undefined;
-    this.push = (b) => { queue.push(b); wake?.(); };
+    this.push = (b) => {
+      queue.push(b);
+      wake?.();
+    };
     return {
       close: () => undefined,
       async *[Symbol.asyncIterator]() {
@@ -45,7 +48,19 @@ class ScriptedLedger implements ConsentSource {
 }
 
 function issued(grantId: string, expiresAt: number) {
-  return { type: "GrantIssued" as const, grantId, buyer: BUYER, productId: PRODUCT, resourceId: PRODUCT, purpose: "ScientificResearch", purposeId: "0x", issuedAt: expiresAt - 3600, expiresAt, attestationStructHash: "0x", subjectCount: 1 };
+  return {
+    type: "GrantIssued" as const,
+    grantId,
+    buyer: BUYER,
+    productId: PRODUCT,
+    resourceId: PRODUCT,
+    purpose: "ScientificResearch",
+    purposeId: "0x",
+    issuedAt: expiresAt - 3600,
+    expiresAt,
+    attestationStructHash: "0x",
+    subjectCount: 1,
+  };
 }
 
 describe("consent grant follower", () => {
@@ -117,11 +132,18 @@ describe("consent grant follower", () => {
     const ledger = await InProcessConsentLedger.create();
     const custodianIdentity = await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" });
     const custodian = ledger.client(custodianIdentity);
-    const buyer = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
-      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "DE", "consent.ethAddress": BUYER,
-    }));
-    const follower = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }))),
-      { probeMs: 50, now: () => ledger.clock.now() });
+    const buyer = ledger.client(
+      await ledger.enroll("ResearchMSP", "lab", {
+        "consent.role": "buyer",
+        "consent.buyerType": "PublicResearch",
+        "consent.jurisdiction": "DE",
+        "consent.ethAddress": BUYER,
+      }),
+    );
+    const follower = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }))), {
+      probeMs: 50,
+      now: () => ledger.clock.now(),
+    });
     const changes: ConsentChange[] = [];
     follower.onChange((c) => changes.push(c));
     await follower.start();
@@ -129,19 +151,36 @@ describe("consent grant follower", () => {
       await custodian.registerResource(PRODUCT, "stream");
       await custodian.addResourceSubjects(PRODUCT, ["subj-1"]);
       const consent = await custodian.giveConsent({
-        subjectId: "subj-1", controller: "Hospital", resources: [PRODUCT], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"],
-        buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 86_400, noticeHash: "0x" + "cd".repeat(32),
+        subjectId: "subj-1",
+        controller: "Hospital",
+        resources: [PRODUCT],
+        purposes: ["ScientificResearch"],
+        dataCategories: ["PhysicalHealth"],
+        buyerTypes: ["PublicResearch"],
+        jurisdictions: ["EU"],
+        legalBasis: "A9-2-a",
+        validUntil: ledger.clock.nowSeconds() + 86_400,
+        noticeHash: "0x" + "cd".repeat(32),
       });
       const request = { resourceId: PRODUCT, purpose: "ScientificResearch", ethAddress: BUYER };
       const before = (await buyer.requestAccess(request)).grant!.grantId;
-      const withdrawal = await ledger.connect(custodianIdentity).getNetwork("consent").getContract("consent", "consent")
-        .newProposal("WithdrawConsent", { arguments: [consent.consentId] }).endorse();
+      const withdrawal = await ledger
+        .connect(custodianIdentity)
+        .getNetwork("consent")
+        .getContract("consent", "consent")
+        .newProposal("WithdrawConsent", { arguments: [consent.consentId] })
+        .endorse();
       const between = (await buyer.requestAccess(request)).grant!.grantId;
       await waitFor(() => follower.grant(between) !== undefined, 2000, "the grant issued in between");
       expect(follower.isValid(PRODUCT, BUYER)).to.equal(true);
       expect((await (await withdrawal.submit()).getStatus()).successful).to.equal(true);
       await waitFor(() => !follower.isValid(PRODUCT, BUYER), 2000, "the withdrawal's invalidation");
-      expect(changes.map((c) => [c.grantId, c.cause]).sort()).to.deep.equal([[before, "invalidated"], [between, "invalidated"]].sort());
+      expect(changes.map((c) => [c.grantId, c.cause]).sort()).to.deep.equal(
+        [
+          [before, "invalidated"],
+          [between, "invalidated"],
+        ].sort(),
+      );
     } finally {
       follower.stop();
     }

@@ -30,8 +30,12 @@ describe("content rules at ingress", () => {
       expect(MIN_ENCRYPTED_CONTENT_BYTES).to.equal(28);
       for (const contentType of [ContentType.BINARY, ContentType.JSON, ContentType.TEXT]) {
         for (const length of [0, 1, 27]) {
-          expect(refusal(() => checkContent({ contentType, encryptionType: EncryptionType.AES_256_GCM, content: Buffer.alloc(length) })))
-            .to.deep.equal({ field: "content", rule: "encrypted-content-length", length, minimum: 28 });
+          expect(refusal(() => checkContent({ contentType, encryptionType: EncryptionType.AES_256_GCM, content: Buffer.alloc(length) }))).to.deep.equal({
+            field: "content",
+            rule: "encrypted-content-length",
+            length,
+            minimum: 28,
+          });
         }
         checkContent({ contentType, encryptionType: EncryptionType.AES_256_GCM, content: Buffer.alloc(28) });
       }
@@ -43,8 +47,11 @@ describe("content rules at ingress", () => {
 
     it("refuses unencrypted contentType 1 that is not JSON, not UTF-8, or starts with a byte-order mark", () => {
       for (const content of [bytes(""), bytes("{"), bytes("hello"), bytes('{"a":1} x'), Buffer.from([0x22, 0xc3, 0x28, 0x22]), bytes('\ufeff{"a":1}')]) {
-        expect(refusal(() => checkContent({ contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, content })))
-          .to.deep.equal({ field: "content", rule: "json-content", contentType: 1 });
+        expect(refusal(() => checkContent({ contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, content }))).to.deep.equal({
+          field: "content",
+          rule: "json-content",
+          contentType: 1,
+        });
       }
     });
 
@@ -77,7 +84,10 @@ describe("content rules at ingress", () => {
       const shortCiphertext = publisher.next(Buffer.alloc(27), encrypted);
       publisher.sequenceNumber = 0;
       publisher.previousEventHash = "0x" + "00".repeat(32);
-      expect(await expectBrokerError(() => client.publish(shortCiphertext.frame), "MALFORMED_FRAME")).to.include({ rule: "encrypted-content-length", length: 27 });
+      expect(await expectBrokerError(() => client.publish(shortCiphertext.frame), "MALFORMED_FRAME")).to.include({
+        rule: "encrypted-content-length",
+        length: 27,
+      });
       const notJson = publisher.next("price=3021.55");
       publisher.sequenceNumber = 0;
       publisher.previousEventHash = "0x" + "00".repeat(32);
@@ -91,9 +101,14 @@ describe("content rules at ingress", () => {
     });
 
     it("refuses both over HTTP with 400 MALFORMED_FRAME", async () => {
-      for (const [event, rule] of [[publisher.next(Buffer.alloc(12), encrypted), "encrypted-content-length"], [publisher.next("{not json}"), "json-content"]] as const) {
+      for (const [event, rule] of [
+        [publisher.next(Buffer.alloc(12), encrypted), "encrypted-content-length"],
+        [publisher.next("{not json}"), "json-content"],
+      ] as const) {
         const response = await fetch(`${broker.httpUrl}/streams/${STREAM}/partitions/0/events`, {
-          method: "POST", headers: { "content-type": "application/octet-stream" }, body: event.frame,
+          method: "POST",
+          headers: { "content-type": "application/octet-stream" },
+          body: event.frame,
         });
         expect(response.status).to.equal(400);
         const body = (await response.json()) as { code: string; details: Record<string, unknown> };

@@ -20,11 +20,19 @@ import type { DataLicenseMarket } from "../../typechain-types";
 const PURPOSE = "ScientificResearch";
 const ATTESTATION_TYPES = {
   ConsentAttestation: [
-    { name: "grantId", type: "bytes32" }, { name: "buyer", type: "address" }, { name: "productId", type: "bytes32" },
-    { name: "purpose", type: "bytes32" }, { name: "expiresAt", type: "uint64" },
+    { name: "grantId", type: "bytes32" },
+    { name: "buyer", type: "address" },
+    { name: "productId", type: "bytes32" },
+    { name: "purpose", type: "bytes32" },
+    { name: "expiresAt", type: "uint64" },
   ],
 };
-const REVOCATION_TYPES = { ConsentRevocation: [{ name: "grantId", type: "bytes32" }, { name: "revokedAt", type: "uint64" }] };
+const REVOCATION_TYPES = {
+  ConsentRevocation: [
+    { name: "grantId", type: "bytes32" },
+    { name: "revokedAt", type: "uint64" },
+  ],
+};
 
 /** A provider that can be cut off, as a chain node that stops answering. */
 function severable(inner: Provider): { provider: Provider; cut: () => void } {
@@ -66,8 +74,15 @@ describe("contract-backed access gate", function () {
     await (await registry.setSubscribeDelegate(STREAM, d.addresses.market, true)).wait();
     const market = d.market.connect(alice);
     const params = (requiresConsent: boolean) => ({
-      beneficiary: ALICE, pricePerSecond: 1n, minSeconds: 60, maxSeconds: 30 * 24 * 3600, requiresConsent, requiresKyc: false,
-      termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [STREAM],
+      beneficiary: ALICE,
+      pricePerSecond: 1n,
+      minSeconds: 60,
+      maxSeconds: 30 * 24 * 3600,
+      requiresConsent,
+      requiresKyc: false,
+      termsHash: keccak256(toUtf8Bytes("terms")),
+      termsUri: "https://example.org/terms",
+      resources: [STREAM],
     });
     plainProduct = await market.productIdOf(ALICE, keccakUtf8("plain"));
     await (await market.createProduct(keccakUtf8("plain"), params(false))).wait();
@@ -82,14 +97,26 @@ describe("contract-backed access gate", function () {
     // The consent ledger: one consented subject on the stream, sold as the gated product.
     ledger = await InProcessConsentLedger.create();
     custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
-    ledgerBuyer = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
-      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": buyer.address.toLowerCase(),
-    }));
+    ledgerBuyer = ledger.client(
+      await ledger.enroll("ResearchMSP", "lab", {
+        "consent.role": "buyer",
+        "consent.buyerType": "PublicResearch",
+        "consent.jurisdiction": "NL",
+        "consent.ethAddress": buyer.address.toLowerCase(),
+      }),
+    );
     await custodian.registerResource(STREAM, "stream", [gatedProduct]);
     const consent = await custodian.giveConsent({
-      subjectId: "subj-0001", controller: "University Hospital", resources: [STREAM], purposes: [PURPOSE],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
+      subjectId: "subj-0001",
+      controller: "University Hospital",
+      resources: [STREAM],
+      purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400,
+      noticeHash: "0x" + "cd".repeat(32),
     });
     consentId = consent.consentId;
     await custodian.addResourceSubjects(STREAM, ["subj-0001"]);
@@ -100,25 +127,44 @@ describe("contract-backed access gate", function () {
 
   async function startGatedBroker(opts: { provider?: Provider; maxStalenessMs?: number; withConsent?: boolean } = {}) {
     const auditor = ledger.client(await ledger.enroll("AuditMSP", `broker-${Math.random()}`, { "consent.role": "auditor" }));
-    const consent = opts.withConsent === false ? undefined : new ConsentGrantFollower(consentSourceOf(auditor), { probeMs: 100, now: () => ledger.clock.now() });
+    const consent =
+      opts.withConsent === false ? undefined : new ConsentGrantFollower(consentSourceOf(auditor), { probeMs: 100, now: () => ledger.clock.now() });
     await consent?.start();
-    const gate = new ContractAccessGate({ provider: opts.provider ?? provider(), registry: d.addresses.registry, market: d.addresses.market, consent, pollMs: 50 });
+    const gate = new ContractAccessGate({
+      provider: opts.provider ?? provider(),
+      registry: d.addresses.registry,
+      market: d.addresses.market,
+      consent,
+      pollMs: 50,
+    });
     await gate.start();
     const index = new InMemoryStreamIndex();
     index.apply({ type: "created", stream: { id: STREAM, creator: ALICE, path: "/prices/eth-usd", partitions: 2, metadata: {} } });
     const tmp = tempDir();
     const config: BrokerConfig = {
-      ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0,
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
       access: { ...DEFAULT_CONFIG.access, maxStalenessMs: opts.maxStalenessMs ?? 5000, static: { publicStreams: [], publishers: {}, subscribers: {} } },
     };
     const running: RunningBroker = await startBroker(config, { gate, streams: index, logger: pino({ level: "silent" }) });
     const url = `ws://127.0.0.1:${running.wsPort}`;
-    stops.push(() => tmp.remove(), () => running.close(), () => gate.stop(), () => consent?.stop());
+    stops.push(
+      () => tmp.remove(),
+      () => running.close(),
+      () => gate.stop(),
+      () => consent?.stop(),
+    );
     const publisherClient = await BrokerClient.connect(url);
     await publisherClient.signIn(ALICE_KEY);
     const sub = await BrokerClient.connect(url);
     await sub.signIn(MALLORY_KEY);
-    stops.push(() => publisherClient.close(), () => sub.close());
+    stops.push(
+      () => publisherClient.close(),
+      () => sub.close(),
+    );
     const received: Buffer[] = [];
     const notices: BrokerReply[] = [];
     sub.onEvent = (f) => received.push(f);
@@ -134,9 +180,11 @@ describe("contract-backed access gate", function () {
 
   async function buy(market: DataLicenseMarket, productId: string, seconds: number, consent?: { attestation: object; signatures: string }) {
     const order = {
-      productId, duration: seconds,
+      productId,
+      duration: seconds,
       attestation: consent?.attestation ?? { grantId: ZeroHash, buyer: "0x" + "00".repeat(20), productId: ZeroHash, purpose: ZeroHash, expiresAt: 0n },
-      signatures: consent?.signatures ?? "0x", encryptionKey: "0x",
+      signatures: consent?.signatures ?? "0x",
+      encryptionKey: "0x",
     };
     await (await market.connect(buyer).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait();
   }
@@ -183,9 +231,16 @@ describe("contract-backed access gate", function () {
     await expectBrokerError(() => b.sub.subscribe(STREAM, 1), "SUBSCRIBE_NOT_ALLOWED");
     // consent given again for later tests
     const again = await custodian.giveConsent({
-      subjectId: "subj-0001", controller: "University Hospital", resources: [STREAM], purposes: [PURPOSE],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
+      subjectId: "subj-0001",
+      controller: "University Hospital",
+      resources: [STREAM],
+      purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400,
+      noticeHash: "0x" + "cd".repeat(32),
     });
     consentId = again.consentId;
   });

@@ -29,7 +29,9 @@ describe("smart-contract subscribers", function () {
     const coord = await deployCoordinator(4);
     await (await coord.token.mint(operator.address, DATA(1000))).wait();
     await (await coord.token.connect(operator).approve(coord.address, DATA(1000))).wait();
-    await (await coord.coordinator.connect(operator).registerBroker(DATA(1000), "ws://127.0.0.1:7170", "http://127.0.0.1:7171", "0x02" + "11".repeat(32))).wait();
+    await (
+      await coord.coordinator.connect(operator).registerBroker(DATA(1000), "ws://127.0.0.1:7170", "http://127.0.0.1:7171", "0x02" + "11".repeat(32))
+    ).wait();
     while ((await coord.coordinator.rebalance.staticCall(50)) > 0n) await (await coord.coordinator.rebalance(50)).wait();
     const subscriptions = await new EventSubscriptions__factory(admin).deploy(d.addresses.token, d.addresses.registry, coord.address);
     const subscriptionsAddress = await subscriptions.getAddress();

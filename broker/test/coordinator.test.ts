@@ -24,14 +24,20 @@ import { addressOfPrivateKey } from "../src/wire";
 
 const MAX_CLOCK_SKEW_MS = 30_000;
 
-interface Vector { streamId: string; streamPartition: number; networkPartitions: { partitionCount: number; networkPartition: number }[] }
+interface Vector {
+  streamId: string;
+  streamPartition: number;
+  networkPartitions: { partitionCount: number; networkPartition: number }[];
+}
 const VECTORS = (JSON.parse(readFileSync(join(__dirname, "../../test-vectors/partitioning.json"), "utf8")) as { vectors: Vector[] }).vectors;
 
 async function register(d: { coordinator: NetworkCoordinator; token: DATAToken }, who: Signer, n: number): Promise<void> {
   const address = await who.getAddress();
   await (await d.token.mint(address, DATA(1000))).wait();
   await (await d.token.connect(who).approve(await d.coordinator.getAddress(), DATA(1000))).wait();
-  await (await d.coordinator.connect(who).registerBroker(DATA(1000), `ws://127.0.0.1:${7000 + n}`, `http://127.0.0.1:${8000 + n}`, "0x02" + "11".repeat(32))).wait();
+  await (
+    await d.coordinator.connect(who).registerBroker(DATA(1000), `ws://127.0.0.1:${7000 + n}`, `http://127.0.0.1:${8000 + n}`, "0x02" + "11".repeat(32))
+  ).wait();
 }
 
 async function setChainTime(timestamp: number): Promise<void> {
@@ -44,9 +50,12 @@ describe("coordinator-backed partitions and epoch reports", function () {
   this.timeout(120_000);
 
   it("routes every stream partition as the coordinator does and as test-vectors/partitioning.json says", async () => {
-    for (const v of VECTORS) for (const np of v.networkPartitions) {
-      expect(networkPartitionOf(v.streamId, v.streamPartition, np.partitionCount), `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`).to.equal(np.networkPartition);
-    }
+    for (const v of VECTORS)
+      for (const np of v.networkPartitions) {
+        expect(networkPartitionOf(v.streamId, v.streamPartition, np.partitionCount), `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`).to.equal(
+          np.networkPartition,
+        );
+      }
     const d = await deployCoordinator(7);
     const [, operator] = await hre.ethers.getSigners();
     const assignment = new CoordinatorAssignment({ provider: hre.ethers.provider, coordinator: d.address, broker: operator.address, pollMs: 50 });
@@ -69,7 +78,10 @@ describe("coordinator-backed partitions and epoch reports", function () {
       for (const v of VECTORS) {
         const nps = order === 1 ? v.networkPartitions : [...v.networkPartitions].reverse();
         for (const np of nps) {
-          expect(memoisedNetworkPartitionOf(v.streamId, v.streamPartition, np.partitionCount), `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`).to.equal(np.networkPartition);
+          expect(
+            memoisedNetworkPartitionOf(v.streamId, v.streamPartition, np.partitionCount),
+            `${v.streamId}/${v.streamPartition} over ${np.partitionCount}`,
+          ).to.equal(np.networkPartition);
         }
       }
     }
@@ -85,7 +97,9 @@ describe("coordinator-backed partitions and epoch reports", function () {
     const d = await deployCoordinator(2);
     const signers = await hre.ethers.getSigners();
     const operators = [signers[5], signers[6], signers[7]];
-    const assignments = operators.map((o) => new CoordinatorAssignment({ provider: hre.ethers.provider, coordinator: d.address, broker: o.address, pollMs: 50 }));
+    const assignments = operators.map(
+      (o) => new CoordinatorAssignment({ provider: hre.ethers.provider, coordinator: d.address, broker: o.address, pollMs: 50 }),
+    );
     await Promise.all(assignments.map((a) => a.start()));
     for (const [i, o] of operators.entries()) await register(d, o, i);
     while ((await d.coordinator.rebalance.staticCall(50)) > 0n) await (await d.coordinator.rebalance(50)).wait();
@@ -109,7 +123,9 @@ describe("coordinator-backed partitions and epoch reports", function () {
     const routed = events.map((e) => assignments[0].networkPartitionOf(e.streamId, e.streamPartition));
     expect(routed).to.deep.equal(events.map((e) => networkPartitionOf(e.streamId, e.streamPartition, 2)));
     const dirs = operators.map(() => tempDir());
-    const reporters = operators.map((o, i) => new ContractCoordinatorReporter({ operator: o, coordinator: d.address, stateFile: join(dirs[i].dir, "reports.json") }));
+    const reporters = operators.map(
+      (o, i) => new ContractCoordinatorReporter({ operator: o, coordinator: d.address, stateFile: join(dirs[i].dir, "reports.json") }),
+    );
     const epochReporters = assignments.map((a, i) => {
       const { genesisMs, epochLengthMs } = a.epochDefinition();
       const tracker = new EpochTracker(epochLengthMs, genesisMs);

@@ -24,11 +24,16 @@ describe("durability under kill -9", () => {
     this.timeout(90_000);
     const tmp = tempDir("broker-crash-");
     const configFile = join(tmp.dir, "broker.json");
-    writeFileSync(configFile, JSON.stringify({
-      wsPort: 0, httpPort: 0, dataDir: join(tmp.dir, "data"),
-      streams: [{ creator: ALICE, path: "/prices/eth-usd", partitions: 2 }],
-      access: { static: { publicStreams: [], publishers: { [STREAM]: [ALICE] }, subscribers: { [STREAM]: [BOB] } } },
-    }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        wsPort: 0,
+        httpPort: 0,
+        dataDir: join(tmp.dir, "data"),
+        streams: [{ creator: ALICE, path: "/prices/eth-usd", partitions: 2 }],
+        access: { static: { publicStreams: [], publishers: { [STREAM]: [ALICE] }, subscribers: { [STREAM]: [BOB] } } },
+      }),
+    );
     const { child, wsPort } = await startCliBroker(configFile);
     spawned.push(child);
     const pub = await BrokerClient.connect(`ws://127.0.0.1:${wsPort}`);
@@ -82,7 +87,9 @@ describe("durability under kill -9", () => {
       expect(storedSeqs).to.deep.equal(Array.from({ length: stored.length }, (_, i) => i));
       for (const seq of ackedAtKill) expect(seq, `acknowledged event ${seq} lost`).to.be.below(stored.length);
       for (const e of stored) expect(e.frame.equals(sent[e.sequenceNumber].frame)).to.equal(true);
-      console.log(`      sent ${sent.length}, acknowledged ${ackedAtKill.size}, recovered ${stored.length} (truncated ${broker.node.store.stats.truncatedBytes} torn bytes)`);
+      console.log(
+        `      sent ${sent.length}, acknowledged ${ackedAtKill.size}, recovered ${stored.length} (truncated ${broker.node.store.stats.truncatedBytes} torn bytes)`,
+      );
       // The publisher chain continues after recovery.
       const cont = new TestPublisher(ALICE_KEY);
       cont.sequenceNumber = stored.length;

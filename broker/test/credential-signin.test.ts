@@ -5,12 +5,31 @@
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import {
-  ACCREDITED_RESEARCHERS, CredentialIssuer, CredentialType, Holder, IssuerStatusList, createStatusListService, generateP256Key,
+  ACCREDITED_RESEARCHERS,
+  CredentialIssuer,
+  CredentialType,
+  Holder,
+  IssuerStatusList,
+  createStatusListService,
+  generateP256Key,
 } from "@datamarket/identity";
 import { BrokerClient, BrokerRequestError } from "../src/client/BrokerClient";
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type BrokerConfig } from "../src/config";
 import { buildSiweMessage, personalMessageHash, signDigest, toHex } from "../src/wire";
-import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY, MALLORY_KEY, OTHER_STREAM, STREAM, TestBroker, TestPublisher, expectBrokerError, startTestBroker } from "./helpers";
+import {
+  ALICE,
+  ALICE_KEY,
+  BOB,
+  BOB_KEY,
+  MALLORY,
+  MALLORY_KEY,
+  OTHER_STREAM,
+  STREAM,
+  TestBroker,
+  TestPublisher,
+  expectBrokerError,
+  startTestBroker,
+} from "./helpers";
 
 const AUDIENCE = "https://broker.datamarket.example";
 
@@ -26,15 +45,20 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
   /** The broker's configuration entry: STREAM needs an accredited public researcher. */
   function credentialConfig(): NonNullable<BrokerConfig["access"]["credentials"]> {
     return {
-      audience: AUDIENCE, trustList: { issuers: [accreditation.trustListEntry()] }, policies: { [STREAM]: ACCREDITED_RESEARCHERS as never },
-      statusListMaxAgeSeconds: 1, allowHttpStatusLists: true,
+      audience: AUDIENCE,
+      trustList: { issuers: [accreditation.trustListEntry()] },
+      policies: { [STREAM]: ACCREDITED_RESEARCHERS as never },
+      statusListMaxAgeSeconds: 1,
+      allowHttpStatusLists: true,
     };
   }
 
   async function issue(key: Buffer, address: string, buyerType: string): Promise<string> {
     const holder = holderOf(key);
     const { credential, reference } = await accreditation.issue({
-      vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey,
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
       claims: { buyer_type: buyerType, jurisdiction: "DE", organisation_name: "Institute", ethereum_address: address },
     });
     credentialIds.set(credential, reference.credentialId);
@@ -58,8 +82,11 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
     await statusServer.listen({ host: "127.0.0.1", port: 0 });
     const base = `http://127.0.0.1:${(statusServer.server.address() as { port: number }).port}`;
     accreditation = new CredentialIssuer({
-      id: "https://accreditation.example.eu", name: "Accreditation Agency", credentialTypes: [CredentialType.BuyerAccreditation],
-      signingKey: { ...generateP256Key(), kid: "accreditation-2026" }, statusList: new IssuerStatusList({ uri: `${base}/status/1`, capacity: 256 }),
+      id: "https://accreditation.example.eu",
+      name: "Accreditation Agency",
+      credentialTypes: [CredentialType.BuyerAccreditation],
+      signingKey: { ...generateP256Key(), kid: "accreditation-2026" },
+      statusList: new IssuerStatusList({ uri: `${base}/status/1`, capacity: 256 }),
     });
     issuers.push(accreditation);
     credentials.set(ALICE_KEY.toString("hex"), await issue(ALICE_KEY, ALICE, "PublicResearch"));
@@ -80,7 +107,11 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
     expect(client.hello).to.include({ credentialAudience: AUDIENCE });
     const reply = await client.signIn(ALICE_KEY, { presentation: await present(ALICE_KEY, String(client.hello!.nonce)) });
     expect(reply).to.deep.include({ type: "authenticated", address: ALICE });
-    expect(reply.credential).to.deep.include({ vct: CredentialType.BuyerAccreditation, issuer: accreditation.id, claims: { buyer_type: "PublicResearch", jurisdiction: "DE" } });
+    expect(reply.credential).to.deep.include({
+      vct: CredentialType.BuyerAccreditation,
+      issuer: accreditation.id,
+      claims: { buyer_type: "PublicResearch", jurisdiction: "DE" },
+    });
     expect((await client.subscribe(STREAM)).type).to.equal("subscribed");
     const publisher = await connect();
     await publisher.signIn(ALICE_KEY);
@@ -112,7 +143,10 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
     const client = await connect();
     const nonce = String(client.hello!.nonce);
     const failure = async (presentation: string, key = MALLORY_KEY) => {
-      const error = await client.signIn(key, { presentation }).then(() => null, (e: BrokerRequestError) => e);
+      const error = await client.signIn(key, { presentation }).then(
+        () => null,
+        (e: BrokerRequestError) => e,
+      );
       expect(error, "refused").to.be.instanceOf(BrokerRequestError);
       expect(error!.code).to.equal("AUTHENTICATION_FAILED");
       return error!.details!.credentialCode;
@@ -139,10 +173,15 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
       const message = buildSiweMessage({ domain, address: BOB, uri: broker.httpUrl, chainId, nonce, issuedAt: new Date().toISOString() });
       const signature = toHex(signDigest(personalMessageHash(Buffer.from(message)), BOB_KEY));
       const body = { message, signature, ...(presentation ? { presentation: await presentation(nonce) } : {}) };
-      const response = await fetch(`${broker.httpUrl}/auth/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const response = await fetch(`${broker.httpUrl}/auth/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return { status: response.status, body: (await response.json()) as Record<string, any> };
     };
-    const history = async (token: string) => (await fetch(`${broker.httpUrl}/streams/${STREAM}/partitions/0/events?last=5`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const history = async (token: string) =>
+      (await fetch(`${broker.httpUrl}/streams/${STREAM}/partitions/0/events?last=5`, { headers: { authorization: `Bearer ${token}` } })).status;
 
     const plain = await httpSignIn();
     expect(plain.status).to.equal(200);
@@ -164,7 +203,10 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
   it("keeps a proof for the address until the session it was presented in ends, then cuts what it opened", async () => {
     const proving = await connect();
     const endsAt = Date.now() + 1_500;
-    await proving.signIn(MALLORY_KEY, { expirationTime: new Date(endsAt).toISOString(), presentation: await present(MALLORY_KEY, String(proving.hello!.nonce)) });
+    await proving.signIn(MALLORY_KEY, {
+      expirationTime: new Date(endsAt).toISOString(),
+      presentation: await present(MALLORY_KEY, String(proving.hello!.nonce)),
+    });
     // another connection of the same account, signed in without a presentation, reads on that proof
     const other = await connect();
     await other.signIn(MALLORY_KEY);
@@ -183,8 +225,14 @@ describe("credential sign-in (docs/protocol.md §6.1)", () => {
     const configWith = (credentials: Record<string, unknown>) => parseConfig({ access: { credentials: { ...credentialConfig(), ...credentials } } }, {});
     expect(() => configWith({})).to.not.throw();
     expect(() => configWith({ policies: { "stream-1": ACCREDITED_RESEARCHERS } })).to.throw(ConfigError, "access.credentials.policies");
-    expect(() => configWith({ policies: { [STREAM]: { credentialTypes: [], claims: {} } } })).to.throw(ConfigError, `access.credentials.policies.${STREAM}.credentialTypes`);
-    expect(() => configWith({ policies: { [STREAM]: { credentialTypes: ["x"], claims: { buyer_type: [] } } } })).to.throw(ConfigError, `access.credentials.policies.${STREAM}.claims.buyer_type`);
+    expect(() => configWith({ policies: { [STREAM]: { credentialTypes: [], claims: {} } } })).to.throw(
+      ConfigError,
+      `access.credentials.policies.${STREAM}.credentialTypes`,
+    );
+    expect(() => configWith({ policies: { [STREAM]: { credentialTypes: ["x"], claims: { buyer_type: [] } } } })).to.throw(
+      ConfigError,
+      `access.credentials.policies.${STREAM}.claims.buyer_type`,
+    );
     expect(() => configWith({ audience: "" })).to.throw(ConfigError, "access.credentials.audience");
     expect(() => configWith({ trustList: { issuers: [{ id: "not a url" }] } })).to.throw(ConfigError, "access.credentials.trustList");
     expect(() => configWith({ statusListMaxAgeSeconds: 0 })).to.throw(ConfigError, "access.credentials.statusListMaxAgeSeconds");

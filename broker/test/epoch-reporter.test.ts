@@ -30,9 +30,15 @@ describe("EpochReporter", () => {
     expect(reports).to.have.length(0);
     fail = false;
     await r.tick(51_300);
-    expect(reports.map((x) => [x.epoch, x.networkPartition, x.count])).to.deep.equal([[50, 3, 2], [50, 5, 0]]);
+    expect(reports.map((x) => [x.epoch, x.networkPartition, x.count])).to.deep.equal([
+      [50, 3, 2],
+      [50, 5, 0],
+    ]);
     await r.tick(52_300); // epoch 51 closed, empty
-    expect(reports.slice(2).map((x) => [x.epoch, x.networkPartition, x.count])).to.deep.equal([[51, 3, 0], [51, 5, 0]]);
+    expect(reports.slice(2).map((x) => [x.epoch, x.networkPartition, x.count])).to.deep.equal([
+      [51, 3, 0],
+      [51, 5, 0],
+    ]);
     reports.length = 2;
     expect(reports[0].checksum).to.equal(tracker.report(50, 3).checksum);
     await r.tick(51_400);

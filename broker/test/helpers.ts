@@ -82,7 +82,12 @@ export interface TestBroker extends RunningBroker {
 }
 
 /** A broker on 127.0.0.1 with ephemeral ports, a temporary data dir, in-memory gate and index. */
-export async function startTestBroker(overrides: Partial<BrokerConfig> = {}, assignment?: PartitionAssignmentSource, dataDir?: string, deps: Pick<BrokerDeps, "payments" | "names"> = {}): Promise<TestBroker> {
+export async function startTestBroker(
+  overrides: Partial<BrokerConfig> = {},
+  assignment?: PartitionAssignmentSource,
+  dataDir?: string,
+  deps: Pick<BrokerDeps, "payments" | "names"> = {},
+): Promise<TestBroker> {
   const tmp = dataDir ? undefined : tempDir();
   const config: BrokerConfig = { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dataDir ?? tmp!.dir, ...overrides };
   const gate = new InMemoryAccessGate();
@@ -91,7 +96,9 @@ export async function startTestBroker(overrides: Partial<BrokerConfig> = {}, ass
   index.apply({ type: "created", stream: { id: OTHER_STREAM, creator: BOB, path: "/health/heart-rate", partitions: 1, metadata: {} } });
   const running = await startBroker(config, { gate, streams: index, assignment, logger: pino({ level: "silent" }), ...deps });
   return {
-    ...running, gate, index,
+    ...running,
+    gate,
+    index,
     wsUrl: `ws://127.0.0.1:${running.wsPort}`,
     httpUrl: `http://127.0.0.1:${running.httpPort}`,
     stop: async () => {

@@ -33,8 +33,20 @@ describe("HTTP API", () => {
   it("serves an OpenAPI document generated from the route schemas", async () => {
     const doc = await (await get("/openapi.json")).json();
     expect(doc.openapi).to.match(/^3\./);
-    expect(Object.keys(doc.paths)).to.include.members(["/streams", "/streams/{streamId}", "/streams/{streamId}/partitions/{partition}/events", "/health", "/metrics", "/auth/session"]);
-    expect(doc.paths["/streams/{streamId}/partitions/{partition}/events"].get.parameters.map((p: { name: string }) => p.name)).to.include.members(["last", "from", "to", "publisher"]);
+    expect(Object.keys(doc.paths)).to.include.members([
+      "/streams",
+      "/streams/{streamId}",
+      "/streams/{streamId}/partitions/{partition}/events",
+      "/health",
+      "/metrics",
+      "/auth/session",
+    ]);
+    expect(doc.paths["/streams/{streamId}/partitions/{partition}/events"].get.parameters.map((p: { name: string }) => p.name)).to.include.members([
+      "last",
+      "from",
+      "to",
+      "publisher",
+    ]);
   });
 
   it("finds streams in the registry index and gets one with its routing", async () => {
@@ -61,7 +73,11 @@ describe("HTTP API", () => {
     const res = await postJson(`/streams/${STREAM}/partitions/0/events`, { frame: e.frame.toString("base64") });
     expect(res.status).to.equal(201);
     expect((await res.json()).eventHash).to.equal("0x" + eventHash(e.canonical).toString("hex"));
-    const raw = await fetch(`${broker.httpUrl}/streams/${STREAM}/partitions/0/events`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: p.next().frame });
+    const raw = await fetch(`${broker.httpUrl}/streams/${STREAM}/partitions/0/events`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: p.next().frame,
+    });
     expect(raw.status).to.equal(201);
     const token = await session(BOB_KEY, BOB);
     const hist = await (await get(`/streams/${STREAM}/partitions/0/events?last=10`, { authorization: `Bearer ${token}` })).json();

@@ -10,7 +10,8 @@ import { ALICE, ALICE_KEY, BOB, BOB_KEY, STREAM, TestBroker, TestPublisher, star
 describe("HTTP history and publish (docs/protocol.md §9)", () => {
   let broker: TestBroker;
   const url = (path: string) => broker.httpUrl + path;
-  const post = (path: string, body: unknown) => fetch(url(path), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(url(path), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
   async function signedIn(key: Buffer, address: string) {
     const { nonce, domain, chainId } = (await (await fetch(url("/auth/nonce"))).json()) as { nonce: string; domain: string; chainId: number };
@@ -35,18 +36,20 @@ describe("HTTP history and publish (docs/protocol.md §9)", () => {
     expect(await history.json()).to.deep.equal({
       truncated: false,
       next: null,
-      events: [{
-        frame: event.frame.toString("base64"),
-        eventHash: "0x" + eventHash(event.canonical).toString("hex"),
-        publisher: ALICE,
-        timestamp: event.timestamp,
-        sequenceNumber: 0,
-        previousEventHash: "0x" + "00".repeat(32),
-        contentType: 1,
-        encryptionType: 0,
-        groupKeyId: "0x" + "00".repeat(32),
-        content: Buffer.from('{"price":7}').toString("base64"),
-      }],
+      events: [
+        {
+          frame: event.frame.toString("base64"),
+          eventHash: "0x" + eventHash(event.canonical).toString("hex"),
+          publisher: ALICE,
+          timestamp: event.timestamp,
+          sequenceNumber: 0,
+          previousEventHash: "0x" + "00".repeat(32),
+          contentType: 1,
+          encryptionType: 0,
+          groupKeyId: "0x" + "00".repeat(32),
+          content: Buffer.from('{"price":7}').toString("base64"),
+        },
+      ],
     });
   });
 

@@ -111,7 +111,7 @@ describe("live delivery: ordered or durable", () => {
     expect((await pub.publish(first.frame)).type).to.equal("published");
     const other = new TestPublisher(ALICE_KEY);
     other.sequenceNumber = 1;
-    await expectBrokerError(() => pub.publish(other.next("{\"other\":1}").frame), "DUPLICATE_SEQUENCE");
+    await expectBrokerError(() => pub.publish(other.next('{"other":1}').frame), "DUPLICATE_SEQUENCE");
     await expectBrokerError(() => pub.publish(p.next("{}", { previousEventHash: "0x" + "ab".repeat(32) }).frame), "PREVIOUS_EVENT_MISMATCH");
     await sleep(50);
     expect(got.map((f) => f.toString("hex"))).to.deep.equal([first.frame.toString("hex"), second.frame.toString("hex")]);

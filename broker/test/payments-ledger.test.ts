@@ -23,7 +23,11 @@ function terms(over: Partial<PaymentTerms> = {}): PaymentTerms {
   return { publishPrice: 10n, deliveryPrice: 3n, periodEvents: 10, periodAmount: 0n, redeemIntervalMs: 3_600_000, redeemMinAmount: 0n, ...over };
 }
 
-async function sign(wallet: Wallet, amount: bigint, opts: { generation?: number; broker?: string; chainId?: number; channels?: string; payer?: string } = {}): Promise<Voucher> {
+async function sign(
+  wallet: Wallet,
+  amount: bigint,
+  opts: { generation?: number; broker?: string; chainId?: number; channels?: string; payer?: string } = {},
+): Promise<Voucher> {
   const domain = { name: "PaymentChannels", version: "1", chainId: opts.chainId ?? CHAIN_ID, verifyingContract: opts.channels ?? CHANNELS };
   const payer = (opts.payer ?? wallet.address).toLowerCase();
   const message = { payer, broker: opts.broker ?? BROKER, generation: opts.generation ?? 0, amount };
@@ -121,11 +125,24 @@ describe("payments: the ledger", () => {
     const v50 = await sign(PAYER, 0n); // signatures are not checked by the ledger: amounts only
     await fc.assert(
       fc.property(
-        fc.record({ periodEvents: fc.integer({ min: 2, max: 20 }), periodAmount: fc.integer({ min: 0, max: 200 }), publishPrice: fc.integer({ min: 1, max: 9 }), deliveryPrice: fc.integer({ min: 0, max: 9 }) }),
+        fc.record({
+          periodEvents: fc.integer({ min: 2, max: 20 }),
+          periodAmount: fc.integer({ min: 0, max: 200 }),
+          publishPrice: fc.integer({ min: 1, max: 9 }),
+          deliveryPrice: fc.integer({ min: 0, max: 9 }),
+        }),
         fc.array(fc.oneof(fc.constantFrom("publish" as const, "delivery" as const), fc.record({ answer: fc.nat(3), shortBy: fc.nat(20) })), { maxLength: 300 }),
         (t, steps) => {
           const requests: VoucherRequest[] = [];
-          const ledger = new PaymentLedger(terms({ periodEvents: t.periodEvents, periodAmount: BigInt(t.periodAmount), publishPrice: BigInt(t.publishPrice), deliveryPrice: BigInt(t.deliveryPrice) }), (r) => requests.push(r));
+          const ledger = new PaymentLedger(
+            terms({
+              periodEvents: t.periodEvents,
+              periodAmount: BigInt(t.periodAmount),
+              publishPrice: BigInt(t.publishPrice),
+              deliveryPrice: BigInt(t.deliveryPrice),
+            }),
+            (r) => requests.push(r),
+          );
           ledger.setChannel(payer, open(1_000_000n));
           let served = 0n;
           let servedEvents = 0;
@@ -176,7 +193,12 @@ describe(`payments: voucher signatures (${cryptoBackend.backend} and noble)`, ()
 
   it("computes the EIP-712 digest ethers signs", async () => {
     const v = await sign(PAYER, 12345n, { generation: 7 });
-    const expected = TypedDataEncoder.hash({ name: "PaymentChannels", version: "1", chainId: CHAIN_ID, verifyingContract: CHANNELS }, VOUCHER_TYPES, { payer: v.payer, broker: BROKER, generation: 7, amount: 12345n });
+    const expected = TypedDataEncoder.hash({ name: "PaymentChannels", version: "1", chainId: CHAIN_ID, verifyingContract: CHANNELS }, VOUCHER_TYPES, {
+      payer: v.payer,
+      broker: BROKER,
+      generation: 7,
+      amount: 12345n,
+    });
     expect("0x" + voucherDigest(domain, v).toString("hex")).to.equal(expected);
   });
 
@@ -200,7 +222,11 @@ describe(`payments: voucher signatures (${cryptoBackend.backend} and noble)`, ()
       // High s is refused (the contract refuses it too).
       const sig = Signature.from("0x" + good.signature.toString("hex"));
       const n = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-      const highS = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from((n - BigInt(sig.s)).toString(16).padStart(64, "0"), "hex"), Buffer.from([sig.v === 27 ? 28 : 27])]);
+      const highS = Buffer.concat([
+        Buffer.from(sig.r.slice(2), "hex"),
+        Buffer.from((n - BigInt(sig.s)).toString(16).padStart(64, "0"), "hex"),
+        Buffer.from([sig.v === 27 ? 28 : 27]),
+      ]);
       expect(await verifier.verify({ ...good, signature: highS })).to.equal(false);
       expect(verifier.stats.verified).to.equal(2 + bad.length + 1);
     });
@@ -221,7 +247,14 @@ describe(`payments: voucher signatures (${cryptoBackend.backend} and noble)`, ()
     const v = await sign(PAYER, 5n);
     const wire = { payer: v.payer, generation: 0, amount: "5", signature: "0x" + v.signature.toString("hex") };
     expect(parseVoucher(wire, BROKER)).to.deep.equal(v);
-    for (const [field, value] of [["payer", "0x12"], ["generation", -1], ["amount", "5.0"], ["amount", 5], ["signature", "0x00"], ["signature", "0x" + "00".repeat(64) + "01"]] as const) {
+    for (const [field, value] of [
+      ["payer", "0x12"],
+      ["generation", -1],
+      ["amount", "5.0"],
+      ["amount", 5],
+      ["signature", "0x00"],
+      ["signature", "0x" + "00".repeat(64) + "01"],
+    ] as const) {
       await expectInvalid(async () => parseVoucher({ ...wire, [field]: value }, BROKER), field);
     }
   });

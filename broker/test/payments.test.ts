@@ -37,19 +37,31 @@ async function setUp(config: Partial<PaymentsConfig> = {}): Promise<Setup> {
   const operator = await fundedWallet(Wallet.createRandom().privateKey);
   const follower = new ChainFollower(hre.ethers.provider, { pollMs: 50, fromBlock: await hre.ethers.provider.getBlockNumber() });
   const dir = tempDir();
-  const terms = paymentTermsOf({ ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(PUBLISH_PRICE), deliveryPrice: String(DELIVERY_PRICE), voucherPeriodEvents: PERIOD, ...config }, (f, m) => {
-    throw new Error(`${f}: ${m}`);
-  });
+  const terms = paymentTermsOf(
+    { ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(PUBLISH_PRICE), deliveryPrice: String(DELIVERY_PRICE), voucherPeriodEvents: PERIOD, ...config },
+    (f, m) => {
+      throw new Error(`${f}: ${m}`);
+    },
+  );
   const broker = operator.address.toLowerCase();
   const payments = new Payments({
-    terms, broker, chainId: 31337, channels: await channels.getAddress(),
+    terms,
+    broker,
+    chainId: 31337,
+    channels: await channels.getAddress(),
     source: new ContractChannels({ channels: await channels.getAddress(), broker, operator, follower }),
-    stateFile: `${dir.dir}/payments.json`, logger: pino({ level: "silent" }),
+    stateFile: `${dir.dir}/payments.json`,
+    logger: pino({ level: "silent" }),
   });
   await follower.start();
   const running = await startTestBroker({}, undefined, undefined, { payments });
   return {
-    broker: running, payments, channels, operator, follower, token: d.token,
+    broker: running,
+    payments,
+    channels,
+    operator,
+    follower,
+    token: d.token,
     stop: async () => {
       follower.stop();
       await running.stop();
@@ -108,8 +120,13 @@ describe("payments: per-event fees through payment channels", function () {
       const alice = await payer(s, ALICE_KEY, DATA(1));
       s.broker.gate.grantPublish(STREAM, alice.wallet.address.toLowerCase());
       expect(alice.client.hello!.payments).to.deep.equal({
-        channels: (await s.channels.getAddress()).toLowerCase(), chainId: 31337, broker: s.operator.address.toLowerCase(),
-        publishPrice: String(PUBLISH_PRICE), deliveryPrice: String(DELIVERY_PRICE), voucherPeriodEvents: PERIOD, voucherPeriodAmount: "0",
+        channels: (await s.channels.getAddress()).toLowerCase(),
+        chainId: 31337,
+        broker: s.operator.address.toLowerCase(),
+        publishPrice: String(PUBLISH_PRICE),
+        deliveryPrice: String(DELIVERY_PRICE),
+        voucherPeriodEvents: PERIOD,
+        voucherPeriodAmount: "0",
       });
       const publisher = new TestPublisher(ALICE_KEY);
       for (let i = 0; i < 5 * PERIOD; i++) await alice.client.publish(publisher.next().frame);
@@ -127,7 +144,13 @@ describe("payments: per-event fees through payment channels", function () {
       const alice = await alicePublishing(s);
       const { address, publisher } = alice;
       for (let i = 0; i < 2 * PERIOD; i++) await alice.client.publish(publisher.next().frame);
-      await waitFor(() => alice.state.signed.length === alice.state.requests.length && s.payments.ledger.state(address)!.paid === alice.state.signed[alice.state.signed.length - 1], 5000, "the last voucher");
+      await waitFor(
+        () =>
+          alice.state.signed.length === alice.state.requests.length &&
+          s.payments.ledger.state(address)!.paid === alice.state.signed[alice.state.signed.length - 1],
+        5000,
+        "the last voucher",
+      );
       alice.state.signing = false;
       const paidEvents = Number(s.payments.ledger.state(address)!.paid / PUBLISH_PRICE);
       let stored = 2 * PERIOD;
@@ -162,8 +185,11 @@ describe("payments: per-event fees through payment channels", function () {
       // Signing again (the payer answers the outstanding request) lets it publish again.
       alice.state.signing = true;
       const last = alice.state.requests[alice.state.requests.length - 1];
-      const signature = await alice.wallet.signTypedData({ name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() }, VOUCHER_TYPES,
-        { payer: alice.wallet.address, broker: s.operator.address, generation: 0, amount: BigInt(String(last.amount)) });
+      const signature = await alice.wallet.signTypedData(
+        { name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() },
+        VOUCHER_TYPES,
+        { payer: alice.wallet.address, broker: s.operator.address, generation: 0, amount: BigInt(String(last.amount)) },
+      );
       const accepted = await alice.client.voucher({ payer: address, generation: 0, amount: String(last.amount), signature });
       expect(accepted).to.include({ type: "voucherAccepted", accepted: true, amount: String(owed), paid: String(owed) });
       // The refused event was not stored: the same signed event goes through now.
@@ -206,12 +232,18 @@ describe("payments: per-event fees through payment channels", function () {
       expect(err.details).to.include({ reason: "NO_CHANNEL" });
       const domain = { name: "PaymentChannels", version: "1", chainId: 31337, verifyingContract: await s.channels.getAddress() };
       const forOther = await bob.signTypedData(domain, VOUCHER_TYPES, { payer: bob.address, broker: bob.address, generation: 0, amount: 5n });
-      const refused = await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 0, amount: "5", signature: forOther }), "INVALID_VOUCHER");
+      const refused = await expectCode(
+        client.voucher({ payer: bob.address.toLowerCase(), generation: 0, amount: "5", signature: forOther }),
+        "INVALID_VOUCHER",
+      );
       expect(refused.details).to.include({ field: "signature" });
       const mallory = Wallet.createRandom();
       const forged = await mallory.signTypedData(domain, VOUCHER_TYPES, { payer: bob.address, broker: s.operator.address, generation: 0, amount: 5n });
       await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 0, amount: "5", signature: forged }), "INVALID_VOUCHER");
-      await expectCode(client.voucher({ payer: bob.address.toLowerCase(), generation: 3, amount: "5", signature: forged.slice(0, -2) + "1b" }), "INVALID_VOUCHER");
+      await expectCode(
+        client.voucher({ payer: bob.address.toLowerCase(), generation: 3, amount: "5", signature: forged.slice(0, -2) + "1b" }),
+        "INVALID_VOUCHER",
+      );
       await client.close();
     });
   });
@@ -225,7 +257,7 @@ describe("payments: per-event fees through payment channels", function () {
       const covered = s.payments.ledger.state(address)!.paid;
       // The state file keeps it (written within a second, and at close).
       await s.payments.close();
-      const kept = JSON.parse(require("node:fs").readFileSync((s.payments.options.stateFile)!, "utf8"));
+      const kept = JSON.parse(require("node:fs").readFileSync(s.payments.options.stateFile!, "utf8"));
       expect(kept.vouchers).to.have.length(1);
       expect(kept.vouchers[0]).to.include({ payer: address, amount: String(covered) });
       // The payer starts closing: the follower sees it and the broker redeems without waiting.

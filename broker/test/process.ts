@@ -17,9 +17,15 @@ export interface BrokerChild {
 }
 
 /** Starts `broker start --config configFile`; rejects if it exits or does not listen within `timeoutMs`. */
-export function spawnBroker(configFile: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void; args?: string[] } = {}): Promise<BrokerChild> {
+export function spawnBroker(
+  configFile: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void; args?: string[] } = {},
+): Promise<BrokerChild> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BROKER_BIN, ...(options.args ?? ["start", "--config", configFile])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [BROKER_BIN, ...(options.args ?? ["start", "--config", configFile])], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
+    });
     let out = "";
     let ready = false;
     const timer = setTimeout(() => {

@@ -24,11 +24,22 @@ describe("stream index fed by the registry's events", function () {
     await (await mine.createDataset("/weather/archive", keccak256(toUtf8Bytes("file")), "ipfs://archive", "{}")).wait();
 
     const index = new InMemoryStreamIndex();
-    const feeder = new RegistryStreamFeeder(index, { provider: hre.ethers.provider, registry: await registry.getAddress(), fromBlock: deployBlock, pollMs: 50 });
+    const feeder = new RegistryStreamFeeder(index, {
+      provider: hre.ethers.provider,
+      registry: await registry.getAddress(),
+      fromBlock: deployBlock,
+      pollMs: 50,
+    });
     await feeder.start();
     try {
       const temperature = streamIdOf(creatorAddress, "/weather/temperature");
-      expect(index.get(temperature)).to.deep.equal({ id: temperature, creator: creatorAddress, path: "/weather/temperature", partitions: 3, metadata: { description: "Temperature in Delft" } });
+      expect(index.get(temperature)).to.deep.equal({
+        id: temperature,
+        creator: creatorAddress,
+        path: "/weather/temperature",
+        partitions: 3,
+        metadata: { description: "Temperature in Delft" },
+      });
       expect(index.get(streamIdOf(creatorAddress, "/weather/archive"))).to.equal(undefined);
       expect(index.find({ text: "delft", limit: 10, offset: 0 }).total).to.equal(1);
 
@@ -45,7 +56,12 @@ describe("stream index fed by the registry's events", function () {
 
       // A second feeder resuming from the first one's cursor sees only what comes after.
       const resumed = new InMemoryStreamIndex();
-      const later = new RegistryStreamFeeder(resumed, { provider: hre.ethers.provider, registry: await registry.getAddress(), fromBlock: feeder.cursor, pollMs: 50 });
+      const later = new RegistryStreamFeeder(resumed, {
+        provider: hre.ethers.provider,
+        registry: await registry.getAddress(),
+        fromBlock: feeder.cursor,
+        pollMs: 50,
+      });
       await later.start();
       await (await mine.createStream("/weather/rain", 2, "{}")).wait();
       const rain = streamIdOf(creatorAddress, "/weather/rain");

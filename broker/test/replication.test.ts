@@ -21,11 +21,30 @@ describe("replication within a partition (R = 3, in process)", function () {
   const clients: BrokerClient[] = [];
 
   const setPeers = () => {
-    others.set(0, brokers.map((b, i) => ({ address: ADDRESSES[i], ws: b ? b.wsUrl : "ws://127.0.0.1:9", http: "" })));
+    others.set(
+      0,
+      brokers.map((b, i) => ({ address: ADDRESSES[i], ws: b ? b.wsUrl : "ws://127.0.0.1:9", http: "" })),
+    );
   };
   async function start(i: number, overrides: Record<string, unknown> = {}): Promise<TestBroker> {
     const assignment = new StaticPartitionAssignment(() => 0, new Set([0]), others);
-    const b = await startTestBroker({ chain: { mode: "off", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "0x" + KEYS[i].toString("hex"), operatorAddress: "", contractSubscribers: false }, verifyThreads: 0, ...overrides }, assignment, dirs[i].dir);
+    const b = await startTestBroker(
+      {
+        chain: {
+          mode: "off",
+          rpcUrl: "http://127.0.0.1:8545",
+          deployment: "",
+          pollMs: 250,
+          operatorKey: "0x" + KEYS[i].toString("hex"),
+          operatorAddress: "",
+          contractSubscribers: false,
+        },
+        verifyThreads: 0,
+        ...overrides,
+      },
+      assignment,
+      dirs[i].dir,
+    );
     b.gate.grantPublish(STREAM, ALICE);
     b.gate.grantSubscribe(STREAM, BOB);
     brokers[i] = b;
@@ -78,7 +97,7 @@ describe("replication within a partition (R = 3, in process)", function () {
     const fork = new TestPublisher(ALICE_KEY);
     fork.sequenceNumber = 19;
     fork.previousEventHash = decodeFrame((await brokers[0]!.node.store.resend(STREAM, 0, { type: "last", count: 2 })).frames[0]).previousEventHash;
-    await expectBrokerError(() => pub.publish(fork.next("{\"fork\":1}").frame), "DUPLICATE_SEQUENCE");
+    await expectBrokerError(() => pub.publish(fork.next('{"fork":1}').frame), "DUPLICATE_SEQUENCE");
   });
 
   it("a restarted replica catches up what it missed, fills the hole live replication opened, and its checksum agrees", async () => {
@@ -90,7 +109,11 @@ describe("replication within a partition (R = 3, in process)", function () {
     await start(2);
     // live events during the catch-up open a hole at C (its tip is older), which the catch-up fills
     for (let i = 0; i < 10; i++) await pub.publish(p.next().frame);
-    await waitFor(() => brokers[2]!.node.store.count(STREAM, 0) === 60 && brokers[2]!.replicator!.catchingUpPartitions().length === 0, 10_000, "C to hold all 60 events");
+    await waitFor(
+      () => brokers[2]!.node.store.count(STREAM, 0) === 60 && brokers[2]!.replicator!.catchingUpPartitions().length === 0,
+      10_000,
+      "C to hold all 60 events",
+    );
     await waitFor(() => brokers[2]!.node.store.holesOf(STREAM, 0).length === 0, 3000, "the hole closed");
     // every event of the run falls in the current epoch or the one before; the restarted replica's
     // checksums of both agree with its peers' once its caught-up events are durable
@@ -138,15 +161,36 @@ describe("replication within a partition (R = 3, in process)", function () {
     const r = await sub.resend(STREAM, 0, { type: "from", fromTimestamp: 0, publisher: BOB });
     expect(r.frames.length).to.equal(2);
     expect(r.gaps).to.have.length(1);
-    expect(r.gaps).to.deep.include({ reason: "MISSING_EVENTS", publisher: BOB, fromSequence: 0, toSequence: 2, fromTimestamp: first.timestamp, toTimestamp: third.timestamp });
+    expect(r.gaps).to.deep.include({
+      reason: "MISSING_EVENTS",
+      publisher: BOB,
+      fromSequence: 0,
+      toSequence: 2,
+      fromTimestamp: first.timestamp,
+      toTimestamp: third.timestamp,
+    });
   });
 
   it("a broker newly assigned the partition while running fetches everything its peers hold", async () => {
     const key = keccak256(Buffer.from("replica-d"));
     const dir = tempDir("broker-replica-");
     const mine = new Set<number>();
-    const d = await startTestBroker({ chain: { mode: "off", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "0x" + key.toString("hex"), operatorAddress: "", contractSubscribers: false }, verifyThreads: 0 },
-      new StaticPartitionAssignment(() => 0, mine, others), dir.dir);
+    const d = await startTestBroker(
+      {
+        chain: {
+          mode: "off",
+          rpcUrl: "http://127.0.0.1:8545",
+          deployment: "",
+          pollMs: 250,
+          operatorKey: "0x" + key.toString("hex"),
+          operatorAddress: "",
+          contractSubscribers: false,
+        },
+        verifyThreads: 0,
+      },
+      new StaticPartitionAssignment(() => 0, mine, others),
+      dir.dir,
+    );
     try {
       // what the three hold together (B alone holds two events of another test's publisher)
       const held = Math.max(...brokers.map((b) => b!.node.store.count(STREAM, 0)));
@@ -154,7 +198,13 @@ describe("replication within a partition (R = 3, in process)", function () {
       // the coordinator assigns it: it becomes the partition's fourth assignee
       others.set(0, [...others.get(0)!, { address: addressOfPrivateKey(key), ws: d.wsUrl, http: "" }]);
       mine.add(0);
-      await waitFor(() => d.node.store.count(STREAM, 0) === held && d.node.store.chainTip(STREAM, 0, ALICE)?.eventHash === brokers[0]!.node.store.chainTip(STREAM, 0, ALICE)?.eventHash, 10_000, "the new assignee to hold every event");
+      await waitFor(
+        () =>
+          d.node.store.count(STREAM, 0) === held &&
+          d.node.store.chainTip(STREAM, 0, ALICE)?.eventHash === brokers[0]!.node.store.chainTip(STREAM, 0, ALICE)?.eventHash,
+        10_000,
+        "the new assignee to hold every event",
+      );
       expect(d.replicator!.required(0)).to.equal(3); // a majority of 4
     } finally {
       setPeers();
@@ -179,12 +229,36 @@ describe("replication messages (test-vectors/replication.json)", function () {
     const frame = Buffer.from(V.forward.frameHex.slice(2), "hex");
     const event = decodeFrame(frame);
     const dirs = [tempDir("broker-vectors-"), tempDir("broker-vectors-")];
-    const peers = new Map<number, BrokerEndpoint[]>([[0, [{ address: ADDRESSES[0], ws: "ws://127.0.0.1:9", http: "" }, { address: ADDRESSES[1], ws: "ws://127.0.0.1:9", http: "" }]]]);
+    const peers = new Map<number, BrokerEndpoint[]>([
+      [
+        0,
+        [
+          { address: ADDRESSES[0], ws: "ws://127.0.0.1:9", http: "" },
+          { address: ADDRESSES[1], ws: "ws://127.0.0.1:9", http: "" },
+        ],
+      ],
+    ]);
     const started: TestBroker[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        started.push(await startTestBroker({ chain: { mode: "off", rpcUrl: "http://127.0.0.1:8545", deployment: "", pollMs: 250, operatorKey: "0x" + KEYS[i].toString("hex"), operatorAddress: "", contractSubscribers: false }, verifyThreads: 0 },
-          new StaticPartitionAssignment(() => 0, new Set([0]), peers), dirs[i].dir));
+        started.push(
+          await startTestBroker(
+            {
+              chain: {
+                mode: "off",
+                rpcUrl: "http://127.0.0.1:8545",
+                deployment: "",
+                pollMs: 250,
+                operatorKey: "0x" + KEYS[i].toString("hex"),
+                operatorAddress: "",
+                contractSubscribers: false,
+              },
+              verifyThreads: 0,
+            },
+            new StaticPartitionAssignment(() => 0, new Set([0]), peers),
+            dirs[i].dir,
+          ),
+        );
       }
       const b = started[1];
       const link = await BrokerClient.connect(b.wsUrl);

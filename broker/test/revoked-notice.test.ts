@@ -14,7 +14,9 @@ describe("the revoked notice (docs/protocol.md §6.3)", () => {
   const notices: BrokerReply[] = [];
 
   beforeEach(async () => {
-    broker = await startTestBroker({ access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } } });
+    broker = await startTestBroker({
+      access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 300, static: { publicStreams: [], publishers: {}, subscribers: {} } },
+    });
     bob = await BrokerClient.connect(broker.wsUrl);
     await bob.signIn(BOB_KEY);
     notices.length = 0;
@@ -32,7 +34,10 @@ describe("the revoked notice (docs/protocol.md §6.3)", () => {
     return rest;
   };
   const revoked = (details: Record<string, unknown>) => ({
-    type: "revoked", streamId: STREAM, streamPartition: 0, code: "ACCESS_REVOKED",
+    type: "revoked",
+    streamId: STREAM,
+    streamPartition: 0,
+    code: "ACCESS_REVOKED",
     details: { streamId: STREAM, streamPartition: 0, cause: "SUBSCRIBE_NOT_ALLOWED", subscriber: BOB, ...details },
   });
 
@@ -66,7 +71,13 @@ describe("the revoked notice (docs/protocol.md §6.3)", () => {
     };
     broker.gate.revokePublish(STREAM, BOB); // any change of the stream triggers the re-check
     const notice = await cut();
-    expect(notice).to.deep.equal({ type: "revoked", streamId: STREAM, streamPartition: 0, code: "ACCESS_REVOKED", details: { streamId: STREAM, streamPartition: 0 } });
+    expect(notice).to.deep.equal({
+      type: "revoked",
+      streamId: STREAM,
+      streamPartition: 0,
+      code: "ACCESS_REVOKED",
+      details: { streamId: STREAM, streamPartition: 0 },
+    });
   });
 
   it("fail closed: ACCESS_GATE_UNAVAILABLE with staleForMs and maxStalenessMs", async () => {

@@ -15,7 +15,15 @@ const sign = (message: string, key = ALICE_KEY) => toHex(signDigest(personalMess
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function message(fields: Partial<Parameters<typeof buildSiweMessage>[0]> = {}): string {
-  return buildSiweMessage({ domain: "broker.example", address: ALICE, uri: "wss://broker.example", chainId: 31337, nonce: NONCE, issuedAt: iso(NOW), ...fields });
+  return buildSiweMessage({
+    domain: "broker.example",
+    address: ALICE,
+    uri: "wss://broker.example",
+    chainId: 31337,
+    nonce: NONCE,
+    issuedAt: iso(NOW),
+    ...fields,
+  });
 }
 
 /** The AUTHENTICATION_FAILED refusal of a message signed by Alice. */
@@ -33,13 +41,20 @@ function refused(text: string, expect_ = expectations): { message: string; detai
 
 describe("sign-in rules (EIP-4361, docs/protocol.md §6.1)", () => {
   it("accepts the documented layout, with and without a statement, and answers the address and the session's end", () => {
-    for (const text of [message(), message({ statement: "Sign in to the broker.", expirationTime: iso(NOW + 600_000), notBefore: iso(NOW - 1), requestId: "7", resources: ["ipfs://x"] })]) {
+    for (const text of [
+      message(),
+      message({ statement: "Sign in to the broker.", expirationTime: iso(NOW + 600_000), notBefore: iso(NOW - 1), requestId: "7", resources: ["ipfs://x"] }),
+    ]) {
       const session = verifySiwe(text, sign(text), expectations);
       expect(session.address).to.equal(ALICE);
       expect(session.expiresAt).to.equal(text.includes("Expiration Time") ? NOW + 600_000 : NOW + 3_600_000);
     }
     expect(message({ statement: "Hi" }).split("\n").slice(0, 5)).to.deep.equal([
-      "broker.example wants you to sign in with your Ethereum account:", toChecksumAddress(ALICE), "", "Hi", "",
+      "broker.example wants you to sign in with your Ethereum account:",
+      toChecksumAddress(ALICE),
+      "",
+      "Hi",
+      "",
     ]);
   });
 
@@ -56,7 +71,10 @@ describe("sign-in rules (EIP-4361, docs/protocol.md §6.1)", () => {
   it("requires URI, Version, Chain ID, Nonce and Issued At, in that order", () => {
     const text = message();
     for (const field of ["URI", "Version", "Chain ID", "Nonce", "Issued At"]) {
-      const without = text.split("\n").filter((line) => !line.startsWith(`${field}: `)).join("\n");
+      const without = text
+        .split("\n")
+        .filter((line) => !line.startsWith(`${field}: `))
+        .join("\n");
       expect(refused(without).message).to.equal(`missing field ${field}`);
     }
     const swapped = text.replace(/(URI: .*)\n(Version: 1)/, "$2\n$1");

@@ -22,7 +22,7 @@ class TwoSourceGate extends InMemoryAccessGate {
 
   sources(): GateSources {
     const now = Date.now();
-    if (this.chainUp) (this.chainAt = now), this.block++;
+    if (this.chainUp) ((this.chainAt = now), this.block++);
     if (this.ledgerUp) this.ledgerAt = now;
     return {
       chain: { syncedAt: this.chainAt, headBlock: this.block, error: this.chainUp ? undefined : "connect ECONNREFUSED 127.0.0.1:8545" },
@@ -53,7 +53,14 @@ describe("access gate staleness: logs, /health, /metrics", function () {
   before(async () => {
     tmp = tempDir();
     gate = new TwoSourceGate();
-    const config: BrokerConfig = { ...structuredClone(DEFAULT_CONFIG), wsPort: 0, httpPort: 0, dataDir: tmp.dir, verifyThreads: 0, access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 400 } };
+    const config: BrokerConfig = {
+      ...structuredClone(DEFAULT_CONFIG),
+      wsPort: 0,
+      httpPort: 0,
+      dataDir: tmp.dir,
+      verifyThreads: 0,
+      access: { ...DEFAULT_CONFIG.access, maxStalenessMs: 400 },
+    };
     const logger = pino({ level: "info" }, { write: (line: string) => void records.push(JSON.parse(line)) });
     broker = await startBroker(config, { gate, streams: new InMemoryStreamIndex(), logger });
   });
@@ -82,11 +89,17 @@ describe("access gate staleness: logs, /health, /metrics", function () {
     await new Promise((r) => setTimeout(r, 1200)); // more sweeps: still one warning
     const warnings = records.filter((r) => r.level === 40);
     expect(warnings).to.have.length(1);
-    expect(warnings[0].msg).to.match(/^access gate stale \(bound 400 ms\): the consent ledger is unreachable: last reached \d+\.\d s ago \(14 UNAVAILABLE: No connection established\); refusing publish, subscribe and resend with ACCESS_GATE_UNAVAILABLE/);
+    expect(warnings[0].msg).to.match(
+      /^access gate stale \(bound 400 ms\): the consent ledger is unreachable: last reached \d+\.\d s ago \(14 UNAVAILABLE: No connection established\); refusing publish, subscribe and resend with ACCESS_GATE_UNAVAILABLE/,
+    );
     expect(warnings[0].msg).to.not.contain("the chain is unreachable");
     const health = await http("/health");
     expect(health.status).to.equal(503);
-    const body = (await health.json()) as { status: string; accessGate: string; gate: { consentLedger: { stale: boolean; ageMs: number; error: string }; chain: { stale: boolean } } };
+    const body = (await health.json()) as {
+      status: string;
+      accessGate: string;
+      gate: { consentLedger: { stale: boolean; ageMs: number; error: string }; chain: { stale: boolean } };
+    };
     expect(body).to.deep.include({ status: "degraded", accessGate: "stale" });
     expect(body.gate.consentLedger).to.deep.include({ stale: true, error: "14 UNAVAILABLE: No connection established" });
     expect(body.gate.consentLedger.ageMs).to.be.above(400);

@@ -72,7 +72,10 @@ describe("EventStore", () => {
     expect(store.admit(replay, eventHash(replay.canonical)).duplicate).to.equal(true);
     const forged = new TestPublisher(ALICE_KEY);
     forged.sequenceNumber = 20;
-    await expectBrokerError(() => { const e = forged.next("{}"); return store.append(e, eventHash(e.canonical)); }, "DUPLICATE_SEQUENCE");
+    await expectBrokerError(() => {
+      const e = forged.next("{}");
+      return store.append(e, eventHash(e.canonical));
+    }, "DUPLICATE_SEQUENCE");
     expect(store.count(STREAM, 0)).to.equal(21);
   });
 
@@ -113,7 +116,7 @@ describe("EventStore", () => {
       expect(again.duplicate).to.equal(true);
       await again.durable;
       expect(store.count(STREAM, 0)).to.equal(1);
-      const other = new TestPublisher(ALICE_KEY).next("{\"other\":true}");
+      const other = new TestPublisher(ALICE_KEY).next('{"other":true}');
       const details = await expectBrokerError(() => store.append(other, eventHash(other.canonical)), "DUPLICATE_SEQUENCE");
       expect(details).to.include({ sequenceNumber: 0, lastSequenceNumber: 0 });
       expect(store.count(STREAM, 0)).to.equal(1);

@@ -5,7 +5,20 @@ import { expect } from "chai";
 import { BrokerClient } from "../src/client/BrokerClient";
 import { decodeFrame, eventHash } from "../src/wire";
 import { StaticPartitionAssignment } from "../src/network/PartitionAssignment";
-import { ALICE, ALICE_KEY, BOB, BOB_KEY, MALLORY_KEY, OTHER_STREAM, STREAM, TestBroker, TestPublisher, expectBrokerError, startTestBroker, waitFor } from "./helpers";
+import {
+  ALICE,
+  ALICE_KEY,
+  BOB,
+  BOB_KEY,
+  MALLORY_KEY,
+  OTHER_STREAM,
+  STREAM,
+  TestBroker,
+  TestPublisher,
+  expectBrokerError,
+  startTestBroker,
+  waitFor,
+} from "./helpers";
 
 describe("WebSocket API", () => {
   let broker: TestBroker;
@@ -80,7 +93,11 @@ describe("WebSocket API", () => {
     await sub.subscribe(STREAM, 0);
     const p = new TestPublisher(ALICE_KEY);
     // frame = 209 + content bytes; the WebSocket payload adds the kind byte
-    const events = [p.next(Buffer.alloc(0), { contentType: 0 }), p.next(Buffer.alloc(1000, 1), { contentType: 0 }), p.next(Buffer.alloc(70_000, 2), { contentType: 0 })];
+    const events = [
+      p.next(Buffer.alloc(0), { contentType: 0 }),
+      p.next(Buffer.alloc(1000, 1), { contentType: 0 }),
+      p.next(Buffer.alloc(70_000, 2), { contentType: 0 }),
+    ];
     for (const e of events) await pub.publish(e.frame);
     await waitFor(() => got.length === 3);
     expect(got.map((f) => f.toString("hex"))).to.deep.equal(events.map((e) => e.frame.toString("hex")));

@@ -25,7 +25,12 @@ const baseline = median(["-e", "0"]);
 const help = median([bin, "--help"]);
 const sub = median([bin, "product", "buy", "--help"]);
 const f = (t) => `median ${t.median.toFixed(0)} ms (min ${t.min.toFixed(0)}, max ${t.max.toFixed(0)})`;
-console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")} on ${os.cpus().length} cores; ${runs} runs each`);
+console.log(
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")} on ${os.cpus().length} cores; ${runs} runs each`,
+);
 console.log(`node -e 0 (baseline)             ${f(baseline)}`);
 console.log(`datamarket --help                ${f(help)}`);
 console.log(`datamarket product buy --help    ${f(sub)}`);

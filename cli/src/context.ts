@@ -71,7 +71,13 @@ export class Context {
     try {
       return (await this.provider().getNetwork()).chainId;
     } catch (error) {
-      throw new CliError(ExitCode.UNAVAILABLE, "UNAVAILABLE", `no JSON-RPC node answers at ${this.options.rpc} (--rpc, DATAMARKET_RPC_URL)`, { rpc: this.options.rpc }, { cause: error });
+      throw new CliError(
+        ExitCode.UNAVAILABLE,
+        "UNAVAILABLE",
+        `no JSON-RPC node answers at ${this.options.rpc} (--rpc, DATAMARKET_RPC_URL)`,
+        { rpc: this.options.rpc },
+        { cause: error },
+      );
     }
   }
 
@@ -105,12 +111,16 @@ export class Context {
           throw config(`${file}: not JSON (${(error as Error).message})`);
         }
         const record = contracts.parseDeploymentRecord(json, file);
-        if (BigInt(record.chainId) !== chainId) throw config(`${file} records chain ${record.chainId}, but ${this.options.rpc} is chain ${chainId}`, { file, chainId: record.chainId });
+        if (BigInt(record.chainId) !== chainId)
+          throw config(`${file} records chain ${record.chainId}, but ${this.options.rpc} is chain ${chainId}`, { file, chainId: record.chainId });
         return { record, file };
       }
       if (this.options.deployment) throw config(`deployment record ${tried[0]}: no such file`);
       if (contracts.deployments[Number(chainId)]) return { record: contracts.getDeployment(chainId), file: `@datamarket/contracts deployments[${chainId}]` };
-      throw config(`no deployment record for chain ${chainId}: none at ${tried.join(", ")} and @datamarket/contracts ships none for it (--deployment FILE, DATAMARKET_DEPLOYMENT)`, { chainId });
+      throw config(
+        `no deployment record for chain ${chainId}: none at ${tried.join(", ")} and @datamarket/contracts ships none for it (--deployment FILE, DATAMARKET_DEPLOYMENT)`,
+        { chainId },
+      );
     })();
     return this.deploymentValue;
   }
@@ -147,7 +157,11 @@ export class Context {
     const options: Sdk.DataClientOptions = broker
       ? { signer: wallet, access, connect: () => sdk.WsTransport.connect({ url: broker, signer: wallet }) }
       : { signer: wallet, access, coordinator: (await this.contracts(false)).coordinator as unknown as NonNullable<Sdk.DataClientOptions["coordinator"]> };
-    const client = new sdk.DataClient({ ...options, partitionsOf: (id: string) => access.partitionsOf(id), ...(encryptionPrivateKey ? { encryptionPrivateKey } : {}) });
+    const client = new sdk.DataClient({
+      ...options,
+      partitionsOf: (id: string) => access.partitionsOf(id),
+      ...(encryptionPrivateKey ? { encryptionPrivateKey } : {}),
+    });
     this.closers.push(() => client.close());
     return client;
   }

@@ -116,7 +116,13 @@ export function toCliError(error: unknown): CliError {
   if (e.code === "CALL_EXCEPTION") {
     const decoded = decodeRevert(e.data);
     const reason = decoded ? `${decoded.name}(${decoded.args.join(", ")})` : typeof e.reason === "string" ? e.reason : "no reason given";
-    return new CliError(ExitCode.REFUSED, "REVERTED", `the contract reverted: ${reason}`, { error: decoded?.name ?? null, args: decoded?.args ?? [], data: e.data ?? null }, { cause: error });
+    return new CliError(
+      ExitCode.REFUSED,
+      "REVERTED",
+      `the contract reverted: ${reason}`,
+      { error: decoded?.name ?? null, args: decoded?.args ?? [], data: e.data ?? null },
+      { cause: error },
+    );
   }
   if (e.code === "INSUFFICIENT_FUNDS") return new CliError(ExitCode.REFUSED, "INSUFFICIENT_FUNDS", "the wallet cannot pay for gas", {}, { cause: error });
   if (e.code === "NONCE_EXPIRED" || e.code === "REPLACEMENT_UNDERPRICED") return new CliError(ExitCode.REFUSED, String(e.code), message, {}, { cause: error });
@@ -126,7 +132,10 @@ export function toCliError(error: unknown): CliError {
   // the SDK's errors (SdkError: code, details)
   if (name === "SdkError" && typeof e.code === "string") {
     const brokerCode = e.details?.brokerCode;
-    const exit = e.code === "BROKER_ERROR" && typeof brokerCode === "string" && BROKER_UNAVAILABLE.has(brokerCode) ? ExitCode.UNAVAILABLE : (SDK_EXIT[e.code] ?? ExitCode.FAILURE);
+    const exit =
+      e.code === "BROKER_ERROR" && typeof brokerCode === "string" && BROKER_UNAVAILABLE.has(brokerCode)
+        ? ExitCode.UNAVAILABLE
+        : (SDK_EXIT[e.code] ?? ExitCode.FAILURE);
     return new CliError(exit, e.code, message, e.details ?? {}, { cause: error });
   }
   // the consent ledger's client errors (ConsentClientError: code, chaincode's details)

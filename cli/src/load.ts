@@ -12,14 +12,24 @@ export function loadModule<T>(name: string): T {
   try {
     resolved = require.resolve(name);
   } catch (error) {
-    throw Object.assign(new Error(`${name} is not installed (npm install ${name.split("/").slice(0, 2).join("/")})`, { cause: error }), { code: "MODULE_NOT_FOUND", module: name });
+    throw Object.assign(new Error(`${name} is not installed (npm install ${name.split("/").slice(0, 2).join("/")})`, { cause: error }), {
+      code: "MODULE_NOT_FOUND",
+      module: name,
+    });
   }
   if (resolved.endsWith(".ts") && !typescriptHook) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("ts-node") as typeof import("ts-node")).register({
       transpileOnly: true,
       skipProject: true,
-      compilerOptions: { module: "commonjs", target: "es2022", esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true, resolveJsonModule: true },
+      compilerOptions: {
+        module: "commonjs",
+        target: "es2022",
+        esModuleInterop: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        resolveJsonModule: true,
+      },
     });
     typescriptHook = true;
   }

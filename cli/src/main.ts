@@ -36,7 +36,11 @@ export function buildProgram(exit: { code: number }): Command {
     .description("The DATA marketplace from the command line: streams, datasets, products, consent, deployments.")
     .version(VERSION, "-V, --version")
     .addOption(new Option("--rpc <url>", "JSON-RPC node").env("DATAMARKET_RPC_URL").default(DEFAULT_RPC))
-    .addOption(new Option("--deployment <file>", "deployment record (default ./deployments/<chainId>.json, else the one @datamarket/contracts ships)").env("DATAMARKET_DEPLOYMENT"))
+    .addOption(
+      new Option("--deployment <file>", "deployment record (default ./deployments/<chainId>.json, else the one @datamarket/contracts ships)").env(
+        "DATAMARKET_DEPLOYMENT",
+      ),
+    )
     .addOption(new Option("--broker <url>", "one broker's WebSocket URL (default: the brokers the coordinator assigns)").env("DATAMARKET_BROKER"))
     .option("--keystore <file>", "encrypted JSON keystore of the wallet (or DATAMARKET_KEYSTORE)")
     .option("--confirmations <n>", "blocks to wait for after each transaction", "1")
@@ -47,43 +51,49 @@ export function buildProgram(exit: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  const action: Action = (body) => async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const global = command.optsWithGlobals() as Record<string, unknown>;
-    const options: GlobalOptions = {
-      rpc: String(global.rpc ?? DEFAULT_RPC),
-      deployment: global.deployment as string | undefined,
-      broker: global.broker as string | undefined,
-      keystore: global.keystore as string | undefined,
-      json: Boolean(global.json),
-      quiet: Boolean(global.quiet),
-      confirmations: Number(global.confirmations ?? 1),
-    };
-    const out = new Output({ json: options.json, quiet: options.quiet });
-    const ctx = new Context(options, out);
-    const interrupted = new Promise<number>((resolve) => {
-      const onSignal = () => {
-        const handler = ctx.interruptHandler;
-        if (handler) handler();
-        else resolve(ExitCode.INTERRUPTED);
+  const action: Action =
+    (body) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const global = command.optsWithGlobals() as Record<string, unknown>;
+      const options: GlobalOptions = {
+        rpc: String(global.rpc ?? DEFAULT_RPC),
+        deployment: global.deployment as string | undefined,
+        broker: global.broker as string | undefined,
+        keystore: global.keystore as string | undefined,
+        json: Boolean(global.json),
+        quiet: Boolean(global.quiet),
+        confirmations: Number(global.confirmations ?? 1),
       };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-    });
-    try {
-      if (!Number.isSafeInteger(options.confirmations) || options.confirmations < 1) throw new CliError(ExitCode.USAGE, "USAGE", "--confirmations must be a positive integer");
-      const code = await Promise.race([(body as (ctx: Context, ...rest: unknown[]) => Promise<void>)(ctx, ...args.slice(0, -1)).then(() => ctx.exitCode ?? (ExitCode.OK as number)), interrupted]);
-      exit.code = code;
-      if (code === ExitCode.INTERRUPTED) out.note("interrupted");
-    } catch (error) {
-      const e = toCliError(error);
-      out.error(e.code, e.shortMessage, e.details, e.exitCode);
-      if (process.env.DATAMARKET_DEBUG && e.cause) process.stderr.write(`${(e.cause as Error).stack ?? e.cause}\n`);
-      exit.code = e.exitCode;
-    } finally {
-      await ctx.close();
-    }
-  };
+      const out = new Output({ json: options.json, quiet: options.quiet });
+      const ctx = new Context(options, out);
+      const interrupted = new Promise<number>((resolve) => {
+        const onSignal = () => {
+          const handler = ctx.interruptHandler;
+          if (handler) handler();
+          else resolve(ExitCode.INTERRUPTED);
+        };
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+      });
+      try {
+        if (!Number.isSafeInteger(options.confirmations) || options.confirmations < 1)
+          throw new CliError(ExitCode.USAGE, "USAGE", "--confirmations must be a positive integer");
+        const code = await Promise.race([
+          (body as (ctx: Context, ...rest: unknown[]) => Promise<void>)(ctx, ...args.slice(0, -1)).then(() => ctx.exitCode ?? (ExitCode.OK as number)),
+          interrupted,
+        ]);
+        exit.code = code;
+        if (code === ExitCode.INTERRUPTED) out.note("interrupted");
+      } catch (error) {
+        const e = toCliError(error);
+        out.error(e.code, e.shortMessage, e.details, e.exitCode);
+        if (process.env.DATAMARKET_DEBUG && e.cause) process.stderr.write(`${(e.cause as Error).stack ?? e.cause}\n`);
+        exit.code = e.exitCode;
+      } finally {
+        await ctx.close();
+      }
+    };
 
   streamCommands(program, action);
   datasetCommands(program, action);

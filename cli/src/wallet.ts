@@ -106,7 +106,10 @@ export async function createKeystore(file: string, out: Output): Promise<{ addre
   }
   if (password.length < 8) throw usage("the keystore password must have at least 8 characters");
   const wallet = Wallet.createRandom();
-  const json = await wallet.encrypt(password, percentProgress((percent) => out.progress(`encrypting ${file}: ${percent} %`)));
+  const json = await wallet.encrypt(
+    password,
+    percentProgress((percent) => out.progress(`encrypting ${file}: ${percent} %`)),
+  );
   writeFileSync(file, json + "\n", { mode: 0o600, flag: "wx" });
   out.endProgress();
   return { address: wallet.address, keystore: file };

@@ -24,7 +24,14 @@ describe("datamarket (the CLI, as a process)", function () {
   const children: ChildProcess[] = [];
 
   const start = (args: string[], options: { key?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): { child: ChildProcess; done: Promise<Run> } => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATAMARKET_PRIVATE_KEY: options.key, DATAMARKET_RPC_URL: stack?.rpcUrl, DATAMARKET_DEPLOYMENT: stack?.deployment, DATAMARKET_BROKER: stack?.wsUrl, ...options.env };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATAMARKET_PRIVATE_KEY: options.key,
+      DATAMARKET_RPC_URL: stack?.rpcUrl,
+      DATAMARKET_DEPLOYMENT: stack?.deployment,
+      DATAMARKET_BROKER: stack?.wsUrl,
+      ...options.env,
+    };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] });
     children.push(child);
@@ -80,7 +87,9 @@ describe("datamarket (the CLI, as a process)", function () {
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain("unknown option '--private-key'");
       expect((await run(["product", "buy", "0x1234", "--duration", "1h"], { key: ACCOUNTS[1] })).code).to.equal(2);
-      expect((await run(["product", "buy", `0x${"11".repeat(32)}`, "--duration", "7x"], { key: ACCOUNTS[1] })).stderr).to.contain('--duration: "7x" is not a duration');
+      expect((await run(["product", "buy", `0x${"11".repeat(32)}`, "--duration", "7x"], { key: ACCOUNTS[1] })).stderr).to.contain(
+        '--duration: "7x" is not a duration',
+      );
     });
 
     it("exits 3 naming what to set when there is no wallet, and 4 when no node answers", async function () {
@@ -129,8 +138,12 @@ describe("datamarket (the CLI, as a process)", function () {
       // the 14 contracts of the protocol against the package's build; the development ENS (registry, resolver) present
       const code = (c: { check: string }) => c.check.startsWith("runtime code");
       expect(verified.json.checks.filter((c: { check: string }) => c.check.startsWith("runtime code = @datamarket/contracts"))).to.have.length(14);
-      expect(verified.json.checks.filter(code).filter((c: { check: string }) => c.check.includes("development ENS")).map((c: { contract: string }) => c.contract))
-        .to.deep.equal(["ENSRegistry", "PublicResolver"]);
+      expect(
+        verified.json.checks
+          .filter(code)
+          .filter((c: { check: string }) => c.check.includes("development ENS"))
+          .map((c: { contract: string }) => c.contract),
+      ).to.deep.equal(["ENSRegistry", "PublicResolver"]);
       expect(verified.json.checks.filter(code)).to.have.length(16);
     });
 
@@ -160,7 +173,10 @@ describe("datamarket (the CLI, as a process)", function () {
       await ok(["stream", "publish", streamId], { key: seller, input: "plain text event\n" });
       const received = await subscriber.done;
       expect(received.code, received.stderr).to.equal(0);
-      const lines = received.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      const lines = received.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.content)).to.deep.equal([{ bpm: 61 }, "plain text event"]);
       expect(lines.every((l) => l.publisher === new Wallet(seller).address.toLowerCase())).to.equal(true);
 
@@ -178,7 +194,11 @@ describe("datamarket (the CLI, as a process)", function () {
         const ens = new Contract(contracts.ENSRegistry.address, ensAbi, new Wallet(ACCOUNTS[0], provider));
         await (await ens.setSubnodeOwner(ZeroHash, labelhash("eth"), new Wallet(ACCOUNTS[0]).address)).wait();
         await (await ens.setSubnodeOwner(namehash("eth"), labelhash("walkthrough"), new Wallet(seller).address)).wait();
-        const names = new Contract(contracts.StreamNames.address, ["function setName(string name, bytes32 resourceId) returns (bytes32 node)"], new Wallet(seller, provider));
+        const names = new Contract(
+          contracts.StreamNames.address,
+          ["function setName(string name, bytes32 resourceId) returns (bytes32 node)"],
+          new Wallet(seller, provider),
+        );
         await (await names.setName("walkthrough.eth", streamId)).wait();
       } finally {
         provider.destroy();
@@ -202,7 +222,10 @@ describe("datamarket (the CLI, as a process)", function () {
     });
 
     it("lists a product, buys and extends a licence; a buyer without DATA gets the token's error decoded (exit 5)", async function () {
-      const created = await ok(["--json", "product", "create", "--resource", streamId, "--price", "8.64", "--terms-uri", "https://seller.example/terms", "--salt", "walkthrough"], { key: seller });
+      const created = await ok(
+        ["--json", "product", "create", "--resource", streamId, "--price", "8.64", "--terms-uri", "https://seller.example/terms", "--salt", "walkthrough"],
+        { key: seller },
+      );
       productId = created.json.productId;
       expect(created.json.pricePerSecond).to.equal("100000000000000");
       const listed = await ok(["--json", "product", "list", "--seller", new Wallet(seller).address]);
@@ -224,20 +247,51 @@ describe("datamarket (the CLI, as a process)", function () {
       const records = path.join(work, "records.jsonl");
       writeFileSync(records, ['{"subjectId":"s1","data":{"hr":61}}', '{"subjectId":"s1","data":{"hr":62}}', '{"subjectId":"s2","data":"x"}'].join("\n") + "\n");
       const out = path.join(work, "lab.dmds");
-      const uploaded = await ok(["--json", "dataset", "upload", "/cli/lab", records, "--out", out, "--location", "https://seller.example/lab.dmds"], { key: seller });
+      const uploaded = await ok(["--json", "dataset", "upload", "/cli/lab", records, "--out", out, "--location", "https://seller.example/lab.dmds"], {
+        key: seller,
+      });
       expect(uploaded.json).to.include({ records: 3, subjects: 2 });
       const datasetId = uploaded.json.datasetId;
       const keyFile = path.join(work, "buyer-key.json");
       await ok(["wallet", "encryption-key", keyFile], { key: buyer });
-      const product = await ok(["--json", "product", "create", "--resource", datasetId, "--price-per-second", "1000", "--terms-uri", "https://seller.example/terms"], { key: seller });
+      const product = await ok(
+        ["--json", "product", "create", "--resource", datasetId, "--price-per-second", "1000", "--terms-uri", "https://seller.example/terms"],
+        { key: seller },
+      );
       await ok(["product", "buy", product.json.productId, "--duration", "1h"], { key: buyer });
       const decision = path.join(work, "decision.json");
       writeFileSync(decision, JSON.stringify({ decision: "approved", approvedSubjects: ["s1"], deniedByReason: { NO_CONSENT: 1 } }));
       const release = path.join(work, "release.json");
-      const released = await ok(["--json", "dataset", "release", datasetId, "--file", out, "--key-file", `${out}.key.json`, "--buyer", buyerAddress, "--decision", decision, "--out", release], { key: seller });
+      const released = await ok(
+        [
+          "--json",
+          "dataset",
+          "release",
+          datasetId,
+          "--file",
+          out,
+          "--key-file",
+          `${out}.key.json`,
+          "--buyer",
+          buyerAddress,
+          "--decision",
+          decision,
+          "--out",
+          release,
+        ],
+        { key: seller },
+      );
       expect(released.json.released).to.equal(1);
       const downloaded = await ok(["dataset", "download", datasetId, "--release", release, "--encryption-key-file", keyFile], { key: buyer });
-      expect(downloaded.stdout.trim().split("\n").map((l) => JSON.parse(l))).to.deep.equal([{ subjectId: "s1", data: '{"hr":61}' }, { subjectId: "s1", data: '{"hr":62}' }]);
+      expect(
+        downloaded.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).to.deep.equal([
+        { subjectId: "s1", data: '{"hr":61}' },
+        { subjectId: "s1", data: '{"hr":62}' },
+      ]);
       // a release whose body was changed fails the content-hash check
       const tampered = JSON.parse(readFileSync(release, "utf8"));
       const body = Buffer.from(tampered.bodies[0].$bytes, "base64");
@@ -246,7 +300,28 @@ describe("datamarket (the CLI, as a process)", function () {
       writeFileSync(release, JSON.stringify(tampered));
       expect((await run(["dataset", "download", datasetId, "--release", release, "--encryption-key-file", keyFile], { key: buyer })).code).to.equal(7);
       // a seller cannot release to someone without a licence
-      expect((await run(["dataset", "release", datasetId, "--file", out, "--key-file", `${out}.key.json`, "--buyer", new Wallet(ACCOUNTS[3]).address, "--decision", decision, "--out", release], { key: seller })).code).to.equal(5);
+      expect(
+        (
+          await run(
+            [
+              "dataset",
+              "release",
+              datasetId,
+              "--file",
+              out,
+              "--key-file",
+              `${out}.key.json`,
+              "--buyer",
+              new Wallet(ACCOUNTS[3]).address,
+              "--decision",
+              decision,
+              "--out",
+              release,
+            ],
+            { key: seller },
+          )
+        ).code,
+      ).to.equal(5);
     });
   });
 
@@ -255,8 +330,27 @@ describe("datamarket (the CLI, as a process)", function () {
       const notice = path.join(work, "notice.txt");
       writeFileSync(notice, "notice v1");
       const given = await ok([
-        "--json", "consent", "give", "--subject", "p-001", "--resource", `0x${"ab".repeat(32)}`, "--purpose", "ScientificResearch", "--data-category", "PhysicalHealth",
-        "--buyer-type", "PublicResearch", "--jurisdiction", "EU", "--legal-basis", "A9-2-a", "--controller", "Hospital", "--notice-file", notice,
+        "--json",
+        "consent",
+        "give",
+        "--subject",
+        "p-001",
+        "--resource",
+        `0x${"ab".repeat(32)}`,
+        "--purpose",
+        "ScientificResearch",
+        "--data-category",
+        "PhysicalHealth",
+        "--buyer-type",
+        "PublicResearch",
+        "--jurisdiction",
+        "EU",
+        "--legal-basis",
+        "A9-2-a",
+        "--controller",
+        "Hospital",
+        "--notice-file",
+        notice,
       ]);
       expect(given.json).to.include({ subjectId: "p-001", status: "ConsentGiven" });
       expect(given.json.purposes).to.deep.equal(["ScientificResearch"]);

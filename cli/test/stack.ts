@@ -36,7 +36,9 @@ function deploy(rpcUrl: string, dir: string): Promise<void> {
       .then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
-      cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_NETWORK: "localhost", LOCALHOST_RPC_URL: rpcUrl },
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, HARDHAT_NETWORK: "localhost", LOCALHOST_RPC_URL: rpcUrl },
     });
     let output = "";
     child.stdout!.on("data", (c: Buffer) => (output += c));
@@ -62,15 +64,25 @@ export async function startStack(): Promise<Stack> {
       timeoutMs: 240_000,
       env: {
         // the broker's configuration from the environment (BROKER__ + the setting's path, docs/broker.md)
-        BROKER__HOST: "127.0.0.1", BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", BROKER__DATA_DIR: dataDir, BROKER__CHAIN__MODE: "on",
-        BROKER__CHAIN__RPC_URL: rpcUrl, BROKER__CHAIN__DEPLOYMENT: deployment, BROKER__CONSENT_LEDGER__KIND: "off", BROKER__LOG__LEVEL: "info",
+        BROKER__HOST: "127.0.0.1",
+        BROKER__WS_PORT: "0",
+        BROKER__HTTP_PORT: "0",
+        BROKER__DATA_DIR: dataDir,
+        BROKER__CHAIN__MODE: "on",
+        BROKER__CHAIN__RPC_URL: rpcUrl,
+        BROKER__CHAIN__DEPLOYMENT: deployment,
+        BROKER__CONSENT_LEDGER__KIND: "off",
+        BROKER__LOG__LEVEL: "info",
       },
     });
-    cleanup.push(() => new Promise<void>((resolve) => {
-      if (broker.child.exitCode !== null || broker.child.signalCode !== null) return resolve();
-      broker.child.once("exit", () => resolve());
-      broker.child.kill("SIGKILL");
-    }));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (broker.child.exitCode !== null || broker.child.signalCode !== null) return resolve();
+          broker.child.once("exit", () => resolve());
+          broker.child.kill("SIGKILL");
+        }),
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const record = require(deployment) as DeploymentRecord;
     return { rpcUrl, wsUrl: `ws://127.0.0.1:${broker.wsPort}`, record, deployment, stop };

@@ -8,13 +8,25 @@ import { DataMarketError } from "@datamarket/protocol";
 import { attestationDigest, BridgeClientError, collectAttestation, recoverSigner, signDigest, type ConsentAttestation, type MarketDomain } from "../src";
 
 const domain: MarketDomain = { chainId: 31337n, market: "0x" + "4d".repeat(20) };
-const attestation: ConsentAttestation = { grantId: "0x" + "11".repeat(32), buyer: "0x" + "b0".repeat(20), productId: "0x" + "22".repeat(32), purpose: "0x" + "33".repeat(32), expiresAt: 2_000_000_000 };
+const attestation: ConsentAttestation = {
+  grantId: "0x" + "11".repeat(32),
+  buyer: "0x" + "b0".repeat(20),
+  productId: "0x" + "22".repeat(32),
+  purpose: "0x" + "33".repeat(32),
+  expiresAt: 2_000_000_000,
+};
 
 /** A stand-in bridge: answers GET /v1/attestations/<grantId> with `wallet`'s signature of `fields`. */
 function bridge(wallet: Wallet, fields: ConsentAttestation = attestation): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const signature = signDigest(wallet.signingKey, attestationDigest(domain, fields));
-    const body = { attestation: fields, purposeName: "dpv:ResearchAndDevelopment", signature, attestor: wallet.address.toLowerCase(), domain: { name: "DataLicenseMarket", version: "1", chainId: "31337", verifyingContract: domain.market } };
+    const body = {
+      attestation: fields,
+      purposeName: "dpv:ResearchAndDevelopment",
+      signature,
+      attestor: wallet.address.toLowerCase(),
+      domain: { name: "DataLicenseMarket", version: "1", chainId: "31337", verifyingContract: domain.market },
+    };
     res.writeHead(req.url === `/v1/attestations/${attestation.grantId}` ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));

@@ -10,7 +10,15 @@ import path from "node:path";
 import pino from "pino";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes } from "ethers";
 import type {} from "@nomicfoundation/hardhat-toolbox";
-import { ConsentGrantFollower, ContractAccessGate, DEFAULT_CONFIG, InMemoryStreamIndex, StaticPartitionAssignment, consentSourceOf, startBroker } from "@datamarket/broker";
+import {
+  ConsentGrantFollower,
+  ContractAccessGate,
+  DEFAULT_CONFIG,
+  InMemoryStreamIndex,
+  StaticPartitionAssignment,
+  consentSourceOf,
+  startBroker,
+} from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
@@ -44,7 +52,15 @@ export function quantiles(values: number[]) {
 
 async function main() {
   const cleanup: Cleanup = [];
-  const done = async () => { for (const a of cleanup.reverse()) { try { await a(); } catch { /* best effort */ } } };
+  const done = async () => {
+    for (const a of cleanup.reverse()) {
+      try {
+        await a();
+      } catch {
+        /* best effort */
+      }
+    }
+  };
   process.once("SIGINT", () => void done().then(() => process.exit(130)));
   try {
     const url = await startNode(await freePort(), cleanup);
@@ -63,7 +79,10 @@ async function main() {
     const chainId = (await provider.getNetwork()).chainId;
     const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(MNEMONIC), "m/44'/60'/0'/0");
     const keys = new Map<string, string>();
-    for (let i = 0; i < 20; i++) { const w = root.deriveChild(i); keys.set(w.address.toLowerCase(), w.privateKey); }
+    for (let i = 0; i < 20; i++) {
+      const w = root.deriveChild(i);
+      keys.set(w.address.toLowerCase(), w.privateKey);
+    }
     const deployer = new NonceManager(new Wallet(root.deriveChild(0).privateKey, provider));
     const hospitalWallet = new Wallet(root.deriveChild(1).privateKey, provider);
     const hospital = new NonceManager(hospitalWallet);
@@ -77,7 +96,15 @@ async function main() {
     const stores = attestors.map(() => BridgeStore.inMemory());
     const bridges: ConsentBridge[] = [];
     for (const [i, attestor] of attestors.entries()) {
-      const bridge = await ConsentBridge.start({ events: auditor, attestorKey: keys.get(attestor)!, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() }, store: stores[i], http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 100, log: memoryLogger() });
+      const bridge = await ConsentBridge.start({
+        events: auditor,
+        attestorKey: keys.get(attestor)!,
+        domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
+        store: stores[i],
+        http: { host: "127.0.0.1", port: 0 },
+        retryDelayMs: 100,
+        log: memoryLogger(),
+      });
       bridges.push(bridge);
       cleanup.push(() => bridge.stop());
     }
@@ -88,18 +115,31 @@ async function main() {
     const consent = new ConsentGrantFollower(consentSourceOf(auditor), { now: () => ledger.clock.now() });
     await consent.start();
     cleanup.push(() => consent.stop());
-    const gate = new ContractAccessGate({ provider, registry: a.StreamRegistry, market: a.DataLicenseMarket, consent, fromBlock: await provider.getBlockNumber() });
+    const gate = new ContractAccessGate({
+      provider,
+      registry: a.StreamRegistry,
+      market: a.DataLicenseMarket,
+      consent,
+      fromBlock: await provider.getBlockNumber(),
+    });
     await gate.start();
     cleanup.push(() => gate.stop());
     const index = new InMemoryStreamIndex();
-    const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0 },
-      { gate, streams: index, assignment: new StaticPartitionAssignment(() => 0, "all"), logger: pino({ level: "silent" }) });
+    const broker = await startBroker(
+      { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0 },
+      { gate, streams: index, assignment: new StaticPartitionAssignment(() => 0, "all"), logger: pino({ level: "silent" }) },
+    );
     cleanup.push(() => broker.close());
     const brokerUrl = `ws://127.0.0.1:${broker.wsPort}`;
 
     const registry = new StreamRegistryClient(a.StreamRegistry, hospital);
     const hospitalMarket = new MarketClient(a.DataLicenseMarket, a.DATAToken, hospital);
-    const publisher = new DataClient({ signer: hospitalWallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: generateKeyPair().privateKey, connect: () => WsTransport.connect({ url: brokerUrl, signer: hospitalWallet }) });
+    const publisher = new DataClient({
+      signer: hospitalWallet,
+      access: new StreamRegistryClient(a.StreamRegistry, provider),
+      encryptionPrivateKey: generateKeyPair().privateKey,
+      connect: () => WsTransport.connect({ url: brokerUrl, signer: hospitalWallet }),
+    });
     cleanup.push(() => publisher.close());
 
     const results: Record<string, unknown>[] = [];
@@ -109,13 +149,37 @@ async function main() {
         round += 1;
         // a fresh stream and product per round: every buyer is new to it
         const { streamId } = await registry.createStream(`/bench/flow-${round}`, 1);
-        index.apply({ type: "created", stream: { id: streamId.toLowerCase(), creator: hospitalWallet.address.toLowerCase(), path: `/bench/flow-${round}`, partitions: 1, metadata: {} } });
+        index.apply({
+          type: "created",
+          stream: { id: streamId.toLowerCase(), creator: hospitalWallet.address.toLowerCase(), path: `/bench/flow-${round}`, partitions: 1, metadata: {} },
+        });
         await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
         const salt = id(`flow-${round}`);
-        const { productId } = await hospitalMarket.listProduct(salt, { beneficiary: hospitalWallet.address, pricePerSecond: PRICE, minSeconds: 60, maxSeconds: 86_400 * 30, requiresConsent: true, requiresKyc: false, termsHash: keccak256(toUtf8Bytes("t")), termsUri: "https://x.example/t", resources: [streamId] });
+        const { productId } = await hospitalMarket.listProduct(salt, {
+          beneficiary: hospitalWallet.address,
+          pricePerSecond: PRICE,
+          minSeconds: 60,
+          maxSeconds: 86_400 * 30,
+          requiresConsent: true,
+          requiresKyc: false,
+          termsHash: keccak256(toUtf8Bytes("t")),
+          termsUri: "https://x.example/t",
+          resources: [streamId],
+        });
         await (await hospitalMarket.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
         await custodian.registerResource(streamId, "stream", [productId]);
-        const consent = await custodian.giveConsent({ subjectId: `s-${round}`, controller: "Hospital", resources: [streamId], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 86_400 * 365, noticeHash: keccak256(toUtf8Bytes("n")) });
+        const consent = await custodian.giveConsent({
+          subjectId: `s-${round}`,
+          controller: "Hospital",
+          resources: [streamId],
+          purposes: ["ScientificResearch"],
+          dataCategories: ["PhysicalHealth"],
+          buyerTypes: ["PublicResearch"],
+          jurisdictions: ["EU"],
+          legalBasis: "A9-2-a",
+          validUntil: ledger.clock.nowSeconds() + 86_400 * 365,
+          noticeHash: keccak256(toUtf8Bytes("n")),
+        });
         await custodian.addResourceSubjects(streamId, [`s-${round}`]);
         void consent;
         // buyers: funded wallets with a Fabric identity each (set-up, not measured)
@@ -124,33 +188,63 @@ async function main() {
           const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
           await provider.send("hardhat_setBalance", [wallet.address, "0x" + (10n ** 20n).toString(16)]);
           await (await token.mint(wallet.address, 100n * UNIT)).wait();
-          const fabric = ledger.client(await ledger.enroll("ResearchMSP", `buyer-${round}-${i}`, { "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": wallet.address.toLowerCase() }));
+          const fabric = ledger.client(
+            await ledger.enroll("ResearchMSP", `buyer-${round}-${i}`, {
+              "consent.role": "buyer",
+              "consent.buyerType": "PublicResearch",
+              "consent.jurisdiction": "NL",
+              "consent.ethAddress": wallet.address.toLowerCase(),
+            }),
+          );
           buyers.push({ wallet, fabric, encryption: generateKeyPair() });
         }
         let live = 0;
         const started = performance.now();
-        const flows = await Promise.all(buyers.map(async (b) => {
-          const t0 = performance.now();
-          const decision = await b.fabric.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: b.wallet.address.toLowerCase(), ttlSeconds: 86_400 * 7 });
-          if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
-          const t1 = performance.now();
-          const grantId = decision.grant!.grantId;
-          await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
-          const t2 = performance.now();
-          const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), bridgeUrls);
-          await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
-          const t3 = performance.now();
-          const client = new DataClient({ signer: b.wallet, access: new StreamRegistryClient(a.StreamRegistry, provider), encryptionPrivateKey: b.encryption.privateKey, connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }) });
-          cleanup.push(() => client.close());
-          let received = 0;
-          await client.subscribe(streamId, () => { received += 1; });
-          live += 1;
-          const t4 = performance.now();
-          return { b, client, t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2, subscribe: t4 - t3 }, received: () => received, started: t0 };
-        }));
+        const flows = await Promise.all(
+          buyers.map(async (b) => {
+            const t0 = performance.now();
+            const decision = await b.fabric.requestAccess({
+              productId,
+              purpose: "ScientificResearch",
+              ethAddress: b.wallet.address.toLowerCase(),
+              ttlSeconds: 86_400 * 7,
+            });
+            if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
+            const t1 = performance.now();
+            const grantId = decision.grant!.grantId;
+            await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
+            const t2 = performance.now();
+            const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), bridgeUrls);
+            await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
+            const t3 = performance.now();
+            const client = new DataClient({
+              signer: b.wallet,
+              access: new StreamRegistryClient(a.StreamRegistry, provider),
+              encryptionPrivateKey: b.encryption.privateKey,
+              connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
+            });
+            cleanup.push(() => client.close());
+            let received = 0;
+            await client.subscribe(streamId, () => {
+              received += 1;
+            });
+            live += 1;
+            const t4 = performance.now();
+            return {
+              b,
+              client,
+              t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2, subscribe: t4 - t3 },
+              received: () => received,
+              started: t0,
+            };
+          }),
+        );
         await waitFor(() => live === n, "every buyer subscribed");
         // the publisher shares its key with every buyer and sends one event: the flow ends when it is read
-        await publisher.shareGroupKey(streamId, buyers.map((b) => b.wallet.address));
+        await publisher.shareGroupKey(
+          streamId,
+          buyers.map((b) => b.wallet.address),
+        );
         const tPub = performance.now();
         await publisher.publish(streamId, { seq: 0 });
         await waitFor(() => flows.every((f) => f.received() >= 1), "the first event at every buyer");
@@ -162,12 +256,27 @@ async function main() {
         await waitFor(() => flows.every((f) => f.received() >= BURST + 1), "the burst at every buyer", 120_000);
         const burstSeconds = (performance.now() - tBurst) / 1000;
         results.push({
-          buyers: n, run, flowSeconds, flowsPerSecond: n / flowSeconds, firstEventMs,
-          steps: Object.fromEntries(["fabricDecision", "bridgeSignatures", "buyWithPermit", "subscribe"].map((k) => [k, flows.map((f) => (f.t as Record<string, number>)[k])])),
-          fanout: { subscribers: n, events: BURST, deliveries: n * BURST, seconds: burstSeconds, deliveriesPerSecond: (n * BURST) / burstSeconds, eventsPerSecond: BURST / burstSeconds },
+          buyers: n,
+          run,
+          flowSeconds,
+          flowsPerSecond: n / flowSeconds,
+          firstEventMs,
+          steps: Object.fromEntries(
+            ["fabricDecision", "bridgeSignatures", "buyWithPermit", "subscribe"].map((k) => [k, flows.map((f) => (f.t as Record<string, number>)[k])]),
+          ),
+          fanout: {
+            subscribers: n,
+            events: BURST,
+            deliveries: n * BURST,
+            seconds: burstSeconds,
+            deliveriesPerSecond: (n * BURST) / burstSeconds,
+            eventsPerSecond: BURST / burstSeconds,
+          },
         });
         for (const f of flows) await f.client.close();
-        console.error(`flow bench: ${n} buyers run ${run + 1}/${RUNS}: ${(n / flowSeconds).toFixed(2)} flows/s, ${((n * BURST) / burstSeconds).toFixed(0)} deliveries/s`);
+        console.error(
+          `flow bench: ${n} buyers run ${run + 1}/${RUNS}: ${(n / flowSeconds).toFixed(2)} flows/s, ${((n * BURST) / burstSeconds).toFixed(0)} deliveries/s`,
+        );
       }
     }
     const out = JSON.stringify({ buyers: BUYERS, runs: RUNS, burst: BURST, results });
@@ -178,4 +287,11 @@ async function main() {
   }
 }
 
-if (require.main === module) main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -9,7 +9,10 @@ import { ExpectationFailed, type Narrator } from "./narrator";
 
 const PILOTS: Record<string, { title: string; run: (rpcUrl: string, cleanup: Cleanup) => Promise<Narrator> }> = {
   kraken: { title: "KRAKEN health pilot", run: async (url, cleanup) => (await import("./kraken")).runKraken(url, cleanup) },
-  education: { title: "education pilot: verifiable credentials, consent for recruitment", run: async (url, cleanup) => (await import("./education")).runEducation(url, cleanup) },
+  education: {
+    title: "education pilot: verifiable credentials, consent for recruitment",
+    run: async (url, cleanup) => (await import("./education")).runEducation(url, cleanup),
+  },
 };
 
 /** `--pilot NAME` or `--pilot=NAME` (default kraken); an unknown name or argument exits 2 with the usage. */
@@ -43,11 +46,16 @@ async function main(): Promise<number> {
   const pilot = PILOTS[pilotOf(process.argv.slice(2))];
   const cleanup: Cleanup = [];
   let cleaning: Promise<void> | undefined;
-  const runCleanup = () => (cleaning ??= (async () => {
-    for (const action of cleanup.reverse()) {
-      try { await action(); } catch (error) { console.error(`cleanup: ${(error as Error).message}`); }
-    }
-  })());
+  const runCleanup = () =>
+    (cleaning ??= (async () => {
+      for (const action of cleanup.reverse()) {
+        try {
+          await action();
+        } catch (error) {
+          console.error(`cleanup: ${(error as Error).message}`);
+        }
+      }
+    })());
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = true;
     console.error(`\n${signal}: stopping everything the demo started`);

@@ -4,7 +4,11 @@
 import type { JsonRpcProvider } from "ethers";
 
 export class ExpectationFailed extends Error {
-  constructor(readonly step: string, readonly expectation: string, readonly detail: string) {
+  constructor(
+    readonly step: string,
+    readonly expectation: string,
+    readonly detail: string,
+  ) {
     super(`step "${step}": expected ${expectation}${detail ? ` (${detail})` : ""}`);
     this.name = "ExpectationFailed";
   }
@@ -27,7 +31,10 @@ export class Narrator {
   readonly results: StepResult[] = [];
   private current?: { step: string; checks: number };
 
-  constructor(private readonly provider: JsonRpcProvider, private readonly totalSteps: number) {}
+  constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly totalSteps: number,
+  ) {}
 
   say(line: string): void {
     console.log(`    ${line}`);
@@ -53,7 +60,7 @@ export class Narrator {
     let transactions = 0;
     let gas = 0n;
     for (let n = fromBlock; n <= toBlock; n++) {
-      const block = await this.provider.send("eth_getBlockByNumber", ["0x" + n.toString(16), false]) as { transactions: string[]; gasUsed: string };
+      const block = (await this.provider.send("eth_getBlockByNumber", ["0x" + n.toString(16), false])) as { transactions: string[]; gasUsed: string };
       transactions += block.transactions.length;
       gas += BigInt(block.gasUsed);
     }
@@ -66,8 +73,20 @@ export class Narrator {
 
   table(): string {
     const header = ["step", "what", "tx", "gas", "latency", "checks"];
-    const rows = this.results.map((r) => [r.step, r.title, String(r.transactions), r.gas.toLocaleString("en-US"), `${(r.ms / 1000).toFixed(2)} s`, String(r.checks)]);
-    const total = this.results.reduce((a, r) => ({ tx: a.tx + r.transactions, gas: a.gas + r.gas, ms: a.ms + r.ms, checks: a.checks + r.checks }), { tx: 0, gas: 0n, ms: 0, checks: 0 });
+    const rows = this.results.map((r) => [
+      r.step,
+      r.title,
+      String(r.transactions),
+      r.gas.toLocaleString("en-US"),
+      `${(r.ms / 1000).toFixed(2)} s`,
+      String(r.checks),
+    ]);
+    const total = this.results.reduce((a, r) => ({ tx: a.tx + r.transactions, gas: a.gas + r.gas, ms: a.ms + r.ms, checks: a.checks + r.checks }), {
+      tx: 0,
+      gas: 0n,
+      ms: 0,
+      checks: 0,
+    });
     rows.push(["total", "", String(total.tx), total.gas.toLocaleString("en-US"), `${(total.ms / 1000).toFixed(2)} s`, String(total.checks)]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const right = new Set([2, 3, 4, 5]);

@@ -8,8 +8,17 @@ import path from "node:path";
 import pino from "pino";
 import { Contract, HDNodeWallet, Mnemonic, NonceManager, Wallet, type ContractRunner, type JsonRpcProvider } from "ethers";
 import {
-  ChainFollower, ConsentGrantFollower, ContractAccessGate, ContractCoordinatorReporter, CoordinatorAssignment, DEFAULT_CONFIG, InMemoryStreamIndex,
-  RegistryStreamFeeder, consentSourceOf, startBroker, type RunningBroker,
+  ChainFollower,
+  ConsentGrantFollower,
+  ContractAccessGate,
+  ContractCoordinatorReporter,
+  CoordinatorAssignment,
+  DEFAULT_CONFIG,
+  InMemoryStreamIndex,
+  RegistryStreamFeeder,
+  consentSourceOf,
+  startBroker,
+  type RunningBroker,
 } from "@datamarket/broker";
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
@@ -144,7 +153,11 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   const { verifyDeployment } = await import("../../tasks/verify");
   const checks = await verifyDeployment(hre, { record, parametersFile });
   const failed = checks.filter((c) => !c.ok);
-  say.expect(failed.length === 0, `verify-deployment: all ${checks.length} checks pass (bytecode, roles, parameters)`, failed.map((c) => `${c.contract} ${c.item}: expected ${c.expected}, got ${c.actual}`).join("; "));
+  say.expect(
+    failed.length === 0,
+    `verify-deployment: all ${checks.length} checks pass (bytecode, roles, parameters)`,
+    failed.map((c) => `${c.contract} ${c.item}: expected ${c.expected}, got ${c.actual}`).join("; "),
+  );
   const artifact = (name: string) => hre.artifacts.readArtifactSync(name).abi;
   const at = (name: string, address: string, runner: ContractRunner) => new Contract(address, artifact(name), runner);
   const token = at("DATAToken", a.DATAToken, deployer.signer);
@@ -155,7 +168,11 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
 
   const attestors: string[] = (await market.attestors()).map((x: string) => x.toLowerCase());
   const threshold = Number(await market.attestorThreshold());
-  say.expect(attestors.length === 3 && threshold === 2, "the market trusts 3 attestors, 2 of which must sign", `${attestors.length} attestors, k = ${threshold}`);
+  say.expect(
+    attestors.length === 3 && threshold === 2,
+    "the market trusts 3 attestors, 2 of which must sign",
+    `${attestors.length} attestors, k = ${threshold}`,
+  );
   const attestorKeys = attestors.map((x) => byAddress.get(x));
   say.expect(attestorKeys.every(Boolean), "every attestor of deploy/parameters/localhost.json is a node account the demo can sign with");
 
@@ -178,8 +195,14 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   // grant issued further than its skew bound from its own clock.
   for (const i of [1, 2, 0]) {
     const bridge = await ConsentBridge.start({
-      events: auditor, attestorKey: attestorKeys[i]!.privateKey, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() }, now: () => ledger.clock.now(),
-      store: bridgeStores[i], http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 100, log: bridgeLogs[i],
+      events: auditor,
+      attestorKey: attestorKeys[i]!.privateKey,
+      domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
+      now: () => ledger.clock.now(),
+      store: bridgeStores[i],
+      http: { host: "127.0.0.1", port: 0 },
+      retryDelayMs: 100,
+      log: bridgeLogs[i],
       ...(i === 0 ? { relayer: { signer: o.relayer.wallet, peers: [bridges[1].url, bridges[2].url], retryDelayMs: 200, maxAttempts: 10 } } : {}),
     });
     bridges[i] = bridge;
@@ -189,13 +212,22 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
 
   const genesis = Number(await coordinator.genesis());
   const epochLength = Number(await coordinator.epochLength());
-  const brokers = await startBrokers(o, { a, chainId, token, coordinator, ledger, fromBlock: Math.min(...Object.values(record.contracts).map((c) => c.deployBlock)) });
+  const brokers = await startBrokers(o, {
+    a,
+    chainId,
+    token,
+    coordinator,
+    ledger,
+    fromBlock: Math.min(...Object.values(record.contracts).map((c) => c.deployBlock)),
+  });
   if (brokers.length > 0) {
     for (let i = 0; i < 32 && (await coordinator.rebalanceNeeded()); i++) {
       await (await coordinator.connect(deployer.signer).getFunction("rebalance")(64)).wait();
     }
     say.expect(!(await coordinator.rebalanceNeeded()), "the coordinator's assignment is balanced after rebalancing");
-    say.say(`brokers on ${brokers.map((b) => `ws://127.0.0.1:${b.running.wsPort}`).join(", ")}; ${await coordinator.partitionCount()} network partitions, R = ${await coordinator.replication()}, epochs of ${epochLength} s`);
+    say.say(
+      `brokers on ${brokers.map((b) => `ws://127.0.0.1:${b.running.wsPort}`).join(", ")}; ${await coordinator.partitionCount()} network partitions, R = ${await coordinator.replication()}, epochs of ${epochLength} s`,
+    );
   }
   // The node gives every block a timestamp at least one second after the previous one, so a burst of
   // deployment transactions puts the chain's clock ahead of the wall clock that the brokers and the
@@ -207,8 +239,25 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
     await sleep(genesis * 1000 - Date.now() + 200);
   }
   return {
-    hre, chainId, a, token, market, registry, coordinator, adapter, ledger, auditor, bridges, bridgeUrls: bridges.map((b) => b.url), bridgeLogs, bridgeStores, brokers,
-    genesis, epochLength, domain: { chainId, market: a.DataLicenseMarket.toLowerCase() }, record,
+    hre,
+    chainId,
+    a,
+    token,
+    market,
+    registry,
+    coordinator,
+    adapter,
+    ledger,
+    auditor,
+    bridges,
+    bridgeUrls: bridges.map((b) => b.url),
+    bridgeLogs,
+    bridgeStores,
+    brokers,
+    genesis,
+    epochLength,
+    domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
+    record,
   };
 }
 
@@ -218,12 +267,18 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
  * index and the coordinator assignment; the gate's consent half follows the ledger's chaincode events
  * (GrantIssued, GrantsInvalidated) with an AuditMSP identity of its own. Each stakes and registers.
  */
-async function startBrokers(o: NetworkOptions, n: { a: Addresses; chainId: bigint; token: Contract; coordinator: Contract; ledger: InProcessConsentLedger; fromBlock: number }): Promise<DemoBroker[]> {
+async function startBrokers(
+  o: NetworkOptions,
+  n: { a: Addresses; chainId: bigint; token: Contract; coordinator: Contract; ledger: InProcessConsentLedger; fromBlock: number },
+): Promise<DemoBroker[]> {
   const brokers: DemoBroker[] = [];
   for (const operator of o.brokerOperators) {
     const dataDir = mkdtempSync(path.join(tmpdir(), `${o.name}-broker-`));
     o.cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const consent = new ConsentGrantFollower(consentSourceOf(n.ledger.client(await n.ledger.enroll("AuditMSP", `broker-${operator.address.slice(2, 10)}`, { "consent.role": "auditor" }))), { now: () => n.ledger.clock.now() });
+    const consent = new ConsentGrantFollower(
+      consentSourceOf(n.ledger.client(await n.ledger.enroll("AuditMSP", `broker-${operator.address.slice(2, 10)}`, { "consent.role": "auditor" }))),
+      { now: () => n.ledger.clock.now() },
+    );
     await consent.start();
     o.cleanup.push(() => consent.stop());
     const follower = new ChainFollower(o.provider, { fromBlock: n.fromBlock, pollMs: DEFAULT_CONFIG.chain.pollMs });
@@ -233,18 +288,44 @@ async function startBrokers(o: NetworkOptions, n: { a: Addresses; chainId: bigin
     const assignment = new CoordinatorAssignment({ provider: o.provider, coordinator: n.a.NetworkCoordinator, broker: operator.address, follower });
     await assignment.start();
     await follower.start();
-    o.cleanup.push(() => { follower.stop(); gate.stop(); feeder.stop(); assignment.stop(); });
-    const reporter = new ContractCoordinatorReporter({ operator: operator.signer, coordinator: n.a.NetworkCoordinator, stateFile: path.join(dataDir, "coordinator-reports.json") });
+    o.cleanup.push(() => {
+      follower.stop();
+      gate.stop();
+      feeder.stop();
+      assignment.stop();
+    });
+    const reporter = new ContractCoordinatorReporter({
+      operator: operator.signer,
+      coordinator: n.a.NetworkCoordinator,
+      stateFile: path.join(dataDir, "coordinator-reports.json"),
+    });
     const running = await startBroker(
       // The operator key signs the broker in to its peers: the partition's events are replicated
       // between the three brokers (docs/network.md §13).
-      { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(n.chainId), verifyThreads: 0, network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() }, chain: { ...DEFAULT_CONFIG.chain, operatorKey: operator.wallet.privateKey } },
+      {
+        ...structuredClone(DEFAULT_CONFIG),
+        host: "127.0.0.1",
+        wsPort: 0,
+        httpPort: 0,
+        dataDir,
+        chainId: Number(n.chainId),
+        verifyThreads: 0,
+        network: { ...DEFAULT_CONFIG.network, ...assignment.epochDefinition() },
+        chain: { ...DEFAULT_CONFIG.chain, operatorKey: operator.wallet.privateKey },
+      },
       { gate, streams: index, assignment, reporter, logger: pino({ level: "silent" }) },
     );
     o.cleanup.push(() => running.close());
     const stake = 1_000n * UNIT;
     await (await n.token.connect(operator.signer).getFunction("approve")(n.a.NetworkCoordinator, stake)).wait();
-    await (await n.coordinator.connect(operator.signer).getFunction("registerBroker")(stake, `ws://127.0.0.1:${running.wsPort}`, `http://127.0.0.1:${running.httpPort}`, operator.wallet.signingKey.compressedPublicKey)).wait();
+    await (
+      await n.coordinator.connect(operator.signer).getFunction("registerBroker")(
+        stake,
+        `ws://127.0.0.1:${running.wsPort}`,
+        `http://127.0.0.1:${running.httpPort}`,
+        operator.wallet.signingKey.compressedPublicKey,
+      )
+    ).wait();
     brokers.push({ running, index, gate, consent, assignment, reporter, operator });
   }
   return brokers;

@@ -23,7 +23,11 @@ export function freePort(): Promise<number> {
 
 async function rpcReady(url: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
     return response.ok;
   } catch {
     return false;
@@ -34,14 +38,22 @@ export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const killTimer = setTimeout(() => {
-      try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        /* gone */
+      }
     }, 5_000);
     child.once("exit", () => {
       clearTimeout(killTimer);
       resolve();
     });
     // the node runs in its own process group (npx -> node): signal the whole group
-    try { process.kill(-child.pid!, "SIGTERM"); } catch { resolve(); }
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      resolve();
+    }
   });
 }
 
@@ -51,11 +63,18 @@ export function compileContracts(): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("npx", ["hardhat", "compile", "--quiet"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout!.on("data", (c: Buffer) => { output += c.toString(); });
-    child.stderr!.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stdout!.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr!.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
     child.once("error", reject);
     child.once("exit", (code) => {
-      if (code === 0) { console.log("done"); resolve(); } else reject(new Error(`hardhat compile exited with ${code}:\n${output.slice(-2_000)}`));
+      if (code === 0) {
+        console.log("done");
+        resolve();
+      } else reject(new Error(`hardhat compile exited with ${code}:\n${output.slice(-2_000)}`));
     });
   });
 }
@@ -65,10 +84,16 @@ export async function startNode(port: number, cleanup: Cleanup): Promise<string>
   process.stdout.write(`Starting a Hardhat node on ${url} (compiling first if needed) `);
   const output: string[] = [];
   const child = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_NETWORK: undefined, LOCALHOST_RPC_URL: undefined },
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, HARDHAT_NETWORK: undefined, LOCALHOST_RPC_URL: undefined },
   });
   cleanup.push(() => stopChild(child));
-  const keep = (chunk: Buffer) => { output.push(chunk.toString()); if (output.length > 200) output.shift(); };
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.shift();
+  };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   const started = Date.now();
@@ -81,4 +106,3 @@ export async function startNode(port: number, cleanup: Cleanup): Promise<string>
   console.log(` ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${child.pid})`);
   return url;
 }
-

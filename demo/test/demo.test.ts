@@ -9,13 +9,24 @@ const DEMO_DIR = path.resolve(__dirname, "..");
 const STEPS = ["setup", "1", "2", "3", "3b", "4", "5", "6", "7"];
 const EDUCATION_STEPS = ["setup", "1", "2", "3", "4", "5"];
 
-function runDemo(onOutput?: (text: string, child: ReturnType<typeof spawn>) => void, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
+function runDemo(
+  onOutput?: (text: string, child: ReturnType<typeof spawn>) => void,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "src/main.ts", ...args], { cwd: DEMO_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "src/main.ts", ...args], {
+      cwd: DEMO_DIR,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => { stdout += chunk.toString(); onOutput?.(stdout, child); });
-    child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onOutput?.(stdout, child);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.once("error", reject);
     child.once("exit", (code) => resolve({ code, stdout, stderr, pid: child.pid! }));
   });
@@ -37,7 +48,10 @@ describe("npm run demo", function () {
     expect(code, `exit code; stderr:\n${stderr.slice(-3_000)}\nstdout:\n${stdout.slice(-3_000)}`).to.equal(0);
     expect(stdout).to.include("Every expectation held");
     const table = stdout.slice(stdout.indexOf("| step"));
-    for (const step of steps) expect(table, `row of step ${step}`).to.match(new RegExp(`^\\| ${step.replace(/[.]/g, "\\.")} +\\|.*\\| +\\d+ \\| +[\\d,]+ \\| +[\\d.]+ s \\| +\\d+ \\|$`, "m"));
+    for (const step of steps)
+      expect(table, `row of step ${step}`).to.match(
+        new RegExp(`^\\| ${step.replace(/[.]/g, "\\.")} +\\|.*\\| +\\d+ \\| +[\\d,]+ \\| +[\\d.]+ s \\| +\\d+ \\|$`, "m"),
+      );
     expect(table.match(/^\| (?!step )[0-9a-z]+ +\|/gm)!.length, "one row per step and the total").to.equal(steps.length + 1);
     expect(table).to.match(/^\| total +\| +\| +\d+ \| +[\d,]+ \| +[\d.]+ s \| +\d+ \|$/m);
     expect(stdout).not.to.include("FAILED");
@@ -61,7 +75,8 @@ describe("npm run demo", function () {
       "the employer's grant invalidated (CredentialRevoked)",
       "the licence has ended on chain",
       "a new request is denied with the typed reason CREDENTIAL_REVOKED",
-    ]) expect(stdout).to.include(line);
+    ])
+      expect(stdout).to.include(line);
   });
 
   it("refuses an unknown pilot with its usage (exit 2), starting nothing", async () => {
@@ -77,7 +92,8 @@ describe("npm run demo", function () {
     const { code, stdout } = await runDemo((text, child) => {
       const match = /127\.0\.0\.1:(\d+) \(compiling/.exec(text);
       if (match) port = match[1];
-      if (!interrupted && /\[2\/\d+\]/.test(text)) { // step 1 started, however many steps there are
+      if (!interrupted && /\[2\/\d+\]/.test(text)) {
+        // step 1 started, however many steps there are
         interrupted = true;
         child.kill("SIGINT");
       }

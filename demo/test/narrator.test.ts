@@ -15,8 +15,12 @@ function fakeProvider(): JsonRpcProvider {
 
 describe("demo narrator", () => {
   const quiet = console.log;
-  beforeEach(() => { console.log = () => undefined; });
-  afterEach(() => { console.log = quiet; });
+  beforeEach(() => {
+    console.log = () => undefined;
+  });
+  afterEach(() => {
+    console.log = quiet;
+  });
 
   it("fails a step with a message naming the step, the expectation and the value seen", async () => {
     const narrator = new Narrator(fakeProvider(), 1);
@@ -35,9 +39,17 @@ describe("demo narrator", () => {
 
   it("counts the checks, transactions and gas of each step and totals them in the table", async () => {
     const narrator = new Narrator(fakeProvider(), 2);
-    await narrator.step("1", "first", async () => { narrator.expect(true, "a"); narrator.expect(true, "b"); });
-    await narrator.step("2", "second", async () => { narrator.expect(true, "c"); });
-    expect(narrator.results.map((r) => [r.step, r.transactions, r.gas, r.checks])).to.deep.equal([["1", 1, 21_000n, 2], ["2", 1, 21_000n, 1]]);
+    await narrator.step("1", "first", async () => {
+      narrator.expect(true, "a");
+      narrator.expect(true, "b");
+    });
+    await narrator.step("2", "second", async () => {
+      narrator.expect(true, "c");
+    });
+    expect(narrator.results.map((r) => [r.step, r.transactions, r.gas, r.checks])).to.deep.equal([
+      ["1", 1, 21_000n, 2],
+      ["2", 1, 21_000n, 1],
+    ]);
     expect(narrator.table()).to.match(/^\| total +\| +\| +2 \| +42,000 \| +[\d.]+ s \| +3 \|$/m);
   });
 });

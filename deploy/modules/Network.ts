@@ -36,11 +36,9 @@ export default buildModule("Network", (m) => {
 
   const partitionAssignment = m.library("PartitionAssignment");
   const coordinatorParameters = m.library("CoordinatorParameters");
-  const coordinator = m.contract(
-    "NetworkCoordinator",
-    [token, deployer, replication, epochLength, initialPartitions, parameters],
-    { libraries: { PartitionAssignment: partitionAssignment, CoordinatorParameters: coordinatorParameters } },
-  );
+  const coordinator = m.contract("NetworkCoordinator", [token, deployer, replication, epochLength, initialPartitions, parameters], {
+    libraries: { PartitionAssignment: partitionAssignment, CoordinatorParameters: coordinatorParameters },
+  });
   const eventSubscriptions = m.contract("EventSubscriptions", [token, registry, coordinator]);
   // Seconds a broker has, at least, to redeem after a payer starts closing its channel (immutable).
   const channelChallengePeriod = m.getParameter<bigint>("channelChallengePeriod", 86_400n);

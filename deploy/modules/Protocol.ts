@@ -26,8 +26,7 @@ export const ROLES = {
   PARAMETER_ROLE: id("PARAMETER_ROLE"),
 } as const;
 
-export type ProtocolShape = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders" | "deliveryOracle"> &
-  Pick<ProtocolParameters["Names"], "ens">;
+export type ProtocolShape = Pick<ProtocolParameters["Protocol"], "attestors" | "kycProviders" | "deliveryOracle"> & Pick<ProtocolParameters["Names"], "ens">;
 
 export function buildProtocolModule(lists: ProtocolShape) {
   return buildModule("Protocol", (m) => {
@@ -41,20 +40,15 @@ export function buildProtocolModule(lists: ProtocolShape) {
     const feeBps = m.getParameter<bigint>("feeBps", 0n);
     const feeRecipient = m.getParameter<string>("feeRecipient", "0x0000000000000000000000000000000000000000");
     const deliveryAdapter = m.contract("ProductDeliveryAdapter", [market, coordinator, registry]);
-    const deliveryOracle =
-      lists.deliveryOracle === "adapter" ? deliveryAdapter : m.getParameter<string>("deliveryOracle");
+    const deliveryOracle = lists.deliveryOracle === "adapter" ? deliveryAdapter : m.getParameter<string>("deliveryOracle");
 
     m.call(registry, "grantRole", [ROLES.KEY_REGISTRAR_ROLE, market], { id: "registry_grantKeyRegistrar_market" });
     m.call(karma, "grantRole", [ROLES.REPORTER_ROLE, market], { id: "karma_grantReporter_market" });
 
-    const added = lists.attestors.map((attestor, i) =>
-      m.call(market, "addAttestor", [attestor], { id: `market_addAttestor_${i}` }),
-    );
+    const added = lists.attestors.map((attestor, i) => m.call(market, "addAttestor", [attestor], { id: `market_addAttestor_${i}` }));
     m.call(market, "setAttestorThreshold", [attestorThreshold], { id: "market_setAttestorThreshold", after: added });
     m.call(market, "grantRole", [ROLES.ARBITER_ROLE, arbiter], { id: "market_grantArbiter" });
-    lists.kycProviders.forEach((provider, i) =>
-      m.call(market, "grantRole", [ROLES.KYC_PROVIDER_ROLE, provider], { id: `market_grantKycProvider_${i}` }),
-    );
+    lists.kycProviders.forEach((provider, i) => m.call(market, "grantRole", [ROLES.KYC_PROVIDER_ROLE, provider], { id: `market_grantKycProvider_${i}` }));
     m.call(market, "setProtocolFee", [feeBps, feeRecipient], { id: "market_setProtocolFee" });
     m.call(market, "setDeliveryOracle", [deliveryOracle], { id: "market_setDeliveryOracle" });
 

@@ -10,8 +10,23 @@ import os from "node:os";
 import { Wallet } from "ethers";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
 import {
-  CREDENTIAL_QUERY_ID, CredentialIssuer, CredentialType, Holder, InProcessLedgerEnroller, IssuerStatusList, MemoryNonceStore, PresentationVerifier,
-  StatusListResolver, TrustList, buyerProfile, createVerifierService, ethereumKeyJwk, generateP256Key, jwsSigner, jwsVerifier, publicJwk,
+  CREDENTIAL_QUERY_ID,
+  CredentialIssuer,
+  CredentialType,
+  Holder,
+  InProcessLedgerEnroller,
+  IssuerStatusList,
+  MemoryNonceStore,
+  PresentationVerifier,
+  StatusListResolver,
+  TrustList,
+  buyerProfile,
+  createVerifierService,
+  ethereumKeyJwk,
+  generateP256Key,
+  jwsSigner,
+  jwsVerifier,
+  publicJwk,
 } from "../src";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -19,7 +34,11 @@ const SECONDS = quick ? 2 : 5;
 const ONBOARDINGS = quick ? 30 : 100;
 const AUDIENCE = "https://onboarding.bench.example";
 
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
 const fmt = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 
@@ -40,8 +59,11 @@ async function main(): Promise<void> {
 
   // a trusted accreditation body whose status list is served from memory (the verifier caches it anyway)
   const accreditation = new CredentialIssuer({
-    id: "https://accreditation.bench.example", name: "bench", credentialTypes: [CredentialType.BuyerAccreditation],
-    signingKey: { ...generateP256Key(), kid: "k1" }, statusList: new IssuerStatusList({ uri: "https://accreditation.bench.example/status/1", capacity: 1 << 16 }),
+    id: "https://accreditation.bench.example",
+    name: "bench",
+    credentialTypes: [CredentialType.BuyerAccreditation],
+    signingKey: { ...generateP256Key(), kid: "k1" },
+    statusList: new IssuerStatusList({ uri: "https://accreditation.bench.example/status/1", capacity: 1 << 16 }),
   });
   const trustList = new TrustList({ issuers: [accreditation.trustListEntry()] });
   const statusLists = new StatusListResolver({ fetcher: () => accreditation.statusListToken(), maxAgeSeconds: 300 });
@@ -83,13 +105,20 @@ async function main(): Promise<void> {
     }
     const perSecond = verified / ((performance.now() - started) / 1000);
     const baseline = 1 / (1 / es256PerSecond + 1 / (kind.startsWith("did:pkh") ? es256kPerSecond : es256PerSecond));
-    console.log(`${kind}: ${fmt(perSecond)} presentations verified/s over ${verified} (the two raw signature checks alone: ${fmt(baseline)}/s; load ${load()})`);
+    console.log(
+      `${kind}: ${fmt(perSecond)} presentations verified/s over ${verified} (the two raw signature checks alone: ${fmt(baseline)}/s; load ${load()})`,
+    );
     summary.push(`${kind}: ${fmt(perSecond)} presentations verified/s (raw signature pair ${fmt(baseline)}/s)`);
   }
 
   // onboarding over HTTP, enrolment on the in-process ledger
   const ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["ResearchMSP"] });
-  const service = createVerifierService({ verifier, enroller: new InProcessLedgerEnroller(ledger), responseUri: `${AUDIENCE}/onboarding/responses`, profiles: { buyer: buyerProfile({ mspId: "ResearchMSP" }) } });
+  const service = createVerifierService({
+    verifier,
+    enroller: new InProcessLedgerEnroller(ledger),
+    responseUri: `${AUDIENCE}/onboarding/responses`,
+    profiles: { buyer: buyerProfile({ mspId: "ResearchMSP" }) },
+  });
   await service.listen({ host: "127.0.0.1", port: 0 });
   const base = `http://127.0.0.1:${(service.server.address() as { port: number }).port}`;
   const post = async (path: string, body: unknown) => {
@@ -106,12 +135,18 @@ async function main(): Promise<void> {
       const wallet = Wallet.createRandom();
       const holder = Holder.fromEthereumKey(wallet.privateKey);
       const { credential } = await accreditation.issue({
-        vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey,
+        vct: CredentialType.BuyerAccreditation,
+        holder: holder.did,
+        holderKey: holder.publicKey,
         claims: { buyer_type: "PublicResearch", jurisdiction: "DE", organisation_name: "Bench", ethereum_address: wallet.address.toLowerCase() },
       });
       const t0 = performance.now();
       const request = await post("/onboarding/requests", { profile: "buyer" });
-      const presentation = await holder.present(credential, { disclose: request.dcql_query.credentials[0].claim_sets[0], nonce: request.nonce, audience: request.client_id });
+      const presentation = await holder.present(credential, {
+        disclose: request.dcql_query.credentials[0].claim_sets[0],
+        nonce: request.nonce,
+        audience: request.client_id,
+      });
       const t1 = performance.now();
       await post("/onboarding/responses", { state: request.state, vp_token: { [CREDENTIAL_QUERY_ID]: [presentation] } });
       const t2 = performance.now();
@@ -123,7 +158,11 @@ async function main(): Promise<void> {
     }
     const line = (label: string, values: number[]) => `${label} median ${fmt(percentile(values, 0.5), 1)} ms, p95 ${fmt(percentile(values, 0.95), 1)} ms`;
     console.log(`onboarding over ${ONBOARDINGS} buyers (load ${load()}):`);
-    for (const [label, values] of [["  whole (request, present, verify, enrol):", total], ["  response (verify + enrol):", response], ["  baseline, enrol alone (key + certificate):", enrolOnly]] as const) {
+    for (const [label, values] of [
+      ["  whole (request, present, verify, enrol):", total],
+      ["  response (verify + enrol):", response],
+      ["  baseline, enrol alone (key + certificate):", enrolOnly],
+    ] as const) {
       console.log(line(label, values));
     }
     summary.push(line(`onboarding (request, present, verify, enrol; ${ONBOARDINGS} buyers):`, total));

@@ -92,10 +92,17 @@ const ATTRIBUTE_VALUE = /^[A-Za-z0-9._@+\-/=]{1,128}$/;
 export function planEnrolment(profile: OnboardingProfile, verified: VerifiedPresentation): EnrolmentPlan {
   const attributes = { ...profile.attributesFor(verified), [CREDENTIAL_REF_ATTR]: verified.reference.hash };
   for (const [name, value] of Object.entries(attributes)) {
-    if (!ATTRIBUTE_NAME.test(name) || name.startsWith("hf.")) throw new IdentityError("INVALID_ATTRIBUTE", `attribute name ${name} is not a custom fabric-ca attribute`, { name });
+    if (!ATTRIBUTE_NAME.test(name) || name.startsWith("hf."))
+      throw new IdentityError("INVALID_ATTRIBUTE", `attribute name ${name} is not a custom fabric-ca attribute`, { name });
     if (!ATTRIBUTE_VALUE.test(value)) throw new IdentityError("INVALID_ATTRIBUTE", `attribute ${name} has a value fabric-ca cannot carry`, { name });
   }
-  return { enrollmentId: enrollmentIdOf(verified.holder.did), mspId: profile.mspIdFor(verified), attributes, holder: verified.holder.did, credential: verified.reference };
+  return {
+    enrollmentId: enrollmentIdOf(verified.holder.did),
+    mspId: profile.mspIdFor(verified),
+    attributes,
+    holder: verified.holder.did,
+    credential: verified.reference,
+  };
 }
 
 export interface InProcessLedgerEnrollerOptions {
@@ -112,7 +119,10 @@ export class InProcessLedgerEnroller implements LedgerEnroller {
   readonly identities = new Map<string, fabric.EnrolledIdentity>();
   private readonly recordCredential: boolean;
 
-  constructor(private readonly ledger: InProcessConsentLedger, options: InProcessLedgerEnrollerOptions = {}) {
+  constructor(
+    private readonly ledger: InProcessConsentLedger,
+    options: InProcessLedgerEnrollerOptions = {},
+  ) {
     this.recordCredential = options.recordCredential ?? true;
   }
 
@@ -146,23 +156,55 @@ export interface FabricCaOptions {
 
 /** argv of the registrar's `fabric-ca-client register` for a plan, with a one-time secret. */
 export function fabricCaRegisterArgs(plan: EnrolmentPlan, options: FabricCaOptions, secret: string): string[] {
-  const attrs = Object.entries(plan.attributes).map(([name, value]) => `${name}=${value}:ecert`).join(",");
+  const attrs = Object.entries(plan.attributes)
+    .map(([name, value]) => `${name}=${value}:ecert`)
+    .join(",");
   return [
-    "register", "--home", options.registrarHome, "-u", options.caUrl, "--caname", options.caName, "--tls.certfiles", options.tlsCertFile,
-    "--id.name", plan.enrollmentId, "--id.secret", secret, "--id.type", "client", "--id.maxenrollments", "1",
+    "register",
+    "--home",
+    options.registrarHome,
+    "-u",
+    options.caUrl,
+    "--caname",
+    options.caName,
+    "--tls.certfiles",
+    options.tlsCertFile,
+    "--id.name",
+    plan.enrollmentId,
+    "--id.secret",
+    secret,
+    "--id.type",
+    "client",
+    "--id.maxenrollments",
+    "1",
     ...(options.affiliation ? ["--id.affiliation", options.affiliation] : []),
-    "--id.attrs", attrs,
+    "--id.attrs",
+    attrs,
   ];
 }
 
 /** argv of the holder's `fabric-ca-client enroll` (its key is made on its own machine), requiring every attribute. */
-export function fabricCaEnrollArgs(plan: EnrolmentPlan, options: Pick<FabricCaOptions, "caUrl" | "caName" | "tlsCertFile">, secret: string, holderHome = "$HOME/.fabric-ca-client"): string[] {
+export function fabricCaEnrollArgs(
+  plan: EnrolmentPlan,
+  options: Pick<FabricCaOptions, "caUrl" | "caName" | "tlsCertFile">,
+  secret: string,
+  holderHome = "$HOME/.fabric-ca-client",
+): string[] {
   const url = new URL(options.caUrl);
   url.username = plan.enrollmentId;
   url.password = secret;
   return [
-    "enroll", "--home", holderHome, "-u", url.toString().replace(/\/$/, ""), "--caname", options.caName, "--tls.certfiles", options.tlsCertFile,
-    "--enrollment.attrs", Object.keys(plan.attributes).join(","),
+    "enroll",
+    "--home",
+    holderHome,
+    "-u",
+    url.toString().replace(/\/$/, ""),
+    "--caname",
+    options.caName,
+    "--tls.certfiles",
+    options.tlsCertFile,
+    "--enrollment.attrs",
+    Object.keys(plan.attributes).join(","),
   ];
 }
 
@@ -185,7 +227,9 @@ export class FabricCaEnroller implements LedgerEnroller {
     }
     const secret = randomBytes(18).toString("hex");
     try {
-      await promisify(execFile)(this.options.binary ?? "fabric-ca-client", fabricCaRegisterArgs(plan, this.options, secret), { timeout: this.options.timeoutMs ?? 30_000 });
+      await promisify(execFile)(this.options.binary ?? "fabric-ca-client", fabricCaRegisterArgs(plan, this.options, secret), {
+        timeout: this.options.timeoutMs ?? 30_000,
+      });
     } catch (error) {
       throw asIdentityError(error, "ENROLMENT_FAILED", `fabric-ca register of ${plan.enrollmentId} failed`, { mspId: plan.mspId });
     }

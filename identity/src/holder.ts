@@ -22,8 +22,17 @@ export interface PresentOptions {
 export class Holder {
   private readonly sdJwt: SDJwtVcInstance;
 
-  private constructor(readonly did: string, private readonly key: PrivateJwk) {
-    this.sdJwt = new SDJwtVcInstance({ hasher: digest, hashAlg: "sha-256", saltGenerator: generateSalt, kbSigner: jwsSigner(key), kbSignAlg: algorithmOf(key) });
+  private constructor(
+    readonly did: string,
+    private readonly key: PrivateJwk,
+  ) {
+    this.sdJwt = new SDJwtVcInstance({
+      hasher: digest,
+      hashAlg: "sha-256",
+      saltGenerator: generateSalt,
+      kbSigner: jwsSigner(key),
+      kbSignAlg: algorithmOf(key),
+    });
   }
 
   /** A did:pkh holder whose key is its Ethereum account key (presentations signed ES256K). */

@@ -92,10 +92,16 @@ export class CredentialIssuer {
       throw new IdentityError("UNSUPPORTED_DID", `${request.vct} is not issued to did:${binding.method} holders`, { did: request.holder });
     }
     if (claims.ethereum_address !== undefined && claims.ethereum_address !== binding.ethAddress) {
-      throw new IdentityError("INVALID_CLAIMS", `ethereum_address ${String(claims.ethereum_address)} is not the holder's account ${binding.ethAddress ?? "(did:key: none)"}`, { did: request.holder });
+      throw new IdentityError(
+        "INVALID_CLAIMS",
+        `ethereum_address ${String(claims.ethereum_address)} is not the holder's account ${binding.ethAddress ?? "(did:key: none)"}`,
+        { did: request.holder },
+      );
     }
     if (this.options.custodianMspId !== undefined && claims.custodian !== undefined && claims.custodian !== this.options.custodianMspId) {
-      throw new IdentityError("INVALID_CLAIMS", `custodian ${String(claims.custodian)} is not this issuer's ${this.options.custodianMspId}`, { custodian: claims.custodian });
+      throw new IdentityError("INVALID_CLAIMS", `custodian ${String(claims.custodian)} is not this issuer's ${this.options.custodianMspId}`, {
+        custodian: claims.custodian,
+      });
     }
     const now = Math.floor(this.clock() / 1000);
     const validFrom = request.validFrom ?? now;
@@ -117,7 +123,9 @@ export class CredentialIssuer {
       status: { status_list: { idx: index, uri: this.statusList.uri } },
       ...claims,
     };
-    const credential = await this.sdJwt.issue(payload, { _sd: Object.keys(claims), _sd_decoy: this.options.decoys ?? 2 } as never, { header: { kid: this.options.signingKey.kid } });
+    const credential = await this.sdJwt.issue(payload, { _sd: Object.keys(claims), _sd_decoy: this.options.decoys ?? 2 } as never, {
+      header: { kid: this.options.signingKey.kid },
+    });
     this.issued.set(credentialId, index);
     return {
       credential,
@@ -146,8 +154,12 @@ export class CredentialIssuer {
   /** The current signed status list token (valid `validitySeconds`, cacheable `ttlSeconds`). */
   statusListToken(options: { validitySeconds?: number; ttlSeconds?: number } = {}): Promise<string> {
     return this.statusList.token({
-      issuer: this.id, kid: this.options.signingKey.kid, signer: this.signer, now: Math.floor(this.clock() / 1000),
-      validitySeconds: options.validitySeconds ?? 24 * 3600, ttlSeconds: options.ttlSeconds ?? 300,
+      issuer: this.id,
+      kid: this.options.signingKey.kid,
+      signer: this.signer,
+      now: Math.floor(this.clock() / 1000),
+      validitySeconds: options.validitySeconds ?? 24 * 3600,
+      ttlSeconds: options.ttlSeconds ?? 300,
     });
   }
 

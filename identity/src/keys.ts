@@ -27,7 +27,10 @@ export type JwsAlgorithm = "ES256" | "ES256K";
 export function algorithmOf(jwk: { kty?: string; crv?: string }): JwsAlgorithm {
   if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
   if (jwk.kty === "EC" && jwk.crv === "secp256k1") return "ES256K";
-  throw new IdentityError("UNSUPPORTED_DID", `keys of type ${jwk.kty ?? "?"}/${jwk.crv ?? "?"} are not accepted: P-256 (ES256) or secp256k1 (ES256K) only`, { kty: jwk.kty, crv: jwk.crv });
+  throw new IdentityError("UNSUPPORTED_DID", `keys of type ${jwk.kty ?? "?"}/${jwk.crv ?? "?"} are not accepted: P-256 (ES256) or secp256k1 (ES256K) only`, {
+    kty: jwk.kty,
+    crv: jwk.crv,
+  });
 }
 
 /** Only the public members of a JWK (kty, crv, x, y), so that a private key never leaks into a credential. */

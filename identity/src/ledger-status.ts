@@ -18,11 +18,16 @@ export type StatusCheckers = Readonly<Record<string, ConsentLedgerClient>> | ((m
  * chaincode orders reports by `checkedAt`.
  */
 export function ledgerStatusReporter(checkers: StatusCheckers): (change: StatusChange) => Promise<void> {
-  const checkerOf = typeof checkers === "function" ? checkers : (mspId: string) => (Object.prototype.hasOwnProperty.call(checkers, mspId) ? checkers[mspId] : undefined);
+  const checkerOf =
+    typeof checkers === "function" ? checkers : (mspId: string) => (Object.prototype.hasOwnProperty.call(checkers, mspId) ? checkers[mspId] : undefined);
   return async (change) => {
     const client = checkerOf(change.mspId);
     if (!client) {
-      throw new IdentityError("STATUS_REPORT_FAILED", `no status checker identity for ${change.mspId}, whose identity ${change.enrollmentId} rests on credential ${change.credential.hash}`, { mspId: change.mspId });
+      throw new IdentityError(
+        "STATUS_REPORT_FAILED",
+        `no status checker identity for ${change.mspId}, whose identity ${change.enrollmentId} rests on credential ${change.credential.hash}`,
+        { mspId: change.mspId },
+      );
     }
     try {
       await client.reportCredentialStatus({ hash: change.credential.hash, status: change.status, checkedAt: change.checkedAt });
@@ -30,9 +35,15 @@ export function ledgerStatusReporter(checkers: StatusCheckers): (change: StatusC
       // the ledger already holds a later check, or a revocation, which nothing reverses: delivered
       const code = (error as { code?: string }).code;
       if (code === "STALE_REPORT" || code === "INVALID_TRANSITION") return;
-      throw asIdentityError(error, "STATUS_REPORT_FAILED", `the consent ledger did not take the ${change.status} report of credential ${change.credential.hash}`, {
-        mspId: change.mspId, ledgerCode: (error as { code?: string }).code,
-      });
+      throw asIdentityError(
+        error,
+        "STATUS_REPORT_FAILED",
+        `the consent ledger did not take the ${change.status} report of credential ${change.credential.hash}`,
+        {
+          mspId: change.mspId,
+          ledgerCode: (error as { code?: string }).code,
+        },
+      );
     }
   };
 }

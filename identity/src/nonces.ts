@@ -50,7 +50,8 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   register(nonce: string, ttlSeconds = this.ttlSeconds): void {
-    if (typeof nonce !== "string" || nonce.length < 8 || nonce.length > 256) throw new IdentityError("BAD_REQUEST", "a nonce is a string of 8 to 256 characters");
+    if (typeof nonce !== "string" || nonce.length < 8 || nonce.length > 256)
+      throw new IdentityError("BAD_REQUEST", "a nonce is a string of 8 to 256 characters");
     this.prune();
     if (this.entries.has(nonce)) throw new IdentityError("PRESENTATION_REPLAYED", "this nonce is already registered", { nonce });
     if (this.entries.size >= this.maxEntries) throw new IdentityError("TOO_MANY_PENDING", `${this.maxEntries} nonces are outstanding`);
@@ -59,7 +60,8 @@ export class MemoryNonceStore implements NonceStore {
 
   check(nonce: string): void {
     const entry = typeof nonce === "string" ? this.entries.get(nonce) : undefined;
-    if (!entry || entry.expiresAt <= this.clock()) throw new IdentityError("NONCE_UNKNOWN", "the presentation's nonce was not issued by this verifier or has expired", { nonce });
+    if (!entry || entry.expiresAt <= this.clock())
+      throw new IdentityError("NONCE_UNKNOWN", "the presentation's nonce was not issued by this verifier or has expired", { nonce });
     if (entry.used) throw new IdentityError("PRESENTATION_REPLAYED", "the presentation's nonce has already been used", { nonce });
   }
 

@@ -27,7 +27,10 @@ export const SUBJECT_ID = /^[A-Za-z0-9._-]{3,64}$/;
 export const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
 
 const text = (max: number) => z.string().min(1).max(max);
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), "a calendar date");
+const date = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD")
+  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), "a calendar date");
 
 export interface CredentialSchema {
   vct: CredentialType;
@@ -52,9 +55,15 @@ export const SCHEMAS: Readonly<Record<CredentialType, CredentialSchema>> = {
     claims: z.strictObject({
       buyer_type: z.enum(BUYER_TYPES as [string, ...string[]]),
       jurisdiction: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 country code"),
-      ethereum_address: z.string().regex(/^0x[0-9a-f]{40}$/, "a lowercase 0x Ethereum address").optional(),
+      ethereum_address: z
+        .string()
+        .regex(/^0x[0-9a-f]{40}$/, "a lowercase 0x Ethereum address")
+        .optional(),
       organisation_name: text(200),
-      legal_entity_identifier: z.string().regex(/^[A-Z0-9]{18}[0-9]{2}$/, "an ISO 17442 LEI").optional(),
+      legal_entity_identifier: z
+        .string()
+        .regex(/^[A-Z0-9]{18}[0-9]{2}$/, "an ISO 17442 LEI")
+        .optional(),
     }),
     holderMethods: ["pkh", "key"],
     defaultValiditySeconds: YEAR,

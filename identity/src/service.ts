@@ -50,14 +50,18 @@ interface PendingRequest {
 /** The DCQL query (OpenID4VP 1.0 §6) for a profile: one SD-JWT VC of the accepted types, with the claims it needs. */
 export function dcqlQueryFor(profile: OnboardingProfile): Record<string, unknown> {
   return {
-    credentials: [{
-      id: CREDENTIAL_QUERY_ID,
-      format: "dc+sd-jwt",
-      meta: { vct_values: [...profile.credentialTypes] },
-      claims: [...profile.requiredClaims, ...profile.optionalClaims].map((name) => ({ id: name, path: [name] })),
-      // preferred first: everything the profile can use, then what it needs
-      claim_sets: profile.optionalClaims.length ? [[...profile.requiredClaims, ...profile.optionalClaims], [...profile.requiredClaims]] : [[...profile.requiredClaims]],
-    }],
+    credentials: [
+      {
+        id: CREDENTIAL_QUERY_ID,
+        format: "dc+sd-jwt",
+        meta: { vct_values: [...profile.credentialTypes] },
+        claims: [...profile.requiredClaims, ...profile.optionalClaims].map((name) => ({ id: name, path: [name] })),
+        // preferred first: everything the profile can use, then what it needs
+        claim_sets: profile.optionalClaims.length
+          ? [[...profile.requiredClaims, ...profile.optionalClaims], [...profile.requiredClaims]]
+          : [[...profile.requiredClaims]],
+      },
+    ],
   };
 }
 
@@ -146,7 +150,10 @@ export function createVerifierService(options: VerifierServiceOptions): FastifyI
     const { profile, nonce } = entry;
     // the verifier consumes the nonce: a second response to this state is a replay
     const verified = await options.verifier.verify(presentation, {
-      credentialTypes: profile.credentialTypes, requiredClaims: profile.requiredClaims, optionalClaims: profile.optionalClaims, nonce,
+      credentialTypes: profile.credentialTypes,
+      requiredClaims: profile.requiredClaims,
+      optionalClaims: profile.optionalClaims,
+      nonce,
     });
     const enrolment = await options.enroller.enrol(planEnrolment(profile, verified));
     options.monitor?.track({ credential: enrolment.credential, enrollmentId: enrolment.enrollmentId, mspId: enrolment.mspId });
@@ -163,14 +170,20 @@ export function createVerifierService(options: VerifierServiceOptions): FastifyI
  * token as application/statuslist+jwt (the Token Status List's §8.1). `issuers` is read at each
  * request, so issuers may be added after the server listens (their URIs need its port).
  */
-export function createStatusListService(issuers: readonly CredentialIssuer[], options: { logger?: FastifyServerOptions["logger"]; ttlSeconds?: number } = {}): FastifyInstance {
+export function createStatusListService(
+  issuers: readonly CredentialIssuer[],
+  options: { logger?: FastifyServerOptions["logger"]; ttlSeconds?: number } = {},
+): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false });
   app.get("/*", async (request, reply) => {
     const path = request.url.split("?")[0];
     const issuer = issuers.find((candidate) => new URL(candidate.statusList.uri).pathname === path);
     if (!issuer) return reply.status(404).send({ code: "NOT_FOUND", message: `no status list at ${path}`, details: {} });
     const token = await issuer.statusListToken({ ttlSeconds: options.ttlSeconds });
-    return reply.header("content-type", STATUS_LIST_MEDIA_TYPE).header("cache-control", `max-age=${options.ttlSeconds ?? 300}`).send(token);
+    return reply
+      .header("content-type", STATUS_LIST_MEDIA_TYPE)
+      .header("cache-control", `max-age=${options.ttlSeconds ?? 300}`)
+      .send(token);
   });
   return app;
 }

@@ -73,7 +73,9 @@ export async function verifySignInPresentation(verifier: PresentationVerifier, s
 /** Why `proven` does not satisfy `policy` (WRONG_CREDENTIAL_TYPE, UNDISCLOSED_CLAIM, POLICY_NOT_SATISFIED), or null when it does. */
 export function policyRefusal(proven: ProvenClaims, policy: CredentialPolicy): IdentityError | null {
   if (!policy.credentialTypes.includes(proven.vct)) {
-    return new IdentityError("WRONG_CREDENTIAL_TYPE", `a ${proven.vct} was proven; the policy accepts ${policy.credentialTypes.join(", ")}`, { vct: proven.vct });
+    return new IdentityError("WRONG_CREDENTIAL_TYPE", `a ${proven.vct} was proven; the policy accepts ${policy.credentialTypes.join(", ")}`, {
+      vct: proven.vct,
+    });
   }
   for (const [claim, accepted] of Object.entries(policy.claims)) {
     const value = proven.claims[claim];
@@ -95,7 +97,9 @@ export function validateCredentialPolicy(policy: unknown, field = "policy"): Cre
   }
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) throw invalid("must be an object of claim names", `${field}.claims`);
   for (const [claim, accepted] of Object.entries(claims)) {
-    const ok = accepted === true || (Array.isArray(accepted) && accepted.length > 0 && accepted.every((value) => typeof value === "string" || typeof value === "number"));
+    const ok =
+      accepted === true ||
+      (Array.isArray(accepted) && accepted.length > 0 && accepted.every((value) => typeof value === "string" || typeof value === "number"));
     if (!ok) throw invalid("must be true (any value) or a non-empty list of accepted values", `${field}.claims.${claim}`);
   }
   return policy as CredentialPolicy;
@@ -107,7 +111,9 @@ export function validateCredentialPolicy(policy: unknown, field = "policy"): Cre
  */
 export async function verifyCredentialSignIn(verifier: PresentationVerifier, signIn: CredentialSignIn): Promise<VerifiedPresentation> {
   const verified = await verifySignInPresentation(verifier, {
-    ...signIn, credentialTypes: signIn.policy.credentialTypes, requiredClaims: Object.keys(signIn.policy.claims),
+    ...signIn,
+    credentialTypes: signIn.policy.credentialTypes,
+    requiredClaims: Object.keys(signIn.policy.claims),
   });
   const refusal = policyRefusal(verified, signIn.policy);
   if (refusal) throw refusal;

@@ -48,7 +48,8 @@ export class IssuerStatusList {
    * indices are listed.
    */
   allocate(): number {
-    if (this.used.size >= this.capacity) throw new IdentityError("STATUS_LIST_FULL", `status list ${this.uri} has no free index (${this.capacity} used)`, { uri: this.uri });
+    if (this.used.size >= this.capacity)
+      throw new IdentityError("STATUS_LIST_FULL", `status list ${this.uri} has no free index (${this.capacity} used)`, { uri: this.uri });
     for (let attempt = 0; attempt < 64; attempt++) {
       const index = randomInt(this.capacity);
       if (!this.used.has(index)) {
@@ -73,7 +74,14 @@ export class IssuerStatusList {
   }
 
   /** The signed status list token: `typ: statuslist+jwt`, `sub` = uri, iat, exp, ttl. */
-  async token(options: { issuer: string; kid: string; signer: (data: string) => string; now: number; validitySeconds: number; ttlSeconds: number }): Promise<string> {
+  async token(options: {
+    issuer: string;
+    kid: string;
+    signer: (data: string) => string;
+    now: number;
+    validitySeconds: number;
+    ttlSeconds: number;
+  }): Promise<string> {
     const { header, payload } = createHeaderAndPayload(
       this.list,
       { iss: options.issuer, sub: this.uri, iat: options.now, exp: options.now + options.validitySeconds, ttl: options.ttlSeconds },
@@ -167,13 +175,17 @@ export class StatusListResolver {
       this.inFlight.set(uri, pending);
     }
     const loaded = await pending;
-    if (loaded.issuer !== issuer.id) throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is signed by ${loaded.issuer}, not ${issuer.id}`, { uri });
+    if (loaded.issuer !== issuer.id)
+      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is signed by ${loaded.issuer}, not ${issuer.id}`, { uri });
     return loaded;
   }
 
   private async load(uri: string, issuer: TrustedIssuer): Promise<CachedList> {
     if (issuer.statusListPrefixes.length > 0 && !issuer.statusListPrefixes.some((prefix) => uri.startsWith(prefix))) {
-      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is outside the locations the trust list gives ${issuer.id}`, { uri, issuer: issuer.id });
+      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is outside the locations the trust list gives ${issuer.id}`, {
+        uri,
+        issuer: issuer.id,
+      });
     }
     let token: string;
     try {
@@ -190,11 +202,16 @@ export class StatusListResolver {
     }
     const header = jwt.header ?? {};
     const payload = (jwt.payload ?? {}) as { sub?: unknown; iss?: unknown; exp?: unknown; ttl?: unknown };
-    if (header.typ !== "statuslist+jwt" || header.alg !== "ES256") throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} has typ ${String(header.typ)} / alg ${String(header.alg)}`, { uri });
+    if (header.typ !== "statuslist+jwt" || header.alg !== "ES256")
+      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} has typ ${String(header.typ)} / alg ${String(header.alg)}`, { uri });
     if (payload.sub !== uri) throw new IdentityError("STATUS_UNAVAILABLE", `status list token's sub ${String(payload.sub)} is not ${uri}`, { uri });
-    if (payload.iss !== undefined && payload.iss !== issuer.id) throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is issued by ${String(payload.iss)}, not ${issuer.id}`, { uri });
+    if (payload.iss !== undefined && payload.iss !== issuer.id)
+      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is issued by ${String(payload.iss)}, not ${issuer.id}`, { uri });
     const key = issuer.keyFor(typeof header.kid === "string" ? header.kid : undefined);
-    if (!key) throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is signed with a key ${String(header.kid)} the trust list does not give ${issuer.id}`, { uri });
+    if (!key)
+      throw new IdentityError("STATUS_UNAVAILABLE", `status list ${uri} is signed with a key ${String(header.kid)} the trust list does not give ${issuer.id}`, {
+        uri,
+      });
     try {
       await jwt.verify(statusVerifier(key), { currentDate: nowSeconds });
     } catch (error) {
@@ -224,6 +241,7 @@ function statusVerifier(key: PublicJwk): (data: string, signature: string) => bo
 /** Maps a status value to the refusal it means (0 passes). */
 export function refuseStatus(status: number, reference: { uri: string; idx: number }): void {
   if (status === CredentialStatus.Valid) return;
-  if (status === CredentialStatus.Suspended) throw new IdentityError("CREDENTIAL_SUSPENDED", `the credential is suspended (${reference.uri} #${reference.idx})`, { ...reference, status });
+  if (status === CredentialStatus.Suspended)
+    throw new IdentityError("CREDENTIAL_SUSPENDED", `the credential is suspended (${reference.uri} #${reference.idx})`, { ...reference, status });
   throw new IdentityError("CREDENTIAL_REVOKED", `the credential is revoked (${reference.uri} #${reference.idx}, status ${status})`, { ...reference, status });
 }

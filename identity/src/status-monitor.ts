@@ -117,7 +117,9 @@ export class CredentialStatusMonitor extends EventEmitter {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.checkNow().catch((error) => this.emit("error", error)).finally(() => this.schedule());
+      this.checkNow()
+        .catch((error) => this.emit("error", error))
+        .finally(() => this.schedule());
     }, this.intervalMs);
     this.timer.unref();
   }
@@ -158,7 +160,13 @@ export class CredentialStatusMonitor extends EventEmitter {
     const status = statusName(value);
     if (status === item.reported) return;
     const change: StatusChange = {
-      credential: item.credential, enrollmentId: item.enrollmentId, mspId: item.mspId, previous: item.reported, status, value, checkedAt: this.clock(),
+      credential: item.credential,
+      enrollmentId: item.enrollmentId,
+      mspId: item.mspId,
+      previous: item.reported,
+      status,
+      value,
+      checkedAt: this.clock(),
     };
     try {
       await this.options.onStatusChange?.(change);

@@ -53,7 +53,8 @@ export class TrustList {
       if (!entry || typeof entry.id !== "string" || !/^https:\/\/[^\s]+$/.test(entry.id)) throw invalid(`${at}.id`, "must be an https URL");
       if (this.issuers.has(entry.id)) throw invalid(`${at}.id`, `${entry.id} is listed twice`);
       if (typeof entry.name !== "string" || entry.name.length === 0) throw invalid(`${at}.name`, "must be a non-empty string");
-      if (!Array.isArray(entry.credentialTypes) || entry.credentialTypes.length === 0) throw invalid(`${at}.credentialTypes`, "must list at least one credential type");
+      if (!Array.isArray(entry.credentialTypes) || entry.credentialTypes.length === 0)
+        throw invalid(`${at}.credentialTypes`, "must list at least one credential type");
       for (const vct of entry.credentialTypes) {
         try {
           schemaOf(vct);

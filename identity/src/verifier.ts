@@ -126,12 +126,15 @@ export class PresentationVerifier {
     if (header.alg !== "ES256") throw malformed(`the credential is signed ${String(header.alg)}; issuers sign ES256`);
     if (typeof payload.vct !== "string") throw malformed("the credential has no vct");
     if (!requirements.credentialTypes.includes(payload.vct)) {
-      throw new IdentityError("WRONG_CREDENTIAL_TYPE", `a ${payload.vct} was presented; the request accepts ${requirements.credentialTypes.join(", ")}`, { vct: payload.vct });
+      throw new IdentityError("WRONG_CREDENTIAL_TYPE", `a ${payload.vct} was presented; the request accepts ${requirements.credentialTypes.join(", ")}`, {
+        vct: payload.vct,
+      });
     }
 
     const issuer = this.options.trustList.issuerFor(payload.iss, payload.vct);
     const issuerKey = issuer.keyFor(typeof header.kid === "string" ? header.kid : undefined);
-    if (!issuerKey) throw new IdentityError("ISSUER_NOT_TRUSTED", `issuer ${issuer.id} has no trusted key ${String(header.kid)}`, { issuer: issuer.id, kid: header.kid });
+    if (!issuerKey)
+      throw new IdentityError("ISSUER_NOT_TRUSTED", `issuer ${issuer.id} has no trusted key ${String(header.kid)}`, { issuer: issuer.id, kid: header.kid });
 
     const { jti, sub, status } = payload;
     if (typeof jti !== "string" || jti.length === 0 || jti.length > 256) throw malformed("the credential has no jti (credential id)");
@@ -153,9 +156,11 @@ export class PresentationVerifier {
 
     const kb = decoded.kbJwt;
     if (!kb?.header || !kb.payload) throw malformed("the presentation has no key-binding JWT");
-    if (kb.header.alg !== algorithmOf(holderKey)) throw new IdentityError("KEY_BINDING_INVALID", `the key-binding JWT is ${String(kb.header.alg)}, the holder key is ${algorithmOf(holderKey)}`);
+    if (kb.header.alg !== algorithmOf(holderKey))
+      throw new IdentityError("KEY_BINDING_INVALID", `the key-binding JWT is ${String(kb.header.alg)}, the holder key is ${algorithmOf(holderKey)}`);
     const { aud, nonce, iat } = kb.payload;
-    if (aud !== this.audience) throw new IdentityError("WRONG_AUDIENCE", `the presentation is for ${String(aud)}, this verifier is ${this.audience}`, { audience: aud });
+    if (aud !== this.audience)
+      throw new IdentityError("WRONG_AUDIENCE", `the presentation is for ${String(aud)}, this verifier is ${this.audience}`, { audience: aud });
     if (typeof nonce !== "string") throw malformed("the key-binding JWT has no nonce");
     this.options.nonces.check(nonce);
     if (nonce !== requirements.nonce) throw new IdentityError("NONCE_UNKNOWN", "the presentation's nonce is not the one of this request", { nonce });
@@ -174,7 +179,11 @@ export class PresentationVerifier {
 
     const holder = await verifyHolderBinding(sub, holderKey);
     if (requirements.holderAddress !== undefined && holder.ethAddress !== requirements.holderAddress.toLowerCase()) {
-      throw new IdentityError("HOLDER_NOT_SIGNED_IN", `the credential is held by ${holder.did}, not by the signed-in ${requirements.holderAddress.toLowerCase()}`, { holder: holder.did });
+      throw new IdentityError(
+        "HOLDER_NOT_SIGNED_IN",
+        `the credential is held by ${holder.did}, not by the signed-in ${requirements.holderAddress.toLowerCase()}`,
+        { holder: holder.did },
+      );
     }
     const claims = this.disclosedClaims(verified.payload as Record<string, unknown>, payload.vct, requirements, issuer, holder);
     this.options.nonces.consume(nonce);
@@ -188,18 +197,28 @@ export class PresentationVerifier {
       validFrom: typeof payload.nbf === "number" ? payload.nbf : (payload.iat as number),
       validUntil: payload.exp as number,
       presentedAt: iat,
-      reference: credentialReference({ issuer: issuer.id, credentialId: jti, vct: payload.vct, statusListUri: statusUri, statusListIndex: statusIndex as number }),
+      reference: credentialReference({
+        issuer: issuer.id,
+        credentialId: jti,
+        vct: payload.vct,
+        statusListUri: statusUri,
+        statusListIndex: statusIndex as number,
+      }),
     };
   }
 
   /** exp is required; nbf and iat must not be in the future (with the tolerated skew). */
   private checkValidity(payload: CredentialPayload, now: number): void {
     if (typeof payload.exp !== "number") throw malformed("the credential has no exp: this deployment accepts only credentials that expire");
-    if (payload.exp + this.skew < now) throw new IdentityError("CREDENTIAL_EXPIRED", `the credential expired at ${payload.exp} (now ${now})`, { exp: payload.exp, now });
+    if (payload.exp + this.skew < now)
+      throw new IdentityError("CREDENTIAL_EXPIRED", `the credential expired at ${payload.exp} (now ${now})`, { exp: payload.exp, now });
     for (const field of ["nbf", "iat"] as const) {
       const value = payload[field];
       if (value !== undefined && (typeof value !== "number" || value - this.skew > now)) {
-        throw new IdentityError("CREDENTIAL_NOT_YET_VALID", `the credential's ${field} ${String(value)} is in the future (now ${now})`, { [field]: value, now });
+        throw new IdentityError("CREDENTIAL_NOT_YET_VALID", `the credential's ${field} ${String(value)} is in the future (now ${now})`, {
+          [field]: value,
+          now,
+        });
       }
     }
   }
@@ -215,11 +234,13 @@ export class PresentationVerifier {
     return new SDJwtInstance<SdJwtPayload>({
       hasher: digest,
       verifier: (data, signature) => {
-        if (!(issuerSignature as (data: string, signature: string) => boolean)(data, signature)) throw new IdentityError("INVALID_SIGNATURE", `the credential's signature does not verify with ${issuer.id}'s key`, { issuer: issuer.id });
+        if (!(issuerSignature as (data: string, signature: string) => boolean)(data, signature))
+          throw new IdentityError("INVALID_SIGNATURE", `the credential's signature does not verify with ${issuer.id}'s key`, { issuer: issuer.id });
         return true;
       },
       kbVerifier: (data, signature) => {
-        if (!holderSignature(data, signature)) throw new IdentityError("KEY_BINDING_INVALID", "the key-binding JWT's signature does not verify with the credential's cnf key");
+        if (!holderSignature(data, signature))
+          throw new IdentityError("KEY_BINDING_INVALID", "the key-binding JWT's signature does not verify with the credential's cnf key");
         return true;
       },
     });
@@ -236,17 +257,27 @@ export class PresentationVerifier {
     return verifier;
   }
 
-  private disclosedClaims(all: Record<string, unknown>, vct: string, requirements: PresentationRequirements, issuer: TrustedIssuer, holder: HolderBinding): Record<string, unknown> {
+  private disclosedClaims(
+    all: Record<string, unknown>,
+    vct: string,
+    requirements: PresentationRequirements,
+    issuer: TrustedIssuer,
+    holder: HolderBinding,
+  ): Record<string, unknown> {
     const registered = new Set<string>(REGISTERED_CLAIMS);
     const disclosed = Object.fromEntries(Object.entries(all).filter(([name]) => !registered.has(name) && !name.startsWith("_sd")));
     validateDisclosedClaims(vct, disclosed);
     const missing = requirements.requiredClaims.filter((name) => !(name in disclosed));
     if (missing.length > 0) throw new IdentityError("UNDISCLOSED_CLAIM", `the presentation does not disclose ${missing.join(", ")}`, { missing });
     if (disclosed.ethereum_address !== undefined && disclosed.ethereum_address !== holder.ethAddress) {
-      throw new IdentityError("HOLDER_BINDING_MISMATCH", `ethereum_address ${String(disclosed.ethereum_address)} is not the holder's account`, { did: holder.did });
+      throw new IdentityError("HOLDER_BINDING_MISMATCH", `ethereum_address ${String(disclosed.ethereum_address)} is not the holder's account`, {
+        did: holder.did,
+      });
     }
     if (disclosed.custodian !== undefined && issuer.custodianMspId !== undefined && disclosed.custodian !== issuer.custodianMspId) {
-      throw new IdentityError("ISSUER_NOT_TRUSTED", `${issuer.id} speaks for custodian ${issuer.custodianMspId}, not ${String(disclosed.custodian)}`, { issuer: issuer.id });
+      throw new IdentityError("ISSUER_NOT_TRUSTED", `${issuer.id} speaks for custodian ${issuer.custodianMspId}, not ${String(disclosed.custodian)}`, {
+        issuer: issuer.id,
+      });
     }
     const wanted = new Set([...requirements.requiredClaims, ...(requirements.optionalClaims ?? [])]);
     return Object.fromEntries(Object.entries(disclosed).filter(([name]) => wanted.has(name)));

@@ -4,8 +4,19 @@
 import type { FastifyInstance } from "fastify";
 import { Wallet } from "ethers";
 import {
-  CREDENTIAL_QUERY_ID, CredentialIssuer, CredentialType, Holder, IssuerStatusList, MemoryNonceStore, PresentationVerifier, StatusListResolver, TrustList,
-  createStatusListService, generateP256Key, httpStatusListFetcher, type PresentationRequirements,
+  CREDENTIAL_QUERY_ID,
+  CredentialIssuer,
+  CredentialType,
+  Holder,
+  IssuerStatusList,
+  MemoryNonceStore,
+  PresentationVerifier,
+  StatusListResolver,
+  TrustList,
+  createStatusListService,
+  generateP256Key,
+  httpStatusListFetcher,
+  type PresentationRequirements,
 } from "../src";
 
 export const AUDIENCE = "https://onboarding.datamarket.example";
@@ -43,7 +54,12 @@ export async function deployment(): Promise<Deployment> {
   const issuer = (name: string, id: string, credentialTypes: string[], custodianMspId?: string) => {
     keys.set(name, { ...generateP256Key(), kid: `${name}-2026` });
     return new CredentialIssuer({
-      id, name, credentialTypes, custodianMspId, clock, signingKey: keys.get(name)!,
+      id,
+      name,
+      credentialTypes,
+      custodianMspId,
+      clock,
+      signingKey: keys.get(name)!,
       statusList: new IssuerStatusList({ uri: `${base}/status/${name}/1`, capacity: 1024 }),
     });
   };
@@ -51,13 +67,21 @@ export async function deployment(): Promise<Deployment> {
   const hospital = issuer("hospital", "https://hospital.example.org", [CredentialType.PatientCustodianLink], "HospitalMSP");
   const university = issuer("university", "https://university.example.edu", [CredentialType.Degree, CredentialType.Enrolment], "UniversityMSP");
   const impostor = new CredentialIssuer({
-    id: accreditation.id, name: "impostor", credentialTypes: [CredentialType.BuyerAccreditation], clock,
+    id: accreditation.id,
+    name: "impostor",
+    credentialTypes: [CredentialType.BuyerAccreditation],
+    clock,
     signingKey: { ...generateP256Key(), kid: "accreditation-2026" },
     statusList: new IssuerStatusList({ uri: `${base}/status/impostor/1`, capacity: 64 }),
   });
   const untrusted = issuer("untrusted", "https://accreditation.untrusted.example", [CredentialType.BuyerAccreditation]);
   const universityOutsideRemit = new CredentialIssuer({
-    id: university.id, name: "university", credentialTypes: [CredentialType.PatientCustodianLink], clock, signingKey: keys.get("university")!, statusList: university.statusList,
+    id: university.id,
+    name: "university",
+    credentialTypes: [CredentialType.PatientCustodianLink],
+    clock,
+    signingKey: keys.get("university")!,
+    statusList: university.statusList,
   });
   issuers.push(accreditation, hospital, university, impostor, untrusted);
 
@@ -66,7 +90,17 @@ export async function deployment(): Promise<Deployment> {
   const nonces = new MemoryNonceStore({ clock });
   const verifier = new PresentationVerifier({ trustList, audience: AUDIENCE, statusLists, nonces, clock });
   return {
-    accreditation, hospital, university, impostor, untrusted, universityOutsideRemit, trustList, statusLists, nonces, verifier, statusServer,
+    accreditation,
+    hospital,
+    university,
+    impostor,
+    untrusted,
+    universityOutsideRemit,
+    trustList,
+    statusLists,
+    nonces,
+    verifier,
+    statusServer,
     advance: (seconds) => (offset += seconds * 1000),
     now: () => Math.floor(clock() / 1000),
     close: () => statusServer.close(),
@@ -92,14 +126,21 @@ export function buyerHolder(): { holder: Holder; address: string } {
 
 export function accreditationClaims(address: string | undefined, buyerType = "PublicResearch"): Record<string, unknown> {
   return {
-    buyer_type: buyerType, jurisdiction: "DE", organisation_name: "Charité Research Institute",
+    buyer_type: buyerType,
+    jurisdiction: "DE",
+    organisation_name: "Charité Research Institute",
     ...(address ? { ethereum_address: address } : {}),
   };
 }
 
 /** The requirements of a buyer onboarding, with a fresh nonce from the verifier. */
 export function buyerRequest(d: Deployment): PresentationRequirements {
-  return { credentialTypes: [CredentialType.BuyerAccreditation], requiredClaims: ["buyer_type", "jurisdiction"], optionalClaims: ["ethereum_address"], nonce: d.nonces.issue() };
+  return {
+    credentialTypes: [CredentialType.BuyerAccreditation],
+    requiredClaims: ["buyer_type", "jurisdiction"],
+    optionalClaims: ["ethereum_address"],
+    nonce: d.nonces.issue(),
+  };
 }
 
 export interface HttpAnswer {

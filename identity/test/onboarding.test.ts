@@ -6,8 +6,17 @@ import type { FastifyInstance } from "fastify";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { Attr, InProcessConsentLedger } from "@datamarket/consent-ledger";
 import {
-  CREDENTIAL_REF_ATTR, CredentialStatusMonitor, CredentialType, Holder, InProcessLedgerEnroller, buyerProfile,
-  createVerifierService, dataSubjectProfile, enrollmentIdOf, type Enrolment, type StatusChange,
+  CREDENTIAL_REF_ATTR,
+  CredentialStatusMonitor,
+  CredentialType,
+  Holder,
+  InProcessLedgerEnroller,
+  buyerProfile,
+  createVerifierService,
+  dataSubjectProfile,
+  enrollmentIdOf,
+  type Enrolment,
+  type StatusChange,
 } from "../src";
 import { accreditationClaims, buyerHolder, deployment, onboardingClient, type Deployment } from "./fixture";
 
@@ -29,7 +38,10 @@ describe("onboarding onto the in-process consent ledger", () => {
     enroller = new InProcessLedgerEnroller(ledger);
     monitor = new CredentialStatusMonitor({ trustList: d.trustList, statusLists: d.statusLists, onStatusChange: (change) => void changes.push(change) });
     service = createVerifierService({
-      verifier: d.verifier, enroller, monitor, responseUri: "https://onboarding.datamarket.example/onboarding/responses",
+      verifier: d.verifier,
+      enroller,
+      monitor,
+      responseUri: "https://onboarding.datamarket.example/onboarding/responses",
       profiles: { buyer: buyerProfile({ mspId: "ResearchMSP" }), "data-subject": dataSubjectProfile() },
     });
     await service.listen({ host: "127.0.0.1", port: 0 });
@@ -48,11 +60,22 @@ describe("onboarding onto the in-process consent ledger", () => {
     expect(body.nonce).to.match(/^[0-9a-f]{32}$/);
     expect(body.state).to.match(/^[0-9a-f]{32}$/);
     expect(body.dcql_query).to.deep.equal({
-      credentials: [{
-        id: "credential", format: "dc+sd-jwt", meta: { vct_values: [CredentialType.BuyerAccreditation] },
-        claims: [{ id: "buyer_type", path: ["buyer_type"] }, { id: "jurisdiction", path: ["jurisdiction"] }, { id: "ethereum_address", path: ["ethereum_address"] }],
-        claim_sets: [["buyer_type", "jurisdiction", "ethereum_address"], ["buyer_type", "jurisdiction"]],
-      }],
+      credentials: [
+        {
+          id: "credential",
+          format: "dc+sd-jwt",
+          meta: { vct_values: [CredentialType.BuyerAccreditation] },
+          claims: [
+            { id: "buyer_type", path: ["buyer_type"] },
+            { id: "jurisdiction", path: ["jurisdiction"] },
+            { id: "ethereum_address", path: ["ethereum_address"] },
+          ],
+          claim_sets: [
+            ["buyer_type", "jurisdiction", "ethereum_address"],
+            ["buyer_type", "jurisdiction"],
+          ],
+        },
+      ],
     });
     expect((await post("/onboarding/requests", { profile: "admin" })).body.code).to.equal("BAD_REQUEST");
   });
@@ -61,8 +84,18 @@ describe("onboarding onto the in-process consent ledger", () => {
     // two buyers accredited by the accreditation body: a public research institute and a company
     const researcher = buyerHolder();
     const company = buyerHolder();
-    const researcherVc = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: researcher.holder.did, holderKey: researcher.holder.publicKey, claims: accreditationClaims(researcher.address) });
-    const companyVc = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: company.holder.did, holderKey: company.holder.publicKey, claims: accreditationClaims(company.address, "PrivateCompany") });
+    const researcherVc = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: researcher.holder.did,
+      holderKey: researcher.holder.publicKey,
+      claims: accreditationClaims(researcher.address),
+    });
+    const companyVc = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: company.holder.did,
+      holderKey: company.holder.publicKey,
+      claims: accreditationClaims(company.address, "PrivateCompany"),
+    });
 
     const researcherAnswer = await onboard(researcher.holder, researcherVc.credential, "buyer");
     expect(researcherAnswer.status, JSON.stringify(researcherAnswer.body)).to.equal(200);
@@ -70,7 +103,10 @@ describe("onboarding onto the in-process consent ledger", () => {
     expect(enrolment.enrollmentId).to.equal(enrollmentIdOf(researcher.holder.did));
     expect(enrolment.mspId).to.equal("ResearchMSP");
     expect(enrolment.attributes).to.deep.equal({
-      [Attr.role]: "buyer", [Attr.buyerType]: "PublicResearch", [Attr.jurisdiction]: "DE", [Attr.ethAddress]: researcher.address,
+      [Attr.role]: "buyer",
+      [Attr.buyerType]: "PublicResearch",
+      [Attr.jurisdiction]: "DE",
+      [Attr.ethAddress]: researcher.address,
       [CREDENTIAL_REF_ATTR]: researcherVc.reference.hash,
     });
     expect(enrolment.credential).to.deep.equal(researcherVc.reference);
@@ -88,16 +124,29 @@ describe("onboarding onto the in-process consent ledger", () => {
     const resourceId = keccak256(toUtf8Bytes("identity-test dataset"));
     await custodian.registerResource(resourceId, "dataset");
     await custodian.giveConsent({
-      subjectId: "patient-0001", controller: "University Hospital", resources: [resourceId], purposes: ["ScientificResearch"],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * DAY, noticeHash: keccak256(toUtf8Bytes("notice v1")),
+      subjectId: "patient-0001",
+      controller: "University Hospital",
+      resources: [resourceId],
+      purposes: ["ScientificResearch"],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * DAY,
+      noticeHash: keccak256(toUtf8Bytes("notice v1")),
     });
     await custodian.addResourceSubjects(resourceId, ["patient-0001"]);
 
     const approved = await ledger.client(researcherIdentity).requestAccess({ resourceId, purpose: "ScientificResearch", ethAddress: researcher.address });
     expect(approved.decision, JSON.stringify(approved)).to.equal("approved");
     // the grant records the attributes the credential proved, and the address the certificate carries
-    expect(approved.grant).to.include({ buyer: researcher.address, addressProof: "certificate", buyerType: "PublicResearch", jurisdiction: "DE", buyerMsp: "ResearchMSP" });
+    expect(approved.grant).to.include({
+      buyer: researcher.address,
+      addressProof: "certificate",
+      buyerType: "PublicResearch",
+      jurisdiction: "DE",
+      buyerMsp: "ResearchMSP",
+    });
     const denied = await ledger.client(companyIdentity).requestAccess({ resourceId, purpose: "ScientificResearch", ethAddress: company.address });
     expect(denied.decision).to.equal("denied");
     expect(denied.reasons).to.deep.equal(["BUYER_TYPE_NOT_ALLOWED"]);
@@ -107,7 +156,9 @@ describe("onboarding onto the in-process consent ledger", () => {
     d.accreditation.revoke(companyVc.reference.credentialId);
     const report = await monitor.checkNow();
     expect(report.errors).to.deep.equal([]);
-    expect(report.changes.map((change) => [change.enrollmentId, change.previous, change.status])).to.deep.equal([[companyAnswer.body.enrolment.enrollmentId, "valid", "revoked"]]);
+    expect(report.changes.map((change) => [change.enrollmentId, change.previous, change.status])).to.deep.equal([
+      [companyAnswer.body.enrolment.enrollmentId, "valid", "revoked"],
+    ]);
     expect(changes.at(-1)?.credential).to.deep.equal(companyVc.reference);
     // reported once: the next run has nothing new
     expect((await monitor.checkNow()).changes).to.deep.equal([]);
@@ -121,22 +172,35 @@ describe("onboarding onto the in-process consent ledger", () => {
   it("enrols a patient in its hospital's MSP as a data subject, who can then act on its own consent", async () => {
     const patient = Holder.withNewDidKey();
     const link = await d.hospital.issue({
-      vct: CredentialType.PatientCustodianLink, holder: patient.did, holderKey: patient.publicKey,
+      vct: CredentialType.PatientCustodianLink,
+      holder: patient.did,
+      holderKey: patient.publicKey,
       claims: { subject_id: "patient-0002", custodian: "HospitalMSP", custodian_name: "University Hospital", medical_record_number: "MRN-778812" },
     });
     const answer = await onboard(patient, link.credential, "data-subject");
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
     expect(answer.body.enrolment.mspId).to.equal("HospitalMSP");
-    expect(answer.body.enrolment.attributes).to.deep.equal({ [Attr.role]: "subject", [Attr.subject]: "patient-0002", [CREDENTIAL_REF_ATTR]: link.reference.hash });
+    expect(answer.body.enrolment.attributes).to.deep.equal({
+      [Attr.role]: "subject",
+      [Attr.subject]: "patient-0002",
+      [CREDENTIAL_REF_ATTR]: link.reference.hash,
+    });
     expect(JSON.stringify(answer.body)).to.not.include("MRN-778812");
 
     const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar-2", { [Attr.role]: "custodian" }));
     const resourceId = keccak256(toUtf8Bytes("identity-test dataset 2"));
     await custodian.registerResource(resourceId, "dataset");
     const consent = await custodian.giveConsent({
-      subjectId: "patient-0002", controller: "University Hospital", resources: [resourceId], purposes: ["ScientificResearch"],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * DAY, noticeHash: keccak256(toUtf8Bytes("notice v1")),
+      subjectId: "patient-0002",
+      controller: "University Hospital",
+      resources: [resourceId],
+      purposes: ["ScientificResearch"],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * DAY,
+      noticeHash: keccak256(toUtf8Bytes("notice v1")),
     });
     const subject = ledger.client(enroller.identities.get(answer.body.enrolment.enrollmentId)!);
     const withdrawn = await subject.withdrawConsent(consent.consentId);
@@ -145,7 +209,12 @@ describe("onboarding onto the in-process consent ledger", () => {
 
   it("answers refusals with their code and HTTP status, and a second answer to a request as a replay", async () => {
     const { holder, address } = buyerHolder();
-    const { credential } = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(address) });
+    const { credential } = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(address),
+    });
     const request = await post("/onboarding/requests", { profile: "buyer" });
     const presentation = await holder.present(credential, { disclose: ["buyer_type"], nonce: request.body.nonce, audience: request.body.client_id });
     const undisclosed = await post("/onboarding/responses", { state: request.body.state, vp_token: { credential: [presentation] } });

@@ -6,9 +6,30 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import {
-  CredentialStatusMonitor, CredentialType, FabricCaEnroller, Holder, IdentityError, IssuerStatusList, MemoryNonceStore, StatusListResolver, TrustList,
-  didKey, didPkh, ethereumKeyJwk, fabricCaEnrollArgs, fabricCaRegisterArgs, generateP256Key, planEnrolment, publicJwk, shellLine, verifyHolderBinding,
-  buyerProfile, type EnrolmentPlan, type StatusChange, type TrustedIssuerConfig, type VerifiedPresentation,
+  CredentialStatusMonitor,
+  CredentialType,
+  FabricCaEnroller,
+  Holder,
+  IdentityError,
+  IssuerStatusList,
+  MemoryNonceStore,
+  StatusListResolver,
+  TrustList,
+  didKey,
+  didPkh,
+  ethereumKeyJwk,
+  fabricCaEnrollArgs,
+  fabricCaRegisterArgs,
+  generateP256Key,
+  planEnrolment,
+  publicJwk,
+  shellLine,
+  verifyHolderBinding,
+  buyerProfile,
+  type EnrolmentPlan,
+  type StatusChange,
+  type TrustedIssuerConfig,
+  type VerifiedPresentation,
 } from "../src";
 import { accreditationClaims, buyerHolder, useDeployment, type Deployment } from "./fixture";
 
@@ -93,25 +114,83 @@ describe("issuance", () => {
     expect(await issue(accreditationClaims(Wallet.createRandom().address.toLowerCase()))).to.equal("INVALID_CLAIMS");
     expect(await issue({}, CredentialType.Degree)).to.equal("WRONG_CREDENTIAL_TYPE");
     const patient = Holder.withNewDidKey();
-    expect(await d.hospital.issue({ vct: CredentialType.PatientCustodianLink, holder: patient.did, holderKey: patient.publicKey, claims: { subject_id: "p-1", custodian: "OtherMSP", custodian_name: "x" } }).catch((e) => e.code)).to.equal("INVALID_CLAIMS");
-    expect(await d.hospital.issue({ vct: CredentialType.PatientCustodianLink, holder: patient.did, holderKey: patient.publicKey, claims: { subject_id: "has:colon", custodian: "HospitalMSP", custodian_name: "x" } }).catch((e) => e.code)).to.equal("INVALID_CLAIMS");
+    expect(
+      await d.hospital
+        .issue({
+          vct: CredentialType.PatientCustodianLink,
+          holder: patient.did,
+          holderKey: patient.publicKey,
+          claims: { subject_id: "p-1", custodian: "OtherMSP", custodian_name: "x" },
+        })
+        .catch((e) => e.code),
+    ).to.equal("INVALID_CLAIMS");
+    expect(
+      await d.hospital
+        .issue({
+          vct: CredentialType.PatientCustodianLink,
+          holder: patient.did,
+          holderKey: patient.publicKey,
+          claims: { subject_id: "has:colon", custodian: "HospitalMSP", custodian_name: "x" },
+        })
+        .catch((e) => e.code),
+    ).to.equal("INVALID_CLAIMS");
     // a holder key that is not the DID's
-    expect(await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: Holder.withNewDidKey().publicKey, claims: accreditationClaims(undefined) }).catch((e) => e.code)).to.equal("HOLDER_BINDING_MISMATCH");
+    expect(
+      await d.accreditation
+        .issue({
+          vct: CredentialType.BuyerAccreditation,
+          holder: holder.did,
+          holderKey: Holder.withNewDidKey().publicKey,
+          claims: accreditationClaims(undefined),
+        })
+        .catch((e) => e.code),
+    ).to.equal("HOLDER_BINDING_MISMATCH");
   });
 
   it("issues degree and enrolment credentials for the education pilot", async () => {
     const student = Holder.withNewDidKey();
     const degree = await d.university.issue({
-      vct: CredentialType.Degree, holder: student.did, holderKey: student.publicKey,
-      claims: { given_name: "Ada", family_name: "Lovelace", degree: "MSc Computer Science", eqf_level: 7, field_of_study: "Computer Science", awarding_institution: "University", awarded_on: "2026-07-15" },
+      vct: CredentialType.Degree,
+      holder: student.did,
+      holderKey: student.publicKey,
+      claims: {
+        given_name: "Ada",
+        family_name: "Lovelace",
+        degree: "MSc Computer Science",
+        eqf_level: 7,
+        field_of_study: "Computer Science",
+        awarding_institution: "University",
+        awarded_on: "2026-07-15",
+      },
     });
     expect(degree.reference.vct).to.equal(CredentialType.Degree);
     const enrolment = await d.university.issue({
-      vct: CredentialType.Enrolment, holder: student.did, holderKey: student.publicKey,
-      claims: { subject_id: "student-0001", custodian: "UniversityMSP", student_number: "S-1", programme: "MSc", institution: "University", enrolled_from: "2025-10-01" },
+      vct: CredentialType.Enrolment,
+      holder: student.did,
+      holderKey: student.publicKey,
+      claims: {
+        subject_id: "student-0001",
+        custodian: "UniversityMSP",
+        student_number: "S-1",
+        programme: "MSc",
+        institution: "University",
+        enrolled_from: "2025-10-01",
+      },
     });
     expect(enrolment.reference.statusListUri).to.equal(d.university.statusList.uri);
-    expect(await d.university.issue({ vct: CredentialType.Degree, holder: student.did, holderKey: student.publicKey, claims: { ...{ given_name: "A", family_name: "L", degree: "x", eqf_level: 7, field_of_study: "x", awarding_institution: "x" }, awarded_on: "2026-02-30" } }).catch((e) => e.code)).to.equal("INVALID_CLAIMS");
+    expect(
+      await d.university
+        .issue({
+          vct: CredentialType.Degree,
+          holder: student.did,
+          holderKey: student.publicKey,
+          claims: {
+            ...{ given_name: "A", family_name: "L", degree: "x", eqf_level: 7, field_of_study: "x", awarding_institution: "x" },
+            awarded_on: "2026-02-30",
+          },
+        })
+        .catch((e) => e.code),
+    ).to.equal("INVALID_CLAIMS");
   });
 
   it("draws status-list indices at random and refuses when the list is full", () => {
@@ -174,11 +253,17 @@ describe("status monitor", () => {
 
   it("delivers a revocation at least once: a failed delivery is retried at the next run", async () => {
     const { holder, address } = buyerHolder();
-    const { reference } = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(address) });
+    const { reference } = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(address),
+    });
     let failNext = true;
     const delivered: StatusChange[] = [];
     const monitor = new CredentialStatusMonitor({
-      trustList: d.trustList, statusLists: d.statusLists,
+      trustList: d.trustList,
+      statusLists: d.statusLists,
       onStatusChange: async (change) => {
         if (failNext) {
           failNext = false;
@@ -204,8 +289,20 @@ describe("status monitor", () => {
 
   it("reports an unreachable list without changing any status, and an issuer removed from the trust list as untrusted", async () => {
     const { holder, address } = buyerHolder();
-    const { reference } = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(address) });
-    const offline = new CredentialStatusMonitor({ trustList: d.trustList, statusLists: new StatusListResolver({ fetcher: async () => { throw new Error("down"); } }) });
+    const { reference } = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(address),
+    });
+    const offline = new CredentialStatusMonitor({
+      trustList: d.trustList,
+      statusLists: new StatusListResolver({
+        fetcher: async () => {
+          throw new Error("down");
+        },
+      }),
+    });
     offline.track({ credential: reference, enrollmentId: "vc-2", mspId: "ResearchMSP" });
     const report = await offline.checkNow();
     expect(report.changes).to.deep.equal([]);
@@ -234,27 +331,46 @@ describe("status monitor", () => {
 
 describe("fabric-ca enrolment", () => {
   const plan: EnrolmentPlan = {
-    enrollmentId: "vc-0123456789abcdef0123456789abcdef", mspId: "ResearchMSP", holder: "did:pkh:eip155:1:0x0000000000000000000000000000000000000001",
+    enrollmentId: "vc-0123456789abcdef0123456789abcdef",
+    mspId: "ResearchMSP",
+    holder: "did:pkh:eip155:1:0x0000000000000000000000000000000000000001",
     attributes: { "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "DE", "consent.credentialRef": "0xabc" },
-    credential: { issuer: "https://a.example", credentialId: "urn:uuid:1", vct: CredentialType.BuyerAccreditation, statusListUri: "https://a.example/s/1", statusListIndex: 3, hash: "0xabc" },
+    credential: {
+      issuer: "https://a.example",
+      credentialId: "urn:uuid:1",
+      vct: CredentialType.BuyerAccreditation,
+      statusListUri: "https://a.example/s/1",
+      statusListIndex: 3,
+      hash: "0xabc",
+    },
   };
-  const options = { mspId: "ResearchMSP", caUrl: "https://ca.research.example.com:7054", caName: "ca-research", tlsCertFile: "/etc/ca/tls.pem", registrarHome: "/var/onboarding/registrar" };
+  const options = {
+    mspId: "ResearchMSP",
+    caUrl: "https://ca.research.example.com:7054",
+    caName: "ca-research",
+    tlsCertFile: "/etc/ca/tls.pem",
+    registrarHome: "/var/onboarding/registrar",
+  };
 
   it("registers with every attribute as :ecert and one enrollment; the holder enrolls requiring them", () => {
     const register = fabricCaRegisterArgs(plan, options, "s3cret");
     expect(shellLine("fabric-ca-client", register)).to.equal(
-      "fabric-ca-client register --home /var/onboarding/registrar -u https://ca.research.example.com:7054 --caname ca-research --tls.certfiles /etc/ca/tls.pem"
-      + " --id.name vc-0123456789abcdef0123456789abcdef --id.secret s3cret --id.type client --id.maxenrollments 1"
-      + " --id.attrs consent.role=buyer:ecert,consent.buyerType=PublicResearch:ecert,consent.jurisdiction=DE:ecert,consent.credentialRef=0xabc:ecert",
+      "fabric-ca-client register --home /var/onboarding/registrar -u https://ca.research.example.com:7054 --caname ca-research --tls.certfiles /etc/ca/tls.pem" +
+        " --id.name vc-0123456789abcdef0123456789abcdef --id.secret s3cret --id.type client --id.maxenrollments 1" +
+        " --id.attrs consent.role=buyer:ecert,consent.buyerType=PublicResearch:ecert,consent.jurisdiction=DE:ecert,consent.credentialRef=0xabc:ecert",
     );
     expect(shellLine("fabric-ca-client", fabricCaEnrollArgs(plan, options, "s3cret", "/home/buyer/.fabric-ca-client"))).to.equal(
-      "fabric-ca-client enroll --home /home/buyer/.fabric-ca-client -u https://vc-0123456789abcdef0123456789abcdef:s3cret@ca.research.example.com:7054 --caname ca-research"
-      + " --tls.certfiles /etc/ca/tls.pem --enrollment.attrs consent.role,consent.buyerType,consent.jurisdiction,consent.credentialRef",
+      "fabric-ca-client enroll --home /home/buyer/.fabric-ca-client -u https://vc-0123456789abcdef0123456789abcdef:s3cret@ca.research.example.com:7054 --caname ca-research" +
+        " --tls.certfiles /etc/ca/tls.pem --enrollment.attrs consent.role,consent.buyerType,consent.jurisdiction,consent.credentialRef",
     );
   });
 
   it("refuses an attribute value fabric-ca's command line cannot carry", () => {
-    const verified = { holder: { did: "did:key:z1", method: "key" }, claims: { buyer_type: "PublicResearch", jurisdiction: "D:E" }, reference: plan.credential } as unknown as VerifiedPresentation;
+    const verified = {
+      holder: { did: "did:key:z1", method: "key" },
+      claims: { buyer_type: "PublicResearch", jurisdiction: "D:E" },
+      reference: plan.credential,
+    } as unknown as VerifiedPresentation;
     expect(codeOf(() => planEnrolment(buyerProfile({ mspId: "ResearchMSP" }), verified))).to.equal("INVALID_ATTRIBUTE");
   });
 

@@ -9,8 +9,15 @@ import type { FastifyInstance } from "fastify";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { Attr, InProcessConsentLedger, type ConsentLedgerClient, type ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
 import {
-  CredentialStatusMonitor, CredentialType, Holder, InProcessLedgerEnroller, buyerProfile, createVerifierService, dataSubjectProfile,
-  ledgerStatusReporter, type Enrolment,
+  CredentialStatusMonitor,
+  CredentialType,
+  Holder,
+  InProcessLedgerEnroller,
+  buyerProfile,
+  createVerifierService,
+  dataSubjectProfile,
+  ledgerStatusReporter,
+  type Enrolment,
 } from "../src";
 import { accreditationClaims, buyerHolder, deployment, onboardingClient, type Deployment } from "./fixture";
 
@@ -33,9 +40,16 @@ describe("a revoked credential on the consent ledger", () => {
     ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["ResearchMSP", "AuditMSP"] });
     enroller = new InProcessLedgerEnroller(ledger);
     checkers.ResearchMSP = ledger.client(await ledger.enroll("ResearchMSP", "status-monitor", { [Attr.role]: "statuschecker" }));
-    monitor = new CredentialStatusMonitor({ trustList: d.trustList, statusLists: d.statusLists, onStatusChange: ledgerStatusReporter((mspId) => checkers[mspId]) });
+    monitor = new CredentialStatusMonitor({
+      trustList: d.trustList,
+      statusLists: d.statusLists,
+      onStatusChange: ledgerStatusReporter((mspId) => checkers[mspId]),
+    });
     service = createVerifierService({
-      verifier: d.verifier, enroller, monitor, responseUri: "https://onboarding.datamarket.example/onboarding/responses",
+      verifier: d.verifier,
+      enroller,
+      monitor,
+      responseUri: "https://onboarding.datamarket.example/onboarding/responses",
       profiles: { buyer: buyerProfile({ mspId: "ResearchMSP" }), "data-subject": dataSubjectProfile() },
     });
     await service.listen({ host: "127.0.0.1", port: 0 });
@@ -44,9 +58,16 @@ describe("a revoked credential on the consent ledger", () => {
     custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { [Attr.role]: "custodian" }));
     await custodian.registerResource(resourceId, "dataset");
     await custodian.giveConsent({
-      subjectId: "patient-0101", controller: "University Hospital", resources: [resourceId], purposes: ["ScientificResearch"],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * DAY, noticeHash: keccak256(toUtf8Bytes("notice v1")),
+      subjectId: "patient-0101",
+      controller: "University Hospital",
+      resources: [resourceId],
+      purposes: ["ScientificResearch"],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * DAY,
+      noticeHash: keccak256(toUtf8Bytes("notice v1")),
     });
     await custodian.addResourceSubjects(resourceId, ["patient-0101"]);
   });
@@ -64,13 +85,24 @@ describe("a revoked credential on the consent ledger", () => {
 
   it("ends the holder's grant when its accreditation is revoked, names it to followers, and refuses the holder's new requests", async () => {
     const { holder, address } = buyerHolder();
-    const issued = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(address) });
+    const issued = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(address),
+    });
     const answer = await onboard(holder, issued.credential, "buyer");
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
     const enrolment = answer.body.enrolment as Enrolment;
     // the enroller recorded the credential as the new identity: the ledger knows what backs its attributes
     const recorded = await auditor.getCredential(issued.reference.hash);
-    expect(recorded).to.deep.include({ issuer: d.accreditation.id, credentialId: issued.reference.credentialId, statusListIndex: issued.reference.statusListIndex, mspId: "ResearchMSP", status: "valid" });
+    expect(recorded).to.deep.include({
+      issuer: d.accreditation.id,
+      credentialId: issued.reference.credentialId,
+      statusListIndex: issued.reference.statusListIndex,
+      mspId: "ResearchMSP",
+      status: "valid",
+    });
     expect(recorded.holders).to.have.length(1);
 
     const buyer = ledger.client(enroller.identities.get(enrolment.enrollmentId)!);
@@ -104,7 +136,13 @@ describe("a revoked credential on the consent ledger", () => {
     // a later report of another status (an issuer un-revoking, a monitor gone wrong) cannot undo it: the
     // ledger refuses it and the reporter counts the ledger's revocation as delivered
     await ledgerStatusReporter(checkers)({
-      credential: issued.reference, enrollmentId: enrolment.enrollmentId, mspId: "ResearchMSP", previous: "revoked", status: "valid", value: 0, checkedAt: Date.now() + 1_000,
+      credential: issued.reference,
+      enrollmentId: enrolment.enrollmentId,
+      mspId: "ResearchMSP",
+      previous: "revoked",
+      status: "valid",
+      value: 0,
+      checkedAt: Date.now() + 1_000,
     });
     expect((await auditor.getCredential(issued.reference.hash)).status).to.equal("revoked");
   });
@@ -113,7 +151,9 @@ describe("a revoked credential on the consent ledger", () => {
     // a patient link whose custodian (HospitalMSP) has no statuschecker identity yet
     const patient = Holder.withNewDidKey();
     const link = await d.hospital.issue({
-      vct: CredentialType.PatientCustodianLink, holder: patient.did, holderKey: patient.publicKey,
+      vct: CredentialType.PatientCustodianLink,
+      holder: patient.did,
+      holderKey: patient.publicKey,
       claims: { subject_id: "patient-0102", custodian: "HospitalMSP", custodian_name: "University Hospital" },
     });
     expect((await onboard(patient, link.credential, "data-subject")).status).to.equal(200);

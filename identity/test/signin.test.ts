@@ -2,7 +2,13 @@
 // passes the address and the session nonce; the presentation must match both and satisfy the policy.
 import { expect } from "chai";
 import {
-  ACCREDITED_RESEARCHERS, CredentialType, IdentityError, policyRefusal, validateCredentialPolicy, verifyCredentialSignIn, verifySignInPresentation,
+  ACCREDITED_RESEARCHERS,
+  CredentialType,
+  IdentityError,
+  policyRefusal,
+  validateCredentialPolicy,
+  verifyCredentialSignIn,
+  verifySignInPresentation,
 } from "../src";
 import { AUDIENCE, accreditationClaims, buyerHolder, useDeployment, type Deployment } from "./fixture";
 
@@ -12,7 +18,12 @@ describe("verifyCredentialSignIn", () => {
 
   async function researcherWith(buyerType = "PublicResearch") {
     const buyer = buyerHolder();
-    const { credential } = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: buyer.holder.did, holderKey: buyer.holder.publicKey, claims: accreditationClaims(buyer.address, buyerType) });
+    const { credential } = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: buyer.holder.did,
+      holderKey: buyer.holder.publicKey,
+      claims: accreditationClaims(buyer.address, buyerType),
+    });
     return { ...buyer, credential };
   }
 
@@ -51,17 +62,32 @@ describe("verifyCredentialSignIn", () => {
     const { holder, address, credential } = await researcherWith("PrivateCompany");
     const nonce = d.nonces.issue();
     const presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce, audience: AUDIENCE });
-    const verified = await verifySignInPresentation(d.verifier, { address, nonce, presentation, credentialTypes: [CredentialType.BuyerAccreditation], optionalClaims: ["buyer_type", "jurisdiction", "organisation_name"] });
+    const verified = await verifySignInPresentation(d.verifier, {
+      address,
+      nonce,
+      presentation,
+      credentialTypes: [CredentialType.BuyerAccreditation],
+      optionalClaims: ["buyer_type", "jurisdiction", "organisation_name"],
+    });
     expect(verified.claims).to.deep.equal({ buyer_type: "PrivateCompany", jurisdiction: "DE" });
     expect(policyRefusal(verified, ACCREDITED_RESEARCHERS)?.code).to.equal("POLICY_NOT_SATISFIED");
     expect(policyRefusal(verified, { credentialTypes: [CredentialType.BuyerAccreditation], claims: { jurisdiction: ["DE", "NL"] } })).to.equal(null);
     expect(policyRefusal(verified, { credentialTypes: [CredentialType.Degree], claims: {} })?.code).to.equal("WRONG_CREDENTIAL_TYPE");
-    expect(policyRefusal(verified, { credentialTypes: [CredentialType.BuyerAccreditation], claims: { organisation_name: true } })?.code).to.equal("UNDISCLOSED_CLAIM");
+    expect(policyRefusal(verified, { credentialTypes: [CredentialType.BuyerAccreditation], claims: { organisation_name: true } })?.code).to.equal(
+      "UNDISCLOSED_CLAIM",
+    );
   });
 
   it("checks a policy's shape, naming the field", () => {
     expect(validateCredentialPolicy(ACCREDITED_RESEARCHERS)).to.equal(ACCREDITED_RESEARCHERS);
-    const field = (policy: unknown) => { try { validateCredentialPolicy(policy, "policies.s1"); return "accepted"; } catch (e) { return (e as IdentityError).details.field; } };
+    const field = (policy: unknown) => {
+      try {
+        validateCredentialPolicy(policy, "policies.s1");
+        return "accepted";
+      } catch (e) {
+        return (e as IdentityError).details.field;
+      }
+    };
     expect(field(null)).to.equal("policies.s1");
     expect(field({ credentialTypes: [], claims: {} })).to.equal("policies.s1.credentialTypes");
     expect(field({ credentialTypes: ["t"], claims: [] })).to.equal("policies.s1.claims");
@@ -84,8 +110,12 @@ describe("verifyCredentialSignIn", () => {
     const session = d.nonces.issue();
     const other = d.nonces.issue();
     let presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: other, audience: AUDIENCE });
-    expect(await verifyCredentialSignIn(d.verifier, { address, nonce: session, presentation, policy: ACCREDITED_RESEARCHERS }).catch((e) => e.code)).to.equal("NONCE_UNKNOWN");
+    expect(await verifyCredentialSignIn(d.verifier, { address, nonce: session, presentation, policy: ACCREDITED_RESEARCHERS }).catch((e) => e.code)).to.equal(
+      "NONCE_UNKNOWN",
+    );
     presentation = await holder.present(credential, { disclose: ["jurisdiction"], nonce: session, audience: AUDIENCE });
-    expect(await verifyCredentialSignIn(d.verifier, { address, nonce: session, presentation, policy: ACCREDITED_RESEARCHERS }).catch((e) => e.code)).to.equal("UNDISCLOSED_CLAIM");
+    expect(await verifyCredentialSignIn(d.verifier, { address, nonce: session, presentation, policy: ACCREDITED_RESEARCHERS }).catch((e) => e.code)).to.equal(
+      "UNDISCLOSED_CLAIM",
+    );
   });
 });

@@ -29,7 +29,10 @@ describe("PresentationVerifier", () => {
   async function accredited(buyerType = "PublicResearch") {
     const { holder, address } = buyerHolder();
     const { credential, reference } = await d.accreditation.issue({
-      vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(address, buyerType),
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(address, buyerType),
     });
     return { holder, address, credential, reference };
   }
@@ -53,18 +56,34 @@ describe("PresentationVerifier", () => {
 
   it("accepts a did:key holder (no wallet), bound with ES256", async () => {
     const holder = Holder.withNewDidKey();
-    const { credential } = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(undefined) });
+    const { credential } = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(undefined),
+    });
     const request = buyerRequest(d);
-    const verified = await d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request);
+    const verified = await d.verifier.verify(
+      await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }),
+      request,
+    );
     expect(verified.holder).to.deep.equal({ did: holder.did, method: "key" });
     expect(holder.did).to.match(/^did:key:zDn/);
   });
 
   it("refuses a forged signature (the trusted issuer's id and kid, another key)", async () => {
     const { holder } = buyerHolder();
-    const { credential } = await d.impostor.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(undefined) });
+    const { credential } = await d.impostor.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(undefined),
+    });
     const request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "INVALID_SIGNATURE");
+    await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "INVALID_SIGNATURE",
+    );
   });
 
   it("refuses a credential whose signed payload was altered", async () => {
@@ -75,49 +94,101 @@ describe("PresentationVerifier", () => {
     altered.exp += 10 * 365 * 86400;
     const tampered = [[header, Buffer.from(JSON.stringify(altered)).toString("base64url"), signature].join("."), ...rest].join("~");
     const request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(tampered, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "INVALID_SIGNATURE");
+    await expectRefused(
+      d.verifier.verify(await holder.present(tampered, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "INVALID_SIGNATURE",
+    );
   });
 
   it("refuses an issuer outside the trust list, and a trusted issuer for a type it is not trusted for", async () => {
     const { holder } = buyerHolder();
-    const { credential } = await d.untrusted.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(undefined) });
+    const { credential } = await d.untrusted.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(undefined),
+    });
     let request = buyerRequest(d);
-    const error = await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "ISSUER_NOT_TRUSTED");
+    const error = await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "ISSUER_NOT_TRUSTED",
+    );
     expect(error.details.issuer).to.equal(d.untrusted.id);
 
     // the university is trusted for degrees and enrolments, not for patient links
     const patient = Holder.withNewDidKey();
-    const link = await d.universityOutsideRemit.issue({ vct: CredentialType.PatientCustodianLink, holder: patient.did, holderKey: patient.publicKey, claims: { subject_id: "patient-0001", custodian: "HospitalMSP", custodian_name: "University Hospital" } });
+    const link = await d.universityOutsideRemit.issue({
+      vct: CredentialType.PatientCustodianLink,
+      holder: patient.did,
+      holderKey: patient.publicKey,
+      claims: { subject_id: "patient-0001", custodian: "HospitalMSP", custodian_name: "University Hospital" },
+    });
     request = { credentialTypes: [CredentialType.PatientCustodianLink], requiredClaims: ["subject_id"], nonce: d.nonces.issue() };
-    const outside = await expectRefused(d.verifier.verify(await patient.present(link.credential, { disclose: ["subject_id"], nonce: request.nonce, audience: AUDIENCE }), request), "ISSUER_NOT_TRUSTED");
+    const outside = await expectRefused(
+      d.verifier.verify(await patient.present(link.credential, { disclose: ["subject_id"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "ISSUER_NOT_TRUSTED",
+    );
     expect(outside.details).to.deep.equal({ issuer: d.university.id, vct: CredentialType.PatientCustodianLink });
   });
 
   it("refuses an expired credential, and one not yet valid", async () => {
     const { holder } = buyerHolder();
     const past = d.now() - 10 * 86400;
-    const expired = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(undefined), validFrom: past, validitySeconds: 86400 });
+    const expired = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(undefined),
+      validFrom: past,
+      validitySeconds: 86400,
+    });
     let request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(expired.credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "CREDENTIAL_EXPIRED");
+    await expectRefused(
+      d.verifier.verify(
+        await holder.present(expired.credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }),
+        request,
+      ),
+      "CREDENTIAL_EXPIRED",
+    );
 
-    const future = await d.accreditation.issue({ vct: CredentialType.BuyerAccreditation, holder: holder.did, holderKey: holder.publicKey, claims: accreditationClaims(undefined), validFrom: d.now() + 86400 });
+    const future = await d.accreditation.issue({
+      vct: CredentialType.BuyerAccreditation,
+      holder: holder.did,
+      holderKey: holder.publicKey,
+      claims: accreditationClaims(undefined),
+      validFrom: d.now() + 86400,
+    });
     request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(future.credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "CREDENTIAL_NOT_YET_VALID");
+    await expectRefused(
+      d.verifier.verify(
+        await holder.present(future.credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }),
+        request,
+      ),
+      "CREDENTIAL_NOT_YET_VALID",
+    );
   });
 
   it("refuses a credential revoked in its issuer's status list, and a suspended one until it is reinstated", async () => {
     const { holder, credential, reference } = await accredited();
     d.accreditation.suspend(reference.credentialId);
     let request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "CREDENTIAL_SUSPENDED");
+    await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "CREDENTIAL_SUSPENDED",
+    );
     d.accreditation.reinstate(reference.credentialId);
     request = buyerRequest(d);
     await d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request);
     d.accreditation.revoke(reference.credentialId);
     request = buyerRequest(d);
-    const error = await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "CREDENTIAL_REVOKED");
+    const error = await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "CREDENTIAL_REVOKED",
+    );
     expect(error.details).to.include({ uri: reference.statusListUri, idx: reference.statusListIndex });
-    expect(() => d.accreditation.reinstate(reference.credentialId)).to.throw(IdentityError).with.property("code", "CREDENTIAL_REVOKED");
+    expect(() => d.accreditation.reinstate(reference.credentialId))
+      .to.throw(IdentityError)
+      .with.property("code", "CREDENTIAL_REVOKED");
   });
 
   it("refuses a replayed presentation (its nonce is single use)", async () => {
@@ -133,7 +204,11 @@ describe("PresentationVerifier", () => {
   it("refuses a presentation made for another audience, even with this verifier's nonce", async () => {
     const { holder, credential } = await accredited();
     const request = buyerRequest(d);
-    const presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: "https://other-verifier.example" });
+    const presentation = await holder.present(credential, {
+      disclose: ["buyer_type", "jurisdiction"],
+      nonce: request.nonce,
+      audience: "https://other-verifier.example",
+    });
     const error = await expectRefused(d.verifier.verify(presentation, request), "WRONG_AUDIENCE");
     expect(error.details.audience).to.equal("https://other-verifier.example");
     // the refused presentation did not use up the nonce
@@ -143,24 +218,45 @@ describe("PresentationVerifier", () => {
   it("refuses a presentation that does not disclose a required claim", async () => {
     const { holder, credential } = await accredited();
     const request = buyerRequest(d);
-    const error = await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type"], nonce: request.nonce, audience: AUDIENCE }), request), "UNDISCLOSED_CLAIM");
+    const error = await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "UNDISCLOSED_CLAIM",
+    );
     expect(error.details.missing).to.deep.equal(["jurisdiction"]);
   });
 
   it("refuses a nonce it never issued, a stale key-binding JWT and a credential of another type", async () => {
     const { holder, credential } = await accredited();
-    await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: "0123456789abcdef", audience: AUDIENCE }), { ...buyerRequest(d), nonce: "0123456789abcdef" }), "NONCE_UNKNOWN");
+    await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: "0123456789abcdef", audience: AUDIENCE }), {
+        ...buyerRequest(d),
+        nonce: "0123456789abcdef",
+      }),
+      "NONCE_UNKNOWN",
+    );
     let request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE, issuedAt: d.now() - 3600 }), request), "KEY_BINDING_INVALID");
+    await expectRefused(
+      d.verifier.verify(
+        await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE, issuedAt: d.now() - 3600 }),
+        request,
+      ),
+      "KEY_BINDING_INVALID",
+    );
     request = { ...buyerRequest(d), credentialTypes: [CredentialType.Enrolment] };
-    await expectRefused(d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "WRONG_CREDENTIAL_TYPE");
+    await expectRefused(
+      d.verifier.verify(await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "WRONG_CREDENTIAL_TYPE",
+    );
   });
 
   it("refuses a credential presented by someone who does not hold its key", async () => {
     const { credential } = await accredited();
     const thief = buyerHolder().holder;
     const request = buyerRequest(d);
-    await expectRefused(d.verifier.verify(await thief.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request), "KEY_BINDING_INVALID");
+    await expectRefused(
+      d.verifier.verify(await thief.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE }), request),
+      "KEY_BINDING_INVALID",
+    );
   });
 
   it("does not take an altered disclosure for a claim, and refuses an injected one", async () => {
@@ -189,8 +285,14 @@ describe("PresentationVerifier", () => {
     const presentation = await holder.present(credential, { disclose: ["buyer_type", "jurisdiction"], nonce: request.nonce, audience: AUDIENCE });
     const { StatusListResolver, PresentationVerifier } = await import("../src");
     const offline = new PresentationVerifier({
-      trustList: d.trustList, audience: AUDIENCE, nonces: d.nonces,
-      statusLists: new StatusListResolver({ fetcher: async () => { throw new Error("connection refused"); } }),
+      trustList: d.trustList,
+      audience: AUDIENCE,
+      nonces: d.nonces,
+      statusLists: new StatusListResolver({
+        fetcher: async () => {
+          throw new Error("connection refused");
+        },
+      }),
     });
     await expectRefused(offline.verify(presentation, request), "STATUS_UNAVAILABLE");
   });

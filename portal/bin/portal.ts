@@ -12,7 +12,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     for (const action of cleanup.reverse()) {
-      try { await action(); } catch (error) { console.error(`cleanup: ${(error as Error).message}`); }
+      try {
+        await action();
+      } catch (error) {
+        console.error(`cleanup: ${(error as Error).message}`);
+      }
     }
     process.exit(code);
   };
@@ -21,7 +25,9 @@ async function main(): Promise<void> {
   try {
     const stack = await startPortalStack({ cleanup, distDir: path.join(__dirname, "..", "dist"), log: (line) => console.log(`    ${line}`) });
     const patients = [...stack.wallets].map(([subject, address], i) => `      ${subject}: ${address} (Hardhat account #${PATIENT_ACCOUNTS[i]})`).join("\n");
-    console.log(`\nThe portal: ${stack.portalUrl}\n  chain ${stack.config.chainId} at ${stack.rpcUrl}, consent API at ${stack.apiUrl}\n  patients whose wallets the consent ledger binds (import a key of the Hardhat test mnemonic into your wallet):\n${patients}\n\nCtrl-C stops everything.`);
+    console.log(
+      `\nThe portal: ${stack.portalUrl}\n  chain ${stack.config.chainId} at ${stack.rpcUrl}, consent API at ${stack.apiUrl}\n  patients whose wallets the consent ledger binds (import a key of the Hardhat test mnemonic into your wallet):\n${patients}\n\nCtrl-C stops everything.`,
+    );
   } catch (error) {
     console.error(`\nFAILED: ${(error as Error).stack ?? error}`);
     await stop(1);

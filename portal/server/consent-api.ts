@@ -46,7 +46,11 @@ export interface ConsentApiOptions {
 }
 
 export class ApiRefusal extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -57,19 +61,33 @@ export class SignedRequestVerifier {
   /** nonce -> expiry (s): kept until the request it came with expires, then no longer needed */
   private readonly used = new Map<string, number>();
 
-  constructor(identities: SubjectIdentity[], private readonly now: () => number, private readonly origin: () => string) {
+  constructor(
+    identities: SubjectIdentity[],
+    private readonly now: () => number,
+    private readonly origin: () => string,
+  ) {
     for (const identity of identities) this.bySubject.set(identity.subjectId, identity);
   }
 
   subjectsOf(address: string): string[] {
-    return [...this.bySubject.values()].filter((i) => i.address === address).map((i) => i.subjectId).sort();
+    return [...this.bySubject.values()]
+      .filter((i) => i.address === address)
+      .map((i) => i.subjectId)
+      .sort();
   }
 
   /** Returns the signer's address and, when the request names a subject, its identity. */
-  async verify(r: { method: string; path: string; subjectId: string; headers: Record<string, string | string[] | undefined>; body: string }): Promise<{ address: string; identity?: SubjectIdentity }> {
+  async verify(r: {
+    method: string;
+    path: string;
+    subjectId: string;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }): Promise<{ address: string; identity?: SubjectIdentity }> {
     const header = (name: string) => {
       const value = r.headers[name];
-      if (typeof value !== "string" || value === "") throw new ApiRefusal(401, "UNSIGNED", `the request has no ${name} header: sign it with the subject's wallet`);
+      if (typeof value !== "string" || value === "")
+        throw new ApiRefusal(401, "UNSIGNED", `the request has no ${name} header: sign it with the subject's wallet`);
       return value;
     };
     const address = header(SIGNED_HEADERS.address).toLowerCase();
@@ -82,8 +100,18 @@ export class SignedRequestVerifier {
     const expires = Number(expiresText);
     const now = Math.floor(this.now() / 1000);
     if (expires <= now) throw new ApiRefusal(401, "EXPIRED", `the request expired at ${expires}, it is now ${now}: sign it again`);
-    if (expires > now + MAX_REQUEST_LIFETIME_SECONDS) throw new ApiRefusal(401, "EXPIRY_TOO_FAR", `the request expires at ${expires}, more than ${MAX_REQUEST_LIFETIME_SECONDS} s from now (${now})`);
-    const text = signedRequestText({ api: this.origin(), method: r.method, path: r.path, subjectId: r.subjectId, address, nonce, expires, bodyHash: await bodyHash(r.body) });
+    if (expires > now + MAX_REQUEST_LIFETIME_SECONDS)
+      throw new ApiRefusal(401, "EXPIRY_TOO_FAR", `the request expires at ${expires}, more than ${MAX_REQUEST_LIFETIME_SECONDS} s from now (${now})`);
+    const text = signedRequestText({
+      api: this.origin(),
+      method: r.method,
+      path: r.path,
+      subjectId: r.subjectId,
+      address,
+      nonce,
+      expires,
+      bodyHash: await bodyHash(r.body),
+    });
     let signer: string;
     try {
       signer = verifyMessage(text, signature).toLowerCase();
@@ -110,7 +138,14 @@ export class SignedRequestVerifier {
 function ledgerRefusal(error: unknown): ApiRefusal {
   if (error instanceof ApiRefusal) return error;
   if (error instanceof ConsentClientError) {
-    const status = error.code === "NOT_FOUND" ? 404 : error.code === "FORBIDDEN" ? 403 : error.code === "INVALID_TRANSITION" || error.code === "INVALID_ARGUMENT" ? 409 : 502;
+    const status =
+      error.code === "NOT_FOUND"
+        ? 404
+        : error.code === "FORBIDDEN"
+          ? 403
+          : error.code === "INVALID_TRANSITION" || error.code === "INVALID_ARGUMENT"
+            ? 409
+            : 502;
     return new ApiRefusal(status, error.code, error.message);
   }
   return new ApiRefusal(500, "INTERNAL", (error as Error).message ?? String(error));
@@ -129,14 +164,20 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
     reply.header("access-control-allow-origin", o.allowOrigin).header("vary", "origin").header("cache-control", "no-store");
   });
   app.options("/*", async (_req, reply) => {
-    reply.header("access-control-allow-methods", "GET, POST")
+    reply
+      .header("access-control-allow-methods", "GET, POST")
       .header("access-control-allow-headers", ["content-type", ...Object.values(SIGNED_HEADERS)].join(", "))
-      .header("access-control-max-age", "600").code(204).send();
+      .header("access-control-max-age", "600")
+      .code(204)
+      .send();
   });
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-    const refusal = error instanceof ApiRefusal ? error
-      : error.validation ? new ApiRefusal(400, "BAD_REQUEST", error.message)
-        : new ApiRefusal(error.statusCode && error.statusCode < 500 ? error.statusCode : 500, "INTERNAL", error.message);
+    const refusal =
+      error instanceof ApiRefusal
+        ? error
+        : error.validation
+          ? new ApiRefusal(400, "BAD_REQUEST", error.message)
+          : new ApiRefusal(error.statusCode && error.statusCode < 500 ? error.statusCode : 500, "INTERNAL", error.message);
     const body: ApiError = { error: refusal.code, message: refusal.message };
     void reply.code(refusal.status).send(body);
   });
@@ -160,32 +201,53 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
     return { address, subjects: verifier.subjectsOf(address) };
   });
 
-  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>("/v1/subjects/:subjectId/consents", { schema: { params: subjectParams } }, async (req) => {
-    const { identity } = await signed(req, req.params.subjectId);
-    return onLedger(() => identity!.client.listSubjectConsents(identity!.subjectId, 100, req.query.bookmark ?? ""));
-  });
+  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
+    "/v1/subjects/:subjectId/consents",
+    { schema: { params: subjectParams } },
+    async (req) => {
+      const { identity } = await signed(req, req.params.subjectId);
+      return onLedger(() => identity!.client.listSubjectConsents(identity!.subjectId, 100, req.query.bookmark ?? ""));
+    },
+  );
 
-  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>("/v1/subjects/:subjectId/access", { schema: { params: subjectParams } }, async (req) => {
-    const { identity } = await signed(req, req.params.subjectId);
-    return onLedger(() => identity!.client.listAccessBySubject(identity!.subjectId, 100, req.query.bookmark ?? ""));
-  });
+  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
+    "/v1/subjects/:subjectId/access",
+    { schema: { params: subjectParams } },
+    async (req) => {
+      const { identity } = await signed(req, req.params.subjectId);
+      return onLedger(() => identity!.client.listAccessBySubject(identity!.subjectId, 100, req.query.bookmark ?? ""));
+    },
+  );
 
-  app.post<{ Params: { subjectId: string; consentId: string } }>("/v1/subjects/:subjectId/consents/:consentId/withdraw", {
-    schema: { params: { type: "object", required: ["subjectId", "consentId"], properties: { subjectId: { type: "string", pattern: SUBJECT }, consentId: { type: "string", pattern: BYTES32 } } } },
-  }, async (req) => {
-    const { identity } = await signed(req, req.params.subjectId);
-    const consentId = req.params.consentId.toLowerCase();
-    return onLedger(async () => {
-      const record = await identity!.client.getConsent(consentId);
-      if (record.subjectId !== identity!.subjectId) throw new ApiRefusal(403, "FOREIGN_IDENTITY", `consent ${consentId} is not a consent of subject ${identity!.subjectId}`);
-      return identity!.client.withdrawConsent(consentId);
-    });
-  });
+  app.post<{ Params: { subjectId: string; consentId: string } }>(
+    "/v1/subjects/:subjectId/consents/:consentId/withdraw",
+    {
+      schema: {
+        params: {
+          type: "object",
+          required: ["subjectId", "consentId"],
+          properties: { subjectId: { type: "string", pattern: SUBJECT }, consentId: { type: "string", pattern: BYTES32 } },
+        },
+      },
+    },
+    async (req) => {
+      const { identity } = await signed(req, req.params.subjectId);
+      const consentId = req.params.consentId.toLowerCase();
+      return onLedger(async () => {
+        const record = await identity!.client.getConsent(consentId);
+        if (record.subjectId !== identity!.subjectId)
+          throw new ApiRefusal(403, "FOREIGN_IDENTITY", `consent ${consentId} is not a consent of subject ${identity!.subjectId}`);
+        return identity!.client.withdrawConsent(consentId);
+      });
+    },
+  );
   return app;
 }
 
 /** Starts the API on 127.0.0.1 (port 0 unless given); returns its URL and a stop function. */
-export async function startConsentApi(o: Omit<ConsentApiOptions, "origin"> & { port?: number; origin?: string }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function startConsentApi(
+  o: Omit<ConsentApiOptions, "origin"> & { port?: number; origin?: string },
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   let origin = o.origin ?? "";
   const app = buildConsentApi({ ...o, origin: () => origin });
   const address = await app.listen({ host: "127.0.0.1", port: o.port ?? 0 });

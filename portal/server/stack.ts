@@ -51,8 +51,16 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   const university = party("university research group", 2);
   const operators = Array.from({ length: o.brokers ?? 3 }, (_, i) => party(`broker ${i}`, 10 + i));
   const network = await startNetwork({
-    say, provider, rpcUrl, cleanup: o.cleanup, deployer, relayer: party("bridge relayer", 13), name: "portal", brokerOperators: operators,
-    custodianMspIds: ["HospitalMSP"], otherMspIds: ["UniversityMSP"],
+    say,
+    provider,
+    rpcUrl,
+    cleanup: o.cleanup,
+    deployer,
+    relayer: party("bridge relayer", 13),
+    name: "portal",
+    brokerOperators: operators,
+    custodianMspIds: ["HospitalMSP"],
+    otherMspIds: ["UniversityMSP"],
     mint: [{ party: university, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
   });
   const seeded = await seedKraken(network, hospital, university.address, (i) => party(`patient ${i}`, i).address);
@@ -66,13 +74,27 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   o.cleanup.push(() => api.close());
   const fromBlock = Math.min(...Object.values(network.record.contracts).map((c) => c.deployBlock));
   const config: PortalConfig = {
-    chainId: Number(network.chainId), rpcUrl, consentApiUrl: api.url, fromBlock,
+    chainId: Number(network.chainId),
+    rpcUrl,
+    consentApiUrl: api.url,
+    fromBlock,
     contracts: {
-      DATAToken: network.a.DATAToken, StreamRegistry: network.a.StreamRegistry, DataLicenseMarket: network.a.DataLicenseMarket, NetworkCoordinator: network.a.NetworkCoordinator,
+      DATAToken: network.a.DATAToken,
+      StreamRegistry: network.a.StreamRegistry,
+      DataLicenseMarket: network.a.DataLicenseMarket,
+      NetworkCoordinator: network.a.NetworkCoordinator,
     },
   };
   generated.set("/config.json", JSON.stringify(config));
-  return { portalUrl: `${portalOrigin}/`, apiUrl: api.url, rpcUrl, config, network, productId: seeded.productId, wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])) };
+  return {
+    portalUrl: `${portalOrigin}/`,
+    apiUrl: api.url,
+    rpcUrl,
+    config,
+    network,
+    productId: seeded.productId,
+    wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])),
+  };
 }
 
 /**
@@ -81,23 +103,46 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
  * wallet bound to their ledger identity (consent.ethAddress in the certificate the hospital's CA
  * issues); and one approved access request of the university, so the patients' access log is not empty.
  */
-async function seedKraken(n: DemoNetwork, hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>, universityAddress: string, patientAddress: (account: number) => string) {
+async function seedKraken(
+  n: DemoNetwork,
+  hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>,
+  universityAddress: string,
+  patientAddress: (account: number) => string,
+) {
   const { ledger, a, market } = n;
   const registry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
   const seller = new MarketClient(a.DataLicenseMarket, a.DATAToken, hospital.signer);
   const salt = id("kraken/cardiology-research/v1");
   const productId = String(await market.productIdOf(hospital.address, salt)).toLowerCase();
   const meta = (name: string, description: string) => JSON.stringify({ name, description });
-  const { streamId } = await registry.createStream("/kraken/heart-rate", 1, meta("KRAKEN heart rate", "Live heart rate (bpm) of consenting cardiology patients, one event a second."));
+  const { streamId } = await registry.createStream(
+    "/kraken/heart-rate",
+    1,
+    meta("KRAKEN heart rate", "Live heart rate (bpm) of consenting cardiology patients, one event a second."),
+  );
   const subjects = Array.from({ length: PATIENTS }, (_, i) => `kraken-p-${String(i + 1).padStart(3, "0")}`);
-  const dataset = encryptDataset(StreamRegistryClient.resourceId(hospital.address, "/kraken/lab-results"), subjects.map((subjectId, i) => ({ subjectId, data: toUtf8Bytes(JSON.stringify({ subjectId, test: "HbA1c", value: 5 + i / 10 })) })));
-  const { datasetId } = await registry.createDataset("/kraken/lab-results", dataset.contentHash, "https://hospital.example/kraken/lab-results.dmds",
-    meta("KRAKEN lab results", "HbA1c, LDL and CRP results of pseudonymous patients, November 2026."));
+  const dataset = encryptDataset(
+    StreamRegistryClient.resourceId(hospital.address, "/kraken/lab-results"),
+    subjects.map((subjectId, i) => ({ subjectId, data: toUtf8Bytes(JSON.stringify({ subjectId, test: "HbA1c", value: 5 + i / 10 })) })),
+  );
+  const { datasetId } = await registry.createDataset(
+    "/kraken/lab-results",
+    dataset.contentHash,
+    "https://hospital.example/kraken/lab-results.dmds",
+    meta("KRAKEN lab results", "HbA1c, LDL and CRP results of pseudonymous patients, November 2026."),
+  );
   await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
   await registry.setSubscribeDelegate(datasetId, a.DataLicenseMarket);
   await seller.listProduct(salt, {
-    beneficiary: hospital.address, pricePerSecond: PRICE_PER_SECOND, minSeconds: 3_600, maxSeconds: 365 * DAY, requiresConsent: true, requiresKyc: false,
-    termsHash: keccak256(toUtf8Bytes("KRAKEN data use terms v1")), termsUri: "https://hospital.example/kraken/terms", resources: [streamId, datasetId],
+    beneficiary: hospital.address,
+    pricePerSecond: PRICE_PER_SECOND,
+    minSeconds: 3_600,
+    maxSeconds: 365 * DAY,
+    requiresConsent: true,
+    requiresKyc: false,
+    termsHash: keccak256(toUtf8Bytes("KRAKEN data use terms v1")),
+    termsUri: "https://hospital.example/kraken/terms",
+    resources: [streamId, datasetId],
   });
   await (await seller.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
 
@@ -105,18 +150,36 @@ async function seedKraken(n: DemoNetwork, hospital: ReturnType<ReturnType<typeof
   await custodian.registerResource(datasetId.toLowerCase(), "dataset", [productId]);
   for (const subjectId of subjects) {
     await custodian.giveConsent({
-      subjectId, controller: "University Hospital", resources: [datasetId.toLowerCase()], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"],
-      buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 365 * DAY,
+      subjectId,
+      controller: "University Hospital",
+      resources: [datasetId.toLowerCase()],
+      purposes: ["ScientificResearch"],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * DAY,
       noticeHash: keccak256(toUtf8Bytes("KRAKEN notice v1")),
     });
   }
   await custodian.addResourceSubjects(datasetId.toLowerCase(), subjects);
   const identities: SubjectIdentity[] = [];
   for (const [i, account] of PATIENT_ACCOUNTS.entries()) {
-    const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjects[i]}`, { "consent.role": "subject", "consent.subject": subjects[i], "consent.ethAddress": patientAddress(account) });
+    const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjects[i]}`, {
+      "consent.role": "subject",
+      "consent.subject": subjects[i],
+      "consent.ethAddress": patientAddress(account),
+    });
     identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
   }
-  const buyer = ledger.client(await ledger.enroll("UniversityMSP", "cardio-lab", { "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": universityAddress }));
+  const buyer = ledger.client(
+    await ledger.enroll("UniversityMSP", "cardio-lab", {
+      "consent.role": "buyer",
+      "consent.buyerType": "PublicResearch",
+      "consent.jurisdiction": "NL",
+      "consent.ethAddress": universityAddress,
+    }),
+  );
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
   return { productId, identities };

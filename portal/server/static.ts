@@ -6,7 +6,12 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 
 const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".map": "application/json",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".map": "application/json",
 };
 
 export async function serveStatic(dir: string, extra: Map<string, string>): Promise<{ url: string; close(): Promise<void> }> {
@@ -29,7 +34,9 @@ export async function serveStatic(dir: string, extra: Map<string, string>): Prom
     }
     // hashed asset names never change: cache them; index.html always revalidates
     const cache = file.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache";
-    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "cache-control": cache, "x-content-type-options": "nosniff" }).end(readFileSync(file));
+    res
+      .writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "cache-control": cache, "x-content-type-options": "nosniff" })
+      .end(readFileSync(file));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -38,6 +45,10 @@ export async function serveStatic(dir: string, extra: Map<string, string>): Prom
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}/`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -16,7 +16,9 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /** Checks a parsed config.json; the error names the field that is wrong. */
 export function parseConfig(value: unknown): PortalConfig {
   const c = value as PortalConfig;
-  const fail = (what: string) => { throw new Error(`config.json: ${what}`); };
+  const fail = (what: string) => {
+    throw new Error(`config.json: ${what}`);
+  };
   if (typeof c !== "object" || c === null) fail("is not a JSON object");
   if (!Number.isSafeInteger(c.chainId) || c.chainId <= 0) fail("chainId must be a positive integer");
   if (!Number.isSafeInteger(c.fromBlock) || c.fromBlock < 0) fail("fromBlock must be a block number");

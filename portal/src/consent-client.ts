@@ -3,16 +3,48 @@
 import type { Wallet } from "./wallet";
 import { MAX_REQUEST_LIFETIME_SECONDS, SIGNED_HEADERS, bodyHash, newNonce, signedRequestText, type ApiError } from "./signed-request";
 
-export interface DataCategory { category: string; specialCategory: boolean }
-export interface ConsentRecord {
-  consentId: string; version: number; subjectId: string; controller: string; resources: string[]; purposes: string[]; dataCategories: DataCategory[];
-  buyerTypes: string[]; jurisdictions: string[]; legalBasis: string; validFrom: number; validUntil: number; status: string; updatedAt: number;
+export interface DataCategory {
+  category: string;
+  specialCategory: boolean;
 }
-export interface AccessLogEntry { txId: string; timestamp: number; buyerMsp?: string; buyerKey: string; resourceId: string; productId?: string; purpose: string; decision: string; reasons: string[]; grantId: string }
-export interface Page<T> { records: T[]; bookmark: string }
+export interface ConsentRecord {
+  consentId: string;
+  version: number;
+  subjectId: string;
+  controller: string;
+  resources: string[];
+  purposes: string[];
+  dataCategories: DataCategory[];
+  buyerTypes: string[];
+  jurisdictions: string[];
+  legalBasis: string;
+  validFrom: number;
+  validUntil: number;
+  status: string;
+  updatedAt: number;
+}
+export interface AccessLogEntry {
+  txId: string;
+  timestamp: number;
+  buyerMsp?: string;
+  buyerKey: string;
+  resourceId: string;
+  productId?: string;
+  purpose: string;
+  decision: string;
+  reasons: string[];
+  grantId: string;
+}
+export interface Page<T> {
+  records: T[];
+  bookmark: string;
+}
 
 export class ConsentApiClient {
-  constructor(private readonly baseUrl: string, private readonly wallet: Wallet) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly wallet: Wallet,
+  ) {}
 
   private async call<T>(method: "GET" | "POST", path: string, subjectId: string): Promise<T> {
     const address = this.wallet.address;
@@ -23,7 +55,12 @@ export class ConsentApiClient {
     const signature = await this.wallet.signText(text);
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: { [SIGNED_HEADERS.address]: address, [SIGNED_HEADERS.nonce]: nonce, [SIGNED_HEADERS.expires]: String(expires), [SIGNED_HEADERS.signature]: signature },
+      headers: {
+        [SIGNED_HEADERS.address]: address,
+        [SIGNED_HEADERS.nonce]: nonce,
+        [SIGNED_HEADERS.expires]: String(expires),
+        [SIGNED_HEADERS.signature]: signature,
+      },
     });
     const body = (await response.json().catch(() => ({ error: "BAD_RESPONSE", message: `HTTP ${response.status} without a JSON body` }))) as T | ApiError;
     if (!response.ok) {

@@ -7,14 +7,17 @@ export const escape = (value: unknown) => String(value).replace(/[&<>"']/g, (c) 
 /** A trusted fragment (already escaped). */
 export class Html {
   constructor(readonly text: string) {}
-  toString(): string { return this.text; }
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** Tagged template: every interpolation is escaped unless it is Html (or an array of Html). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
   values.forEach((v, i) => {
-    const part = (x: unknown): string => (x instanceof Html ? x.text : Array.isArray(x) ? x.map(part).join("") : x === undefined || x === null || x === false ? "" : escape(x));
+    const part = (x: unknown): string =>
+      x instanceof Html ? x.text : Array.isArray(x) ? x.map(part).join("") : x === undefined || x === null || x === false ? "" : escape(x);
     out += part(v) + strings[i + 1];
   });
   return new Html(out);
@@ -43,9 +46,26 @@ export function duration(seconds: number): string {
 }
 
 /** The DPV purposes of the consent ledger's vocabulary (chaincode/src/vocabulary.ts), by their on-chain id keccak256(name). */
-const PURPOSES = ["ResearchAndDevelopment", "AcademicResearch", "ScientificResearch", "CommercialResearch", "NonCommercialResearch", "Marketing", "Advertising", "DirectMarketing",
-  "Personalisation", "PersonalisedAdvertising", "ServiceProvision", "ServicePersonalisation", "ServiceOptimisation", "EnforceSecurity", "FraudPreventionAndDetection",
-  "HumanResourceManagement", "PersonnelManagement", "PersonnelHiring"];
+const PURPOSES = [
+  "ResearchAndDevelopment",
+  "AcademicResearch",
+  "ScientificResearch",
+  "CommercialResearch",
+  "NonCommercialResearch",
+  "Marketing",
+  "Advertising",
+  "DirectMarketing",
+  "Personalisation",
+  "PersonalisedAdvertising",
+  "ServiceProvision",
+  "ServicePersonalisation",
+  "ServiceOptimisation",
+  "EnforceSecurity",
+  "FraudPreventionAndDetection",
+  "HumanResourceManagement",
+  "PersonnelManagement",
+  "PersonnelHiring",
+];
 let purposeNames: Map<string, string> | undefined;
 
 /** "scientific research" for id("ScientificResearch"); unknown ids as hex. */

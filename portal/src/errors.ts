@@ -11,7 +11,8 @@ function revertData(error: unknown): string | undefined {
   const e = error as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
   for (const candidate of [e?.data, e?.error?.data, e?.info?.error?.data]) {
     if (typeof candidate === "string" && /^0x[0-9a-fA-F]{8}/.test(candidate)) return candidate;
-    if (typeof candidate === "object" && candidate !== null && typeof (candidate as { data?: unknown }).data === "string") return (candidate as { data: string }).data;
+    if (typeof candidate === "object" && candidate !== null && typeof (candidate as { data?: unknown }).data === "string")
+      return (candidate as { data: string }).data;
   }
   return undefined;
 }

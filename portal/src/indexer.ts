@@ -85,13 +85,18 @@ export class Indexer {
   private readonly coordinator = new Interface(networkCoordinatorAbi);
   private syncing: Promise<boolean> | undefined;
 
-  constructor(private readonly chain: ChainReader, private readonly config: PortalConfig) {
+  constructor(
+    private readonly chain: ChainReader,
+    private readonly config: PortalConfig,
+  ) {
     this.head = config.fromBlock - 1;
   }
 
   /** Folds every new block's events in; true when something changed. One sync runs at a time. */
   sync(): Promise<boolean> {
-    this.syncing ??= this.syncOnce().finally(() => { this.syncing = undefined; });
+    this.syncing ??= this.syncOnce().finally(() => {
+      this.syncing = undefined;
+    });
     return this.syncing;
   }
 
@@ -133,7 +138,15 @@ export class Indexer {
     const id = typeof a[0] === "string" ? a[0].toLowerCase() : "";
     switch (`${iface === this.registry ? "r" : iface === this.market ? "m" : "c"}:${event.name}`) {
       case "r:ResourceCreated":
-        this.resources.set(id, { id, owner: String(a.owner).toLowerCase(), kind: Number(a.kind) === 0 ? "stream" : "dataset", path: a.path, partitions: Number(a.partitions), ...metadataOf(a.metadata, a.path), deleted: false });
+        this.resources.set(id, {
+          id,
+          owner: String(a.owner).toLowerCase(),
+          kind: Number(a.kind) === 0 ? "stream" : "dataset",
+          path: a.path,
+          partitions: Number(a.partitions),
+          ...metadataOf(a.metadata, a.path),
+          deleted: false,
+        });
         return true;
       case "r:MetadataUpdated": {
         const r = this.resources.get(id);
@@ -152,25 +165,51 @@ export class Indexer {
       }
       case "m:ProductCreated":
         this.products.set(id, {
-          id, seller: String(a.seller).toLowerCase(), beneficiary: String(a.beneficiary).toLowerCase(), pricePerSecond: BigInt(a.pricePerSecond),
-          minSeconds: Number(a.minSeconds), maxSeconds: Number(a.maxSeconds), requiresConsent: a.requiresConsent, requiresKyc: a.requiresKyc, termsUri: a.termsUri,
-          resources: (a.resources as string[]).map((r) => r.toLowerCase()), state: "on sale", purposes: new Set(), licences: 0, openFlags: new Set(),
+          id,
+          seller: String(a.seller).toLowerCase(),
+          beneficiary: String(a.beneficiary).toLowerCase(),
+          pricePerSecond: BigInt(a.pricePerSecond),
+          minSeconds: Number(a.minSeconds),
+          maxSeconds: Number(a.maxSeconds),
+          requiresConsent: a.requiresConsent,
+          requiresKyc: a.requiresKyc,
+          termsUri: a.termsUri,
+          resources: (a.resources as string[]).map((r) => r.toLowerCase()),
+          state: "on sale",
+          purposes: new Set(),
+          licences: 0,
+          openFlags: new Set(),
         });
         return true;
       case "m:ProductPriceUpdated":
-        return this.update(id, (p) => { p.pricePerSecond = BigInt(a.newPricePerSecond); });
+        return this.update(id, (p) => {
+          p.pricePerSecond = BigInt(a.newPricePerSecond);
+        });
       case "m:ProductBeneficiaryUpdated":
-        return this.update(id, (p) => { p.beneficiary = String(a.beneficiary).toLowerCase(); });
+        return this.update(id, (p) => {
+          p.beneficiary = String(a.beneficiary).toLowerCase();
+        });
       case "m:ProductStateChanged":
-        return this.update(id, (p) => { p.state = PRODUCT_STATES[Number(a.state)] ?? "none"; });
+        return this.update(id, (p) => {
+          p.state = PRODUCT_STATES[Number(a.state)] ?? "none";
+        });
       case "m:ProductPurposeSet":
-        return this.update(id, (p) => { if (a.allowed) p.purposes.add(String(a.purpose).toLowerCase()); else p.purposes.delete(String(a.purpose).toLowerCase()); });
+        return this.update(id, (p) => {
+          if (a.allowed) p.purposes.add(String(a.purpose).toLowerCase());
+          else p.purposes.delete(String(a.purpose).toLowerCase());
+        });
       case "m:BadDataFlagged":
-        return this.update(id, (p) => { p.openFlags.add(String(a.buyer).toLowerCase()); });
+        return this.update(id, (p) => {
+          p.openFlags.add(String(a.buyer).toLowerCase());
+        });
       case "m:DisputeResolved":
-        return this.update(id, (p) => { p.openFlags.delete(String(a.buyer).toLowerCase()); });
+        return this.update(id, (p) => {
+          p.openFlags.delete(String(a.buyer).toLowerCase());
+        });
       case "m:LicensePurchased":
-        return this.update(id, (p) => { p.licences += 1; });
+        return this.update(id, (p) => {
+          p.licences += 1;
+        });
       case "c:BrokerRegistered":
         this.brokers.set(id, { address: id, wsUrl: a.wsUrl, httpUrl: a.httpUrl, registeredStake: BigInt(a.stake) });
         return true;
@@ -186,7 +225,11 @@ export class Indexer {
         this.round(a.epoch, a.partition).reveals += 1;
         return true;
       case "c:RoundFinalized":
-        Object.assign(this.round(a.epoch, a.partition), { outcome: ROUND_OUTCOMES[Number(a.outcome)] ?? "open", eventCount: BigInt(a.eventCount), agreeing: Number(a.agreeing) });
+        Object.assign(this.round(a.epoch, a.partition), {
+          outcome: ROUND_OUTCOMES[Number(a.outcome)] ?? "open",
+          eventCount: BigInt(a.eventCount),
+          agreeing: Number(a.agreeing),
+        });
         return true;
       default:
         return false;

@@ -24,9 +24,23 @@ async function main(): Promise<void> {
   const chain = new ChainReader(config.rpcUrl);
   const wallet = new Wallet(config.chainId);
   const app: App = {
-    config, chain, wallet, indexer: new Indexer(chain, config), consentApi: new ConsentApiClient(config.consentApiUrl, wallet),
-    status: (message) => { const s = statusLine(); s.className = ""; s.setAttribute("role", "status"); s.textContent = message; },
-    alert: (message) => { const s = statusLine(); s.className = "error"; s.setAttribute("role", "alert"); s.textContent = message; },
+    config,
+    chain,
+    wallet,
+    indexer: new Indexer(chain, config),
+    consentApi: new ConsentApiClient(config.consentApiUrl, wallet),
+    status: (message) => {
+      const s = statusLine();
+      s.className = "";
+      s.setAttribute("role", "status");
+      s.textContent = message;
+    },
+    alert: (message) => {
+      const s = statusLine();
+      s.className = "error";
+      s.setAttribute("role", "alert");
+      s.textContent = message;
+    },
   };
   const connect = $<HTMLButtonElement>("#connect");
   const drawWallet = () => {
@@ -34,7 +48,10 @@ async function main(): Promise<void> {
   };
   wallet.onChange(drawWallet);
   connect.addEventListener("click", () => {
-    wallet.connect().then((a) => app.status(`connected ${a}`), (e) => app.alert(describeError(e)));
+    wallet.connect().then(
+      (a) => app.status(`connected ${a}`),
+      (e) => app.alert(describeError(e)),
+    );
   });
   drawWallet();
 
@@ -46,11 +63,13 @@ async function main(): Promise<void> {
     stop = undefined;
     const main = $("#main");
     if (!load) {
-      main.innerHTML = html`<h1>Not found</h1><p>There is no page "${name}". Try <a href="#/discover">Discover</a>.</p>`.text;
+      main.innerHTML = html`<h1>Not found</h1>
+        <p>There is no page "${name}". Try <a href="#/discover">Discover</a>.</p>`.text;
       return;
     }
     for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
-      if (a.hash === `#/${name}`) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+      if (a.hash === `#/${name}`) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
     }
     const page = await load();
     document.title = `${page.title} · DataMarket portal`;
@@ -70,6 +89,10 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   const s = document.getElementById("status");
-  if (s) { s.className = "error"; s.setAttribute("role", "alert"); s.textContent = `The portal could not start: ${describeError(error)}`; }
+  if (s) {
+    s.className = "error";
+    s.setAttribute("role", "alert");
+    s.textContent = `The portal could not start: ${describeError(error)}`;
+  }
   console.error(error);
 });

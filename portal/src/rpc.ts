@@ -5,13 +5,22 @@ import { Interface, type InterfaceAbi, type LogDescription, type Result } from "
 
 /** A JSON-RPC error; `data` is the revert data of a reverted eth_call when the node gives it. */
 export class RpcError extends Error {
-  constructor(message: string, readonly code: number, readonly data?: unknown) {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly data?: unknown,
+  ) {
     super(message);
     this.name = "RpcError";
   }
 }
 
-export interface RawLog { address: string; topics: string[]; data: string; blockNumber: string }
+export interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+}
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
@@ -23,7 +32,11 @@ export class ChainReader {
   async request<T>(method: string, params: unknown[]): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(this.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params }) });
+      response = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params }),
+      });
     } catch (error) {
       throw new RpcError(`the chain's RPC endpoint ${this.url} did not answer (${(error as Error).message})`, -1);
     }
@@ -42,7 +55,10 @@ export class ChainReader {
   }
 
   /** A contract's views: `view("totalOwed")` returns the single output, or the Result when there are several. */
-  contract(address: string, abi: InterfaceAbi): { view<T = unknown>(name: string, ...args: unknown[]): Promise<T>; parseLog(log: RawLog): LogDescription | null } {
+  contract(
+    address: string,
+    abi: InterfaceAbi,
+  ): { view<T = unknown>(name: string, ...args: unknown[]): Promise<T>; parseLog(log: RawLog): LogDescription | null } {
     const iface = new Interface(abi);
     return {
       view: async <T>(name: string, ...args: unknown[]): Promise<T> => {

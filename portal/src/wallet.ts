@@ -8,7 +8,9 @@ export interface Eip1193Provider {
 }
 
 declare global {
-  interface Window { ethereum?: Eip1193Provider }
+  interface Window {
+    ethereum?: Eip1193Provider;
+  }
 }
 
 export class Wallet {
@@ -42,7 +44,8 @@ export class Wallet {
     const accounts = (await this.provider().request({ method: "eth_requestAccounts" })) as string[];
     if (!accounts?.length) throw new Error("the wallet shared no account");
     const chainId = Number(await this.provider().request({ method: "eth_chainId" }));
-    if (chainId !== this.expectedChainId) throw new Error(`the wallet is on chain ${chainId}; this deployment is on chain ${this.expectedChainId}: switch networks in the wallet`);
+    if (chainId !== this.expectedChainId)
+      throw new Error(`the wallet is on chain ${chainId}; this deployment is on chain ${this.expectedChainId}: switch networks in the wallet`);
     this.setAccount(accounts[0]);
     return this.address!;
   }

@@ -29,14 +29,29 @@ describe("consent API: signed requests", function () {
     custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
     for (const subjectId of ["alice-1", "bob-1"]) {
       const record = await custodian.giveConsent({
-        subjectId, controller: "University Hospital", resources: [RESOURCE], purposes: ["ScientificResearch"], dataCategories: ["PhysicalHealth"],
-        buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a", validUntil: ledger.clock.nowSeconds() + 86_400, noticeHash: keccak256(toUtf8Bytes("notice")),
+        subjectId,
+        controller: "University Hospital",
+        resources: [RESOURCE],
+        purposes: ["ScientificResearch"],
+        dataCategories: ["PhysicalHealth"],
+        buyerTypes: ["PublicResearch"],
+        jurisdictions: ["EU"],
+        legalBasis: "A9-2-a",
+        validUntil: ledger.clock.nowSeconds() + 86_400,
+        noticeHash: keccak256(toUtf8Bytes("notice")),
       });
       consentOf.set(subjectId, record.consentId);
     }
     identities = [];
-    for (const [subjectId, wallet] of [["alice-1", alice], ["bob-1", bob]] as const) {
-      const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjectId}`, { "consent.role": "subject", "consent.subject": subjectId, "consent.ethAddress": wallet.address });
+    for (const [subjectId, wallet] of [
+      ["alice-1", alice],
+      ["bob-1", bob],
+    ] as const) {
+      const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjectId}`, {
+        "consent.role": "subject",
+        "consent.subject": subjectId,
+        "consent.ethAddress": wallet.address,
+      });
       identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
     }
     app = buildConsentApi({ identities, allowOrigin: "http://127.0.0.1:1", now: () => now, origin: () => API });
@@ -47,12 +62,25 @@ describe("consent API: signed requests", function () {
   });
 
   /** Headers of a request signed by `signer`, claiming `address` (the signer's unless given). */
-  async function sign(signer: Wallet, method: string, path: string, subjectId: string, o: { address?: string; expires?: number; nonce?: string; api?: string } = {}) {
+  async function sign(
+    signer: Wallet,
+    method: string,
+    path: string,
+    subjectId: string,
+    o: { address?: string; expires?: number; nonce?: string; api?: string } = {},
+  ) {
     const address = (o.address ?? signer.address).toLowerCase();
     const nonce = o.nonce ?? newNonce();
     const expires = o.expires ?? Math.floor(now / 1000) + 60;
-    const signature = await signer.signMessage(signedRequestText({ api: o.api ?? API, method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") }));
-    return { [SIGNED_HEADERS.address]: address, [SIGNED_HEADERS.nonce]: nonce, [SIGNED_HEADERS.expires]: String(expires), [SIGNED_HEADERS.signature]: signature };
+    const signature = await signer.signMessage(
+      signedRequestText({ api: o.api ?? API, method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash("") }),
+    );
+    return {
+      [SIGNED_HEADERS.address]: address,
+      [SIGNED_HEADERS.nonce]: nonce,
+      [SIGNED_HEADERS.expires]: String(expires),
+      [SIGNED_HEADERS.signature]: signature,
+    };
   }
   const consentsPath = (s: string) => `/v1/subjects/${s}/consents`;
   const withdrawPath = (s: string, c: string) => `/v1/subjects/${s}/consents/${c}/withdraw`;
@@ -64,8 +92,14 @@ describe("consent API: signed requests", function () {
     expect(me.json()).to.deep.equal({ address: alice.address.toLowerCase(), subjects: ["alice-1"] });
     const consents = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1") });
     expect(consents.statusCode).to.equal(200);
-    expect(consents.json().records.map((c: { consentId: string; status: string }) => [c.consentId, c.status])).to.deep.equal([[consentOf.get("alice-1"), "ConsentGiven"]]);
-    const access = await app.inject({ method: "GET", url: "/v1/subjects/alice-1/access", headers: await sign(alice, "GET", "/v1/subjects/alice-1/access", "alice-1") });
+    expect(consents.json().records.map((c: { consentId: string; status: string }) => [c.consentId, c.status])).to.deep.equal([
+      [consentOf.get("alice-1"), "ConsentGiven"],
+    ]);
+    const access = await app.inject({
+      method: "GET",
+      url: "/v1/subjects/alice-1/access",
+      headers: await sign(alice, "GET", "/v1/subjects/alice-1/access", "alice-1"),
+    });
     expect(access.statusCode).to.equal(200);
     expect(access.json().records).to.deep.equal([]);
   });
@@ -86,7 +120,11 @@ describe("consent API: signed requests", function () {
     expect(r.json()).to.deep.include({ error: "WRONG_SIGNER" });
     expect(r.json().message).to.contain(bob.address.toLowerCase());
     // signed for another consent API (another deployment): useless here
-    const elsewhere = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { api: "https://other.example" }) });
+    const elsewhere = await app.inject({
+      method: "GET",
+      url: consentsPath("alice-1"),
+      headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { api: "https://other.example" }),
+    });
     expect(elsewhere.statusCode).to.equal(401);
     expect(elsewhere.json().error).to.equal("WRONG_SIGNER");
     // signed for the consents list, sent as a withdrawal: the text differs, so the signer does not recover
@@ -98,10 +136,18 @@ describe("consent API: signed requests", function () {
   });
 
   it("refuses an expired request and one whose expiry is too far ahead", async () => {
-    const expired = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { expires: Math.floor(now / 1000) - 1 }) });
+    const expired = await app.inject({
+      method: "GET",
+      url: consentsPath("alice-1"),
+      headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { expires: Math.floor(now / 1000) - 1 }),
+    });
     expect(expired.statusCode).to.equal(401);
     expect(expired.json()).to.deep.include({ error: "EXPIRED" });
-    const far = await app.inject({ method: "GET", url: consentsPath("alice-1"), headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { expires: Math.floor(now / 1000) + 3_600 }) });
+    const far = await app.inject({
+      method: "GET",
+      url: consentsPath("alice-1"),
+      headers: await sign(alice, "GET", consentsPath("alice-1"), "alice-1", { expires: Math.floor(now / 1000) + 3_600 }),
+    });
     expect(far.statusCode).to.equal(401);
     expect(far.json()).to.deep.include({ error: "EXPIRY_TOO_FAR" });
     // a request that was valid when signed expires with the clock
@@ -165,7 +211,11 @@ describe("portal errors in words", () => {
   it("decodes a protocol custom error with its arguments, and says a refusal in the wallet", () => {
     const fragment = protocolErrorsAbi.find((e) => e.name === "PurposeNotAllowed")!;
     const selector = id(`PurposeNotAllowed(${fragment.inputs.map((i) => i.type).join(",")})`).slice(0, 10);
-    const data = selector + AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [id("p"), id("ScientificResearch")]).slice(2);
+    const data =
+      selector +
+      AbiCoder.defaultAbiCoder()
+        .encode(["bytes32", "bytes32"], [id("p"), id("ScientificResearch")])
+        .slice(2);
     expect(decodeCustomError(data)).to.equal(`PurposeNotAllowed: productId = ${id("p")}, purpose = ${id("ScientificResearch")}`);
     expect(describeError({ data })).to.match(/^the contract refused: PurposeNotAllowed: productId = 0x/);
     expect(describeError({ code: 4001, message: "User rejected" })).to.equal("you declined the request in your wallet");

@@ -14,7 +14,10 @@ const COORDINATOR = "0x00000000000000000000000000000000000000cc";
 const SELLER = "0x1111111111111111111111111111111111111111";
 const BUYER = "0x2222222222222222222222222222222222222222";
 const config: PortalConfig = {
-  chainId: 31337, rpcUrl: "http://127.0.0.1:1", consentApiUrl: "http://127.0.0.1:2", fromBlock: 10,
+  chainId: 31337,
+  rpcUrl: "http://127.0.0.1:1",
+  consentApiUrl: "http://127.0.0.1:2",
+  fromBlock: 10,
   contracts: { DATAToken: "0x00000000000000000000000000000000000000dd", StreamRegistry: REGISTRY, DataLicenseMarket: MARKET, NetworkCoordinator: COORDINATOR },
 };
 
@@ -28,7 +31,13 @@ function fakeChain(head: number, logs: RawLog[]) {
       return logs.filter((l) => Number(l.blockNumber) >= from && Number(l.blockNumber) <= to);
     },
   };
-  return { chain: chain as unknown as ChainReader, ranges, setHead: (h: number) => { head = h; } };
+  return {
+    chain: chain as unknown as ChainReader,
+    ranges,
+    setHead: (h: number) => {
+      head = h;
+    },
+  };
 }
 
 function log(address: string, abi: ConstructorParameters<typeof Interface>[0], name: string, args: unknown[], block: number): RawLog {
@@ -43,7 +52,13 @@ describe("portal indexer", () => {
   const logs = [
     log(REGISTRY, streamRegistryAbi, "ResourceCreated", [stream, SELLER, 0, "/heart-rate", 2, JSON.stringify({ name: "Heart rate", description: "bpm" })], 11),
     log(REGISTRY, streamRegistryAbi, "ResourceCreated", [dataset, SELLER, 1, "/labs", 1, "not json"], 12),
-    log(MARKET, dataLicenseMarketAbi, "ProductCreated", [product, SELLER, SELLER, 10n ** 14n, 3600, 86_400, true, false, ZeroHash, "https://terms", [stream, dataset]], 13),
+    log(
+      MARKET,
+      dataLicenseMarketAbi,
+      "ProductCreated",
+      [product, SELLER, SELLER, 10n ** 14n, 3600, 86_400, true, false, ZeroHash, "https://terms", [stream, dataset]],
+      13,
+    ),
     log(MARKET, dataLicenseMarketAbi, "ProductPurposeSet", [product, id("ScientificResearch"), true], 13),
     log(MARKET, dataLicenseMarketAbi, "ProductPriceUpdated", [product, 10n ** 14n, 2n * 10n ** 14n], 7_000),
     log(MARKET, dataLicenseMarketAbi, "BadDataFlagged", [product, BUYER, SELLER, ZeroHash], 7_001),
@@ -57,9 +72,19 @@ describe("portal indexer", () => {
     const { chain, ranges } = fakeChain(7_005, logs);
     const indexer = new Indexer(chain, config);
     expect(await indexer.sync()).to.equal(true);
-    expect(ranges).to.deep.equal([[10, 5_009], [5_010, 7_005]]);
+    expect(ranges).to.deep.equal([
+      [10, 5_009],
+      [5_010, 7_005],
+    ]);
     expect(indexer.head).to.equal(7_005);
-    expect(indexer.resources.get(stream)).to.deep.include({ kind: "stream", owner: SELLER, path: "/heart-rate", partitions: 2, name: "Heart rate", description: "bpm" });
+    expect(indexer.resources.get(stream)).to.deep.include({
+      kind: "stream",
+      owner: SELLER,
+      path: "/heart-rate",
+      partitions: 2,
+      name: "Heart rate",
+      description: "bpm",
+    });
     // metadata that is not JSON: the path is the name, the text the description
     expect(indexer.resources.get(dataset)).to.deep.include({ kind: "dataset", name: "/labs", description: "not json" });
     const p = indexer.products.get(product)!;

@@ -16,11 +16,24 @@ import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
 import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-gpu",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is missing (apt-get install -y chromium); the browser test is skipped`);
@@ -51,33 +64,56 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     await context.exposeFunction("__testWallet", async (method: string, params: unknown[]) => {
       requests.push(method);
       switch (method) {
-        case "eth_requestAccounts": case "eth_accounts": return [patient.address];
-        case "eth_chainId": return `0x${stack.config.chainId.toString(16)}`;
+        case "eth_requestAccounts":
+        case "eth_accounts":
+          return [patient.address];
+        case "eth_chainId":
+          return `0x${stack.config.chainId.toString(16)}`;
         case "personal_sign": {
           const [message, account] = params as [string, string];
           if (account.toLowerCase() !== patient.address.toLowerCase()) throw new Error(`personal_sign for ${account}, not the wallet's account`);
           return patient.signMessage(getBytes(message));
         }
-        default: throw new Error(`the test wallet does not support ${method}`);
+        default:
+          throw new Error(`the test wallet does not support ${method}`);
       }
     });
     await context.addInitScript(() => {
       const call = (globalThis as unknown as { __testWallet(method: string, params: unknown[]): Promise<unknown> }).__testWallet;
-      (window as unknown as { ethereum: unknown }).ethereum = { request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []), on: () => undefined };
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
+        on: () => undefined,
+      };
     });
     tab = await context.newPage();
-    tab.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+    tab.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(m.text());
+    });
     tab.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
   });
 
   after(async () => {
     await browser?.close().catch(() => undefined);
     for (const action of cleanup.reverse()) {
-      try { await action(); } catch (error) { console.error(`cleanup: ${(error as Error).message}`); }
+      try {
+        await action();
+      } catch (error) {
+        console.error(`cleanup: ${(error as Error).message}`);
+      }
     }
     if (Object.keys(loadTimes).length) {
-      console.log(`      first load (production build, localhost, empty cache): ${Object.entries(loadTimes).map(([p, ms]) => `${p} ${ms} ms`).join(", ")}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-      console.log(`      JS fetched by each page, gzip: ${Object.entries(jsGzip).map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`).join(", ")}`);
+      console.log(
+        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
+          .map(([p, ms]) => `${p} ${ms} ms`)
+          .join(", ")}; load ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
+      );
+      console.log(
+        `      JS fetched by each page, gzip: ${Object.entries(jsGzip)
+          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
+          .join(", ")}`,
+      );
     }
   });
 
@@ -88,8 +124,17 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
   /** axe-core on the page as it is: no serious or critical violation. */
   async function axe(name: string): Promise<void> {
     if (!(await tab.evaluate(() => "axe" in window))) await tab.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
-    const violations = await tab.evaluate(async () => (await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ["violations"] })).violations);
-    const grave = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
+    const violations = await tab.evaluate(
+      async () =>
+        (
+          await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
+            resultTypes: ["violations"],
+          })
+        ).violations,
+    );
+    const grave = violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
     expect(grave, `axe-core on ${name}`).to.deep.equal([]);
   }
 
@@ -145,12 +190,16 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     await open("consent", "#load");
     await tab.click("#load");
     await tab.locator("[data-consent]").first().waitFor({ timeout: 30_000 });
-    expect(await tab.locator("#connect").innerText()).to.equal(`Connected ${patient.address.toLowerCase().slice(0, 6)}…${patient.address.toLowerCase().slice(-4)}`);
+    expect(await tab.locator("#connect").innerText()).to.equal(
+      `Connected ${patient.address.toLowerCase().slice(0, 6)}…${patient.address.toLowerCase().slice(-4)}`,
+    );
     const cards = tab.locator("[data-consent]");
     expect(await cards.count()).to.equal(1);
     const consentId = (await cards.first().getAttribute("data-consent"))!;
     expect(await cards.first().innerText()).to.contain("explicit consent (GDPR Art. 9(2)(a))");
-    expect(await tab.locator("#access tbody").innerText()).to.match(/buyer 0x[0-9a-f]{4}…[0-9a-f]{4}\s+scientific research\s+KRAKEN lab results \(dataset\)\s+granted/);
+    expect(await tab.locator("#access tbody").innerText()).to.match(
+      /buyer 0x[0-9a-f]{4}…[0-9a-f]{4}\s+scientific research\s+KRAKEN lab results \(dataset\)\s+granted/,
+    );
     await shoot("3-consent");
     await axe("My consents");
 
@@ -177,17 +226,28 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
   });
 
   it("reports each page's first load (fresh browser context: empty cache) and the JS it ships, gzip", async () => {
-    for (const [route, ready] of [["discover", `[data-product="${stack.productId}"]`], ["audit", "#solvency"], ["consent", "#load"]] as const) {
+    for (const [route, ready] of [
+      ["discover", `[data-product="${stack.productId}"]`],
+      ["audit", "#solvency"],
+      ["consent", "#load"],
+    ] as const) {
       const context = await browser!.newContext();
       try {
         const page = await context.newPage();
-        page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`); });
+        page.on("console", (m) => {
+          if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`);
+        });
         const started = Date.now();
         await page.goto(`${stack.portalUrl}#/${route}`);
         await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
         loadTimes[route] = Date.now() - started;
         // what the page fetched of the build: its scripts, gzip-compressed as a server would send them
-        const scripts = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.endsWith(".js")));
+        const scripts = await page.evaluate(() =>
+          performance
+            .getEntriesByType("resource")
+            .map((e) => e.name)
+            .filter((n) => n.endsWith(".js")),
+        );
         jsGzip[route] = scripts.reduce((sum, url) => sum + gzipSync(readFileSync(path.join(DIST, new URL(url).pathname))).length, 0);
       } finally {
         await context.close();
@@ -198,7 +258,10 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
 
   it("works at 360 px wide with no serious accessibility violation", async () => {
     await tab.setViewportSize({ width: 360, height: 780 });
-    for (const [route, ready] of [["discover", "[data-product]"], ["audit", "#solvency"]] as const) {
+    for (const [route, ready] of [
+      ["discover", "[data-product]"],
+      ["audit", "#solvency"],
+    ] as const) {
       await tab.goto(`${stack.portalUrl}#/${route}`);
       await tab.locator(ready).first().waitFor({ timeout: 30_000 });
       const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -6,9 +6,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ContentType, EncryptionType, EventFields, ZERO_HASH, decodeFrame, eventHash, signEvent, signingDigest, streamIdOf,
-} from "../src/event";
+import { ContentType, EncryptionType, EventFields, ZERO_HASH, decodeFrame, eventHash, signEvent, signingDigest, streamIdOf } from "../src/event";
 import { addressOfPrivateKey } from "../src/crypto";
 import { EpochAccumulator } from "../src/checksum";
 
@@ -48,23 +46,51 @@ function addValid(name: string, privateKey: string, f: EventFields) {
 }
 
 const e1 = addValid("first JSON event of a chain (previousEventHash zero)", KEYS.alice, {
-  streamId: prices, streamPartition: 0, timestamp: 1767225600000, sequenceNumber: 0, previousEventHash: ZERO_HASH,
-  publisher: alice, contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH,
+  streamId: prices,
+  streamPartition: 0,
+  timestamp: 1767225600000,
+  sequenceNumber: 0,
+  previousEventHash: ZERO_HASH,
+  publisher: alice,
+  contentType: ContentType.JSON,
+  encryptionType: EncryptionType.NONE,
+  groupKeyId: ZERO_HASH,
   content: Buffer.from('{"price":"3021.55","pair":"ETH/USD"}', "utf8"),
 });
 addValid("second event, chained to the first", KEYS.alice, {
-  streamId: prices, streamPartition: 0, timestamp: 1767225600250, sequenceNumber: 1, previousEventHash: hex(eventHash(e1.canonical)),
-  publisher: alice, contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH,
+  streamId: prices,
+  streamPartition: 0,
+  timestamp: 1767225600250,
+  sequenceNumber: 1,
+  previousEventHash: hex(eventHash(e1.canonical)),
+  publisher: alice,
+  contentType: ContentType.JSON,
+  encryptionType: EncryptionType.NONE,
+  groupKeyId: ZERO_HASH,
   content: Buffer.from('{"price":"3021.60","pair":"ETH/USD"}', "utf8"),
 });
 addValid("encrypted binary event on partition 7 with a group key", KEYS.bob, {
-  streamId: heartRate, streamPartition: 7, timestamp: 1767225601000, sequenceNumber: 42, previousEventHash: "0x" + "ab".repeat(32),
-  publisher: bob, contentType: ContentType.BINARY, encryptionType: EncryptionType.AES_256_GCM,
-  groupKeyId: "0x" + "11".repeat(16) + "22".repeat(16), content: Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b", "hex"),
+  streamId: heartRate,
+  streamPartition: 7,
+  timestamp: 1767225601000,
+  sequenceNumber: 42,
+  previousEventHash: "0x" + "ab".repeat(32),
+  publisher: bob,
+  contentType: ContentType.BINARY,
+  encryptionType: EncryptionType.AES_256_GCM,
+  groupKeyId: "0x" + "11".repeat(16) + "22".repeat(16),
+  content: Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b", "hex"),
 });
 addValid("empty content, maximum uint32 partition, large values", KEYS.bob, {
-  streamId: heartRate, streamPartition: 0xffffffff, timestamp: Number.MAX_SAFE_INTEGER, sequenceNumber: Number.MAX_SAFE_INTEGER,
-  previousEventHash: ZERO_HASH, publisher: bob, contentType: ContentType.TEXT, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH,
+  streamId: heartRate,
+  streamPartition: 0xffffffff,
+  timestamp: Number.MAX_SAFE_INTEGER,
+  sequenceNumber: Number.MAX_SAFE_INTEGER,
+  previousEventHash: ZERO_HASH,
+  publisher: bob,
+  contentType: ContentType.TEXT,
+  encryptionType: EncryptionType.NONE,
+  groupKeyId: ZERO_HASH,
   content: Buffer.alloc(0),
 });
 
@@ -75,16 +101,82 @@ const N = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd036
 const invalid = [
   { name: "truncated by one byte", stage: "decode", error: "MALFORMED_FRAME", frame: base.subarray(0, base.length - 1) },
   { name: "one trailing byte", stage: "decode", error: "MALFORMED_FRAME", frame: Buffer.concat([base, Buffer.from([0])]) },
-  { name: "protocol version 2", stage: "decode", error: "UNSUPPORTED_VERSION", frame: mutate((b) => { b[0] = 2; return b; }) },
-  { name: "unknown contentType 9", stage: "decode", error: "MALFORMED_FRAME", frame: mutate((b) => { b[105] = 9; return b; }) },
-  { name: "unencrypted but non-zero groupKeyId", stage: "decode", error: "MALFORMED_FRAME", frame: mutate((b) => { b[107] = 1; return b; }) },
-  { name: "encrypted but zero groupKeyId", stage: "decode", error: "MALFORMED_FRAME", frame: mutate((b) => { b[106] = 1; return b; }) },
-  { name: "unknown signatureType 2", stage: "decode", error: "MALFORMED_FRAME", frame: mutate((b) => { b[b.length - 66] = 2; return b; }) },
-  { name: "signature v = 29", stage: "decode", error: "MALFORMED_FRAME", frame: mutate((b) => { b[b.length - 1] = 29; return b; }) },
-  { name: "content tampered after signing", stage: "verify", error: "INVALID_SIGNATURE", frame: mutate((b) => { b[150] ^= 1; return b; }) },
-  { name: "publisher field replaced", stage: "verify", error: "INVALID_SIGNATURE", frame: mutate((b) => { b.write(bob.slice(2), 85, 20, "hex"); return b; }) },
   {
-    name: "malleable high-s twin of a valid signature", stage: "verify", error: "INVALID_SIGNATURE",
+    name: "protocol version 2",
+    stage: "decode",
+    error: "UNSUPPORTED_VERSION",
+    frame: mutate((b) => {
+      b[0] = 2;
+      return b;
+    }),
+  },
+  {
+    name: "unknown contentType 9",
+    stage: "decode",
+    error: "MALFORMED_FRAME",
+    frame: mutate((b) => {
+      b[105] = 9;
+      return b;
+    }),
+  },
+  {
+    name: "unencrypted but non-zero groupKeyId",
+    stage: "decode",
+    error: "MALFORMED_FRAME",
+    frame: mutate((b) => {
+      b[107] = 1;
+      return b;
+    }),
+  },
+  {
+    name: "encrypted but zero groupKeyId",
+    stage: "decode",
+    error: "MALFORMED_FRAME",
+    frame: mutate((b) => {
+      b[106] = 1;
+      return b;
+    }),
+  },
+  {
+    name: "unknown signatureType 2",
+    stage: "decode",
+    error: "MALFORMED_FRAME",
+    frame: mutate((b) => {
+      b[b.length - 66] = 2;
+      return b;
+    }),
+  },
+  {
+    name: "signature v = 29",
+    stage: "decode",
+    error: "MALFORMED_FRAME",
+    frame: mutate((b) => {
+      b[b.length - 1] = 29;
+      return b;
+    }),
+  },
+  {
+    name: "content tampered after signing",
+    stage: "verify",
+    error: "INVALID_SIGNATURE",
+    frame: mutate((b) => {
+      b[150] ^= 1;
+      return b;
+    }),
+  },
+  {
+    name: "publisher field replaced",
+    stage: "verify",
+    error: "INVALID_SIGNATURE",
+    frame: mutate((b) => {
+      b.write(bob.slice(2), 85, 20, "hex");
+      return b;
+    }),
+  },
+  {
+    name: "malleable high-s twin of a valid signature",
+    stage: "verify",
+    error: "INVALID_SIGNATURE",
     frame: mutate((b) => {
       const sOff = b.length - 33;
       const s = BigInt("0x" + b.toString("hex", sOff, sOff + 32));
@@ -96,7 +188,8 @@ const invalid = [
 ].map((v) => ({ name: v.name, stage: v.stage, error: v.error, frameHex: hex(v.frame) }));
 
 const eventsJson = {
-  description: "Event encoding vectors (docs/protocol.md). canonicalHex = abi.encodePacked(fields); eventHash = keccak256(canonical); signingDigest = keccak256(\"\\x19Ethereum Signed Message:\\n32\" ‖ eventHash); signature = r ‖ s ‖ v (v = 27/28) by privateKey over signingDigest; frameHex = canonical ‖ signatureType ‖ signature.",
+  description:
+    'Event encoding vectors (docs/protocol.md). canonicalHex = abi.encodePacked(fields); eventHash = keccak256(canonical); signingDigest = keccak256("\\x19Ethereum Signed Message:\\n32" ‖ eventHash); signature = r ‖ s ‖ v (v = 27/28) by privateKey over signingDigest; frameHex = canonical ‖ signatureType ‖ signature.',
   protocolVersion: 1,
   keys: { alice: { privateKey: KEYS.alice, address: alice }, bob: { privateKey: KEYS.bob, address: bob } },
   streams: {
@@ -121,7 +214,8 @@ const cases = [
   return { ...c, count: acc.count, sum: "0x" + acc.sum.toString(16).padStart(64, "0"), checksum: acc.checksum(c.epoch, c.networkPartition) };
 });
 const checksumJson = {
-  description: "Epoch checksum vectors (docs/protocol.md). sum = Σ uint256(eventHash) mod 2^256; checksum = keccak256(abi.encodePacked(uint64 epoch, uint32 networkPartition, uint64 count, bytes32 sum)).",
+  description:
+    "Epoch checksum vectors (docs/protocol.md). sum = Σ uint256(eventHash) mod 2^256; checksum = keccak256(abi.encodePacked(uint64 epoch, uint32 networkPartition, uint64 count, bytes32 sum)).",
   epochRule: { epochLengthMs: 60000, genesisMs: 0, example: { timestampMs: 1767225600000, epoch: 29453760 } },
   cases,
 };
@@ -130,9 +224,12 @@ const checksumJson = {
 // valid event: byte layout of the forward, and the JSON of the other messages.
 const first = decoded[0];
 const replicationJson = {
-  description: "Replication messages (docs/protocol.md §6.6, §10). forward.messageHex = 0x04 ‖ uint32 BE requestId ‖ frame; the JSON messages are exact examples (field order free).",
+  description:
+    "Replication messages (docs/protocol.md §6.6, §10). forward.messageHex = 0x04 ‖ uint32 BE requestId ‖ frame; the JSON messages are exact examples (field order free).",
   forward: {
-    requestId: 9, frameHex: hex(frames[0]), messageHex: hex(Buffer.concat([Buffer.from([4, 0, 0, 0, 9]), frames[0]])),
+    requestId: 9,
+    frameHex: hex(frames[0]),
+    messageHex: hex(Buffer.concat([Buffer.from([4, 0, 0, 0, 9]), frames[0]])),
     reply: { type: "replicated", requestId: 9, eventHash: hashes[0], duplicate: false },
   },
   sync: {
@@ -142,7 +239,14 @@ const replicationJson = {
   },
   chainTip: {
     request: { type: "chainTip", requestId: 5, streamId: first.streamId, streamPartition: first.streamPartition, publisher: first.publisher },
-    reply: { type: "chainTip", requestId: 5, streamId: first.streamId, streamPartition: first.streamPartition, publisher: first.publisher, tip: { sequenceNumber: first.sequenceNumber, eventHash: hashes[0], timestamp: first.timestamp } },
+    reply: {
+      type: "chainTip",
+      requestId: 5,
+      streamId: first.streamId,
+      streamPartition: first.streamPartition,
+      publisher: first.publisher,
+      tip: { sequenceNumber: first.sequenceNumber, eventHash: hashes[0], timestamp: first.timestamp },
+    },
   },
   gapNotices: [
     { reason: "MISSING_EVENTS", publisher: first.publisher, fromSequence: 7, toSequence: 20, fromTimestamp: 1767225600000, toTimestamp: 1767225600950 },
@@ -159,10 +263,21 @@ const T = 1767225600000;
 const chain = (privateKey: string, publisher: string) => {
   let prev = ZERO_HASH;
   return (sequenceNumber: number, timestamp: number, content: string) => {
-    const ev = signEvent({
-      streamId: prices, streamPartition: 0, timestamp, sequenceNumber, previousEventHash: prev, publisher,
-      contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from(content, "utf8"),
-    }, key(privateKey));
+    const ev = signEvent(
+      {
+        streamId: prices,
+        streamPartition: 0,
+        timestamp,
+        sequenceNumber,
+        previousEventHash: prev,
+        publisher,
+        contentType: ContentType.JSON,
+        encryptionType: EncryptionType.NONE,
+        groupKeyId: ZERO_HASH,
+        content: Buffer.from(content, "utf8"),
+      },
+      key(privateKey),
+    );
     prev = hex(eventHash(ev.canonical));
     return ev;
   };
@@ -174,12 +289,20 @@ const b10 = fromBob(10, T - 5, '{"price":"2999.50"}');
 const b11 = fromBob(11, T, '{"price":"3000.50"}');
 const a4 = fromAlice(4, T + 10, '{"price":"3040.00"}');
 const arrival = [a[0], a[1], a[2], b10, a[3], b11, a4].map((ev) => ({
-  frameHex: hex(ev.frame), eventHash: hex(eventHash(ev.canonical)), publisher: ev.publisher, timestamp: ev.timestamp, sequenceNumber: ev.sequenceNumber,
+  frameHex: hex(ev.frame),
+  eventHash: hex(eventHash(ev.canonical)),
+  publisher: ev.publisher,
+  timestamp: ev.timestamp,
+  sequenceNumber: ev.sequenceNumber,
 }));
 type Cursor = { timestamp: number; sequenceNumber: number; publisher?: string };
-type Query = { type: "last"; count: number; publisher?: string } | { type: "from" | "range"; fromTimestamp: number; toTimestamp?: number; publisher?: string; after?: Cursor };
-const order = (x: Cursor, y: Cursor) => x.timestamp - y.timestamp || x.sequenceNumber - y.sequenceNumber
-  || (x.publisher === y.publisher ? 0 : x.publisher === undefined ? 1 : y.publisher === undefined ? -1 : x.publisher < y.publisher ? -1 : 1);
+type Query =
+  | { type: "last"; count: number; publisher?: string }
+  | { type: "from" | "range"; fromTimestamp: number; toTimestamp?: number; publisher?: string; after?: Cursor };
+const order = (x: Cursor, y: Cursor) =>
+  x.timestamp - y.timestamp ||
+  x.sequenceNumber - y.sequenceNumber ||
+  (x.publisher === y.publisher ? 0 : x.publisher === undefined ? 1 : y.publisher === undefined ? -1 : x.publisher < y.publisher ? -1 : 1);
 function answer(q: Query): { eventHashes: string[]; truncated: boolean; next: Cursor | null } {
   const mine = arrival.filter((e) => !q.publisher || e.publisher === q.publisher);
   if (q.type === "last") {
@@ -191,7 +314,8 @@ function answer(q: Query): { eventHashes: string[]; truncated: boolean; next: Cu
   const truncated = matching.length > RESEND_MAX;
   const last = first[first.length - 1];
   return {
-    eventHashes: arrival.filter((e) => first.includes(e)).map((e) => e.eventHash), truncated,
+    eventHashes: arrival.filter((e) => first.includes(e)).map((e) => e.eventHash),
+    truncated,
     next: truncated ? { timestamp: last.timestamp, sequenceNumber: last.sequenceNumber, publisher: last.publisher } : null,
   };
 }
@@ -208,12 +332,26 @@ function paged(name: string, query: Extract<Query, { type: "from" | "range" }>) 
 paged("every event from T - 100 (4 at T: more than one answer holds)", { type: "from", fromTimestamp: T - 100 });
 paged("alice's events from T", { type: "from", fromTimestamp: T, publisher: alice });
 paged("range T - 5 .. T", { type: "range", fromTimestamp: T - 5, toTimestamp: T });
-resendCases.push({ name: "a cursor without publisher: after every publisher's event at (T, 1)", query: { type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } }, answer: answer({ type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } }) });
-for (const q of [{ type: "last", count: 2 }, { type: "last", count: 5 }, { type: "last", count: 2, publisher: bob }, { type: "last", count: 4, publisher: alice }] as Query[]) {
-  resendCases.push({ name: `last ${(q as { count: number }).count}${q.publisher ? ` of ${q.publisher === bob ? "bob" : "alice"}` : ""}`, query: q, answer: answer(q) });
+resendCases.push({
+  name: "a cursor without publisher: after every publisher's event at (T, 1)",
+  query: { type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } },
+  answer: answer({ type: "from", fromTimestamp: T, after: { timestamp: T, sequenceNumber: 1 } }),
+});
+for (const q of [
+  { type: "last", count: 2 },
+  { type: "last", count: 5 },
+  { type: "last", count: 2, publisher: bob },
+  { type: "last", count: 4, publisher: alice },
+] as Query[]) {
+  resendCases.push({
+    name: `last ${(q as { count: number }).count}${q.publisher ? ` of ${q.publisher === bob ? "bob" : "alice"}` : ""}`,
+    query: q,
+    answer: answer(q),
+  });
 }
 const resendJson = {
-  description: "Resend (docs/protocol.md §6.4) on a broker with maxResendEvents = 3. Store `events` in the order given (their arrival order), then send each case's query as { type: 'resend', requestId, streamId, streamPartition: 0, query }: the broker answers the frames of answer.eventHashes in that order (storage order), then { type: 'resent', count, truncated, next, gaps: [] }. Resend order is (timestamp, sequenceNumber, publisher); a truncated from/range answer holds the first 3 matching events in resend order and `next` is the cursor of its last; the same query with after: next continues. HTTP history takes the same queries as ?from=&to=&publisher=&afterTimestamp=&afterSequenceNumber=&afterPublisher= or ?last=&publisher=.",
+  description:
+    "Resend (docs/protocol.md §6.4) on a broker with maxResendEvents = 3. Store `events` in the order given (their arrival order), then send each case's query as { type: 'resend', requestId, streamId, streamPartition: 0, query }: the broker answers the frames of answer.eventHashes in that order (storage order), then { type: 'resent', count, truncated, next, gaps: [] }. Resend order is (timestamp, sequenceNumber, publisher); a truncated from/range answer holds the first 3 matching events in resend order and `next` is the cursor of its last; the same query with after: next continues. HTTP history takes the same queries as ?from=&to=&publisher=&afterTimestamp=&afterSequenceNumber=&afterPublisher= or ?last=&publisher=.",
   maxResendEvents: RESEND_MAX,
   streamId: prices,
   streamPartition: 0,

@@ -23,7 +23,13 @@ export function hexOf(bytes: Uint8Array, start = 0, end = bytes.length): string 
  * INVALID_ARGUMENT naming `what` otherwise.
  */
 export function hexToBytes(hex: string, length?: number, what = "value"): Uint8Array {
-  if (typeof hex !== "string" || !hex.startsWith("0x") || hex.length % 2 !== 0 || !HEX_DIGITS.test(hex.slice(2)) || (length !== undefined && hex.length !== 2 + 2 * length)) {
+  if (
+    typeof hex !== "string" ||
+    !hex.startsWith("0x") ||
+    hex.length % 2 !== 0 ||
+    !HEX_DIGITS.test(hex.slice(2)) ||
+    (length !== undefined && hex.length !== 2 + 2 * length)
+  ) {
     const expected = length === undefined ? "an even number of hex digits" : `${2 * length} hex digits`;
     throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, `${what} must be 0x + ${expected}`, { [what]: hex });
   }
@@ -110,7 +116,8 @@ export class ByteWriter {
   }
   /** uint64 from a safe integer (ms timestamps). */
   u64(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, `uint64 field must be a safe non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, `uint64 field must be a safe non-negative integer, got ${v}`);
     const b = new Uint8Array(8);
     writeUint64BE(b, v, 0);
     return this.bytes(b);
@@ -129,7 +136,11 @@ export class ByteReader {
   ) {}
   bytes(n: number, field: string): Uint8Array {
     if (this.offset + n > this.buf.length) {
-      throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `${this.what} ends inside ${field} (offset ${this.offset}, needs ${n} bytes, has ${this.buf.length - this.offset})`, { field, offset: this.offset });
+      throw new ProtocolError(
+        ProtocolErrorCodes.MALFORMED_MESSAGE,
+        `${this.what} ends inside ${field} (offset ${this.offset}, needs ${n} bytes, has ${this.buf.length - this.offset})`,
+        { field, offset: this.offset },
+      );
     }
     const out = this.buf.subarray(this.offset, this.offset + n);
     this.offset += n;
@@ -151,7 +162,10 @@ export class ByteReader {
   }
   end(): void {
     if (this.offset !== this.buf.length) {
-      throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `${this.what} has ${this.buf.length - this.offset} trailing bytes`, { length: this.buf.length, expected: this.offset });
+      throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `${this.what} has ${this.buf.length - this.offset} trailing bytes`, {
+        length: this.buf.length,
+        expected: this.offset,
+      });
     }
   }
 }

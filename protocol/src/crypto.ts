@@ -16,8 +16,9 @@ const native = loadNativeCrypto();
 const nat = "secp" in native ? native : null;
 
 /** Which implementation is in use, and why the native one is not (if it is not). */
-export const cryptoBackend: { backend: CryptoBackend; platform: string; nativeLoadError?: string } =
-  nat ? { backend: "native", platform: PLATFORM } : { backend: "noble", platform: PLATFORM, nativeLoadError: (native as { error: string }).error };
+export const cryptoBackend: { backend: CryptoBackend; platform: string; nativeLoadError?: string } = nat
+  ? { backend: "native", platform: PLATFORM }
+  : { backend: "noble", platform: PLATFORM, nativeLoadError: (native as { error: string }).error };
 
 /** secp256k1 group order n / 2, for the low-s rule. */
 const HALF_N = BigInt("0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
@@ -136,7 +137,9 @@ function pointOk(publicKey: Uint8Array): boolean {
 /** Checks a 33-byte compressed public key is a point on the curve; throws INVALID_KEY otherwise. */
 export function assertCompressedPublicKey(publicKey: Uint8Array, what = "public key"): void {
   const ok =
-    publicKey.length === COMPRESSED_PUBLIC_KEY_LENGTH && (publicKey[0] === 2 || publicKey[0] === 3) && (nat ? nat.secp.publicKeyVerify(publicKey) : pointOk(publicKey));
+    publicKey.length === COMPRESSED_PUBLIC_KEY_LENGTH &&
+    (publicKey[0] === 2 || publicKey[0] === 3) &&
+    (nat ? nat.secp.publicKeyVerify(publicKey) : pointOk(publicKey));
   if (!ok) throw invalidKey(`${what} is not a 33-byte compressed secp256k1 point`, { publicKey: hexOf(publicKey) });
 }
 

@@ -26,7 +26,10 @@ export class DataMarketError<C extends string = string> extends Error {
     // the cause's message is appended unless one already contains the other (a short message that
     // quotes its cause, `could not read X: <cause>`, or one taken from the cause's text)
     const redundant = causeMessage === undefined || shortMessage.includes(causeMessage) || causeMessage.includes(shortMessage);
-    super(redundant ? `${code}: ${shortMessage}` : `${code}: ${shortMessage} (cause: ${causeMessage})`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      redundant ? `${code}: ${shortMessage}` : `${code}: ${shortMessage} (cause: ${causeMessage})`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.shortMessage = shortMessage;
     this.details = options.details ?? {};
@@ -54,7 +57,13 @@ export class DataMarketError<C extends string = string> extends Error {
 
 /** True for any error of an @datamarket package (works across duplicated installs: checks the shape, not the class). */
 export function isDataMarketError(error: unknown): error is DataMarketError {
-  return error instanceof DataMarketError || (error instanceof Error && typeof (error as DataMarketError).code === "string" && typeof (error as DataMarketError).shortMessage === "string" && typeof (error as DataMarketError).details === "object");
+  return (
+    error instanceof DataMarketError ||
+    (error instanceof Error &&
+      typeof (error as DataMarketError).code === "string" &&
+      typeof (error as DataMarketError).shortMessage === "string" &&
+      typeof (error as DataMarketError).details === "object")
+  );
 }
 
 /**

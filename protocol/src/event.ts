@@ -94,7 +94,8 @@ function validateFields(f: EventFields): void {
   checkUint("streamPartition", f.streamPartition, 0xffffffff);
   checkUint("timestamp", f.timestamp, Number.MAX_SAFE_INTEGER);
   checkUint("sequenceNumber", f.sequenceNumber, Number.MAX_SAFE_INTEGER);
-  if (typeof f.previousEventHash !== "string" || !HEX32.test(f.previousEventHash)) throw malformed("previousEventHash must be 0x + 64 lowercase hex", { field: "previousEventHash" });
+  if (typeof f.previousEventHash !== "string" || !HEX32.test(f.previousEventHash))
+    throw malformed("previousEventHash must be 0x + 64 lowercase hex", { field: "previousEventHash" });
   if (typeof f.publisher !== "string" || !HEX20.test(f.publisher)) throw malformed("publisher must be 0x + 40 lowercase hex", { field: "publisher" });
   validateKinds(f.contentType, f.encryptionType, f.groupKeyId === ZERO_HASH);
   if (typeof f.groupKeyId !== "string" || !HEX32.test(f.groupKeyId)) throw malformed("groupKeyId must be 0x + 64 lowercase hex", { field: "groupKeyId" });
@@ -190,15 +191,22 @@ export function decodeFrame<B extends Uint8Array>(frame: B, maxContentLength = 0
   if (frame.length < FRAME_OVERHEAD) throw malformed(`frame of ${frame.length} bytes is shorter than the minimum ${FRAME_OVERHEAD}`, { length: frame.length });
   const contentLength = readUint32BE(frame, OFF.contentLength);
   if (contentLength > maxContentLength) {
-    throw new ProtocolError(ErrorCodes.PAYLOAD_TOO_LARGE, `content of ${contentLength} bytes exceeds the limit of ${maxContentLength}`, { contentLength, maxContentLength });
+    throw new ProtocolError(ErrorCodes.PAYLOAD_TOO_LARGE, `content of ${contentLength} bytes exceeds the limit of ${maxContentLength}`, {
+      contentLength,
+      maxContentLength,
+    });
   }
   const expected = FRAME_OVERHEAD + contentLength;
   if (frame.length !== expected) {
-    throw malformed(`frame length ${frame.length} does not match contentLength ${contentLength} (expected ${expected} bytes)`, { length: frame.length, expected });
+    throw malformed(`frame length ${frame.length} does not match contentLength ${contentLength} (expected ${expected} bytes)`, {
+      length: frame.length,
+      expected,
+    });
   }
   const canonicalEnd = CANONICAL_HEADER_LENGTH + contentLength;
   const signatureType = frame[canonicalEnd];
-  if (signatureType !== SignatureType.EIP191_SECP256K1) throw malformed(`unknown signatureType ${signatureType}`, { field: "signatureType", value: signatureType });
+  if (signatureType !== SignatureType.EIP191_SECP256K1)
+    throw malformed(`unknown signatureType ${signatureType}`, { field: "signatureType", value: signatureType });
   const contentType = frame[OFF.contentType];
   const encryptionType = frame[OFF.encryptionType];
   const groupKeyId = hexOf(frame, OFF.groupKeyId, OFF.groupKeyId + 32);

@@ -15,8 +15,16 @@ export function normalizeStreamName(name: string): string {
   } catch (err) {
     throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, `"${name}" is not a valid ENS name: ${(err as Error).message}`, { name }, { cause: err });
   }
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(normalized) || normalized.length > 255 || normalized.split(".").some((l) => l.length >= 4 && l.slice(2, 4) === "--")) {
-    throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, `"${name}" is not a stream name: ASCII labels of a-z 0-9 - only, 255 bytes at most, no "--" as 3rd and 4th characters`, { name });
+  if (
+    !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(normalized) ||
+    normalized.length > 255 ||
+    normalized.split(".").some((l) => l.length >= 4 && l.slice(2, 4) === "--")
+  ) {
+    throw new ProtocolError(
+      ProtocolErrorCodes.INVALID_ARGUMENT,
+      `"${name}" is not a stream name: ASCII labels of a-z 0-9 - only, 255 bytes at most, no "--" as 3rd and 4th characters`,
+      { name },
+    );
   }
   return normalized;
 }

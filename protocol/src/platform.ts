@@ -9,6 +9,11 @@ export { PLATFORM, allocBytes, hexSlice, hexDecode, writeHex, aesGcm, loadNative
 
 type Surface<T> = { [K in keyof T]: K extends "PLATFORM" ? string : T[K] };
 // Compile-time only: fails to type-check when the two platform modules drift apart.
-export type PlatformSurfacesMatch = [Surface<typeof NodePlatform>, Surface<typeof BrowserPlatform>] extends [Surface<typeof BrowserPlatform>, Surface<typeof NodePlatform>] ? true : never;
+export type PlatformSurfacesMatch = [Surface<typeof NodePlatform>, Surface<typeof BrowserPlatform>] extends [
+  Surface<typeof BrowserPlatform>,
+  Surface<typeof NodePlatform>,
+]
+  ? true
+  : never;
 const platformSurfacesMatch: PlatformSurfacesMatch = true;
 void platformSurfacesMatch;

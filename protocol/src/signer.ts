@@ -17,7 +17,12 @@ export function normalizeSignature(signatureHex: string): Uint8Array {
   try {
     bytes = hexToBytes(signatureHex, 65, "signature");
   } catch (err) {
-    throw new ProtocolError(ProtocolErrorCodes.INVALID_SIGNATURE, "the signer returned a signature that is not 65 bytes of hex", { signature: signatureHex }, { cause: err });
+    throw new ProtocolError(
+      ProtocolErrorCodes.INVALID_SIGNATURE,
+      "the signer returned a signature that is not 65 bytes of hex",
+      { signature: signatureHex },
+      { cause: err },
+    );
   }
   const v = bytes[64];
   if (v === 0 || v === 1) bytes[64] = v + 27;

@@ -134,13 +134,18 @@ export interface SiweExpectations {
 export function verifySiwe(message: string, signatureHex: string, expect: SiweExpectations): { address: string; expiresAt: number } {
   const f = parseSiweMessage(message);
   const now = expect.now ?? Date.now();
-  if (f.domain !== expect.domain) throw fail(`the message is for domain ${f.domain}, this broker is ${expect.domain}`, { domain: f.domain, expected: expect.domain });
-  if (f.chainId !== expect.chainId) throw fail(`the message is for chain ${f.chainId}, this broker is on ${expect.chainId}`, { chainId: f.chainId, expected: expect.chainId });
+  if (f.domain !== expect.domain)
+    throw fail(`the message is for domain ${f.domain}, this broker is ${expect.domain}`, { domain: f.domain, expected: expect.domain });
+  if (f.chainId !== expect.chainId)
+    throw fail(`the message is for chain ${f.chainId}, this broker is on ${expect.chainId}`, { chainId: f.chainId, expected: expect.chainId });
   if (f.nonce !== expect.nonce) throw fail("the nonce is not the one this broker issued for the session", { nonce: f.nonce });
   if (f.expirationTime && Date.parse(f.expirationTime) <= now) throw fail("the sign-in message has expired", { expirationTime: f.expirationTime });
   const maxSessionMs = expect.maxSessionMs ?? MAX_SESSION_MS;
   if (f.expirationTime && Date.parse(f.expirationTime) - now > maxSessionMs) {
-    throw fail(`the Expiration Time is more than ${maxSessionMs} ms ahead: a session lasts at most that long`, { expirationTime: f.expirationTime, maxSessionMs });
+    throw fail(`the Expiration Time is more than ${maxSessionMs} ms ahead: a session lasts at most that long`, {
+      expirationTime: f.expirationTime,
+      maxSessionMs,
+    });
   }
   if (f.notBefore && Date.parse(f.notBefore) > now) throw fail("the sign-in message is not valid yet", { notBefore: f.notBefore });
   if (typeof signatureHex !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signatureHex)) throw fail("the signature must be 0x + 65 bytes hex");

@@ -55,11 +55,15 @@ export function encodeRequestFrame(kind: number, requestId: number, frame: Uint8
 }
 
 /** A binary message from a broker: a live delivery (kind ‖ frame) or a resend's frame (kind ‖ requestId ‖ frame). */
-export type BrokerBinaryMessage<B extends Uint8Array = Uint8Array> = { kind: typeof BinaryKind.DELIVER; frame: B } | { kind: typeof BinaryKind.RESEND; requestId: number; frame: B };
+export type BrokerBinaryMessage<B extends Uint8Array = Uint8Array> =
+  { kind: typeof BinaryKind.DELIVER; frame: B } | { kind: typeof BinaryKind.RESEND; requestId: number; frame: B };
 
 /** Splits a broker's binary message; the frame is a view of `data`. MALFORMED_MESSAGE for an unknown kind or a short message. */
 export function decodeBrokerBinaryMessage<B extends Uint8Array>(data: B): BrokerBinaryMessage<B> {
   if (data.length >= 1 && data[0] === BinaryKind.DELIVER) return { kind: BinaryKind.DELIVER, frame: data.subarray(1) as B };
   if (data.length >= 5 && data[0] === BinaryKind.RESEND) return { kind: BinaryKind.RESEND, requestId: readUint32BE(data, 1), frame: data.subarray(5) as B };
-  throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `unknown or short binary message (kind ${data[0]}, ${data.length} bytes)`, { kind: data[0], length: data.length });
+  throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `unknown or short binary message (kind ${data[0]}, ${data.length} bytes)`, {
+    kind: data[0],
+    length: data.length,
+  });
 }

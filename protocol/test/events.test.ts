@@ -43,7 +43,20 @@ describe("protocol test vectors (test-vectors/events.json)", () => {
         const f = v.fields;
         const packed = solidityPacked(
           ["uint8", "bytes32", "uint32", "uint64", "uint64", "bytes32", "address", "uint8", "uint8", "bytes32", "uint32", "bytes"],
-          [1, f.streamId, f.streamPartition, f.timestamp, f.sequenceNumber, f.previousEventHash, f.publisher, f.contentType, f.encryptionType, f.groupKeyId, bytes(f.content).length, f.content],
+          [
+            1,
+            f.streamId,
+            f.streamPartition,
+            f.timestamp,
+            f.sequenceNumber,
+            f.previousEventHash,
+            f.publisher,
+            f.contentType,
+            f.encryptionType,
+            f.groupKeyId,
+            bytes(f.content).length,
+            f.content,
+          ],
         );
         expect(packed).to.equal(v.canonicalHex);
         expect(hex(encodeCanonical(fieldsOf(v)))).to.equal(v.canonicalHex);

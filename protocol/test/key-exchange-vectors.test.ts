@@ -45,7 +45,14 @@ describe("key-exchange test vectors", () => {
     expect(m.type).to.equal("request");
     expect(m.signer).to.equal(V.accounts.subscriberA.address);
     const f = V.request.fields;
-    expect(m).to.deep.include({ requestId: f.requestId, streamId: f.streamId, publisher: f.publisher, subscriber: f.subscriber, timestamp: f.timestamp, groupKeyIds: f.groupKeyIds });
+    expect(m).to.deep.include({
+      requestId: f.requestId,
+      streamId: f.streamId,
+      publisher: f.publisher,
+      subscriber: f.subscriber,
+      timestamp: f.timestamp,
+      groupKeyIds: f.groupKeyIds,
+    });
     expect(b(V.request.bytes).length).to.equal(137 + 32 + 65);
   });
 

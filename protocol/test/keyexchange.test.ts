@@ -21,14 +21,19 @@ describe("key exchange", () => {
     const a = subscriber();
     const b = subscriber();
     const m = new GroupKeyManager(streamId, publisher, publisher.address);
-    const first = await m.announce([{ address: a.address, publicKey: a.enc.publicKey }, { address: b.address, publicKey: b.enc.publicKey }]);
+    const first = await m.announce([
+      { address: a.address, publicKey: a.enc.publicKey },
+      { address: b.address, publicKey: b.enc.publicKey },
+    ]);
     expect(a.store.ingest(first!, publisher.address)[0].id).to.equal(m.currentKey().id);
     expect(b.store.ingest(first!, publisher.address)[0].id).to.equal(m.currentKey().id);
     const { key, response } = await m.rekey([{ address: a.address, publicKey: a.enc.publicKey }]);
     expect(a.store.ingest(response!, publisher.address).map((k) => k.id)).to.deep.equal([key.id]);
     expect(b.store.ingest(response!, publisher.address)).to.deep.equal([]);
     expect(b.store.has(key.id)).to.equal(false);
-    expect(() => b.store.get(key.id)).to.throw().with.property("code", SdkErrorCodes.UNKNOWN_GROUP_KEY);
+    expect(() => b.store.get(key.id))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.UNKNOWN_GROUP_KEY);
   });
 
   it("refuses a response whose signer is not the expected publisher", async () => {
@@ -36,7 +41,9 @@ describe("key exchange", () => {
     const impostor = Wallet.createRandom();
     const m = new GroupKeyManager(streamId, impostor, impostor.address);
     const response = await m.announce([{ address: a.address, publicKey: a.enc.publicKey }]);
-    expect(() => a.store.ingest(response!, publisher.address)).to.throw().with.property("code", SdkErrorCodes.INVALID_SIGNATURE);
+    expect(() => a.store.ingest(response!, publisher.address))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.INVALID_SIGNATURE);
   });
 
   it("refuses a response with one altered byte", async () => {
@@ -44,7 +51,9 @@ describe("key exchange", () => {
     const m = new GroupKeyManager(streamId, publisher, publisher.address);
     const response = (await m.announce([{ address: a.address, publicKey: a.enc.publicKey }]))!;
     response[100] ^= 1;
-    expect(() => a.store.ingest(response, publisher.address)).to.throw().with.property("code", SdkErrorCodes.INVALID_SIGNATURE);
+    expect(() => a.store.ingest(response, publisher.address))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.INVALID_SIGNATURE);
   });
 
   describe("answering requests", () => {

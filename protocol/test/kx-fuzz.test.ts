@@ -35,7 +35,10 @@ describe("key-exchange decoder fuzzing", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 }), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 40 }), (which, cut, extra) => {
         const bytes = valid[which];
-        return refusedTyped(() => decodeKeyExchangeMessage(bytes.subarray(0, cut % bytes.length))) && refusedTyped(() => decodeKeyExchangeMessage(Buffer.concat([bytes, extra])));
+        return (
+          refusedTyped(() => decodeKeyExchangeMessage(bytes.subarray(0, cut % bytes.length))) &&
+          refusedTyped(() => decodeKeyExchangeMessage(Buffer.concat([bytes, extra])))
+        );
       }),
       { numRuns: 200 },
     );

@@ -7,8 +7,14 @@ import { ProtocolError } from "../src/errors";
 
 const now = Date.parse("2026-01-01T00:00:00Z");
 const fields = (address: string) => ({
-  domain: "broker.example", address, statement: "Sign in to the broker.", uri: "ws://broker.example/", chainId: 31337, nonce: "abcdef0123456789",
-  issuedAt: new Date(now).toISOString(), expirationTime: new Date(now + 60_000).toISOString(),
+  domain: "broker.example",
+  address,
+  statement: "Sign in to the broker.",
+  uri: "ws://broker.example/",
+  chainId: 31337,
+  nonce: "abcdef0123456789",
+  issuedAt: new Date(now).toISOString(),
+  expirationTime: new Date(now + 60_000).toISOString(),
 });
 const expectations = { domain: "broker.example", chainId: 31337, nonce: "abcdef0123456789", now, defaultSessionMs: 3_600_000 };
 

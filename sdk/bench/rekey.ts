@@ -40,9 +40,16 @@ async function main(): Promise<void> {
   const median = times[Math.floor(times.length / 2)];
   const cpuMedian = cpuTimes[Math.floor(cpuTimes.length / 2)];
   console.log(`ECDH backend: ${eciesBackend.backend}${eciesBackend.nativeLoadError ? ` (native not loaded: ${eciesBackend.nativeLoadError})` : ""}`);
-  console.log(`rekey for ${RECIPIENTS} recipients: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms over ${RUNS} runs; response ${bytes} bytes`);
+  console.log(
+    `rekey for ${RECIPIENTS} recipients: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms over ${RUNS} runs; response ${bytes} bytes`,
+  );
   console.log(`CPU time of this process per rekey: median ${cpuMedian.toFixed(1)} ms (wall time above includes waiting for a core on a shared machine)`);
-  console.log(`load average at the end: ${require("node:os").loadavg().map((x: number) => x.toFixed(2)).join(" ")} on ${require("node:os").cpus().length} cores`);
+  console.log(
+    `load average at the end: ${require("node:os")
+      .loadavg()
+      .map((x: number) => x.toFixed(2))
+      .join(" ")} on ${require("node:os").cpus().length} cores`,
+  );
   console.log(`bar <= 100 ms wall (median): ${median <= 100 ? "MET" : "NOT MET"}`);
 }
 

@@ -64,7 +64,8 @@ export class SdkError extends DataMarketError<SdkErrorCode> {
    */
   static from(err: unknown, fallback: SdkErrorCode, details: Record<string, unknown> = {}): SdkError {
     if (err instanceof SdkError) return err;
-    if (err instanceof DataMarketError && SDK_CODES.has(err.code)) return new SdkError(err.code as SdkErrorCode, err.shortMessage, { ...err.details, ...details }, { cause: err });
+    if (err instanceof DataMarketError && SDK_CODES.has(err.code))
+      return new SdkError(err.code as SdkErrorCode, err.shortMessage, { ...err.details, ...details }, { cause: err });
     const message = err instanceof DataMarketError ? err.shortMessage : ((err as Error)?.message ?? String(err));
     return new SdkError(fallback, message, err instanceof DataMarketError ? { ...details, code: err.code, ...err.details } : details, { cause: err });
   }

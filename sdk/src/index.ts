@@ -14,7 +14,23 @@ export type { SdkErrorCode } from "./errors";
 // The error base class of every @datamarket package, and the protocol's codes.
 export { DataMarketError, isDataMarketError, ProtocolError, ProtocolErrorCodes, ErrorCodes } from "@datamarket/protocol";
 // Keys and the key exchange, from @datamarket/protocol (one implementation, shared with other clients).
-export { GroupKey, groupKeyIdOf, generateKeyPair, publicKeyOf, cryptoBackend, cryptoBackend as eciesBackend, defaultRandom, fixedRandom, GroupKeyManager, buildRequest, GroupKeyStore, decodeKeyExchangeMessage, KxErrorCode, KxType, streamIdOf } from "@datamarket/protocol";
+export {
+  GroupKey,
+  groupKeyIdOf,
+  generateKeyPair,
+  publicKeyOf,
+  cryptoBackend,
+  cryptoBackend as eciesBackend,
+  defaultRandom,
+  fixedRandom,
+  GroupKeyManager,
+  buildRequest,
+  GroupKeyStore,
+  decodeKeyExchangeMessage,
+  KxErrorCode,
+  KxType,
+  streamIdOf,
+} from "@datamarket/protocol";
 export type { AccessOracle, RandomSource, MessageSigner } from "@datamarket/protocol";
 export { encryptDataset, createRelease, openRelease, decodeManifest, subjectLabel } from "./dataset/Dataset";
 export type { ConsentDecision, DatasetRecord, DatasetRelease, EncryptedDataset } from "./dataset/Dataset";

@@ -15,4 +15,8 @@ export { ownBytes, readTextFile } from "./_nodejs/files";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 // Compile-time only: fails to type-check when a pair of platform modules drifts apart.
-export const platformSurfacesMatch: [Same<typeof NodeSocket.openSocket, typeof BrowserSocket.openSocket>, Same<keyof typeof NodeKeys, keyof typeof BrowserKeys>, Same<keyof typeof NodeFiles, keyof typeof BrowserFiles>] = [true, true, true];
+export const platformSurfacesMatch: [
+  Same<typeof NodeSocket.openSocket, typeof BrowserSocket.openSocket>,
+  Same<keyof typeof NodeKeys, keyof typeof BrowserKeys>,
+  Same<keyof typeof NodeFiles, keyof typeof BrowserFiles>,
+] = [true, true, true];

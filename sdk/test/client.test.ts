@@ -15,11 +15,21 @@ class ExternalSigner extends AbstractSigner {
   constructor(private readonly wallet: Wallet) {
     super(null);
   }
-  getAddress() { return this.wallet.getAddress(); }
-  connect(_provider: Provider | null): ExternalSigner { return this; }
-  signTransaction(tx: TransactionRequest) { return this.wallet.signTransaction(tx); }
-  signMessage(message: string | Uint8Array) { return this.wallet.signMessage(message); }
-  signTypedData(d: TypedDataDomain, t: Record<string, TypedDataField[]>, v: Record<string, unknown>) { return this.wallet.signTypedData(d, t, v); }
+  getAddress() {
+    return this.wallet.getAddress();
+  }
+  connect(_provider: Provider | null): ExternalSigner {
+    return this;
+  }
+  signTransaction(tx: TransactionRequest) {
+    return this.wallet.signTransaction(tx);
+  }
+  signMessage(message: string | Uint8Array) {
+    return this.wallet.signMessage(message);
+  }
+  signTypedData(d: TypedDataDomain, t: Record<string, TypedDataField[]>, v: Record<string, unknown>) {
+    return this.wallet.signTypedData(d, t, v);
+  }
 }
 
 describe("client on a live broker", function () {
@@ -43,7 +53,13 @@ describe("client on a live broker", function () {
   function collector() {
     const messages: ReceivedMessage[] = [];
     const errors: SdkError[] = [];
-    return { messages, errors, handler: (m: ReceivedMessage) => void messages.push(m), onError: (e: SdkError) => void errors.push(e), values: () => messages.map((m) => m.parsed()) };
+    return {
+      messages,
+      errors,
+      handler: (m: ReceivedMessage) => void messages.push(m),
+      onError: (e: SdkError) => void errors.push(e),
+      values: () => messages.map((m) => m.parsed()),
+    };
   }
 
   it("a subscriber who loses its licence cannot decrypt events published after the rekey, while the other goes on", async () => {
@@ -112,7 +128,18 @@ describe("client on a live broker", function () {
     // A well-signed event from Mallory, who may not publish (a broker that skipped the check).
     const mallory = Wallet.createRandom();
     const forged = signEvent(
-      { streamId: stream, streamPartition: 0, timestamp: Date.now(), sequenceNumber: 1, previousEventHash: ZERO_HASH, publisher: mallory.address.toLowerCase(), contentType: ContentType.JSON, encryptionType: EncryptionType.NONE, groupKeyId: ZERO_HASH, content: Buffer.from('{"price":0}') },
+      {
+        streamId: stream,
+        streamPartition: 0,
+        timestamp: Date.now(),
+        sequenceNumber: 1,
+        previousEventHash: ZERO_HASH,
+        publisher: mallory.address.toLowerCase(),
+        contentType: ContentType.JSON,
+        encryptionType: EncryptionType.NONE,
+        groupKeyId: ZERO_HASH,
+        content: Buffer.from('{"price":0}'),
+      },
       Buffer.from(mallory.privateKey.slice(2), "hex"),
     );
     sub.mitm!.onFrame(forged.frame);
@@ -193,7 +220,11 @@ describe("client on a live broker", function () {
   it("a subscriber granted access after the key announcement asks the publisher for the key", async () => {
     const publisher = client();
     // The application's channel to the publisher (in-process here; HTTP or an inbox in an app).
-    const late = client({ keyRequests: { request: (to, bytes) => (to === publisher.address ? publisher.client.answerKeyRequest(bytes) : Promise.reject(new Error("unknown publisher"))) } });
+    const late = client({
+      keyRequests: {
+        request: (to, bytes) => (to === publisher.address ? publisher.client.answerKeyRequest(bytes) : Promise.reject(new Error("unknown publisher"))),
+      },
+    });
     let outsiderRequests = 0;
     const outsider = client({ keyRequests: { request: (_to, bytes) => (outsiderRequests++, publisher.client.answerKeyRequest(bytes)) } });
     const stream = createStream(net, publisher.address, "/sensors/late");
@@ -315,6 +346,8 @@ describe("client on a live broker", function () {
     // more events at one timestamp than one answer holds: the broker's cursor passes them
     const at = Date.now() - 5_000;
     for (let n = 12; n <= 17; n++) await publisher.client.publish(stream, { n }, { encrypt: false, timestamp: at });
-    expect((await publisher.client.resend(stream, { type: "from", fromTimestamp: at })).map((m) => m.parsed())).to.deep.equal(Array.from({ length: 6 }, (_, i) => ({ n: i + 12 })));
+    expect((await publisher.client.resend(stream, { type: "from", fromTimestamp: at })).map((m) => m.parsed())).to.deep.equal(
+      Array.from({ length: 6 }, (_, i) => ({ n: i + 12 })),
+    );
   });
 });

@@ -14,7 +14,11 @@ const records = [
   { subjectId: "subject-5", data: Buffer.from('{"bpm":90}') },
 ];
 // As the consent ledger's AccessDecision reports a dataset request.
-const decision: ConsentDecision = { decision: "approved", approvedSubjects: ["subject-1", "subject-4"], deniedByReason: { WITHDRAWN: 2, PURPOSE_NOT_COVERED: 1 } };
+const decision: ConsentDecision = {
+  decision: "approved",
+  approvedSubjects: ["subject-1", "subject-4"],
+  deniedByReason: { WITHDRAWN: 2, PURPOSE_NOT_COVERED: 1 },
+};
 
 describe("batch datasets", () => {
   const ds = encryptDataset(datasetId, records);
@@ -41,26 +45,39 @@ describe("batch datasets", () => {
     // Smuggle in subject-2's chunk under subject-1's key slot: its hash row check fails first.
     const full = decodeManifest(ds.file);
     let offset = full.length;
-    const bodies = full.rows.map((r) => { const b = ds.file.subarray(offset, offset + r.bodyLength); offset += r.bodyLength; return b; });
+    const bodies = full.rows.map((r) => {
+      const b = ds.file.subarray(offset, offset + r.bodyLength);
+      offset += r.bodyLength;
+      return b;
+    });
     const forged = { ...release, bodies: [bodies[1], release.bodies[1]] };
-    expect(() => openRelease(forged, ds.contentHash, buyer.privateKey)).to.throw().with.property("code", SdkErrorCodes.CONTENT_HASH_MISMATCH);
+    expect(() => openRelease(forged, ds.contentHash, buyer.privateKey))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.CONTENT_HASH_MISMATCH);
     const relabelled = { ...release, released: [1, 3] };
-    expect(() => openRelease(relabelled, ds.contentHash, buyer.privateKey)).to.throw().with.property("code", SdkErrorCodes.DECRYPTION_FAILED);
+    expect(() => openRelease(relabelled, ds.contentHash, buyer.privateKey))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.DECRYPTION_FAILED);
   });
 
   it("refuses a release whose manifest is not the registered one", () => {
     const release = createRelease(ds, decision, buyer);
-    expect(() => openRelease(release, "0x" + "00".repeat(32), buyer.privateKey)).to.throw().with.property("code", SdkErrorCodes.CONTENT_HASH_MISMATCH);
+    expect(() => openRelease(release, "0x" + "00".repeat(32), buyer.privateKey))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.CONTENT_HASH_MISMATCH);
   });
 
   it("a release wrapped for one buyer does not open for another", () => {
     const release = createRelease(ds, decision, buyer);
-    expect(() => openRelease(release, ds.contentHash, generateKeyPair().privateKey)).to.throw().with.property("code", SdkErrorCodes.DECRYPTION_FAILED);
+    expect(() => openRelease(release, ds.contentHash, generateKeyPair().privateKey))
+      .to.throw()
+      .with.property("code", SdkErrorCodes.DECRYPTION_FAILED);
   });
 
   it("refuses a download the consent ledger denied, with its reasons", () => {
     expect(() => createRelease(ds, { decision: "denied", reasons: ["EXPIRED"], approvedSubjects: [], deniedByReason: { EXPIRED: 5 } }, buyer))
-      .to.throw(/EXPIRED/).with.property("code", SdkErrorCodes.NOT_LICENSED);
+      .to.throw(/EXPIRED/)
+      .with.property("code", SdkErrorCodes.NOT_LICENSED);
   });
 
   it("counts subjects the decision does not mention as NOT_IN_DECISION", () => {

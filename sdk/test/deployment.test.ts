@@ -33,7 +33,8 @@ describe("loadDeployment", function () {
   });
 
   /** A copy of the record with one edit, as <name>.json in a fresh directory. */
-  function edited(name: string, edit: (record: Record<string, any>) => void): { dir: string; file: string } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  function edited(name: string, edit: (record: Record<string, any>) => void): { dir: string; file: string } {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const record = JSON.parse(readFileSync(deployed.file, "utf8"));
     edit(record);
     const dir = mkdtempSync(path.join(tmpdir(), "sdk-record-"));
@@ -50,7 +51,12 @@ describe("loadDeployment", function () {
     for (const d of [byChain, byPath]) {
       expect(d.chainId).to.equal(31337n);
       expect(d.file).to.equal(deployed.file);
-      expect(d.addresses).to.deep.equal({ registry: c.StreamRegistry.address, market: c.DataLicenseMarket.address, token: c.DATAToken.address, coordinator: c.NetworkCoordinator.address });
+      expect(d.addresses).to.deep.equal({
+        registry: c.StreamRegistry.address,
+        market: c.DataLicenseMarket.address,
+        token: c.DATAToken.address,
+        coordinator: c.NetworkCoordinator.address,
+      });
       expect(await d.registry.getAddress()).to.equal(c.StreamRegistry.address);
       expect(await d.market.getAddress()).to.equal(c.DataLicenseMarket.address);
       expect(await d.token.getAddress()).to.equal(c.DATAToken.address);
@@ -93,7 +99,9 @@ describe("loadDeployment", function () {
   });
 
   it("refuses a record whose chain is not the provider's", async () => {
-    const { file } = edited("5", (r) => { r.chainId = 5; });
+    const { file } = edited("5", (r) => {
+      r.chainId = 5;
+    });
     const error = await refusal(loadDeployment(file, hre.ethers.provider));
     expect(error.code).to.equal(SdkErrorCodes.INVALID_DEPLOYMENT);
     expect(error.details).to.include({ chainId: 5n, providerChainId: 31337n });
@@ -101,20 +109,28 @@ describe("loadDeployment", function () {
 
   it("refuses a stale record whose contract has no code on the chain", async () => {
     const stranger = Wallet.createRandom().address;
-    const { file } = edited("31337", (r) => { r.contracts.DataLicenseMarket.address = stranger; });
+    const { file } = edited("31337", (r) => {
+      r.contracts.DataLicenseMarket.address = stranger;
+    });
     const error = await refusal(loadDeployment(file, hre.ethers.provider));
     expect(error.code).to.equal(SdkErrorCodes.INVALID_DEPLOYMENT);
     expect(error.details).to.include({ contract: "DataLicenseMarket", address: stranger });
   });
 
   it("refuses a missing or mistyped address, a bad chain id and a file that is not JSON", async () => {
-    const missing = edited("31337", (r) => { delete r.contracts.NetworkCoordinator; });
+    const missing = edited("31337", (r) => {
+      delete r.contracts.NetworkCoordinator;
+    });
     expect((await refusal(loadDeployment(missing.file))).details).to.include({ contract: "NetworkCoordinator" });
-    const badChecksum = edited("31337", (r) => { r.contracts.DATAToken.address = r.contracts.DATAToken.address.replace(/[a-f]/, (ch: string) => ch.toUpperCase()); });
+    const badChecksum = edited("31337", (r) => {
+      r.contracts.DATAToken.address = r.contracts.DATAToken.address.replace(/[a-f]/, (ch: string) => ch.toUpperCase());
+    });
     const checksumError = await refusal(loadDeployment(badChecksum.file));
     expect(checksumError.code).to.equal(SdkErrorCodes.INVALID_DEPLOYMENT);
     expect(checksumError.details).to.include({ contract: "DATAToken" });
-    const badChain = edited("31337", (r) => { r.chainId = "31337"; });
+    const badChain = edited("31337", (r) => {
+      r.chainId = "31337";
+    });
     expect((await refusal(loadDeployment(badChain.file))).message).to.contain('chainId must be a positive integer, got "31337"');
     const notJson = edited("31337", () => undefined);
     writeFileSync(notJson.file, "{ not json");

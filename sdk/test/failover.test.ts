@@ -43,17 +43,20 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
   let pump: NodeJS.Timeout | undefined;
   let inFlight = 0;
 
-  const brokerUrlOf = (client: DataClient) => ((client as unknown as { routes: Map<string, { conn?: { key: string } }> }).routes.get(`${streamId}|0`)?.conn?.key);
+  const brokerUrlOf = (client: DataClient) => (client as unknown as { routes: Map<string, { conn?: { key: string } }> }).routes.get(`${streamId}|0`)?.conn?.key;
   const brokerOf = (client: DataClient): BrokerProcess => net.brokers.find((b) => b.wsUrl === brokerUrlOf(client))!;
   const startLoad = () => {
     pump = setInterval(() => {
       if (inFlight >= 50) return;
       const k = n++;
       inFlight++;
-      publisher.publish(streamId, { n: k }, { encrypt: false }).then(
-        (r) => acked.push({ n: k, seq: r.sequenceNumber, at: Date.now() }),
-        (e: SdkError) => publishErrors.push(e),
-      ).finally(() => inFlight--);
+      publisher
+        .publish(streamId, { n: k }, { encrypt: false })
+        .then(
+          (r) => acked.push({ n: k, seq: r.sequenceNumber, at: Date.now() }),
+          (e: SdkError) => publishErrors.push(e),
+        )
+        .finally(() => inFlight--);
     }, RATE_MS);
   };
   const stopLoad = async () => {
@@ -77,13 +80,17 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     try {
       await client.signIn(Buffer.from(Wallet.createRandom().privateKey.slice(2), "hex"));
       let missing = 0;
-      await until(async () => {
-        const wanted = acked.filter((a) => a.at < Date.now() - 300).map((a) => a.seq);
-        const r = await client.resend(streamId, 0, { type: "from", fromTimestamp: 0 });
-        const held = new Set(r.frames.map((f) => Number(f.readBigUInt64BE(45))));
-        missing = wanted.filter((s) => !held.has(s)).length;
-        return missing === 0;
-      }, `broker ${b.index} to hold every acknowledged event (${missing} missing)`, timeoutMs);
+      await until(
+        async () => {
+          const wanted = acked.filter((a) => a.at < Date.now() - 300).map((a) => a.seq);
+          const r = await client.resend(streamId, 0, { type: "from", fromTimestamp: 0 });
+          const held = new Set(r.frames.map((f) => Number(f.readBigUInt64BE(45))));
+          missing = wanted.filter((s) => !held.has(s)).length;
+          return missing === 0;
+        },
+        `broker ${b.index} to hold every acknowledged event (${missing} missing)`,
+        timeoutMs,
+      );
       return Date.now();
     } finally {
       await client.close();
@@ -102,7 +109,11 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     const epoch = Math.floor((Date.now() / 1000 - genesis) / length);
     const out: string[] = [];
     for (const b of net.brokers) {
-      const reports = await Promise.all([epoch - 1, epoch].filter((e) => e >= 0).map(async (e) => (await (await fetch(`${b.httpUrl}/network/partitions/0/epochs/${e}`)).json()) as { count: number; checksum: string }));
+      const reports = await Promise.all(
+        [epoch - 1, epoch]
+          .filter((e) => e >= 0)
+          .map(async (e) => (await (await fetch(`${b.httpUrl}/network/partitions/0/epochs/${e}`)).json()) as { count: number; checksum: string }),
+      );
       out.push(JSON.stringify(reports));
     }
     return out;
@@ -112,20 +123,47 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     const t0 = Date.now();
     net = await startNetwork({ maxStalenessMs: 4000 });
     console.log(`      network up in ${((Date.now() - t0) / 1000).toFixed(1)} s (chain, deployment, 3 broker processes)`);
-    await until(async () => (await Promise.all(net.brokers.map((b) => net.health(b)))).every((h) => h.replication?.peers?.filter((p: { linked: boolean }) => p.linked).length === 2), "every broker linked to its two peers", 20_000);
+    await until(
+      async () =>
+        (await Promise.all(net.brokers.map((b) => net.health(b)))).every(
+          (h) => h.replication?.peers?.filter((p: { linked: boolean }) => p.linked).length === 2,
+        ),
+      "every broker linked to its two peers",
+      20_000,
+    );
     const [admin] = await hre.ethers.getSigners();
     const { streamId: id } = await new StreamRegistryClient(await net.registry.getAddress(), admin).createStream("/failover/heart-rate", 1);
     streamId = id.toLowerCase();
     await (await net.registry.setPublicAccess(streamId, true, true)).wait();
-    await until(async () => (await Promise.all(net.brokers.map(async (b) => (await fetch(`${b.httpUrl}/streams/${streamId}`)).status))).every((s) => s === 200), "the brokers to index the stream", 10_000);
+    await until(
+      async () => (await Promise.all(net.brokers.map(async (b) => (await fetch(`${b.httpUrl}/streams/${streamId}`)).status))).every((s) => s === 200),
+      "the brokers to index the stream",
+      10_000,
+    );
     const access = new StreamRegistryClient(await net.registry.getAddress(), net.provider);
     const pubWallet = Wallet.createRandom() as unknown as Wallet;
     const subWallet = Wallet.createRandom() as unknown as Wallet;
-    subscriber = new DataClient({ signer: subWallet, access, coordinator: net.coordinator.connect(net.provider), reconnectDelayMs: 50, resumeLookbackMs: 5_000 });
-    await subscriber.subscribe(streamId, (m: ReceivedMessage) => void received.push({ n: (m.parsed() as { n: number }).n, seq: m.sequenceNumber, at: Date.now() }), { onError: (e) => void subscriberErrors.push(e) });
+    subscriber = new DataClient({
+      signer: subWallet,
+      access,
+      coordinator: net.coordinator.connect(net.provider),
+      reconnectDelayMs: 50,
+      resumeLookbackMs: 5_000,
+    });
+    await subscriber.subscribe(
+      streamId,
+      (m: ReceivedMessage) => void received.push({ n: (m.parsed() as { n: number }).n, seq: m.sequenceNumber, at: Date.now() }),
+      { onError: (e) => void subscriberErrors.push(e) },
+    );
     // Clients start on a random assignee: the first two cases want the two on different brokers.
     for (let i = 0; i < 20; i++) {
-      publisher = new DataClient({ signer: pubWallet, access, coordinator: net.coordinator.connect(net.provider), publishTimeoutMs: 20_000, reconnectDelayMs: 50 });
+      publisher = new DataClient({
+        signer: pubWallet,
+        access,
+        coordinator: net.coordinator.connect(net.provider),
+        publishTimeoutMs: 20_000,
+        reconnectDelayMs: 50,
+      });
       await publisher.publish(streamId, { n: n++ }, { encrypt: false }).then((r) => acked.push({ n: n - 1, seq: r.sequenceNumber, at: Date.now() }));
       if (brokerOf(publisher) !== brokerOf(subscriber)) break;
       await publisher.close();
@@ -147,7 +185,11 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     const killedAt = Date.now();
     net.kill(victim);
     await sleep(3000);
-    const gap = maxGap(received.map((r) => r.at), killedAt, killedAt + 3000);
+    const gap = maxGap(
+      received.map((r) => r.at),
+      killedAt,
+      killedAt + 3000,
+    );
     console.log(`      subscriber's longest gap after its broker died: ${gap} ms; now on broker ${brokerOf(subscriber)?.index}`);
     expect(gap, "the subscriber's gap after its broker died").to.be.at.most(1000);
     await restart(victim);
@@ -163,7 +205,11 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     const killedAt = Date.now();
     net.kill(victim);
     await sleep(3000);
-    const gap = maxGap(acked.map((a) => a.at), killedAt, killedAt + 3000);
+    const gap = maxGap(
+      acked.map((a) => a.at),
+      killedAt,
+      killedAt + 3000,
+    );
     console.log(`      publisher's longest wait for an acknowledgement after its broker died: ${gap} ms; now on broker ${brokerOf(publisher)?.index}`);
     expect(gap, "the publisher's pause after its broker died").to.be.at.most(1000);
     expect(publishErrors, "no publish failed").to.deep.equal([]);
@@ -178,7 +224,9 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     for (let round = 0; round < 3; round++) {
       await sleep(800 + Math.random() * 700);
       const victim = net.brokers[Math.floor(Math.random() * 3)];
-      console.log(`      round ${round + 1}: kill -9 broker ${victim.index}${victim === brokerOf(publisher) ? " (the publisher's)" : ""}${victim === brokerOf(subscriber) ? " (the subscriber's)" : ""}`);
+      console.log(
+        `      round ${round + 1}: kill -9 broker ${victim.index}${victim === brokerOf(publisher) ? " (the publisher's)" : ""}${victim === brokerOf(subscriber) ? " (the subscriber's)" : ""}`,
+      );
       net.kill(victim);
       await sleep(500 + Math.random() * 1000);
       await restart(victim);
@@ -206,15 +254,28 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
       await sleep(RATE_MS);
     }
     const refused = attempts.filter((a) => a.code === "CHAIN_UNAVAILABLE");
-    console.log(`      frozen chain: ${refused.length} publishes refused with CHAIN_UNAVAILABLE from ${refused[0]?.at} ms on, the slowest refusal in ${Math.max(...refused.map((a) => a.ms))} ms`);
+    console.log(
+      `      frozen chain: ${refused.length} publishes refused with CHAIN_UNAVAILABLE from ${refused[0]?.at} ms on, the slowest refusal in ${Math.max(...refused.map((a) => a.ms))} ms`,
+    );
     expect(refused.length, "publishes refused while the gate is stale").to.be.greaterThan(10);
-    expect(attempts.every((a) => a.code === "CHAIN_UNAVAILABLE"), JSON.stringify(attempts.slice(0, 3))).to.equal(true);
+    expect(
+      attempts.every((a) => a.code === "CHAIN_UNAVAILABLE"),
+      JSON.stringify(attempts.slice(0, 3)),
+    ).to.equal(true);
     expect(Math.max(...refused.map((a) => a.ms)), "refused at once").to.be.at.most(500);
     expect(refused[0].at, "publishing went on until the staleness bound").to.be.at.least(3000);
     await until(() => subscriberErrors.some((e) => e.details.brokerCode === "ACCESS_GATE_UNAVAILABLE"), "the fail-closed cut of the subscription", 5000);
     net.proxy.unfreeze();
     // once the brokers read the chain again, publishing resumes (no chain-rule refusals) and the subscription is back
-    await until(async () => publisher.publish(streamId, { n: n++ }, { encrypt: false }).then((r) => (acked.push({ n: n - 1, seq: r.sequenceNumber, at: Date.now() }), true), () => false), "publishing to resume", 20_000);
+    await until(
+      async () =>
+        publisher.publish(streamId, { n: n++ }, { encrypt: false }).then(
+          (r) => (acked.push({ n: n - 1, seq: r.sequenceNumber, at: Date.now() }), true),
+          () => false,
+        ),
+      "publishing to resume",
+      20_000,
+    );
     for (let i = 0; i < 20; i++) {
       const r = await publisher.publish(streamId, { n: n++ }, { encrypt: false });
       acked.push({ n: n - 1, seq: r.sequenceNumber, at: Date.now() });

@@ -29,6 +29,8 @@ describe("decoder fuzzing", () => {
       { numRuns: 300 },
     );
     // A chunk count larger than the file is refused before any allocation.
-    expect(refusedTyped(() => decodeManifest(Buffer.concat([Buffer.from("DMDS\x01", "latin1"), Buffer.alloc(32), Buffer.from([0xff, 0xff, 0xff, 0xff])])))).to.equal(true);
+    expect(
+      refusedTyped(() => decodeManifest(Buffer.concat([Buffer.from("DMDS\x01", "latin1"), Buffer.alloc(32), Buffer.from([0xff, 0xff, 0xff, 0xff])]))),
+    ).to.equal(true);
   });
 });

@@ -7,7 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Wallet } from "ethers";
-import { DEFAULT_CONFIG, InMemoryAccessGate, InMemoryStreamIndex, startBroker, streamIdOf, type PartitionAssignmentSource, type RunningBroker } from "@datamarket/broker";
+import {
+  DEFAULT_CONFIG,
+  InMemoryAccessGate,
+  InMemoryStreamIndex,
+  startBroker,
+  streamIdOf,
+  type PartitionAssignmentSource,
+  type RunningBroker,
+} from "@datamarket/broker";
 import { DataClient, type DataClientOptions } from "../src/client/DataClient";
 import type { StreamAccess } from "../src/client/access";
 import { WsTransport, type BrokerTransport } from "../src/client/transport";
@@ -29,7 +37,10 @@ export async function startTestNet(storage: { maxResendEvents?: number } = {}, a
   const dir = mkdtempSync(join(tmpdir(), "sdk-test-"));
   const gate = new InMemoryAccessGate();
   const index = new InMemoryStreamIndex();
-  const broker = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir, storage: { ...DEFAULT_CONFIG.storage, ...storage } }, { gate, streams: index, assignment, logger: pino({ level: "silent" }) });
+  const broker = await startBroker(
+    { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir, storage: { ...DEFAULT_CONFIG.storage, ...storage } },
+    { gate, streams: index, assignment, logger: pino({ level: "silent" }) },
+  );
   const registeredKeys = new Map<string, Uint8Array>();
   const access: StreamAccess = {
     canPublish: (s, a) => gate.canPublish(s, a),
@@ -37,7 +48,11 @@ export async function startTestNet(storage: { maxResendEvents?: number } = {}, a
     encryptionKeyOf: async (a) => registeredKeys.get(a.toLowerCase()) ?? null,
   };
   return {
-    broker, gate, index, registeredKeys, access,
+    broker,
+    gate,
+    index,
+    registeredKeys,
+    access,
     url: `ws://127.0.0.1:${broker.wsPort}`,
     stop: async () => {
       await broker.close();
@@ -69,11 +84,21 @@ export class MitmTransport implements BrokerTransport {
     inner.onNotice = (n) => this.onNotice(n);
     inner.onDisconnect = (r) => this.onDisconnect(r);
   }
-  publish(frame: Uint8Array) { return this.inner.publish(frame); }
-  subscribe(s: string, p: number) { return this.inner.subscribe(s, p); }
-  unsubscribe(s: string, p: number) { return this.inner.unsubscribe(s, p); }
-  resend(s: string, p: number, q: Parameters<BrokerTransport["resend"]>[2]) { return this.inner.resend(s, p, q); }
-  close() { return this.inner.close(); }
+  publish(frame: Uint8Array) {
+    return this.inner.publish(frame);
+  }
+  subscribe(s: string, p: number) {
+    return this.inner.subscribe(s, p);
+  }
+  unsubscribe(s: string, p: number) {
+    return this.inner.unsubscribe(s, p);
+  }
+  resend(s: string, p: number, q: Parameters<BrokerTransport["resend"]>[2]) {
+    return this.inner.resend(s, p, q);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 export interface TestClient {
@@ -92,7 +117,13 @@ export function makeClient(net: TestNet, opts: { mitm?: boolean; wallet?: Wallet
   const signer = opts.signer ?? wallet;
   const enc = generateKeyPair();
   net.registeredKeys.set(wallet.address.toLowerCase(), enc.publicKey);
-  const tc: TestClient = { wallet, address: wallet.address.toLowerCase(), encryptionPrivateKey: enc.privateKey, transports: [], client: undefined as unknown as DataClient };
+  const tc: TestClient = {
+    wallet,
+    address: wallet.address.toLowerCase(),
+    encryptionPrivateKey: enc.privateKey,
+    transports: [],
+    client: undefined as unknown as DataClient,
+  };
   tc.client = new DataClient({
     signer,
     access: net.access,

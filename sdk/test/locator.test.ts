@@ -27,7 +27,9 @@ describe("broker locator", () => {
     for (const v of V.vectors) {
       for (const np of v.networkPartitions) {
         const locator = new BrokerLocator(view(np.partitionCount, {}), async () => undefined);
-        expect(await locator.networkPartition(v.streamId, v.streamPartition), `${v.stream} #${v.streamPartition} in ${np.partitionCount}`).to.equal(np.networkPartition);
+        expect(await locator.networkPartition(v.streamId, v.streamPartition), `${v.stream} #${v.streamPartition} in ${np.partitionCount}`).to.equal(
+          np.networkPartition,
+        );
         checked++;
       }
     }
@@ -38,7 +40,10 @@ describe("broker locator", () => {
     const v = V.vectors[0];
     const np = v.networkPartitions.find((x: { partitionCount: number }) => x.partitionCount > 1);
     const endpoints: Record<string, string> = { ["0x" + "aa".repeat(20)]: "ws://127.0.0.1:7170" };
-    const locator = new BrokerLocator(view(np.partitionCount, { [np.networkPartition]: ["0x" + "AA".repeat(20), "0x" + "bb".repeat(20)] }), async (b) => endpoints[b]);
+    const locator = new BrokerLocator(
+      view(np.partitionCount, { [np.networkPartition]: ["0x" + "AA".repeat(20), "0x" + "bb".repeat(20)] }),
+      async (b) => endpoints[b],
+    );
     expect(await locator.brokersOf(v.streamId, v.streamPartition)).to.deep.equal([{ broker: "0x" + "aa".repeat(20), wsUrl: "ws://127.0.0.1:7170" }]);
     const empty = new BrokerLocator(view(np.partitionCount, {}), async () => undefined);
     try {
@@ -56,8 +61,11 @@ describe("broker locator on a deployed NetworkCoordinator", function () {
   /** The vectors' stream partitions, with the network partition each one has among 16 (the deployment's partitionCount). */
   const routes: Array<{ streamId: string; streamPartition: number; networkPartition: number }> = V.vectors.map(
     (v: { streamId: string; streamPartition: number; networkPartitions: Array<{ partitionCount: number; networkPartition: number }> }) => ({
-      streamId: v.streamId, streamPartition: v.streamPartition, networkPartition: v.networkPartitions.find((np) => np.partitionCount === 16)!.networkPartition,
-    }));
+      streamId: v.streamId,
+      streamPartition: v.streamPartition,
+      networkPartition: v.networkPartitions.find((np) => np.partitionCount === 16)!.networkPartition,
+    }),
+  );
   let d: Deployment;
   let locator: BrokerLocator;
   const brokers: Wallet[] = [];
@@ -78,7 +86,9 @@ describe("broker locator on a deployed NetworkCoordinator", function () {
   it("says PARTITION_NOT_SERVED while no broker is registered", async () => {
     const { streamId, streamPartition, networkPartition } = routes[0];
     let error: SdkError | undefined;
-    await locator.brokersOf(streamId, streamPartition).catch((e: SdkError) => { error = e; });
+    await locator.brokersOf(streamId, streamPartition).catch((e: SdkError) => {
+      error = e;
+    });
     expect(error?.code).to.equal(SdkErrorCodes.BROKER_ERROR);
     expect(error?.details).to.deep.include({ brokerCode: "PARTITION_NOT_SERVED", partition: networkPartition, assignees: [] });
   });
@@ -121,7 +131,9 @@ describe("broker locator on a deployed NetworkCoordinator", function () {
     const mover = brokers.find((b) => b.address === first)!;
     await (await d.coordinator.connect(mover).updateBroker("wss://moved.example/ws", "https://moved.example", mover.signingKey.compressedPublicKey)).wait();
     expect((await locator.brokersOf(streamId, streamPartition)).find((b) => b.broker === first.toLowerCase())).to.deep.equal({
-      broker: first.toLowerCase(), wsUrl: "wss://moved.example/ws", httpUrl: "https://moved.example",
+      broker: first.toLowerCase(),
+      wsUrl: "wss://moved.example/ws",
+      httpUrl: "https://moved.example",
     });
 
     await (await d.coordinator.connect(mover).requestLeave()).wait();
@@ -156,10 +168,18 @@ describe("a broker's PARTITION_NOT_SERVED answer", function () {
         { broker: "0x" + "ab".repeat(20), wsUrl: "ws://127.0.0.1:7270", httpUrl: "http://127.0.0.1:7271" },
         { broker: "0x" + "cd".repeat(20), wsUrl: "wss://b.example/ws", httpUrl: "https://b.example" },
       ];
-      const refusedPublish = await publisher.client.publish(stream, { n: 1 }, { encrypt: false, partition: 0 }).then(() => null, (e: unknown) => e);
+      const refusedPublish = await publisher.client.publish(stream, { n: 1 }, { encrypt: false, partition: 0 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(refusedPublish).to.have.property("code", SdkErrorCodes.BROKER_ERROR);
       expect(servingBrokers(refusedPublish)).to.deep.equal(expected);
-      const refusedSubscribe = await publisher.client.subscribe(stream, () => undefined, { partition: 0 }).then(() => null, (e: unknown) => e);
+      const refusedSubscribe = await publisher.client
+        .subscribe(stream, () => undefined, { partition: 0 })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(servingBrokers(refusedSubscribe)).to.deep.equal(expected);
       // a partition this broker serves is not redirected
       expect((await publisher.client.publish(stream, { n: 2 }, { encrypt: false, partition: 1 })).streamPartition).to.equal(1);

@@ -50,8 +50,11 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     const registry = await (await e.getContractFactory("StreamRegistry")).deploy(admin.address);
     const karma = await (await e.getContractFactory("Karma")).deploy(admin.address, 30 * 24 * 3600, 1000);
     const libs: Record<string, string> = {};
-    for (const name of ["LicenseTermination", "ProductCatalog", "AttestorSet"]) libs[name] = await (await (await e.getContractFactory(name)).deploy()).getAddress();
-    const market = await (await e.getContractFactory("DataLicenseMarket", { libraries: libs })).deploy(admin.address, await token.getAddress(), await registry.getAddress(), await karma.getAddress());
+    for (const name of ["LicenseTermination", "ProductCatalog", "AttestorSet"])
+      libs[name] = await (await (await e.getContractFactory(name)).deploy()).getAddress();
+    const market = await (
+      await e.getContractFactory("DataLicenseMarket", { libraries: libs })
+    ).deploy(admin.address, await token.getAddress(), await registry.getAddress(), await karma.getAddress());
     const address = await market.getAddress();
     await karma.grantRole(await karma.REPORTER_ROLE(), address);
     await registry.grantRole(await registry.KEY_REGISTRAR_ROLE(), address);
@@ -76,8 +79,15 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     await sellerRegistry.setSubscribeDelegate(streamId, marketAddress);
     const sellerMarket = new MarketClient(marketAddress, tokenAddress, chain.seller);
     ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), {
-      beneficiary: chain.seller.address, pricePerSecond: 10n ** 12n, minSeconds: 60, maxSeconds: 30 * 24 * 3600,
-      requiresConsent: true, requiresKyc: false, termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://example.org/terms", resources: [streamId],
+      beneficiary: chain.seller.address,
+      pricePerSecond: 10n ** 12n,
+      minSeconds: 60,
+      maxSeconds: 30 * 24 * 3600,
+      requiresConsent: true,
+      requiresKyc: false,
+      termsHash: keccak256(toUtf8Bytes("terms")),
+      termsUri: "https://example.org/terms",
+      resources: [streamId],
     }));
     await (await sellerMarket.market.setPurposes(productId, [keccakUtf8(PURPOSE)], true)).wait();
 
@@ -85,15 +95,27 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     // whose Fabric identity carries its Ethereum address.
     const ledger = await InProcessConsentLedger.create();
     const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
-    buyerLedger = ledger.client(await ledger.enroll("ResearchMSP", "lab", {
-      "consent.role": "buyer", "consent.buyerType": "PublicResearch", "consent.jurisdiction": "NL", "consent.ethAddress": buyer.address.toLowerCase(),
-    }));
+    buyerLedger = ledger.client(
+      await ledger.enroll("ResearchMSP", "lab", {
+        "consent.role": "buyer",
+        "consent.buyerType": "PublicResearch",
+        "consent.jurisdiction": "NL",
+        "consent.ethAddress": buyer.address.toLowerCase(),
+      }),
+    );
     const auditor = ledger.client(await ledger.enroll("AuditMSP", "consent-bridge", { "consent.role": "auditor" }));
     await custodian.registerResource(streamId, "stream", [productId]);
     await custodian.giveConsent({
-      subjectId: "subj-0001", controller: "University Hospital", resources: [streamId], purposes: [PURPOSE],
-      dataCategories: ["PhysicalHealth"], buyerTypes: ["PublicResearch"], jurisdictions: ["EU"], legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 365 * 86_400, noticeHash: "0x" + "cd".repeat(32),
+      subjectId: "subj-0001",
+      controller: "University Hospital",
+      resources: [streamId],
+      purposes: [PURPOSE],
+      dataCategories: ["PhysicalHealth"],
+      buyerTypes: ["PublicResearch"],
+      jurisdictions: ["EU"],
+      legalBasis: "A9-2-a",
+      validUntil: ledger.clock.nowSeconds() + 365 * 86_400,
+      noticeHash: "0x" + "cd".repeat(32),
     });
     await custodian.addResourceSubjects(streamId, ["subj-0001"]);
 
@@ -102,7 +124,9 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     for (const attestorKey of [ATTESTOR_A, OUTSIDER, ATTESTOR_B]) {
       const store = BridgeStore.inMemory();
       stores.push(store);
-      bridges.push(await ConsentBridge.start({ events: auditor, attestorKey, domain, store, http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 50, log: memoryLogger() }));
+      bridges.push(
+        await ConsentBridge.start({ events: auditor, attestorKey, domain, store, http: { host: "127.0.0.1", port: 0 }, retryDelayMs: 50, log: memoryLogger() }),
+      );
     }
   });
 
@@ -116,7 +140,12 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
 
   it("buys a consent-gated licence with permit in one transaction, k attestor signatures collected from the bridges", async () => {
     const grantId = await approvedGrant();
-    const buyerMarket = new MarketClient(marketAddress, tokenAddress, buyer, bridges.map((b) => b.url));
+    const buyerMarket = new MarketClient(
+      marketAddress,
+      tokenAddress,
+      buyer,
+      bridges.map((b) => b.url),
+    );
     const encryption = generateKeyPair();
     const before = await token.balanceOf(buyer.address);
     const { cost, receipt, consent } = await buyerMarket.buyWithPermit({ productId, duration: 3600, grantId, encryptionKey: encryption.publicKey });
@@ -125,7 +154,11 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     expect(receipt.status).to.equal(1);
     expect(await buyerMarket.hasValidLicense(buyer.address, streamId)).to.equal(true);
     expect(await registry.canSubscribe(streamId, buyer.address)).to.equal(true);
-    expect(Buffer.from((await new StreamRegistryClient(await registry.getAddress(), buyer).encryptionKeyOf(buyer.address))!).equals(Buffer.from(encryption.publicKey))).to.equal(true);
+    expect(
+      Buffer.from((await new StreamRegistryClient(await registry.getAddress(), buyer).encryptionKeyOf(buyer.address))!).equals(
+        Buffer.from(encryption.publicKey),
+      ),
+    ).to.equal(true);
     // the outsider's bridge answered with a valid signature by a key the market does not register: dropped
     expect(consent!.signers).to.deep.equal([new Wallet(ATTESTOR_A).address, new Wallet(ATTESTOR_B).address].map((a) => a.toLowerCase()).sort());
     expect(consent!.failures.map((f) => [f.url, f.code])).to.deep.equal([[`${bridges[1].url}/v1/attestations/${grantId}`, "NOT_AN_ATTESTOR"]]);
@@ -147,7 +180,12 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
 
   it("refuses an attestation made out to another buyer", async () => {
     const grantId = await approvedGrant();
-    const otherMarket = new MarketClient(marketAddress, tokenAddress, otherBuyer, bridges.map((b) => b.url));
+    const otherMarket = new MarketClient(
+      marketAddress,
+      tokenAddress,
+      otherBuyer,
+      bridges.map((b) => b.url),
+    );
     const error = await refusal(otherMarket.buyWithPermit({ productId, duration: 3600, grantId }));
     expect(error.code).to.equal(SdkErrorCodes.NOT_LICENSED);
     expect(error.details).to.include({ grantId, buyer: buyer.address.toLowerCase() });
@@ -157,7 +195,12 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
   it("needs bridges and a well-formed grant id to buy under a grant", async () => {
     const noBridges = new MarketClient(marketAddress, tokenAddress, buyer);
     expect((await refusal(noBridges.buyWithPermit({ productId, duration: 3600, grantId: keccakUtf8("g") }))).code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
-    const withBridges = new MarketClient(marketAddress, tokenAddress, buyer, bridges.map((b) => b.url));
+    const withBridges = new MarketClient(
+      marketAddress,
+      tokenAddress,
+      buyer,
+      bridges.map((b) => b.url),
+    );
     const error = await refusal(withBridges.buyWithPermit({ productId, duration: 3600, grantId: "0x1234" }));
     expect(error.code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
     expect(error.details).to.include({ grantId: "0x1234" });

@@ -116,7 +116,13 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
     const registry = await new StreamRegistry__factory(admin).deploy(admin.address);
     // One network partition (P cannot grow), R = 3: every broker holds every event.
     const { coordinator, token, address: coordinatorAddress } = await deployCoordinator(1, { maxPartitions: 1 });
-    const record = { chainId: 31337, contracts: { StreamRegistry: { address: await registry.getAddress(), deployBlock: fromBlock }, NetworkCoordinator: { address: coordinatorAddress, deployBlock: fromBlock } } };
+    const record = {
+      chainId: 31337,
+      contracts: {
+        StreamRegistry: { address: await registry.getAddress(), deployBlock: fromBlock },
+        NetworkCoordinator: { address: coordinatorAddress, deployBlock: fromBlock },
+      },
+    };
     const deployment = path.join(scratch, "31337.json");
     writeFileSync(deployment, JSON.stringify(record));
     const brokers: BrokerProcess[] = [];
@@ -126,19 +132,42 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
       const httpPort = await freePort();
       const dataDir = path.join(scratch, `broker-${i}`);
       const configFile = path.join(scratch, `broker-${i}.json`);
-      writeFileSync(configFile, JSON.stringify({
-        host: "127.0.0.1", wsPort, httpPort, dataDir, chainId: 31337, verifyThreads: 0,
-        access: { maxStalenessMs: options.maxStalenessMs },
-        chain: { mode: "on", rpcUrl, deployment, pollMs: 100 },
-        consentLedger: { kind: "off" },
-        replication: { acks: "majority", ackTimeoutMs: 2000, catchUpWaitMs: 5000, pageEvents: 2000, peers: [] },
-      }));
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          host: "127.0.0.1",
+          wsPort,
+          httpPort,
+          dataDir,
+          chainId: 31337,
+          verifyThreads: 0,
+          access: { maxStalenessMs: options.maxStalenessMs },
+          chain: { mode: "on", rpcUrl, deployment, pollMs: 100 },
+          consentLedger: { kind: "off" },
+          replication: { acks: "majority", ackTimeoutMs: 2000, catchUpWaitMs: 5000, pageEvents: 2000, peers: [] },
+        }),
+      );
       await hre.network.provider.send("hardhat_setBalance", [operator.address, "0x" + (10n ** 20n).toString(16)]);
       await (await token.mint(operator.address, DATA(1000))).wait();
       const signer = operator.connect(hre.ethers.provider);
       await (await token.connect(signer).approve(coordinatorAddress, DATA(1000))).wait();
-      await (await coordinator.connect(signer).registerBroker(DATA(1000), `ws://127.0.0.1:${wsPort}`, `http://127.0.0.1:${httpPort}`, operator.signingKey.compressedPublicKey)).wait();
-      brokers.push({ index: i, operator, address: operator.address.toLowerCase(), wsPort, httpPort, wsUrl: `ws://127.0.0.1:${wsPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, dataDir, configFile, readyAt: 0 });
+      await (
+        await coordinator
+          .connect(signer)
+          .registerBroker(DATA(1000), `ws://127.0.0.1:${wsPort}`, `http://127.0.0.1:${httpPort}`, operator.signingKey.compressedPublicKey)
+      ).wait();
+      brokers.push({
+        index: i,
+        operator,
+        address: operator.address.toLowerCase(),
+        wsPort,
+        httpPort,
+        wsUrl: `ws://127.0.0.1:${wsPort}`,
+        httpUrl: `http://127.0.0.1:${httpPort}`,
+        dataDir,
+        configFile,
+        readyAt: 0,
+      });
     }
     for (let i = 0; i < 16 && (await coordinator.rebalanceNeeded()); i++) await (await coordinator.rebalance(64)).wait();
 
@@ -156,7 +185,15 @@ export async function startNetwork(options: { maxStalenessMs: number; log?: (lin
     const health = async (b: BrokerProcess) => (await (await fetch(`${b.httpUrl}/health`)).json()) as Record<string, any>;
     await Promise.all(brokers.map(start));
     return {
-      proxy, rpcUrl, provider, registry: registry.connect(admin) as StreamRegistry, coordinator, brokers, start, health, stop,
+      proxy,
+      rpcUrl,
+      provider,
+      registry: registry.connect(admin) as StreamRegistry,
+      coordinator,
+      brokers,
+      start,
+      health,
+      stop,
       kill: (b) => {
         b.child?.kill("SIGKILL");
         b.child = undefined;

@@ -20,7 +20,11 @@ const ACCOUNT_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f
 function startHardhatNode(): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     const cli = require.resolve("hardhat/internal/cli/bootstrap", { paths: [ROOT] });
-    const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" } });
+    const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", "0"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`hardhat node did not listen within 120 s: ${out.slice(-2000)}`)), 120_000);
     const onData = (d: Buffer) => {

@@ -12,7 +12,16 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { Wallet, namehash, id as keccakId, recoverAddress, type Signer } from "ethers";
 import {
-  ChainFollower, ContractChannels, DEFAULT_CONFIG, InMemoryAccessGate, InMemoryStreamIndex, Payments, DEFAULT_PAYMENTS_CONFIG, paymentTermsOf, startBroker, streamIdOf,
+  ChainFollower,
+  ContractChannels,
+  DEFAULT_CONFIG,
+  InMemoryAccessGate,
+  InMemoryStreamIndex,
+  Payments,
+  DEFAULT_PAYMENTS_CONFIG,
+  paymentTermsOf,
+  startBroker,
+  streamIdOf,
 } from "@datamarket/broker";
 import { DataClient } from "../src/client/DataClient";
 import { WsTransport } from "../src/client/transport";
@@ -47,7 +56,18 @@ describe("paying brokers and stream names", function () {
 
   describe("VoucherSigner", () => {
     function request(payer: string, amount: bigint, over: Partial<VoucherRequest> = {}): VoucherRequest {
-      return { type: "voucherRequest", channels: deployed.record.contracts.PaymentChannels.address, chainId: 31337, broker: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", payer, generation: 0, amount: String(amount), owed: String(amount), paid: "0", ...over };
+      return {
+        type: "voucherRequest",
+        channels: deployed.record.contracts.PaymentChannels.address,
+        chainId: 31337,
+        broker: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+        payer,
+        generation: 0,
+        amount: String(amount),
+        owed: String(amount),
+        paid: "0",
+        ...over,
+      };
     }
 
     it("signs the voucher the contract checks, within its limit, and never below what it signed", async () => {
@@ -87,7 +107,14 @@ describe("paying brokers and stream names", function () {
       const terms = paymentTermsOf({ ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(price), voucherPeriodEvents: 10 }, (f, m) => {
         throw new Error(`${f}: ${m}`);
       });
-      const payments = new Payments({ terms, broker, chainId: 31337, channels: channelsAddress, source: new ContractChannels({ channels: channelsAddress, broker, operator, follower }), logger: pino({ level: "silent" }) });
+      const payments = new Payments({
+        terms,
+        broker,
+        chainId: 31337,
+        channels: channelsAddress,
+        source: new ContractChannels({ channels: channelsAddress, broker, operator, follower }),
+        logger: pino({ level: "silent" }),
+      });
       await follower.start();
       const gate = new InMemoryAccessGate();
       const index = new InMemoryStreamIndex();
@@ -95,7 +122,10 @@ describe("paying brokers and stream names", function () {
       index.apply({ type: "created", stream: { id: streamId, creator: publisher.address.toLowerCase(), path: "/paid", partitions: 1, metadata: {} } });
       gate.grantPublish(streamId, publisher.address.toLowerCase());
       gate.makePublic(streamId);
-      const running = await startBroker({ ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir }, { gate, streams: index, payments, logger: pino({ level: "silent" }) });
+      const running = await startBroker(
+        { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir: dir },
+        { gate, streams: index, payments, logger: pino({ level: "silent" }) },
+      );
       const vouchers = new VoucherSigner(publisher, { maxAmount: 10n ** 16n });
       const client = new DataClient({
         signer: publisher,
@@ -132,7 +162,9 @@ describe("paying brokers and stream names", function () {
       const ens = await hre.ethers.getContractAt("ENSRegistry", c.ENSRegistry!.address, admin);
       // The deployer owns the local ENS root: it hands out eth and kraken.eth; Kraken creates its subname.
       const setSubnodeOwner = (who: Signer, parent: string, label: string, owner: string) =>
-        (ens.connect(who) as typeof ens).getFunction("setSubnodeOwner")(parent, keccakId(label), owner).then((tx) => tx.wait());
+        (ens.connect(who) as typeof ens)
+          .getFunction("setSubnodeOwner")(parent, keccakId(label), owner)
+          .then((tx) => tx.wait());
       await setSubnodeOwner(admin, hre.ethers.ZeroHash, "eth", admin.address);
       await setSubnodeOwner(admin, namehash("eth"), "kraken", kraken.address);
       await setSubnodeOwner(kraken as unknown as Signer, namehash("kraken.eth"), "heart-rate", kraken.address);

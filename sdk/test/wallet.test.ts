@@ -45,11 +45,28 @@ describe("wallet helpers on the stream registry", function () {
 
     // The broker's own gate is static here; the SDK's checks go to the chain.
     net = await startTestNet();
-    net.index.apply({ type: "created", stream: { id: streamId, creator: publisherSigner.address.toLowerCase(), path: "/health/heart-rate", partitions: 2, metadata: {} } });
+    net.index.apply({
+      type: "created",
+      stream: { id: streamId, creator: publisherSigner.address.toLowerCase(), path: "/health/heart-rate", partitions: 2, metadata: {} },
+    });
     net.gate.grantPublish(streamId, publisherSigner.address).grantPublish(streamId, strangerSigner.address).grantSubscribe(streamId, subscriberSigner.address);
-    const publisher = new DataClient({ signer: publisherSigner, access: asPublisher, partitionsOf: (id) => asPublisher.partitionsOf(id), connect: () => WsTransport.connect({ url: net.url, signer: publisherSigner }) });
-    const stranger = new DataClient({ signer: strangerSigner, access: asPublisher, connect: () => WsTransport.connect({ url: net.url, signer: strangerSigner }) });
-    const subscriber = new DataClient({ signer: subscriberSigner, access: asSubscriber, encryptionPrivateKey: encryption.privateKey, connect: () => WsTransport.connect({ url: net.url, signer: subscriberSigner }) });
+    const publisher = new DataClient({
+      signer: publisherSigner,
+      access: asPublisher,
+      partitionsOf: (id) => asPublisher.partitionsOf(id),
+      connect: () => WsTransport.connect({ url: net.url, signer: publisherSigner }),
+    });
+    const stranger = new DataClient({
+      signer: strangerSigner,
+      access: asPublisher,
+      connect: () => WsTransport.connect({ url: net.url, signer: strangerSigner }),
+    });
+    const subscriber = new DataClient({
+      signer: subscriberSigner,
+      access: asSubscriber,
+      encryptionPrivateKey: encryption.privateKey,
+      connect: () => WsTransport.connect({ url: net.url, signer: subscriberSigner }),
+    });
     try {
       const got: unknown[] = [];
       const errors: SdkError[] = [];
@@ -83,7 +100,11 @@ describe("wallet helpers on the stream registry", function () {
     const { datasetId: created } = await asSeller.createDataset("/kraken/cohort-2026", ds.contentHash, "https://seller.example/kraken/cohort-2026");
     expect(created).to.equal(datasetId);
 
-    const release = createRelease(ds, { decision: "approved", approvedSubjects: ["patient-3"], deniedByReason: { WITHDRAWN: 1, EXPIRED: 1 } }, { address: buyer.address, publicKey: (await asSeller.encryptionKeyOf(buyer.address))! });
+    const release = createRelease(
+      ds,
+      { decision: "approved", approvedSubjects: ["patient-3"], deniedByReason: { WITHDRAWN: 1, EXPIRED: 1 } },
+      { address: buyer.address, publicKey: (await asSeller.encryptionKeyOf(buyer.address))! },
+    );
     const opened = openRelease(release, await asBuyer.datasetContentHash(datasetId), encryption.privateKey);
     expect(opened.subjects.map((x) => [x.subjectId, x.records.map(String)])).to.deep.equal([["patient-3", ["c"]]]);
     expect(opened.leftOut).to.deep.equal({ total: 2, byReason: { WITHDRAWN: 1, EXPIRED: 1 } });

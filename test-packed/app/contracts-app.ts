@@ -4,7 +4,12 @@
 import { createPublicClient, decodeErrorResult, http, type ContractFunctionReturnType } from "viem";
 import { JsonRpcProvider } from "ethers";
 import {
-  dataLicenseMarketAbi, iStreamRegistryAbi, parseDeploymentRecord, protocolErrorsAbi, withProtocolErrors, type DeploymentRecord,
+  dataLicenseMarketAbi,
+  iStreamRegistryAbi,
+  parseDeploymentRecord,
+  protocolErrorsAbi,
+  withProtocolErrors,
+  type DeploymentRecord,
 } from "@datamarket/contracts";
 import { DataLicenseMarket__factory, type IStreamRegistry } from "@datamarket/contracts/typechain";
 import { dataLicenseMarketBytecode, dataLicenseMarketImmutableReferences } from "@datamarket/contracts/bytecode";
@@ -17,10 +22,25 @@ export const wrongQuote: Quote = "1";
 
 export async function read(record: DeploymentRecord): Promise<bigint> {
   const client = createPublicClient({ transport: http("http://127.0.0.1:8545") });
-  const cost = await client.readContract({ address: record.contracts.DataLicenseMarket.address, abi: dataLicenseMarketAbi, functionName: "quote", args: [`0x${"00".repeat(32)}`, 3600n] });
+  const cost = await client.readContract({
+    address: record.contracts.DataLicenseMarket.address,
+    abi: dataLicenseMarketAbi,
+    functionName: "quote",
+    args: [`0x${"00".repeat(32)}`, 3600n],
+  });
   // @ts-expect-error quote takes (bytes32, uint256): a string duration does not type-check
-  await client.readContract({ address: record.contracts.DataLicenseMarket.address, abi: dataLicenseMarketAbi, functionName: "quote", args: [`0x${"00".repeat(32)}`, "3600"] });
-  const canPublish: boolean = await client.readContract({ address: record.contracts.StreamRegistry.address, abi: iStreamRegistryAbi, functionName: "canPublish", args: [`0x${"00".repeat(32)}`, record.deployer] });
+  await client.readContract({
+    address: record.contracts.DataLicenseMarket.address,
+    abi: dataLicenseMarketAbi,
+    functionName: "quote",
+    args: [`0x${"00".repeat(32)}`, "3600"],
+  });
+  const canPublish: boolean = await client.readContract({
+    address: record.contracts.StreamRegistry.address,
+    abi: iStreamRegistryAbi,
+    functionName: "canPublish",
+    args: [`0x${"00".repeat(32)}`, record.deployer],
+  });
   return canPublish ? cost : 0n;
 }
 

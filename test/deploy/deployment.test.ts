@@ -209,10 +209,7 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
         (json.Protocol.attestors as string[])[2] = "0x0000000000000000000000000000000000000001";
       });
       const failed = failures(await verifyDeployment(hre, { record, parametersFile: file }));
-      expect(failed.map((c) => `${c.contract} ${c.item}`)).to.deep.equal([
-        "DataLicenseMarket attestors",
-        "NetworkCoordinator parameters.coherenceBps",
-      ]);
+      expect(failed.map((c) => `${c.contract} ${c.item}`)).to.deep.equal(["DataLicenseMarket attestors", "NetworkCoordinator parameters.coherenceBps"]);
       expect(failed[1]).to.include({ expected: "7500", actual: "6666" });
     });
 
@@ -318,14 +315,14 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       expect(() => loadParameters(file)).to.throw(/Protocol\.arbiter must be a 0x address, got "0xARBITER"/);
     });
 
-    it("names a delivery oracle that is neither \"adapter\" nor an address", function () {
+    it('names a delivery oracle that is neither "adapter" nor an address', function () {
       const file = editedParameters(HARDHAT_PARAMETERS, (json) => {
         json.Protocol.deliveryOracle = "adaptor";
       });
       expect(() => loadParameters(file)).to.throw(/Protocol\.deliveryOracle must be a 0x address, got "adaptor"/);
     });
 
-    it("names a channel challenge period outside [1 hour, 30 days] and an ENS that is neither \"local\" nor an address", function () {
+    it('names a channel challenge period outside [1 hour, 30 days] and an ENS that is neither "local" nor an address', function () {
       const short = editedParameters(HARDHAT_PARAMETERS, (json) => {
         json.Network.channelChallengePeriod = 60;
       });
@@ -348,7 +345,13 @@ describe("Deployment (Ignition modules, export, verify-deployment)", function ()
       const file = editedParameters(parametersPath("remote.example"), (json) => {
         const a = "0x0000000000000000000000000000000000000001";
         json.Foundation.minter = a;
-        Object.assign(json.Protocol, { governance: a, attestors: [a, "0x0000000000000000000000000000000000000002", "0x0000000000000000000000000000000000000003"], arbiter: a, kycProviders: [a], feeRecipient: a });
+        Object.assign(json.Protocol, {
+          governance: a,
+          attestors: [a, "0x0000000000000000000000000000000000000002", "0x0000000000000000000000000000000000000003"],
+          arbiter: a,
+          kycProviders: [a],
+          feeRecipient: a,
+        });
       });
       expect(loadParameters(file).Network.epochLength).to.equal(86_400n);
     });

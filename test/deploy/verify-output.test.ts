@@ -79,8 +79,10 @@ describe("verify-deployment output (table, --json, exit status)", function () {
       expect(report).to.include({ ok: true, chainId: 31337, export: exportFile, parametersFile: HARDHAT_PARAMETERS, failed: 0 });
       expect(report.passed).to.equal(checks.length).and.to.be.greaterThan(70);
       expect(report.checks).to.deep.equal(checks);
-      expect(report.checks.find((c) => c.area === "role" && c.contract === "StreamRegistry" && c.item === "KEY_REGISTRAR_ROLE"))
-        .to.include({ expected: record.contracts.DataLicenseMarket.address, actual: record.contracts.DataLicenseMarket.address });
+      expect(report.checks.find((c) => c.area === "role" && c.contract === "StreamRegistry" && c.item === "KEY_REGISTRAR_ROLE")).to.include({
+        expected: record.contracts.DataLicenseMarket.address,
+        actual: record.contracts.DataLicenseMarket.address,
+      });
     } finally {
       console.log = log;
       process.exitCode = exitCode;
@@ -102,7 +104,9 @@ describe("verify-deployment output (table, --json, exit status)", function () {
     expect(code, stderr).to.equal(1);
     const report = JSON.parse(stdout) as VerifyReport;
     expect(report).to.include({ ok: false, chainId: 31337 });
-    expect(report.failed).to.equal(report.checks.filter((c) => !c.ok).length).and.to.be.greaterThan(0);
+    expect(report.failed)
+      .to.equal(report.checks.filter((c) => !c.ok).length)
+      .and.to.be.greaterThan(0);
     expect(report.passed + report.failed).to.equal(report.checks.length);
     expect(report.checks[0]).to.deep.equal({ area: "chain", contract: "-", item: "chain id", expected: "31337", actual: "31337", ok: true });
   });
@@ -112,6 +116,8 @@ describe("verify-deployment output (table, --json, exit status)", function () {
     const { code, stdout, stderr } = await verifyCli(["--export", missing]);
     expect(code).to.equal(2);
     expect(stdout).to.equal("");
-    expect(stderr.trim().split("\n")).to.deep.equal([`verify-deployment: could not run the checks: ${missing}: no deployment export (run npm run deploy -- --network <name>)`]);
+    expect(stderr.trim().split("\n")).to.deep.equal([
+      `verify-deployment: could not run the checks: ${missing}: no deployment export (run npm run deploy -- --network <name>)`,
+    ]);
   });
 });

@@ -62,7 +62,10 @@ describe("docs/contracts.md and the ABIs", function () {
 
     const block = /<!-- decode-errors -->\s*```ts\n([\s\S]*?)\n```/.exec(DOC);
     expect(block, "the §5 example").to.not.equal(null);
-    const code = block![1].split("\n").filter((line) => !line.startsWith("import ")).join("\n");
+    const code = block![1]
+      .split("\n")
+      .filter((line) => !line.startsWith("import "))
+      .join("\n");
     const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
     const run = new AsyncFunction("Interface", "combinedErrorAbi", "market", "order", "maxPricePerSecond", `${code}\nreturn decoded;`);
     const decoded = (await run(Interface, combinedErrorAbi, market, order(f.productId, duration), maxPricePerSecond)) as ReturnType<Interface["parseError"]>;

@@ -17,7 +17,12 @@ const DOCS = path.join(ROOT, "docs");
 const PAGE = fs.readFileSync(path.join(DOCS, "INTERFACES.md"), "utf8");
 
 /** GitHub's heading anchor: lowercase, punctuation but "-" and "_" dropped, spaces to "-". */
-const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, "")
+    .replace(/ /g, "-");
 const withoutCode = (markdown: string) => markdown.replace(/```[\s\S]*?```/g, "");
 const anchorsOf = (markdown: string) => new Set([...withoutCode(markdown).matchAll(/^#+ (.*)$/gm)].map((m) => slug(m[1])));
 
@@ -50,7 +55,9 @@ describe("docs/INTERFACES.md", function () {
   it("is referenced only with sections that exist, from docs and code alike", function () {
     const sections = new Set([...PAGE.matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
     const anchors = anchorsOf(PAGE);
-    const files = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => /\.(md|ts|sol|js)$/.test(f));
+    const files = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((f) => /\.(md|ts|sol|js)$/.test(f));
     let references = 0;
     for (const file of files) {
       const text = fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -107,35 +114,59 @@ describe("docs/INTERFACES.md", function () {
     const { token, coordinator, market, channels } = await loadFixture(deployed);
     const rows = hexRows();
     const { chainId } = await ethers.provider.getNetwork();
-    for (const [contract, name] of [[token, "Streamr DATA"], [market, "DataLicenseMarket"], [coordinator, "NetworkCoordinator"], [channels, "PaymentChannels"]] as const) {
+    for (const [contract, name] of [
+      [token, "Streamr DATA"],
+      [market, "DataLicenseMarket"],
+      [coordinator, "NetworkCoordinator"],
+      [channels, "PaymentChannels"],
+    ] as const) {
       const domain = await contract.eip712Domain();
       expect([domain.name, domain.version, domain.chainId, domain.verifyingContract]).to.deep.equal([name, "1", chainId, await contract.getAddress()]);
       expect(PAGE).to.include(`| \`${name}\` | \`1\` |`);
-      if (contract !== coordinator) expect(await contract.DOMAIN_SEPARATOR()).to.equal(TypedDataEncoder.hashDomain({ name, version: "1", chainId, verifyingContract: await contract.getAddress() }));
+      if (contract !== coordinator)
+        expect(await contract.DOMAIN_SEPARATOR()).to.equal(
+          TypedDataEncoder.hashDomain({ name, version: "1", chainId, verifyingContract: await contract.getAddress() }),
+        );
     }
     const domainType = typeString("EIP712Domain");
     expect(rows.get("EIP712Domain")).to.equal(id(domainType));
-    for (const name of ["Permit", "ConsentAttestation", "ConsentRevocation", "BrokerReport", "Voucher"]) expect(rows.get(name), name).to.equal(id(typeString(name)));
+    for (const name of ["Permit", "ConsentAttestation", "ConsentRevocation", "BrokerReport", "Voucher"])
+      expect(rows.get(name), name).to.equal(id(typeString(name)));
     expect(await channels.VOUCHER_TYPEHASH()).to.equal(rows.get("Voucher"));
     expect(await market.CONSENT_ATTESTATION_TYPEHASH()).to.equal(rows.get("ConsentAttestation"));
     expect(await market.CONSENT_REVOCATION_TYPEHASH()).to.equal(rows.get("ConsentRevocation"));
 
     // The type strings of the page, used as EIP-712 types, give the contracts' digests.
     const typesOf = (name: string) => {
-      const fields = /\((.*)\)/.exec(typeString(name))![1].split(",").map((f) => f.split(" "));
+      const fields = /\((.*)\)/
+        .exec(typeString(name))![1]
+        .split(",")
+        .map((f) => f.split(" "));
       return { [name]: fields.map(([type, field]) => ({ name: field, type })) };
     };
     const domainOf = async (contract: Contract, name: string) => ({ name, version: "1", chainId, verifyingContract: await contract.getAddress() });
-    const attestation = { grantId: id("grant"), buyer: "0x8ba1f109551bd432803012645ac136ddd64dba72", productId: id("product"), purpose: id("ScientificResearch"), expiresAt: 1798761600n };
-    expect(await market.consentAttestationDigest(attestation)).to.equal(TypedDataEncoder.hash(await domainOf(market, "DataLicenseMarket"), typesOf("ConsentAttestation"), attestation));
+    const attestation = {
+      grantId: id("grant"),
+      buyer: "0x8ba1f109551bd432803012645ac136ddd64dba72",
+      productId: id("product"),
+      purpose: id("ScientificResearch"),
+      expiresAt: 1798761600n,
+    };
+    expect(await market.consentAttestationDigest(attestation)).to.equal(
+      TypedDataEncoder.hash(await domainOf(market, "DataLicenseMarket"), typesOf("ConsentAttestation"), attestation),
+    );
     const revocation = { grantId: id("grant"), revokedAt: 1785000000n };
-    expect(await market.consentRevocationDigest(revocation)).to.equal(TypedDataEncoder.hash(await domainOf(market, "DataLicenseMarket"), typesOf("ConsentRevocation"), revocation));
+    expect(await market.consentRevocationDigest(revocation)).to.equal(
+      TypedDataEncoder.hash(await domainOf(market, "DataLicenseMarket"), typesOf("ConsentRevocation"), revocation),
+    );
     const report = { epoch: 7n, partition: 3n, eventCount: 1500n, checksum: id("checksum") };
-    expect(await coordinator.reportDigest(report.epoch, report.partition, report.eventCount, report.checksum))
-      .to.equal(TypedDataEncoder.hash(await domainOf(coordinator, "NetworkCoordinator"), typesOf("BrokerReport"), report));
+    expect(await coordinator.reportDigest(report.epoch, report.partition, report.eventCount, report.checksum)).to.equal(
+      TypedDataEncoder.hash(await domainOf(coordinator, "NetworkCoordinator"), typesOf("BrokerReport"), report),
+    );
     const voucher = { payer: attestation.buyer, broker: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", generation: 2n, amount: 10n ** 15n };
-    expect(await channels.voucherDigest(voucher.payer, voucher.broker, voucher.generation, voucher.amount))
-      .to.equal(TypedDataEncoder.hash(await domainOf(channels, "PaymentChannels"), typesOf("Voucher"), voucher));
+    expect(await channels.voucherDigest(voucher.payer, voucher.broker, voucher.generation, voucher.amount)).to.equal(
+      TypedDataEncoder.hash(await domainOf(channels, "PaymentChannels"), typesOf("Voucher"), voucher),
+    );
     const permit = { owner: attestation.buyer, spender: await market.getAddress(), value: 10n ** 18n, nonce: 0n, deadline: 1798761600n };
     const [owner] = await ethers.getSigners();
     const signature = await owner.signTypedData(await domainOf(token, "Streamr DATA"), typesOf("Permit"), { ...permit, owner: owner.address });

@@ -52,12 +52,7 @@ export function resourceIdOf(creator: string, path: string): string {
 
 /** The storage slot of the permission record of (id, generation, user). */
 export function permissionSlot(id: string, generation: bigint | number, user: string): string {
-  return ethers.keccak256(
-    ethers.AbiCoder.defaultAbiCoder().encode(
-      ["bytes32", "uint32", "address", "bytes32"],
-      [id, generation, user, PERMISSIONS_NAMESPACE],
-    ),
-  );
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint32", "address", "bytes32"], [id, generation, user, PERMISSIONS_NAMESPACE]));
 }
 
 /** The storage slot of the Resource record of `id` (a Solidity mapping entry). */

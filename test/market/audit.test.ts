@@ -30,9 +30,9 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       // No allowance from the victim: OpenZeppelin's ERC-20 accepts a zero-value transferFrom anyway.
       expect(await f.token.allowance(victim.address, attacker.address)).to.equal(0n);
       const data = encodeOrder(order(f.productId, 3_600n, { encryptionKey: ATTACKER_KEY }));
-      await expect(
-        f.token.connect(attacker)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, market, 0, data),
-      ).to.be.revertedWithCustomError(f.market, "EncryptionKeyNotAuthorized").withArgs(attacker.address, victim.address);
+      await expect(f.token.connect(attacker)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, market, 0, data))
+        .to.be.revertedWithCustomError(f.market, "EncryptionKeyNotAuthorized")
+        .withArgs(attacker.address, victim.address);
       expect(await f.registry.encryptionKeyOf(victim.address)).to.equal(VICTIM_KEY);
     });
 
@@ -44,14 +44,12 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       await f.registry.connect(attacker).setSubscribeDelegate(stream, await f.market.getAddress(), true);
       const salt = ethers.id("free");
       const productId = await f.market.productIdOf(attacker.address, salt);
-      await expect(
-        f.market.connect(attacker).createProduct(salt, { ...BASE_PARAMS, pricePerSecond: 0, beneficiary: attacker.address, resources: [stream] }),
-      ).to.be.revertedWithCustomError(f.market, "ZeroPrice").withArgs(productId);
-      await expect(f.market.connect(f.seller).setPrice(f.productId, 0))
-        .to.be.revertedWithCustomError(f.market, "ZeroPrice").withArgs(f.productId);
+      await expect(f.market.connect(attacker).createProduct(salt, { ...BASE_PARAMS, pricePerSecond: 0, beneficiary: attacker.address, resources: [stream] }))
+        .to.be.revertedWithCustomError(f.market, "ZeroPrice")
+        .withArgs(productId);
+      await expect(f.market.connect(f.seller).setPrice(f.productId, 0)).to.be.revertedWithCustomError(f.market, "ZeroPrice").withArgs(f.productId);
       // The smallest price is 1 wei per second.
-      await expect(f.market.connect(f.seller).setPrice(f.productId, 1))
-        .to.emit(f.market, "ProductPriceUpdated").withArgs(f.productId, PRICE, 1);
+      await expect(f.market.connect(f.seller).setPrice(f.productId, 1)).to.emit(f.market, "ProductPriceUpdated").withArgs(f.productId, PRICE, 1);
     });
 
     it("variant: another seller's product, without a key, buys nothing for the victim (the value must be the cost)", async () => {
@@ -59,9 +57,9 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       const victim = await victimWithKey(f);
       const cost = 3_600n * PRICE;
       const data = encodeOrder(order(f.productId, 3_600n));
-      await expect(
-        f.token.connect(f.other)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, await f.market.getAddress(), 0, data),
-      ).to.be.revertedWithCustomError(f.market, "PaymentMismatch").withArgs(0, cost);
+      await expect(f.token.connect(f.other)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, await f.market.getAddress(), 0, data))
+        .to.be.revertedWithCustomError(f.market, "PaymentMismatch")
+        .withArgs(0, cost);
       expect((await f.market.getLicense(f.productId, victim.address)).status).to.equal(0n);
     });
 
@@ -73,9 +71,9 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       const cost = DAY * PRICE;
       await f.token.connect(victim).approve(operator.address, 2n * cost);
       const withKey = encodeOrder(order(f.productId, DAY, { encryptionKey: ATTACKER_KEY }));
-      await expect(
-        f.token.connect(operator)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, market, cost, withKey),
-      ).to.be.revertedWithCustomError(f.market, "EncryptionKeyNotAuthorized").withArgs(operator.address, victim.address);
+      await expect(f.token.connect(operator)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, market, cost, withKey))
+        .to.be.revertedWithCustomError(f.market, "EncryptionKeyNotAuthorized")
+        .withArgs(operator.address, victim.address);
       // The allowance is the victim's authorisation to spend its DATA: the license is the victim's.
       const plain = encodeOrder(order(f.productId, DAY));
       const tx = f.token.connect(operator)["transferFromAndCall(address,address,uint256,bytes)"](victim.address, market, cost, plain);
@@ -93,19 +91,27 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       const key = "0x02" + "44".repeat(32);
       const data = encodeOrder(order(f.productId, DAY, { encryptionKey: key }));
       await expect(f.token.connect(f.buyer)["transferAndCall(address,uint256,bytes)"](market, DAY * PRICE, data))
-        .to.emit(f.registry, "EncryptionKeyRegistered").withArgs(f.buyer.address, key, market);
+        .to.emit(f.registry, "EncryptionKeyRegistered")
+        .withArgs(f.buyer.address, key, market);
       const other = "0x03" + "55".repeat(32);
       await expect(f.market.connect(f.other).buy(order(f.productId, DAY, { encryptionKey: other }), MAX))
-        .to.emit(f.registry, "EncryptionKeyRegistered").withArgs(f.other.address, other, market);
+        .to.emit(f.registry, "EncryptionKeyRegistered")
+        .withArgs(f.other.address, other, market);
       const [, , , , , , , , , permitter] = await ethers.getSigners();
       await f.token.mint(permitter.address, DAY * PRICE);
       const permit = await signPermit(f.token, permitter, market, DAY * PRICE, 2n ** 40n);
       const third = "0x02" + "66".repeat(32);
       await expect(
         f.market.connect(permitter).buyWithPermit(order(f.productId, DAY, { encryptionKey: third }), PRICE, {
-          value: DAY * PRICE, deadline: 2n ** 40n, v: permit.v, r: permit.r, s: permit.s,
+          value: DAY * PRICE,
+          deadline: 2n ** 40n,
+          v: permit.v,
+          r: permit.r,
+          s: permit.s,
         }),
-      ).to.emit(f.registry, "EncryptionKeyRegistered").withArgs(permitter.address, third, market);
+      )
+        .to.emit(f.registry, "EncryptionKeyRegistered")
+        .withArgs(permitter.address, third, market);
     });
   });
 
@@ -155,20 +161,25 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       expect(await f.market.isPurposeAllowed(f.consentProductId, marketing)).to.equal(false);
       const a = await attest(f, f.buyer.address, f.consentProductId, { purpose: marketing });
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed").withArgs(f.consentProductId, marketing);
+        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed")
+        .withArgs(f.consentProductId, marketing);
     });
 
     it("sells nothing under consent before the seller declares a purpose, then sells for the declared ones", async () => {
       const f = await loadFixture(marketFixture);
       const salt = ethers.id("undeclared");
       await f.market.connect(f.seller).createProduct(salt, {
-        ...BASE_PARAMS, beneficiary: f.beneficiary.address, requiresConsent: true, resources: [f.datasetId],
+        ...BASE_PARAMS,
+        beneficiary: f.beneficiary.address,
+        requiresConsent: true,
+        resources: [f.datasetId],
       });
       const productId = await f.market.productIdOf(f.seller.address, salt);
       const research = ethers.id("ScientificResearch");
       const a = await attest(f, f.buyer.address, productId, { purpose: research });
       await expect(f.market.connect(f.buyer).buy(order(productId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed").withArgs(productId, research);
+        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed")
+        .withArgs(productId, research);
       const commercial = ethers.id("CommercialResearch");
       const tx = f.market.connect(f.seller).setPurposes(productId, [research, commercial], true);
       await expect(tx).to.emit(f.market, "ProductPurposeSet").withArgs(productId, research, true);
@@ -183,32 +194,37 @@ describe("DataLicenseMarket: audit findings (issue 13)", () => {
       const a = await attest(f, f.buyer.address, f.consentProductId);
       await f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX);
       await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, [research], false))
-        .to.emit(f.market, "ProductPurposeSet").withArgs(f.consentProductId, research, false);
+        .to.emit(f.market, "ProductPurposeSet")
+        .withArgs(f.consentProductId, research, false);
       await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX)).to.emit(f.market, "LicensePurchased");
       const b = await attest(f, f.other.address, f.consentProductId);
       await expect(f.market.connect(f.other).buy(order(f.consentProductId, DAY, b), MAX))
-        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed").withArgs(f.consentProductId, research);
+        .to.be.revertedWithCustomError(f.market, "PurposeNotAllowed")
+        .withArgs(f.consentProductId, research);
     });
 
     it("lets only the seller declare purposes, 1 to 16 non-zero ones, on a product not deleted", async () => {
       const f = await loadFixture(marketFixture);
       const p = ethers.id("AcademicResearch");
       await expect(f.market.connect(f.other).setPurposes(f.consentProductId, [p], true))
-        .to.be.revertedWithCustomError(f.market, "NotSeller").withArgs(f.consentProductId, f.other.address, f.seller.address);
-      await expect(f.market.connect(f.seller).setPurposes(ethers.id("nope"), [p], true))
-        .to.be.revertedWithCustomError(f.market, "UnknownProduct");
+        .to.be.revertedWithCustomError(f.market, "NotSeller")
+        .withArgs(f.consentProductId, f.other.address, f.seller.address);
+      await expect(f.market.connect(f.seller).setPurposes(ethers.id("nope"), [p], true)).to.be.revertedWithCustomError(f.market, "UnknownProduct");
       await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, [], true))
-        .to.be.revertedWithCustomError(f.market, "InvalidPurposes").withArgs(0);
+        .to.be.revertedWithCustomError(f.market, "InvalidPurposes")
+        .withArgs(0);
       const seventeen = Array.from({ length: 17 }, (_, i) => ethers.id(`purpose ${i}`));
       await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, seventeen, true))
-        .to.be.revertedWithCustomError(f.market, "InvalidPurposes").withArgs(17);
+        .to.be.revertedWithCustomError(f.market, "InvalidPurposes")
+        .withArgs(17);
       await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, [p, ethers.ZeroHash], true))
-        .to.be.revertedWithCustomError(f.market, "InvalidPurposes").withArgs(2);
-      await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, seventeen.slice(0, 16), true))
-        .to.emit(f.market, "ProductPurposeSet");
+        .to.be.revertedWithCustomError(f.market, "InvalidPurposes")
+        .withArgs(2);
+      await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, seventeen.slice(0, 16), true)).to.emit(f.market, "ProductPurposeSet");
       await f.market.connect(f.seller).deleteProduct(f.consentProductId);
       await expect(f.market.connect(f.seller).setPurposes(f.consentProductId, [p], true))
-        .to.be.revertedWithCustomError(f.market, "ProductNotOnSale").withArgs(f.consentProductId, 3);
+        .to.be.revertedWithCustomError(f.market, "ProductNotOnSale")
+        .withArgs(f.consentProductId, 3);
     });
   });
 

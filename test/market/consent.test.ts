@@ -3,9 +3,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  marketFixture, order, attest, now, signRevocation, signAttestation, deployMarketContracts, DAY, PRICE, MarketFixture,
-} from "./helpers";
+import { marketFixture, order, attest, now, signRevocation, signAttestation, deployMarketContracts, DAY, PRICE, MarketFixture } from "./helpers";
 
 const MAX = ethers.MaxUint256;
 
@@ -23,7 +21,8 @@ describe("DataLicenseMarket: consent", () => {
       const tx = await f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX);
       const license = await f.market.getLicense(f.consentProductId, f.buyer.address);
       expect(license.end).to.equal((await now()) + DAY);
-      await expect(tx).to.emit(f.market, "LicensePurchased")
+      await expect(tx)
+        .to.emit(f.market, "LicensePurchased")
         .withArgs(f.consentProductId, f.buyer.address, a.attestation.grantId, DAY * PRICE, license.end);
       expect(license.grantExpiry).to.equal(a.attestation.expiresAt);
       expect(license.grantTag).to.equal(BigInt(a.attestation.grantId) & 0xffffn);
@@ -35,8 +34,7 @@ describe("DataLicenseMarket: consent", () => {
       const f = await loadFixture(marketFixture);
       const { attestation } = await attest(f, f.buyer.address, f.consentProductId);
       const signatures = await signAttestation(f.market, [f.attestors[1], f.attestors[1], f.attestors[2]], attestation);
-      await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, { attestation, signatures }), MAX))
-        .to.emit(f.market, "LicensePurchased");
+      await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, { attestation, signatures }), MAX)).to.emit(f.market, "LicensePurchased");
     });
 
     it("refuses an attestation for another buyer", async () => {
@@ -61,7 +59,8 @@ describe("DataLicenseMarket: consent", () => {
       const a = await attest(f, f.buyer.address, f.consentProductId, { expiresAt });
       await time.setNextBlockTimestamp(expiresAt);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, 3_600n, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "AttestationExpired").withArgs(a.attestation.grantId, expiresAt, expiresAt);
+        .to.be.revertedWithCustomError(f.market, "AttestationExpired")
+        .withArgs(a.attestation.grantId, expiresAt, expiresAt);
     });
 
     it("refuses a license that would outlive the grant", async () => {
@@ -70,18 +69,21 @@ describe("DataLicenseMarket: consent", () => {
       const a = await attest(f, f.buyer.address, f.consentProductId, { expiresAt });
       await time.setNextBlockTimestamp((await now()) + 10n);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "LicenseOutlivesConsent").withArgs((await now()) + 10n + DAY, expiresAt);
+        .to.be.revertedWithCustomError(f.market, "LicenseOutlivesConsent")
+        .withArgs((await now()) + 10n + DAY, expiresAt);
     });
 
     it("refuses a reused grant (single use)", async () => {
       const f = await loadFixture(marketFixture);
       const a = await buyWithConsent(f, DAY);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);
+        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed")
+        .withArgs(a.attestation.grantId);
       // Even after the license expired.
       await time.increase(2n * DAY);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);
+        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed")
+        .withArgs(a.attestation.grantId);
     });
 
     it("refuses a grant that does not expire after the license's grant floor", async () => {
@@ -109,7 +111,8 @@ describe("DataLicenseMarket: consent", () => {
       const f = await loadFixture(marketFixture);
       const a = await attest(f, f.buyer.address, f.consentProductId, { expiresAt: 2n ** 40n });
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "SafeCastOverflowedUintDowncast").withArgs(40, 2n ** 40n);
+        .to.be.revertedWithCustomError(f.market, "SafeCastOverflowedUintDowncast")
+        .withArgs(40, 2n ** 40n);
     });
 
     describe("refuses signatures", () => {
@@ -117,10 +120,12 @@ describe("DataLicenseMarket: consent", () => {
         const f = await loadFixture(marketFixture);
         const one = await attest(f, f.buyer.address, f.consentProductId, { signers: [f.attestors[0]] });
         await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, one), MAX))
-          .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures").withArgs(1, 2);
+          .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures")
+          .withArgs(1, 2);
         const twice = await attest(f, f.buyer.address, f.consentProductId, { signers: [f.attestors[0], f.attestors[0]] });
         await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, twice), MAX))
-          .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures").withArgs(1, 2);
+          .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures")
+          .withArgs(1, 2);
       });
 
       it("of an address that is not an attestor", async () => {
@@ -128,7 +133,8 @@ describe("DataLicenseMarket: consent", () => {
         const stranger = ethers.Wallet.createRandom();
         const a = await attest(f, f.buyer.address, f.consentProductId, { signers: [f.attestors[0], stranger] });
         await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-          .to.be.revertedWithCustomError(f.market, "NotAnAttestor").withArgs(1, stranger.address);
+          .to.be.revertedWithCustomError(f.market, "NotAnAttestor")
+          .withArgs(1, stranger.address);
       });
 
       it("over other data (a signature of another attestation recovers to a stranger)", async () => {
@@ -144,7 +150,8 @@ describe("DataLicenseMarket: consent", () => {
         const a = await attest(f, f.buyer.address, f.consentProductId);
         const broken = a.signatures.slice(0, 2 + 128) + "1f" + a.signatures.slice(2 + 130);
         await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, { ...a, signatures: broken }), MAX))
-          .to.be.revertedWithCustomError(f.market, "InvalidSignature").withArgs(0);
+          .to.be.revertedWithCustomError(f.market, "InvalidSignature")
+          .withArgs(0);
       });
 
       it("of a malformed length", async () => {
@@ -152,7 +159,8 @@ describe("DataLicenseMarket: consent", () => {
         const a = await attest(f, f.buyer.address, f.consentProductId);
         for (const signatures of ["0x", a.signatures.slice(0, -2), "0x" + "11".repeat(65 * 17)]) {
           await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, { ...a, signatures }), MAX))
-            .to.be.revertedWithCustomError(f.market, "MalformedSignatures").withArgs((signatures.length - 2) / 2);
+            .to.be.revertedWithCustomError(f.market, "MalformedSignatures")
+            .withArgs((signatures.length - 2) / 2);
         }
       });
 
@@ -163,8 +171,15 @@ describe("DataLicenseMarket: consent", () => {
         const id = await registry.resourceId(seller.address, "/s");
         await registry.connect(seller).setSubscribeDelegate(id, await market.getAddress(), true);
         await market.connect(seller).createProduct(ethers.id("c"), {
-          beneficiary: seller.address, pricePerSecond: 1, minSeconds: 1, maxSeconds: 1000, requiresConsent: true,
-          requiresKyc: false, termsHash: ethers.ZeroHash, termsUri: "", resources: [id],
+          beneficiary: seller.address,
+          pricePerSecond: 1,
+          minSeconds: 1,
+          maxSeconds: 1000,
+          requiresConsent: true,
+          requiresKyc: false,
+          termsHash: ethers.ZeroHash,
+          termsUri: "",
+          resources: [id],
         });
         const productId = await market.productIdOf(seller.address, ethers.id("c"));
         const purpose = ethers.id("ScientificResearch");
@@ -173,7 +188,8 @@ describe("DataLicenseMarket: consent", () => {
         const signatures = await signAttestation(market, [ethers.Wallet.createRandom()], attestation);
         expect(await token.balanceOf(buyer.address)).to.equal(0n);
         await expect(market.connect(buyer).buy({ productId, duration: 10n, attestation, signatures, encryptionKey: "0x" }, MAX))
-          .to.be.revertedWithCustomError(market, "InsufficientAttestorSignatures").withArgs(0, 0);
+          .to.be.revertedWithCustomError(market, "InsufficientAttestorSignatures")
+          .withArgs(0, 0);
       });
     });
   });
@@ -192,11 +208,12 @@ describe("DataLicenseMarket: consent", () => {
       await time.increase(2n * DAY);
       const revokedAt = (await now()) - DAY; // withdrawn on the ledger a day before the relay
       const tx = revoke(f, a, revokedAt);
-      await expect(tx).to.emit(f.market, "ConsentRevoked")
-        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, true);
-      await expect(tx).to.emit(f.market, "EscrowReleased")
+      await expect(tx).to.emit(f.market, "ConsentRevoked").withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, true);
+      await expect(tx)
+        .to.emit(f.market, "EscrowReleased")
         .withArgs(f.consentProductId, f.buyer.address, f.beneficiary.address, PRICE * (revokedAt - license.releasedUntil), 0, revokedAt);
-      await expect(tx).to.emit(f.market, "Refunded")
+      await expect(tx)
+        .to.emit(f.market, "Refunded")
         .withArgs(f.consentProductId, f.buyer.address, PRICE * (license.end - revokedAt));
       await expect(tx).to.emit(f.registry, "PermissionUpdated");
       const t = await now();
@@ -210,9 +227,9 @@ describe("DataLicenseMarket: consent", () => {
       expect(await f.registry.canSubscribe(f.datasetId, f.buyer.address)).to.equal(false);
       // The grant can never be used again, and an extension needs a new grant.
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);
-      await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "ConsentRequired");
+        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed")
+        .withArgs(a.attestation.grantId);
+      await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX)).to.be.revertedWithCustomError(f.market, "ConsentRequired");
       // A fresh consent starts a new license.
       const fresh = await attest(f, f.buyer.address, f.consentProductId, { expiresAt: a.attestation.expiresAt + 1n });
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, fresh), MAX)).to.emit(f.market, "LicensePurchased");
@@ -239,10 +256,13 @@ describe("DataLicenseMarket: consent", () => {
       const revokedAt = license.end - 3_600n;
       const tx = revoke(f, a, revokedAt);
       await expect(tx).to.not.emit(f.registry, "PermissionUpdated");
-      await expect(tx).to.emit(f.market, "Refunded").withArgs(f.consentProductId, f.buyer.address, 3_600n * PRICE);
+      await expect(tx)
+        .to.emit(f.market, "Refunded")
+        .withArgs(f.consentProductId, f.buyer.address, 3_600n * PRICE);
       const second = await now();
       await expect(revoke(f, a, second))
-        .to.emit(f.market, "ConsentRevoked").withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, second, false);
+        .to.emit(f.market, "ConsentRevoked")
+        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, second, false);
     });
 
     it("caps the cut-off at the license end when consent was withdrawn after it", async () => {
@@ -259,9 +279,11 @@ describe("DataLicenseMarket: consent", () => {
       const a = await attest(f, f.buyer.address, f.consentProductId);
       const at = await now();
       await expect(revoke(f, a, at))
-        .to.emit(f.market, "ConsentRevoked").withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, at, false);
+        .to.emit(f.market, "ConsentRevoked")
+        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, at, false);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed").withArgs(a.attestation.grantId);
+        .to.be.revertedWithCustomError(f.market, "GrantAlreadyUsed")
+        .withArgs(a.attestation.grantId);
     });
 
     it("leaves a license running under a newer grant when an older grant is revoked", async () => {
@@ -271,7 +293,8 @@ describe("DataLicenseMarket: consent", () => {
       await f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, newer), MAX);
       const at = await now();
       await expect(revoke(f, old, at))
-        .to.emit(f.market, "ConsentRevoked").withArgs(old.attestation.grantId, f.consentProductId, f.buyer.address, at, false);
+        .to.emit(f.market, "ConsentRevoked")
+        .withArgs(old.attestation.grantId, f.consentProductId, f.buyer.address, at, false);
       expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(1n);
     });
 
@@ -285,9 +308,10 @@ describe("DataLicenseMarket: consent", () => {
       await time.increase(DAY);
       const revokedAt = flaggedAt + 3_600n;
       const tx = revoke(f, a, revokedAt);
-      await expect(tx).to.emit(f.market, "ConsentRevoked")
-        .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, true);
-      await expect(tx).to.emit(f.market, "Refunded").withArgs(f.consentProductId, f.buyer.address, PRICE * (license.end - revokedAt));
+      await expect(tx).to.emit(f.market, "ConsentRevoked").withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, true);
+      await expect(tx)
+        .to.emit(f.market, "Refunded")
+        .withArgs(f.consentProductId, f.buyer.address, PRICE * (license.end - revokedAt));
       await expect(tx).to.not.emit(f.market, "EscrowReleased");
       const cut = await f.market.getLicense(f.consentProductId, f.buyer.address);
       expect(cut.status).to.equal(4n);
@@ -301,7 +325,8 @@ describe("DataLicenseMarket: consent", () => {
       ]) {
         await expect(call()).to.be.revertedWithCustomError(f.market, "LicenseDisputed").withArgs(f.consentProductId, f.buyer.address);
       }
-      await expect(revoke(f, a, revokedAt)).to.emit(f.market, "ConsentRevoked")
+      await expect(revoke(f, a, revokedAt))
+        .to.emit(f.market, "ConsentRevoked")
         .withArgs(a.attestation.grantId, f.consentProductId, f.buyer.address, revokedAt, false);
     });
 
@@ -326,7 +351,8 @@ describe("DataLicenseMarket: consent", () => {
       await time.increase(DAY);
       await revoke(f, a, flaggedAt + 100n);
       await expect(f.market.connect(f.arbiter).resolveDispute(f.consentProductId, f.buyer.address, true))
-        .to.emit(f.market, "DisputeResolved").withArgs(f.consentProductId, f.buyer.address, f.arbiter.address, true, PRICE * 100n);
+        .to.emit(f.market, "DisputeResolved")
+        .withArgs(f.consentProductId, f.buyer.address, f.arbiter.address, true, PRICE * 100n);
       expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(3n);
       expect(await f.market.escrowOf(f.consentProductId, f.buyer.address)).to.equal(0n);
     });
@@ -344,8 +370,7 @@ describe("DataLicenseMarket: consent", () => {
         .withArgs(f.consentProductId, f.buyer.address, f.beneficiary.address, PRICE * 100n, 0, flaggedAt + 100n);
       expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(income + PRICE * 100n);
       expect((await f.market.getLicense(f.consentProductId, f.buyer.address)).status).to.equal(3n);
-      await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "ConsentRequired");
+      await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX)).to.be.revertedWithCustomError(f.market, "ConsentRequired");
     });
 
     it("ends the license even when the registry refuses to remove the permission", async () => {
@@ -367,7 +392,8 @@ describe("DataLicenseMarket: consent", () => {
       const signatures = await signRevocation(f.market, f.attestors.slice(0, 2), revocation);
       await time.setNextBlockTimestamp(at);
       await expect(f.market.revokeConsent(revocation, signatures, a.attestation, a.signatures))
-        .to.be.revertedWithCustomError(f.market, "RevocationInFuture").withArgs(revokedAt, at);
+        .to.be.revertedWithCustomError(f.market, "RevocationInFuture")
+        .withArgs(revokedAt, at);
     });
 
     it("refuses a revocation with the attestation of another grant", async () => {
@@ -377,17 +403,20 @@ describe("DataLicenseMarket: consent", () => {
       const revocation = { grantId: a.attestation.grantId, revokedAt: await now() };
       const signatures = await signRevocation(f.market, f.attestors.slice(0, 2), revocation);
       await expect(f.market.revokeConsent(revocation, signatures, b.attestation, b.signatures))
-        .to.be.revertedWithCustomError(f.market, "GrantMismatch").withArgs(a.attestation.grantId);
+        .to.be.revertedWithCustomError(f.market, "GrantMismatch")
+        .withArgs(a.attestation.grantId);
     });
 
     it("refuses a revocation or an attestation signed by too few attestors", async () => {
       const f = await loadFixture(marketFixture);
       const a = await attest(f, f.buyer.address, f.consentProductId);
       await expect(revoke(f, a, await now(), [f.attestors[0]]))
-        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures").withArgs(1, 2);
+        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures")
+        .withArgs(1, 2);
       const weak = await attest(f, f.buyer.address, f.consentProductId, { signers: [f.attestors[2]] });
       await expect(revoke(f, weak, await now()))
-        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures").withArgs(1, 2);
+        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures")
+        .withArgs(1, 2);
     });
   });
 
@@ -405,31 +434,30 @@ describe("DataLicenseMarket: consent", () => {
       // The moved attestor still signs.
       const a = await attest(f, f.buyer.address, f.consentProductId, { signers: [f.attestors[1], f.attestors[2]] });
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX))
-        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures").withArgs(2, 3);
+        .to.be.revertedWithCustomError(f.market, "InsufficientAttestorSignatures")
+        .withArgs(2, 3);
       await f.market.setAttestorThreshold(2);
       await expect(f.market.connect(f.buyer).buy(order(f.consentProductId, DAY, a), MAX)).to.emit(f.market, "LicensePurchased");
       const removed = await attest(f, f.other.address, f.consentProductId, { signers: [f.attestors[0], f.attestors[1]] });
       await expect(f.market.connect(f.other).buy(order(f.consentProductId, DAY, removed), MAX))
-        .to.be.revertedWithCustomError(f.market, "NotAnAttestor").withArgs(0, a0);
+        .to.be.revertedWithCustomError(f.market, "NotAnAttestor")
+        .withArgs(0, a0);
     });
 
     it("refuses a zero or duplicate attestor, and more than MAX_ATTESTORS", async () => {
       const f = await loadFixture(marketFixture);
       await expect(f.market.addAttestor(ethers.ZeroAddress)).to.be.revertedWithCustomError(f.market, "InvalidAttestor").withArgs(ethers.ZeroAddress);
-      await expect(f.market.addAttestor(f.attestors[0].address))
-        .to.be.revertedWithCustomError(f.market, "InvalidAttestor").withArgs(f.attestors[0].address);
+      await expect(f.market.addAttestor(f.attestors[0].address)).to.be.revertedWithCustomError(f.market, "InvalidAttestor").withArgs(f.attestors[0].address);
       for (let i = 3; i < 16; i++) await f.market.addAttestor(ethers.Wallet.createRandom().address);
       expect(await f.market.MAX_ATTESTORS()).to.equal(16n);
-      await expect(f.market.addAttestor(ethers.Wallet.createRandom().address))
-        .to.be.revertedWithCustomError(f.market, "TooManyAttestors").withArgs(16);
+      await expect(f.market.addAttestor(ethers.Wallet.createRandom().address)).to.be.revertedWithCustomError(f.market, "TooManyAttestors").withArgs(16);
     });
 
     it("refuses removing an unknown attestor or going below the threshold", async () => {
       const f = await loadFixture(marketFixture);
       await expect(f.market.removeAttestor(f.other.address)).to.be.revertedWithCustomError(f.market, "UnknownAttestor").withArgs(f.other.address);
       await f.market.removeAttestor(f.attestors[0].address);
-      await expect(f.market.removeAttestor(f.attestors[1].address))
-        .to.be.revertedWithCustomError(f.market, "InvalidThreshold").withArgs(2, 1);
+      await expect(f.market.removeAttestor(f.attestors[1].address)).to.be.revertedWithCustomError(f.market, "InvalidThreshold").withArgs(2, 1);
     });
 
     it("refuses a threshold of 0 or above the attestor count", async () => {

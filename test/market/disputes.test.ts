@@ -20,7 +20,9 @@ describe("DataLicenseMarket: flags and disputes", () => {
     const tx = f.market.connect(f.buyer).flagBadData(f.productId, EVIDENCE);
     await expect(tx).to.emit(f.market, "BadDataFlagged").withArgs(f.productId, f.buyer.address, f.seller.address, EVIDENCE);
     await expect(tx).to.emit(f.market, "EscrowReleased");
-    await expect(tx).to.emit(f.karma, "FlagRaised").withArgs(f.seller.address, await f.market.getAddress(), 1);
+    await expect(tx)
+      .to.emit(f.karma, "FlagRaised")
+      .withArgs(f.seller.address, await f.market.getAddress(), 1);
     const flagged = await f.market.getLicense(f.productId, f.buyer.address);
     expect(flagged.status).to.equal(2n);
     expect(flagged.releasedUntil).to.equal(await now());
@@ -28,22 +30,27 @@ describe("DataLicenseMarket: flags and disputes", () => {
     await time.increase(DAY);
     expect(await f.market.releasable(f.productId, f.buyer.address)).to.equal(0n);
     await expect(f.market.release(f.productId, f.buyer.address))
-      .to.be.revertedWithCustomError(f.market, "LicenseDisputed").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "LicenseDisputed")
+      .withArgs(f.productId, f.buyer.address);
     await expect(f.market.connect(f.buyer).flagBadData(f.productId, EVIDENCE))
-      .to.be.revertedWithCustomError(f.market, "LicenseDisputed").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "LicenseDisputed")
+      .withArgs(f.productId, f.buyer.address);
     await expect(f.market.connect(f.buyer).extend(f.productId, Number(DAY), MAX))
-      .to.be.revertedWithCustomError(f.market, "LicenseDisputed").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "LicenseDisputed")
+      .withArgs(f.productId, f.buyer.address);
     expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
   });
 
   it("refuses a flag without a license valid now", async () => {
     const f = await loadFixture(marketFixture);
     await expect(f.market.connect(f.buyer).flagBadData(f.productId, EVIDENCE))
-      .to.be.revertedWithCustomError(f.market, "NoValidLicense").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "NoValidLicense")
+      .withArgs(f.productId, f.buyer.address);
     await buy(f, DAY);
     await time.increase(DAY);
     await expect(f.market.connect(f.buyer).flagBadData(f.productId, EVIDENCE))
-      .to.be.revertedWithCustomError(f.market, "NoValidLicense").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "NoValidLicense")
+      .withArgs(f.productId, f.buyer.address);
   });
 
   it("flags in the same second as the purchase without releasing anything", async () => {
@@ -78,7 +85,7 @@ describe("DataLicenseMarket: flags and disputes", () => {
     expect((await f.registry.getPermission(f.streamId, f.buyer.address)).subscribeExpiry).to.equal(0n);
     const decayed = await f.karma.karmaOf(f.seller.address);
     expect(decayed).to.be.lessThan(karmaBefore);
-    expect(decayed).to.be.closeTo((karmaBefore * 10n ** 9n / 10n ** 9n) * (10_000n - FLAG_PENALTY_BPS) / 10_000n, karmaBefore / 20n);
+    expect(decayed).to.be.closeTo((((karmaBefore * 10n ** 9n) / 10n ** 9n) * (10_000n - FLAG_PENALTY_BPS)) / 10_000n, karmaBefore / 20n);
     const [raised, upheld] = await f.karma.flagsOf(f.seller.address);
     expect([raised, upheld]).to.deep.equal([1n, 1n]);
   });
@@ -91,7 +98,8 @@ describe("DataLicenseMarket: flags and disputes", () => {
     const flaggedAt = await now();
     await time.increase(DAY);
     await expect(f.market.connect(f.arbiter).resolveDispute(f.productId, f.buyer.address, false))
-      .to.emit(f.market, "DisputeResolved").withArgs(f.productId, f.buyer.address, f.arbiter.address, false, 0);
+      .to.emit(f.market, "DisputeResolved")
+      .withArgs(f.productId, f.buyer.address, f.arbiter.address, false, 0);
     expect((await f.market.getLicense(f.productId, f.buyer.address)).status).to.equal(1n);
     await f.market.release(f.productId, f.buyer.address);
     expect((await f.market.getLicense(f.productId, f.buyer.address)).releasedUntil).to.be.greaterThan(flaggedAt + DAY);
@@ -101,7 +109,8 @@ describe("DataLicenseMarket: flags and disputes", () => {
     const f = await loadFixture(marketFixture);
     await buy(f);
     await expect(f.market.connect(f.arbiter).resolveDispute(f.productId, f.buyer.address, true))
-      .to.be.revertedWithCustomError(f.market, "NotDisputed").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "NotDisputed")
+      .withArgs(f.productId, f.buyer.address);
     await expect(f.market.connect(f.other).resolveDispute(f.productId, f.buyer.address, true))
       .to.be.revertedWithCustomError(f.market, "AccessControlUnauthorizedAccount")
       .withArgs(f.other.address, await f.market.ARBITER_ROLE());

@@ -21,10 +21,15 @@ describe("DataLicenseMarket: escrow", () => {
     expect(await f.market.connect(f.other).release.staticCall(f.productId, f.buyer.address)).to.equal(PRICE * DAY);
     const tx = await f.market.connect(f.other).release(f.productId, f.buyer.address);
     const amount = PRICE * ((await now()) - license.releasedUntil);
-    await expect(tx).to.emit(f.market, "EscrowReleased")
+    await expect(tx)
+      .to.emit(f.market, "EscrowReleased")
       .withArgs(f.productId, f.buyer.address, f.beneficiary.address, amount, 0, license.releasedUntil + amount / PRICE);
-    await expect(tx).to.emit(f.karma, "KarmaAdded").withArgs(f.seller.address, await f.market.getAddress(), amount, amount);
-    await expect(tx).to.emit(f.karma, "KarmaAdded").withArgs(f.buyer.address, await f.market.getAddress(), amount, amount);
+    await expect(tx)
+      .to.emit(f.karma, "KarmaAdded")
+      .withArgs(f.seller.address, await f.market.getAddress(), amount, amount);
+    await expect(tx)
+      .to.emit(f.karma, "KarmaAdded")
+      .withArgs(f.buyer.address, await f.market.getAddress(), amount, amount);
     expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(amount);
     expect(await f.market.escrowOf(f.productId, f.buyer.address)).to.equal(10n * DAY * PRICE - amount);
     expect(await f.karma.karmaOf(f.seller.address)).to.equal(amount);
@@ -38,9 +43,11 @@ describe("DataLicenseMarket: escrow", () => {
     expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(DAY * PRICE);
     expect(await f.market.releasable(f.productId, f.buyer.address)).to.equal(0n);
     await expect(f.market.release(f.productId, f.buyer.address))
-      .to.be.revertedWithCustomError(f.market, "NothingToRelease").withArgs(f.productId, f.buyer.address);
+      .to.be.revertedWithCustomError(f.market, "NothingToRelease")
+      .withArgs(f.productId, f.buyer.address);
     await expect(f.market.release(f.productId, f.other.address))
-      .to.be.revertedWithCustomError(f.market, "NothingToRelease").withArgs(f.productId, f.other.address);
+      .to.be.revertedWithCustomError(f.market, "NothingToRelease")
+      .withArgs(f.productId, f.other.address);
   });
 
   it("withdraws what an account is owed, once", async () => {
@@ -53,8 +60,7 @@ describe("DataLicenseMarket: escrow", () => {
     const tx = f.market.connect(f.beneficiary).withdraw();
     await expect(tx).to.changeTokenBalances(f.token, [f.beneficiary, f.market], [owed, -owed]);
     await expect(tx).to.emit(f.market, "Withdrawn").withArgs(f.beneficiary.address, owed);
-    await expect(f.market.connect(f.beneficiary).withdraw())
-      .to.be.revertedWithCustomError(f.market, "NothingToWithdraw").withArgs(f.beneficiary.address);
+    await expect(f.market.connect(f.beneficiary).withdraw()).to.be.revertedWithCustomError(f.market, "NothingToWithdraw").withArgs(f.beneficiary.address);
   });
 
   describe("protocol fee", () => {
@@ -64,11 +70,9 @@ describe("DataLicenseMarket: escrow", () => {
       expect(bps).to.equal(0n);
       expect(recipient).to.equal(ethers.ZeroAddress);
       expect(await f.market.MAX_FEE_BPS()).to.equal(1_000n);
-      await expect(f.market.setProtocolFee(1_001, f.feeRecipient.address))
-        .to.be.revertedWithCustomError(f.market, "FeeTooHigh").withArgs(1_001, 1_000);
+      await expect(f.market.setProtocolFee(1_001, f.feeRecipient.address)).to.be.revertedWithCustomError(f.market, "FeeTooHigh").withArgs(1_001, 1_000);
       await expect(f.market.setProtocolFee(1, ethers.ZeroAddress)).to.be.revertedWithCustomError(f.market, "ZeroFeeRecipient");
-      await expect(f.market.setProtocolFee(1_000, f.feeRecipient.address))
-        .to.emit(f.market, "ProtocolFeeSet").withArgs(1_000, f.feeRecipient.address);
+      await expect(f.market.setProtocolFee(1_000, f.feeRecipient.address)).to.emit(f.market, "ProtocolFeeSet").withArgs(1_000, f.feeRecipient.address);
     });
 
     it("takes its share of each release at the rate fixed when the escrow was paid, paid to the recipient", async () => {
@@ -80,7 +84,8 @@ describe("DataLicenseMarket: escrow", () => {
       const gross = DAY * PRICE;
       const fee = (gross * 250n) / 10_000n;
       await expect(f.market.release(f.productId, f.buyer.address))
-        .to.emit(f.market, "EscrowReleased").withArgs(f.productId, f.buyer.address, f.beneficiary.address, gross, fee, (await f.market.getLicense(f.productId, f.buyer.address)).end);
+        .to.emit(f.market, "EscrowReleased")
+        .withArgs(f.productId, f.buyer.address, f.beneficiary.address, gross, fee, (await f.market.getLicense(f.productId, f.buyer.address)).end);
       expect(await f.market.accruedFees()).to.equal(fee);
       expect(await f.market.claimableOf(f.beneficiary.address)).to.equal(gross - fee);
       const tx = f.market.connect(f.other).withdrawFees();
@@ -100,7 +105,8 @@ describe("DataLicenseMarket: escrow", () => {
       const f = await loadFixture(marketFixture);
       const oracle = await ethers.deployContract("DeliveryOracleMock");
       await expect(f.market.setDeliveryOracle(await oracle.getAddress()))
-        .to.emit(f.market, "DeliveryOracleSet").withArgs(await oracle.getAddress());
+        .to.emit(f.market, "DeliveryOracleSet")
+        .withArgs(await oracle.getAddress());
       expect(await f.market.deliveryOracle()).to.equal(await oracle.getAddress());
       const license = await buy(f);
       await time.increase(3n * DAY);
@@ -148,12 +154,13 @@ describe("DataLicenseMarket: escrow", () => {
       await f.karma.revokeRole(await f.karma.REPORTER_ROLE(), await f.market.getAddress());
       await buy(f);
       await time.increase(DAY);
-      await expect(f.market.release(f.productId, f.buyer.address))
-        .to.emit(f.market, "KarmaReportFailed").and.to.emit(f.market, "EscrowReleased");
+      await expect(f.market.release(f.productId, f.buyer.address)).to.emit(f.market, "KarmaReportFailed").and.to.emit(f.market, "EscrowReleased");
       await expect(f.market.connect(f.buyer).flagBadData(f.productId, ethers.id("bad")))
-        .to.emit(f.market, "KarmaReportFailed").and.to.emit(f.market, "BadDataFlagged");
+        .to.emit(f.market, "KarmaReportFailed")
+        .and.to.emit(f.market, "BadDataFlagged");
       await expect(f.market.connect(f.arbiter).resolveDispute(f.productId, f.buyer.address, true))
-        .to.emit(f.market, "KarmaReportFailed").and.to.emit(f.market, "DisputeResolved");
+        .to.emit(f.market, "KarmaReportFailed")
+        .and.to.emit(f.market, "DisputeResolved");
     });
   });
 

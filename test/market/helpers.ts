@@ -82,11 +82,7 @@ export async function signAttestation(market: DataLicenseMarket, signers: BaseWa
   return ethers.concat(signatures);
 }
 
-export async function signRevocation(
-  market: DataLicenseMarket,
-  signers: BaseWallet[],
-  revocation: { grantId: string; revokedAt: bigint },
-): Promise<string> {
+export async function signRevocation(market: DataLicenseMarket, signers: BaseWallet[], revocation: { grantId: string; revokedAt: bigint }): Promise<string> {
   const domain = await marketDomain(market);
   const signatures = await Promise.all(signers.map((s) => s.signTypedData(domain, REVOCATION_TYPES, revocation)));
   return ethers.concat(signatures);
@@ -186,8 +182,23 @@ export async function marketFixture(): Promise<MarketFixture> {
     await token.connect(s).approve(marketAddress, ethers.MaxUint256);
   }
   return {
-    token, registry, karma, market, admin, seller, buyer, other, arbiter, kycProvider, feeRecipient, beneficiary,
-    attestors, streamId, datasetId, productId, consentProductId,
+    token,
+    registry,
+    karma,
+    market,
+    admin,
+    seller,
+    buyer,
+    other,
+    arbiter,
+    kycProvider,
+    feeRecipient,
+    beneficiary,
+    attestors,
+    streamId,
+    datasetId,
+    productId,
+    consentProductId,
   };
 }
 

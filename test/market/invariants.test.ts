@@ -37,7 +37,7 @@ describe("DataLicenseMarket: invariants", () => {
     it(`holds exactly what it owes and pays out no more than was paid in (random sequence, seed ${seed})`, async () => {
       const f = await loadFixture(marketFixture);
       const rand = prng(seed);
-      const pick = <T,>(items: T[]): T => items[Math.floor(rand() * items.length)];
+      const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)];
       const signers = await ethers.getSigners();
       const buyers = [f.buyer, f.other, signers[9]];
       const market = await f.market.getAddress();

@@ -26,20 +26,26 @@ describe("Karma", () => {
     expect(await karma.HALF_LIFE()).to.equal(HALF_LIFE);
     expect(await karma.flagPenaltyBps()).to.equal(2_500n);
     const factory = await ethers.getContractFactory("Karma");
-    await expect(factory.deploy(admin.address, 0, 0)).to.be.revertedWithCustomError(karma, "InvalidKarmaParameter").withArgs(0);
-    await expect(factory.deploy(admin.address, 1, 10_001)).to.be.revertedWithCustomError(karma, "InvalidKarmaParameter").withArgs(10_001);
+    await expect(factory.deploy(admin.address, 0, 0))
+      .to.be.revertedWithCustomError(karma, "InvalidKarmaParameter")
+      .withArgs(0);
+    await expect(factory.deploy(admin.address, 1, 10_001))
+      .to.be.revertedWithCustomError(karma, "InvalidKarmaParameter")
+      .withArgs(10_001);
   });
 
   it("adds karma (reporters only), halving after one half-life", async () => {
     const { karma, reporter, alice, other } = await loadFixture(karmaFixture);
     await expect(karma.connect(reporter).addKarma(alice.address, 1_000n))
-      .to.emit(karma, "KarmaAdded").withArgs(alice.address, reporter.address, 1_000n, 1_000n);
+      .to.emit(karma, "KarmaAdded")
+      .withArgs(alice.address, reporter.address, 1_000n, 1_000n);
     await time.increase(HALF_LIFE);
     expect(await karma.karmaOf(alice.address)).to.equal(500n);
     await time.increase(HALF_LIFE);
     expect(await karma.karmaOf(alice.address)).to.equal(250n);
     await expect(karma.connect(other).addKarma(alice.address, 1n))
-      .to.be.revertedWithCustomError(karma, "AccessControlUnauthorizedAccount").withArgs(other.address, await karma.REPORTER_ROLE());
+      .to.be.revertedWithCustomError(karma, "AccessControlUnauthorizedAccount")
+      .withArgs(other.address, await karma.REPORTER_ROLE());
   });
 
   it("decays to zero after more than 255 half-lives, and reads the last update for an earlier time", async () => {
@@ -55,15 +61,11 @@ describe("Karma", () => {
   it("computes the decay within 2e-10 relative error plus 2 wei of the exact formula (random cases)", async () => {
     const { karma } = await loadFixture(karmaFixture);
     await fc.assert(
-      fc.asyncProperty(
-        fc.bigInt({ min: 10n ** 12n, max: 10n ** 30n }),
-        fc.bigInt({ min: 1n, max: 40n * HALF_LIFE }),
-        async (value, elapsed) => {
-          const got = await karma.decay(value, elapsed);
-          const want = referenceDecay(value, elapsed, HALF_LIFE);
-          expect(Math.abs(Number(got) - want)).to.be.at.most(2e-10 * want + 2);
-        },
-      ),
+      fc.asyncProperty(fc.bigInt({ min: 10n ** 12n, max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 40n * HALF_LIFE }), async (value, elapsed) => {
+        const got = await karma.decay(value, elapsed);
+        const want = referenceDecay(value, elapsed, HALF_LIFE);
+        expect(Math.abs(Number(got) - want)).to.be.at.most(2e-10 * want + 2);
+      }),
       { numRuns: 200 },
     );
   });
@@ -73,8 +75,10 @@ describe("Karma", () => {
     await karma.connect(reporter).addExchangeKarma(alice.address, bob.address, 800n);
     await time.increase(HALF_LIFE - 1n);
     await expect(karma.connect(reporter).addExchangeKarma(alice.address, bob.address, 100n))
-      .to.emit(karma, "KarmaAdded").withArgs(alice.address, reporter.address, 100n, 500n)
-      .and.to.emit(karma, "KarmaAdded").withArgs(bob.address, reporter.address, 100n, 500n);
+      .to.emit(karma, "KarmaAdded")
+      .withArgs(alice.address, reporter.address, 100n, 500n)
+      .and.to.emit(karma, "KarmaAdded")
+      .withArgs(bob.address, reporter.address, 100n, 500n);
   });
 
   it("counts raised flags and cuts karma by the penalty on an upheld flag", async () => {
@@ -84,7 +88,8 @@ describe("Karma", () => {
     await time.setNextBlockTimestamp(BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 1n);
     const before = await karma.karmaAt(alice.address, BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 1n);
     await expect(karma.connect(reporter).recordFlagUpheld(alice.address))
-      .to.emit(karma, "FlagUpheld").withArgs(alice.address, reporter.address, before, (before * 7_500n) / 10_000n, 1);
+      .to.emit(karma, "FlagUpheld")
+      .withArgs(alice.address, reporter.address, before, (before * 7_500n) / 10_000n, 1);
     expect(await karma.flagsOf(alice.address)).to.deep.equal([1n, 1n]);
   });
 
@@ -93,12 +98,14 @@ describe("Karma", () => {
     await expect(karma.connect(admin).setFlagPenaltyBps(10_000)).to.emit(karma, "FlagPenaltySet").withArgs(10_000);
     await expect(karma.connect(admin).setFlagPenaltyBps(10_001)).to.be.revertedWithCustomError(karma, "InvalidKarmaParameter").withArgs(10_001);
     await expect(karma.connect(other).setFlagPenaltyBps(1))
-      .to.be.revertedWithCustomError(karma, "AccessControlUnauthorizedAccount").withArgs(other.address, await karma.DEFAULT_ADMIN_ROLE());
+      .to.be.revertedWithCustomError(karma, "AccessControlUnauthorizedAccount")
+      .withArgs(other.address, await karma.DEFAULT_ADMIN_ROLE());
   });
 
   it("refuses karma beyond uint192", async () => {
     const { karma, reporter, alice } = await loadFixture(karmaFixture);
     await expect(karma.connect(reporter).addKarma(alice.address, 2n ** 192n))
-      .to.be.revertedWithCustomError(karma, "SafeCastOverflowedUintDowncast").withArgs(192, 2n ** 192n);
+      .to.be.revertedWithCustomError(karma, "SafeCastOverflowedUintDowncast")
+      .withArgs(192, 2n ** 192n);
   });
 });

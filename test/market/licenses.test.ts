@@ -70,7 +70,8 @@ describe("DataLicenseMarket: licenses", () => {
       const f = await loadFixture(marketFixture);
       const key = "0x03" + "ab".repeat(32);
       await expect(f.market.connect(f.buyer).buy(order(f.productId, DAY, { encryptionKey: key }), MAX))
-        .to.emit(f.registry, "EncryptionKeyRegistered").withArgs(f.buyer.address, key, await f.market.getAddress());
+        .to.emit(f.registry, "EncryptionKeyRegistered")
+        .withArgs(f.buyer.address, key, await f.market.getAddress());
       expect(await f.registry.encryptionKeyOf(f.buyer.address)).to.equal(key);
     });
 
@@ -78,7 +79,8 @@ describe("DataLicenseMarket: licenses", () => {
       const f = await loadFixture(marketFixture);
       const a = await attest(f, f.buyer.address, f.productId);
       const tx = await f.market.connect(f.buyer).buy(order(f.productId, DAY, a), MAX);
-      await expect(tx).to.emit(f.market, "LicensePurchased")
+      await expect(tx)
+        .to.emit(f.market, "LicensePurchased")
         .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, DAY * PRICE, (await f.market.getLicense(f.productId, f.buyer.address)).end);
       expect((await f.market.getLicense(f.productId, f.buyer.address)).grantTag).to.equal(0n);
     });
@@ -89,7 +91,8 @@ describe("DataLicenseMarket: licenses", () => {
       const first = await f.market.getLicense(f.productId, f.buyer.address);
       await time.increase(DAY);
       const tx = f.market.connect(f.buyer).extend(f.productId, Number(5n * DAY), PRICE);
-      await expect(tx).to.emit(f.market, "LicensePurchased")
+      await expect(tx)
+        .to.emit(f.market, "LicensePurchased")
         .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, 5n * DAY * PRICE, first.end + 5n * DAY);
       await expect(tx).to.not.emit(f.market, "EscrowReleased");
       const license = await f.market.getLicense(f.productId, f.buyer.address);
@@ -131,7 +134,7 @@ describe("DataLicenseMarket: licenses", () => {
       expect(license.rate).to.equal(total / span);
       expect(license.releasedUntil).to.equal(t);
       expect(await f.market.claimableOf(f.buyer.address)).to.equal(total % span);
-      expect(await f.market.escrowOf(f.productId, f.buyer.address) + total % span).to.equal(total);
+      expect((await f.market.escrowOf(f.productId, f.buyer.address)) + (total % span)).to.equal(total);
     });
 
     it("keeps a longer permission from another product when a shorter license is bought", async () => {
@@ -151,7 +154,8 @@ describe("DataLicenseMarket: licenses", () => {
       const f = await loadFixture(marketFixture);
       const unknown = ethers.id("unknown");
       await expect(f.market.connect(f.buyer).buy(order(unknown, DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "UnknownProduct").withArgs(unknown);
+        .to.be.revertedWithCustomError(f.market, "UnknownProduct")
+        .withArgs(unknown);
       await f.market.connect(f.seller).setPaused(f.productId, true);
       await expect(buyPlain(f)).to.be.revertedWithCustomError(f.market, "ProductNotOnSale").withArgs(f.productId, 2);
       await f.market.connect(f.seller).deleteProduct(f.productId);
@@ -162,7 +166,8 @@ describe("DataLicenseMarket: licenses", () => {
       const f = await loadFixture(marketFixture);
       await f.market.connect(f.seller).setPrice(f.productId, PRICE + 1n);
       await expect(f.market.connect(f.buyer).buy(order(f.productId, DAY), PRICE))
-        .to.be.revertedWithCustomError(f.market, "PriceAboveLimit").withArgs(PRICE + 1n, PRICE);
+        .to.be.revertedWithCustomError(f.market, "PriceAboveLimit")
+        .withArgs(PRICE + 1n, PRICE);
     });
 
     it("shorter than the product's minimum", async () => {
@@ -173,31 +178,40 @@ describe("DataLicenseMarket: licenses", () => {
     it("leaving more than the product's maximum to run, also by extension", async () => {
       const f = await loadFixture(marketFixture);
       const max = BASE_PARAMS.maxSeconds;
-      await expect(buyPlain(f, max + 1n)).to.be.revertedWithCustomError(f.market, "LicenseTooLong").withArgs(max + 1n, max);
+      await expect(buyPlain(f, max + 1n))
+        .to.be.revertedWithCustomError(f.market, "LicenseTooLong")
+        .withArgs(max + 1n, max);
       await buyPlain(f, max - DAY);
       const end = (await f.market.getLicense(f.productId, f.buyer.address)).end;
       const at = (await now()) + 10n;
       await time.setNextBlockTimestamp(at);
       await expect(f.market.connect(f.buyer).extend(f.productId, Number(2n * DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "LicenseTooLong").withArgs(end + 2n * DAY - at, max);
+        .to.be.revertedWithCustomError(f.market, "LicenseTooLong")
+        .withArgs(end + 2n * DAY - at, max);
     });
 
     it("by a buyer without valid KYC when the product requires it", async () => {
       const f = await loadFixture(marketFixture);
       await f.market.connect(f.seller).createProduct(ethers.id("kyc"), {
-        ...BASE_PARAMS, beneficiary: f.seller.address, requiresKyc: true, resources: [f.streamId],
+        ...BASE_PARAMS,
+        beneficiary: f.seller.address,
+        requiresKyc: true,
+        resources: [f.streamId],
       });
       const kycProduct = await f.market.productIdOf(f.seller.address, ethers.id("kyc"));
       await expect(f.market.connect(f.buyer).buy(order(kycProduct, DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "KycRequired").withArgs(f.buyer.address, 0);
+        .to.be.revertedWithCustomError(f.market, "KycRequired")
+        .withArgs(f.buyer.address, 0);
       const validUntil = (await now()) + DAY;
       await expect(f.market.connect(f.kycProvider).setKyc(f.buyer.address, validUntil))
-        .to.emit(f.market, "KycSet").withArgs(f.buyer.address, f.kycProvider.address, validUntil);
+        .to.emit(f.market, "KycSet")
+        .withArgs(f.buyer.address, f.kycProvider.address, validUntil);
       expect(await f.market.kycValidUntil(f.buyer.address)).to.equal(validUntil);
       await expect(f.market.connect(f.buyer).buy(order(kycProduct, DAY), MAX)).to.emit(f.market, "LicensePurchased");
       await time.increaseTo(validUntil);
       await expect(f.market.connect(f.buyer).extend(kycProduct, Number(DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "KycRequired").withArgs(f.buyer.address, validUntil);
+        .to.be.revertedWithCustomError(f.market, "KycRequired")
+        .withArgs(f.buyer.address, validUntil);
     });
 
     it("of KYC marks by anyone but a KYC provider", async () => {
@@ -210,7 +224,8 @@ describe("DataLicenseMarket: licenses", () => {
     it("whose allowance is short", async () => {
       const f = await loadFixture(marketFixture);
       await f.token.connect(f.buyer).approve(await f.market.getAddress(), 1n);
-      await expect(buyPlain(f)).to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
+      await expect(buyPlain(f))
+        .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
         .withArgs(await f.market.getAddress(), 1n, 10n * DAY * PRICE);
     });
   });
@@ -237,9 +252,10 @@ describe("DataLicenseMarket: licenses", () => {
       const deadline = (await now()) + 3_600n;
       const p = await signPermit(f.token, f.buyer, market, cost, deadline);
       await f.token.connect(f.other).permit(f.buyer.address, market, cost, deadline, p.v, p.r, p.s);
-      await expect(
-        f.market.connect(f.buyer).buyWithPermit(order(f.productId, DAY), PRICE, { value: cost, deadline, v: p.v, r: p.r, s: p.s }),
-      ).to.emit(f.market, "LicensePurchased");
+      await expect(f.market.connect(f.buyer).buyWithPermit(order(f.productId, DAY), PRICE, { value: cost, deadline, v: p.v, r: p.r, s: p.s })).to.emit(
+        f.market,
+        "LicensePurchased",
+      );
     });
 
     it("fails with the token's error when the permit is bad and no allowance exists", async () => {
@@ -248,9 +264,15 @@ describe("DataLicenseMarket: licenses", () => {
       await f.token.connect(f.buyer).approve(market, 0);
       await expect(
         f.market.connect(f.buyer).buyWithPermit(order(f.productId, DAY), PRICE, {
-          value: DAY * PRICE, deadline: 0, v: 27, r: ethers.ZeroHash, s: ethers.ZeroHash,
+          value: DAY * PRICE,
+          deadline: 0,
+          v: 27,
+          r: ethers.ZeroHash,
+          s: ethers.ZeroHash,
         }),
-      ).to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance").withArgs(market, 0, DAY * PRICE);
+      )
+        .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
+        .withArgs(market, 0, DAY * PRICE);
     });
   });
 
@@ -260,7 +282,9 @@ describe("DataLicenseMarket: licenses", () => {
       const cost = DAY * PRICE;
       const tx = f.token.connect(f.buyer)["transferAndCall(address,uint256,bytes)"](await f.market.getAddress(), cost, encodeOrder(order(f.productId, DAY)));
       await expect(tx).to.changeTokenBalances(f.token, [f.buyer, f.market], [-cost, cost]);
-      await expect(tx).to.emit(f.market, "LicensePurchased").withArgs(f.productId, f.buyer.address, ethers.ZeroHash, cost, (await now()) + DAY);
+      await expect(tx)
+        .to.emit(f.market, "LicensePurchased")
+        .withArgs(f.productId, f.buyer.address, ethers.ZeroHash, cost, (await now()) + DAY);
     });
 
     it("refuses a payment that is not exactly the cost (the tokens stay with the payer)", async () => {
@@ -269,15 +293,17 @@ describe("DataLicenseMarket: licenses", () => {
       for (const paid of [cost - 1n, cost + 1n]) {
         await expect(
           f.token.connect(f.buyer)["transferAndCall(address,uint256,bytes)"](await f.market.getAddress(), paid, encodeOrder(order(f.productId, DAY))),
-        ).to.be.revertedWithCustomError(f.market, "PaymentMismatch").withArgs(paid, cost);
+        )
+          .to.be.revertedWithCustomError(f.market, "PaymentMismatch")
+          .withArgs(paid, cost);
       }
     });
 
     it("refuses a callback that does not come from the DATA token", async () => {
       const f = await loadFixture(marketFixture);
-      await expect(
-        f.market.connect(f.buyer).onTransferReceived(f.buyer.address, f.buyer.address, DAY * PRICE, encodeOrder(order(f.productId, DAY))),
-      ).to.be.revertedWithCustomError(f.market, "OnlyDataToken").withArgs(f.buyer.address);
+      await expect(f.market.connect(f.buyer).onTransferReceived(f.buyer.address, f.buyer.address, DAY * PRICE, encodeOrder(order(f.productId, DAY))))
+        .to.be.revertedWithCustomError(f.market, "OnlyDataToken")
+        .withArgs(f.buyer.address);
     });
   });
 
@@ -290,16 +316,19 @@ describe("DataLicenseMarket: licenses", () => {
       await f.market.connect(f.buyer).extend(f.consentProductId, Number(10n * DAY), MAX);
       const end = (await f.market.getLicense(f.consentProductId, f.buyer.address)).end;
       await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(20n * DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "LicenseOutlivesConsent").withArgs(end + 20n * DAY, expiresAt);
+        .to.be.revertedWithCustomError(f.market, "LicenseOutlivesConsent")
+        .withArgs(end + 20n * DAY, expiresAt);
       await time.increaseTo(expiresAt);
       await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "ConsentRequired").withArgs(f.consentProductId, f.buyer.address, expiresAt);
+        .to.be.revertedWithCustomError(f.market, "ConsentRequired")
+        .withArgs(f.consentProductId, f.buyer.address, expiresAt);
     });
 
     it("refuses a purchase without attestation when no license runs under a grant", async () => {
       const f = await loadFixture(marketFixture);
       await expect(f.market.connect(f.buyer).extend(f.consentProductId, Number(DAY), MAX))
-        .to.be.revertedWithCustomError(f.market, "ConsentRequired").withArgs(f.consentProductId, f.buyer.address, 0);
+        .to.be.revertedWithCustomError(f.market, "ConsentRequired")
+        .withArgs(f.consentProductId, f.buyer.address, 0);
     });
   });
 
@@ -314,8 +343,7 @@ describe("DataLicenseMarket: licenses", () => {
       await f.market.connect(f.buyer).flagBadData(second, ethers.id("bad"));
       await f.market.connect(f.arbiter).resolveDispute(second, f.buyer.address, true);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(false);
-      await expect(f.market.connect(f.other).restoreAccess(f.productId, f.buyer.address))
-        .to.emit(f.registry, "PermissionUpdated");
+      await expect(f.market.connect(f.other).restoreAccess(f.productId, f.buyer.address)).to.emit(f.registry, "PermissionUpdated");
       expect(await f.market.licensedUntil(f.streamId, f.buyer.address)).to.equal(shortEnd);
       expect(await f.market.hasValidLicense(f.buyer.address, f.streamId)).to.equal(true);
       // Nothing to raise: no registry write.
@@ -336,13 +364,15 @@ describe("DataLicenseMarket: licenses", () => {
     it("refuses without a valid license", async () => {
       const f = await loadFixture(marketFixture);
       await expect(f.market.restoreAccess(f.productId, f.buyer.address))
-        .to.be.revertedWithCustomError(f.market, "NoValidLicense").withArgs(f.productId, f.buyer.address);
+        .to.be.revertedWithCustomError(f.market, "NoValidLicense")
+        .withArgs(f.productId, f.buyer.address);
       await buyPlain(f, DAY);
       await f.market.connect(f.buyer).flagBadData(f.productId, ethers.id("bad"));
       await f.market.restoreAccess(f.productId, f.buyer.address); // a disputed license is still valid
       await time.increase(2n * DAY);
       await expect(f.market.restoreAccess(f.productId, f.buyer.address))
-        .to.be.revertedWithCustomError(f.market, "NoValidLicense").withArgs(f.productId, f.buyer.address);
+        .to.be.revertedWithCustomError(f.market, "NoValidLicense")
+        .withArgs(f.productId, f.buyer.address);
     });
   });
 });

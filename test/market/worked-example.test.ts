@@ -32,9 +32,7 @@ describe("docs/market.md worked example", () => {
   it("derives the grant id, the purpose and the type hashes as documented", () => {
     expect(ex.attestation.grantId).to.equal(hex(sha256(utf8("4f3c2a1b-example-fabric-tx"))));
     expect(ex.attestation.purpose).to.equal(keccak(utf8("ScientificResearch")));
-    expect(ex.attestation.productId).to.equal(
-      keccak(word("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"), bytes(keccak(utf8("heart-rate-research")))),
-    );
+    expect(ex.attestation.productId).to.equal(keccak(word("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"), bytes(keccak(utf8("heart-rate-research")))));
     expect(ex.attestationTypeHash).to.equal(
       keccak(utf8("ConsentAttestation(bytes32 grantId,address buyer,bytes32 productId,bytes32 purpose,uint64 expiresAt)")),
     );
@@ -52,9 +50,7 @@ describe("docs/market.md worked example", () => {
     );
     expect(ex.domainSeparator).to.equal(domainSeparator);
     const a = ex.attestation;
-    const structHash = keccak(
-      bytes(ex.attestationTypeHash), bytes(a.grantId), word(a.buyer), bytes(a.productId), bytes(a.purpose), uint(a.expiresAt),
-    );
+    const structHash = keccak(bytes(ex.attestationTypeHash), bytes(a.grantId), word(a.buyer), bytes(a.productId), bytes(a.purpose), uint(a.expiresAt));
     expect(ex.attestationStructHash).to.equal(structHash);
     expect(ex.attestationDigest).to.equal(keccak(bytes("0x1901"), bytes(domainSeparator), bytes(structHash)));
     const r = ex.revocation;

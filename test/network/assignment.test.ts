@@ -71,7 +71,12 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     }
     expect(await coordinator.rebalanceNeeded()).to.equal(false);
     // Loads differ by at most one: 8 partitions × 3 = 24 slots over 4 brokers.
-    expect(await loads(coordinator, [s[1], s[2], s[3], s[4]].map((x) => x.address))).to.deep.equal([6, 6, 6, 6]);
+    expect(
+      await loads(
+        coordinator,
+        [s[1], s[2], s[3], s[4]].map((x) => x.address),
+      ),
+    ).to.deep.equal([6, 6, 6, 6]);
   });
 
   it("emits every assignment with the partition's new version, and partitionsOf lists them", async () => {
@@ -90,14 +95,10 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     await fund(token, coordinator, admin, DATA(2.5));
     await coordinator.fundRewards(DATA(2.5));
     await register(token, coordinator, alice);
-    await expect(coordinator.connect(keeper).rebalance(2))
-      .to.emit(coordinator, "Rebalanced")
-      .withArgs(keeper.address, 2, DATA(2));
+    await expect(coordinator.connect(keeper).rebalance(2)).to.emit(coordinator, "Rebalanced").withArgs(keeper.address, 2, DATA(2));
     expect(await coordinator.claimable(keeper.address)).to.equal(DATA(2));
     // Two moves left, 0.5 DATA left in the pool: the reward is what the pool holds.
-    await expect(coordinator.connect(keeper).rebalance(10))
-      .to.emit(coordinator, "Rebalanced")
-      .withArgs(keeper.address, 2, DATA(0.5));
+    await expect(coordinator.connect(keeper).rebalance(10)).to.emit(coordinator, "Rebalanced").withArgs(keeper.address, 2, DATA(0.5));
     expect(await coordinator.rewardPool()).to.equal(0);
     await fund(token, coordinator, admin, DATA(10));
     await coordinator.fundRewards(DATA(10));
@@ -115,9 +116,7 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     const { token, coordinator } = await deployCoordinator();
     const [, alice, keeper] = await ethers.getSigners();
     await register(token, coordinator, alice);
-    await expect(coordinator.connect(keeper).rebalance(1))
-      .to.emit(coordinator, "Rebalanced")
-      .withArgs(keeper.address, 1, 0);
+    await expect(coordinator.connect(keeper).rebalance(1)).to.emit(coordinator, "Rebalanced").withArgs(keeper.address, 1, 0);
     expect(await coordinator.claimable(keeper.address)).to.equal(0);
   });
 
@@ -129,7 +128,9 @@ describe("NetworkCoordinator partitions and rebalancing", () => {
     await register(token, coordinator, b);
     const tx = coordinator.rebalance(10);
     await expect(tx).to.emit(coordinator, "PartitionUnassigned");
-    await expect(tx).to.emit(coordinator, "Rebalanced").withArgs((await ethers.getSigners())[0].address, 2, 0);
+    await expect(tx)
+      .to.emit(coordinator, "Rebalanced")
+      .withArgs((await ethers.getSigners())[0].address, 2, 0);
     expect(await loads(coordinator, [a.address, b.address])).to.deep.equal([2, 2]);
     expect(await coordinator.rebalanceNeeded()).to.equal(false);
   });

@@ -7,20 +7,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  DATA,
-  EPOCH,
-  Outcome,
-  commitAll,
-  deployCoordinator,
-  rebalanceAll,
-  register,
-  revealAll,
-  roster,
-  roundSetup,
-  signReport,
-  toPhase,
-} from "./fixtures";
+import { DATA, EPOCH, Outcome, commitAll, deployCoordinator, rebalanceAll, register, revealAll, roster, roundSetup, signReport, toPhase } from "./fixtures";
 import type { NetworkCoordinator } from "../../typechain-types";
 
 const CHECKSUM = ethers.id("the events of the epoch");
@@ -92,7 +79,10 @@ describe("NetworkCoordinator: audit findings (issue 13)", () => {
       const earlyAt = (await coordinator.brokerState(early.address)).withdrawableAt;
       expect(earlyAt).to.equal(BigInt(await time.latest()) - 1n + DELAY);
       await time.increaseTo(earlyAt);
-      for (const [s, at] of [[never, neverAt], [early, earlyAt]] as const) {
+      for (const [s, at] of [
+        [never, neverAt],
+        [early, earlyAt],
+      ] as const) {
         expect((await coordinator.brokerState(s.address)).withdrawableAt).to.equal(at);
         await expect(coordinator.connect(s).withdrawStake()).to.emit(coordinator, "StakeWithdrawn");
       }
@@ -106,8 +96,7 @@ describe("NetworkCoordinator: audit findings (issue 13)", () => {
         const who = await roster(coordinator, 0, brokers);
         const [griefer, honest, silent] = who;
         const reveals = griefFirst ? [griefer, honest] : [honest, griefer];
-        const reportOf = (s: (typeof who)[number]) =>
-          s === griefer ? { count: 99n, checksum: OTHER } : { count: 100n, checksum: CHECKSUM };
+        const reportOf = (s: (typeof who)[number]) => (s === griefer ? { count: 99n, checksum: OTHER } : { count: 100n, checksum: CHECKSUM });
         await commitAll(coordinator, 0n, 0, reveals, reveals.map(reportOf));
         await revealAll(coordinator, 0n, 0, reveals, reveals.map(reportOf));
         expect((await coordinator.roundState(0n, 0)).leaderVotes).to.equal(1);
@@ -115,11 +104,11 @@ describe("NetworkCoordinator: audit findings (issue 13)", () => {
         const tx = coordinator.finalizeRound(0n, 0);
         await expect(tx).to.emit(coordinator, "RoundFinalized").withArgs(0n, 0, Outcome.NoAgreement, 0, ethers.ZeroHash, 0, 0);
         // Only the silent roster member is judged (silent brokers are judged as before).
-        await expect(tx).to.emit(coordinator, "ReputationChanged").withArgs(await silent.getAddress(), 4000);
+        await expect(tx)
+          .to.emit(coordinator, "ReputationChanged")
+          .withArgs(await silent.getAddress(), 4000);
         const receipt = await (await tx).wait();
-        const changed = receipt!.logs
-          .map((l) => coordinator.interface.parseLog(l))
-          .filter((e) => e?.name === "ReputationChanged");
+        const changed = receipt!.logs.map((l) => coordinator.interface.parseLog(l)).filter((e) => e?.name === "ReputationChanged");
         expect(changed.length).to.equal(1);
         for (const s of [griefer, honest]) expect((await coordinator.brokerState(await s.getAddress())).reputation).to.equal(5000);
       }

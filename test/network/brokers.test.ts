@@ -65,10 +65,7 @@ describe("NetworkCoordinator brokers", () => {
     const { token, coordinator, alice } = await setup();
     await fund(token, coordinator, alice, DATA(1000));
     const ws = "ws://" + "a".repeat(251);
-    await expect(coordinator.connect(alice).registerBroker(DATA(1000), ws, "http://b", PUBKEY)).to.emit(
-      coordinator,
-      "BrokerRegistered",
-    );
+    await expect(coordinator.connect(alice).registerBroker(DATA(1000), ws, "http://b", PUBKEY)).to.emit(coordinator, "BrokerRegistered");
   });
 
   for (const [label, key] of [
@@ -106,9 +103,7 @@ describe("NetworkCoordinator brokers", () => {
       .to.emit(coordinator, "StakeAdded")
       .withArgs(alice.address, DATA(5), DATA(1005));
     await expect(coordinator.connect(alice).addStake(0)).to.be.revertedWithCustomError(coordinator, "ZeroAmount");
-    await expect(coordinator.connect(bob).addStake(1))
-      .to.be.revertedWithCustomError(coordinator, "WrongBrokerStatus")
-      .withArgs(bob.address, Status.None);
+    await expect(coordinator.connect(bob).addStake(1)).to.be.revertedWithCustomError(coordinator, "WrongBrokerStatus").withArgs(bob.address, Status.None);
   });
 
   it("leaves with a withdrawal delay, drains its partitions, then withdraws the stake", async () => {
@@ -135,9 +130,7 @@ describe("NetworkCoordinator brokers", () => {
       .withArgs(alice.address, Status.Leaving);
     await time.increaseTo(withdrawableAt);
     const load = (await coordinator.brokerState(alice.address)).load;
-    await expect(coordinator.connect(alice).withdrawStake())
-      .to.be.revertedWithCustomError(coordinator, "BrokerStillAssigned")
-      .withArgs(alice.address, load);
+    await expect(coordinator.connect(alice).withdrawStake()).to.be.revertedWithCustomError(coordinator, "BrokerStillAssigned").withArgs(alice.address, load);
     await rebalanceAll(coordinator);
     expect(await coordinator.partitionsOf(alice.address)).to.deep.equal([]);
     // Drained now: it may be on the rosters of the last ended epoch's rounds, so the delay runs again
@@ -153,9 +146,7 @@ describe("NetworkCoordinator brokers", () => {
       .to.be.revertedWithCustomError(coordinator, "WithdrawalDelayNotElapsed")
       .withArgs(alice.address, effective, effective - 1n);
     const before = await token.balanceOf(alice.address);
-    await expect(coordinator.connect(alice).withdrawStake())
-      .to.emit(coordinator, "StakeWithdrawn")
-      .withArgs(alice.address, DATA(1000));
+    await expect(coordinator.connect(alice).withdrawStake()).to.emit(coordinator, "StakeWithdrawn").withArgs(alice.address, DATA(1000));
     expect(await token.balanceOf(alice.address)).to.equal(before + DATA(1000));
     expect((await coordinator.brokerState(alice.address)).status).to.equal(Status.None);
     expect(await coordinator.brokerEndpoints(alice.address)).to.deep.equal(["", "", "0x"]);

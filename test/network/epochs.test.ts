@@ -49,10 +49,10 @@ describe("NetworkCoordinator epochs and rewards", () => {
 
     await toPhase(coordinator, epoch, "final");
     const tx = coordinator.finalizeRound(epoch, 0);
+    await expect(tx).to.emit(coordinator, "RoundFinalized").withArgs(epoch, 0, Outcome.Agreed, 1234n, CHECKSUM, 3, DATA(30));
     await expect(tx)
-      .to.emit(coordinator, "RoundFinalized")
-      .withArgs(epoch, 0, Outcome.Agreed, 1234n, CHECKSUM, 3, DATA(30));
-    await expect(tx).to.emit(coordinator, "ReputationChanged").withArgs(await who[0].getAddress(), 5100);
+      .to.emit(coordinator, "ReputationChanged")
+      .withArgs(await who[0].getAddress(), 5100);
     for (const w of who) {
       expect(await coordinator.claimable(await w.getAddress())).to.equal(DATA(30));
       expect((await coordinator.brokerState(await w.getAddress())).reputation).to.equal(5100);
@@ -65,20 +65,11 @@ describe("NetworkCoordinator epochs and rewards", () => {
 
     const addr = await who[1].getAddress();
     const [, , , , , , , , , recipient] = await ethers.getSigners();
-    await expect(coordinator.connect(who[1]).claimRewards(recipient.address))
-      .to.emit(coordinator, "RewardClaimed")
-      .withArgs(addr, recipient.address, DATA(30));
+    await expect(coordinator.connect(who[1]).claimRewards(recipient.address)).to.emit(coordinator, "RewardClaimed").withArgs(addr, recipient.address, DATA(30));
     expect(await token.balanceOf(recipient.address)).to.equal(DATA(30));
-    await expect(coordinator.connect(who[1]).claimRewards(recipient.address))
-      .to.be.revertedWithCustomError(coordinator, "NothingToClaim")
-      .withArgs(addr);
-    await expect(coordinator.connect(who[1]).claimRewards(ethers.ZeroAddress)).to.be.revertedWithCustomError(
-      coordinator,
-      "ZeroRecipient",
-    );
-    await expect(coordinator.finalizeRound(epoch, 0))
-      .to.be.revertedWithCustomError(coordinator, "RoundAlreadyFinalized")
-      .withArgs(epoch, 0);
+    await expect(coordinator.connect(who[1]).claimRewards(recipient.address)).to.be.revertedWithCustomError(coordinator, "NothingToClaim").withArgs(addr);
+    await expect(coordinator.connect(who[1]).claimRewards(ethers.ZeroAddress)).to.be.revertedWithCustomError(coordinator, "ZeroRecipient");
+    await expect(coordinator.finalizeRound(epoch, 0)).to.be.revertedWithCustomError(coordinator, "RoundAlreadyFinalized").withArgs(epoch, 0);
   });
 
   it("keeps the delivery history: the latest epoch and the running total", async () => {
@@ -128,7 +119,9 @@ describe("NetworkCoordinator epochs and rewards", () => {
     await toPhase(coordinator, 0n, "final");
     const tx = coordinator.finalizeRound(0n, 0);
     await expect(tx).to.emit(coordinator, "RoundFinalized").withArgs(0n, 0, Outcome.NoAgreement, 0, ethers.ZeroHash, 0, 0);
-    await expect(tx).to.emit(coordinator, "ReputationChanged").withArgs(await who[2].getAddress(), 4000);
+    await expect(tx)
+      .to.emit(coordinator, "ReputationChanged")
+      .withArgs(await who[2].getAddress(), 4000);
     expect((await coordinator.brokerState(await who[0].getAddress())).reputation).to.equal(5000);
     expect(await coordinator.claimable(await who[0].getAddress())).to.equal(0);
     expect(await coordinator.finalizedEventCount(0n, 0)).to.deep.equal([false, 0n]);
@@ -146,9 +139,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
     await commitAll(coordinator, 0n, 0, who, reports);
     await revealAll(coordinator, 0n, 0, who, reports);
     await toPhase(coordinator, 0n, "final");
-    await expect(coordinator.finalizeRound(0n, 0))
-      .to.emit(coordinator, "RoundFinalized")
-      .withArgs(0n, 0, Outcome.Agreed, 100n, CHECKSUM, 2, DATA(45));
+    await expect(coordinator.finalizeRound(0n, 0)).to.emit(coordinator, "RoundFinalized").withArgs(0n, 0, Outcome.Agreed, 100n, CHECKSUM, 2, DATA(45));
     expect((await coordinator.brokerState(await who[0].getAddress())).reputation).to.equal(4000);
     expect((await coordinator.brokerState(await who[1].getAddress())).reputation).to.equal(5100);
     expect(await coordinator.claimable(await who[1].getAddress())).to.equal(DATA(45));
@@ -198,7 +189,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
       expect(await coordinator.isAssigned(p, addr)).to.equal(false);
     }
     // A suspended broker can still top up and leave, but not register again.
-    await fund(await ethers.getContractAt("DATAToken", await coordinator.token()) as unknown as DATAToken, coordinator, victim, 1n);
+    await fund((await ethers.getContractAt("DATAToken", await coordinator.token())) as unknown as DATAToken, coordinator, victim, 1n);
     await coordinator.connect(victim).addStake(1n);
     await expect(coordinator.connect(victim).requestLeave()).to.emit(coordinator, "LeaveRequested");
   });
@@ -241,9 +232,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
     await revealAll(ctx.coordinator, 0n, 0, who, reports);
     await toPhase(ctx.coordinator, 0n, "final");
     const each = DATA(50) / 3n;
-    await expect(ctx.coordinator.finalizeRound(0n, 0))
-      .to.emit(ctx.coordinator, "RoundFinalized")
-      .withArgs(0n, 0, Outcome.Agreed, 1n, CHECKSUM, 3, each);
+    await expect(ctx.coordinator.finalizeRound(0n, 0)).to.emit(ctx.coordinator, "RoundFinalized").withArgs(0n, 0, Outcome.Agreed, 1n, CHECKSUM, 3, each);
     expect(await ctx.coordinator.rewardPool()).to.equal(DATA(50) - each * 3n);
   });
 
@@ -281,10 +270,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
       const who = await roster(coordinator, 0, brokers);
       const outsider = brokers.find((b) => !who.includes(b))!;
       await toPhase(coordinator, 0n, "commit");
-      await expect(coordinator.connect(who[0]).commitReport(0n, 0, ethers.ZeroHash)).to.be.revertedWithCustomError(
-        coordinator,
-        "EmptyCommitment",
-      );
+      await expect(coordinator.connect(who[0]).commitReport(0n, 0, ethers.ZeroHash)).to.be.revertedWithCustomError(coordinator, "EmptyCommitment");
       const p = await coordinator.partitionCountAt(0n);
       await expect(coordinator.connect(who[0]).commitReport(0n, Number(p), CHECKSUM))
         .to.be.revertedWithCustomError(coordinator, "UnknownPartition")
@@ -321,9 +307,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
       await coordinator.connect(who[1]).commitReport(0n, 0, commitment(0n, 0, 8n, CHECKSUM, salt(1), await who[1].getAddress()));
       await revealAll(coordinator, 0n, 0, who, reports);
       await toPhase(coordinator, 0n, "final");
-      await expect(coordinator.finalizeRound(0n, 0))
-        .to.emit(coordinator, "RoundFinalized")
-        .withArgs(0n, 0, Outcome.Agreed, 8n, CHECKSUM, 3, DATA(30));
+      await expect(coordinator.finalizeRound(0n, 0)).to.emit(coordinator, "RoundFinalized").withArgs(0n, 0, Outcome.Agreed, 8n, CHECKSUM, 3, DATA(30));
       expect(await coordinator.claimable(newcomer.address)).to.equal(0);
     });
 
@@ -366,9 +350,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
       await expect(coordinator.finalizeRound(0n, 0))
         .to.be.revertedWithCustomError(coordinator, "OutsidePhase")
         .withArgs(0n, revealEnd, ethers.MaxUint256, revealEnd - 1n);
-      await expect(coordinator.finalizeRound(0n, 99))
-        .to.be.revertedWithCustomError(coordinator, "UnknownPartition")
-        .withArgs(99, 4);
+      await expect(coordinator.finalizeRound(0n, 99)).to.be.revertedWithCustomError(coordinator, "UnknownPartition").withArgs(99, 4);
     });
 
     it("skips a roster member that withdrew before finalization", async () => {
@@ -380,7 +362,9 @@ describe("NetworkCoordinator epochs and rewards", () => {
       await time.increase(8 * 86400);
       await coordinator.connect(who[1]).withdrawStake();
       const tx = await coordinator.finalizeRound(0n, 0);
-      await expect(tx).to.emit(coordinator, "ReputationChanged").withArgs(await who[2].getAddress(), 4000);
+      await expect(tx)
+        .to.emit(coordinator, "ReputationChanged")
+        .withArgs(await who[2].getAddress(), 4000);
       const receipt = await tx.wait();
       const changed = receipt!.logs
         .map((log) => coordinator.interface.parseLog(log))
@@ -402,9 +386,7 @@ describe("NetworkCoordinator epochs and rewards", () => {
       const b = await signReport(coordinator, cheat, 3n, 1, { count: 10n, checksum: OTHER });
       const pool = await coordinator.rewardPool();
       const tx = coordinator.connect(whistleblower).slashConflictingReports(addr, 3n, 1, a, b);
-      await expect(tx)
-        .to.emit(coordinator, "BrokerSlashed")
-        .withArgs(addr, 3n, 1, DATA(500), whistleblower.address, DATA(50));
+      await expect(tx).to.emit(coordinator, "BrokerSlashed").withArgs(addr, 3n, 1, DATA(500), whistleblower.address, DATA(50));
       await expect(tx).to.emit(coordinator, "BrokerSuspended").withArgs(addr, 0, DATA(500));
       await expect(tx).to.emit(coordinator, "ReputationChanged").withArgs(addr, 0);
       const state = await coordinator.brokerState(addr);

@@ -64,20 +64,12 @@ export async function deployCoordinator(
   initialPartitions = INITIAL_PARTITIONS,
 ) {
   const [admin] = await ethers.getSigners();
-  const token = (await (await ethers.getContractFactory("DATAToken")).deploy(
-    admin.address,
-    admin.address,
-    DATA(1_000_000_000),
-  )) as unknown as DATAToken;
+  const token = (await (await ethers.getContractFactory("DATAToken")).deploy(admin.address, admin.address, DATA(1_000_000_000))) as unknown as DATAToken;
   const factory = await coordinatorFactory();
-  const coordinator = (await factory.deploy(
-    await token.getAddress(),
-    admin.address,
-    replication,
-    EPOCH,
-    initialPartitions,
-    { ...defaultParameters(), ...overrides },
-  )) as unknown as NetworkCoordinator;
+  const coordinator = (await factory.deploy(await token.getAddress(), admin.address, replication, EPOCH, initialPartitions, {
+    ...defaultParameters(),
+    ...overrides,
+  })) as unknown as NetworkCoordinator;
   return { token, coordinator, admin };
 }
 
@@ -113,14 +105,7 @@ export async function rebalanceAll(coordinator: NetworkCoordinator, caller?: Sig
   }
 }
 
-export function commitment(
-  epoch: bigint | number,
-  partition: number,
-  eventCount: bigint | number,
-  checksum: string,
-  salt: string,
-  broker: string,
-): string {
+export function commitment(epoch: bigint | number, partition: number, eventCount: bigint | number, checksum: string, salt: string, broker: string): string {
   return ethers.keccak256(
     ethers.AbiCoder.defaultAbiCoder().encode(
       ["uint64", "uint32", "uint64", "bytes32", "bytes32", "address"],
@@ -134,8 +119,7 @@ export async function toPhase(coordinator: NetworkCoordinator, epoch: bigint, ph
   const genesis = await coordinator.genesis();
   const params = await coordinator.parameters();
   const end = genesis + (epoch + 1n) * EPOCH;
-  const target =
-    phase === "commit" ? end : phase === "reveal" ? end + params.commitWindow : end + params.commitWindow + params.revealWindow;
+  const target = phase === "commit" ? end : phase === "reveal" ? end + params.commitWindow : end + params.commitWindow + params.revealWindow;
   const now = BigInt(await time.latest());
   if (now < target) await time.setNextBlockTimestamp(target);
 }

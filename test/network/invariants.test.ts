@@ -121,9 +121,7 @@ describe("NetworkCoordinator invariants (fast-check)", () => {
             }
             await toPhase(coordinator, epoch, "reveal");
             for (let i = 0; i < reporters.length; i++) {
-              await coordinator
-                .connect(reporters[i])
-                .revealReport(epoch, partition, 7n, checksums[op.pattern[i]], ethers.ZeroHash);
+              await coordinator.connect(reporters[i]).revealReport(epoch, partition, 7n, checksums[op.pattern[i]], ethers.ZeroHash);
             }
             await toPhase(coordinator, epoch, "final");
             await coordinator.finalizeRound(epoch, partition);
@@ -165,33 +163,30 @@ describe("NetworkCoordinator invariants (fast-check)", () => {
       const addresses = await Promise.all(signers.map((s) => s.getAddress()));
       const snapshot = await takeSnapshot();
       await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.record({ join: fc.boolean(), who: fc.nat(11), rebalance: fc.nat(4) }), { minLength: 1, maxLength: 25 }),
-          async (steps) => {
-            await snapshot.restore();
-            for (const step of steps) {
-              const status = Number((await coordinator.brokerState(addresses[step.who])).status);
-              if (step.join && status === Status.None) await register(token, coordinator, signers[step.who]);
-              if (!step.join && status === Status.Active) await coordinator.connect(signers[step.who]).requestLeave();
-              if (step.rebalance > 0) await coordinator.rebalance(step.rebalance);
-            }
-            await rebalanceAll(coordinator);
-            const active = Number(await coordinator.activeBrokerCount());
-            const target = Number(await coordinator.partitionCountTarget());
-            for (let p = 0; p < target; p++) {
-              expect((await coordinator.assigneesOf(p)).length).to.equal(Math.min(replication, active));
-            }
-            const activeLoads: number[] = [];
-            for (const a of addresses) {
-              const st = await coordinator.brokerState(a);
-              if (Number(st.status) === Status.Active) activeLoads.push(Number(st.load));
-              else expect(st.load).to.equal(0);
-            }
-            if (activeLoads.length > 0) {
-              expect(Math.max(...activeLoads) - Math.min(...activeLoads)).to.be.at.most(1);
-            }
-          },
-        ),
+        fc.asyncProperty(fc.array(fc.record({ join: fc.boolean(), who: fc.nat(11), rebalance: fc.nat(4) }), { minLength: 1, maxLength: 25 }), async (steps) => {
+          await snapshot.restore();
+          for (const step of steps) {
+            const status = Number((await coordinator.brokerState(addresses[step.who])).status);
+            if (step.join && status === Status.None) await register(token, coordinator, signers[step.who]);
+            if (!step.join && status === Status.Active) await coordinator.connect(signers[step.who]).requestLeave();
+            if (step.rebalance > 0) await coordinator.rebalance(step.rebalance);
+          }
+          await rebalanceAll(coordinator);
+          const active = Number(await coordinator.activeBrokerCount());
+          const target = Number(await coordinator.partitionCountTarget());
+          for (let p = 0; p < target; p++) {
+            expect((await coordinator.assigneesOf(p)).length).to.equal(Math.min(replication, active));
+          }
+          const activeLoads: number[] = [];
+          for (const a of addresses) {
+            const st = await coordinator.brokerState(a);
+            if (Number(st.status) === Status.Active) activeLoads.push(Number(st.load));
+            else expect(st.load).to.equal(0);
+          }
+          if (activeLoads.length > 0) {
+            expect(Math.max(...activeLoads) - Math.min(...activeLoads)).to.be.at.most(1);
+          }
+        }),
         { numRuns: 20 },
       );
     }

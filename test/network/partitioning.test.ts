@@ -20,9 +20,7 @@ describe("network partitioning hash", () => {
     const { coordinator } = await deployCoordinator();
     for (const v of vectorsFile.vectors) {
       for (const n of v.networkPartitions) {
-        expect(await coordinator.networkPartitionFor(v.streamId, v.streamPartition, n.partitionCount)).to.equal(
-          n.networkPartition,
-        );
+        expect(await coordinator.networkPartitionFor(v.streamId, v.streamPartition, n.partitionCount)).to.equal(n.networkPartition);
       }
     }
   });
@@ -36,9 +34,7 @@ describe("network partitioning hash", () => {
         fc.integer({ min: 1, max: 100_000 }),
         async (id, streamPartition, count) => {
           const streamId = ethers.hexlify(id);
-          expect(await coordinator.networkPartitionFor(streamId, streamPartition, count)).to.equal(
-            networkPartitionOf(streamId, streamPartition, count),
-          );
+          expect(await coordinator.networkPartitionFor(streamId, streamPartition, count)).to.equal(networkPartitionOf(streamId, streamPartition, count));
         },
       ),
       { numRuns: 60 },
@@ -67,9 +63,7 @@ describe("network partitioning hash", () => {
     const { coordinator } = await deployCoordinator();
     const v = vectorsFile.vectors[0];
     const count = Number(await coordinator.partitionCount());
-    expect(await coordinator.networkPartitionOf(v.streamId, v.streamPartition)).to.equal(
-      networkPartitionOf(v.streamId, v.streamPartition, count),
-    );
+    expect(await coordinator.networkPartitionOf(v.streamId, v.streamPartition)).to.equal(networkPartitionOf(v.streamId, v.streamPartition, count));
   });
 
   it("refuses a zero partition count and out-of-range inputs", async () => {

@@ -26,7 +26,10 @@ type Op =
 
 const who = { payer: fc.nat(1), broker: fc.nat(1) };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("deposit" as const), ...who, amount: fc.integer({ min: 1, max: 50 }), viaTransferAndCall: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("deposit" as const), ...who, amount: fc.integer({ min: 1, max: 50 }), viaTransferAndCall: fc.boolean() }),
+  },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant("sign" as const), ...who, increment: fc.integer({ min: 1, max: 40 }) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant("redeem" as const), ...who, which: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("startClose" as const), ...who }) },
@@ -85,7 +88,9 @@ describe("PaymentChannels properties", () => {
             case "deposit": {
               const amount = BigInt(op.amount) * DATA;
               const tx = op.viaTransferAndCall
-                ? token.connect(payer)["transferAndCall(address,uint256,bytes)"](channelsAddress, amount, ethers.AbiCoder.defaultAbiCoder().encode(["address"], [broker.address]))
+                ? token
+                    .connect(payer)
+                    ["transferAndCall(address,uint256,bytes)"](channelsAddress, amount, ethers.AbiCoder.defaultAbiCoder().encode(["address"], [broker.address]))
                 : channels.connect(payer).deposit(broker.address, amount);
               if (c.closesAt !== 0n) {
                 await expect(tx).to.be.revertedWithCustomError(channels, "ChannelClosing");
@@ -136,7 +141,9 @@ describe("PaymentChannels properties", () => {
               if (c.closesAt === 0n) await expect(tx).to.be.revertedWithCustomError(channels, "ChannelNotClosing");
               else if (now + 1n < c.closesAt) await expect(tx).to.be.revertedWithCustomError(channels, "ChallengePeriodNotOver");
               else {
-                await expect(tx).to.emit(channels, "ChannelClosed").withArgs(payer.address, broker.address, c.generation, c.deposited - c.redeemed);
+                await expect(tx)
+                  .to.emit(channels, "ChannelClosed")
+                  .withArgs(payer.address, broker.address, c.generation, c.deposited - c.redeemed);
                 Object.assign(c, { generation: c.generation + 1, deposited: 0n, redeemed: 0n, closesAt: 0n, vouchers: [] });
               }
               break;
@@ -150,7 +157,10 @@ describe("PaymentChannels properties", () => {
               const m = get(p, b);
               const state = await channels.channel(p.address, b.address);
               expect([state.generation, state.deposited, state.redeemed, state.closesAt]).to.deep.equal([
-                BigInt(m.generation), m.deposited, m.redeemed, m.closesAt,
+                BigInt(m.generation),
+                m.deposited,
+                m.redeemed,
+                m.closesAt,
               ]);
               expect(m.redeemed <= m.deposited).to.equal(true);
               unredeemed += m.deposited - m.redeemed;

@@ -42,15 +42,16 @@ describe("PaymentChannels", () => {
       const { token, channels } = await loadFixture(fixture);
       expect(await channels.token()).to.equal(await token.getAddress());
       expect(await channels.challengePeriod()).to.equal(CHALLENGE_PERIOD);
-      expect(await channels.VOUCHER_TYPEHASH()).to.equal(
-        ethers.id("Voucher(address payer,address broker,uint32 generation,uint256 amount)"),
-      );
+      expect(await channels.VOUCHER_TYPEHASH()).to.equal(ethers.id("Voucher(address payer,address broker,uint32 generation,uint256 amount)"));
       const { chainId } = await ethers.provider.getNetwork();
       const domain = { name: "PaymentChannels", version: "1", chainId, verifyingContract: await channels.getAddress() };
       expect(await channels.DOMAIN_SEPARATOR()).to.equal(ethers.TypedDataEncoder.hashDomain(domain));
       const eip5267 = await channels.eip712Domain();
       expect([eip5267.name, eip5267.version, eip5267.chainId, eip5267.verifyingContract]).to.deep.equal([
-        "PaymentChannels", "1", chainId, await channels.getAddress(),
+        "PaymentChannels",
+        "1",
+        chainId,
+        await channels.getAddress(),
       ]);
       const [payer, broker] = [ethers.Wallet.createRandom().address, ethers.Wallet.createRandom().address];
       expect(await channels.voucherDigest(payer, broker, 3, 7n)).to.equal(
@@ -106,9 +107,7 @@ describe("PaymentChannels", () => {
       await expect(channels.connect(payer).deposit(ethers.ZeroAddress, DATA))
         .to.be.revertedWithCustomError(channels, "InvalidBroker")
         .withArgs(ethers.ZeroAddress);
-      await expect(channels.connect(payer).deposit(payer.address, DATA))
-        .to.be.revertedWithCustomError(channels, "InvalidBroker")
-        .withArgs(payer.address);
+      await expect(channels.connect(payer).deposit(payer.address, DATA)).to.be.revertedWithCustomError(channels, "InvalidBroker").withArgs(payer.address);
     });
 
     it("refuses deposits of one generation beyond 2^112 - 1 wei", async () => {
@@ -183,10 +182,7 @@ describe("PaymentChannels", () => {
       await channels.connect(payer).deposit(otherBroker.address, 10n * DATA);
       // Signed for `broker`, redeemed by `otherBroker` on the payer's channel to it: another channel.
       const forBroker = await signVoucher(channels, payer, broker.address, 0, DATA);
-      await expect(channels.connect(otherBroker).redeem(payer.address, 0, DATA, forBroker)).to.be.revertedWithCustomError(
-        channels,
-        "InvalidVoucherSignature",
-      );
+      await expect(channels.connect(otherBroker).redeem(payer.address, 0, DATA, forBroker)).to.be.revertedWithCustomError(channels, "InvalidVoucherSignature");
       // The other payer's voucher presented as the payer's: it recovers to someone else.
       const otherPayers = await signVoucher(channels, other, otherBroker.address, 0, DATA);
       await expect(channels.connect(otherBroker).redeem(payer.address, 0, DATA, otherPayers)).to.be.revertedWithCustomError(
@@ -202,31 +198,19 @@ describe("PaymentChannels", () => {
         .withArgs(payer.address, other.address);
       // Signed by the broker itself.
       const selfSigned = await signVoucher(channels, broker, broker.address, 0, DATA);
-      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, selfSigned)).to.be.revertedWithCustomError(
-        channels,
-        "InvalidVoucherSignature",
-      );
+      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, selfSigned)).to.be.revertedWithCustomError(channels, "InvalidVoucherSignature");
       // A valid voucher with another amount than it was signed for.
       const one = await signVoucher(channels, payer, broker.address, 0, DATA);
-      await expect(channels.connect(broker).redeem(payer.address, 0, 2n * DATA, one)).to.be.revertedWithCustomError(
-        channels,
-        "InvalidVoucherSignature",
-      );
+      await expect(channels.connect(broker).redeem(payer.address, 0, 2n * DATA, one)).to.be.revertedWithCustomError(channels, "InvalidVoucherSignature");
     });
 
     it("refuses vouchers of another chain and of another deployment", async () => {
       const { payer, broker, token, channels } = await funded();
       const otherChain = await signVoucher(channels, payer, broker.address, 0, DATA, { chainId: 1n });
-      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, otherChain)).to.be.revertedWithCustomError(
-        channels,
-        "InvalidVoucherSignature",
-      );
+      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, otherChain)).to.be.revertedWithCustomError(channels, "InvalidVoucherSignature");
       const twin = await deployChannels(await token.getAddress());
       const forTwin = await signVoucher(twin, payer, broker.address, 0, DATA);
-      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, forTwin)).to.be.revertedWithCustomError(
-        channels,
-        "InvalidVoucherSignature",
-      );
+      await expect(channels.connect(broker).redeem(payer.address, 0, DATA, forTwin)).to.be.revertedWithCustomError(channels, "InvalidVoucherSignature");
       // The same voucher is good on its own contract, once the payer funded a channel there.
       await token.connect(payer).approve(await twin.getAddress(), DATA);
       await twin.connect(payer).deposit(broker.address, DATA);
@@ -294,9 +278,7 @@ describe("PaymentChannels", () => {
         .to.emit(channels, "VoucherRedeemed")
         .withArgs(payer.address, broker.address, 0, 10n * DATA, 10n * DATA);
       // Nothing left: the close returns nothing and moves no token.
-      await expect(channels.connect(payer).finishClose(broker.address))
-        .to.emit(channels, "ChannelClosed")
-        .withArgs(payer.address, broker.address, 0, 0);
+      await expect(channels.connect(payer).finishClose(broker.address)).to.emit(channels, "ChannelClosed").withArgs(payer.address, broker.address, 0, 0);
     });
 
     it("voids the vouchers of a closed generation; the next generation starts from zero", async () => {
@@ -364,9 +346,7 @@ describe("PaymentChannels", () => {
       await party.act(call);
       expect(await party.hooksRun()).to.equal(1n);
       expect(await party.reentrySucceeded()).to.equal(false);
-      expect(await party.reentryRevert()).to.equal(
-        channels.interface.encodeErrorResult("VoucherAlreadyRedeemed", [4n * DATA, 4n * DATA]),
-      );
+      expect(await party.reentryRevert()).to.equal(channels.interface.encodeErrorResult("VoucherAlreadyRedeemed", [4n * DATA, 4n * DATA]));
       expect(await token.balanceOf(broker)).to.equal(4n * DATA);
       expect(await token.balanceOf(await channels.getAddress())).to.equal(6n * DATA);
     });
@@ -385,9 +365,7 @@ describe("PaymentChannels", () => {
       await party.setReentry(finish);
       await party.act(finish);
       expect(await party.reentrySucceeded()).to.equal(false);
-      expect(await party.reentryRevert()).to.equal(
-        channels.interface.encodeErrorResult("ChannelNotClosing", [payer, broker.address]),
-      );
+      expect(await party.reentryRevert()).to.equal(channels.interface.encodeErrorResult("ChannelNotClosing", [payer, broker.address]));
       expect(await token.balanceOf(payer)).to.equal(10n * DATA);
       expect(await token.balanceOf(await channels.getAddress())).to.equal(0n);
     });

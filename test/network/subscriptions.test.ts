@@ -106,13 +106,8 @@ describe("EventSubscriptions", () => {
       .to.emit(subs, "BountiesClaimed")
       .withArgs(deliverer.address, deliverer.address, DATA(3));
     expect(await token.balanceOf(deliverer.address)).to.equal(DATA(3));
-    await expect(subs.connect(deliverer).claimBounties(deliverer.address))
-      .to.be.revertedWithCustomError(subs, "NothingToClaim")
-      .withArgs(deliverer.address);
-    await expect(subs.connect(deliverer).claimBounties(ethers.ZeroAddress)).to.be.revertedWithCustomError(
-      subs,
-      "ZeroRecipient",
-    );
+    await expect(subs.connect(deliverer).claimBounties(deliverer.address)).to.be.revertedWithCustomError(subs, "NothingToClaim").withArgs(deliverer.address);
+    await expect(subs.connect(deliverer).claimBounties(ethers.ZeroAddress)).to.be.revertedWithCustomError(subs, "ZeroRecipient");
   });
 
   it("delivers with an empty balance or a zero bounty, crediting nothing", async () => {
@@ -223,7 +218,9 @@ describe("EventSubscriptions", () => {
     expect(await subs.subscriptionOf(m, streamId)).to.deep.equal([0n, 0n, false]);
     expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, 0n]);
     await expect(mock.unsubscribe(streamId)).to.be.revertedWithCustomError(subs, "NotSubscribed").withArgs(m, streamId);
-    await expect(fundSub(m, streamId, DATA(1))).to.be.revertedWithCustomError(subs, "NotSubscribed").withArgs(m, streamId);
+    await expect(fundSub(m, streamId, DATA(1)))
+      .to.be.revertedWithCustomError(subs, "NotSubscribed")
+      .withArgs(m, streamId);
     await time.increase(3600);
     await mock.subscribe(streamId, 0);
     await expect(mock.unsubscribe(streamId)).to.emit(subs, "Unsubscribed").withArgs(m, streamId, 0);
@@ -319,9 +316,13 @@ describe("EventSubscriptions", () => {
       const { subs, mock, streamId } = await setup();
       const m = await mock.getAddress();
       await mock.subscribe(streamId, DATA(2));
-      await expect(mock.subscribe(streamId, DATA(3))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(3));
+      await expect(mock.subscribe(streamId, DATA(3)))
+        .to.emit(subs, "Subscribed")
+        .withArgs(m, streamId, DATA(3));
       await mock.subscribe(streamId, DATA(1));
-      await expect(mock.subscribe(streamId, DATA(3))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(3));
+      await expect(mock.subscribe(streamId, DATA(3)))
+        .to.emit(subs, "Subscribed")
+        .withArgs(m, streamId, DATA(3));
       expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, 0n]);
       await mock.subscribe(streamId, DATA(1));
       await time.increase(1800);
@@ -333,7 +334,9 @@ describe("EventSubscriptions", () => {
       // A decrease that applied already is the base of the next one.
       await time.increaseTo(effectiveAt);
       expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(0n);
-      await expect(mock.subscribe(streamId, DATA(1))).to.emit(subs, "Subscribed").withArgs(m, streamId, DATA(1));
+      await expect(mock.subscribe(streamId, DATA(1)))
+        .to.emit(subs, "Subscribed")
+        .withArgs(m, streamId, DATA(1));
       await time.increase(7200);
       await mock.subscribe(streamId, DATA(1) / 2n);
       expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(1));
@@ -346,9 +349,7 @@ describe("EventSubscriptions", () => {
       await fundSub(m, streamId, DATA(10));
       await mock.unsubscribe(streamId);
       const allowedAt = BigInt(await time.latest()) + 3600n;
-      await expect(mock.subscribe(streamId, 0))
-        .to.be.revertedWithCustomError(subs, "ResubscribeTooSoon")
-        .withArgs(m, streamId, allowedAt);
+      await expect(mock.subscribe(streamId, 0)).to.be.revertedWithCustomError(subs, "ResubscribeTooSoon").withArgs(m, streamId, allowedAt);
       await time.setNextBlockTimestamp(allowedAt);
       await expect(mock.subscribe(streamId, 0)).to.emit(subs, "Subscribed").withArgs(m, streamId, 0);
     });
@@ -406,9 +407,7 @@ describe("PriceThresholdTrigger (example subscriber)", () => {
       .to.be.revertedWithCustomError(t, "WrongStream")
       .withArgs(encrypted.fields.streamId);
     const noPrice = { ...fieldsOf(event1), content: ethers.hexlify(ethers.toUtf8Bytes('{"pair":"ETH/USD"}')) };
-    await expect(t.connect(asSubs).onStreamEvent(event1.eventHash, noPrice))
-      .to.be.revertedWithCustomError(t, "UnparsablePrice")
-      .withArgs(event1.eventHash);
+    await expect(t.connect(asSubs).onStreamEvent(event1.eventHash, noPrice)).to.be.revertedWithCustomError(t, "UnparsablePrice").withArgs(event1.eventHash);
   });
 
   it("parses decimal prices and refuses malformed ones", async () => {

@@ -14,17 +14,15 @@ describe("docs/network.md worked example", () => {
     // 1. Three brokers; the third grows P to 6 from epoch 1; 18 fill moves, 1 DATA each.
     await register(token, coordinator, A);
     await register(token, coordinator, B);
-    await expect(register(token, coordinator, C)).to.emit(coordinator, "PartitionCountIncreased").withArgs(6, 1);
-    await expect(coordinator.connect(keeper).rebalance(50))
-      .to.emit(coordinator, "Rebalanced")
-      .withArgs(keeper.address, 18, DATA(18));
+    await expect(register(token, coordinator, C))
+      .to.emit(coordinator, "PartitionCountIncreased")
+      .withArgs(6, 1);
+    await expect(coordinator.connect(keeper).rebalance(50)).to.emit(coordinator, "Rebalanced").withArgs(keeper.address, 18, DATA(18));
     for (let p = 0; p < 6; p++) expect(await coordinator.assigneesOf(p)).to.have.length(3);
     await expect(coordinator.connect(keeper).rebalance(50)).not.to.emit(coordinator, "Rebalanced");
 
     // 2. The heart-rate stream's partitions 1 and 0.
-    const stream = ethers.keccak256(
-      ethers.solidityPacked(["address", "string"], ["0x8ba1f109551bd432803012645ac136ddd64dba72", "/health/heart-rate"]),
-    );
+    const stream = ethers.keccak256(ethers.solidityPacked(["address", "string"], ["0x8ba1f109551bd432803012645ac136ddd64dba72", "/health/heart-rate"]));
     expect(stream).to.equal("0x27e6686651c1f9b2150160c7e6f5b8154d06522c8c676f783d9d3c232649c2d6");
     expect(streamPartitionKey(stream, 1)).to.equal(0xcfe1ee599ffda3a3n);
     expect([4, 6, 8].map((n) => networkPartitionOf(stream, 1, n))).to.deep.equal([3, 4, 6]);
@@ -53,9 +51,7 @@ describe("docs/network.md worked example", () => {
       await coordinator.connect(s).revealReport(0, 3, count, checksum, salt);
     }
     await toPhase(coordinator, 0n, "final");
-    await expect(coordinator.finalizeRound(0, 3))
-      .to.emit(coordinator, "RoundFinalized")
-      .withArgs(0, 3, Outcome.NoAgreement, 0, ethers.ZeroHash, 0, 0);
+    await expect(coordinator.finalizeRound(0, 3)).to.emit(coordinator, "RoundFinalized").withArgs(0, 3, Outcome.NoAgreement, 0, ethers.ZeroHash, 0, 0);
     expect((await coordinator.brokerState(C.address)).reputation).to.equal(4000);
     expect((await coordinator.brokerState(A.address)).reputation).to.equal(5000);
 

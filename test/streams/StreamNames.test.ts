@@ -19,7 +19,9 @@ async function fixture() {
   const ens = await deployEns(admin);
   const wrapper = (await ethers.deployContract("NameWrapperMock")) as unknown as NameWrapperMock;
   const names = (await ethers.deployContract("StreamNames", [
-    await ens.registry.getAddress(), await wrapper.getAddress(), await registry.getAddress(),
+    await ens.registry.getAddress(),
+    await wrapper.getAddress(),
+    await registry.getAddress(),
   ])) as unknown as StreamNames;
   await ens.claim("kraken.eth", kraken.address);
   // Kraken creates its subname itself, as a name owner does.
@@ -44,7 +46,20 @@ describe("StreamNames", () => {
 
     it("refuses names that are empty, too long, not normalised ASCII, with empty labels or with -- in 3rd-4th place", async () => {
       const { names } = await loadFixture(fixture);
-      const bad = ["", "x".repeat(256), ".eth", "kraken..eth", "kraken.eth.", "Kraken.eth", "kraken_x.eth", "kräken.eth", "kra ken.eth", "ab--c.eth", "xn--nxasmq6b.eth", "heart.ab--.eth"];
+      const bad = [
+        "",
+        "x".repeat(256),
+        ".eth",
+        "kraken..eth",
+        "kraken.eth.",
+        "Kraken.eth",
+        "kraken_x.eth",
+        "kräken.eth",
+        "kra ken.eth",
+        "ab--c.eth",
+        "xn--nxasmq6b.eth",
+        "heart.ab--.eth",
+      ];
       for (const name of bad) {
         await expect(names.namehash(name), JSON.stringify(name)).to.be.revertedWithCustomError(names, "InvalidName").withArgs(name);
       }
@@ -54,9 +69,7 @@ describe("StreamNames", () => {
   describe("setting a name", () => {
     it("names a stream its owner owns with a name it owns in ENS; anyone resolves it", async () => {
       const { kraken, bob, names, streamId } = await loadFixture(fixture);
-      await expect(names.connect(kraken).setName(NAME, streamId))
-        .to.emit(names, "StreamNameSet")
-        .withArgs(NODE, streamId, kraken.address, NAME);
+      await expect(names.connect(kraken).setName(NAME, streamId)).to.emit(names, "StreamNameSet").withArgs(NODE, streamId, kraken.address, NAME);
       expect(await names.connect(bob).resolve(NODE)).to.equal(streamId);
       const record = await names.nameRecord(NODE);
       expect([record.resourceId, record.owner]).to.deep.equal([streamId, kraken.address]);
@@ -67,13 +80,9 @@ describe("StreamNames", () => {
       // Mallory owns a stream but not the name.
       await registry.connect(mallory).createStream("/fake", 1, "{}");
       const fake = await registry.resourceId(mallory.address, "/fake");
-      await expect(names.connect(mallory).setName(NAME, fake))
-        .to.be.revertedWithCustomError(names, "NotNameController")
-        .withArgs(NODE, mallory.address);
+      await expect(names.connect(mallory).setName(NAME, fake)).to.be.revertedWithCustomError(names, "NotNameController").withArgs(NODE, mallory.address);
       // Kraken owns the name but not Mallory's stream, nor a stream that does not exist.
-      await expect(names.connect(kraken).setName(NAME, fake))
-        .to.be.revertedWithCustomError(names, "NotResourceOwner")
-        .withArgs(fake, kraken.address);
+      await expect(names.connect(kraken).setName(NAME, fake)).to.be.revertedWithCustomError(names, "NotResourceOwner").withArgs(fake, kraken.address);
       await expect(names.connect(kraken).setName(NAME, ethers.id("nothing")))
         .to.be.revertedWithCustomError(names, "NotResourceOwner")
         .withArgs(ethers.id("nothing"), kraken.address);

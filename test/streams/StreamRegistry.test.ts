@@ -91,9 +91,7 @@ describe("StreamRegistry", function () {
         [bob.address, "/hr"],
         [alice.address, "/not/created/yet"],
       ]) {
-        expect(await registry.resourceId(creator, path)).to.equal(
-          ethers.keccak256(ethers.solidityPacked(["address", "string"], [creator, path])),
-        );
+        expect(await registry.resourceId(creator, path)).to.equal(ethers.keccak256(ethers.solidityPacked(["address", "string"], [creator, path])));
       }
     });
 
@@ -105,9 +103,7 @@ describe("StreamRegistry", function () {
       expect(ethers.solidityPacked(["address", "string"], [creator, path])).to.equal(
         "0x8ba1f109551bd432803012645ac136ddd64dba722f6865616c74682f68656172742d72617465",
       );
-      expect(await registry.resourceId(creator, path)).to.equal(
-        "0x27e6686651c1f9b2150160c7e6f5b8154d06522c8c676f783d9d3c232649c2d6",
-      );
+      expect(await registry.resourceId(creator, path)).to.equal("0x27e6686651c1f9b2150160c7e6f5b8154d06522c8c676f783d9d3c232649c2d6");
     });
 
     it("namespaces ids by creator: bob's /hr is another resource than alice's /hr", async function () {
@@ -237,10 +233,7 @@ describe("StreamRegistry", function () {
 
     it("refuses a zero content hash with EmptyContentHash", async function () {
       const { registry, bob } = await loadFixture(registryFixture);
-      await expect(registry.connect(bob).createDataset("/d", ethers.ZeroHash, "", "")).to.be.revertedWithCustomError(
-        registry,
-        "EmptyContentHash",
-      );
+      await expect(registry.connect(bob).createDataset("/d", ethers.ZeroHash, "", "")).to.be.revertedWithCustomError(registry, "EmptyContentHash");
     });
 
     it("validates the path like createStream (InvalidPath) and refuses an existing id (ResourceExists)", async function () {
@@ -273,9 +266,7 @@ describe("StreamRegistry", function () {
     it("refuses an unknown id with ResourceNotFound", async function () {
       const { registry, alice } = await loadFixture(registryFixture);
       const unknown = resourceIdOf(alice.address, "/nope");
-      await expect(registry.connect(alice).updateMetadata(unknown, "x"))
-        .to.be.revertedWithCustomError(registry, "ResourceNotFound")
-        .withArgs(unknown);
+      await expect(registry.connect(alice).updateMetadata(unknown, "x")).to.be.revertedWithCustomError(registry, "ResourceNotFound").withArgs(unknown);
     });
   });
 
@@ -310,9 +301,7 @@ describe("StreamRegistry", function () {
         .to.be.revertedWithCustomError(registry, "NotAuthorized")
         .withArgs(id, carol.address, Capability.Edit);
       const unknown = resourceIdOf(alice.address, "/nope");
-      await expect(registry.connect(alice).setPartitions(unknown, 2))
-        .to.be.revertedWithCustomError(registry, "ResourceNotFound")
-        .withArgs(unknown);
+      await expect(registry.connect(alice).setPartitions(unknown, 2)).to.be.revertedWithCustomError(registry, "ResourceNotFound").withArgs(unknown);
     });
   });
 
@@ -328,10 +317,7 @@ describe("StreamRegistry", function () {
     it("lets an edit holder replace the content", async function () {
       const { registry, datasetId, alice, dave } = await loadFixture(registryFixture);
       await registry.connect(alice).setPermission(datasetId, dave.address, permission({ canEdit: true }));
-      await expect(registry.connect(dave).updateDatasetContent(datasetId, CONTENT_2, "")).to.emit(
-        registry,
-        "DatasetContentUpdated",
-      );
+      await expect(registry.connect(dave).updateDatasetContent(datasetId, CONTENT_2, "")).to.emit(registry, "DatasetContentUpdated");
     });
 
     it("refuses a stream with WrongResourceKind(id, Stream)", async function () {
@@ -343,10 +329,7 @@ describe("StreamRegistry", function () {
 
     it("refuses a zero hash with EmptyContentHash, keeping the old one", async function () {
       const { registry, datasetId, alice } = await loadFixture(registryFixture);
-      await expect(registry.connect(alice).updateDatasetContent(datasetId, ethers.ZeroHash, "")).to.be.revertedWithCustomError(
-        registry,
-        "EmptyContentHash",
-      );
+      await expect(registry.connect(alice).updateDatasetContent(datasetId, ethers.ZeroHash, "")).to.be.revertedWithCustomError(registry, "EmptyContentHash");
       expect(await registry.datasetContentHash(datasetId)).to.equal(CONTENT);
     });
 
@@ -392,9 +375,7 @@ describe("StreamRegistry", function () {
         .withArgs(id, alice.address, bob.address);
       expect(await registry.pendingOwnerOf(id)).to.equal(bob.address);
       expect((await registry.getResource(id)).owner).to.equal(alice.address);
-      await expect(registry.connect(bob).acceptOwnership(id))
-        .to.emit(registry, "OwnershipTransferred")
-        .withArgs(id, alice.address, bob.address);
+      await expect(registry.connect(bob).acceptOwnership(id)).to.emit(registry, "OwnershipTransferred").withArgs(id, alice.address, bob.address);
       expect((await registry.getResource(id)).owner).to.equal(bob.address);
       expect(await registry.pendingOwnerOf(id)).to.equal(ethers.ZeroAddress);
     });
@@ -431,18 +412,14 @@ describe("StreamRegistry", function () {
         .to.emit(registry, "OwnershipTransferStarted")
         .withArgs(id, alice.address, ethers.ZeroAddress);
       expect(await registry.pendingOwnerOf(id)).to.equal(ethers.ZeroAddress);
-      await expect(registry.connect(bob).acceptOwnership(id))
-        .to.be.revertedWithCustomError(registry, "NotPendingOwner")
-        .withArgs(id, bob.address);
+      await expect(registry.connect(bob).acceptOwnership(id)).to.be.revertedWithCustomError(registry, "NotPendingOwner").withArgs(id, bob.address);
     });
 
     it("replaces an earlier proposal with a later one", async function () {
       const { registry, id, alice, bob, carol } = await loadFixture(registryFixture);
       await registry.connect(alice).transferOwnership(id, bob.address);
       await registry.connect(alice).transferOwnership(id, carol.address);
-      await expect(registry.connect(bob).acceptOwnership(id))
-        .to.be.revertedWithCustomError(registry, "NotPendingOwner")
-        .withArgs(id, bob.address);
+      await expect(registry.connect(bob).acceptOwnership(id)).to.be.revertedWithCustomError(registry, "NotPendingOwner").withArgs(id, bob.address);
       await expect(registry.connect(carol).acceptOwnership(id)).to.emit(registry, "OwnershipTransferred");
     });
 
@@ -450,7 +427,11 @@ describe("StreamRegistry", function () {
       const { registry, id, alice, bob } = await loadFixture(registryFixture);
       await registry
         .connect(alice)
-        .setPermission(id, bob.address, permission({ publishExpiry: NEVER, subscribeExpiry: NEVER, canGrant: true, canEdit: true, canDelete: true, canGrantSubscribe: true }));
+        .setPermission(
+          id,
+          bob.address,
+          permission({ publishExpiry: NEVER, subscribeExpiry: NEVER, canGrant: true, canEdit: true, canDelete: true, canGrantSubscribe: true }),
+        );
       await expect(registry.connect(bob).transferOwnership(id, bob.address))
         .to.be.revertedWithCustomError(registry, "NotAuthorized")
         .withArgs(id, bob.address, Capability.Owner);
@@ -466,16 +447,10 @@ describe("StreamRegistry", function () {
     it("refuses acceptance by anyone but the pending owner, and for an unknown id", async function () {
       const { registry, id, alice, bob, carol } = await loadFixture(registryFixture);
       await registry.connect(alice).transferOwnership(id, bob.address);
-      await expect(registry.connect(carol).acceptOwnership(id))
-        .to.be.revertedWithCustomError(registry, "NotPendingOwner")
-        .withArgs(id, carol.address);
-      await expect(registry.connect(alice).acceptOwnership(id))
-        .to.be.revertedWithCustomError(registry, "NotPendingOwner")
-        .withArgs(id, alice.address);
+      await expect(registry.connect(carol).acceptOwnership(id)).to.be.revertedWithCustomError(registry, "NotPendingOwner").withArgs(id, carol.address);
+      await expect(registry.connect(alice).acceptOwnership(id)).to.be.revertedWithCustomError(registry, "NotPendingOwner").withArgs(id, alice.address);
       const unknown = resourceIdOf(alice.address, "/nope");
-      await expect(registry.connect(bob).acceptOwnership(unknown))
-        .to.be.revertedWithCustomError(registry, "ResourceNotFound")
-        .withArgs(unknown);
+      await expect(registry.connect(bob).acceptOwnership(unknown)).to.be.revertedWithCustomError(registry, "ResourceNotFound").withArgs(unknown);
       await expect(registry.connect(alice).transferOwnership(unknown, bob.address))
         .to.be.revertedWithCustomError(registry, "ResourceNotFound")
         .withArgs(unknown);
@@ -524,9 +499,7 @@ describe("StreamRegistry", function () {
       expect(await registry.pendingOwnerOf(id)).to.equal(ethers.ZeroAddress);
       expect(await registry.canPublish(id, alice.address)).to.equal(false);
       expect(await registry.canSubscribe(id, bob.address)).to.equal(false);
-      await expect(registry.connect(bob).acceptOwnership(id))
-        .to.be.revertedWithCustomError(registry, "ResourceNotFound")
-        .withArgs(id);
+      await expect(registry.connect(bob).acceptOwnership(id)).to.be.revertedWithCustomError(registry, "ResourceNotFound").withArgs(id);
     });
 
     it("clears a dataset's content hash", async function () {
@@ -680,7 +653,9 @@ describe("StreamRegistry", function () {
       const records = users.map((_, i) => permission({ publishExpiry: BigInt(1000 + i), subscribeExpiry: BigInt(2000 + i), canEdit: i === 1 }));
       const tx = registry.connect(alice).setPermissionBatch(id, users, records);
       for (let i = 0; i < users.length; i++) {
-        await expect(tx).to.emit(registry, "PermissionUpdated").withArgs(...eventArgs(id, users[i], records[i]));
+        await expect(tx)
+          .to.emit(registry, "PermissionUpdated")
+          .withArgs(...eventArgs(id, users[i], records[i]));
       }
       for (let i = 0; i < users.length; i++) {
         expect(asTuple(await registry.getPermission(id, users[i]))).to.deep.equal(asTuple(records[i]));
@@ -690,7 +665,11 @@ describe("StreamRegistry", function () {
     it("accepts exactly MAX_BATCH (100) entries", async function () {
       const { registry, id, alice } = await loadFixture(registryFixture);
       const users = addresses(100);
-      await registry.connect(alice).setPermissionBatch(id, users, users.map(() => permission({ subscribeExpiry: NEVER })));
+      await registry.connect(alice).setPermissionBatch(
+        id,
+        users,
+        users.map(() => permission({ subscribeExpiry: NEVER })),
+      );
       expect(await registry.canSubscribe(id, users[99])).to.equal(true);
     });
 
@@ -700,7 +679,13 @@ describe("StreamRegistry", function () {
         .to.be.revertedWithCustomError(registry, "InvalidBatch")
         .withArgs(0, 0);
       const many = addresses(101);
-      await expect(registry.connect(alice).setPermissionBatch(id, many, many.map(() => permission())))
+      await expect(
+        registry.connect(alice).setPermissionBatch(
+          id,
+          many,
+          many.map(() => permission()),
+        ),
+      )
         .to.be.revertedWithCustomError(registry, "InvalidBatch")
         .withArgs(101, 101);
       await expect(registry.connect(alice).setPermissionBatch(id, addresses(2), [permission()]))
@@ -714,9 +699,7 @@ describe("StreamRegistry", function () {
     it("reverts the whole batch when one target is invalid (no partial write)", async function () {
       const { registry, id, alice } = await loadFixture(registryFixture);
       const [first] = addresses(1);
-      await expect(
-        registry.connect(alice).setPermissionBatch(id, [first, alice.address], [permission({ canEdit: true }), permission()]),
-      )
+      await expect(registry.connect(alice).setPermissionBatch(id, [first, alice.address], [permission({ canEdit: true }), permission()]))
         .to.be.revertedWithCustomError(registry, "InvalidPermissionTarget")
         .withArgs(alice.address);
       expect((await registry.getPermission(id, first)).canEdit).to.equal(false);
@@ -738,9 +721,7 @@ describe("StreamRegistry", function () {
         .withArgs(...eventArgs(id, bob.address, permission({ publishExpiry: 777n, canGrant: true })));
       await registry.connect(alice).setSubscribeExpiry(id, bob.address, 888n);
       await registry.connect(alice).setPublishExpiry(id, bob.address, 0n);
-      expect(asTuple(await registry.getPermission(id, bob.address))).to.deep.equal(
-        asTuple(permission({ subscribeExpiry: 888n, canGrant: true })),
-      );
+      expect(asTuple(await registry.getPermission(id, bob.address))).to.deep.equal(asTuple(permission({ subscribeExpiry: 888n, canGrant: true })));
     });
 
     it("lets a grant holder set it and refuses the subscribe delegate with NotAuthorized(Grant)", async function () {
@@ -805,7 +786,9 @@ describe("StreamRegistry", function () {
       const expiries = users.map((_, i) => BigInt(10_000 + i));
       const tx = registry.connect(carol).setSubscribeExpiryBatch(id, users, expiries);
       for (let i = 0; i < users.length; i++) {
-        await expect(tx).to.emit(registry, "PermissionUpdated").withArgs(...eventArgs(id, users[i], permission({ subscribeExpiry: expiries[i] })));
+        await expect(tx)
+          .to.emit(registry, "PermissionUpdated")
+          .withArgs(...eventArgs(id, users[i], permission({ subscribeExpiry: expiries[i] })));
       }
       expect((await registry.getPermission(id, users[3])).subscribeExpiry).to.equal(10_003n);
     });
@@ -816,7 +799,13 @@ describe("StreamRegistry", function () {
         .to.be.revertedWithCustomError(registry, "InvalidBatch")
         .withArgs(0, 0);
       const many = addresses(101);
-      await expect(registry.connect(alice).setSubscribeExpiryBatch(id, many, many.map(() => 1n)))
+      await expect(
+        registry.connect(alice).setSubscribeExpiryBatch(
+          id,
+          many,
+          many.map(() => 1n),
+        ),
+      )
         .to.be.revertedWithCustomError(registry, "InvalidBatch")
         .withArgs(101, 101);
       await expect(registry.connect(alice).setSubscribeExpiryBatch(id, addresses(3), [1n, 2n]))
@@ -827,7 +816,11 @@ describe("StreamRegistry", function () {
     it("accepts exactly MAX_BATCH entries", async function () {
       const { registry, id, alice } = await loadFixture(registryFixture);
       const users = addresses(100);
-      await registry.connect(alice).setSubscribeExpiryBatch(id, users, users.map(() => NEVER));
+      await registry.connect(alice).setSubscribeExpiryBatch(
+        id,
+        users,
+        users.map(() => NEVER),
+      );
       expect(await registry.canSubscribe(id, users[0])).to.equal(true);
     });
 
@@ -998,13 +991,9 @@ describe("StreamRegistry", function () {
     it("registers and rotates the caller's compressed key with EncryptionKeyRegistered(user, key, user)", async function () {
       const { registry, bob } = await loadFixture(registryFixture);
       expect(await registry.encryptionKeyOf(bob.address)).to.equal("0x");
-      await expect(registry.connect(bob).registerEncryptionKey(KEY_02))
-        .to.emit(registry, "EncryptionKeyRegistered")
-        .withArgs(bob.address, KEY_02, bob.address);
+      await expect(registry.connect(bob).registerEncryptionKey(KEY_02)).to.emit(registry, "EncryptionKeyRegistered").withArgs(bob.address, KEY_02, bob.address);
       expect(await registry.encryptionKeyOf(bob.address)).to.equal(KEY_02);
-      await expect(registry.connect(bob).registerEncryptionKey(KEY_03))
-        .to.emit(registry, "EncryptionKeyRegistered")
-        .withArgs(bob.address, KEY_03, bob.address);
+      await expect(registry.connect(bob).registerEncryptionKey(KEY_03)).to.emit(registry, "EncryptionKeyRegistered").withArgs(bob.address, KEY_03, bob.address);
       expect(await registry.encryptionKeyOf(bob.address)).to.equal(KEY_03);
     });
 
@@ -1018,9 +1007,7 @@ describe("StreamRegistry", function () {
     it("refuses a key of the wrong length with InvalidEncryptionKey(key)", async function () {
       const { registry, bob } = await loadFixture(registryFixture);
       for (const key of ["0x", "0x02" + "11".repeat(31), "0x02" + "11".repeat(33), "0x04" + "11".repeat(64)]) {
-        await expect(registry.connect(bob).registerEncryptionKey(key))
-          .to.be.revertedWithCustomError(registry, "InvalidEncryptionKey")
-          .withArgs(key);
+        await expect(registry.connect(bob).registerEncryptionKey(key)).to.be.revertedWithCustomError(registry, "InvalidEncryptionKey").withArgs(key);
       }
       expect(await registry.encryptionKeyOf(bob.address)).to.equal("0x");
     });
@@ -1030,9 +1017,7 @@ describe("StreamRegistry", function () {
       await registry.connect(bob).registerEncryptionKey(KEY_02);
       for (const prefix of ["00", "01", "04", "ff"]) {
         const key = "0x" + prefix + "11".repeat(32);
-        await expect(registry.connect(bob).registerEncryptionKey(key))
-          .to.be.revertedWithCustomError(registry, "InvalidEncryptionKey")
-          .withArgs(key);
+        await expect(registry.connect(bob).registerEncryptionKey(key)).to.be.revertedWithCustomError(registry, "InvalidEncryptionKey").withArgs(key);
       }
       expect(await registry.encryptionKeyOf(bob.address)).to.equal(KEY_02);
     });

@@ -28,9 +28,7 @@ describe("docs/contracts.md", function () {
     const packed = ethers.solidityPacked(["address", "string"], [creator, "/health/heart-rate"]);
     expect(DOC).to.include(`\`${packed.slice(0, 42)}\` \`${packed.slice(42)}\``);
     expect(DOC).to.include(PERMISSIONS_NAMESPACE);
-    const word = permissionWord(
-      permission({ publishExpiry: 0x1122334455667788n, subscribeExpiry: 2n ** 64n - 2n, canGrant: true, canDelete: true }),
-    );
+    const word = permissionWord(permission({ publishExpiry: 0x1122334455667788n, subscribeExpiry: 2n ** 64n - 2n, canGrant: true, canDelete: true }));
     expect(DOC).to.include(`\`${ethers.toBeHex(word, 32)}\``);
   });
 

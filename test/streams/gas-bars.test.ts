@@ -34,10 +34,7 @@ async function measure(
   id: string,
   user: string,
 ): Promise<{ allowed: boolean; gasUsed: bigint }> {
-  const tx =
-    kind === "subscribe"
-      ? probe.measureSubscribe(await registry.getAddress(), id, user)
-      : probe.measurePublish(await registry.getAddress(), id, user);
+  const tx = kind === "subscribe" ? probe.measureSubscribe(await registry.getAddress(), id, user) : probe.measurePublish(await registry.getAddress(), id, user);
   const receipt = await (await tx).wait();
   const event = probe.interface.parseLog(receipt!.logs[0])!;
   return { allowed: event.args.allowed as boolean, gasUsed: event.args.gasUsed as bigint };
@@ -94,11 +91,13 @@ describe("StreamRegistry gas bars", function () {
     const id = resourceIdOf(alice.address, "/hr");
     const publishOnly = await gasOf(registry.connect(alice).setPermission(id, bob.address, permission({ publishExpiry: 2n ** 40n })));
     const all = await gasOf(
-      registry.connect(alice).setPermission(
-        id,
-        carol.address,
-        permission({ publishExpiry: 2n ** 40n, subscribeExpiry: 2n ** 40n, canGrant: true, canEdit: true, canDelete: true, canGrantSubscribe: true }),
-      ),
+      registry
+        .connect(alice)
+        .setPermission(
+          id,
+          carol.address,
+          permission({ publishExpiry: 2n ** 40n, subscribeExpiry: 2n ** 40n, canGrant: true, canEdit: true, canDelete: true, canGrantSubscribe: true }),
+        ),
     );
     report("setPermission(new address, publish only)", publishOnly);
     report("setPermission(new address, every field)", all);

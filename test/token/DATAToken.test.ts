@@ -127,13 +127,9 @@ describe("DATAToken", function () {
   describe("roles", function () {
     it("lets the admin grant and revoke MINTER_ROLE, with RoleGranted / RoleRevoked", async function () {
       const { token, admin, bob } = await loadFixture(tokenFixture);
-      await expect(token.connect(admin).grantRole(MINTER_ROLE, bob.address))
-        .to.emit(token, "RoleGranted")
-        .withArgs(MINTER_ROLE, bob.address, admin.address);
+      await expect(token.connect(admin).grantRole(MINTER_ROLE, bob.address)).to.emit(token, "RoleGranted").withArgs(MINTER_ROLE, bob.address, admin.address);
       await token.connect(bob).mint(bob.address, 1n);
-      await expect(token.connect(admin).revokeRole(MINTER_ROLE, bob.address))
-        .to.emit(token, "RoleRevoked")
-        .withArgs(MINTER_ROLE, bob.address, admin.address);
+      await expect(token.connect(admin).revokeRole(MINTER_ROLE, bob.address)).to.emit(token, "RoleRevoked").withArgs(MINTER_ROLE, bob.address, admin.address);
       await expect(token.connect(bob).mint(bob.address, 1n))
         .to.be.revertedWithCustomError(token, "AccessControlUnauthorizedAccount")
         .withArgs(bob.address, MINTER_ROLE);
@@ -151,8 +147,7 @@ describe("DATAToken", function () {
 
     it("lets a minter renounce its own role, and nobody renounce for another", async function () {
       const { token, admin, minter } = await loadFixture(tokenFixture);
-      await expect(token.connect(admin).renounceRole(MINTER_ROLE, minter.address))
-        .to.be.revertedWithCustomError(token, "AccessControlBadConfirmation");
+      await expect(token.connect(admin).renounceRole(MINTER_ROLE, minter.address)).to.be.revertedWithCustomError(token, "AccessControlBadConfirmation");
       await expect(token.connect(minter).renounceRole(MINTER_ROLE, minter.address))
         .to.emit(token, "RoleRevoked")
         .withArgs(MINTER_ROLE, minter.address, minter.address);
@@ -163,9 +158,7 @@ describe("DATAToken", function () {
   describe("ERC-20 transfers and allowances", function () {
     it("transfers and emits Transfer", async function () {
       const { token, alice, bob } = await loadFixture(tokenFixture);
-      await expect(token.connect(alice).transfer(bob.address, 5n))
-        .to.emit(token, "Transfer")
-        .withArgs(alice.address, bob.address, 5n);
+      await expect(token.connect(alice).transfer(bob.address, 5n)).to.emit(token, "Transfer").withArgs(alice.address, bob.address, 5n);
       expect(await token.balanceOf(bob.address)).to.equal(5n);
       expect(await token.balanceOf(alice.address)).to.equal(1_000n * UNIT - 5n);
     });
@@ -179,9 +172,7 @@ describe("DATAToken", function () {
 
     it("approves, emits Approval, and transferFrom spends the allowance", async function () {
       const { token, alice, bob, carol } = await loadFixture(tokenFixture);
-      await expect(token.connect(alice).approve(bob.address, 10n))
-        .to.emit(token, "Approval")
-        .withArgs(alice.address, bob.address, 10n);
+      await expect(token.connect(alice).approve(bob.address, 10n)).to.emit(token, "Approval").withArgs(alice.address, bob.address, 10n);
       expect(await token.allowance(alice.address, bob.address)).to.equal(10n);
       await expect(token.connect(bob).transferFrom(alice.address, carol.address, 4n))
         .to.emit(token, "Transfer")
@@ -196,18 +187,14 @@ describe("DATAToken", function () {
   describe("burn and burnFrom", function () {
     it("burns the caller's tokens, lowering the supply, with Transfer to address(0)", async function () {
       const { token, alice } = await loadFixture(tokenFixture);
-      await expect(token.connect(alice).burn(UNIT))
-        .to.emit(token, "Transfer")
-        .withArgs(alice.address, ethers.ZeroAddress, UNIT);
+      await expect(token.connect(alice).burn(UNIT)).to.emit(token, "Transfer").withArgs(alice.address, ethers.ZeroAddress, UNIT);
       expect(await token.balanceOf(alice.address)).to.equal(999n * UNIT);
       expect(await token.totalSupply()).to.equal(999n * UNIT);
     });
 
     it("refuses to burn more than the balance", async function () {
       const { token, bob } = await loadFixture(tokenFixture);
-      await expect(token.connect(bob).burn(1n))
-        .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
-        .withArgs(bob.address, 0n, 1n);
+      await expect(token.connect(bob).burn(1n)).to.be.revertedWithCustomError(token, "ERC20InsufficientBalance").withArgs(bob.address, 0n, 1n);
     });
 
     it("burnFrom burns another's tokens by spending the caller's allowance", async function () {
@@ -263,10 +250,7 @@ describe("DATAToken", function () {
       const { v, r, s } = await signPermit(token, alice, bob.address, 42n, deadline);
       await token.permit(alice.address, bob.address, 42n, deadline, v, r, s);
       // The digest now uses nonce 1, so the same signature recovers to some other address.
-      await expect(token.permit(alice.address, bob.address, 42n, deadline, v, r, s)).to.be.revertedWithCustomError(
-        token,
-        "ERC2612InvalidSigner",
-      );
+      await expect(token.permit(alice.address, bob.address, 42n, deadline, v, r, s)).to.be.revertedWithCustomError(token, "ERC2612InvalidSigner");
     });
 
     it("refuses an expired deadline with ERC2612ExpiredSignature(deadline)", async function () {
@@ -340,9 +324,7 @@ describe("DATAToken", function () {
       await expect(token.connect(bob)["transferFromAndCall(address,address,uint256)"](alice.address, to, 5n))
         .to.emit(receiver, "Received")
         .withArgs(bob.address, alice.address, 5n, "0x");
-      await expect(
-        token.connect(bob)["transferFromAndCall(address,address,uint256,bytes)"](alice.address, to, 6n, "0x01"),
-      )
+      await expect(token.connect(bob)["transferFromAndCall(address,address,uint256,bytes)"](alice.address, to, 6n, "0x01"))
         .to.emit(token, "Transfer")
         .withArgs(alice.address, to, 6n)
         .and.to.emit(receiver, "Received")
@@ -520,7 +502,15 @@ describe("DATAToken", function () {
       expect(names.filter((name) => forbidden.test(name) && name !== "name" && name !== "symbol")).to.deep.equal([]);
       // and the bytecode has no selector of the usual admin functions
       const code = await ethers.provider.getCode(await token.getAddress());
-      for (const signature of ["pause()", "unpause()", "setName(string)", "setSymbol(string)", "setCap(uint256)", "upgradeTo(address)", "upgradeToAndCall(address,bytes)"]) {
+      for (const signature of [
+        "pause()",
+        "unpause()",
+        "setName(string)",
+        "setSymbol(string)",
+        "setCap(uint256)",
+        "upgradeTo(address)",
+        "upgradeToAndCall(address,bytes)",
+      ]) {
         expect(code.includes(ethers.id(signature).slice(2, 10)), signature).to.equal(false);
       }
     });

@@ -18,9 +18,29 @@ import type { FinishResponse, InitResponse, PrepareItem } from "../prepare";
 import { studyHash, validateStudy, type StudyDescriptor } from "../study";
 import { vdafFor, vdafParametersOf, type VdafParameters } from "../vdaf";
 import {
-  aggregateShareAad, aggregateShareInfo, checksumOf, collectionDomain, collectionIdOf, inputShareAad, inputShareInfo, ROLE_HELPER, ROLE_LEADER, verifyCollectionSignature,
-  type AggregateShareRequest, type AggregateShareResponse, type AggregationJobRequest, type AggregationJobResponse, type BatchSummary, type CollectionJob,
-  type CollectionResult, type PrepareResult, type Report, type ReportRejection, type SignedCollectionRequest, type UploadRequest, type UploadResponse,
+  aggregateShareAad,
+  aggregateShareInfo,
+  checksumOf,
+  collectionDomain,
+  collectionIdOf,
+  inputShareAad,
+  inputShareInfo,
+  ROLE_HELPER,
+  ROLE_LEADER,
+  verifyCollectionSignature,
+  type AggregateShareRequest,
+  type AggregateShareResponse,
+  type AggregationJobRequest,
+  type AggregationJobResponse,
+  type BatchSummary,
+  type CollectionJob,
+  type CollectionResult,
+  type PrepareResult,
+  type Report,
+  type ReportRejection,
+  type SignedCollectionRequest,
+  type UploadRequest,
+  type UploadResponse,
 } from "../wire";
 import { checkBatchInterval, checkDifferencing, checkMinimumBatch, inInterval, type CollectedBatch } from "./batches";
 import { ConsentView, type ConsentReader, type ReleasedGrant, type Withdrawal } from "./ConsentView";
@@ -163,7 +183,9 @@ export class Aggregator {
     aggregator.url_ = typeof address === "object" && address ? `http://${options.host ?? "127.0.0.1"}:${address.port}` : String(address);
     await aggregator.consent.follow(aggregator.lastBlock + 1n, {
       onWithdrawal: (w) => aggregator.onWithdrawal(w),
-      onBlock: async (block) => { aggregator.lastBlock = block; },
+      onBlock: async (block) => {
+        aggregator.lastBlock = block;
+      },
       onError: (error) => aggregator.log.error({ err: error }, "consent ledger event stream failed"),
     });
     return aggregator;
@@ -214,7 +236,8 @@ export class Aggregator {
     if (fromBase64Url(registration.verifyKey).length !== 16) throw new AnalyticsError("INVALID_STUDY", "the verify key must be 16 bytes (base64url)");
     const existing = this.studies.get(productId);
     if (existing) {
-      if (studyHash(existing.descriptor) !== studyHash(registration.descriptor)) throw new AnalyticsError("INVALID_STUDY", `study ${productId} is already served with another descriptor`);
+      if (studyHash(existing.descriptor) !== studyHash(registration.descriptor))
+        throw new AnalyticsError("INVALID_STUDY", `study ${productId} is already served with another descriptor`);
       return;
     }
     const record: LogRecord = { t: "study", productId, descriptor: registration.descriptor, verifyKey: registration.verifyKey };
@@ -236,9 +259,16 @@ export class Aggregator {
     switch (record.t) {
       case "study":
         this.studies.set(record.productId, {
-          productId: record.productId, descriptor: record.descriptor, verifyKey: fromBase64Url(record.verifyKey),
+          productId: record.productId,
+          descriptor: record.descriptor,
+          verifyKey: fromBase64Url(record.verifyKey),
           measurements: new Map(record.descriptor.measurements.map((m) => [m.name, { parameters: vdafParametersOf(m) }])),
-          resources: new Set(), grants: new Map(), withdrawn: new Map(), reports: new Map(), collected: [], released: new Map(),
+          resources: new Set(),
+          grants: new Map(),
+          withdrawn: new Map(),
+          reports: new Map(),
+          collected: [],
+          released: new Map(),
         });
         return;
       case "grant": {
@@ -321,7 +351,8 @@ export class Aggregator {
 
   private routes(): void {
     const s = this.server;
-    const handle = <T>(work: (body: T, params: Record<string, string>) => Promise<unknown>, status = 200) =>
+    const handle =
+      <T>(work: (body: T, params: Record<string, string>) => Promise<unknown>, status = 200) =>
       async (request: { body: unknown; params: unknown }, reply: FastifyReply) => {
         try {
           const result = await work(request.body as T, request.params as Record<string, string>);
@@ -332,7 +363,10 @@ export class Aggregator {
       };
     s.get("/v1/hpke-config", async () => this.key.config);
     if (this.role === "leader") {
-      s.post("/v1/studies/:studyId/reports", handle<UploadRequest>((body, p) => this.upload(p.studyId, body)));
+      s.post(
+        "/v1/studies/:studyId/reports",
+        handle<UploadRequest>((body, p) => this.upload(p.studyId, body)),
+      );
       s.post("/v1/studies/:studyId/collections", async (request, reply) => {
         try {
           const job = await this.startCollection((request.params as { studyId: string }).studyId, request.body as SignedCollectionRequest);
@@ -351,8 +385,14 @@ export class Aggregator {
         }
       });
     } else {
-      s.post("/v1/studies/:studyId/aggregation-jobs", handle<AggregationJobRequest>((body, p) => this.aggregationJob(p.studyId, body)));
-      s.post("/v1/studies/:studyId/aggregate-shares", handle<AggregateShareRequest>((body, p) => this.aggregateShare(p.studyId, body)));
+      s.post(
+        "/v1/studies/:studyId/aggregation-jobs",
+        handle<AggregationJobRequest>((body, p) => this.aggregationJob(p.studyId, body)),
+      );
+      s.post(
+        "/v1/studies/:studyId/aggregate-shares",
+        handle<AggregateShareRequest>((body, p) => this.aggregateShare(p.studyId, body)),
+      );
     }
   }
 
@@ -369,7 +409,8 @@ export class Aggregator {
     if (!body || typeof body !== "object" || !Array.isArray(body.reports) || typeof body.grantId !== "string") {
       throw new AnalyticsError("BAD_REQUEST", "an upload is { grantId, subjects?, reports: [...] }");
     }
-    if (body.reports.length > MAX_REPORTS_PER_UPLOAD) throw new AnalyticsError("BAD_REQUEST", `at most ${MAX_REPORTS_PER_UPLOAD} reports per upload, got ${body.reports.length}`);
+    if (body.reports.length > MAX_REPORTS_PER_UPLOAD)
+      throw new AnalyticsError("BAD_REQUEST", `at most ${MAX_REPORTS_PER_UPLOAD} reports per upload, got ${body.reports.length}`);
     const grant = await this.grant(study, body.grantId, body.subjects);
     const precision = study.descriptor.timePrecisionSeconds;
     const now = this.now();
@@ -379,18 +420,44 @@ export class Aggregator {
     for (const report of body.reports) {
       const reject = (code: AnalyticsErrorCode, message: string) => rejected.push({ reportId: String(report?.reportId), code, message });
       const shape = reportShapeError(report);
-      if (shape) { reject("BAD_REQUEST", shape); continue; }
-      if (!study.measurements.has(report.measurement)) { reject("UNKNOWN_STUDY", `the study has no measurement "${report.measurement}"`); continue; }
-      if (report.time % precision !== 0) { reject("BAD_REQUEST", `time ${report.time} is not a multiple of the time precision ${precision}`); continue; }
-      if (report.time > now + precision) { reject("BAD_REQUEST", `time ${report.time} is in the future (now ${now})`); continue; }
-      if (!this.released(study, grant, report.subject)) {
-        const at = study.withdrawn.get(report.subject);
-        reject("SUBJECT_NOT_RELEASED", at !== undefined && grant.subjects.has(report.subject) ? `subject ${report.subject} withdrew consent at ${at}` : `subject ${report.subject} is not released by grant ${grant.grantId}`);
+      if (shape) {
+        reject("BAD_REQUEST", shape);
         continue;
       }
-      if (study.reports.has(report.reportId) || seen.has(report.reportId)) { reject("REPORT_REPLAYED", `report ${report.reportId} was uploaded before`); continue; }
+      if (!study.measurements.has(report.measurement)) {
+        reject("UNKNOWN_STUDY", `the study has no measurement "${report.measurement}"`);
+        continue;
+      }
+      if (report.time % precision !== 0) {
+        reject("BAD_REQUEST", `time ${report.time} is not a multiple of the time precision ${precision}`);
+        continue;
+      }
+      if (report.time > now + precision) {
+        reject("BAD_REQUEST", `time ${report.time} is in the future (now ${now})`);
+        continue;
+      }
+      if (!this.released(study, grant, report.subject)) {
+        const at = study.withdrawn.get(report.subject);
+        reject(
+          "SUBJECT_NOT_RELEASED",
+          at !== undefined && grant.subjects.has(report.subject)
+            ? `subject ${report.subject} withdrew consent at ${at}`
+            : `subject ${report.subject} is not released by grant ${grant.grantId}`,
+        );
+        continue;
+      }
+      if (study.reports.has(report.reportId) || seen.has(report.reportId)) {
+        reject("REPORT_REPLAYED", `report ${report.reportId} was uploaded before`);
+        continue;
+      }
       const closed = study.collected.find((c) => inInterval(report.time, c.batch));
-      if (closed) { reject("REPORT_TOO_LATE", `the batch [${closed.batch.start}, ${closed.batch.start + closed.batch.duration}) holding time ${report.time} has been collected`); continue; }
+      if (closed) {
+        reject(
+          "REPORT_TOO_LATE",
+          `the batch [${closed.batch.start}, ${closed.batch.start + closed.batch.duration}) holding time ${report.time} has been collected`,
+        );
+        continue;
+      }
       seen.add(report.reportId);
       accepted.push(report);
     }
@@ -413,16 +480,23 @@ export class Aggregator {
       throw new AnalyticsError("BAD_REQUEST", "a collection request is { request, subjects, signature }");
     }
     const { request } = signed;
-    if (String(request.studyId).toLowerCase() !== study.productId) throw new AnalyticsError("BAD_REQUEST", `the request is for study ${request.studyId}, not ${study.productId}`);
+    if (String(request.studyId).toLowerCase() !== study.productId)
+      throw new AnalyticsError("BAD_REQUEST", `the request is for study ${request.studyId}, not ${study.productId}`);
     verifyCollectionSignature(await this.collectionDomain(), signed);
     const now = this.now();
     if (checkFreshness && (request.issuedAt < now - COLLECTION_REQUEST_MAX_AGE_SECONDS || request.issuedAt > now + 60)) {
-      throw new AnalyticsError("BAD_SIGNATURE", `the collection request was issued at ${request.issuedAt}; now is ${now}: sign a fresh one`, { issuedAt: request.issuedAt, now });
+      throw new AnalyticsError("BAD_SIGNATURE", `the collection request was issued at ${request.issuedAt}; now is ${now}: sign a fresh one`, {
+        issuedAt: request.issuedAt,
+        now,
+      });
     }
     checkBatchInterval(request.batch, study.descriptor.timePrecisionSeconds);
     const grant = await this.grant(study, request.grantId, signed.subjects);
     if (grant.buyer !== request.collector.toLowerCase()) {
-      throw new AnalyticsError("GRANT_INVALID", `grant ${grant.grantId} was issued to ${grant.buyer}, not to the collector ${request.collector}`, { grantId: grant.grantId, buyer: grant.buyer });
+      throw new AnalyticsError("GRANT_INVALID", `grant ${grant.grantId} was issued to ${grant.buyer}, not to the collector ${request.collector}`, {
+        grantId: grant.grantId,
+        buyer: grant.buyer,
+      });
     }
     await this.market.checkLicence(study.productId, request.collector, grant);
     return { study, signed, collectionId: collectionIdOf(request), grant, k: this.minBatch(study) };
@@ -451,7 +525,10 @@ export class Aggregator {
     const job: CollectionJob = { collectionId, status: "processing" };
     this.jobs.set(collectionId, job);
     void this.runCollection(context).then(
-      (result) => { job.status = "done"; job.result = result; },
+      (result) => {
+        job.status = "done";
+        job.result = result;
+      },
       (error) => {
         job.status = "failed";
         job.error = error instanceof AnalyticsError ? error.toJSON() : { code: "PEER_FAILED", message: (error as Error).message };
@@ -488,7 +565,8 @@ export class Aggregator {
     const jobSize = this.options.jobSize ?? 250;
     const inFlight = this.options.jobsInFlight ?? Math.max(2, 2 * this.pool.workers);
     const tasks: Array<{ measurement: string; reports: Report[] }> = [];
-    for (const [measurement, reports] of selected) for (let i = 0; i < reports.length; i += jobSize) tasks.push({ measurement, reports: reports.slice(i, i + jobSize) });
+    for (const [measurement, reports] of selected)
+      for (let i = 0; i < reports.length; i += jobSize) tasks.push({ measurement, reports: reports.slice(i, i + jobSize) });
     const partials = new Map<string, bigint[][]>([...selected.keys()].map((m) => [m, []]));
     const accepted = new Map<string, Map<string, string>>([...selected.keys()].map((m) => [m, new Map()]));
     let next = 0;
@@ -503,8 +581,16 @@ export class Aggregator {
     await Promise.all(Array.from({ length: Math.min(inFlight, tasks.length) }, worker));
 
     this.checkBatches(context, accepted);
-    const batches: BatchSummary[] = [...accepted].map(([measurement, reports]) => ({ measurement, reportCount: reports.size, checksum: checksumOf(reports.keys()) }));
-    const helper = await this.callHelper<AggregateShareResponse>(study, "aggregate-shares", { collectionId, collection: signed, batches } satisfies AggregateShareRequest);
+    const batches: BatchSummary[] = [...accepted].map(([measurement, reports]) => ({
+      measurement,
+      reportCount: reports.size,
+      checksum: checksumOf(reports.keys()),
+    }));
+    const helper = await this.callHelper<AggregateShareResponse>(study, "aggregate-shares", {
+      collectionId,
+      collection: signed,
+      batches,
+    } satisfies AggregateShareRequest);
     // the leader's own answer: checked again now, as the helper did
     const fresh = await this.checkCollection(study, signed, false);
     this.checkBatches(fresh, accepted);
@@ -514,7 +600,10 @@ export class Aggregator {
       const aggregate = vdaf.aggregate(partials.get(summary.measurement)!);
       const helperShare = helper.shares.find((s) => s.measurement === summary.measurement);
       if (!helperShare || helperShare.reportCount !== summary.reportCount) {
-        throw new AnalyticsError("BATCH_MISMATCH", `the helper answered ${helperShare?.reportCount ?? "nothing"} reports for "${summary.measurement}", the leader has ${summary.reportCount}`);
+        throw new AnalyticsError(
+          "BATCH_MISMATCH",
+          `the helper answered ${helperShare?.reportCount ?? "nothing"} reports for "${summary.measurement}", the leader has ${summary.reportCount}`,
+        );
       }
       const aad = aggregateShareAad(study.productId, collectionId, summary.measurement, signed.request.batch, summary.reportCount);
       const leaderShare = await seal(signed.request.collectorKey, aggregateShareInfo(ROLE_LEADER), aad, vdaf.encodeAggregateShare(aggregate));
@@ -524,8 +613,17 @@ export class Aggregator {
     const all: Array<[string, string]> = [];
     for (const reports of accepted.values()) all.push(...reports);
     const record: LogRecord = {
-      t: "collected", studyId: study.productId, released: result,
-      batch: { collectionId, collector: signed.request.collector.toLowerCase(), grantId: context.grant.grantId, batch: signed.request.batch, reports: all, collectedAt: this.now() },
+      t: "collected",
+      studyId: study.productId,
+      released: result,
+      batch: {
+        collectionId,
+        collector: signed.request.collector.toLowerCase(),
+        grantId: context.grant.grantId,
+        batch: signed.request.batch,
+        reports: all,
+        collectedAt: this.now(),
+      },
     };
     await this.store.append([record]);
     this.apply(record);
@@ -538,16 +636,27 @@ export class Aggregator {
     const { study, collectionId, signed } = context;
     const parameters = study.measurements.get(measurement)!.parameters;
     const job = this.pool.newJob();
-    const items: PrepareItem[] = reports.map((r) => ({ reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.leaderShare, aad: inputShareAad(study.productId, r) }));
+    const items: PrepareItem[] = reports.map((r) => ({
+      reportId: r.reportId,
+      publicShare: r.publicShare,
+      ciphertext: r.leaderShare,
+      aad: inputShareAad(study.productId, r),
+    }));
     const init = await this.pool.run<InitResponse>({ op: "leader-init", job, vdaf: parameters, verifyKey: study.verifyKey, key: this.key, items });
     const prepared = reports.map((r, i) => ({ report: r, outcome: init.outcomes[i] })).filter((x) => x.outcome.ok);
     let results: PrepareResult[] = [];
     try {
       if (prepared.length > 0) {
         const request: AggregationJobRequest = {
-          collectionId, collection: signed, measurement,
+          collectionId,
+          collection: signed,
+          measurement,
           reports: prepared.map(({ report, outcome }) => ({
-            reportId: report.reportId, time: report.time, subject: report.subject, publicShare: report.publicShare, helperShare: report.helperShare,
+            reportId: report.reportId,
+            time: report.time,
+            subject: report.subject,
+            publicShare: report.publicShare,
+            helperShare: report.helperShare,
             leaderPrepShare: (outcome as { value: string }).value,
           })),
         };
@@ -597,7 +706,12 @@ export class Aggregator {
       this.helperCollections.set(collectionId, pending);
       pending.catch(() => this.helperCollections.delete(collectionId));
       for (const [id, c] of this.helperCollections) {
-        void c.then((x) => { if (now - x.touchedAt > HELPER_COLLECTION_TTL_MS) this.helperCollections.delete(id); }, () => undefined);
+        void c.then(
+          (x) => {
+            if (now - x.touchedAt > HELPER_COLLECTION_TTL_MS) this.helperCollections.delete(id);
+          },
+          () => undefined,
+        );
       }
     }
     const collection = await pending;
@@ -607,7 +721,8 @@ export class Aggregator {
 
   private async aggregationJob(studyId: string, body: AggregationJobRequest): Promise<AggregationJobResponse> {
     const study = this.study(studyId);
-    if (!body || !Array.isArray(body.reports) || typeof body.measurement !== "string") throw new AnalyticsError("BAD_REQUEST", "an aggregation job is { collectionId, collection, measurement, reports }");
+    if (!body || !Array.isArray(body.reports) || typeof body.measurement !== "string")
+      throw new AnalyticsError("BAD_REQUEST", "an aggregation job is { collectionId, collection, measurement, reports }");
     const measurement = study.measurements.get(body.measurement);
     if (!measurement) throw new AnalyticsError("UNKNOWN_STUDY", `the study has no measurement "${body.measurement}"`);
     const collection = await this.helperCollection(study, body.collectionId, body.collection);
@@ -623,14 +738,35 @@ export class Aggregator {
     const itemSubjects: string[] = [];
     for (const r of body.reports) {
       const fail = (error: PrepareResult & { error: string }) => results.push(error);
-      if (reportShapeError({ ...r, measurement: body.measurement, leaderShare: r.helperShare } as Report) || typeof r.leaderPrepShare !== "string") { fail({ reportId: String(r?.reportId), error: "BAD_REQUEST" }); continue; }
-      if (!this.released(study, grant, r.subject)) { fail({ reportId: r.reportId, error: "SUBJECT_NOT_RELEASED" }); continue; }
-      if (!inInterval(r.time, signed.request.batch)) { fail({ reportId: r.reportId, error: "BATCH_INVALID" }); continue; }
-      if (accumulator.reports.has(r.reportId) || collection.pending.has(r.reportId)) { fail({ reportId: r.reportId, error: "REPORT_REPLAYED" }); continue; }
+      if (reportShapeError({ ...r, measurement: body.measurement, leaderShare: r.helperShare } as Report) || typeof r.leaderPrepShare !== "string") {
+        fail({ reportId: String(r?.reportId), error: "BAD_REQUEST" });
+        continue;
+      }
+      if (!this.released(study, grant, r.subject)) {
+        fail({ reportId: r.reportId, error: "SUBJECT_NOT_RELEASED" });
+        continue;
+      }
+      if (!inInterval(r.time, signed.request.batch)) {
+        fail({ reportId: r.reportId, error: "BATCH_INVALID" });
+        continue;
+      }
+      if (accumulator.reports.has(r.reportId) || collection.pending.has(r.reportId)) {
+        fail({ reportId: r.reportId, error: "REPORT_REPLAYED" });
+        continue;
+      }
       collection.pending.add(r.reportId);
       items.push({
-        reportId: r.reportId, publicShare: r.publicShare, ciphertext: r.helperShare, peerPrepShare: r.leaderPrepShare,
-        aad: inputShareAad(study.productId, { reportId: r.reportId, measurement: body.measurement, subject: r.subject, time: r.time, publicShare: r.publicShare }),
+        reportId: r.reportId,
+        publicShare: r.publicShare,
+        ciphertext: r.helperShare,
+        peerPrepShare: r.leaderPrepShare,
+        aad: inputShareAad(study.productId, {
+          reportId: r.reportId,
+          measurement: body.measurement,
+          subject: r.subject,
+          time: r.time,
+          publicShare: r.publicShare,
+        }),
       });
       itemIds.push(r.reportId);
       itemSubjects.push(r.subject);
@@ -638,7 +774,13 @@ export class Aggregator {
     if (items.length > 0) {
       let prepared: InitResponse & FinishResponse;
       try {
-        prepared = await this.pool.run<InitResponse & FinishResponse>({ op: "helper-prepare", vdaf: measurement.parameters, verifyKey: study.verifyKey, key: this.key, items });
+        prepared = await this.pool.run<InitResponse & FinishResponse>({
+          op: "helper-prepare",
+          vdaf: measurement.parameters,
+          verifyKey: study.verifyKey,
+          key: this.key,
+          items,
+        });
       } finally {
         for (const id of itemIds) collection.pending.delete(id);
       }
@@ -671,32 +813,52 @@ export class Aggregator {
       return released as AggregateShareResponse;
     }
     const collection = await this.helperCollections.get(body.collectionId)?.catch(() => undefined);
-    if (!collection) throw new AnalyticsError("BATCH_MISMATCH", `the helper prepared no report of collection ${body.collectionId} (restarted?): run the collection again`);
+    if (!collection)
+      throw new AnalyticsError("BATCH_MISMATCH", `the helper prepared no report of collection ${body.collectionId} (restarted?): run the collection again`);
     const all = new Map<string, string>();
     const shares: AggregateShareResponse["shares"] = [];
     for (const [name, measurement] of study.measurements) {
       const summary = body.batches.find((b) => b.measurement === name);
       const accumulator = collection.measurements.get(name) ?? { aggregate: [], count: 0, reports: new Map<string, string>() };
       if (!summary || summary.reportCount !== accumulator.count || summary.checksum !== checksumOf(accumulator.reports.keys())) {
-        throw new AnalyticsError("BATCH_MISMATCH", `measurement "${name}": the leader counts ${summary?.reportCount ?? "nothing"}, the helper ${accumulator.count} reports (or the checksums differ)`, { measurement: name });
+        throw new AnalyticsError(
+          "BATCH_MISMATCH",
+          `measurement "${name}": the leader counts ${summary?.reportCount ?? "nothing"}, the helper ${accumulator.count} reports (or the checksums differ)`,
+          { measurement: name },
+        );
       }
       // a subject that withdrew while the batch was prepared: nothing of it is released
       for (const subject of accumulator.reports.values()) {
-        if (!this.released(study, context.grant, subject)) throw new AnalyticsError("SUBJECT_NOT_RELEASED", `subject ${subject} withdrew consent during the collection: collect again`);
+        if (!this.released(study, context.grant, subject))
+          throw new AnalyticsError("SUBJECT_NOT_RELEASED", `subject ${subject} withdrew consent during the collection: collect again`);
       }
       checkMinimumBatch(name, accumulator.count, new Set(accumulator.reports.values()).size, context.k);
       for (const [id, subject] of accumulator.reports) all.set(id, subject);
       const vdaf = vdafFor(measurement.parameters);
       const aggregate = accumulator.count === 0 ? vdaf.aggregate([]) : accumulator.aggregate;
       const aad = aggregateShareAad(study.productId, body.collectionId, name, context.signed.request.batch, accumulator.count);
-      const encryptedShare: HpkeCiphertext = await seal(context.signed.request.collectorKey, aggregateShareInfo(ROLE_HELPER), aad, vdaf.encodeAggregateShare(aggregate));
+      const encryptedShare: HpkeCiphertext = await seal(
+        context.signed.request.collectorKey,
+        aggregateShareInfo(ROLE_HELPER),
+        aad,
+        vdaf.encodeAggregateShare(aggregate),
+      );
       shares.push({ measurement: name, reportCount: accumulator.count, encryptedShare });
     }
     checkDifferencing(study.collected, { collectionId: body.collectionId, batch: context.signed.request.batch, reports: all }, context.k);
     const response: AggregateShareResponse = { shares };
     const record: LogRecord = {
-      t: "collected", studyId: study.productId, released: response,
-      batch: { collectionId: body.collectionId, collector: context.signed.request.collector.toLowerCase(), grantId: context.grant.grantId, batch: context.signed.request.batch, reports: [...all], collectedAt: this.now() },
+      t: "collected",
+      studyId: study.productId,
+      released: response,
+      batch: {
+        collectionId: body.collectionId,
+        collector: context.signed.request.collector.toLowerCase(),
+        grantId: context.grant.grantId,
+        batch: context.signed.request.batch,
+        reports: [...all],
+        collectedAt: this.now(),
+      },
     };
     await this.store.append([record]);
     this.apply(record);
@@ -718,7 +880,8 @@ function reportShapeError(report: Report): string | null {
   if (typeof report.subject !== "string" || report.subject.length === 0 || report.subject.length > 256) return "subject must be 1..256 characters";
   if (!Number.isSafeInteger(report.time) || report.time < 0) return "time must be unix seconds";
   if (typeof report.publicShare !== "string" || !/^[A-Za-z0-9_-]*$/.test(report.publicShare)) return "publicShare must be base64url";
-  if (!isCiphertext(report.leaderShare) || !isCiphertext(report.helperShare)) return "leaderShare and helperShare must be HPKE ciphertexts { configId, enc, payload }";
+  if (!isCiphertext(report.leaderShare) || !isCiphertext(report.helperShare))
+    return "leaderShare and helperShare must be HPKE ciphertexts { configId, enc, payload }";
   return null;
 }
 
@@ -732,4 +895,3 @@ async function loadOrCreateKey(file: string): Promise<HpkeKeyPair> {
   await fs.writeFile(file, JSON.stringify(pair), { mode: 0o600 });
   return pair;
 }
-

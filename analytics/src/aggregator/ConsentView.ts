@@ -39,14 +39,22 @@ const WITHDRAWN = new Set(["ConsentWithdrawn", "ConsentRevoked"]);
 
 /** sha256 of the sorted subject ids joined by "\n", 0x-hex: the grant's subjectsDigest (docs/consent.md §4). */
 export function subjectsDigest(subjects: Iterable<string>): string {
-  return "0x" + createHash("sha256").update([...subjects].sort().join("\n"), "utf8").digest("hex");
+  return (
+    "0x" +
+    createHash("sha256")
+      .update([...subjects].sort().join("\n"), "utf8")
+      .digest("hex")
+  );
 }
 
 export class ConsentView {
   private stream?: { close(): void };
   private stopped = false;
 
-  constructor(private readonly reader: ConsentReader, private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000)) {}
+  constructor(
+    private readonly reader: ConsentReader,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
 
   /**
    * Reads the grant now and checks it releases exactly `subjects` for the study (product, purpose),
@@ -57,7 +65,12 @@ export class ConsentView {
     try {
       grant = await this.reader.getGrant(grantId);
     } catch (error) {
-      throw new AnalyticsError("GRANT_INVALID", `grant ${grantId} could not be read on the consent ledger: ${(error as Error).message}`, { grantId }, { cause: error });
+      throw new AnalyticsError(
+        "GRANT_INVALID",
+        `grant ${grantId} could not be read on the consent ledger: ${(error as Error).message}`,
+        { grantId },
+        { cause: error },
+      );
     }
     const fail = (why: string, details: Record<string, unknown> = {}): never => {
       throw new AnalyticsError("GRANT_INVALID", `grant ${grantId} ${why}`, { grantId, ...details });
@@ -68,11 +81,20 @@ export class ConsentView {
     if (this.nowSeconds() >= grant.expiresAt) fail(`expired at ${grant.expiresAt}`, { expiresAt: grant.expiresAt });
     const unique = new Set(subjects);
     if (unique.size !== subjects.length || unique.size !== grant.subjectCount || subjectsDigest(unique) !== grant.subjectsDigest.toLowerCase()) {
-      fail(`releases ${grant.subjectCount} subjects; the ${subjects.length} presented do not match its subjectsDigest`, { presented: subjects.length, released: grant.subjectCount });
+      fail(`releases ${grant.subjectCount} subjects; the ${subjects.length} presented do not match its subjectsDigest`, {
+        presented: subjects.length,
+        released: grant.subjectCount,
+      });
     }
     return {
-      grantId: grant.grantId.toLowerCase(), buyer: grant.buyer.toLowerCase(), productId: grant.productId.toLowerCase(), resourceId: grant.resourceId.toLowerCase(),
-      purpose: grant.purpose, issuedAt: grant.issuedAt, expiresAt: grant.expiresAt, subjects: unique,
+      grantId: grant.grantId.toLowerCase(),
+      buyer: grant.buyer.toLowerCase(),
+      productId: grant.productId.toLowerCase(),
+      resourceId: grant.resourceId.toLowerCase(),
+      purpose: grant.purpose,
+      issuedAt: grant.issuedAt,
+      expiresAt: grant.expiresAt,
+      subjects: unique,
     };
   }
 
@@ -80,7 +102,10 @@ export class ConsentView {
    * Follows the ledger's events from `startBlock`: each withdrawal or revocation of a consent is
    * reported with the consent's resources, then `onBlock` checkpoints the batch. Returns at once.
    */
-  async follow(startBlock: bigint, handlers: { onWithdrawal(w: Withdrawal): Promise<void>; onBlock(block: bigint): Promise<void>; onError?(e: Error): void }): Promise<void> {
+  async follow(
+    startBlock: bigint,
+    handlers: { onWithdrawal(w: Withdrawal): Promise<void>; onBlock(block: bigint): Promise<void>; onError?(e: Error): void },
+  ): Promise<void> {
     const stream = await this.reader.events(startBlock);
     this.stream = stream;
     void (async () => {

@@ -15,7 +15,10 @@ export class DurableLog<T> {
   private writing = false;
   private closed = false;
 
-  private constructor(private readonly handle: fs.FileHandle, readonly file: string) {}
+  private constructor(
+    private readonly handle: fs.FileHandle,
+    readonly file: string,
+  ) {}
 
   /** Opens (creating) the log and returns it with the records it holds, oldest first. */
   static async open<T>(file: string): Promise<{ log: DurableLog<T>; records: T[] }> {

@@ -13,7 +13,10 @@ const STATUS_NAMES = ["None", "Active", "Disputed", "Ended", "RevokedInDispute"]
 export class MarketView {
   readonly market: IDataLicenseMarket;
 
-  constructor(readonly address: string, private readonly runner: ContractRunner & { provider?: Provider | null }) {
+  constructor(
+    readonly address: string,
+    private readonly runner: ContractRunner & { provider?: Provider | null },
+  ) {
     this.market = IDataLicenseMarket__factory.connect(address, runner);
   }
 
@@ -42,10 +45,17 @@ export class MarketView {
     const product = await this.market.getProduct(productId);
     if (product.state === PRODUCT_NONE) throw new AnalyticsError("UNKNOWN_STUDY", `no product ${productId} on the market ${this.address}`, { productId });
     if (product.termsHash.toLowerCase() !== termsHash.toLowerCase()) {
-      throw new AnalyticsError("UNKNOWN_STUDY", `product ${productId} has termsHash ${product.termsHash}, not the study descriptor's hash ${termsHash}`, { productId, termsHash: product.termsHash });
+      throw new AnalyticsError("UNKNOWN_STUDY", `product ${productId} has termsHash ${product.termsHash}, not the study descriptor's hash ${termsHash}`, {
+        productId,
+        termsHash: product.termsHash,
+      });
     }
     if (!(await this.market.isPurposeAllowed(productId, keccak256(toUtf8Bytes(purpose))))) {
-      throw new AnalyticsError("INVALID_STUDY", `product ${productId} is not sold for the study's purpose ${purpose} (its seller has not declared it with setPurposes)`, { productId, purpose });
+      throw new AnalyticsError(
+        "INVALID_STUDY",
+        `product ${productId} is not sold for the study's purpose ${purpose} (its seller has not declared it with setPurposes)`,
+        { productId, purpose },
+      );
     }
   }
 
@@ -56,11 +66,17 @@ export class MarketView {
   async checkLicence(productId: string, buyer: string, grant: { grantId: string; expiresAt: number }): Promise<void> {
     const [licence, now] = await Promise.all([this.market.getLicense(productId, buyer), this.chainNow()]);
     const details = { productId, buyer, status: STATUS_NAMES[Number(licence.status)] ?? String(licence.status), end: Number(licence.end), chainNow: now };
-    if (licence.status !== LICENSE_ACTIVE) throw new AnalyticsError("NOT_LICENSED", `${buyer} holds no active licence of the study product (status ${details.status})`, details);
-    if (now >= Number(licence.end)) throw new AnalyticsError("NOT_LICENSED", `${buyer}'s licence of the study product expired at ${licence.end} (chain time ${now})`, details);
+    if (licence.status !== LICENSE_ACTIVE)
+      throw new AnalyticsError("NOT_LICENSED", `${buyer} holds no active licence of the study product (status ${details.status})`, details);
+    if (now >= Number(licence.end))
+      throw new AnalyticsError("NOT_LICENSED", `${buyer}'s licence of the study product expired at ${licence.end} (chain time ${now})`, details);
     const tag = Number(BigInt(grant.grantId) & 0xffffn);
     if (Number(licence.grantExpiry) !== grant.expiresAt || Number(licence.grantTag) !== tag) {
-      throw new AnalyticsError("NOT_LICENSED", `${buyer}'s licence runs under another consent grant than ${grant.grantId}`, { ...details, grantExpiry: Number(licence.grantExpiry), grantTag: Number(licence.grantTag) });
+      throw new AnalyticsError("NOT_LICENSED", `${buyer}'s licence runs under another consent grant than ${grant.grantId}`, {
+        ...details,
+        grantExpiry: Number(licence.grantExpiry),
+        grantTag: Number(licence.grantTag),
+      });
     }
   }
 }

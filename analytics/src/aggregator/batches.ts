@@ -22,7 +22,11 @@ export function checkBatchInterval(batch: BatchInterval, precision: number): voi
     throw new AnalyticsError("BATCH_INVALID", `the batch interval must be { start >= 0, duration > 0 } in whole seconds, got ${JSON.stringify(batch)}`);
   }
   if (start % precision !== 0 || duration % precision !== 0) {
-    throw new AnalyticsError("BATCH_INVALID", `the batch interval [${start}, ${start + duration}) is not aligned to the study's time precision of ${precision} s`, { start, duration, precision });
+    throw new AnalyticsError(
+      "BATCH_INVALID",
+      `the batch interval [${start}, ${start + duration}) is not aligned to the study's time precision of ${precision} s`,
+      { start, duration, precision },
+    );
   }
 }
 
@@ -37,7 +41,11 @@ function overlaps(a: BatchInterval, b: BatchInterval): boolean {
 /** Throws BATCH_TOO_SMALL unless the batch has at least k reports and k distinct subjects. */
 export function checkMinimumBatch(measurement: string, reportCount: number, subjectCount: number, k: number): void {
   if (reportCount < k || subjectCount < k) {
-    throw new AnalyticsError("BATCH_TOO_SMALL", `measurement "${measurement}": the batch holds ${reportCount} reports of ${subjectCount} subjects; at least ${k} of each are needed`, { measurement, reportCount, subjectCount, minBatchSize: k });
+    throw new AnalyticsError(
+      "BATCH_TOO_SMALL",
+      `measurement "${measurement}": the batch holds ${reportCount} reports of ${subjectCount} subjects; at least ${k} of each are needed`,
+      { measurement, reportCount, subjectCount, minBatchSize: k },
+    );
   }
 }
 
@@ -48,12 +56,20 @@ export function checkMinimumBatch(measurement: string, reportCount: number, subj
  * difference of two aggregates of k or more subjects each, never one subject's value. Partial overlaps
  * in time are refused outright (DAP: a batch interval is collected once; intervals never overlap).
  */
-export function checkDifferencing(collected: readonly CollectedBatch[], candidate: { collectionId: string; batch: BatchInterval; reports: Map<string, string> }, k: number): void {
+export function checkDifferencing(
+  collected: readonly CollectedBatch[],
+  candidate: { collectionId: string; batch: BatchInterval; reports: Map<string, string> },
+  k: number,
+): void {
   for (const previous of collected) {
     if (previous.collectionId === candidate.collectionId || !overlaps(previous.batch, candidate.batch)) continue;
     const where = { collectedBatch: previous.batch, collectedAt: previous.collectedAt, batch: candidate.batch };
     if (previous.batch.start !== candidate.batch.start || previous.batch.duration !== candidate.batch.duration) {
-      throw new AnalyticsError("BATCH_OVERLAP", `the batch [${candidate.batch.start}, ${candidate.batch.start + candidate.batch.duration}) partly overlaps the batch [${previous.batch.start}, ${previous.batch.start + previous.batch.duration}) collected before`, where);
+      throw new AnalyticsError(
+        "BATCH_OVERLAP",
+        `the batch [${candidate.batch.start}, ${candidate.batch.start + candidate.batch.duration}) partly overlaps the batch [${previous.batch.start}, ${previous.batch.start + previous.batch.duration}) collected before`,
+        where,
+      );
     }
     const before = new Map(previous.reports);
     const added = new Set<string>();
@@ -62,6 +78,10 @@ export function checkDifferencing(collected: readonly CollectedBatch[], candidat
     for (const [id, subject] of before) if (!candidate.reports.has(id)) removed.add(subject);
     if (added.size === 0 && removed.size === 0) continue;
     if (added.size >= k && removed.size >= k) continue;
-    throw new AnalyticsError("BATCH_OVERLAP", `the batch differs from the one collected before for the same interval by ${added.size} added and ${removed.size} removed subjects; differencing the two would single out fewer than ${k} subjects`, { ...where, addedSubjects: added.size, removedSubjects: removed.size, minBatchSize: k });
+    throw new AnalyticsError(
+      "BATCH_OVERLAP",
+      `the batch differs from the one collected before for the same interval by ${added.size} added and ${removed.size} removed subjects; differencing the two would single out fewer than ${k} subjects`,
+      { ...where, addedSubjects: added.size, removedSubjects: removed.size, minBatchSize: k },
+    );
   }
 }

@@ -74,7 +74,15 @@ export class AccessPolicy {
   private bounded<T>(call: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate did not answer ${what} within ${this.callTimeoutMs} ms`, { timeoutMs: this.callTimeoutMs })), this.callTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate did not answer ${what} within ${this.callTimeoutMs} ms`, {
+              timeoutMs: this.callTimeoutMs,
+            }),
+          ),
+        this.callTimeoutMs,
+      );
       timer.unref();
     });
     return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
@@ -91,7 +99,9 @@ export class AccessPolicy {
     const ageMs = synced > 0 ? Math.max(0, now - synced) : null;
     const sources = this.gate.sources?.();
     return {
-      stale: ageMs === null || ageMs > bound, ageMs, maxStalenessMs: bound,
+      stale: ageMs === null || ageMs > bound,
+      ageMs,
+      maxStalenessMs: bound,
       chain: sources?.chain && source(sources.chain.syncedAt, sources.chain.headBlock, sources.chain.error),
       consentLedger: sources?.consentLedger && source(sources.consentLedger.syncedAt, sources.consentLedger.lastBlock, sources.consentLedger.error),
     };
@@ -102,7 +112,8 @@ export class AccessPolicy {
     const age = now - this.gate.lastSyncedAt();
     if (age > this.maxStalenessMs) {
       throw new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate last synced ${age} ms ago (bound ${this.maxStalenessMs} ms)`, {
-        staleForMs: age, maxStalenessMs: this.maxStalenessMs,
+        staleForMs: age,
+        maxStalenessMs: this.maxStalenessMs,
       });
     }
   }
@@ -118,15 +129,19 @@ export class AccessPolicy {
         const asked = this.gate.canPublish(streamId, publisher);
         // While an answer the gate gave within the staleness bound is known, a slow node costs the
         // publisher at most a few hundred ms: that answer is used (a revocation clears it).
-        allowed = cached && Date.now() - cached.at <= this.maxStalenessMs
-          ? await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref())])
-          : await this.bounded(asked, "the publish permission");
+        allowed =
+          cached && Date.now() - cached.at <= this.maxStalenessMs
+            ? await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref())])
+            : await this.bounded(asked, "the publish permission");
         if (this.publishCache.size > 100_000) this.publishCache.clear();
         this.publishCache.set(key, { allowed, until: Date.now() + this.publishCacheMs, at: Date.now() });
       } catch (err) {
         // The node is slow or gone: the gate's last answer holds while it is within the staleness
         // bound (as live subscriptions do), after which every publish is refused at once.
-        if (!cached || Date.now() - cached.at > this.maxStalenessMs) throw err instanceof BrokerError ? err : new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate failed: ${(err as Error).message}`, {}, { cause: err });
+        if (!cached || Date.now() - cached.at > this.maxStalenessMs)
+          throw err instanceof BrokerError
+            ? err
+            : new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate failed: ${(err as Error).message}`, {}, { cause: err });
         allowed = cached.allowed;
       }
     }
@@ -153,17 +168,26 @@ export class AccessPolicy {
     const licence = await this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
     if (!licence) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `${subscriber} has neither a subscribe permission nor a licence for ${streamId}`, {
-        streamId, subscriber, reason: "no-permission-or-licence",
+        streamId,
+        subscriber,
+        reason: "no-permission-or-licence",
       });
     }
     if (now >= licence.expiresAt * 1000) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `the licence of ${subscriber} for ${streamId} expired at ${licence.expiresAt}`, {
-        streamId, subscriber, reason: "licence-expired", productId: licence.productId, expiresAt: licence.expiresAt,
+        streamId,
+        subscriber,
+        reason: "licence-expired",
+        productId: licence.productId,
+        expiresAt: licence.expiresAt,
       });
     }
     if (licence.consentGated && !(await this.bounded(this.gate.consentValid(licence.productId, subscriber), "the consent grant"))) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `no valid consent grant of ${subscriber} for product ${licence.productId}`, {
-        streamId, subscriber, reason: "no-consent", productId: licence.productId,
+        streamId,
+        subscriber,
+        reason: "no-consent",
+        productId: licence.productId,
       });
     }
     return { via: "licence", endsAt: licence.expiresAt * 1000 };

@@ -135,8 +135,11 @@ export class ConsentGrantFollower {
       if (event.type === "GrantIssued") {
         if (this.grants.has(event.grantId.toLowerCase())) continue; // replayed after a reconnection
         const g: FollowedGrant = {
-          grantId: event.grantId.toLowerCase(), productId: event.productId.toLowerCase(), buyer: event.buyer.toLowerCase(),
-          expiresAt: event.expiresAt, invalidated: false,
+          grantId: event.grantId.toLowerCase(),
+          productId: event.productId.toLowerCase(),
+          buyer: event.buyer.toLowerCase(),
+          expiresAt: event.expiresAt,
+          invalidated: false,
         };
         this.grants.set(g.grantId, g);
         const k = ConsentGrantFollower.key(g.productId, g.buyer);
@@ -161,10 +164,13 @@ export class ConsentGrantFollower {
   private armExpiry(g: FollowedGrant): void {
     const inMs = g.expiresAt * 1000 - this.now();
     if (inMs <= 0) return;
-    const t = setTimeout(() => {
-      this.timers.delete(g.grantId);
-      if (!g.invalidated) this.emit({ productId: g.productId, buyer: g.buyer, grantId: g.grantId, cause: "expired" });
-    }, Math.min(MAX_TIMER_MS, inMs + 1));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(g.grantId);
+        if (!g.invalidated) this.emit({ productId: g.productId, buyer: g.buyer, grantId: g.grantId, cause: "expired" });
+      },
+      Math.min(MAX_TIMER_MS, inMs + 1),
+    );
     t.unref();
     this.timers.set(g.grantId, t);
   }

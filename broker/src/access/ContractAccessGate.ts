@@ -61,10 +61,12 @@ export class ContractAccessGate implements AccessGate {
     this.unsubscribe.push(this.follower.onBlock((_n, ts) => this.onBlock(ts)));
     // A reorg may have removed a purchase or a permission: every subscription is re-checked against
     // the views of the new chain (and publish decisions are dropped), whatever the removed logs named.
-    this.unsubscribe.push(this.follower.onReorg(() => {
-      this.emit({ kind: "permission" });
-      this.emit({ kind: "licence" });
-    }));
+    this.unsubscribe.push(
+      this.follower.onReorg(() => {
+        this.emit({ kind: "permission" });
+        this.emit({ kind: "licence" });
+      }),
+    );
     if (options.consent) {
       this.unsubscribe.push(options.consent.onChange((c) => this.emit({ address: c.buyer, kind: "consent" })));
     }
@@ -157,7 +159,7 @@ export class ContractAccessGate implements AccessGate {
     const licence = await this.market.getLicense(productId, address);
     const tag = Number(licence.grantTag);
     const expiry = Number(licence.grantExpiry);
-    return consent.isValid(productId, address, (g) => (parseInt(g.grantId.slice(-4), 16) === tag && g.expiresAt === expiry));
+    return consent.isValid(productId, address, (g) => parseInt(g.grantId.slice(-4), 16) === tag && g.expiresAt === expiry);
   }
 
   onChange(listener: (change: AccessChange) => void): () => void {
@@ -175,7 +177,9 @@ export class ContractAccessGate implements AccessGate {
     return {
       chain: { syncedAt: this.follower.lastSyncedAt(), headBlock: this.follower.headBlock(), error: this.follower.lastError?.message },
       consentLedger: consent && {
-        syncedAt: consent.lastSyncedAt(), lastBlock: consent.lastBlock === undefined ? undefined : Number(consent.lastBlock), error: consent.lastError?.message,
+        syncedAt: consent.lastSyncedAt(),
+        lastBlock: consent.lastBlock === undefined ? undefined : Number(consent.lastBlock),
+        error: consent.lastError?.message,
       },
     };
   }
@@ -264,10 +268,13 @@ export class ContractAccessGate implements AccessGate {
     let ends = this.pendingEnds.get(key);
     if (!ends) this.pendingEnds.set(key, (ends = new Set()));
     ends.add(end);
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.emit({ streamId, address, kind: "licence" });
-    }, Math.min(MAX_TIMER_MS, Math.max(0, end * 1000 - Date.now()) + 1));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.emit({ streamId, address, kind: "licence" });
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, end * 1000 - Date.now()) + 1),
+    );
     t.unref();
     this.timers.add(t);
   }

@@ -74,16 +74,22 @@ export class CredentialGate {
     const { IdentityError, verifySignInPresentation } = identity();
     let proven: ProvenCredential;
     try {
-      if (typeof presentation !== "string") throw new IdentityError("MALFORMED_PRESENTATION", "presentation must be a string (an SD-JWT VC with a key-binding JWT)");
+      if (typeof presentation !== "string")
+        throw new IdentityError("MALFORMED_PRESENTATION", "presentation must be a string (an SD-JWT VC with a key-binding JWT)");
       this.admitNonce(nonce);
       const verified = await verifySignInPresentation(this.options.verifier, {
-        address, nonce, presentation, credentialTypes: this.credentialTypes, optionalClaims: this.claims,
+        address,
+        nonce,
+        presentation,
+        credentialTypes: this.credentialTypes,
+        optionalClaims: this.claims,
       });
       proven = { vct: verified.vct, issuer: verified.issuer, claims: verified.claims, until: Math.min(sessionEndsAt, verified.validUntil * 1000) };
     } catch (error) {
       const cause = error instanceof IdentityError ? error : new IdentityError("MALFORMED_PRESENTATION", (error as Error)?.message ?? String(error));
       throw new BrokerError(ErrorCodes.AUTHENTICATION_FAILED, `the credential presentation was refused: ${cause.message}`, {
-        credentialCode: cause.code, ...cause.details,
+        credentialCode: cause.code,
+        ...cause.details,
       });
     }
     this.remember(address.toLowerCase(), proven);
@@ -103,11 +109,19 @@ export class CredentialGate {
     const satisfying = live.filter((_, i) => refusals[i] === null);
     if (satisfying.length > 0) return Math.max(...satisfying.map((proof) => proof.until));
     const why = refusals.find((refusal) => refusal?.code === "POLICY_NOT_SATISFIED") ?? refusals[0];
-    throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, why
-      ? `${subscriber} proved no credential ${streamId} accepts: ${why.message}`
-      : `${streamId} needs a credential (${policy.credentialTypes.join(", ")}): sign in with a presentation for audience ${this.audience}`, {
-      streamId, subscriber, reason: "credential-required", policy, ...(why ? { credentialCode: why.code } : {}),
-    });
+    throw new BrokerError(
+      ErrorCodes.SUBSCRIBE_NOT_ALLOWED,
+      why
+        ? `${subscriber} proved no credential ${streamId} accepts: ${why.message}`
+        : `${streamId} needs a credential (${policy.credentialTypes.join(", ")}): sign in with a presentation for audience ${this.audience}`,
+      {
+        streamId,
+        subscriber,
+        reason: "credential-required",
+        policy,
+        ...(why ? { credentialCode: why.code } : {}),
+      },
+    );
   }
 
   /** The session nonce as one of the verifier's: registered once, single use (a second presentation on it is a replay). */
@@ -143,7 +157,13 @@ export interface CredentialSignInReply {
  * The `presentation` of a sign-in (WebSocket `auth` or HTTP `POST /auth/session`), verified by `gate`:
  * BAD_REQUEST when this broker has no credential policy, AUTHENTICATION_FAILED when refused.
  */
-export async function proveAtSignIn(gate: CredentialGate | undefined, address: string, nonce: string, presentation: unknown, sessionEndsAt: number): Promise<CredentialSignInReply> {
+export async function proveAtSignIn(
+  gate: CredentialGate | undefined,
+  address: string,
+  nonce: string,
+  presentation: unknown,
+  sessionEndsAt: number,
+): Promise<CredentialSignInReply> {
   if (!gate) throw new BrokerError(ErrorCodes.BAD_REQUEST, "this broker takes no credential presentations (no stream asks for one)", { field: "presentation" });
   const proven = await gate.prove(address, nonce, presentation, sessionEndsAt);
   return { vct: proven.vct, issuer: proven.issuer, claims: proven.claims, expiresAt: proven.until };

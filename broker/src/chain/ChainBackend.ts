@@ -116,19 +116,24 @@ export function confirmationsOf(config: BrokerConfig): number {
 export async function connectChainBackend(config: BrokerConfig, logger: Logger): Promise<ChainBackend | NoChain> {
   const noChain = (reason: string): NoChain => {
     if (config.chain.mode !== "off") {
-      logger.warn({ rpcUrl: config.chain.rpcUrl, reason }, `chain.mode "auto": ${reason}: running WITHOUT the contracts, on the static settings only (access.static, streams; no licences, no consent ledger, no coordinator). Set chain.mode "on" to require the chain`);
+      logger.warn(
+        { rpcUrl: config.chain.rpcUrl, reason },
+        `chain.mode "auto": ${reason}: running WITHOUT the contracts, on the static settings only (access.static, streams; no licences, no consent ledger, no coordinator). Set chain.mode "on" to require the chain`,
+      );
     }
     return { connected: false, status: { mode: config.chain.mode, connected: false, rpcUrl: config.chain.rpcUrl, reason } };
   };
-  if (config.chain.mode === "off") return noChain("chain.mode is \"off\"");
+  if (config.chain.mode === "off") return noChain('chain.mode is "off"');
   const required = config.chain.mode === "on";
   const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { staticNetwork: false, polling: false });
   let chainId: number;
   try {
-    chainId = Number((await Promise.race([
-      provider.send("eth_chainId", []),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 2 s")), 2000).unref()),
-    ])) as string);
+    chainId = Number(
+      (await Promise.race([
+        provider.send("eth_chainId", []),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 2 s")), 2000).unref()),
+      ])) as string,
+    );
   } catch (err) {
     provider.destroy();
     if (required) throw ConfigError.of("chain.rpcUrl", `no Ethereum node answers at ${config.chain.rpcUrl}: ${(err as Error).message}`);
@@ -142,7 +147,9 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   if (!file) {
     provider.destroy();
     if (required) throw ConfigError.of("chain.deployment", `no deployments/${chainId}.json found (run npm run deploy -- --network localhost)`);
-    return noChain(`no deployments/${chainId}.json found for the node at ${config.chain.rpcUrl} (run npm run deploy -- --network localhost, or set chain.deployment)`);
+    return noChain(
+      `no deployments/${chainId}.json found for the node at ${config.chain.rpcUrl} (run npm run deploy -- --network localhost, or set chain.deployment)`,
+    );
   }
   const deployment = readDeployment(file);
   const address = (name: string) => deployment.contracts[name]?.address;
@@ -167,13 +174,15 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
       client = consentLedger.client(await consentLedger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }));
       const inProcess = consentLedger;
       now = () => inProcess.clock.now();
-      logger.warn({ consentLedger: "in-process", chainId },
-        "consent ledger: an empty in-process ledger (development only): consent-gated licences admit no one unless grants are recorded in this process; a deployment sets consentLedger.kind \"fabric-gateway\"");
+      logger.warn(
+        { consentLedger: "in-process", chainId },
+        'consent ledger: an empty in-process ledger (development only): consent-gated licences admit no one unless grants are recorded in this process; a deployment sets consentLedger.kind "fabric-gateway"',
+      );
     }
     consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.access.consentProbeMs, now });
     await consent.start(BigInt(ledger.startBlock));
   } else {
-    logger.info({ consentLedger: "off" }, "consent ledger: off (consentLedger.kind \"off\"): consent-gated licences admit no one");
+    logger.info({ consentLedger: "off" }, 'consent ledger: off (consentLedger.kind "off"): consent-gated licences admit no one');
   }
 
   const gate = new ContractAccessGate({ provider, registry: address("StreamRegistry")!, market: address("DataLicenseMarket"), consent, follower });
@@ -191,25 +200,47 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
     await assignment.start();
     if (operatorKey) {
       reporter = new ContractCoordinatorReporter({
-        operator: new Wallet(operatorKey, provider), coordinator: address("NetworkCoordinator")!,
-        stateFile: join(config.dataDir, "coordinator-reports.json"), logger,
+        operator: new Wallet(operatorKey, provider),
+        coordinator: address("NetworkCoordinator")!,
+        stateFile: join(config.dataDir, "coordinator-reports.json"),
+        logger,
       });
     }
   }
   let contractDelivery: ContractSubscriberDelivery | undefined;
   if (config.chain.contractSubscribers) {
     if (!address("EventSubscriptions")) throw ConfigError.of("chain.contractSubscribers", `${file} names no EventSubscriptions`);
-    contractDelivery = new ContractSubscriberDelivery({ operator: new Wallet(operatorKey!, provider), subscriptions: address("EventSubscriptions")!, follower, logger });
+    contractDelivery = new ContractSubscriberDelivery({
+      operator: new Wallet(operatorKey!, provider),
+      subscriptions: address("EventSubscriptions")!,
+      follower,
+      logger,
+    });
   }
   await follower.start();
   if (checkpoint.loadError) logger.warn({ file: checkpoint.file }, checkpoint.loadError);
-  logger.info({ from: follower.resumed?.from, checkpoint: follower.resumed?.checkpoint, reason: follower.resumed?.reason, confirmations: follower.confirmations },
-    follower.resumed?.checkpoint ? "chain: resumed from the checkpoint" : "chain: replayed from the deployment block");
+  logger.info(
+    { from: follower.resumed?.from, checkpoint: follower.resumed?.checkpoint, reason: follower.resumed?.reason, confirmations: follower.confirmations },
+    follower.resumed?.checkpoint ? "chain: resumed from the checkpoint" : "chain: replayed from the deployment block",
+  );
   const routing = assignment && operatorAddress ? "coordinator" : "single-node";
-  logger.info({ rpcUrl: config.chain.rpcUrl, chainId, deployment: file, fromBlock, operator: operatorAddress || undefined, consentLedger: ledger.kind, assignment: routing }, "following the contracts");
+  logger.info(
+    {
+      rpcUrl: config.chain.rpcUrl,
+      chainId,
+      deployment: file,
+      fromBlock,
+      operator: operatorAddress || undefined,
+      consentLedger: ledger.kind,
+      assignment: routing,
+    },
+    "following the contracts",
+  );
   if (assignment && !operatorAddress) {
-    logger.info({ partitionCount: assignment.partitionCount() },
-      "not a registered broker (no chain.operatorKey): a single node serving every network partition, routed with the coordinator's function and P");
+    logger.info(
+      { partitionCount: assignment.partitionCount() },
+      "not a registered broker (no chain.operatorKey): a single node serving every network partition, routed with the coordinator's function and P",
+    );
   }
   reporter?.start(Math.max(1000, config.chain.pollMs * 4));
 
@@ -218,12 +249,27 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
     connected: true,
     status: { mode: config.chain.mode, connected: true, rpcUrl: config.chain.rpcUrl, chainId, deployment: file, consentLedger: ledger.kind },
     deps: {
-      gate, streams: index, reporter,
+      gate,
+      streams: index,
+      reporter,
       // Not a registered broker: it serves every network partition, routed as the coordinator routes
       // (or, with no coordinator deployed, over network.partitionCount).
-      assignment: assignment ? (operatorAddress ? assignment : new SingleNodeAssignment(assignment)) : new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
+      assignment: assignment
+        ? operatorAddress
+          ? assignment
+          : new SingleNodeAssignment(assignment)
+        : new StaticPartitionAssignment((s, sp) => networkPartitionOf(s, sp, P), "all"),
     },
-    provider, deployment, follower, gate, feeder, assignment, reporter, contractDelivery, consent, consentLedger,
+    provider,
+    deployment,
+    follower,
+    gate,
+    feeder,
+    assignment,
+    reporter,
+    contractDelivery,
+    consent,
+    consentLedger,
     epochs: assignment?.epochDefinition(),
     close: () => {
       reporter?.stop();

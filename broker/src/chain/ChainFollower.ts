@@ -134,7 +134,8 @@ export class ChainFollower {
     this.confirmations = options.confirmations ?? 0;
     this.reorgWindow = Math.max(1, options.reorgWindow ?? 256);
     this.checkpointStore = options.checkpoint;
-    if (!Number.isInteger(this.confirmations) || this.confirmations < 0) throw new RangeError(`confirmations must be an integer >= 0, not ${options.confirmations}`);
+    if (!Number.isInteger(this.confirmations) || this.confirmations < 0)
+      throw new RangeError(`confirmations must be an integer >= 0, not ${options.confirmations}`);
   }
 
   private readonly checkpointStore?: CheckpointStore;
@@ -220,7 +221,7 @@ export class ChainFollower {
       const safe = head.number - this.confirmations;
       while (this.nextBlock <= safe) {
         const to = Math.min(safe, this.nextBlock + this.maxRange - 1);
-        await this.readRange(this.nextBlock, to, to === head.number ? head.hash ?? undefined : undefined);
+        await this.readRange(this.nextBlock, to, to === head.number ? (head.hash ?? undefined) : undefined);
         this.nextBlock = to + 1;
       }
       this.trim();
@@ -291,7 +292,9 @@ export class ChainFollower {
       // Their journal is undone as far as it goes; the owner restarts with fresh consumers if it keeps
       // state older than the window (the error says so).
       // Stays failed (the consumers fail closed) until a restart replays with empty consumers.
-      this.broken = new Error(`reorg deeper than the follower's window (${this.reorgWindow} blocks) under block ${was.number}: restart to replay from block ${this.fromBlock}`);
+      this.broken = new Error(
+        `reorg deeper than the follower's window (${this.reorgWindow} blocks) under block ${was.number}: restart to replay from block ${this.fromBlock}`,
+      );
       throw this.broken;
     }
     const removed = this.recent.filter((l) => l.blockNumber > fork);
@@ -308,7 +311,8 @@ export class ChainFollower {
   private async readRange(from: number, to: number, toHash?: string): Promise<void> {
     const before = toHash ?? (await this.canonicalHash(to));
     if (!before) throw new Error(`the node has no block ${to} any more (a reorg while reading): retried at the next poll`);
-    const raw = this.watches.length === 0 ? [] : await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, fromBlock: from, toBlock: to })));
+    const raw =
+      this.watches.length === 0 ? [] : await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, fromBlock: from, toBlock: to })));
     // The logs must all come from the branch whose block `to` was read before and after them: a
     // reorg in between is retried at the next poll, not applied half.
     const after = await this.canonicalHash(to);
@@ -319,7 +323,11 @@ export class ChainFollower {
     const hashes = new Map<number, string>();
     for (let i = 0; i < this.watches.length; i++) {
       const w = this.watches[i];
-      const logs = raw[i].slice().sort(byChainOrder).map((log) => decode(w.iface, log)).filter((l): l is ChainLog => l !== null);
+      const logs = raw[i]
+        .slice()
+        .sort(byChainOrder)
+        .map((log) => decode(w.iface, log))
+        .filter((l): l is ChainLog => l !== null);
       for (const l of logs) hashes.set(l.blockNumber, l.blockHash);
       if (logs.length > 0) {
         this.recent.push(...logs);
@@ -359,7 +367,8 @@ export class ChainFollower {
     if (!cp) return fresh("no checkpoint");
     if (cp.fromBlock !== this.fromBlock) return fresh(`the checkpoint follows from block ${cp.fromBlock}, this deployment from ${this.fromBlock}`);
     const missing = this.watches.find((w) => w.options.snapshot && !(w.options.snapshot.name in cp.state));
-    if (!this.resumable() || missing) return fresh(`a consumer keeps state the checkpoint does not hold${missing ? ` (${missing.options.snapshot!.name})` : ""}`);
+    if (!this.resumable() || missing)
+      return fresh(`a consumer keeps state the checkpoint does not hold${missing ? ` (${missing.options.snapshot!.name})` : ""}`);
     // The newest checkpointed block the node still has.
     let anchor: AppliedBlock | undefined;
     for (let i = cp.blocks.length - 1; i >= 0; i--) {
@@ -382,7 +391,11 @@ export class ChainFollower {
     this.applied = cp.blocks.filter((b) => b.number <= anchor.number);
     this.trimmed = true;
     this.nextBlock = anchor.number + 1;
-    this.resumed = { from: this.nextBlock, checkpoint: true, reason: anchor === top ? undefined : `rewound from block ${top.number} (no longer canonical) to the fork at ${anchor.number}` };
+    this.resumed = {
+      from: this.nextBlock,
+      checkpoint: true,
+      reason: anchor === top ? undefined : `rewound from block ${top.number} (no longer canonical) to the fork at ${anchor.number}`,
+    };
   }
 
   private async saveCheckpoint(): Promise<void> {
@@ -408,7 +421,12 @@ function decode(iface: Interface, log: Log): ChainLog | null {
   }
   if (!parsed) return null;
   return {
-    address: log.address.toLowerCase(), name: parsed.name, args: parsed.args, blockNumber: log.blockNumber, blockHash: log.blockHash,
-    logIndex: log.index, transactionHash: log.transactionHash,
+    address: log.address.toLowerCase(),
+    name: parsed.name,
+    args: parsed.args,
+    blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
+    logIndex: log.index,
+    transactionHash: log.transactionHash,
   };
 }

@@ -26,7 +26,10 @@ export class FileCheckpointStore implements CheckpointStore {
   /** Why the last load found no usable checkpoint (for the start-up log). */
   loadError?: string;
 
-  constructor(readonly file: string, readonly chainId: number) {}
+  constructor(
+    readonly file: string,
+    readonly chainId: number,
+  ) {}
 
   load(): Checkpoint | undefined {
     let text: string;
@@ -40,7 +43,8 @@ export class FileCheckpointStore implements CheckpointStore {
       const parsed = JSON.parse(text) as Checkpoint & { version: number; chainId: number };
       if (parsed.version !== VERSION) throw new Error(`version ${parsed.version}, expected ${VERSION}`);
       if (parsed.chainId !== this.chainId) throw new Error(`chain ${parsed.chainId}, this node is chain ${this.chainId}`);
-      if (!Array.isArray(parsed.blocks) || !parsed.blocks.every((b) => Number.isInteger(b.number) && /^0x[0-9a-f]{64}$/i.test(b.hash))) throw new Error("blocks is not a list of { number, hash }");
+      if (!Array.isArray(parsed.blocks) || !parsed.blocks.every((b) => Number.isInteger(b.number) && /^0x[0-9a-f]{64}$/i.test(b.hash)))
+        throw new Error("blocks is not a list of { number, hash }");
       return { fromBlock: parsed.fromBlock, blocks: parsed.blocks, state: parsed.state ?? {} };
     } catch (err) {
       this.loadError = `${this.file} is not a usable checkpoint (${(err as Error).message}): replaying from the deployment block`;

@@ -18,7 +18,10 @@ export interface BrokerReply {
 export class BrokerRequestError extends DataMarketError<string> {
   override name = "BrokerRequestError";
   constructor(readonly reply: BrokerReply) {
-    super(typeof reply.code === "string" ? reply.code : "UNKNOWN", String(reply.message ?? ""), { details: reply.details ?? {}, docsPath: "protocol.md#error-codes" });
+    super(typeof reply.code === "string" ? reply.code : "UNKNOWN", String(reply.message ?? ""), {
+      details: reply.details ?? {},
+      docsPath: "protocol.md#error-codes",
+    });
   }
 }
 
@@ -92,7 +95,10 @@ export class BrokerClient {
    * EIP-4361 sign-in with the nonce from the broker's hello; `presentation` adds a credential proof on
    * the same nonce (docs/protocol.md §6.1).
    */
-  async signIn(privateKey: Buffer, opts: { uri?: string; expirationTime?: string; domain?: string; nonce?: string; presentation?: string } = {}): Promise<BrokerReply> {
+  async signIn(
+    privateKey: Buffer,
+    opts: { uri?: string; expirationTime?: string; domain?: string; nonce?: string; presentation?: string } = {},
+  ): Promise<BrokerReply> {
     const message = buildSiweMessage({
       domain: opts.domain ?? String(this.hello!.domain),
       address: addressOfPrivateKey(privateKey),

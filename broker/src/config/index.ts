@@ -18,18 +18,38 @@ export const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337, 1337];
 
 /** Settings and variables of earlier versions, named in the error that refuses them. */
 const RENAMED: Record<string, string> = {
-  consent: "consentLedger: consent.mode \"in-process\" / \"off\" is consentLedger.kind, \"fabric\" is consentLedger.kind \"fabric-gateway\" with its connection under consentLedger.fabric (not CONSENT_LEDGER_* variables); consent.probeMs is access.consentProbeMs",
+  consent:
+    'consentLedger: consent.mode "in-process" / "off" is consentLedger.kind, "fabric" is consentLedger.kind "fabric-gateway" with its connection under consentLedger.fabric (not CONSENT_LEDGER_* variables); consent.probeMs is access.consentProbeMs',
 };
-const LEGACY_ENV: Record<string, string> = Object.fromEntries(Object.entries({
-  HOST: "HOST", WS_PORT: "WS_PORT", HTTP_PORT: "HTTP_PORT", DATA_DIR: "DATA_DIR", DOMAIN: "DOMAIN", CHAIN_ID: "CHAIN_ID",
-  MAX_CONTENT_BYTES: "MAX_CONTENT_BYTES", SEND_BUDGET_BYTES: "SEND_BUDGET_BYTES", LIVE_DELIVERY: "LIVE_DELIVERY",
-  VERIFY_THREADS: "VERIFY_THREADS", LOG_LEVEL: "LOG__LEVEL", CHAIN: "CHAIN__MODE", RPC_URL: "CHAIN__RPC_URL", DEPLOYMENT: "CHAIN__DEPLOYMENT",
-  OPERATOR_KEY: "CHAIN__OPERATOR_KEY", CONSENT: "CONSENT_LEDGER__KIND", REPLICATION_ACKS: "REPLICATION__ACKS",
-}).map(([old, now]) => [`BROKER_${old}`, `BROKER__${now}`]));
+const LEGACY_ENV: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    HOST: "HOST",
+    WS_PORT: "WS_PORT",
+    HTTP_PORT: "HTTP_PORT",
+    DATA_DIR: "DATA_DIR",
+    DOMAIN: "DOMAIN",
+    CHAIN_ID: "CHAIN_ID",
+    MAX_CONTENT_BYTES: "MAX_CONTENT_BYTES",
+    SEND_BUDGET_BYTES: "SEND_BUDGET_BYTES",
+    LIVE_DELIVERY: "LIVE_DELIVERY",
+    VERIFY_THREADS: "VERIFY_THREADS",
+    LOG_LEVEL: "LOG__LEVEL",
+    CHAIN: "CHAIN__MODE",
+    RPC_URL: "CHAIN__RPC_URL",
+    DEPLOYMENT: "CHAIN__DEPLOYMENT",
+    OPERATOR_KEY: "CHAIN__OPERATOR_KEY",
+    CONSENT: "CONSENT_LEDGER__KIND",
+    REPLICATION_ACKS: "REPLICATION__ACKS",
+  }).map(([old, now]) => [`BROKER_${old}`, `BROKER__${now}`]),
+);
 
 /** The broker's schema with its environment rule and docs table. */
 export const BROKER_CONFIG = new DaemonConfig<BrokerConfig>({
-  schema: BrokerConfigSchema, envPrefix: "BROKER", envExample: "BROKER__STORAGE__MAX_RESEND_EVENTS", renamed: RENAMED, legacyEnv: LEGACY_ENV,
+  schema: BrokerConfigSchema,
+  envPrefix: "BROKER",
+  envExample: "BROKER__STORAGE__MAX_RESEND_EVENTS",
+  renamed: RENAMED,
+  legacyEnv: LEGACY_ENV,
 });
 
 /** Every default (paths as given). */
@@ -70,7 +90,10 @@ function crossChecks(c: BrokerConfig, given: (path: readonly string[]) => boolea
   const env = (path: string) => BROKER_CONFIG.envName(path.split("."));
   const needsKey = (field: string, why: string) => problems.push({ field, message: `needs chain.operatorKey (${why}): set ${env("chain.operatorKey")}` });
   if (c.sendBudgetBytes < c.maxContentBytes + 300) {
-    problems.push({ field: "sendBudgetBytes", message: `${c.sendBudgetBytes} is not at least maxContentBytes + 300 (${c.maxContentBytes + 300}): the budget must hold one maximal frame` });
+    problems.push({
+      field: "sendBudgetBytes",
+      message: `${c.sendBudgetBytes} is not at least maxContentBytes + 300 (${c.maxContentBytes + 300}): the budget must hold one maximal frame`,
+    });
   }
   if (c.chain.contractSubscribers && !c.chain.operatorKey) needsKey("chain.contractSubscribers", "it pays the gas and receives the bounties");
   if (c.replication.peers.length > 0 && !c.chain.operatorKey) needsKey("replication.peers", "the key this broker signs in to its peers with");
@@ -86,7 +109,8 @@ function crossChecks(c: BrokerConfig, given: (path: readonly string[]) => boolea
   // A broker on a real chain must not follow an empty ledger of its own without saying so.
   if (c.chain.mode !== "off" && !DEVELOPMENT_CHAIN_IDS.includes(c.chainId) && !given(["consentLedger", "kind"])) {
     problems.push({
-      field: "consentLedger.kind", env: env("consentLedger.kind"),
+      field: "consentLedger.kind",
+      env: env("consentLedger.kind"),
       message: `required on chain ${c.chainId}: "fabric-gateway" (the consent ledger's gateway peer, under consentLedger.fabric), "off" (no consent ledger: consent-gated licences admit no one), or "in-process" (an empty ledger in this process: development only). Only chains ${DEVELOPMENT_CHAIN_IDS.join(" and ")} default to "in-process"`,
     });
   }

@@ -74,12 +74,21 @@ export class ContractCoordinatorReporter implements CoordinatorReporter {
     const [, rosterSize] = await this.coordinator.roundState(report.epoch, report.networkPartition);
     if (rosterSize === 0n && !(await this.coordinator.isAssigned(report.networkPartition, broker))) return;
     const salt = hexlify(randomBytes(32));
-    const commitment = keccak256(AbiCoder.defaultAbiCoder().encode(
-      ["uint64", "uint32", "uint64", "bytes32", "bytes32", "address"],
-      [report.epoch, report.networkPartition, report.count, report.checksum, salt, broker],
-    ));
+    const commitment = keccak256(
+      AbiCoder.defaultAbiCoder().encode(
+        ["uint64", "uint32", "uint64", "bytes32", "bytes32", "address"],
+        [report.epoch, report.networkPartition, report.count, report.checksum, salt, broker],
+      ),
+    );
     // The salt is saved before the commitment is sent: a crash after sending can still reveal.
-    const entry: PendingReport = { epoch: report.epoch, partition: report.networkPartition, count: report.count, checksum: report.checksum, salt, state: "committed" };
+    const entry: PendingReport = {
+      epoch: report.epoch,
+      partition: report.networkPartition,
+      count: report.count,
+      checksum: report.checksum,
+      salt,
+      state: "committed",
+    };
     this.pending.push(entry);
     this.save();
     try {
@@ -158,7 +167,12 @@ export class ContractCoordinatorReporter implements CoordinatorReporter {
   private async parameters() {
     if (!this.params) {
       const [genesis, epochLength, parameters] = await Promise.all([this.coordinator.genesis(), this.coordinator.epochLength(), this.coordinator.parameters()]);
-      this.params = { genesis: Number(genesis), epochLength: Number(epochLength), commitWindow: Number(parameters.commitWindow), revealWindow: Number(parameters.revealWindow) };
+      this.params = {
+        genesis: Number(genesis),
+        epochLength: Number(epochLength),
+        commitWindow: Number(parameters.commitWindow),
+        revealWindow: Number(parameters.revealWindow),
+      };
     }
     return this.params;
   }

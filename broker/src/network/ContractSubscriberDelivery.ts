@@ -123,9 +123,16 @@ export class ContractSubscriberDelivery {
       return;
     }
     const streamEvent = {
-      streamId: e.streamId, streamPartition: e.streamPartition, timestamp: e.timestamp, sequenceNumber: e.sequenceNumber,
-      previousEventHash: e.previousEventHash, publisher: e.publisher, contentType: e.contentType, encryptionType: e.encryptionType,
-      groupKeyId: e.groupKeyId, content: e.content,
+      streamId: e.streamId,
+      streamPartition: e.streamPartition,
+      timestamp: e.timestamp,
+      sequenceNumber: e.sequenceNumber,
+      previousEventHash: e.previousEventHash,
+      publisher: e.publisher,
+      contentType: e.contentType,
+      encryptionType: e.encryptionType,
+      groupKeyId: e.groupKeyId,
+      content: e.content,
     };
     const signature = "0x" + e.signature.toString("hex");
     try {

@@ -55,7 +55,10 @@ export class CoordinatorAssignment implements PartitionAssignmentSource {
    */
   async start(): Promise<void> {
     const [genesis, epochLength, current, target] = await Promise.all([
-      this.coordinator.genesis(), this.coordinator.epochLength(), this.coordinator.partitionCount(), this.coordinator.partitionCountTarget(),
+      this.coordinator.genesis(),
+      this.coordinator.epochLength(),
+      this.coordinator.partitionCount(),
+      this.coordinator.partitionCountTarget(),
     ]);
     this.epochs = { genesisMs: Number(genesis) * 1000, epochLengthMs: Number(epochLength) * 1000 };
     const head = await this.options.provider.getBlock("latest");

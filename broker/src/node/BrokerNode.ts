@@ -154,13 +154,18 @@ export class BrokerNode {
     const s = await this.stream(streamId);
     if (!Number.isInteger(streamPartition) || streamPartition < 0 || streamPartition >= s.partitions) {
       throw new BrokerError(ErrorCodes.INVALID_PARTITION, `stream partition ${streamPartition} is outside 0..${s.partitions - 1}`, {
-        streamId, streamPartition, partitions: s.partitions,
+        streamId,
+        streamPartition,
+        partitions: s.partitions,
       });
     }
     const np = this.options.assignment.networkPartitionOf(streamId, streamPartition);
     if (!this.options.assignment.serves(np)) {
       throw new BrokerError(ErrorCodes.PARTITION_NOT_SERVED, `network partition ${np} is served by other brokers`, {
-        streamId, streamPartition, networkPartition: np, brokers: this.options.assignment.brokersOf(np),
+        streamId,
+        streamPartition,
+        networkPartition: np,
+        brokers: this.options.assignment.brokersOf(np),
       });
     }
     return np;
@@ -185,9 +190,15 @@ export class BrokerNode {
       const networkPartition = await this.route(event.streamId, event.streamPartition);
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
-        throw new BrokerError(ErrorCodes.TIMESTAMP_OUT_OF_RANGE, `timestamp ${event.timestamp} is more than ${this.maxClockSkewMs} ms from the broker's clock ${now}`, {
-          timestamp: event.timestamp, now, maxClockSkewMs: this.maxClockSkewMs,
-        });
+        throw new BrokerError(
+          ErrorCodes.TIMESTAMP_OUT_OF_RANGE,
+          `timestamp ${event.timestamp} is more than ${this.maxClockSkewMs} ms from the broker's clock ${now}`,
+          {
+            timestamp: event.timestamp,
+            now,
+            maxClockSkewMs: this.maxClockSkewMs,
+          },
+        );
       }
       await this.options.access.checkPublish(event.streamId, event.publisher, now);
       await this.options.payments?.preparePublish(event.publisher);
@@ -226,7 +237,14 @@ export class BrokerNode {
         if (!replicator || (err as BrokerError).code !== ErrorCodes.PREVIOUS_EVENT_MISMATCH || details.missing !== true) throw err;
         // A continuation of events this broker does not hold (its publisher failed over from
         // another replica): fetch them from the partition's replicas first (docs/protocol.md §2).
-        await replicator.fetchChain(p.networkPartition, p.event.streamId, p.event.streamPartition, p.event.publisher, Number(details.lastTimestamp ?? 0), p.event.timestamp);
+        await replicator.fetchChain(
+          p.networkPartition,
+          p.event.streamId,
+          p.event.streamPartition,
+          p.event.publisher,
+          Number(details.lastTimestamp ?? 0),
+          p.event.timestamp,
+        );
         this.options.payments?.checkPublish(p.event.publisher);
         admitted = this.store.admit(p.event, p.hash, "publish");
       }
@@ -280,20 +298,26 @@ export class BrokerNode {
   /** Verifies and stores frames pulled from another replica (catch-up), in chain order; returns how many were new. */
   async ingestReplica(frames: Buffer[], networkPartition: number): Promise<number> {
     const events: { event: SignedEvent; hash: Buffer }[] = [];
-    await Promise.all(frames.map(async (f) => {
-      try {
-        const event = decodeFrame(f, this.maxContentBytes);
-        checkContent(event);
-        if (this.options.assignment.networkPartitionOf(event.streamId, event.streamPartition) !== networkPartition) return;
-        const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
-        events.push({ event, hash });
-      } catch (err) {
-        this.countRefusal(err);
-      }
-    }));
-    events.sort((a, b) => (a.event.streamId < b.event.streamId ? -1 : a.event.streamId > b.event.streamId ? 1 : 0)
-      || a.event.streamPartition - b.event.streamPartition || (a.event.publisher < b.event.publisher ? -1 : a.event.publisher > b.event.publisher ? 1 : 0)
-      || a.event.sequenceNumber - b.event.sequenceNumber);
+    await Promise.all(
+      frames.map(async (f) => {
+        try {
+          const event = decodeFrame(f, this.maxContentBytes);
+          checkContent(event);
+          if (this.options.assignment.networkPartitionOf(event.streamId, event.streamPartition) !== networkPartition) return;
+          const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
+          events.push({ event, hash });
+        } catch (err) {
+          this.countRefusal(err);
+        }
+      }),
+    );
+    events.sort(
+      (a, b) =>
+        (a.event.streamId < b.event.streamId ? -1 : a.event.streamId > b.event.streamId ? 1 : 0) ||
+        a.event.streamPartition - b.event.streamPartition ||
+        (a.event.publisher < b.event.publisher ? -1 : a.event.publisher > b.event.publisher ? 1 : 0) ||
+        a.event.sequenceNumber - b.event.sequenceNumber,
+    );
     let added = 0;
     const durable: Promise<void>[] = [];
     for (const { event, hash } of events) {
@@ -312,7 +336,10 @@ export class BrokerNode {
 
   private requirePeer(address: string, networkPartition: number): void {
     if (!this.options.replicator?.isPeer(address, networkPartition)) {
-      throw new BrokerError(ErrorCodes.NOT_A_REPLICA, `${address} is not another assignee of network partition ${networkPartition}`, { address, networkPartition });
+      throw new BrokerError(ErrorCodes.NOT_A_REPLICA, `${address} is not another assignee of network partition ${networkPartition}`, {
+        address,
+        networkPartition,
+      });
     }
   }
 
@@ -327,10 +354,13 @@ export class BrokerNode {
       const a = this.options.assignment;
       const inPartition = (k: { streamId: string; streamPartition: number }) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition;
       // One stream partition, only if it is in the partition the peer shares with this broker.
-      const keys = q.streamId !== undefined
-        ? [{ streamId: q.streamId, streamPartition: q.streamPartition ?? 0 }].filter(inPartition)
-        : this.store.keys().filter((k) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition)
-          .sort((x, y) => partitionKey(x.streamId, x.streamPartition).localeCompare(partitionKey(y.streamId, y.streamPartition)));
+      const keys =
+        q.streamId !== undefined
+          ? [{ streamId: q.streamId, streamPartition: q.streamPartition ?? 0 }].filter(inPartition)
+          : this.store
+              .keys()
+              .filter((k) => a.networkPartitionOf(k.streamId, k.streamPartition) === q.networkPartition)
+              .sort((x, y) => partitionKey(x.streamId, x.streamPartition).localeCompare(partitionKey(y.streamId, y.streamPartition)));
       const cursorKey = q.cursor ? partitionKey(q.cursor.streamId, q.cursor.streamPartition) : undefined;
       const frames: Buffer[] = [];
       for (let i = 0; i < keys.length; i++) {
@@ -338,7 +368,15 @@ export class BrokerNode {
         const key = partitionKey(k.streamId, k.streamPartition);
         if (cursorKey && key < cursorKey) continue;
         const after = cursorKey === key ? q.cursor!.after : -1;
-        const page = await this.store.readAfter(k.streamId, k.streamPartition, after, q.fromTimestamp, q.toTimestamp ?? Number.MAX_SAFE_INTEGER, q.maxEvents - frames.length, q.publisher);
+        const page = await this.store.readAfter(
+          k.streamId,
+          k.streamPartition,
+          after,
+          q.fromTimestamp,
+          q.toTimestamp ?? Number.MAX_SAFE_INTEGER,
+          q.maxEvents - frames.length,
+          q.publisher,
+        );
         frames.push(...page.frames);
         if (page.next !== null) return { frames, next: { streamId: k.streamId, streamPartition: k.streamPartition, after: page.next } };
         if (frames.length >= q.maxEvents) return { frames, next: i + 1 < keys.length ? { ...keys[i + 1], after: -1 } : null };
@@ -355,13 +393,19 @@ export class BrokerNode {
    * another replica may ask. With replication the broker first asks its peers and fetches what it
    * lacks, so that a publisher that lost its state continues from the partition's tip.
    */
-  async chainTip(address: string, streamId: string, streamPartition: number, publisher: string): Promise<{ sequenceNumber: number; eventHash: string; timestamp: number } | null> {
+  async chainTip(
+    address: string,
+    streamId: string,
+    streamPartition: number,
+    publisher: string,
+  ): Promise<{ sequenceNumber: number; eventHash: string; timestamp: number } | null> {
     try {
       const np = await this.route(streamId, streamPartition);
       const replicator = this.options.replicator;
       const isPeer = replicator?.isPeer(address, np) ?? false;
       if (address !== publisher && !isPeer) await this.options.access.checkSubscribe(streamId, address);
-      if (replicator && !isPeer) await replicator.syncChain(np, streamId, streamPartition, publisher, this.store.chainTip(streamId, streamPartition, publisher));
+      if (replicator && !isPeer)
+        await replicator.syncChain(np, streamId, streamPartition, publisher, this.store.chainTip(streamId, streamPartition, publisher));
       return this.store.chainTip(streamId, streamPartition, publisher) ?? null;
     } catch (err) {
       this.countRefusal(err);
@@ -510,9 +554,17 @@ export class BrokerNode {
       // Several changes (one transaction's events) re-check concurrently: cut and notify once.
       if (!this.isLive(s)) return;
       const cause = err as BrokerError;
-      this.cut(s, cause.code === ErrorCodes.ACCESS_GATE_UNAVAILABLE ? cause : new BrokerError(ErrorCodes.ACCESS_REVOKED, `access to ${s.streamId} ended: ${cause.message}`, {
-        streamId: s.streamId, streamPartition: s.streamPartition, cause: cause.code, ...(cause.details ?? {}),
-      }));
+      this.cut(
+        s,
+        cause.code === ErrorCodes.ACCESS_GATE_UNAVAILABLE
+          ? cause
+          : new BrokerError(ErrorCodes.ACCESS_REVOKED, `access to ${s.streamId} ended: ${cause.message}`, {
+              streamId: s.streamId,
+              streamPartition: s.streamPartition,
+              cause: cause.code,
+              ...(cause.details ?? {}),
+            }),
+      );
     }
   }
 
@@ -537,7 +589,10 @@ export class BrokerNode {
       if (this.staleSince !== undefined) {
         const staleForMs = Date.now() - this.staleSince;
         this.staleSince = undefined;
-        this.options.logger?.info({ staleForMs, gate: this.gateFreshness() }, `access gate recovered after ${(staleForMs / 1000).toFixed(1)} s: publish, subscribe and resend are served again`);
+        this.options.logger?.info(
+          { staleForMs, gate: this.gateFreshness() },
+          `access gate recovered after ${(staleForMs / 1000).toFixed(1)} s: publish, subscribe and resend are served again`,
+        );
       }
     } catch (err) {
       if (this.staleSince === undefined) {
@@ -545,12 +600,17 @@ export class BrokerNode {
         const gate = this.gateFreshness();
         const age = (source: { ageMs: number | null; error?: string }) =>
           `${source.ageMs === null ? "never reached" : `last reached ${(source.ageMs / 1000).toFixed(1)} s ago`}${source.error ? ` (${source.error})` : ""}`;
-        const which = [
-          gate.chain?.stale ? `the chain is unreachable: ${age(gate.chain)}` : "",
-          gate.consentLedger?.stale ? `the consent ledger is unreachable: ${age(gate.consentLedger)}` : "",
-        ].filter(Boolean).join("; ") || `the gate ${age(gate)}`;
-        this.options.logger?.warn({ gate, subscriptions: this.subscriptionCount() },
-          `access gate stale (bound ${gate.maxStalenessMs} ms): ${which}; refusing publish, subscribe and resend with ACCESS_GATE_UNAVAILABLE and cutting live subscriptions until it recovers`);
+        const which =
+          [
+            gate.chain?.stale ? `the chain is unreachable: ${age(gate.chain)}` : "",
+            gate.consentLedger?.stale ? `the consent ledger is unreachable: ${age(gate.consentLedger)}` : "",
+          ]
+            .filter(Boolean)
+            .join("; ") || `the gate ${age(gate)}`;
+        this.options.logger?.warn(
+          { gate, subscriptions: this.subscriptionCount() },
+          `access gate stale (bound ${gate.maxStalenessMs} ms): ${which}; refusing publish, subscribe and resend with ACCESS_GATE_UNAVAILABLE and cutting live subscriptions until it recovers`,
+        );
       }
       for (const set of [...this.subs.values()]) for (const s of [...set]) this.cut(s, err as BrokerError);
     }

@@ -41,7 +41,8 @@ function badRequest(message: string, details: Record<string, unknown> = {}): Bro
 function parseStreamPartition(msg: Record<string, unknown>): { streamId: string; streamPartition: number } {
   if (typeof msg.streamId !== "string" || !STREAM_ID.test(msg.streamId)) throw badRequest("streamId must be 0x + 64 hex", { field: "streamId" });
   const p = msg.streamPartition ?? 0;
-  if (typeof p !== "number" || !Number.isInteger(p) || p < 0 || p > 0xffffffff) throw badRequest("streamPartition must be a uint32", { field: "streamPartition" });
+  if (typeof p !== "number" || !Number.isInteger(p) || p < 0 || p > 0xffffffff)
+    throw badRequest("streamPartition must be a uint32", { field: "streamPartition" });
   return { streamId: msg.streamId.toLowerCase(), streamPartition: p };
 }
 
@@ -75,9 +76,17 @@ export function parseResendQuery(q: unknown): ResendQuery {
       if (!nonNegInt(o.fromTimestamp)) throw badRequest("query.fromTimestamp must be unix ms", { field: "query.fromTimestamp" });
       return { type: "from", fromTimestamp: o.fromTimestamp as number, publisher, after: parseResendCursor(o.after, "query.after") };
     case "range":
-      if (!nonNegInt(o.fromTimestamp) || !nonNegInt(o.toTimestamp)) throw badRequest("query.fromTimestamp and query.toTimestamp must be unix ms", { field: "query" });
-      if ((o.toTimestamp as number) < (o.fromTimestamp as number)) throw badRequest("query.toTimestamp is before query.fromTimestamp", { field: "query.toTimestamp" });
-      return { type: "range", fromTimestamp: o.fromTimestamp as number, toTimestamp: o.toTimestamp as number, publisher, after: parseResendCursor(o.after, "query.after") };
+      if (!nonNegInt(o.fromTimestamp) || !nonNegInt(o.toTimestamp))
+        throw badRequest("query.fromTimestamp and query.toTimestamp must be unix ms", { field: "query" });
+      if ((o.toTimestamp as number) < (o.fromTimestamp as number))
+        throw badRequest("query.toTimestamp is before query.fromTimestamp", { field: "query.toTimestamp" });
+      return {
+        type: "range",
+        fromTimestamp: o.fromTimestamp as number,
+        toTimestamp: o.toTimestamp as number,
+        publisher,
+        after: parseResendCursor(o.after, "query.after"),
+      };
     default:
       throw badRequest('query.type must be "last", "from" or "range"', { field: "query.type" });
   }
@@ -201,9 +210,14 @@ class WsSession implements Subscriber {
 
   private cutForBudget(buffered: number, next: number): void {
     this.server.node.metrics.disconnects.inc({ reason: ErrorCodes.SEND_BUDGET_EXCEEDED });
-    const error = new BrokerError(ErrorCodes.SEND_BUDGET_EXCEEDED, `the connection has ${buffered} bytes unsent; sending ${next} more exceeds the budget of ${this.server.sendBudgetBytes}`, {
-      bufferedBytes: buffered, budgetBytes: this.server.sendBudgetBytes,
-    });
+    const error = new BrokerError(
+      ErrorCodes.SEND_BUDGET_EXCEEDED,
+      `the connection has ${buffered} bytes unsent; sending ${next} more exceeds the budget of ${this.server.sendBudgetBytes}`,
+      {
+        bufferedBytes: buffered,
+        budgetBytes: this.server.sendBudgetBytes,
+      },
+    );
     this.sendError(error);
     this.shutdown(4008, ErrorCodes.SEND_BUDGET_EXCEEDED);
   }
@@ -293,18 +307,25 @@ class WsSession implements Subscriber {
 
   private async onAuth(msg: Record<string, unknown>): Promise<void> {
     const { address, expiresAt } = verifySiwe(String(msg.message ?? ""), String(msg.signature ?? ""), {
-      domain: this.server.options.domain, chainId: this.server.options.chainId, nonce: this.nonce, defaultSessionMs: this.server.defaultSessionMs,
+      domain: this.server.options.domain,
+      chainId: this.server.options.chainId,
+      nonce: this.nonce,
+      defaultSessionMs: this.server.defaultSessionMs,
     });
     // a presentation beside EIP-4361 (§6.1): verified before the session changes; a refusal leaves it as it was
-    const credential = msg.presentation === undefined ? undefined : await proveAtSignIn(this.server.options.credentials, address, this.nonce, msg.presentation, expiresAt);
+    const credential =
+      msg.presentation === undefined ? undefined : await proveAtSignIn(this.server.options.credentials, address, this.nonce, msg.presentation, expiresAt);
     if (this.address && this.address !== address) this.server.node.removeSubscriber(this);
     this.address = address;
     this.expiresAt = expiresAt;
     clearTimeout(this.sessionTimer);
-    this.sessionTimer = setTimeout(() => {
-      this.server.node.removeSubscriber(this);
-      this.sendError(new BrokerError(ErrorCodes.NOT_AUTHENTICATED, "the session expired; sign in again"));
-    }, Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())));
+    this.sessionTimer = setTimeout(
+      () => {
+        this.server.node.removeSubscriber(this);
+        this.sendError(new BrokerError(ErrorCodes.NOT_AUTHENTICATED, "the session expired; sign in again"));
+      },
+      Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())),
+    );
     this.sessionTimer.unref();
     const replicator = this.server.node.options.replicator;
     if (!this.peer && replicator?.isAnyPeer(address)) {
@@ -321,7 +342,16 @@ class WsSession implements Subscriber {
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const result = await this.server.node.resend(this.address, streamId, streamPartition, query);
     if (!(await this.sendFrames(result.frames, requestId))) return;
-    this.sendJson({ type: "resent", requestId: msg.requestId, streamId, streamPartition, count: result.frames.length, truncated: result.truncated, next: result.next, gaps: result.gaps });
+    this.sendJson({
+      type: "resent",
+      requestId: msg.requestId,
+      streamId,
+      streamPartition,
+      count: result.frames.length,
+      truncated: result.truncated,
+      next: result.next,
+      gaps: result.gaps,
+    });
   }
 
   /** Replica to replica: one page of a catch-up (docs/protocol.md §10). */
@@ -330,7 +360,8 @@ class WsSession implements Subscriber {
     const np = msg.networkPartition;
     if (!nonNegInt(np)) throw badRequest("networkPartition must be a non-negative integer", { field: "networkPartition" });
     if (!nonNegInt(msg.fromTimestamp)) throw badRequest("fromTimestamp must be unix ms", { field: "fromTimestamp" });
-    if (msg.toTimestamp !== undefined && msg.toTimestamp !== null && !nonNegInt(msg.toTimestamp)) throw badRequest("toTimestamp must be unix ms", { field: "toTimestamp" });
+    if (msg.toTimestamp !== undefined && msg.toTimestamp !== null && !nonNegInt(msg.toTimestamp))
+      throw badRequest("toTimestamp must be unix ms", { field: "toTimestamp" });
     const maxEvents = nonNegInt(msg.maxEvents) && (msg.maxEvents as number) > 0 ? Math.min(msg.maxEvents as number, 10_000) : 1000;
     let only: { streamId?: string; streamPartition?: number } = {};
     if (msg.streamId !== undefined && msg.streamId !== null) only = parseStreamPartition(msg);
@@ -338,14 +369,20 @@ class WsSession implements Subscriber {
     let cursor = null;
     if (c !== undefined && c !== null) {
       const sp = parseStreamPartition(c);
-      if (typeof c.after !== "number" || !Number.isSafeInteger(c.after) || c.after < -1) throw badRequest("cursor.after must be an integer >= -1", { field: "cursor.after" });
+      if (typeof c.after !== "number" || !Number.isSafeInteger(c.after) || c.after < -1)
+        throw badRequest("cursor.after must be an integer >= -1", { field: "cursor.after" });
       cursor = { ...sp, after: c.after };
     }
     const publisher = typeof msg.publisher === "string" ? msg.publisher.toLowerCase() : undefined;
     const requestId = nonNegInt(msg.requestId) ? (msg.requestId as number) & 0xffffffff : 0;
     const page = await this.server.node.servePage(this.address, {
-      networkPartition: np as number, fromTimestamp: msg.fromTimestamp as number, toTimestamp: (msg.toTimestamp as number | undefined) ?? undefined,
-      maxEvents, cursor, ...only, publisher,
+      networkPartition: np as number,
+      fromTimestamp: msg.fromTimestamp as number,
+      toTimestamp: (msg.toTimestamp as number | undefined) ?? undefined,
+      maxEvents,
+      cursor,
+      ...only,
+      publisher,
     });
     if (!(await this.sendFrames(page.frames, requestId))) return;
     this.sendJson({ type: "synced", requestId: msg.requestId, count: page.frames.length, next: page.next });
@@ -399,9 +436,21 @@ class WsSession implements Subscriber {
     const frame = data.subarray(5);
     // Checks run concurrently; commits in arrival order, per kind.
     if (kind === BinaryKind.PUBLISH) {
-      this.commitTail = this.inOrder(this.commitTail, node.prepare(frame), (p) => node.commit(p), requestId, (hash) => ({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }));
+      this.commitTail = this.inOrder(
+        this.commitTail,
+        node.prepare(frame),
+        (p) => node.commit(p),
+        requestId,
+        (hash) => ({ type: "published", requestId, eventHash: "0x" + hash.toString("hex") }),
+      );
     } else {
-      this.replicaTail = this.inOrder(this.replicaTail, node.prepareReplica(frame, this.address), (p) => node.commitReplica(p), requestId, (r) => ({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }));
+      this.replicaTail = this.inOrder(
+        this.replicaTail,
+        node.prepareReplica(frame, this.address),
+        (p) => node.commitReplica(p),
+        requestId,
+        (r) => ({ type: "replicated", requestId, eventHash: "0x" + r.hash.toString("hex"), duplicate: r.duplicate }),
+      );
     }
   }
 
@@ -410,7 +459,13 @@ class WsSession implements Subscriber {
    * answers when it is durable. Returns the new tail. The prepared promise is marked handled now,
    * so that a quick refusal waiting behind a slow check is not an unhandled rejection (fatal in Node).
    */
-  private inOrder<T>(tail: Promise<unknown>, prepared: Promise<PreparedEvent>, commit: (p: PreparedEvent) => Promise<T>, requestId: number, reply: (result: T) => Record<string, unknown>): Promise<unknown> {
+  private inOrder<T>(
+    tail: Promise<unknown>,
+    prepared: Promise<PreparedEvent>,
+    commit: (p: PreparedEvent) => Promise<T>,
+    requestId: number,
+    reply: (result: T) => Record<string, unknown>,
+  ): Promise<unknown> {
     prepared.catch(() => undefined);
     const committed = tail.then(() => prepared).then((p) => ({ durable: commit(p) }));
     committed
@@ -477,12 +532,15 @@ export class WsServer {
     ws.on("error", (err) => this.logger?.debug({ err }, "connection error"));
     const payments = this.node.options.payments?.hello();
     session.sendJson({
-      type: "hello", protocolVersion: PROTOCOL_VERSION, nonce: session.nonce, domain: this.options.domain, chainId: this.options.chainId,
+      type: "hello",
+      protocolVersion: PROTOCOL_VERSION,
+      nonce: session.nonce,
+      domain: this.options.domain,
+      chainId: this.options.chainId,
       ...(this.options.credentials ? { credentialAudience: this.options.credentials.audience } : {}),
       ...(payments ? { payments } : {}),
     });
   }
-
 
   /** Graceful: tells every client, closes, and stops listening. */
   async close(): Promise<void> {

@@ -19,9 +19,7 @@ export interface ChannelSource {
 export class ContractChannels implements ChannelSource {
   readonly contract: IPaymentChannels;
 
-  constructor(
-    private readonly options: { channels: string; broker: string; operator: Signer; follower: ChainFollower },
-  ) {
+  constructor(private readonly options: { channels: string; broker: string; operator: Signer; follower: ChainFollower }) {
     this.contract = IPaymentChannels__factory.connect(options.channels, options.operator);
   }
 
@@ -32,31 +30,36 @@ export class ContractChannels implements ChannelSource {
 
   watch(onChange: (payer: string, view: ChannelView) => void): void {
     const me = this.options.broker.toLowerCase();
-    this.options.follower.watch(this.options.channels, this.contract.interface, (logs: ChainLog[]) => {
-      for (const log of logs) {
-        const a = log.args;
-        if (String(a.broker).toLowerCase() !== me) continue;
-        const payer = String(a.payer).toLowerCase();
-        const generation = Number(a.generation);
-        // Each event carries the totals it leaves, so a view built from one is exact for what it names;
-        // the ledger keeps the highest of each (views only move forward).
-        switch (log.name) {
-          case "ChannelFunded":
-            onChange(payer, { generation, deposited: a.deposited as bigint, redeemed: 0n, closesAt: 0 });
-            break;
-          case "VoucherRedeemed":
-            onChange(payer, { generation, deposited: 0n, redeemed: a.redeemed as bigint, closesAt: 0 });
-            break;
-          case "ChannelCloseStarted":
-            onChange(payer, { generation, deposited: 0n, redeemed: 0n, closesAt: Number(a.closesAt) });
-            break;
-          case "ChannelClosed":
-            onChange(payer, { generation: generation + 1, deposited: 0n, redeemed: 0n, closesAt: 0 });
-            break;
+    this.options.follower.watch(
+      this.options.channels,
+      this.contract.interface,
+      (logs: ChainLog[]) => {
+        for (const log of logs) {
+          const a = log.args;
+          if (String(a.broker).toLowerCase() !== me) continue;
+          const payer = String(a.payer).toLowerCase();
+          const generation = Number(a.generation);
+          // Each event carries the totals it leaves, so a view built from one is exact for what it names;
+          // the ledger keeps the highest of each (views only move forward).
+          switch (log.name) {
+            case "ChannelFunded":
+              onChange(payer, { generation, deposited: a.deposited as bigint, redeemed: 0n, closesAt: 0 });
+              break;
+            case "VoucherRedeemed":
+              onChange(payer, { generation, deposited: 0n, redeemed: a.redeemed as bigint, closesAt: 0 });
+              break;
+            case "ChannelCloseStarted":
+              onChange(payer, { generation, deposited: 0n, redeemed: 0n, closesAt: Number(a.closesAt) });
+              break;
+            case "ChannelClosed":
+              onChange(payer, { generation: generation + 1, deposited: 0n, redeemed: 0n, closesAt: 0 });
+              break;
+          }
         }
-      }
-      // Stateless across restarts: the ledger reads a payer's channel at the head when it first serves it.
-    }, { stateless: true });
+        // Stateless across restarts: the ledger reads a payer's channel at the head when it first serves it.
+      },
+      { stateless: true },
+    );
   }
 
   async redeem(payer: string, generation: number, amount: bigint, signature: Buffer): Promise<void> {

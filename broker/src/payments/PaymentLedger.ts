@@ -96,26 +96,45 @@ export class PaymentLedger {
     if (price === 0n) return undefined;
     const s = this.payers.get(payer);
     const details = (reason: string, extra: Record<string, unknown> = {}) => ({
-      reason, payer, generation: s?.channel.generation ?? 0, owed: String(s?.owed ?? 0n), paid: String(s?.paid ?? 0n),
-      deposited: String(s?.channel.deposited ?? 0n), ...extra,
+      reason,
+      payer,
+      generation: s?.channel.generation ?? 0,
+      owed: String(s?.owed ?? 0n),
+      paid: String(s?.paid ?? 0n),
+      deposited: String(s?.channel.deposited ?? 0n),
+      ...extra,
     });
     if (!s || s.channel.deposited === 0n) {
       return new BrokerError(ErrorCodes.PAYMENT_REQUIRED, `${payer} has no funded payment channel to this broker`, details("NO_CHANNEL"));
     }
     if (s.channel.closesAt !== 0) {
-      return new BrokerError(ErrorCodes.PAYMENT_REQUIRED, `${payer}'s payment channel to this broker is closing`, details("CHANNEL_CLOSING", { closesAt: s.channel.closesAt }));
+      return new BrokerError(
+        ErrorCodes.PAYMENT_REQUIRED,
+        `${payer}'s payment channel to this broker is closing`,
+        details("CHANNEL_CLOSING", { closesAt: s.channel.closesAt }),
+      );
     }
     const owed = s.owed + price;
     if (owed > s.channel.deposited) {
-      return new BrokerError(ErrorCodes.PAYMENT_REQUIRED, `${payer}'s deposit (${s.channel.deposited} wei) does not cover ${owed} wei: top it up`, details("DEPOSIT_EXHAUSTED"));
+      return new BrokerError(
+        ErrorCodes.PAYMENT_REQUIRED,
+        `${payer}'s deposit (${s.channel.deposited} wei) does not cover ${owed} wei: top it up`,
+        details("DEPOSIT_EXHAUSTED"),
+      );
     }
     const unpaidEvents = s.owedEvents + 1 - s.paidEvents;
     const unpaidAmount = owed - s.paid;
     const { periodEvents, periodAmount } = this.terms;
     if ((periodEvents > 0 && unpaidEvents > periodEvents) || (periodAmount > 0n && unpaidAmount > periodAmount)) {
-      return new BrokerError(ErrorCodes.PAYMENT_REQUIRED, `${payer}'s vouchers are behind: one voucher period is unpaid`, details("VOUCHERS_BEHIND", {
-        request: String(s.owed), periodEvents, periodAmount: String(periodAmount),
-      }));
+      return new BrokerError(
+        ErrorCodes.PAYMENT_REQUIRED,
+        `${payer}'s vouchers are behind: one voucher period is unpaid`,
+        details("VOUCHERS_BEHIND", {
+          request: String(s.owed),
+          periodEvents,
+          periodAmount: String(periodAmount),
+        }),
+      );
     }
     return undefined;
   }
@@ -156,9 +175,15 @@ export class PaymentLedger {
   accept(v: Voucher): boolean {
     const s = this.payers.get(v.payer);
     if (!s || v.generation !== s.channel.generation) {
-      throw new BrokerError(ErrorCodes.INVALID_VOUCHER, `the voucher is for generation ${v.generation} of the channel, which is at ${s?.channel.generation ?? "(unknown)"}`, {
-        field: "generation", generation: v.generation, current: s?.channel.generation,
-      });
+      throw new BrokerError(
+        ErrorCodes.INVALID_VOUCHER,
+        `the voucher is for generation ${v.generation} of the channel, which is at ${s?.channel.generation ?? "(unknown)"}`,
+        {
+          field: "generation",
+          generation: v.generation,
+          current: s?.channel.generation,
+        },
+      );
     }
     if (v.amount <= s.paid && s.best) return false;
     if (v.amount > s.paid) s.paid = v.amount;

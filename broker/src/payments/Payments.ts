@@ -55,9 +55,13 @@ export class Payments {
   hello(): Record<string, unknown> {
     const t = this.options.terms;
     return {
-      channels: this.options.channels.toLowerCase(), chainId: this.options.chainId, broker: this.broker,
-      publishPrice: String(t.publishPrice), deliveryPrice: String(t.deliveryPrice),
-      voucherPeriodEvents: t.periodEvents, voucherPeriodAmount: String(t.periodAmount),
+      channels: this.options.channels.toLowerCase(),
+      chainId: this.options.chainId,
+      broker: this.broker,
+      publishPrice: String(t.publishPrice),
+      deliveryPrice: String(t.deliveryPrice),
+      voucherPeriodEvents: t.periodEvents,
+      voucherPeriodAmount: String(t.periodAmount),
     };
   }
 
@@ -70,8 +74,15 @@ export class Payments {
   private request(r: VoucherRequest): void {
     this.stats.requests++;
     const notice: VoucherRequestNotice = {
-      type: "voucherRequest", channels: this.options.channels.toLowerCase(), chainId: this.options.chainId, broker: this.broker,
-      payer: r.payer, generation: r.generation, amount: String(r.amount), owed: String(r.owed), paid: String(r.paid),
+      type: "voucherRequest",
+      channels: this.options.channels.toLowerCase(),
+      chainId: this.options.chainId,
+      broker: this.broker,
+      payer: r.payer,
+      generation: r.generation,
+      amount: String(r.amount),
+      owed: String(r.owed),
+      paid: String(r.paid),
     };
     for (const l of this.listeners) l(notice);
   }
@@ -83,16 +94,17 @@ export class Payments {
     let loading = this.loading.get(p);
     if (!loading) {
       this.pending.set(p, []);
-      loading = this.options.source.read(p).then(
-        (view) => {
+      loading = this.options.source
+        .read(p)
+        .then((view) => {
           this.ledger.setChannel(p, view, this.restored.get(p));
           this.restored.delete(p);
           for (const v of this.pending.get(p) ?? []) this.ledger.setChannel(p, v);
-        },
-      ).finally(() => {
-        this.pending.delete(p);
-        this.loading.delete(p);
-      });
+        })
+        .finally(() => {
+          this.pending.delete(p);
+          this.loading.delete(p);
+        });
       this.loading.set(p, loading);
     }
     return loading;
@@ -151,13 +163,24 @@ export class Payments {
     // fresh keys, and they must cost the broker nothing but a refusal.
     if (!this.ledger.knows(voucher.payer)) {
       this.stats.vouchersRefused++;
-      throw new BrokerError(ErrorCodes.INVALID_VOUCHER, `${voucher.payer} has no account with this broker: publish or subscribe first`, { field: "payer", payer: voucher.payer });
+      throw new BrokerError(ErrorCodes.INVALID_VOUCHER, `${voucher.payer} has no account with this broker: publish or subscribe first`, {
+        field: "payer",
+        payer: voucher.payer,
+      });
     }
     if (!(await this.verifier.verify(voucher))) {
       this.stats.vouchersRefused++;
-      throw new BrokerError(ErrorCodes.INVALID_VOUCHER, `the signature is not ${voucher.payer}'s over this voucher for broker ${this.broker} on PaymentChannels ${this.options.channels.toLowerCase()}`, {
-        field: "signature", payer: voucher.payer, broker: this.broker, generation: voucher.generation, amount: String(voucher.amount),
-      });
+      throw new BrokerError(
+        ErrorCodes.INVALID_VOUCHER,
+        `the signature is not ${voucher.payer}'s over this voucher for broker ${this.broker} on PaymentChannels ${this.options.channels.toLowerCase()}`,
+        {
+          field: "signature",
+          payer: voucher.payer,
+          broker: this.broker,
+          generation: voucher.generation,
+          amount: String(voucher.amount),
+        },
+      );
     }
     const accepted = this.ledger.accept(voucher);
     if (accepted) {
@@ -173,8 +196,13 @@ export class Payments {
     const p = payer.toLowerCase();
     const s = this.ledger.state(p);
     const account = s && {
-      generation: s.channel.generation, deposited: String(s.channel.deposited), redeemed: String(s.channel.redeemed), closesAt: s.channel.closesAt,
-      owed: String(s.owed), paid: String(s.paid), unpaidEvents: s.unpaidEvents,
+      generation: s.channel.generation,
+      deposited: String(s.channel.deposited),
+      redeemed: String(s.channel.redeemed),
+      closesAt: s.channel.closesAt,
+      owed: String(s.owed),
+      paid: String(s.paid),
+      unpaidEvents: s.unpaidEvents,
     };
     return { payer: p, broker: this.broker, channels: this.options.channels.toLowerCase(), chainId: this.options.chainId, account: account ?? null };
   }
@@ -204,7 +232,9 @@ export class Payments {
 
   /** Reads the channels of the payers whose vouchers were kept, then redeems on schedule. */
   async start(): Promise<void> {
-    await Promise.all([...this.restored.keys()].map((p) => this.load(p).catch((err) => this.options.logger?.warn({ err, payer: p }, "cannot read a payer's channel"))));
+    await Promise.all(
+      [...this.restored.keys()].map((p) => this.load(p).catch((err) => this.options.logger?.warn({ err, payer: p }, "cannot read a payer's channel"))),
+    );
     this.redeemTimer = setInterval(() => void this.redeemDue(), this.options.terms.redeemIntervalMs);
     this.redeemTimer.unref();
   }
@@ -229,7 +259,10 @@ export class Payments {
     const file = this.options.stateFile;
     if (!file) return;
     const vouchers = [...this.ledger.bestVouchers(), ...this.restored.values()].map((v) => ({
-      payer: v.payer, generation: v.generation, amount: String(v.amount), signature: "0x" + v.signature.toString("hex"),
+      payer: v.payer,
+      generation: v.generation,
+      amount: String(v.amount),
+      signature: "0x" + v.signature.toString("hex"),
     }));
     writeFileSync(file + ".tmp", JSON.stringify({ channels: this.options.channels.toLowerCase(), broker: this.broker, vouchers }, null, 1));
     renameSync(file + ".tmp", file);

@@ -40,7 +40,10 @@ export class VoucherVerifier {
    * @param domainSeparator the EIP-712 domain separator of the PaymentChannels deployment
    * @param backend "native" (default when the addon loads) or "noble" (pure JS)
    */
-  constructor(readonly domainSeparator: Buffer, backend: "native" | "noble" = cryptoBackend.backend) {
+  constructor(
+    readonly domainSeparator: Buffer,
+    backend: "native" | "noble" = cryptoBackend.backend,
+  ) {
     this.native = backend === "native" ? loadNative() : undefined;
   }
 

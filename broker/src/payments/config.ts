@@ -48,7 +48,7 @@ export interface PaymentTerms {
 export function paymentTermsOf(c: PaymentsConfig, fail: (field: string, message: string) => never): PaymentTerms {
   const wei = (field: keyof PaymentsConfig) => {
     const v = c[field];
-    if (typeof v !== "string" || !WEI.test(v)) fail(`payments.${field}`, "must be a decimal string of DATA wei (e.g. \"1000000000000\")");
+    if (typeof v !== "string" || !WEI.test(v)) fail(`payments.${field}`, 'must be a decimal string of DATA wei (e.g. "1000000000000")');
     return BigInt(v as string);
   };
   const terms: PaymentTerms = {
@@ -61,7 +61,8 @@ export function paymentTermsOf(c: PaymentsConfig, fail: (field: string, message:
   };
   if (!Number.isSafeInteger(terms.periodEvents) || terms.periodEvents < 0) fail("payments.voucherPeriodEvents", "must be a non-negative integer");
   if (terms.periodEvents === 1) fail("payments.voucherPeriodEvents", "must be 0 or at least 2 (the broker asks at half a period)");
-  if (terms.periodEvents === 0 && terms.periodAmount === 0n) fail("payments.voucherPeriodEvents", "and voucherPeriodAmount cannot both be 0 (no bound on what a payer owes)");
+  if (terms.periodEvents === 0 && terms.periodAmount === 0n)
+    fail("payments.voucherPeriodEvents", "and voucherPeriodAmount cannot both be 0 (no bound on what a payer owes)");
   if (!Number.isSafeInteger(terms.redeemIntervalMs) || terms.redeemIntervalMs < 1000) fail("payments.redeemIntervalMs", "must be an integer >= 1000 (ms)");
   return terms;
 }

@@ -20,13 +20,21 @@ export function connectPayments(config: BrokerConfig, chain: ChainBackend | unde
   if (!chain) throw ConfigError.of("payments", "prices need the chain (the PaymentChannels contract): chain.mode is off or no node/deployment was found");
   const channels = chain.deployment.contracts.PaymentChannels?.address;
   if (!channels) throw ConfigError.of("payments", "the deployment record names no PaymentChannels");
-  if (!config.chain.operatorKey) throw ConfigError.of("payments", "prices need chain.operatorKey: the broker's address is the payee, and its key redeems the vouchers");
+  if (!config.chain.operatorKey)
+    throw ConfigError.of("payments", "prices need chain.operatorKey: the broker's address is the payee, and its key redeems the vouchers");
   const operator = new Wallet(config.chain.operatorKey, chain.provider);
   const broker = operator.address.toLowerCase();
-  logger.info({ channels, broker, publishPrice: String(terms.publishPrice), deliveryPrice: String(terms.deliveryPrice) }, "charging per event through payment channels");
+  logger.info(
+    { channels, broker, publishPrice: String(terms.publishPrice), deliveryPrice: String(terms.deliveryPrice) },
+    "charging per event through payment channels",
+  );
   return new Payments({
-    terms, broker, chainId: config.chainId, channels,
+    terms,
+    broker,
+    chainId: config.chainId,
+    channels,
     source: new ContractChannels({ channels, broker, operator, follower: chain.follower }),
-    stateFile: join(config.dataDir, "payments.json"), logger,
+    stateFile: join(config.dataDir, "payments.json"),
+    logger,
   });
 }

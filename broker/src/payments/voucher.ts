@@ -34,9 +34,15 @@ function addressWord(address: string): Buffer {
 
 /** The EIP-712 domain separator of a PaymentChannels deployment. */
 export function channelsDomainSeparator(chainId: number | bigint, channels: string): Buffer {
-  return keccak256(Buffer.concat([
-    keccak256(utf8(EIP712_DOMAIN_TYPE)), keccak256(utf8("PaymentChannels")), keccak256(utf8("1")), word(BigInt(chainId)), addressWord(channels.toLowerCase()),
-  ]));
+  return keccak256(
+    Buffer.concat([
+      keccak256(utf8(EIP712_DOMAIN_TYPE)),
+      keccak256(utf8("PaymentChannels")),
+      keccak256(utf8("1")),
+      word(BigInt(chainId)),
+      addressWord(channels.toLowerCase()),
+    ]),
+  );
 }
 
 // Scratch buffers of the digest (the broker is single-threaded; each call fills them completely): the

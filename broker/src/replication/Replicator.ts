@@ -176,7 +176,10 @@ export class Replicator {
 
   /** The other assignees of a partition (address, ws URL), as the coordinator says now. */
   peersOf(networkPartition: number): { address: string; ws: string }[] {
-    return this.options.assignment.brokersOf(networkPartition).filter((b) => b.address.toLowerCase() !== this.options.self).map((b) => ({ address: b.address.toLowerCase(), ws: b.ws }));
+    return this.options.assignment
+      .brokersOf(networkPartition)
+      .filter((b) => b.address.toLowerCase() !== this.options.self)
+      .map((b) => ({ address: b.address.toLowerCase(), ws: b.ws }));
   }
 
   /** Whether `address` is another assignee of `networkPartition` (replica-to-replica requests). */
@@ -197,7 +200,10 @@ export class Replicator {
     if (ready + 1 < w) {
       this.stats.refusedNotEnough++;
       throw new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${ready + 1} of the partition's replicas can be reached, the acknowledgement needs ${w}`, {
-        networkPartition, reachable: ready + 1, required: w, replicas: this.peersOf(networkPartition).length + 1,
+        networkPartition,
+        reachable: ready + 1,
+        required: w,
+        replicas: this.peersOf(networkPartition).length + 1,
       });
     }
   }
@@ -226,7 +232,18 @@ export class Replicator {
       let acked = 0;
       let failed = 0;
       const refusals: string[] = [];
-      const timer = setTimeout(() => finish(new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${acked} of ${needed} replica acknowledgements within ${this.options.ackTimeoutMs} ms`, { networkPartition, acked, required: needed + 1, timeoutMs: this.options.ackTimeoutMs })), this.options.ackTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${acked} of ${needed} replica acknowledgements within ${this.options.ackTimeoutMs} ms`, {
+              networkPartition,
+              acked,
+              required: needed + 1,
+              timeoutMs: this.options.ackTimeoutMs,
+            }),
+          ),
+        this.options.ackTimeoutMs,
+      );
       let done = false;
       const finish = (err?: Error) => {
         if (done) return;
@@ -235,7 +252,14 @@ export class Replicator {
         if (err) reject(err);
         else resolve();
       };
-      if (sends.length < needed) finish(new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${sends.length + 1} of the partition's replicas can be reached, the acknowledgement needs ${needed + 1}`, { networkPartition, reachable: sends.length + 1, required: needed + 1 }));
+      if (sends.length < needed)
+        finish(
+          new BrokerError(
+            ErrorCodes.NOT_ENOUGH_REPLICAS,
+            `${sends.length + 1} of the partition's replicas can be reached, the acknowledgement needs ${needed + 1}`,
+            { networkPartition, reachable: sends.length + 1, required: needed + 1 },
+          ),
+        );
       for (const s of sends) {
         s.then(
           () => {
@@ -246,7 +270,15 @@ export class Replicator {
           (err: Error & { code?: string }) => {
             failed++;
             refusals.push(err.code ?? err.message);
-            if (sends.length - failed < needed) finish(new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${acked} replica acknowledgements, ${needed} needed: ${refusals.join(", ")}`, { networkPartition, acked, required: needed + 1, refusals }));
+            if (sends.length - failed < needed)
+              finish(
+                new BrokerError(ErrorCodes.NOT_ENOUGH_REPLICAS, `${acked} replica acknowledgements, ${needed} needed: ${refusals.join(", ")}`, {
+                  networkPartition,
+                  acked,
+                  required: needed + 1,
+                  refusals,
+                }),
+              );
           },
         );
       }
@@ -261,11 +293,17 @@ export class Replicator {
     const deadline = Date.now() + this.options.catchUpWaitMs;
     const catching = this.catchingUp.get(networkPartition);
     if (catching) await Promise.race([catching.done, sleep(deadline - Date.now())]);
-    const overlapping = () => (this.node?.store.holesOf(streamId, streamPartition, publisher) ?? []).filter((h) => h.beforeTimestamp >= from && h.afterTimestamp <= to);
+    const overlapping = () =>
+      (this.node?.store.holesOf(streamId, streamPartition, publisher) ?? []).filter((h) => h.beforeTimestamp >= from && h.afterTimestamp <= to);
     const fills = [...this.holeFills.entries()].filter(([k]) => k.startsWith(`${streamId}|${streamPartition}|`)).map(([, p]) => p);
     if (overlapping().length > 0 && fills.length > 0) await Promise.race([Promise.all(fills), sleep(Math.max(0, deadline - Date.now()))]);
     const gaps: GapNotice[] = overlapping().map((h) => ({
-      reason: "MISSING_EVENTS", publisher: h.publisher, fromSequence: h.afterSequence, toSequence: h.beforeSequence, fromTimestamp: h.afterTimestamp, toTimestamp: h.beforeTimestamp,
+      reason: "MISSING_EVENTS",
+      publisher: h.publisher,
+      fromSequence: h.afterSequence,
+      toSequence: h.beforeSequence,
+      fromTimestamp: h.afterTimestamp,
+      toTimestamp: h.beforeTimestamp,
     }));
     const still = this.catchingUp.get(networkPartition);
     if (still && still.since <= to) gaps.push({ reason: "CATCHING_UP", fromTimestamp: Math.max(from, still.since), toTimestamp: to });
@@ -274,7 +312,9 @@ export class Replicator {
 
   /** Fetches the events of a publisher chain in [from, to] from every reachable peer (a continuation this broker lacks). */
   async fetchChain(networkPartition: number, streamId: string, streamPartition: number, publisher: string, from: number, to: number): Promise<void> {
-    const peers = this.peersOf(networkPartition).map((p) => this.links.get(p.address)).filter((l): l is PeerLink => !!l?.ready);
+    const peers = this.peersOf(networkPartition)
+      .map((p) => this.links.get(p.address))
+      .filter((l): l is PeerLink => !!l?.ready);
     await Promise.all(peers.map((link) => this.pull(link, networkPartition, from, { streamId, streamPartition, publisher, to }).catch(() => undefined)));
   }
 
@@ -282,18 +322,40 @@ export class Replicator {
    * Before answering a publisher's chain-tip query: waits (bounded) for the partition's catch-up,
    * asks the reachable peers for their tip of the chain and fetches what this broker lacks of it.
    */
-  async syncChain(networkPartition: number, streamId: string, streamPartition: number, publisher: string, local?: { sequenceNumber: number; timestamp: number }): Promise<void> {
+  async syncChain(
+    networkPartition: number,
+    streamId: string,
+    streamPartition: number,
+    publisher: string,
+    local?: { sequenceNumber: number; timestamp: number },
+  ): Promise<void> {
     const catching = this.catchingUp.get(networkPartition);
     if (catching) await Promise.race([catching.done, sleep(this.options.catchUpWaitMs)]);
-    const peers = this.peersOf(networkPartition).map((p) => this.links.get(p.address)).filter((l): l is PeerLink => !!l?.ready);
-    const tips = await Promise.all(peers.map((l) => Promise.race([
-      l.client!.chainTip(streamId, streamPartition, publisher).then((r) => r.tip as { sequenceNumber: number; timestamp: number } | null, () => null),
-      sleep(this.options.ackTimeoutMs).then(() => null),
-    ])));
+    const peers = this.peersOf(networkPartition)
+      .map((p) => this.links.get(p.address))
+      .filter((l): l is PeerLink => !!l?.ready);
+    const tips = await Promise.all(
+      peers.map((l) =>
+        Promise.race([
+          l.client!.chainTip(streamId, streamPartition, publisher).then(
+            (r) => r.tip as { sequenceNumber: number; timestamp: number } | null,
+            () => null,
+          ),
+          sleep(this.options.ackTimeoutMs).then(() => null),
+        ]),
+      ),
+    );
     let best: { sequenceNumber: number; timestamp: number } | null = null;
     for (const t of tips) if (t && (!best || t.sequenceNumber > best.sequenceNumber)) best = t;
     if (best && (!local || best.sequenceNumber > local.sequenceNumber)) {
-      await this.fetchChain(networkPartition, streamId, streamPartition, publisher, Math.min(local?.timestamp ?? best.timestamp, best.timestamp), best.timestamp);
+      await this.fetchChain(
+        networkPartition,
+        streamId,
+        streamPartition,
+        publisher,
+        Math.min(local?.timestamp ?? best.timestamp, best.timestamp),
+        best.timestamp,
+      );
     }
   }
 
@@ -327,7 +389,9 @@ export class Replicator {
   private schedulePull(link: PeerLink, np: number, from: number): void {
     const key = `${link.address}|${np}`;
     const previous = this.pulls.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.pull(link, np, Math.max(0, from))).catch((err) => this.options.logger?.warn({ err, peer: link.address, networkPartition: np }, "catch-up from a peer failed"));
+    const next = previous
+      .then(() => this.pull(link, np, Math.max(0, from)))
+      .catch((err) => this.options.logger?.warn({ err, peer: link.address, networkPartition: np }, "catch-up from a peer failed"));
     this.pulls.set(key, next);
     void next.finally(() => {
       if (this.pulls.get(key) === next) this.pulls.delete(key);
@@ -367,14 +431,27 @@ export class Replicator {
   }
 
   /** Pulls from one peer, page by page, everything of partition `np` with a timestamp >= from. */
-  private async pull(link: PeerLink, np: number, from: number, only?: { streamId: string; streamPartition: number; publisher: string; to: number }): Promise<void> {
+  private async pull(
+    link: PeerLink,
+    np: number,
+    from: number,
+    only?: { streamId: string; streamPartition: number; publisher: string; to: number },
+  ): Promise<void> {
     this.stats.pulls++;
-    let cursor: { streamId: string; streamPartition: number; after: number } | null = only ? { streamId: only.streamId, streamPartition: only.streamPartition, after: -1 } : null;
+    let cursor: { streamId: string; streamPartition: number; after: number } | null = only
+      ? { streamId: only.streamId, streamPartition: only.streamPartition, after: -1 }
+      : null;
     for (;;) {
       if (!link.ready || this.closed) throw new Error(`link to ${link.address} closed`);
       const reply = await link.client!.sync({
-        networkPartition: np, fromTimestamp: from, toTimestamp: only?.to, maxEvents: this.options.pageEvents, cursor,
-        streamId: only?.streamId, streamPartition: only?.streamPartition, publisher: only?.publisher,
+        networkPartition: np,
+        fromTimestamp: from,
+        toTimestamp: only?.to,
+        maxEvents: this.options.pageEvents,
+        cursor,
+        streamId: only?.streamId,
+        streamPartition: only?.streamPartition,
+        publisher: only?.publisher,
       });
       if (reply.frames.length > 0) this.stats.pulledEvents += await this.node!.ingestReplica(reply.frames, np);
       const next = reply.next as typeof cursor;
@@ -391,7 +468,10 @@ export class Replicator {
     const run = (async () => {
       // Soon after it opens, the events usually come by live replication or a running catch-up.
       await sleep(50);
-      const stillOpen = () => (this.node?.store.holesOf(streamId, streamPartition, hole.publisher) ?? []).some((h) => h.beforeSequence === hole.beforeSequence || h.afterSequence === hole.afterSequence);
+      const stillOpen = () =>
+        (this.node?.store.holesOf(streamId, streamPartition, hole.publisher) ?? []).some(
+          (h) => h.beforeSequence === hole.beforeSequence || h.afterSequence === hole.afterSequence,
+        );
       for (let attempt = 0; attempt < 3 && stillOpen() && !this.closed; attempt++) {
         await this.fetchChain(np, streamId, streamPartition, hole.publisher, Math.max(0, hole.afterTimestamp - 1), hole.beforeTimestamp);
         if (stillOpen()) await sleep(200 * (attempt + 1));

@@ -196,7 +196,10 @@ export class EventStore extends EventEmitter {
       if (known) {
         if (known.eventHash.equals(hash)) return duplicate();
         throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${seq} is already stored for this publisher, with another event`, {
-          publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber, storedEventHash: "0x" + known.eventHash.toString("hex"),
+          publisher: event.publisher,
+          sequenceNumber: seq,
+          lastSequenceNumber: chain.sequenceNumber,
+          storedEventHash: "0x" + known.eventHash.toString("hex"),
         });
       }
       const holes = log.holes.get(event.publisher);
@@ -205,7 +208,9 @@ export class EventStore extends EventEmitter {
         // Fills (part of) a hole: the events of a chain a replica missed, in chain order.
         if (mode === "publish" && hole.afterHash !== null && prev !== hole.afterHash) {
           throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the stored event before this sequence number", {
-            publisher: event.publisher, previousEventHash: prev, expected: hole.afterHash,
+            publisher: event.publisher,
+            previousEventHash: prev,
+            expected: hole.afterHash,
           });
         }
         if (fillHole(holes!, hole, event.frame, seq, event.timestamp, hash)) {
@@ -220,7 +225,15 @@ export class EventStore extends EventEmitter {
         // chain began): insert it below, with a hole when it does not link to the first event.
         const first = chain.first;
         if ("0x" + hash.toString("hex") !== first.previous) {
-          this.openHole(log, { publisher: event.publisher, afterSequence: seq, afterHash: "0x" + hash.toString("hex"), afterTimestamp: event.timestamp, beforeSequence: first.sequenceNumber, beforePrevious: first.previous, beforeTimestamp: first.timestamp });
+          this.openHole(log, {
+            publisher: event.publisher,
+            afterSequence: seq,
+            afterHash: "0x" + hash.toString("hex"),
+            afterTimestamp: event.timestamp,
+            beforeSequence: first.sequenceNumber,
+            beforePrevious: first.previous,
+            beforeTimestamp: first.timestamp,
+          });
         }
         chain.first = { sequenceNumber: seq, previous: prev, timestamp: event.timestamp };
         return { duplicate: false, durable: this.queue(log, key, event, hash) };
@@ -231,11 +244,16 @@ export class EventStore extends EventEmitter {
         if (mode === "replica") return duplicate();
         if (seq === chain.sequenceNumber) {
           throw new BrokerError(ErrorCodes.DUPLICATE_SEQUENCE, `sequence number ${seq} is already stored for this publisher, with another event`, {
-            publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber, storedEventHash: "0x" + chain.eventHash.toString("hex"),
+            publisher: event.publisher,
+            sequenceNumber: seq,
+            lastSequenceNumber: chain.sequenceNumber,
+            storedEventHash: "0x" + chain.eventHash.toString("hex"),
           });
         }
         throw new BrokerError(ErrorCodes.OUT_OF_ORDER_SEQUENCE, `sequence number ${seq} is below the last stored ${chain.sequenceNumber}`, {
-          publisher: event.publisher, sequenceNumber: seq, lastSequenceNumber: chain.sequenceNumber,
+          publisher: event.publisher,
+          sequenceNumber: seq,
+          lastSequenceNumber: chain.sequenceNumber,
         });
       }
       const tipHash = "0x" + chain.eventHash.toString("hex");
@@ -245,10 +263,23 @@ export class EventStore extends EventEmitter {
           // A continuation of an event the broker holds that is not the tip is a fork; one of an
           // event it does not hold is refused until the broker has fetched it (BrokerNode).
           throw new BrokerError(ErrorCodes.PREVIOUS_EVENT_MISMATCH, "previousEventHash is not the hash of the publisher's last stored event", {
-            publisher: event.publisher, previousEventHash: prev, expected: tipHash, lastSequenceNumber: chain.sequenceNumber, lastTimestamp: chain.timestamp, missing: !forked,
+            publisher: event.publisher,
+            previousEventHash: prev,
+            expected: tipHash,
+            lastSequenceNumber: chain.sequenceNumber,
+            lastTimestamp: chain.timestamp,
+            missing: !forked,
           });
         }
-        this.openHole(log, { publisher: event.publisher, afterSequence: chain.sequenceNumber, afterHash: tipHash, afterTimestamp: chain.timestamp, beforeSequence: seq, beforePrevious: prev, beforeTimestamp: event.timestamp });
+        this.openHole(log, {
+          publisher: event.publisher,
+          afterSequence: chain.sequenceNumber,
+          afterHash: tipHash,
+          afterTimestamp: chain.timestamp,
+          beforeSequence: seq,
+          beforePrevious: prev,
+          beforeTimestamp: event.timestamp,
+        });
       }
       chain.sequenceNumber = seq;
       chain.eventHash = hash;
@@ -256,7 +287,10 @@ export class EventStore extends EventEmitter {
       this.remember(chain, seq, hash);
     } else {
       log.chains.set(event.publisher, {
-        sequenceNumber: seq, eventHash: hash, timestamp: event.timestamp, recent: [{ sequenceNumber: seq, eventHash: hash }],
+        sequenceNumber: seq,
+        eventHash: hash,
+        timestamp: event.timestamp,
+        recent: [{ sequenceNumber: seq, eventHash: hash }],
         first: { sequenceNumber: seq, previous: prev, timestamp: event.timestamp },
       });
     }
@@ -322,7 +356,11 @@ export class EventStore extends EventEmitter {
     this.lastCommit = { at: performance.now(), events };
     this.pending = new Map();
     try {
-      for (const p of batch) p.log.write(p.events.map((e) => e.frame), p.events.map((e) => e.timestamp));
+      for (const p of batch)
+        p.log.write(
+          p.events.map((e) => e.frame),
+          p.events.map((e) => e.timestamp),
+        );
       const written = batch.map((p) => p.log.count);
       await Promise.all(batch.map((p) => p.log.sync()));
       batch.forEach((p, i) => (p.log.durableCount = written[i]));
@@ -385,7 +423,15 @@ export class EventStore extends EventEmitter {
    * broker's log (-1: from the start) with a timestamp in [from, to], oldest first, at most `max`:
    * what a replica catching up reads. `next` is the position to continue after, null when done.
    */
-  async readAfter(streamId: string, streamPartition: number, after: number, from: number, to: number, max: number, publisher?: string): Promise<{ frames: Buffer[]; next: number | null }> {
+  async readAfter(
+    streamId: string,
+    streamPartition: number,
+    after: number,
+    from: number,
+    to: number,
+    max: number,
+    publisher?: string,
+  ): Promise<{ frames: Buffer[]; next: number | null }> {
     const key = partitionKey(streamId, streamPartition);
     const log = this.logs.get(key);
     if (!log) return { frames: [], next: null };

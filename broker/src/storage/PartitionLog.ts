@@ -83,7 +83,10 @@ export class PartitionLog {
   /** Opens (creating if needed) and recovers the log; calls onRecord for every intact record, oldest first. */
   open(onRecord: (r: RecoveredRecord) => void): void {
     if (fs.mkdirSync(this.dir, { recursive: true }) !== undefined) fsyncDir(dirname(this.dir)); // a new partition's directory entry must survive a crash too
-    const names = fs.readdirSync(this.dir).filter((n) => /^\d{20}\.log$/.test(n)).sort();
+    const names = fs
+      .readdirSync(this.dir)
+      .filter((n) => /^\d{20}\.log$/.test(n))
+      .sort();
     const savedHoles = this.loadHoles();
     for (let s = 0; s < names.length; s++) {
       const path = join(this.dir, names[s]);
@@ -108,7 +111,8 @@ export class PartitionLog {
         const last = lastOfChain.get(publisher);
         if (!last || sequenceNumber > last.sequenceNumber) lastOfChain.set(publisher, { sequenceNumber, frame, timestamp });
         const first = firstOfChain.get(publisher);
-        if (!first || sequenceNumber < first.sequenceNumber) firstOfChain.set(publisher, { sequenceNumber, previous: "0x" + frame.toString("hex", 53, 85), timestamp });
+        if (!first || sequenceNumber < first.sequenceNumber)
+          firstOfChain.set(publisher, { sequenceNumber, previous: "0x" + frame.toString("hex", 53, 85), timestamp });
         // Events that filled part of a hole after it was saved: replay them, in log order.
         const holes = savedHoles.get("0x" + publisher);
         const inHole = holes?.find((h) => sequenceNumber > h.afterSequence && sequenceNumber < h.beforeSequence);
@@ -123,7 +127,10 @@ export class PartitionLog {
         if (known && known.sequenceNumber >= last.sequenceNumber) continue;
         const eventHash = keccak256(last.frame.subarray(0, last.frame.length - 66));
         this.chains.set("0x" + publisher, {
-          sequenceNumber: last.sequenceNumber, eventHash, timestamp: last.timestamp, recent: [{ sequenceNumber: last.sequenceNumber, eventHash }],
+          sequenceNumber: last.sequenceNumber,
+          eventHash,
+          timestamp: last.timestamp,
+          recent: [{ sequenceNumber: last.sequenceNumber, eventHash }],
           first: known && known.first.sequenceNumber < first.sequenceNumber ? known.first : first,
         });
       }
@@ -267,11 +274,13 @@ export class PartitionLog {
     this.readsInFlight++;
     try {
       const out: Buffer[] = [];
-      const buffers = await Promise.all(jobs.map(async (job) => {
-        const buf = Buffer.allocUnsafe(job.length);
-        await readFully(job.fd, buf, job.start);
-        return buf;
-      }));
+      const buffers = await Promise.all(
+        jobs.map(async (job) => {
+          const buf = Buffer.allocUnsafe(job.length);
+          await readFully(job.fd, buf, job.start);
+          return buf;
+        }),
+      );
       for (const buf of buffers) {
         let p = 0;
         while (p < buf.length) {

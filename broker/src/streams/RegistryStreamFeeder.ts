@@ -92,7 +92,13 @@ export class RegistryStreamFeeder {
           if (log.args.kind !== KIND_STREAM) break;
           this.index.apply({
             type: "created",
-            stream: { id, creator: String(log.args.owner).toLowerCase(), path: String(log.args.path), partitions: Number(log.args.partitions), metadata: parseMetadata(String(log.args.metadata)) },
+            stream: {
+              id,
+              creator: String(log.args.owner).toLowerCase(),
+              path: String(log.args.path),
+              partitions: Number(log.args.partitions),
+              metadata: parseMetadata(String(log.args.metadata)),
+            },
           });
           this.applied++;
           break;

@@ -55,10 +55,7 @@ export function throttledSync(poll: () => Promise<void>, minIntervalMs = 100): (
 }
 
 /** The registry events the index consumes (shape of IStreamRegistry's events, decoded). */
-export type RegistryEvent =
-  | { type: "created"; stream: StreamInfo }
-  | { type: "updated"; stream: StreamInfo }
-  | { type: "deleted"; id: string };
+export type RegistryEvent = { type: "created"; stream: StreamInfo } | { type: "updated"; stream: StreamInfo } | { type: "deleted"; id: string };
 
 export class InMemoryStreamIndex implements StreamIndex {
   private readonly streams = new Map<string, StreamInfo>();
@@ -79,7 +76,14 @@ export class InMemoryStreamIndex implements StreamIndex {
     const creator = q.creator?.toLowerCase();
     const all = [...this.streams.values()]
       .filter((s) => !creator || s.creator === creator)
-      .filter((s) => !text || s.path.toLowerCase().includes(text) || String(s.metadata.description ?? "").toLowerCase().includes(text))
+      .filter(
+        (s) =>
+          !text ||
+          s.path.toLowerCase().includes(text) ||
+          String(s.metadata.description ?? "")
+            .toLowerCase()
+            .includes(text),
+      )
       .sort((a, b) => (a.creator + a.path < b.creator + b.path ? -1 : 1));
     return { streams: all.slice(q.offset, q.offset + q.limit), total: all.length };
   }

@@ -10,7 +10,6 @@ import { BrokerError, ErrorCodes } from "../errors";
 
 export { normalizeStreamName };
 
-
 export interface ResolvedName {
   name: string;
   node: string;
@@ -21,7 +20,12 @@ export class StreamNameResolver {
   readonly contract: IStreamNames;
   private readonly cache = new Map<string, { at: number; answer: Promise<ResolvedName> }>();
 
-  constructor(address: string, provider: Provider, private readonly ttlMs = 5000, private readonly maxCached = 10_000) {
+  constructor(
+    address: string,
+    provider: Provider,
+    private readonly ttlMs = 5000,
+    private readonly maxCached = 10_000,
+  ) {
     this.contract = IStreamNames__factory.connect(address, provider);
   }
 
@@ -43,9 +47,15 @@ export class StreamNameResolver {
         const data = (err as { data?: string }).data;
         const parsed = data ? this.contract.interface.parseError(data) : null;
         if (!parsed) throw err;
-        throw new BrokerError(ErrorCodes.UNKNOWN_STREAM, `${normalized} names no stream${parsed.name === "NameStale" ? " any more (the name or the stream changed hands)" : ""}`, {
-          name: normalized, node, reason: parsed.name,
-        });
+        throw new BrokerError(
+          ErrorCodes.UNKNOWN_STREAM,
+          `${normalized} names no stream${parsed.name === "NameStale" ? " any more (the name or the stream changed hands)" : ""}`,
+          {
+            name: normalized,
+            node,
+            reason: parsed.name,
+          },
+        );
       },
     );
     if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
@@ -55,11 +65,15 @@ export class StreamNameResolver {
 }
 
 export function registerNameRoutes(app: FastifyInstance, resolver: StreamNameResolver): void {
-  app.get("/names/:name", {
-    schema: {
-      summary: "Resolve an ENS name of a stream (heart-rate.kraken.eth) to its stream id (StreamNames, docs/contracts.md §7)",
-      params: { type: "object", properties: { name: { type: "string", minLength: 1, maxLength: 1024 } }, required: ["name"] },
-      response: { 200: { type: "object", properties: { name: { type: "string" }, node: { type: "string" }, streamId: { type: "string" } } } },
+  app.get(
+    "/names/:name",
+    {
+      schema: {
+        summary: "Resolve an ENS name of a stream (heart-rate.kraken.eth) to its stream id (StreamNames, docs/contracts.md §7)",
+        params: { type: "object", properties: { name: { type: "string", minLength: 1, maxLength: 1024 } }, required: ["name"] },
+        response: { 200: { type: "object", properties: { name: { type: "string" }, node: { type: "string" }, streamId: { type: "string" } } } },
+      },
     },
-  }, async (req) => resolver.resolve((req.params as { name: string }).name));
+    async (req) => resolver.resolve((req.params as { name: string }).name),
+  );
 }

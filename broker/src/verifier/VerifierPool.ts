@@ -88,7 +88,7 @@ export class VerifierPool {
     // A backlog: the oldest events are verified here (they can be committed at once), the next
     // ones go to the verifiers in chunks, and whatever is left waits for the next turn or result.
     this.verifyHere(this.queue.splice(0, INLINE_PER_TURN));
-    for (let sent = true; sent && this.queue.length > 0; ) {
+    for (let sent = true; sent && this.queue.length > 0;) {
       sent = false;
       for (const slot of this.slots) {
         const room = Math.min(CHUNK, MAX_IN_FLIGHT - slot.inFlight);

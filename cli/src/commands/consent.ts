@@ -16,7 +16,17 @@ import type { Action } from "../main";
 
 /** A ledger profile (docs/cli.md, "Consent ledger profiles"). */
 type Profile =
-  | { kind: "fabric-gateway"; endpoint: string; tlsCaFile: string; hostnameOverride?: string; mspId: string; certificateFile: string; privateKeyFile: string; channel?: string; chaincode?: string }
+  | {
+      kind: "fabric-gateway";
+      endpoint: string;
+      tlsCaFile: string;
+      hostnameOverride?: string;
+      mspId: string;
+      certificateFile: string;
+      privateKeyFile: string;
+      channel?: string;
+      chaincode?: string;
+    }
   | { kind: "in-process"; mspId?: string; name?: string; attributes?: Record<string, string> };
 
 function readProfile(file: string | undefined): Profile {
@@ -27,7 +37,8 @@ function readProfile(file: string | undefined): Profile {
   } catch (error) {
     throw config(`ledger profile ${file}: ${(error as Error).message}`);
   }
-  if (profile.kind !== "fabric-gateway" && profile.kind !== "in-process") throw config(`ledger profile ${file}: "kind" must be "fabric-gateway" or "in-process"`);
+  if (profile.kind !== "fabric-gateway" && profile.kind !== "in-process")
+    throw config(`ledger profile ${file}: "kind" must be "fabric-gateway" or "in-process"`);
   if (profile.kind === "fabric-gateway") {
     for (const key of ["endpoint", "tlsCaFile", "mspId", "certificateFile", "privateKeyFile"] as const) {
       if (typeof profile[key] !== "string" || !profile[key]) throw config(`ledger profile ${file}: "${key}" is required for a fabric-gateway profile`);
@@ -37,7 +48,11 @@ function readProfile(file: string | undefined): Profile {
 }
 
 /** A consent client acting as the profile's identity; `role` picks the in-process identity's attributes. */
-async function connect(ctx: Context, file: string | undefined, role: { role: "custodian" | "buyer"; attributes?: Record<string, string> }): Promise<Ledger.ConsentLedgerClient> {
+async function connect(
+  ctx: Context,
+  file: string | undefined,
+  role: { role: "custodian" | "buyer"; attributes?: Record<string, string> },
+): Promise<Ledger.ConsentLedgerClient> {
   const profile = readProfile(file);
   let ledger: typeof Ledger;
   try {
@@ -55,16 +70,29 @@ async function connect(ctx: Context, file: string | undefined, role: { role: "cu
     };
     ctx.out.progress(`connecting to the Fabric gateway ${profile.endpoint} as ${profile.mspId}`);
     const connection = ledger.connectFabricGateway({
-      endpoint: profile.endpoint, tlsCaCertificate: read(profile.tlsCaFile), hostnameOverride: profile.hostnameOverride, mspId: profile.mspId,
-      certificate: read(profile.certificateFile), privateKey: read(profile.privateKeyFile), channelName: profile.channel ?? "consent", chaincodeName: profile.chaincode,
+      endpoint: profile.endpoint,
+      tlsCaCertificate: read(profile.tlsCaFile),
+      hostnameOverride: profile.hostnameOverride,
+      mspId: profile.mspId,
+      certificate: read(profile.certificateFile),
+      privateKey: read(profile.privateKeyFile),
+      channelName: profile.channel ?? "consent",
+      chaincodeName: profile.chaincode,
     });
     ctx.onClose(() => connection.close());
     return connection.client;
   }
   ctx.out.note("consent ledger: in-process (it ends with this command; --ledger PROFILE for a Fabric network)");
   const mspId = profile.mspId ?? (role.role === "custodian" ? "HospitalMSP" : "ResearchMSP");
-  const inProcess = await ledger.InProcessConsentLedger.create({ custodianMspIds: [role.role === "custodian" ? mspId : "HospitalMSP"], otherMspIds: [role.role === "custodian" ? "ResearchMSP" : mspId, "AuditMSP"].filter((m, i, all) => all.indexOf(m) === i) });
-  const identity = await inProcess.enroll(mspId, profile.name ?? (role.role === "custodian" ? "registrar" : "buyer"), { "consent.role": role.role, ...(role.attributes ?? {}), ...(profile.attributes ?? {}) });
+  const inProcess = await ledger.InProcessConsentLedger.create({
+    custodianMspIds: [role.role === "custodian" ? mspId : "HospitalMSP"],
+    otherMspIds: [role.role === "custodian" ? "ResearchMSP" : mspId, "AuditMSP"].filter((m, i, all) => all.indexOf(m) === i),
+  });
+  const identity = await inProcess.enroll(mspId, profile.name ?? (role.role === "custodian" ? "registrar" : "buyer"), {
+    "consent.role": role.role,
+    ...(role.attributes ?? {}),
+    ...(profile.attributes ?? {}),
+  });
   return inProcess.client(identity);
 }
 
@@ -72,7 +100,9 @@ type ConsentOptions = { ledger?: string };
 const ledgerOption = "consent ledger profile (JSON; docs/cli.md); default: an in-process ledger for this command";
 
 export function consentCommands(program: Command, action: Action): void {
-  const consent = program.command("consent").description("the consent ledger: record and withdraw data subjects' consent, request access for a purpose, read records");
+  const consent = program
+    .command("consent")
+    .description("the consent ledger: record and withdraw data subjects' consent, request access for a purpose, read records");
 
   consent
     .command("give")
@@ -88,33 +118,71 @@ export function consentCommands(program: Command, action: Action): void {
     .requiredOption("--controller <name>", "the controller's name")
     .requiredOption("--notice-file <file>", "the notice the subject was shown (its SHA-256 is recorded)")
     .option("--ledger <file>", ledgerOption, process.env.DATAMARKET_LEDGER)
-    .action(action(async (ctx: Context, opts: ConsentOptions & {
-      subject: string; resource: string[]; purpose: string[]; dataCategory: string[]; buyerType: string[]; jurisdiction: string[];
-      legalBasis: string; validUntil: string; controller: string; noticeFile: string;
-    }) => {
-      if (opts.legalBasis !== "A6-1-a" && opts.legalBasis !== "A9-2-a") throw usage(`--legal-basis must be A6-1-a or A9-2-a, got "${opts.legalBasis}"`);
-      const { createHash } = await import("node:crypto");
-      const noticeHash = "0x" + createHash("sha256").update(readFileSync(opts.noticeFile)).digest("hex");
-      const client = await connect(ctx, opts.ledger, { role: "custodian" });
-      ctx.out.progress(`recording the consent of ${opts.subject}: waiting for the ledger to commit`);
-      const record = await client.giveConsent({
-        subjectId: opts.subject, controller: opts.controller, resources: opts.resource.map((r) => parseBytes32(r, "--resource")), purposes: opts.purpose,
-        dataCategories: opts.dataCategory, buyerTypes: opts.buyerType, jurisdictions: opts.jurisdiction, legalBasis: opts.legalBasis,
-        validUntil: Number(parseTime(opts.validUntil, "--valid-until")), noticeHash,
-      });
-      ctx.out.result(record, (r) => fields([["consent", r.consentId], ["subject", r.subjectId], ["status", r.status], ["purposes", r.purposes.join(", ")], ["valid until", new Date(r.validUntil * 1000).toISOString()]]));
-    }));
+    .action(
+      action(
+        async (
+          ctx: Context,
+          opts: ConsentOptions & {
+            subject: string;
+            resource: string[];
+            purpose: string[];
+            dataCategory: string[];
+            buyerType: string[];
+            jurisdiction: string[];
+            legalBasis: string;
+            validUntil: string;
+            controller: string;
+            noticeFile: string;
+          },
+        ) => {
+          if (opts.legalBasis !== "A6-1-a" && opts.legalBasis !== "A9-2-a") throw usage(`--legal-basis must be A6-1-a or A9-2-a, got "${opts.legalBasis}"`);
+          const { createHash } = await import("node:crypto");
+          const noticeHash = "0x" + createHash("sha256").update(readFileSync(opts.noticeFile)).digest("hex");
+          const client = await connect(ctx, opts.ledger, { role: "custodian" });
+          ctx.out.progress(`recording the consent of ${opts.subject}: waiting for the ledger to commit`);
+          const record = await client.giveConsent({
+            subjectId: opts.subject,
+            controller: opts.controller,
+            resources: opts.resource.map((r) => parseBytes32(r, "--resource")),
+            purposes: opts.purpose,
+            dataCategories: opts.dataCategory,
+            buyerTypes: opts.buyerType,
+            jurisdictions: opts.jurisdiction,
+            legalBasis: opts.legalBasis,
+            validUntil: Number(parseTime(opts.validUntil, "--valid-until")),
+            noticeHash,
+          });
+          ctx.out.result(record, (r) =>
+            fields([
+              ["consent", r.consentId],
+              ["subject", r.subjectId],
+              ["status", r.status],
+              ["purposes", r.purposes.join(", ")],
+              ["valid until", new Date(r.validUntil * 1000).toISOString()],
+            ]),
+          );
+        },
+      ),
+    );
 
   consent
     .command("withdraw <consentId>")
     .description("withdraw a consent: the ledger invalidates the grants that relied on it (the bridges relay it to the market)")
     .option("--ledger <file>", ledgerOption, process.env.DATAMARKET_LEDGER)
-    .action(action(async (ctx: Context, consentId: string, opts: ConsentOptions) => {
-      const client = await connect(ctx, opts.ledger, { role: "custodian" });
-      ctx.out.progress(`withdrawing ${consentId}: waiting for the ledger to commit`);
-      const record = await client.withdrawConsent(consentId);
-      ctx.out.result(record, (r) => fields([["consent", r.consentId], ["subject", r.subjectId], ["status", r.status]]));
-    }));
+    .action(
+      action(async (ctx: Context, consentId: string, opts: ConsentOptions) => {
+        const client = await connect(ctx, opts.ledger, { role: "custodian" });
+        ctx.out.progress(`withdrawing ${consentId}: waiting for the ledger to commit`);
+        const record = await client.withdrawConsent(consentId);
+        ctx.out.result(record, (r) =>
+          fields([
+            ["consent", r.consentId],
+            ["subject", r.subjectId],
+            ["status", r.status],
+          ]),
+        );
+      }),
+    );
 
   consent
     .command("request")
@@ -126,13 +194,36 @@ export function consentCommands(program: Command, action: Action): void {
     .option("--buyer-type <type>", "in-process ledger: the buyer type of the identity", "PublicResearch")
     .option("--jurisdiction <code>", "in-process ledger: the jurisdiction of the identity", "NL")
     .option("--ledger <file>", ledgerOption, process.env.DATAMARKET_LEDGER)
-    .action(action(async (ctx: Context, opts: ConsentOptions & { product: string; purpose: string; ethAddress?: string; ttl: string; buyerType: string; jurisdiction: string }) => {
-      const ethAddress = (opts.ethAddress ?? (await ctx.address())).toLowerCase();
-      const client = await connect(ctx, opts.ledger, { role: "buyer", attributes: { "consent.buyerType": opts.buyerType, "consent.jurisdiction": opts.jurisdiction, "consent.ethAddress": ethAddress } });
-      ctx.out.progress(`requesting access to ${opts.product} for ${opts.purpose}: waiting for the ledger to commit`);
-      const decision = await client.requestAccess({ productId: parseBytes32(opts.product, "--product"), purpose: opts.purpose, ethAddress, ttlSeconds: parseDuration(opts.ttl, "--ttl") });
-      ctx.out.result(decision, (d) => fields([["decision", d.decision], ["grant", d.grant?.grantId ?? "-"], ["subjects released", d.approvedSubjects.length], ["left out", JSON.stringify(d.deniedByReason)], ["reasons", d.reasons.join(", ") || "-"]]));
-    }));
+    .action(
+      action(
+        async (
+          ctx: Context,
+          opts: ConsentOptions & { product: string; purpose: string; ethAddress?: string; ttl: string; buyerType: string; jurisdiction: string },
+        ) => {
+          const ethAddress = (opts.ethAddress ?? (await ctx.address())).toLowerCase();
+          const client = await connect(ctx, opts.ledger, {
+            role: "buyer",
+            attributes: { "consent.buyerType": opts.buyerType, "consent.jurisdiction": opts.jurisdiction, "consent.ethAddress": ethAddress },
+          });
+          ctx.out.progress(`requesting access to ${opts.product} for ${opts.purpose}: waiting for the ledger to commit`);
+          const decision = await client.requestAccess({
+            productId: parseBytes32(opts.product, "--product"),
+            purpose: opts.purpose,
+            ethAddress,
+            ttlSeconds: parseDuration(opts.ttl, "--ttl"),
+          });
+          ctx.out.result(decision, (d) =>
+            fields([
+              ["decision", d.decision],
+              ["grant", d.grant?.grantId ?? "-"],
+              ["subjects released", d.approvedSubjects.length],
+              ["left out", JSON.stringify(d.deniedByReason)],
+              ["reasons", d.reasons.join(", ") || "-"],
+            ]),
+          );
+        },
+      ),
+    );
 
   consent
     .command("show [consentId]")
@@ -141,15 +232,21 @@ export function consentCommands(program: Command, action: Action): void {
     .option("--subject <id>", "list this subject's consents instead")
     .option("--history", "with a consent id: every version of the record")
     .option("--ledger <file>", ledgerOption, process.env.DATAMARKET_LEDGER)
-    .action(action(async (ctx: Context, consentId: string | undefined, opts: ConsentOptions & { grant?: string; subject?: string; history?: boolean }) => {
-      if ([consentId, opts.grant, opts.subject].filter(Boolean).length !== 1) throw usage("give one of: a consent id, --grant GRANT_ID, --subject SUBJECT_ID");
-      const client = await connect(ctx, opts.ledger, { role: "custodian" });
-      if (opts.grant) return ctx.out.result(await client.getGrant(opts.grant), (g) => fields(Object.entries(g)));
-      if (opts.subject) {
-        const page = await client.listSubjectConsents(opts.subject);
-        return ctx.out.result(page.records, (list) => list.map((r) => `${r.consentId} ${r.status} ${r.purposes.join(",")}`).join("\n") || "no consents");
-      }
-      if (opts.history) return ctx.out.result(await client.getConsentHistory(consentId!), (h) => h.map((e) => `${new Date(e.timestamp * 1000).toISOString()} ${e.txId} ${e.record?.status ?? "deleted"}`).join("\n"));
-      ctx.out.result(await client.getConsent(consentId!), (r) => fields(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
-    }));
+    .action(
+      action(async (ctx: Context, consentId: string | undefined, opts: ConsentOptions & { grant?: string; subject?: string; history?: boolean }) => {
+        if ([consentId, opts.grant, opts.subject].filter(Boolean).length !== 1)
+          throw usage("give one of: a consent id, --grant GRANT_ID, --subject SUBJECT_ID");
+        const client = await connect(ctx, opts.ledger, { role: "custodian" });
+        if (opts.grant) return ctx.out.result(await client.getGrant(opts.grant), (g) => fields(Object.entries(g)));
+        if (opts.subject) {
+          const page = await client.listSubjectConsents(opts.subject);
+          return ctx.out.result(page.records, (list) => list.map((r) => `${r.consentId} ${r.status} ${r.purposes.join(",")}`).join("\n") || "no consents");
+        }
+        if (opts.history)
+          return ctx.out.result(await client.getConsentHistory(consentId!), (h) =>
+            h.map((e) => `${new Date(e.timestamp * 1000).toISOString()} ${e.txId} ${e.record?.status ?? "deleted"}`).join("\n"),
+          );
+        ctx.out.result(await client.getConsent(consentId!), (r) => fields(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])));
+      }),
+    );
 }

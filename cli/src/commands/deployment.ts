@@ -60,14 +60,26 @@ async function verify(ctx: Context, record: DeploymentRecord): Promise<Check[]> 
     if ((LOCAL_ENS_CONTRACT_NAMES as readonly string[]).includes(name)) {
       // the development ENS (Names.ens "local"): ENS's own contracts, which @datamarket/contracts does not ship
       const code = await provider.getCode(entry.address);
-      checks.push({ contract: name, check: "runtime code (development ENS, not in @datamarket/contracts)", expected: "contract code", actual: code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`, ok: code !== "0x" });
+      checks.push({
+        contract: name,
+        check: "runtime code (development ENS, not in @datamarket/contracts)",
+        expected: "contract code",
+        actual: code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`,
+        ok: code !== "0x",
+      });
       continue;
     }
     let artifact: Artifact;
     try {
       artifact = loadModule<Artifact>(`@datamarket/contracts/artifacts/${contractName}.json`);
     } catch {
-      checks.push({ contract: name, check: "runtime code", expected: `${contractName} in @datamarket/contracts ${version}`, actual: "not in this version of the package", ok: false });
+      checks.push({
+        contract: name,
+        check: "runtime code",
+        expected: `${contractName} in @datamarket/contracts ${version}`,
+        actual: "not in this version of the package",
+        ok: false,
+      });
       continue;
     }
     const onChain = (await provider.getCode(entry.address)).toLowerCase().slice(2);
@@ -79,8 +91,11 @@ async function verify(ctx: Context, record: DeploymentRecord): Promise<Check[]> 
     const actual = maskImmutables(onChain, artifact);
     const same = expected === actual;
     checks.push({
-      contract: name, check: `runtime code = @datamarket/contracts ${version}`, expected: `${expected.length / 2} bytes`,
-      actual: same ? `${actual.length / 2} bytes, identical` : `${actual.length / 2} bytes, different`, ok: same,
+      contract: name,
+      check: `runtime code = @datamarket/contracts ${version}`,
+      expected: `${expected.length / 2} bytes`,
+      actual: same ? `${actual.length / 2} bytes, identical` : `${actual.length / 2} bytes, different`,
+      ok: same,
     });
   }
   // The parameters the record says it was deployed with, read back from the chain.
@@ -88,7 +103,18 @@ async function verify(ctx: Context, record: DeploymentRecord): Promise<Check[]> 
   const { market, token, coordinator } = await ctx.contracts(false);
   ctx.out.progress("checking the recorded parameters");
   check("DATAToken", "cap", p.Foundation.tokenCap, await token.cap());
-  check("DataLicenseMarket", "attestors", [...p.Protocol.attestors].map((a) => a.toLowerCase()).sort().join(","), [...(await market.attestors())].map((a) => a.toLowerCase()).sort().join(","));
+  check(
+    "DataLicenseMarket",
+    "attestors",
+    [...p.Protocol.attestors]
+      .map((a) => a.toLowerCase())
+      .sort()
+      .join(","),
+    [...(await market.attestors())]
+      .map((a) => a.toLowerCase())
+      .sort()
+      .join(","),
+  );
   check("DataLicenseMarket", "attestorThreshold", p.Protocol.attestorThreshold, await market.attestorThreshold());
   const [feeBps, recipient] = await market.protocolFee();
   check("DataLicenseMarket", "protocolFee.feeBps", p.Protocol.feeBps, feeBps);
@@ -105,26 +131,52 @@ export function deploymentCommands(program: Command, action: Action): void {
   deployment
     .command("show")
     .description("the record (--deployment, ./deployments/<chainId>.json, or the one @datamarket/contracts ships)")
-    .action(action(async (ctx: Context) => {
-      const { record, file } = await ctx.deployment();
-      if (ctx.options.json) return ctx.out.result(record, () => "");
-      const rows = [["contract", "address", "deploy block"], ...Object.entries(record.contracts).map(([name, c]) => [name, c.address, String(c.deployBlock)])];
-      ctx.out.result(record, (r) => `${fields([["record", file], ["chain", r.chainId], ["network", r.network], ["governance", r.governance], ["handed over", r.governanceHandedOver]])}\n\n${table(rows)}`);
-    }));
+    .action(
+      action(async (ctx: Context) => {
+        const { record, file } = await ctx.deployment();
+        if (ctx.options.json) return ctx.out.result(record, () => "");
+        const rows = [
+          ["contract", "address", "deploy block"],
+          ...Object.entries(record.contracts).map(([name, c]) => [name, c.address, String(c.deployBlock)]),
+        ];
+        ctx.out.result(
+          record,
+          (r) =>
+            `${fields([
+              ["record", file],
+              ["chain", r.chainId],
+              ["network", r.network],
+              ["governance", r.governance],
+              ["handed over", r.governanceHandedOver],
+            ])}\n\n${table(rows)}`,
+        );
+      }),
+    );
 
   deployment
     .command("verify")
-    .description("check the record against the chain: chain id, every contract's runtime code against this package's build, the recorded parameters (exit 7 on a mismatch)")
-    .action(action(async (ctx: Context) => {
-      const { record, file } = await ctx.deployment();
-      const checks = await verify(ctx, record);
-      const failed = checks.filter((c) => !c.ok);
-      ctx.out.result({ record: file, passed: checks.length - failed.length, failed: failed.length, checks }, (r) =>
-        [table([["result", "contract", "check", "expected", "actual"], ...r.checks.map((c) => [c.ok ? "PASS" : "FAIL", c.contract, c.check, c.expected, c.actual])]), "", `${r.passed} passed, ${r.failed} failed`].join("\n"),
-      );
-      if (failed.length > 0) {
-        ctx.out.note(`datamarket: ${failed.length} of ${checks.length} checks failed`);
-        ctx.exitCode = ExitCode.CHECK_FAILED;
-      }
-    }));
+    .description(
+      "check the record against the chain: chain id, every contract's runtime code against this package's build, the recorded parameters (exit 7 on a mismatch)",
+    )
+    .action(
+      action(async (ctx: Context) => {
+        const { record, file } = await ctx.deployment();
+        const checks = await verify(ctx, record);
+        const failed = checks.filter((c) => !c.ok);
+        ctx.out.result({ record: file, passed: checks.length - failed.length, failed: failed.length, checks }, (r) =>
+          [
+            table([
+              ["result", "contract", "check", "expected", "actual"],
+              ...r.checks.map((c) => [c.ok ? "PASS" : "FAIL", c.contract, c.check, c.expected, c.actual]),
+            ]),
+            "",
+            `${r.passed} passed, ${r.failed} failed`,
+          ].join("\n"),
+        );
+        if (failed.length > 0) {
+          ctx.out.note(`datamarket: ${failed.length} of ${checks.length} checks failed`);
+          ctx.exitCode = ExitCode.CHECK_FAILED;
+        }
+      }),
+    );
 }

@@ -2,28 +2,28 @@
 // in-process ledger and a real fabric-gateway connection satisfy it structurally.
 
 export interface TransactionOptions {
-    arguments?: Array<string | Uint8Array>;
-    transientData?: Record<string, string | Uint8Array>;
+  arguments?: Array<string | Uint8Array>;
+  transientData?: Record<string, string | Uint8Array>;
 }
 
 export interface ContractLike {
-    submit(transactionName: string, options?: TransactionOptions): Promise<Uint8Array>;
-    evaluate(transactionName: string, options?: TransactionOptions): Promise<Uint8Array>;
+  submit(transactionName: string, options?: TransactionOptions): Promise<Uint8Array>;
+  evaluate(transactionName: string, options?: TransactionOptions): Promise<Uint8Array>;
 }
 
 export interface ChaincodeEventLike {
-    blockNumber: bigint;
-    transactionId: string;
-    chaincodeName: string;
-    eventName: string;
-    payload: Uint8Array;
+  blockNumber: bigint;
+  transactionId: string;
+  chaincodeName: string;
+  eventName: string;
+  payload: Uint8Array;
 }
 
 export interface CloseableEvents<T> extends AsyncIterable<T> {
-    close(): void;
+  close(): void;
 }
 
 export interface NetworkLike {
-    getContract(chaincodeName: string, contractName?: string): ContractLike;
-    getChaincodeEvents(chaincodeName: string, options?: { startBlock?: bigint }): Promise<CloseableEvents<ChaincodeEventLike>>;
+  getContract(chaincodeName: string, contractName?: string): ContractLike;
+  getChaincodeEvents(chaincodeName: string, options?: { startBlock?: bigint }): Promise<CloseableEvents<ChaincodeEventLike>>;
 }

@@ -2,11 +2,28 @@
 // validation messages, docs table) and the consent-ledger block both daemons take. Loaded without
 // Fabric: import it as `@datamarket/consent-ledger/config`.
 export {
-    DaemonConfig, LOG_LEVELS, envNameOf, fieldOf, oneOf, problemText, renderGenerated, settings, settingsOf, show,
-    type Checked, type ConfigProblem, type DaemonConfigOptions, type LogLevel, type Setting,
-} from './daemon';
-export { configErrorExit, parseStartCommand, processOutput, type Output, type StartCommand } from './command';
+  DaemonConfig,
+  LOG_LEVELS,
+  envNameOf,
+  fieldOf,
+  oneOf,
+  problemText,
+  renderGenerated,
+  settings,
+  settingsOf,
+  show,
+  type Checked,
+  type ConfigProblem,
+  type DaemonConfigOptions,
+  type LogLevel,
+  type Setting,
+} from "./daemon";
+export { configErrorExit, parseStartCommand, processOutput, type Output, type StartCommand } from "./command";
 export {
-    ConsentLedgerSchema, consentLedgerSchema, fabricConnectionProblem, fabricGatewayConfigOf,
-    type ConsentLedgerSettings, type FabricConnectionSettings,
-} from './ledger';
+  ConsentLedgerSchema,
+  consentLedgerSchema,
+  fabricConnectionProblem,
+  fabricGatewayConfigOf,
+  type ConsentLedgerSettings,
+  type FabricConnectionSettings,
+} from "./ledger";

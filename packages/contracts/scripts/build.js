@@ -114,7 +114,10 @@ function generateSources(selected) {
   const bytecodeLines = [header];
   for (const [name, { artifact }] of selected) {
     const id = camel(name);
-    write(path.join(GEN, "generated", "abis", `${name}.ts`), `${header}/** ABI of ${artifact.sourceName}:${name}. */\nexport const ${id}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`);
+    write(
+      path.join(GEN, "generated", "abis", `${name}.ts`),
+      `${header}/** ABI of ${artifact.sourceName}:${name}. */\nexport const ${id}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`,
+    );
     abiExports.push(`export { ${id}Abi } from "./abis/${name}.js";`);
     bytecodeLines.push(
       `/** Creation code of ${name}${Object.keys(artifact.linkReferences).length ? " (link the libraries of linkReferences first)" : ""}; "0x" for an interface or abstract contract. */`,

@@ -125,7 +125,8 @@ export function parseDeploymentRecord(value: unknown, source = "deployment recor
     return v as Record<string, unknown>;
   };
   const string = (v: unknown, path: string): string => (typeof v === "string" && v.length > 0 ? v : fail(path, `must be a non-empty string, got ${show(v)}`));
-  const address = (v: unknown, path: string): Address => (typeof v === "string" && ADDRESS.test(v) ? (v as Address) : fail(path, `must be a 0x-prefixed 20-byte hex address, got ${show(v)}`));
+  const address = (v: unknown, path: string): Address =>
+    typeof v === "string" && ADDRESS.test(v) ? (v as Address) : fail(path, `must be a 0x-prefixed 20-byte hex address, got ${show(v)}`);
   const decimal = (v: unknown, path: string): string => {
     if (typeof v === "string" && DECIMAL.test(v)) return v;
     const hint = typeof v === "string" && /^\d+n$/.test(v) ? ' (the "123n" form of an older deploy task: deploy again, or drop the n)' : "";
@@ -136,7 +137,10 @@ export function parseDeploymentRecord(value: unknown, source = "deployment recor
 
   const root = object(value, "$");
   if (root.format !== DEPLOYMENT_FORMAT) {
-    fail("$.format", `must be "${DEPLOYMENT_FORMAT}", got ${show(root.format)}${root.format === undefined ? " (a record of an older deploy task: deploy again)" : ""}`);
+    fail(
+      "$.format",
+      `must be "${DEPLOYMENT_FORMAT}", got ${show(root.format)}${root.format === undefined ? " (a record of an older deploy task: deploy again)" : ""}`,
+    );
   }
   int(root.chainId, "$.chainId", 1);
   string(root.network, "$.network");

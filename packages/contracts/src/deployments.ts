@@ -14,7 +14,11 @@ export function getDeployment(chainId: number | bigint): DeploymentRecord {
   const record = deployments[Number(chainId)];
   if (!record) {
     const known = Object.keys(deployments);
-    throw new DeploymentRecordError(`@datamarket/contracts`, `deployments[${chainId}]`, `is not shipped (known chains: ${known.length ? known.join(", ") : "none"}); read your own record with parseDeploymentRecord`);
+    throw new DeploymentRecordError(
+      `@datamarket/contracts`,
+      `deployments[${chainId}]`,
+      `is not shipped (known chains: ${known.length ? known.join(", ") : "none"}); read your own record with parseDeploymentRecord`,
+    );
   }
   return parseDeploymentRecord(record, `@datamarket/contracts deployments[${chainId}]`);
 }

@@ -30,9 +30,7 @@ export function errorSignature(item: AbiItemLike): string {
  * result to ethers' `Interface`/`Contract` or viem's `decodeErrorResult`/`getContract`.
  */
 export function withProtocolErrors<const A extends readonly unknown[]>(abi: A): readonly [...A, ...typeof protocolErrorsAbi] {
-  const declared = new Set(
-    (abi as readonly AbiItemLike[]).filter((item) => item.type === "error").map(errorSignature),
-  );
+  const declared = new Set((abi as readonly AbiItemLike[]).filter((item) => item.type === "error").map(errorSignature));
   const missing = protocolErrorsAbi.filter((item) => !declared.has(errorSignature(item)));
   return [...abi, ...missing] as unknown as readonly [...A, ...typeof protocolErrorsAbi];
 }

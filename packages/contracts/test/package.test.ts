@@ -9,8 +9,17 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ignition-ethers";
 import { Interface, id, keccak256, toUtf8Bytes, type ContractTransactionResponse } from "ethers";
 import {
-  DEPLOYED_CONTRACT_NAMES, DeploymentRecordError, contractNames, dataLicenseMarketAbi, dataTokenAbi, errorSignature, parseDeploymentRecord,
-  protocolErrorsAbi, streamRegistryAbi, withProtocolErrors, type DeploymentRecord,
+  DEPLOYED_CONTRACT_NAMES,
+  DeploymentRecordError,
+  contractNames,
+  dataLicenseMarketAbi,
+  dataTokenAbi,
+  errorSignature,
+  parseDeploymentRecord,
+  protocolErrorsAbi,
+  streamRegistryAbi,
+  withProtocolErrors,
+  type DeploymentRecord,
 } from "@datamarket/contracts";
 import { dataLicenseMarketBytecode, dataTokenBytecode, dataLicenseMarketLinkReferences } from "@datamarket/contracts/bytecode";
 import { DATAToken__factory, DataLicenseMarket__factory, StreamRegistry__factory } from "@datamarket/contracts/typechain";
@@ -68,7 +77,9 @@ describe("@datamarket/contracts", function () {
           : `const m = await import("@datamarket/contracts"); const t = await import("@datamarket/contracts/typechain"); console.log(JSON.stringify([Object.keys(m).sort(), Object.keys(t).sort()]))`;
       // run from the package's own directory: Node resolves the package's name to itself through its exports
       const run = (kind: "cjs" | "esm") =>
-        JSON.parse(execFileSync(process.execPath, [`--input-type=${kind === "esm" ? "module" : "commonjs"}`, "-e", script(kind)], { cwd: PACKAGE, encoding: "utf8" }));
+        JSON.parse(
+          execFileSync(process.execPath, [`--input-type=${kind === "esm" ? "module" : "commonjs"}`, "-e", script(kind)], { cwd: PACKAGE, encoding: "utf8" }),
+        );
       const [esm, cjs] = [run("esm"), run("cjs")];
       expect(esm).to.deep.equal(cjs);
       expect(cjs[0]).to.include.members(["dataLicenseMarketAbi", "protocolErrorsAbi", "withProtocolErrors", "parseDeploymentRecord", "getDeployment"]);
@@ -97,10 +108,13 @@ describe("@datamarket/contracts", function () {
       for (const name of DEPLOYED_CONTRACT_NAMES) expect(json.contracts[name].deployBlock).to.be.a("number");
     });
 
-    it("refuses an older record with \"123n\" integers, and names the field", function () {
+    it('refuses an older record with "123n" integers, and names the field', function () {
       const old = JSON.parse(readFileSync(file, "utf8"));
       old.parameters.Foundation.tokenCap = "1000000000000000000000000000n";
-      expect(() => parseDeploymentRecord(old, "old.json")).to.throw(DeploymentRecordError, /old\.json: \$\.parameters\.Foundation\.tokenCap must be an unsigned integer as a decimal string.*"123n" form/);
+      expect(() => parseDeploymentRecord(old, "old.json")).to.throw(
+        DeploymentRecordError,
+        /old\.json: \$\.parameters\.Foundation\.tokenCap must be an unsigned integer as a decimal string.*"123n" form/,
+      );
       delete old.format;
       expect(() => parseDeploymentRecord(old, "old.json")).to.throw(/\$\.format must be "datamarket-deployment\/1", got nothing/);
     });
@@ -116,14 +130,26 @@ describe("@datamarket/contracts", function () {
       const streamId = await registry.resourceId(seller.address, "/errors");
       await wait(registry.setSubscribeDelegate(streamId, a("DataLicenseMarket"), true));
       const salt = id("errors");
-      await wait(market.createProduct(salt, {
-        beneficiary: seller.address, pricePerSecond: 10n ** 12n, minSeconds: 60, maxSeconds: 86_400, requiresConsent: false, requiresKyc: false,
-        termsHash: keccak256(toUtf8Bytes("terms")), termsUri: "https://terms.example", resources: [streamId],
-      }));
+      await wait(
+        market.createProduct(salt, {
+          beneficiary: seller.address,
+          pricePerSecond: 10n ** 12n,
+          minSeconds: 60,
+          maxSeconds: 86_400,
+          requiresConsent: false,
+          requiresKyc: false,
+          termsHash: keccak256(toUtf8Bytes("terms")),
+          termsUri: "https://terms.example",
+          resources: [streamId],
+        }),
+      );
       const productId = await market.productIdOf(seller.address, salt);
       await wait(token.mint(buyer.address, 10n ** 18n));
       const order = (encryptionKey: string) => ({
-        productId, duration: 3_600, signatures: "0x", encryptionKey,
+        productId,
+        duration: 3_600,
+        signatures: "0x",
+        encryptionKey,
         attestation: { grantId: `0x${"00".repeat(32)}`, buyer: buyer.address, productId, purpose: `0x${"00".repeat(32)}`, expiresAt: 0 },
       });
       const revertData = async (encryptionKey: string): Promise<string> => {

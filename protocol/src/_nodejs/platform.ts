@@ -54,7 +54,6 @@ export const aesGcm: AesGcm = {
   },
 };
 
-
 /** Loads the native addons, or says why not. */
 export function loadNativeCrypto(): NativeCrypto | { error: string } {
   const forced = process.env.DATAMARKET_CRYPTO ?? process.env.BROKER_CRYPTO ?? process.env.SDK_CRYPTO;

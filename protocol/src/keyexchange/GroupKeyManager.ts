@@ -56,7 +56,11 @@ export class GroupKeyManager {
   async announce(recipients: readonly EciesRecipient[]): Promise<Uint8Array | null> {
     for (const r of recipients) this.recipients.set(r.address.toLowerCase(), r.publicKey);
     if (recipients.length === 0) return null;
-    return buildResponse({ streamId: this.streamId, publisher: this.publisher, timestamp: this.now(), keys: [this.currentKey()], recipients }, this.signer, this.random);
+    return buildResponse(
+      { streamId: this.streamId, publisher: this.publisher, timestamp: this.now(), keys: [this.currentKey()], recipients },
+      this.signer,
+      this.random,
+    );
   }
 
   /**
@@ -72,7 +76,11 @@ export class GroupKeyManager {
     const response =
       remaining.length === 0
         ? null
-        : await buildResponse({ streamId: this.streamId, publisher: this.publisher, timestamp: this.now(), keys: [key], recipients: remaining }, this.signer, this.random);
+        : await buildResponse(
+            { streamId: this.streamId, publisher: this.publisher, timestamp: this.now(), keys: [key], recipients: remaining },
+            this.signer,
+            this.random,
+          );
     return { key, response };
   }
 
@@ -84,14 +92,27 @@ export class GroupKeyManager {
     const request = decodeKeyExchangeMessage(requestBytes);
     if (request.type !== "request") throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `expected a key request, got a ${request.type}`);
     if (request.streamId !== this.streamId || request.publisher !== this.publisher) {
-      throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, "the request is for another stream or publisher", { streamId: request.streamId, publisher: request.publisher });
+      throw new ProtocolError(ProtocolErrorCodes.INVALID_ARGUMENT, "the request is for another stream or publisher", {
+        streamId: request.streamId,
+        publisher: request.publisher,
+      });
     }
     const fail = (code: number, message: string) =>
       signBody(
-        encodeErrorBody({ requestId: request.requestId, streamId: this.streamId, publisher: this.publisher, subscriber: request.subscriber, timestamp: this.now(), code, groupKeyIds: request.groupKeyIds, message }),
+        encodeErrorBody({
+          requestId: request.requestId,
+          streamId: this.streamId,
+          publisher: this.publisher,
+          subscriber: request.subscriber,
+          timestamp: this.now(),
+          code,
+          groupKeyIds: request.groupKeyIds,
+          message,
+        }),
         this.signer,
       );
-    if (!(await oracle.canSubscribe(this.streamId, request.subscriber))) return fail(KxErrorCode.NOT_AUTHORIZED, "the requester may not subscribe to this stream");
+    if (!(await oracle.canSubscribe(this.streamId, request.subscriber)))
+      return fail(KxErrorCode.NOT_AUTHORIZED, "the requester may not subscribe to this stream");
     const registered = await oracle.encryptionKeyOf(request.subscriber);
     if (!registered || registered.length === 0) return fail(KxErrorCode.NO_REGISTERED_KEY, "the requester has no registered encryption key");
     if (!equalBytes(registered, request.subscriberPublicKey)) return fail(KxErrorCode.ENCRYPTION_KEY_MISMATCH, "the request's key is not the registered one");
@@ -102,7 +123,14 @@ export class GroupKeyManager {
       keys.push(key);
     }
     return buildResponse(
-      { requestId: request.requestId, streamId: this.streamId, publisher: this.publisher, timestamp: this.now(), keys, recipients: [{ address: request.subscriber, publicKey: registered }] },
+      {
+        requestId: request.requestId,
+        streamId: this.streamId,
+        publisher: this.publisher,
+        timestamp: this.now(),
+        keys,
+        recipients: [{ address: request.subscriber, publicKey: registered }],
+      },
       this.signer,
       this.random,
     );
@@ -111,7 +139,15 @@ export class GroupKeyManager {
 
 /** Builds a signed key request from a subscriber. */
 export async function buildRequest(
-  args: { streamId: string; publisher: string; subscriber: string; subscriberPublicKey: Uint8Array; groupKeyIds: string[]; timestamp?: number; requestId?: string },
+  args: {
+    streamId: string;
+    publisher: string;
+    subscriber: string;
+    subscriberPublicKey: Uint8Array;
+    groupKeyIds: string[];
+    timestamp?: number;
+    requestId?: string;
+  },
   signer: MessageSigner,
   random: RandomSource = defaultRandom,
 ): Promise<Uint8Array> {

@@ -26,7 +26,10 @@ export class GroupKeyStore {
   ingest(bytes: Uint8Array, expectedPublisher?: string): GroupKey[] {
     const msg: SignedKeyExchangeMessage = decodeKeyExchangeMessage(bytes);
     if (msg.type === "error") {
-      throw new ProtocolError(ProtocolErrorCodes.UNKNOWN_GROUP_KEY, `the publisher refused the key request: ${msg.message}`, { kxCode: msg.code, groupKeyIds: msg.groupKeyIds });
+      throw new ProtocolError(ProtocolErrorCodes.UNKNOWN_GROUP_KEY, `the publisher refused the key request: ${msg.message}`, {
+        kxCode: msg.code,
+        groupKeyIds: msg.groupKeyIds,
+      });
     }
     if (msg.type !== "response") throw new ProtocolError(ProtocolErrorCodes.MALFORMED_MESSAGE, `expected a key response, got a ${msg.type}`);
     if (expectedPublisher && msg.signer !== expectedPublisher.toLowerCase()) {

@@ -70,7 +70,12 @@ export function unwrapEntry(privateKey: Uint8Array, ephemeralPublicKey: Uint8Arr
     return aesGcmOpen(kek, entry.nonce, entry.sealed, aad);
   } catch (err) {
     if (err instanceof ProtocolError && err.code === ProtocolErrorCodes.DECRYPTION_FAILED) {
-      throw new ProtocolError(ProtocolErrorCodes.DECRYPTION_FAILED, `the key entry for ${entry.address} does not open with this private key`, { address: entry.address }, { cause: err });
+      throw new ProtocolError(
+        ProtocolErrorCodes.DECRYPTION_FAILED,
+        `the key entry for ${entry.address} does not open with this private key`,
+        { address: entry.address },
+        { cause: err },
+      );
     }
     throw err;
   }

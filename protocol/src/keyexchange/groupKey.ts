@@ -61,7 +61,10 @@ export class GroupKey {
   static fromReceived(resourceId: string, key: Uint8Array, expectedId: string): GroupKey {
     const gk = new GroupKey(resourceId.toLowerCase(), Uint8Array.from(key));
     if (gk.id !== expectedId.toLowerCase()) {
-      throw new ProtocolError(ProtocolErrorCodes.GROUP_KEY_ID_MISMATCH, "the received key does not hash to its group-key id", { expected: expectedId, actual: gk.id });
+      throw new ProtocolError(ProtocolErrorCodes.GROUP_KEY_ID_MISMATCH, "the received key does not hash to its group-key id", {
+        expected: expectedId,
+        actual: gk.id,
+      });
     }
     return gk;
   }

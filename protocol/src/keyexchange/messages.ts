@@ -130,12 +130,15 @@ export function entryAad(header: Uint8Array, address: string): Uint8Array {
 }
 
 export function encodeResponseBody(m: Omit<GroupKeyResponse, "type">): Uint8Array {
-  if (m.entries.length < 1 || m.entries.length > MAX_RECIPIENTS_PER_MESSAGE) throw malformed(`a response has 1..${MAX_RECIPIENTS_PER_MESSAGE} recipients, got ${m.entries.length}`);
+  if (m.entries.length < 1 || m.entries.length > MAX_RECIPIENTS_PER_MESSAGE)
+    throw malformed(`a response has 1..${MAX_RECIPIENTS_PER_MESSAGE} recipients, got ${m.entries.length}`);
   const sealedLength = 32 * m.groupKeyIds.length + GCM_TAG_LENGTH;
   const w = new ByteWriter().bytes(encodeResponseHeader(m)).u16(m.entries.length);
   for (const e of m.entries) {
     if (e.nonce.length !== GCM_NONCE_LENGTH || e.sealed.length !== sealedLength) throw malformed(`entry for ${e.address} has the wrong nonce or sealed length`);
-    w.bytes(hexToBytes(e.address, 20, "recipient address")).bytes(e.nonce).bytes(e.sealed);
+    w.bytes(hexToBytes(e.address, 20, "recipient address"))
+      .bytes(e.nonce)
+      .bytes(e.sealed);
   }
   return w.finish();
 }
@@ -216,7 +219,11 @@ export function decodeKeyExchangeMessage(input: Uint8Array): SignedKeyExchangeMe
     const sealedLength = 32 * groupKeyIds.length + GCM_TAG_LENGTH;
     const entries: WrappedEntry[] = [];
     for (let i = 0; i < count; i++) {
-      entries.push({ address: toHex(r.bytes(20, "recipient address")), nonce: r.bytes(GCM_NONCE_LENGTH, "nonce"), sealed: r.bytes(sealedLength, "sealed keys") });
+      entries.push({
+        address: toHex(r.bytes(20, "recipient address")),
+        nonce: r.bytes(GCM_NONCE_LENGTH, "nonce"),
+        sealed: r.bytes(sealedLength, "sealed keys"),
+      });
     }
     msg = { type: "response", requestId, streamId, publisher, timestamp, ephemeralPublicKey, groupKeyIds, entries };
     sender = publisher;
@@ -237,7 +244,8 @@ export function decodeKeyExchangeMessage(input: Uint8Array): SignedKeyExchangeMe
   }
   r.end();
   const signer = recoverSigner(body, signature);
-  if (signer !== sender) throw new ProtocolError(ProtocolErrorCodes.INVALID_SIGNATURE, `signature recovers to ${signer}, the message names ${sender}`, { signer, sender });
+  if (signer !== sender)
+    throw new ProtocolError(ProtocolErrorCodes.INVALID_SIGNATURE, `signature recovers to ${signer}, the message names ${sender}`, { signer, sender });
   return { ...msg, signer, bytes };
 }
 
@@ -274,7 +282,11 @@ export async function buildResponse(args: BuildResponseArgs, signer: MessageSign
 export function openResponse(response: GroupKeyResponse, recipientAddress: string, privateKey: Uint8Array): GroupKey[] {
   const address = recipientAddress.toLowerCase();
   const entry = response.entries.find((e) => e.address === address);
-  if (!entry) throw new ProtocolError(ProtocolErrorCodes.NOT_A_RECIPIENT, `${address} is not a recipient of this key-exchange response`, { address, groupKeyIds: response.groupKeyIds });
+  if (!entry)
+    throw new ProtocolError(ProtocolErrorCodes.NOT_A_RECIPIENT, `${address} is not a recipient of this key-exchange response`, {
+      address,
+      groupKeyIds: response.groupKeyIds,
+    });
   const header = encodeResponseHeader(response);
   const payload = unwrapEntry(privateKey, response.ephemeralPublicKey, entry, entryAad(header, address));
   return response.groupKeyIds.map((id, i) => GroupKey.fromReceived(response.streamId, payload.subarray(32 * i, 32 * i + 32), id));

@@ -46,12 +46,26 @@ export async function buildKeyExchangeVectors(): Promise<Record<string, unknown>
   const content = groupKey.encrypt(plaintext, fixedRandom([b(FIXED.contentNonce)]));
 
   const request = await buildRequest(
-    { streamId: FIXED.streamId, publisher: publisher.address, subscriber: subA.address, subscriberPublicKey: pubA, groupKeyIds: [groupKey.id], timestamp: FIXED.timestamp, requestId: FIXED.requestId },
+    {
+      streamId: FIXED.streamId,
+      publisher: publisher.address,
+      subscriber: subA.address,
+      subscriberPublicKey: pubA,
+      groupKeyIds: [groupKey.id],
+      timestamp: FIXED.timestamp,
+      requestId: FIXED.requestId,
+    },
     subA,
   );
 
   // An unsolicited response (a rekey) to A and B, with a fixed ephemeral key and nonces.
-  const manager = new GroupKeyManager(FIXED.streamId, publisher, publisher.address, fixedRandom([b(FIXED.groupKey), ephemeral, b(FIXED.nonceA), b(FIXED.nonceB)]), () => FIXED.timestamp);
+  const manager = new GroupKeyManager(
+    FIXED.streamId,
+    publisher,
+    publisher.address,
+    fixedRandom([b(FIXED.groupKey), ephemeral, b(FIXED.nonceA), b(FIXED.nonceB)]),
+    () => FIXED.timestamp,
+  );
   const { key, response } = await manager.rekey([
     { address: subA.address, publicKey: pubA },
     { address: subB.address, publicKey: pubB },
@@ -76,15 +90,58 @@ export async function buildKeyExchangeVectors(): Promise<Record<string, unknown>
     description: "Key-exchange vectors (docs/protocol.md, Key exchange). Fixed ephemeral keys and nonces are for these vectors only.",
     accounts: {
       publisher: { privateKey: FIXED.publisherKey, address: publisher.address.toLowerCase() },
-      subscriberA: { walletPrivateKey: FIXED.subscriberAWalletKey, address: subA.address.toLowerCase(), encryptionPrivateKey: FIXED.subscriberAEncryptionKey, encryptionPublicKey: toHex(pubA) },
-      subscriberB: { walletPrivateKey: FIXED.subscriberBWalletKey, address: subB.address.toLowerCase(), encryptionPrivateKey: FIXED.subscriberBEncryptionKey, encryptionPublicKey: toHex(pubB) },
+      subscriberA: {
+        walletPrivateKey: FIXED.subscriberAWalletKey,
+        address: subA.address.toLowerCase(),
+        encryptionPrivateKey: FIXED.subscriberAEncryptionKey,
+        encryptionPublicKey: toHex(pubA),
+      },
+      subscriberB: {
+        walletPrivateKey: FIXED.subscriberBWalletKey,
+        address: subB.address.toLowerCase(),
+        encryptionPrivateKey: FIXED.subscriberBEncryptionKey,
+        encryptionPublicKey: toHex(pubB),
+      },
     },
     groupKey: { streamId: FIXED.streamId, key: FIXED.groupKey, groupKeyId: groupKey.id },
-    eventContent: { groupKey: FIXED.groupKey, streamId: FIXED.streamId, groupKeyId: groupKey.id, nonce: FIXED.contentNonce, plaintextUtf8: bytesToUtf8(plaintext), content: toHex(content) },
-    ecies: { ephemeralPrivateKey: FIXED.ephemeralKey, ephemeralPublicKey: toHex(ephemeralPub), recipientPublicKey: toHex(pubA), sharedSecretZ: toHex(z), kek: toHex(kek) },
-    request: { fields: { requestId: FIXED.requestId, streamId: FIXED.streamId, publisher: publisher.address.toLowerCase(), subscriber: subA.address.toLowerCase(), timestamp: FIXED.timestamp, subscriberPublicKey: toHex(pubA), groupKeyIds: [groupKey.id] }, bytes: toHex(request) },
+    eventContent: {
+      groupKey: FIXED.groupKey,
+      streamId: FIXED.streamId,
+      groupKeyId: groupKey.id,
+      nonce: FIXED.contentNonce,
+      plaintextUtf8: bytesToUtf8(plaintext),
+      content: toHex(content),
+    },
+    ecies: {
+      ephemeralPrivateKey: FIXED.ephemeralKey,
+      ephemeralPublicKey: toHex(ephemeralPub),
+      recipientPublicKey: toHex(pubA),
+      sharedSecretZ: toHex(z),
+      kek: toHex(kek),
+    },
+    request: {
+      fields: {
+        requestId: FIXED.requestId,
+        streamId: FIXED.streamId,
+        publisher: publisher.address.toLowerCase(),
+        subscriber: subA.address.toLowerCase(),
+        timestamp: FIXED.timestamp,
+        subscriberPublicKey: toHex(pubA),
+        groupKeyIds: [groupKey.id],
+      },
+      bytes: toHex(request),
+    },
     response: {
-      fields: { requestId: "0x" + "00".repeat(16), streamId: FIXED.streamId, publisher: publisher.address.toLowerCase(), timestamp: FIXED.timestamp, ephemeralPrivateKey: FIXED.ephemeralKey, groupKeyIds: [groupKey.id], recipients: [subA.address.toLowerCase(), subB.address.toLowerCase()], nonces: [FIXED.nonceA, FIXED.nonceB] },
+      fields: {
+        requestId: "0x" + "00".repeat(16),
+        streamId: FIXED.streamId,
+        publisher: publisher.address.toLowerCase(),
+        timestamp: FIXED.timestamp,
+        ephemeralPrivateKey: FIXED.ephemeralKey,
+        groupKeyIds: [groupKey.id],
+        recipients: [subA.address.toLowerCase(), subB.address.toLowerCase()],
+        nonces: [FIXED.nonceA, FIXED.nonceB],
+      },
       bytes: toHex(response!),
     },
     error: { fields: { code: KxErrorCode.NOT_AUTHORIZED, message: "the requester may not subscribe to this stream" }, bytes: toHex(error) },

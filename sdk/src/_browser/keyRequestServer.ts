@@ -4,5 +4,8 @@ import { SdkError, SdkErrorCodes } from "../errors";
 import type { KeyRequestHandler, KeyRequestServer, KeyRequestServerOptions } from "../client/keyRequestHttp";
 
 export async function startKeyRequestServer(_handler: KeyRequestHandler, _options: KeyRequestServerOptions): Promise<KeyRequestServer & { server: unknown }> {
-  throw new SdkError(SdkErrorCodes.NOT_SUPPORTED, "serveKeyRequests needs Node.js (a browser cannot listen for HTTP requests); serve key requests from a Node publisher");
+  throw new SdkError(
+    SdkErrorCodes.NOT_SUPPORTED,
+    "serveKeyRequests needs Node.js (a browser cannot listen for HTTP requests); serve key requests from a Node publisher",
+  );
 }

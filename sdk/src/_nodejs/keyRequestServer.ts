@@ -24,7 +24,9 @@ export async function startKeyRequestServer(handler: KeyRequestHandler, options:
   const cors = options.allowOrigin ? { "access-control-allow-origin": options.allowOrigin, vary: "origin" } : {};
   const server = createServer(async (req, res) => {
     if (req.method === "OPTIONS" && options.allowOrigin) {
-      res.writeHead(204, { ...cors, "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type", "access-control-max-age": "600" }).end();
+      res
+        .writeHead(204, { ...cors, "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type", "access-control-max-age": "600" })
+        .end();
       return;
     }
     if (req.method !== "POST" || req.url !== options.path) {

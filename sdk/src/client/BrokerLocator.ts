@@ -62,7 +62,11 @@ export class BrokerLocator {
       else if (endpoint) out.push({ broker, wsUrl: endpoint.wsUrl, ...(endpoint.httpUrl ? { httpUrl: endpoint.httpUrl } : {}) });
     });
     if (out.length === 0) {
-      throw new SdkError(SdkErrorCodes.BROKER_ERROR, `no broker with a known endpoint serves network partition ${partition}`, { brokerCode: "PARTITION_NOT_SERVED", partition, assignees });
+      throw new SdkError(SdkErrorCodes.BROKER_ERROR, `no broker with a known endpoint serves network partition ${partition}`, {
+        brokerCode: "PARTITION_NOT_SERVED",
+        partition,
+        assignees,
+      });
     }
     return out;
   }

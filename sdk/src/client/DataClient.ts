@@ -222,7 +222,8 @@ function wrapBrokerError(err: unknown): SdkError {
   return SdkError.from(err, SdkErrorCodes.MALFORMED_MESSAGE, typeof wire === "string" ? { brokerCode: wire } : {});
 }
 
-const sequenceNumberOf = (frame: Uint8Array) => (frame.length >= EventOffsets.previousEventHash ? (readSafeUint64BE(frame, EventOffsets.sequenceNumber) ?? -1) : -1);
+const sequenceNumberOf = (frame: Uint8Array) =>
+  frame.length >= EventOffsets.previousEventHash ? (readSafeUint64BE(frame, EventOffsets.sequenceNumber) ?? -1) : -1;
 
 export class DataClient {
   private readonly conns = new Map<string, Conn>();
@@ -252,7 +253,9 @@ export class DataClient {
     if (options.signer instanceof Wallet) this.privateKeyBytes = hexToBytes(options.signer.privateKey, 32, "privateKey");
     this.locator = options.locator ?? (options.coordinator ? BrokerLocator.fromCoordinator(options.coordinator) : undefined);
     if (!this.locator && !options.connect) {
-      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "give the coordinator (or a locator) to reach the brokers, or a fixed connect()", { field: "coordinator" });
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "give the coordinator (or a locator) to reach the brokers, or a fixed connect()", {
+        field: "coordinator",
+      });
     }
   }
 
@@ -277,7 +280,11 @@ export class DataClient {
     const key = `${streamId}|${partition}`;
     let r = this.routes.get(key);
     // Clients start on a random assignee, which spreads them over the partition's brokers.
-    if (!r) this.routes.set(key, (r = { key, streamId, partition, endpoints: this.locator ? [] : [FIXED], index: Math.floor(Math.random() * 8), failures: 0, subs: new Set() }));
+    if (!r)
+      this.routes.set(
+        key,
+        (r = { key, streamId, partition, endpoints: this.locator ? [] : [FIXED], index: Math.floor(Math.random() * 8), failures: 0, subs: new Set() }),
+      );
     return r;
   }
 
@@ -307,9 +314,14 @@ export class DataClient {
       pending = (async () => {
         if (this.closed) throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the client is closed", { brokerCode: "CLOSED" });
         await this.ensureAddress();
-        const transport = endpoint === FIXED
-          ? await this.options.connect!()
-          : await (this.options.transportFor ?? ((e: BrokerEndpoint) => WsTransport.connect({ url: e.wsUrl, signer: this.options.signer, connectTimeoutMs: 3000, presentation: this.options.presentation })))(endpoint);
+        const transport =
+          endpoint === FIXED
+            ? await this.options.connect!()
+            : await (
+                this.options.transportFor ??
+                ((e: BrokerEndpoint) =>
+                  WsTransport.connect({ url: e.wsUrl, signer: this.options.signer, connectTimeoutMs: 3000, presentation: this.options.presentation }))
+              )(endpoint);
         const conn: Conn = { key, transport, routes: new Set(), dead: false };
         transport.onFrame = (frame) => this.onLiveFrame(conn, frame);
         transport.onNotice = (n) => this.onNotice(conn, n);
@@ -352,7 +364,11 @@ export class DataClient {
           route.failures++;
         }
         if (deadline !== undefined && Date.now() >= deadline) {
-          throw last instanceof SdkError ? last : new SdkError(SdkErrorCodes.BROKER_ERROR, `no broker of ${route.streamId}/${route.partition} answers: ${(last as Error)?.message ?? last}`, { brokerCode: "DISCONNECTED" });
+          throw last instanceof SdkError
+            ? last
+            : new SdkError(SdkErrorCodes.BROKER_ERROR, `no broker of ${route.streamId}/${route.partition} answers: ${(last as Error)?.message ?? last}`, {
+                brokerCode: "DISCONNECTED",
+              });
         }
         const round = Math.floor((route.failures - 1) / Math.max(1, endpoints.length));
         if (route.failures % Math.max(1, endpoints.length) === 0 || endpoints.length <= 1) {
@@ -427,7 +443,13 @@ export class DataClient {
     try {
       return await Promise.race([
         read(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the chain did not answer within ${timeoutMs} ms`, { brokerCode: "CHAIN_TIMEOUT" })), timeoutMs))),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the chain did not answer within ${timeoutMs} ms`, { brokerCode: "CHAIN_TIMEOUT" })),
+              timeoutMs,
+            )),
+        ),
       ]);
     } catch (err) {
       if (err instanceof SdkError && err.code === SdkErrorCodes.CHAIN_UNAVAILABLE) this.chainDownSince = Date.now();
@@ -564,7 +586,9 @@ export class DataClient {
     } catch (err) {
       // A stream's public flag rarely changes: the last answer holds while the chain is away.
       if (cached) return cached.allowed;
-      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the registry could not be read: ${(err as Error)?.message ?? err}`, {}, { cause: err });
+      throw err instanceof SdkError
+        ? err
+        : new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the registry could not be read: ${(err as Error)?.message ?? err}`, {}, { cause: err });
     }
     this.publicCache.set(streamId, { allowed, until: Date.now() + (this.options.permissionCacheMs ?? 10_000) });
     return allowed;
@@ -662,10 +686,21 @@ export class DataClient {
     chain.timestamp = tip.timestamp;
   }
 
-  private async publishInChain(route: Route, chain: PublishChain, content: Uint8Array, contentType: number, groupKeyId: string, deadline: number, timestamp?: number): Promise<PublishResult> {
+  private async publishInChain(
+    route: Route,
+    chain: PublishChain,
+    content: Uint8Array,
+    contentType: number,
+    groupKeyId: string,
+    deadline: number,
+    timestamp?: number,
+  ): Promise<PublishResult> {
     try {
       for (let attempt = 0; ; attempt++) {
-        if (!chain.synced) await this.syncChain(route, chain, deadline).catch((err) => { if (Date.now() >= deadline) throw err; });
+        if (!chain.synced)
+          await this.syncChain(route, chain, deadline).catch((err) => {
+            if (Date.now() >= deadline) throw err;
+          });
         const fields: EventFields = {
           streamId: route.streamId,
           streamPartition: route.partition,
@@ -720,7 +755,12 @@ export class DataClient {
       } catch (err) {
         const code = brokerCodeOf(err);
         if (code === "ACCESS_GATE_UNAVAILABLE") {
-          throw new SdkError(SdkErrorCodes.CHAIN_UNAVAILABLE, `the broker cannot reach the chain or the consent ledger and refuses publishing: ${(err as SdkError).shortMessage ?? (err as Error).message}`, { ...(err as SdkError).details }, { cause: err });
+          throw new SdkError(
+            SdkErrorCodes.CHAIN_UNAVAILABLE,
+            `the broker cannot reach the chain or the consent ledger and refuses publishing: ${(err as SdkError).shortMessage ?? (err as Error).message}`,
+            { ...(err as SdkError).details },
+            { cause: err },
+          );
         }
         if (!this.retryable(code) || Date.now() >= deadline) throw err;
         if (route.conn?.transport === t) this.rotate(route);
@@ -825,11 +865,14 @@ export class DataClient {
   private onNotice(conn: Conn, n: { type: string; code?: string; message?: string; [k: string]: unknown }): void {
     if (n.type === "voucherRequest" && this.options.payments && conn.transport.voucher) {
       const transport = conn.transport;
-      void this.options.payments.answer(n as unknown as VoucherRequest).then((v) => transport.voucher!(v)).catch((err: unknown) => {
-        // Not signed (above the limit) or not taken: the broker will stop this client; say why.
-        const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, String((err as Error)?.message ?? err), { notice: n });
-        for (const route of conn.routes) for (const sub of route.subs) sub.onError(error);
-      });
+      void this.options.payments
+        .answer(n as unknown as VoucherRequest)
+        .then((v) => transport.voucher!(v))
+        .catch((err: unknown) => {
+          // Not signed (above the limit) or not taken: the broker will stop this client; say why.
+          const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, String((err as Error)?.message ?? err), { notice: n });
+          for (const route of conn.routes) for (const sub of route.subs) sub.onError(error);
+        });
       return;
     }
     const err = new SdkError(SdkErrorCodes.BROKER_ERROR, `${n.code ?? n.type}: ${n.message ?? ""}`, { brokerCode: n.code, notice: n });
@@ -888,7 +931,12 @@ export class DataClient {
     if (event.streamId !== sub.streamId || event.streamPartition !== sub.streamPartition) return;
     if (!(await this.publisherAllowed(event.streamId, event.publisher))) {
       sub.stats.refused++;
-      sub.onError(new SdkError(SdkErrorCodes.PUBLISHER_NOT_ALLOWED, `${event.publisher} may not publish to ${event.streamId}`, { publisher: event.publisher, eventHash: hash }));
+      sub.onError(
+        new SdkError(SdkErrorCodes.PUBLISHER_NOT_ALLOWED, `${event.publisher} may not publish to ${event.streamId}`, {
+          publisher: event.publisher,
+          eventHash: hash,
+        }),
+      );
       return;
     }
     const chain = sub.chains.get(event.publisher);
@@ -900,7 +948,13 @@ export class DataClient {
       await this.fillGap(sub, event, chain);
       const after = sub.chains.get(event.publisher)!;
       if (after.hash !== event.previousEventHash) {
-        sub.onError(new SdkError(SdkErrorCodes.GAP_NOT_FILLED, `events of ${event.publisher} between sequence numbers ${after.sequenceNumber} and ${event.sequenceNumber} could not be recovered`, { publisher: event.publisher, from: after.sequenceNumber, to: event.sequenceNumber }));
+        sub.onError(
+          new SdkError(
+            SdkErrorCodes.GAP_NOT_FILLED,
+            `events of ${event.publisher} between sequence numbers ${after.sequenceNumber} and ${event.sequenceNumber} could not be recovered`,
+            { publisher: event.publisher, from: after.sequenceNumber, to: event.sequenceNumber },
+          ),
+        );
       }
     }
     sub.chains.set(event.publisher, { sequenceNumber: event.sequenceNumber, hash, timestamp: event.timestamp });
@@ -970,7 +1024,14 @@ export class DataClient {
       } catch (err) {
         sub.stats.refused++;
         const e = err instanceof SdkError ? err : wrapBrokerError(err);
-        sub.onError(new SdkError(e.code, e.shortMessage, { ...e.details, eventHash: hash, publisher: event.publisher, sequenceNumber: event.sequenceNumber }, { cause: e.cause ?? e }));
+        sub.onError(
+          new SdkError(
+            e.code,
+            e.shortMessage,
+            { ...e.details, eventHash: hash, publisher: event.publisher, sequenceNumber: event.sequenceNumber },
+            { cause: e.cause ?? e },
+          ),
+        );
         return;
       }
     }
@@ -987,7 +1048,8 @@ export class DataClient {
       content: owned,
       encrypted: event.encryptionType !== EncryptionType.NONE,
       groupKeyId: event.groupKeyId,
-      parsed: () => (event.contentType === ContentType.JSON ? JSON.parse(bytesToUtf8(owned)) : event.contentType === ContentType.TEXT ? bytesToUtf8(owned) : owned),
+      parsed: () =>
+        event.contentType === ContentType.JSON ? JSON.parse(bytesToUtf8(owned)) : event.contentType === ContentType.TEXT ? bytesToUtf8(owned) : owned,
     };
     try {
       await sub.handler(message);
@@ -1012,7 +1074,10 @@ export class DataClient {
       try {
         await pending;
       } catch (err) {
-        const error = err instanceof SdkError ? err : new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `key request failed: ${(err as Error)?.message}`, { groupKeyId: event.groupKeyId });
+        const error =
+          err instanceof SdkError
+            ? err
+            : new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `key request failed: ${(err as Error)?.message}`, { groupKeyId: event.groupKeyId });
         this.refusedKeys.set(event.groupKeyId, { until: Date.now() + (this.options.keyRetryMs ?? 30_000), error });
         throw error;
       }
@@ -1022,7 +1087,13 @@ export class DataClient {
 
   private async requestKey(event: SignedEvent): Promise<void> {
     const request = await buildRequest(
-      { streamId: event.streamId, publisher: event.publisher, subscriber: this.address, subscriberPublicKey: this.keyStore!.publicKey, groupKeyIds: [event.groupKeyId] },
+      {
+        streamId: event.streamId,
+        publisher: event.publisher,
+        subscriber: this.address,
+        subscriberPublicKey: this.keyStore!.publicKey,
+        groupKeyIds: [event.groupKeyId],
+      },
       this.options.signer,
       this.random,
     );
@@ -1097,7 +1168,11 @@ export function chainOrder<F extends Uint8Array>(frames: F[]): F[] {
 }
 
 function gapError(gap: GapNotice): SdkError {
-  return new SdkError(SdkErrorCodes.GAP_NOT_FILLED, gap.reason === "CATCHING_UP"
-    ? `the broker is still catching up on events from ${gap.fromTimestamp} to ${gap.toTimestamp}`
-    : `the broker lacks events of ${gap.publisher} between sequence numbers ${gap.fromSequence} and ${gap.toSequence}`, { ...gap, from: gap.fromSequence, to: gap.toSequence });
+  return new SdkError(
+    SdkErrorCodes.GAP_NOT_FILLED,
+    gap.reason === "CATCHING_UP"
+      ? `the broker is still catching up on events from ${gap.fromTimestamp} to ${gap.toTimestamp}`
+      : `the broker lacks events of ${gap.publisher} between sequence numbers ${gap.fromSequence} and ${gap.toSequence}`,
+    { ...gap, from: gap.fromSequence, to: gap.toSequence },
+  );
 }

@@ -33,7 +33,10 @@ export interface KeyRequestServer {
  * Serves this publisher's key requests on host:port (port 0: any free port). `allowOrigin` (e.g.
  * "*") lets subscribers in web pages of other origins reach it (CORS). Node only.
  */
-export function serveKeyRequests(client: DataClient, options: { host?: string; port?: number; allowOrigin?: string } = {}): ReturnType<typeof startKeyRequestServer> {
+export function serveKeyRequests(
+  client: DataClient,
+  options: { host?: string; port?: number; allowOrigin?: string } = {},
+): ReturnType<typeof startKeyRequestServer> {
   return startKeyRequestServer(
     async (body) => {
       try {
@@ -59,13 +62,25 @@ export class HttpKeyRequestChannel implements KeyRequestChannel {
     if (!base) throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `no key-request endpoint known for publisher ${publisher}`, { publisher });
     let res: Response;
     try {
-      res = await this.fetchImpl(`${base.replace(/\/$/, "")}${PATH}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: requestBytes });
+      res = await this.fetchImpl(`${base.replace(/\/$/, "")}${PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: requestBytes,
+      });
     } catch (err) {
-      throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `publisher ${publisher}'s key-request endpoint is unreachable: ${(err as Error)?.message ?? err}`, { publisher }, { cause: err });
+      throw new SdkError(
+        SdkErrorCodes.UNKNOWN_GROUP_KEY,
+        `publisher ${publisher}'s key-request endpoint is unreachable: ${(err as Error)?.message ?? err}`,
+        { publisher },
+        { cause: err },
+      );
     }
     if (!res.ok) {
       const text = await res.text();
-      throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `publisher ${publisher} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { publisher, status: res.status });
+      throw new SdkError(SdkErrorCodes.UNKNOWN_GROUP_KEY, `publisher ${publisher} answered HTTP ${res.status}: ${text.slice(0, 200)}`, {
+        publisher,
+        status: res.status,
+      });
     }
     return new Uint8Array(await res.arrayBuffer());
   }

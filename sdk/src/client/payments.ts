@@ -51,14 +51,26 @@ export class VoucherSigner {
     const amount = BigInt(request.amount);
     const key = `${String(request.channels).toLowerCase()}/${String(request.broker).toLowerCase()}/${request.generation}`;
     const previous = this.signed.get(key);
-    if (previous && previous.value >= amount) return { payer: previous.payer, generation: previous.generation, amount: previous.amount, signature: previous.signature };
+    if (previous && previous.value >= amount)
+      return { payer: previous.payer, generation: previous.generation, amount: previous.amount, signature: previous.signature };
     if (amount > this.options.maxAmount) {
-      throw new SdkError(SdkErrorCodes.PAYMENT_LIMIT, `the broker asks for ${amount} DATA wei on its channel, above this client's limit of ${this.options.maxAmount}`, {
-        amount: String(amount), maxAmount: String(this.options.maxAmount), broker: request.broker,
-      });
+      throw new SdkError(
+        SdkErrorCodes.PAYMENT_LIMIT,
+        `the broker asks for ${amount} DATA wei on its channel, above this client's limit of ${this.options.maxAmount}`,
+        {
+          amount: String(amount),
+          maxAmount: String(this.options.maxAmount),
+          broker: request.broker,
+        },
+      );
     }
     const domain: TypedDataDomain = { name: "PaymentChannels", version: "1", chainId: request.chainId, verifyingContract: getAddress(request.channels) };
-    const signature = await this.signer.signTypedData(domain, VOUCHER_TYPES, { payer, broker: getAddress(request.broker), generation: request.generation, amount });
+    const signature = await this.signer.signTypedData(domain, VOUCHER_TYPES, {
+      payer,
+      broker: getAddress(request.broker),
+      generation: request.generation,
+      amount,
+    });
     const voucher = { payer, generation: request.generation, amount: String(amount), signature };
     this.signed.set(key, { ...voucher, value: amount });
     return voucher;

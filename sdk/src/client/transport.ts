@@ -2,7 +2,17 @@
 // signed by an ethers Signer. One job: move frames and requests; the DataClient above it does
 // chains, gaps, keys and reconnection. The socket is the platform's (../platform.ts).
 
-import { BinaryKind, buildSiweMessage, decodeBrokerBinaryMessage, encodeRequestFrame, frameTimestamp, hexOf, type ChainTip, type GapNotice, type ResendQuery } from "@datamarket/protocol";
+import {
+  BinaryKind,
+  buildSiweMessage,
+  decodeBrokerBinaryMessage,
+  encodeRequestFrame,
+  frameTimestamp,
+  hexOf,
+  type ChainTip,
+  type GapNotice,
+  type ResendQuery,
+} from "@datamarket/protocol";
 import type { Signer } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { openSocket } from "../platform";
@@ -75,7 +85,12 @@ export class BrokerReplyError extends Error {
 }
 
 function brokerError(reply: Record<string, unknown>): SdkError {
-  return new SdkError(SdkErrorCodes.BROKER_ERROR, `${reply.code}: ${reply.message}`, { brokerCode: reply.code, ...(reply.details as object) }, { cause: new BrokerReplyError(reply) });
+  return new SdkError(
+    SdkErrorCodes.BROKER_ERROR,
+    `${reply.code}: ${reply.message}`,
+    { brokerCode: reply.code, ...(reply.details as object) },
+    { cause: new BrokerReplyError(reply) },
+  );
 }
 
 export class WsTransport implements BrokerTransport {
@@ -107,7 +122,14 @@ export class WsTransport implements BrokerTransport {
       return await Promise.race([WsTransport.open(socket, options), expired]);
     } catch (err) {
       ws?.terminate();
-      throw err instanceof SdkError ? err : new SdkError(SdkErrorCodes.BROKER_ERROR, `cannot connect to ${options.url}: ${(err as Error)?.message ?? err}`, { brokerCode: "DISCONNECTED", url: options.url }, { cause: err });
+      throw err instanceof SdkError
+        ? err
+        : new SdkError(
+            SdkErrorCodes.BROKER_ERROR,
+            `cannot connect to ${options.url}: ${(err as Error)?.message ?? err}`,
+            { brokerCode: "DISCONNECTED", url: options.url },
+            { cause: err },
+          );
     } finally {
       clearTimeout(timeout);
     }
@@ -150,7 +172,8 @@ export class WsTransport implements BrokerTransport {
     const signature = await this.options.signer.signMessage(message);
     let presentation: string | undefined;
     if (this.options.presentation) {
-      if (typeof hello.credentialAudience !== "string") throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the broker takes no credential presentations (its hello names no credentialAudience)");
+      if (typeof hello.credentialAudience !== "string")
+        throw new SdkError(SdkErrorCodes.BROKER_ERROR, "the broker takes no credential presentations (its hello names no credentialAudience)");
       presentation = await this.options.presentation({ nonce: String(hello.nonce), audience: hello.credentialAudience });
     }
     await this.request({ type: "auth", message, signature, ...(presentation !== undefined ? { presentation } : {}) });

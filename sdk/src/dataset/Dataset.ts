@@ -4,8 +4,26 @@
 // Layouts: docs/sdk.md, "Datasets".
 
 import {
-  ByteReader, ByteWriter, GCM_NONCE_LENGTH, GCM_TAG_LENGTH, aesGcmOpen, aesGcmSeal, bytesToUtf8, concatBytes, defaultRandom, equalBytes, hexToBytes,
-  hkdfSha256, sha256, toHex, unwrapEntry, utf8ToBytes, wrapForRecipients, writeUint32BE, type RandomSource, type WrappedEntry,
+  ByteReader,
+  ByteWriter,
+  GCM_NONCE_LENGTH,
+  GCM_TAG_LENGTH,
+  aesGcmOpen,
+  aesGcmSeal,
+  bytesToUtf8,
+  concatBytes,
+  defaultRandom,
+  equalBytes,
+  hexToBytes,
+  hkdfSha256,
+  sha256,
+  toHex,
+  unwrapEntry,
+  utf8ToBytes,
+  wrapForRecipients,
+  writeUint32BE,
+  type RandomSource,
+  type WrappedEntry,
 } from "@datamarket/protocol";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { ownBytes } from "../platform";
@@ -90,7 +108,8 @@ export function encryptDataset(datasetId: string, records: DatasetRecord[], rand
   datasetId = toHex(hexToBytes(datasetId, 32, "datasetId"));
   const bySubject = new Map<string, Uint8Array[]>();
   for (const rec of records) {
-    if (typeof rec.subjectId !== "string" || rec.subjectId.length === 0) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "every record needs a non-empty subjectId");
+    if (typeof rec.subjectId !== "string" || rec.subjectId.length === 0)
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "every record needs a non-empty subjectId");
     const list = bySubject.get(rec.subjectId) ?? [];
     list.push(rec.data);
     bySubject.set(rec.subjectId, list);
@@ -101,7 +120,10 @@ export function encryptDataset(datasetId: string, records: DatasetRecord[], rand
   for (const [subjectId, list] of bySubject) {
     const label = subjectLabel(datasetId, subjectId);
     const nonce = random(GCM_NONCE_LENGTH);
-    const body = concatBytes(nonce, aesGcmSeal(subjectKey(masterKey, datasetId, label), nonce, encodeChunk(subjectId, list), chunkAad(datasetId, label, list.length)));
+    const body = concatBytes(
+      nonce,
+      aesGcmSeal(subjectKey(masterKey, datasetId, label), nonce, encodeChunk(subjectId, list), chunkAad(datasetId, label, list.length)),
+    );
     rows.push({ label, recordCount: list.length, bodyLength: body.length, bodyHash: toHex(sha256(body)) });
     bodies.push(body);
   }
@@ -110,8 +132,16 @@ export function encryptDataset(datasetId: string, records: DatasetRecord[], rand
 }
 
 export function encodeManifest(datasetId: string, rows: ManifestRow[]): Uint8Array {
-  const w = new ByteWriter().bytes(DATASET_MAGIC).u8(DATASET_VERSION).bytes(hexToBytes(datasetId, 32, "datasetId")).u32(rows.length);
-  for (const r of rows) w.bytes(hexToBytes(r.label, 32, "label")).u32(r.recordCount).u32(r.bodyLength).bytes(hexToBytes(r.bodyHash, 32, "bodyHash"));
+  const w = new ByteWriter()
+    .bytes(DATASET_MAGIC)
+    .u8(DATASET_VERSION)
+    .bytes(hexToBytes(datasetId, 32, "datasetId"))
+    .u32(rows.length);
+  for (const r of rows)
+    w.bytes(hexToBytes(r.label, 32, "label"))
+      .u32(r.recordCount)
+      .u32(r.bodyLength)
+      .bytes(hexToBytes(r.bodyHash, 32, "bodyHash"));
   return w.finish();
 }
 
@@ -134,7 +164,12 @@ function readManifest(bytes: Uint8Array): { datasetId: string; rows: ManifestRow
   if (MANIFEST_HEADER_LENGTH + n * ROW_LENGTH > bytes.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `chunkCount ${n} exceeds the file`);
   const rows: ManifestRow[] = [];
   for (let i = 0; i < n; i++) {
-    rows.push({ label: toHex(r.bytes(32, "label")), recordCount: r.u32("recordCount"), bodyLength: r.u32("bodyLength"), bodyHash: toHex(r.bytes(32, "bodyHash")) });
+    rows.push({
+      label: toHex(r.bytes(32, "label")),
+      recordCount: r.u32("recordCount"),
+      bodyLength: r.u32("bodyLength"),
+      bodyHash: toHex(r.bytes(32, "bodyHash")),
+    });
   }
   return { datasetId, rows, length: r.offset };
 }
@@ -155,7 +190,12 @@ export interface DatasetRelease {
 }
 
 function releaseAad(datasetId: string, contentHash: Uint8Array, buyer: string, released: number[]): Uint8Array {
-  const w = new ByteWriter().bytes(utf8ToBytes("datamarket/dataset-release/v1")).bytes(hexToBytes(datasetId, 32, "datasetId")).bytes(contentHash).bytes(hexToBytes(buyer, 20, "buyer")).u32(released.length);
+  const w = new ByteWriter()
+    .bytes(utf8ToBytes("datamarket/dataset-release/v1"))
+    .bytes(hexToBytes(datasetId, 32, "datasetId"))
+    .bytes(contentHash)
+    .bytes(hexToBytes(buyer, 20, "buyer"))
+    .u32(released.length);
   for (const i of released) w.u32(i);
   return w.finish();
 }
@@ -174,7 +214,9 @@ export function createRelease(
 ): DatasetRelease {
   const { datasetId, rows, length } = decodeManifest(dataset.file);
   if (decision.decision !== "approved") {
-    throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the consent ledger denied the request: ${(decision.reasons ?? []).join(", ") || "no reason given"}`, { reasons: decision.reasons ?? [] });
+    throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the consent ledger denied the request: ${(decision.reasons ?? []).join(", ") || "no reason given"}`, {
+      reasons: decision.reasons ?? [],
+    });
   }
   const approvedLabels = new Set(decision.approvedSubjects.map((s) => subjectLabel(datasetId, s)));
   const released: number[] = [];
@@ -192,20 +234,38 @@ export function createRelease(
   const manifest = dataset.file.subarray(0, length);
   const contentHash = sha256(manifest);
   const address = buyer.address.toLowerCase();
-  const wrapped = wrapForRecipients(concatBytes(...keys), [{ address, publicKey: buyer.publicKey }], () => releaseAad(datasetId, contentHash, address, released), random);
+  const wrapped = wrapForRecipients(
+    concatBytes(...keys),
+    [{ address, publicKey: buyer.publicKey }],
+    () => releaseAad(datasetId, contentHash, address, released),
+    random,
+  );
   const denied = Object.values(decision.deniedByReason).reduce((a, b) => a + b, 0);
   const leftOut = rows.length - released.length;
   // Subjects the dataset holds but the ledger knows nothing of (a mismatch between the two) are named so.
   const byReason: Record<string, number> = { ...decision.deniedByReason };
   if (leftOut > denied) byReason.NOT_IN_DECISION = leftOut - denied;
-  return { datasetId, buyer: address, manifest: new Uint8Array(manifest), released, bodies: bodies.map((b) => new Uint8Array(b)), ephemeralPublicKey: wrapped.ephemeralPublicKey, keys: wrapped.entries[0], leftOut: { total: leftOut, byReason } };
+  return {
+    datasetId,
+    buyer: address,
+    manifest: new Uint8Array(manifest),
+    released,
+    bodies: bodies.map((b) => new Uint8Array(b)),
+    ephemeralPublicKey: wrapped.ephemeralPublicKey,
+    keys: wrapped.entries[0],
+    leftOut: { total: leftOut, byReason },
+  };
 }
 
 /**
  * Buyer side: checks the manifest against the content hash registered in the stream registry and
  * every chunk against its manifest row, opens the subject keys, and returns the records by subject.
  */
-export function openRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
+export function openRelease(
+  release: DatasetRelease,
+  registeredContentHash: string,
+  buyerPrivateKey: Uint8Array,
+): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
   try {
     return openCheckedRelease(release, registeredContentHash, buyerPrivateKey);
   } catch (err) {
@@ -213,13 +273,21 @@ export function openRelease(release: DatasetRelease, registeredContentHash: stri
   }
 }
 
-function openCheckedRelease(release: DatasetRelease, registeredContentHash: string, buyerPrivateKey: Uint8Array): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
+function openCheckedRelease(
+  release: DatasetRelease,
+  registeredContentHash: string,
+  buyerPrivateKey: Uint8Array,
+): { subjects: { subjectId: string; records: Uint8Array[] }[]; leftOut: DatasetRelease["leftOut"] } {
   const contentHash = sha256(release.manifest);
   if (toHex(contentHash) !== registeredContentHash.toLowerCase()) {
-    throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, "the manifest does not hash to the registered content hash", { expected: registeredContentHash, actual: toHex(contentHash) });
+    throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, "the manifest does not hash to the registered content hash", {
+      expected: registeredContentHash,
+      actual: toHex(contentHash),
+    });
   }
   const { datasetId, rows } = decodeManifest(release.manifest);
-  if (release.bodies.length !== release.released.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, "released indexes and chunk bodies differ in number");
+  if (release.bodies.length !== release.released.length)
+    throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, "released indexes and chunk bodies differ in number");
   const keys = unwrapEntry(buyerPrivateKey, release.ephemeralPublicKey, release.keys, releaseAad(datasetId, contentHash, release.buyer, release.released));
   if (keys.length !== 32 * release.released.length) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, "the wrapped key bundle has the wrong length");
   const subjects = release.released.map((index, k) => {
@@ -229,9 +297,15 @@ function openCheckedRelease(release: DatasetRelease, registeredContentHash: stri
       throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} does not match its manifest row`, { index });
     }
     if (body.length < GCM_NONCE_LENGTH + GCM_TAG_LENGTH) throw new SdkError(SdkErrorCodes.MALFORMED_MESSAGE, `chunk ${index} is too short`);
-    const plain = aesGcmOpen(keys.subarray(32 * k, 32 * k + 32), body.subarray(0, GCM_NONCE_LENGTH), body.subarray(GCM_NONCE_LENGTH), chunkAad(datasetId, row.label, row.recordCount));
+    const plain = aesGcmOpen(
+      keys.subarray(32 * k, 32 * k + 32),
+      body.subarray(0, GCM_NONCE_LENGTH),
+      body.subarray(GCM_NONCE_LENGTH),
+      chunkAad(datasetId, row.label, row.recordCount),
+    );
     const chunk = decodeChunk(plain, row.recordCount);
-    if (subjectLabel(datasetId, chunk.subjectId) !== row.label) throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} names a subject that does not match its label`, { index });
+    if (subjectLabel(datasetId, chunk.subjectId) !== row.label)
+      throw new SdkError(SdkErrorCodes.CONTENT_HASH_MISMATCH, `chunk ${index} names a subject that does not match its label`, { index });
     return chunk;
   });
   return { subjects, leftOut: release.leftOut };

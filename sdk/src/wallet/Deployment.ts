@@ -67,7 +67,11 @@ function invalid(file: string, message: string, details: Record<string, unknown>
  *   the one asked for, or, when `runner` has a provider, the provider is on another chain or one of
  *   the four addresses holds no code there (a restarted local chain, a stale record)
  */
-export async function loadDeployment(source: number | bigint | string | DeploymentRecord, runner?: ContractRunner | null, options: LoadDeploymentOptions = {}): Promise<Deployment> {
+export async function loadDeployment(
+  source: number | bigint | string | DeploymentRecord,
+  runner?: ContractRunner | null,
+  options: LoadDeploymentOptions = {},
+): Promise<Deployment> {
   let file = "(object)";
   let record: DeploymentRecord;
   if (typeof source === "object") {
@@ -80,8 +84,18 @@ export async function loadDeployment(source: number | bigint | string | Deployme
       record = JSON.parse(read.text) as DeploymentRecord;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      const message = code === "ENOENT" ? "no deployment record (run npm run deploy -- --network <name>)" : code === "NOT_SUPPORTED" ? (error as Error).message : `not a JSON deployment record (${(error as Error).message})`;
-      throw new SdkError(code === "NOT_SUPPORTED" ? SdkErrorCodes.NOT_SUPPORTED : SdkErrorCodes.INVALID_DEPLOYMENT, `${file === "(object)" ? wanted : file}: ${message}`, { file: file === "(object)" ? wanted : file }, { cause: error });
+      const message =
+        code === "ENOENT"
+          ? "no deployment record (run npm run deploy -- --network <name>)"
+          : code === "NOT_SUPPORTED"
+            ? (error as Error).message
+            : `not a JSON deployment record (${(error as Error).message})`;
+      throw new SdkError(
+        code === "NOT_SUPPORTED" ? SdkErrorCodes.NOT_SUPPORTED : SdkErrorCodes.INVALID_DEPLOYMENT,
+        `${file === "(object)" ? wanted : file}: ${message}`,
+        { file: file === "(object)" ? wanted : file },
+        { cause: error },
+      );
     }
   }
   if (typeof record !== "object" || record === null || !Number.isSafeInteger(record.chainId) || record.chainId < 1) {
@@ -107,7 +121,10 @@ export async function loadDeployment(source: number | bigint | string | Deployme
     if (actual !== chainId) throw invalid(file, `records chain ${chainId}, but the provider is on chain ${actual}`, { chainId, providerChainId: actual });
     for (const name of REQUIRED) {
       if ((await provider.getCode(address[name])) === "0x") {
-        throw invalid(file, `no code at ${name} ${address[name]} on chain ${chainId} (a restarted local chain, or a stale record)`, { contract: name, address: address[name] });
+        throw invalid(file, `no code at ${name} ${address[name]} on chain ${chainId} (a restarted local chain, or a stale record)`, {
+          contract: name,
+          address: address[name],
+        });
       }
     }
   }

@@ -5,9 +5,7 @@
 // shared with the bridges that sign).
 
 import { getBytes, isHexString, Signature, type ContractTransactionReceipt, type Signer } from "ethers";
-import {
-  BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation,
-} from "@datamarket/consent-attestation";
+import { BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation } from "@datamarket/consent-attestation";
 import type { ContractTransactionResponse } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { marketAt, tokenAt, type BoundContract } from "./contracts";
@@ -97,15 +95,24 @@ export class MarketClient {
    * checked to be for this buyer and product and not expired at the latest block.
    */
   async collectConsent(grantId: string, productId: string): Promise<CollectedAttestation> {
-    if (!this.bridges) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation (MarketClient's fourth argument)");
+    if (!this.bridges)
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation (MarketClient's fourth argument)");
     if (!isHexString(grantId, 32)) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, `grantId must be 32 bytes of 0x-hex, got "${grantId}"`, { grantId });
     const owner = (await this.signer.getAddress()).toLowerCase();
-    const [attestors, threshold, { chainId }] = await Promise.all([this.market.attestors(), this.market.attestorThreshold(), this.signer.provider!.getNetwork()]);
+    const [attestors, threshold, { chainId }] = await Promise.all([
+      this.market.attestors(),
+      this.market.attestorThreshold(),
+      this.signer.provider!.getNetwork(),
+    ]);
     let collected: CollectedAttestation;
     try {
       collected = await collectAttestation(grantId.toLowerCase(), {
-        urls: this.bridges.urls, threshold: Number(threshold), domain: { chainId, market: this.marketAddress.toLowerCase() },
-        attestors: [...attestors], timeoutMs: this.bridges.timeoutMs, fetch: this.bridges.fetch,
+        urls: this.bridges.urls,
+        threshold: Number(threshold),
+        domain: { chainId, market: this.marketAddress.toLowerCase() },
+        attestors: [...attestors],
+        timeoutMs: this.bridges.timeoutMs,
+        fetch: this.bridges.fetch,
       });
     } catch (error) {
       if (!(error instanceof BridgeClientError)) throw error;
@@ -114,11 +121,19 @@ export class MarketClient {
     }
     const attestation = collected.value;
     if (attestation.buyer !== owner || attestation.productId !== productId.toLowerCase()) {
-      throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the attestation of grant ${grantId} is for buyer ${attestation.buyer} and product ${attestation.productId}, not ${owner} and ${productId.toLowerCase()}`, { grantId, buyer: attestation.buyer, productId: attestation.productId });
+      throw new SdkError(
+        SdkErrorCodes.NOT_LICENSED,
+        `the attestation of grant ${grantId} is for buyer ${attestation.buyer} and product ${attestation.productId}, not ${owner} and ${productId.toLowerCase()}`,
+        { grantId, buyer: attestation.buyer, productId: attestation.productId },
+      );
     }
     const latest = await this.signer.provider!.getBlock("latest");
     if (latest && attestation.expiresAt <= latest.timestamp) {
-      throw new SdkError(SdkErrorCodes.NOT_LICENSED, `the attestation of grant ${grantId} expired at ${attestation.expiresAt} (latest block: ${latest.timestamp})`, { grantId, expiresAt: attestation.expiresAt, blockTimestamp: latest.timestamp });
+      throw new SdkError(
+        SdkErrorCodes.NOT_LICENSED,
+        `the attestation of grant ${grantId} expired at ${attestation.expiresAt} (latest block: ${latest.timestamp})`,
+        { grantId, expiresAt: attestation.expiresAt, blockTimestamp: latest.timestamp },
+      );
     }
     return collected;
   }
@@ -139,14 +154,25 @@ export class MarketClient {
     const permitSignature = Signature.from(
       await this.signer.signTypedData(
         { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
-        { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+        {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
         { owner, spender: this.marketAddress, value: cost, nonce, deadline },
       ),
     );
     const receipt = await this.wait(
       "buyWithPermit",
       {
-        productId: args.productId, duration: args.duration, attestation: consent?.value ?? NO_ATTESTATION, signatures: consent?.signatures ?? "0x",
+        productId: args.productId,
+        duration: args.duration,
+        attestation: consent?.value ?? NO_ATTESTATION,
+        signatures: consent?.signatures ?? "0x",
         encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
       },
       args.maxPricePerSecond ?? product.pricePerSecond,

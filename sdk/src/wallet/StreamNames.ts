@@ -35,9 +35,15 @@ export class StreamNamesClient {
       const data = (err as { data?: string }).data;
       const parsed = data ? this.contract.interface.parseError(data) : null;
       if (parsed?.name === "NameNotSet" || parsed?.name === "NameStale") {
-        throw new SdkError(SdkErrorCodes.NAME_NOT_FOUND, `${normalized} ${parsed.name === "NameNotSet" ? "names no stream" : "no longer names the stream it named (the name or the stream changed hands)"}`, {
-          name: normalized, reason: parsed.name, ...(parsed.name === "NameStale" ? { streamId: String(parsed.args[1]).toLowerCase(), owner: String(parsed.args[2]).toLowerCase() } : {}),
-        });
+        throw new SdkError(
+          SdkErrorCodes.NAME_NOT_FOUND,
+          `${normalized} ${parsed.name === "NameNotSet" ? "names no stream" : "no longer names the stream it named (the name or the stream changed hands)"}`,
+          {
+            name: normalized,
+            reason: parsed.name,
+            ...(parsed.name === "NameStale" ? { streamId: String(parsed.args[1]).toLowerCase(), owner: String(parsed.args[2]).toLowerCase() } : {}),
+          },
+        );
       }
       throw err;
     }

@@ -38,7 +38,10 @@ export class StreamRegistryClient implements StreamAccess {
 
   /** Sends `method(...args)` with an SDK-assigned nonce (./transactions.ts) and waits for its receipt. */
   private async wait(method: string, ...args: unknown[]): Promise<ContractTransactionReceipt> {
-    const tx = await sendWithNonce(this.registry.runner, (overrides) => this.registry.getFunction(method)(...args, overrides) as Promise<ContractTransactionResponse>);
+    const tx = await sendWithNonce(
+      this.registry.runner,
+      (overrides) => this.registry.getFunction(method)(...args, overrides) as Promise<ContractTransactionResponse>,
+    );
     const receipt = await tx.wait();
     if (!receipt) throw new SdkError(SdkErrorCodes.TRANSACTION_FAILED, `${method} was dropped before it was mined`, { hash: tx.hash });
     return receipt;

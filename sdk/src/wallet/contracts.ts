@@ -17,7 +17,12 @@ const errorsOf = (abi: readonly string[]) => abi.filter((f) => f.startsWith("err
 const unique = (fragments: readonly string[]) => [...new Set(fragments)];
 
 /** Every custom error the protocol's contracts the SDK binds can raise (registry, market, token, coordinator). */
-export const PROTOCOL_ERRORS_ABI = unique([...errorsOf(STREAM_REGISTRY_ABI), ...errorsOf(DATA_LICENSE_MARKET_ABI), ...errorsOf(DATA_TOKEN_ABI), ...errorsOf(NETWORK_COORDINATOR_ABI)]);
+export const PROTOCOL_ERRORS_ABI = unique([
+  ...errorsOf(STREAM_REGISTRY_ABI),
+  ...errorsOf(DATA_LICENSE_MARKET_ABI),
+  ...errorsOf(DATA_TOKEN_ABI),
+  ...errorsOf(NETWORK_COORDINATOR_ABI),
+]);
 
 function withAllErrors(abi: readonly string[]): string[] {
   const own = new Set(errorsOf(abi).map((e) => e.slice(6, e.indexOf("("))));
@@ -31,12 +36,17 @@ export const coordinatorInterface = new Interface(withAllErrors(NETWORK_COORDINA
 export const streamNamesInterface = new Interface(STREAM_NAMES_ABI);
 
 /** IStreamRegistry at `address`. */
-export const streamRegistryAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, streamRegistryInterface, runner ?? null) as BoundContract;
+export const streamRegistryAt = (address: string, runner?: ContractRunner | null): BoundContract =>
+  new Contract(address, streamRegistryInterface, runner ?? null) as BoundContract;
 /** IDataLicenseMarket at `address`. */
-export const marketAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, marketInterface, runner ?? null) as BoundContract;
+export const marketAt = (address: string, runner?: ContractRunner | null): BoundContract =>
+  new Contract(address, marketInterface, runner ?? null) as BoundContract;
 /** DATAToken at `address`. */
-export const tokenAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, tokenInterface, runner ?? null) as BoundContract;
+export const tokenAt = (address: string, runner?: ContractRunner | null): BoundContract =>
+  new Contract(address, tokenInterface, runner ?? null) as BoundContract;
 /** INetworkCoordinator at `address`. */
-export const coordinatorAt = (address: string, runner?: ContractRunner | null): CoordinatorContract => new Contract(address, coordinatorInterface, runner ?? null) as unknown as CoordinatorContract;
+export const coordinatorAt = (address: string, runner?: ContractRunner | null): CoordinatorContract =>
+  new Contract(address, coordinatorInterface, runner ?? null) as unknown as CoordinatorContract;
 /** IStreamNames at `address`. */
-export const streamNamesAt = (address: string, runner?: ContractRunner | null): BoundContract => new Contract(address, streamNamesInterface, runner ?? null) as BoundContract;
+export const streamNamesAt = (address: string, runner?: ContractRunner | null): BoundContract =>
+  new Contract(address, streamNamesInterface, runner ?? null) as BoundContract;

@@ -19,7 +19,15 @@ import { serveKeyRequests } from "../../src/client/keyRequestHttp";
 import { createStream, makeClient, startTestNet, type TestNet } from "../helpers";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-gpu",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const EVENTS = 5;
 
 /** Bundles page/ with Vite into `outDir`; returns the JS assets' total size, raw and gzip. */
@@ -113,16 +121,30 @@ if (!hasChromium && !process.env.CI) console.warn(`sdk/test/browser: ${CHROMIUM}
       encryptionKey: toHex(encryption.privateKey),
     });
     await tab.goto(`${page.url}?${query}`);
-    const read = () => tab.evaluate(() => (globalThis as unknown as { __sdk?: { subscribed: boolean; received: { sequenceNumber: number; encrypted: boolean; value: unknown }[]; errors: string[]; backend: string } }).__sdk);
+    const read = () =>
+      tab.evaluate(
+        () =>
+          (
+            globalThis as unknown as {
+              __sdk?: { subscribed: boolean; received: { sequenceNumber: number; encrypted: boolean; value: unknown }[]; errors: string[]; backend: string };
+            }
+          ).__sdk,
+      );
     await waitForAsync(async () => (await read())?.subscribed === true || (await read())?.errors.length !== 0, "the page to subscribe", 30_000);
     expect((await read())!.errors).to.deep.equal([]);
 
     for (let i = 0; i < EVENTS; i++) await publisher.client.publish(stream, { bpm: 60 + i }); // encrypted, no key announced to the page
-    await waitForAsync(async () => ((await read())?.received.length ?? 0) >= EVENTS || ((await read())?.errors.length ?? 0) > 0, "the page to decrypt every event", 30_000);
+    await waitForAsync(
+      async () => ((await read())?.received.length ?? 0) >= EVENTS || ((await read())?.errors.length ?? 0) > 0,
+      "the page to decrypt every event",
+      30_000,
+    );
     const state = (await read())!;
     expect(state.errors).to.deep.equal([]);
     expect(state.backend).to.equal("noble/browser");
-    expect(state.received.map((m) => ({ encrypted: m.encrypted, value: m.value }))).to.deep.equal(Array.from({ length: EVENTS }, (_, i) => ({ encrypted: true, value: { bpm: 60 + i } })));
+    expect(state.received.map((m) => ({ encrypted: m.encrypted, value: m.value }))).to.deep.equal(
+      Array.from({ length: EVENTS }, (_, i) => ({ encrypted: true, value: { bpm: 60 + i } })),
+    );
     // One chain, in order: consecutive sequence numbers (a new chain starts from the clock, docs/protocol.md).
     expect(state.received.map((m) => m.sequenceNumber - state.received[0].sequenceNumber)).to.deep.equal(Array.from({ length: EVENTS }, (_, i) => i));
     expect(consoleErrors).to.deep.equal([]);
