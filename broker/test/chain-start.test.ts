@@ -63,7 +63,7 @@ describe("configured start on the contracts", function () {
     await running.close();
     let error: Error | undefined;
     await startConfiguredBroker({ ...base, chain: { ...dead, mode: "on" } }, pino({ level: "silent" })).catch((e: Error) => (error = e));
-    expect(error?.message).to.match(/^chain\.rpcUrl: no Ethereum node answers at http:\/\/127\.0\.0\.1:9/);
+    expect(error?.message).to.match(/^INVALID_CONFIG: chain\.rpcUrl: no Ethereum node answers at http:\/\/127\.0\.0\.1:9/);
     tmp.remove();
   });
 

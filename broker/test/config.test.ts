@@ -19,7 +19,8 @@ function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
     parseConfig(raw, env, "/srv/broker");
   } catch (error) {
     expect(error).to.be.instanceOf(ConfigError);
-    return (error as Error).message.split("\n");
+    expect((error as ConfigError).code).to.equal("INVALID_CONFIG");
+    return (error as ConfigError).shortMessage.split("\n");
   }
   throw new Error("the configuration was accepted");
 }
@@ -115,7 +116,10 @@ describe("configuration", () => {
       "BROKER_CONSENT: is no longer read: use BROKER__CONSENT_LEDGER__KIND",
       "BROKER__WSPORT: is not a setting (a variable is BROKER__ and a setting's path in UPPER_SNAKE_CASE, e.g. BROKER__STORAGE__MAX_RESEND_EVENTS)",
     ]);
-    expect(() => loadConfig("/nonexistent/broker.json", {})).to.throw(ConfigError, /^config: cannot read \/nonexistent\/broker\.json as JSON: /);
+    expect(() => loadConfig("/nonexistent/broker.json", {})).to.throw(
+      ConfigError,
+      /^INVALID_CONFIG: config: cannot read \/nonexistent\/broker\.json as JSON: /,
+    );
   });
 
   it("reads the operator key from the environment only: in the file it is refused, and never printed", () => {

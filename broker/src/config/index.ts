@@ -7,6 +7,7 @@
 import { identity } from "../access/CredentialGate";
 import { paymentTermsOf } from "../payments/config";
 import { DaemonConfig, fabricConnectionProblem, problemText, type Checked, type ConfigProblem } from "@datamarket/consent-ledger/config";
+import { DataMarketError } from "@datamarket/protocol";
 import { addressOfPrivateKey } from "../wire";
 import { BrokerConfigSchema, type BrokerConfig } from "./schema";
 
@@ -56,15 +57,19 @@ export const BROKER_CONFIG = new DaemonConfig<BrokerConfig>({
 export const DEFAULT_CONFIG: BrokerConfig = BROKER_CONFIG.defaults();
 
 /** Configuration errors name every setting that was wrong (`broker start` exits with status 2). */
-export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(problemText).join("\n"));
-    this.name = "ConfigError";
+export class ConfigError extends DataMarketError<"INVALID_CONFIG"> {
+  override name = "ConfigError";
+
+  constructor(
+    readonly problems: ConfigProblem[],
+    options: { cause?: unknown } = {},
+  ) {
+    super("INVALID_CONFIG", problems.map(problemText).join("\n"), { details: { problems }, cause: options.cause, docsPath: "broker.md#configuration" });
   }
 
-  /** A single problem (found at start: a chain that does not match the configuration, say). */
-  static of(field: string, message: string, env?: string): ConfigError {
-    return new ConfigError([{ field, env, message }]);
+  /** A single problem (found at start: a chain that does not match the configuration, say); `cause`: the error that revealed it. */
+  static of(field: string, message: string, env?: string, options: { cause?: unknown } = {}): ConfigError {
+    return new ConfigError([{ field, env, message }], options);
   }
 }
 
