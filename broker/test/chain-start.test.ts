@@ -161,17 +161,7 @@ describe("configured start on the contracts", function () {
     const firstBlock = (await hre.ethers.provider.getBlockNumber()) + 1;
     const market = await deployMarket();
     const tmp = tempDir();
-    const deployment = join(tmp.dir, "31337.json");
-    writeFileSync(
-      deployment,
-      JSON.stringify({
-        chainId: 31337,
-        contracts: {
-          StreamRegistry: { address: market.addresses.registry, deployBlock: firstBlock },
-          DataLicenseMarket: { address: market.addresses.market, deployBlock: firstBlock },
-        },
-      }),
-    );
+    const deployment = writeDeployment(tmp.dir, firstBlock, { StreamRegistry: market.addresses.registry, DataLicenseMarket: market.addresses.market });
     // A poll interval far longer than the test: only the on-demand poll can find the new stream.
     const config: BrokerConfig = {
       ...structuredClone(DEFAULT_CONFIG),
