@@ -28,6 +28,16 @@ function messageView(m: ReceivedMessage) {
 const messageLine = (m: ReturnType<typeof messageView>) =>
   `${new Date(m.timestamp).toISOString()} ${m.publisher} #${m.sequenceNumber}${m.encrypted ? " (decrypted)" : ""} ${typeof m.content === "string" ? m.content : JSON.stringify(m.content)}`;
 
+/** How `stream grant` and `stream revoke` print a permission they set. */
+const permissionFields = (r: { id: string; user: string; publishExpiry: bigint; subscribeExpiry: bigint; block: number }) =>
+  fields([
+    ["resource", r.id],
+    ["user", r.user],
+    ["publish until", expiry(r.publishExpiry)],
+    ["subscribe until", expiry(r.subscribeExpiry)],
+    ["block", r.block],
+  ]);
+
 export function streamCommands(program: Command, action: Action): void {
   const stream = program.command("stream").description("streams on the registry: create, inspect, permissions; publish, subscribe, resend through brokers");
 
@@ -142,15 +152,7 @@ export function streamCommands(program: Command, action: Action): void {
           subscribeExpiry: subscribe ? until : current.subscribeExpiry,
           ...receiptOf(receipt),
         };
-        ctx.out.result(result, (r) =>
-          fields([
-            ["resource", r.id],
-            ["user", r.user],
-            ["publish until", expiry(r.publishExpiry)],
-            ["subscribe until", expiry(r.subscribeExpiry)],
-            ["block", r.block],
-          ]),
-        );
+        ctx.out.result(result, permissionFields);
       }),
     );
 
@@ -178,15 +180,7 @@ export function streamCommands(program: Command, action: Action): void {
           canDelete: both ? false : current.canDelete,
           canGrantSubscribe: both ? false : current.canGrantSubscribe,
         });
-        ctx.out.result({ id, user, publishExpiry, subscribeExpiry, ...receiptOf(receipt) }, (r) =>
-          fields([
-            ["resource", r.id],
-            ["user", r.user],
-            ["publish until", expiry(r.publishExpiry)],
-            ["subscribe until", expiry(r.subscribeExpiry)],
-            ["block", r.block],
-          ]),
-        );
+        ctx.out.result({ id, user, publishExpiry, subscribeExpiry, ...receiptOf(receipt) }, permissionFields);
       }),
     );
 
