@@ -151,7 +151,19 @@ export class BrokerNode {
 
   /** UNKNOWN_STREAM / INVALID_PARTITION / PARTITION_NOT_SERVED; returns the network partition. */
   async route(streamId: string, streamPartition: number): Promise<number> {
-    const s = await this.stream(streamId);
+    return this.routeIn(this.options.streams.get(streamId) ?? (await this.stream(streamId)), streamId, streamPartition);
+  }
+
+  /**
+   * route() without a promise when the stream is in the index (the per-event path: publish and
+   * replication take no extra turn of the event loop); the on-demand lookup otherwise.
+   */
+  private routeNow(streamId: string, streamPartition: number): number | Promise<number> {
+    const s = this.options.streams.get(streamId);
+    return s ? this.routeIn(s, streamId, streamPartition) : this.route(streamId, streamPartition);
+  }
+
+  private routeIn(s: StreamInfo, streamId: string, streamPartition: number): number {
     if (!Number.isInteger(streamPartition) || streamPartition < 0 || streamPartition >= s.partitions) {
       throw new BrokerError(ErrorCodes.INVALID_PARTITION, `stream partition ${streamPartition} is outside 0..${s.partitions - 1}`, {
         streamId,
@@ -187,7 +199,8 @@ export class BrokerNode {
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
       checkContent(event);
-      const networkPartition = await this.route(event.streamId, event.streamPartition);
+      const routed = this.routeNow(event.streamId, event.streamPartition);
+      const networkPartition = typeof routed === "number" ? routed : await routed;
       const now = Date.now();
       if (Math.abs(event.timestamp - now) > this.maxClockSkewMs) {
         throw new BrokerError(
@@ -272,7 +285,8 @@ export class BrokerNode {
     try {
       const event = decodeFrame(frame, this.maxContentBytes);
       checkContent(event); // the origin is another operator: its ingress checks are not trusted
-      const networkPartition = await this.route(event.streamId, event.streamPartition);
+      const routed = this.routeNow(event.streamId, event.streamPartition);
+      const networkPartition = typeof routed === "number" ? routed : await routed;
       this.requirePeer(from, networkPartition);
       const hash = this.options.verifier ? await this.options.verifier.verify(event) : verifyEvent(event);
       return { event, hash, started, networkPartition };
