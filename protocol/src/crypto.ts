@@ -12,19 +12,33 @@ import { loadNativeCrypto, PLATFORM } from "./platform";
 
 export type CryptoBackend = "native" | "noble";
 
-const native = loadNativeCrypto();
-const nat = "secp" in native ? native : null;
+// The native addons load on the first cryptographic call, not on import: a program that imports the
+// package for its types or errors only (an analytics worker thread, say) never loads them.
+let loaded: ReturnType<typeof loadNativeCrypto> | undefined;
+const native = () => (loaded ??= loadNativeCrypto());
+const nat = () => {
+  const n = native();
+  return "secp" in n ? n : null;
+};
 
-/** Which implementation is in use, and why the native one is not (if it is not). */
-export const cryptoBackend: { backend: CryptoBackend; platform: string; nativeLoadError?: string } = nat
-  ? { backend: "native", platform: PLATFORM }
-  : { backend: "noble", platform: PLATFORM, nativeLoadError: (native as { error: string }).error };
+/** Which implementation is in use, and why the native one is not (if it is not). Reading it loads the native addons if they can load. */
+export const cryptoBackend: { readonly backend: CryptoBackend; readonly platform: string; readonly nativeLoadError?: string } = {
+  get backend(): CryptoBackend {
+    return nat() ? "native" : "noble";
+  },
+  platform: PLATFORM,
+  get nativeLoadError(): string | undefined {
+    const n = native();
+    return "error" in n ? n.error : undefined;
+  },
+};
 
 /** secp256k1 group order n / 2, for the low-s rule. */
 const HALF_N = BigInt("0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
 
 export function keccak256(data: Uint8Array): Uint8Array {
-  return nat ? nat.keccak256(data) : keccak_256(data);
+  const n = nat();
+  return n ? n.keccak256(data) : keccak_256(data);
 }
 
 /** Pure-JS keccak-256 regardless of backend (for cross-checks and the raw-rate benchmark). */
@@ -76,7 +90,8 @@ export function recoverAddress(digest32: Uint8Array, signature: Uint8Array): Uin
   if (v !== 27 && v !== 28) return null;
   if (!isLowS(signature)) return null;
   try {
-    if (nat) return addressOfPublicKey(nat.secp.ecdsaRecover(signature.subarray(0, 64), v - 27, digest32, false));
+    const n = nat();
+    if (n) return addressOfPublicKey(n.secp.ecdsaRecover(signature.subarray(0, 64), v - 27, digest32, false));
     return recoverAddressNoble(digest32, signature);
   } catch {
     return null;
@@ -92,8 +107,9 @@ export function recoverAddressNoble(digest32: Uint8Array, signature: Uint8Array)
 
 /** Deterministic (RFC 6979), low-s signature r‖s‖v with v = 27 + recid. */
 export function signDigest(digest32: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  if (nat) {
-    const { signature, recid } = nat.secp.ecdsaSign(digest32, privateKey);
+  const n = nat();
+  if (n) {
+    const { signature, recid } = n.secp.ecdsaSign(digest32, privateKey);
     return concatBytes(signature, Uint8Array.of(27 + recid));
   }
   const sig = noble.sign(digest32, privateKey, { lowS: true });
@@ -116,13 +132,15 @@ function invalidKey(message: string, details: Record<string, unknown> = {}): Pro
 
 export function isValidPrivateKey(privateKey: Uint8Array): boolean {
   if (privateKey.length !== PRIVATE_KEY_LENGTH) return false;
-  return nat ? nat.secp.privateKeyVerify(privateKey) : noble.utils.isValidPrivateKey(privateKey);
+  const n = nat();
+  return n ? n.secp.privateKeyVerify(privateKey) : noble.utils.isValidPrivateKey(privateKey);
 }
 
 /** Compressed (33-byte) public key of a private key: the form the stream registry stores. */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
   if (!isValidPrivateKey(privateKey)) throw invalidKey("not a valid secp256k1 private key (32 bytes, 1..n-1)");
-  return nat ? nat.secp.publicKeyCreate(privateKey, true) : noble.getPublicKey(privateKey, true);
+  const n = nat();
+  return n ? n.secp.publicKeyCreate(privateKey, true) : noble.getPublicKey(privateKey, true);
 }
 
 function pointOk(publicKey: Uint8Array): boolean {
@@ -136,10 +154,11 @@ function pointOk(publicKey: Uint8Array): boolean {
 
 /** Checks a 33-byte compressed public key is a point on the curve; throws INVALID_KEY otherwise. */
 export function assertCompressedPublicKey(publicKey: Uint8Array, what = "public key"): void {
+  const n = nat();
   const ok =
     publicKey.length === COMPRESSED_PUBLIC_KEY_LENGTH &&
     (publicKey[0] === 2 || publicKey[0] === 3) &&
-    (nat ? nat.secp.publicKeyVerify(publicKey) : pointOk(publicKey));
+    (n ? n.secp.publicKeyVerify(publicKey) : pointOk(publicKey));
   if (!ok) throw invalidKey(`${what} is not a 33-byte compressed secp256k1 point`, { publicKey: hexOf(publicKey) });
 }
 
@@ -181,7 +200,8 @@ export function generateKeyPair(random: RandomSource = defaultRandom): { private
  */
 export function ecdhSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   try {
-    return nat ? nat.secp.ecdh(publicKey, privateKey) : sha256(noble.getSharedSecret(privateKey, publicKey, true));
+    const n = nat();
+    return n ? n.secp.ecdh(publicKey, privateKey) : sha256(noble.getSharedSecret(privateKey, publicKey, true));
   } catch (err) {
     throw new ProtocolError(ProtocolErrorCodes.INVALID_KEY, `ECDH failed: ${(err as Error).message}`, {}, { cause: err });
   }
