@@ -20,6 +20,9 @@ export interface RelayerSettings {
   retryDelayMs?: number;
   logsFromBlock?: number;
   httpTimeoutMs?: number;
+  /** blocks on top of a revoking transaction before it counts as relayed (default 0) */
+  confirmations?: number;
+  confirmationPollMs?: number;
 }
 
 export interface ConsentBridgeOptions {
@@ -85,6 +88,7 @@ export class ConsentBridge {
         },
         relayer: {
           enabled: relayer !== null,
+          confirmations: relayer?.confirmations ?? null,
           pending: relayer?.pending ?? 0,
           relayed: [...options.store.relays.values()].filter((r) => r.status === "relayed").length,
           failed: [...options.store.relays.values()].filter((r) => r.status === "failed").length,
@@ -107,6 +111,8 @@ export class ConsentBridge {
           retryDelayMs: options.relayer.retryDelayMs,
           logsFromBlock: options.relayer.logsFromBlock,
           httpTimeoutMs: options.relayer.httpTimeoutMs,
+          confirmations: options.relayer.confirmations,
+          confirmationPollMs: options.relayer.confirmationPollMs,
         });
         relayer.resume();
       }

@@ -30,7 +30,7 @@ export interface RevocationResponse {
   domain: AttestationResponse["domain"];
   fabric: { blockNumber: string; transactionId: string };
   /** the on-chain relay, if this bridge relays */
-  relay: { status: "relayed" | "failed"; transactionHash: string | null } | null;
+  relay: { status: "sent" | "relayed" | "failed"; transactionHash: string | null } | null;
 }
 
 export interface HealthResponse {
@@ -40,7 +40,7 @@ export interface HealthResponse {
   market: string;
   ledger: { connected: boolean; checkpoint: { blockNumber: string; transactionIds: number } | null; batchesProcessed: number; lastError: string | null };
   signed: { attestations: number; revocations: number; refusals: number };
-  relayer: { enabled: boolean; pending: number; relayed: number; failed: number };
+  relayer: { enabled: boolean; confirmations: number | null; pending: number; relayed: number; failed: number };
 }
 
 export interface ServerContext {
@@ -136,7 +136,13 @@ const HEALTH_RESPONSE_SCHEMA = {
     signed: { type: "object", properties: { attestations: { type: "integer" }, revocations: { type: "integer" }, refusals: { type: "integer" } } },
     relayer: {
       type: "object",
-      properties: { enabled: { type: "boolean" }, pending: { type: "integer" }, relayed: { type: "integer" }, failed: { type: "integer" } },
+      properties: {
+        enabled: { type: "boolean" },
+        confirmations: { type: ["integer", "null"] },
+        pending: { type: "integer" },
+        relayed: { type: "integer" },
+        failed: { type: "integer" },
+      },
     },
   },
 } as const;

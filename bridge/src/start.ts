@@ -5,7 +5,7 @@ import { connectFabricGateway, InProcessConsentLedger } from "@datamarket/consen
 import { fabricGatewayConfigOf } from "@datamarket/consent-ledger/config";
 import { JsonRpcProvider, Wallet, WebSocketProvider, computeAddress, type Provider } from "ethers";
 import { ConsentBridge } from "./bridge";
-import type { BridgeConfig } from "./config";
+import { confirmationsOf, type BridgeConfig } from "./config";
 import { bridgeLogger, type Logger } from "./log";
 import { checkMarket } from "./market-check";
 import { BridgeStore } from "./store";
@@ -58,6 +58,7 @@ export async function startFromConfig(config: BridgeConfig, log: Logger = bridge
           retryDelayMs: config.relayer.retryDelayMs,
           httpTimeoutMs: config.relayer.httpTimeoutMs,
           logsFromBlock: config.chain.logsFromBlock,
+          confirmations: confirmationsOf(config),
         }
       : undefined;
     return await ConsentBridge.start({

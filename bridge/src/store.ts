@@ -39,12 +39,18 @@ export interface RefusalRecord {
   transactionId: string;
 }
 
-/** A revocation relayed on chain (or given up on). */
+/**
+ * A revocation's relay: `sent` (a revokeConsent this bridge sent, recorded before it waits for its
+ * confirmations, so that a restart waits for it instead of sending another), `relayed` (the revoking
+ * transaction, this bridge's or anyone's, is `chain.confirmations` deep) or `failed` (given up on).
+ */
 export interface RelayRecord {
   kind: "relay";
   grantId: string;
-  status: "relayed" | "failed";
+  status: "sent" | "relayed" | "failed";
   transactionHash?: string;
+  /** the sent transaction's nonce (status `sent`): a new relay after a reorg reuses it */
+  nonce?: number;
   detail?: string;
 }
 

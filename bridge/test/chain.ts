@@ -4,7 +4,7 @@
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers/internal/type-extensions"; // types of hre.ethers (the root config loads the plugin)
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
-import { Contract, Wallet, id } from "ethers";
+import { Contract, Wallet, id, type Signer } from "ethers";
 import { ATTESTOR_KEYS, PURPOSE } from "./fixtures";
 
 const { ethers } = hre;
@@ -13,9 +13,13 @@ const UNIT = 10n ** 18n;
 export const PRICE = 10n ** 12n;
 const LICENSE_ENDED = 3n;
 
-export async function deployMarket() {
+/**
+ * Deploys on the in-process Hardhat network, or, given [admin, seller, buyer] connected to another
+ * node (anvil), there.
+ */
+export async function deployMarket(signers?: (Signer & { address: string })[]) {
   await hre.run("compile", { quiet: true });
-  const [admin, seller, buyer] = await ethers.getSigners();
+  const [admin, seller, buyer]: (Signer & { address: string })[] = signers ?? (await ethers.getSigners());
   const token = await ethers.deployContract("DATAToken", [admin.address, admin.address, 10n ** 27n], admin);
   const registry = await ethers.deployContract("StreamRegistry", [admin.address], admin);
   const karma = await ethers.deployContract("Karma", [admin.address, 30n * DAY, 2_500n], admin);

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { checkConfigFiles, describeConfig, envName, loadConfig, parseConfig, settingsOf } from "../src/config";
+import { checkConfigFiles, confirmationsOf, describeConfig, envName, loadConfig, parseConfig, settingsOf } from "../src/config";
 import { MARKET_DOC, renderMarketDoc } from "../src/config/table";
 import { BridgeConfigError } from "../src/errors";
 import { ATTESTOR_KEYS, HARDHAT_MARKET, temporaryDirectory } from "./fixtures";
@@ -36,6 +36,18 @@ describe("consent bridge: configuration", () => {
       attestorKey: ATTESTOR_KEYS[0],
       relayer: { enabled: false, peers: [], maxAttempts: 5, retryDelayMs: 1_000, httpTimeoutMs: 5_000 },
     });
+  });
+
+  it("takes a confirmation depth: 0 on the dev chains 31337 and 1337, 12 elsewhere, or the one set; never negative", () => {
+    const depth = (chain: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) =>
+      confirmationsOf(parseConfig({ chain: { ...MINIMAL.chain, ...chain } }, { ...KEY, ...env }));
+    expect(depth({})).to.equal(0);
+    expect(depth({ chainId: 1337 })).to.equal(0);
+    expect(depth({ chainId: 1 })).to.equal(12);
+    expect(depth({ chainId: 1, confirmations: 3 })).to.equal(3);
+    expect(depth({ chainId: 1 }, { BRIDGE__CHAIN__CONFIRMATIONS: "0" })).to.equal(0);
+    expect(problems({ chain: { ...MINIMAL.chain, confirmations: -1 } })).to.have.length(1);
+    expect(problems({ chain: { ...MINIMAL.chain, confirmations: -1 } })[0]).to.match(/^chain\.confirmations.*-1 is not an integer 0\.\.10000/);
   });
 
   it("names every setting's variable by one rule: BRIDGE__ and the path in UPPER_SNAKE_CASE", () => {

@@ -65,7 +65,7 @@ describe("consent bridge: HTTP API", () => {
     expect(body).to.deep.include({ status: "ok", attestor: addressOf(ATTESTOR_KEYS[1]), chainId: "31337", market: HARDHAT_MARKET });
     expect(body.signed).to.deep.equal({ attestations: 1, revocations: 0, refusals: 0 });
     expect(body.ledger).to.include({ connected: true, batchesProcessed: 4 });
-    expect(body.relayer).to.deep.equal({ enabled: false, pending: 0, relayed: 0, failed: 0 });
+    expect(body.relayer).to.deep.equal({ enabled: false, confirmations: null, pending: 0, relayed: 0, failed: 0 });
   });
 
   it("collects k of n signatures and packs them sorted by signer, 65 bytes each, as the market reads them", async () => {

@@ -7,7 +7,16 @@ import { DaemonConfig, fabricConnectionProblem, show, type Checked } from "@data
 import { BridgeConfigError, type ConfigProblem } from "../errors";
 import { BridgeConfigSchema, envName, type BridgeConfig } from "./schema";
 
-export { BridgeConfigSchema, ConsentLedgerSchema, envName, settingsOf, type BridgeConfig, type ConsentLedgerConfig, type Setting } from "./schema";
+export {
+  BridgeConfigSchema,
+  ConsentLedgerSchema,
+  confirmationsOf,
+  envName,
+  settingsOf,
+  type BridgeConfig,
+  type ConsentLedgerConfig,
+  type Setting,
+} from "./schema";
 
 type Json = Record<string, unknown>;
 

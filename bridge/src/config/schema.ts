@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import {
   ConsentLedgerSchema as SharedConsentLedgerSchema,
+  confirmationDepth,
   envNameOf,
   settings,
   settingsOf as settingsOfSchema,
@@ -69,6 +70,9 @@ export const BridgeConfigSchema = Type.Object(
         chainId: settings.chainId(31337, "part of every signature's domain; the RPC endpoint must serve this chain"),
         market: settings.address("the `DataLicenseMarket` address, part of every signature's domain; checked at start to be the market"),
         logsFromBlock: blockNumber("the market's deployment block (where the relayer looks for earlier `ConsentRevoked` logs)"),
+        confirmations: settings.confirmations(
+          'blocks on top of a `revokeConsent` before the relayer counts the revocation relayed; one a reorg removes before is relayed again, once (docs/network.md, "Confirmation depths and reorgs")',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -101,6 +105,11 @@ export const BridgeConfigSchema = Type.Object(
 /** A validated configuration: defaults filled in, paths resolved, keys from the environment. */
 export type BridgeConfig = Static<typeof BridgeConfigSchema>;
 export type ConsentLedgerConfig = Static<typeof ConsentLedgerSchema>;
+
+/** chain.confirmations, or its default: 0 on a development chain, else 12 (as the broker's). */
+export function confirmationsOf(config: BridgeConfig): number {
+  return confirmationDepth(config.chain.chainId, config.chain.confirmations);
+}
 
 /** Every setting of the bridge's schema, depth first, in declaration order. */
 export function settingsOf(schema: TSchema = BridgeConfigSchema): Setting[] {

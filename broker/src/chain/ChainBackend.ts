@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 // Types only: the consent ledger (and its chaincode) is loaded when a broker starts on it, so that
 // importing the broker package does not load Fabric.
 import type { ConsentLedgerClient, InProcessConsentLedger } from "@datamarket/consent-ledger";
-import { fabricGatewayConfigOf } from "@datamarket/consent-ledger/config";
+import { confirmationDepth, fabricGatewayConfigOf } from "@datamarket/consent-ledger/config";
 import type { BrokerConfig } from "../config";
 import { ConfigError } from "../config";
 import { ChainFollower } from "./ChainFollower";
@@ -100,12 +100,9 @@ export function readDeployment(file: string): DeploymentRecord {
   return record;
 }
 
-/** Development chains: no reorgs but the ones a test makes, so the broker acts at the head. */
-const DEV_CHAINS = new Set([31337, 1337]);
-
-/** chain.confirmations, or its default: 0 on a development chain, else 12. */
+/** chain.confirmations, or its default: 0 on a development chain (the broker acts at the head), else 12. */
 export function confirmationsOf(config: BrokerConfig): number {
-  return config.chain.confirmations ?? (DEV_CHAINS.has(config.chainId) ? 0 : 12);
+  return confirmationDepth(config.chainId, config.chain.confirmations);
 }
 
 /**

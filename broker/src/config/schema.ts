@@ -220,15 +220,8 @@ export const BrokerConfigSchema = Type.Object(
             "the deployment record (docs/deployment.md §4); empty searches `deployments/<chainId>.json` in the working directory, its parents and the repository",
         }),
         pollMs: milliseconds(1, 600_000, 250, "log polling interval: keep it under the block time, so a cut comes within one block"),
-        confirmations: Type.Optional(
-          Type.Integer({
-            minimum: 0,
-            maximum: 10_000,
-            defaultText: "0 on chains 31337 and 1337 (dev nodes), else 12",
-            expect: "an integer 0..10000",
-            description:
-              'blocks a purchase, permission or registry change must be under before the broker acts on it; revocations act at the head (docs/network.md, "Confirmation depths and reorgs")',
-          }),
+        confirmations: settings.confirmations(
+          'blocks a purchase, permission or registry change must be under before the broker acts on it; revocations act at the head (docs/network.md, "Confirmation depths and reorgs")',
         ),
         operatorKey: Type.Optional(
           settings.privateKey(

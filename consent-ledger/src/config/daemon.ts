@@ -74,7 +74,26 @@ export const settings = {
     Type.Integer({ minimum: 1, maximum: MAX_SAFE, default: fallback, expect: "a chain id (an integer >= 1)", description }),
   address: (description: string, options: Record<string, unknown> = {}) =>
     Type.String({ pattern: "^0x[0-9a-fA-F]{40}$", expect: "a 0x-prefixed 20-byte address", description, ...options }),
+  /** A chain follower's confirmation depth; unset, confirmationDepth() gives its default. */
+  confirmations: (description: string) =>
+    Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 10_000,
+        defaultText: "0 on chains 31337 and 1337 (dev nodes), else 12",
+        expect: "an integer 0..10000",
+        description,
+      }),
+    ),
 };
+
+/** Development chains (Hardhat's and anvil's 31337, the common 1337): no reorgs but the ones a test makes. */
+const DEV_CHAINS = new Set([31337, 1337]);
+
+/** A configured confirmation depth (settings.confirmations), or its default: 0 on a development chain, else 12. */
+export function confirmationDepth(chainId: number, configured: number | undefined): number {
+  return configured ?? (DEV_CHAINS.has(chainId) ? 0 : 12);
+}
 
 /** Every setting of a schema, depth first, in declaration order; required: it has no default and no optional parent. */
 export function settingsOf(schema: TSchema, prefix: string[] = [], required = true, requiredWith?: string): Setting[] {

@@ -4,6 +4,7 @@
 export {
   DaemonConfig,
   LOG_LEVELS,
+  confirmationDepth,
   envNameOf,
   fieldOf,
   oneOf,
