@@ -63,10 +63,19 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     clearInterval(pump);
     await until(() => inFlight === 0, "the publishes in flight", 40_000);
   };
-  /** Every acknowledged event reached the subscriber exactly once, in publishing order. */
-  const checkDelivery = async () => {
+  /** Every acknowledged event reached the subscriber exactly once, in publishing order (waiting at most `timeoutMs`). */
+  const checkDelivery = async (timeoutMs = 15_000) => {
     const wanted = new Set(acked.map((a) => a.n));
-    await until(() => [...wanted].every((k) => received.some((r) => r.n === k)), "every acknowledged event at the subscriber", 15_000);
+    try {
+      await until(() => [...wanted].every((k) => received.some((r) => r.n === k)), "every acknowledged event at the subscriber", timeoutMs);
+    } catch (error) {
+      // say what is missing and what the subscriber was told, so that a failure explains itself
+      const missing = [...wanted].filter((k) => !received.some((r) => r.n === k));
+      const errors = subscriberErrors.slice(-5).map((e) => `${e.code}/${String(e.details.brokerCode ?? "")}: ${e.shortMessage}`);
+      throw new Error(
+        `${(error as Error).message}: ${missing.length} missing (first ${missing.slice(0, 5).join(", ")}; last received ${received.at(-1)?.n}); subscriber's last errors: ${errors.join(" | ")}; stats ${JSON.stringify((subscriber as unknown as { stats: unknown }).stats)}`,
+      );
+    }
     const ns = received.map((r) => r.n);
     expect(new Set(ns).size, "each event once").to.equal(ns.length);
     expect(ns, "in order").to.deep.equal([...ns].sort((a, b) => a - b));
@@ -280,7 +289,10 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
       const r = await publisher.publish(streamId, { n: n++ }, { encrypt: false });
       acked.push({ n: n - 1, seq: r.sequenceNumber, at: Date.now() });
     }
-    await checkDelivery();
+    // After the chain comes back the subscription returns through several bounded steps, each slower on a
+    // loaded machine: the subscriber's backoff (up to 5 s), its broker's follower finishing a poll that hung
+    // for the whole freeze, and a resend that may wait for the partition's catch-up (up to 10 s).
+    await checkDelivery(30_000);
     expect(received.length).to.be.greaterThan(before);
     expect(subscriberErrors.filter((e) => e.code === "GAP_NOT_FILLED")).to.deep.equal([]);
   });
