@@ -28,11 +28,11 @@ export async function read(record: DeploymentRecord): Promise<bigint> {
     functionName: "quote",
     args: [`0x${"00".repeat(32)}`, 3600n],
   });
-  // @ts-expect-error quote takes (bytes32, uint256): a string duration does not type-check
   await client.readContract({
     address: record.contracts.DataLicenseMarket.address,
     abi: dataLicenseMarketAbi,
     functionName: "quote",
+    // @ts-expect-error quote takes (bytes32, uint256): a string duration does not type-check
     args: [`0x${"00".repeat(32)}`, "3600"],
   });
   const canPublish: boolean = await client.readContract({
