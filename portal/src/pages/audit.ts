@@ -1,10 +1,12 @@
 // Audit: what an auditor checks of a running deployment, read live from the contracts: the market's
 // solvency (its DATA balance against what it owes: escrow, income, refunds and fees), the attestor set
-// and threshold that gate consent, and the coordinator's brokers and partitions.
+// and threshold that gate consent, the coordinator's brokers, partitions and rounds, and the deployment's
+// verification table (audit-verify.ts, loaded after the rest: it reads every contract's code and roles).
 import { dataLicenseMarketAbi, dataTokenAbi, networkCoordinatorAbi, withProtocolErrors } from "@datamarket/contracts";
-import { data, date, html, short } from "../dom";
+import { data, date, html, short, type Html } from "../dom";
 import { describeError } from "../errors";
-import type { Page } from "../app";
+import type { App, Page } from "../app";
+import type { Check } from "./audit-verify";
 
 const BROKER_STATUS = ["not registered", "active", "suspended", "leaving"];
 
@@ -163,11 +165,79 @@ export const audit: Page = {
             </table>
           </div>
         </section>
+        <section aria-labelledby="verification-h">
+          <h2 id="verification-h">Deployment verification</h2>
+          <div id="verification" aria-busy="true"><p>Waiting for the reads above…</p></div>
+        </section>
       </div>`.text;
-      app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers`);
+      app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers; verifying the deployment…`);
+      void verification(app);
     } catch (error) {
       document.getElementById("audit")!.outerHTML = html`<div id="audit"><p role="alert">Could not read the deployment: ${describeError(error)}</p></div>`.text;
       app.alert(describeError(error));
     }
   },
 };
+
+function checkRows(checks: Check[]): Html {
+  return html`${checks.map(
+    (c) =>
+      html`<tr class="${c.ok ? "" : "fail"}">
+        <td><span class="status ${c.ok ? "ok" : "off"}">${c.ok ? "pass" : "FAIL"}</span></td>
+        <td>${c.area}</td>
+        <td>${c.contract}</td>
+        <td>${c.item}</td>
+        <td class="mono">${c.expected}</td>
+        <td class="mono">${c.actual}</td>
+      </tr>`,
+  )}`;
+}
+
+/** The verification table: the deployment record (deployment.json) checked against the chain, with progress. */
+async function verification(app: App): Promise<void> {
+  const box = () => document.getElementById("verification");
+  const show = (content: Html) => {
+    const el = box();
+    if (el) el.innerHTML = content.text;
+  };
+  try {
+    const { loadRecord, verifyDeployment } = await import("./audit-verify");
+    const record = await loadRecord();
+    if (!record) {
+      show(html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`);
+      return;
+    }
+    const checks = await verifyDeployment(app, record, (what) => show(html`<p>${what}…</p>`));
+    const failed = checks.filter((c) => !c.ok).length;
+    show(html`<p id="verify-summary" class="verdict ${failed ? "bad" : "ok"}">
+        ${failed ? `${failed} of ${checks.length} checks failed` : `All ${checks.length} checks pass`}: the deployment record of chain ${record.chainId}
+        (${record.network}) against the chain and @datamarket/contracts.
+      </p>
+      <div class="scroll" tabindex="0" role="region" aria-label="Verification table">
+        <table id="checks">
+          <caption>
+            Each contract's runtime code against the package's build, the roles, the links between contracts and the recorded parameters
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Result</th>
+              <th scope="col">Area</th>
+              <th scope="col">Contract</th>
+              <th scope="col">Check</th>
+              <th scope="col">Expected</th>
+              <th scope="col">On chain</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${checkRows(checks)}
+          </tbody>
+        </table>
+      </div>`);
+    app.status(`deployment verified: ${failed ? `${failed} of ${checks.length} checks FAILED` : `all ${checks.length} checks pass`}`);
+  } catch (error) {
+    show(html`<p role="alert">Could not verify the deployment: ${describeError(error)}</p>`);
+    app.alert(describeError(error));
+  } finally {
+    box()?.removeAttribute("aria-busy");
+  }
+}

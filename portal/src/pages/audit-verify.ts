@@ -1,0 +1,211 @@
+// The deployment's verification table, in the browser: the checks of `datamarket deployment verify`
+// and `npx hardhat verify-deployment` (tasks/verify.ts) that an auditor can run from a page against
+// the deployment record the portal publishes (deployment.json beside config.json):
+//   - the chain id, and the portal's config naming the record's contracts;
+//   - each contract's runtime code against @datamarket/contracts' build (code fingerprints made at
+//     build time: immutables masked, linked library addresses checked against the record);
+//   - the roles: who holds each role (from RoleGranted / RoleRevoked, confirmed by hasRole) against
+//     who must (governance or the deployer, the minter, the market, the arbiter, the KYC providers);
+//   - the links between contracts (the market's token, registry and karma, …) and the recorded parameters.
+import {
+  dataLicenseMarketAbi,
+  dataTokenAbi,
+  eventSubscriptionsAbi,
+  karmaAbi,
+  networkCoordinatorAbi,
+  parseDeploymentRecord,
+  paymentChannelsAbi,
+  productDeliveryAdapterAbi,
+  streamNamesAbi,
+  streamRegistryAbi,
+  type DeploymentRecord,
+} from "@datamarket/contracts";
+import { getAddress, id, Interface, keccak256, type InterfaceAbi } from "ethers";
+import { fingerprints, version } from "virtual:code-fingerprints";
+import type { App } from "../app";
+import { describeError } from "../errors";
+
+export interface Check {
+  area: "chain" | "code" | "role" | "link" | "parameter";
+  contract: string;
+  item: string;
+  expected: string;
+  actual: string;
+  ok: boolean;
+}
+
+const ROLE_NAMES = ["DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "KEY_REGISTRAR_ROLE", "REPORTER_ROLE", "ARBITER_ROLE", "KYC_PROVIDER_ROLE", "PARAMETER_ROLE"];
+const roleHash = (name: string) => (name === "DEFAULT_ADMIN_ROLE" ? "0x" + "00".repeat(32) : id(name));
+const roleName = (hash: string) => ROLE_NAMES.find((n) => roleHash(n) === hash) ?? hash;
+const set = (values: string[]) => (values.length ? [...values].sort().join(", ") : "(none)");
+
+/** The record published beside the config, or undefined when the server publishes none (404). */
+export async function loadRecord(): Promise<DeploymentRecord | undefined> {
+  const response = await fetch("./deployment.json", { cache: "no-store" });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`deployment.json: HTTP ${response.status}`);
+  return parseDeploymentRecord(await response.json(), "deployment.json");
+}
+
+/** The runtime code at `address` matches the package's build: the fingerprint's hash after zeroing the same bytes, and every linked address is the record's. */
+async function checkCode(app: App, name: string, fqn: string, address: string, libraries: Map<string, string>, add: (c: Check) => void) {
+  const print = fingerprints[fqn];
+  if (!print) {
+    add({ area: "code", contract: name, item: "runtime code", expected: `${fqn} in @datamarket/contracts ${version}`, actual: "not in this version of the package", ok: false });
+    return;
+  }
+  let code = (await app.chain.request<string>("eth_getCode", [address, "latest"])).toLowerCase().slice(2);
+  if (code === "") {
+    add({ area: "code", contract: name, item: "runtime code", expected: "contract code", actual: "no code at the address", ok: false });
+    return;
+  }
+  const bytesAt = (start: number, length: number) => code.slice(start * 2, (start + length) * 2);
+  const zero = (start: number, length: number) => {
+    code = code.slice(0, start * 2) + "00".repeat(length) + code.slice((start + length) * 2);
+  };
+  const wrongLinks = print.links.filter(([start, length, library]) => `0x${bytesAt(start, length)}` !== (libraries.get(library) ?? "").toLowerCase());
+  const guardOk = !print.library || `0x${bytesAt(1, 20)}` === address.toLowerCase();
+  for (const [start, length] of [...print.links, ...print.immutables]) zero(start, length);
+  if (print.library) zero(1, 20);
+  const same = code.length / 2 === print.bytes && keccak256("0x" + code) === print.hash;
+  add({
+    area: "code",
+    contract: name,
+    item: `runtime code = @datamarket/contracts ${version} (${print.immutables.length} immutables masked)`,
+    expected: `${print.bytes} bytes of ${fqn.split(":")[1]}`,
+    actual: same ? `${code.length / 2} bytes, identical` : `${code.length / 2} bytes, different`,
+    ok: same,
+  });
+  if (print.links.length)
+    add({
+      area: "code",
+      contract: name,
+      item: "linked libraries",
+      expected: set([...new Set(print.links.map(([, , l]) => l.split(":")[1]))]),
+      actual: wrongLinks.length ? `not the record's: ${set(wrongLinks.map(([, , l]) => l.split(":")[1]))}` : "the record's addresses",
+      ok: wrongLinks.length === 0,
+    });
+  if (!guardOk) add({ area: "code", contract: name, item: "library call guard", expected: address, actual: `0x${bytesAt(1, 20)}`, ok: false });
+}
+
+export async function verifyDeployment(app: App, record: DeploymentRecord, progress: (what: string) => void): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+  const eq = (area: Check["area"], contract: string, item: string, expected: unknown, actual: unknown) =>
+    add({ area, contract, item, expected: String(expected), actual: String(actual), ok: String(expected) === String(actual) });
+  const at = (name: keyof DeploymentRecord["contracts"]) => getAddress(record.contracts[name]!.address);
+
+  const chainId = Number(await app.chain.request<string>("eth_chainId", []));
+  eq("chain", "-", "chain id", record.chainId, chainId);
+  for (const name of ["DATAToken", "StreamRegistry", "DataLicenseMarket", "NetworkCoordinator"] as const)
+    eq("chain", name, "the portal's config names it", at(name), getAddress(app.config.contracts[name]));
+
+  const libraries = new Map(Object.values(record.contracts).map((c) => [c.contract, c.address.toLowerCase()]));
+  for (const [name, entry] of Object.entries(record.contracts)) {
+    progress(`checking the code of ${name}`);
+    if (name === "ENSRegistry" || name === "PublicResolver") {
+      const code = await app.chain.request<string>("eth_getCode", [entry.address, "latest"]);
+      add({ area: "code", contract: name, item: "runtime code (development ENS, not in the package)", expected: "contract code", actual: code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`, ok: code !== "0x" });
+      continue;
+    }
+    await checkCode(app, name, entry.contract, entry.address, libraries, add);
+  }
+
+  // Roles: from the events since each contract's deployment, confirmed by hasRole.
+  const p = record.parameters;
+  const g = record.governanceHandedOver ? p.Protocol.governance : record.deployer;
+  const market = at("DataLicenseMarket");
+  const expected: [keyof DeploymentRecord["contracts"], InterfaceAbi, Record<string, string[]>][] = [
+    ["DATAToken", dataTokenAbi, { DEFAULT_ADMIN_ROLE: [g], MINTER_ROLE: [p.Foundation.minter] }],
+    ["StreamRegistry", streamRegistryAbi, { DEFAULT_ADMIN_ROLE: [g], KEY_REGISTRAR_ROLE: [market] }],
+    ["Karma", karmaAbi, { DEFAULT_ADMIN_ROLE: [g], REPORTER_ROLE: [market] }],
+    ["DataLicenseMarket", dataLicenseMarketAbi, { DEFAULT_ADMIN_ROLE: [g], ARBITER_ROLE: [p.Protocol.arbiter], KYC_PROVIDER_ROLE: p.Protocol.kycProviders }],
+    ["NetworkCoordinator", networkCoordinatorAbi, { DEFAULT_ADMIN_ROLE: [g], PARAMETER_ROLE: [g] }],
+  ];
+  const latest = await app.chain.blockNumber();
+  for (const [name, abi, byRole] of expected) {
+    progress(`checking the roles of ${name}`);
+    const iface = new Interface(abi);
+    const contract = app.chain.contract(at(name), abi);
+    const logs = await app.chain.request<{ topics: string[]; data: string; address: string; blockNumber: string }[]>("eth_getLogs", [
+      {
+        address: at(name),
+        fromBlock: `0x${record.contracts[name]!.deployBlock.toString(16)}`,
+        toBlock: `0x${latest.toString(16)}`,
+        topics: [[iface.getEvent("RoleGranted")!.topicHash, iface.getEvent("RoleRevoked")!.topicHash, iface.getEvent("RoleAdminChanged")!.topicHash]],
+      },
+    ]);
+    const holders = new Map<string, Set<string>>();
+    const adminChanges: string[] = [];
+    for (const log of logs) {
+      const event = iface.parseLog(log)!;
+      if (event.name === "RoleAdminChanged") {
+        adminChanges.push(roleName(event.args.role));
+        continue;
+      }
+      const holding = holders.get(event.args.role) ?? new Set<string>();
+      if (event.name === "RoleGranted") holding.add(getAddress(event.args.account));
+      else holding.delete(getAddress(event.args.account));
+      holders.set(event.args.role, holding);
+    }
+    const roles = new Set([...Object.keys(byRole).map(roleHash), ...holders.keys()]);
+    for (const role of roles) {
+      const want = (byRole[roleName(role)] ?? []).map((a) => getAddress(a));
+      const have = [...(holders.get(role) ?? [])];
+      const confirmed = (await Promise.all(have.map((a) => contract.view<boolean>("hasRole", role, a)))).every(Boolean);
+      add({
+        area: "role",
+        contract: name,
+        item: roleName(role),
+        expected: set(want),
+        actual: set(have) + (confirmed ? "" : " (hasRole disagrees)"),
+        ok: confirmed && want.length === have.length && want.every((a) => have.includes(a)),
+      });
+    }
+    eq("role", name, "RoleAdminChanged events", "(none)", set(adminChanges));
+  }
+
+  // Links between contracts and the recorded parameters.
+  progress("checking the links between contracts and the parameters");
+  const read = async (name: keyof DeploymentRecord["contracts"], abi: InterfaceAbi, view: string): Promise<string> => {
+    try {
+      const value = await app.chain.contract(at(name), abi).view<unknown>(view);
+      return typeof value === "string" && value.startsWith("0x") && value.length === 42 ? getAddress(value) : String(value);
+    } catch (error) {
+      return `call failed: ${describeError(error)}`;
+    }
+  };
+  const links: [keyof DeploymentRecord["contracts"], InterfaceAbi, string, string][] = [
+    ["DataLicenseMarket", dataLicenseMarketAbi, "token", at("DATAToken")],
+    ["DataLicenseMarket", dataLicenseMarketAbi, "registry", at("StreamRegistry")],
+    ["DataLicenseMarket", dataLicenseMarketAbi, "karma", at("Karma")],
+    ["DataLicenseMarket", dataLicenseMarketAbi, "deliveryOracle", p.Protocol.deliveryOracle === "adapter" ? at("ProductDeliveryAdapter") : getAddress(p.Protocol.deliveryOracle)],
+    ["NetworkCoordinator", networkCoordinatorAbi, "token", at("DATAToken")],
+    ["EventSubscriptions", eventSubscriptionsAbi, "token", at("DATAToken")],
+    ["EventSubscriptions", eventSubscriptionsAbi, "registry", at("StreamRegistry")],
+    ["EventSubscriptions", eventSubscriptionsAbi, "coordinator", at("NetworkCoordinator")],
+    ["ProductDeliveryAdapter", productDeliveryAdapterAbi, "market", at("DataLicenseMarket")],
+    ["ProductDeliveryAdapter", productDeliveryAdapterAbi, "coordinator", at("NetworkCoordinator")],
+    ["ProductDeliveryAdapter", productDeliveryAdapterAbi, "registry", at("StreamRegistry")],
+    ["PaymentChannels", paymentChannelsAbi, "token", at("DATAToken")],
+    ["StreamNames", streamNamesAbi, "registry", at("StreamRegistry")],
+  ];
+  const values = await Promise.all(links.map(([name, abi, view]) => read(name, abi, view)));
+  links.forEach(([name, , view, want], i) => eq("link", name, view, want, values[i]));
+  const params: [keyof DeploymentRecord["contracts"], InterfaceAbi, string, string][] = [
+    ["DATAToken", dataTokenAbi, "cap", p.Foundation.tokenCap],
+    ["Karma", karmaAbi, "HALF_LIFE", p.Market.karmaHalfLife],
+    ["Karma", karmaAbi, "flagPenaltyBps", p.Market.flagPenaltyBps],
+    ["DataLicenseMarket", dataLicenseMarketAbi, "attestorThreshold", p.Protocol.attestorThreshold],
+    ["NetworkCoordinator", networkCoordinatorAbi, "replication", p.Network.replication],
+    ["NetworkCoordinator", networkCoordinatorAbi, "epochLength", p.Network.epochLength],
+  ];
+  const paramValues = await Promise.all(params.map(([name, abi, view]) => read(name, abi, view)));
+  params.forEach(([name, , view, want], i) => eq("parameter", name, view, want, paramValues[i]));
+  const marketReader = app.chain.contract(market, dataLicenseMarketAbi);
+  const [attestors, fee] = await Promise.all([marketReader.view<string[]>("attestors"), marketReader.view<[bigint, string]>("protocolFee")]);
+  eq("parameter", "DataLicenseMarket", "attestors", set(p.Protocol.attestors.map((a) => getAddress(a))), set([...attestors].map((a) => getAddress(a))));
+  eq("parameter", "DataLicenseMarket", "protocolFee.feeBps", p.Protocol.feeBps, fee[0]);
+  eq("parameter", "DataLicenseMarket", "protocolFee.recipient", getAddress(p.Protocol.feeRecipient), getAddress(fee[1]));
+  return checks;
+}
