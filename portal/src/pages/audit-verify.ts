@@ -48,16 +48,18 @@ export async function loadRecord(): Promise<DeploymentRecord | undefined> {
 }
 
 /** The runtime code at `address` matches the package's build: the fingerprint's hash after zeroing the same bytes, and every linked address is the record's. */
-async function checkCode(app: App, name: string, fqn: string, address: string, libraries: Map<string, string>, add: (c: Check) => void) {
+async function checkCode(app: App, name: string, fqn: string, address: string, libraries: Map<string, string>): Promise<Check[]> {
+  const out: Check[] = [];
+  const add = (c: Check) => out.push(c);
   const print = fingerprints[fqn];
   if (!print) {
     add({ area: "code", contract: name, item: "runtime code", expected: `${fqn} in @datamarket/contracts ${version}`, actual: "not in this version of the package", ok: false });
-    return;
+    return out;
   }
   let code = (await app.chain.request<string>("eth_getCode", [address, "latest"])).toLowerCase().slice(2);
   if (code === "") {
     add({ area: "code", contract: name, item: "runtime code", expected: "contract code", actual: "no code at the address", ok: false });
-    return;
+    return out;
   }
   const bytesAt = (start: number, length: number) => code.slice(start * 2, (start + length) * 2);
   const zero = (start: number, length: number) => {
@@ -86,6 +88,7 @@ async function checkCode(app: App, name: string, fqn: string, address: string, l
       ok: wrongLinks.length === 0,
     });
   if (!guardOk) add({ area: "code", contract: name, item: "library call guard", expected: address, actual: `0x${bytesAt(1, 20)}`, ok: false });
+  return out;
 }
 
 export async function verifyDeployment(app: App, record: DeploymentRecord, progress: (what: string) => void): Promise<Check[]> {
@@ -101,15 +104,16 @@ export async function verifyDeployment(app: App, record: DeploymentRecord, progr
     eq("chain", name, "the portal's config names it", at(name), getAddress(app.config.contracts[name]));
 
   const libraries = new Map(Object.values(record.contracts).map((c) => [c.contract, c.address.toLowerCase()]));
-  for (const [name, entry] of Object.entries(record.contracts)) {
-    progress(`checking the code of ${name}`);
-    if (name === "ENSRegistry" || name === "PublicResolver") {
+  progress(`checking the code of ${Object.keys(record.contracts).length} contracts`);
+  const codeChecks = await Promise.all(
+    Object.entries(record.contracts).map(async ([name, entry]): Promise<Check[]> => {
+      if (name !== "ENSRegistry" && name !== "PublicResolver") return checkCode(app, name, entry.contract, entry.address, libraries);
       const code = await app.chain.request<string>("eth_getCode", [entry.address, "latest"]);
-      add({ area: "code", contract: name, item: "runtime code (development ENS, not in the package)", expected: "contract code", actual: code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`, ok: code !== "0x" });
-      continue;
-    }
-    await checkCode(app, name, entry.contract, entry.address, libraries, add);
-  }
+      const actual = code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`;
+      return [{ area: "code", contract: name, item: "runtime code (development ENS, not in the package)", expected: "contract code", actual, ok: code !== "0x" }];
+    }),
+  );
+  checks.push(...codeChecks.flat());
 
   // Roles: from the events since each contract's deployment, confirmed by hasRole.
   const p = record.parameters;
@@ -123,47 +127,54 @@ export async function verifyDeployment(app: App, record: DeploymentRecord, progr
     ["NetworkCoordinator", networkCoordinatorAbi, { DEFAULT_ADMIN_ROLE: [g], PARAMETER_ROLE: [g] }],
   ];
   const latest = await app.chain.blockNumber();
-  for (const [name, abi, byRole] of expected) {
-    progress(`checking the roles of ${name}`);
-    const iface = new Interface(abi);
-    const contract = app.chain.contract(at(name), abi);
-    const logs = await app.chain.request<{ topics: string[]; data: string; address: string; blockNumber: string }[]>("eth_getLogs", [
-      {
-        address: at(name),
-        fromBlock: `0x${record.contracts[name]!.deployBlock.toString(16)}`,
-        toBlock: `0x${latest.toString(16)}`,
-        topics: [[iface.getEvent("RoleGranted")!.topicHash, iface.getEvent("RoleRevoked")!.topicHash, iface.getEvent("RoleAdminChanged")!.topicHash]],
-      },
-    ]);
-    const holders = new Map<string, Set<string>>();
-    const adminChanges: string[] = [];
-    for (const log of logs) {
-      const event = iface.parseLog(log)!;
-      if (event.name === "RoleAdminChanged") {
-        adminChanges.push(roleName(event.args.role));
-        continue;
+  progress("checking the roles");
+  const roleChecks = await Promise.all(
+    expected.map(async ([name, abi, byRole]): Promise<Check[]> => {
+      const out: Check[] = [];
+      const iface = new Interface(abi);
+      const contract = app.chain.contract(at(name), abi);
+      const logs = await app.chain.request<{ topics: string[]; data: string; address: string; blockNumber: string }[]>("eth_getLogs", [
+        {
+          address: at(name),
+          fromBlock: `0x${record.contracts[name]!.deployBlock.toString(16)}`,
+          toBlock: `0x${latest.toString(16)}`,
+          topics: [[iface.getEvent("RoleGranted")!.topicHash, iface.getEvent("RoleRevoked")!.topicHash, iface.getEvent("RoleAdminChanged")!.topicHash]],
+        },
+      ]);
+      const holders = new Map<string, Set<string>>();
+      const adminChanges: string[] = [];
+      for (const log of logs) {
+        const event = iface.parseLog(log)!;
+        if (event.name === "RoleAdminChanged") {
+          adminChanges.push(roleName(event.args.role));
+          continue;
+        }
+        const holding = holders.get(event.args.role) ?? new Set<string>();
+        if (event.name === "RoleGranted") holding.add(getAddress(event.args.account));
+        else holding.delete(getAddress(event.args.account));
+        holders.set(event.args.role, holding);
       }
-      const holding = holders.get(event.args.role) ?? new Set<string>();
-      if (event.name === "RoleGranted") holding.add(getAddress(event.args.account));
-      else holding.delete(getAddress(event.args.account));
-      holders.set(event.args.role, holding);
-    }
-    const roles = new Set([...Object.keys(byRole).map(roleHash), ...holders.keys()]);
-    for (const role of roles) {
-      const want = (byRole[roleName(role)] ?? []).map((a) => getAddress(a));
-      const have = [...(holders.get(role) ?? [])];
-      const confirmed = (await Promise.all(have.map((a) => contract.view<boolean>("hasRole", role, a)))).every(Boolean);
-      add({
-        area: "role",
-        contract: name,
-        item: roleName(role),
-        expected: set(want),
-        actual: set(have) + (confirmed ? "" : " (hasRole disagrees)"),
-        ok: confirmed && want.length === have.length && want.every((a) => have.includes(a)),
+      const roles = [...new Set([...Object.keys(byRole).map(roleHash), ...holders.keys()])];
+      const confirmed = await Promise.all(
+        roles.map(async (role) => (await Promise.all([...(holders.get(role) ?? [])].map((a) => contract.view<boolean>("hasRole", role, a)))).every(Boolean)),
+      );
+      roles.forEach((role, i) => {
+        const want = (byRole[roleName(role)] ?? []).map((a) => getAddress(a));
+        const have = [...(holders.get(role) ?? [])];
+        out.push({
+          area: "role",
+          contract: name,
+          item: roleName(role),
+          expected: set(want),
+          actual: set(have) + (confirmed[i] ? "" : " (hasRole disagrees)"),
+          ok: confirmed[i] && want.length === have.length && want.every((a) => have.includes(a)),
+        });
       });
-    }
-    eq("role", name, "RoleAdminChanged events", "(none)", set(adminChanges));
-  }
+      out.push({ area: "role", contract: name, item: "RoleAdminChanged events", expected: "(none)", actual: set(adminChanges), ok: adminChanges.length === 0 });
+      return out;
+    }),
+  );
+  checks.push(...roleChecks.flat());
 
   // Links between contracts and the recorded parameters.
   progress("checking the links between contracts and the parameters");

@@ -79,6 +79,7 @@ export const studio: Page = {
       if (busy) return;
       busy = true;
       for (const b of root.querySelectorAll<HTMLButtonElement>("button")) b.disabled = true;
+      app.status("preparing…"); // replaces the last error, if any
       try {
         const done = await work();
         await draw();
@@ -128,7 +129,15 @@ export const studio: Page = {
             <dd id="claimable">${data(claimable)}</dd>
             <dt>Earned, not yet released</dt>
             <dd id="releasable">${data(releasable)} from ${subscribers.filter((s) => s.releasable > 0n).length} licence(s)</dd>
+            <dt>Escrow held for your licences</dt>
+            <dd>${data(subscribers.reduce((sum, s) => sum + s.escrow, 0n))}</dd>
           </dl>
+          <p>
+            <small
+              >Escrow is released as a licence's time passes; for a product with a stream, only as far as the network coordinator has proven delivery
+              (finalized reporting rounds, when the market has a delivery oracle).</small
+            >
+          </p>
           ${owedToOthers ? html`<p><small>Escrow of a product whose beneficiary is another address is released to that address.</small></p>` : ""}
           <button type="button" id="withdraw" ${claimable === 0n && releasable === 0n ? "disabled" : ""}>Withdraw income</button>
         </section>
