@@ -91,7 +91,7 @@ async function checkCode(app: App, name: string, fqn: string, address: string, l
   return out;
 }
 
-export async function verifyDeployment(app: App, record: DeploymentRecord, progress: (what: string) => void): Promise<Check[]> {
+export async function verifyDeployment(app: App, record: DeploymentRecord): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   const eq = (area: Check["area"], contract: string, item: string, expected: unknown, actual: unknown) =>
@@ -104,7 +104,6 @@ export async function verifyDeployment(app: App, record: DeploymentRecord, progr
     eq("chain", name, "the portal's config names it", at(name), getAddress(app.config.contracts[name]));
 
   const libraries = new Map(Object.values(record.contracts).map((c) => [c.contract, c.address.toLowerCase()]));
-  progress(`checking the code of ${Object.keys(record.contracts).length} contracts`);
   const codeChecks = await Promise.all(
     Object.entries(record.contracts).map(async ([name, entry]): Promise<Check[]> => {
       if (name !== "ENSRegistry" && name !== "PublicResolver") return checkCode(app, name, entry.contract, entry.address, libraries);
@@ -127,7 +126,6 @@ export async function verifyDeployment(app: App, record: DeploymentRecord, progr
     ["NetworkCoordinator", networkCoordinatorAbi, { DEFAULT_ADMIN_ROLE: [g], PARAMETER_ROLE: [g] }],
   ];
   const latest = await app.chain.blockNumber();
-  progress("checking the roles");
   const roleChecks = await Promise.all(
     expected.map(async ([name, abi, byRole]): Promise<Check[]> => {
       const out: Check[] = [];
@@ -177,7 +175,6 @@ export async function verifyDeployment(app: App, record: DeploymentRecord, progr
   checks.push(...roleChecks.flat());
 
   // Links between contracts and the recorded parameters.
-  progress("checking the links between contracts and the parameters");
   const read = async (name: keyof DeploymentRecord["contracts"], abi: InterfaceAbi, view: string): Promise<string> => {
     try {
       const value = await app.chain.contract(at(name), abi).view<unknown>(view);

@@ -21,6 +21,8 @@ export const audit: Page = {
       <p>Read live from the contracts on chain ${app.config.chainId}.</p>
       <div id="audit" aria-busy="true"><p>Reading the contracts…</p></div>`.text;
     app.status("reading the market, the token and the coordinator…");
+    // the verification table's reads start now, beside the others; its section shows them when both are done
+    const verifying = verify(app);
     try {
       const [balance, owed, attestors, threshold] = await Promise.all([
         token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
@@ -167,11 +169,11 @@ export const audit: Page = {
         </section>
         <section aria-labelledby="verification-h">
           <h2 id="verification-h">Deployment verification</h2>
-          <div id="verification" aria-busy="true"><p>Waiting for the reads above…</p></div>
+          <div id="verification" aria-busy="true"><p>Checking every contract's code, roles, links and parameters against the deployment record…</p></div>
         </section>
       </div>`.text;
-      app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers; verifying the deployment…`);
-      void verification(app);
+      app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers`);
+      void verifying.then(show);
     } catch (error) {
       document.getElementById("audit")!.outerHTML = html`<div id="audit"><p role="alert">Could not read the deployment: ${describeError(error)}</p></div>`.text;
       app.alert(describeError(error));
@@ -193,23 +195,15 @@ function checkRows(checks: Check[]): Html {
   )}`;
 }
 
-/** The verification table: the deployment record (deployment.json) checked against the chain, with progress. */
-async function verification(app: App): Promise<void> {
-  const box = () => document.getElementById("verification");
-  const show = (content: Html) => {
-    const el = box();
-    if (el) el.innerHTML = content.text;
-  };
+/** The verification table, or why there is none: the deployment record (deployment.json) checked against the chain. */
+async function verify(app: App): Promise<Html> {
   try {
     const { loadRecord, verifyDeployment } = await import("./audit-verify");
     const record = await loadRecord();
-    if (!record) {
-      show(html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`);
-      return;
-    }
-    const checks = await verifyDeployment(app, record, (what) => show(html`<p>${what}…</p>`));
+    if (!record) return html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`;
+    const checks = await verifyDeployment(app, record);
     const failed = checks.filter((c) => !c.ok).length;
-    show(html`<p id="verify-summary" class="verdict ${failed ? "bad" : "ok"}">
+    return html`<p id="verify-summary" class="verdict ${failed ? "bad" : "ok"}">
         ${failed ? `${failed} of ${checks.length} checks failed` : `All ${checks.length} checks pass`}: the deployment record of chain ${record.chainId}
         (${record.network}) against the chain and @datamarket/contracts.
       </p>
@@ -232,12 +226,15 @@ async function verification(app: App): Promise<void> {
             ${checkRows(checks)}
           </tbody>
         </table>
-      </div>`);
-    app.status(`deployment verified: ${failed ? `${failed} of ${checks.length} checks FAILED` : `all ${checks.length} checks pass`}`);
+      </div>`;
   } catch (error) {
-    show(html`<p role="alert">Could not verify the deployment: ${describeError(error)}</p>`);
-    app.alert(describeError(error));
-  } finally {
-    box()?.removeAttribute("aria-busy");
+    return html`<p role="alert" id="verify-summary">Could not verify the deployment: ${describeError(error)}</p>`;
   }
+}
+
+function show(content: Html): void {
+  const box = document.getElementById("verification");
+  if (!box) return; // the reader left the page
+  box.innerHTML = content.text;
+  box.removeAttribute("aria-busy");
 }

@@ -130,8 +130,8 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
         <input id="p-max" name="maxDays" type="number" min="1" value="365" required />
         <label for="p-beneficiary">Beneficiary (receives the income)</label>
         <input id="p-beneficiary" name="beneficiary" class="mono" required value="${me}" />
-        <label class="check"><input type="checkbox" id="p-consent" name="consent" checked /> Personal data: every purchase needs the data subjects' consent</label>
-        <label class="check"><input type="checkbox" id="p-kyc" name="kyc" /> Buyers must be KYC-verified</label>
+        <div><label class="check"><input type="checkbox" id="p-consent" name="consent" checked /> Personal data: every purchase needs the data subjects' consent</label></div>
+        <div><label class="check"><input type="checkbox" id="p-kyc" name="kyc" /> Buyers must be KYC-verified</label></div>
         <fieldset>
           <legend>Purposes it is sold for (the market refuses any other)</legend>
           ${checkboxes("purpose", PURPOSES, words)}
