@@ -1,7 +1,7 @@
 // The portal's build: static files in dist/ (index.html, hashed assets), relative URLs so any web
 // server can host it at any path; config.json is served beside index.html at run time.
 import { defineConfig } from "vite";
-import { codeFingerprints } from "./build/code-fingerprints";
+import { codeFingerprints } from "./plugins/code-fingerprints";
 
 export default defineConfig({
   base: "./",

@@ -1,4 +1,4 @@
-// The build-time module of build/code-fingerprints.ts (a Vite plugin).
+// The build-time module of plugins/code-fingerprints.ts (a Vite plugin).
 declare module "virtual:code-fingerprints" {
   export const version: string;
   export const fingerprints: Record<

@@ -10,42 +10,29 @@
 // Any console error fails the test; axe-core finds no serious or critical violation on each page
 // (desktop and 360 px); screenshots go to portal/test-output/studio-*.png. `after` stops everything.
 import { expect } from "chai";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { JsonRpcProvider, id, parseUnits, sha256, type Wallet } from "ethers";
 import { MarketClient, StreamRegistryClient, decodeManifest } from "@datamarket/sdk";
 import { DAY, hardhatAccounts, type Cleanup } from "@datamarket/demo";
 import { startPortalStack, type PortalStack } from "../server/stack";
+import { describeInBrowser, expectAccessible, firstLoad, openBrowser, type BrowserSession } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
 const HOSPITAL_ACCOUNT = 1; // the seeded product's seller (server/stack.ts)
 const UNIVERSITY_ACCOUNT = 2;
 const SUBJECTS = ["kraken-p-101", "kraken-p-102", "kraken-p-103"];
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is missing (apt-get install -y chromium); the browser test is skipped`);
-
-(hasChromium || process.env.CI ? describe : describe.skip)("the seller studio and the deployment's verification in a browser", function () {
+describeInBrowser("studio e2e")("the seller studio and the deployment's verification in a browser", function () {
   this.timeout(240_000);
   const cleanup: Cleanup = [];
   let stack: PortalStack;
-  let browser: import("playwright-core").Browser | undefined;
+  let session: BrowserSession | undefined;
   let tab: import("playwright-core").Page;
   let provider: JsonRpcProvider;
   let hospital: Wallet;
-  const consoleErrors: string[] = [];
   const loadTimes: Record<string, number> = {};
   const jsGzip: Record<string, number> = {};
   let newProductId = "";
@@ -58,10 +45,7 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
     provider = new JsonRpcProvider(stack.rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
     cleanup.push(() => provider.destroy());
     hospital = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).wallet;
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.exposeFunction("__testWallet", async (method: string, params: unknown[]) => {
+    session = await openBrowser(async (method, params) => {
       switch (method) {
         case "eth_requestAccounts":
         case "eth_accounts":
@@ -77,22 +61,11 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
           throw new Error(`the test wallet does not support ${method}`);
       }
     });
-    await context.addInitScript(() => {
-      const call = (globalThis as unknown as { __testWallet(method: string, params: unknown[]): Promise<unknown> }).__testWallet;
-      (window as unknown as { ethereum: unknown }).ethereum = {
-        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
-        on: () => undefined,
-      };
-    });
-    tab = await context.newPage();
-    tab.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(m.text());
-    });
-    tab.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    tab = session.tab;
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
+    await session?.browser.close().catch(() => undefined);
     for (const action of cleanup.reverse()) {
       try {
         await action();
@@ -104,31 +77,24 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
       const load = loadavg()
         .map((l) => l.toFixed(2))
         .join(" ");
-      console.log(`      first load (production build, localhost, empty cache): ${Object.entries(loadTimes).map(([p, ms]) => `${p} ${ms} ms`).join(", ")}; load ${load}`);
-      console.log(`      JS fetched by each page, gzip: ${Object.entries(jsGzip).map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`).join(", ")}`);
+      console.log(
+        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
+          .map(([p, ms]) => `${p} ${ms} ms`)
+          .join(", ")}; load ${load}`,
+      );
+      console.log(
+        `      JS fetched by each page, gzip: ${Object.entries(jsGzip)
+          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
+          .join(", ")}`,
+      );
     }
   });
 
   afterEach(function () {
-    expect(consoleErrors, "console errors on the page").to.deep.equal([]);
+    expect(session?.consoleErrors, "console errors on the page").to.deep.equal([]);
   });
 
-  async function axe(name: string): Promise<void> {
-    if (!(await tab.evaluate(() => "axe" in window))) await tab.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
-    const violations = await tab.evaluate(
-      async () =>
-        (
-          await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
-            resultTypes: ["violations"],
-          })
-        ).violations,
-    );
-    const grave = violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
-    expect(grave, `axe-core on ${name}`).to.deep.equal([]);
-  }
-
+  const axe = (name: string) => expectAccessible(tab, name);
   const shoot = (name: string) => tab.screenshot({ path: path.join(OUT, `studio-${name}.png`), fullPage: true });
 
   /** The status line once it matches `pattern` (an error shown instead fails with its text). */
@@ -144,9 +110,11 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
   }
 
   it("opens the studio with the seller's wallet: the seeded product, no subscriber, no income yet", async () => {
+    const started = Date.now();
     await tab.goto(`${stack.portalUrl}#/studio`);
     await tab.click("#studio-connect");
     await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).waitFor({ timeout: 30_000 });
+    loadTimes["studio with the wallet connected, until its products show (warm cache)"] = Date.now() - started;
     const row = await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).innerText();
     expect(row).to.contain("KRAKEN heart rate");
     expect(row).to.contain("8.64 DATA");
@@ -274,7 +242,12 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
         "consent.ethAddress": university.address,
       }),
     );
-    const decision = await ledgerBuyer.requestAccess({ productId: newProductId, purpose: "ScientificResearch", ethAddress: university.address, ttlSeconds: 30 * DAY });
+    const decision = await ledgerBuyer.requestAccess({
+      productId: newProductId,
+      purpose: "ScientificResearch",
+      ethAddress: university.address,
+      ttlSeconds: 30 * DAY,
+    });
     expect(decision.decision, decision.reasons.join(", ")).to.equal("approved");
     const buyer = new MarketClient(stack.config.contracts.DataLicenseMarket, stack.config.contracts.DATAToken, university.signer, stack.network.bridgeUrls);
     let bought: Awaited<ReturnType<MarketClient["buyWithPermit"]>> | undefined;
@@ -323,7 +296,13 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
     await tab.goto(`${stack.portalUrl}#/audit`);
     await tab.locator("#verify-summary").waitFor({ timeout: 60_000 });
     const summary = await tab.locator("#verify-summary").innerText();
-    expect(summary, await tab.locator("#checks tr.fail").allInnerTexts().then((rows) => rows.join("\n"))).to.match(/^All \d+ checks pass/);
+    expect(
+      summary,
+      await tab
+        .locator("#checks tr.fail")
+        .allInnerTexts()
+        .then((rows) => rows.join("\n")),
+    ).to.match(/^All \d+ checks pass/);
     const rows = await tab.locator("#checks tbody tr").allInnerTexts();
     const codeRows = rows.filter((r) => /\bcode\b/.test(r) && /identical/.test(r));
     expect(codeRows.length, "a code check for each of the record's contracts").to.be.at.least(Object.keys(stack.network.record.contracts).length - 2);
@@ -346,38 +325,24 @@ if (!hasChromium && !process.env.CI) console.warn(`studio e2e: ${CHROMIUM} is mi
     await tab.goto("about:blank");
     await tab.goto(`${stack.portalUrl}#/audit`);
     await tab.locator("#verify-summary").waitFor({ timeout: 60_000 });
-    expect(await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), "Audit scrolls sideways at 360 px").to.be.at.most(0);
+    expect(
+      await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+      "Audit scrolls sideways at 360 px",
+    ).to.be.at.most(0);
     await shoot("10-audit-360px");
     await axe("Audit at 360 px");
     await tab.setViewportSize({ width: 1280, height: 900 });
   });
 
   it("reports the studio's first load (fresh browser context: empty cache) and the JS it ships, gzip", async () => {
-    for (const [route, ready] of [
-      ["studio", "#studio-connect"],
-      ["audit (verification table)", "#verify-summary"],
+    for (const [name, route, ready] of [
+      ["studio", "studio", "#studio-connect"],
+      ["audit's verification table", "audit", "#verify-summary"],
     ] as const) {
-      const context = await browser!.newContext();
-      try {
-        const page = await context.newPage();
-        page.on("console", (m) => {
-          if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`);
-        });
-        const started = Date.now();
-        await page.goto(`${stack.portalUrl}#/${route.split(" ")[0]}`);
-        await page.locator(ready).first().waitFor({ state: "visible", timeout: 60_000 });
-        loadTimes[route] = Date.now() - started;
-        const scripts = await page.evaluate(() =>
-          performance
-            .getEntriesByType("resource")
-            .map((e) => e.name)
-            .filter((n) => n.endsWith(".js")),
-        );
-        jsGzip[route] = scripts.reduce((sum, url) => sum + gzipSync(readFileSync(path.join(DIST, new URL(url).pathname))).length, 0);
-      } finally {
-        await context.close();
-      }
+      const { ms, jsGzip: bytes } = await firstLoad(session!, `${stack.portalUrl}#/${route}`, ready, DIST);
+      loadTimes[name] = ms;
+      jsGzip[name] = bytes;
     }
-    expect(Object.keys(loadTimes)).to.have.length(2);
+    expect(Object.keys(loadTimes)).to.have.length(3);
   });
 });

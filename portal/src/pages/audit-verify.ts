@@ -53,7 +53,14 @@ async function checkCode(app: App, name: string, fqn: string, address: string, l
   const add = (c: Check) => out.push(c);
   const print = fingerprints[fqn];
   if (!print) {
-    add({ area: "code", contract: name, item: "runtime code", expected: `${fqn} in @datamarket/contracts ${version}`, actual: "not in this version of the package", ok: false });
+    add({
+      area: "code",
+      contract: name,
+      item: "runtime code",
+      expected: `${fqn} in @datamarket/contracts ${version}`,
+      actual: "not in this version of the package",
+      ok: false,
+    });
     return out;
   }
   let code = (await app.chain.request<string>("eth_getCode", [address, "latest"])).toLowerCase().slice(2);
@@ -109,7 +116,9 @@ export async function verifyDeployment(app: App, record: DeploymentRecord): Prom
       if (name !== "ENSRegistry" && name !== "PublicResolver") return checkCode(app, name, entry.contract, entry.address, libraries);
       const code = await app.chain.request<string>("eth_getCode", [entry.address, "latest"]);
       const actual = code === "0x" ? "no code at the address" : `${(code.length - 2) / 2} bytes`;
-      return [{ area: "code", contract: name, item: "runtime code (development ENS, not in the package)", expected: "contract code", actual, ok: code !== "0x" }];
+      return [
+        { area: "code", contract: name, item: "runtime code (development ENS, not in the package)", expected: "contract code", actual, ok: code !== "0x" },
+      ];
     }),
   );
   checks.push(...codeChecks.flat());
@@ -187,7 +196,12 @@ export async function verifyDeployment(app: App, record: DeploymentRecord): Prom
     ["DataLicenseMarket", dataLicenseMarketAbi, "token", at("DATAToken")],
     ["DataLicenseMarket", dataLicenseMarketAbi, "registry", at("StreamRegistry")],
     ["DataLicenseMarket", dataLicenseMarketAbi, "karma", at("Karma")],
-    ["DataLicenseMarket", dataLicenseMarketAbi, "deliveryOracle", p.Protocol.deliveryOracle === "adapter" ? at("ProductDeliveryAdapter") : getAddress(p.Protocol.deliveryOracle)],
+    [
+      "DataLicenseMarket",
+      dataLicenseMarketAbi,
+      "deliveryOracle",
+      p.Protocol.deliveryOracle === "adapter" ? at("ProductDeliveryAdapter") : getAddress(p.Protocol.deliveryOracle),
+    ],
     ["NetworkCoordinator", networkCoordinatorAbi, "token", at("DATAToken")],
     ["EventSubscriptions", eventSubscriptionsAbi, "token", at("DATAToken")],
     ["EventSubscriptions", eventSubscriptionsAbi, "registry", at("StreamRegistry")],

@@ -21,8 +21,6 @@ export const audit: Page = {
       <p>Read live from the contracts on chain ${app.config.chainId}.</p>
       <div id="audit" aria-busy="true"><p>Reading the contracts…</p></div>`.text;
     app.status("reading the market, the token and the coordinator…");
-    // the verification table's reads start now, beside the others; its section shows them when both are done
-    const verifying = verify(app);
     try {
       const [balance, owed, attestors, threshold] = await Promise.all([
         token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
@@ -173,7 +171,8 @@ export const audit: Page = {
         </section>
       </div>`.text;
       app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers`);
-      void verifying.then(show);
+      // the verification table's reads start once the rest shows: they would slow the page's first content
+      void verify(app).then(show);
     } catch (error) {
       document.getElementById("audit")!.outerHTML = html`<div id="audit"><p role="alert">Could not read the deployment: ${describeError(error)}</p></div>`.text;
       app.alert(describeError(error));
@@ -200,7 +199,8 @@ async function verify(app: App): Promise<Html> {
   try {
     const { loadRecord, verifyDeployment } = await import("./audit-verify");
     const record = await loadRecord();
-    if (!record) return html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`;
+    if (!record)
+      return html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`;
     const checks = await verifyDeployment(app, record);
     const failed = checks.filter((c) => !c.ok).length;
     return html`<p id="verify-summary" class="verdict ${failed ? "bad" : "ok"}">

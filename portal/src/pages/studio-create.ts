@@ -6,15 +6,14 @@
 import { dataLicenseMarketAbi, streamRegistryAbi, withProtocolErrors } from "@datamarket/contracts";
 import { encryptDataset, type DatasetRecord } from "@datamarket/sdk";
 import { hexlify, id, isAddress, parseUnits, toUtf8Bytes, zeroPadValue } from "ethers";
-import { BUYER_TYPES, DATA_CATEGORIES, PURPOSE_PARENTS, isAllowedJurisdictionEntry } from "../../../chaincode/src/vocabulary";
 import { $, data, html, words, type Html } from "../dom";
 import type { App } from "../app";
+import { BUYER_TYPES, COUNTRIES, DATA_CATEGORIES, JURISDICTION_GROUPS, PURPOSES } from "../vocabulary";
 import { encodeTerms, TERMS_FORMAT } from "./studio-terms";
 import type { Transactor } from "./studio-tx";
 
 const registryAbi = withProtocolErrors(streamRegistryAbi);
 const marketAbi = withProtocolErrors(dataLicenseMarketAbi);
-const PURPOSES = Object.keys(PURPOSE_PARENTS).filter((p) => p !== "Purpose");
 const PATH = /^\/[A-Za-z0-9._~/-]{1,127}$/;
 
 /** A form's problem with one field: the field is marked invalid and focused, the message names it. */
@@ -93,8 +92,8 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     <section aria-labelledby="new-dataset-h">
       <h2 id="new-dataset-h">New dataset</h2>
       <p>
-        The records are encrypted in this browser, one key per data subject, so that a buyer receives only the records of the subjects whose consent
-        the consent ledger approved. The registry stores the encrypted file's content hash and where you host it.
+        The records are encrypted in this browser, one key per data subject, so that a buyer receives only the records of the subjects whose consent the consent
+        ledger approved. The registry stores the encrypted file's content hash and where you host it.
       </p>
       <form id="new-dataset" novalidate>
         <label for="d-path">Path (under your address)</label>
@@ -130,8 +129,14 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
         <input id="p-max" name="maxDays" type="number" min="1" value="365" required />
         <label for="p-beneficiary">Beneficiary (receives the income)</label>
         <input id="p-beneficiary" name="beneficiary" class="mono" required value="${me}" />
-        <div><label class="check"><input type="checkbox" id="p-consent" name="consent" checked /> Personal data: every purchase needs the data subjects' consent</label></div>
-        <div><label class="check"><input type="checkbox" id="p-kyc" name="kyc" /> Buyers must be KYC-verified</label></div>
+        <div>
+          <label class="check"
+            ><input type="checkbox" id="p-consent" name="consent" checked /> Personal data: every purchase needs the data subjects' consent</label
+          >
+        </div>
+        <div>
+          <label class="check"><input type="checkbox" id="p-kyc" name="kyc" /> Buyers must be KYC-verified</label>
+        </div>
         <fieldset>
           <legend>Purposes it is sold for (the market refuses any other)</legend>
           ${checkboxes("purpose", PURPOSES, words)}
@@ -142,7 +147,7 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
         </fieldset>
         <fieldset>
           <legend>Jurisdictions</legend>
-          ${checkboxes("jurisdiction", ["EU", "EEA", "ADEQUACY"], (j) => (j === "ADEQUACY" ? "countries with an EU adequacy decision" : j))}
+          ${checkboxes("jurisdiction", JURISDICTION_GROUPS, (j) => (j === "ADEQUACY" ? "countries with an EU adequacy decision" : j))}
           <label for="p-countries">Other countries (ISO codes, comma separated)</label>
           <input id="p-countries" name="countries" placeholder="CH, GB" />
         </fieldset>
@@ -208,8 +213,8 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     lastDataset = {
       seller: me,
       note: html`<p>
-          Dataset ${path} registered (content hash <span class="mono">${encrypted.contentHash.slice(0, 18)}…</span>). Host the encrypted file at
-          ${location} and keep the master key: it is needed to release records to buyers and is stored nowhere else.
+          Dataset ${path} registered (content hash <span class="mono">${encrypted.contentHash.slice(0, 18)}…</span>). Host the encrypted file at ${location} and
+          keep the master key: it is needed to release records to buyers and is stored nowhere else.
         </p>
         <p id="dataset-downloads">
           ${download(`${base}.dmds`, encrypted.file, "application/octet-stream", `Encrypted file (${encrypted.file.length.toLocaleString("en-US")} bytes)`)} ·
@@ -239,16 +244,22 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     if (!isAddress(beneficiary)) throw new FieldError("beneficiary", `the beneficiary "${beneficiary}" is not a 0x address`);
     const requiresConsent = (form.elements.namedItem("consent") as HTMLInputElement).checked;
     const purposes = checked(form, "purpose");
-    if (requiresConsent && purposes.length === 0) throw new FieldError("purpose", "a consent-gated product needs at least one purpose: the market sells it for no other");
+    if (requiresConsent && purposes.length === 0)
+      throw new FieldError("purpose", "a consent-gated product needs at least one purpose: the market sells it for no other");
     const countries = value(form, "countries")
       .split(",")
       .map((c) => c.trim().toUpperCase())
       .filter(Boolean);
-    const wrong = countries.filter((c) => !isAllowedJurisdictionEntry(c));
+    const wrong = countries.filter((c) => !COUNTRIES.includes(c) && !JURISDICTION_GROUPS.includes(c));
     if (wrong.length) throw new FieldError("countries", `${wrong.join(", ")}: not an EEA country nor one with an EU adequacy decision`);
     const { termsUri, termsHash } = encodeTerms({
       format: TERMS_FORMAT,
-      accessCriteria: { purposes, buyerTypes: checked(form, "buyerType"), jurisdictions: [...checked(form, "jurisdiction"), ...countries], dataCategories: checked(form, "dataCategory") },
+      accessCriteria: {
+        purposes,
+        buyerTypes: checked(form, "buyerType"),
+        jurisdictions: [...checked(form, "jurisdiction"), ...countries],
+        dataCategories: checked(form, "dataCategory"),
+      },
       text: value(form, "terms"),
     });
     // the market writes each buyer's subscribe permission: it must be the resources' subscribe delegate
@@ -261,11 +272,13 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     let step = 0;
     for (const r of needDelegate) {
       step += 1;
-      await tx.send(`Step ${step} of ${steps}, let the market grant licences of ${app.indexer.resources.get(r)?.name ?? r}`, StreamRegistry, registryAbi, "setSubscribeDelegate", [
-        r,
-        DataLicenseMarket,
-        true,
-      ]);
+      await tx.send(
+        `Step ${step} of ${steps}, let the market grant licences of ${app.indexer.resources.get(r)?.name ?? r}`,
+        StreamRegistry,
+        registryAbi,
+        "setSubscribeDelegate",
+        [r, DataLicenseMarket, true],
+      );
     }
     const salt = zeroPadValue(hexlify(crypto.getRandomValues(new Uint8Array(32))), 32);
     const market = app.chain.contract(DataLicenseMarket, marketAbi);
@@ -273,11 +286,25 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     step += 1;
     await tx.send(`Step ${step} of ${steps}, list the product at ${data(pricePerSecond * 86_400n)} a day`, DataLicenseMarket, marketAbi, "createProduct", [
       salt,
-      { beneficiary, pricePerSecond, minSeconds, maxSeconds, requiresConsent, requiresKyc: (form.elements.namedItem("kyc") as HTMLInputElement).checked, termsHash, termsUri, resources },
+      {
+        beneficiary,
+        pricePerSecond,
+        minSeconds,
+        maxSeconds,
+        requiresConsent,
+        requiresKyc: (form.elements.namedItem("kyc") as HTMLInputElement).checked,
+        termsHash,
+        termsUri,
+        resources,
+      },
     ]);
     if (purposes.length) {
       step += 1;
-      await tx.send(`Step ${step} of ${steps}, declare the purposes`, DataLicenseMarket, marketAbi, "setPurposes", [productId, purposes.map((p) => id(p)), true]);
+      await tx.send(`Step ${step} of ${steps}, declare the purposes`, DataLicenseMarket, marketAbi, "setPurposes", [
+        productId,
+        purposes.map((p) => id(p)),
+        true,
+      ]);
     }
     return `product ${productId} listed`;
   });

@@ -108,7 +108,13 @@ export const studio: Page = {
       app.status("reading your products, subscribers and income…");
       await app.indexer.sync();
       const products = [...app.indexer.products.values()].filter((p) => p.seller === me && p.state !== "deleted");
-      const [claimable, pairs] = await Promise.all([market.view<bigint>("claimableOf", me), buyersOf(app, products.map((p) => p.id))]);
+      const [claimable, pairs] = await Promise.all([
+        market.view<bigint>("claimableOf", me),
+        buyersOf(
+          app,
+          products.map((p) => p.id),
+        ),
+      ]);
       const subscribers: Subscriber[] = await Promise.all(
         pairs.map(async ({ productId, buyer }) => {
           const [licence, escrow, releasable] = await Promise.all([
@@ -134,8 +140,8 @@ export const studio: Page = {
           </dl>
           <p>
             <small
-              >Escrow is released as a licence's time passes; for a product with a stream, only as far as the network coordinator has proven delivery
-              (finalized reporting rounds, when the market has a delivery oracle).</small
+              >Escrow is released as a licence's time passes; for a product with a stream, only as far as the network coordinator has proven delivery (finalized
+              reporting rounds, when the market has a delivery oracle).</small
             >
           </p>
           ${owedToOthers ? html`<p><small>Escrow of a product whose beneficiary is another address is released to that address.</small></p>` : ""}
@@ -169,7 +175,12 @@ export const studio: Page = {
                             <td>${p.licences}</td>
                             <td>
                               <span class="state">${p.state}</span>
-                              <button type="button" data-pause="${p.id}" data-paused="${p.state === "paused"}" aria-label="${p.state === "paused" ? "Resume" : "Pause"} sales of ${productName(app, p)}">
+                              <button
+                                type="button"
+                                data-pause="${p.id}"
+                                data-paused="${p.state === "paused"}"
+                                aria-label="${p.state === "paused" ? "Resume" : "Pause"} sales of ${productName(app, p)}"
+                              >
                                 ${p.state === "paused" ? "Resume sales" : "Pause sales"}
                               </button>
                             </td>
@@ -227,10 +238,13 @@ export const studio: Page = {
           const due = subscribers.filter((s) => s.releasable > 0n);
           const steps = due.length + 1;
           for (const [i, s] of due.entries()) {
-            await tx.send(`Step ${i + 1} of ${steps}, release the escrow earned from ${s.buyer.slice(0, 8)}…`, app.config.contracts.DataLicenseMarket, marketAbi, "release", [
-              s.productId,
-              s.buyer,
-            ]);
+            await tx.send(
+              `Step ${i + 1} of ${steps}, release the escrow earned from ${s.buyer.slice(0, 8)}…`,
+              app.config.contracts.DataLicenseMarket,
+              marketAbi,
+              "release",
+              [s.productId, s.buyer],
+            );
           }
           const amount = await market.view<bigint>("claimableOf", me);
           if (amount === 0n) return "nothing to withdraw: the released escrow went to your products' beneficiaries";
