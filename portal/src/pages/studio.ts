@@ -98,10 +98,8 @@ export const studio: Page = {
         root.innerHTML = html`<p>Connect the wallet you sell from to see your products and income.</p>
           <button type="button" id="studio-connect">Connect wallet</button>`.text;
         $("#studio-connect", root).addEventListener("click", () => {
-          app.wallet.connect().then(
-            () => void draw(),
-            (e) => app.alert(describeError(e)),
-          );
+          // the wallet's change listener below redraws the studio for the connected account
+          app.wallet.connect().catch((e) => app.alert(describeError(e)));
         });
         return;
       }
@@ -266,6 +264,14 @@ export const studio: Page = {
       createForms($("#create", root), app, me, tx, run);
       app.status(`${products.length} product(s), ${subscribers.length} subscriber(s), ${data(claimable)} withdrawable, up to block ${app.indexer.head}`);
     };
+    // connecting (or switching accounts) in the header redraws the studio for that wallet, while the page is shown
+    let shown = true;
+    app.wallet.onChange(() => {
+      if (shown && !busy) draw().catch((error) => app.alert(describeError(error)));
+    });
     await draw();
+    return () => {
+      shown = false;
+    };
   },
 };
