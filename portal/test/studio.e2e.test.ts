@@ -160,6 +160,11 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
     await tab.fill("#p-min", "2");
     await tab.fill("#p-max", "30");
     await tab.fill("#p-beneficiary", "0x0000000000000000000000000000000000000000");
+    // a consent-gated product without a purpose is refused by the form, naming the field
+    await tab.click("#new-product button[type=submit]");
+    await tab.locator("#status.error").waitFor({ timeout: 30_000 });
+    expect(await tab.locator("#status").innerText()).to.equal("a consent-gated product needs at least one purpose: the market sells it for no other");
+    expect(await tab.locator("#new-product input[name=purpose]").first().getAttribute("aria-invalid")).to.equal("true");
     for (const [name, v] of [
       ["purpose", "ScientificResearch"],
       ["buyerType", "PublicResearch"],

@@ -22,19 +22,22 @@ export const audit: Page = {
       <div id="audit" aria-busy="true"><p>Reading the contracts…</p></div>`.text;
     app.status("reading the market, the token and the coordinator…");
     try {
-      const [balance, owed, attestors, threshold] = await Promise.all([
-        token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
-        market.view<bigint>("totalOwed"),
-        market.view<string[]>("attestors"),
-        market.view<bigint>("attestorThreshold"),
-      ]);
-      await app.indexer.sync();
-      const [partitions, replication, epochLength, genesis, active] = await Promise.all([
-        coordinator.view<bigint>("partitionCount"),
-        coordinator.view<bigint>("replication"),
-        coordinator.view<bigint>("epochLength"),
-        coordinator.view<bigint>("genesis"),
-        coordinator.view<bigint>("activeBrokerCount"),
+      // every read that does not depend on another at once: the page waits for the slowest, not the sum
+      const [[balance, owed, attestors, threshold], , [partitions, replication, epochLength, genesis, active]] = await Promise.all([
+        Promise.all([
+          token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
+          market.view<bigint>("totalOwed"),
+          market.view<string[]>("attestors"),
+          market.view<bigint>("attestorThreshold"),
+        ]),
+        app.indexer.sync(),
+        Promise.all([
+          coordinator.view<bigint>("partitionCount"),
+          coordinator.view<bigint>("replication"),
+          coordinator.view<bigint>("epochLength"),
+          coordinator.view<bigint>("genesis"),
+          coordinator.view<bigint>("activeBrokerCount"),
+        ]),
       ]);
       const brokers = await Promise.all(
         [...app.indexer.brokers.values()].map(async (b) => {

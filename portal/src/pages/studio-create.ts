@@ -172,7 +172,9 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
           return await work(form);
         } catch (error) {
           if (error instanceof FieldError) {
-            const field = form.elements.namedItem(error.field) as HTMLElement | null;
+            // a group of checkboxes is a RadioNodeList: mark and focus its first box
+            const named = form.elements.namedItem(error.field);
+            const field = (named instanceof RadioNodeList ? named[0] : named) as HTMLElement | null;
             field?.setAttribute("aria-invalid", "true");
             field?.focus();
           }
