@@ -309,6 +309,8 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
         .then((rows) => rows.join("\n")),
     ).to.match(/^All \d+ checks pass/);
     const rows = await tab.locator("#checks tbody tr").allInnerTexts();
+    expect(summary).to.contain(`All ${rows.length} checks pass`);
+    console.log(`      the verification table: ${rows.length} checks`);
     const codeRows = rows.filter((r) => /\bcode\b/.test(r) && /identical/.test(r));
     expect(codeRows.length, "a code check for each of the record's contracts").to.be.at.least(Object.keys(stack.network.record.contracts).length - 2);
     expect(rows.some((r) => /role\s+DataLicenseMarket\s+ARBITER_ROLE/.test(r))).to.equal(true);

@@ -20,7 +20,7 @@ import {
   streamRegistryAbi,
   type DeploymentRecord,
 } from "@datamarket/contracts";
-import { getAddress, id, Interface, keccak256, type InterfaceAbi } from "ethers";
+import { getAddress, id, Interface, isAddress, keccak256, type InterfaceAbi } from "ethers";
 import { fingerprints, version } from "virtual:code-fingerprints";
 import type { App } from "../app";
 import { describeError } from "../errors";
@@ -35,6 +35,12 @@ export interface Check {
 }
 
 const ROLE_NAMES = ["DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "KEY_REGISTRAR_ROLE", "REPORTER_ROLE", "ARBITER_ROLE", "KYC_PROVIDER_ROLE", "PARAMETER_ROLE"];
+/** The EIP-1967 storage slots a proxy uses (tasks/verify.ts). */
+const EIP1967_SLOTS = {
+  implementation: "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc",
+  admin: "0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103",
+  beacon: "0xa3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b35133d50",
+} as const;
 const roleHash = (name: string) => (name === "DEFAULT_ADMIN_ROLE" ? "0x" + "00".repeat(32) : id(name));
 const roleName = (hash: string) => ROLE_NAMES.find((n) => roleHash(n) === hash) ?? hash;
 const set = (values: string[]) => (values.length ? [...values].sort().join(", ") : "(none)");
@@ -224,6 +230,31 @@ export async function verifyDeployment(app: App, record: DeploymentRecord): Prom
   ];
   const paramValues = await Promise.all(params.map(([name, abi, view]) => read(name, abi, view)));
   params.forEach(([name, , view, want], i) => eq("parameter", name, view, want, paramValues[i]));
+  const coordinator = app.chain.contract(at("NetworkCoordinator"), networkCoordinatorAbi);
+  const [target, live] = await Promise.all([coordinator.view<bigint>("partitionCountTarget"), coordinator.view<Record<string, bigint>>("parameters")]);
+  eq("parameter", "NetworkCoordinator", "partitionCountTarget (initialPartitions)", p.Network.initialPartitions, target);
+  for (const [field, want] of Object.entries(p.Network.parameters)) eq("parameter", "NetworkCoordinator", `parameters.${field}`, want, live[field]);
+  const ens = p.Names.ens === "local" ? (record.contracts.ENSRegistry?.address ?? "the record's ENSRegistry") : p.Names.ens;
+  eq("link", "StreamNames", "ens", isAddress(ens) ? getAddress(ens) : ens, await read("StreamNames", streamNamesAbi, "ens"));
+  eq("link", "StreamNames", "nameWrapper", getAddress(p.Names.nameWrapper), await read("StreamNames", streamNamesAbi, "nameWrapper"));
+  // none of the contracts is a proxy: the EIP-1967 implementation, admin and beacon slots are empty
+  const proxySlots = await Promise.all(
+    Object.entries(record.contracts).map(async ([name, entry]) => {
+      const values = await Promise.all(
+        Object.values(EIP1967_SLOTS).map((slot) => app.chain.request<string>("eth_getStorageAt", [entry.address, slot, "latest"])),
+      );
+      const set = Object.keys(EIP1967_SLOTS).filter((_, i) => BigInt(values[i]) !== 0n);
+      return {
+        area: "code",
+        contract: name,
+        item: "EIP-1967 implementation, admin, beacon slots",
+        expected: "empty (not a proxy)",
+        actual: set.length ? `set: ${set.join(", ")}` : "empty (not a proxy)",
+        ok: set.length === 0,
+      } as Check;
+    }),
+  );
+  checks.push(...proxySlots);
   const marketReader = app.chain.contract(market, dataLicenseMarketAbi);
   const [attestors, fee] = await Promise.all([marketReader.view<string[]>("attestors"), marketReader.view<[bigint, string]>("protocolFee")]);
   eq("parameter", "DataLicenseMarket", "attestors", set(p.Protocol.attestors.map((a) => getAddress(a))), set([...attestors].map((a) => getAddress(a))));
