@@ -86,6 +86,7 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     },
   };
   generated.set("/config.json", JSON.stringify(config));
+  generated.set("/deployment.json", JSON.stringify(network.record)); // the Audit page's verification table
   return {
     portalUrl: `${portalOrigin}/`,
     apiUrl: api.url,

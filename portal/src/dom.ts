@@ -1,5 +1,6 @@
 // A few lines instead of a framework: escaped HTML templates, formatting, and the words the pages use.
 import { formatUnits, id } from "ethers";
+import { PURPOSES } from "./vocabulary";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const escape = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -45,30 +46,9 @@ export function duration(seconds: number): string {
   return `${seconds} s`;
 }
 
-/** The DPV purposes of the consent ledger's vocabulary (chaincode/src/vocabulary.ts), by their on-chain id keccak256(name). */
-const PURPOSES = [
-  "ResearchAndDevelopment",
-  "AcademicResearch",
-  "ScientificResearch",
-  "CommercialResearch",
-  "NonCommercialResearch",
-  "Marketing",
-  "Advertising",
-  "DirectMarketing",
-  "Personalisation",
-  "PersonalisedAdvertising",
-  "ServiceProvision",
-  "ServicePersonalisation",
-  "ServiceOptimisation",
-  "EnforceSecurity",
-  "FraudPreventionAndDetection",
-  "HumanResourceManagement",
-  "PersonnelManagement",
-  "PersonnelHiring",
-];
 let purposeNames: Map<string, string> | undefined;
 
-/** "scientific research" for id("ScientificResearch"); unknown ids as hex. */
+/** "scientific research" for id("ScientificResearch") (a purpose of the consent ledger's vocabulary by its on-chain id); unknown ids as hex. */
 export function purposeName(purposeIdOrName: string): string {
   purposeNames ??= new Map(PURPOSES.map((p) => [id(p), p]));
   const name = purposeIdOrName.startsWith("0x") ? purposeNames.get(purposeIdOrName.toLowerCase()) : purposeIdOrName;

@@ -15,6 +15,7 @@ const ROUTES: Record<string, () => Promise<Page>> = {
   discover: async () => (await import("./pages/discover")).discover,
   audit: async () => (await import("./pages/audit")).audit,
   consent: async () => (await import("./pages/consent")).consent,
+  studio: async () => (await import("./pages/studio")).studio,
 };
 
 const statusLine = () => $("#status");

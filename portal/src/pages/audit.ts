@@ -1,10 +1,12 @@
 // Audit: what an auditor checks of a running deployment, read live from the contracts: the market's
 // solvency (its DATA balance against what it owes: escrow, income, refunds and fees), the attestor set
-// and threshold that gate consent, and the coordinator's brokers and partitions.
+// and threshold that gate consent, the coordinator's brokers, partitions and rounds, and the deployment's
+// verification table (audit-verify.ts, loaded after the rest: it reads every contract's code and roles).
 import { dataLicenseMarketAbi, dataTokenAbi, networkCoordinatorAbi, withProtocolErrors } from "@datamarket/contracts";
-import { data, date, html, short } from "../dom";
+import { data, date, html, short, type Html } from "../dom";
 import { describeError } from "../errors";
-import type { Page } from "../app";
+import type { App, Page } from "../app";
+import type { Check } from "./audit-verify";
 
 const BROKER_STATUS = ["not registered", "active", "suspended", "leaving"];
 
@@ -20,19 +22,22 @@ export const audit: Page = {
       <div id="audit" aria-busy="true"><p>Reading the contracts…</p></div>`.text;
     app.status("reading the market, the token and the coordinator…");
     try {
-      const [balance, owed, attestors, threshold] = await Promise.all([
-        token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
-        market.view<bigint>("totalOwed"),
-        market.view<string[]>("attestors"),
-        market.view<bigint>("attestorThreshold"),
-      ]);
-      await app.indexer.sync();
-      const [partitions, replication, epochLength, genesis, active] = await Promise.all([
-        coordinator.view<bigint>("partitionCount"),
-        coordinator.view<bigint>("replication"),
-        coordinator.view<bigint>("epochLength"),
-        coordinator.view<bigint>("genesis"),
-        coordinator.view<bigint>("activeBrokerCount"),
+      // every read that does not depend on another at once: the page waits for the slowest, not the sum
+      const [[balance, owed, attestors, threshold], , [partitions, replication, epochLength, genesis, active]] = await Promise.all([
+        Promise.all([
+          token.view<bigint>("balanceOf", contracts.DataLicenseMarket),
+          market.view<bigint>("totalOwed"),
+          market.view<string[]>("attestors"),
+          market.view<bigint>("attestorThreshold"),
+        ]),
+        app.indexer.sync(),
+        Promise.all([
+          coordinator.view<bigint>("partitionCount"),
+          coordinator.view<bigint>("replication"),
+          coordinator.view<bigint>("epochLength"),
+          coordinator.view<bigint>("genesis"),
+          coordinator.view<bigint>("activeBrokerCount"),
+        ]),
       ]);
       const brokers = await Promise.all(
         [...app.indexer.brokers.values()].map(async (b) => {
@@ -163,11 +168,76 @@ export const audit: Page = {
             </table>
           </div>
         </section>
+        <section aria-labelledby="verification-h">
+          <h2 id="verification-h">Deployment verification</h2>
+          <div id="verification" aria-busy="true"><p>Checking every contract's code, roles, links and parameters against the deployment record…</p></div>
+        </section>
       </div>`.text;
       app.status(`audit read at block ${app.indexer.head}: ${solvent ? "solvent" : "INSOLVENT"}, ${brokers.length} brokers`);
+      // the verification table's reads start once the rest shows: they would slow the page's first content
+      void verify(app).then(show);
     } catch (error) {
       document.getElementById("audit")!.outerHTML = html`<div id="audit"><p role="alert">Could not read the deployment: ${describeError(error)}</p></div>`.text;
       app.alert(describeError(error));
     }
   },
 };
+
+function checkRows(checks: Check[]): Html {
+  return html`${checks.map(
+    (c) =>
+      html`<tr class="${c.ok ? "" : "fail"}">
+        <td><span class="status ${c.ok ? "ok" : "off"}">${c.ok ? "pass" : "FAIL"}</span></td>
+        <td>${c.area}</td>
+        <td>${c.contract}</td>
+        <td>${c.item}</td>
+        <td class="mono">${c.expected}</td>
+        <td class="mono">${c.actual}</td>
+      </tr>`,
+  )}`;
+}
+
+/** The verification table, or why there is none: the deployment record (deployment.json) checked against the chain. */
+async function verify(app: App): Promise<Html> {
+  try {
+    const { loadRecord, verifyDeployment } = await import("./audit-verify");
+    const record = await loadRecord();
+    if (!record)
+      return html`<p id="verify-summary">This server publishes no deployment record (deployment.json beside config.json), so the table cannot be made.</p>`;
+    const checks = await verifyDeployment(app, record);
+    const failed = checks.filter((c) => !c.ok).length;
+    return html`<p id="verify-summary" class="verdict ${failed ? "bad" : "ok"}">
+        ${failed ? `${failed} of ${checks.length} checks failed` : `All ${checks.length} checks pass`}: the deployment record of chain ${record.chainId}
+        (${record.network}) against the chain and @datamarket/contracts.
+      </p>
+      <div class="scroll" tabindex="0" role="region" aria-label="Verification table">
+        <table id="checks">
+          <caption>
+            Each contract's runtime code against the package's build, the roles, the links between contracts and the recorded parameters
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Result</th>
+              <th scope="col">Area</th>
+              <th scope="col">Contract</th>
+              <th scope="col">Check</th>
+              <th scope="col">Expected</th>
+              <th scope="col">On chain</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${checkRows(checks)}
+          </tbody>
+        </table>
+      </div>`;
+  } catch (error) {
+    return html`<p role="alert" id="verify-summary">Could not verify the deployment: ${describeError(error)}</p>`;
+  }
+}
+
+function show(content: Html): void {
+  const box = document.getElementById("verification");
+  if (!box) return; // the reader left the page
+  box.innerHTML = content.text;
+  box.removeAttribute("aria-busy");
+}

@@ -1,0 +1,355 @@
+// The seller studio and the Audit page's verification table in headless Chromium (Debian's
+// /usr/bin/chromium through playwright-core), production build, against the stack `npm run portal`
+// starts. The injected test wallet (an EIP-1193 provider whose key stays in this process; it signs and
+// sends the page's eth_sendTransaction) is the University Hospital's, the seller of the seeded KRAKEN
+// product. The KRAKEN story's first step through the pages: the hospital creates a stream and an
+// encrypted dataset, lists a consent-gated product with its purposes and access criteria (a first try
+// with a zero beneficiary shows the market's custom error in words), pauses and resumes its sales; the
+// university buys the seeded product in this process (the SDK, a real consent grant and the bridges'
+// attestations); the hospital sees the subscriber and its licence's end, and withdraws the income.
+// Any console error fails the test; axe-core finds no serious or critical violation on each page
+// (desktop and 360 px); screenshots go to portal/test-output/studio-*.png. `after` stops everything.
+import { expect } from "chai";
+import { existsSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
+import path from "node:path";
+import { JsonRpcProvider, id, parseUnits, sha256, type Wallet } from "ethers";
+import { MarketClient, StreamRegistryClient, decodeManifest } from "@datamarket/sdk";
+import { DAY, hardhatAccounts, type Cleanup } from "@datamarket/demo";
+import { startPortalStack, type PortalStack } from "../server/stack";
+import { describeInBrowser, expectAccessible, firstLoad, openBrowser, type BrowserSession } from "./browser-harness";
+
+const OUT = path.join(__dirname, "..", "test-output");
+const DIST = path.join(__dirname, "..", "dist");
+const HOSPITAL_ACCOUNT = 1; // the seeded product's seller (server/stack.ts)
+const UNIVERSITY_ACCOUNT = 2;
+const SUBJECTS = ["kraken-p-101", "kraken-p-102", "kraken-p-103"];
+
+describeInBrowser("studio e2e")("the seller studio and the deployment's verification in a browser", function () {
+  this.timeout(240_000);
+  const cleanup: Cleanup = [];
+  let stack: PortalStack;
+  let session: BrowserSession | undefined;
+  let tab: import("playwright-core").Page;
+  let provider: JsonRpcProvider;
+  let hospital: Wallet;
+  const loadTimes: Record<string, number> = {};
+  const jsGzip: Record<string, number> = {};
+  let newProductId = "";
+  let datasetId = "";
+
+  before(async () => {
+    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
+    mkdirSync(OUT, { recursive: true });
+    stack = await startPortalStack({ cleanup, distDir: DIST });
+    provider = new JsonRpcProvider(stack.rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
+    cleanup.push(() => provider.destroy());
+    hospital = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).wallet;
+    session = await openBrowser(async (method, params) => {
+      switch (method) {
+        case "eth_requestAccounts":
+        case "eth_accounts":
+          return [hospital.address];
+        case "eth_chainId":
+          return `0x${stack.config.chainId.toString(16)}`;
+        case "eth_sendTransaction": {
+          const [tx] = params as [{ from: string; to: string; data: string }];
+          if (tx.from.toLowerCase() !== hospital.address.toLowerCase()) throw new Error(`eth_sendTransaction from ${tx.from}, not the wallet's account`);
+          return (await hospital.sendTransaction({ to: tx.to, data: tx.data })).hash;
+        }
+        default:
+          throw new Error(`the test wallet does not support ${method}`);
+      }
+    });
+    tab = session.tab;
+  });
+
+  after(async () => {
+    await session?.browser.close().catch(() => undefined);
+    for (const action of cleanup.reverse()) {
+      try {
+        await action();
+      } catch (error) {
+        console.error(`cleanup: ${(error as Error).message}`);
+      }
+    }
+    if (Object.keys(loadTimes).length) {
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ");
+      console.log(
+        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
+          .map(([p, ms]) => `${p} ${ms} ms`)
+          .join(", ")}; load ${load}`,
+      );
+      console.log(
+        `      JS fetched by each page, gzip: ${Object.entries(jsGzip)
+          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
+          .join(", ")}`,
+      );
+    }
+  });
+
+  afterEach(function () {
+    expect(session?.consoleErrors, "console errors on the page").to.deep.equal([]);
+  });
+
+  const axe = (name: string) => expectAccessible(tab, name);
+  const shoot = (name: string) => tab.screenshot({ path: path.join(OUT, `studio-${name}.png`), fullPage: true });
+
+  /** The status line once it matches `pattern` (an error shown instead fails with its text). */
+  async function statusMatching(pattern: RegExp): Promise<string> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const text = await tab.locator("#status").innerText();
+      if (pattern.test(text)) return text;
+      if ((await tab.locator("#status.error").count()) > 0) throw new Error(`the page reported an error: ${text}`);
+      if (Date.now() > deadline) throw new Error(`the status line never matched ${pattern}: "${text}"`);
+      await tab.waitForTimeout(100);
+    }
+  }
+
+  it("opens the studio with the seller's wallet: the seeded product, no subscriber, no income yet", async () => {
+    const started = Date.now();
+    await tab.goto(`${stack.portalUrl}#/studio`);
+    await tab.click("#studio-connect");
+    await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).waitFor({ timeout: 30_000 });
+    loadTimes["studio with the wallet connected, until its products show (warm cache)"] = Date.now() - started;
+    const row = await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).innerText();
+    expect(row).to.contain("KRAKEN heart rate");
+    expect(row).to.contain("8.64 DATA");
+    expect(row).to.contain("scientific research");
+    expect(await tab.locator("#subscribers tbody").innerText()).to.equal("Nobody has bought a licence of your products yet.");
+    expect(await tab.locator("#claimable").innerText()).to.equal("0 DATA");
+    expect(await tab.locator("#withdraw").isDisabled()).to.equal(true);
+    await shoot("1-open");
+    await axe("Studio");
+  });
+
+  it("creates a stream and an encrypted dataset", async () => {
+    await tab.fill("#s-path", "/kraken/ecg");
+    await tab.fill("#s-name", "KRAKEN ECG");
+    await tab.fill("#s-description", "Live ECG of consenting cardiology patients.");
+    await tab.click("#new-stream button[type=submit]");
+    await statusMatching(/^stream \/kraken\/ecg created/);
+    const streamId = StreamRegistryClient.resourceId(hospital.address, "/kraken/ecg");
+    expect((await stack.network.registry.getResource(streamId)).owner).to.equal(hospital.address);
+
+    const records = SUBJECTS.map((subjectId, i) => JSON.stringify({ subjectId, test: "LDL", value: 2.5 + i / 10 }));
+    await tab.fill("#d-path", "/kraken/ldl-2026");
+    await tab.fill("#d-name", "KRAKEN LDL results");
+    await tab.fill("#d-location", "https://hospital.example/kraken/ldl-2026.dmds");
+    await tab.setInputFiles("#d-file", { name: "ldl.jsonl", mimeType: "application/json", buffer: Buffer.from(records.join("\n")) });
+    await tab.click("#new-dataset button[type=submit]");
+    await statusMatching(/^dataset \/kraken\/ldl-2026 registered: 3 records of 3 subjects/);
+    datasetId = StreamRegistryClient.resourceId(hospital.address, "/kraken/ldl-2026");
+    // the encrypted file the page hands over is the one whose manifest hash the registry holds, with no plaintext in it
+    const href = await tab.locator("#dataset-downloads a").first().getAttribute("href");
+    const file = Buffer.from(await tab.evaluate(async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer())], href!));
+    const manifest = decodeManifest(file);
+    expect(manifest.datasetId.toLowerCase()).to.equal(datasetId.toLowerCase());
+    expect(manifest.rows).to.have.length(3);
+    expect(sha256(file.subarray(0, manifest.length))).to.equal((await stack.network.registry.datasetContentHash(datasetId)).toLowerCase());
+    expect(file.includes(Buffer.from("kraken-p-101"))).to.equal(false);
+    await shoot("2-created");
+  });
+
+  it("lists a consent-gated product; a revert shows the market's custom error in words", async () => {
+    await tab.locator(`#new-product input[name=resource][value="${datasetId.toLowerCase()}"]`).check();
+    await tab.fill("#p-price", "1.728"); // 2e13 wei a second
+    await tab.fill("#p-min", "2");
+    await tab.fill("#p-max", "30");
+    await tab.fill("#p-beneficiary", "0x0000000000000000000000000000000000000000");
+    // a consent-gated product without a purpose is refused by the form, naming the field
+    await tab.click("#new-product button[type=submit]");
+    await tab.locator("#status.error").waitFor({ timeout: 30_000 });
+    expect(await tab.locator("#status").innerText()).to.equal("a consent-gated product needs at least one purpose: the market sells it for no other");
+    expect(await tab.locator("#new-product input[name=purpose]").first().getAttribute("aria-invalid")).to.equal("true");
+    for (const [name, v] of [
+      ["purpose", "ScientificResearch"],
+      ["buyerType", "PublicResearch"],
+      ["jurisdiction", "EU"],
+      ["dataCategory", "PhysicalHealth"],
+    ])
+      await tab.locator(`#new-product input[name=${name}][value=${v}]`).check();
+    await tab.fill("#p-countries", "ch, GB");
+    await tab.fill("#p-terms", "Research use only; no re-identification.");
+    await tab.click("#new-product button[type=submit]");
+    await tab.locator("#status.error").waitFor({ timeout: 60_000 });
+    expect(await tab.locator("#status").innerText()).to.match(/list the product .* failed: the contract refused: ZeroBeneficiary$/);
+    await shoot("3-revert");
+
+    await tab.fill("#p-beneficiary", hospital.address);
+    await tab.click("#new-product button[type=submit]");
+    const done = await statusMatching(/^product 0x[0-9a-f]{64} listed$/);
+    newProductId = done.split(" ")[1];
+    const p = await stack.network.market.getProduct(newProductId);
+    expect(p.requiresConsent).to.equal(true);
+    expect(p.pricePerSecond).to.equal(parseUnits("1.728", 18) / 86_400n);
+    expect([p.minSeconds, p.maxSeconds].map(Number)).to.deep.equal([2 * 3_600, 30 * DAY]);
+    expect(await stack.network.market.isPurposeAllowed(newProductId, id("ScientificResearch"))).to.equal(true);
+    expect(await stack.network.market.isPurposeAllowed(newProductId, id("Marketing"))).to.equal(false);
+    const row = tab.locator(`#my-products tr[data-product="${newProductId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    const text = await row.innerText();
+    expect(text).to.contain("KRAKEN LDL results");
+    expect(text).to.contain("1.728 DATA");
+    expect(text).to.match(/consent required; sold for scientific research/);
+    expect(text).to.contain("buyer types: public research");
+    expect(text).to.contain("jurisdictions: EU, CH, GB");
+    expect(text).to.contain("data categories: physical health");
+    await shoot("4-listed");
+    await axe("Studio with a new product");
+  });
+
+  it("pauses and resumes the product's sales", async () => {
+    const state = async () => Number((await stack.network.market.getProduct(newProductId)).state);
+    await tab.click(`button[data-pause="${newProductId}"]`);
+    await statusMatching(/paused: licences sold keep running$/);
+    expect(await state()).to.equal(2); // Paused
+    expect(await tab.locator(`#my-products tr[data-product="${newProductId}"] .state`).innerText()).to.equal("paused");
+    await shoot("5-paused");
+    await tab.click(`button[data-pause="${newProductId}"]`);
+    await statusMatching(/resumed$/);
+    expect(await state()).to.equal(1); // Active
+    expect(await tab.locator(`#my-products tr[data-product="${newProductId}"] .state`).innerText()).to.equal("on sale");
+  });
+
+  it("sees the university's licence after its purchase and withdraws the income", async () => {
+    // The hospital's ledger operator registers the dataset and the product on the consent ledger, and
+    // the three patients consent (custodian transactions on Fabric: not a portal step, docs/portal.md).
+    const { ledger } = stack.network;
+    const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar-studio", { "consent.role": "custodian" }));
+    const dataset = datasetId.toLowerCase();
+    await custodian.registerResource(dataset, "dataset", [newProductId]);
+    for (const subjectId of SUBJECTS) {
+      await custodian.giveConsent({
+        subjectId,
+        controller: "University Hospital",
+        resources: [dataset],
+        purposes: ["ScientificResearch"],
+        dataCategories: ["PhysicalHealth"],
+        buyerTypes: ["PublicResearch"],
+        jurisdictions: ["EU"],
+        legalBasis: "A9-2-a",
+        validUntil: ledger.clock.nowSeconds() + 365 * DAY,
+        noticeHash: id("KRAKEN notice v1"),
+      });
+    }
+    await custodian.addResourceSubjects(dataset, SUBJECTS);
+    // the university buys the new product in this process: a consent grant on the ledger, 2 of 3 bridges' attestations, permit and buy
+    const university = hardhatAccounts(provider).party("university research group", UNIVERSITY_ACCOUNT);
+    const ledgerBuyer = ledger.client(
+      await ledger.enroll("UniversityMSP", "cardio-lab-studio", {
+        "consent.role": "buyer",
+        "consent.buyerType": "PublicResearch",
+        "consent.jurisdiction": "NL",
+        "consent.ethAddress": university.address,
+      }),
+    );
+    const decision = await ledgerBuyer.requestAccess({
+      productId: newProductId,
+      purpose: "ScientificResearch",
+      ethAddress: university.address,
+      ttlSeconds: 30 * DAY,
+    });
+    expect(decision.decision, decision.reasons.join(", ")).to.equal("approved");
+    const buyer = new MarketClient(stack.config.contracts.DataLicenseMarket, stack.config.contracts.DATAToken, university.signer, stack.network.bridgeUrls);
+    let bought: Awaited<ReturnType<MarketClient["buyWithPermit"]>> | undefined;
+    for (let attempt = 0; !bought; attempt++) {
+      try {
+        bought = await buyer.buyWithPermit({ productId: newProductId, duration: 2 * DAY, grantId: decision.grant!.grantId });
+      } catch (error) {
+        if (attempt >= 50) throw error; // the bridges sign a grant a moment after the ledger commits it
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    const licence = await stack.network.market.getLicense(newProductId, university.address);
+    // a day passes: half the escrow is earned
+    await provider.send("evm_increaseTime", [DAY]);
+    await provider.send("evm_mine", []);
+
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/studio`);
+    await tab.click("#studio-connect");
+    const row = tab.locator(`#subscribers tr[data-buyer="${university.address}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    const end = new Date(Number(licence.end) * 1000).toISOString().replace("T", " ").slice(0, 16);
+    expect(await row.innerText()).to.match(new RegExp(`KRAKEN LDL results\\s+${end} UTC\\s+active`));
+    expect(await tab.locator("#releasable").innerText()).to.match(/^[1-9][\d.,]* DATA from 1 licence/);
+    await shoot("6-subscriber");
+    await axe("Studio with a subscriber");
+
+    const before = await stack.network.token.balanceOf(hospital.address);
+    await tab.click("#withdraw");
+    const done = await statusMatching(/^withdrew [\d.,]+ DATA to /);
+    const after = await stack.network.token.balanceOf(hospital.address);
+    const received = after - before;
+    expect(received > 0n).to.equal(true);
+    // a day of the licence at 1.728 DATA a day (a few seconds more for the blocks since), less the 1 % protocol fee
+    const day = (parseUnits("1.728", 18) / 86_400n) * 86_400n;
+    expect(received >= (day * 99n) / 100n && received <= (day * 101n) / 100n, `received ${received}`).to.equal(true);
+    expect(await stack.network.market.claimableOf(hospital.address)).to.equal(0n);
+    expect(done).to.contain(hospital.address.toLowerCase());
+    expect(await tab.locator("#claimable").innerText()).to.equal("0 DATA");
+    await shoot("7-withdrawn");
+    expect(bought.cost > 0n).to.equal(true);
+  });
+
+  it("Audit shows the deployment's verification table: every check passes", async () => {
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/audit`);
+    await tab.locator("#verify-summary").waitFor({ timeout: 60_000 });
+    const summary = await tab.locator("#verify-summary").innerText();
+    expect(
+      summary,
+      await tab
+        .locator("#checks tr.fail")
+        .allInnerTexts()
+        .then((rows) => rows.join("\n")),
+    ).to.match(/^All \d+ checks pass/);
+    const rows = await tab.locator("#checks tbody tr").allInnerTexts();
+    expect(summary).to.contain(`All ${rows.length} checks pass`);
+    console.log(`      the verification table: ${rows.length} checks`);
+    const codeRows = rows.filter((r) => /\bcode\b/.test(r) && /identical/.test(r));
+    expect(codeRows.length, "a code check for each of the record's contracts").to.be.at.least(Object.keys(stack.network.record.contracts).length - 2);
+    expect(rows.some((r) => /role\s+DataLicenseMarket\s+ARBITER_ROLE/.test(r))).to.equal(true);
+    expect(rows.some((r) => /link\s+DataLicenseMarket\s+token/.test(r))).to.equal(true);
+    await shoot("8-verification");
+    await axe("Audit with the verification table");
+  });
+
+  it("works at 360 px wide with no serious accessibility violation", async () => {
+    await tab.setViewportSize({ width: 360, height: 780 });
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/studio`);
+    await tab.click("#studio-connect");
+    await tab.locator("#my-products").waitFor({ timeout: 30_000 });
+    const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, "the studio scrolls sideways at 360 px").to.be.at.most(0);
+    await shoot("9-360px");
+    await axe("Studio at 360 px");
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/audit`);
+    await tab.locator("#verify-summary").waitFor({ timeout: 60_000 });
+    expect(
+      await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+      "Audit scrolls sideways at 360 px",
+    ).to.be.at.most(0);
+    await shoot("10-audit-360px");
+    await axe("Audit at 360 px");
+    await tab.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("reports the studio's first load (fresh browser context: empty cache) and the JS it ships, gzip", async () => {
+    for (const [name, route, ready] of [
+      ["studio", "studio", "#studio-connect"],
+      ["audit's verification table", "audit", "#verify-summary"],
+    ] as const) {
+      const { ms, jsGzip: bytes } = await firstLoad(session!, `${stack.portalUrl}#/${route}`, ready, DIST);
+      loadTimes[name] = ms;
+      jsGzip[name] = bytes;
+    }
+    expect(Object.keys(loadTimes)).to.have.length(3);
+  });
+});
