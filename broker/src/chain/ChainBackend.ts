@@ -200,6 +200,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
         operator: new Wallet(operatorKey, provider),
         coordinator: address("NetworkCoordinator")!,
         stateFile: join(config.dataDir, "coordinator-reports.json"),
+        follower,
         logger,
       });
     }
