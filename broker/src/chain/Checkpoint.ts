@@ -28,7 +28,8 @@ export class FileCheckpointStore implements CheckpointStore {
 
   constructor(
     readonly file: string,
-    readonly chainId: number,
+    /** The chain (an Ethereum chain id, or a Fabric channel and chaincode) the checkpoint belongs to. */
+    readonly chainId: number | string,
   ) {}
 
   load(): Checkpoint | undefined {
