@@ -8,7 +8,7 @@ import { Wallet } from "ethers";
 import { PaymentChannels__factory, type PaymentChannels } from "../../typechain-types";
 import { ChainFollower } from "../src/chain/ChainFollower";
 import { BrokerError } from "../src/errors";
-import { ContractChannels, Payments, paymentTermsOf, DEFAULT_PAYMENTS_CONFIG } from "../src/payments";
+import { contractPayments, paymentTerms, type Payments } from "../src/payments";
 import { deployMarket, type Deployed } from "./chain-fixture";
 import { startAnvil, type Anvil } from "./anvil";
 
@@ -42,24 +42,10 @@ describe("payment channels on anvil: deposits removed by reorgs", function () {
     await anvil?.stop();
   });
 
-  const snapshot = () => anvil.send<string>("evm_snapshot");
-  const revert = async (id: string) => expect(await anvil.send<boolean>("evm_revert", [id])).to.equal(true);
-  const mine = (n = 1) => anvil.send("anvil_mine", ["0x" + n.toString(16)]);
-
   async function setUp(confirmations: number) {
     const follower = new ChainFollower(anvil.provider, { fromBlock, confirmations, pollMs: 60_000 });
-    const broker = operator.address.toLowerCase();
-    const terms = paymentTermsOf({ ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(PRICE), voucherPeriodEvents: 1000 }, (f, m) => {
-      throw new Error(`${f}: ${m}`);
-    });
-    const payments = new Payments({
-      terms,
-      broker,
-      chainId: 31337,
-      channels: channelsAddress,
-      source: new ContractChannels({ channels: channelsAddress, broker, operator, follower }),
-      logger: pino({ level: "silent" }),
-    });
+    const terms = paymentTerms({ publishPrice: String(PRICE), voucherPeriodEvents: 1000 });
+    const payments = contractPayments({ terms, channels: channelsAddress, operator, follower, chainId: 31337, logger: pino({ level: "silent" }) });
     await follower.start();
     stops.push(async () => {
       follower.stop();
@@ -85,13 +71,13 @@ describe("payment channels on anvil: deposits removed by reorgs", function () {
     const p = payer.address.toLowerCase();
 
     // A deposit of 5 events, read at first use, then removed by a reorg.
-    const beforeDeposit = await snapshot();
+    const beforeDeposit = await anvil.snapshot();
     await deposit(payer, 5);
     await follower.poll();
     await payments.preparePublish(p);
     expect(payments.status(p).account).to.include({ deposited: String(5n * PRICE) });
     for (let i = 0; i < 3; i++) payments.chargePublish(p);
-    await revert(beforeDeposit);
+    await anvil.revert(beforeDeposit);
     await follower.poll();
     expect(follower.reorgs).to.equal(1);
     expect(payments.status(p).account, "the removed deposit no longer counts").to.include({ deposited: "0" });
@@ -101,13 +87,13 @@ describe("payment channels on anvil: deposits removed by reorgs", function () {
     await deposit(payer, 5);
     await follower.poll();
     expect(payments.status(p).account).to.include({ deposited: String(5n * PRICE) });
-    const beforeTopUp = await snapshot();
+    const beforeTopUp = await anvil.snapshot();
     await deposit(payer, 5);
     await follower.poll();
     expect(payments.status(p).account).to.include({ deposited: String(10n * PRICE) });
     for (let i = 0; i < 4; i++) payments.chargePublish(p); // owed: 3 (before the first reorg) + 4 = 7 events
     expect(reason(payments, p)).to.equal(undefined);
-    await revert(beforeTopUp);
+    await anvil.revert(beforeTopUp);
     await follower.poll();
     expect(payments.status(p).account, "the removed top-up no longer counts").to.include({ deposited: String(5n * PRICE) });
     expect(reason(payments, p)).to.equal("DEPOSIT_EXHAUSTED");
@@ -130,10 +116,10 @@ describe("payment channels on anvil: deposits removed by reorgs", function () {
     await follower.poll();
     await payments.preparePublish(p);
     expect(reason(payments, p), "0 deep").to.equal("NO_CHANNEL");
-    await mine();
+    await anvil.mine();
     await follower.poll();
     expect(reason(payments, p), "1 deep").to.equal("NO_CHANNEL");
-    await mine();
+    await anvil.mine();
     await follower.poll();
     expect(payments.status(p).account).to.include({ deposited: String(5n * PRICE) });
     expect(reason(payments, p), "2 deep").to.equal(undefined);

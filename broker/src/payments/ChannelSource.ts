@@ -58,7 +58,9 @@ export class ContractChannels implements ChannelSource {
     const channels = this.options.channels.toLowerCase();
     if (onRewind) {
       this.options.follower.onReorg(async (reorg) => {
-        const payers = new Set(reorg.removed.filter((l) => l.address === channels && String(l.args.broker).toLowerCase() === me).map((l) => String(l.args.payer).toLowerCase()));
+        const payers = new Set(
+          reorg.removed.filter((l) => l.address === channels && String(l.args.broker).toLowerCase() === me).map((l) => String(l.args.payer).toLowerCase()),
+        );
         for (const payer of payers) onRewind(payer, await this.readAt(payer, reorg.forkBlock));
       });
     }

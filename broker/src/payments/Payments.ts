@@ -131,7 +131,10 @@ export class Payments {
     // A first read in flight may have read the removed branch: the fork's view replaces it.
     if (queued) queued.splice(0, queued.length, { view, rewind: true });
     else if (this.ledger.knows(payer)) this.ledger.rewindChannel(payer, view);
-    this.options.logger?.warn({ payer, deposited: String(view.deposited), generation: view.generation }, "a reorg removed payment-channel events: the channel is read again at the fork");
+    this.options.logger?.warn(
+      { payer, deposited: String(view.deposited), generation: view.generation },
+      "a reorg removed payment-channel events: the channel is read again at the fork",
+    );
   }
 
   /** Before a publish is checked: reads the publisher's channel if publishing is priced. */
