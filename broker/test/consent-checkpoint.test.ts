@@ -6,10 +6,12 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { InProcessConsentLedger, type CloseableEvents, type ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
+import type { CloseableEvents, ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
 import { ConsentGrantFollower, consentSourceOf, type ConsentChange, type ConsentSource } from "../src/access/ConsentGrantFollower";
 import { FileCheckpointStore } from "../src/chain/Checkpoint";
-import { tempDir, waitFor } from "./helpers";
+// The bridge's ledger fixture: a consented resource sold as PRODUCT, a buyer that obtains grants.
+import { ledgerFixture } from "../../bridge/test/fixtures";
+import { grantIssuedEvent, tempDir, waitFor } from "./helpers";
 
 const PRODUCT = "0x" + "44".repeat(32);
 const BUYER = "0x" + "51".repeat(20);
@@ -56,22 +58,7 @@ class HistoryLedger implements ConsentSource {
   }
 }
 
-function issued(id: string) {
-  const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-  return {
-    type: "GrantIssued" as const,
-    grantId: id,
-    buyer: BUYER,
-    productId: PRODUCT,
-    resourceId: PRODUCT,
-    purpose: "ScientificResearch",
-    purposeId: "0x",
-    issuedAt: expiresAt - 3600,
-    expiresAt,
-    attestationStructHash: "0x",
-    subjectCount: 1,
-  };
-}
+const issued = (id: string) => grantIssuedEvent(id, PRODUCT, BUYER, Math.floor(Date.now() / 1000) + 3600);
 
 const invalidated = (...ids: string[]) => ({
   type: "GrantsInvalidated" as const,
@@ -101,35 +88,10 @@ describe("consent grant follower: checkpoint and fork point", function () {
   }
 
   it("resumes after a restart from its checkpoint on the in-process ledger: nothing applied before is read again", async () => {
-    const ledger = await InProcessConsentLedger.create();
-    const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
-    const buyer = ledger.client(
-      await ledger.enroll("ResearchMSP", "lab", {
-        "consent.role": "buyer",
-        "consent.buyerType": "PublicResearch",
-        "consent.jurisdiction": "DE",
-        "consent.ethAddress": BUYER,
-      }),
-    );
-    const auditor = ledger.client(await ledger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }));
+    const { ledger, bridgeClient: auditor, requestGrant: request } = await ledgerFixture({ productId: PRODUCT, buyerAddress: BUYER });
     const checkpoint = store();
     const now = () => ledger.clock.now();
-    await custodian.registerResource(PRODUCT, "stream");
-    await custodian.addResourceSubjects(PRODUCT, ["subj-1"]);
-    await custodian.giveConsent({
-      subjectId: "subj-1",
-      controller: "Hospital",
-      resources: [PRODUCT],
-      purposes: ["ScientificResearch"],
-      dataCategories: ["PhysicalHealth"],
-      buyerTypes: ["PublicResearch"],
-      jurisdictions: ["EU"],
-      legalBasis: "A9-2-a",
-      validUntil: ledger.clock.nowSeconds() + 86_400,
-      noticeHash: "0x" + "cd".repeat(32),
-    });
-    const request = { resourceId: PRODUCT, purpose: "ScientificResearch", ethAddress: BUYER };
-    const first = (await buyer.requestAccess(request)).grant!.grantId;
+    const first = await request();
 
     const opened: bigint[] = [];
     const source = consentSourceOf(auditor);
@@ -150,11 +112,14 @@ describe("consent grant follower: checkpoint and fork point", function () {
     expect(b.resumed?.reason, "the checkpoint is the ledger's").to.equal(undefined);
     expect(Number(opened[1]), "the second start reads from the checkpoint's blocks, not from block 0").to.be.greaterThan(0);
     expect(b.applied, "no batch applied before the restart is applied again").to.equal(0);
-    expect(b.isValid(PRODUCT, BUYER, (g) => g.grantId === first.toLowerCase()), "the grant from the checkpoint").to.equal(true);
+    expect(
+      b.isValid(PRODUCT, BUYER, (g) => g.grantId === first.toLowerCase()),
+      "the grant from the checkpoint",
+    ).to.equal(true);
     expect(b.lastBlock).to.equal(lastBlock);
 
     // What the ledger commits after the restart is applied as usual.
-    const second = (await buyer.requestAccess(request)).grant!.grantId;
+    const second = await request();
     await waitFor(() => b.grant(second) !== undefined, 5000, "a grant issued after the restart");
     expect(b.applied).to.equal(1);
   });
@@ -181,7 +146,10 @@ describe("consent grant follower: checkpoint and fork point", function () {
     await waitFor(() => b.grant(grantId(4)) !== undefined, 5000, "the new branch's grant");
     expect(b.resumed?.reason).to.match(/block 3 is not the checkpointed one.*rewound to block 2/);
     expect(b.grant(grantId(3)), "a grant of the removed block is gone").to.equal(undefined);
-    expect(changes.map((c) => [c.grantId, c.cause]), "and access under it ends").to.deep.equal([[grantId(3), "invalidated"]]);
+    expect(
+      changes.map((c) => [c.grantId, c.cause]),
+      "and access under it ends",
+    ).to.deep.equal([[grantId(3), "invalidated"]]);
     expect(b.grant(grantId(1))!.invalidated, "an invalidation of the removed block is undone").to.equal(false);
     expect(b.isValid(PRODUCT, BUYER, (g) => g.grantId === grantId(2))).to.equal(true);
     expect(b.applied, "only the new branch is applied").to.equal(1);

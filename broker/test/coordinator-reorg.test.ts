@@ -45,14 +45,11 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
     await anvil?.stop();
   });
 
-  const snapshot = () => anvil.send<string>("evm_snapshot");
-  const revert = async (id: string) => expect(await anvil.send<boolean>("evm_revert", [id])).to.equal(true);
-  const mine = (n = 1) => anvil.send("anvil_mine", ["0x" + n.toString(16)]);
   /** Mines a block at `timestamp` (or the next second, if the chain is past it). */
   async function setTime(timestamp: number): Promise<void> {
     const latest = (await anvil.provider.getBlock("latest"))!.timestamp;
     if (timestamp > latest) await anvil.send("evm_setNextBlockTimestamp", [timestamp]);
-    await mine();
+    await anvil.mine();
   }
   const round = () => d.coordinator.roundState(0, 0);
 
@@ -63,11 +60,11 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
 
     // Commit phase: a reorg removes the commitment; the next tick commits it again (same salt).
     await setTime(end0 + 10);
-    const beforeCommit = await snapshot();
+    const beforeCommit = await anvil.snapshot();
     await reporter.report(report);
     expect((await round()).commits).to.equal(1n);
     const salt = reporter.outstanding[0].salt;
-    await revert(beforeCommit);
+    await anvil.revert(beforeCommit);
     expect((await round()).commits, "the reorg removed the commitment").to.equal(0n);
     await reporter.tick();
     expect((await round()).commits, "committed again").to.equal(1n);
@@ -76,10 +73,10 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
 
     // Reveal phase: a reorg removes the reveal; the next tick reveals again.
     await setTime(end0 + COMMIT_WINDOW + 1);
-    const beforeReveal = await snapshot();
+    const beforeReveal = await anvil.snapshot();
     await reporter.tick();
     expect((await round()).reveals).to.equal(1n);
-    await revert(beforeReveal);
+    await anvil.revert(beforeReveal);
     expect((await round()).reveals).to.equal(0n);
     await reporter.tick();
     expect((await round()).reveals, "revealed again").to.equal(1n);
@@ -89,19 +86,19 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
     // claimed while the finalization is less than 2 deep.
     await setTime(end0 + COMMIT_WINDOW + REVEAL_WINDOW + 1);
     await follower.poll();
-    const beforeFinalize = await snapshot();
+    const beforeFinalize = await anvil.snapshot();
     await reporter.tick();
     expect((await round()).outcome).to.equal(AGREED);
     expect(await d.coordinator.claimable(operator.address)).to.equal(DATA(90));
     expect(reporter.outstanding, "not done: the finalization is 0 deep").to.have.length(1);
     expect(reporter.claimed, "no claim on a finalization 0 deep").to.equal(0n);
-    await mine();
+    await anvil.mine();
     await follower.poll();
     await reporter.tick();
     expect(reporter.claimed, "nor 1 deep").to.equal(0n);
 
     // A reorg removes the finalization (and the reward with it): nothing was claimed on it.
-    await revert(beforeFinalize);
+    await anvil.revert(beforeFinalize);
     await follower.poll();
     expect((await round()).outcome).to.equal(OPEN);
     expect(await d.coordinator.claimable(operator.address)).to.equal(0n);
@@ -111,7 +108,7 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
     expect(reporter.claimed).to.equal(0n);
 
     // 2 deep: the round is done and its reward claimed, once.
-    await mine(2);
+    await anvil.mine(2);
     await follower.poll();
     await reporter.tick();
     expect(reporter.outstanding).to.have.length(0);
@@ -125,10 +122,10 @@ describe("coordinator reporter on anvil: confirmations and reorgs", function () 
     const reporter = new ContractCoordinatorReporter({ operator, coordinator: d.address, follower });
     const end1 = genesis + 2 * EPOCH_SECONDS;
     await setTime(end1 + 10);
-    const beforeCommit = await snapshot();
+    const beforeCommit = await anvil.snapshot();
     await reporter.report({ epoch: 1, networkPartition: 0, count: 3, checksum: keccakUtf8("epoch 1") });
     expect((await d.coordinator.roundState(1, 0)).commits).to.equal(1n);
-    await revert(beforeCommit);
+    await anvil.revert(beforeCommit);
     await setTime(end1 + COMMIT_WINDOW + 1);
     const nonce = await anvil.provider.getTransactionCount(operator.address);
     await reporter.tick();

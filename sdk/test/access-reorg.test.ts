@@ -37,10 +37,6 @@ describe("SDK access at a confirmation depth on anvil: reorgs", function () {
     await anvil?.stop();
   });
 
-  const snapshot = () => anvil.send<string>("evm_snapshot");
-  const revert = async (id: string) => expect(await anvil.send<boolean>("evm_revert", [id])).to.equal(true);
-  const mine = (n = 1) => anvil.send("anvil_mine", ["0x" + n.toString(16)]);
-
   it("refuses a negative or fractional depth, and a depth without a provider to read the head", () => {
     expect(() => new StreamRegistryClient(registry, anvil.provider, { confirmations: -1 })).to.throw(SdkError, /confirmations must be an integer >= 0/);
     expect(() => new StreamRegistryClient(registry, anvil.provider, { confirmations: 1.5 })).to.throw(SdkError, /confirmations/);
@@ -76,13 +72,13 @@ describe("SDK access at a confirmation depth on anvil: reorgs", function () {
     net.gate.grantPublish(streamId, owner.address);
 
     // Granted (as a licence purchase grants it): at the head at once, at depth 2 only 2 blocks later.
-    const beforeGrant = await snapshot();
+    const beforeGrant = await anvil.snapshot();
     await setSubscribe(subscriber.address, NEVER);
     expect(await atHead.canSubscribe(streamId, subscriber.address)).to.equal(true);
     expect(await deep.canSubscribe(streamId, subscriber.address), "0 deep").to.equal(false);
-    await mine();
+    await anvil.mine();
     expect(await deep.canSubscribe(streamId, subscriber.address), "1 deep").to.equal(false);
-    await mine();
+    await anvil.mine();
     expect(await deep.canSubscribe(streamId, subscriber.address), "2 deep").to.equal(true);
 
     const watched = publisher.client;
@@ -90,8 +86,8 @@ describe("SDK access at a confirmation depth on anvil: reorgs", function () {
     expect(await watched.rekeyIfAccessLost(streamId), "nobody lost access").to.deep.equal([]);
 
     // A reorg deeper than 2 removes the grant: the SDK no longer believes in it, and the watch rekeys.
-    await revert(beforeGrant);
-    await mine(3);
+    await anvil.revert(beforeGrant);
+    await anvil.mine(3);
     expect(await deep.canSubscribe(streamId, subscriber.address)).to.equal(false);
     const rekeys: string[][] = [];
     const stop = watched.watchAccess(streamId, { intervalMs: 20, onRekey: (removed) => rekeys.push(removed) });
@@ -104,12 +100,12 @@ describe("SDK access at a confirmation depth on anvil: reorgs", function () {
 
     // A revocation counts at the head at once; a reorg that removes it gives the access back.
     await setSubscribe(subscriber.address, NEVER);
-    await mine(2);
+    await anvil.mine(2);
     expect(await deep.canSubscribe(streamId, subscriber.address)).to.equal(true);
-    const beforeRevoke = await snapshot();
+    const beforeRevoke = await anvil.snapshot();
     await setSubscribe(subscriber.address, 0n);
     expect(await deep.canSubscribe(streamId, subscriber.address), "revoked at the head: refused at once").to.equal(false);
-    await revert(beforeRevoke);
+    await anvil.revert(beforeRevoke);
     expect(await deep.canSubscribe(streamId, subscriber.address), "the revocation a reorg removed no longer counts").to.equal(true);
   });
 });
