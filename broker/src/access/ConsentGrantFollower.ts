@@ -242,7 +242,8 @@ export class ConsentGrantFollower {
   private armVerifyTimeout(): void {
     clearTimeout(this.verifyTimer);
     this.verifyTimer = setTimeout(() => {
-      if (this.verifying.length > 0 && !this.stopped) this.diverged(`the ledger has not served block ${this.verifying[0].number} within ${this.options.verifyTimeoutMs ?? 5000} ms`);
+      if (this.verifying.length > 0 && !this.stopped)
+        this.diverged(`the ledger has not served block ${this.verifying[0].number} within ${this.options.verifyTimeoutMs ?? 5000} ms`);
     }, this.options.verifyTimeoutMs ?? 5000);
     this.verifyTimer.unref();
   }
@@ -258,7 +259,10 @@ export class ConsentGrantFollower {
     this.seen = [];
     clearTimeout(this.verifyTimer);
     this.resumed = { checkpoint: true, from: fork + 1n, reason: `${why}: rewound to block ${fork}` };
-    this.options.logger?.warn({ forkBlock: fork.toString(), reason: why }, "consent ledger: the checkpoint is not this ledger's past its fork point: rewound there");
+    this.options.logger?.warn(
+      { forkBlock: fork.toString(), reason: why },
+      "consent ledger: the checkpoint is not this ledger's past its fork point: rewound there",
+    );
     this.blocks = this.blocks.filter((b) => BigInt(b.number) <= fork);
     for (const g of [...this.grants.values()]) {
       if (g.issuedBlock !== undefined && BigInt(g.issuedBlock) > fork) {
