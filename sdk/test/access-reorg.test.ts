@@ -5,8 +5,8 @@
 
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { StreamRegistry__factory } from "../../typechain-types";
-import { startAnvil, type Anvil } from "../../broker/test/anvil";
+import { StreamRegistry__factory } from "@datamarket/contracts/typechain";
+import { startAnvil, type Anvil } from "@datamarket/broker/test/anvil";
 import { StreamRegistryClient, NEVER } from "../src/wallet/StreamRegistryClient";
 import type { StreamAccess } from "../src/client/access";
 import { SdkError } from "../src/errors";
