@@ -81,7 +81,11 @@ describe("consent grant follower: checkpoint and fork point", function () {
     return new FileCheckpointStore(join(dir.dir, "consent-checkpoint.json"), "fabric:consent/consent");
   }
 
-  function follower(source: ConsentSource, checkpoint: FileCheckpointStore, extra: { verifyTimeoutMs?: number; now?: () => number } = {}) {
+  function follower(
+    source: ConsentSource,
+    checkpoint: FileCheckpointStore,
+    extra: { verifyTimeoutMs?: number; now?: () => number; checkpointBlocks?: number } = {},
+  ) {
     const f = new ConsentGrantFollower(source, { probeMs: 50, checkpoint, ...extra });
     cleanups.push(() => f.stop());
     return f;
@@ -186,5 +190,31 @@ describe("consent grant follower: checkpoint and fork point", function () {
     expect(b.grant(grantId(1))).to.not.equal(undefined);
     shorter.append(2, "t2", [issued(grantId(2))]);
     await waitFor(() => b.grant(grantId(2)) !== undefined, 5000, "the shorter ledger's next block");
+  });
+
+  it("leaves out of its checkpoint the grants that can never be valid again", async () => {
+    const checkpoint = store();
+    const ledger = new HistoryLedger();
+    ledger.append(1, "t1", [issued(grantId(1))]);
+    ledger.append(2, "t2", [invalidated(grantId(1))]);
+    ledger.append(3, "t3", [issued(grantId(2))]);
+    ledger.append(4, "t4", [issued(grantId(3)), invalidated(grantId(2))]);
+    const a = follower(ledger, checkpoint, { checkpointBlocks: 2 });
+    await a.start();
+    await waitFor(() => a.applied === 4, 5000, "four blocks");
+    a.stop();
+    const saved = checkpoint.load()!;
+    expect(saved.blocks.map((b) => b.number)).to.deep.equal([3, 4]);
+    const kept = (saved.state.consent as { grants: { grantId: string }[] }).grants.map((g) => g.grantId);
+    // Grant 1 was invalidated in block 2, under the checkpoint's blocks: no rewind can undo that.
+    // Grant 2 was invalidated in block 4: a rewind to block 3 would undo it, so it is kept.
+    expect(kept.sort()).to.deep.equal([grantId(2), grantId(3)]);
+    const b = follower(ledger, checkpoint, { checkpointBlocks: 2 });
+    await b.start();
+    await waitFor(() => b.lastSyncedAt() > 0, 5000, "the checkpoint checked");
+    expect(b.applied).to.equal(0);
+    expect(b.grant(grantId(1))).to.equal(undefined);
+    expect(b.isValid(PRODUCT, BUYER, (g) => g.grantId === grantId(3))).to.equal(true);
+    expect(b.isValid(PRODUCT, BUYER, (g) => g.grantId === grantId(2))).to.equal(false);
   });
 });

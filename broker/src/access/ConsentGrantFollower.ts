@@ -355,10 +355,17 @@ export class ConsentGrantFollower {
     const store = this.options.checkpoint;
     if (!store || this.verifying.length > 0 || this.blocks.length === 0) return;
     this.dirty = false;
+    // A grant that can never be valid again is left out: expired, or invalidated under the oldest
+    // checkpointed block (no rewind reaches below it to undo that invalidation).
+    const oldest = BigInt(this.blocks[0].number);
+    const nowS = this.now() / 1000;
+    const live = [...this.grants.values()].filter(
+      (g) => nowS < g.expiresAt && !(g.invalidated && (g.invalidatedBlock === undefined || BigInt(g.invalidatedBlock) < oldest)),
+    );
     void store.save({
       fromBlock: Number(this.startBlock),
       blocks: this.blocks.map((b) => ({ number: Number(b.number), hash: b.hash })),
-      state: { consent: { grants: [...this.grants.values()], transactions: this.blocks.map((b) => b.transactions) } },
+      state: { consent: { grants: live, transactions: this.blocks.map((b) => b.transactions) } },
     });
   }
 
