@@ -17,6 +17,8 @@ export const HARDHAT_MARKET = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 
 export interface LedgerFixture {
   ledger: InProcessConsentLedger;
+  /** the custodian's enrolled identity (to endorse a proposal by hand) */
+  custodianIdentity: Awaited<ReturnType<InProcessConsentLedger["enroll"]>>;
   custodian: ConsentLedgerClient;
   buyer: ConsentLedgerClient;
   /** the bridges' read identity (auditor) */
@@ -34,7 +36,8 @@ export async function ledgerFixture(options: { buyerAddress?: string; productId?
   const resourceId = options.resourceId ?? "0x" + "33".repeat(32);
   const productId = options.productId ?? "0x" + "44".repeat(32);
   const ledger = await InProcessConsentLedger.create();
-  const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
+  const custodianIdentity = await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" });
+  const custodian = ledger.client(custodianIdentity);
   const buyer = ledger.client(
     await ledger.enroll("ResearchMSP", "lab", {
       "consent.role": "buyer",
@@ -60,6 +63,7 @@ export async function ledgerFixture(options: { buyerAddress?: string; productId?
   await custodian.addResourceSubjects(resourceId, ["subj-0001"]);
   return {
     ledger,
+    custodianIdentity,
     custodian,
     buyer,
     bridgeClient,

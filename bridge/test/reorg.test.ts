@@ -36,8 +36,8 @@ describe("revocation relayer on anvil: confirmations and reorgs", function () {
     await anvil?.stop();
   });
 
-  const mine = (n = 1) => anvil.send("anvil_mine", ["0x" + n.toString(16)]);
-  const snapshot = () => anvil.send<string>("evm_snapshot");
+  const mine = (n = 1) => anvil.mine(n);
+  const snapshot = () => anvil.snapshot();
 
   /** A grant withdrawn on a fresh ledger, signed by 3 bridges; a funded relayer wallet of its own. */
   async function withdrawnGrant() {
@@ -108,7 +108,7 @@ describe("revocation relayer on anvil: confirmations and reorgs", function () {
 
       // The block holding the revocation (and the one on top) is reorganised away, before depth 2.
       if (how === "evm_revert") {
-        expect(await anvil.send<boolean>("evm_revert", [snapId])).to.equal(true);
+        await anvil.revert(snapId);
       } else {
         const head = await anvil.provider.getBlockNumber();
         await anvil.send("anvil_reorg", [head - receipt.blockNumber + 1, []]);

@@ -20,6 +20,12 @@ export interface Anvil {
   admin: Wallet;
   /** Raw JSON-RPC (anvil_*, evm_*). */
   send<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  /** Mines `n` blocks at once (anvil_mine). */
+  mine(n?: number): Promise<void>;
+  /** evm_snapshot: the id to revert to. */
+  snapshot(): Promise<string>;
+  /** evm_revert to a snapshot: the blocks after it vanish (a reorg to a shorter chain); throws if the node refuses. */
+  revert(id: string): Promise<void>;
   /** Kills the node (SIGKILL after 2 s if SIGTERM is not enough); resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -102,6 +108,11 @@ async function startOnce(options: AnvilOptions): Promise<Anvil> {
     provider,
     admin: new Wallet(ANVIL_KEY_0, provider),
     send: <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>,
+    mine: async (n = 1) => void (await provider.send("anvil_mine", ["0x" + n.toString(16)])),
+    snapshot: () => provider.send("evm_snapshot", []) as Promise<string>,
+    revert: async (id: string) => {
+      if ((await provider.send("evm_revert", [id])) !== true) throw new Error(`anvil refused evm_revert to snapshot ${id}`);
+    },
     stop: async () => {
       provider.destroy();
       await stop();

@@ -78,19 +78,24 @@ export const EPOCH_SECONDS = 600;
 export const COMMIT_WINDOW = 60;
 export const REVEAL_WINDOW = 60;
 
-/** A NetworkCoordinator with R = 3, 10-minute epochs, 60 s commit and reveal windows (parameters may be overridden). */
+/**
+ * A NetworkCoordinator with R = 3, 10-minute epochs, 60 s commit and reveal windows (parameters may be
+ * overridden), deployed by `signer` (default: Hardhat's first account; an anvil account for tests on anvil).
+ */
 export async function deployCoordinator(
   initialPartitions: number,
   overrides: Partial<Record<"maxPartitions" | "partitionsPerBroker", number>> = {},
+  signer?: Signer,
 ): Promise<{ coordinator: NetworkCoordinator; token: DATAToken; address: string }> {
-  const [admin] = await hre.ethers.getSigners();
-  const token = await new DATAToken__factory(admin).deploy(admin.address, admin.address, DATA(1_000_000_000));
+  const admin = signer ?? (await hre.ethers.getSigners())[0];
+  const adminAddress = await admin.getAddress();
+  const token = await new DATAToken__factory(admin).deploy(adminAddress, adminAddress, DATA(1_000_000_000));
   const libraries = {
-    PartitionAssignment: await (await (await hre.ethers.getContractFactory("PartitionAssignment")).deploy()).getAddress(),
-    CoordinatorParameters: await (await (await hre.ethers.getContractFactory("CoordinatorParameters")).deploy()).getAddress(),
+    PartitionAssignment: await (await (await hre.ethers.getContractFactory("PartitionAssignment", admin)).deploy()).getAddress(),
+    CoordinatorParameters: await (await (await hre.ethers.getContractFactory("CoordinatorParameters", admin)).deploy()).getAddress(),
   };
-  const factory = await hre.ethers.getContractFactory("NetworkCoordinator", { libraries });
-  const coordinator = (await factory.deploy(await token.getAddress(), admin.address, 3, EPOCH_SECONDS, initialPartitions, {
+  const factory = await hre.ethers.getContractFactory("NetworkCoordinator", { libraries, signer: admin });
+  const coordinator = (await factory.deploy(await token.getAddress(), adminAddress, 3, EPOCH_SECONDS, initialPartitions, {
     minStake: DATA(1000),
     withdrawalDelay: 7n * 86400n,
     commitWindow: COMMIT_WINDOW,
@@ -108,4 +113,14 @@ export async function deployCoordinator(
     whistleblowerBps: 1000,
   })) as unknown as NetworkCoordinator;
   return { coordinator, token, address: await coordinator.getAddress() };
+}
+
+/** Registers `who` as a broker with the minimum stake (minted to it), endpoints numbered `n`. */
+export async function registerBroker(d: { coordinator: NetworkCoordinator; token: DATAToken }, who: Signer, n: number): Promise<void> {
+  const address = await who.getAddress();
+  await (await d.token.mint(address, DATA(1000))).wait();
+  await (await d.token.connect(who).approve(await d.coordinator.getAddress(), DATA(1000))).wait();
+  await (
+    await d.coordinator.connect(who).registerBroker(DATA(1000), `ws://127.0.0.1:${7000 + n}`, `http://127.0.0.1:${8000 + n}`, "0x02" + "11".repeat(32))
+  ).wait();
 }

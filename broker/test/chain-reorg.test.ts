@@ -82,9 +82,9 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     return (await (await market.connect(buyer).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait())!.blockNumber;
   }
 
-  const mine = (n = 1) => anvil.send("anvil_mine", ["0x" + n.toString(16)]);
-  const snapshot = () => anvil.send<string>("evm_snapshot");
-  const revert = async (id: string) => expect(await anvil.send<boolean>("evm_revert", [id])).to.equal(true);
+  const mine = (n = 1) => anvil.mine(n);
+  const snapshot = () => anvil.snapshot();
+  const revert = (id: string) => anvil.revert(id);
 
   function feederOn(follower: ChainFollower): InMemoryStreamIndex {
     const index = new InMemoryStreamIndex();

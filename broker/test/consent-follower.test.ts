@@ -4,9 +4,11 @@
 // withdrawal was being ordered.
 
 import { expect } from "chai";
-import { InProcessConsentLedger, type CloseableEvents, type ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
+import type { CloseableEvents, ConsentLedgerEventBatch } from "@datamarket/consent-ledger";
 import { ConsentGrantFollower, consentSourceOf, type ConsentChange, type ConsentSource } from "../src/access/ConsentGrantFollower";
-import { sleep, waitFor } from "./helpers";
+// The bridge's ledger fixture: a consented resource sold as PRODUCT, a buyer that obtains grants.
+import { ledgerFixture } from "../../bridge/test/fixtures";
+import { grantIssuedEvent, sleep, waitFor } from "./helpers";
 
 const PRODUCT = "0x" + "44".repeat(32);
 const BUYER = "0x" + "51".repeat(20);
@@ -47,21 +49,7 @@ class ScriptedLedger implements ConsentSource {
   }
 }
 
-function issued(grantId: string, expiresAt: number) {
-  return {
-    type: "GrantIssued" as const,
-    grantId,
-    buyer: BUYER,
-    productId: PRODUCT,
-    resourceId: PRODUCT,
-    purpose: "ScientificResearch",
-    purposeId: "0x",
-    issuedAt: expiresAt - 3600,
-    expiresAt,
-    attestationStructHash: "0x",
-    subjectCount: 1,
-  };
-}
+const issued = (grantId: string, expiresAt: number) => grantIssuedEvent(grantId, PRODUCT, BUYER, expiresAt);
 
 describe("consent grant follower", () => {
   it("holds a grant valid from GrantIssued until GrantsInvalidated, and tells its listeners", async () => {
@@ -129,48 +117,20 @@ describe("consent grant follower", () => {
   });
 
   it("ends, at the withdrawal, a grant issued between the withdrawal's endorsement and its commit (in-process ledger)", async () => {
-    const ledger = await InProcessConsentLedger.create();
-    const custodianIdentity = await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" });
-    const custodian = ledger.client(custodianIdentity);
-    const buyer = ledger.client(
-      await ledger.enroll("ResearchMSP", "lab", {
-        "consent.role": "buyer",
-        "consent.buyerType": "PublicResearch",
-        "consent.jurisdiction": "DE",
-        "consent.ethAddress": BUYER,
-      }),
-    );
-    const follower = new ConsentGrantFollower(consentSourceOf(ledger.client(await ledger.enroll("AuditMSP", "broker", { "consent.role": "auditor" }))), {
-      probeMs: 50,
-      now: () => ledger.clock.now(),
-    });
+    const { ledger, custodianIdentity, bridgeClient, consentId, requestGrant } = await ledgerFixture({ productId: PRODUCT, buyerAddress: BUYER });
+    const follower = new ConsentGrantFollower(consentSourceOf(bridgeClient), { probeMs: 50, now: () => ledger.clock.now() });
     const changes: ConsentChange[] = [];
     follower.onChange((c) => changes.push(c));
     await follower.start();
     try {
-      await custodian.registerResource(PRODUCT, "stream");
-      await custodian.addResourceSubjects(PRODUCT, ["subj-1"]);
-      const consent = await custodian.giveConsent({
-        subjectId: "subj-1",
-        controller: "Hospital",
-        resources: [PRODUCT],
-        purposes: ["ScientificResearch"],
-        dataCategories: ["PhysicalHealth"],
-        buyerTypes: ["PublicResearch"],
-        jurisdictions: ["EU"],
-        legalBasis: "A9-2-a",
-        validUntil: ledger.clock.nowSeconds() + 86_400,
-        noticeHash: "0x" + "cd".repeat(32),
-      });
-      const request = { resourceId: PRODUCT, purpose: "ScientificResearch", ethAddress: BUYER };
-      const before = (await buyer.requestAccess(request)).grant!.grantId;
+      const before = await requestGrant();
       const withdrawal = await ledger
         .connect(custodianIdentity)
         .getNetwork("consent")
         .getContract("consent", "consent")
-        .newProposal("WithdrawConsent", { arguments: [consent.consentId] })
+        .newProposal("WithdrawConsent", { arguments: [consentId] })
         .endorse();
-      const between = (await buyer.requestAccess(request)).grant!.grantId;
+      const between = await requestGrant();
       await waitFor(() => follower.grant(between) !== undefined, 2000, "the grant issued in between");
       expect(follower.isValid(PRODUCT, BUYER)).to.equal(true);
       expect((await (await withdrawal.submit()).getStatus()).successful).to.equal(true);

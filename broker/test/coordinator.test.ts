@@ -17,7 +17,7 @@ import { eventHash } from "../src/wire";
 import { networkPartitionOf } from "@datamarket/protocol";
 import { networkPartitionOf as memoisedNetworkPartitionOf, routeMemoSize, ROUTE_MEMO_ENTRIES } from "../src/network/routing";
 import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
-import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator } from "./chain-fixture";
+import { COMMIT_WINDOW, DATA, EPOCH_SECONDS, REVEAL_WINDOW, deployCoordinator, registerBroker } from "./chain-fixture";
 import { ALICE_KEY, BOB_KEY, TestPublisher, tempDir } from "./helpers";
 import { streamIdOf } from "../src/wire";
 import { addressOfPrivateKey } from "../src/wire";
@@ -31,14 +31,7 @@ interface Vector {
 }
 const VECTORS = (JSON.parse(readFileSync(join(__dirname, "../../test-vectors/partitioning.json"), "utf8")) as { vectors: Vector[] }).vectors;
 
-async function register(d: { coordinator: NetworkCoordinator; token: DATAToken }, who: Signer, n: number): Promise<void> {
-  const address = await who.getAddress();
-  await (await d.token.mint(address, DATA(1000))).wait();
-  await (await d.token.connect(who).approve(await d.coordinator.getAddress(), DATA(1000))).wait();
-  await (
-    await d.coordinator.connect(who).registerBroker(DATA(1000), `ws://127.0.0.1:${7000 + n}`, `http://127.0.0.1:${8000 + n}`, "0x02" + "11".repeat(32))
-  ).wait();
-}
+const register = registerBroker;
 
 async function setChainTime(timestamp: number): Promise<void> {
   const latest = (await hre.ethers.provider.getBlock("latest"))!.timestamp;

@@ -119,3 +119,20 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = "con
     await sleep(5);
   }
 }
+
+/** A consent ledger GrantIssued event (as ConsentLedgerClient.events() decodes it) for scripted ledgers. */
+export function grantIssuedEvent(grantId: string, productId: string, buyer: string, expiresAt: number) {
+  return {
+    type: "GrantIssued" as const,
+    grantId,
+    buyer,
+    productId,
+    resourceId: productId,
+    purpose: "ScientificResearch",
+    purposeId: "0x",
+    issuedAt: expiresAt - 3600,
+    expiresAt,
+    attestationStructHash: "0x",
+    subjectCount: 1,
+  };
+}

@@ -12,7 +12,7 @@ import { Wallet } from "ethers";
 import { PaymentChannels__factory, type PaymentChannels } from "../../typechain-types";
 import { ChainFollower } from "../src/chain/ChainFollower";
 import { BrokerClient, BrokerRequestError, type BrokerReply } from "../src/client/BrokerClient";
-import { ContractChannels, Payments, paymentTermsOf, DEFAULT_PAYMENTS_CONFIG, VOUCHER_TYPES, type PaymentsConfig } from "../src/payments";
+import { contractPayments, paymentTerms, VOUCHER_TYPES, type Payments, type PaymentsConfig } from "../src/payments";
 import { ALICE_KEY, BOB_KEY, STREAM, TestPublisher, startTestBroker, tempDir, waitFor, type TestBroker } from "./helpers";
 import { DATA, deployMarket, fundedWallet } from "./chain-fixture";
 
@@ -37,19 +37,13 @@ async function setUp(config: Partial<PaymentsConfig> = {}): Promise<Setup> {
   const operator = await fundedWallet(Wallet.createRandom().privateKey);
   const follower = new ChainFollower(hre.ethers.provider, { pollMs: 50, fromBlock: await hre.ethers.provider.getBlockNumber() });
   const dir = tempDir();
-  const terms = paymentTermsOf(
-    { ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(PUBLISH_PRICE), deliveryPrice: String(DELIVERY_PRICE), voucherPeriodEvents: PERIOD, ...config },
-    (f, m) => {
-      throw new Error(`${f}: ${m}`);
-    },
-  );
-  const broker = operator.address.toLowerCase();
-  const payments = new Payments({
+  const terms = paymentTerms({ publishPrice: String(PUBLISH_PRICE), deliveryPrice: String(DELIVERY_PRICE), voucherPeriodEvents: PERIOD, ...config });
+  const payments = contractPayments({
     terms,
-    broker,
-    chainId: 31337,
     channels: await channels.getAddress(),
-    source: new ContractChannels({ channels: await channels.getAddress(), broker, operator, follower }),
+    operator,
+    follower,
+    chainId: 31337,
     stateFile: `${dir.dir}/payments.json`,
     logger: pino({ level: "silent" }),
   });

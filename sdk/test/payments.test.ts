@@ -13,13 +13,11 @@ import type {} from "@nomicfoundation/hardhat-ethers/internal/type-extensions";
 import { Wallet, namehash, id as keccakId, recoverAddress, type Signer } from "ethers";
 import {
   ChainFollower,
-  ContractChannels,
   DEFAULT_CONFIG,
   InMemoryAccessGate,
   InMemoryStreamIndex,
-  Payments,
-  DEFAULT_PAYMENTS_CONFIG,
-  paymentTermsOf,
+  contractPayments,
+  paymentTerms,
   startBroker,
   streamIdOf,
 } from "@datamarket/broker";
@@ -104,17 +102,8 @@ describe("paying brokers and stream names", function () {
       const follower = new ChainFollower(hre.ethers.provider, { pollMs: 50, fromBlock: await hre.ethers.provider.getBlockNumber() });
       const broker = operator.address.toLowerCase();
       const price = 10n ** 12n;
-      const terms = paymentTermsOf({ ...DEFAULT_PAYMENTS_CONFIG, publishPrice: String(price), voucherPeriodEvents: 10 }, (f, m) => {
-        throw new Error(`${f}: ${m}`);
-      });
-      const payments = new Payments({
-        terms,
-        broker,
-        chainId: 31337,
-        channels: channelsAddress,
-        source: new ContractChannels({ channels: channelsAddress, broker, operator, follower }),
-        logger: pino({ level: "silent" }),
-      });
+      const terms = paymentTerms({ publishPrice: String(price), voucherPeriodEvents: 10 });
+      const payments = contractPayments({ terms, channels: channelsAddress, operator, follower, chainId: 31337, logger: pino({ level: "silent" }) });
       await follower.start();
       const gate = new InMemoryAccessGate();
       const index = new InMemoryStreamIndex();

@@ -176,8 +176,19 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
         'consent ledger: an empty in-process ledger (development only): consent-gated licences admit no one unless grants are recorded in this process; a deployment sets consentLedger.kind "fabric-gateway"',
       );
     }
-    consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.access.consentProbeMs, now });
+    // A checkpoint of a Fabric channel's grants, so a restart does not replay the ledger; none for the
+    // in-process ledger, which starts empty with the process.
+    const consentCheckpoint =
+      ledger.kind === "fabric-gateway"
+        ? new FileCheckpointStore(join(config.dataDir, "consent-checkpoint.json"), `fabric:${ledger.fabric!.channelName}/${ledger.fabric!.chaincodeName}`)
+        : undefined;
+    consent = new ConsentGrantFollower(consentSourceOf(client), { probeMs: config.access.consentProbeMs, now, checkpoint: consentCheckpoint, logger });
     await consent.start(BigInt(ledger.startBlock));
+    if (consentCheckpoint?.loadError) logger.warn({ file: consentCheckpoint.file }, consentCheckpoint.loadError);
+    logger.info(
+      { from: consent.resumed?.from?.toString(), checkpoint: consent.resumed?.checkpoint, reason: consent.resumed?.reason },
+      consent.resumed?.checkpoint ? "consent ledger: resumed from the checkpoint" : "consent ledger: replaying from the start block",
+    );
   } else {
     logger.info({ consentLedger: "off" }, 'consent ledger: off (consentLedger.kind "off"): consent-gated licences admit no one');
   }
@@ -200,6 +211,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
         operator: new Wallet(operatorKey, provider),
         coordinator: address("NetworkCoordinator")!,
         stateFile: join(config.dataDir, "coordinator-reports.json"),
+        follower,
         logger,
       });
     }

@@ -1,6 +1,6 @@
-// The chain follower's checkpoint: the (number, hash) of its last applied blocks and its consumers'
-// state there, in one JSON file under the broker's dataDir, replaced atomically (write, fsync,
-// rename), so a crash leaves the old checkpoint or the new one, never half of one.
+// The chain follower's checkpoint (and the consent follower's): the (number, hash) of its last applied
+// blocks and its consumers' state there, in one JSON file under the broker's dataDir, replaced
+// atomically (write, fsync, rename), so a crash leaves the old checkpoint or the new one, never half of one.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -28,7 +28,8 @@ export class FileCheckpointStore implements CheckpointStore {
 
   constructor(
     readonly file: string,
-    readonly chainId: number,
+    /** The chain (an Ethereum chain id, or a Fabric channel and chaincode) the checkpoint belongs to. */
+    readonly chainId: number | string,
   ) {}
 
   load(): Checkpoint | undefined {
@@ -47,7 +48,7 @@ export class FileCheckpointStore implements CheckpointStore {
         throw new Error("blocks is not a list of { number, hash }");
       return { fromBlock: parsed.fromBlock, blocks: parsed.blocks, state: parsed.state ?? {} };
     } catch (err) {
-      this.loadError = `${this.file} is not a usable checkpoint (${(err as Error).message}): replaying from the deployment block`;
+      this.loadError = `${this.file} is not a usable checkpoint (${(err as Error).message}): replaying from the first block (the deployment block, or the consent ledger's start block)`;
       return undefined;
     }
   }

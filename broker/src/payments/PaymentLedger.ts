@@ -90,6 +90,28 @@ export class PaymentLedger {
     }
   }
 
+  /**
+   * The chain's view of a channel at a reorg's fork block, after the reorg removed some of its events:
+   * it replaces the view held, lower or not, so a deposit or top-up the reorg removed no longer counts
+   * (the canonical events from the fork raise it again through setChannel). What the payer owes and
+   * the vouchers it signed are off chain and kept; a view of an older generation (the reorg removed a
+   * finished close) starts the payer's accounting again from that generation.
+   */
+  rewindChannel(payer: string, view: ChannelView): void {
+    const s = this.payers.get(payer);
+    if (!s) return;
+    if (view.generation !== s.channel.generation) {
+      this.payers.delete(payer);
+      this.setChannel(payer, view);
+      return;
+    }
+    s.channel = { ...view };
+    if (s.channel.redeemed > s.paid) {
+      s.paid = s.channel.redeemed;
+      if (s.owed < s.paid) s.owed = s.paid;
+    }
+  }
+
   /** Why `payer` cannot be served one more event of `kind` now, or undefined if it can. */
   refusal(payer: string, kind: ChargeKind): BrokerError | undefined {
     const price = this.price(kind);

@@ -36,7 +36,7 @@ export class Payments {
   private readonly listeners = new Set<(notice: VoucherRequestNotice) => void>();
   private readonly loading = new Map<string, Promise<void>>();
   /** Chain changes of payers whose first read is in flight: applied after it. */
-  private readonly pending = new Map<string, ChannelView[]>();
+  private readonly pending = new Map<string, { view: ChannelView; rewind: boolean }[]>();
   private readonly restored = new Map<string, Voucher>();
   private redeeming: Promise<void> = Promise.resolve();
   private redeemTimer?: NodeJS.Timeout;
@@ -47,7 +47,10 @@ export class Payments {
     this.broker = options.broker.toLowerCase();
     this.ledger = new PaymentLedger(options.terms, (r) => this.request(r));
     this.verifier = new VoucherVerifier(channelsDomainSeparator(options.chainId, options.channels));
-    options.source.watch((payer, view) => this.onChain(payer, view));
+    options.source.watch(
+      (payer, view) => this.onChain(payer, view),
+      (payer, view) => this.onRewind(payer, view),
+    );
     for (const v of this.readState()) this.restored.set(v.payer, v);
   }
 
@@ -99,7 +102,10 @@ export class Payments {
         .then((view) => {
           this.ledger.setChannel(p, view, this.restored.get(p));
           this.restored.delete(p);
-          for (const v of this.pending.get(p) ?? []) this.ledger.setChannel(p, v);
+          for (const { view: v, rewind } of this.pending.get(p) ?? []) {
+            if (rewind) this.ledger.rewindChannel(p, v);
+            else this.ledger.setChannel(p, v);
+          }
         })
         .finally(() => {
           this.pending.delete(p);
@@ -112,11 +118,23 @@ export class Payments {
 
   private onChain(payer: string, view: ChannelView): void {
     const queued = this.pending.get(payer);
-    if (queued) queued.push(view);
+    if (queued) queued.push({ view, rewind: false });
     else if (this.ledger.knows(payer)) this.ledger.setChannel(payer, view);
     else return;
     // A payer that starts closing leaves the broker the challenge period: redeem its voucher now.
     if (view.closesAt !== 0) void this.redeemDue();
+  }
+
+  /** A reorg removed some of the channel's events: the broker's view moves back to the fork block's. */
+  private onRewind(payer: string, view: ChannelView): void {
+    const queued = this.pending.get(payer);
+    // A first read in flight may have read the removed branch: the fork's view replaces it.
+    if (queued) queued.splice(0, queued.length, { view, rewind: true });
+    else if (this.ledger.knows(payer)) this.ledger.rewindChannel(payer, view);
+    this.options.logger?.warn(
+      { payer, deposited: String(view.deposited), generation: view.generation },
+      "a reorg removed payment-channel events: the channel is read again at the fork",
+    );
   }
 
   /** Before a publish is checked: reads the publisher's channel if publishing is priced. */

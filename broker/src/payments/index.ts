@@ -12,3 +12,4 @@ export type { VoucherRequestNotice } from "@datamarket/protocol";
 export { VOUCHER_TYPE, VOUCHER_TYPES, VOUCHER_TYPEHASH, channelsDomainSeparator, parseVoucher, voucherDigest } from "./voucher";
 export type { Voucher } from "./voucher";
 export { registerPaymentRoutes } from "./http";
+export { contractPayments, paymentTerms } from "./connect";

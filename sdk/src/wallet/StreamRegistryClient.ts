@@ -23,12 +23,39 @@ export interface PermissionInput {
 /** The largest uint64: "no expiry". */
 export const NEVER = (1n << 64n) - 1n;
 
+export interface StreamRegistryClientOptions {
+  /**
+   * Blocks a grant (a permission, a licence's subscribe right) must be under before canPublish and
+   * canSubscribe count it: it must hold at the head and at head - confirmations, so a purchase that a
+   * reorg shallower than this removes never made the SDK hand out a key. A revocation counts at the
+   * head (0 blocks). Default 0: the head alone, as a dev node needs (docs/network.md §15).
+   */
+  confirmations?: number;
+}
+
 export class StreamRegistryClient implements StreamAccess {
   /** IStreamRegistry (ethers Contract over the SDK's ABI, ./abi.ts). */
   readonly registry: BoundContract;
+  readonly confirmations: number;
 
-  constructor(address: string, runner: ContractRunner) {
+  constructor(address: string, runner: ContractRunner, options: StreamRegistryClientOptions = {}) {
     this.registry = streamRegistryAt(address, runner);
+    this.confirmations = options.confirmations ?? 0;
+    if (!Number.isInteger(this.confirmations) || this.confirmations < 0)
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, `confirmations must be an integer >= 0, not ${options.confirmations}`, { field: "confirmations" });
+    if (this.confirmations > 0 && !runner.provider)
+      throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "confirmations > 0 needs a runner with a provider (to read the head)", { field: "confirmations" });
+  }
+
+  /**
+   * A grant at depth `confirmations`: true when `ask` holds at the head and at head - confirmations.
+   * Both are read at one head number, so a reorg between the two reads cannot mix two heads.
+   */
+  private async atDepth(ask: (overrides: { blockTag?: number }) => Promise<boolean>): Promise<boolean> {
+    if (this.confirmations === 0) return ask({});
+    const head = await this.registry.runner!.provider!.getBlockNumber();
+    const [now, deep] = await Promise.all([ask({ blockTag: head }), ask({ blockTag: Math.max(0, head - this.confirmations) })]);
+    return now && deep;
   }
 
   /** The resource id of `path` created by `creator` (computed locally, as the registry does). */
@@ -92,13 +119,17 @@ export class StreamRegistryClient implements StreamAccess {
     return key.length === 0 ? null : key;
   }
 
+  /** The registry's publish permission, at the client's confirmation depth. */
   canPublish(streamId: string, publisher: string): Promise<boolean> {
-    return this.registry.canPublish(streamId, publisher) as Promise<boolean>;
+    return this.atDepth((o) => this.registry.canPublish(streamId, publisher, o) as Promise<boolean>);
   }
 
-  /** The registry's subscribe permission only; use MarketAccess to add licences. */
+  /**
+   * The registry's subscribe permission (a licence bought on the market writes one), at the client's
+   * confirmation depth: DataClient hands out keys and watchAccess rekeys on this answer.
+   */
   canSubscribe(streamId: string, subscriber: string): Promise<boolean> {
-    return this.registry.canSubscribe(streamId, subscriber) as Promise<boolean>;
+    return this.atDepth((o) => this.registry.canSubscribe(streamId, subscriber, o) as Promise<boolean>);
   }
 
   async partitionsOf(streamId: string): Promise<number> {
