@@ -9,6 +9,12 @@ export interface PortalConfig {
   /** the first block of the deployment: the indexer starts there */
   fromBlock: number;
   contracts: { DATAToken: string; StreamRegistry: string; DataLicenseMarket: string; NetworkCoordinator: string };
+  /** the consent bridges' base URLs (CORS-enabled), one per attestor: a buyer collects k attestations there */
+  bridgeUrls?: string[];
+  /** the sellers' dataset release services, by dataset id (lowercase 0x): GET {url}/v1/releases/{datasetId}/{buyer} */
+  releaseUrls?: Record<string, string>;
+  /** publishers' key-request endpoints (POST {url}/key-requests, the SDK's serveKeyRequests), by lowercase publisher address */
+  keyRequestUrls?: Record<string, string>;
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -28,6 +34,12 @@ export function parseConfig(value: unknown): PortalConfig {
   for (const name of ["DATAToken", "StreamRegistry", "DataLicenseMarket", "NetworkCoordinator"] as const) {
     if (!ADDRESS.test(c.contracts?.[name] ?? "")) fail(`contracts.${name} must be a 0x address`);
   }
+  if (c.bridgeUrls !== undefined && (!Array.isArray(c.bridgeUrls) || !c.bridgeUrls.every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
+    fail("bridgeUrls must be a list of http(s) URLs");
+  if (c.releaseUrls !== undefined && (typeof c.releaseUrls !== "object" || !Object.values(c.releaseUrls).every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
+    fail("releaseUrls must map dataset ids to http(s) URLs");
+  if (c.keyRequestUrls !== undefined && (typeof c.keyRequestUrls !== "object" || !Object.values(c.keyRequestUrls).every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
+    fail("keyRequestUrls must map publisher addresses to http(s) URLs");
   return c;
 }
 
