@@ -29,6 +29,8 @@ export interface PortalStack {
   datasetId: string;
   /** the heart-rate events the hospital has published so far (one a second) */
   published(): number;
+  /** the buyers' ledger identities (the university, account 2; a marketing company, account 4), by lowercase wallet address */
+  buyers: Map<string, import("@datamarket/consent-ledger").ConsentLedgerClient>;
   /** subject id -> lowercase wallet address, for the patients who have one */
   wallets: Map<string, string>;
 }
@@ -54,6 +56,7 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   const deployer = party("deployer", 0);
   const hospital = party("University Hospital", 1);
   const university = party("university research group", 2);
+  const marketer = party("marketing company", 4);
   const operators = Array.from({ length: o.brokers ?? 3 }, (_, i) => party(`broker ${i}`, 10 + i));
   const network = await startNetwork({
     say,
@@ -65,10 +68,23 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     name: "portal",
     brokerOperators: operators,
     custodianMspIds: ["HospitalMSP"],
-    otherMspIds: ["UniversityMSP"],
-    mint: [{ party: university, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
+    otherMspIds: ["UniversityMSP", "AdsMSP"],
+    mint: [{ party: university, tokens: 1_000n }, { party: marketer, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
   });
   const seeded = await seedKraken(network, hospital, university.address, (i) => party(`patient ${i}`, i).address);
+  // the buyers' ledger identities, each bound to its wallet by its organisation's CA (consent.ethAddress)
+  const buyers = [
+    { address: university.address.toLowerCase(), enrolled: seeded.universityIdentity },
+    {
+      address: marketer.address.toLowerCase(),
+      enrolled: await network.ledger.enroll("AdsMSP", "campaigns", {
+        "consent.role": "buyer",
+        "consent.buyerType": "PrivateCompany",
+        "consent.jurisdiction": "NL",
+        "consent.ethAddress": marketer.address.toLowerCase(),
+      }),
+    },
+  ].map((b) => ({ ...b, client: network.ledger.client(b.enrolled) }));
   log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.identities.length} with a wallet)`);
 
   const generated = new Map<string, string>();
@@ -117,6 +133,7 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     streamId: seeded.streamId,
     datasetId: seeded.datasetId,
     published: () => live.published,
+    buyers: new Map(buyers.map((b) => [b.address, b.client])),
     wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])),
   };
 }
@@ -196,17 +213,16 @@ async function seedKraken(
     });
     identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
   }
-  const buyer = ledger.client(
-    await ledger.enroll("UniversityMSP", "cardio-lab", {
-      "consent.role": "buyer",
-      "consent.buyerType": "PublicResearch",
-      "consent.jurisdiction": "NL",
-      "consent.ethAddress": universityAddress,
-    }),
-  );
+  const universityIdentity = await ledger.enroll("UniversityMSP", "cardio-lab", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PublicResearch",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": universityAddress,
+  });
+  const buyer = ledger.client(universityIdentity);
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
-  return { productId, identities, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
+  return { productId, identities, universityIdentity, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
 }
 
 /**
