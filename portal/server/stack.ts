@@ -7,7 +7,7 @@ import path from "node:path";
 import { JsonRpcProvider, id, keccak256, toUtf8Bytes } from "ethers";
 import { MarketClient, StreamRegistryClient, encryptDataset } from "@datamarket/sdk";
 import { DAY, Narrator, compileContracts, freePort, hardhatAccounts, startNetwork, startNode, type Cleanup, type DemoNetwork } from "@datamarket/demo";
-import { startConsentApi, subjectIdentity, type SubjectIdentity } from "./consent-api";
+import { buyerIdentity, startConsentApi, subjectIdentity, type BuyerIdentity, type SubjectIdentity } from "./consent-api";
 import { serveStatic } from "./static";
 import type { PortalConfig } from "../src/config";
 
@@ -16,6 +16,8 @@ export const PRICE_PER_SECOND = 10n ** 14n; // 8.64 DATA a day
 /** The patients whose wallets are Hardhat accounts 14..16, which hold no role in the deployment (the e2e test's wallet is patient 2's). */
 export const PATIENT_ACCOUNTS = [14, 15, 16];
 export const PATIENTS = 9;
+/** A marketing company's wallet (Hardhat account 3): a buyer on the ledger whose purpose no patient consented to. */
+export const MARKETING_ACCOUNT = 3;
 
 export interface PortalStack {
   portalUrl: string;
@@ -63,14 +65,20 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     otherMspIds: ["UniversityMSP"],
     mint: [{ party: university, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
   });
-  const seeded = await seedKraken(network, hospital, university.address, (i) => party(`patient ${i}`, i).address);
+  const seeded = await seedKraken(
+    network,
+    hospital,
+    university.address,
+    (i) => party(`patient ${i}`, i).address,
+    party("marketing company", MARKETING_ACCOUNT).address,
+  );
   log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.identities.length} with a wallet)`);
 
   const generated = new Map<string, string>();
   const server = await serveStatic(o.distDir, generated);
   o.cleanup.push(() => server.close());
   const portalOrigin = new URL(server.url).origin;
-  const api = await startConsentApi({ identities: seeded.identities, allowOrigin: portalOrigin });
+  const api = await startConsentApi({ identities: seeded.identities, buyers: seeded.buyers, allowOrigin: portalOrigin });
   o.cleanup.push(() => api.close());
   const fromBlock = Math.min(...Object.values(network.record.contracts).map((c) => c.deployBlock));
   const config: PortalConfig = {
@@ -108,6 +116,7 @@ async function seedKraken(
   hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>,
   universityAddress: string,
   patientAddress: (account: number) => string,
+  marketingAddress: string,
 ) {
   const { ledger, a, market } = n;
   const registry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
@@ -172,15 +181,21 @@ async function seedKraken(
     });
     identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
   }
-  const buyer = ledger.client(
-    await ledger.enroll("UniversityMSP", "cardio-lab", {
-      "consent.role": "buyer",
-      "consent.buyerType": "PublicResearch",
-      "consent.jurisdiction": "NL",
-      "consent.ethAddress": universityAddress,
-    }),
-  );
+  const universityIdentity = await ledger.enroll("UniversityMSP", "cardio-lab", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PublicResearch",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": universityAddress,
+  });
+  const buyer = ledger.client(universityIdentity);
+  const marketingIdentity = await ledger.enroll("UniversityMSP", "marketing-company", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PrivateCompany",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": marketingAddress,
+  });
+  const buyers: BuyerIdentity[] = [buyerIdentity(universityIdentity, buyer), buyerIdentity(marketingIdentity, ledger.client(marketingIdentity))];
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
-  return { productId, identities };
+  return { productId, identities, buyers };
 }
