@@ -7,7 +7,7 @@ import path from "node:path";
 import { JsonRpcProvider, id, keccak256, toUtf8Bytes } from "ethers";
 import { DataClient, MarketClient, StreamRegistryClient, coordinatorAt, encryptDataset, generateKeyPair, serveKeyRequests } from "@datamarket/sdk";
 import { DAY, Narrator, compileContracts, freePort, hardhatAccounts, startNetwork, startNode, waitFor, type Cleanup, type DemoNetwork } from "@datamarket/demo";
-import { startConsentApi, subjectIdentity, type SubjectIdentity } from "./consent-api";
+import { buyerIdentity, startConsentApi, subjectIdentity, type BuyerIdentity, type SubjectIdentity } from "./consent-api";
 import { startReleaseService } from "./release-service";
 import { serveStatic } from "./static";
 import type { PortalConfig } from "../src/config";
@@ -17,6 +17,8 @@ export const PRICE_PER_SECOND = 10n ** 14n; // 8.64 DATA a day
 /** The patients whose wallets are Hardhat accounts 14..16, which hold no role in the deployment (the e2e test's wallet is patient 2's). */
 export const PATIENT_ACCOUNTS = [14, 15, 16];
 export const PATIENTS = 9;
+/** A marketing company's wallet (Hardhat account 3): a buyer on the ledger whose purpose no patient consented to. */
+export const MARKETING_ACCOUNT = 3;
 
 export interface PortalStack {
   portalUrl: string;
@@ -29,8 +31,6 @@ export interface PortalStack {
   datasetId: string;
   /** the heart-rate events the hospital has published so far (one a second) */
   published(): number;
-  /** the buyers' ledger identities (the university, account 2; a marketing company, account 4), by lowercase wallet address */
-  buyers: Map<string, import("@datamarket/consent-ledger").ConsentLedgerClient>;
   /** subject id -> lowercase wallet address, for the patients who have one */
   wallets: Map<string, string>;
 }
@@ -56,7 +56,6 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   const deployer = party("deployer", 0);
   const hospital = party("University Hospital", 1);
   const university = party("university research group", 2);
-  const marketer = party("marketing company", 4);
   const operators = Array.from({ length: o.brokers ?? 3 }, (_, i) => party(`broker ${i}`, 10 + i));
   const network = await startNetwork({
     say,
@@ -68,30 +67,23 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     name: "portal",
     brokerOperators: operators,
     custodianMspIds: ["HospitalMSP"],
-    otherMspIds: ["UniversityMSP", "AdsMSP"],
-    mint: [{ party: university, tokens: 1_000n }, { party: marketer, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
+    otherMspIds: ["UniversityMSP"],
+    mint: [{ party: university, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
   });
-  const seeded = await seedKraken(network, hospital, university.address, (i) => party(`patient ${i}`, i).address);
-  // the buyers' ledger identities, each bound to its wallet by its organisation's CA (consent.ethAddress)
-  const buyers = [
-    { address: university.address.toLowerCase(), enrolled: seeded.universityIdentity },
-    {
-      address: marketer.address.toLowerCase(),
-      enrolled: await network.ledger.enroll("AdsMSP", "campaigns", {
-        "consent.role": "buyer",
-        "consent.buyerType": "PrivateCompany",
-        "consent.jurisdiction": "NL",
-        "consent.ethAddress": marketer.address.toLowerCase(),
-      }),
-    },
-  ].map((b) => ({ ...b, client: network.ledger.client(b.enrolled) }));
+  const seeded = await seedKraken(
+    network,
+    hospital,
+    university.address,
+    (i) => party(`patient ${i}`, i).address,
+    party("marketing company", MARKETING_ACCOUNT).address,
+  );
   log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.identities.length} with a wallet)`);
 
   const generated = new Map<string, string>();
   const server = await serveStatic(o.distDir, generated);
   o.cleanup.push(() => server.close());
   const portalOrigin = new URL(server.url).origin;
-  const api = await startConsentApi({ identities: seeded.identities, allowOrigin: portalOrigin });
+  const api = await startConsentApi({ identities: seeded.identities, buyers: seeded.buyers, allowOrigin: portalOrigin });
   o.cleanup.push(() => api.close());
   // the hospital's services for its buyers: dataset releases, the live stream and its key requests
   const releases = await startReleaseService({
@@ -133,7 +125,6 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     streamId: seeded.streamId,
     datasetId: seeded.datasetId,
     published: () => live.published,
-    buyers: new Map(buyers.map((b) => [b.address, b.client])),
     wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])),
   };
 }
@@ -149,6 +140,7 @@ async function seedKraken(
   hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>,
   universityAddress: string,
   patientAddress: (account: number) => string,
+  marketingAddress: string,
 ) {
   const { ledger, a, market } = n;
   const registry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
@@ -220,11 +212,17 @@ async function seedKraken(
     "consent.ethAddress": universityAddress,
   });
   const buyer = ledger.client(universityIdentity);
+  const marketingIdentity = await ledger.enroll("UniversityMSP", "marketing-company", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PrivateCompany",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": marketingAddress,
+  });
+  const buyers: BuyerIdentity[] = [buyerIdentity(universityIdentity, buyer), buyerIdentity(marketingIdentity, ledger.client(marketingIdentity))];
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
-  return { productId, identities, universityIdentity, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
+  return { productId, identities, buyers, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
 }
-
 /**
  * The hospital publishes a heart-rate event a second on its stream (encrypted with the stream's group
  * key; a licensed buyer's browser gets the key through the hospital's key-request endpoint), through
