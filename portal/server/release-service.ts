@@ -93,14 +93,23 @@ export function buildReleaseService(o: ReleaseServiceOptions): FastifyInstance {
       if (!grantId) throw new Refusal(403, "NO_GRANT", `${buyer}'s licence was not bought under a consent grant`);
       const grant = await o.ledger.getGrant(grantId);
       if (grant.status !== "Open")
-        throw new Refusal(403, "GRANT_NOT_OPEN", `the consent grant ${grantId} is ${grant.status.toLowerCase()}: a data subject withdrew consent or it expired`);
+        throw new Refusal(
+          403,
+          "GRANT_NOT_OPEN",
+          `the consent grant ${grantId} is ${grant.status.toLowerCase()}: a data subject withdrew consent or it expired`,
+        );
       if (grant.resourceId.toLowerCase() !== datasetId) throw new Refusal(403, "NO_GRANT", `grant ${grantId} is for another resource`);
       const approvedSubjects = slotsOf(grant.releasedSlots).map((slot) => entry.subjectsBySlot[slot]);
-      if (approvedSubjects.some((s) => s === undefined)) throw new Refusal(500, "INTERNAL", `grant ${grantId} releases a member slot this service does not know`);
+      if (approvedSubjects.some((s) => s === undefined))
+        throw new Refusal(500, "INTERNAL", `grant ${grantId} releases a member slot this service does not know`);
       const publicKey = Buffer.from(String(await registry.encryptionKeyOf(buyer)).slice(2), "hex");
       if (publicKey.length !== 33) throw new Refusal(403, "NO_ENCRYPTION_KEY", `${buyer} registered no encryption key in the stream registry`);
       const left = entry.subjectsBySlot.length - approvedSubjects.length;
-      const release = createRelease(entry.dataset, { decision: "approved", approvedSubjects, deniedByReason: left ? { NOT_IN_GRANT: left } : {} }, { address: buyer, publicKey });
+      const release = createRelease(
+        entry.dataset,
+        { decision: "approved", approvedSubjects, deniedByReason: left ? { NOT_IN_GRANT: left } : {} },
+        { address: buyer, publicKey },
+      );
       return releaseToJson(release);
     },
   );

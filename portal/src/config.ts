@@ -18,6 +18,7 @@ export interface PortalConfig {
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const isUrl = (u: unknown) => typeof u === "string" && /^https?:\/\//.test(u);
 
 /** Checks a parsed config.json; the error names the field that is wrong. */
 export function parseConfig(value: unknown): PortalConfig {
@@ -29,16 +30,16 @@ export function parseConfig(value: unknown): PortalConfig {
   if (!Number.isSafeInteger(c.chainId) || c.chainId <= 0) fail("chainId must be a positive integer");
   if (!Number.isSafeInteger(c.fromBlock) || c.fromBlock < 0) fail("fromBlock must be a block number");
   for (const key of ["rpcUrl", "consentApiUrl"] as const) {
-    if (typeof c[key] !== "string" || !/^https?:\/\//.test(c[key])) fail(`${key} must be an http(s) URL`);
+    if (!isUrl(c[key])) fail(`${key} must be an http(s) URL`);
   }
   for (const name of ["DATAToken", "StreamRegistry", "DataLicenseMarket", "NetworkCoordinator"] as const) {
     if (!ADDRESS.test(c.contracts?.[name] ?? "")) fail(`contracts.${name} must be a 0x address`);
   }
-  if (c.bridgeUrls !== undefined && (!Array.isArray(c.bridgeUrls) || !c.bridgeUrls.every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
-    fail("bridgeUrls must be a list of http(s) URLs");
-  if (c.releaseUrls !== undefined && (typeof c.releaseUrls !== "object" || !Object.values(c.releaseUrls).every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
-    fail("releaseUrls must map dataset ids to http(s) URLs");
-  if (c.keyRequestUrls !== undefined && (typeof c.keyRequestUrls !== "object" || !Object.values(c.keyRequestUrls).every((u) => typeof u === "string" && /^https?:\/\//.test(u))))
+  // the buyer's services: optional (a deployment without them serves Discover, Audit and My consents)
+  const urls = (x: unknown) => (Array.isArray(x) ? x : typeof x === "object" && x !== null ? Object.values(x) : [null]).every(isUrl);
+  if (c.bridgeUrls !== undefined && (!Array.isArray(c.bridgeUrls) || !urls(c.bridgeUrls))) fail("bridgeUrls must be a list of http(s) URLs");
+  if (c.releaseUrls !== undefined && (Array.isArray(c.releaseUrls) || !urls(c.releaseUrls))) fail("releaseUrls must map dataset ids to http(s) URLs");
+  if (c.keyRequestUrls !== undefined && (Array.isArray(c.keyRequestUrls) || !urls(c.keyRequestUrls)))
     fail("keyRequestUrls must map publisher addresses to http(s) URLs");
   return c;
 }

@@ -1,6 +1,7 @@
 // The consent ledger's access decision in words: each denial reason of the chaincode's vocabulary
 // (chaincode/src/vocabulary.ts, DenialReason) as a sentence a buyer can act on, and a dataset's
 // released and left-out subjects.
+import type { AccessRequestResult } from "./consent-client";
 import { html, type Html } from "./dom";
 
 const REASONS: Record<string, string> = {
@@ -24,38 +25,35 @@ const REASONS: Record<string, string> = {
 /** "the data subject withdrew consent (WITHDRAWN)"; an unknown code as itself. */
 export const reasonInWords = (code: string) => (REASONS[code] ? `${REASONS[code]} (${code})` : code);
 
-export interface DecisionView {
-  decision: string;
-  reasons: string[];
-  subjectsTotal?: number;
-  releasedSubjects: string[];
-  leftOutByReason: Record<string, number>;
-}
-
 /** The decision as the product page shows it: the verdict, the reasons, and who is released or left out. */
-export function decisionHtml(d: DecisionView): Html {
+export function decisionHtml(d: Pick<AccessRequestResult, "decision" | "reasons" | "subjectsTotal" | "releasedSubjects" | "leftOut">): Html {
   const approved = d.decision === "approved";
-  const leftOut = Object.entries(d.leftOutByReason).filter(([, n]) => n > 0);
-  const leftOutTotal = leftOut.reduce((sum, [, n]) => sum + n, 0);
+  const leftOut = d.leftOut.filter((l) => l.count > 0);
+  const leftOutTotal = leftOut.reduce((sum, l) => sum + l.count, 0);
   return html`<p class="verdict ${approved ? "ok" : "bad"}" id="verdict">
       ${approved ? "Approved" : "Denied"} by the consent ledger${approved ? "" : ": no licence can be bought for this purpose"}.
     </p>
-    ${d.reasons.length
-      ? html`<h3>Reasons</h3>
-          <ul id="reasons">
-            ${d.reasons.map((r) => html`<li data-reason="${r}">${reasonInWords(r)}</li>`)}
+    ${
+      d.reasons.length
+        ? html`<h3>Reasons</h3>
+            <ul id="reasons">
+              ${d.reasons.map((r) => html`<li data-reason="${r}">${reasonInWords(r)}</li>`)}
+            </ul>`
+        : ""
+    }
+    ${
+      approved || d.releasedSubjects.length
+        ? html`<p id="released">
+            ${d.releasedSubjects.length} data subject${d.releasedSubjects.length === 1 ? "'s" : "s'"} records
+            released${d.subjectsTotal ? ` of ${d.subjectsTotal}` : ""}${leftOutTotal ? `; ${leftOutTotal} left out` : ""}.
+          </p>`
+        : ""
+    }
+    ${
+      leftOut.length
+        ? html`<ul id="left-out">
+            ${leftOut.map((l) => html`<li>${l.count} left out: ${reasonInWords(l.reason)}</li>`)}
           </ul>`
-      : ""}
-    ${approved || d.releasedSubjects.length
-      ? html`<p id="released">
-          ${d.releasedSubjects.length} data subject${d.releasedSubjects.length === 1 ? "'s" : "s'"} records released${d.subjectsTotal
-            ? ` of ${d.subjectsTotal}`
-            : ""}${leftOutTotal ? `; ${leftOutTotal} left out` : ""}.
-        </p>`
-      : ""}
-    ${leftOut.length
-      ? html`<ul id="left-out">
-          ${leftOut.map(([r, n]) => html`<li>${n} left out: ${reasonInWords(r)}</li>`)}
-        </ul>`
-      : ""}`;
+        : ""
+    }`;
 }

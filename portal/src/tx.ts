@@ -30,7 +30,8 @@ export function chainProvider(app: App): JsonRpcProvider {
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const unhex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
-const keyName = (app: App, address: string) => `datamarket/encryption-key/${app.config.chainId}/${app.config.contracts.StreamRegistry.toLowerCase()}/${address.toLowerCase()}`;
+const keyName = (app: App, address: string) =>
+  `datamarket/encryption-key/${app.config.chainId}/${app.config.contracts.StreamRegistry.toLowerCase()}/${address.toLowerCase()}`;
 
 /**
  * The buyer's encryption key pair (secp256k1, the key the publisher's group keys are wrapped for),
@@ -100,7 +101,9 @@ export async function awaitAttestations(
     if (signed.size >= needed) return progress;
     if (options.signal?.aborted) throw new Error("stopped waiting for the bridges");
     if (Date.now() > deadline)
-      throw new Error(`only ${signed.size} of ${urls.length} consent bridges signed the grant in ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; ${needed} are needed`);
+      throw new Error(
+        `only ${signed.size} of ${urls.length} consent bridges signed the grant in ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; ${needed} are needed`,
+      );
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
   }
 }

@@ -6,12 +6,30 @@ import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { getBytes, type Wallet } from "ethers";
+import { getBytes, toUtf8String, type Wallet } from "ethers";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-gpu",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Whether 0x-hex bytes are UTF-8 text (a sign-in message) rather than a digest (a key request signs one). */
+function isUtf8(hex: string): boolean {
+  try {
+    toUtf8String(hex);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("playwright-core");
@@ -25,7 +43,11 @@ interface RpcAnswer {
 
 /** A JSON-RPC call to the node, answered as the node answered (errors with their revert data). */
 async function passThrough(rpcUrl: string, method: string, params: unknown[]): Promise<RpcAnswer> {
-  const response = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
   const body = (await response.json()) as RpcAnswer;
   return body.error ? { error: body.error } : { result: body.result };
 }
@@ -38,6 +60,8 @@ export interface Persona {
   errors: string[];
   /** wallet methods the page asked for */
   requests: string[];
+  /** what the wallet signed with personal_sign: texts (consent API requests, EIP-4361 sign-ins) as text, digests as 0x hex */
+  signedTexts: string[];
 }
 
 /** A browser context whose window.ethereum is a wallet holding `wallet`'s key, on the node at `rpcUrl`. */
@@ -49,6 +73,7 @@ export async function persona(
 ): Promise<Persona> {
   const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 900 } });
   const requests: string[] = [];
+  const signedTexts: string[] = [];
   const address = wallet.address.toLowerCase();
   const own = (account: unknown) => {
     if (String(account).toLowerCase() !== address) throw new Error(`asked to sign for ${String(account)}, not the wallet's account ${address}`);
@@ -65,12 +90,17 @@ export async function persona(
         case "personal_sign": {
           const [message, account] = params as [string, string];
           own(account);
+          signedTexts.push(isUtf8(message) ? toUtf8String(message) : message);
           return { result: await wallet.signMessage(getBytes(message)) };
         }
         case "eth_signTypedData_v4": {
           const [account, json] = params as [string, string];
           own(account);
-          const { domain, types, message } = JSON.parse(json) as { domain: Record<string, unknown>; types: Record<string, { name: string; type: string }[]>; message: Record<string, unknown> };
+          const { domain, types, message } = JSON.parse(json) as {
+            domain: Record<string, unknown>;
+            types: Record<string, { name: string; type: string }[]>;
+            message: Record<string, unknown>;
+          };
           delete types.EIP712Domain;
           return { result: await wallet.signTypedData(domain, types, message) };
         }
@@ -114,10 +144,10 @@ export async function persona(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`${name}: ${m.text()}`);
+    if (m.type() === "error") errors.push(`${name}: ${m.text()}${m.location().url ? ` (${m.location().url})` : ""}`);
   });
   page.on("pageerror", (e) => errors.push(`${name}: uncaught ${e.message}`));
-  return { name, context, page, errors, requests };
+  return { name, context, page, errors, requests, signedTexts };
 }
 
 interface AxeViolation {
@@ -132,8 +162,11 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
   if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
   const violations = await page.evaluate(
     async () =>
-      (await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ["violations"] }))
-        .violations,
+      (
+        await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
+          resultTypes: ["violations"],
+        })
+      ).violations,
   );
   const grave = violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")

@@ -14,7 +14,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { hardhatAccounts, waitFor, type Cleanup } from "@datamarket/demo";
-import { PATIENT_ACCOUNTS, PATIENTS, startPortalStack, type PortalStack } from "../server/stack";
+import { MARKETING_ACCOUNT, PATIENT_ACCOUNTS, PATIENTS, startPortalStack, type PortalStack } from "../server/stack";
 import { expectAccessible, expectNoOverflow, hasChromium, jsGzipBytes, launchChromium, persona, type Persona } from "./browser";
 
 const OUT = path.join(__dirname, "..", "test-output");
@@ -31,6 +31,8 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
   let university: Persona;
   let marketer: Persona;
   let patient: Persona;
+  /** the university's wallet address, lowercase */
+  let me: string;
   const personas: Persona[] = [];
   const loadTimes: Record<string, number> = {};
   const jsGzip: Record<string, number> = {};
@@ -45,7 +47,8 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
     const { party } = hardhatAccounts(provider);
     const o = { rpcUrl: stack.rpcUrl, chainId: stack.config.chainId };
     university = await persona(browser, "university", party("university research group", 2).wallet, o);
-    marketer = await persona(browser, "marketing company", party("marketing company", 4).wallet, o);
+    me = party("university research group", 2).address.toLowerCase();
+    marketer = await persona(browser, "marketing company", party("marketing company", MARKETING_ACCOUNT).wallet, o);
     patient = await persona(browser, "patient kraken-p-001", party("patient kraken-p-001", PATIENT_ACCOUNTS[0]).wallet, o);
     personas.push(university, marketer, patient);
   });
@@ -72,7 +75,10 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
   });
 
   afterEach(() => {
-    expect(personas.flatMap((p) => p.errors), "console errors on the pages").to.deep.equal([]);
+    expect(
+      personas.flatMap((p) => p.errors),
+      "console errors on the pages",
+    ).to.deep.equal([]);
   });
 
   const shoot = (p: Persona, name: string) => p.page.screenshot({ path: path.join(OUT, `buy-${name}.png`), fullPage: true });
@@ -103,10 +109,10 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
     const sentBefore = university.requests.filter((m) => m === "eth_sendTransaction").length;
     const signedBefore = university.requests.filter((m) => m === "eth_signTypedData_v4").length;
     await page.click("#buy");
-    await page.locator("#licence-end").waitFor({ timeout: 60_000 });
+    await page.locator("#licence-end, #status.error").first().waitFor({ timeout: 60_000 });
+    expect(await page.locator("#status.error").count(), await page.locator("#status").innerText()).to.equal(0);
     expect(university.requests.filter((m) => m === "eth_signTypedData_v4").length - signedBefore, "one permit signature").to.equal(1);
     expect(university.requests.filter((m) => m === "eth_sendTransaction").length - sentBefore, "one transaction").to.equal(1);
-    const me = (await university.page.evaluate(() => (window as unknown as { ethereum: { request(a: object): Promise<string[]> } }).ethereum.request({ method: "eth_accounts" })))[0];
     const licence = await stack.network.market.getLicense(stack.productId, me);
     expect(await page.locator("#licence-end").innerText()).to.contain(new Date(Number(licence.end) * 1000).toISOString().replace("T", " ").slice(0, 16));
     expect(await stack.network.market.hasValidLicense(me, stack.streamId)).to.equal(true);
@@ -120,29 +126,47 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
     const card = page.locator(`[data-licence="${stack.productId}"]`);
     await card.waitFor({ timeout: 30_000 });
     expect(await card.locator("[data-status]").innerText()).to.equal("active");
-    const me = (await page.evaluate(() => (window as unknown as { ethereum: { request(a: object): Promise<string[]> } }).ethereum.request({ method: "eth_accounts" })))[0];
     const before = Number((await stack.network.market.getLicense(stack.productId, me)).end);
     await expectAccessible(page, "My licences");
+    // a reverted transaction shows its custom error in words: 360 more days pass the product's 365-day bound
+    await card.locator("input").fill("360");
+    await card.locator("button").click();
+    await page.locator("#status.error").waitFor({ timeout: 60_000 });
+    expect(await page.locator("#status").innerText()).to.match(/^the contract refused: LicenseTooLong: remainingSeconds = \d+, maxSeconds = 31536000$/);
+    await shoot(university, "3-university-revert");
     await card.locator("input").fill("1");
     await card.locator("button").click();
     await page.locator("#status").filter({ hasText: "licence extended by 1 day" }).waitFor({ timeout: 60_000 });
     const after = Number((await stack.network.market.getLicense(stack.productId, me)).end);
     expect(after - before).to.equal(DAY);
-    expect(await page.locator(`[data-licence="${stack.productId}"] [data-end]`).innerText()).to.equal(new Date(after * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC");
+    expect(await page.locator(`[data-licence="${stack.productId}"] [data-end]`).innerText()).to.equal(
+      new Date(after * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC",
+    );
     await shoot(university, "3-university-extended");
   });
 
   it("the university watches the live heart rate, each event verified and decrypted in the browser", async () => {
     const { page } = university;
     await open(university, `stream/${stack.streamId}`, "#start");
+    const signed = university.signedTexts.length;
     await page.click("#start");
-    await waitFor(async () => (await page.locator("#events tbody tr[data-event]").count()) >= 3, "three live events in the university's view", 60_000);
+    await waitFor(async () => (await page.locator("#events tbody tr[data-event]").count()) >= 3, "three live events in the university's view", 60_000).catch(
+      async (error: Error) => {
+        throw new Error(
+          `${error.message}; the page says: ${await page.locator("#status").innerText()} | ${await page.locator("#access").innerText()} | ${await page.locator("#events tbody").innerText()}`,
+        );
+      },
+    );
     const row = await page.locator("#events tbody tr[data-event]").first().innerText();
     expect(row).to.match(/"bpm":\d+/);
     expect(row).to.contain("signature valid");
     expect(row).to.contain("decrypted");
     expect(row).to.contain("(the stream's owner)");
     expect(await page.locator("#chart canvas").count()).to.be.greaterThan(0);
+    // the broker admitted the wallet's EIP-4361 sign-in (the broker's own check; docs/protocol.md §6)
+    const siwe = university.signedTexts.slice(signed).find((t) => t.includes("wants you to sign in with your Ethereum account:"));
+    expect(siwe, "the wallet signed an EIP-4361 message for the broker").to.not.equal(undefined);
+    expect(siwe!.split("\n")[1].toLowerCase()).to.equal(me);
     expect(await page.locator("#chart-caption").innerText()).to.match(/^bpm: latest \d+/);
     await shoot(university, "4-university-live");
     await expectAccessible(page, "Live stream");
@@ -191,11 +215,10 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
 
     // the live view, still open in the university's tab, shows the broker's cut
     await university.page.locator("#revoked").waitFor({ timeout: 30_000 });
-    expect(await university.page.locator("#access").innerText()).to.match(/^Access revoked:/);
+    expect(await university.page.locator("#access").innerText()).to.match(/^Access revoked\. The broker ended your subscription \(ACCESS_REVOKED\): /);
     await shoot(university, "8-university-revoked");
 
     // the bridges relay the revocation to the market, which refunds the unused time
-    const me = (await university.page.evaluate(() => (window as unknown as { ethereum: { request(a: object): Promise<string[]> } }).ethereum.request({ method: "eth_accounts" })))[0];
     await waitFor(async () => (await stack.network.market.claimableOf(me)) > 0n, "the market to refund the university", 60_000);
     const refund: bigint = await stack.network.market.claimableOf(me);
     const { page } = university;
@@ -215,13 +238,24 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
     expect(await stack.network.market.claimableOf(me)).to.equal(0n);
     expect(await page.locator("#claimable").innerText()).to.equal("The market owes you nothing.");
     await shoot(university, "10-university-withdrawn");
+    // and the hospital's release service no longer answers the university
+    await open(university, `dataset/${stack.datasetId}`, "#download");
+    await page.click("#download");
+    await page.locator("#status.error").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#status").innerText()).to.match(/^the release service refused \(NOT_LICENSED\): 0x[0-9a-f]{40} holds no valid licence/);
+    // Chromium logs the refusal's 403 as a console error: that one, and only that one, is expected
+    const refusal = university.errors.findIndex(
+      (e) => e.includes("status of 403") && e.includes(`${stack.config.releaseUrls![stack.datasetId].replace(/\/+$/, "")}/v1/releases/`),
+    );
+    expect(refusal, `the 403 of the release service among ${JSON.stringify(university.errors)}`).to.be.at.least(0);
+    university.errors.splice(refusal, 1);
   });
 
   it("the new pages work at 360 px with no serious accessibility violation, and load within the bar", async () => {
     await university.page.setViewportSize({ width: 360, height: 780 });
     for (const [route, ready] of [
       [`product/${stack.productId}`, "#request"],
-      ["licences", "[data-licence]"],
+      ["licences", "#load"],
       [`stream/${stack.streamId}`, "#start"],
       [`dataset/${stack.datasetId}`, "#download"],
     ] as const) {

@@ -25,9 +25,11 @@ export const dataset: Page = {
     main.innerHTML = html`<h1>${resource.name}</h1>
       ${resource.description ? html`<p>${resource.description}</p>` : ""}
       <p>Seller ${short(resource.owner)} · <span class="mono">${resource.path}</span></p>
-      ${service
-        ? html`<p><button type="button" id="download">Connect wallet and decrypt my release</button></p>`
-        : html`<p>The seller publishes no release service for this dataset in this deployment's configuration.</p>`}
+      ${
+        service
+          ? html`<p><button type="button" id="download">Connect wallet and decrypt my release</button></p>`
+          : html`<p>The seller publishes no release service for this dataset in this deployment's configuration.</p>`
+      }
       <div id="result" aria-live="polite"></div>`.text;
     if (!service) return;
     let url: string | undefined;
@@ -57,23 +59,42 @@ export const dataset: Page = {
           url = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "application/x-ndjson" }));
           const leftOut = Object.entries(opened.leftOut.byReason);
           $("#result", main).innerHTML = html`<p class="verdict ok" id="opened">
-              Decrypted ${lines.length} record${lines.length === 1 ? "" : "s"} of ${opened.subjects.length} consenting data subject${opened.subjects.length === 1 ? "" : "s"}
-              (manifest checked against the registry's content hash).
+              Decrypted ${lines.length} record${lines.length === 1 ? "" : "s"} of ${opened.subjects.length} consenting data
+              subject${opened.subjects.length === 1 ? "" : "s"} (manifest checked against the registry's content hash).
             </p>
-            ${opened.leftOut.total
-              ? html`<p id="left-out">${opened.leftOut.total} data subject${opened.leftOut.total === 1 ? "" : "s"} left out${leftOut.length ? ":" : "."}</p>
-                  ${leftOut.length ? html`<ul>${leftOut.map(([r, n]) => html`<li>${n}: ${reasonInWords(r)}</li>`)}</ul>` : ""}`
-              : ""}
-            <p><a id="save" href="${url}" download="${resource.path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "")}.jsonl">Save the records (JSON Lines)</a></p>
+            ${
+              opened.leftOut.total
+                ? html`<p id="left-out">${opened.leftOut.total} data subject${opened.leftOut.total === 1 ? "" : "s"} left out${leftOut.length ? ":" : "."}</p>
+                    ${
+                      leftOut.length
+                        ? html`<ul>
+                            ${leftOut.map(([r, n]) => html`<li>${n}: ${reasonInWords(r)}</li>`)}
+                          </ul>`
+                        : ""
+                    }`
+                : ""
+            }
+            <p>
+              <a id="save" href="${url}" download="${resource.path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "")}.jsonl">Save the records (JSON Lines)</a>
+            </p>
             <div class="scroll" tabindex="0" role="region" aria-label="Decrypted records">
               <table id="records">
-                <caption>Records by data subject</caption>
+                <caption>
+                  Records by data subject
+                </caption>
                 <thead>
-                  <tr><th scope="col">Subject</th><th scope="col">Records</th></tr>
+                  <tr>
+                    <th scope="col">Subject</th>
+                    <th scope="col">Records</th>
+                  </tr>
                 </thead>
                 <tbody>
                   ${opened.subjects.map(
-                    (s) => html`<tr data-subject="${s.subjectId}"><td class="mono">${s.subjectId}</td><td class="mono">${s.records.map((r) => decoder.decode(r)).join("\n")}</td></tr>`,
+                    (s) =>
+                      html`<tr data-subject="${s.subjectId}">
+                        <td class="mono">${s.subjectId}</td>
+                        <td class="mono">${s.records.map((r) => decoder.decode(r)).join("\n")}</td>
+                      </tr>`,
                   )}
                 </tbody>
               </table>

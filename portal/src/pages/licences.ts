@@ -60,7 +60,14 @@ async function readLicences(app: App, me: string): Promise<{ rows: LicenceRow[];
     if (productId) productIds.add(productId);
     switch (e.name) {
       case "LicensePurchased":
-        movements.push({ kind: "purchase", productId, amount: e.args.cost, at: Number(e.args.end), block, text: `paid ${data(e.args.cost)}; licence until ${date(Number(e.args.end))}` });
+        movements.push({
+          kind: "purchase",
+          productId,
+          amount: e.args.cost,
+          at: Number(e.args.end),
+          block,
+          text: `paid ${data(e.args.cost)}; licence until ${date(Number(e.args.end))}`,
+        });
         break;
       case "ConsentRevoked":
         revokedAt.set(productId!, Number(e.args.revokedAt));
@@ -117,10 +124,26 @@ function licenceCard(app: App, r: LicenceRow): Html {
       <dd><span class="status ${active ? "ok" : "off"}" data-status>${r.status}</span></dd>
       <dt>${active ? "Valid until" : "Ended"}</dt>
       <dd data-end>${date(r.end)}</dd>
-      ${r.revokedAt ? html`<dt>Consent withdrawn</dt><dd data-revoked>${date(r.revokedAt)}: access revoked</dd>` : ""}
+      ${
+        active && r.grantExpiry
+          ? html`<dt>Consent grant until</dt>
+              <dd data-grant>${date(r.grantExpiry)} (an extension may not pass it)</dd>`
+          : ""
+      }
+      ${
+        r.revokedAt
+          ? html`<dt>Consent withdrawn</dt>
+              <dd data-revoked>${date(r.revokedAt)}: access revoked</dd>`
+          : ""
+      }
       <dt>In escrow</dt>
       <dd>${data(r.escrow)}</dd>
-      ${r.refunded ? html`<dt>Refunded</dt><dd data-refund>${data(r.refunded)}</dd>` : ""}
+      ${
+        r.refunded
+          ? html`<dt>Refunded</dt>
+              <dd data-refund>${data(r.refunded)}</dd>`
+          : ""
+      }
     </dl>
     <h4>Use</h4>
     <ul>
@@ -132,13 +155,15 @@ function licenceCard(app: App, r: LicenceRow): Html {
           : html`<li><a href="#/dataset/${id}">Download ${res.name}</a></li>`;
       })}
     </ul>
-    ${active
-      ? html`<form class="extend" data-extend="${p.id}">
-          <label for="extend-${p.id}">Extend by days</label>
-          <input id="extend-${p.id}" type="number" min="${minDays}" value="${Math.max(minDays, 7)}" required />
-          <button type="submit">Extend</button>
-        </form>`
-      : ""}
+    ${
+      active
+        ? html`<form class="extend" data-extend="${p.id}">
+            <label for="extend-${p.id}">Extend by days</label>
+            <input id="extend-${p.id}" type="number" min="${minDays}" value="${Math.max(minDays, 7)}" required />
+            <button type="submit">Extend</button>
+          </form>`
+        : ""
+    }
   </article>`;
 }
 

@@ -6,26 +6,20 @@
 // browser's encryption key).
 import { dataLicenseMarketAbi } from "@datamarket/contracts";
 import { $, data, date, duration, html, purposeName, purposeTerm, short, type Html } from "../dom";
-import { decisionHtml, type DecisionView } from "../decision";
+import { decisionHtml } from "../decision";
 import { describeError } from "../errors";
 import type { Product, Resource } from "../indexer";
 import type { App, Page } from "../app";
 
 const DAY = 86_400;
-
-/** What the product page needs of the consent API's buyer endpoint (POST /v1/access-requests). */
-export interface AccessRequestResult extends DecisionView {
-  grantId: string | null;
-  requestId: string;
-  /** unix seconds: the grant (and its attestation) expire then */
-  grantExpiresAt?: number;
-}
-
-export async function requestAccess(app: App, productId: string, purpose: string): Promise<AccessRequestResult> {
-  const api = app.consentApi as unknown as { requestAccess?(body: { productId: string; purpose: string }): Promise<AccessRequestResult> };
-  if (!api.requestAccess) throw new Error("this portal's consent API client has no buyer access request");
-  return api.requestAccess({ productId, purpose });
-}
+/** the longest grant the consent API asks the ledger for (docs/portal.md, buyers' access requests) */
+const MAX_GRANT_SECONDS = 30 * DAY;
+/**
+ * A consent-gated licence may not outlive its grant (the market's LicenseOutlivesConsent). The page asks
+ * for the longest grant, so that the licence can be extended under it (My licences) without a new
+ * request; the longest licence leaves this margin for the time between the decision and the purchase.
+ */
+const GRANT_MARGIN_SECONDS = 3_600;
 
 function resourceItem(r: Resource | undefined, id: string): Html {
   if (!r) return html`<li>unknown resource ${short(id)}</li>`;
@@ -55,7 +49,7 @@ export const product: Page = {
     const purposes = [...p.purposes].map((id) => ({ id, term: purposeTerm(id) })).filter((x): x is { id: string; term: string } => x.term !== undefined);
     const market = app.chain.contract(app.config.contracts.DataLicenseMarket, dataLicenseMarketAbi);
     const minDays = Math.max(1, Math.ceil(p.minSeconds / DAY));
-    const maxDays = Math.floor(p.maxSeconds / DAY);
+    const maxDays = Math.floor((p.requiresConsent ? Math.min(p.maxSeconds, MAX_GRANT_SECONDS - GRANT_MARGIN_SECONDS) : p.maxSeconds) / DAY);
     main.innerHTML = html`<h1>${first ? first.name : "Product"}</h1>
       ${first?.description ? html`<p>${first.description}</p>` : ""}
       <dl class="facts" data-product="${p.id}">
@@ -81,12 +75,14 @@ export const product: Page = {
       <section aria-labelledby="buy-h">
         <h2 id="buy-h">Buy a licence</h2>
         <form id="buy-form">
-          ${p.requiresConsent
-            ? html`<label for="purpose">Purpose of use</label>
-                <select id="purpose" required>
-                  ${purposes.map((x) => html`<option value="${x.term}">${purposeName(x.term)}</option>`)}
-                </select>`
-            : ""}
+          ${
+            p.requiresConsent
+              ? html`<label for="purpose">Purpose of use</label>
+                  <select id="purpose" required>
+                    ${purposes.map((x) => html`<option value="${x.term}">${purposeName(x.term)}</option>`)}
+                  </select>`
+              : ""
+          }
           <label for="days">Licence length, days (${minDays} to ${maxDays})</label>
           <input id="days" type="number" min="${minDays}" max="${maxDays}" value="${Math.min(maxDays, Math.max(minDays, 7))}" required />
           <p id="quote" aria-live="polite"></p>
@@ -140,8 +136,9 @@ export const product: Page = {
             return;
           }
           const purpose = $<HTMLSelectElement>("#purpose", main).value;
+          if (!app.wallet.address) await app.wallet.connect();
           app.status(`asking the consent ledger for access for ${purposeName(purpose)} (sign the request in your wallet)…`);
-          const decision = await requestAccess(app, p.id, purpose);
+          const decision = await app.consentApi.requestAccess({ productId: p.id, purpose, ttlSeconds: MAX_GRANT_SECONDS });
           $("#decision", main).innerHTML = decisionHtml(decision).text;
           if (decision.decision !== "approved" || !decision.grantId) {
             app.alert(`access denied: ${decision.reasons.join(", ") || "no reason given"}`);

@@ -47,7 +47,9 @@ export const streamView: Page = {
       </figure>
       <div class="scroll" tabindex="0" role="region" aria-label="Latest events">
         <table id="events">
-          <caption>Latest events, newest first</caption>
+          <caption>
+            Latest events, newest first
+          </caption>
           <thead>
             <tr>
               <th scope="col">Time (UTC)</th>
@@ -115,8 +117,8 @@ export const streamView: Page = {
     const onError = (e: SdkError) => {
       const code = (e.details as { brokerCode?: string }).brokerCode ?? e.code;
       if (code === "ACCESS_REVOKED" || code === "NOT_LICENSED" || code === "UNAUTHORIZED") {
-        $("#access", main).innerHTML = html`<strong class="verdict bad" id="revoked">Access revoked:</strong> ${e.shortMessage}. See your refund on
-          <a href="#/licences">My licences</a>.`.text;
+        $("#access", main).innerHTML = html`<strong class="verdict bad" id="revoked">Access revoked.</strong> The broker ended your subscription (${code}):
+          ${e.shortMessage}. See your refund on <a href="#/licences">My licences</a>.`.text;
         app.alert(`access revoked: ${e.shortMessage}`);
         return;
       }
@@ -137,10 +139,8 @@ export const streamView: Page = {
       void (async () => {
         try {
           const me = app.wallet.address ?? (await app.wallet.connect());
-          const [{ DataClient, HttpKeyRequestChannel, StreamRegistryClient, coordinatorAt }, { walletSigner, chainProvider, registeredEncryptionKey }] = await Promise.all([
-            import("@datamarket/sdk"),
-            import("../tx"),
-          ]);
+          const [{ DataClient, HttpKeyRequestChannel, StreamRegistryClient, coordinatorAt }, { walletSigner, chainProvider, registeredEncryptionKey }] =
+            await Promise.all([import("@datamarket/sdk"), import("../tx")]);
           const key = await registeredEncryptionKey(app, me);
           if (!key) throw new Error("this browser holds no encryption key registered for your wallet: buy (or extend) a licence from this browser first");
           const provider = chainProvider(app);
