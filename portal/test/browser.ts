@@ -31,6 +31,17 @@ function isUtf8(hex: string): boolean {
   }
 }
 
+/** Runs a stack's cleanup actions, last first; a failing one is reported and the rest still run. */
+export async function runCleanup(cleanup: (() => unknown)[]): Promise<void> {
+  for (const action of cleanup.reverse()) {
+    try {
+      await action();
+    } catch (error) {
+      console.error(`cleanup: ${(error as Error).message}`);
+    }
+  }
+}
+
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("playwright-core");
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

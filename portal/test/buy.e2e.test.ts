@@ -15,7 +15,7 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { hardhatAccounts, waitFor, type Cleanup } from "@datamarket/demo";
 import { MARKETING_ACCOUNT, PATIENT_ACCOUNTS, PATIENTS, startPortalStack, type PortalStack } from "../server/stack";
-import { expectAccessible, expectNoOverflow, hasChromium, jsGzipBytes, launchChromium, persona, type Persona } from "./browser";
+import { expectAccessible, expectNoOverflow, hasChromium, jsGzipBytes, launchChromium, persona, runCleanup, type Persona } from "./browser";
 
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
@@ -55,13 +55,7 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    for (const action of cleanup.reverse()) {
-      try {
-        await action();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
+    await runCleanup(cleanup);
     if (Object.keys(loadTimes).length)
       console.log(
         `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
