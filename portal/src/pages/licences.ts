@@ -27,8 +27,6 @@ interface LicenceRow {
 interface Movement {
   kind: "purchase" | "revocation" | "refund" | "withdrawal";
   productId?: string;
-  amount?: bigint;
-  at: number;
   block: number;
   text: string;
 }
@@ -63,8 +61,6 @@ async function readLicences(app: App, me: string): Promise<{ rows: LicenceRow[];
         movements.push({
           kind: "purchase",
           productId,
-          amount: e.args.cost,
-          at: Number(e.args.end),
           block,
           text: `paid ${data(e.args.cost)}; licence until ${date(Number(e.args.end))}`,
         });
@@ -74,17 +70,16 @@ async function readLicences(app: App, me: string): Promise<{ rows: LicenceRow[];
         movements.push({
           kind: "revocation",
           productId,
-          at: Number(e.args.revokedAt),
           block,
           text: `a data subject withdrew consent at ${date(Number(e.args.revokedAt))}: the grant is revoked${e.args.licenseSuspended ? " and the licence ended" : ""}`,
         });
         break;
       case "Refunded":
         refunded.set(productId!, (refunded.get(productId!) ?? 0n) + BigInt(e.args.amount));
-        movements.push({ kind: "refund", productId, amount: e.args.amount, at: 0, block, text: `refunded ${data(e.args.amount)} of unused licence time` });
+        movements.push({ kind: "refund", productId, block, text: `refunded ${data(e.args.amount)} of unused licence time` });
         break;
       case "Withdrawn":
-        movements.push({ kind: "withdrawal", amount: e.args.amount, at: 0, block, text: `withdrew ${data(e.args.amount)} to the wallet` });
+        movements.push({ kind: "withdrawal", block, text: `withdrew ${data(e.args.amount)} to the wallet` });
         break;
     }
   }

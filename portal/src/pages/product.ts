@@ -83,7 +83,10 @@ export const product: Page = {
                   </select>`
               : ""
           }
-          <label for="days">Licence length, days (${minDays} to ${maxDays})</label>
+          <label for="days"
+            >Licence length, days (${minDays} to
+            ${maxDays}${p.requiresConsent && maxDays * DAY < p.maxSeconds ? ": a consent grant lasts 30 days at most" : ""})</label
+          >
           <input id="days" type="number" min="${minDays}" max="${maxDays}" value="${Math.min(maxDays, Math.max(minDays, 7))}" required />
           <p id="quote" aria-live="polite"></p>
           <button type="submit" id="request" ${p.state !== "on sale" ? "disabled" : ""}>${p.requiresConsent ? "Request access" : "Buy"}</button>
