@@ -201,3 +201,24 @@ export async function jsGzipBytes(page: Page, distDir: string): Promise<number> 
   );
   return scripts.reduce((sum, url) => sum + gzipSync(readFileSync(path.join(distDir, new URL(url).pathname))).length, 0);
 }
+
+/**
+ * A page's first load in a fresh context (empty cache): ms from navigation until `ready` is visible, and
+ * the JavaScript it fetched by then (gzip). Console errors go to `errors`.
+ */
+export async function firstLoad(browser: Browser, url: string, ready: string, distDir: string, errors: string[]): Promise<{ ms: number; jsGzip: number }> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(`${url}: ${m.text()}`);
+    });
+    const started = Date.now();
+    await page.goto(url);
+    await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
+    const ms = Date.now() - started;
+    return { ms, jsGzip: await jsGzipBytes(page, distDir) };
+  } finally {
+    await context.close();
+  }
+}

@@ -15,7 +15,7 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { hardhatAccounts, waitFor, type Cleanup } from "@datamarket/demo";
 import { MARKETING_ACCOUNT, PATIENT_ACCOUNTS, PATIENTS, startPortalStack, type PortalStack } from "../server/stack";
-import { expectAccessible, expectNoOverflow, hasChromium, jsGzipBytes, launchChromium, persona, runCleanup, type Persona } from "./browser";
+import { expectAccessible, expectNoOverflow, firstLoad, hasChromium, launchChromium, persona, runCleanup, type Persona } from "./browser";
 
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
@@ -265,21 +265,8 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
       ["stream", `stream/${stack.streamId}`, "#start"],
       ["dataset", `dataset/${stack.datasetId}`, "#download"],
     ] as const) {
-      const context = await browser!.newContext();
-      try {
-        const page = await context.newPage();
-        page.on("console", (m) => {
-          if (m.type() === "error") university.errors.push(`${name} load: ${m.text()}`);
-        });
-        const started = Date.now();
-        await page.goto(`${stack.portalUrl}#/${route}`);
-        await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
-        loadTimes[name] = Date.now() - started;
-        // the page's deferred code (the SDK, the signer) is fetched when a button needs it: count it too
-        jsGzip[name] = await jsGzipBytes(page, DIST);
-      } finally {
-        await context.close();
-      }
+      // what the page fetched of the build by then: its scripts, gzip-compressed as a server would send them
+      ({ ms: loadTimes[name], jsGzip: jsGzip[name] } = await firstLoad(browser!, `${stack.portalUrl}#/${route}`, ready, DIST, university.errors));
     }
     expect(Object.keys(loadTimes)).to.have.length(4);
   });

@@ -13,7 +13,7 @@ import path from "node:path";
 import { JsonRpcProvider, getBytes } from "ethers";
 import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
 import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
-import { CHROMIUM, expectAccessible, hasChromium, jsGzipBytes, launchChromium, runCleanup } from "./browser";
+import { CHROMIUM, expectAccessible, firstLoad, hasChromium, launchChromium, runCleanup } from "./browser";
 
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
@@ -192,21 +192,8 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
       ["audit", "#solvency"],
       ["consent", "#load"],
     ] as const) {
-      const context = await browser!.newContext();
-      try {
-        const page = await context.newPage();
-        page.on("console", (m) => {
-          if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`);
-        });
-        const started = Date.now();
-        await page.goto(`${stack.portalUrl}#/${route}`);
-        await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
-        loadTimes[route] = Date.now() - started;
-        // what the page fetched of the build: its scripts, gzip-compressed as a server would send them
-        jsGzip[route] = await jsGzipBytes(page, DIST);
-      } finally {
-        await context.close();
-      }
+      // what the page fetched of the build by then: its scripts, gzip-compressed as a server would send them
+      ({ ms: loadTimes[route], jsGzip: jsGzip[route] } = await firstLoad(browser!, `${stack.portalUrl}#/${route}`, ready, DIST, consoleErrors));
     }
     expect(Object.keys(loadTimes)).to.have.length(3);
   });

@@ -8,19 +8,15 @@ import { $, html, short } from "../dom";
 import { describeError } from "../errors";
 import { reasonInWords } from "../decision";
 import type { ReleaseJson } from "../release-codec";
+import { resourceOrNotFound } from "./resource";
 import type { Page } from "../app";
 
 export const dataset: Page = {
   title: "Dataset",
   async render(main, app, args) {
     const datasetId = (args[0] ?? "").toLowerCase();
-    await app.indexer.sync();
-    const resource = app.indexer.resources.get(datasetId);
-    if (!resource || resource.kind !== "dataset") {
-      main.innerHTML = html`<h1>Unknown dataset</h1>
-        <p>No dataset ${datasetId} in the registry. Find one on <a href="#/discover">Discover</a>.</p>`.text;
-      return;
-    }
+    const resource = await resourceOrNotFound(main, app, datasetId, "dataset");
+    if (!resource) return;
     const service = app.config.releaseUrls?.[datasetId];
     main.innerHTML = html`<h1>${resource.name}</h1>
       ${resource.description ? html`<p>${resource.description}</p>` : ""}

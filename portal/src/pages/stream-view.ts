@@ -9,6 +9,7 @@ import "uplot/dist/uPlot.min.css";
 import type { DataClient, ReceivedMessage, SdkError } from "@datamarket/sdk";
 import { $, html, short } from "../dom";
 import { describeError } from "../errors";
+import { resourceOrNotFound } from "./resource";
 import type { Page } from "../app";
 
 /** Points kept on the chart and rows in the table. */
@@ -29,13 +30,8 @@ export const streamView: Page = {
   title: "Live stream",
   async render(main, app, args) {
     const streamId = (args[0] ?? "").toLowerCase();
-    await app.indexer.sync();
-    const resource = app.indexer.resources.get(streamId);
-    if (!resource || resource.kind !== "stream") {
-      main.innerHTML = html`<h1>Unknown stream</h1>
-        <p>No stream ${streamId} in the registry. Find one on <a href="#/discover">Discover</a>.</p>`.text;
-      return;
-    }
+    const resource = await resourceOrNotFound(main, app, streamId, "stream");
+    if (!resource) return;
     main.innerHTML = html`<h1>${resource.name}: live</h1>
       ${resource.description ? html`<p>${resource.description}</p>` : ""}
       <p>Publisher ${short(resource.owner)} · <span class="mono">${resource.path}</span></p>
