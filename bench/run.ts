@@ -9,6 +9,7 @@
 //   6. analytics: Prio3 client and aggregation over 1,000 / 10,000 reports (npm run bench -w analytics)
 //   7. identity: SD-JWT VC presentations verified/s and onboarding time (npm run bench -w identity)
 //   8. broker vouchers: payment vouchers checked/s on one core beside the raw recovery rate (npm run bench:vouchers -w broker)
+//   9. portal: the JavaScript each page ships, gzip, first load and with its on-demand code (npm run bench -w @datamarket/portal)
 // Each step is bounded in time; a step that fails or times out is recorded as failed, the rest go on.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -266,6 +267,10 @@ async function main(): Promise<void> {
   const vouchers = await run("broker vouchers (payment channels)", "npm", ["run", "bench:vouchers", "-w", "broker"], { timeoutMs: 180_000 });
   report.steps.vouchers = { ok: vouchers.ok, error: vouchers.error, seconds: vouchers.seconds, runs: 1, summary: summaryLines(vouchers.stdout) };
 
+  // 9. portal JS size (a production build and its manifest; seconds)
+  const portalJs = await run("portal JS size (gzip)", "npm", ["run", "bench", "-w", "@datamarket/portal"], { timeoutMs: 300_000 });
+  report.steps.portalJs = { ok: portalJs.ok, error: portalJs.error, seconds: portalJs.seconds, runs: 1, summary: summaryLines(portalJs.stdout) };
+
   report.machineAtEnd = machine();
   report.finishedAt = new Date().toISOString();
   fs.writeFileSync(path.join(OUT_DIR, "report.json"), JSON.stringify(report, null, 2) + "\n");
@@ -412,6 +417,10 @@ async function main(): Promise<void> {
     "## Broker: payment vouchers checked per second",
     "",
     ...(report.steps.vouchers.summary.length ? ["```", ...report.steps.vouchers.summary, "```"] : [`failed: ${report.steps.vouchers.error}`]),
+    "",
+    "## Portal: JavaScript shipped per page (gzip)",
+    "",
+    ...(report.steps.portalJs.summary.length ? report.steps.portalJs.summary : [`failed: ${report.steps.portalJs.error}`]),
     "",
     "## Analytics (Prio3 between two aggregators)",
     "",

@@ -6,5 +6,6 @@ import { codeFingerprints } from "./plugins/code-fingerprints";
 export default defineConfig({
   base: "./",
   plugins: [codeFingerprints()],
-  build: { outDir: "dist", emptyOutDir: true, target: "es2022", reportCompressedSize: false, chunkSizeWarningLimit: 1024 },
+  // manifest: the chunk graph scripts/js-size.ts reads for the bench report
+  build: { outDir: "dist", emptyOutDir: true, manifest: true, target: "es2022", reportCompressedSize: false, chunkSizeWarningLimit: 1024 },
 });

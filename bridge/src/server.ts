@@ -181,6 +181,11 @@ export function buildServer(context: ServerContext): FastifyInstance {
     context.log.error({ url: request.url, err: error }, "http request failed");
     return reply.status(500).send({ statusCode: 500, code: HttpErrorCode.INTERNAL, message: "internal error" });
   });
+  // Attestations and revocations are public (signed for anyone to relay): a buyer's web page on any
+  // origin may read them (CORS), as the portal does while it waits for k signatures.
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("access-control-allow-origin", "*");
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       statusCode: 404,

@@ -5,8 +5,9 @@
 // certificate address proof). Every refusal names what was wrong. Trust model: docs/threat-model.md.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { verifyMessage } from "ethers";
-import { ConsentClientError, type ConsentLedgerClient } from "@datamarket/consent-ledger";
+import { ConsentClientError, type AccessDecision, type AccessGrant, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { MAX_REQUEST_LIFETIME_SECONDS, SIGNED_HEADERS, bodyHash, signedRequestText, type ApiError } from "../src/signed-request";
+import type { AccessRequestBody, AccessRequestResult, AccessRequestStatus, GrantSummary } from "../src/consent-client";
 
 /** A subject's ledger identity as the API holds it: the client acting as that identity and the wallet its certificate names. */
 export interface SubjectIdentity {
@@ -35,8 +36,26 @@ export function subjectIdentity(certificate: IdentityCertificate, client: Consen
   return { subjectId, address, client };
 }
 
+/** A buyer's ledger identity as the API holds it: the client acting as that identity and the wallet its certificate names. */
+export interface BuyerIdentity {
+  /** lowercase 0x address from the certificate's consent.ethAddress attribute: the address its grants name */
+  address: string;
+  client: ConsentLedgerClient;
+}
+
+/** The binding of a buyer identity to a wallet, read from its certificate (role buyer, consent.ethAddress). */
+export function buyerIdentity(certificate: IdentityCertificate, client: ConsentLedgerClient): BuyerIdentity {
+  const a = certificate.attributes;
+  if (a["consent.role"] !== "buyer") throw new Error(`identity has role ${a["consent.role"] ?? "(none)"}, not buyer`);
+  const address = (a["consent.ethAddress"] ?? "").toLowerCase();
+  if (!/^0x[0-9a-f]{40}$/.test(address)) throw new Error(`buyer identity binds no wallet (consent.ethAddress "${address}")`);
+  return { address, client };
+}
+
 export interface ConsentApiOptions {
   identities: SubjectIdentity[];
+  /** buyers' identities, by the wallet their certificate names */
+  buyers?: BuyerIdentity[];
   /** the portal's origin, for CORS (one origin; "*" only for tests) */
   allowOrigin: string;
   /** wall clock in ms (tests move it) */
@@ -241,7 +260,139 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
       });
     },
   );
+
+  const buyers = new Map((o.buyers ?? []).map((b) => [b.address, b]));
+  const buyerOf = (address: string): BuyerIdentity => {
+    const buyer = buyers.get(address);
+    if (!buyer) throw new ApiRefusal(403, "FOREIGN_IDENTITY", `wallet ${address} is bound to no buyer on the consent ledger`);
+    return buyer;
+  };
+
+  /** A buyer's access request, decided on the ledger (signed with subject ""). */
+  app.post("/v1/access-requests", async (req) => {
+    const { address } = await signed(req, "");
+    const body = parseAccessRequestBody(typeof req.body === "string" ? req.body : "");
+    const buyer = buyerOf(address);
+    const decision = await onLedger(() =>
+      buyer.client.requestAccess({
+        productId: body.productId,
+        resourceId: body.resourceId,
+        purpose: body.purpose,
+        ttlSeconds: body.ttlSeconds,
+        ethAddress: address,
+      }),
+    );
+    return accessRequestResult(decision);
+  });
+
+  /** The decision of one of the signer's requests, with its grant's status as of now. */
+  app.get<{ Params: { requestId: string } }>(
+    "/v1/access-requests/:requestId",
+    { schema: { params: { type: "object", required: ["requestId"], properties: { requestId: { type: "string", pattern: TX_ID } } } } },
+    async (req) => {
+      const { address } = await signed(req, "");
+      const buyer = buyerOf(address);
+      return onLedger(async () => {
+        let bookmark = "";
+        for (let pages = 0; pages < MAX_LOG_PAGES; pages++) {
+          const page = await buyer.client.listAccessByBuyer("", 100, bookmark);
+          const entry = page.records.find((r) => r.txId === req.params.requestId);
+          if (entry) {
+            const grant = entry.grantId ? grantSummary(await buyer.client.getGrant(entry.grantId)) : null;
+            const status: AccessRequestStatus = {
+              requestId: entry.txId,
+              decision: entry.decision as "approved" | "denied",
+              reasons: entry.reasons,
+              productId: entry.productId ?? "",
+              resourceId: entry.resourceId,
+              purpose: entry.purpose,
+              subjectsTotal: entry.subjectsTotal ?? 0,
+              subjectsReleased: entry.subjectsApproved ?? 0,
+              decidedAt: entry.timestamp,
+              grant,
+            };
+            return status;
+          }
+          if (page.bookmark === "") break;
+          bookmark = page.bookmark;
+        }
+        throw new ApiRefusal(404, "NOT_FOUND", `no access request ${req.params.requestId} of wallet ${address} on the consent ledger`);
+      });
+    },
+  );
   return app;
+}
+
+/** Fabric transaction ids: 64 lowercase hex characters. */
+const TX_ID = "^[0-9a-f]{64}$";
+/** How many pages of a buyer's log GET /v1/access-requests/:id reads at most. */
+const MAX_LOG_PAGES = 50;
+
+/** The body of POST /v1/access-requests, checked: the ledger checks the values, this only their shape. */
+export function parseAccessRequestBody(text: string): AccessRequestBody {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiRefusal(400, "BAD_REQUEST", 'the body is not JSON: send {"productId", "purpose"}');
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiRefusal(400, "BAD_REQUEST", "the body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  for (const name of Object.keys(b)) {
+    if (!["productId", "resourceId", "purpose", "ttlSeconds"].includes(name))
+      throw new ApiRefusal(400, "BAD_REQUEST", `unknown field "${name.slice(0, 40)}" in the body`);
+  }
+  const id = (name: "productId" | "resourceId") => {
+    const value = b[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || !new RegExp(BYTES32).test(value)) throw new ApiRefusal(400, "BAD_REQUEST", `${name} must be a 0x bytes32`);
+    return value.toLowerCase();
+  };
+  const productId = id("productId");
+  const resourceId = id("resourceId");
+  if (productId === undefined && resourceId === undefined) throw new ApiRefusal(400, "BAD_REQUEST", "the body names no productId or resourceId");
+  if (typeof b.purpose !== "string" || b.purpose === "") throw new ApiRefusal(400, "BAD_REQUEST", "the body names no purpose");
+  if (b.ttlSeconds !== undefined && (typeof b.ttlSeconds !== "number" || !Number.isSafeInteger(b.ttlSeconds)))
+    throw new ApiRefusal(400, "BAD_REQUEST", "ttlSeconds must be a whole number of seconds");
+  return { productId, resourceId, purpose: b.purpose, ttlSeconds: b.ttlSeconds as number | undefined };
+}
+
+export function grantSummary(g: AccessGrant): GrantSummary {
+  return {
+    grantId: g.grantId,
+    buyer: g.buyer,
+    productId: g.productId,
+    resourceId: g.resourceId,
+    purpose: g.purpose,
+    purposeId: g.purposeId,
+    issuedAt: g.issuedAt,
+    expiresAt: g.expiresAt,
+    subjectCount: g.subjectCount,
+    attestationStructHash: g.attestationStructHash,
+    status: g.status,
+    invalidatedAt: g.invalidatedAt,
+    invalidatedBy: g.invalidatedBy,
+  };
+}
+
+/** The ledger's decision as the API answers it: released subjects by id, left-out subjects counted by reason. */
+export function accessRequestResult(d: AccessDecision): AccessRequestResult {
+  return {
+    requestId: d.txId,
+    decision: d.decision as "approved" | "denied",
+    reasons: d.reasons,
+    productId: d.productId,
+    resourceId: d.resourceId,
+    purpose: d.purpose,
+    subjectsTotal: d.subjectsTotal,
+    releasedSubjects: d.approvedSubjects,
+    leftOut: Object.entries(d.deniedByReason)
+      .map(([reason, count]) => ({ reason, count }))
+      .sort((a, b) => a.reason.localeCompare(b.reason)),
+    grantId: d.grant?.grantId ?? null,
+    grant: d.grant ? grantSummary(d.grant) : null,
+    decidedAt: d.decidedAt,
+  };
 }
 
 /** Starts the API on 127.0.0.1 (port 0 unless given); returns its URL and a stop function. */

@@ -5,9 +5,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, id, keccak256, toUtf8Bytes } from "ethers";
-import { MarketClient, StreamRegistryClient, encryptDataset } from "@datamarket/sdk";
-import { DAY, Narrator, compileContracts, freePort, hardhatAccounts, startNetwork, startNode, type Cleanup, type DemoNetwork } from "@datamarket/demo";
-import { startConsentApi, subjectIdentity, type SubjectIdentity } from "./consent-api";
+import { DataClient, MarketClient, StreamRegistryClient, coordinatorAt, encryptDataset, generateKeyPair, serveKeyRequests } from "@datamarket/sdk";
+import { DAY, Narrator, compileContracts, freePort, hardhatAccounts, startNetwork, startNode, waitFor, type Cleanup, type DemoNetwork } from "@datamarket/demo";
+import { buyerIdentity, startConsentApi, subjectIdentity, type BuyerIdentity, type SubjectIdentity } from "./consent-api";
+import { startReleaseService } from "./release-service";
 import { serveStatic } from "./static";
 import type { PortalConfig } from "../src/config";
 
@@ -16,6 +17,8 @@ export const PRICE_PER_SECOND = 10n ** 14n; // 8.64 DATA a day
 /** The patients whose wallets are Hardhat accounts 14..16, which hold no role in the deployment (the e2e test's wallet is patient 2's). */
 export const PATIENT_ACCOUNTS = [14, 15, 16];
 export const PATIENTS = 9;
+/** A marketing company's wallet (Hardhat account 3): a buyer on the ledger whose purpose no patient consented to. */
+export const MARKETING_ACCOUNT = 3;
 
 export interface PortalStack {
   portalUrl: string;
@@ -24,6 +27,10 @@ export interface PortalStack {
   config: PortalConfig;
   network: DemoNetwork;
   productId: string;
+  streamId: string;
+  datasetId: string;
+  /** the heart-rate events the hospital has published so far (one a second) */
+  published(): number;
   /** subject id -> lowercase wallet address, for the patients who have one */
   wallets: Map<string, string>;
 }
@@ -63,15 +70,34 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     otherMspIds: ["UniversityMSP"],
     mint: [{ party: university, tokens: 1_000n }, ...operators.map((p) => ({ party: p, tokens: 2_000n }))],
   });
-  const seeded = await seedKraken(network, hospital, university.address, (i) => party(`patient ${i}`, i).address);
+  const seeded = await seedKraken(
+    network,
+    hospital,
+    university.address,
+    (i) => party(`patient ${i}`, i).address,
+    party("marketing company", MARKETING_ACCOUNT).address,
+  );
   log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.identities.length} with a wallet)`);
 
   const generated = new Map<string, string>();
   const server = await serveStatic(o.distDir, generated);
   o.cleanup.push(() => server.close());
   const portalOrigin = new URL(server.url).origin;
-  const api = await startConsentApi({ identities: seeded.identities, allowOrigin: portalOrigin });
+  const api = await startConsentApi({ identities: seeded.identities, buyers: seeded.buyers, allowOrigin: portalOrigin });
   o.cleanup.push(() => api.close());
+  // the hospital's services for its buyers: dataset releases, the live stream and its key requests
+  const releases = await startReleaseService({
+    provider,
+    market: network.a.DataLicenseMarket,
+    registry: network.a.StreamRegistry,
+    ledger: network.auditor,
+    datasets: new Map([[seeded.datasetId, { dataset: seeded.dataset, subjectsBySlot: seeded.subjects }]]),
+    allowOrigin: portalOrigin,
+  });
+  o.cleanup.push(() => releases.close());
+  const live = await startHeartRate(network, provider, hospital.wallet, seeded.streamId, o.cleanup, log);
+  const keyServer = await serveKeyRequests(live.client, { allowOrigin: portalOrigin });
+  o.cleanup.push(() => keyServer.close());
   const fromBlock = Math.min(...Object.values(network.record.contracts).map((c) => c.deployBlock));
   const config: PortalConfig = {
     chainId: Number(network.chainId),
@@ -84,6 +110,9 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
       DataLicenseMarket: network.a.DataLicenseMarket,
       NetworkCoordinator: network.a.NetworkCoordinator,
     },
+    bridgeUrls: network.bridgeUrls,
+    releaseUrls: { [seeded.datasetId]: releases.url },
+    keyRequestUrls: { [hospital.address.toLowerCase()]: keyServer.url },
   };
   generated.set("/config.json", JSON.stringify(config));
   generated.set("/deployment.json", JSON.stringify(network.record)); // the Audit page's verification table
@@ -94,6 +123,9 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     config,
     network,
     productId: seeded.productId,
+    streamId: seeded.streamId,
+    datasetId: seeded.datasetId,
+    published: () => live.published,
     wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])),
   };
 }
@@ -109,6 +141,7 @@ async function seedKraken(
   hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>,
   universityAddress: string,
   patientAddress: (account: number) => string,
+  marketingAddress: string,
 ) {
   const { ledger, a, market } = n;
   const registry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
@@ -173,15 +206,66 @@ async function seedKraken(
     });
     identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
   }
-  const buyer = ledger.client(
-    await ledger.enroll("UniversityMSP", "cardio-lab", {
-      "consent.role": "buyer",
-      "consent.buyerType": "PublicResearch",
-      "consent.jurisdiction": "NL",
-      "consent.ethAddress": universityAddress,
-    }),
-  );
+  const universityIdentity = await ledger.enroll("UniversityMSP", "cardio-lab", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PublicResearch",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": universityAddress,
+  });
+  const buyer = ledger.client(universityIdentity);
+  const marketingIdentity = await ledger.enroll("UniversityMSP", "marketing-company", {
+    "consent.role": "buyer",
+    "consent.buyerType": "PrivateCompany",
+    "consent.jurisdiction": "NL",
+    "consent.ethAddress": marketingAddress,
+  });
+  const buyers: BuyerIdentity[] = [buyerIdentity(universityIdentity, buyer), buyerIdentity(marketingIdentity, ledger.client(marketingIdentity))];
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
-  return { productId, identities };
+  return { productId, identities, buyers, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
+}
+/**
+ * The hospital publishes a heart-rate event a second on its stream (encrypted with the stream's group
+ * key; a licensed buyer's browser gets the key through the hospital's key-request endpoint), through
+ * the brokers the coordinator assigns, until cleanup.
+ */
+async function startHeartRate(
+  n: DemoNetwork,
+  provider: JsonRpcProvider,
+  signer: import("ethers").Wallet,
+  streamId: string,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<{ client: DataClient; published: number }> {
+  const client = new DataClient({
+    signer,
+    access: new StreamRegistryClient(n.a.StreamRegistry, provider),
+    encryptionPrivateKey: generateKeyPair().privateKey,
+    coordinator: coordinatorAt(n.a.NetworkCoordinator, provider),
+    publishTimeoutMs: 10_000,
+  });
+  // every broker learns the stream from the registry's ResourceCreated event
+  await waitFor(() => n.brokers.every((b) => b.index.get(streamId) !== undefined), "the brokers to index the heart-rate stream");
+  const state = { client, published: 0 };
+  let stopped = false;
+  let beat = 0;
+  const publishing = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      try {
+        await client.publish(streamId, { bpm: 62 + Math.round(12 * Math.sin(beat / 6)) + (beat % 3), seq: beat });
+        state.published++;
+      } catch (error) {
+        if (!stopped) log(`heart-rate publish ${beat} failed: ${(error as Error).message}`);
+      }
+      beat++;
+      await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - started))));
+    }
+  })();
+  cleanup.push(async () => {
+    stopped = true;
+    await publishing;
+    await client.close();
+  });
+  return state;
 }

@@ -20,6 +20,6 @@ export interface App {
 
 export interface Page {
   title: string;
-  /** renders into `main`; returns a function that stops what the page started */
-  render(main: HTMLElement, app: App): Promise<(() => void) | void>;
+  /** renders into `main` (`args`: the route's segments after the page name); returns a function that stops what the page started */
+  render(main: HTMLElement, app: App, args: string[]): Promise<(() => void) | void>;
 }

@@ -9,9 +9,16 @@ export interface PortalConfig {
   /** the first block of the deployment: the indexer starts there */
   fromBlock: number;
   contracts: { DATAToken: string; StreamRegistry: string; DataLicenseMarket: string; NetworkCoordinator: string };
+  /** the consent bridges' base URLs (CORS-enabled), one per attestor: a buyer collects k attestations there */
+  bridgeUrls?: string[];
+  /** the sellers' dataset release services, by dataset id (lowercase 0x): GET {url}/v1/releases/{datasetId}/{buyer} */
+  releaseUrls?: Record<string, string>;
+  /** publishers' key-request endpoints (POST {url}/key-requests, the SDK's serveKeyRequests), by lowercase publisher address */
+  keyRequestUrls?: Record<string, string>;
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const isUrl = (u: unknown) => typeof u === "string" && /^https?:\/\//.test(u);
 
 /** Checks a parsed config.json; the error names the field that is wrong. */
 export function parseConfig(value: unknown): PortalConfig {
@@ -23,11 +30,17 @@ export function parseConfig(value: unknown): PortalConfig {
   if (!Number.isSafeInteger(c.chainId) || c.chainId <= 0) fail("chainId must be a positive integer");
   if (!Number.isSafeInteger(c.fromBlock) || c.fromBlock < 0) fail("fromBlock must be a block number");
   for (const key of ["rpcUrl", "consentApiUrl"] as const) {
-    if (typeof c[key] !== "string" || !/^https?:\/\//.test(c[key])) fail(`${key} must be an http(s) URL`);
+    if (!isUrl(c[key])) fail(`${key} must be an http(s) URL`);
   }
   for (const name of ["DATAToken", "StreamRegistry", "DataLicenseMarket", "NetworkCoordinator"] as const) {
     if (!ADDRESS.test(c.contracts?.[name] ?? "")) fail(`contracts.${name} must be a 0x address`);
   }
+  // the buyer's services: optional (a deployment without them serves Discover, Audit and My consents)
+  const urls = (x: unknown) => (Array.isArray(x) ? x : typeof x === "object" && x !== null ? Object.values(x) : [null]).every(isUrl);
+  if (c.bridgeUrls !== undefined && (!Array.isArray(c.bridgeUrls) || !urls(c.bridgeUrls))) fail("bridgeUrls must be a list of http(s) URLs");
+  if (c.releaseUrls !== undefined && (Array.isArray(c.releaseUrls) || !urls(c.releaseUrls))) fail("releaseUrls must map dataset ids to http(s) URLs");
+  if (c.keyRequestUrls !== undefined && (Array.isArray(c.keyRequestUrls) || !urls(c.keyRequestUrls)))
+    fail("keyRequestUrls must map publisher addresses to http(s) URLs");
   return c;
 }
 

@@ -55,5 +55,11 @@ export function purposeName(purposeIdOrName: string): string {
   return name ? words(name) : purposeIdOrName;
 }
 
+/** The DPV term ("ScientificResearch") of an on-chain purpose id keccak256(term); undefined for a term outside the vocabulary. */
+export function purposeTerm(purposeId: string): string | undefined {
+  purposeNames ??= new Map(PURPOSES.map((p) => [id(p), p]));
+  return purposeNames.get(purposeId.toLowerCase());
+}
+
 /** CamelCase to lower-case words. */
 export const words = (camel: string) => camel.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();

@@ -1,5 +1,6 @@
 // The portal's entry: loads the deployment's config, wires the chain reader, the indexer, the wallet
-// and the consent API, and routes #/discover, #/audit and #/consent (hash routes: any static server
+// and the consent API, and routes #/discover, #/audit, #/consent and the buyer's #/product/<id>,
+// #/licences, #/stream/<id> and #/dataset/<id> (hash routes: any static server
 // can host the build). Pages are loaded on demand so each route ships only its own code.
 import { loadConfig } from "./config";
 import { ConsentApiClient } from "./consent-client";
@@ -16,6 +17,10 @@ const ROUTES: Record<string, () => Promise<Page>> = {
   audit: async () => (await import("./pages/audit")).audit,
   consent: async () => (await import("./pages/consent")).consent,
   studio: async () => (await import("./pages/studio")).studio,
+  product: async () => (await import("./pages/product")).product,
+  licences: async () => (await import("./pages/licences")).licences,
+  stream: async () => (await import("./pages/stream-view")).streamView,
+  dataset: async () => (await import("./pages/dataset")).dataset,
 };
 
 const statusLine = () => $("#status");
@@ -58,7 +63,9 @@ async function main(): Promise<void> {
 
   let stop: (() => void) | void;
   const route = async () => {
-    const name = location.hash.replace(/^#\/?/, "") || "discover";
+    // #/name or #/name/argument (#/product/0x…): the argument goes to the page
+    const [first, ...args] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    const name = first || "discover";
     const load = ROUTES[name];
     stop?.();
     stop = undefined;
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
     document.title = `${page.title} · DataMarket portal`;
     main.setAttribute("aria-busy", "true");
     try {
-      stop = await page.render(main, app);
+      stop = await page.render(main, app, args);
     } catch (error) {
       app.alert(describeError(error));
     } finally {

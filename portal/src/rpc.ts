@@ -50,8 +50,11 @@ export class ChainReader {
     return Number(await this.request<string>("eth_blockNumber", []));
   }
 
-  getLogs(address: string[], fromBlock: number, toBlock: number): Promise<RawLog[]> {
-    return this.request("eth_getLogs", [{ address, fromBlock: hex(fromBlock), toBlock: hex(toBlock) }]);
+  /** `topics` filters as eth_getLogs does (null: any value at that position). */
+  getLogs(address: string[], fromBlock: number, toBlock: number | "latest", topics?: (string | null)[]): Promise<RawLog[]> {
+    return this.request("eth_getLogs", [
+      { address, fromBlock: hex(fromBlock), toBlock: toBlock === "latest" ? toBlock : hex(toBlock), ...(topics ? { topics } : {}) },
+    ]);
   }
 
   /** A contract's views: `view("totalOwed")` returns the single output, or the Result when there are several. */

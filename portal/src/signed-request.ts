@@ -20,6 +20,7 @@ export interface SignedRequestFields {
   method: string;
   /** path and query, exactly as sent (e.g. /v1/subjects/kraken-p-002/consents) */
   path: string;
+  /** the data subject the request acts for; "" for a request that names none (a buyer's) */
   subjectId: string;
   /** lowercase 0x address of the signer */
   address: string;
@@ -34,7 +35,7 @@ export interface SignedRequestFields {
 /** The exact text signed with personal_sign, one field per line. */
 export function signedRequestText(f: SignedRequestFields): string {
   return [
-    "DataMarket consent API: I am the data subject and I make this request.",
+    "DataMarket consent API: I make this request.",
     `api: ${f.api}`,
     `method: ${f.method.toUpperCase()}`,
     `path: ${f.path}`,

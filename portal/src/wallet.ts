@@ -34,6 +34,11 @@ export class Wallet {
     for (const l of this.listeners) l();
   }
 
+  /** The injected provider itself (for an ethers signer over it: src/tx.ts). */
+  eip1193(): Eip1193Provider {
+    return this.provider();
+  }
+
   private provider(): Eip1193Provider {
     if (!window.ethereum) throw new Error("no wallet found: install a browser wallet (an EIP-1193 provider such as MetaMask) and reload");
     return window.ethereum;

@@ -7,35 +7,17 @@
 // critical violation on each page (desktop and 360 px); screenshots go to portal/test-output/. Whatever
 // happens, `after` stops the browser and everything the stack started.
 import { expect } from "chai";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { JsonRpcProvider, getBytes } from "ethers";
 import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
 import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
+import { CHROMIUM, expectAccessible, firstLoad, hasChromium, launchChromium, runCleanup } from "./browser";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-gpu",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const OUT = path.join(__dirname, "..", "test-output");
 const DIST = path.join(__dirname, "..", "dist");
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is missing (apt-get install -y chromium); the browser test is skipped`);
 
 (hasChromium || process.env.CI ? describe : describe.skip)("the portal in a browser (production build, headless Chromium)", function () {
@@ -53,8 +35,7 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
     expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
     mkdirSync(OUT, { recursive: true });
     stack = await startPortalStack({ cleanup, distDir: DIST });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // The test wallet: window.ethereum forwards each request to this process, where the key is.
     const provider = new JsonRpcProvider(stack.rpcUrl);
@@ -94,13 +75,7 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    for (const action of cleanup.reverse()) {
-      try {
-        await action();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
+    await runCleanup(cleanup);
     if (Object.keys(loadTimes).length) {
       console.log(
         `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
@@ -122,21 +97,7 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
   });
 
   /** axe-core on the page as it is: no serious or critical violation. */
-  async function axe(name: string): Promise<void> {
-    if (!(await tab.evaluate(() => "axe" in window))) await tab.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
-    const violations = await tab.evaluate(
-      async () =>
-        (
-          await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
-            resultTypes: ["violations"],
-          })
-        ).violations,
-    );
-    const grave = violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
-    expect(grave, `axe-core on ${name}`).to.deep.equal([]);
-  }
+  const axe = (name: string) => expectAccessible(tab, name);
 
   async function shoot(name: string): Promise<void> {
     await tab.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
@@ -231,27 +192,8 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
       ["audit", "#solvency"],
       ["consent", "#load"],
     ] as const) {
-      const context = await browser!.newContext();
-      try {
-        const page = await context.newPage();
-        page.on("console", (m) => {
-          if (m.type() === "error") consoleErrors.push(`${route}: ${m.text()}`);
-        });
-        const started = Date.now();
-        await page.goto(`${stack.portalUrl}#/${route}`);
-        await page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
-        loadTimes[route] = Date.now() - started;
-        // what the page fetched of the build: its scripts, gzip-compressed as a server would send them
-        const scripts = await page.evaluate(() =>
-          performance
-            .getEntriesByType("resource")
-            .map((e) => e.name)
-            .filter((n) => n.endsWith(".js")),
-        );
-        jsGzip[route] = scripts.reduce((sum, url) => sum + gzipSync(readFileSync(path.join(DIST, new URL(url).pathname))).length, 0);
-      } finally {
-        await context.close();
-      }
+      // what the page fetched of the build by then: its scripts, gzip-compressed as a server would send them
+      ({ ms: loadTimes[route], jsGzip: jsGzip[route] } = await firstLoad(browser!, `${stack.portalUrl}#/${route}`, ready, DIST, consoleErrors));
     }
     expect(Object.keys(loadTimes)).to.have.length(3);
   });

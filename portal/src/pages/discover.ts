@@ -18,7 +18,9 @@ function productCard(p: Product, resources: Map<string, Resource>, karma: Map<st
   const first = resources.get(p.resources[0]);
   const purposes = [...p.purposes].map(purposeName);
   return html`<article class="card" data-product="${p.id}" aria-labelledby="p-${p.id}">
-    <h3 id="p-${p.id}">${first ? first.name : "Product"}${p.resources.length > 1 ? ` and ${p.resources.length - 1} more` : ""}</h3>
+    <h3 id="p-${p.id}">
+      <a href="#/product/${p.id}">${first ? first.name : "Product"}${p.resources.length > 1 ? ` and ${p.resources.length - 1} more` : ""}</a>
+    </h3>
     ${first?.description ? html`<p>${first.description}</p>` : ""}
     <dl class="facts">
       <dt>Seller</dt>
