@@ -1,7 +1,8 @@
 // The EIP-712 consent attestation and revocation of the DataLicenseMarket (docs/INTERFACES.md §3, docs/market.md
 // section 5.3): domain, types, digests, signing and the packing of k signatures the market expects.
 // Shared by the consent bridge (which signs) and buyers (who collect and check); ethers only.
-import { Signature, SigningKey, TypedDataEncoder, concat, getAddress, id, isHexString, recoverAddress } from "ethers";
+import { SigningKey, TypedDataEncoder, concat, getAddress, getBytes, hexlify, id, isHexString } from "ethers";
+import { recoverAddress } from "@datamarket/protocol";
 
 export const DOMAIN_NAME = "DataLicenseMarket";
 export const DOMAIN_VERSION = "1";
@@ -109,7 +110,10 @@ export function recoverSigner(digest: string, signature: string): string | null 
     if (s > SECP256K1_HALF_ORDER || (v !== 27 && v !== 28)) {
       return null;
     }
-    return recoverAddress(digest, Signature.from(signature)).toLowerCase();
+    // the protocol's recovery: native libsecp256k1 in Node (a buyer checks k signatures a purchase, the
+    // relayer and the bridges more: ethers' pure-JS recovery was the bridges' hot path under load)
+    const signer = recoverAddress(getBytes(digest), getBytes(signature));
+    return signer ? hexlify(signer) : null;
   } catch {
     return null;
   }
