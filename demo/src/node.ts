@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
-import { startAnvil } from "../../broker/test/anvil";
+import { startAnvil } from "@datamarket/broker/test/anvil";
 
 /** Cleanup actions, run in reverse order (also on failure and Ctrl-C). */
 export type Cleanup = (() => Promise<void> | void)[];
