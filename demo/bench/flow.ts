@@ -262,6 +262,17 @@ async function main() {
       const t3 = performance.now();
       return { gas: receipt.gasUsed, block: receipt.blockNumber, t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2 } };
     };
+    /** A buyer's SDK client on the broker, closed at the end. */
+    const buyerClient = (b: Buyer) => {
+      const client = new DataClient({
+        signer: b.wallet,
+        access: new StreamRegistryClient(a.StreamRegistry, provider),
+        encryptionPrivateKey: b.encryption.privateKey,
+        connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
+      });
+      cleanup.push(() => client.close());
+      return client;
+    };
     const results: Record<string, unknown>[] = [];
     let round = 0;
     for (const n of BUYERS) {
@@ -281,13 +292,7 @@ async function main() {
             const t0 = performance.now();
             const bought = await purchase(b, productId);
             const t3 = performance.now();
-            const client = new DataClient({
-              signer: b.wallet,
-              access: new StreamRegistryClient(a.StreamRegistry, provider),
-              encryptionPrivateKey: b.encryption.privateKey,
-              connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
-            });
-            cleanup.push(() => client.close());
+            const client = buyerClient(b);
             let received = 0;
             await client.subscribe(streamId, () => {
               received += 1;
@@ -394,13 +399,7 @@ async function main() {
       try {
         await Promise.all(
           buyers.map(async (b) => {
-            const client = new DataClient({
-              signer: b.wallet,
-              access: new StreamRegistryClient(a.StreamRegistry, provider),
-              encryptionPrivateKey: b.encryption.privateKey,
-              connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
-            });
-            cleanup.push(() => client.close());
+            const client = buyerClient(b);
             const address = b.wallet.address.toLowerCase();
             for (const { streamId, productId } of products) {
               const t0 = performance.now();
