@@ -5,7 +5,8 @@
 //   2. consent ledger: decisions/s and dataset request time against dataset size (npm run bench -w consent-ledger)
 //   3. SDK: rekey time against recipients (npm run bench -w sdk)
 //   4. broker: ingress, resend, latency, fan-out (npm run bench -w broker; full mode only, ~5 min)
-//   5. the whole dual-gateway flow on the embedded defaults, buyers 1 -> 100 (demo/bench/flow.ts)
+//   5. the whole dual-gateway flow on the embedded defaults, buyers 1 -> 100, and 100 buyers sustained
+//      (demo/bench/flow.ts), on Hardhat's node, then on anvil with 2 s blocks beside the block-gas bound
 //   6. analytics: Prio3 client and aggregation over 1,000 / 10,000 reports (npm run bench -w analytics)
 //   7. identity: SD-JWT VC presentations verified/s and onboarding time (npm run bench -w identity)
 //   8. broker vouchers: payment vouchers checked/s on one core beside the raw recovery rate (npm run bench:vouchers -w broker)
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
   const flow = await run(
     "dual-gateway flow, buyers 1 -> 100",
     "npx",
-    ["ts-node", "--transpile-only", "bench/flow.ts", ...(quick ? ["--quick"] : []), "--out", flowFile],
+    ["ts-node", "--transpile-only", "bench/flow.ts", ...(quick ? ["--quick"] : []), "--sustain", quick ? "2" : "3", "--out", flowFile],
     { cwd: path.join(ROOT, "demo"), timeoutMs: 600_000 },
   );
   const flowData = flow.ok ? JSON.parse(fs.readFileSync(flowFile, "utf8")) : null;
@@ -249,6 +250,45 @@ async function main(): Promise<void> {
     }
   }
   report.steps.flow.summary = { flowsPerSecond: flowRows, stepLatencyMs: stepRows, fanoutDeliveriesPerSecond: fanRows };
+
+  // 5b. the same flow on anvil with 2 s blocks: the chain's limit is the block's gas
+  const anvilFile = path.join(tmp, "flow-anvil.json");
+  const flowAnvil = await run(
+    "dual-gateway flow on anvil, 2 s blocks",
+    "npx",
+    [
+      "ts-node",
+      "--transpile-only",
+      "bench/flow.ts",
+      "--chain",
+      "anvil",
+      "--block-time",
+      "2",
+      "--buyers",
+      "1,100",
+      "--runs",
+      quick ? "1" : "2",
+      "--sustain",
+      quick ? "2" : "3",
+      "--out",
+      anvilFile,
+    ],
+    { cwd: path.join(ROOT, "demo"), timeoutMs: 900_000 },
+  );
+  const anvilData = flowAnvil.ok ? JSON.parse(fs.readFileSync(anvilFile, "utf8")) : null;
+  report.steps.flowAnvil = { ok: flowAnvil.ok, error: flowAnvil.error, seconds: flowAnvil.seconds, raw: anvilData };
+  /** The sustained phase of a flow run, one row of the chains' table. */
+  const sustainedRow = (name: string, data: any) => {
+    const s = data?.sustained;
+    if (!s) return `| ${name} | - | failed or not run | | | | | |`;
+    const bound =
+      s.boundFlowsPerSecond === undefined
+        ? "none (a block per transaction)"
+        : `${fmt(s.boundFlowsPerSecond, 1)} (${fmt(data.blockGasLimit)} gas / ${fmt(s.gasPerFlow)} gas / ${data.blockTime} s)`;
+    const bar =
+      s.bar === undefined ? "-" : `${fmt(s.bar, 1)}: ${s.steadyFlowsPerSecond >= s.bar ? "met" : `missed (${fmt((100 * s.steadyFlowsPerSecond) / s.bar)}%)`}`;
+    return `| ${name} | ${s.buyers} x ${s.flowsPerBuyer} | ${fmt(s.steadyFlowsPerSecond, 2)} | ${fmt(s.flowsPerSecond, 2)} | ${bound} | ${bar} | ${fmt(s.stepsMs.flow.median / 1000, 2)} s | ${s.loadAverage.map((l: number) => fmt(l, 1)).join(" → ")} |`;
+  };
 
   // 6. analytics (quick: 1,000 reports only)
   const analytics = await run("analytics (Prio3)", "npm", ["run", "bench", "-w", "analytics"], {
@@ -386,6 +426,29 @@ async function main(): Promise<void> {
     "",
     `Step latencies: median (25th–75th percentile) over all buyers of ${flowData?.runs ?? 0} runs; first event, flows/s and fan-out: median (min–max) of the runs; fan-out: a burst of ${flowData?.burst ?? 0} events to every subscriber.`,
     "",
+    "### Sustained: concurrent buyers running flows back to back, on each node",
+    "",
+    "On a node with block times a block holds (block gas limit ÷ gas of one flow's transactions) flows: that over the block time is the chain's bound. Steady flows/s: the flows completed between the 10th and 90th percentile of completion times.",
+    "",
+    "| node | buyers x flows each | steady flows/s | overall flows/s | bound flows/s | 0.8 x bound | flow latency (median) | load |",
+    "| --- | -: | -: | -: | --- | --- | -: | --- |",
+    sustainedRow("Hardhat (automine)", flowData),
+    sustainedRow(`anvil (${anvilData?.blockTime ?? 2} s blocks)`, anvilData),
+    "",
+    ...(anvilData
+      ? [
+          "On anvil, one round of N buyers each buying once (the table above, on anvil):",
+          "",
+          "| concurrent buyers | flows/s median (min–max) | purchases in blocks |",
+          "| -: | -: | -: |",
+          ...(anvilData.buyers as number[]).map((n) => {
+            const runs = (anvilData.results as any[]).filter((r) => r.buyers === n);
+            const fps = spread(runs.map((r) => r.flowsPerSecond));
+            return `| ${n} | ${fmt(fps.median, 2)} (${fmt(fps.min, 2)}–${fmt(fps.max, 2)}) | ${runs.map((r) => r.purchaseBlocks).join(", ")} |`;
+          }),
+          "",
+        ]
+      : []),
     ...charts.filter(([f]) => f.startsWith("flow")).map(([f, t]) => `![${t}](${f})\n`),
     ...charts.filter(([f]) => f === "fanout.svg").map(([f, t]) => `![${t}](${f})\n`),
     "## Consent ledger (in-process Fabric peer)",
@@ -444,6 +507,7 @@ async function main(): Promise<void> {
     `| SDK rekey | ${rekeyOk ? "ok" : "failed"} |`,
     `| broker | ${report.steps.broker.skipped ? "skipped (quick)" : report.steps.broker.ok ? `ok, ${report.steps.broker.seconds.toFixed(0)} s` : report.steps.broker.error} |`,
     `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`,
+    `| flow on anvil | ${flowAnvil.ok ? `ok, ${flowAnvil.seconds.toFixed(0)} s` : flowAnvil.error} |`,
     `| analytics | ${analytics.ok ? `ok, ${analytics.seconds.toFixed(0)} s` : analytics.error} |`,
     `| identity | ${identity.ok ? `ok, ${identity.seconds.toFixed(0)} s` : identity.error} |`,
     `| broker vouchers | ${vouchers.ok ? `ok, ${vouchers.seconds.toFixed(0)} s` : vouchers.error} |`,
@@ -457,6 +521,7 @@ async function main(): Promise<void> {
     consent.ok,
     rekeyOk,
     flow.ok,
+    flowAnvil.ok,
     analytics.ok,
     identity.ok,
     vouchers.ok,

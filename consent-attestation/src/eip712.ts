@@ -1,7 +1,8 @@
 // The EIP-712 consent attestation and revocation of the DataLicenseMarket (docs/INTERFACES.md §3, docs/market.md
 // section 5.3): domain, types, digests, signing and the packing of k signatures the market expects.
 // Shared by the consent bridge (which signs) and buyers (who collect and check); ethers only.
-import { Signature, SigningKey, TypedDataEncoder, concat, getAddress, id, isHexString, recoverAddress } from "ethers";
+import { SigningKey, TypedDataEncoder, concat, getAddress, getBytes, hexlify, id, isHexString, keccak256 } from "ethers";
+import { recoverAddress, signDigest as signDigestBytes } from "@datamarket/protocol";
 
 export const DOMAIN_NAME = "DataLicenseMarket";
 export const DOMAIN_VERSION = "1";
@@ -74,27 +75,48 @@ export function purposeHash(purposeName: string): string {
   return id(purposeName);
 }
 
+// One encoder per type set and one separator per domain, built once: ethers' static helpers build a new
+// encoder (type strings and their hashes) at every call, which was most of a bridge's time per grant
+// with 100 concurrent buyers. The encoding is still ethers' own.
+const ATTESTATION_ENCODER = TypedDataEncoder.from(ATTESTATION_TYPES);
+const REVOCATION_ENCODER = TypedDataEncoder.from(REVOCATION_TYPES);
+const domainSeparators = new Map<string, string>();
+
+function domainSeparator(domain: MarketDomain): string {
+  const key = `${domain.chainId}:${domain.market.toLowerCase()}`;
+  let separator = domainSeparators.get(key);
+  if (separator === undefined) {
+    separator = TypedDataEncoder.hashDomain(typedDomain(domain));
+    if (domainSeparators.size > 64) domainSeparators.clear(); // a process talks to a few markets
+    domainSeparators.set(key, separator);
+  }
+  return separator;
+}
+
 /** EIP-712 struct hash of an attestation (ethers' encoder: an implementation independent of the chaincode's). */
 export function attestationStructHash(attestation: ConsentAttestation): string {
-  return TypedDataEncoder.hashStruct("ConsentAttestation", ATTESTATION_TYPES, attestation);
+  return ATTESTATION_ENCODER.hashStruct("ConsentAttestation", attestation);
 }
 
 export function revocationStructHash(revocation: ConsentRevocation): string {
-  return TypedDataEncoder.hashStruct("ConsentRevocation", REVOCATION_TYPES, revocation);
+  return REVOCATION_ENCODER.hashStruct("ConsentRevocation", revocation);
 }
 
 /** keccak256(0x1901 ‖ domainSeparator ‖ structHash): what the market recovers signers from. */
 export function attestationDigest(domain: MarketDomain, attestation: ConsentAttestation): string {
-  return TypedDataEncoder.hash(typedDomain(domain), ATTESTATION_TYPES, attestation);
+  return keccak256(concat(["0x1901", domainSeparator(domain), attestationStructHash(attestation)]));
 }
 
 export function revocationDigest(domain: MarketDomain, revocation: ConsentRevocation): string {
-  return TypedDataEncoder.hash(typedDomain(domain), REVOCATION_TYPES, revocation);
+  return keccak256(concat(["0x1901", domainSeparator(domain), revocationStructHash(revocation)]));
 }
 
-/** 65 bytes r ‖ s ‖ v, low s, v in {27, 28}, 0x-hex: the form the market accepts. */
+/**
+ * 65 bytes r ‖ s ‖ v, low s, v in {27, 28}, 0x-hex: the form the market accepts. Deterministic (RFC 6979),
+ * so the same as ethers' `SigningKey.sign`; through the protocol's signer (native libsecp256k1 in Node).
+ */
 export function signDigest(key: SigningKey, digest: string): string {
-  return key.sign(digest).serialized;
+  return hexlify(signDigestBytes(getBytes(digest), getBytes(key.privateKey)));
 }
 
 /** The signer of a 65-byte signature of `digest` (lowercase), or null if it does not recover. */
@@ -109,7 +131,10 @@ export function recoverSigner(digest: string, signature: string): string | null 
     if (s > SECP256K1_HALF_ORDER || (v !== 27 && v !== 28)) {
       return null;
     }
-    return recoverAddress(digest, Signature.from(signature)).toLowerCase();
+    // the protocol's recovery: native libsecp256k1 in Node (a buyer checks k signatures a purchase, the
+    // relayer and the bridges more: ethers' pure-JS recovery was the bridges' hot path under load)
+    const signer = recoverAddress(getBytes(digest), getBytes(signature));
+    return signer ? hexlify(signer) : null;
   } catch {
     return null;
   }

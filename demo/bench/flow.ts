@@ -1,11 +1,19 @@
-// Whole dual-gateway flow benchmark on the embedded defaults: a Hardhat node (child process), the
-// in-process consent ledger, 3 consent bridges (2 of 3), one broker. For N concurrent buyers
-// (1 -> 100) each buyer runs the flow: Fabric access request (approved, grant written) -> 2 bridges
-// signed -> buyWithPermit mined -> subscribed -> first live event decrypted. Then the publisher sends
-// a burst to the N subscribers (fan-out). Prints JSON (median and spread per figure) on the last line.
-//   ts-node --transpile-only bench/flow.ts [--quick] [--out FILE]
+// Whole dual-gateway flow benchmark on the embedded defaults: a local node (child process: Hardhat's,
+// or anvil with interval mining), the in-process consent ledger, 3 consent bridges (2 of 3), one
+// broker. For N concurrent buyers (1 -> 100) each buyer runs the flow: Fabric access request
+// (approved, grant written) -> 2 bridges signed -> buyWithPermit mined -> subscribed -> first live
+// event decrypted. Then the publisher sends a burst to the N subscribers (fan-out).
+// On a node with block times the chain's limit is the block's gas: the bench reads the block gas limit
+// from the node, measures the gas of every transaction a flow sends from its receipt, and prints
+// flows/s beside the bound (gas limit / gas of a flow / block time) and 0.8 x the bound.
+// Prints JSON (median and spread per figure) on the last line.
+// --sustain K adds the throughput phase: --sustain-buyers (default 100) buyers each run K flows back to
+// back, and flows/s in the steady state is set beside the chain's bound.
+//   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
+//     [--sustain K [--sustain-buyers N]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
 import pino from "pino";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes } from "ethers";
@@ -22,15 +30,30 @@ import {
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
 import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
-import { freePort, startNode, type Cleanup } from "../src/node";
+import { devChainIgnition } from "../src/network";
+import { startChain, takeChainOptions, type Cleanup } from "../src/node";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const quick = process.argv.includes("--quick");
-const outIndex = process.argv.indexOf("--out");
-const OUT = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
-const BUYERS = quick ? [1, 5, 20] : [1, 5, 10, 25, 50, 100];
-const RUNS = quick ? 2 : 3;
+const argv = process.argv.slice(2);
+const CHAIN = takeChainOptions(argv);
+const quick = argv.includes("--quick");
+const OUT = option("out");
+/** `--NAME value` of the command line, if given. */
+function option(name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+const BUYERS = option("buyers")?.split(",").map(Number) ?? (quick ? [1, 5, 20] : [1, 5, 10, 25, 50, 100]);
+const RUNS = Number(option("runs") ?? (quick ? 2 : 3));
+if (!BUYERS.every((n) => Number.isInteger(n) && n >= 1 && n <= 200) || !Number.isInteger(RUNS) || RUNS < 1 || RUNS > 10)
+  throw new Error(`--buyers ${option("buyers")} --runs ${option("runs")}: buyers are whole numbers from 1 to 200, runs from 1 to 10`);
 const BURST = quick ? 50 : 100;
+// The sustained phase (--sustain K): SUSTAIN_BUYERS buyers each run K flows back to back, each on a product
+// of its own, so that the chain, not the start and end of a round, sets the pace. Bounded: K x buyers flows.
+const SUSTAIN = Number(option("sustain") ?? 0);
+const SUSTAIN_BUYERS = Number(option("sustain-buyers") ?? 100);
+if (!Number.isInteger(SUSTAIN) || SUSTAIN < 0 || SUSTAIN > 20 || !Number.isInteger(SUSTAIN_BUYERS) || SUSTAIN_BUYERS < 1 || SUSTAIN_BUYERS > 200)
+  throw new Error(`--sustain ${option("sustain")} --sustain-buyers ${option("sustain-buyers")}: flows per buyer from 0 to 20, buyers from 1 to 200`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -63,7 +86,8 @@ async function main() {
   };
   process.once("SIGINT", () => void done().then(() => process.exit(130)));
   try {
-    const url = await startNode(await freePort(), cleanup);
+    const chain = await startChain(CHAIN, cleanup);
+    const url = chain.url;
     const provider = new JsonRpcProvider(url, undefined, { pollingInterval: 20, cacheTimeout: -1 });
     cleanup.push(() => provider.destroy());
     process.env.HARDHAT_NETWORK = "localhost";
@@ -73,6 +97,7 @@ async function main() {
     const scratch = mkdtempSync(path.join(tmpdir(), "flow-bench-"));
     cleanup.push(() => rmSync(scratch, { recursive: true, force: true }));
     hre.config.paths.ignition = path.join(scratch, "ignition");
+    devChainIgnition(hre);
     const { deployProtocol } = await import("../../tasks/deployment");
     const record = await deployProtocol(hre, { parametersFile: path.join(ROOT, "deploy", "parameters", "localhost.json"), exportDir: scratch });
     const a = Object.fromEntries(Object.entries(record.contracts).map(([k, v]) => [k, v.address])) as Record<string, string>;
@@ -142,90 +167,149 @@ async function main() {
     });
     cleanup.push(() => publisher.close());
 
+    // The chain's limit: on a node with block times, a block holds gasLimit / (gas of one flow's
+    // transactions) flows, one block every blockTime seconds. Hardhat's automining node mines a block per
+    // transaction as it arrives: no gas bound applies there (the node's own speed is the limit).
+    const gasLimit = BigInt((await provider.getBlock("latest"))!.gasLimit);
+    const chainName = chain.kind === "anvil" ? `anvil, ${chain.blockTime} s blocks, block gas limit ${gasLimit.toLocaleString("en-US")}` : "hardhat, automine";
+    const chainBound = (gasPerFlow: number): number | null => (chain.blockTime > 0 ? Number(gasLimit) / gasPerFlow / chain.blockTime : null);
+    /** A stream sold by a product that requires consent, and a data subject who consents to research on it (set-up, not measured). */
+    const newProduct = async (name: string) => {
+      const { streamId } = await registry.createStream(`/bench/${name}`, 1);
+      index.apply({
+        type: "created",
+        stream: { id: streamId.toLowerCase(), creator: hospitalWallet.address.toLowerCase(), path: `/bench/${name}`, partitions: 1, metadata: {} },
+      });
+      await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
+      const { productId } = await hospitalMarket.listProduct(id(name), {
+        beneficiary: hospitalWallet.address,
+        pricePerSecond: PRICE,
+        minSeconds: 60,
+        maxSeconds: 86_400 * 30,
+        requiresConsent: true,
+        requiresKyc: false,
+        termsHash: keccak256(toUtf8Bytes("t")),
+        termsUri: "https://x.example/t",
+        resources: [streamId],
+      });
+      await (await hospitalMarket.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
+      await custodian.registerResource(streamId, "stream", [productId]);
+      await custodian.giveConsent({
+        subjectId: `s-${name}`,
+        controller: "Hospital",
+        resources: [streamId],
+        purposes: ["ScientificResearch"],
+        dataCategories: ["PhysicalHealth"],
+        buyerTypes: ["PublicResearch"],
+        jurisdictions: ["EU"],
+        legalBasis: "A9-2-a",
+        validUntil: ledger.clock.nowSeconds() + 86_400 * 365,
+        noticeHash: keccak256(toUtf8Bytes("n")),
+      });
+      await custodian.addResourceSubjects(streamId, [`s-${name}`]);
+      return { streamId, productId };
+    };
+    /**
+     * n buyers: funded wallets with a Fabric identity each (set-up, not measured). The mints are sent
+     * together and then awaited, so that on a node with block times they share a few blocks.
+     */
+    const newBuyers = async (n: number, tag: string) => {
+      const wallets = Array.from({ length: n }, () => Wallet.createRandom().connect(provider) as unknown as Wallet);
+      const mints = [];
+      for (const wallet of wallets) {
+        await provider.send(`${chain.kind}_setBalance`, [wallet.address, "0x" + (10n ** 20n).toString(16)]);
+        mints.push(await token.mint(wallet.address, 100n * UNIT));
+      }
+      await Promise.all(mints.map((m) => m.wait()));
+      const buyers = [];
+      for (const [i, wallet] of wallets.entries()) {
+        const fabric = ledger.client(
+          await ledger.enroll("ResearchMSP", `buyer-${tag}-${i}`, {
+            "consent.role": "buyer",
+            "consent.buyerType": "PublicResearch",
+            "consent.jurisdiction": "NL",
+            "consent.ethAddress": wallet.address.toLowerCase(),
+          }),
+        );
+        buyers.push({ wallet, fabric, encryption: generateKeyPair() });
+      }
+      return buyers;
+    };
+    type Buyer = Awaited<ReturnType<typeof newBuyers>>[number];
+    /** One buyer's way to a licence: Fabric decision, k bridge signatures, buyWithPermit mined. */
+    const purchase = async (b: Buyer, productId: string) => {
+      const t0 = performance.now();
+      const decision = await b.fabric.requestAccess({
+        productId,
+        purpose: "ScientificResearch",
+        ethAddress: b.wallet.address.toLowerCase(),
+        ttlSeconds: 86_400 * 7,
+      });
+      if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
+      const t1 = performance.now();
+      const grantId = decision.grant!.grantId;
+      await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
+      const t2 = performance.now();
+      const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), {
+        urls: bridgeUrls,
+        // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
+        // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
+        // answering late must slow the figure down, not abort the run
+        timeoutMs: 30_000,
+      });
+      // every transaction the flow sends (here one: buyWithPermit) and the gas its receipt records
+      const { receipt } = await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
+      const t3 = performance.now();
+      return { gas: receipt.gasUsed, block: receipt.blockNumber, t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2 } };
+    };
+    /** A buyer's SDK client on the broker, closed at the end. */
+    const buyerClient = (b: Buyer) => {
+      const client = new DataClient({
+        signer: b.wallet,
+        access: new StreamRegistryClient(a.StreamRegistry, provider),
+        encryptionPrivateKey: b.encryption.privateKey,
+        connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
+      });
+      cleanup.push(() => client.close());
+      return client;
+    };
+    // A broker that cannot get its gate's answer in time (the chain follower behind the purchase's
+    // block on a loaded machine) refuses with ACCESS_GATE_UNAVAILABLE, failing closed; a client retries
+    // that one, as a wallet would, a bounded number of times. The retries are counted and reported.
+    let gateRetries = 0;
+    const subscribe = async (client: DataClient, streamId: string, handler: () => void) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await client.subscribe(streamId, handler);
+        } catch (error) {
+          if (attempt >= 20 || !String((error as Error).message).includes("ACCESS_GATE_UNAVAILABLE")) throw error;
+          gateRetries += 1;
+          await sleep(250);
+        }
+      }
+    };
     const results: Record<string, unknown>[] = [];
     let round = 0;
     for (const n of BUYERS) {
       for (let run = 0; run < RUNS; run++) {
         round += 1;
         // a fresh stream and product per round: every buyer is new to it
-        const { streamId } = await registry.createStream(`/bench/flow-${round}`, 1);
-        index.apply({
-          type: "created",
-          stream: { id: streamId.toLowerCase(), creator: hospitalWallet.address.toLowerCase(), path: `/bench/flow-${round}`, partitions: 1, metadata: {} },
-        });
-        await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
-        const salt = id(`flow-${round}`);
-        const { productId } = await hospitalMarket.listProduct(salt, {
-          beneficiary: hospitalWallet.address,
-          pricePerSecond: PRICE,
-          minSeconds: 60,
-          maxSeconds: 86_400 * 30,
-          requiresConsent: true,
-          requiresKyc: false,
-          termsHash: keccak256(toUtf8Bytes("t")),
-          termsUri: "https://x.example/t",
-          resources: [streamId],
-        });
-        await (await hospitalMarket.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
-        await custodian.registerResource(streamId, "stream", [productId]);
-        const consent = await custodian.giveConsent({
-          subjectId: `s-${round}`,
-          controller: "Hospital",
-          resources: [streamId],
-          purposes: ["ScientificResearch"],
-          dataCategories: ["PhysicalHealth"],
-          buyerTypes: ["PublicResearch"],
-          jurisdictions: ["EU"],
-          legalBasis: "A9-2-a",
-          validUntil: ledger.clock.nowSeconds() + 86_400 * 365,
-          noticeHash: keccak256(toUtf8Bytes("n")),
-        });
-        await custodian.addResourceSubjects(streamId, [`s-${round}`]);
-        void consent;
-        // buyers: funded wallets with a Fabric identity each (set-up, not measured)
-        const buyers = [];
-        for (let i = 0; i < n; i++) {
-          const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
-          await provider.send("hardhat_setBalance", [wallet.address, "0x" + (10n ** 20n).toString(16)]);
-          await (await token.mint(wallet.address, 100n * UNIT)).wait();
-          const fabric = ledger.client(
-            await ledger.enroll("ResearchMSP", `buyer-${round}-${i}`, {
-              "consent.role": "buyer",
-              "consent.buyerType": "PublicResearch",
-              "consent.jurisdiction": "NL",
-              "consent.ethAddress": wallet.address.toLowerCase(),
-            }),
-          );
-          buyers.push({ wallet, fabric, encryption: generateKeyPair() });
-        }
+        const { streamId, productId } = await newProduct(`flow-${round}`);
+        const buyers = await newBuyers(n, `${round}`);
         let live = 0;
+        // the bench's one process hosts the ledger, the bridges, the broker and every buyer's SDK: its
+        // event loop's delay says whether the process, rather than the chain, held the flows back
+        const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+        loopDelay.enable();
         const started = performance.now();
         const flows = await Promise.all(
           buyers.map(async (b) => {
             const t0 = performance.now();
-            const decision = await b.fabric.requestAccess({
-              productId,
-              purpose: "ScientificResearch",
-              ethAddress: b.wallet.address.toLowerCase(),
-              ttlSeconds: 86_400 * 7,
-            });
-            if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
-            const t1 = performance.now();
-            const grantId = decision.grant!.grantId;
-            await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
-            const t2 = performance.now();
-            const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), bridgeUrls);
-            await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
+            const bought = await purchase(b, productId);
             const t3 = performance.now();
-            const client = new DataClient({
-              signer: b.wallet,
-              access: new StreamRegistryClient(a.StreamRegistry, provider),
-              encryptionPrivateKey: b.encryption.privateKey,
-              connect: () => WsTransport.connect({ url: brokerUrl, signer: b.wallet }),
-            });
-            cleanup.push(() => client.close());
+            const client = buyerClient(b);
             let received = 0;
-            await client.subscribe(streamId, () => {
+            await subscribe(client, streamId, () => {
               received += 1;
             });
             live += 1;
@@ -233,8 +317,10 @@ async function main() {
             return {
               b,
               client,
-              t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2, subscribe: t4 - t3 },
+              t: { ...bought.t, subscribe: t4 - t3 },
               received: () => received,
+              gas: bought.gas,
+              block: bought.block,
               started: t0,
             };
           }),
@@ -255,11 +341,19 @@ async function main() {
         for (let i = 1; i <= BURST; i++) void publisher.publish(streamId, { seq: i });
         await waitFor(() => flows.every((f) => f.received() >= BURST + 1), "the burst at every buyer", 120_000);
         const burstSeconds = (performance.now() - tBurst) / 1000;
+        const gasPerFlow = Math.round(flows.reduce((x, f) => x + Number(f.gas), 0) / flows.length);
+        const bound = chainBound(gasPerFlow);
         results.push({
           buyers: n,
           run,
           flowSeconds,
           flowsPerSecond: n / flowSeconds,
+          gasPerFlow,
+          purchaseBlocks: new Set(flows.map((f) => f.block)).size,
+          eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+          ...(bound === null ? {} : { boundFlowsPerSecond: bound, bar: 0.8 * bound }),
+          gateRetries,
+          loadAverage: loadavg()[0],
           firstEventMs,
           steps: Object.fromEntries(
             ["fabricDecision", "bridgeSignatures", "buyWithPermit", "subscribe"].map((k) => [k, flows.map((f) => (f.t as Record<string, number>)[k])]),
@@ -273,13 +367,131 @@ async function main() {
             eventsPerSecond: BURST / burstSeconds,
           },
         });
+        loopDelay.disable();
         for (const f of flows) await f.client.close();
         console.error(
-          `flow bench: ${n} buyers run ${run + 1}/${RUNS}: ${(n / flowSeconds).toFixed(2)} flows/s, ${((n * BURST) / burstSeconds).toFixed(0)} deliveries/s`,
+          `flow bench (${chainName}): ${n} buyers run ${run + 1}/${RUNS}: ${(n / flowSeconds).toFixed(2)} flows/s` +
+            (bound === null
+              ? ""
+              : ` (bound ${bound.toFixed(1)} flows/s = ${gasLimit.toLocaleString("en-US")} gas a block / ${gasPerFlow.toLocaleString("en-US")} gas a flow / ${chain.blockTime} s; 0.8 x bound ${(0.8 * bound).toFixed(1)})`) +
+            `, purchases in ${new Set(flows.map((f) => f.block)).size} block(s), event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms max ${(loopDelay.max / 1e6).toFixed(0)} ms, ${((n * BURST) / burstSeconds).toFixed(0)} deliveries/s, load ${loadavg()[0].toFixed(1)}`,
         );
       }
     }
-    const out = JSON.stringify({ buyers: BUYERS, runs: RUNS, burst: BURST, results });
+    let sustained: Record<string, unknown> | undefined;
+    if (SUSTAIN > 0) {
+      const products: Array<{ streamId: string; productId: string }> = [];
+      for (let k = 0; k < SUSTAIN; k++) products.push(await newProduct(`sustained-${k}`));
+      const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
+      // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
+      // waiting for data, it shares the group key with the ones it has not shared it with (one
+      // announcement for the batch) and publishes an event.
+      const waiting = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
+      const shared = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
+      let publishing = true;
+      const publisherLoop = (async () => {
+        while (publishing) {
+          for (const [streamId, addresses] of waiting) {
+            if (addresses.size === 0) continue;
+            const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
+            if (fresh.length > 0) {
+              await publisher.shareGroupKey(streamId, fresh);
+              for (const x of fresh) shared.get(streamId)!.add(x);
+            }
+            await publisher.publish(streamId, { t: Date.now() });
+          }
+          await sleep(100);
+        }
+      })();
+      const completions: number[] = [];
+      const steps: Record<string, number[]> = { fabricDecision: [], bridgeSignatures: [], buyWithPermit: [], subscribe: [], firstEvent: [], flow: [] };
+      const gas: number[] = [];
+      const blocks = new Set<number>();
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
+      const load = [loadavg()[0]];
+      const fromBlock = await provider.getBlockNumber();
+      const started = performance.now();
+      try {
+        await Promise.all(
+          buyers.map(async (b) => {
+            const client = buyerClient(b);
+            const address = b.wallet.address.toLowerCase();
+            for (const { streamId, productId } of products) {
+              const t0 = performance.now();
+              const bought = await purchase(b, productId);
+              gas.push(Number(bought.gas));
+              blocks.add(bought.block);
+              const t3 = performance.now();
+              let first: () => void = () => undefined;
+              const arrived = new Promise<void>((resolve) => (first = resolve));
+              const sub = await subscribe(client, streamId, () => first());
+              const t4 = performance.now();
+              waiting.get(streamId.toLowerCase())!.add(address);
+              await arrived;
+              waiting.get(streamId.toLowerCase())!.delete(address);
+              const t5 = performance.now();
+              await sub.unsubscribe();
+              completions.push(t5 - started);
+              for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
+            }
+          }),
+        );
+      } finally {
+        publishing = false;
+        await publisherLoop;
+        loopDelay.disable();
+      }
+      load.push(loadavg()[0]);
+      const seconds = (performance.now() - started) / 1000;
+      const toBlock = await provider.getBlockNumber();
+      const flows = completions.length;
+      // steady state: the flows completed between the 10th and the 90th percentile of completion times
+      // (the ramp-up, when every buyer starts at once, and the tail, when buyers run out, left out)
+      completions.sort((x, y) => x - y);
+      const [t10, t90] = [completions[Math.floor(flows * 0.1)], completions[Math.ceil(flows * 0.9) - 1]];
+      const steady = (completions.filter((t) => t > t10 && t <= t90).length / (t90 - t10)) * 1000;
+      // the mean: the chain's bound is the gas of all the flows' transactions over the gas a second holds
+      // (a buyer's first purchase writes more new storage than its next ones)
+      const gasPerFlow = Math.round(gas.reduce((x, y) => x + y, 0) / gas.length);
+      const bound = chainBound(gasPerFlow);
+      sustained = {
+        buyers: SUSTAIN_BUYERS,
+        flowsPerBuyer: SUSTAIN,
+        flows,
+        seconds,
+        flowsPerSecond: flows / seconds,
+        steadyFlowsPerSecond: steady,
+        gasPerFlow,
+        blocks: toBlock - fromBlock,
+        blocksWithPurchases: blocks.size,
+        ...(bound === null ? {} : { boundFlowsPerSecond: bound, bar: 0.8 * bound }),
+        stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, quantiles(v)])),
+        eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+        gateRetries,
+        loadAverage: load,
+      };
+      console.error(
+        `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers x ${SUSTAIN} flows: ${(flows / seconds).toFixed(2)} flows/s overall, ` +
+          `${steady.toFixed(2)} flows/s steady (10th-90th percentile of completions)` +
+          (bound === null
+            ? ""
+            : `; bound ${bound.toFixed(1)} flows/s = ${gasLimit.toLocaleString("en-US")} gas a block / ${gasPerFlow.toLocaleString("en-US")} gas a flow / ${chain.blockTime} s, ` +
+              `0.8 x bound ${(0.8 * bound).toFixed(1)}: ${steady >= 0.8 * bound ? "met" : `missed (${((steady / (0.8 * bound)) * 100).toFixed(0)}% of it)`}`) +
+          `; flow latency median ${(quantiles(steps.flow).median / 1000).toFixed(2)} s, purchases in ${blocks.size} of ${toBlock - fromBlock} blocks, ` +
+          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+      );
+    }
+    const out = JSON.stringify({
+      chain: chain.kind,
+      blockTime: chain.blockTime,
+      blockGasLimit: Number(gasLimit),
+      buyers: BUYERS,
+      runs: RUNS,
+      burst: BURST,
+      results,
+      ...(sustained ? { sustained } : {}),
+    });
     if (OUT) writeFileSync(OUT, out);
     else console.log(out);
   } finally {

@@ -1,10 +1,10 @@
-// `npm run demo`: starts a Hardhat JSON-RPC node on 127.0.0.1 (a free port) as a child process, plays
-// a pilot against it — the KRAKEN health pilot (src/kraken.ts) by default, the education pilot
+// `npm run demo`: starts a local chain on 127.0.0.1 (a free port) as a child process — Hardhat's node by
+// default, anvil with 2 s blocks with `-- --chain anvil [--block-time S]` — plays a pilot against it — the KRAKEN health pilot (src/kraken.ts) by default, the education pilot
 // (src/education.ts) with `-- --pilot education` — prints the table of every step and exits 0 only if
 // every expectation held. Everything it started is stopped on success, failure and Ctrl-C.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { compileContracts, startNode, freePort, type Cleanup } from "./node";
+import { compileContracts, startChain, takeChainOptions, CHAINS, type ChainOptions, type Cleanup } from "./node";
 import { ExpectationFailed, type Narrator } from "./narrator";
 
 const PILOTS: Record<string, { title: string; run: (rpcUrl: string, cleanup: Cleanup) => Promise<Narrator> }> = {
@@ -15,13 +15,22 @@ const PILOTS: Record<string, { title: string; run: (rpcUrl: string, cleanup: Cle
   },
 };
 
-/** `--pilot NAME` or `--pilot=NAME` (default kraken); an unknown name or argument exits 2 with the usage. */
-function pilotOf(argv: string[]): string {
-  const usage = `usage: npm run demo [-- --pilot ${Object.keys(PILOTS).join("|")}]`;
-  const [flag, name] = argv.length === 1 ? argv[0].split("=") : argv;
-  if (argv.length === 0) return "kraken";
-  if (argv.length <= 2 && flag === "--pilot" && name !== undefined && Object.prototype.hasOwnProperty.call(PILOTS, name)) return name;
-  console.error(`${argv.join(" ")}: not understood\n${usage}`);
+/**
+ * `--pilot NAME` (default kraken), `--chain hardhat|anvil` (default hardhat), `--block-time S` (anvil, default
+ * 2), each also as `--flag=value`; an unknown name or argument exits 2 with the usage.
+ */
+function optionsOf(argv: string[]): { pilot: string; chain: ChainOptions } {
+  const usage = `usage: npm run demo [-- --pilot ${Object.keys(PILOTS).join("|")}] [--chain ${CHAINS.join("|")}] [--block-time SECONDS]`;
+  const rest = [...argv];
+  try {
+    const chain = takeChainOptions(rest);
+    const [flag, name] = rest.length === 1 ? rest[0].split("=") : rest;
+    if (rest.length === 0) return { pilot: "kraken", chain };
+    if (rest.length <= 2 && flag === "--pilot" && name !== undefined && Object.prototype.hasOwnProperty.call(PILOTS, name)) return { pilot: name, chain };
+    console.error(`${rest.join(" ")}: not understood\n${usage}`);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+  }
   process.exit(2);
 }
 
@@ -43,7 +52,8 @@ process.on("uncaughtException", exitOnError("uncaught"));
 process.on("unhandledRejection", exitOnError("unhandled rejection"));
 
 async function main(): Promise<number> {
-  const pilot = PILOTS[pilotOf(process.argv.slice(2))];
+  const options = optionsOf(process.argv.slice(2));
+  const pilot = PILOTS[options.pilot];
   const cleanup: Cleanup = [];
   let cleaning: Promise<void> | undefined;
   const runCleanup = () =>
@@ -69,7 +79,7 @@ async function main(): Promise<number> {
   try {
     // A fresh clone has no artifacts and no typechain types yet: the SDK loads the types at run time.
     if (!existsSync(path.join(__dirname, "..", "..", "typechain-types", "index.ts"))) await compileContracts();
-    const url = await startNode(await freePort(), cleanup);
+    const { url } = await startChain(options.chain, cleanup);
     const narrator = await pilot.run(url, cleanup);
     console.log(`\nEvery expectation held (${((performance.now() - started) / 1000).toFixed(1)} s in all, node start included).\n`);
     console.log(narrator.table());

@@ -127,6 +127,18 @@ export interface DemoNetwork {
 }
 
 /**
+ * Ignition on the demo's local node: on a node with block times (anvil's interval mining) Ignition waits
+ * for 5 confirmations of every batch and polls every second, which would make the deployment take
+ * minutes. The demo's node is a fresh development chain (31337) with no reorgs but the ones a test makes,
+ * where the brokers' followers use 0 confirmations too: one confirmation, polled every 200 ms. A
+ * block-per-transaction node (Hardhat's) already gets 1 from Ignition.
+ */
+export function devChainIgnition(hre: import("hardhat/types").HardhatRuntimeEnvironment): void {
+  hre.config.ignition.requiredConfirmations = 1;
+  hre.config.ignition.blockPollingInterval = 200;
+}
+
+/**
  * Deploys the protocol with Ignition (deploy/parameters/localhost.json) to the node at `rpcUrl`, checks it
  * with verify-deployment, mints DATA, funds the coordinator's rewards, and starts the consent ledger, three
  * bridges and the brokers. Every check is one of the narrator's expectations; everything started is stopped
@@ -144,6 +156,7 @@ export async function startNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   cleanup.push(() => rmSync(scratch, { recursive: true, force: true }));
   // Ignition's journal and the deployment export go to a scratch directory: every run is a fresh chain.
   hre.config.paths.ignition = path.join(scratch, "ignition");
+  devChainIgnition(hre);
   const { deployProtocol } = await import("../../tasks/deployment");
   const parametersFile = path.join(ROOT, "deploy", "parameters", "localhost.json");
   const record = await deployProtocol(hre, { parametersFile, exportDir: scratch });

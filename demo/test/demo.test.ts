@@ -1,6 +1,7 @@
 // Runs `npm run demo`'s entry point as a child process, as a user would, and checks that it exits 0
-// with the table of every step (the KRAKEN pilot, and the education pilot with `--pilot education`),
-// and that Ctrl-C stops everything it started.
+// with the table of every step (the KRAKEN pilot, and the education pilot with `--pilot education`;
+// the KRAKEN pilot again on anvil with interval mining, `--chain anvil`), and that Ctrl-C stops
+// everything it started.
 import { expect } from "chai";
 import { spawn, execFileSync } from "node:child_process";
 import path from "node:path";
@@ -32,11 +33,14 @@ function runDemo(
   });
 }
 
-/** Processes whose command line starts a Hardhat node with the given port. */
+/** Processes whose command line starts a node (Hardhat's or anvil) with the given port. */
 function nodesOnPort(port: string): string[] {
   const out = execFileSync("ps", ["-eo", "pid,args"]).toString();
-  return out.split("\n").filter((line) => line.includes("hardhat") && line.includes(" node ") && line.includes(`--port ${port}`));
+  return out.split("\n").filter((line) => ((line.includes("hardhat") && line.includes(" node ")) || /\banvil\b/.test(line)) && line.includes(`--port ${port}`));
 }
+
+/** The port of the node the demo started, from its output. */
+const PORT = /Starting (?:a Hardhat node|anvil \(\d+ s blocks\)) on http:\/\/127\.0\.0\.1:(\d+)/;
 
 describe("npm run demo", function () {
   this.timeout(300_000);
@@ -55,8 +59,8 @@ describe("npm run demo", function () {
     expect(table.match(/^\| (?!step )[0-9a-z]+ +\|/gm)!.length, "one row per step and the total").to.equal(steps.length + 1);
     expect(table).to.match(/^\| total +\| +\| +\d+ \| +[\d,]+ \| +[\d.]+ s \| +\d+ \|$/m);
     expect(stdout).not.to.include("FAILED");
-    const port = /127\.0\.0\.1:(\d+) \(compiling/.exec(stdout)![1];
-    expect(nodesOnPort(port), "the Hardhat node is stopped").to.deep.equal([]);
+    const port = PORT.exec(stdout)![1];
+    expect(nodesOnPort(port), "the node is stopped").to.deep.equal([]);
     console.log(`      (the demo took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return stdout;
   }
@@ -82,15 +86,36 @@ describe("npm run demo", function () {
   it("refuses an unknown pilot with its usage (exit 2), starting nothing", async () => {
     const { code, stderr, stdout } = await runDemo(undefined, ["--pilot", "finance"]);
     expect(code).to.equal(2);
-    expect(stderr).to.include("usage: npm run demo [-- --pilot kraken|education]");
-    expect(stdout).not.to.include("Starting a Hardhat node");
+    expect(stderr).to.include("usage: npm run demo [-- --pilot kraken|education] [--chain hardhat|anvil] [--block-time SECONDS]");
+    expect(stdout).not.to.include("Starting");
+  });
+
+  it("refuses an unknown chain and a block time for Hardhat's node with the usage (exit 2), starting nothing", async () => {
+    for (const [args, message] of [
+      [["--chain", "geth"], "--chain geth: not a node the demo runs on (hardhat|anvil)"],
+      [["--block-time", "2"], "--block-time applies to --chain anvil"],
+      [["--chain", "anvil", "--block-time", "0"], "--block-time 0: whole seconds from 1 to 60"],
+    ] as const) {
+      const { code, stderr, stdout } = await runDemo(undefined, [...args]);
+      expect(code, args.join(" ")).to.equal(2);
+      expect(stderr).to.include(message);
+      expect(stdout).not.to.include("Starting");
+    }
+  });
+
+  it("plays every step of the KRAKEN pilot on anvil with 2 s blocks (--chain anvil), and stops anvil", async function () {
+    // ~70 transactions at 2 s blocks, 42 of them Ignition's deployment, one after the other: 2-5 minutes
+    this.timeout(600_000);
+    const stdout = await playsEveryStep(STEPS, ["--chain", "anvil"]);
+    expect(stdout).to.match(/^Starting anvil \(2 s blocks\) on http:\/\/127\.0\.0\.1:\d+, ready/m);
+    expect(stdout).to.match(/^KRAKEN health pilot/m);
   });
 
   it("stops the Hardhat node it started when interrupted (Ctrl-C)", async () => {
     let interrupted = false;
     let port = "";
     const { code, stdout } = await runDemo((text, child) => {
-      const match = /127\.0\.0\.1:(\d+) \(compiling/.exec(text);
+      const match = PORT.exec(text);
       if (match) port = match[1];
       if (!interrupted && /\[2\/\d+\]/.test(text)) {
         // step 1 started, however many steps there are
