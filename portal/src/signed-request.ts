@@ -2,8 +2,7 @@
 // signed-operation text (chaincode/src/walletauth.ts), which the ledger checks; the API only relays it.
 // The text names the ledger, the wallet's binding, the operation and its exact (canonical JSON)
 // arguments, a single-use nonce and an expiry: nothing of what the ledger acts on is left unsigned.
-import { canonicalJson } from "@datamarket/consent-chaincode/src/canonical";
-import { signedOperationText } from "@datamarket/consent-chaincode/src/walletauth";
+import { canonicalJson, signedOperationText } from "@datamarket/consent-ledger/wallet";
 
 /** How long a signed operation stays good, seconds (the ledger accepts at most 600). */
 export const OPERATION_LIFETIME_SECONDS = 300;

@@ -2,7 +2,7 @@
 // session (the consent API's reads; the broker's sign-in can use the same). The builder and parser are
 // the consent chaincode's (chaincode/src/siwe.ts), which checks the same message on the ledger: one
 // implementation, tested against the EIP's example.
-import { buildSiweMessage, toChecksumAddress } from "@datamarket/consent-chaincode/src/siwe";
+import { buildSiweMessage, toChecksumAddress } from "@datamarket/consent-ledger/wallet";
 
 export {
   SiweParseError,
@@ -11,7 +11,7 @@ export {
   toChecksumAddress,
   validateSiweMessage,
   type SiweMessage,
-} from "@datamarket/consent-chaincode/src/siwe";
+} from "@datamarket/consent-ledger/wallet";
 
 export interface SignInRequest {
   /** the site asking, as the browser shows it: location.host */
