@@ -66,6 +66,18 @@ export interface SignedOperation {
   expires: number;
 }
 
+/** An operation a bound wallet signed, as a relay submits it (SubmitSigned's argument). */
+export interface SignedOperationRequest {
+  address: string;
+  party: string;
+  operation: string;
+  /** the operation's arguments; the text signs their canonical JSON */
+  arguments: Record<string, unknown>;
+  nonce: string;
+  expires: number;
+  signature: string;
+}
+
 /** The exact text the wallet signs for one operation a relay submits. */
 export function signedOperationText(o: SignedOperation): string {
   return [

@@ -113,3 +113,32 @@ describe("Sign-In with Ethereum (EIP-4361) messages", () => {
     expect(recoverPersonalSignAddress(text, await wallet.signMessage(text))).to.equal(wallet.address.toLowerCase());
   });
 });
+
+describe("EIP-4361: the ledger's implementation and the broker's (@datamarket/protocol) agree", () => {
+  it("build the same text from the same fields, and each parses the other's", async () => {
+    const protocol = await import("@datamarket/protocol");
+    const address = toChecksumAddress("0x" + "c3".repeat(20));
+    const cases = [
+      { domain: "portal.example", address, uri: "https://portal.example/", chainId: 31337, nonce: "abcdef123456", issuedAt: "2026-12-05T03:00:00Z" },
+      {
+        domain: "127.0.0.1:40901",
+        address,
+        statement: "Sign in to read my consents.",
+        uri: "http://127.0.0.1:40901/",
+        chainId: 1,
+        nonce: "32891756",
+        issuedAt: "2026-12-05T03:00:00Z",
+        expirationTime: "2026-12-05T03:15:00Z",
+        notBefore: "2026-12-05T03:00:00Z",
+        requestId: "r1",
+        resources: ["urn:datamarket:consent-ledger:consent", "https://example.com/a.json"],
+      },
+    ];
+    for (const fields of cases) {
+      const ours = buildSiweMessage({ ...fields, version: "1" });
+      expect(protocol.buildSiweMessage(fields)).to.equal(ours);
+      expect(protocol.parseSiweMessage(ours)).to.deep.include({ ...fields, address: address.toLowerCase() });
+      expect(parseSiweMessage(protocol.buildSiweMessage(fields))).to.deep.equal({ ...fields, version: "1" });
+    }
+  });
+});

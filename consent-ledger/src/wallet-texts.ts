@@ -21,6 +21,7 @@ export {
   signedOperationText,
   walletBindingText,
   type SignedOperation,
+  type SignedOperationRequest,
   type WalletBindingProof,
 } from "@datamarket/consent-chaincode/src/walletauth";
 export { BUYER_TYPES, DATA_CATEGORIES, JURISDICTION_GROUPS, LEGAL_BASES, PURPOSE_PARENTS } from "@datamarket/consent-chaincode/src/vocabulary";

@@ -2,21 +2,13 @@
 // signed-operation text (chaincode/src/walletauth.ts), which the ledger checks; the API only relays it.
 // The text names the ledger, the wallet's binding, the operation and its exact (canonical JSON)
 // arguments, a single-use nonce and an expiry: nothing of what the ledger acts on is left unsigned.
-import { canonicalJson, signedOperationText } from "@datamarket/consent-ledger/wallet";
+import { canonicalJson, signedOperationText, type SignedOperationRequest } from "@datamarket/consent-ledger/wallet";
 
 /** How long a signed operation stays good, seconds (the ledger accepts at most 600). */
 export const OPERATION_LIFETIME_SECONDS = 300;
 
-/** A signed operation as POST /v1/operations and POST /v1/access-requests take it. */
-export interface SignedOperationBody {
-  address: string;
-  party: string;
-  operation: string;
-  arguments: Record<string, unknown>;
-  nonce: string;
-  expires: number;
-  signature: string;
-}
+/** A signed operation as POST /v1/operations and POST /v1/access-requests take it (the ledger's SubmitSigned argument). */
+export type SignedOperationBody = SignedOperationRequest;
 
 /** 16 random bytes as 32 hex characters. */
 export function newNonce(): string {

@@ -3,6 +3,7 @@
 import type { AccessDecision, AccessGrant, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord } from "@datamarket/consent-chaincode/src/model";
 import type { AccessLogEntry } from "@datamarket/consent-chaincode/src/contracts/access";
 import type { WalletBinding, WalletBindingView } from "@datamarket/consent-chaincode/src/contracts/wallet";
+import type { SignedOperationRequest } from "@datamarket/consent-chaincode/src/walletauth";
 import { MAX_SUBJECTS_PER_CALL } from "@datamarket/consent-chaincode/src/contracts/resource";
 import { MAX_ARGUMENT_BYTES } from "@datamarket/consent-chaincode/src/validation";
 import { ConsentClientError, GatewayLimits, toClientError } from "./errors";
@@ -20,15 +21,7 @@ export interface WalletBindingProofInput {
 }
 
 /** An operation a bound wallet signed (signedOperationText), as a relay submits it. */
-export interface SignedOperationInput {
-  address: string;
-  party: string;
-  operation: string;
-  arguments: Record<string, unknown>;
-  nonce: string;
-  expires: number;
-  signature: string;
-}
+export type SignedOperationInput = SignedOperationRequest;
 
 /** An EIP-4361 sign-in: the message's text and the wallet's personal_sign signature over it. */
 export interface WalletSession {
