@@ -176,6 +176,9 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
       } catch (error) {
         throw new ApiRefusal(400, "BAD_SIGN_IN", `the sign-in is not an EIP-4361 message: ${(error as Error).message}`);
       }
+      // the sign-in is for the portal this API serves: a wallet shows the domain and checks it against the page asking
+      if (o.allowOrigin !== "*" && m.domain !== new URL(o.allowOrigin).host)
+        throw new ApiRefusal(400, "BAD_SIGN_IN", `the sign-in is for ${m.domain}, not for the portal at ${new URL(o.allowOrigin).host}`);
       if (!nonces.has(m.nonce)) throw new ApiRefusal(401, "BAD_SIGN_IN", `nonce ${m.nonce} was not issued by this API or was already used: ask for a new one`);
       nonces.delete(m.nonce);
       if (!(m.resources ?? []).includes(ledgerResource(o.ledger)))

@@ -136,6 +136,31 @@ describe("consent API: a relay that acts only on wallets' signatures the ledger 
     expect(unsigned.json().error).to.equal("NOT_SIGNED_IN");
   });
 
+  it("refuses a sign-in made for another site than the portal it serves", async () => {
+    const portalApi = buildConsentApi({ relay, ledger: LEDGER, allowOrigin: "http://127.0.0.1:5173" });
+    try {
+      const issued = (await portalApi.inject({ method: "POST", url: "/v1/auth/nonce", payload: {} })).json();
+      const sign = async (domain: string) => {
+        const message = signInMessage({
+          domain,
+          uri: `http://${domain}/`,
+          address: alice.address,
+          chainId: 1,
+          nonce: issued.nonce,
+          resources: [issued.resource],
+          lifetimeSeconds: 600,
+        });
+        return portalApi.inject({ method: "POST", url: "/v1/auth/session", payload: { message, signature: await alice.signMessage(message) } });
+      };
+      const elsewhere = await sign("evil.example");
+      expect(elsewhere.statusCode).to.equal(400);
+      expect(elsewhere.json().message).to.contain("not for the portal at 127.0.0.1:5173");
+      expect((await sign("127.0.0.1:5173")).statusCode).to.equal(200);
+    } finally {
+      await portalApi.close();
+    }
+  });
+
   it("changes nothing on a request without the wallet's signature: forged, altered after signing, unsigned, or malformed", async () => {
     const forged = await op(thief, alice, "WithdrawConsent", { consentId: consentOf.get("alice-1") });
     const r = await app.inject({ method: "POST", url: "/v1/operations", payload: forged });
