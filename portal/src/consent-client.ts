@@ -188,7 +188,9 @@ export class ConsentApiClient {
     if (!response.ok) {
       const e = answer as ApiError;
       if (e.error === "NOT_SIGNED_IN") this.session = null;
-      throw new Error(`the consent API refused (${e.error}): ${e.message}`);
+      // the ledger's messages start with their code: say it once
+      const detail = e.message.startsWith(`${e.error}: `) ? e.message.slice(e.error.length + 2) : e.message;
+      throw new Error(`the consent API refused (${e.error}): ${detail}`);
     }
     return answer as T;
   }
