@@ -2,8 +2,6 @@
 // session; each ledger-changing operation is signed by the wallet over the ledger's own text just before
 // it is sent (src/signed-request.ts), and the ledger checks it. A refusal comes back as an error in words.
 import type { Wallet } from "./wallet";
-import { signOperation } from "./signed-request";
-import { signInMessage } from "./siwe";
 
 /** The API's error body: a stable code and a sentence that says what was wrong. */
 export interface ApiError {
@@ -199,6 +197,8 @@ export class ConsentApiClient {
   async signIn(lifetimeSeconds = 900): Promise<Me> {
     const address = this.wallet.address;
     if (!address) throw new Error("connect a wallet first");
+    // loaded on first use: pages that never sign in (Discover, Audit) do not ship the EIP-4361 code
+    const { signInMessage } = await import("./siwe");
     const issued = await this.call<{ nonce: string; resource: string; maxSessionSeconds: number }>("POST", "/v1/auth/nonce", {});
     const message = signInMessage({
       domain: location.host,
@@ -248,6 +248,7 @@ export class ConsentApiClient {
           ? `this wallet is not bound to subject ${subjectId} on the consent ledger`
           : "this wallet is bound to no buyer on the consent ledger",
       );
+    const { signOperation } = await import("./signed-request");
     const body = await signOperation((text) => this.wallet.signText(text), {
       ledger: s.ledger,
       bindingId: binding.bindingId,
