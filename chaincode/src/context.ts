@@ -27,6 +27,8 @@ export const Role = {
   Auditor: "auditor",
   /** the onboarding organisation's status monitor: reports the status of the credentials behind its identities */
   StatusChecker: "statuschecker",
+  /** submits what wallets signed (WalletContract); by itself it may do nothing else, not even read */
+  Relay: "relay",
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
@@ -45,6 +47,8 @@ export interface Caller {
   credentialRef: string | null;
   /** stable, non-identifying key of this identity: sha256(mspId ‖ "\n" ‖ clientId) */
   key: string;
+  /** the wallet binding whose signature this transaction acts on (WalletContract), or null: the certificate's own caller */
+  wallet: string | null;
 }
 
 export interface LedgerEvent {
@@ -99,9 +103,18 @@ export class ConsentContext extends Context {
         ethAddress: ethAddress === null ? null : ethAddress.toLowerCase(),
         credentialRef: attr(Attr.credentialRef),
         key: sha256Hex(`${mspId}\n${clientId}`),
+        wallet: null,
       };
     }
     return this.cachedCaller;
+  }
+
+  /**
+   * From now on, this transaction acts as the ledger party a wallet is bound to. Only WalletContract calls
+   * it, after the ledger itself checked the wallet's signature, binding, nonce and expiry.
+   */
+  actAs(party: Caller): void {
+    this.cachedCaller = party;
   }
 
   requireRole(...roles: Role[]): Caller {

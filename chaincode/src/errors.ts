@@ -31,6 +31,14 @@ export const ErrorCode = {
   CREDENTIAL_NOT_RECORDED: "CREDENTIAL_NOT_RECORDED",
   /** A credential status report checked before the last one recorded for the credential. */
   STALE_REPORT: "STALE_REPORT",
+  /** The wallet is not bound to the ledger party a signed operation or session names. */
+  WALLET_NOT_BOUND: "WALLET_NOT_BOUND",
+  /** A wallet signature (binding proof, signed operation, sign-in session) is malformed or recovers to another address. */
+  BAD_WALLET_SIGNATURE: "BAD_WALLET_SIGNATURE",
+  /** A signed binding proof, operation or session has expired (or is not valid yet) at the transaction time. */
+  SIGNATURE_EXPIRED: "SIGNATURE_EXPIRED",
+  /** The nonce of a signed operation was already used by this wallet: an operation is accepted once. */
+  NONCE_USED: "NONCE_USED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

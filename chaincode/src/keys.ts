@@ -42,6 +42,12 @@ export const KeyType = {
   CredentialStatus: "credentialStatus",
   /** credentialGrant~hash~epoch~grantId -> {resourceId, expiresAt}: the grants issued in one status epoch of a credential */
   CredentialGrant: "credentialGrant",
+  /** accessRequest~txId -> {buyerKey, timestamp}: where a decision is in its buyer's log (GetAccessRequest) */
+  AccessRequest: "accessRequest",
+  /** walletBinding~address~party -> WalletBinding: a wallet bound to a ledger party by the party's own identity */
+  WalletBinding: "walletBinding",
+  /** walletNonce~address~nonce -> {txId, operation}: a signed operation's nonce, used once */
+  WalletNonce: "walletNonce",
 } as const;
 
 export function key(ctx: Context, type: string, ...attributes: string[]): string {

@@ -81,7 +81,7 @@ export class AccessGrant {
   @Property("nonce", "string") nonce!: string;
   /** buyer's Ethereum address, lowercase 0x-hex, proven to belong to the caller */
   @Property("buyer", "string") buyer!: string;
-  /** how the address was proven: "certificate" or "signature" */
+  /** how the address was proven: "certificate", "signature", or "wallet" (the bound wallet signed the request: WalletContract) */
   @Property("addressProof", "string") addressProof!: string;
   @Property("buyerMsp", "string") buyerMsp!: string;
   @Property("buyerKey", "string") buyerKey!: string;

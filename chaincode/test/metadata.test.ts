@@ -8,7 +8,7 @@ describe("generated contract metadata", () => {
     w = await world();
   });
 
-  it("lists the four contracts, their transactions (submit or evaluate) and the record schemas", async () => {
+  it("lists the five contracts, their transactions (submit or evaluate) and the record schemas", async () => {
     const identity = await w.ledger.enroll("AuditMSP", "reader", { "consent.role": "auditor" });
     const contract = w.ledger.connect(identity).getNetwork("consent").getContract("consent");
     const metadata = JSON.parse(Buffer.from(await contract.evaluateTransaction("org.hyperledger.fabric:GetMetadata")).toString());
@@ -38,6 +38,7 @@ describe("generated contract metadata", () => {
       "RemoveResourceSubjects:submit",
     ]);
     expect(transactions("access")).to.deep.equal([
+      "GetAccessRequest:evaluate",
       "GetGrant:evaluate",
       "ListAccessByBuyer:evaluate",
       "ListAccessBySubject:evaluate",
@@ -49,6 +50,13 @@ describe("generated contract metadata", () => {
       "ListCredentialInvalidatedGrants:evaluate",
       "RecordCredential:submit",
       "ReportCredentialStatus:submit",
+    ]);
+    expect(transactions("wallet")).to.deep.equal([
+      "BindWallet:submit",
+      "ListWalletBindings:evaluate",
+      "ReadWithSession:evaluate",
+      "SubmitSigned:submit",
+      "UnbindWallet:submit",
     ]);
     expect(Object.keys(metadata.components.schemas)).to.include.members([
       "ConsentRecord",

@@ -18,6 +18,11 @@ export {
   type Page,
   type ResourceRecord,
   type SubjectRecord,
+  type SignedOperationInput,
+  type WalletBinding,
+  type WalletBindingProofInput,
+  type WalletBindingView,
+  type WalletSession,
 } from "./client/client";
 export { ClientErrorCode, ConsentClientError, toClientError, type GatewayLimits } from "./client/errors";
 export * from "./client/events";
@@ -33,6 +38,8 @@ export {
 } from "./client/fabricgateway";
 export { InProcessConsentLedger, LedgerClock, type InProcessClientOptions, type InProcessConsentLedgerOptions } from "./inprocess";
 export { connectConsentLedger, fabricGatewayConfigFromEnv, type ConsentLedgerConfig, type ConsentLedgerConnection } from "./client/connect";
+
+export { bindWallet, bindingTextFor, partyOf } from "./wallets";
 
 // the in-process Fabric peer, for tests and tools that need its lower layers
 export * as fabric from "./fabric";
@@ -60,4 +67,17 @@ export {
   CONSENT_REVOCATION_TYPE,
   CREDENTIAL_STATUSES,
   CredentialStatusName,
+  BUYER_OPERATIONS,
+  MAX_SESSION_SECONDS,
+  MAX_SIGNED_LIFETIME_SECONDS,
+  SESSION_READS,
+  SUBJECT_OPERATIONS,
+  buildSiweMessage,
+  canonicalJson,
+  ledgerResource,
+  parseSiweMessage,
+  partyName,
+  signedOperationText,
+  walletBindingText,
+  type SiweMessage,
 } from "@datamarket/consent-chaincode/src";

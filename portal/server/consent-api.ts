@@ -1,67 +1,37 @@
-// The consent API: HTTP in front of the consent ledger for the portal's Consent page (docs/portal.md).
-// It acts for a data subject only on a request that the subject's wallet signed (personal_sign over
-// the exact request: src/signed-request.ts) and only under the ledger identity whose certificate binds
-// that wallet (the `consent.ethAddress` attribute the custodian's CA wrote, the chaincode's
-// certificate address proof). Every refusal names what was wrong. Trust model: docs/threat-model.md.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+// The consent API: HTTP in front of the consent ledger for the portal, which cannot speak Fabric's gRPC.
+// It holds one Fabric identity, a relay (role relay), which by itself may do nothing on the ledger, not
+// even read. Everything it does, it does on a wallet's signature that the ledger itself checks
+// (chaincode WalletContract): an operation (give, narrow, withdraw or refuse consent; a buyer's access
+// request) the wallet signed with a nonce and an expiry, or, for reads, an EIP-4361 sign-in the wallet
+// signed once. A stolen API server can refuse or delay service; it can replay nothing and forge nothing.
+// Routes: docs/portal.md §Consent API. Trust model: docs/threat-model.md.
+import { randomBytes } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { verifyMessage } from "ethers";
-import { ConsentClientError, type AccessDecision, type AccessGrant, type ConsentLedgerClient } from "@datamarket/consent-ledger";
-import { MAX_REQUEST_LIFETIME_SECONDS, SIGNED_HEADERS, bodyHash, signedRequestText, type ApiError } from "../src/signed-request";
-import type { AccessRequestBody, AccessRequestResult, AccessRequestStatus, GrantSummary } from "../src/consent-client";
-
-/** A subject's ledger identity as the API holds it: the client acting as that identity and the wallet its certificate names. */
-export interface SubjectIdentity {
-  subjectId: string;
-  /** lowercase 0x address from the certificate's consent.ethAddress attribute */
-  address: string;
-  client: ConsentLedgerClient;
-}
-
-/** What an enrolled identity exposes (EnrolledIdentity of @datamarket/consent-ledger's fabric layer). */
-export interface IdentityCertificate {
-  attributes: Record<string, string>;
-}
-
-/**
- * The binding of a subject identity to a wallet, read from its certificate: role subject, the subject's
- * pseudonymous id and the wallet address the custodian's CA put there. Anything else is refused.
- */
-export function subjectIdentity(certificate: IdentityCertificate, client: ConsentLedgerClient): SubjectIdentity {
-  const a = certificate.attributes;
-  if (a["consent.role"] !== "subject") throw new Error(`identity has role ${a["consent.role"] ?? "(none)"}, not subject`);
-  const subjectId = a["consent.subject"];
-  if (!subjectId) throw new Error("identity has no consent.subject attribute");
-  const address = (a["consent.ethAddress"] ?? "").toLowerCase();
-  if (!/^0x[0-9a-f]{40}$/.test(address)) throw new Error(`identity of ${subjectId} binds no wallet (consent.ethAddress "${address}")`);
-  return { subjectId, address, client };
-}
-
-/** A buyer's ledger identity as the API holds it: the client acting as that identity and the wallet its certificate names. */
-export interface BuyerIdentity {
-  /** lowercase 0x address from the certificate's consent.ethAddress attribute: the address its grants name */
-  address: string;
-  client: ConsentLedgerClient;
-}
-
-/** The binding of a buyer identity to a wallet, read from its certificate (role buyer, consent.ethAddress). */
-export function buyerIdentity(certificate: IdentityCertificate, client: ConsentLedgerClient): BuyerIdentity {
-  const a = certificate.attributes;
-  if (a["consent.role"] !== "buyer") throw new Error(`identity has role ${a["consent.role"] ?? "(none)"}, not buyer`);
-  const address = (a["consent.ethAddress"] ?? "").toLowerCase();
-  if (!/^0x[0-9a-f]{40}$/.test(address)) throw new Error(`buyer identity binds no wallet (consent.ethAddress "${address}")`);
-  return { address, client };
-}
+import {
+  ConsentClientError,
+  MAX_SESSION_SECONDS,
+  ledgerResource,
+  parseSiweMessage,
+  type AccessDecision,
+  type AccessGrant,
+  type AccessLogEntry,
+  type ConsentLedgerClient,
+  type SignedOperationInput,
+  type WalletBindingView,
+  type WalletSession,
+} from "@datamarket/consent-ledger";
+import type { AccessRequestResult, AccessRequestStatus, ApiError, GrantSummary, Me, SessionAnswer } from "../src/consent-client";
 
 export interface ConsentApiOptions {
-  identities: SubjectIdentity[];
-  /** buyers' identities, by the wallet their certificate names */
-  buyers?: BuyerIdentity[];
+  /** the relay's client: the API's only ledger identity (role relay) */
+  relay: ConsentLedgerClient;
+  /** the consent ledger's channel: what wallets' signatures and sign-ins name */
+  ledger: string;
   /** the portal's origin, for CORS (one origin; "*" only for tests) */
   allowOrigin: string;
   /** wall clock in ms (tests move it) */
   now?: () => number;
-  /** this API's origin as clients reach it (scheme://host:port), part of every signed text; startConsentApi sets it to the bound address */
-  origin: () => string;
 }
 
 export class ApiRefusal extends Error {
@@ -74,118 +44,63 @@ export class ApiRefusal extends Error {
   }
 }
 
-/** The request's signature checked, in this order: complete, not expired, signer recovered, bound identity, nonce unused. */
-export class SignedRequestVerifier {
-  private readonly bySubject = new Map<string, SubjectIdentity>();
-  /** nonce -> expiry (s): kept until the request it came with expires, then no longer needed */
-  private readonly used = new Map<string, number>();
+/** How long a sign-in nonce the API issued stays usable, seconds. */
+export const NONCE_LIFETIME_SECONDS = 300;
+/** Bounds on what the API keeps in memory: issued nonces and open sessions. */
+const MAX_NONCES = 10_000;
+const MAX_SESSIONS = 10_000;
 
-  constructor(
-    identities: SubjectIdentity[],
-    private readonly now: () => number,
-    private readonly origin: () => string,
-  ) {
-    for (const identity of identities) this.bySubject.set(identity.subjectId, identity);
-  }
+/** Status of each ledger error code, for the API's answer; the ledger's own message is kept. */
+const LEDGER_STATUS: Record<string, number> = {
+  NOT_FOUND: 404,
+  FORBIDDEN: 403,
+  WALLET_NOT_BOUND: 403,
+  BAD_WALLET_SIGNATURE: 401,
+  SIGNATURE_EXPIRED: 401,
+  NONCE_USED: 409,
+  INVALID_TRANSITION: 409,
+  INVALID_ARGUMENT: 409,
+  UNKNOWN_PURPOSE: 409,
+  EMPTY_LIST: 409,
+  BAD_JSON: 400,
+  ALREADY_EXISTS: 409,
+  TIMESTAMP_SKEW: 503,
+};
 
-  subjectsOf(address: string): string[] {
-    return [...this.bySubject.values()]
-      .filter((i) => i.address === address)
-      .map((i) => i.subjectId)
-      .sort();
-  }
-
-  /** Returns the signer's address and, when the request names a subject, its identity. */
-  async verify(r: {
-    method: string;
-    path: string;
-    subjectId: string;
-    headers: Record<string, string | string[] | undefined>;
-    body: string;
-  }): Promise<{ address: string; identity?: SubjectIdentity }> {
-    const header = (name: string) => {
-      const value = r.headers[name];
-      if (typeof value !== "string" || value === "")
-        throw new ApiRefusal(401, "UNSIGNED", `the request has no ${name} header: sign it with the subject's wallet`);
-      return value;
-    };
-    const address = header(SIGNED_HEADERS.address).toLowerCase();
-    const nonce = header(SIGNED_HEADERS.nonce);
-    const expiresText = header(SIGNED_HEADERS.expires);
-    const signature = header(SIGNED_HEADERS.signature);
-    if (!/^0x[0-9a-f]{40}$/.test(address)) throw new ApiRefusal(400, "BAD_REQUEST", `${SIGNED_HEADERS.address} "${address.slice(0, 50)}" is not a 0x address`);
-    if (!/^[0-9a-f]{32}$/.test(nonce)) throw new ApiRefusal(400, "BAD_REQUEST", `${SIGNED_HEADERS.nonce} must be 32 lowercase hex characters`);
-    if (!/^[0-9]{1,12}$/.test(expiresText)) throw new ApiRefusal(400, "BAD_REQUEST", `${SIGNED_HEADERS.expires} must be unix seconds`);
-    const expires = Number(expiresText);
-    const now = Math.floor(this.now() / 1000);
-    if (expires <= now) throw new ApiRefusal(401, "EXPIRED", `the request expired at ${expires}, it is now ${now}: sign it again`);
-    if (expires > now + MAX_REQUEST_LIFETIME_SECONDS)
-      throw new ApiRefusal(401, "EXPIRY_TOO_FAR", `the request expires at ${expires}, more than ${MAX_REQUEST_LIFETIME_SECONDS} s from now (${now})`);
-    const text = signedRequestText({
-      api: this.origin(),
-      method: r.method,
-      path: r.path,
-      subjectId: r.subjectId,
-      address,
-      nonce,
-      expires,
-      bodyHash: await bodyHash(r.body),
-    });
-    let signer: string;
-    try {
-      signer = verifyMessage(text, signature).toLowerCase();
-    } catch {
-      throw new ApiRefusal(401, "BAD_SIGNATURE", `${SIGNED_HEADERS.signature} is not a valid 65-byte personal_sign signature`);
-    }
-    if (signer !== address) throw new ApiRefusal(401, "WRONG_SIGNER", `the signature over this request recovers to ${signer}, not ${address}`);
-    let identity: SubjectIdentity | undefined;
-    if (r.subjectId !== "") {
-      identity = this.bySubject.get(r.subjectId);
-      // an unknown subject and another person's subject get the same answer: the API does not say which pseudonyms exist
-      if (identity === undefined || identity.address !== address) {
-        throw new ApiRefusal(403, "FOREIGN_IDENTITY", `subject ${r.subjectId} is not bound to ${address} on the consent ledger`);
-      }
-    }
-    for (const [n, until] of this.used) if (until < now) this.used.delete(n);
-    if (this.used.has(nonce)) throw new ApiRefusal(401, "REPLAYED", `nonce ${nonce} was already used: a signed request is accepted once`);
-    this.used.set(nonce, expires);
-    return { address, identity };
-  }
-}
-
-/** Ledger errors in words, with a status: the chaincode's own message names what was wrong. */
 function ledgerRefusal(error: unknown): ApiRefusal {
   if (error instanceof ApiRefusal) return error;
-  if (error instanceof ConsentClientError) {
-    const status =
-      error.code === "NOT_FOUND"
-        ? 404
-        : error.code === "FORBIDDEN"
-          ? 403
-          : error.code === "INVALID_TRANSITION" || error.code === "INVALID_ARGUMENT"
-            ? 409
-            : 502;
-    return new ApiRefusal(status, error.code, error.message);
-  }
+  if (error instanceof ConsentClientError) return new ApiRefusal(LEDGER_STATUS[error.code] ?? 502, error.code, error.message);
   return new ApiRefusal(500, "INTERNAL", (error as Error).message ?? String(error));
 }
 
-const SUBJECT = "^[A-Za-z0-9._:-]{1,128}$";
-const BYTES32 = "^0x[0-9a-fA-F]{64}$";
+interface OpenSession {
+  session: WalletSession;
+  address: string;
+  /** unix seconds */
+  expiresAt: number;
+}
 
-/** Builds the API (not listening). Routes: docs/portal.md §Consent API. */
+const SUBJECT = "^[A-Za-z0-9._:-]{1,128}$";
+const TX_ID = "^[0-9a-f]{64}$";
+
+/** Builds the API (not listening). */
 export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
-  const verifier = new SignedRequestVerifier(o.identities, o.now ?? Date.now, o.origin);
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
-  // keep the body as sent: its hash is part of what the wallet signed
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
+  const now = () => Math.floor((o.now ?? Date.now)() / 1000);
+  const nonces = new Map<string, number>();
+  const sessions = new Map<string, OpenSession>();
+  const forget = () => {
+    const t = now();
+    for (const [n, until] of nonces) if (until <= t) nonces.delete(n);
+    for (const [token, s] of sessions) if (s.expiresAt <= t) sessions.delete(token);
+  };
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.addHook("onSend", async (_req, reply) => {
     reply.header("access-control-allow-origin", o.allowOrigin).header("vary", "origin").header("cache-control", "no-store");
   });
   app.options("/*", async (_req, reply) => {
     reply
       .header("access-control-allow-methods", "GET, POST")
-      .header("access-control-allow-headers", ["content-type", ...Object.values(SIGNED_HEADERS)].join(", "))
+      .header("access-control-allow-headers", "content-type, authorization")
       .header("access-control-max-age", "600")
       .code(204)
       .send();
@@ -196,13 +111,14 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
         ? error
         : error.validation
           ? new ApiRefusal(400, "BAD_REQUEST", error.message)
-          : new ApiRefusal(error.statusCode && error.statusCode < 500 ? error.statusCode : 500, "INTERNAL", error.message);
+          : new ApiRefusal(
+              error.statusCode && error.statusCode < 500 ? error.statusCode : 500,
+              error.statusCode && error.statusCode < 500 ? "BAD_REQUEST" : "INTERNAL",
+              error.message,
+            );
     const body: ApiError = { error: refusal.code, message: refusal.message };
     void reply.code(refusal.status).send(body);
   });
-
-  const signed = async (req: FastifyRequest, subjectId: string) =>
-    verifier.verify({ method: req.method, path: req.url, subjectId, headers: req.headers, body: typeof req.body === "string" ? req.body : "" });
   const onLedger = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -210,151 +126,169 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
       throw ledgerRefusal(error);
     }
   };
-  const subjectParams = { type: "object", required: ["subjectId"], properties: { subjectId: { type: "string", pattern: SUBJECT } } } as const;
+
+  /** The open session the bearer token names; refused when absent or expired. */
+  const sessionOf = (req: FastifyRequest): OpenSession => {
+    const header = req.headers.authorization ?? "";
+    const token = /^Bearer ([0-9a-f]{64})$/.exec(header)?.[1];
+    if (!token) throw new ApiRefusal(401, "NOT_SIGNED_IN", "sign in with your wallet first (POST /v1/auth/session): the request carries no session");
+    const s = sessions.get(token);
+    if (!s || s.expiresAt <= now()) {
+      sessions.delete(token);
+      throw new ApiRefusal(401, "NOT_SIGNED_IN", "the session has expired or is unknown: sign in with your wallet again");
+    }
+    return s;
+  };
+  const bindingsOf = async (address: string): Promise<WalletBindingView[]> => (await onLedger(() => o.relay.listWalletBindings(address))).records;
 
   app.get("/v1/health", async () => ({ ok: true }));
 
-  /** The subjects bound to the signing wallet (signed with subject ""). */
-  app.get("/v1/me", async (req) => {
-    const { address } = await signed(req, "");
-    return { address, subjects: verifier.subjectsOf(address) };
+  /** A fresh sign-in nonce and what the EIP-4361 message must name. */
+  app.post("/v1/auth/nonce", async () => {
+    forget();
+    if (nonces.size >= MAX_NONCES) throw new ApiRefusal(503, "BUSY", "too many sign-ins are pending; try again in a few minutes");
+    const nonce = randomBytes(12).toString("hex");
+    nonces.set(nonce, now() + NONCE_LIFETIME_SECONDS);
+    return { nonce, ledger: o.ledger, resource: ledgerResource(o.ledger), maxSessionSeconds: MAX_SESSION_SECONDS };
   });
 
-  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
-    "/v1/subjects/:subjectId/consents",
-    { schema: { params: subjectParams } },
-    async (req) => {
-      const { identity } = await signed(req, req.params.subjectId);
-      return onLedger(() => identity!.client.listSubjectConsents(identity!.subjectId, 100, req.query.bookmark ?? ""));
-    },
-  );
-
-  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
-    "/v1/subjects/:subjectId/access",
-    { schema: { params: subjectParams } },
-    async (req) => {
-      const { identity } = await signed(req, req.params.subjectId);
-      return onLedger(() => identity!.client.listAccessBySubject(identity!.subjectId, 100, req.query.bookmark ?? ""));
-    },
-  );
-
-  app.post<{ Params: { subjectId: string; consentId: string } }>(
-    "/v1/subjects/:subjectId/consents/:consentId/withdraw",
+  /**
+   * Opens a session for reads from a signed EIP-4361 message: its nonce one this API issued (used once),
+   * this ledger among its Resources, a signature of its address, at most MAX_SESSION_SECONDS long.
+   */
+  app.post<{ Body: WalletSession }>(
+    "/v1/auth/session",
     {
       schema: {
-        params: {
+        body: {
           type: "object",
-          required: ["subjectId", "consentId"],
-          properties: { subjectId: { type: "string", pattern: SUBJECT }, consentId: { type: "string", pattern: BYTES32 } },
+          required: ["message", "signature"],
+          additionalProperties: false,
+          properties: { message: { type: "string", maxLength: 4096 }, signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" } },
         },
       },
     },
     async (req) => {
-      const { identity } = await signed(req, req.params.subjectId);
-      const consentId = req.params.consentId.toLowerCase();
-      return onLedger(async () => {
-        const record = await identity!.client.getConsent(consentId);
-        if (record.subjectId !== identity!.subjectId)
-          throw new ApiRefusal(403, "FOREIGN_IDENTITY", `consent ${consentId} is not a consent of subject ${identity!.subjectId}`);
-        return identity!.client.withdrawConsent(consentId);
-      });
+      forget();
+      let m;
+      try {
+        m = parseSiweMessage(req.body.message);
+      } catch (error) {
+        throw new ApiRefusal(400, "BAD_SIGN_IN", `the sign-in is not an EIP-4361 message: ${(error as Error).message}`);
+      }
+      // the sign-in is for the portal this API serves: a wallet shows the domain and checks it against the page asking
+      if (o.allowOrigin !== "*" && m.domain !== new URL(o.allowOrigin).host)
+        throw new ApiRefusal(400, "BAD_SIGN_IN", `the sign-in is for ${m.domain}, not for the portal at ${new URL(o.allowOrigin).host}`);
+      if (!nonces.has(m.nonce)) throw new ApiRefusal(401, "BAD_SIGN_IN", `nonce ${m.nonce} was not issued by this API or was already used: ask for a new one`);
+      nonces.delete(m.nonce);
+      if (!(m.resources ?? []).includes(ledgerResource(o.ledger)))
+        throw new ApiRefusal(400, "BAD_SIGN_IN", `the sign-in must name ${ledgerResource(o.ledger)} among its Resources`);
+      if (m.expirationTime === undefined) throw new ApiRefusal(400, "BAD_SIGN_IN", "the sign-in has no Expiration Time");
+      const expiresAt = Math.floor(Date.parse(m.expirationTime) / 1000);
+      const issuedAt = Math.floor(Date.parse(m.issuedAt) / 1000);
+      if (expiresAt <= now()) throw new ApiRefusal(401, "BAD_SIGN_IN", `the sign-in expired at ${m.expirationTime}`);
+      if (expiresAt - issuedAt > MAX_SESSION_SECONDS) throw new ApiRefusal(400, "BAD_SIGN_IN", `a session lasts at most ${MAX_SESSION_SECONDS} s`);
+      const address = m.address.toLowerCase();
+      let signer = "";
+      try {
+        signer = verifyMessage(req.body.message, req.body.signature).toLowerCase();
+      } catch {
+        // a malformed signature recovers to no address
+      }
+      if (signer !== address) throw new ApiRefusal(401, "BAD_SIGN_IN", `the sign-in's signature recovers to ${signer || "(no address)"}, not ${address}`);
+      if (sessions.size >= MAX_SESSIONS) throw new ApiRefusal(503, "BUSY", "too many open sessions; try again in a few minutes");
+      const token = randomBytes(32).toString("hex");
+      sessions.set(token, { session: { message: req.body.message, signature: req.body.signature }, address, expiresAt });
+      const answer: SessionAnswer = { token, expiresAt, ...(await me(address)) };
+      return answer;
     },
   );
 
-  const buyers = new Map((o.buyers ?? []).map((b) => [b.address, b]));
-  const buyerOf = (address: string): BuyerIdentity => {
-    const buyer = buyers.get(address);
-    if (!buyer) throw new ApiRefusal(403, "FOREIGN_IDENTITY", `wallet ${address} is bound to no buyer on the consent ledger`);
-    return buyer;
+  const me = async (address: string): Promise<Me> => {
+    const bindings = await bindingsOf(address);
+    return {
+      address,
+      ledger: o.ledger,
+      bindings: bindings.map((b) => ({ bindingId: b.bindingId, party: b.party, kind: b.kind, subjectId: b.subjectId })),
+      subjects: bindings.flatMap((b) => (b.subjectId ? [b.subjectId] : [])).sort(),
+    };
   };
 
-  /** A buyer's access request, decided on the ledger (signed with subject ""). */
-  app.post("/v1/access-requests", async (req) => {
-    const { address } = await signed(req, "");
-    const body = parseAccessRequestBody(typeof req.body === "string" ? req.body : "");
-    const buyer = buyerOf(address);
-    const decision = await onLedger(() =>
-      buyer.client.requestAccess({
-        productId: body.productId,
-        resourceId: body.resourceId,
-        purpose: body.purpose,
-        ttlSeconds: body.ttlSeconds,
-        ethAddress: address,
-      }),
-    );
-    return accessRequestResult(decision);
+  /** The signed-in wallet and the ledger parties it is bound to. */
+  app.get("/v1/me", async (req) => me(sessionOf(req).address));
+
+  const subjectParams = { type: "object", required: ["subjectId"], properties: { subjectId: { type: "string", pattern: SUBJECT } } } as const;
+  const subjectRead = (query: string) => async (req: FastifyRequest<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>) => {
+    const s = sessionOf(req);
+    return onLedger(() => o.relay.readWithSession(s.session, `subject:${req.params.subjectId}`, query, { pageSize: 100, bookmark: req.query.bookmark ?? "" }));
+  };
+  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
+    "/v1/subjects/:subjectId/consents",
+    { schema: { params: subjectParams } },
+    subjectRead("ListSubjectConsents"),
+  );
+  app.get<{ Params: { subjectId: string }; Querystring: { bookmark?: string } }>(
+    "/v1/subjects/:subjectId/access",
+    { schema: { params: subjectParams } },
+    subjectRead("ListAccessBySubject"),
+  );
+
+  const operationSchema = {
+    type: "object",
+    required: ["address", "party", "operation", "arguments", "nonce", "expires", "signature"],
+    additionalProperties: false,
+    properties: {
+      address: { type: "string", pattern: "^0x[0-9a-f]{40}$" },
+      party: { type: "string", maxLength: 200 },
+      operation: { type: "string", maxLength: 40 },
+      arguments: { type: "object" },
+      nonce: { type: "string", pattern: "^[0-9a-f]{32}$" },
+      expires: { type: "integer", minimum: 0 },
+      signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" },
+    },
+  } as const;
+
+  /** A consent operation a subject's wallet signed, relayed to the ledger, which checks it; the answer is the consent record. */
+  app.post<{ Body: SignedOperationInput }>("/v1/operations", { schema: { body: operationSchema } }, async (req) => {
+    if (req.body.operation === "RequestAccess") throw new ApiRefusal(400, "BAD_REQUEST", "send an access request to POST /v1/access-requests");
+    return onLedger(() => o.relay.submitSigned(req.body));
   });
 
-  /** The decision of one of the signer's requests, with its grant's status as of now. */
-  app.get<{ Params: { requestId: string } }>(
+  /** A buyer's access request its wallet signed (operation RequestAccess), decided on the ledger. */
+  app.post<{ Body: SignedOperationInput }>("/v1/access-requests", { schema: { body: operationSchema } }, async (req) => {
+    if (req.body.operation !== "RequestAccess") throw new ApiRefusal(400, "BAD_REQUEST", `operation ${req.body.operation} is not an access request`);
+    return accessRequestResult(await onLedger(() => o.relay.submitSigned<AccessDecision>(req.body)));
+  });
+
+  /** One of the signed-in buyer's requests, with its grant's status now. */
+  app.get<{ Params: { requestId: string }; Querystring: { party?: string } }>(
     "/v1/access-requests/:requestId",
     { schema: { params: { type: "object", required: ["requestId"], properties: { requestId: { type: "string", pattern: TX_ID } } } } },
     async (req) => {
-      const { address } = await signed(req, "");
-      const buyer = buyerOf(address);
+      const s = sessionOf(req);
+      const buyers = (await bindingsOf(s.address)).filter((b) => b.kind === "buyer");
+      if (buyers.length === 0) throw new ApiRefusal(403, "WALLET_NOT_BOUND", `wallet ${s.address} is bound to no buyer on the consent ledger`);
+      const party = req.query.party ?? buyers[0].party;
       return onLedger(async () => {
-        let bookmark = "";
-        for (let pages = 0; pages < MAX_LOG_PAGES; pages++) {
-          const page = await buyer.client.listAccessByBuyer("", 100, bookmark);
-          const entry = page.records.find((r) => r.txId === req.params.requestId);
-          if (entry) {
-            const grant = entry.grantId ? grantSummary(await buyer.client.getGrant(entry.grantId)) : null;
-            const status: AccessRequestStatus = {
-              requestId: entry.txId,
-              decision: entry.decision as "approved" | "denied",
-              reasons: entry.reasons,
-              productId: entry.productId ?? "",
-              resourceId: entry.resourceId,
-              purpose: entry.purpose,
-              subjectsTotal: entry.subjectsTotal ?? 0,
-              subjectsReleased: entry.subjectsApproved ?? 0,
-              decidedAt: entry.timestamp,
-              grant,
-            };
-            return status;
-          }
-          if (page.bookmark === "") break;
-          bookmark = page.bookmark;
-        }
-        throw new ApiRefusal(404, "NOT_FOUND", `no access request ${req.params.requestId} of wallet ${address} on the consent ledger`);
+        const entry = await o.relay.readWithSession<AccessLogEntry>(s.session, party, "GetAccessRequest", { requestId: req.params.requestId });
+        const grant = entry.grantId ? grantSummary(await o.relay.readWithSession<AccessGrant>(s.session, party, "GetGrant", { grantId: entry.grantId })) : null;
+        const status: AccessRequestStatus = {
+          requestId: entry.txId,
+          decision: entry.decision,
+          reasons: entry.reasons,
+          productId: entry.productId ?? "",
+          resourceId: entry.resourceId,
+          purpose: entry.purpose,
+          subjectsTotal: entry.subjectsTotal ?? 0,
+          subjectsReleased: entry.subjectsApproved ?? 0,
+          decidedAt: entry.timestamp,
+          grant,
+        };
+        return status;
       });
     },
   );
   return app;
-}
-
-/** Fabric transaction ids: 64 lowercase hex characters. */
-const TX_ID = "^[0-9a-f]{64}$";
-/** How many pages of a buyer's log GET /v1/access-requests/:id reads at most. */
-const MAX_LOG_PAGES = 50;
-
-/** The body of POST /v1/access-requests, checked: the ledger checks the values, this only their shape. */
-export function parseAccessRequestBody(text: string): AccessRequestBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiRefusal(400, "BAD_REQUEST", 'the body is not JSON: send {"productId", "purpose"}');
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiRefusal(400, "BAD_REQUEST", "the body must be a JSON object");
-  const b = body as Record<string, unknown>;
-  for (const name of Object.keys(b)) {
-    if (!["productId", "resourceId", "purpose", "ttlSeconds"].includes(name))
-      throw new ApiRefusal(400, "BAD_REQUEST", `unknown field "${name.slice(0, 40)}" in the body`);
-  }
-  const id = (name: "productId" | "resourceId") => {
-    const value = b[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || !new RegExp(BYTES32).test(value)) throw new ApiRefusal(400, "BAD_REQUEST", `${name} must be a 0x bytes32`);
-    return value.toLowerCase();
-  };
-  const productId = id("productId");
-  const resourceId = id("resourceId");
-  if (productId === undefined && resourceId === undefined) throw new ApiRefusal(400, "BAD_REQUEST", "the body names no productId or resourceId");
-  if (typeof b.purpose !== "string" || b.purpose === "") throw new ApiRefusal(400, "BAD_REQUEST", "the body names no purpose");
-  if (b.ttlSeconds !== undefined && (typeof b.ttlSeconds !== "number" || !Number.isSafeInteger(b.ttlSeconds)))
-    throw new ApiRefusal(400, "BAD_REQUEST", "ttlSeconds must be a whole number of seconds");
-  return { productId, resourceId, purpose: b.purpose, ttlSeconds: b.ttlSeconds as number | undefined };
 }
 
 export function grantSummary(g: AccessGrant): GrantSummary {
@@ -396,13 +330,8 @@ export function accessRequestResult(d: AccessDecision): AccessRequestResult {
 }
 
 /** Starts the API on 127.0.0.1 (port 0 unless given); returns its URL and a stop function. */
-export async function startConsentApi(
-  o: Omit<ConsentApiOptions, "origin"> & { port?: number; origin?: string },
-): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
-  let origin = o.origin ?? "";
-  const app = buildConsentApi({ ...o, origin: () => origin });
-  const address = await app.listen({ host: "127.0.0.1", port: o.port ?? 0 });
-  // served behind a proxy, the origin clients see is the configured one; otherwise the bound address
-  origin ||= new URL(address).origin;
-  return { url: address, app, close: () => app.close() };
+export async function startConsentApi(o: ConsentApiOptions & { port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  const app = buildConsentApi(o);
+  const url = await app.listen({ host: "127.0.0.1", port: o.port ?? 0 });
+  return { url, app, close: () => app.close() };
 }

@@ -7,7 +7,8 @@ import path from "node:path";
 import { JsonRpcProvider, id, keccak256, toUtf8Bytes } from "ethers";
 import { DataClient, MarketClient, StreamRegistryClient, coordinatorAt, encryptDataset, generateKeyPair, serveKeyRequests } from "@datamarket/sdk";
 import { DAY, Narrator, compileContracts, freePort, hardhatAccounts, startNetwork, startNode, waitFor, type Cleanup, type DemoNetwork } from "@datamarket/demo";
-import { buyerIdentity, startConsentApi, subjectIdentity, type BuyerIdentity, type SubjectIdentity } from "./consent-api";
+import { bindWallet } from "@datamarket/consent-ledger";
+import { startConsentApi } from "./consent-api";
 import { startReleaseService } from "./release-service";
 import { serveStatic } from "./static";
 import type { PortalConfig } from "../src/config";
@@ -19,6 +20,12 @@ export const PATIENT_ACCOUNTS = [14, 15, 16];
 export const PATIENTS = 9;
 /** A marketing company's wallet (Hardhat account 3): a buyer on the ledger whose purpose no patient consented to. */
 export const MARKETING_ACCOUNT = 3;
+
+/** What a wallet of the demo signs with (a Hardhat account's ethers Wallet). */
+interface WalletSigner {
+  getAddress(): Promise<string>;
+  signMessage(text: string): Promise<string>;
+}
 
 export interface PortalStack {
   portalUrl: string;
@@ -73,17 +80,19 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   const seeded = await seedKraken(
     network,
     hospital,
-    university.address,
-    (i) => party(`patient ${i}`, i).address,
-    party("marketing company", MARKETING_ACCOUNT).address,
+    university.wallet,
+    (i) => party(`patient ${i}`, i).wallet,
+    party("marketing company", MARKETING_ACCOUNT).wallet,
   );
-  log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.identities.length} with a wallet)`);
+  log(`seeded product ${seeded.productId} with ${PATIENTS} patients (${seeded.wallets.size} with a wallet)`);
 
   const generated = new Map<string, string>();
   const server = await serveStatic(o.distDir, generated);
   o.cleanup.push(() => server.close());
   const portalOrigin = new URL(server.url).origin;
-  const api = await startConsentApi({ identities: seeded.identities, buyers: seeded.buyers, allowOrigin: portalOrigin });
+  // the consent API holds one ledger identity: a relay, which can do nothing without a wallet's signature
+  const relay = network.ledger.client(await network.ledger.enroll("HospitalMSP", "consent-api", { "consent.role": "relay" }));
+  const api = await startConsentApi({ relay, ledger: network.ledger.peer.channelName, allowOrigin: portalOrigin });
   o.cleanup.push(() => api.close());
   // the hospital's services for its buyers: dataset releases, the live stream and its key requests
   const releases = await startReleaseService({
@@ -126,23 +135,26 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
     streamId: seeded.streamId,
     datasetId: seeded.datasetId,
     published: () => live.published,
-    wallets: new Map(seeded.identities.map((i) => [i.subjectId, i.address])),
+    wallets: seeded.wallets,
   };
 }
 
 /**
  * The KRAKEN pilot's listing, smaller: the hospital's heart-rate stream and lab-results dataset with
  * names and descriptions, a consent-gated product on both; nine patients, the first three with a
- * wallet bound to their ledger identity (consent.ethAddress in the certificate the hospital's CA
- * issues); and one approved access request of the university, so the patients' access log is not empty.
+ * wallet bound on the ledger by their own subject identity (WalletContract.BindWallet, with the
+ * wallet's proof); the university's and a marketing company's buyer identities with their wallets
+ * bound the same way; and one approved access request of the university, so the patients' access log
+ * is not empty. The identities are used here once and dropped: nothing the portal runs holds them.
  */
 async function seedKraken(
   n: DemoNetwork,
   hospital: ReturnType<ReturnType<typeof hardhatAccounts>["party"]>,
-  universityAddress: string,
-  patientAddress: (account: number) => string,
-  marketingAddress: string,
+  universityWallet: WalletSigner,
+  patientWallet: (account: number) => WalletSigner,
+  marketingWallet: WalletSigner,
 ) {
+  const universityAddress = (await universityWallet.getAddress()).toLowerCase();
   const { ledger, a, market } = n;
   const registry = new StreamRegistryClient(a.StreamRegistry, hospital.signer);
   const seller = new MarketClient(a.DataLicenseMarket, a.DATAToken, hospital.signer);
@@ -197,14 +209,14 @@ async function seedKraken(
     });
   }
   await custodian.addResourceSubjects(datasetId.toLowerCase(), subjects);
-  const identities: SubjectIdentity[] = [];
+  const channel = { ledger: ledger.peer.channelName, now: ledger.clock.nowSeconds() };
+  const bind = async (identity: Awaited<ReturnType<typeof ledger.enroll>>, wallet: WalletSigner) =>
+    bindWallet(ledger.client(identity), identity, { address: await wallet.getAddress(), signMessage: (text) => wallet.signMessage(text) }, channel);
+  const wallets = new Map<string, string>();
   for (const [i, account] of PATIENT_ACCOUNTS.entries()) {
-    const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjects[i]}`, {
-      "consent.role": "subject",
-      "consent.subject": subjects[i],
-      "consent.ethAddress": patientAddress(account),
-    });
-    identities.push(subjectIdentity(enrolled, ledger.client(enrolled)));
+    const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjects[i]}`, { "consent.role": "subject", "consent.subject": subjects[i] });
+    const binding = await bind(enrolled, patientWallet(account));
+    wallets.set(subjects[i], binding.address);
   }
   const universityIdentity = await ledger.enroll("UniversityMSP", "cardio-lab", {
     "consent.role": "buyer",
@@ -213,16 +225,16 @@ async function seedKraken(
     "consent.ethAddress": universityAddress,
   });
   const buyer = ledger.client(universityIdentity);
+  await bind(universityIdentity, universityWallet);
   const marketingIdentity = await ledger.enroll("UniversityMSP", "marketing-company", {
     "consent.role": "buyer",
     "consent.buyerType": "PrivateCompany",
     "consent.jurisdiction": "NL",
-    "consent.ethAddress": marketingAddress,
   });
-  const buyers: BuyerIdentity[] = [buyerIdentity(universityIdentity, buyer), buyerIdentity(marketingIdentity, ledger.client(marketingIdentity))];
+  await bind(marketingIdentity, marketingWallet);
   const decision = await buyer.requestAccess({ productId, purpose: "ScientificResearch", ethAddress: universityAddress, ttlSeconds: 30 * DAY });
   if (decision.decision !== "approved") throw new Error(`seed: the university's request was ${decision.decision}: ${decision.reasons.join(", ")}`);
-  return { productId, identities, buyers, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
+  return { productId, wallets, streamId: streamId.toLowerCase(), datasetId: datasetId.toLowerCase(), dataset, subjects };
 }
 /**
  * The hospital publishes a heart-rate event a second on its stream (encrypted with the stream's group

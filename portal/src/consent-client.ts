@@ -1,7 +1,62 @@
-// The browser's client of the consent API: each request is signed by the wallet over its exact text
-// (src/signed-request.ts) just before it is sent, and a refusal comes back as an error in words.
+// The browser's client of the consent API. Reads ride on a sign-in (EIP-4361) the wallet signs once per
+// session; each ledger-changing operation is signed by the wallet over the ledger's own text just before
+// it is sent (src/signed-request.ts), and the ledger checks it. A refusal comes back as an error in words.
 import type { Wallet } from "./wallet";
-import { MAX_REQUEST_LIFETIME_SECONDS, SIGNED_HEADERS, bodyHash, newNonce, signedRequestText, type ApiError } from "./signed-request";
+
+/** The API's error body: a stable code and a sentence that says what was wrong. */
+export interface ApiError {
+  error: string;
+  message: string;
+}
+
+/** A ledger party a wallet is bound to. */
+export interface BindingSummary {
+  bindingId: string;
+  /** "subject:<id>" or "buyer:<identity key>" */
+  party: string;
+  kind: "subject" | "buyer";
+  subjectId: string | null;
+}
+
+/** GET /v1/me: the signed-in wallet, the ledger, and the parties the wallet is bound to. */
+export interface Me {
+  address: string;
+  /** the consent ledger's channel, which signed operations name */
+  ledger: string;
+  bindings: BindingSummary[];
+  /** the subjects among the bindings, sorted */
+  subjects: string[];
+}
+
+/** POST /v1/auth/session: the session's bearer token, its end (unix seconds) and /v1/me. */
+export interface SessionAnswer extends Me {
+  token: string;
+  expiresAt: number;
+}
+
+/** The terms of a new consent (GiveConsent): the ledger validates each against its vocabulary. */
+export interface ConsentTerms {
+  subjectId: string;
+  controller: string;
+  resources: string[];
+  purposes: string[];
+  dataCategories: string[];
+  buyerTypes: string[];
+  jurisdictions: string[];
+  legalBasis: "A6-1-a" | "A9-2-a";
+  validUntil: number;
+  noticeHash: string;
+}
+
+/** What a narrowing keeps: each list only drops entries, validUntil only comes earlier; omitted fields stay. */
+export interface Narrowing {
+  resources?: string[];
+  purposes?: string[];
+  dataCategories?: string[];
+  buyerTypes?: string[];
+  jurisdictions?: string[];
+  validUntil?: number;
+}
 
 export interface DataCategory {
   category: string;
@@ -112,51 +167,116 @@ export interface AccessRequestStatus {
 }
 
 export class ConsentApiClient {
+  private session: SessionAnswer | null = null;
+
   constructor(
     private readonly baseUrl: string,
     private readonly wallet: Wallet,
+    /** the deployment's chain id, named in the sign-in */
+    private readonly chainId = 0,
   ) {}
 
-  private async call<T>(method: "GET" | "POST", path: string, subjectId: string, body = ""): Promise<T> {
-    const address = this.wallet.address;
-    if (!address) throw new Error("connect a wallet first");
-    const nonce = newNonce();
-    const expires = Math.floor(Date.now() / 1000) + Math.min(120, MAX_REQUEST_LIFETIME_SECONDS);
-    const text = signedRequestText({ api: new URL(this.baseUrl).origin, method, path, subjectId, address, nonce, expires, bodyHash: await bodyHash(body) });
-    const signature = await this.wallet.signText(text);
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown, token?: string): Promise<T> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: {
-        [SIGNED_HEADERS.address]: address,
-        [SIGNED_HEADERS.nonce]: nonce,
-        [SIGNED_HEADERS.expires]: String(expires),
-        [SIGNED_HEADERS.signature]: signature,
-        ...(body === "" ? {} : { "content-type": "application/json" }),
-      },
-      body: body === "" ? undefined : body,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     const answer = (await response.json().catch(() => ({ error: "BAD_RESPONSE", message: `HTTP ${response.status} without a JSON body` }))) as T | ApiError;
     if (!response.ok) {
       const e = answer as ApiError;
-      throw new Error(`the consent API refused (${e.error}): ${e.message}`);
+      if (e.error === "NOT_SIGNED_IN") this.session = null;
+      // the ledger's messages start with their code: say it once
+      const detail = e.message.startsWith(`${e.error}: `) ? e.message.slice(e.error.length + 2) : e.message;
+      throw new Error(`the consent API refused (${e.error}): ${detail}`);
     }
     return answer as T;
   }
 
-  me(): Promise<{ address: string; subjects: string[] }> {
-    return this.call("GET", "/v1/me", "");
+  /** Signs in (EIP-4361) with the connected wallet: one signature opens a session for reads. */
+  async signIn(lifetimeSeconds = 900): Promise<Me> {
+    const address = this.wallet.address;
+    if (!address) throw new Error("connect a wallet first");
+    // loaded on first use: pages that never sign in (Discover, Audit) do not ship the EIP-4361 code
+    const { signInMessage } = await import("./siwe");
+    const issued = await this.call<{ nonce: string; resource: string; maxSessionSeconds: number }>("POST", "/v1/auth/nonce", {});
+    const message = signInMessage({
+      domain: location.host,
+      uri: `${location.origin}/`,
+      address,
+      chainId: this.chainId,
+      nonce: issued.nonce,
+      statement: "Sign in to read my consents, my access log and my access requests on the consent ledger.",
+      resources: [issued.resource],
+      lifetimeSeconds: Math.min(lifetimeSeconds, issued.maxSessionSeconds),
+    });
+    const signature = await this.wallet.signText(message);
+    this.session = await this.call<SessionAnswer>("POST", "/v1/auth/session", { message, signature });
+    return this.session;
+  }
+
+  /** The open session of the connected wallet, signing in when there is none (or it is about to end). */
+  private async signedIn(): Promise<SessionAnswer> {
+    const s = this.session;
+    if (!s || s.address !== this.wallet.address || s.expiresAt - 30 <= Date.now() / 1000) await this.signIn();
+    return this.session!;
+  }
+
+  private async read<T>(path: string): Promise<T> {
+    return this.call<T>("GET", path, undefined, (await this.signedIn()).token);
+  }
+
+  me(): Promise<Me> {
+    return this.read("/v1/me");
   }
 
   consents(subjectId: string): Promise<Page<ConsentRecord>> {
-    return this.call("GET", `/v1/subjects/${encodeURIComponent(subjectId)}/consents`, subjectId);
+    return this.read(`/v1/subjects/${encodeURIComponent(subjectId)}/consents`);
   }
 
   accessLog(subjectId: string): Promise<Page<AccessLogEntry>> {
-    return this.call("GET", `/v1/subjects/${encodeURIComponent(subjectId)}/access`, subjectId);
+    return this.read(`/v1/subjects/${encodeURIComponent(subjectId)}/access`);
+  }
+
+  /** Has the wallet sign `operation` for the party it is bound to and sends it; the ledger checks it. */
+  private async operate<T>(path: string, kind: "subject" | "buyer", subjectId: string | null, operation: string, args: Record<string, unknown>): Promise<T> {
+    const s = await this.signedIn();
+    const binding = s.bindings.find((b) => b.kind === kind && (subjectId === null || b.subjectId === subjectId));
+    if (!binding)
+      throw new Error(
+        kind === "subject"
+          ? `this wallet is not bound to subject ${subjectId} on the consent ledger`
+          : "this wallet is bound to no buyer on the consent ledger",
+      );
+    const { signOperation } = await import("./signed-request");
+    const body = await signOperation((text) => this.wallet.signText(text), {
+      ledger: s.ledger,
+      bindingId: binding.bindingId,
+      address: s.address,
+      party: binding.party,
+      operation,
+      args,
+    });
+    return this.call<T>("POST", path, body);
   }
 
   withdraw(subjectId: string, consentId: string): Promise<ConsentRecord> {
-    return this.call("POST", `/v1/subjects/${encodeURIComponent(subjectId)}/consents/${consentId}/withdraw`, subjectId);
+    return this.operate("/v1/operations", "subject", subjectId, "WithdrawConsent", { consentId });
+  }
+
+  /** Narrows a consent: drops purposes, kinds of recipients, places, data or resources, or ends it earlier. */
+  narrow(subjectId: string, consentId: string, narrowing: Narrowing): Promise<ConsentRecord> {
+    return this.operate("/v1/operations", "subject", subjectId, "NarrowConsent", { consentId, ...narrowing });
+  }
+
+  /** Gives consent: new terms, or `{consentId}` of a request the custodian made. */
+  give(subjectId: string, terms: ConsentTerms | { consentId: string }): Promise<ConsentRecord> {
+    return this.operate("/v1/operations", "subject", subjectId, "GiveConsent", { ...terms });
+  }
+
+  /** Declines a consent request the custodian made. */
+  refuse(subjectId: string, consentId: string): Promise<ConsentRecord> {
+    return this.operate("/v1/operations", "subject", subjectId, "RefuseConsent", { consentId });
   }
 
   /**
@@ -164,11 +284,11 @@ export class ConsentApiClient {
    * decision with its reasons, the released subjects and those left out, and the grant on approval.
    */
   requestAccess(request: AccessRequestBody): Promise<AccessRequestResult> {
-    return this.call("POST", "/v1/access-requests", "", JSON.stringify(request));
+    return this.operate("/v1/access-requests", "buyer", null, "RequestAccess", { ...request });
   }
 
   /** A past access request of this wallet, with its grant's status now (e.g. "Invalidated" after a withdrawal). */
   accessRequest(requestId: string): Promise<AccessRequestStatus> {
-    return this.call("GET", `/v1/access-requests/${requestId}`, "");
+    return this.read(`/v1/access-requests/${requestId}`);
   }
 }

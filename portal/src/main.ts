@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     chain,
     wallet,
     indexer: new Indexer(chain, config),
-    consentApi: new ConsentApiClient(config.consentApiUrl, wallet),
+    consentApi: new ConsentApiClient(config.consentApiUrl, wallet, config.chainId),
     status: (message) => {
       const s = statusLine();
       s.className = "";

@@ -289,6 +289,7 @@ export class AccessContract extends ConsentLedgerContract {
       subjectsApproved: decision.approvedSubjects.length,
     };
     await writeJson(ctx, key(ctx, KeyType.AccessByBuyer, caller.key, sortableSeconds(now), txId), buyerEntry);
+    await writeJson(ctx, key(ctx, KeyType.AccessRequest, txId), { buyerKey: caller.key, timestamp: now });
     if (decision.decision === "denied") {
       ctx.emit({ type: "AccessDenied", buyerKey: caller.key, resourceId, productId, purpose: request.purpose, reasons: decision.reasons });
     }
@@ -462,6 +463,26 @@ export class AccessContract extends ConsentLedgerContract {
   }
 
   /**
+   * One decision of a buyer by its request id (the txId of its RequestAccess), as its buyer's log holds it.
+   * Its buyer and auditors.
+   */
+  @Transaction(false)
+  @Returns("string")
+  async GetAccessRequest(ctx: ConsentContext, requestId: string): Promise<string> {
+    if (!/^[0-9a-f]{64}$/.test(requestId)) {
+      fail(ErrorCode.INVALID_ARGUMENT, `requestId "${requestId.slice(0, 80)}" must be a transaction id (64 lowercase hex)`);
+    }
+    const place = await readJson<{ buyerKey: string; timestamp: number }>(ctx, key(ctx, KeyType.AccessRequest, requestId));
+    const caller = ctx.caller();
+    // another buyer's request and a request that does not exist get the same answer
+    if (!place || (caller.key !== place.buyerKey && caller.role !== Role.Auditor)) {
+      fail(ErrorCode.NOT_FOUND, `no access request ${requestId} of this buyer`);
+    }
+    const entry = await readJson<AccessLogEntry>(ctx, key(ctx, KeyType.AccessByBuyer, place.buyerKey, sortableSeconds(place.timestamp), requestId));
+    return canonicalJson(entry);
+  }
+
+  /**
    * A page of the access log of one buyer, oldest first. `buyerKey` "" means the caller itself;
    * another buyer's log is for auditors only.
    */
@@ -505,9 +526,10 @@ export class AccessContract extends ConsentLedgerContract {
     return new EpochHistory(await readHistory<EpochRecord>(ctx, key(ctx, KeyType.Epoch, resourceId)));
   }
 
-  private proveAddress(caller: Caller, request: AccessRequest): "certificate" | "signature" {
+  private proveAddress(caller: Caller, request: AccessRequest): "certificate" | "signature" | "wallet" {
     if (caller.ethAddress !== null && caller.ethAddress === request.ethAddress) {
-      return "certificate";
+      // acting for a bound wallet (WalletContract), the address is the wallet that signed the request
+      return caller.wallet !== null ? "wallet" : "certificate";
     }
     if (request.ethSignature !== null) {
       const text = addressProofText({

@@ -2,13 +2,32 @@
 // ledger, over any NetworkLike backend (the in-process ledger or a real Fabric gateway).
 import type { AccessDecision, AccessGrant, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord } from "@datamarket/consent-chaincode/src/model";
 import type { AccessLogEntry } from "@datamarket/consent-chaincode/src/contracts/access";
+import type { WalletBinding, WalletBindingView } from "@datamarket/consent-chaincode/src/contracts/wallet";
+import type { SignedOperationRequest } from "@datamarket/consent-chaincode/src/walletauth";
 import { MAX_SUBJECTS_PER_CALL } from "@datamarket/consent-chaincode/src/contracts/resource";
 import { MAX_ARGUMENT_BYTES } from "@datamarket/consent-chaincode/src/validation";
 import { ConsentClientError, GatewayLimits, toClientError } from "./errors";
 import { ConsentLedgerEventBatch, decodeConsentEvent } from "./events";
 import { CloseableEvents, ContractLike, NetworkLike, TransactionOptions } from "./network";
 
-export type { AccessDecision, AccessGrant, AccessLogEntry, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord };
+export type { AccessDecision, AccessGrant, AccessLogEntry, ConsentRecord, CredentialRecord, ResourceRecord, SubjectRecord, WalletBinding, WalletBindingView };
+
+/** A wallet's proof that it agrees to be bound to the caller's party (walletBindingText, personal_sign). */
+export interface WalletBindingProofInput {
+  address: string;
+  /** unix seconds, at most 600 s after the transaction time */
+  expires: number;
+  signature: string;
+}
+
+/** An operation a bound wallet signed (signedOperationText), as a relay submits it. */
+export type SignedOperationInput = SignedOperationRequest;
+
+/** An EIP-4361 sign-in: the message's text and the wallet's personal_sign signature over it. */
+export interface WalletSession {
+  message: string;
+  signature: string;
+}
 
 /** The credential behind an identity's attributes, as the onboarding service returns it (docs/identity.md §7). */
 export interface CredentialReferenceInput {
@@ -77,6 +96,7 @@ export class ConsentLedgerClient {
   private readonly resource: ContractLike;
   private readonly access: ContractLike;
   private readonly credential: ContractLike;
+  private readonly wallet: ContractLike;
 
   /**
    * @param limits the gRPC limits of a gateway connection, so that requests over them fail before they
@@ -91,6 +111,7 @@ export class ConsentLedgerClient {
     this.resource = network.getContract(chaincodeName, "resource");
     this.access = network.getContract(chaincodeName, "access");
     this.credential = network.getContract(chaincodeName, "credential");
+    this.wallet = network.getContract(chaincodeName, "wallet");
   }
 
   // --- consent -----------------------------------------------------------------------------------
@@ -209,6 +230,11 @@ export class ConsentLedgerClient {
     return this.evaluate(this.access, "ListAccessBySubject", [subjectId, String(pageSize), bookmark]);
   }
 
+  /** One decision by its request id (the txId of its RequestAccess): its buyer and auditors. */
+  getAccessRequest(requestId: string): Promise<AccessLogEntry> {
+    return this.evaluate(this.access, "GetAccessRequest", [requestId]);
+  }
+
   /** The caller's own access log (buyerKey ""), or any buyer's for auditors. */
   listAccessByBuyer(buyerKey = "", pageSize = 100, bookmark = ""): Promise<Page<AccessLogEntry>> {
     return this.evaluate(this.access, "ListAccessByBuyer", [buyerKey, String(pageSize), bookmark]);
@@ -234,6 +260,35 @@ export class ConsentLedgerClient {
   /** The grants the status report `voidingTxId` ended (a page; auditors and the credential's status checkers). */
   listCredentialInvalidatedGrants(hash: string, voidingTxId: string, pageSize = 500, bookmark = ""): Promise<Page<string>> {
     return this.evaluate(this.credential, "ListCredentialInvalidatedGrants", [hash, voidingTxId, String(pageSize), bookmark]);
+  }
+
+  // --- wallets -----------------------------------------------------------------------------------
+
+  /** Binds a wallet to the caller's own party (a subject or a buyer identity), with the wallet's proof. */
+  bindWallet(proof: WalletBindingProofInput): Promise<WalletBinding> {
+    return this.submit(this.wallet, "BindWallet", [
+      JSON.stringify({ address: proof.address.toLowerCase(), expires: proof.expires, signature: proof.signature }),
+    ]);
+  }
+
+  /** Ends a binding of the caller's party; a custodian names the subject whose wallet it unbinds. */
+  unbindWallet(address: string, subjectId?: string): Promise<WalletBinding> {
+    return this.submit(this.wallet, "UnbindWallet", [JSON.stringify({ address: address.toLowerCase(), subjectId })]);
+  }
+
+  /** The parties a wallet is bound to (relays and auditors). */
+  listWalletBindings(address: string): Promise<Page<WalletBindingView>> {
+    return this.evaluate(this.wallet, "ListWalletBindings", [address.toLowerCase()]);
+  }
+
+  /** Submits an operation a bound wallet signed (role relay); the answer is the operation's own. */
+  submitSigned<T = unknown>(operation: SignedOperationInput): Promise<T> {
+    return this.submit(this.wallet, "SubmitSigned", [JSON.stringify(operation)]);
+  }
+
+  /** A read for a wallet that signed in (EIP-4361), as the party it is bound to (role relay). */
+  readWithSession<T = unknown>(session: WalletSession, party: string, query: string, args: Record<string, unknown> = {}): Promise<T> {
+    return this.evaluate(this.wallet, "ReadWithSession", [JSON.stringify(session), party, query, JSON.stringify(args)]);
   }
 
   // --- events ------------------------------------------------------------------------------------

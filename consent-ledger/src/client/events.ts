@@ -104,6 +104,31 @@ export interface CredentialStatusChanged {
   credentialId: string;
 }
 
+/** A wallet was bound to a ledger party by the party's own identity (WalletContract.BindWallet). */
+export interface WalletBound {
+  type: "WalletBound";
+  address: string;
+  /** "subject:<id>" or "buyer:<identity key>" */
+  party: string;
+  bindingId: string;
+}
+/** A binding ended (UnbindWallet): operations signed under it are refused from then on. */
+export interface WalletUnbound {
+  type: "WalletUnbound";
+  address: string;
+  party: string;
+  bindingId: string;
+}
+/** A relay submitted an operation the wallet signed; the operation's own events follow in the same batch. */
+export interface SignedOperation {
+  type: "SignedOperation";
+  address: string;
+  party: string;
+  bindingId: string;
+  operation: string;
+  nonce: string;
+}
+
 export type ConsentLedgerEvent =
   | SubjectRegistered
   | ConsentChanged
@@ -115,7 +140,10 @@ export type ConsentLedgerEvent =
   | ResourceSubjectsRemoved
   | SubjectDetailsErased
   | CredentialRecorded
-  | CredentialStatusChanged;
+  | CredentialStatusChanged
+  | WalletBound
+  | WalletUnbound
+  | SignedOperation;
 
 /** One committed transaction's events, with where it sits on the ledger. */
 export interface ConsentLedgerEventBatch {
