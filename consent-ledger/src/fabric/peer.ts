@@ -79,6 +79,8 @@ export interface Endorsement {
   proposalHeader: Uint8Array;
   /** serialized peer.ChaincodeProposalPayload without its transient map (what the transaction carries) */
   proposalPayload: Uint8Array;
+  /** @internal at least proposalPayload.length (the payload's length with its transient map) */
+  proposalPayloadBound?: number;
   event: { eventName: string; payload: Uint8Array } | null;
   /** MSP ids of the organisations whose peers endorsed (the in-process peer stands in for each) */
   endorsers: string[];
@@ -437,6 +439,7 @@ export class InProcessPeer {
   private delivered: Promise<void> = Promise.resolve();
   private readonly lock = new StateLock();
   private readonly authorities = new Map<string, CertificateAuthority>();
+  private sortedOrganisations: string[] | null = null;
   private readonly chaincodes = new Map<string, ChaincodeConnection[]>();
   private readonly verifiedCertificates = new Map<string, boolean>();
   private readonly eventLog: ChaincodeEventRecord[] = [];
@@ -461,10 +464,12 @@ export class InProcessPeer {
   /** Joins an organisation's MSP to the channel (its CA's root certificate). */
   addOrganisation(authority: CertificateAuthority): void {
     this.authorities.set(authority.mspId, authority);
+    this.sortedOrganisations = null;
   }
 
   get organisations(): string[] {
-    return [...this.authorities.keys()].sort();
+    this.sortedOrganisations ??= [...this.authorities.keys()].sort();
+    return [...this.sortedOrganisations];
   }
 
   /** Installs and starts a chaincode (lifecycle approve + commit in one step). */
@@ -539,9 +544,9 @@ export class InProcessPeer {
       throw new EndorsementFailure("proposal has no chaincode input", txId);
     }
     const timestamp = channelHeader.getTimestamp();
-    // what the transaction carries: the proposal payload without the transient map
-    payload.getTransientmapMap().clear();
-    const proposalPayload = payload.serializeBinary();
+    // what the transaction carries: the proposal payload without the transient map (built when first asked for)
+    const payloadBytes = proposal.getPayload_asU8();
+    let proposalPayload: Uint8Array | undefined;
     return this.lock.read(async () => {
       const simulator = new TxSimulator(this.state, chaincodeName, txId, creator.getMspid());
       const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator, this.executeTimeoutMs);
@@ -570,7 +575,14 @@ export class InProcessPeer {
           return readWriteSet;
         },
         proposalHeader: proposal.getHeader_asU8(),
-        proposalPayload,
+        get proposalPayload() {
+          if (proposalPayload === undefined) {
+            payload.getTransientmapMap().clear();
+            proposalPayload = payload.serializeBinary();
+          }
+          return proposalPayload;
+        },
+        proposalPayloadBound: payloadBytes.length,
         event: event && event.getEventName() !== "" ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
         endorsers,
         simulation,
@@ -853,7 +865,7 @@ function envelopeSizeBound(endorsement: Endorsement): number {
     endorsement.response.message.length +
     (endorsement.event ? endorsement.event.payload.length + endorsement.event.eventName.length : 0) +
     2 * endorsement.proposalHeader.length +
-    endorsement.proposalPayload.length +
+    (endorsement.proposalPayloadBound ?? endorsement.proposalPayload.length) +
     endorsement.endorsers.length * 4096 +
     4096
   );
