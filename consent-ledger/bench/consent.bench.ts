@@ -423,7 +423,7 @@ async function main(): Promise<void> {
     console.log(
       `    decisions/s, one at a time:          baseline ${before.oneAtATime.toFixed(0)}, this tree ${after.oneAtATime.toFixed(0)}: ${(after.oneAtATime / before.oneAtATime).toFixed(2)}x`,
     );
-    for (const [i, row] of after.datasets.entries()) {
+    for (const [i, row] of after.datasets.filter((d) => !Number.isNaN(d.endorseMs)).entries()) {
       const old = before.datasets[i];
       console.log(
         `    dataset of ${row.size}: endorse ${old.endorseMs.toFixed(0)} -> ${row.endorseMs.toFixed(0)} ms; envelope ${old.bytesPerSubject.toFixed(0)} -> ${row.bytesPerSubject.toFixed(0)} bytes/subject`,

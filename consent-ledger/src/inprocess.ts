@@ -114,6 +114,11 @@ export class InProcessConsentLedger {
         },
       ],
     });
+    // a chaincode that refuses to start (in a worker, asynchronously) fails the ledger's creation, as inline
+    await peer.chaincodeStarted(ledger.chaincodeName).catch(async (error: Error) => {
+      await peer.close();
+      throw error;
+    });
     return ledger;
   }
 

@@ -247,6 +247,11 @@ class ChaincodeConnection {
     this.toChaincode = batchedSender((batch) => worker.postMessage(batch));
   }
 
+  /** Resolves once the chaincode has registered with the peer; rejects with the error that stopped it. */
+  started(): Promise<void> {
+    return this.ready;
+  }
+
   /** Stops the chaincode (a worker is terminated); transactions in progress fail. */
   async close(): Promise<void> {
     this.fail(new Error("the chaincode was stopped"));
@@ -489,6 +494,18 @@ export class InProcessPeer {
       definition.name,
       Array.from({ length: instances }, () => new ChaincodeConnection(definition, this.channelName, host, this.clockOffset)),
     );
+  }
+
+  /**
+   * Resolves once every instance of the chaincode has started and registered, as a peer reports a chaincode
+   * launched; rejects with the error of one that failed to start (e.g. a bad setting in its environment).
+   */
+  async chaincodeStarted(name: string): Promise<void> {
+    const instances = this.chaincodes.get(name);
+    if (!instances) {
+      throw new Error(`chaincode ${name} is not deployed`);
+    }
+    await Promise.all(instances.map((instance) => instance.started()));
   }
 
   /** Stops the chaincodes (terminates their worker threads); the peer endorses nothing after. */
