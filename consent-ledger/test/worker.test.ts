@@ -96,6 +96,14 @@ describe("chaincode in worker threads", () => {
     });
   });
 
+  it("fails the ledger's creation when the chaincode in its worker refuses to start, with the chaincode's reason", async () => {
+    const failure = await InProcessConsentLedger.create({ chaincodeRuntime: "worker", chaincodeEnvironment: { CONSENT_MAX_CLOCK_SKEW_SECONDS: "0" } }).then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    expect(failure).to.contain('CONSENT_MAX_CLOCK_SKEW_SECONDS must be a whole number of seconds in 1..86400, got "0"');
+  });
+
   it("fails a proposal at endorsement once the chaincode worker is stopped", async () => {
     const peer = new InProcessPeer({ channelName: "mychannel" });
     const org1 = await CertificateAuthority.create("Org1MSP");

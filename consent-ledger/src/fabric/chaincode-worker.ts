@@ -20,14 +20,25 @@ const port = parentPort;
 if (!port) {
   throw new Error("chaincode-worker.ts runs only as a worker thread");
 }
+/** What a worker posts when its chaincode fails to start (else it posts batches of ChaincodeMessages). */
+export interface ChaincodeStartFailure {
+  startFailed: string;
+}
+
 const offset = new Float64Array(data.clockOffset);
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { contracts } = require(data.module);
-const deliver = startChaincode({
-  name: data.name,
-  version: data.version,
-  contracts,
-  host: { clock: () => Date.now() + offset[0], env: data.env },
-  toPeer: batchedSender((batch) => port.postMessage(batch)),
-});
-port.on("message", (batch: Uint8Array[]) => batch.forEach(deliver));
+try {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { contracts } = require(data.module);
+  const deliver = startChaincode({
+    name: data.name,
+    version: data.version,
+    contracts,
+    host: { clock: () => Date.now() + offset[0], env: data.env },
+    toPeer: batchedSender((batch) => port.postMessage(batch)),
+  });
+  port.on("message", (batch: Uint8Array[]) => batch.forEach(deliver));
+} catch (error) {
+  // told to the peer as such (fabric-shim's uncaught-exception handler would only exit with code 1)
+  const failure: ChaincodeStartFailure = { startFailed: (error as Error).message };
+  port.postMessage(failure);
+}

@@ -11,7 +11,7 @@ import { common, msp, peer } from "@hyperledger/fabric-protos";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { ChaincodeHost, batchedSender, startChaincode } from "./chaincode-process";
-import type { ChaincodeWorkerData } from "./chaincode-worker";
+import type { ChaincodeStartFailure, ChaincodeWorkerData } from "./chaincode-worker";
 import { CertificateAuthority, verifySignature } from "./identity";
 import { VALIDATION_PARAMETER, policySatisfied } from "./policy";
 import { KeyVersion, sameRangeReads } from "./rangequery";
@@ -240,7 +240,14 @@ class ChaincodeConnection {
     const worker = new Worker(workerBootstrap(), { eval: true, workerData, env });
     // an idle chaincode does not keep the process alive; a transaction in progress does (see execute)
     worker.unref();
-    worker.on("message", (batch: Uint8Array[]) => batch.forEach(fromChaincode));
+    worker.on("message", (message: Uint8Array[] | ChaincodeStartFailure) => {
+      if (Array.isArray(message)) {
+        message.forEach(fromChaincode);
+      } else {
+        this.fail(new Error(message.startFailed));
+        void worker.terminate();
+      }
+    });
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", (code) => this.fail(new Error(`the chaincode worker exited with code ${code}`)));
     this.worker = worker;
