@@ -272,7 +272,7 @@ class ChaincodeConnection {
     this.failure = error;
     this.markFailed(error);
     for (const [txId, pending] of this.pending) {
-      pending.reject(new EndorsementFailure(`chaincode ${this.definition.name} is not running: ${error.message}`, txId));
+      pending.reject(this.notRunning(txId, error));
     }
     this.pending.clear();
   }
@@ -337,8 +337,11 @@ class ChaincodeConnection {
     this.worker?.ref();
     try {
       await this.ready.catch((error: Error) => {
-        throw new EndorsementFailure(`chaincode ${this.definition.name} is not running: ${error.message}`, txId);
+        throw this.notRunning(txId, error);
       });
+      if (this.failure) {
+        throw this.notRunning(txId, this.failure);
+      }
       return await this.dispatch(txId, input, signedProposal, simulator, timeoutMs);
     } finally {
       this.executing -= 1;
@@ -348,16 +351,11 @@ class ChaincodeConnection {
     }
   }
 
-  private dispatch(
-    txId: string,
-    input: Uint8Array,
-    signedProposal: peer.SignedProposal,
-    simulator: TxSimulator,
-    timeoutMs: number,
-  ): Promise<peer.ChaincodeMessage> {
-    if (this.failure) {
-      throw new EndorsementFailure(`chaincode ${this.definition.name} is not running: ${this.failure.message}`, txId);
-    }
+  private notRunning(txId: string, cause: Error): EndorsementFailure {
+    return new EndorsementFailure(`chaincode ${this.definition.name} is not running: ${cause.message}`, txId);
+  }
+
+  private dispatch(...[txId, input, signedProposal, simulator, timeoutMs]: Parameters<ChaincodeConnection["execute"]>): Promise<peer.ChaincodeMessage> {
     if (this.pending.has(txId)) {
       throw new Error(`transaction ${txId} is already executing`);
     }
