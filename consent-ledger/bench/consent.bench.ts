@@ -196,7 +196,7 @@ async function datasetRequest(ledger: InProcessConsentLedger, custodian: Consent
 }
 
 /** Where the CPU of `count` decisions submitted by CONCURRENCY buyers goes, by component (self time of a V8 CPU profile). */
-async function profileDecisions(ledger: InProcessConsentLedger, count: number): Promise<void> {
+async function profileDecisions(ledger: InProcessConsentLedger, count: number, runtime: Runtime | undefined): Promise<void> {
   const { Session } = await import("node:inspector/promises");
   const buyers = await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, i) => ledger.client(await ledger.enroll("ResearchMSP", `profiled-lab${i}`, BUYER_ATTRIBUTES))),
@@ -257,7 +257,8 @@ async function profileDecisions(ledger: InProcessConsentLedger, count: number): 
   }
   const micros = (profile.endTime - profile.startTime) / count;
   console.log(
-    `where a decision's CPU goes (${count} decisions submitted by ${CONCURRENCY} concurrent buyers, ${(micros / 1000).toFixed(2)} ms of profile each):`,
+    `where a decision's CPU goes (${count} decisions submitted by ${CONCURRENCY} concurrent buyers, ${(micros / 1000).toFixed(2)} ms of profile each` +
+      `${runtime === "worker" ? "; this thread only: clients and peer, not the chaincode's worker" : ""}):`,
   );
   for (const [category, samples] of [...totals].sort((a, b) => b[1] - a[1])) {
     if (samples / all >= 0.005) {
@@ -284,7 +285,7 @@ async function runPhases(lib: LedgerModule, label: string, runtime: Runtime | un
     figures.decisions = await decisions(ledger, custodian);
   }
   if (process.env.BENCH_PROFILE) {
-    await profileDecisions(ledger, Number(process.env.BENCH_PROFILE_DECISIONS ?? 500));
+    await profileDecisions(ledger, Number(process.env.BENCH_PROFILE_DECISIONS ?? 500), runtime);
   }
   if (process.env.BENCH_PHASES !== "decisions") {
     for (const size of SIZES) {
