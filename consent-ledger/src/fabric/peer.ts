@@ -238,8 +238,15 @@ class ChaincodeConnection {
       delete env.CORE_CHAINCODE_LOGGING_LEVEL;
     }
     const worker = new Worker(workerBootstrap(), { eval: true, workerData, env });
-    // an idle chaincode does not keep the process alive; a transaction in progress does (see execute)
-    worker.unref();
+    // a starting chaincode keeps the process alive, an idle one does not; a transaction in progress does (see execute)
+    this.ready.then(
+      () => {
+        if (this.executing === 0) {
+          worker.unref();
+        }
+      },
+      () => undefined,
+    );
     worker.on("message", (message: Uint8Array[] | ChaincodeStartFailure) => {
       if (Array.isArray(message)) {
         message.forEach(fromChaincode);
