@@ -7,6 +7,11 @@
 //   BENCH_BASELINE=940f23d npm run bench:consent       also run the code of that commit, in the same run
 //                                                      (each implementation in a child process, in turns)
 //   BENCH_PROFILE=1 npm run bench:consent              where a submitted decision's CPU goes, by component
+//                                                      (of the thread the clients and the peer run on)
+//   BENCH_RUNTIMES=worker npm run bench:consent        this tree's chaincode runtimes to measure (default
+//                                                      "worker,inline": the chaincode in a worker thread of its
+//                                                      own, and in the peer's thread as the baseline runs it)
+// CPU figures are the process's (every thread: user + system) divided by the decisions made.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -17,11 +22,13 @@ import type { ConsentLedgerClient, ConsentTermsInput, InProcessConsentLedger, fa
 import { transactionEnvelope } from "../src/fabric/peer";
 
 type LedgerModule = typeof import("../src");
+type Runtime = "inline" | "worker";
 
 const STREAM = "0x" + "11".repeat(32);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000").split(",").filter(Boolean).map(Number);
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "worker,inline").split(",").filter(Boolean) as Runtime[];
 const PHASE_BUDGET_MS = 300_000;
 const SETUP_CONCURRENCY = 16;
 const REPO = path.resolve(__dirname, "..", "..");
@@ -189,7 +196,7 @@ async function datasetRequest(ledger: InProcessConsentLedger, custodian: Consent
 }
 
 /** Where the CPU of `count` decisions submitted by CONCURRENCY buyers goes, by component (self time of a V8 CPU profile). */
-async function profileDecisions(ledger: InProcessConsentLedger, count: number): Promise<void> {
+async function profileDecisions(ledger: InProcessConsentLedger, count: number, runtime: Runtime | undefined): Promise<void> {
   const { Session } = await import("node:inspector/promises");
   const buyers = await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, i) => ledger.client(await ledger.enroll("ResearchMSP", `profiled-lab${i}`, BUYER_ATTRIBUTES))),
@@ -250,7 +257,8 @@ async function profileDecisions(ledger: InProcessConsentLedger, count: number): 
   }
   const micros = (profile.endTime - profile.startTime) / count;
   console.log(
-    `where a decision's CPU goes (${count} decisions submitted by ${CONCURRENCY} concurrent buyers, ${(micros / 1000).toFixed(2)} ms of profile each):`,
+    `where a decision's CPU goes (${count} decisions submitted by ${CONCURRENCY} concurrent buyers, ${(micros / 1000).toFixed(2)} ms of profile each` +
+      `${runtime === "worker" ? "; this thread only: clients and peer, not the chaincode's worker" : ""}):`,
   );
   for (const [category, samples] of [...totals].sort((a, b) => b[1] - a[1])) {
     if (samples / all >= 0.005) {
@@ -259,9 +267,12 @@ async function profileDecisions(ledger: InProcessConsentLedger, count: number): 
   }
 }
 
-/** Runs the phases on the implementation at `lib` (this tree's, or a baseline's) and prints its figures. */
-async function runPhases(lib: LedgerModule, label: string): Promise<Figures> {
-  const ledger = await lib.InProcessConsentLedger.create();
+/**
+ * Runs the phases on the implementation at `lib` (this tree's, or a baseline's, which has no runtime option
+ * and runs its chaincode in the peer's thread) and prints its figures.
+ */
+async function runPhases(lib: LedgerModule, label: string, runtime: Runtime | undefined): Promise<Figures> {
+  const ledger = await lib.InProcessConsentLedger.create(runtime ? { chaincodeRuntime: runtime } : {});
   const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
   console.log(
     `consent ledger benchmark (${label}): in-process peer, node ${process.version}, ${new Date().toISOString()}, load ${os
@@ -274,13 +285,14 @@ async function runPhases(lib: LedgerModule, label: string): Promise<Figures> {
     figures.decisions = await decisions(ledger, custodian);
   }
   if (process.env.BENCH_PROFILE) {
-    await profileDecisions(ledger, Number(process.env.BENCH_PROFILE_DECISIONS ?? 500));
+    await profileDecisions(ledger, Number(process.env.BENCH_PROFILE_DECISIONS ?? 500), runtime);
   }
   if (process.env.BENCH_PHASES !== "decisions") {
     for (const size of SIZES) {
       figures.datasets.push(await datasetRequest(ledger, custodian, size));
     }
   }
+  await (ledger as { close?: () => Promise<void> }).close?.();
   return figures;
 }
 
@@ -299,6 +311,12 @@ function extractBaseline(revision: string): string {
       fs.symlinkSync(path.join(REPO, "node_modules", entry), path.join(modules, entry));
     }
   }
+  // the other workspace packages (e.g. @datamarket/protocol) as this tree has them
+  for (const entry of fs.readdirSync(path.join(REPO, "node_modules", "@datamarket"))) {
+    if (entry !== "consent-chaincode" && entry !== "consent-ledger") {
+      fs.symlinkSync(path.join(REPO, "node_modules", "@datamarket", entry), path.join(modules, "@datamarket", entry));
+    }
+  }
   fs.symlinkSync(path.join(dir, "chaincode"), path.join(modules, "@datamarket", "consent-chaincode"));
   fs.symlinkSync(path.join(dir, "consent-ledger"), path.join(modules, "@datamarket", "consent-ledger"));
   for (const pkg of ["chaincode", "consent-ledger"]) {
@@ -311,7 +329,7 @@ function extractBaseline(revision: string): string {
 }
 
 /** Runs this script in a child process on the implementation in `implDir` and returns its figures. */
-function runChild(implDir: string, label: string): Promise<Figures> {
+function runChild(implDir: string, label: string, runtime?: Runtime): Promise<Figures> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename], {
       cwd: path.join(REPO, "consent-ledger"),
@@ -321,6 +339,7 @@ function runChild(implDir: string, label: string): Promise<Figures> {
         BENCH_BASELINE: "",
         BENCH_IMPL_DIR: implDir,
         BENCH_IMPL_LABEL: label,
+        BENCH_IMPL_RUNTIME: runtime ?? "",
         TS_NODE_PROJECT: path.join(REPO, "consent-ledger", "tsconfig.json"),
       },
     });
@@ -348,12 +367,15 @@ async function main(): Promise<void> {
   if (process.env.BENCH_IMPL_DIR) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const lib = require(path.join(process.env.BENCH_IMPL_DIR, "src")) as LedgerModule;
-    console.log(`RESULT ${JSON.stringify(await runPhases(lib, process.env.BENCH_IMPL_LABEL ?? "child"))}`);
+    const runtime = (process.env.BENCH_IMPL_RUNTIME || undefined) as Runtime | undefined;
+    console.log(`RESULT ${JSON.stringify(await runPhases(lib, process.env.BENCH_IMPL_LABEL ?? "child", runtime))}`);
     return;
   }
   const baseline = process.env.BENCH_BASELINE;
   if (!baseline) {
-    await runPhases(await import("../src"), "this tree");
+    for (const runtime of RUNTIMES) {
+      await runPhases(await import("../src"), `this tree, chaincode runtime ${runtime}`, runtime);
+    }
     return;
   }
   const baselineDir = path.join(extractBaseline(baseline), "consent-ledger");
@@ -363,7 +385,9 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= rounds; round++) {
       results.push(await runChild(baselineDir, `baseline ${baseline}, round ${round}`));
-      results.push(await runChild(current, `this tree, round ${round}`));
+      for (const runtime of RUNTIMES) {
+        results.push(await runChild(current, `this tree ${runtime}, round ${round}`, runtime));
+      }
     }
   } finally {
     fs.rmSync(path.dirname(baselineDir), { recursive: true, force: true });
@@ -384,25 +408,28 @@ async function main(): Promise<void> {
     };
   };
   const before = summary("baseline");
-  const after = summary("this tree");
   console.log(
     `\nsame run, ${rounds} round(s) each, load now ${os
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}:`,
   );
-  console.log(
-    `  decisions/s, ${CONCURRENCY} concurrent buyers: baseline ${before.concurrent.toFixed(0)} (CPU ${before.concurrentCpu.toFixed(2)} ms each), ` +
-      `this tree ${after.concurrent.toFixed(0)} (CPU ${after.concurrentCpu.toFixed(2)} ms each): ${(after.concurrent / before.concurrent).toFixed(2)}x`,
-  );
-  console.log(
-    `  decisions/s, one at a time:          baseline ${before.oneAtATime.toFixed(0)}, this tree ${after.oneAtATime.toFixed(0)}: ${(after.oneAtATime / before.oneAtATime).toFixed(2)}x`,
-  );
-  for (const [i, row] of after.datasets.entries()) {
-    const old = before.datasets[i];
+  for (const runtime of RUNTIMES) {
+    const after = summary(`this tree ${runtime}`);
+    console.log(`  this tree, chaincode runtime "${runtime}" against baseline ${baseline}:`);
     console.log(
-      `  dataset of ${row.size}: endorse ${old.endorseMs.toFixed(0)} -> ${row.endorseMs.toFixed(0)} ms; envelope ${old.bytesPerSubject.toFixed(0)} -> ${row.bytesPerSubject.toFixed(0)} bytes/subject`,
+      `    decisions/s, ${CONCURRENCY} concurrent buyers: baseline ${before.concurrent.toFixed(0)} (CPU ${before.concurrentCpu.toFixed(2)} ms each), ` +
+        `this tree ${after.concurrent.toFixed(0)} (CPU ${after.concurrentCpu.toFixed(2)} ms each): ${(after.concurrent / before.concurrent).toFixed(2)}x`,
     );
+    console.log(
+      `    decisions/s, one at a time:          baseline ${before.oneAtATime.toFixed(0)}, this tree ${after.oneAtATime.toFixed(0)}: ${(after.oneAtATime / before.oneAtATime).toFixed(2)}x`,
+    );
+    for (const [i, row] of after.datasets.filter((d) => !Number.isNaN(d.endorseMs)).entries()) {
+      const old = before.datasets[i];
+      console.log(
+        `    dataset of ${row.size}: endorse ${old.endorseMs.toFixed(0)} -> ${row.endorseMs.toFixed(0)} ms; envelope ${old.bytesPerSubject.toFixed(0)} -> ${row.bytesPerSubject.toFixed(0)} bytes/subject`,
+      );
+    }
   }
 }
 

@@ -6,17 +6,18 @@ import { SUBJECT_DETAILS_COLLECTION } from "@datamarket/consent-chaincode/src/ke
 import { ConsentLedgerClient, DEFAULT_CHAINCODE_NAME } from "./client/client";
 import { Gateway, connect } from "./fabric/gateway";
 import { CertificateAuthority, EnrolledIdentity } from "./fabric/identity";
-import { InProcessPeer } from "./fabric/peer";
+import { ChaincodeRuntime, InProcessPeer } from "./fabric/peer";
 
 /**
  * A clock the tests can move: the peer's own clock (the chaincode bounds every proposal timestamp by it)
  * and, unless a client is given its own, the clock that timestamps the clients' proposals.
  */
 export class LedgerClock {
-  private offsetMillis = 0;
+  /** the offset (ms) from the machine's clock, in memory shared with a chaincode worker thread */
+  readonly offset = new Float64Array(new SharedArrayBuffer(8));
 
   now(): number {
-    return Date.now() + this.offsetMillis;
+    return Date.now() + this.offset[0];
   }
 
   nowSeconds(): number {
@@ -24,7 +25,7 @@ export class LedgerClock {
   }
 
   advance(seconds: number): void {
-    this.offsetMillis += seconds * 1000;
+    this.offset[0] += seconds * 1000;
   }
 }
 
@@ -45,6 +46,27 @@ export interface InProcessConsentLedgerOptions {
   maxMessageCount?: number;
   /** environment of the chaincode process, e.g. { CONSENT_MAX_CLOCK_SKEW_SECONDS: '60' } */
   chaincodeEnvironment?: Record<string, string>;
+  /**
+   * Where the chaincode runs (default: $CONSENT_LEDGER_CHAINCODE_RUNTIME, else "inline"): "worker" runs it in a
+   * worker thread of its own, as a peer runs chaincode in a separate process, so that the clients and peer
+   * on this thread and the chaincode use two cores. Call close() when done with a ledger (an idle worker
+   * does not keep the process alive).
+   */
+  chaincodeRuntime?: ChaincodeRuntime;
+  /** chaincode worker threads (runtime "worker"; default 1), see ChaincodeDefinition.workers */
+  chaincodeWorkers?: number;
+}
+
+/** The chaincode runtime of a ledger created without one: $CONSENT_LEDGER_CHAINCODE_RUNTIME, else "inline". */
+export function defaultChaincodeRuntime(env: Record<string, string | undefined> = process.env): ChaincodeRuntime {
+  const setting = env.CONSENT_LEDGER_CHAINCODE_RUNTIME;
+  if (setting === undefined || setting === "") {
+    return "inline";
+  }
+  if (setting !== "inline" && setting !== "worker") {
+    throw new Error(`CONSENT_LEDGER_CHAINCODE_RUNTIME must be "inline" or "worker", got "${setting}"`);
+  }
+  return setting;
 }
 
 /** Options of one client of the in-process ledger. */
@@ -69,7 +91,7 @@ export class InProcessConsentLedger {
     const peer = new InProcessPeer({
       channelName: options.channelName ?? "consent",
       executeTimeoutMs: options.executeTimeoutMs,
-      clock: () => clock.now(),
+      clockOffset: clock.offset,
       batchTimeoutMs: options.batchTimeoutMs,
       maxMessageCount: options.maxMessageCount,
     });
@@ -80,6 +102,9 @@ export class InProcessConsentLedger {
     peer.deployChaincode({
       name: ledger.chaincodeName,
       contracts,
+      module: require.resolve("@datamarket/consent-chaincode/src"),
+      runtime: options.chaincodeRuntime ?? defaultChaincodeRuntime(),
+      workers: options.chaincodeWorkers,
       environment: options.chaincodeEnvironment,
       collections: [
         {
@@ -89,7 +114,17 @@ export class InProcessConsentLedger {
         },
       ],
     });
+    // a chaincode that refuses to start (in a worker, asynchronously) fails the ledger's creation, as inline
+    await peer.chaincodeStarted(ledger.chaincodeName).catch(async (error: Error) => {
+      await peer.close();
+      throw error;
+    });
     return ledger;
+  }
+
+  /** Stops the chaincode (its worker thread, when it runs in one). */
+  close(): Promise<void> {
+    return this.peer.close();
   }
 
   async addOrganisation(mspId: string): Promise<CertificateAuthority> {

@@ -181,3 +181,6 @@ export class ProbeContract extends Contract {
     return "none";
   }
 }
+
+/** The chaincode module's export, as a chaincode worker thread loads it. */
+export const contracts = [ProbeContract];

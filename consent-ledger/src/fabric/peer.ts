@@ -6,21 +6,17 @@
 // phantom reads of every range query) and commits the block, then delivers the chaincode events of its valid
 // transactions.
 import "reflect-metadata";
-import "./quiet-logs";
+import { REQUESTED_LOGGING_LEVEL } from "./quiet-logs";
 import { common, msp, peer } from "@hyperledger/fabric-protos";
-import { EventEmitter } from "node:events";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { ChaincodeHost, batchedSender, startChaincode } from "./chaincode-process";
+import type { ChaincodeStartFailure, ChaincodeWorkerData } from "./chaincode-worker";
 import { CertificateAuthority, verifySignature } from "./identity";
 import { VALIDATION_PARAMETER, policySatisfied } from "./policy";
 import { KeyVersion, sameRangeReads } from "./rangequery";
 import { Simulation, SimulationError, TxSimulator, readWriteSetBytes } from "./simulator";
 import { CollectionConfig, Version, VersionedValue, WorldState, compareUtf8, sameVersion, sha256 } from "./worldstate";
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { ChaincodeMessageHandler } = require("fabric-shim/lib/handler");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const ChaincodeFromContract = require("fabric-shim/lib/contract-spi/chaincodefromcontract");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { JSONSerializer } = require("fabric-contract-api");
 
 const MsgType = peer.ChaincodeMessage.Type;
 export const TxValidationCode = peer.TxValidationCode;
@@ -34,18 +30,25 @@ export interface ChaincodeDefinition {
   collections?: CollectionConfig[];
   /** environment variables of the chaincode process (over this process's own) */
   environment?: Record<string, string>;
+  /** where the chaincode runs (default "inline") */
+  runtime?: ChaincodeRuntime;
+  /** path of the module whose `contracts` export is `contracts`: what a "worker" runtime loads */
+  module?: string;
+  /**
+   * Chaincode instances in worker threads (runtime "worker" only; default 1): each proposal goes to the
+   * instance with the fewest transactions in progress, as a gateway spreads endorsements over an
+   * organisation's peers, each with its own chaincode process.
+   */
+  workers?: number;
 }
 
+export type { ChaincodeHost };
+
 /**
- * What a chaincode process reads from the machine it runs on: its clock and its environment. A chaincode
- * on a real peer reads the host's; in process, the peer hands its own (test-movable) clock and the
- * chaincode's environment to every contract instance that has a `configureHost(host)` method.
+ * Where a chaincode runs: "inline", in the peer's own thread; "worker", in a worker thread of its own, as a
+ * real peer runs each chaincode in a separate process (both exchange only serialized ChaincodeMessages).
  */
-export interface ChaincodeHost {
-  /** the host's clock, milliseconds since the epoch */
-  clock: () => number;
-  env: Record<string, string | undefined>;
-}
+export type ChaincodeRuntime = "inline" | "worker";
 
 /** The response a chaincode returned for a proposal (status 200 = success, >= 400 = error). */
 export interface ChaincodeResponse {
@@ -76,6 +79,8 @@ export interface Endorsement {
   proposalHeader: Uint8Array;
   /** serialized peer.ChaincodeProposalPayload without its transient map (what the transaction carries) */
   proposalPayload: Uint8Array;
+  /** @internal at least proposalPayload.length (the payload's length with its transient map) */
+  proposalPayloadBound?: number;
   event: { eventName: string; payload: Uint8Array } | null;
   /** MSP ids of the organisations whose peers endorsed (the in-process peer stands in for each) */
   endorsers: string[];
@@ -164,52 +169,123 @@ class StateLock {
   }
 }
 
-/** One chaincode running in process, chatting with the peer over an in-memory stream. */
-class ChaincodeConnection extends EventEmitter {
+/** How a worker thread starts chaincode-worker.ts: compiled, or through ts-node as the sources are here. */
+function workerBootstrap(): string {
+  const entry = path.join(__dirname, `chaincode-worker${path.extname(__filename)}`);
+  if (path.extname(__filename) !== ".ts") {
+    return `require(${JSON.stringify(entry)});`;
+  }
+  const compilerOptions = { target: "es2020", module: "commonjs", esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true };
+  const tsNode = require.resolve("ts-node");
+  const options = JSON.stringify({ transpileOnly: true, skipProject: true, compilerOptions });
+  return `require(${JSON.stringify(tsNode)}).register(${options}); require(${JSON.stringify(entry)});`;
+}
+
+/**
+ * One chaincode, chatting with the peer as over the gRPC stream of a real peer: the peer sends and receives
+ * serialized ChaincodeMessages only, to a chaincode in its own thread or in a worker thread.
+ */
+class ChaincodeConnection {
   private readonly pending = new Map<string, PendingTransaction>();
   private readonly ready: Promise<void>;
   private markReady!: () => void;
+  private markFailed!: (error: Error) => void;
+  private failure: Error | null = null;
+  private readonly toChaincode: (bytes: Uint8Array) => void;
+  private readonly worker: Worker | null = null;
+  /** the peer's clock as an offset from Date.now(), shared with a worker (written at each dispatch unless the peer's clock is shared) */
+  private readonly clockOffset: Float64Array | null = null;
+  /** transactions sent to this chaincode and not yet answered */
+  executing = 0;
 
   constructor(
     readonly definition: ChaincodeDefinition,
     private readonly channelName: string,
-    host: ChaincodeHost,
+    private readonly host: ChaincodeHost,
+    private readonly sharedClockOffset: Float64Array | undefined,
   ) {
-    super();
-    this.ready = new Promise((resolve) => {
+    this.ready = new Promise((resolve, reject) => {
       this.markReady = resolve;
+      this.markFailed = reject;
     });
-    const serializers = { transaction: "jsonSerializer", serializers: { jsonSerializer: JSONSerializer } };
-    const chaincode = new ChaincodeFromContract(definition.contracts, serializers, {}, definition.name, definition.version ?? "1.0");
-    for (const { contractInstance } of Object.values(chaincode.contractImplementations as Record<string, { contractInstance?: unknown }>)) {
-      const configurable = contractInstance as { configureHost?: (host: ChaincodeHost) => void } | undefined;
-      if (typeof configurable?.configureHost === "function") {
-        configurable.configureHost(host);
-      }
+    this.ready.catch(() => undefined);
+    const version = definition.version ?? "1.0";
+    const fromChaincode = (bytes: Uint8Array) => this.receive(peer.ChaincodeMessage.deserializeBinary(bytes));
+    if ((definition.runtime ?? "inline") === "inline") {
+      const deliver = startChaincode({
+        name: definition.name,
+        version,
+        contracts: definition.contracts,
+        host,
+        toPeer: (bytes) => queueMicrotask(() => fromChaincode(bytes)),
+      });
+      this.toChaincode = (bytes) => queueMicrotask(() => deliver(bytes));
+      return;
     }
-    const register = new peer.ChaincodeMessage();
-    const chaincodeId = new peer.ChaincodeID();
-    chaincodeId.setName(`${definition.name}:${definition.version ?? "1.0"}`);
-    register.setType(MsgType.REGISTER);
-    register.setPayload(chaincodeId.serializeBinary());
-    const handler = new ChaincodeMessageHandler(this, chaincode);
-    handler.chat(register);
+    if (!definition.module) {
+      throw new Error(`chaincode ${definition.name}: the worker runtime loads the chaincode from its module path (ChaincodeDefinition.module)`);
+    }
+    this.clockOffset = sharedClockOffset ?? new Float64Array(new SharedArrayBuffer(8));
+    const workerData: ChaincodeWorkerData = {
+      name: definition.name,
+      version,
+      module: definition.module,
+      env: host.env,
+      clockOffset: this.clockOffset.buffer as SharedArrayBuffer,
+    };
+    const env: Record<string, string | undefined> = { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: REQUESTED_LOGGING_LEVEL };
+    if (REQUESTED_LOGGING_LEVEL === undefined) {
+      delete env.CORE_CHAINCODE_LOGGING_LEVEL;
+    }
+    const worker = new Worker(workerBootstrap(), { eval: true, workerData, env });
+    // a starting chaincode keeps the process alive, an idle one does not; a transaction in progress does (see execute)
+    this.ready.then(
+      () => {
+        if (this.executing === 0) {
+          worker.unref();
+        }
+      },
+      () => undefined,
+    );
+    worker.on("message", (message: Uint8Array[] | ChaincodeStartFailure) => {
+      if (Array.isArray(message)) {
+        message.forEach(fromChaincode);
+      } else {
+        this.fail(new Error(message.startFailed));
+        void worker.terminate();
+      }
+    });
+    worker.on("error", (error) => this.fail(error));
+    worker.on("exit", (code) => this.fail(new Error(`the chaincode worker exited with code ${code}`)));
+    this.worker = worker;
+    this.toChaincode = batchedSender((batch) => worker.postMessage(batch));
   }
 
-  /** Called by fabric-shim's handler with every message the chaincode sends to the peer. */
-  write(message: peer.ChaincodeMessage): void {
-    // cross the "wire": the peer only ever sees the serialized bytes
-    const wire = peer.ChaincodeMessage.deserializeBinary(message.serializeBinary());
-    queueMicrotask(() => this.receive(wire));
+  /** Resolves once the chaincode has registered with the peer; rejects with the error that stopped it. */
+  started(): Promise<void> {
+    return this.ready;
   }
 
-  end(): void {
-    this.removeAllListeners();
+  /** Stops the chaincode (a worker is terminated); transactions in progress fail. */
+  async close(): Promise<void> {
+    this.fail(new Error("the chaincode was stopped"));
+    await this.worker?.terminate();
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) {
+      return;
+    }
+    this.failure = error;
+    this.markFailed(error);
+    for (const [txId, pending] of this.pending) {
+      pending.reject(this.notRunning(txId, error));
+    }
+    this.pending.clear();
   }
 
   private send(message: peer.ChaincodeMessage): void {
-    const wire = peer.ChaincodeMessage.deserializeBinary(message.serializeBinary());
-    queueMicrotask(() => this.emit("data", wire));
+    this.toChaincode(message.serializeBinary());
   }
 
   private reply(request: peer.ChaincodeMessage, type: number, payload: Uint8Array): void {
@@ -264,9 +340,35 @@ class ChaincodeConnection extends EventEmitter {
     simulator: TxSimulator,
     timeoutMs: number,
   ): Promise<peer.ChaincodeMessage> {
-    await this.ready;
+    this.executing += 1;
+    this.worker?.ref();
+    try {
+      await this.ready.catch((error: Error) => {
+        throw this.notRunning(txId, error);
+      });
+      if (this.failure) {
+        throw this.notRunning(txId, this.failure);
+      }
+      return await this.dispatch(txId, input, signedProposal, simulator, timeoutMs);
+    } finally {
+      this.executing -= 1;
+      if (this.executing === 0) {
+        this.worker?.unref();
+      }
+    }
+  }
+
+  private notRunning(txId: string, cause: Error): EndorsementFailure {
+    return new EndorsementFailure(`chaincode ${this.definition.name} is not running: ${cause.message}`, txId);
+  }
+
+  private dispatch(...[txId, input, signedProposal, simulator, timeoutMs]: Parameters<ChaincodeConnection["execute"]>): Promise<peer.ChaincodeMessage> {
     if (this.pending.has(txId)) {
       throw new Error(`transaction ${txId} is already executing`);
+    }
+    if (this.clockOffset && !this.sharedClockOffset) {
+      // the worker reads the peer's clock from shared memory: a clock that is not shared is sampled at dispatch
+      this.clockOffset[0] = this.host.clock() - Date.now();
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -314,6 +416,11 @@ export interface PeerOptions {
   absoluteMaxBytes?: number;
   /** the peer host's clock in milliseconds (default Date.now), handed to the chaincode */
   clock?: () => number;
+  /**
+   * Instead of `clock`: the peer host's clock as an offset (ms) from Date.now() in shared memory (a Float64Array
+   * over a SharedArrayBuffer, as LedgerClock keeps it), which a chaincode worker reads as exactly as the peer.
+   */
+  clockOffset?: Float64Array;
 }
 
 interface Submission {
@@ -341,6 +448,7 @@ export class InProcessPeer {
   readonly preferredMaxBytes: number;
   readonly absoluteMaxBytes: number;
   readonly clock: () => number;
+  private readonly clockOffset: Float64Array | undefined;
   readonly state = new WorldState();
   private pending: Submission[] = [];
   private pendingBytes = 0;
@@ -348,7 +456,8 @@ export class InProcessPeer {
   private delivered: Promise<void> = Promise.resolve();
   private readonly lock = new StateLock();
   private readonly authorities = new Map<string, CertificateAuthority>();
-  private readonly chaincodes = new Map<string, ChaincodeConnection>();
+  private sortedOrganisations: string[] | null = null;
+  private readonly chaincodes = new Map<string, ChaincodeConnection[]>();
   private readonly verifiedCertificates = new Map<string, boolean>();
   private readonly eventLog: ChaincodeEventRecord[] = [];
   private readonly eventListeners = new Set<(event: ChaincodeEventRecord) => void>();
@@ -360,17 +469,24 @@ export class InProcessPeer {
     this.maxMessageCount = options.maxMessageCount ?? 500;
     this.preferredMaxBytes = options.preferredMaxBytes ?? 2 * 1024 * 1024;
     this.absoluteMaxBytes = options.absoluteMaxBytes ?? 10 * 1024 * 1024;
-    this.clock = options.clock ?? Date.now;
+    if (options.clock && options.clockOffset) {
+      throw new Error("give the peer either clock or clockOffset, not both");
+    }
+    const offset = options.clockOffset;
+    this.clockOffset = offset;
+    this.clock = offset ? () => Date.now() + offset[0] : (options.clock ?? Date.now);
     this.state.height = 1; // block 0 is the channel's genesis block
   }
 
   /** Joins an organisation's MSP to the channel (its CA's root certificate). */
   addOrganisation(authority: CertificateAuthority): void {
     this.authorities.set(authority.mspId, authority);
+    this.sortedOrganisations = null;
   }
 
   get organisations(): string[] {
-    return [...this.authorities.keys()].sort();
+    this.sortedOrganisations ??= [...this.authorities.keys()].sort();
+    return [...this.sortedOrganisations];
   }
 
   /** Installs and starts a chaincode (lifecycle approve + commit in one step). */
@@ -382,7 +498,31 @@ export class InProcessPeer {
       this.state.defineCollection(definition.name, collection);
     }
     const host: ChaincodeHost = { clock: () => this.clock(), env: { ...process.env, ...definition.environment } };
-    this.chaincodes.set(definition.name, new ChaincodeConnection(definition, this.channelName, host));
+    const instances = (definition.runtime ?? "inline") === "worker" ? (definition.workers ?? 1) : 1;
+    if (!Number.isInteger(instances) || instances < 1 || instances > 64) {
+      throw new Error(`chaincode ${definition.name}: workers must be a whole number in 1..64, got ${definition.workers}`);
+    }
+    this.chaincodes.set(
+      definition.name,
+      Array.from({ length: instances }, () => new ChaincodeConnection(definition, this.channelName, host, this.clockOffset)),
+    );
+  }
+
+  /**
+   * Resolves once every instance of the chaincode has started and registered, as a peer reports a chaincode
+   * launched; rejects with the error of one that failed to start (e.g. a bad setting in its environment).
+   */
+  async chaincodeStarted(name: string): Promise<void> {
+    const instances = this.chaincodes.get(name);
+    if (!instances) {
+      throw new Error(`chaincode ${name} is not deployed`);
+    }
+    await Promise.all(instances.map((instance) => instance.started()));
+  }
+
+  /** Stops the chaincodes (terminates their worker threads); the peer endorses nothing after. */
+  async close(): Promise<void> {
+    await Promise.all([...this.chaincodes.values()].flat().map((connection) => connection.close()));
   }
 
   /**
@@ -421,7 +561,8 @@ export class InProcessPeer {
     }
     const extension = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
     const chaincodeName = extension.getChaincodeId()?.getName() ?? "";
-    const connection = this.chaincodes.get(chaincodeName);
+    // the instance with the fewest transactions in progress (the first of them)
+    const connection = this.chaincodes.get(chaincodeName)?.reduce((least, instance) => (instance.executing < least.executing ? instance : least));
     if (!connection) {
       throw new EndorsementFailure(`chaincode ${chaincodeName} not found`, txId);
     }
@@ -432,9 +573,9 @@ export class InProcessPeer {
       throw new EndorsementFailure("proposal has no chaincode input", txId);
     }
     const timestamp = channelHeader.getTimestamp();
-    // what the transaction carries: the proposal payload without the transient map
-    payload.getTransientmapMap().clear();
-    const proposalPayload = payload.serializeBinary();
+    // what the transaction carries: the proposal payload without the transient map (built when first asked for)
+    const payloadBytes = proposal.getPayload_asU8();
+    let proposalPayload: Uint8Array | undefined;
     return this.lock.read(async () => {
       const simulator = new TxSimulator(this.state, chaincodeName, txId, creator.getMspid());
       const completed = await connection.execute(txId, input.serializeBinary(), signedProposal, simulator, this.executeTimeoutMs);
@@ -463,7 +604,14 @@ export class InProcessPeer {
           return readWriteSet;
         },
         proposalHeader: proposal.getHeader_asU8(),
-        proposalPayload,
+        get proposalPayload() {
+          if (proposalPayload === undefined) {
+            payload.getTransientmapMap().clear();
+            proposalPayload = payload.serializeBinary();
+          }
+          return proposalPayload;
+        },
+        proposalPayloadBound: payloadBytes.length,
         event: event && event.getEventName() !== "" ? { eventName: event.getEventName(), payload: event.getPayload_asU8() } : null,
         endorsers,
         simulation,
@@ -746,7 +894,7 @@ function envelopeSizeBound(endorsement: Endorsement): number {
     endorsement.response.message.length +
     (endorsement.event ? endorsement.event.payload.length + endorsement.event.eventName.length : 0) +
     2 * endorsement.proposalHeader.length +
-    endorsement.proposalPayload.length +
+    (endorsement.proposalPayloadBound ?? endorsement.proposalPayload.length) +
     endorsement.endorsers.length * 4096 +
     4096
   );

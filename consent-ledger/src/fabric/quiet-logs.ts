@@ -5,7 +5,13 @@
 // transport looks at the level, which cost about 5 % of a decision's CPU.
 const modules = ["fabric-shim/lib/logger", "fabric-contract-api/lib/logger"];
 
-if (process.env.CORE_CHAINCODE_LOGGING_LEVEL === undefined) {
+/**
+ * CORE_CHAINCODE_LOGGING_LEVEL as this process was started with it (setLevel below writes the variable):
+ * what a chaincode worker thread's environment must carry for it to decide the same.
+ */
+export const REQUESTED_LOGGING_LEVEL = process.env.CORE_CHAINCODE_LOGGING_LEVEL;
+
+if (REQUESTED_LOGGING_LEVEL === undefined) {
   for (const name of modules) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const module = require(name) as { setLevel(level: string): void; getLogger(name?: string): { silent: boolean } };
@@ -20,5 +26,3 @@ if (process.env.CORE_CHAINCODE_LOGGING_LEVEL === undefined) {
     module.getLogger("consent-ledger");
   }
 }
-
-export {};
