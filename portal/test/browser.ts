@@ -234,7 +234,14 @@ async function jsGzipBytes(page: Page, distDir: string): Promise<number> {
  * A page's first load in a fresh context (empty cache): ms from navigation until `ready` is visible, and
  * the JavaScript it fetched by then (gzip). Console errors go to `errors`; `ready` must show within `timeout` ms.
  */
-async function firstLoad(browser: Browser, url: string, ready: string, distDir: string, errors: string[], timeout: number): Promise<{ ms: number; jsGzip: number }> {
+async function firstLoad(
+  browser: Browser,
+  url: string,
+  ready: string,
+  distDir: string,
+  errors: string[],
+  timeout: number,
+): Promise<{ ms: number; jsGzip: number }> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
