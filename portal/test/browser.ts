@@ -15,7 +15,7 @@ import type { Cleanup } from "@datamarket/demo";
 import { startPortalStack, type PortalStack } from "../server/stack";
 
 export const CHROMIUM = "/usr/bin/chromium";
-export const hasChromium = existsSync(CHROMIUM);
+const hasChromium = existsSync(CHROMIUM);
 /** where screenshots go */
 export const OUT = path.join(__dirname, "..", "test-output");
 /** the production build the stack serves (npm test builds it first) */
@@ -86,6 +86,8 @@ export interface Persona {
   errors: string[];
   /** wallet methods the page asked for */
   requests: string[];
+  /** those the wallet refused because they are not in the persona's `methods` (the fixture fails the test on any) */
+  refused: string[];
   /** what the wallet signed with personal_sign: texts (consent API requests, EIP-4361 sign-ins) as text, digests as 0x hex */
   signedTexts: string[];
 }
@@ -106,13 +108,17 @@ export async function persona(browser: Browser, name: string, wallet: Wallet, o:
   const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 900 } });
   const requests: string[] = [];
   const signedTexts: string[] = [];
+  const refused: string[] = [];
   const address = wallet.address.toLowerCase();
   const own = (account: unknown) => {
     if (String(account).toLowerCase() !== address) throw new Error(`asked to sign for ${String(account)}, not the wallet's account ${address}`);
   };
   await context.exposeFunction("__testWallet", async (method: string, params: unknown[]): Promise<RpcAnswer> => {
     requests.push(method);
-    if (o.methods && !o.methods.includes(method)) return { error: { code: 4200, message: `the test wallet does not support ${method}` } };
+    if (o.methods && !o.methods.includes(method)) {
+      refused.push(method);
+      return { error: { code: 4200, message: `the test wallet does not support ${method}` } };
+    }
     try {
       switch (method) {
         case "eth_requestAccounts":
@@ -186,7 +192,7 @@ export async function persona(browser: Browser, name: string, wallet: Wallet, o:
     if (m.type() === "error") errors.push(`${name}: ${m.text()}${m.location().url ? ` (${m.location().url})` : ""}`);
   });
   page.on("pageerror", (e) => errors.push(`${name}: uncaught ${e.message}`));
-  return { name, context, page, errors, requests, signedTexts };
+  return { name, context, page, errors, requests, refused, signedTexts };
 }
 
 interface AxeViolation {
@@ -321,8 +327,9 @@ export class PortalInBrowser {
 
   /**
    * Registers the suite's hooks: `before` starts the stack of `npm run portal` on the production build and
-   * Chromium; `afterEach` fails a test that left a console error on any page; `after` closes the browser,
-   * stops everything the stack started and prints the first loads measured.
+   * Chromium; `afterEach` fails a test that left a console error on any page or asked a wallet for a method
+   * its persona may not use; `after` closes the browser, stops everything the stack started and prints the
+   * first loads measured.
    */
   static hooks(): PortalInBrowser {
     const t = new PortalInBrowser();
@@ -343,6 +350,10 @@ export class PortalInBrowser {
     });
     afterEach(() => {
       expect([...t.errors, ...t.personas.flatMap((p) => p.errors)], "console errors on the pages").to.deep.equal([]);
+      expect(
+        t.personas.flatMap((p) => p.refused.map((method) => `${p.name}: ${method}`)),
+        "wallet methods the pages may not call",
+      ).to.deep.equal([]);
     });
     return t;
   }
