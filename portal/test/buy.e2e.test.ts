@@ -9,78 +9,33 @@
 // revoked, its licences page the refund, which it withdraws. Any console error fails the test; axe-core
 // runs on every new page (desktop and 360 px); screenshots go to portal/test-output/buy-*.png.
 import { expect } from "chai";
-import { existsSync, mkdirSync } from "node:fs";
-import { loadavg } from "node:os";
-import path from "node:path";
-import { JsonRpcProvider } from "ethers";
-import { hardhatAccounts, waitFor, type Cleanup } from "@datamarket/demo";
-import { MARKETING_ACCOUNT, PATIENT_ACCOUNTS, PATIENTS, startPortalStack, type PortalStack } from "../server/stack";
-import { expectAccessible, expectNoOverflow, firstLoad, hasChromium, launchChromium, persona, runCleanup, type Persona } from "./browser";
+import { hardhatAccounts, waitFor } from "@datamarket/demo";
+import { MARKETING_ACCOUNT, PATIENT_ACCOUNTS, PATIENTS, type PortalStack } from "../server/stack";
+import { PortalInBrowser, describeInBrowser, expectAccessible, expectNoOverflow, type Persona } from "./browser";
 
-const OUT = path.join(__dirname, "..", "test-output");
-const DIST = path.join(__dirname, "..", "dist");
 const DAY = 86_400;
 
-if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chromium is missing (apt-get install -y chromium); the browser story is skipped");
-
-(hasChromium || process.env.CI ? describe : describe.skip)("the buyer's story in a browser (production build, headless Chromium)", function () {
+describeInBrowser("portal buy e2e")("the buyer's story in a browser (production build, headless Chromium)", function () {
   this.timeout(240_000);
-  const cleanup: Cleanup = [];
+  const t = PortalInBrowser.hooks();
   let stack: PortalStack;
-  let browser: import("playwright-core").Browser | undefined;
   let university: Persona;
   let marketer: Persona;
   let patient: Persona;
   /** the university's wallet address, lowercase */
   let me: string;
-  const personas: Persona[] = [];
-  const loadTimes: Record<string, number> = {};
-  const jsGzip: Record<string, number> = {};
 
   before(async () => {
-    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
-    mkdirSync(OUT, { recursive: true });
-    stack = await startPortalStack({ cleanup, distDir: DIST });
-    browser = await launchChromium();
-    const provider = new JsonRpcProvider(stack.rpcUrl);
-    cleanup.push(() => provider.destroy());
-    const { party } = hardhatAccounts(provider);
-    const o = { rpcUrl: stack.rpcUrl, chainId: stack.config.chainId };
-    university = await persona(browser, "university", party("university research group", 2).wallet, o);
+    stack = t.stack;
+    const { party } = hardhatAccounts(t.provider);
+    university = await t.persona("university", party("university research group", 2).wallet);
     me = party("university research group", 2).address.toLowerCase();
-    marketer = await persona(browser, "marketing company", party("marketing company", MARKETING_ACCOUNT).wallet, o);
-    patient = await persona(browser, "patient kraken-p-001", party("patient kraken-p-001", PATIENT_ACCOUNTS[0]).wallet, o);
-    personas.push(university, marketer, patient);
+    marketer = await t.persona("marketing company", party("marketing company", MARKETING_ACCOUNT).wallet);
+    patient = await t.persona("patient kraken-p-001", party("patient kraken-p-001", PATIENT_ACCOUNTS[0]).wallet);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await runCleanup(cleanup);
-    if (Object.keys(loadTimes).length)
-      console.log(
-        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
-          .map(([p, ms]) => `${p} ${ms} ms`)
-          .join(", ")}; JS fetched, gzip: ${Object.entries(jsGzip)
-          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
-          .join(", ")}; load ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(" ")}`,
-      );
-  });
-
-  afterEach(() => {
-    expect(
-      personas.flatMap((p) => p.errors),
-      "console errors on the pages",
-    ).to.deep.equal([]);
-  });
-
-  const shoot = (p: Persona, name: string) => p.page.screenshot({ path: path.join(OUT, `buy-${name}.png`), fullPage: true });
-  async function open(p: Persona, route: string, ready: string): Promise<void> {
-    await p.page.goto("about:blank");
-    await p.page.goto(`${stack.portalUrl}#/${route}`);
-    await p.page.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
-  }
+  const shoot = (p: Persona, name: string) => t.shoot(p.page, `buy-${name}`);
+  const open = (p: Persona, route: string, ready: string) => t.open(p.page, route, ready);
 
   it("the university requests access for scientific research, sees the decision and k of n attestations, and buys in one signature and one transaction", async () => {
     const { page } = university;
@@ -179,7 +134,7 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
       expect(await page.locator("#records tbody tr").count()).to.equal(PATIENTS);
       expect(await page.locator('[data-subject="kraken-p-001"]').innerText()).to.contain('"test":"HbA1c"');
       expect(await page.locator("#save").getAttribute("download")).to.equal("kraken-lab-results.jsonl");
-      await page.screenshot({ path: path.join(OUT, "buy-5-university-download.png"), fullPage: true });
+      await t.shoot(page, "buy-5-university-download");
       await expectAccessible(page, "Dataset");
     } finally {
       await page.close();
@@ -266,8 +221,8 @@ if (!hasChromium && !process.env.CI) console.warn("portal buy e2e: /usr/bin/chro
       ["dataset", `dataset/${stack.datasetId}`, "#download"],
     ] as const) {
       // what the page fetched of the build by then: its scripts, gzip-compressed as a server would send them
-      ({ ms: loadTimes[name], jsGzip: jsGzip[name] } = await firstLoad(browser!, `${stack.portalUrl}#/${route}`, ready, DIST, university.errors));
+      await t.firstLoad(name, route, ready);
     }
-    expect(Object.keys(loadTimes)).to.have.length(4);
+    expect(Object.keys(t.loadTimes)).to.have.length(4);
   });
 });

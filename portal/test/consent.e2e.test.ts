@@ -8,103 +8,38 @@
 // Its own mocha process (npm run test:e2e runs each e2e file alone): the demo's Hardhat runtime serves one node per
 // process, so it cannot share a process with portal.e2e.test.ts's stack.
 import { expect } from "chai";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { JsonRpcProvider, getBytes } from "ethers";
-import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
-import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
+import { hardhatAccounts } from "@datamarket/demo";
+import { PATIENT_ACCOUNTS, type PortalStack } from "../server/stack";
+import { PortalInBrowser, describeInBrowser, expectAccessible, type Persona } from "./browser";
 
-const CHROMIUM = "/usr/bin/chromium";
-const OUT = path.join(__dirname, "..", "test-output");
-const DIST = path.join(__dirname, "..", "dist");
 const SUBJECT = "kraken-p-001";
 
-(existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip)("My consents in a browser: give, narrow, withdraw (headless Chromium)", function () {
+describeInBrowser("consent e2e")("My consents in a browser: give, narrow, withdraw (headless Chromium)", function () {
   this.timeout(240_000);
-  const cleanup: Cleanup = [];
+  const t = PortalInBrowser.hooks();
   let stack: PortalStack;
-  let browser: import("playwright-core").Browser | undefined;
+  let patient: Persona;
   let tab: import("playwright-core").Page;
-  const consoleErrors: string[] = [];
-  const signed: string[] = [];
   let seededId = "";
 
   before(async () => {
-    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
-    mkdirSync(OUT, { recursive: true });
-    stack = await startPortalStack({ cleanup, distDir: DIST });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const provider = new JsonRpcProvider(stack.rpcUrl);
-    cleanup.push(() => provider.destroy());
-    const patient = hardhatAccounts(provider).party(`patient ${SUBJECT}`, PATIENT_ACCOUNTS[0]).wallet;
-    await context.exposeFunction("__consentWallet", async (method: string, params: unknown[]) => {
-      if (method === "eth_requestAccounts" || method === "eth_accounts") return [patient.address];
-      if (method === "eth_chainId") return `0x${stack.config.chainId.toString(16)}`;
-      if (method === "personal_sign") {
-        const text = Buffer.from(getBytes(params[0] as string)).toString("utf8");
-        signed.push(text.split("\n")[0]);
-        return patient.signMessage(getBytes(params[0] as string));
-      }
-      throw new Error(`the test wallet does not support ${method}`);
-    });
-    await context.addInitScript(() => {
-      const call = (globalThis as unknown as { __consentWallet(method: string, params: unknown[]): Promise<unknown> }).__consentWallet;
-      (window as unknown as { ethereum: unknown }).ethereum = {
-        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
-        on: () => undefined,
-      };
-    });
-    tab = await context.newPage();
-    tab.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(m.text());
-    });
-    tab.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    stack = t.stack;
+    const wallet = hardhatAccounts(t.provider).party(`patient ${SUBJECT}`, PATIENT_ACCOUNTS[0]).wallet;
+    patient = await t.persona(`patient ${SUBJECT}`, wallet, { methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "personal_sign"] });
+    tab = patient.page;
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    for (const action of cleanup.reverse()) {
-      try {
-        await action();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
-  });
-
-  afterEach(() => {
-    expect(consoleErrors, "console errors on the page").to.deep.equal([]);
-  });
-
-  async function axe(name: string): Promise<void> {
-    if (!(await tab.evaluate(() => "axe" in window))) await tab.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
-    const violations = await tab.evaluate(async () => {
-      const axeRun = (
-        window as unknown as {
-          axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: { target: string[] }[] }> }> };
-        }
-      ).axe;
-      return (await axeRun.run(document, { resultTypes: ["violations"] })).violations;
-    });
-    const grave = violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
-    expect(grave, `axe-core on ${name}`).to.deep.equal([]);
-  }
-  const shoot = (name: string) => tab.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  /** the first line of each text the wallet signed */
+  const signed = () => patient.signedTexts.map((text) => text.split("\n")[0]);
+  const axe = (name: string) => expectAccessible(tab, name);
+  const shoot = (name: string) => t.shoot(tab, name);
   const consents = async () => (await stack.network.auditor.listSubjectConsents(SUBJECT)).records;
 
   it("signs in once, then narrows the consent to an earlier end: the ledger records version 2", async () => {
     await tab.goto(`${stack.portalUrl}#/consent`);
     await tab.click("#load");
     await tab.locator("[data-consent]").first().waitFor({ timeout: 30_000 });
-    expect(signed).to.deep.equal(["127.0.0.1:" + new URL(stack.portalUrl).port + " wants you to sign in with your Ethereum account:"]);
+    expect(signed()).to.deep.equal(["127.0.0.1:" + new URL(stack.portalUrl).port + " wants you to sign in with your Ethereum account:"]);
     const [seeded] = await consents();
     seededId = seeded.consentId;
     const card = tab.locator(`[data-consent="${seeded.consentId}"]`);
@@ -123,7 +58,7 @@ const SUBJECT = "kraken-p-001";
     expect(after.version).to.equal(2);
     expect(after.validUntil).to.equal(Math.floor(Date.parse(`${earlier}T23:59:59Z`) / 1000));
     expect(await card.locator("dl").innerText()).to.match(/Version\s+2, last changed/);
-    expect(signed.at(-1)).to.equal("DataMarket consent ledger: I authorise this operation.");
+    expect(signed().at(-1)).to.equal("DataMarket consent ledger: I authorise this operation.");
     await shoot("consent-1-narrowed");
   });
 

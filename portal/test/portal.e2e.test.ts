@@ -7,108 +7,28 @@
 // critical violation on each page (desktop and 360 px); screenshots go to portal/test-output/. Whatever
 // happens, `after` stops the browser and everything the stack started.
 import { expect } from "chai";
-import { existsSync, mkdirSync } from "node:fs";
-import { loadavg } from "node:os";
-import path from "node:path";
-import { JsonRpcProvider, getBytes } from "ethers";
-import { hardhatAccounts, type Cleanup } from "@datamarket/demo";
-import { PATIENT_ACCOUNTS, startPortalStack, type PortalStack } from "../server/stack";
-import { CHROMIUM, expectAccessible, firstLoad, hasChromium, launchChromium, runCleanup } from "./browser";
+import { hardhatAccounts } from "@datamarket/demo";
+import { PATIENT_ACCOUNTS, type PortalStack } from "../server/stack";
+import { PortalInBrowser, describeInBrowser, expectAccessible } from "./browser";
 
-const OUT = path.join(__dirname, "..", "test-output");
-const DIST = path.join(__dirname, "..", "dist");
-
-if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is missing (apt-get install -y chromium); the browser test is skipped`);
-
-(hasChromium || process.env.CI ? describe : describe.skip)("the portal in a browser (production build, headless Chromium)", function () {
+describeInBrowser("portal e2e")("the portal in a browser (production build, headless Chromium)", function () {
   this.timeout(240_000);
-  const cleanup: Cleanup = [];
+  const t = PortalInBrowser.hooks();
   let stack: PortalStack;
-  let browser: import("playwright-core").Browser | undefined;
   let tab: import("playwright-core").Page;
-  const consoleErrors: string[] = [];
-  const loadTimes: Record<string, number> = {};
-  const jsGzip: Record<string, number> = {};
   let patient: import("ethers").Wallet;
 
   before(async () => {
-    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
-    mkdirSync(OUT, { recursive: true });
-    stack = await startPortalStack({ cleanup, distDir: DIST });
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // The test wallet: window.ethereum forwards each request to this process, where the key is.
-    const provider = new JsonRpcProvider(stack.rpcUrl);
-    cleanup.push(() => provider.destroy());
-    patient = hardhatAccounts(provider).party("patient kraken-p-002", PATIENT_ACCOUNTS[1]).wallet;
-    const requests: string[] = [];
-    await context.exposeFunction("__testWallet", async (method: string, params: unknown[]) => {
-      requests.push(method);
-      switch (method) {
-        case "eth_requestAccounts":
-        case "eth_accounts":
-          return [patient.address];
-        case "eth_chainId":
-          return `0x${stack.config.chainId.toString(16)}`;
-        case "personal_sign": {
-          const [message, account] = params as [string, string];
-          if (account.toLowerCase() !== patient.address.toLowerCase()) throw new Error(`personal_sign for ${account}, not the wallet's account`);
-          return patient.signMessage(getBytes(message));
-        }
-        default:
-          throw new Error(`the test wallet does not support ${method}`);
-      }
-    });
-    await context.addInitScript(() => {
-      const call = (globalThis as unknown as { __testWallet(method: string, params: unknown[]): Promise<unknown> }).__testWallet;
-      (window as unknown as { ethereum: unknown }).ethereum = {
-        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
-        on: () => undefined,
-      };
-    });
-    tab = await context.newPage();
-    tab.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(m.text());
-    });
-    tab.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await runCleanup(cleanup);
-    if (Object.keys(loadTimes).length) {
-      console.log(
-        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
-          .map(([p, ms]) => `${p} ${ms} ms`)
-          .join(", ")}; load ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(" ")}`,
-      );
-      console.log(
-        `      JS fetched by each page, gzip: ${Object.entries(jsGzip)
-          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
-          .join(", ")}`,
-      );
-    }
-  });
-
-  afterEach(function () {
-    expect(consoleErrors, "console errors on the page").to.deep.equal([]);
+    stack = t.stack;
+    // the test wallet: window.ethereum forwards each request to this process, where the key is
+    patient = hardhatAccounts(t.provider).party("patient kraken-p-002", PATIENT_ACCOUNTS[1]).wallet;
+    tab = (await t.persona("patient kraken-p-002", patient, { methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "personal_sign"] })).page;
   });
 
   /** axe-core on the page as it is: no serious or critical violation. */
   const axe = (name: string) => expectAccessible(tab, name);
-
-  async function shoot(name: string): Promise<void> {
-    await tab.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-  }
-
-  /** Opens a route in a new document (not a same-document hash change) and waits until `ready` is visible. */
-  async function open(route: string, ready: string): Promise<void> {
-    await tab.goto("about:blank");
-    await tab.goto(`${stack.portalUrl}#/${route}`);
-    await tab.locator(ready).first().waitFor({ state: "visible", timeout: 30_000 });
-  }
+  const shoot = (name: string) => t.shoot(tab, name);
+  const open = (route: string, ready: string) => t.open(tab, route, ready);
 
   it("Discover shows the seeded consent-gated product with its seller, price per day and resources", async () => {
     await open("discover", `[data-product="${stack.productId}"]`);
@@ -193,9 +113,9 @@ if (!hasChromium && !process.env.CI) console.warn(`portal e2e: ${CHROMIUM} is mi
       ["consent", "#load"],
     ] as const) {
       // what the page fetched of the build by then: its scripts, gzip-compressed as a server would send them
-      ({ ms: loadTimes[route], jsGzip: jsGzip[route] } = await firstLoad(browser!, `${stack.portalUrl}#/${route}`, ready, DIST, consoleErrors));
+      await t.firstLoad(route, route, ready);
     }
-    expect(Object.keys(loadTimes)).to.have.length(3);
+    expect(Object.keys(t.loadTimes)).to.have.length(3);
   });
 
   it("works at 360 px wide with no serious accessibility violation", async () => {

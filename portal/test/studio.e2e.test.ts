@@ -10,92 +10,35 @@
 // Any console error fails the test; axe-core finds no serious or critical violation on each page
 // (desktop and 360 px); screenshots go to portal/test-output/studio-*.png. `after` stops everything.
 import { expect } from "chai";
-import { existsSync, mkdirSync } from "node:fs";
-import { loadavg } from "node:os";
-import path from "node:path";
 import { JsonRpcProvider, id, parseUnits, sha256, type Wallet } from "ethers";
 import { MarketClient, StreamRegistryClient, decodeManifest } from "@datamarket/sdk";
-import { DAY, hardhatAccounts, type Cleanup } from "@datamarket/demo";
-import { startPortalStack, type PortalStack } from "../server/stack";
-import { describeInBrowser, expectAccessible, firstLoad, openBrowser, type BrowserSession } from "./browser-harness";
+import { DAY, hardhatAccounts } from "@datamarket/demo";
+import type { PortalStack } from "../server/stack";
+import { PortalInBrowser, describeInBrowser, expectAccessible } from "./browser";
 
-const OUT = path.join(__dirname, "..", "test-output");
-const DIST = path.join(__dirname, "..", "dist");
 const HOSPITAL_ACCOUNT = 1; // the seeded product's seller (server/stack.ts)
 const UNIVERSITY_ACCOUNT = 2;
 const SUBJECTS = ["kraken-p-101", "kraken-p-102", "kraken-p-103"];
 
 describeInBrowser("studio e2e")("the seller studio and the deployment's verification in a browser", function () {
   this.timeout(240_000);
-  const cleanup: Cleanup = [];
+  const t = PortalInBrowser.hooks();
   let stack: PortalStack;
-  let session: BrowserSession | undefined;
   let tab: import("playwright-core").Page;
   let provider: JsonRpcProvider;
   let hospital: Wallet;
-  const loadTimes: Record<string, number> = {};
-  const jsGzip: Record<string, number> = {};
   let newProductId = "";
   let datasetId = "";
 
   before(async () => {
-    expect(existsSync(path.join(DIST, "index.html")), "portal/dist is built (npm test builds it first)").to.equal(true);
-    mkdirSync(OUT, { recursive: true });
-    stack = await startPortalStack({ cleanup, distDir: DIST });
-    provider = new JsonRpcProvider(stack.rpcUrl, undefined, { pollingInterval: 50, cacheTimeout: -1 });
-    cleanup.push(() => provider.destroy());
+    stack = t.stack;
+    provider = t.provider;
     hospital = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).wallet;
-    session = await openBrowser(async (method, params) => {
-      switch (method) {
-        case "eth_requestAccounts":
-        case "eth_accounts":
-          return [hospital.address];
-        case "eth_chainId":
-          return `0x${stack.config.chainId.toString(16)}`;
-        case "eth_sendTransaction": {
-          const [tx] = params as [{ from: string; to: string; data: string }];
-          if (tx.from.toLowerCase() !== hospital.address.toLowerCase()) throw new Error(`eth_sendTransaction from ${tx.from}, not the wallet's account`);
-          return (await hospital.sendTransaction({ to: tx.to, data: tx.data })).hash;
-        }
-        default:
-          throw new Error(`the test wallet does not support ${method}`);
-      }
-    });
-    tab = session.tab;
-  });
-
-  after(async () => {
-    await session?.browser.close().catch(() => undefined);
-    for (const action of cleanup.reverse()) {
-      try {
-        await action();
-      } catch (error) {
-        console.error(`cleanup: ${(error as Error).message}`);
-      }
-    }
-    if (Object.keys(loadTimes).length) {
-      const load = loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" ");
-      console.log(
-        `      first load (production build, localhost, empty cache): ${Object.entries(loadTimes)
-          .map(([p, ms]) => `${p} ${ms} ms`)
-          .join(", ")}; load ${load}`,
-      );
-      console.log(
-        `      JS fetched by each page, gzip: ${Object.entries(jsGzip)
-          .map(([p, b]) => `${p} ${(b / 1024).toFixed(1)} KiB`)
-          .join(", ")}`,
-      );
-    }
-  });
-
-  afterEach(function () {
-    expect(session?.consoleErrors, "console errors on the page").to.deep.equal([]);
+    tab = (await t.persona("University Hospital", hospital, { methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_sendTransaction"] })).page;
   });
 
   const axe = (name: string) => expectAccessible(tab, name);
-  const shoot = (name: string) => tab.screenshot({ path: path.join(OUT, `studio-${name}.png`), fullPage: true });
+  const shoot = (name: string) => t.shoot(tab, `studio-${name}`);
 
   /** The status line once it matches `pattern` (an error shown instead fails with its text). */
   async function statusMatching(pattern: RegExp): Promise<string> {
@@ -114,7 +57,7 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
     await tab.goto(`${stack.portalUrl}#/studio`);
     await tab.click("#studio-connect");
     await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).waitFor({ timeout: 30_000 });
-    loadTimes["studio with the wallet connected, until its products show (warm cache)"] = Date.now() - started;
+    t.loadTimes["studio with the wallet connected, until its products show (warm cache)"] = Date.now() - started;
     const row = await tab.locator(`#my-products tr[data-product="${stack.productId}"]`).innerText();
     expect(row).to.contain("KRAKEN heart rate");
     expect(row).to.contain("8.64 DATA");
@@ -346,10 +289,8 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
       ["studio", "studio", "#studio-connect"],
       ["audit's verification table", "audit", "#verify-summary"],
     ] as const) {
-      const { ms, jsGzip: bytes } = await firstLoad(session!, `${stack.portalUrl}#/${route}`, ready, DIST);
-      loadTimes[name] = ms;
-      jsGzip[name] = bytes;
+      await t.firstLoad(name, route, ready, 60_000);
     }
-    expect(Object.keys(loadTimes)).to.have.length(3);
+    expect(Object.keys(t.loadTimes)).to.have.length(3);
   });
 });
