@@ -14,11 +14,16 @@ export const MAX_SESSION_SECONDS = 3600;
 export const SUBJECT_OPERATIONS = ["GiveConsent", "NarrowConsent", "WithdrawConsent", "RefuseConsent"] as const;
 /** Operations a relay may submit for a buyer's wallet. */
 export const BUYER_OPERATIONS = ["RequestAccess"] as const;
+/** Operations a relay may submit for a custodian's wallet: the custodian's own resource registration. */
+export const CUSTODIAN_OPERATIONS = ["RegisterResource", "AddResourceSubjects", "RemoveResourceSubjects"] as const;
 /** Reads a relay may make for a wallet with a sign-in session. */
 export const SESSION_READS = ["ListSubjectConsents", "ListAccessBySubject", "GetConsent", "GetConsentHistory", "GetGrant", "GetAccessRequest"] as const;
 
-/** The ledger party a wallet is bound to: a data subject, or a buyer identity (by its key). */
-export function partyName(kind: "subject" | "buyer", id: string): string {
+/** The kinds of ledger party a wallet may be bound to. */
+export type PartyKind = "subject" | "buyer" | "custodian";
+
+/** The ledger party a wallet is bound to: a data subject, or a buyer or custodian identity (by its key). */
+export function partyName(kind: PartyKind, id: string): string {
   return `${kind}:${id}`;
 }
 
@@ -56,7 +61,7 @@ export interface SignedOperation {
   binding: string;
   address: string;
   party: string;
-  /** one of SUBJECT_OPERATIONS / BUYER_OPERATIONS */
+  /** one of SUBJECT_OPERATIONS / BUYER_OPERATIONS / CUSTODIAN_OPERATIONS */
   operation: string;
   /** canonical JSON of the operation's arguments (canonicalJson of chaincode/src/canonical.ts) */
   arguments: string;

@@ -119,7 +119,7 @@ describe("WalletContract: wallets bound on the ledger, operations a relay submit
       expect(types).to.include("WalletBound");
     });
 
-    it("refuses a proof by another wallet, one made for another identity, an expired one, and binding by a custodian or a relay", async () => {
+    it("refuses a proof by another wallet, one made for another identity, an expired one, a custodian binding with a subject's proof, and binding by a relay", async () => {
       const expires = now() + 60;
       const text = bindingTextFor(subjectIdentity, lab.address, expires, LEDGER);
       // the thief signs, claiming the lab's address
@@ -140,7 +140,8 @@ describe("WalletContract: wallets bound on the ledger, operations a relay submit
         }),
         "SIGNATURE_EXPIRED",
       );
-      await expectCode(w.custodian.bindWallet({ address: lab.address, expires, signature: await lab.signMessage(text) }), "FORBIDDEN");
+      // a custodian binds its own wallet (below), never with a proof made for another identity
+      await expectCode(w.custodian.bindWallet({ address: lab.address, expires, signature: await lab.signMessage(text) }), "BAD_WALLET_SIGNATURE");
       await expectCode(relay.bindWallet({ address: lab.address, expires, signature: await lab.signMessage(text) }), "FORBIDDEN");
       expect((await relay.listWalletBindings(lab.address)).records).to.deep.equal([]);
     });
@@ -295,6 +296,102 @@ describe("WalletContract: wallets bound on the ledger, operations a relay submit
       // and a subject's or buyer's own identity cannot relay
       await expectCode(subjectClient.submitSigned(await signed(patient, subjectBinding, "WithdrawConsent", { consentId })), "FORBIDDEN");
       expect((await w.custodian.getConsent(consentId)).status).to.equal("ConsentGiven");
+    });
+  });
+
+  describe("a custodian's wallet: resource registration relayed", () => {
+    const hospital = new Wallet("0x" + "54".repeat(32));
+    const clinic = new Wallet("0x" + "55".repeat(32));
+    const STREAM = "0x" + "33".repeat(32);
+    const OTHER_PRODUCT = "0x" + "a2".repeat(32);
+    let custodianIdentity: fabric.EnrolledIdentity;
+    let custodianBinding: WalletBinding;
+    let clinicBinding: WalletBinding;
+
+    beforeEach(async () => {
+      custodianIdentity = await w.ledger.enroll("HospitalMSP", "studio-wallet", { "consent.role": "custodian" });
+      custodianBinding = await bindWallet(w.ledger.client(custodianIdentity), custodianIdentity, hospital, { ledger: LEDGER, now: now() });
+      const clinicIdentity = await w.ledger.enroll("ClinicMSP", "studio-wallet", { "consent.role": "custodian" });
+      clinicBinding = await bindWallet(w.ledger.client(clinicIdentity), clinicIdentity, clinic, { ledger: LEDGER, now: now() });
+    });
+
+    it("binds a custodian identity's wallet to that identity", async () => {
+      expect(custodianBinding).to.deep.include({
+        address: hospital.address.toLowerCase(),
+        kind: "custodian",
+        subjectId: null,
+        party: partyOf(custodianIdentity),
+      });
+      expect(custodianBinding.party).to.match(/^custodian:0x[0-9a-f]{64}$/);
+      expect((await relay.listWalletBindings(hospital.address)).records.map((b) => b.kind)).to.deep.equal(["custodian"]);
+    });
+
+    it("registers a dataset with its products and adds and removes subjects, as the custodian itself would", async () => {
+      const registered = await relay.submitSigned<{ controllerMsp: string; productIds: string[] }>(
+        await signed(hospital, custodianBinding, "RegisterResource", { resourceId: DATASET, kind: "dataset", productIds: [PRODUCT] }),
+      );
+      expect(registered).to.deep.include({ controllerMsp: "HospitalMSP", productIds: [PRODUCT] });
+      await relay.submitSigned(
+        await signed(hospital, custodianBinding, "AddResourceSubjects", { resourceId: DATASET, subjectIds: ["subj-0001", "subj-0002"] }),
+      );
+      expect((await w.custodian.listResourceSubjects(DATASET)).records).to.deep.equal(["subj-0001", "subj-0002"]);
+      const removed = await relay.submitSigned<{ subjectCount: number }>(
+        await signed(hospital, custodianBinding, "RemoveResourceSubjects", { resourceId: DATASET, subjectIds: ["subj-0002"] }),
+      );
+      expect(removed.subjectCount).to.equal(1);
+      // the same rules as the custodian's own transaction: a product licenses one resource, a stream holds one subject
+      await expectCode(
+        relay.submitSigned(await signed(hospital, custodianBinding, "RegisterResource", { resourceId: STREAM, kind: "stream", productIds: [PRODUCT] })),
+        "ALREADY_EXISTS",
+        PRODUCT,
+      );
+      await relay.submitSigned(
+        await signed(hospital, custodianBinding, "RegisterResource", { resourceId: STREAM, kind: "stream", productIds: [OTHER_PRODUCT] }),
+      );
+      await expectCode(
+        relay.submitSigned(await signed(hospital, custodianBinding, "AddResourceSubjects", { resourceId: STREAM, subjectIds: ["subj-0001", "subj-0002"] })),
+        "DATASET_TOO_LARGE",
+      );
+      // another custodian's wallet cannot touch the hospital's resource
+      await expectCode(
+        relay.submitSigned(await signed(clinic, clinicBinding, "AddResourceSubjects", { resourceId: DATASET, subjectIds: ["subj-0003"] })),
+        "FORBIDDEN",
+        "HospitalMSP",
+      );
+      expect((await w.custodian.listResourceSubjects(DATASET)).records).to.deep.equal(["subj-0001"]);
+    });
+
+    it("refuses a registration signed by a subject's or a buyer's wallet, or forged, registering nothing", async () => {
+      const args = { resourceId: DATASET, kind: "dataset", productIds: [PRODUCT] };
+      await expectCode(relay.submitSigned(await signed(patient, subjectBinding, "RegisterResource", args)), "INVALID_ARGUMENT", "subject's wallet");
+      const buyerBinding = await bindWallet(buyerClient, buyerIdentity, lab, { ledger: LEDGER, now: now() });
+      await expectCode(relay.submitSigned(await signed(lab, buyerBinding, "RegisterResource", args)), "INVALID_ARGUMENT", "buyer's wallet");
+      await expectCode(
+        relay.submitSigned(await signed(thief, custodianBinding, "RegisterResource", args, { address: hospital.address })),
+        "BAD_WALLET_SIGNATURE",
+      );
+      // nor can a custodian's wallet sign a subject's or a buyer's operation
+      await expectCode(relay.submitSigned(await signed(hospital, custodianBinding, "WithdrawConsent", { consentId })), "INVALID_ARGUMENT");
+      await expectCode(
+        relay.submitSigned(await signed(hospital, custodianBinding, "RequestAccess", { productId: PRODUCT, purpose: "ScientificResearch" })),
+        "INVALID_ARGUMENT",
+      );
+      await expectCode(w.custodian.getResource(DATASET), "NOT_FOUND");
+      expect((await w.custodian.getConsent(consentId)).status).to.equal("ConsentGiven");
+    });
+
+    it("refuses a replayed, an expired and an unbound custodian's registration", async () => {
+      const op = await signed(hospital, custodianBinding, "RegisterResource", { resourceId: DATASET, kind: "dataset" });
+      await relay.submitSigned(op);
+      await expectCode(relay.submitSigned(op), "NONCE_USED", op.nonce);
+      await expectCode(
+        relay.submitSigned(await signed(hospital, custodianBinding, "RegisterResource", { resourceId: STREAM, kind: "stream" }, { expires: now() - 1 })),
+        "SIGNATURE_EXPIRED",
+      );
+      const later = await signed(hospital, custodianBinding, "RegisterResource", { resourceId: STREAM, kind: "stream" });
+      await w.ledger.client(custodianIdentity).unbindWallet(hospital.address);
+      await expectCode(relay.submitSigned(later), "WALLET_NOT_BOUND");
+      await expectCode(w.custodian.getResource(STREAM), "NOT_FOUND");
     });
   });
 

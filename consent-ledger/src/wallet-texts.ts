@@ -12,6 +12,7 @@ export {
 } from "@datamarket/consent-chaincode/src/siwe";
 export {
   BUYER_OPERATIONS,
+  CUSTODIAN_OPERATIONS,
   MAX_SESSION_SECONDS,
   MAX_SIGNED_LIFETIME_SECONDS,
   SESSION_READS,
@@ -20,6 +21,7 @@ export {
   partyName,
   signedOperationText,
   walletBindingText,
+  type PartyKind,
   type SignedOperation,
   type SignedOperationRequest,
   type WalletBindingProof,

@@ -6,12 +6,12 @@ import { partyName, walletBindingText } from "@datamarket/consent-chaincode/src/
 import type { ConsentLedgerClient, WalletBinding } from "./client/client";
 import { fabricClientId, type EnrolledIdentity } from "./fabric/identity";
 
-/** The party name an identity binds a wallet to: `subject:<id>` for a subject identity, `buyer:<key>` for a buyer's. */
+/** The party name an identity binds a wallet to: `subject:<id>` for a subject identity, `buyer:<key>` / `custodian:<key>` for a buyer's or a custodian's. */
 export function partyOf(identity: Pick<EnrolledIdentity, "mspId" | "certificatePem" | "attributes">): string {
   const role = identity.attributes["consent.role"];
   if (role === "subject") return partyName("subject", identity.attributes["consent.subject"] ?? "");
-  if (role === "buyer") return partyName("buyer", sha256Hex(`${identity.mspId}\n${fabricClientId(identity.certificatePem)}`));
-  throw new Error(`an identity of role ${role ?? "(none)"} binds no wallet: only subjects and buyers do`);
+  if (role === "buyer" || role === "custodian") return partyName(role, sha256Hex(`${identity.mspId}\n${fabricClientId(identity.certificatePem)}`));
+  throw new Error(`an identity of role ${role ?? "(none)"} binds no wallet: only subjects, buyers and custodians do`);
 }
 
 /** The exact text the wallet signs (personal_sign) so that `identity` can bind it on channel `ledger`. */

@@ -18,10 +18,12 @@ import { ADDRESS, BYTES32, Json, parseJsonObject, requireSeconds, requireString 
 import { BUYER_TYPES, jurisdictionCovered, purposeCovered } from "../vocabulary";
 import {
   BUYER_OPERATIONS,
+  CUSTODIAN_OPERATIONS,
   MAX_SESSION_SECONDS,
   MAX_SIGNED_LIFETIME_SECONDS,
   SESSION_READS,
   SUBJECT_OPERATIONS,
+  type PartyKind,
   ledgerResource,
   partyName,
   signedOperationText,
@@ -29,6 +31,7 @@ import {
 } from "../walletauth";
 import { AccessContract } from "./access";
 import { ConsentContract } from "./consent";
+import { ResourceContract } from "./resource";
 
 /** walletBinding~address~party: what the party's identity was when it bound the wallet. */
 export interface WalletBinding {
@@ -36,7 +39,7 @@ export interface WalletBinding {
   bindingId: string;
   address: string;
   party: string;
-  kind: "subject" | "buyer";
+  kind: PartyKind;
   /** the binding identity's MSP and certificate id */
   mspId: string;
   clientId: string;
@@ -73,12 +76,15 @@ function requireUnexpired(ctx: ConsentContext, expires: number, maxSeconds: numb
   }
 }
 
+const ROLE_OF: Record<PartyKind, Role> = { subject: Role.Subject, buyer: Role.Buyer, custodian: Role.Custodian };
+const OPERATIONS_OF: Record<PartyKind, readonly string[]> = { subject: SUBJECT_OPERATIONS, buyer: BUYER_OPERATIONS, custodian: CUSTODIAN_OPERATIONS };
+
 /** The caller this ledger acts as for a bound wallet: the binding identity, with the wallet as its address. */
 function partyCaller(binding: WalletBinding): Caller {
   return {
     mspId: binding.mspId,
     clientId: binding.clientId,
-    role: binding.kind === "subject" ? Role.Subject : Role.Buyer,
+    role: ROLE_OF[binding.kind],
     subjectId: binding.subjectId,
     buyerType: binding.buyerType,
     jurisdiction: binding.jurisdiction,
@@ -111,14 +117,15 @@ export class WalletContract extends ConsentLedgerContract {
   // underscored: fabric-contract-api leaves such members out of the generated metadata
   private readonly _consent = new ConsentContract();
   private readonly _access = new AccessContract();
+  private readonly _resource = new ResourceContract();
 
   constructor() {
     super("wallet");
   }
 
   /**
-   * Binds a wallet to the caller's own ledger party: a subject identity (its subject) or a buyer identity.
-   * The wallet proves it agrees with a personal_sign signature over walletBindingText, which names this
+   * Binds a wallet to the caller's own ledger party: a subject identity (its subject), a buyer identity or
+   * a custodian identity (the identity itself, so that its wallet may sign CUSTODIAN_OPERATIONS). The wallet proves it agrees with a personal_sign signature over walletBindingText, which names this
    * ledger, the party and the caller's certificate. A buyer's type, jurisdiction and credential are taken
    * from its certificate now: bind again after a new certificate.
    * @param proofJson `{"address": 0x.., "expires": unix seconds, "signature": 0x r‖s‖v}`
@@ -131,9 +138,11 @@ export class WalletContract extends ConsentLedgerContract {
     const address = requireString(input, "address", ADDRESS);
     const expires = requireSeconds(input, "expires");
     const signature = requireString(input, "signature", SIGNATURE);
-    const caller = ctx.requireRole(Role.Subject, Role.Buyer);
+    const caller = ctx.requireRole(Role.Subject, Role.Buyer, Role.Custodian);
     let party: string;
-    if (caller.role === Role.Subject) {
+    if (caller.role === Role.Custodian) {
+      party = partyName("custodian", caller.key);
+    } else if (caller.role === Role.Subject) {
       const subject = await requireSubject(ctx, caller.subjectId ?? "");
       if (!mayActForSubject(caller, subject)) {
         fail(ErrorCode.FORBIDDEN, `subject ${subject.subjectId} is held by ${subject.custodianMsp}, not ${caller.mspId}`);
@@ -161,7 +170,7 @@ export class WalletContract extends ConsentLedgerContract {
       bindingId: sha256Hex(ctx.stub.getTxID()),
       address,
       party,
-      kind: caller.role === Role.Subject ? "subject" : "buyer",
+      kind: caller.role === Role.Subject ? "subject" : caller.role === Role.Buyer ? "buyer" : "custodian",
       mspId: caller.mspId,
       clientId: caller.clientId,
       partyKey: caller.key,
@@ -178,8 +187,9 @@ export class WalletContract extends ConsentLedgerContract {
 
   /**
    * Ends a binding: the party's own identity, or (for a subject who lost the wallet) its custodian.
-   * Operations the wallet signed under it are refused from then on.
-   * @param unbindJson `{"address": 0x.., "subjectId"?: the subject, when the custodian unbinds}`
+   * A custodian identity without `subjectId` ends its own binding. Operations the wallet signed under it
+   * are refused from then on.
+   * @param unbindJson `{"address": 0x.., "subjectId"?: the subject, when the custodian unbinds a subject's wallet}`
    */
   @Transaction()
   @Returns("string")
@@ -188,7 +198,9 @@ export class WalletContract extends ConsentLedgerContract {
     const address = requireString(input, "address", ADDRESS);
     const caller = ctx.requireRole(Role.Subject, Role.Buyer, Role.Custodian);
     let party: string;
-    if (caller.role === Role.Custodian) {
+    if (caller.role === Role.Custodian && input.subjectId === undefined) {
+      party = partyName("custodian", caller.key);
+    } else if (caller.role === Role.Custodian) {
       const subject = await requireSubject(ctx, requireString(input, "subjectId"));
       if (!mayActForSubject(caller, subject)) {
         fail(ErrorCode.FORBIDDEN, `subject ${subject.subjectId} is held by ${subject.custodianMsp}, not ${caller.mspId}`);
@@ -229,7 +241,7 @@ export class WalletContract extends ConsentLedgerContract {
    * may sign, the expiry (SIGNATURE_EXPIRED), the signature over signedOperationText (BAD_WALLET_SIGNATURE),
    * the nonce unused by this wallet (NONCE_USED); then the operation's own rules.
    * @param operationJson `{"address", "party", "operation", "arguments": {...}, "nonce": 32 hex, "expires", "signature"}`
-   * @returns the operation's result as JSON (the consent record, or the AccessDecision)
+   * @returns the operation's result as JSON (the consent record, the AccessDecision, or the resource record)
    */
   @Transaction()
   @Returns("string")
@@ -247,7 +259,7 @@ export class WalletContract extends ConsentLedgerContract {
       fail(ErrorCode.INVALID_ARGUMENT, "arguments must be a JSON object");
     }
     const binding = await this.requireBinding(ctx, address, party);
-    const allowed: readonly string[] = binding.kind === "subject" ? SUBJECT_OPERATIONS : BUYER_OPERATIONS;
+    const allowed = OPERATIONS_OF[binding.kind];
     if (!allowed.includes(operation)) {
       fail(ErrorCode.INVALID_ARGUMENT, `operation "${operation.slice(0, 40)}" is not one a ${binding.kind}'s wallet may sign (${allowed.join(", ")})`);
     }
@@ -366,6 +378,13 @@ export class WalletContract extends ConsentLedgerContract {
         return this._consent.WithdrawConsent(ctx, requireString(args, "consentId", BYTES32));
       case "RefuseConsent":
         return this._consent.RefuseConsent(ctx, requireString(args, "consentId", BYTES32));
+      // a custodian's wallet: the ResourceContract's own rules (custodian role, controller MSP) decide
+      case "RegisterResource":
+        return this._resource.RegisterResource(ctx, canonicalJson(args));
+      case "AddResourceSubjects":
+        return this._resource.AddResourceSubjects(ctx, canonicalJson(args));
+      case "RemoveResourceSubjects":
+        return this._resource.RemoveResourceSubjects(ctx, canonicalJson(args));
       default: {
         // RequestAccess: the grant names the wallet that signed the request, never another address
         if (args.ethAddress !== undefined || args.ethSignature !== undefined) {
