@@ -2,7 +2,7 @@
 // It holds one Fabric identity, a relay (role relay), which by itself may do nothing on the ledger, not
 // even read. Everything it does, it does on a wallet's signature that the ledger itself checks
 // (chaincode WalletContract): an operation (give, narrow, withdraw or refuse consent; a buyer's access
-// request) the wallet signed with a nonce and an expiry, or, for reads, an EIP-4361 sign-in the wallet
+// request; a custodian's registration of a resource and its subjects) the wallet signed with a nonce and an expiry, or, for reads, an EIP-4361 sign-in the wallet
 // signed once. A stolen API server can refuse or delay service; it can replay nothing and forge nothing.
 // Routes: docs/portal.md §Consent API. Trust model: docs/threat-model.md.
 import { randomBytes } from "node:crypto";
@@ -248,7 +248,10 @@ export function buildConsentApi(o: ConsentApiOptions): FastifyInstance {
     },
   } as const;
 
-  /** A consent operation a subject's wallet signed, relayed to the ledger, which checks it; the answer is the consent record. */
+  /**
+   * An operation a bound wallet signed, relayed to the ledger, which checks it: a subject's consent operation
+   * (the answer is the consent record) or a custodian's resource registration (the resource record).
+   */
   app.post<{ Body: SignedOperationInput }>("/v1/operations", { schema: { body: operationSchema } }, async (req) => {
     if (req.body.operation === "RequestAccess") throw new ApiRefusal(400, "BAD_REQUEST", "send an access request to POST /v1/access-requests");
     return onLedger(() => o.relay.submitSigned(req.body));

@@ -143,7 +143,7 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
  * The KRAKEN pilot's listing, smaller: the hospital's heart-rate stream and lab-results dataset with
  * names and descriptions, a consent-gated product on both; nine patients, the first three with a
  * wallet bound on the ledger by their own subject identity (WalletContract.BindWallet, with the
- * wallet's proof); the university's and a marketing company's buyer identities with their wallets
+ * wallet's proof); the hospital's custodian identity bound to the hospital's wallet the same way; the university's and a marketing company's buyer identities with their wallets
  * bound the same way; and one approved access request of the university, so the patients' access log
  * is not empty. The identities are used here once and dropped: nothing the portal runs holds them.
  */
@@ -192,7 +192,8 @@ async function seedKraken(
   });
   await (await seller.market.setPurposes(productId, [id("ScientificResearch")], true)).wait();
 
-  const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
+  const custodianIdentity = await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" });
+  const custodian = ledger.client(custodianIdentity);
   await custodian.registerResource(datasetId.toLowerCase(), "dataset", [productId]);
   for (const subjectId of subjects) {
     await custodian.giveConsent({
@@ -212,6 +213,8 @@ async function seedKraken(
   const channel = { ledger: ledger.peer.channelName, now: ledger.clock.nowSeconds() };
   const bind = async (identity: Awaited<ReturnType<typeof ledger.enroll>>, wallet: WalletSigner) =>
     bindWallet(ledger.client(identity), identity, { address: await wallet.getAddress(), signMessage: (text) => wallet.signMessage(text) }, channel);
+  // the hospital's custodian identity binds the hospital's wallet: the studio registers new resources with it
+  await bind(custodianIdentity, hospital.signer);
   const wallets = new Map<string, string>();
   for (const [i, account] of PATIENT_ACCOUNTS.entries()) {
     const enrolled = await ledger.enroll("HospitalMSP", `subject-${subjects[i]}`, { "consent.role": "subject", "consent.subject": subjects[i] });

@@ -27,6 +27,7 @@ describe("consent API: a relay that acts only on wallets' signatures the ledger 
   const bob = new Wallet(Wallet.createRandom().privateKey);
   const lab = new Wallet(Wallet.createRandom().privateKey);
   const thief = new Wallet(Wallet.createRandom().privateKey);
+  const seller = new Wallet(Wallet.createRandom().privateKey);
   const consentOf = new Map<string, string>();
   const bindingOf = new Map<string, { bindingId: string; party: string }>();
   let app: ReturnType<typeof buildConsentApi>;
@@ -64,6 +65,8 @@ describe("consent API: a relay that acts only on wallets' signatures the ledger 
       "consent.jurisdiction": "NL",
     });
     bindingOf.set(lab.address, await bindWallet(ledger.client(labIdentity), labIdentity, lab, channel));
+    const studioIdentity = await ledger.enroll("HospitalMSP", "studio", { "consent.role": "custodian" });
+    bindingOf.set(seller.address, await bindWallet(ledger.client(studioIdentity), studioIdentity, seller, channel));
     relay = ledger.client(await ledger.enroll("HospitalMSP", "consent-api", { "consent.role": "relay" }));
     app = buildConsentApi({ relay, ledger: LEDGER, allowOrigin: "*" });
   });
@@ -217,6 +220,38 @@ describe("consent API: a relay that acts only on wallets' signatures the ledger 
     }
     expect((await custodian.getConsent(consentOf.get("alice-1")!)).version).to.equal(2);
     expect(await statusOf("bob-1")).to.equal("ConsentGiven");
+  });
+
+  it("registers a resource only on the custodian's wallet signature: forged, altered, unsigned or a subject's changes nothing", async () => {
+    const NEW = keccak256(toUtf8Bytes("new dataset"));
+    const OTHER = keccak256(toUtf8Bytes("other dataset"));
+    const NEW_PRODUCT = keccak256(toUtf8Bytes("new product"));
+    const registration = { resourceId: NEW, kind: "dataset", productIds: [NEW_PRODUCT] };
+    const post = (payload: unknown) => app.inject({ method: "POST", url: "/v1/operations", payload: payload as Record<string, unknown> });
+    const forged = await post(await op(thief, seller, "RegisterResource", registration));
+    expect(forged.json().error).to.equal("BAD_WALLET_SIGNATURE");
+    const signed = await op(seller, seller, "RegisterResource", registration);
+    expect((await post({ ...signed, arguments: { ...registration, resourceId: OTHER } })).json().error).to.equal("BAD_WALLET_SIGNATURE");
+    expect((await post({ ...signed, signature: undefined })).statusCode).to.equal(400);
+    // a subject's wallet, bound and signing genuinely, may not register a resource
+    const bySubject = await post(await op(alice, alice, "RegisterResource", registration));
+    expect(bySubject.json().message).to.contain("not one a subject's wallet may sign");
+    for (const resourceId of [NEW, OTHER]) {
+      const missing = await custodian.getResource(resourceId).then(
+        () => null,
+        (e: { code: string }) => e.code,
+      );
+      expect(missing).to.equal("NOT_FOUND");
+    }
+    // the custodian's wallet: registered with the custodian's MSP as controller, its subjects added
+    const r = await post(signed);
+    expect(r.statusCode, r.body).to.equal(200);
+    expect(r.json()).to.deep.include({ resourceId: NEW, controllerMsp: "HospitalMSP", productIds: [NEW_PRODUCT] });
+    const added = await post(await op(seller, seller, "AddResourceSubjects", { resourceId: NEW, subjectIds: ["alice-1"] }));
+    expect(added.json().subjectCount, added.body).to.equal(1);
+    expect((await post(signed)).json().error).to.equal("NONCE_USED");
+    const me = (await signIn(seller)).json() as SessionAnswer;
+    expect(me.bindings.map((b) => b.kind)).to.deep.equal(["custodian"]);
   });
 
   it("gives consent on the subject's signed operation, and never for another subject", async () => {
