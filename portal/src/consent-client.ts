@@ -12,10 +12,20 @@ export interface ApiError {
 /** A ledger party a wallet is bound to. */
 export interface BindingSummary {
   bindingId: string;
-  /** "subject:<id>" or "buyer:<identity key>" */
+  /** "subject:<id>", "buyer:<identity key>" or "custodian:<identity key>" */
   party: string;
-  kind: "subject" | "buyer";
+  kind: "subject" | "buyer" | "custodian";
   subjectId: string | null;
+}
+
+/** A stream or dataset as the consent ledger registers it (chaincode ResourceRecord). */
+export interface ResourceRecord {
+  resourceId: string;
+  kind: "stream" | "dataset";
+  controllerMsp: string;
+  productIds: string[];
+  subjectCount: number;
+  createdAt: number;
 }
 
 /** GET /v1/me: the signed-in wallet, the ledger, and the parties the wallet is bound to. */
@@ -239,14 +249,14 @@ export class ConsentApiClient {
   }
 
   /** Has the wallet sign `operation` for the party it is bound to and sends it; the ledger checks it. */
-  private async operate<T>(path: string, kind: "subject" | "buyer", subjectId: string | null, operation: string, args: Record<string, unknown>): Promise<T> {
+  private async operate<T>(path: string, kind: BindingSummary["kind"], subjectId: string | null, operation: string, args: Record<string, unknown>): Promise<T> {
     const s = await this.signedIn();
     const binding = s.bindings.find((b) => b.kind === kind && (subjectId === null || b.subjectId === subjectId));
     if (!binding)
       throw new Error(
         kind === "subject"
           ? `this wallet is not bound to subject ${subjectId} on the consent ledger`
-          : "this wallet is bound to no buyer on the consent ledger",
+          : `this wallet is bound to no ${kind} identity on the consent ledger`,
       );
     const { signOperation } = await import("./signed-request");
     const body = await signOperation((text) => this.wallet.signText(text), {
@@ -285,6 +295,24 @@ export class ConsentApiClient {
    */
   requestAccess(request: AccessRequestBody): Promise<AccessRequestResult> {
     return this.operate("/v1/access-requests", "buyer", null, "RequestAccess", { ...request });
+  }
+
+  /** Whether the connected wallet is bound to a custodian identity (signs in if needed). */
+  async isCustodian(): Promise<boolean> {
+    return (await this.signedIn()).bindings.some((b) => b.kind === "custodian");
+  }
+
+  /**
+   * Registers a stream or dataset on the consent ledger with the products that license it, signed by a
+   * wallet bound to a custodian identity: the ledger runs it as that custodian's own RegisterResource.
+   */
+  registerResource(resourceId: string, kind: "stream" | "dataset", productIds: string[]): Promise<ResourceRecord> {
+    return this.operate("/v1/operations", "custodian", null, "RegisterResource", { resourceId, kind, productIds });
+  }
+
+  /** Adds data subjects (at most 1000 a call) to a resource the custodian controls, signed by its wallet. */
+  addResourceSubjects(resourceId: string, subjectIds: string[]): Promise<ResourceRecord> {
+    return this.operate("/v1/operations", "custodian", null, "AddResourceSubjects", { resourceId, subjectIds });
   }
 
   /** A past access request of this wallet, with its grant's status now (e.g. "Invalidated" after a withdrawal). */

@@ -34,7 +34,11 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
     stack = t.stack;
     provider = t.provider;
     hospital = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).wallet;
-    tab = (await t.persona("University Hospital", hospital, { methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_sendTransaction"] })).page;
+    tab = (
+      await t.persona("University Hospital", hospital, {
+        methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_sendTransaction", "personal_sign"],
+      })
+    ).page;
   });
 
   const axe = (name: string) => expectAccessible(tab, name);
@@ -123,9 +127,15 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
     await shoot("3-revert");
 
     await tab.fill("#p-beneficiary", hospital.address);
+    // registered on the consent ledger too, signed by the hospital's wallet (bound to its custodian identity
+    // by the stack): the subjects are those of the dataset just created
+    await tab.check("#p-ledger");
+    expect((await tab.inputValue("#p-subjects")).split(", ")).to.deep.equal(SUBJECTS);
     await tab.click("#new-product button[type=submit]");
-    const done = await statusMatching(/^product 0x[0-9a-f]{64} listed$/);
+    const done = await statusMatching(/^product 0x[0-9a-f]{64} listed and registered on the consent ledger with 3 data subject\(s\)$/);
     newProductId = done.split(" ")[1];
+    const onLedger = await stack.network.auditor.getResource(datasetId.toLowerCase());
+    expect(onLedger).to.deep.include({ kind: "dataset", controllerMsp: "HospitalMSP", productIds: [newProductId], subjectCount: 3 });
     const p = await stack.network.market.getProduct(newProductId);
     expect(p.requiresConsent).to.equal(true);
     expect(p.pricePerSecond).to.equal(parseUnits("1.728", 18) / 86_400n);
@@ -159,12 +169,11 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
   });
 
   it("sees the university's licence after its purchase and withdraws the income", async () => {
-    // The hospital's ledger operator registers the dataset and the product on the consent ledger, and
-    // the three patients consent (custodian transactions on Fabric: not a portal step, docs/portal.md).
+    // The studio registered the dataset and the product on the consent ledger (above); the three patients
+    // consent, recorded here by the hospital's custodian identity on Fabric (the consent pages are tested in consent.e2e).
     const { ledger } = stack.network;
     const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar-studio", { "consent.role": "custodian" }));
     const dataset = datasetId.toLowerCase();
-    await custodian.registerResource(dataset, "dataset", [newProductId]);
     for (const subjectId of SUBJECTS) {
       await custodian.giveConsent({
         subjectId,
@@ -179,7 +188,6 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
         noticeHash: id("KRAKEN notice v1"),
       });
     }
-    await custodian.addResourceSubjects(dataset, SUBJECTS);
     // the university buys the new product in this process: a consent grant on the ledger, 2 of 3 bridges' attestations, permit and buy
     const university = hardhatAccounts(provider).party("university research group", UNIVERSITY_ACCOUNT);
     const ledgerBuyer = ledger.client(

@@ -2,7 +2,9 @@
 // (the records are encrypted per data subject in the browser by @datamarket/sdk's encryptDataset; the
 // registry gets the content hash and where the seller hosts the file; the encrypted file and the master
 // key are handed to the seller, never sent anywhere), and a product on the market with its price per
-// day, licence lengths, beneficiary, resources and access criteria (studio-terms.ts).
+// day, licence lengths, beneficiary, resources and access criteria (studio-terms.ts), optionally
+// registered on the consent ledger with its data subjects, signed by the seller's wallet when it is bound
+// to a custodian identity (the consent API relays it; the ledger checks the signature, docs/consent.md §4c).
 import { dataLicenseMarketAbi, streamRegistryAbi, withProtocolErrors } from "@datamarket/contracts";
 import { encryptDataset, type DatasetRecord } from "@datamarket/sdk";
 import { hexlify, id, isAddress, parseUnits, toUtf8Bytes, zeroPadValue } from "ethers";
@@ -10,11 +12,14 @@ import { $, data, html, words, type Html } from "../dom";
 import type { App } from "../app";
 import { BUYER_TYPES, COUNTRIES, DATA_CATEGORIES, JURISDICTION_GROUPS, PURPOSES } from "../vocabulary";
 import { encodeTerms, TERMS_FORMAT } from "./studio-terms";
-import type { Transactor } from "./studio-tx";
+import { StepError, type Transactor } from "./studio-tx";
+import { describeError } from "../errors";
 
 const registryAbi = withProtocolErrors(streamRegistryAbi);
 const marketAbi = withProtocolErrors(dataLicenseMarketAbi);
 const PATH = /^\/[A-Za-z0-9._~/-]{1,127}$/;
+/** Subjects one AddResourceSubjects operation adds, at most (the ledger's MAX_SUBJECTS_PER_CALL). */
+const SUBJECTS_PER_OPERATION = 1_000;
 
 /** A form's problem with one field: the field is marked invalid and focused, the message names it. */
 class FieldError extends Error {
@@ -157,6 +162,16 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
         </fieldset>
         <label for="p-terms">Terms of use</label>
         <textarea id="p-terms" name="terms" rows="3"></textarea>
+        <fieldset>
+          <legend>Consent ledger</legend>
+          <p>
+            Buyers' requests are decided on the consent ledger. If this wallet is bound to your organisation's custodian identity there, the studio registers
+            the resource with this product and its data subjects, each step signed by this wallet.
+          </p>
+          <label class="check"><input type="checkbox" id="p-ledger" name="ledger" /> Register on the consent ledger</label>
+          <label for="p-subjects">Data subjects of the resource (pseudonymous ids, separated by commas or spaces)</label>
+          <textarea id="p-subjects" name="subjects" rows="2">${lastDataset?.seller === me ? lastDataset.subjectIds.join(", ") : ""}</textarea>
+        </fieldset>
         <p><button type="submit">List the product</button></p>
       </form>
     </section>`.text;
@@ -214,6 +229,7 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
     const base = path.split("/").filter(Boolean).join("-");
     lastDataset = {
       seller: me,
+      subjectIds: [...new Set(records.map((r) => r.subjectId))],
       note: html`<p>
           Dataset ${path} registered (content hash <span class="mono">${encrypted.contentHash.slice(0, 18)}…</span>). Host the encrypted file at ${location} and
           keep the master key: it is needed to release records to buyers and is stored nowhere else.
@@ -264,13 +280,36 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
       },
       text: value(form, "terms"),
     });
+    const onLedger = (form.elements.namedItem("ledger") as HTMLInputElement).checked;
+    const subjectIds = [
+      ...new Set(
+        value(form, "subjects")
+          .split(/[\s,]+/)
+          .filter(Boolean),
+      ),
+    ];
+    if (onLedger) {
+      if (resources.length !== 1)
+        throw new FieldError(
+          "ledger",
+          "the consent ledger decides a product's requests on one stream or dataset: choose one resource, or list without registering",
+        );
+      // checked before any transaction: a wallet that cannot register lists nothing half-way
+      app.status("Checking this wallet's binding on the consent ledger: sign in with your wallet…");
+      if (!(await app.consentApi.isCustodian()))
+        throw new FieldError(
+          "ledger",
+          "this wallet is bound to no custodian identity on the consent ledger: ask your organisation's ledger operator to bind it, or list without registering",
+        );
+    }
     // the market writes each buyer's subscribe permission: it must be the resources' subscribe delegate
     const needDelegate: string[] = [];
     for (const r of resources) {
       const permission = await registry.view<{ canGrantSubscribe: boolean }>("getPermission", r, DataLicenseMarket);
       if (!permission.canGrantSubscribe) needDelegate.push(r);
     }
-    const steps = needDelegate.length + 1 + (purposes.length ? 1 : 0);
+    const ledgerSteps = onLedger ? 1 + Math.ceil(subjectIds.length / SUBJECTS_PER_OPERATION) : 0;
+    const steps = needDelegate.length + 1 + (purposes.length ? 1 : 0) + ledgerSteps;
     let step = 0;
     for (const r of needDelegate) {
       step += 1;
@@ -308,11 +347,35 @@ export function createForms(root: HTMLElement, app: App, me: string, tx: Transac
         true,
       ]);
     }
-    return `product ${productId} listed`;
+    if (!onLedger) return `product ${productId} listed`;
+    const resource = app.indexer.resources.get(resources[0]);
+    const name = resource?.name ?? resources[0];
+    /** One operation the wallet signs and the consent API relays; a refusal names the step and says the product is listed. */
+    const ledgerStep = async (what: string, work: () => Promise<unknown>) => {
+      step += 1;
+      const label = `Step ${step} of ${steps}, ${what}`;
+      app.status(`${label}: sign it in your wallet…`);
+      try {
+        await work();
+      } catch (error) {
+        throw new StepError(
+          label,
+          `${describeError(error)} (product ${productId} is listed on the market; the consent ledger holds the steps before this one only)`,
+        );
+      }
+    };
+    await ledgerStep(`register ${name} with the product on the consent ledger`, () =>
+      app.consentApi.registerResource(resources[0], resource?.kind ?? "dataset", [productId]),
+    );
+    for (let i = 0; i < subjectIds.length; i += SUBJECTS_PER_OPERATION) {
+      const chunk = subjectIds.slice(i, i + SUBJECTS_PER_OPERATION);
+      await ledgerStep(`add ${chunk.length} data subject(s) of ${name} on the consent ledger`, () => app.consentApi.addResourceSubjects(resources[0], chunk));
+    }
+    return `product ${productId} listed and registered on the consent ledger with ${subjectIds.length} data subject(s)`;
   });
 
   if (lastDataset?.seller === me) $("#dataset-files", root).innerHTML = lastDataset.note.text;
 }
 
 /** The last dataset this page registered, with its download links: shown again each time the studio redraws. */
-let lastDataset: { seller: string; note: Html } | undefined;
+let lastDataset: { seller: string; subjectIds: string[]; note: Html } | undefined;
