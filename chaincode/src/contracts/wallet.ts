@@ -125,8 +125,9 @@ export class WalletContract extends ConsentLedgerContract {
 
   /**
    * Binds a wallet to the caller's own ledger party: a subject identity (its subject), a buyer identity or
-   * a custodian identity (the identity itself, so that its wallet may sign CUSTODIAN_OPERATIONS). The wallet proves it agrees with a personal_sign signature over walletBindingText, which names this
-   * ledger, the party and the caller's certificate. A buyer's type, jurisdiction and credential are taken
+   * a custodian identity (the identity itself, whose wallet may then sign CUSTODIAN_OPERATIONS). The wallet
+   * proves it agrees with a personal_sign signature over walletBindingText, which names this ledger, the
+   * party and the caller's certificate. A buyer's type, jurisdiction and credential are taken
    * from its certificate now: bind again after a new certificate.
    * @param proofJson `{"address": 0x.., "expires": unix seconds, "signature": 0x r‖s‖v}`
    * @returns the WalletBinding as JSON
