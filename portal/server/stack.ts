@@ -105,7 +105,9 @@ export async function startPortalStack(o: StackOptions): Promise<PortalStack> {
   });
   o.cleanup.push(() => releases.close());
   const live = await startHeartRate(network, provider, hospital.wallet, seeded.streamId, o.cleanup, log);
-  const keyServer = await serveKeyRequests(live.client, { allowOrigin: portalOrigin });
+  // POST /rekey too: the studio's Rekey action, authorised by the stream owner's signature, checked against the registry
+  const registry = new StreamRegistryClient(network.a.StreamRegistry, provider);
+  const keyServer = await serveKeyRequests(live.client, { allowOrigin: portalOrigin, rekey: { ownerOf: (streamId) => registry.ownerOf(streamId) } });
   o.cleanup.push(() => keyServer.close());
   const fromBlock = Math.min(...Object.values(network.record.contracts).map((c) => c.deployBlock));
   const config: PortalConfig = {

@@ -6,12 +6,24 @@
 // encrypted dataset, lists a consent-gated product with its purposes and access criteria (a first try
 // with a zero beneficiary shows the market's custom error in words), pauses and resumes its sales; the
 // university buys the seeded product in this process (the SDK, a real consent grant and the bridges'
-// attestations); the hospital sees the subscriber and its licence's end, and withdraws the income.
+// attestations); the hospital sees the subscriber and its licence's end, and withdraws the income;
+// the university, given access, watches the heart-rate stream in this process and the hospital rekeys it from the
+// studio (its wallet signs the key server's POST /rekey): the university reads on under the new key.
 // Any console error fails the test; axe-core finds no serious or critical violation on each page
 // (desktop and 360 px); screenshots go to portal/test-output/studio-*.png. `after` stops everything.
 import { expect } from "chai";
 import { JsonRpcProvider, id, parseUnits, sha256, type Wallet } from "ethers";
-import { MarketClient, StreamRegistryClient, decodeManifest } from "@datamarket/sdk";
+import {
+  DataClient,
+  HttpKeyRequestChannel,
+  MarketClient,
+  StreamRegistryClient,
+  coordinatorAt,
+  decodeManifest,
+  generateKeyPair,
+  NEVER,
+  type ReceivedMessage,
+} from "@datamarket/sdk";
 import { DAY, hardhatAccounts } from "@datamarket/demo";
 import type { PortalStack } from "../server/stack";
 import { PortalInBrowser, describeInBrowser, expectAccessible } from "./browser";
@@ -27,18 +39,21 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
   let tab: import("playwright-core").Page;
   let provider: JsonRpcProvider;
   let hospital: Wallet;
+  let hospitalSigner: import("ethers").Signer;
   let newProductId = "";
   let datasetId = "";
+  let signedTexts: string[] = [];
 
   before(async () => {
     stack = t.stack;
     provider = t.provider;
     hospital = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).wallet;
-    tab = (
-      await t.persona("University Hospital", hospital, {
-        methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_sendTransaction", "personal_sign"],
-      })
-    ).page;
+    hospitalSigner = hardhatAccounts(provider).party("University Hospital", HOSPITAL_ACCOUNT).signer;
+    const seller = await t.persona("University Hospital", hospital, {
+      methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "eth_sendTransaction", "personal_sign"],
+    });
+    tab = seller.page;
+    signedTexts = seller.signedTexts;
   });
 
   const axe = (name: string) => expectAccessible(tab, name);
@@ -245,6 +260,53 @@ describeInBrowser("studio e2e")("the seller studio and the deployment's verifica
     expect(await tab.locator("#claimable").innerText()).to.equal("0 DATA");
     await shoot("7-withdrawn");
     expect(bought.cost > 0n).to.equal(true);
+  });
+
+  it("rekeys the heart-rate stream from the studio: the university, with access, keeps receiving under the new key", async () => {
+    // the hospital lets the university read its heart-rate stream (a subscribe permission), and the university
+    // watches it in this process (the SDK), the group key fetched from the hospital's key server
+    const university = hardhatAccounts(provider).party("university research group", UNIVERSITY_ACCOUNT);
+    await new StreamRegistryClient(stack.config.contracts.StreamRegistry, hospitalSigner).setPermission(stack.streamId, university.address, {
+      subscribeExpiry: NEVER,
+    });
+    const encryption = generateKeyPair();
+    await new StreamRegistryClient(stack.config.contracts.StreamRegistry, university.signer).registerEncryptionKey(encryption.publicKey);
+    const watcher = new DataClient({
+      signer: university.wallet,
+      access: new StreamRegistryClient(stack.config.contracts.StreamRegistry, provider),
+      encryptionPrivateKey: encryption.privateKey,
+      coordinator: coordinatorAt(stack.config.contracts.NetworkCoordinator, provider),
+      keyRequests: new HttpKeyRequestChannel((publisher) => stack.config.keyRequestUrls?.[publisher]),
+    });
+    t.cleanup.push(() => watcher.close());
+    const received: ReceivedMessage[] = [];
+    await watcher.subscribe(stack.streamId, (m) => void received.push(m));
+    const until = async (what: string, cond: () => boolean) => {
+      for (const deadline = Date.now() + 60_000; !cond(); await new Promise((r) => setTimeout(r, 100)))
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    };
+    await until("a heart-rate event before the rekey", () => received.length > 0);
+    const oldKey = received[0].groupKeyId;
+
+    await tab.goto("about:blank");
+    await tab.goto(`${stack.portalUrl}#/studio`);
+    await tab.click("#studio-connect");
+    const row = tab.locator(`#my-streams tr[data-stream="${stack.streamId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.innerText()).to.contain("KRAKEN heart rate");
+    await tab.click(`button[data-rekey="${stack.streamId}"]`);
+    const done = await statusMatching(
+      /^KRAKEN heart rate rekeyed: new group key (0x[0-9a-f]{64}), announced to (\d+) subscriber\(s\); others with access get it from your key server$/,
+    );
+    const [, newKey, recipients] = /new group key (0x[0-9a-f]{64}), announced to (\d+)/.exec(done)!;
+    expect(newKey).to.not.equal(oldKey);
+    // the portal's publisher announces keys to nobody in advance: every subscriber asks its key server (which checks the licence)
+    expect(Number(recipients)).to.equal(0);
+    expect(signedTexts.some((text) => text.startsWith("DataMarket: rekey a stream\n") && text.includes(`Stream: ${stack.streamId}`))).to.equal(true);
+    await shoot("7b-rekeyed");
+    // the university, with access, reads the events published under the new key
+    await until("a heart-rate event under the new key", () => received.some((m) => m.groupKeyId === newKey));
+    expect(received.filter((m) => m.groupKeyId === newKey).every((m) => typeof (m.parsed() as { bpm: number }).bpm === "number")).to.equal(true);
   });
 
   it("Audit shows the deployment's verification table: every check passes", async () => {

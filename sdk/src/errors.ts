@@ -46,6 +46,14 @@ export const SdkErrorCodes = {
   PAYMENT_LIMIT: "PAYMENT_LIMIT",
   /** A stream name has no record in StreamNames, or its record is void (details.reason). */
   NAME_NOT_FOUND: "NAME_NOT_FOUND",
+  /** A signed request (POST /rekey) is past its expiry, or its expiry is further ahead than allowed. */
+  REQUEST_EXPIRED: "REQUEST_EXPIRED",
+  /** A signed request's single-use nonce was used already (a replay). */
+  NONCE_REUSED: "NONCE_REUSED",
+  /** The request is not signed by the stream's owner as the stream registry records it. */
+  NOT_STREAM_OWNER: "NOT_STREAM_OWNER",
+  /** The stream registry has no such stream. */
+  UNKNOWN_STREAM: "UNKNOWN_STREAM",
 } as const;
 export type SdkErrorCode = (typeof SdkErrorCodes)[keyof typeof SdkErrorCodes];
 

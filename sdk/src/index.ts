@@ -8,7 +8,8 @@ export type { KeyRequestChannel, StreamAccess } from "./client/access";
 export { partitionOf } from "./client/partition";
 export { BrokerLocator, servingBrokers } from "./client/BrokerLocator";
 export type { BrokerEndpoint, CoordinatorView, CoordinatorWithEndpoints } from "./client/BrokerLocator";
-export { serveKeyRequests, HttpKeyRequestChannel } from "./client/keyRequestHttp";
+export { serveKeyRequests, HttpKeyRequestChannel, rekeyRequestText, signRekeyRequest, MAX_REKEY_LIFETIME_SECONDS } from "./client/keyRequestHttp";
+export type { RekeyRequestFields, SignedRekeyRequest, RekeyResult, RekeyServiceOptions } from "./client/keyRequestHttp";
 export { SdkError, SdkErrorCodes } from "./errors";
 export type { SdkErrorCode } from "./errors";
 // The error base class of every @datamarket package, and the protocol's codes.

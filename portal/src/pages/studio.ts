@@ -1,6 +1,7 @@
 // Seller studio: what the connected wallet sells. Its products (pause and resume sales), its income
 // (released and releasable escrow, withdrawn in one click with a step per transaction), the
-// subscribers of its products with each licence's end, and the forms that create a stream, an
+// subscribers of its products with each licence's end, its streams with a Rekey action
+// (studio-streams.ts), and the forms that create a stream, an
 // encrypted dataset and a product (studio-create.ts). Every state change is a transaction the
 // seller's own wallet signs; the page only reads the chain and asks the wallet.
 import { dataLicenseMarketAbi, withProtocolErrors } from "@datamarket/contracts";
@@ -12,6 +13,7 @@ import type { App, Page } from "../app";
 import { decodeTerms } from "./studio-terms";
 import { StepError, transactor } from "./studio-tx";
 import { createForms } from "./studio-create";
+import { streamsSection, wireRekey } from "./studio-streams";
 
 const LICENSE_STATUS = ["none", "active", "disputed", "ended", "revoked in dispute"];
 
@@ -192,6 +194,7 @@ export const studio: Page = {
             </table>
           </div>
         </section>
+        ${streamsSection(app, me)}
         <section aria-labelledby="subscribers-h">
           <h2 id="subscribers-h">Subscribers</h2>
           <div class="scroll" tabindex="0" role="region" aria-label="Subscribers table">
@@ -261,6 +264,7 @@ export const studio: Page = {
           }),
         );
       }
+      wireRekey(root, app, me, run);
       createForms($("#create", root), app, me, tx, run);
       app.status(`${products.length} product(s), ${subscribers.length} subscriber(s), ${data(claimable)} withdrawable, up to block ${app.indexer.head}`);
     };

@@ -1,9 +1,9 @@
 // A browser cannot listen for HTTP requests: serving key requests is Node only.
 
 import { SdkError, SdkErrorCodes } from "../errors";
-import type { KeyRequestHandler, KeyRequestServer, KeyRequestServerOptions } from "../client/keyRequestHttp";
+import type { KeyRequestServer, KeyRequestServerOptions } from "../client/keyRequestHttp";
 
-export async function startKeyRequestServer(_handler: KeyRequestHandler, _options: KeyRequestServerOptions): Promise<KeyRequestServer & { server: unknown }> {
+export async function startKeyRequestServer(_options: KeyRequestServerOptions): Promise<KeyRequestServer & { server: unknown }> {
   throw new SdkError(
     SdkErrorCodes.NOT_SUPPORTED,
     "serveKeyRequests needs Node.js (a browser cannot listen for HTTP requests); serve key requests from a Node publisher",

@@ -2,7 +2,7 @@
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { KeyRequestHandler, KeyRequestServer, KeyRequestServerOptions } from "../client/keyRequestHttp";
+import type { KeyRequestServer, KeyRequestServerOptions } from "../client/keyRequestHttp";
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -20,7 +20,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-export async function startKeyRequestServer(handler: KeyRequestHandler, options: KeyRequestServerOptions): Promise<KeyRequestServer & { server: Server }> {
+export async function startKeyRequestServer(options: KeyRequestServerOptions): Promise<KeyRequestServer & { server: Server }> {
   const cors = options.allowOrigin ? { "access-control-allow-origin": options.allowOrigin, vary: "origin" } : {};
   const server = createServer(async (req, res) => {
     if (req.method === "OPTIONS" && options.allowOrigin) {
@@ -29,8 +29,10 @@ export async function startKeyRequestServer(handler: KeyRequestHandler, options:
         .end();
       return;
     }
-    if (req.method !== "POST" || req.url !== options.path) {
-      res.writeHead(404, { "content-type": "application/json", ...cors }).end(JSON.stringify({ code: "NOT_FOUND", message: `POST ${options.path} only` }));
+    const handler = req.method === "POST" && req.url !== undefined && Object.hasOwn(options.routes, req.url) ? options.routes[req.url] : undefined;
+    if (!handler) {
+      const paths = Object.keys(options.routes).join(" or ");
+      res.writeHead(404, { "content-type": "application/json", ...cors }).end(JSON.stringify({ code: "NOT_FOUND", message: `POST ${paths} only` }));
       return;
     }
     let body: Uint8Array;

@@ -136,6 +136,12 @@ export class StreamRegistryClient implements StreamAccess {
     return Number((await this.registry.getResource(streamId)).partitions);
   }
 
+  /** The resource's owner (lowercase), or null when the registry has no such resource. */
+  async ownerOf(resourceId: string): Promise<string | null> {
+    const owner = String((await this.registry.getResource(resourceId)).owner).toLowerCase();
+    return /^0x0{40}$/.test(owner) ? null : owner;
+  }
+
   async isPublic(streamId: string): Promise<boolean> {
     return Boolean((await this.registry.getResource(streamId)).publicSubscribe);
   }
