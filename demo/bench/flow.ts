@@ -385,24 +385,26 @@ async function main() {
       const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
       // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
       // waiting for data, it shares the group key with the ones it has not shared it with (one
-      // announcement for the batch) and publishes an event.
+      // announcement for the batch) and publishes an event. Each stream has its own loop, as a
+      // publisher of several sensors has: one stream's slow share does not hold the others' events.
       const waiting = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
       const shared = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
       let publishing = true;
-      const publisherLoop = (async () => {
-        while (publishing) {
-          for (const [streamId, addresses] of waiting) {
-            if (addresses.size === 0) continue;
-            const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
-            if (fresh.length > 0) {
-              await publisher.shareGroupKey(streamId, fresh);
-              for (const x of fresh) shared.get(streamId)!.add(x);
+      const publisherLoop = Promise.all(
+        [...waiting].map(async ([streamId, addresses]) => {
+          while (publishing) {
+            if (addresses.size > 0) {
+              const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
+              if (fresh.length > 0) {
+                await publisher.shareGroupKey(streamId, fresh);
+                for (const x of fresh) shared.get(streamId)!.add(x);
+              }
+              await publisher.publish(streamId, { t: Date.now() });
             }
-            await publisher.publish(streamId, { t: Date.now() });
+            await sleep(100);
           }
-          await sleep(100);
-        }
-      })();
+        }),
+      );
       const completions: number[] = [];
       const steps: Record<string, number[]> = { fabricDecision: [], bridgeSignatures: [], buyWithPermit: [], subscribe: [], firstEvent: [], flow: [] };
       const gas: number[] = [];

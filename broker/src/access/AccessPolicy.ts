@@ -43,6 +43,9 @@ export interface SubscribeGrant {
   endsAt?: number;
 }
 
+/** The publish cache's key: a stream and a publisher, case-folded (the gate's changes are lower case). */
+const publishKey = (streamId: string, publisher: string) => `${streamId.toLowerCase()}|${publisher.toLowerCase()}`;
+
 export class AccessPolicy {
   private readonly publishCache = new Map<string, { allowed: boolean; until: number; at: number }>();
   private readonly subscribeChecks: SubscribeCheck[] = [];
@@ -60,8 +63,13 @@ export class AccessPolicy {
      */
     readonly callTimeoutMs = 2000,
   ) {
+    // A change that names its stream and address (a PermissionUpdated of one user) can only change
+    // that user's decision on that stream: every other cached decision stays (a buyer's purchase
+    // writes a permission, and must not send every publisher back to the gate).
     gate.onChange((c) => {
-      if (c.kind === "permission") this.publishCache.clear();
+      if (c.kind !== "permission") return;
+      if (c.streamId !== undefined && c.address !== undefined) this.publishCache.delete(publishKey(c.streamId, c.address));
+      else this.publishCache.clear();
     });
   }
 
@@ -120,7 +128,7 @@ export class AccessPolicy {
 
   async checkPublish(streamId: string, publisher: string, now = Date.now()): Promise<void> {
     this.assertFresh(now);
-    const key = `${streamId}|${publisher}`;
+    const key = publishKey(streamId, publisher);
     const cached = this.publishCache.get(key);
     let allowed: boolean;
     if (cached && cached.until > now) allowed = cached.allowed;
@@ -164,8 +172,13 @@ export class AccessPolicy {
   }
 
   private async checkRegistryAndMarket(streamId: string, subscriber: string, now: number): Promise<SubscribeGrant> {
-    if (await this.bounded(this.gate.canSubscribe(streamId, subscriber), "the subscribe permission")) return { via: "permission" };
-    const licence = await this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
+    // Both asked at once: a licensee (no permission of its own) waits for one round of chain reads,
+    // not two. The licence answer is used only when there is no permission.
+    const permission = this.bounded(this.gate.canSubscribe(streamId, subscriber), "the subscribe permission");
+    const licenceAsked = this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
+    licenceAsked.catch(() => undefined); // not awaited when the permission admits (or fails) first
+    if (await permission) return { via: "permission" };
+    const licence = await licenceAsked;
     if (!licence) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `${subscriber} has neither a subscribe permission nor a licence for ${streamId}`, {
         streamId,
