@@ -5,6 +5,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import type { Karma } from "../../typechain-types";
+import { propertyRuns } from "../helpers/runs";
 
 const HALF_LIFE = 30n * 86_400n;
 
@@ -66,7 +67,7 @@ describe("Karma", () => {
         const want = referenceDecay(value, elapsed, HALF_LIFE);
         expect(Math.abs(Number(got) - want)).to.be.at.most(2e-10 * want + 2);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 

@@ -8,6 +8,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import { signPermit } from "../helpers/foundation";
 import { marketFixture, order, attest, encodeOrder, now, DAY, MarketFixture, Order, UNIT } from "./helpers";
+import { propertyRuns } from "../helpers/runs";
 
 type Path = "approve" | "permit" | "transferAndCall";
 const PATHS: Path[] = ["approve", "permit", "transferAndCall"];
@@ -99,8 +100,8 @@ describe("DataLicenseMarket: the three payment paths", () => {
           }
         },
       ),
-      { numRuns: 30 },
+      { numRuns: propertyRuns(30) },
     );
-    expect(runs).to.equal(30);
+    expect(runs).to.equal(propertyRuns(30));
   });
 });

@@ -13,6 +13,7 @@ import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import { DATA, Status, commitment, deployCoordinator, fund, rebalanceAll, register, toPhase } from "./fixtures";
 import type { DATAToken, NetworkCoordinator } from "../../typechain-types";
+import { propertyRuns } from "../helpers/runs";
 
 type Op =
   | { kind: "join"; who: number }
@@ -152,7 +153,7 @@ describe("NetworkCoordinator invariants (fast-check)", () => {
         await checkAssignment(coordinator, addresses);
         await checkMoney(coordinator, token, fundedIn, claimedOut);
       }),
-      { numRuns: 25 },
+      { numRuns: propertyRuns(25) },
     );
   });
 
@@ -187,7 +188,7 @@ describe("NetworkCoordinator invariants (fast-check)", () => {
             expect(Math.max(...activeLoads) - Math.min(...activeLoads)).to.be.at.most(1);
           }
         }),
-        { numRuns: 20 },
+        { numRuns: propertyRuns(20) },
       );
     }
   });

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import vectorsFile from "../../test-vectors/partitioning.json";
 import { jumpHash, networkPartitionOf, streamPartitionKey } from "@datamarket/protocol";
 import { deployCoordinator } from "./fixtures";
+import { propertyRuns } from "../helpers/runs";
 
 describe("network partitioning hash", () => {
   it("TypeScript gives every vector's key and network partition", () => {
@@ -37,7 +38,7 @@ describe("network partitioning hash", () => {
           expect(await coordinator.networkPartitionFor(streamId, streamPartition, count)).to.equal(networkPartitionOf(streamId, streamPartition, count));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: propertyRuns(60) },
     );
   });
 

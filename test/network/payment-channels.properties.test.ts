@@ -13,6 +13,7 @@ import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployFoundation } from "../helpers/foundation";
 import { CHALLENGE_PERIOD, deployChannels, signVoucher } from "../helpers/channels";
+import { propertyRuns } from "../helpers/runs";
 
 const DATA = 10n ** 18n;
 
@@ -173,7 +174,7 @@ describe("PaymentChannels properties", () => {
           }
         }
       }),
-      { numRuns: 20 },
+      { numRuns: propertyRuns(20) },
     );
   });
 });
