@@ -61,6 +61,16 @@ async function main(): Promise<void> {
     // a frozen chain: once the gate is stale, 100 publishes one after another, each timed
     const { attempts } = await s.publishWhileFrozen(100, 120_000);
     s.net.proxy.unfreeze();
+    // let the brokers read the chain again before the network is stopped
+    await until(
+      () =>
+        s.publishOne().then(
+          () => true,
+          () => false,
+        ),
+      "publishing to resume after the freeze",
+      60_000,
+    );
     const refusals = attempts.filter((a) => a.code === "CHAIN_UNAVAILABLE").map((a) => a.ms);
     if (refusals.length !== attempts.length)
       throw new Error(`unexpected errors on a frozen chain: ${JSON.stringify(attempts.filter((a) => a.code !== "CHAIN_UNAVAILABLE").slice(0, 3))}`);

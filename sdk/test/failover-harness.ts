@@ -228,11 +228,25 @@ export class FailoverScenario {
 
   /**
    * Freezes the chain node and publishes one event at a time (every RATE_MS) until `refusals` of them
-   * were refused or `timeoutMs` passed; the chain stays frozen. Returns every failed attempt.
+   * were refused or `timeoutMs` passed; the chain stays frozen. Returns every failed attempt (`at`
+   * counted from frozenAt) and the time of the brokers' last read of the chain before the freeze.
    */
-  async publishWhileFrozen(refusals: number, timeoutMs: number): Promise<{ frozenAt: number; attempts: FrozenAttempt[]; accepted: number }> {
+  async publishWhileFrozen(
+    refusals: number,
+    timeoutMs: number,
+  ): Promise<{ frozenAt: number; lastChainReadAt: number; attempts: FrozenAttempt[]; accepted: number }> {
     this.net.proxy.freeze();
     const frozenAt = Date.now();
+    // The brokers' last read of the chain (their staleness counts from it), no later than it was: the
+    // earliest over the three of `time before asking - the age /health reports`.
+    const lastReads = await Promise.all(
+      this.net.brokers.map(async (b) => {
+        const asked = Date.now();
+        const { gate } = await this.net.health(b);
+        return asked - Number(gate.ageMs);
+      }),
+    );
+    const lastChainReadAt = Math.min(...lastReads);
     const attempts: FrozenAttempt[] = [];
     let accepted = 0;
     while (attempts.length < refusals && Date.now() - frozenAt < timeoutMs) {
@@ -243,6 +257,6 @@ export class FailoverScenario {
       );
       await sleep(RATE_MS);
     }
-    return { frozenAt, attempts, accepted };
+    return { frozenAt, lastChainReadAt, attempts, accepted };
   }
 }

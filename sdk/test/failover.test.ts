@@ -102,7 +102,7 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
   it("a frozen chain node: publishing goes on within the staleness bound, then is refused (CHAIN_UNAVAILABLE), not left hanging; the subscription comes back when the chain does", async () => {
     const before = s.received.length;
     // the brokers fail closed MAX_STALENESS_MS after their last read of the chain
-    const { attempts } = await s.publishWhileFrozen(20, 60_000);
+    const { frozenAt, lastChainReadAt, attempts } = await s.publishWhileFrozen(20, 60_000);
     const refused = attempts.filter((a) => a.code === "CHAIN_UNAVAILABLE");
     const slowest = Math.max(...refused.map((a) => a.ms));
     console.log(
@@ -115,7 +115,8 @@ describe("failover of a replicated broker network (R = 3, brokers as processes)"
     ).to.equal(true);
     // an answer from the broker, not the SDK's publish timeout (20 s) running out
     expect(slowest, "refused, not left hanging").to.be.below(10_000);
-    expect(refused[0].at, "publishing went on until the staleness bound").to.be.at.least(MAX_STALENESS_MS - 1000);
+    // counted from the brokers' last read of the chain, which on a busy machine may be well before the freeze
+    expect(frozenAt + refused[0].at + refused[0].ms - lastChainReadAt, "publishing went on until the staleness bound").to.be.at.least(MAX_STALENESS_MS);
     await until(() => s.subscriberErrors.some((e) => e.details.brokerCode === "ACCESS_GATE_UNAVAILABLE"), "the fail-closed cut of the subscription", 15_000);
     s.net.proxy.unfreeze();
     // once the brokers read the chain again, publishing resumes (no chain-rule refusals) and the subscription is back
