@@ -2,7 +2,7 @@
 // of ample margin) and the benchmark (bench/failover.ts: the speed bars of issue 20, measured the same
 // way and reported met or missed with the load): a replicated network of three `broker start`
 // processes (R = 3), a publisher at 50 events/s and a subscriber through the SDK's default path.
-import { BrokerClient } from "@datamarket/broker";
+import { BrokerClient, BrokerRequestError } from "@datamarket/broker";
 import { Wallet } from "ethers";
 import hre from "hardhat";
 import { DataClient, type ReceivedMessage } from "../src/client/DataClient";
@@ -16,11 +16,11 @@ export const MAX_STALENESS_MS = 4000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
+    await sleep(everyMs);
   }
 }
 
@@ -56,6 +56,8 @@ export class FailoverScenario {
   readonly subscriberErrors: SdkError[] = [];
   /** The number the next published event gets. */
   n = 0;
+  /** Resends of holdsAll() refused with ACCESS_GATE_UNAVAILABLE (asked again). */
+  staleResends = 0;
   private pump?: NodeJS.Timeout;
   private inFlight = 0;
 
@@ -160,15 +162,19 @@ export class FailoverScenario {
   /** Throws unless every acknowledged event reached the subscriber (waiting at most `timeoutMs`) exactly once, in publishing order. */
   async checkDelivery(timeoutMs = 15_000): Promise<void> {
     const received = this.received;
-    const wanted = new Set(this.acked.map((a) => a.n));
+    const wanted = this.acked.map((a) => a.n);
+    const missing = () => {
+      const got = new Set(received.map((r) => r.n));
+      return wanted.filter((k) => !got.has(k));
+    };
     try {
-      await until(() => [...wanted].every((k) => received.some((r) => r.n === k)), "every acknowledged event at the subscriber", timeoutMs);
+      await until(() => missing().length === 0, "every acknowledged event at the subscriber", timeoutMs, 100);
     } catch (error) {
       // say what is missing and what the subscriber was told, so that a failure explains itself
-      const missing = [...wanted].filter((k) => !received.some((r) => r.n === k));
+      const missing_ = missing();
       const errors = this.subscriberErrors.slice(-5).map((e) => `${e.code}/${String(e.details.brokerCode ?? "")}: ${e.shortMessage}`);
       throw new Error(
-        `${(error as Error).message}: ${missing.length} missing (first ${missing.slice(0, 5).join(", ")}; last received ${received.at(-1)?.n}); subscriber's last errors: ${errors.join(" | ")}; stats ${JSON.stringify((this.subscriber as unknown as { stats: unknown }).stats)}`,
+        `${(error as Error).message}: ${missing_.length} missing (first ${missing_.slice(0, 5).join(", ")}; last received ${received.at(-1)?.n}); subscriber's last errors: ${errors.join(" | ")}; stats ${JSON.stringify((this.subscriber as unknown as { stats: unknown }).stats)}`,
       );
     }
     const ns = received.map((r) => r.n);
@@ -178,8 +184,11 @@ export class FailoverScenario {
   }
 
   /**
-   * Polls until the broker holds every event acknowledged so far (but the last 300 ms, which live
-   * replication may still be carrying); returns when it did (Date.now()).
+   * Polls (every 100 ms: each poll reads the whole stream back, and this process also serves the chain
+   * to the brokers) until the broker holds every event acknowledged so far (but the last 300 ms, which
+   * live replication may still be carrying); returns when it did (Date.now()). A resend refused because
+   * the broker's gate is stale (ACCESS_GATE_UNAVAILABLE: it fails closed, as it must, while its reads of
+   * the chain lag on a busy machine) is asked again.
    */
   async holdsAll(b: BrokerProcess, timeoutMs: number): Promise<number> {
     const client = await BrokerClient.connect(b.wsUrl);
@@ -189,13 +198,23 @@ export class FailoverScenario {
       await until(
         async () => {
           const wanted = this.acked.filter((a) => a.at < Date.now() - 300).map((a) => a.seq);
-          const r = await client.resend(this.streamId, 0, { type: "from", fromTimestamp: 0 });
-          const held = new Set(r.frames.map((f) => Number(f.readBigUInt64BE(45))));
+          let frames: Buffer[];
+          try {
+            ({ frames } = await client.resend(this.streamId, 0, { type: "from", fromTimestamp: 0 }));
+          } catch (error) {
+            if (error instanceof BrokerRequestError && error.code === "ACCESS_GATE_UNAVAILABLE") {
+              this.staleResends++;
+              return false;
+            }
+            throw error;
+          }
+          const held = new Set(frames.map((f) => Number(f.readBigUInt64BE(45))));
           missing = wanted.filter((s) => !held.has(s)).length;
           return missing === 0;
         },
         `broker ${b.index} to hold every acknowledged event (${missing} missing)`,
         timeoutMs,
+        100,
       );
       return Date.now();
     } finally {
@@ -258,5 +277,19 @@ export class FailoverScenario {
       await sleep(RATE_MS);
     }
     return { frozenAt, lastChainReadAt, attempts, accepted };
+  }
+
+  /** Unfreezes the chain node and publishes until a publish is accepted again (at most `timeoutMs`). */
+  async unfreeze(timeoutMs: number): Promise<void> {
+    this.net.proxy.unfreeze();
+    await until(
+      () =>
+        this.publishOne().then(
+          () => true,
+          () => false,
+        ),
+      "publishing to resume after the freeze",
+      timeoutMs,
+    );
   }
 }
