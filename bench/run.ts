@@ -3,7 +3,8 @@
 // with its runs) and README.md with SVG charts (vega-lite, rendered in node) of cost against scale.
 //   1. contracts' gas: every scenario of gas/*.gas.ts (deterministic: one run)
 //   2. consent ledger: decisions/s and dataset request time against dataset size (npm run bench -w consent-ledger)
-//   3. SDK: rekey time against recipients (npm run bench -w sdk)
+//   3. SDK: rekey time against recipients (npm run bench:rekey -w sdk), and failover under kill -9 and a
+//      frozen chain, each bar met or not (npm run bench:failover -w sdk)
 //   4. broker: ingress, resend, latency, fan-out (npm run bench -w broker; full mode only, ~5 min)
 //   5. the whole dual-gateway flow on the embedded defaults, buyers 1 -> 100, and 100 buyers sustained
 //      (demo/bench/flow.ts), on Hardhat's node, then on anvil with 2 s blocks beside the block-gas bound
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
   const rekeyRuns = quick ? 5 : 9;
   let rekeyOk = true;
   for (const recipients of [10, 100, 1000]) {
-    const r = await run(`SDK rekey, ${recipients} recipients`, "npm", ["run", "bench", "-w", "sdk"], {
+    const r = await run(`SDK rekey, ${recipients} recipients`, "npm", ["run", "bench:rekey", "-w", "sdk"], {
       env: { RECIPIENTS: String(recipients), RUNS: String(rekeyRuns) },
       timeoutMs: 180_000,
     });
@@ -202,6 +203,10 @@ async function main(): Promise<void> {
     rekey[recipients] = { median: Number(m[1]), min: Number(m[2]), max: Number(m[3]), runs: Number(m[4]) };
   }
   report.steps.sdkRekey = { ok: rekeyOk, byRecipients: rekey };
+
+  // 3b. SDK failover: the speed bars of a replicated network under kill -9 and a frozen chain (sdk/bench/failover.ts)
+  const failover = await run("SDK failover", "npm", ["run", "bench:failover", "-w", "sdk"], { env: { ROUNDS: quick ? "1" : "3" }, timeoutMs: 420_000 });
+  report.steps.sdkFailover = { ok: failover.ok, error: failover.error, seconds: failover.seconds, summary: summaryLines(failover.stdout) };
 
   // 4. broker (full mode only: it is bounded at 480 s by itself)
   if (quick) {
@@ -469,6 +474,12 @@ async function main(): Promise<void> {
     ...rekeyRows.map((r) => `| ${fmt(r.recipients)} | ${fmt(r.median, 1)} (${fmt(r.low, 1)}–${fmt(r.high, 1)}) | ${rekey[r.recipients].runs} |`),
     "",
     ...charts.filter(([f]) => f === "rekey.svg").map(([f, t]) => `![${t}](${f})\n`),
+    "## SDK failover",
+    "",
+    "kill -9 of the subscriber's and of the publisher's broker, restarts, a frozen chain node (sdk/bench/failover.ts): each bar met or not, with the load.",
+    "",
+    ...(report.steps.sdkFailover.summary.length ? ["```", ...report.steps.sdkFailover.summary, "```"] : [`failed: ${failover.error}`]),
+    "",
     "## Broker",
     "",
     ...(report.steps.broker.skipped
@@ -505,6 +516,7 @@ async function main(): Promise<void> {
     `| gas | ${gas.ok ? `ok, ${gas.seconds.toFixed(0)} s` : gas.error} |`,
     `| consent ledger | ${consent.ok ? "ok" : consent.errors.join("; ")} |`,
     `| SDK rekey | ${rekeyOk ? "ok" : "failed"} |`,
+    `| SDK failover | ${failover.ok ? `ok, ${failover.seconds.toFixed(0)} s` : failover.error} |`,
     `| broker | ${report.steps.broker.skipped ? "skipped (quick)" : report.steps.broker.ok ? `ok, ${report.steps.broker.seconds.toFixed(0)} s` : report.steps.broker.error} |`,
     `| flow | ${flow.ok ? `ok, ${flow.seconds.toFixed(0)} s` : flow.error} |`,
     `| flow on anvil | ${flowAnvil.ok ? `ok, ${flowAnvil.seconds.toFixed(0)} s` : flowAnvil.error} |`,
@@ -520,6 +532,7 @@ async function main(): Promise<void> {
     gas.ok,
     consent.ok,
     rekeyOk,
+    failover.ok,
     flow.ok,
     flowAnvil.ok,
     analytics.ok,

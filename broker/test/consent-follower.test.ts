@@ -60,11 +60,11 @@ describe("consent grant follower", () => {
     await follower.start();
     const grant = "0x" + "ab".repeat(32);
     ledger.emit(1, [issued(grant, Math.floor(Date.now() / 1000) + 3600)]);
-    await waitFor(() => follower.isValid(PRODUCT, BUYER), 1000, "the grant");
+    await waitFor(() => follower.isValid(PRODUCT, BUYER), 10_000, "the grant");
     expect(follower.isValid(PRODUCT, BUYER, (g) => g.grantId === grant)).to.equal(true);
     expect(follower.isValid(PRODUCT, "0x" + "99".repeat(20))).to.equal(false);
     ledger.emit(2, [{ type: "GrantsInvalidated", consentId: "c1", grantIds: [grant], cause: "ConsentWithdrawn", invalidatedAt: 0 }]);
-    await waitFor(() => changes.length === 1, 1000, "the invalidation");
+    await waitFor(() => changes.length === 1, 10_000, "the invalidation");
     expect(changes[0]).to.deep.equal({ productId: PRODUCT, buyer: BUYER, grantId: grant, cause: "invalidated" });
     expect(follower.isValid(PRODUCT, BUYER)).to.equal(false);
     follower.stop();
@@ -79,8 +79,8 @@ describe("consent grant follower", () => {
     await follower.start();
     const expiresAt = Math.floor(now / 1000) + 1;
     ledger.emit(1, [issued("0x" + "cd".repeat(32), expiresAt)]);
-    await waitFor(() => follower.isValid(PRODUCT, BUYER), 1000, "the grant");
-    await waitFor(() => changes.length === 1, 2500, "the expiry");
+    await waitFor(() => follower.isValid(PRODUCT, BUYER), 10_000, "the grant");
+    await waitFor(() => changes.length === 1, 10_000, "the expiry");
     now = expiresAt * 1000;
     expect(changes[0].cause).to.equal("expired");
     expect(follower.isValid(PRODUCT, BUYER)).to.equal(false);
@@ -92,11 +92,16 @@ describe("consent grant follower", () => {
     const follower = new ConsentGrantFollower(ledger, { probeMs: 400 });
     await follower.start(5n);
     ledger.emit(7, [issued("0x" + "ef".repeat(32), Math.floor(Date.now() / 1000) + 3600)]);
-    await waitFor(() => follower.isValid(PRODUCT, BUYER), 1000, "the grant");
+    await waitFor(() => follower.isValid(PRODUCT, BUYER), 10_000, "the grant");
+    // The ledger stops answering as the stream breaks, so that no probe can reconnect (or make the
+    // follower stale) meanwhile: only the break itself can. A timed "before the next probe" raced the
+    // probe's timer on a busy machine.
+    ledger.reachable = false;
     ledger.breakStream();
-    await waitFor(() => follower.lastSyncedAt() === 0, 200, "the break to make it stale"); // before the next probe
+    await waitFor(() => follower.lastSyncedAt() === 0, 5000, "the break to make it stale");
     expect(ledger.opened).to.have.length(1);
-    await waitFor(() => ledger.opened.length === 2 && follower.lastSyncedAt() > 0, 1500, "the reconnection at the next probe");
+    ledger.reachable = true;
+    await waitFor(() => ledger.opened.length === 2 && follower.lastSyncedAt() > 0, 5000, "the reconnection at the next probe");
     expect(ledger.opened).to.deep.equal([5n, 7n]);
     expect(follower.isValid(PRODUCT, BUYER)).to.equal(true);
     follower.stop();
@@ -112,7 +117,7 @@ describe("consent grant follower", () => {
     await sleep(100);
     expect(follower.lastSyncedAt()).to.equal(frozen);
     ledger.reachable = true;
-    await waitFor(() => follower.lastSyncedAt() > frozen, 1000, "the sync time to advance again");
+    await waitFor(() => follower.lastSyncedAt() > frozen, 10_000, "the sync time to advance again");
     follower.stop();
   });
 
@@ -131,10 +136,10 @@ describe("consent grant follower", () => {
         .newProposal("WithdrawConsent", { arguments: [consentId] })
         .endorse();
       const between = await requestGrant();
-      await waitFor(() => follower.grant(between) !== undefined, 2000, "the grant issued in between");
+      await waitFor(() => follower.grant(between) !== undefined, 10_000, "the grant issued in between");
       expect(follower.isValid(PRODUCT, BUYER)).to.equal(true);
       expect((await (await withdrawal.submit()).getStatus()).successful).to.equal(true);
-      await waitFor(() => !follower.isValid(PRODUCT, BUYER), 2000, "the withdrawal's invalidation");
+      await waitFor(() => !follower.isValid(PRODUCT, BUYER), 10_000, "the withdrawal's invalidation");
       expect(changes.map((c) => [c.grantId, c.cause]).sort()).to.deep.equal(
         [
           [before, "invalidated"],

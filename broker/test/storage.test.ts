@@ -40,19 +40,22 @@ describe("EventStore", () => {
   it("under load, starts group commits at most every commitDelayMs; a lone event is synced at once", async () => {
     open({ commitDelayMs: 300 });
     const p = new TestPublisher(ALICE_KEY);
-    // Lone events, one at a time: each is the only event of its commit, so none waits (five
-    // commits in far less than 5 × 300 ms).
-    let t = performance.now();
+    // Lone events, one at a time: each is the only event of its commit, so none is held back by
+    // commitDelayMs (counted by stats.delayed rather than timed, which a busy disk would skew).
     for (let i = 0; i < 5; i++) await publish(p, 1);
-    expect(performance.now() - t).to.be.lessThan(300);
     expect(store.stats.batches).to.equal(5);
-    // A commit of several events: the next commit starts no earlier than 300 ms after it, and
-    // everything appended meanwhile shares that one fdatasync.
+    expect(store.stats.delayed).to.equal(0);
+    // A commit of several events: the next commit starts no earlier than 300 ms after it started, and
+    // everything appended meanwhile shares that one fdatasync. (Lower bounds only: a slow machine
+    // adds to them.)
+    const t = performance.now();
     await publish(p, 10);
-    t = performance.now();
+    const firstCommitMs = performance.now() - t;
     const later = [publish(p, 1), publish(p, 1), publish(p, 1)];
     await Promise.all(later);
-    expect(performance.now() - t).to.be.greaterThan(200);
+    expect(performance.now() - t).to.be.at.least(295); // 300 less the timers' millisecond granularity
+    // held back by commitDelayMs, unless that commit's own fdatasync outlasted it on a busy disk
+    if (firstCommitMs < 250) expect(store.stats.delayed).to.equal(1);
     expect(store.stats.batches).to.equal(7);
     expect(store.count(STREAM, 0)).to.equal(18);
   });

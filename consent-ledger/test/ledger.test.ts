@@ -232,7 +232,10 @@ describe("in-process Fabric peer", () => {
       expect(error).to.be.instanceOf(EndorseError);
       expect((error as Error).message).to.contain("timeout expired while executing transaction");
     }
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // the chaincode's late getState (300 ms in) is answered with an error: waited for, not slept on
+    for (let i = 0; i < 500 && !ProbeContract.lateErrors.some((message) => message.includes("not found")); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(ProbeContract.lateErrors.some((message) => message.includes("not found"))).to.equal(true);
     expect(text(await slow.evaluateTransaction("SlowGet", "1", "k"))).to.equal("");
   });

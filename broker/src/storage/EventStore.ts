@@ -124,8 +124,8 @@ export class EventStore extends EventEmitter {
   readonly commitDelayMs: number;
   /** When the last group commit started (performance.now()) and how many events it carried. */
   private lastCommit = { at: 0, events: 0 };
-  /** Group-commit statistics: batches and fdatasync calls. */
-  readonly stats = { batches: 0, syncs: 0, events: 0, recovered: 0, truncatedBytes: 0 };
+  /** Group-commit statistics: batches, fdatasync calls, and commits held back by commitDelayMs (`delayed`). */
+  readonly stats = { batches: 0, syncs: 0, events: 0, delayed: 0, recovered: 0, truncatedBytes: 0 };
 
   constructor(readonly options: EventStoreOptions) {
     super();
@@ -341,10 +341,14 @@ export class EventStore extends EventEmitter {
       void this.flush();
     };
     const wait = this.lastCommit.events > 1 ? this.lastCommit.at + this.commitDelayMs - performance.now() : 0;
-    if (wait > 0) setTimeout(go, wait);
-    // One turn later, so that the deliveries and acknowledgements written at the end of this turn
-    // leave before the commit's write and fdatasync submission (tens of µs, at times milliseconds).
-    else setImmediate(() => setImmediate(go));
+    if (wait > 0) {
+      this.stats.delayed++;
+      setTimeout(go, wait);
+    } else {
+      // One turn later, so that the deliveries and acknowledgements written at the end of this turn
+      // leave before the commit's write and fdatasync submission (tens of µs, at times milliseconds).
+      setImmediate(() => setImmediate(go));
+    }
   }
 
   private async flush(): Promise<void> {
