@@ -43,6 +43,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
   let otherBuyer: typeof buyer;
   let token: Awaited<ReturnType<typeof deploy>>["token"];
   let registry: Awaited<ReturnType<typeof deploy>>["registry"];
+  let seller: Awaited<ReturnType<typeof deploy>>["seller"];
 
   async function deploy() {
     const [admin, seller] = await e.getSigners();
@@ -68,7 +69,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     e = hre.ethers;
     [, , buyer, otherBuyer] = await e.getSigners();
     const chain = await deploy();
-    ({ token, registry } = chain);
+    ({ token, registry, seller } = chain);
     marketAddress = await chain.market.getAddress();
     tokenAddress = await token.getAddress();
     await token.mint(buyer.address, 10n ** 21n);
@@ -204,5 +205,54 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     const error = await refusal(withBridges.buyWithPermit({ productId, duration: 3600, grantId: "0x1234" }));
     expect(error.code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
     expect(error.details).to.include({ grantId: "0x1234" });
+  });
+
+  it("sends a wallet's purchases in flight together, with consecutive permit nonces, and they are mined in one block", async () => {
+    // Two streams of the seller, each sold without a consent gate; a buyer of its own, with DATA.
+    const sellerRegistry = new StreamRegistryClient(await registry.getAddress(), seller);
+    const sellerMarket = new MarketClient(marketAddress, tokenAddress, seller);
+    const products: string[] = [];
+    const streams: string[] = [];
+    for (const name of ["steps", "sleep"]) {
+      const { streamId: stream } = await sellerRegistry.createStream(`/health/${name}`, 1);
+      await sellerRegistry.setSubscribeDelegate(stream, marketAddress);
+      const listed = await sellerMarket.listProduct(keccakUtf8(`in-flight-${name}`), {
+        beneficiary: seller.address,
+        pricePerSecond: 10n ** 12n,
+        minSeconds: 60,
+        maxSeconds: 30 * 24 * 3600,
+        requiresConsent: false,
+        requiresKyc: false,
+        termsHash: keccak256(toUtf8Bytes("terms")),
+        termsUri: "https://example.org/terms",
+        resources: [stream],
+      });
+      products.push(listed.productId);
+      streams.push(stream);
+    }
+    const wallet = (await e.getSigners())[7];
+    await (await token.mint(wallet.address, 10n ** 21n)).wait();
+    const nonceBefore = await token.nonces(wallet.address);
+    // A chain with block times: the purchases wait in the pool until the block is mined.
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      // One MarketClient per purchase, as an app may make them: the wallet's permits are numbered anyway.
+      const bought = Promise.all(products.map((p) => new MarketClient(marketAddress, tokenAddress, wallet).buyWithPermit({ productId: p, duration: 3600 })));
+      bought.catch(() => undefined);
+      const pending = async () =>
+        ((await hre.network.provider.send("eth_getBlockByNumber", ["pending", false])) as { transactions: string[] }).transactions.length;
+      for (const deadline = Date.now() + 20_000; (await pending()) < 2;) {
+        if (Date.now() > deadline) throw new Error("the two purchases did not both reach the pool");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await hre.network.provider.send("evm_mine", []);
+      const results = await bought;
+      expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
+      expect(results[0].receipt.blockNumber, "in one block").to.equal(results[1].receipt.blockNumber);
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+    expect(await token.nonces(wallet.address)).to.equal(nonceBefore + 2n);
+    for (const stream of streams) expect(await registry.canSubscribe(stream, wallet.address)).to.equal(true);
   });
 });
