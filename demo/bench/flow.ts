@@ -8,9 +8,11 @@
 // flows/s beside the bound (gas limit / gas of a flow / block time) and 0.8 x the bound.
 // Prints JSON (median and spread per figure) on the last line.
 // --sustain K adds the throughput phase: --sustain-buyers (default 100) buyers each run K flows back to
-// back, and flows/s in the steady state is set beside the chain's bound.
+// back, and flows/s in the steady state is set beside the chain's bound. --in-flight F (default 1): each
+// buyer keeps F flows in flight at once, each on a product of its own (a buyer licensing F streams
+// together; its wallet's purchases go out with consecutive nonces), F x K flows a buyer in all.
 //   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
-//     [--sustain K [--sustain-buyers N]] [--out FILE]
+//     [--sustain K [--sustain-buyers N] [--in-flight F]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -52,8 +54,12 @@ const BURST = quick ? 50 : 100;
 // of its own, so that the chain, not the start and end of a round, sets the pace. Bounded: K x buyers flows.
 const SUSTAIN = Number(option("sustain") ?? 0);
 const SUSTAIN_BUYERS = Number(option("sustain-buyers") ?? 100);
+// Flows each sustained buyer keeps in flight at once, on as many products (1: one flow after the other).
+const IN_FLIGHT = Number(option("in-flight") ?? 1);
 if (!Number.isInteger(SUSTAIN) || SUSTAIN < 0 || SUSTAIN > 20 || !Number.isInteger(SUSTAIN_BUYERS) || SUSTAIN_BUYERS < 1 || SUSTAIN_BUYERS > 200)
   throw new Error(`--sustain ${option("sustain")} --sustain-buyers ${option("sustain-buyers")}: flows per buyer from 0 to 20, buyers from 1 to 200`);
+if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 10)
+  throw new Error(`--in-flight ${option("in-flight")}: flows in flight per buyer from 1 to 10`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -231,7 +237,16 @@ async function main() {
             "consent.ethAddress": wallet.address.toLowerCase(),
           }),
         );
-        buyers.push({ wallet, fabric, encryption: generateKeyPair() });
+        // one nonce manager and one market client per wallet: its purchases in flight get consecutive
+        // account nonces (the manager) and permit nonces (the SDK)
+        const market = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(wallet), {
+          urls: bridgeUrls,
+          // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
+          // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
+          // answering late must slow the figure down, not abort the run
+          timeoutMs: 30_000,
+        });
+        buyers.push({ wallet, fabric, market, encryption: generateKeyPair() });
       }
       return buyers;
     };
@@ -250,15 +265,8 @@ async function main() {
       const grantId = decision.grant!.grantId;
       await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
       const t2 = performance.now();
-      const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), {
-        urls: bridgeUrls,
-        // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
-        // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
-        // answering late must slow the figure down, not abort the run
-        timeoutMs: 30_000,
-      });
       // every transaction the flow sends (here one: buyWithPermit) and the gas its receipt records
-      const { receipt } = await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
+      const { receipt } = await b.market.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
       const t3 = performance.now();
       return { gas: receipt.gasUsed, block: receipt.blockNumber, t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2 } };
     };
@@ -380,8 +388,10 @@ async function main() {
     }
     let sustained: Record<string, unknown> | undefined;
     if (SUSTAIN > 0) {
-      const products: Array<{ streamId: string; productId: string }> = [];
-      for (let k = 0; k < SUSTAIN; k++) products.push(await newProduct(`sustained-${k}`));
+      // SUSTAIN x IN_FLIGHT products (set up together); a buyer's lane j runs products j, F + j, 2F + j, ...
+      // so its flows in flight are always on different products
+      const products = await Promise.all(Array.from({ length: SUSTAIN * IN_FLIGHT }, (_, k) => newProduct(`sustained-${k}`)));
+      const lanes = Array.from({ length: IN_FLIGHT }, (_, j) => products.filter((_, k) => k % IN_FLIGHT === j));
       const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
       // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
       // waiting for data, it shares the group key with the ones it has not shared it with (one
@@ -416,27 +426,29 @@ async function main() {
       const started = performance.now();
       try {
         await Promise.all(
-          buyers.map(async (b) => {
+          buyers.flatMap((b) => {
             const client = buyerClient(b);
             const address = b.wallet.address.toLowerCase();
-            for (const { streamId, productId } of products) {
-              const t0 = performance.now();
-              const bought = await purchase(b, productId);
-              gas.push(Number(bought.gas));
-              blocks.add(bought.block);
-              const t3 = performance.now();
-              let first: () => void = () => undefined;
-              const arrived = new Promise<void>((resolve) => (first = resolve));
-              const sub = await subscribe(client, streamId, () => first());
-              const t4 = performance.now();
-              waiting.get(streamId.toLowerCase())!.add(address);
-              await arrived;
-              waiting.get(streamId.toLowerCase())!.delete(address);
-              const t5 = performance.now();
-              await sub.unsubscribe();
-              completions.push(t5 - started);
-              for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
-            }
+            return lanes.map(async (lane) => {
+              for (const { streamId, productId } of lane) {
+                const t0 = performance.now();
+                const bought = await purchase(b, productId);
+                gas.push(Number(bought.gas));
+                blocks.add(bought.block);
+                const t3 = performance.now();
+                let first: () => void = () => undefined;
+                const arrived = new Promise<void>((resolve) => (first = resolve));
+                const sub = await subscribe(client, streamId, () => first());
+                const t4 = performance.now();
+                waiting.get(streamId.toLowerCase())!.add(address);
+                await arrived;
+                waiting.get(streamId.toLowerCase())!.delete(address);
+                const t5 = performance.now();
+                await sub.unsubscribe();
+                completions.push(t5 - started);
+                for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
+              }
+            });
           }),
         );
       } finally {
@@ -459,7 +471,8 @@ async function main() {
       const bound = chainBound(gasPerFlow);
       sustained = {
         buyers: SUSTAIN_BUYERS,
-        flowsPerBuyer: SUSTAIN,
+        inFlightPerBuyer: IN_FLIGHT,
+        flowsPerBuyer: SUSTAIN * IN_FLIGHT,
         flows,
         seconds,
         flowsPerSecond: flows / seconds,
@@ -474,7 +487,11 @@ async function main() {
         loadAverage: load,
       };
       console.error(
-        `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers x ${SUSTAIN} flows: ${(flows / seconds).toFixed(2)} flows/s overall, ` +
+        `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers` +
+          (IN_FLIGHT > 1
+            ? ` with ${IN_FLIGHT} purchases in flight each (${IN_FLIGHT} x ${SUSTAIN} flows a buyer, on ${IN_FLIGHT} products at a time)`
+            : ` x ${SUSTAIN} flows`) +
+          `: ${(flows / seconds).toFixed(2)} flows/s overall, ` +
           `${steady.toFixed(2)} flows/s steady (10th-90th percentile of completions)` +
           (bound === null
             ? ""
