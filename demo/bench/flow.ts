@@ -27,6 +27,8 @@ import {
   InMemoryStreamIndex,
   StaticPartitionAssignment,
   consentSourceOf,
+  cryptoBackend,
+  keccak256 as nativeKeccak256,
   startBroker,
 } from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
@@ -63,6 +65,13 @@ if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 10)
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
+
+// This one process does the work of every buyer's wallet (100 and more), the bridges and the broker:
+// ethers hashes with its pure-JS keccak (checksummed addresses, transaction hashes, EIP-712, ABI
+// selectors), about a tenth of the process's CPU in the sustained phase. Where the native addon loads
+// (the protocol's backend; DATAMARKET_CRYPTO=noble keeps ethers' own), ethers uses it: same digests.
+const ETHERS_KECCAK = cryptoBackend.backend === "native" ? "native" : "js";
+if (ETHERS_KECCAK === "native") keccak256.register((data) => nativeKeccak256(data));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000) {
@@ -285,6 +294,8 @@ async function main() {
     // block on a loaded machine) refuses with ACCESS_GATE_UNAVAILABLE, failing closed; a client retries
     // that one, as a wallet would, a bounded number of times. The retries are counted and reported.
     let gateRetries = 0;
+    /** The retried refusals by what the gate did not answer in time ("the licence", "the consent grant", ...). */
+    const gateRetriesBy: Record<string, number> = {};
     const subscribe = async (client: DataClient, streamId: string, handler: () => void) => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -292,6 +303,8 @@ async function main() {
         } catch (error) {
           if (attempt >= 20 || !String((error as Error).message).includes("ACCESS_GATE_UNAVAILABLE")) throw error;
           gateRetries += 1;
+          const what = /did not answer (.+?) within/.exec(String((error as Error).message))?.[1] ?? "other";
+          gateRetriesBy[what] = (gateRetriesBy[what] ?? 0) + 1;
           await sleep(250);
         }
       }
@@ -423,7 +436,12 @@ async function main() {
       loopDelay.enable();
       const load = [loadavg()[0]];
       const fromBlock = await provider.getBlockNumber();
+      // CPU time the process spends (user + system): unlike wall time, it does not grow with the other
+      // jobs on the machine, and 1000 / (CPU ms a flow) is what one core can carry at most
+      const cpuStart = process.cpuUsage();
       const started = performance.now();
+      // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
+      const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
       try {
         await Promise.all(
           buyers.flatMap((b) => {
@@ -458,6 +476,8 @@ async function main() {
       }
       load.push(loadavg()[0]);
       const seconds = (performance.now() - started) / 1000;
+      monotonicUs.push(Number(process.hrtime.bigint() / 1000n));
+      const cpu = process.cpuUsage(cpuStart);
       const toBlock = await provider.getBlockNumber();
       const flows = completions.length;
       // steady state: the flows completed between the 10th and the 90th percentile of completion times
@@ -465,6 +485,7 @@ async function main() {
       completions.sort((x, y) => x - y);
       const [t10, t90] = [completions[Math.floor(flows * 0.1)], completions[Math.ceil(flows * 0.9) - 1]];
       const steady = (completions.filter((t) => t > t10 && t <= t90).length / (t90 - t10)) * 1000;
+      const cpuMsPerFlow = (cpu.user + cpu.system) / 1000 / flows;
       // the mean: the chain's bound is the gas of all the flows' transactions over the gas a second holds
       // (a buyer's first purchase writes more new storage than its next ones)
       const gasPerFlow = Math.round(gas.reduce((x, y) => x + y, 0) / gas.length);
@@ -477,6 +498,8 @@ async function main() {
         seconds,
         flowsPerSecond: flows / seconds,
         steadyFlowsPerSecond: steady,
+        cpuMsPerFlow,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         gasPerFlow,
         blocks: toBlock - fromBlock,
         blocksWithPurchases: blocks.size,
@@ -484,7 +507,9 @@ async function main() {
         stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, quantiles(v)])),
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         gateRetries,
+        gateRetriesBy,
         loadAverage: load,
+        monotonicWindowUs: monotonicUs,
       };
       console.error(
         `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers` +
@@ -498,13 +523,15 @@ async function main() {
             : `; bound ${bound.toFixed(1)} flows/s = ${gasLimit.toLocaleString("en-US")} gas a block / ${gasPerFlow.toLocaleString("en-US")} gas a flow / ${chain.blockTime} s, ` +
               `0.8 x bound ${(0.8 * bound).toFixed(1)}: ${steady >= 0.8 * bound ? "met" : `missed (${((steady / (0.8 * bound)) * 100).toFixed(0)}% of it)`}`) +
           `; flow latency median ${(quantiles(steps.flow).median / 1000).toFixed(2)} s, purchases in ${blocks.size} of ${toBlock - fromBlock} blocks, ` +
-          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+          `the process's CPU ${cpuMsPerFlow.toFixed(1)} ms a flow (one core carries at most ${(1000 / cpuMsPerFlow).toFixed(1)} flows/s; ${((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)} cores used), ` +
+          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }
     const out = JSON.stringify({
       chain: chain.kind,
       blockTime: chain.blockTime,
       blockGasLimit: Number(gasLimit),
+      ethersKeccak: ETHERS_KECCAK,
       buyers: BUYERS,
       runs: RUNS,
       burst: BURST,
