@@ -401,9 +401,13 @@ async function main() {
     }
     let sustained: Record<string, unknown> | undefined;
     if (SUSTAIN > 0) {
-      // SUSTAIN x IN_FLIGHT products (set up together); a buyer's lane j runs products j, F + j, 2F + j, ...
-      // so its flows in flight are always on different products
-      const products = await Promise.all(Array.from({ length: SUSTAIN * IN_FLIGHT }, (_, k) => newProduct(`sustained-${k}`)));
+      // SUSTAIN x IN_FLIGHT products; a buyer's lane j runs products j, F + j, 2F + j, ... so that its flows
+      // in flight are always on different products. Set up together where the node queues a sender's
+      // transactions (anvil); one after the other on Hardhat's automining node, which takes none out of order.
+      const names = Array.from({ length: SUSTAIN * IN_FLIGHT }, (_, k) => `sustained-${k}`);
+      const products: Array<{ streamId: string; productId: string }> = [];
+      if (chain.kind === "anvil") products.push(...(await Promise.all(names.map((name) => newProduct(name)))));
+      else for (const name of names) products.push(await newProduct(name));
       const lanes = Array.from({ length: IN_FLIGHT }, (_, j) => products.filter((_, k) => k % IN_FLIGHT === j));
       const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
       // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
