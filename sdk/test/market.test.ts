@@ -19,6 +19,21 @@ const ATTESTOR_B = "0x" + "b2".repeat(32);
 const OUTSIDER = "0x" + "c3".repeat(32);
 const PURPOSE = "ScientificResearch";
 
+/** A product of `beneficiary` selling `stream` at 10^12 DATA wei a second, for 60 s to 30 days. */
+function productParams(beneficiary: string, stream: string, requiresConsent: boolean) {
+  return {
+    beneficiary,
+    pricePerSecond: 10n ** 12n,
+    minSeconds: 60,
+    maxSeconds: 30 * 24 * 3600,
+    requiresConsent,
+    requiresKyc: false,
+    termsHash: keccak256(toUtf8Bytes("terms")),
+    termsUri: "https://example.org/terms",
+    resources: [stream],
+  };
+}
+
 async function refusal(promise: Promise<unknown>): Promise<SdkError> {
   try {
     await promise;
@@ -79,17 +94,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     ({ streamId } = await sellerRegistry.createStream("/health/heart-rate", 1));
     await sellerRegistry.setSubscribeDelegate(streamId, marketAddress);
     const sellerMarket = new MarketClient(marketAddress, tokenAddress, chain.seller);
-    ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), {
-      beneficiary: chain.seller.address,
-      pricePerSecond: 10n ** 12n,
-      minSeconds: 60,
-      maxSeconds: 30 * 24 * 3600,
-      requiresConsent: true,
-      requiresKyc: false,
-      termsHash: keccak256(toUtf8Bytes("terms")),
-      termsUri: "https://example.org/terms",
-      resources: [streamId],
-    }));
+    ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), productParams(chain.seller.address, streamId, true)));
     await (await sellerMarket.market.setPurposes(productId, [keccakUtf8(PURPOSE)], true)).wait();
 
     // The consent ledger: a consenting data subject of the stream, sold as the product, and a buyer
@@ -216,17 +221,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     for (const name of ["steps", "sleep"]) {
       const { streamId: stream } = await sellerRegistry.createStream(`/health/${name}`, 1);
       await sellerRegistry.setSubscribeDelegate(stream, marketAddress);
-      const listed = await sellerMarket.listProduct(keccakUtf8(`in-flight-${name}`), {
-        beneficiary: seller.address,
-        pricePerSecond: 10n ** 12n,
-        minSeconds: 60,
-        maxSeconds: 30 * 24 * 3600,
-        requiresConsent: false,
-        requiresKyc: false,
-        termsHash: keccak256(toUtf8Bytes("terms")),
-        termsUri: "https://example.org/terms",
-        resources: [stream],
-      });
+      const listed = await sellerMarket.listProduct(keccakUtf8(`in-flight-${name}`), productParams(seller.address, stream, false));
       products.push(listed.productId);
       streams.push(stream);
     }
