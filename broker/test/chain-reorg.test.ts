@@ -208,7 +208,9 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
 
   it("with confirmations d, admits a purchase only once it is d blocks deep, and a reorg within d is never acted on", async () => {
     const follower = new ChainFollower(anvil.provider, { fromBlock: deployBlock, pollMs: 60_000, confirmations: 3 });
-    const gate = new ContractAccessGate({ provider: anvil.provider, registry: d.addresses.registry, market: d.addresses.market, follower });
+    // This follower polls only when told to: a question about a grant not yet 3 deep waits for its
+    // next applied block only briefly (the default 2 s would only slow the test down).
+    const gate = new ContractAccessGate({ provider: anvil.provider, registry: d.addresses.registry, market: d.addresses.market, follower, applyWaitMs: 100 });
     const licences: string[] = [];
     gate.onChange((c) => c.kind === "licence" && c.address && licences.push(c.address));
     await follower.start();

@@ -5,10 +5,13 @@
 
 import { expect } from "chai";
 import pino from "pino";
-import { id as keccakUtf8, keccak256, toUtf8Bytes, ZeroAddress, ZeroHash, type Provider, type Wallet } from "ethers";
+import { id as keccakUtf8, keccak256, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash, type Provider } from "ethers";
 import { InProcessConsentLedger, type ConsentLedgerClient } from "@datamarket/consent-ledger";
 import { BrokerClient, type BrokerReply } from "../src/client/BrokerClient";
 import { ContractAccessGate } from "../src/access/ContractAccessGate";
+import { AccessPolicy } from "../src/access/AccessPolicy";
+import { ChainFollower } from "../src/chain/ChainFollower";
+import { BrokerError } from "../src/errors";
 import { ConsentGrantFollower, consentSourceOf } from "../src/access/ConsentGrantFollower";
 import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
 import { DEFAULT_CONFIG, type BrokerConfig } from "../src/config";
@@ -125,7 +128,7 @@ describe("contract-backed access gate", function () {
     for (const s of stops.splice(0).reverse()) await s();
   });
 
-  async function startGatedBroker(opts: { provider?: Provider; maxStalenessMs?: number; withConsent?: boolean } = {}) {
+  async function startGatedBroker(opts: { provider?: Provider; maxStalenessMs?: number; withConsent?: boolean; follower?: ChainFollower } = {}) {
     const auditor = ledger.client(await ledger.enroll("AuditMSP", `broker-${Math.random()}`, { "consent.role": "auditor" }));
     const consent =
       opts.withConsent === false ? undefined : new ConsentGrantFollower(consentSourceOf(auditor), { probeMs: 100, now: () => ledger.clock.now() });
@@ -136,8 +139,11 @@ describe("contract-backed access gate", function () {
       market: d.addresses.market,
       consent,
       pollMs: 50,
+      follower: opts.follower,
     });
     await gate.start();
+    await opts.follower?.start();
+    if (opts.follower) stops.push(() => opts.follower!.stop());
     const index = new InMemoryStreamIndex();
     index.apply({ type: "created", stream: { id: STREAM, creator: ALICE, path: "/prices/eth-usd", partitions: 2, metadata: {} } });
     const tmp = tempDir();
@@ -169,7 +175,7 @@ describe("contract-backed access gate", function () {
     const notices: BrokerReply[] = [];
     sub.onEvent = (f) => received.push(f);
     sub.onNotice = (n) => notices.push(n);
-    return { running, gate, pub: publisherClient, sub, received, notices, publisher: new TestPublisher(ALICE_KEY) };
+    return { running, gate, url, pub: publisherClient, sub, received, notices, publisher: new TestPublisher(ALICE_KEY) };
   }
 
   async function signAttestation(grantId: string, expiresAt: number, productId: string) {
@@ -178,7 +184,13 @@ describe("contract-backed access gate", function () {
     return { attestation, signatures: await d.admin.signTypedData(domain, ATTESTATION_TYPES, attestation) };
   }
 
-  async function buy(market: DataLicenseMarket, productId: string, seconds: number, consent?: { attestation: object; signatures: string }) {
+  async function buy(
+    market: DataLicenseMarket,
+    productId: string,
+    seconds: number,
+    consent?: { attestation: object; signatures: string },
+    who: Wallet = buyer,
+  ) {
     const order = {
       productId,
       duration: seconds,
@@ -186,7 +198,15 @@ describe("contract-backed access gate", function () {
       signatures: consent?.signatures ?? "0x",
       encryptionKey: "0x",
     };
-    await (await market.connect(buyer).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait();
+    await (await market.connect(who).buy(order as Parameters<DataLicenseMarket["buy"]>[0], 10n)).wait();
+  }
+
+  /** A buyer of its own (no licence yet), with DATA approved to the market. */
+  async function newBuyer(): Promise<Wallet> {
+    const wallet = await fundedWallet(Wallet.createRandom().privateKey);
+    await (await d.token.mint(wallet.address, 10n ** 24n)).wait();
+    await (await d.token.connect(wallet).approve(d.addresses.market, 2n ** 255n)).wait();
+    return wallet;
   }
 
   async function requestGrant(ttlSeconds: number): Promise<{ grantId: string; expiresAt: number }> {
@@ -279,5 +299,64 @@ describe("contract-backed access gate", function () {
     expect(Date.now() - lastRead, "not before the bound").to.be.at.least(maxStalenessMs);
     expect(b.notices[0]).to.include({ code: "ACCESS_GATE_UNAVAILABLE" });
     await expectBrokerError(() => b.sub.subscribe(STREAM, 0), "ACCESS_GATE_UNAVAILABLE");
+  });
+
+  // A subscribe right after the purchase's receipt reaches the broker before its chain follower has
+  // applied the purchase's block: the gate waits for the follower's next applied block (no polling,
+  // no refusal), bounded by the policy's answer bound. The follower here polls only when told to.
+  it("admits a subscribe that arrives before the follower applied the purchase's block, once it applies it", async () => {
+    const follower = new ChainFollower(provider(), { pollMs: 600_000 });
+    const b = await startGatedBroker({ withConsent: false, follower });
+    const late = await newBuyer();
+    await follower.poll();
+    const appliedBefore = follower.confirmedBlock()!;
+    await buy(d.market, plainProduct, 3600, undefined, late);
+    expect(await provider().getBlockNumber()).to.be.greaterThan(appliedBefore);
+    const client = await BrokerClient.connect(b.url);
+    stops.push(() => client.close());
+    await client.signIn(Buffer.from(late.privateKey.slice(2), "hex"));
+    let outcome: string | undefined;
+    const subscribed = client.subscribe(STREAM, 0).then(
+      () => (outcome = "admitted"),
+      (err) => (outcome = String((err as Error).message)),
+    );
+    await sleep(150);
+    expect(outcome, "waits for the block rather than answering from the older one").to.equal(undefined);
+    expect(follower.confirmedBlock()).to.equal(appliedBefore);
+    await follower.poll();
+    await subscribed;
+    expect(outcome).to.equal("admitted");
+    expect(b.running.node.subscriptionCount()).to.be.greaterThanOrEqual(1);
+  });
+
+  it("fails closed within the answer bound when the follower never applies the purchase's block, and drops its wait", async () => {
+    const follower = new ChainFollower(provider(), { pollMs: 600_000 });
+    const gate = new ContractAccessGate({ provider: provider(), registry: d.addresses.registry, market: d.addresses.market, follower });
+    await follower.start();
+    stops.push(
+      () => gate.stop(),
+      () => follower.stop(),
+    );
+    const late = await newBuyer();
+    await buy(d.market, plainProduct, 3600, undefined, late);
+    const policy = new AccessPolicy(gate, 30_000, 1000, 300);
+    const t0 = Date.now();
+    const err = await policy.checkSubscribe(STREAM, late.address).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const took = Date.now() - t0;
+    expect(err).to.be.instanceOf(BrokerError);
+    expect((err as BrokerError).code).to.equal("ACCESS_GATE_UNAVAILABLE");
+    expect(took, "refused at the bound, not before").to.be.greaterThanOrEqual(290);
+    expect(took, "and not long after it").to.be.lessThan(5000);
+    expect((follower as unknown as { appliedWaiters: Set<unknown> }).appliedWaiters.size, "the wait went with the question").to.equal(0);
+    // Asked without a bound of its own, the gate stops waiting at applyWaitMs and answers no.
+    const bounded = new ContractAccessGate({ provider: provider(), registry: d.addresses.registry, market: d.addresses.market, follower, applyWaitMs: 100 });
+    stops.push(() => bounded.stop());
+    expect(await bounded.licenceOf(STREAM, late.address)).to.equal(null);
+    // Once the follower applies the block, the same question is admitted.
+    await follower.poll();
+    expect((await policy.checkSubscribe(STREAM, late.address)).via).to.equal("licence");
   });
 });

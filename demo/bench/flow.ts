@@ -8,9 +8,11 @@
 // flows/s beside the bound (gas limit / gas of a flow / block time) and 0.8 x the bound.
 // Prints JSON (median and spread per figure) on the last line.
 // --sustain K adds the throughput phase: --sustain-buyers (default 100) buyers each run K flows back to
-// back, and flows/s in the steady state is set beside the chain's bound.
+// back, and flows/s in the steady state is set beside the chain's bound. --in-flight F (default 1): each
+// buyer keeps F flows in flight at once, each on a product of its own (a buyer licensing F streams
+// together; its wallet's purchases go out with consecutive nonces), F x K flows a buyer in all.
 //   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
-//     [--sustain K [--sustain-buyers N]] [--out FILE]
+//     [--sustain K [--sustain-buyers N] [--in-flight F]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -25,6 +27,8 @@ import {
   InMemoryStreamIndex,
   StaticPartitionAssignment,
   consentSourceOf,
+  cryptoBackend,
+  keccak256 as nativeKeccak256,
   startBroker,
 } from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
@@ -52,11 +56,22 @@ const BURST = quick ? 50 : 100;
 // of its own, so that the chain, not the start and end of a round, sets the pace. Bounded: K x buyers flows.
 const SUSTAIN = Number(option("sustain") ?? 0);
 const SUSTAIN_BUYERS = Number(option("sustain-buyers") ?? 100);
+// Flows each sustained buyer keeps in flight at once, on as many products (1: one flow after the other).
+const IN_FLIGHT = Number(option("in-flight") ?? 1);
 if (!Number.isInteger(SUSTAIN) || SUSTAIN < 0 || SUSTAIN > 20 || !Number.isInteger(SUSTAIN_BUYERS) || SUSTAIN_BUYERS < 1 || SUSTAIN_BUYERS > 200)
   throw new Error(`--sustain ${option("sustain")} --sustain-buyers ${option("sustain-buyers")}: flows per buyer from 0 to 20, buyers from 1 to 200`);
+if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 10)
+  throw new Error(`--in-flight ${option("in-flight")}: flows in flight per buyer from 1 to 10`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
+
+// This one process does the work of every buyer's wallet (100 and more), the bridges and the broker:
+// ethers hashes with its pure-JS keccak (checksummed addresses, transaction hashes, EIP-712, ABI
+// selectors), about a tenth of the process's CPU in the sustained phase. Where the native addon loads
+// (the protocol's backend; DATAMARKET_CRYPTO=noble keeps ethers' own), ethers uses it: same digests.
+const ETHERS_KECCAK = cryptoBackend.backend === "native" ? "native" : "js";
+if (ETHERS_KECCAK === "native") keccak256.register((data) => nativeKeccak256(data));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000) {
@@ -231,7 +246,16 @@ async function main() {
             "consent.ethAddress": wallet.address.toLowerCase(),
           }),
         );
-        buyers.push({ wallet, fabric, encryption: generateKeyPair() });
+        // one nonce manager and one market client per wallet: its purchases in flight get consecutive
+        // account nonces (the manager) and permit nonces (the SDK)
+        const market = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(wallet), {
+          urls: bridgeUrls,
+          // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
+          // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
+          // answering late must slow the figure down, not abort the run
+          timeoutMs: 30_000,
+        });
+        buyers.push({ wallet, fabric, market, encryption: generateKeyPair() });
       }
       return buyers;
     };
@@ -250,15 +274,8 @@ async function main() {
       const grantId = decision.grant!.grantId;
       await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
       const t2 = performance.now();
-      const buyer = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(b.wallet), {
-        urls: bridgeUrls,
-        // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
-        // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
-        // answering late must slow the figure down, not abort the run
-        timeoutMs: 30_000,
-      });
       // every transaction the flow sends (here one: buyWithPermit) and the gas its receipt records
-      const { receipt } = await buyer.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
+      const { receipt } = await b.market.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
       const t3 = performance.now();
       return { gas: receipt.gasUsed, block: receipt.blockNumber, t: { fabricDecision: t1 - t0, bridgeSignatures: t2 - t1, buyWithPermit: t3 - t2 } };
     };
@@ -277,6 +294,8 @@ async function main() {
     // block on a loaded machine) refuses with ACCESS_GATE_UNAVAILABLE, failing closed; a client retries
     // that one, as a wallet would, a bounded number of times. The retries are counted and reported.
     let gateRetries = 0;
+    /** The retried refusals by what the gate did not answer in time ("the licence", "the consent grant", ...). */
+    const gateRetriesBy: Record<string, number> = {};
     const subscribe = async (client: DataClient, streamId: string, handler: () => void) => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -284,6 +303,8 @@ async function main() {
         } catch (error) {
           if (attempt >= 20 || !String((error as Error).message).includes("ACCESS_GATE_UNAVAILABLE")) throw error;
           gateRetries += 1;
+          const what = /did not answer (.+?) within/.exec(String((error as Error).message))?.[1] ?? "other";
+          gateRetriesBy[what] = (gateRetriesBy[what] ?? 0) + 1;
           await sleep(250);
         }
       }
@@ -380,8 +401,14 @@ async function main() {
     }
     let sustained: Record<string, unknown> | undefined;
     if (SUSTAIN > 0) {
+      // SUSTAIN x IN_FLIGHT products; a buyer's lane j runs products j, F + j, 2F + j, ... so that its flows
+      // in flight are always on different products. Set up together where the node queues a sender's
+      // transactions (anvil); one after the other on Hardhat's automining node, which takes none out of order.
+      const names = Array.from({ length: SUSTAIN * IN_FLIGHT }, (_, k) => `sustained-${k}`);
       const products: Array<{ streamId: string; productId: string }> = [];
-      for (let k = 0; k < SUSTAIN; k++) products.push(await newProduct(`sustained-${k}`));
+      if (chain.kind === "anvil") products.push(...(await Promise.all(names.map((name) => newProduct(name)))));
+      else for (const name of names) products.push(await newProduct(name));
+      const lanes = Array.from({ length: IN_FLIGHT }, (_, j) => products.filter((_, k) => k % IN_FLIGHT === j));
       const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
       // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
       // waiting for data, it shares the group key with the ones it has not shared it with (one
@@ -413,30 +440,37 @@ async function main() {
       loopDelay.enable();
       const load = [loadavg()[0]];
       const fromBlock = await provider.getBlockNumber();
+      // CPU time the process spends (user + system): unlike wall time, it does not grow with the other
+      // jobs on the machine, and 1000 / (CPU ms a flow) is what one core can carry at most
+      const cpuStart = process.cpuUsage();
       const started = performance.now();
+      // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
+      const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
       try {
         await Promise.all(
-          buyers.map(async (b) => {
+          buyers.flatMap((b) => {
             const client = buyerClient(b);
             const address = b.wallet.address.toLowerCase();
-            for (const { streamId, productId } of products) {
-              const t0 = performance.now();
-              const bought = await purchase(b, productId);
-              gas.push(Number(bought.gas));
-              blocks.add(bought.block);
-              const t3 = performance.now();
-              let first: () => void = () => undefined;
-              const arrived = new Promise<void>((resolve) => (first = resolve));
-              const sub = await subscribe(client, streamId, () => first());
-              const t4 = performance.now();
-              waiting.get(streamId.toLowerCase())!.add(address);
-              await arrived;
-              waiting.get(streamId.toLowerCase())!.delete(address);
-              const t5 = performance.now();
-              await sub.unsubscribe();
-              completions.push(t5 - started);
-              for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
-            }
+            return lanes.map(async (lane) => {
+              for (const { streamId, productId } of lane) {
+                const t0 = performance.now();
+                const bought = await purchase(b, productId);
+                gas.push(Number(bought.gas));
+                blocks.add(bought.block);
+                const t3 = performance.now();
+                let first: () => void = () => undefined;
+                const arrived = new Promise<void>((resolve) => (first = resolve));
+                const sub = await subscribe(client, streamId, () => first());
+                const t4 = performance.now();
+                waiting.get(streamId.toLowerCase())!.add(address);
+                await arrived;
+                waiting.get(streamId.toLowerCase())!.delete(address);
+                const t5 = performance.now();
+                await sub.unsubscribe();
+                completions.push(t5 - started);
+                for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
+              }
+            });
           }),
         );
       } finally {
@@ -446,6 +480,8 @@ async function main() {
       }
       load.push(loadavg()[0]);
       const seconds = (performance.now() - started) / 1000;
+      monotonicUs.push(Number(process.hrtime.bigint() / 1000n));
+      const cpu = process.cpuUsage(cpuStart);
       const toBlock = await provider.getBlockNumber();
       const flows = completions.length;
       // steady state: the flows completed between the 10th and the 90th percentile of completion times
@@ -453,17 +489,21 @@ async function main() {
       completions.sort((x, y) => x - y);
       const [t10, t90] = [completions[Math.floor(flows * 0.1)], completions[Math.ceil(flows * 0.9) - 1]];
       const steady = (completions.filter((t) => t > t10 && t <= t90).length / (t90 - t10)) * 1000;
+      const cpuMsPerFlow = (cpu.user + cpu.system) / 1000 / flows;
       // the mean: the chain's bound is the gas of all the flows' transactions over the gas a second holds
       // (a buyer's first purchase writes more new storage than its next ones)
       const gasPerFlow = Math.round(gas.reduce((x, y) => x + y, 0) / gas.length);
       const bound = chainBound(gasPerFlow);
       sustained = {
         buyers: SUSTAIN_BUYERS,
-        flowsPerBuyer: SUSTAIN,
+        inFlightPerBuyer: IN_FLIGHT,
+        flowsPerBuyer: SUSTAIN * IN_FLIGHT,
         flows,
         seconds,
         flowsPerSecond: flows / seconds,
         steadyFlowsPerSecond: steady,
+        cpuMsPerFlow,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         gasPerFlow,
         blocks: toBlock - fromBlock,
         blocksWithPurchases: blocks.size,
@@ -471,23 +511,31 @@ async function main() {
         stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, quantiles(v)])),
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         gateRetries,
+        gateRetriesBy,
         loadAverage: load,
+        monotonicWindowUs: monotonicUs,
       };
       console.error(
-        `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers x ${SUSTAIN} flows: ${(flows / seconds).toFixed(2)} flows/s overall, ` +
+        `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers` +
+          (IN_FLIGHT > 1
+            ? ` with ${IN_FLIGHT} purchases in flight each (${IN_FLIGHT} x ${SUSTAIN} flows a buyer, on ${IN_FLIGHT} products at a time)`
+            : ` x ${SUSTAIN} flows`) +
+          `: ${(flows / seconds).toFixed(2)} flows/s overall, ` +
           `${steady.toFixed(2)} flows/s steady (10th-90th percentile of completions)` +
           (bound === null
             ? ""
             : `; bound ${bound.toFixed(1)} flows/s = ${gasLimit.toLocaleString("en-US")} gas a block / ${gasPerFlow.toLocaleString("en-US")} gas a flow / ${chain.blockTime} s, ` +
               `0.8 x bound ${(0.8 * bound).toFixed(1)}: ${steady >= 0.8 * bound ? "met" : `missed (${((steady / (0.8 * bound)) * 100).toFixed(0)}% of it)`}`) +
           `; flow latency median ${(quantiles(steps.flow).median / 1000).toFixed(2)} s, purchases in ${blocks.size} of ${toBlock - fromBlock} blocks, ` +
-          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+          `the process's CPU ${cpuMsPerFlow.toFixed(1)} ms a flow (one core carries at most ${(1000 / cpuMsPerFlow).toFixed(1)} flows/s; ${((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)} cores used), ` +
+          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }
     const out = JSON.stringify({
       chain: chain.kind,
       blockTime: chain.blockTime,
       blockGasLimit: Number(gasLimit),
+      ethersKeccak: ETHERS_KECCAK,
       buyers: BUYERS,
       runs: RUNS,
       burst: BURST,

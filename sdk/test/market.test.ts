@@ -19,6 +19,21 @@ const ATTESTOR_B = "0x" + "b2".repeat(32);
 const OUTSIDER = "0x" + "c3".repeat(32);
 const PURPOSE = "ScientificResearch";
 
+/** A product of `beneficiary` selling `stream` at 10^12 DATA wei a second, for 60 s to 30 days. */
+function productParams(beneficiary: string, stream: string, requiresConsent: boolean) {
+  return {
+    beneficiary,
+    pricePerSecond: 10n ** 12n,
+    minSeconds: 60,
+    maxSeconds: 30 * 24 * 3600,
+    requiresConsent,
+    requiresKyc: false,
+    termsHash: keccak256(toUtf8Bytes("terms")),
+    termsUri: "https://example.org/terms",
+    resources: [stream],
+  };
+}
+
 async function refusal(promise: Promise<unknown>): Promise<SdkError> {
   try {
     await promise;
@@ -43,6 +58,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
   let otherBuyer: typeof buyer;
   let token: Awaited<ReturnType<typeof deploy>>["token"];
   let registry: Awaited<ReturnType<typeof deploy>>["registry"];
+  let seller: Awaited<ReturnType<typeof deploy>>["seller"];
 
   async function deploy() {
     const [admin, seller] = await e.getSigners();
@@ -68,7 +84,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     e = hre.ethers;
     [, , buyer, otherBuyer] = await e.getSigners();
     const chain = await deploy();
-    ({ token, registry } = chain);
+    ({ token, registry, seller } = chain);
     marketAddress = await chain.market.getAddress();
     tokenAddress = await token.getAddress();
     await token.mint(buyer.address, 10n ** 21n);
@@ -78,17 +94,7 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     ({ streamId } = await sellerRegistry.createStream("/health/heart-rate", 1));
     await sellerRegistry.setSubscribeDelegate(streamId, marketAddress);
     const sellerMarket = new MarketClient(marketAddress, tokenAddress, chain.seller);
-    ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), {
-      beneficiary: chain.seller.address,
-      pricePerSecond: 10n ** 12n,
-      minSeconds: 60,
-      maxSeconds: 30 * 24 * 3600,
-      requiresConsent: true,
-      requiresKyc: false,
-      termsHash: keccak256(toUtf8Bytes("terms")),
-      termsUri: "https://example.org/terms",
-      resources: [streamId],
-    }));
+    ({ productId } = await sellerMarket.listProduct(keccakUtf8("heart-rate-research"), productParams(chain.seller.address, streamId, true)));
     await (await sellerMarket.market.setPurposes(productId, [keccakUtf8(PURPOSE)], true)).wait();
 
     // The consent ledger: a consenting data subject of the stream, sold as the product, and a buyer
@@ -204,5 +210,44 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     const error = await refusal(withBridges.buyWithPermit({ productId, duration: 3600, grantId: "0x1234" }));
     expect(error.code).to.equal(SdkErrorCodes.INVALID_ARGUMENT);
     expect(error.details).to.include({ grantId: "0x1234" });
+  });
+
+  it("sends a wallet's purchases in flight together, with consecutive permit nonces, and they are mined in one block", async () => {
+    // Two streams of the seller, each sold without a consent gate; a buyer of its own, with DATA.
+    const sellerRegistry = new StreamRegistryClient(await registry.getAddress(), seller);
+    const sellerMarket = new MarketClient(marketAddress, tokenAddress, seller);
+    const products: string[] = [];
+    const streams: string[] = [];
+    for (const name of ["steps", "sleep"]) {
+      const { streamId: stream } = await sellerRegistry.createStream(`/health/${name}`, 1);
+      await sellerRegistry.setSubscribeDelegate(stream, marketAddress);
+      const listed = await sellerMarket.listProduct(keccakUtf8(`in-flight-${name}`), productParams(seller.address, stream, false));
+      products.push(listed.productId);
+      streams.push(stream);
+    }
+    const wallet = (await e.getSigners())[7];
+    await (await token.mint(wallet.address, 10n ** 21n)).wait();
+    const nonceBefore = await token.nonces(wallet.address);
+    // A chain with block times: the purchases wait in the pool until the block is mined.
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      // One MarketClient per purchase, as an app may make them: the wallet's permits are numbered anyway.
+      const bought = Promise.all(products.map((p) => new MarketClient(marketAddress, tokenAddress, wallet).buyWithPermit({ productId: p, duration: 3600 })));
+      bought.catch(() => undefined);
+      const pending = async () =>
+        ((await hre.network.provider.send("eth_getBlockByNumber", ["pending", false])) as { transactions: string[] }).transactions.length;
+      for (const deadline = Date.now() + 20_000; (await pending()) < 2;) {
+        if (Date.now() > deadline) throw new Error("the two purchases did not both reach the pool");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await hre.network.provider.send("evm_mine", []);
+      const results = await bought;
+      expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
+      expect(results[0].receipt.blockNumber, "in one block").to.equal(results[1].receipt.blockNumber);
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+    expect(await token.nonces(wallet.address)).to.equal(nonceBefore + 2n);
+    for (const stream of streams) expect(await registry.canSubscribe(stream, wallet.address)).to.equal(true);
   });
 });

@@ -26,13 +26,22 @@ export interface GateSources {
   consentLedger?: { syncedAt: number; lastBlock?: number; error?: string };
 }
 
+/** What a question to the gate may carry. */
+export interface AskOptions {
+  /**
+   * Aborted when the asker stops waiting (the access policy's answer bound): a gate that waits for
+   * its chain follower to apply a block stops waiting then, and answers no (fail closed).
+   */
+  signal?: AbortSignal;
+}
+
 export interface AccessGate {
   /** The registry's publish permission of `address` on `streamId`. */
-  canPublish(streamId: string, address: string): Promise<boolean>;
+  canPublish(streamId: string, address: string, options?: AskOptions): Promise<boolean>;
   /** The registry's subscribe permission (public streams grant it to everyone). */
-  canSubscribe(streamId: string, address: string): Promise<boolean>;
+  canSubscribe(streamId: string, address: string, options?: AskOptions): Promise<boolean>;
   /** A licence of `address` for `streamId` from the market (the one expiring last), or null. */
-  licenceOf(streamId: string, address: string): Promise<Licence | null>;
+  licenceOf(streamId: string, address: string, options?: AskOptions): Promise<Licence | null>;
   /** Whether the consent ledger holds a still-valid consent grant of `address` for `productId`. */
   consentValid(productId: string, address: string): Promise<boolean>;
   /** Registers a listener for changes that may revoke access (events of the contracts / chaincode). */

@@ -4,7 +4,7 @@
 // Publish decisions are cached briefly (the hot path); subscribe decisions are never cached.
 
 import { BrokerError, ErrorCodes } from "../errors";
-import type { AccessGate } from "./AccessGate";
+import type { AccessGate, AskOptions } from "./AccessGate";
 
 /** One source of the gate: ms since it last answered (null: never), its block, its last error. */
 export interface SourceFreshness {
@@ -78,19 +78,23 @@ export class AccessPolicy {
     this.subscribeChecks.push(check);
   }
 
-  /** A gate answer within callTimeoutMs, or ACCESS_GATE_UNAVAILABLE. */
-  private bounded<T>(call: Promise<T>, what: string): Promise<T> {
+  /**
+   * A gate answer within callTimeoutMs, or ACCESS_GATE_UNAVAILABLE. The gate gets a signal that
+   * aborts at the bound, so what it waits for (its follower's next block) is dropped with the question.
+   */
+  private bounded<T>(ask: (options: AskOptions) => Promise<T>, what: string): Promise<T> {
+    const abort = new AbortController();
+    const call = ask({ signal: abort.signal });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate did not answer ${what} within ${this.callTimeoutMs} ms`, {
-              timeoutMs: this.callTimeoutMs,
-            }),
-          ),
-        this.callTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(
+          new BrokerError(ErrorCodes.ACCESS_GATE_UNAVAILABLE, `the access gate did not answer ${what} within ${this.callTimeoutMs} ms`, {
+            timeoutMs: this.callTimeoutMs,
+          }),
+        );
+      }, this.callTimeoutMs);
       timer.unref();
     });
     return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
@@ -134,13 +138,15 @@ export class AccessPolicy {
     if (cached && cached.until > now) allowed = cached.allowed;
     else {
       try {
-        const asked = this.gate.canPublish(streamId, publisher);
         // While an answer the gate gave within the staleness bound is known, a slow node costs the
         // publisher at most a few hundred ms: that answer is used (a revocation clears it).
         allowed =
           cached && Date.now() - cached.at <= this.maxStalenessMs
-            ? await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref())])
-            : await this.bounded(asked, "the publish permission");
+            ? await Promise.race([
+                this.gate.canPublish(streamId, publisher),
+                new Promise<boolean>((resolve) => setTimeout(() => resolve(cached.allowed), 250).unref()),
+              ])
+            : await this.bounded((o) => this.gate.canPublish(streamId, publisher, o), "the publish permission");
         if (this.publishCache.size > 100_000) this.publishCache.clear();
         this.publishCache.set(key, { allowed, until: Date.now() + this.publishCacheMs, at: Date.now() });
       } catch (err) {
@@ -174,8 +180,8 @@ export class AccessPolicy {
   private async checkRegistryAndMarket(streamId: string, subscriber: string, now: number): Promise<SubscribeGrant> {
     // Both asked at once: a licensee (no permission of its own) waits for one round of chain reads,
     // not two. The licence answer is used only when there is no permission.
-    const permission = this.bounded(this.gate.canSubscribe(streamId, subscriber), "the subscribe permission");
-    const licenceAsked = this.bounded(this.gate.licenceOf(streamId, subscriber), "the licence");
+    const permission = this.bounded((o) => this.gate.canSubscribe(streamId, subscriber, o), "the subscribe permission");
+    const licenceAsked = this.bounded((o) => this.gate.licenceOf(streamId, subscriber, o), "the licence");
     licenceAsked.catch(() => undefined); // not awaited when the permission admits (or fails) first
     if (await permission) return { via: "permission" };
     const licence = await licenceAsked;
@@ -195,7 +201,7 @@ export class AccessPolicy {
         expiresAt: licence.expiresAt,
       });
     }
-    if (licence.consentGated && !(await this.bounded(this.gate.consentValid(licence.productId, subscriber), "the consent grant"))) {
+    if (licence.consentGated && !(await this.bounded(() => this.gate.consentValid(licence.productId, subscriber), "the consent grant"))) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `no valid consent grant of ${subscriber} for product ${licence.productId}`, {
         streamId,
         subscriber,

@@ -7,7 +7,7 @@
 import type { Provider } from "ethers";
 import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "@datamarket/contracts/typechain";
 import type { IDataLicenseMarket, IStreamRegistry } from "@datamarket/contracts/typechain";
-import type { AccessChange, AccessGate, GateSources, Licence } from "./AccessGate";
+import type { AccessChange, AccessGate, AskOptions, GateSources, Licence } from "./AccessGate";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
 import type { ConsentGrantFollower } from "./ConsentGrantFollower";
 
@@ -29,6 +29,12 @@ export interface ContractAccessGateOptions {
   /** Block to replay the market's products from (its deployment block). Default 0. */
   fromBlock?: number;
   pollMs?: number;
+  /**
+   * How long a question waits, at most, for the follower to apply the block in which the head
+   * already shows the grant (ms; the caller's signal may end it sooner). Default 2,000: the access
+   * policy's answer bound. Past it the grant is not counted (fail closed).
+   */
+  applyWaitMs?: number;
 }
 
 export class ContractAccessGate implements AccessGate {
@@ -87,26 +93,38 @@ export class ContractAccessGate implements AccessGate {
   /**
    * A grant must hold at the head (so a revocation acts at once) and at the follower's confirmed
    * block, head - d (so it is d blocks deep, and the follower has applied the block that granted it:
-   * a reorg that removes that block is then seen, and every subscription re-checked). A follower that
-   * lags the head is polled (twice at most: the first may join a poll that read an older head).
+   * a reorg that removes that block is then seen, and every subscription re-checked). A grant the
+   * head already shows but the follower has not applied yet (a subscribe right after the purchase's
+   * receipt, before the follower's next poll) waits for the follower's next applied blocks, asked
+   * again at each, until `signal` aborts (the access policy's answer bound) or applyWaitMs passes:
+   * then it is refused, failing closed.
    */
-  private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>): Promise<boolean> {
-    const atConfirmed = async () => {
-      const confirmed = this.follower.confirmedBlock();
-      return confirmed !== undefined && ask({ blockTag: confirmed });
-    };
-    const [head, deep] = await Promise.all([ask(), atConfirmed()]);
+  private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+    const atBlock = async (block: number | undefined) => block !== undefined && ask({ blockTag: block });
+    let confirmed = this.follower.confirmedBlock();
+    const [head, deep] = await Promise.all([ask(), atBlock(confirmed)]);
     if (!head) return false;
     if (deep) return true;
-    for (let polls = 0; polls < 2; polls++) {
-      await this.follower.poll();
-      if (await atConfirmed()) return true;
+    const own = AbortSignal.timeout(this.applyWaitMs);
+    const bound = signal ? AbortSignal.any([signal, own]) : own;
+    for (;;) {
+      try {
+        confirmed = await this.follower.nextApplied(confirmed ?? this.follower.fromBlock - 1, bound);
+      } catch (err) {
+        if (bound.aborted) return false;
+        throw err;
+      }
+      if (await atBlock(confirmed)) return true;
     }
-    return false;
   }
 
-  async canPublish(streamId: string, address: string): Promise<boolean> {
-    return this.atDepth((at) => (at ? this.registry.canPublish(streamId, address, at) : this.registry.canPublish(streamId, address)));
+  /** How long a question waits for the follower to apply the block the head shows a grant in (ms). */
+  private get applyWaitMs(): number {
+    return this.options.applyWaitMs ?? 2000;
+  }
+
+  async canPublish(streamId: string, address: string, options?: AskOptions): Promise<boolean> {
+    return this.atDepth((at) => (at ? this.registry.canPublish(streamId, address, at) : this.registry.canPublish(streamId, address)), options?.signal);
   }
 
   /**
@@ -114,8 +132,8 @@ export class ContractAccessGate implements AccessGate {
    * (its expiry equals the market's licensedUntil): that one is answered through licenceOf, so a
    * consent-gated product still needs its consent grant.
    */
-  async canSubscribe(streamId: string, address: string): Promise<boolean> {
-    return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}));
+  async canSubscribe(streamId: string, address: string, options?: AskOptions): Promise<boolean> {
+    return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}), options?.signal);
   }
 
   private async canSubscribeAt(streamId: string, address: string, at: { blockTag?: number }): Promise<boolean> {
@@ -130,10 +148,10 @@ export class ContractAccessGate implements AccessGate {
     return !(until !== 0n && permission.subscribeExpiry === until);
   }
 
-  async licenceOf(streamId: string, address: string): Promise<Licence | null> {
+  async licenceOf(streamId: string, address: string, options?: AskOptions): Promise<Licence | null> {
     const market = this.market;
     if (!market) return null;
-    if (!(await this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {})))) return null;
+    if (!(await this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {}), options?.signal))) return null;
     const now = BigInt(this.follower.chainTime());
     let best: Licence | null = null;
     for (const productId of this.productsOf.get(streamId.toLowerCase()) ?? []) {

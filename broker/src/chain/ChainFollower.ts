@@ -94,6 +94,8 @@ export class ChainFollower {
   private readonly watches: Watch[] = [];
   private readonly blockListeners = new Set<(blockNumber: number, timestamp: number) => void>();
   private readonly reorgListeners = new Set<(reorg: Reorg) => void | Promise<void>>();
+  /** Callers of nextApplied(): each is resolved by the first poll that applies a block past `after`. */
+  private readonly appliedWaiters = new Set<{ after: number; resolve: (block: number) => void }>();
   private nextBlock: number;
   private syncedAt = 0;
   private headTimestamp = 0;
@@ -198,6 +200,33 @@ export class ChainFollower {
     return this.nextBlock > this.fromBlock ? this.nextBlock - 1 : undefined;
   }
 
+  /**
+   * Resolves with the newest applied block once the follower has applied a block past `after`
+   * (default: the newest applied now), by its own polls: nothing is read on the caller's behalf, so
+   * any number of waiters cost no more calls to the node than the follower makes anyway. Rejects with
+   * the signal's reason when `signal` aborts first (the caller's bound), and drops the waiter.
+   */
+  nextApplied(after: number = this.confirmedBlock() ?? this.fromBlock - 1, signal?: AbortSignal): Promise<number> {
+    const now = this.confirmedBlock();
+    if (now !== undefined && now > after) return Promise.resolve(now);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = () => {
+        this.appliedWaiters.delete(waiter);
+        reject(signal!.reason);
+      };
+      const waiter = {
+        after,
+        resolve: (block: number) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(block);
+        },
+      };
+      this.appliedWaiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
   /** The next block whose logs are not read yet. */
   get cursor(): number {
     return this.nextBlock;
@@ -230,10 +259,22 @@ export class ChainFollower {
       this.syncedAt = Date.now();
       this.lastError = undefined;
       for (const l of this.blockListeners) l(head.number, head.timestamp);
+      this.wakeApplied();
       await this.saveCheckpoint();
     } catch (err) {
       // Stays unsynced: consumers fail closed once lastSyncedAt() is older than their bound.
       this.lastError = err as Error;
+    }
+  }
+
+  /** Resolves the nextApplied() waiters whose block the last poll applied. */
+  private wakeApplied(): void {
+    const confirmed = this.confirmedBlock();
+    if (confirmed === undefined) return;
+    for (const w of this.appliedWaiters) {
+      if (confirmed <= w.after) continue;
+      this.appliedWaiters.delete(w);
+      w.resolve(confirmed);
     }
   }
 

@@ -142,6 +142,15 @@ export class MarketClient {
    * Buys (or extends) a licence in one transaction: EIP-2612 permit of the DATA token for exactly
    * the quoted cost, and, for a consent-gated product, the attestation with k attestor signatures
    * collected from the consent bridges (collectConsent).
+   *
+   * A wallet may have several purchases in flight at once (a buyer licensing several streams): each
+   * permit takes the token nonce after the previous one's, and the transactions are sent in the same
+   * order (one after the other per wallet, see PermitSequence), so they can all be mined in one block.
+   * While an earlier purchase is not mined, the node cannot run the next one's permit yet: its gas is
+   * then estimated with the permit at the nonce the chain has now (the same code; the earlier
+   * purchase's first writes make it an upper bound) plus a fifth. A purchase that fails on chain
+   * takes those signed after it with it (their permit nonces are no longer next): they fail too, and
+   * the next purchase reads the token's nonce again.
    */
   async buyWithPermit(args: BuyArgs): Promise<BuyResult> {
     const owner = await this.signer.getAddress();
@@ -149,39 +158,126 @@ export class MarketClient {
     const product = await this.market.getProduct(args.productId);
     const consent = args.grantId ? await this.collectConsent(args.grantId, args.productId) : undefined;
     const token = tokenAt(this.tokenAddress, this.signer);
-    const [domain, nonce] = await Promise.all([token.eip712Domain(), token.nonces(owner)]);
+    const domain = await token.eip712Domain();
     const deadline = args.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600);
-    const permitSignature = Signature.from(
-      await this.signer.signTypedData(
-        { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
-        {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
-        { owner, spender: this.marketAddress, value: cost, nonce, deadline },
-      ),
-    );
-    const receipt = await this.wait(
-      "buyWithPermit",
-      {
-        productId: args.productId,
-        duration: args.duration,
-        attestation: consent?.value ?? NO_ATTESTATION,
-        signatures: consent?.signatures ?? "0x",
-        encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
-      },
-      args.maxPricePerSecond ?? product.pricePerSecond,
-      { value: cost, deadline, v: permitSignature.v, r: permitSignature.r, s: permitSignature.s },
-    );
+    const permitOf = async (nonce: bigint) => {
+      const signature = Signature.from(
+        await this.signer.signTypedData(
+          { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
+          {
+            Permit: [
+              { name: "owner", type: "address" },
+              { name: "spender", type: "address" },
+              { name: "value", type: "uint256" },
+              { name: "nonce", type: "uint256" },
+              { name: "deadline", type: "uint256" },
+            ],
+          },
+          { owner, spender: this.marketAddress, value: cost, nonce, deadline },
+        ),
+      );
+      return { value: cost, deadline, v: signature.v, r: signature.r, s: signature.s };
+    };
+    const order = {
+      productId: args.productId,
+      duration: args.duration,
+      attestation: consent?.value ?? NO_ATTESTATION,
+      signatures: consent?.signatures ?? "0x",
+      encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
+    };
+    const maxPricePerSecond = args.maxPricePerSecond ?? product.pricePerSecond;
+    const buy = this.market.getFunction("buyWithPermit");
+    const permits = permitSequence(this.signer, this.tokenAddress, owner);
+    const { tx, nonce } = await permits.send(async (onChain, next) => {
+      const nonce = next > onChain ? next : onChain;
+      const permit = await permitOf(nonce);
+      // Estimated here, not by the signer as it sends: a NonceManager counts a nonce as used even
+      // when the estimate fails, and every later transaction of the wallet would then wait on a gap.
+      let gasLimit: bigint;
+      try {
+        gasLimit = await buy.estimateGas(order, maxPricePerSecond, permit);
+      } catch (error) {
+        if (nonce === onChain) throw error;
+        gasLimit = ((await buy.estimateGas(order, maxPricePerSecond, await permitOf(onChain))) * 6n) / 5n;
+      }
+      const tx = await sendWithNonce(
+        this.signer,
+        (overrides) => buy(order, maxPricePerSecond, permit, { ...overrides, gasLimit }) as Promise<ContractTransactionResponse>,
+      );
+      return { tx, nonce };
+    });
+    let receipt: ContractTransactionReceipt | null;
+    try {
+      receipt = await tx.wait();
+    } catch (error) {
+      permits.failed(nonce);
+      throw error;
+    } finally {
+      permits.settled();
+    }
+    if (!receipt) {
+      permits.failed(nonce);
+      throw new SdkError(SdkErrorCodes.TRANSACTION_FAILED, `buyWithPermit was dropped before it was mined`, { hash: tx.hash });
+    }
     return { cost, receipt, ...(consent ? { consent } : {}) };
   }
 
   hasValidLicense(account: string, resourceId: string): Promise<boolean> {
     return this.market.hasValidLicense(account, resourceId) as Promise<boolean>;
   }
+}
+
+/**
+ * The EIP-2612 nonces of one wallet's permits on one token, in the order its purchases are sent.
+ * Shared by every MarketClient of the wallet on the same provider (WeakMap by provider), so that
+ * clients made per purchase still number their permits one after the other.
+ */
+class PermitSequence {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The nonce after the last permit sent (0: none known). */
+  private next = 0n;
+  private inFlight = 0;
+
+  constructor(
+    private readonly token: BoundContract,
+    private readonly owner: string,
+  ) {}
+
+  /**
+   * Runs `send(onChain, next)` after every earlier one has sent its transaction: `onChain` is the
+   * token's nonce now, `next` the nonce after the last permit still in flight (0n when none).
+   */
+  send<T extends { nonce: bigint }>(send: (onChain: bigint, next: bigint) => Promise<T>): Promise<T> {
+    const run = this.tail.then(async () => {
+      const onChain = (await this.token.nonces(this.owner)) as bigint;
+      const sent = await send(onChain, this.inFlight > 0 ? this.next : 0n);
+      this.next = sent.nonce + 1n;
+      this.inFlight += 1;
+      return sent;
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A purchase sent by send() is mined or failed. */
+  settled(): void {
+    this.inFlight -= 1;
+  }
+
+  /** The purchase with permit `nonce` failed on chain: its nonce was not used, so none after it is next. */
+  failed(nonce: bigint): void {
+    if (this.next > nonce) this.next = 0n;
+  }
+}
+
+const permitSequences = new WeakMap<object, Map<string, PermitSequence>>();
+
+function permitSequence(signer: Signer, tokenAddress: string, owner: string): PermitSequence {
+  const provider = signer.provider ?? signer;
+  let byKey = permitSequences.get(provider);
+  if (!byKey) permitSequences.set(provider, (byKey = new Map()));
+  const key = `${tokenAddress.toLowerCase()}|${owner.toLowerCase()}`;
+  let sequence = byKey.get(key);
+  if (!sequence) byKey.set(key, (sequence = new PermitSequence(tokenAt(tokenAddress, signer), owner)));
+  return sequence;
 }
