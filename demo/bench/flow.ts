@@ -11,13 +11,17 @@
 // back, and flows/s in the steady state is set beside the chain's bound. --in-flight F (default 1): each
 // buyer keeps F flows in flight at once, each on a product of its own (a buyer licensing F streams
 // together; its wallet's purchases go out with consecutive nonces), F x K flows a buyer in all.
+// --buyer-workers W (default 0): the sustained phase's buyers (wallets, SDK clients, their part of each
+// flow: flow-buyers.ts) run in W worker threads instead of the thread that hosts the ledger, the bridges,
+// the broker and the publisher; the CPU of the host thread and of the buyer threads is reported apart.
 //   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
-//     [--sustain K [--sustain-buyers N] [--in-flight F]] [--out FILE]
+//     [--sustain K [--sustain-buyers N] [--in-flight F] [--buyer-workers W]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
 import pino from "pino";
+import { Worker } from "node:worker_threads";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes } from "ethers";
 import type {} from "@nomicfoundation/hardhat-toolbox";
 import {
@@ -27,8 +31,6 @@ import {
   InMemoryStreamIndex,
   StaticPartitionAssignment,
   consentSourceOf,
-  cryptoBackend,
-  keccak256 as nativeKeccak256,
   startBroker,
 } from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
@@ -36,6 +38,18 @@ import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-br
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
 import { devChainIgnition } from "../src/network";
 import { startChain, takeChainOptions, type Cleanup } from "../src/node";
+import {
+  runBuyers,
+  sharedNow,
+  sleep,
+  subscribeRetrying,
+  threadCpuSeconds,
+  useNativeKeccak,
+  type BuyerHost,
+  type BuyersResult,
+  type BuyersSpec,
+  type ToHost,
+} from "./flow-buyers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const argv = process.argv.slice(2);
@@ -62,6 +76,11 @@ if (!Number.isInteger(SUSTAIN) || SUSTAIN < 0 || SUSTAIN > 20 || !Number.isInteg
   throw new Error(`--sustain ${option("sustain")} --sustain-buyers ${option("sustain-buyers")}: flows per buyer from 0 to 20, buyers from 1 to 200`);
 if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 10)
   throw new Error(`--in-flight ${option("in-flight")}: flows in flight per buyer from 1 to 10`);
+// Worker threads the sustained phase's buyers run in (0: in the process hosting the ledger, bridges,
+// broker and publisher, as before). A deployment's buyers run on machines of their own.
+const BUYER_WORKERS = Number(option("buyer-workers") ?? 0);
+if (!Number.isInteger(BUYER_WORKERS) || BUYER_WORKERS < 0 || BUYER_WORKERS > 8)
+  throw new Error(`--buyer-workers ${option("buyer-workers")}: worker threads for the buyers from 0 (none: in the hosting process) to 8`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -70,10 +89,8 @@ const MNEMONIC = "test test test test test test test test test test test junk";
 // ethers hashes with its pure-JS keccak (checksummed addresses, transaction hashes, EIP-712, ABI
 // selectors), about a tenth of the process's CPU in the sustained phase. Where the native addon loads
 // (the protocol's backend; DATAMARKET_CRYPTO=noble keeps ethers' own), ethers uses it: same digests.
-const ETHERS_KECCAK = cryptoBackend.backend === "native" ? "native" : "js";
-if (ETHERS_KECCAK === "native") keccak256.register((data) => nativeKeccak256(data));
+const ETHERS_KECCAK = useNativeKeccak();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -86,6 +103,46 @@ export function quantiles(values: number[]) {
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
   const mid = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   return { median: mid, p25: q(0.25), p75: q(0.75), min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+/**
+ * One worker thread per spec, each running its buyers (flow-buyers.ts) once told to start; resolves when
+ * every thread has its clients ready, so that a thread's start-up (loading the SDK) is not timed. The
+ * host answers the threads' calls with its own BuyerHost; the threads end with the run (cleanup kills
+ * any left).
+ */
+async function startBuyerWorkers(specs: BuyersSpec[], host: BuyerHost, cleanup: Cleanup) {
+  const boot = `require("ts-node").register({ transpileOnly: true }); require(${JSON.stringify(path.join(__dirname, "flow-buyers.ts"))});`;
+  return Promise.all(
+    specs.map(
+      (spec) =>
+        new Promise<{ run: () => Promise<BuyersResult> }>((ready, failed) => {
+          const worker = new Worker(boot, { eval: true, workerData: spec });
+          cleanup.push(async () => void (await worker.terminate()));
+          let finish: { resolve: (r: BuyersResult) => void; reject: (e: Error) => void } | undefined;
+          worker.on("error", (e) => (finish ? finish.reject(e) : failed(e)));
+          worker.on("message", (m: ToHost) => {
+            if ("ready" in m)
+              ready({
+                run: () =>
+                  new Promise<BuyersResult>((resolve, reject) => {
+                    finish = { resolve, reject };
+                    worker.postMessage({ start: true });
+                  }),
+              });
+            else if ("waiting" in m) host.waiting(...m.waiting);
+            else if ("call" in m) {
+              const answer = m.call === "requestAccess" ? host.requestAccess(m.args[0] as number, m.args[1] as string) : host.signatures(m.args[0] as string);
+              answer.then(
+                (value) => worker.postMessage({ id: m.id, value }),
+                (e) => worker.postMessage({ id: m.id, error: String((e as Error)?.message ?? e) }),
+              );
+            } else if ("done" in m) finish?.resolve(m.done);
+            else if ("failed" in m) finish?.reject(new Error(`buyer thread: ${m.failed}`));
+          });
+        }),
+    ),
+  );
 }
 
 async function main() {
@@ -292,23 +349,8 @@ async function main() {
     };
     // A broker that cannot get its gate's answer in time (the chain follower behind the purchase's
     // block on a loaded machine) refuses with ACCESS_GATE_UNAVAILABLE, failing closed; a client retries
-    // that one, as a wallet would, a bounded number of times. The retries are counted and reported.
-    let gateRetries = 0;
-    /** The retried refusals by what the gate did not answer in time ("the licence", "the consent grant", ...). */
-    const gateRetriesBy: Record<string, number> = {};
-    const subscribe = async (client: DataClient, streamId: string, handler: () => void) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await client.subscribe(streamId, handler);
-        } catch (error) {
-          if (attempt >= 20 || !String((error as Error).message).includes("ACCESS_GATE_UNAVAILABLE")) throw error;
-          gateRetries += 1;
-          const what = /did not answer (.+?) within/.exec(String((error as Error).message))?.[1] ?? "other";
-          gateRetriesBy[what] = (gateRetriesBy[what] ?? 0) + 1;
-          await sleep(250);
-        }
-      }
-    };
+    // that one (subscribeRetrying). The round phase's retries, counted here, are reported with each round.
+    const roundRetries = { gateRetries: 0, gateRetriesBy: {} as Record<string, number> };
     const results: Record<string, unknown>[] = [];
     let round = 0;
     for (const n of BUYERS) {
@@ -330,9 +372,9 @@ async function main() {
             const t3 = performance.now();
             const client = buyerClient(b);
             let received = 0;
-            await subscribe(client, streamId, () => {
+            await subscribeRetrying(client, streamId, () => {
               received += 1;
-            });
+            }, roundRetries);
             live += 1;
             const t4 = performance.now();
             return {
@@ -373,7 +415,7 @@ async function main() {
           purchaseBlocks: new Set(flows.map((f) => f.block)).size,
           eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
           ...(bound === null ? {} : { boundFlowsPerSecond: bound, bar: 0.8 * bound }),
-          gateRetries,
+          gateRetries: roundRetries.gateRetries,
           loadAverage: loadavg()[0],
           firstEventMs,
           steps: Object.fromEntries(
@@ -432,56 +474,68 @@ async function main() {
           }
         }),
       );
-      const completions: number[] = [];
-      const steps: Record<string, number[]> = { fabricDecision: [], bridgeSignatures: [], buyWithPermit: [], subscribe: [], firstEvent: [], flow: [] };
-      const gas: number[] = [];
-      const blocks = new Set<number>();
+      // The buyers' side of each flow runs in this process (BUYER_WORKERS 0) or in worker threads, where
+      // it reaches the ledger (the buyer's Fabric gateway) and the publisher's list through messages.
+      const host: BuyerHost = {
+        requestAccess: async (i, productId) => {
+          const decision = await buyers[i].fabric.requestAccess({
+            productId,
+            purpose: "ScientificResearch",
+            ethAddress: buyers[i].wallet.address.toLowerCase(),
+            ttlSeconds: 86_400 * 7,
+          });
+          if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
+          return decision.grant!.grantId;
+        },
+        signatures: (grantId) => waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures"),
+        waiting: (streamId, address, on) => void waiting.get(streamId.toLowerCase())![on ? "add" : "delete"](address),
+      };
+      const specs: BuyersSpec[] = Array.from({ length: Math.max(1, BUYER_WORKERS) }, (_, w) => ({
+        url,
+        registry: a.StreamRegistry,
+        market: a.DataLicenseMarket,
+        token: a.DATAToken,
+        bridgeUrls,
+        brokerUrl,
+        buyers: buyers
+          .map((b, index) => ({ index, privateKey: b.wallet.privateKey, encryption: b.encryption }))
+          .filter((_, index) => index % Math.max(1, BUYER_WORKERS) === w),
+        lanes,
+      }));
+      const workers = BUYER_WORKERS > 0 ? await startBuyerWorkers(specs, host, cleanup) : [];
       const loopDelay = monitorEventLoopDelay({ resolution: 10 });
       loopDelay.enable();
       const load = [loadavg()[0]];
       const fromBlock = await provider.getBlockNumber();
-      // CPU time the process spends (user + system): unlike wall time, it does not grow with the other
-      // jobs on the machine, and 1000 / (CPU ms a flow) is what one core can carry at most
+      // CPU time (user + system): unlike wall time, it does not grow with the other jobs on the machine,
+      // and 1000 / (CPU ms a flow) is what one core can carry at most. The process's in all, and the
+      // host's own thread's (the ledger, bridges, broker, publisher, and with BUYER_WORKERS 0 the buyers)
       const cpuStart = process.cpuUsage();
-      const started = performance.now();
+      const hostCpuStart = threadCpuSeconds();
+      const started = sharedNow();
       // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
       const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
+      let parts: BuyersResult[];
       try {
-        await Promise.all(
-          buyers.flatMap((b) => {
-            const client = buyerClient(b);
-            const address = b.wallet.address.toLowerCase();
-            return lanes.map(async (lane) => {
-              for (const { streamId, productId } of lane) {
-                const t0 = performance.now();
-                const bought = await purchase(b, productId);
-                gas.push(Number(bought.gas));
-                blocks.add(bought.block);
-                const t3 = performance.now();
-                let first: () => void = () => undefined;
-                const arrived = new Promise<void>((resolve) => (first = resolve));
-                const sub = await subscribe(client, streamId, () => first());
-                const t4 = performance.now();
-                waiting.get(streamId.toLowerCase())!.add(address);
-                await arrived;
-                waiting.get(streamId.toLowerCase())!.delete(address);
-                const t5 = performance.now();
-                await sub.unsubscribe();
-                completions.push(t5 - started);
-                for (const [k, v] of Object.entries({ ...bought.t, subscribe: t4 - t3, firstEvent: t5 - t4, flow: t5 - t0 })) steps[k].push(v);
-              }
-            });
-          }),
-        );
+        parts = BUYER_WORKERS > 0 ? await Promise.all(workers.map((w) => w.run())) : [await runBuyers(specs[0], host, provider)];
       } finally {
         publishing = false;
         await publisherLoop;
         loopDelay.disable();
       }
       load.push(loadavg()[0]);
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (sharedNow() - started) / 1000;
       monotonicUs.push(Number(process.hrtime.bigint() / 1000n));
       const cpu = process.cpuUsage(cpuStart);
+      const hostThreadCpu = threadCpuSeconds() - hostCpuStart;
+      const buyerThreadsCpu = BUYER_WORKERS > 0 ? parts.map((p) => p.threadCpuSeconds) : [];
+      const completions = parts.flatMap((p) => p.completions.map((t) => t - started));
+      const steps = Object.fromEntries(Object.keys(parts[0].steps).map((k) => [k, parts.flatMap((p) => p.steps[k])]));
+      const gas = parts.flatMap((p) => p.gas);
+      const blocks = new Set(parts.flatMap((p) => p.blocks));
+      const gateRetries = parts.reduce((x, p) => x + p.gateRetries, 0);
+      const gateRetriesBy: Record<string, number> = {};
+      for (const p of parts) for (const [k, v] of Object.entries(p.gateRetriesBy)) gateRetriesBy[k] = (gateRetriesBy[k] ?? 0) + v;
       const toBlock = await provider.getBlockNumber();
       const flows = completions.length;
       // steady state: the flows completed between the 10th and the 90th percentile of completion times
@@ -504,6 +558,14 @@ async function main() {
         steadyFlowsPerSecond: steady,
         cpuMsPerFlow,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        // where the buyers ran, and the CPU seconds of each thread: the host's main thread (ledger, bridges,
+        // broker, publisher; the buyers too with 0 workers), each buyer thread, and the rest of the process
+        // (V8's GC and compiler helper threads and libuv's pool, of every thread: not attributable per thread)
+        buyerWorkers: BUYER_WORKERS,
+        hostThreadCpuSeconds: hostThreadCpu,
+        hostThreadCpuMsPerFlow: (hostThreadCpu * 1000) / flows,
+        buyerThreadsCpuSeconds: buyerThreadsCpu,
+        otherThreadsCpuSeconds: (cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0),
         gasPerFlow,
         blocks: toBlock - fromBlock,
         blocksWithPurchases: blocks.size,
@@ -517,6 +579,9 @@ async function main() {
       };
       console.error(
         `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers` +
+          (BUYER_WORKERS > 0
+            ? ` (run in ${BUYER_WORKERS} worker thread(s) of the bench's process, apart from the thread hosting the ledger, bridges, broker and publisher)`
+            : ` (run in the thread hosting the ledger, bridges, broker and publisher)`) +
           (IN_FLIGHT > 1
             ? ` with ${IN_FLIGHT} purchases in flight each (${IN_FLIGHT} x ${SUSTAIN} flows a buyer, on ${IN_FLIGHT} products at a time)`
             : ` x ${SUSTAIN} flows`) +
@@ -527,8 +592,13 @@ async function main() {
             : `; bound ${bound.toFixed(1)} flows/s = ${gasLimit.toLocaleString("en-US")} gas a block / ${gasPerFlow.toLocaleString("en-US")} gas a flow / ${chain.blockTime} s, ` +
               `0.8 x bound ${(0.8 * bound).toFixed(1)}: ${steady >= 0.8 * bound ? "met" : `missed (${((steady / (0.8 * bound)) * 100).toFixed(0)}% of it)`}`) +
           `; flow latency median ${(quantiles(steps.flow).median / 1000).toFixed(2)} s, purchases in ${blocks.size} of ${toBlock - fromBlock} blocks, ` +
-          `the process's CPU ${cpuMsPerFlow.toFixed(1)} ms a flow (one core carries at most ${(1000 / cpuMsPerFlow).toFixed(1)} flows/s; ${((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)} cores used), ` +
-          `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+          `the process's CPU ${cpuMsPerFlow.toFixed(1)} ms a flow (` +
+          (BUYER_WORKERS > 0 ? "all its threads; " : `one core carries at most ${(1000 / cpuMsPerFlow).toFixed(1)} flows/s; `) +
+          `${((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)} cores used), ` +
+          `CPU seconds: host thread ${hostThreadCpu.toFixed(2)} (${((hostThreadCpu * 1000) / flows).toFixed(1)} ms a flow: it carries at most ${(flows / hostThreadCpu).toFixed(1)} flows/s on one core)` +
+          (BUYER_WORKERS > 0 ? `, buyer threads ${buyerThreadsCpu.map((c) => c.toFixed(2)).join(" + ")} (${((buyerThreadsCpu.reduce((x, y) => x + y, 0) * 1000) / flows).toFixed(1)} ms a flow)` : "") +
+          `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0)).toFixed(2)}; ` +
+          `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }
     const out = JSON.stringify({
