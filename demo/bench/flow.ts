@@ -372,9 +372,14 @@ async function main() {
             const t3 = performance.now();
             const client = buyerClient(b);
             let received = 0;
-            await subscribeRetrying(client, streamId, () => {
-              received += 1;
-            }, roundRetries);
+            await subscribeRetrying(
+              client,
+              streamId,
+              () => {
+                received += 1;
+              },
+              roundRetries,
+            );
             live += 1;
             const t4 = performance.now();
             return {
@@ -596,7 +601,9 @@ async function main() {
           (BUYER_WORKERS > 0 ? "all its threads; " : `one core carries at most ${(1000 / cpuMsPerFlow).toFixed(1)} flows/s; `) +
           `${((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)} cores used), ` +
           `CPU seconds: host thread ${hostThreadCpu.toFixed(2)} (${((hostThreadCpu * 1000) / flows).toFixed(1)} ms a flow: it carries at most ${(flows / hostThreadCpu).toFixed(1)} flows/s on one core)` +
-          (BUYER_WORKERS > 0 ? `, buyer threads ${buyerThreadsCpu.map((c) => c.toFixed(2)).join(" + ")} (${((buyerThreadsCpu.reduce((x, y) => x + y, 0) * 1000) / flows).toFixed(1)} ms a flow)` : "") +
+          (BUYER_WORKERS > 0
+            ? `, buyer threads ${buyerThreadsCpu.map((c) => c.toFixed(2)).join(" + ")} (${((buyerThreadsCpu.reduce((x, y) => x + y, 0) * 1000) / flows).toFixed(1)} ms a flow)`
+            : "") +
           `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0)).toFixed(2)}; ` +
           `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
