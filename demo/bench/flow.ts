@@ -107,7 +107,7 @@ export function quantiles(values: number[]) {
 
 /**
  * One worker thread per spec, each running its buyers (flow-buyers.ts) once told to start; resolves when
- * every thread has its clients ready, so that a thread's start-up (loading the SDK) is not timed. The
+ * every thread has loaded its modules (the SDK, ethers), so that a thread's start-up is not timed. The
  * host answers the threads' calls with its own BuyerHost; the threads end with the run (cleanup kills
  * any left).
  */
@@ -121,6 +121,12 @@ async function startBuyerWorkers(specs: BuyersSpec[], host: BuyerHost, cleanup: 
           cleanup.push(async () => void (await worker.terminate()));
           let finish: { resolve: (r: BuyersResult) => void; reject: (e: Error) => void } | undefined;
           worker.on("error", (e) => (finish ? finish.reject(e) : failed(e)));
+          // a thread that ends without its figures (crashed, killed) fails the run rather than hanging it
+          worker.on("exit", (code) => {
+            const e = new Error(`buyer thread exited (code ${code}) before its figures`);
+            if (finish) finish.reject(e);
+            else failed(e);
+          });
           worker.on("message", (m: ToHost) => {
             if ("ready" in m)
               ready({
