@@ -202,8 +202,12 @@ export class RevocationRelayer {
     const revocation = await collectRevocation(grantId, collectOptions);
     const attestation = await collectAttestation(grantId, collectOptions);
     const args = [revocation.value, revocation.signatures, attestation.value, attestation.signatures] as const;
-    // a dry run first: a revert is reported with its decoded custom error and costs no gas
-    await this.market.revokeConsent.staticCall(...args);
+    // A dry run first: a revert is reported with its decoded custom error and costs no gas. It runs
+    // in the block the node would mine next ("pending"), whose clock is the one the transaction will
+    // see: a node that mines on demand (Hardhat, anvil, a quiet rollup) moves no "latest" block while
+    // the relayer waits for the chain's time to pass a revocation's, so a dry run against "latest"
+    // would refuse it (RevocationInFuture) for as long as nobody else sends a transaction.
+    await this.market.revokeConsent.staticCall(...args, { blockTag: "pending" });
     // The nonce of a transaction a reorg removed, while it is still free: should the removed one come
     // back (another node's mempool), at most one of the two is mined.
     const nonce =

@@ -115,12 +115,14 @@ describe("consent bridge on the market (Hardhat network)", () => {
     });
     bridges[2] = relaying.bridge;
     await waitFor(() => relaying.bridge.follower.processed >= 4, "the restarted bridge to catch up");
-    // The in-process Hardhat clock drifts from the wall clock the ledger uses when this machine is
-    // loaded; bring the chain to the ledger's time (as two real networks' clocks agree within seconds)
-    // so that the withdrawal is not in the chain's future. The relayer would otherwise wait it out.
-    const chainNow = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-    const ledgerNow = BigInt(f.ledger.clock.nowSeconds());
-    if (ledgerNow >= chainNow) await ethers.provider.send("evm_mine", [Number(ledgerNow + 2n)]);
+    // The withdrawal is stamped 3 s ahead of the chain's last block, and no block is mined while the
+    // relayer works: a node that mines on demand (Hardhat, anvil, a quiet L2) only moves its clock in
+    // the block it would mine next. The relayer must wait for that clock, not for a block that never
+    // comes (the market refuses a revocation in its future: RevocationInFuture).
+    const chainNow = (await ethers.provider.getBlock("latest"))!.timestamp;
+    if (f.ledger.clock.nowSeconds() > chainNow + 3) await ethers.provider.send("evm_mine", [f.ledger.clock.nowSeconds() - 3]);
+    const lastBlock = (await ethers.provider.getBlock("latest"))!;
+    f.ledger.clock.advance(lastBlock.timestamp + 3 - f.ledger.clock.nowSeconds());
     await f.custodian.withdrawConsent(f.consentId);
     await waitFor(() => relaying.bridge.relayer!.pending === 0 && relaying.log.records.some((r) => r.msg === "revocation relayed"), "the relay", 20_000).catch(
       (error: Error) => {
@@ -130,6 +132,9 @@ describe("consent bridge on the market (Hardhat network)", () => {
 
     const relayed = relaying.log.records.find((r) => r.msg === "revocation relayed")!;
     expect(relayed).to.include({ grantId, licenseSuspended: true });
+    const signed = relaying.log.records.find((r) => r.msg === "signed revocation" && r.grantId === grantId)!;
+    expect(signed.revokedAt as number, "the revocation was stamped after the chain's last block").to.be.greaterThan(lastBlock.timestamp);
+    expect(relayed.blockNumber, "the revocation's own transaction is the next block").to.equal(lastBlock.number + 1);
     const license = await chain.market.getFunction("getLicense")(chain.productId, chain.buyer.address);
     expect(license.status).to.equal(LICENSE_ENDED);
     expect(await chain.market.getFunction("hasValidLicense")(chain.buyer.address, chain.datasetId)).to.equal(false);
