@@ -94,8 +94,19 @@ export function staticIndexFrom(config: BrokerConfig): InMemoryStreamIndex {
   return index;
 }
 
+/**
+ * The broker's own logger: JSON lines on stdout, written synchronously. pino's default destination
+ * writes asynchronously, and a process that exits (or is killed) while a write is in flight prints the
+ * lines logged after it first, or loses it: an operator reading a broker's last lines must see them in
+ * the order they happened. The broker logs events of its lifetime and requests, not every message, so
+ * the synchronous write costs nothing measurable.
+ */
+export function brokerLogger(config: BrokerConfig): Logger {
+  return pino({ level: config.log.level, base: { service: "broker" } }, pino.destination({ dest: 1, sync: true }));
+}
+
 export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): Promise<RunningBroker> {
-  const logger = deps.logger ?? pino({ level: config.log.level, base: { service: "broker" } });
+  const logger = deps.logger ?? brokerLogger(config);
   const gate = deps.gate ?? staticGateFrom(config);
   const streams = deps.streams ?? staticIndexFrom(config);
   // Without a coordinator this broker serves every network partition of a single-node network of
@@ -234,7 +245,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps = {}): 
  * coordinator, the epoch definition is the contract's: a configured one that differs is refused.
  */
 export async function startConfiguredBroker(config: BrokerConfig, logger?: Logger): Promise<RunningBroker> {
-  const log = logger ?? pino({ level: config.log.level, base: { service: "broker" } });
+  const log = logger ?? brokerLogger(config);
   const chain = await connectChainBackend(config, log);
   if (!chain.connected) {
     connectPayments(config, undefined, log); // refuses prices without a chain
