@@ -8,10 +8,14 @@ export type { Logger };
 /** The levels a configuration may choose (pino's, without "silent"): the daemons' shared list. */
 export { LOG_LEVELS, type LogLevel } from "@datamarket/consent-ledger/config";
 
-/** The bridge's logger: pino at `level`, to stdout unless another destination is given. */
+/**
+ * The bridge's logger: pino at `level`, to stdout unless another destination is given. Stdout is
+ * written synchronously, as the broker's: a process that exits or is killed while an asynchronous write
+ * is in flight prints later lines first, or loses it.
+ */
 export function bridgeLogger(level: LogLevel = "info", destination?: DestinationStream): Logger {
   const options = { level, base: { service: "consent-bridge" } };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** A logger that keeps every record (debug and up) in memory, parsed: tests and the demo read `records`. */
