@@ -37,6 +37,12 @@ export interface World {
   market: string;
   /** the buyer's current decision (grant + released subjects) */
   decision: AccessDecision;
+  /**
+   * The start of the hour the world was created in (the ledger's clock). Batches are counted back from
+   * it (hourStart), not from the present hour: an hour boundary passing during a run must not move the
+   * batch a later step names onto another one.
+   */
+  hour: number;
   restartLeader(): Promise<void>;
   restartHelper(): Promise<void>;
   close(): Promise<void>;
@@ -196,6 +202,7 @@ export async function createWorld(
     chainId,
     market: marketAddress,
     decision,
+    hour: Math.floor(ledger.clock.nowSeconds() / HOUR) * HOUR,
     restartLeader: restart("leader"),
     restartHelper: restart("helper"),
     close: async () => {
@@ -218,9 +225,9 @@ export function recordsOf(subjects: string[], salt = 0) {
   ]);
 }
 
-/** The start of the hour `hoursAgo` hours before the ledger's now. */
-export function hourStart(world: Pick<World, "ledger">, hoursAgo: number): number {
-  return Math.floor(world.ledger.clock.nowSeconds() / HOUR) * HOUR - hoursAgo * HOUR;
+/** The start of the hour `hoursAgo` hours before the one the world was created in. */
+export function hourStart(world: Pick<World, "hour">, hoursAgo: number): number {
+  return world.hour - hoursAgo * HOUR;
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

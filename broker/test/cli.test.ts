@@ -88,16 +88,41 @@ describe("broker CLI", function () {
     );
   });
 
-  it("starts with the environment only, says in one warn line that no node answers (auto), serves /health without logging it, and stops on SIGTERM", async () => {
+  /** `broker start` configured by the environment only (its own data directory, ports 0), its output lines collected. */
+  async function startFromEnvironment(dataDir: string, env: NodeJS.ProcessEnv) {
     const lines: string[] = [];
     const started = await spawnBroker("", {
       args: ["start"],
       timeoutMs: START_MS,
       onLine: (line) => void lines.push(line),
-      // the discard port: nothing answers there
-      env: { BROKER__DATA_DIR: join(tmp.dir, "env-data"), BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", BROKER__CHAIN__RPC_URL: "http://127.0.0.1:9" },
+      env: { BROKER__DATA_DIR: join(tmp.dir, dataDir), BROKER__WS_PORT: "0", BROKER__HTTP_PORT: "0", ...env },
     });
     spawned.push(started.child);
+    return { started, lines };
+  }
+
+  it("writes its last log records in order when a write to stdout is still in flight at SIGTERM", async () => {
+    // pino writes stdout asynchronously; at process.exit it writes what it still holds at once, which
+    // put "broker stopped" before a "shutting down" whose write had not finished (seen on a loaded
+    // machine). test/slow-stdout.js holds that write for 500 ms.
+    const { started, lines } = await startFromEnvironment("slow-stdout-data", {
+      BROKER__CHAIN__MODE: "off",
+      NODE_OPTIONS: `--require ${join(__dirname, "slow-stdout.js")}`,
+      SLOW_STDOUT_TEXT: '"msg":"shutting down"',
+    });
+    started.child.kill("SIGTERM");
+    const code = await new Promise((resolve) => started.child.once("close", resolve));
+    expect(code).to.equal(0);
+    const own = lines.map((line) => JSON.parse(line) as { msg: string; reqId?: string }).filter((r) => r.reqId === undefined);
+    expect(
+      own.slice(-2).map((r) => r.msg),
+      lines.slice(-4).join("\n"),
+    ).to.deep.equal(["shutting down", "broker stopped"]);
+  });
+
+  it("starts with the environment only, says in one warn line that no node answers (auto), serves /health without logging it, and stops on SIGTERM", async () => {
+    // the discard port: nothing answers there
+    const { started, lines } = await startFromEnvironment("env-data", { BROKER__CHAIN__RPC_URL: "http://127.0.0.1:9" });
     const records = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url: string }; url?: string });
     expect(records().find((r) => r.msg === "broker listening")).to.deep.include({ host: "127.0.0.1" });
     const warnings = records().filter((r) => r.level >= 40);

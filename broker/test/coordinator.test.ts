@@ -86,7 +86,11 @@ describe("coordinator-backed partitions and epoch reports", function () {
     expect(memoisedNetworkPartitionOf(v.streamId, v.streamPartition, v.networkPartitions[0].partitionCount)).to.equal(v.networkPartitions[0].networkPartition);
   });
 
-  it("finalizes an epoch with three brokers committing and revealing the same count and checksum, and pays them", async () => {
+  /**
+   * Three brokers serving both partitions of a fresh coordinator (R = 3), each with the same ten signed
+   * events of epoch 0 (in different orders) and its EpochReporter started before genesis.
+   */
+  async function threeBrokersInEpochZero() {
     const d = await deployCoordinator(2);
     const signers = await hre.ethers.getSigners();
     const operators = [signers[5], signers[6], signers[7]];
@@ -127,19 +131,30 @@ describe("coordinator-backed partitions and epoch reports", function () {
       // started before genesis, so epoch 0 is the first it reports
       return new EpochReporter(tracker, a, reporters[i], MAX_CLOCK_SKEW_MS, [0], undefined, genesisMs - 1);
     });
+    const stop = () => {
+      assignments.forEach((a) => a.stop());
+      dirs.forEach((x) => x.remove());
+    };
+    return { d, end0: genesis + EPOCH_SECONDS, routed, reporters, epochReporters, stop };
+  }
 
+  /**
+   * Plays epoch 0's round to its end, moving the chain's clock to each phase with `moveClock`, and
+   * checks that it is Agreed by the three brokers and that each claimed its reward.
+   */
+  async function playsTheRound(moveClock: (timestamp: number) => Promise<void>): Promise<void> {
+    const { d, end0, routed, reporters, epochReporters, stop } = await threeBrokersInEpochZero();
     try {
-      const end0 = genesis + EPOCH_SECONDS;
-      await setChainTime(end0 + MAX_CLOCK_SKEW_MS / 1000 + 1);
+      await moveClock(end0 + MAX_CLOCK_SKEW_MS / 1000 + 1);
       for (const r of epochReporters) await r.tick((end0 + 31) * 1000);
       for (const p of [0, 1]) expect((await d.coordinator.roundState(0, p)).commits).to.equal(3n);
       expect(reporters[0].outstanding.map((r) => r.partition)).to.deep.equal([0, 1]);
 
-      await setChainTime(end0 + COMMIT_WINDOW);
+      await moveClock(end0 + COMMIT_WINDOW);
       for (const r of reporters) await r.tick();
       for (const p of [0, 1]) expect((await d.coordinator.roundState(0, p)).reveals).to.equal(3n);
 
-      await setChainTime(end0 + COMMIT_WINDOW + REVEAL_WINDOW);
+      await moveClock(end0 + COMMIT_WINDOW + REVEAL_WINDOW);
       for (const r of reporters) await r.tick();
       for (const p of [0, 1]) {
         const state = await d.coordinator.roundState(0, p);
@@ -154,8 +169,24 @@ describe("coordinator-backed partitions and epoch reports", function () {
         expect(r.claimed).to.equal(DATA(60)); // 2 rounds × 90 DATA shared by 3
       }
     } finally {
-      assignments.forEach((a) => a.stop());
-      dirs.forEach((x) => x.remove());
+      stop();
     }
+  }
+
+  it("finalizes an epoch with three brokers committing and revealing the same count and checksum, and pays them", async () => {
+    // a block is mined at the start of each phase
+    await playsTheRound(setChainTime);
+  });
+
+  // A node that mines on demand (Hardhat, anvil, a quiet rollup) mines no block while nobody sends a
+  // transaction: its latest block keeps the time of the last transaction, while the block it would
+  // mine next carries the present time. The reporters must act on the latter, or no broker ever
+  // reveals (and the round is never finalized) until somebody else happens to send a transaction.
+  it("reveals and finalizes on a node that mines on demand, when no block marks the start of a phase", async () => {
+    await playsTheRound(async (timestamp) => {
+      await hre.network.provider.send("evm_setNextBlockTimestamp", [timestamp]);
+      const latest = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+      expect(latest, "no block was mined at the phase's start").to.be.lessThan(timestamp);
+    });
   });
 });

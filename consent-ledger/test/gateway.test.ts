@@ -89,7 +89,8 @@ describe("connectFabricGateway against a scripted gateway service", () => {
       [1n, "tx1"],
       [2n, "tx2"],
     ]);
-    for (let i = 0; i < 50 && fake!.cancelledStreams === 0; i++) {
+    // the cancellation reaches the peer over gRPC: a liveness bound (500 ms before), generous for a loaded machine
+    for (const deadline = Date.now() + 10_000; fake!.cancelledStreams === 0 && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(fake!.cancelledStreams).to.equal(1);

@@ -10,6 +10,9 @@ const DEMO_DIR = path.resolve(__dirname, "..");
 const STEPS = ["setup", "1", "2", "3", "3b", "4", "5", "6", "7"];
 const EDUCATION_STEPS = ["setup", "1", "2", "3", "4", "5"];
 
+/** The demos started and not yet exited, with their output so far: the afterEach hook stops them. */
+const running = new Map<ReturnType<typeof spawn>, { stdout: string }>();
+
 function runDemo(
   onOutput?: (text: string, child: ReturnType<typeof spawn>) => void,
   args: string[] = [],
@@ -19,6 +22,10 @@ function runDemo(
       cwd: DEMO_DIR,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const output = { stdout: "" };
+    running.set(child, output);
+    child.once("exit", () => running.delete(child));
+    child.stdout!.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -59,6 +66,27 @@ const PORT = /Starting (?:a Hardhat node|anvil \(\d+ s blocks\)) on http:\/\/127
 
 describe("npm run demo", function () {
   this.timeout(300_000);
+
+  // A test that failed or timed out leaves its demo running, with the node it started: stopped as a user
+  // would (Ctrl-C: the demo stops what it started), then killed with whatever node is left on its port.
+  afterEach(async function () {
+    this.timeout(60_000);
+    for (const [child, output] of running) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
+      if (!stopped) child.kill("SIGKILL");
+      const port = PORT.exec(output.stdout)?.[1];
+      for (const line of port ? await nodesLeftOnPort(port) : []) {
+        try {
+          process.kill(Number(line.trim().split(/\s+/)[0]), "SIGKILL");
+        } catch {
+          // exited meanwhile
+        }
+      }
+      running.delete(child);
+    }
+  });
 
   /** Runs a pilot to its end and checks the exit code, the table's rows and that the node is stopped. */
   async function playsEveryStep(steps: string[], args: string[] = []): Promise<string> {

@@ -140,6 +140,13 @@ export interface StatusListResolverOptions {
   maxEntries?: number;
   /** ms clock (default Date.now) */
   clock?: () => number;
+  /**
+   * How far the issuer's clock may be from this one, seconds (default 60, as the verifier's): a list
+   * stamped (iat) up to this much after now is taken, and one whose exp passed less than this long ago.
+   * The two are different machines' clocks; with none tolerated, a list fetched within a second of its
+   * issue by a clock a second behind was refused (STATUS_UNAVAILABLE, "not yet valid").
+   */
+  clockSkewSeconds?: number;
 }
 
 /** The relying party's view of status lists: fetched once per max age, verified with the issuer's trusted keys. */
@@ -149,9 +156,11 @@ export class StatusListResolver {
   private readonly maxAgeMs: number;
   private readonly maxEntries: number;
   private readonly clock: () => number;
+  private readonly skewSeconds: number;
 
   constructor(private readonly options: StatusListResolverOptions) {
     this.maxAgeMs = (options.maxAgeSeconds ?? 300) * 1000;
+    this.skewSeconds = options.clockSkewSeconds ?? 60;
     this.maxEntries = options.maxEntries ?? 1_000;
     this.clock = options.clock ?? Date.now;
   }
@@ -213,7 +222,7 @@ export class StatusListResolver {
         uri,
       });
     try {
-      await jwt.verify(statusVerifier(key), { currentDate: nowSeconds });
+      await jwt.verify(statusVerifier(key), { currentDate: nowSeconds, skewSeconds: this.skewSeconds });
     } catch (error) {
       throw asIdentityError(error, "STATUS_UNAVAILABLE", `status list ${uri} does not verify`, { uri });
     }

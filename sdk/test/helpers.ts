@@ -141,7 +141,8 @@ export function makeClient(net: TestNet, opts: { mitm?: boolean; wallet?: Wallet
   return tc;
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Waits for `cond`: a liveness bound (15 s by default, which a loaded machine needs), not a speed bar. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

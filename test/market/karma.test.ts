@@ -73,8 +73,9 @@ describe("Karma", () => {
 
   it("adds the same exchange to seller and buyer, decaying the old value first", async () => {
     const { karma, reporter, alice, bob } = await loadFixture(karmaFixture);
-    await karma.connect(reporter).addExchangeKarma(alice.address, bob.address, 800n);
-    await time.increase(HALF_LIFE - 1n);
+    const first = await (await karma.connect(reporter).addExchangeKarma(alice.address, bob.address, 800n)).wait();
+    // exactly one half-life later, however long the machine takes between the two transactions
+    await time.setNextBlockTimestamp(BigInt((await first!.getBlock()).timestamp) + HALF_LIFE);
     await expect(karma.connect(reporter).addExchangeKarma(alice.address, bob.address, 100n))
       .to.emit(karma, "KarmaAdded")
       .withArgs(alice.address, reporter.address, 100n, 500n)

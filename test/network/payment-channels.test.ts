@@ -250,10 +250,14 @@ describe("PaymentChannels", () => {
     it("lets the broker redeem during the challenge period, then refunds the rest and ends the generation", async () => {
       const { payer, broker, token, channels } = await open();
       const voucher = await signVoucher(channels, payer, broker.address, 0, 4n * DATA);
+      // The blocks' times are pinned: on a loaded machine a second may pass between two transactions.
+      const startedAt = BigInt(await time.latest()) + 1n;
+      await time.setNextBlockTimestamp(startedAt);
       const tx = channels.connect(payer).startClose(broker.address);
-      const closesAt = BigInt((await time.latest()) + 1) + CHALLENGE_PERIOD;
+      const closesAt = startedAt + CHALLENGE_PERIOD;
       await expect(tx).to.emit(channels, "ChannelCloseStarted").withArgs(payer.address, broker.address, 0, closesAt);
       expect((await channels.channel(payer.address, broker.address)).closesAt).to.equal(closesAt);
+      await time.setNextBlockTimestamp(startedAt + 1n);
       await expect(channels.connect(payer).finishClose(broker.address))
         .to.be.revertedWithCustomError(channels, "ChallengePeriodNotOver")
         .withArgs(closesAt, closesAt - CHALLENGE_PERIOD + 1n);

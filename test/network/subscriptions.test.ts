@@ -294,9 +294,12 @@ describe("EventSubscriptions", () => {
       await mock.subscribe(streamId, DATA(2));
       await fundSub(m, streamId, DATA(10));
       expect(await subs.BOUNTY_DECREASE_DELAY()).to.equal(3600n);
-      // The subscriber front-runs the broker's delivery with a bounty of 0.
+      // The subscriber front-runs the broker's delivery with a bounty of 0 (its block's time pinned:
+      // on a loaded machine a second may pass before it is mined).
+      const askedAt = BigInt(await time.latest()) + 1n;
+      await time.setNextBlockTimestamp(askedAt);
       const tx = mock.subscribe(streamId, 0);
-      const effectiveAt = BigInt(await time.latest()) + 1n + 3600n;
+      const effectiveAt = askedAt + 3600n;
       await expect(tx).to.emit(subs, "BountyDecreaseScheduled").withArgs(m, streamId, 0, effectiveAt);
       await expect(tx).to.not.emit(subs, "Subscribed");
       expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(2));
@@ -325,9 +328,10 @@ describe("EventSubscriptions", () => {
         .withArgs(m, streamId, DATA(3));
       expect(await subs.scheduledBounty(m, streamId)).to.deep.equal([0n, 0n]);
       await mock.subscribe(streamId, DATA(1));
-      await time.increase(1800);
+      const askedAt = BigInt(await time.latest()) + 1800n;
+      await time.setNextBlockTimestamp(askedAt);
       const tx = mock.subscribe(streamId, 0);
-      const effectiveAt = BigInt(await time.latest()) + 1n + 3600n;
+      const effectiveAt = askedAt + 3600n;
       await expect(tx).to.emit(subs, "BountyDecreaseScheduled").withArgs(m, streamId, 0, effectiveAt);
       await time.increase(1800);
       expect((await subs.subscriptionOf(m, streamId)).bountyPerEvent).to.equal(DATA(3));

@@ -160,7 +160,7 @@ export class ContractCoordinatorReporter implements CoordinatorReporter {
       if (r.state === "committed" && now >= commitEnd && now < revealEnd) {
         try {
           // Simulated first: a commitment a reorg removed (NoCommitment) must not cost a reverted reveal.
-          await this.coordinator.revealReport.staticCall(r.epoch, r.partition, r.count, r.checksum, r.salt);
+          await this.coordinator.revealReport.staticCall(r.epoch, r.partition, r.count, r.checksum, r.salt, { blockTag: "pending" });
         } catch (err) {
           if (revertName(err) === "NoCommitment") {
             this.drop(r, "the epoch report's commitment is not on the chain (a reorg removed it): not revealed");
@@ -265,8 +265,18 @@ export class ContractCoordinatorReporter implements CoordinatorReporter {
     return this.params;
   }
 
+  /**
+   * The chain's time for the next step: that of the block the node would mine next ("pending"), which
+   * the step's transaction will see. A node that mines on demand (Hardhat, anvil, a quiet rollup)
+   * moves no "latest" block while nobody sends a transaction, so the latest block's time can stay
+   * before a phase's start for as long as the phase lasts. Nodes that do not serve a pending block
+   * answer with the latest one.
+   */
   private async chainNow(): Promise<number> {
-    const block = await this.options.operator.provider!.getBlock("latest");
+    const provider = this.options.operator.provider! as Signer["provider"] & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+    const pending = (await provider.send?.("eth_getBlockByNumber", ["pending", false]).catch(() => null)) as { timestamp?: string } | null | undefined;
+    if (pending?.timestamp !== undefined) return Number(pending.timestamp);
+    const block = await provider!.getBlock("latest");
     return block!.timestamp;
   }
 
