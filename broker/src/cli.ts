@@ -8,7 +8,6 @@
 import { configErrorExit, parseStartCommand, processOutput, type Output } from "@datamarket/consent-ledger/config";
 import { checkConfigFiles, ConfigError, describeConfig, loadConfig, type BrokerConfig } from "./config";
 import { startConfiguredBroker } from "./Broker";
-import pino, { type Logger } from "pino";
 
 const USAGE = `usage: broker start [--config FILE] [--test]
        broker -h | --help | --version
@@ -55,36 +54,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
   const running = broker;
   await new Promise<void>((resolve) => {
-    const flushed = () => void logWritten(running.logger).then(resolve);
     const stop = (signal: string) => {
       running.logger.info({ signal }, "shutting down");
-      running.close().then(flushed, (err) => {
+      running.close().then(resolve, (err) => {
         running.logger.error({ err }, "shutdown failed");
-        flushed();
+        resolve();
       });
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   return 0;
-}
-
-/**
- * Resolves once every record of the log is written, in order. pino writes stdout asynchronously; on
- * process.exit it writes what is still buffered at once, ahead of a write still in flight, so the last
- * records came out of order ("broker stopped" before "shutting down") on a loaded machine. Ending the
- * stream writes the buffer after the write in flight. Bounded: the exit is never held for long.
- */
-function logWritten(logger: Logger): Promise<void> {
-  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    (NodeJS.EventEmitter & { end?: () => void; destroyed?: boolean }) | undefined;
-  if (!stream || typeof stream.end !== "function" || stream.destroyed || stream === process.stdout) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 5_000);
-    stream.once("close", () => (clearTimeout(timer), resolve()));
-    stream.once("error", () => (clearTimeout(timer), resolve()));
-    stream.end!();
-  });
 }
 
 if (require.main === module) {
