@@ -1,7 +1,7 @@
 // The `bridge` command: `bridge start [--config FILE] [--test]`, `-h`/`--help`, `--version`.
 // Exit status: 0 stopped (SIGINT/SIGTERM), help, version or a configuration that passed --test;
 // 1 a start-up failure (chain or ledger unreachable, state directory refused); 2 usage or configuration.
-import { configErrorExit, parseStartCommand, processOutput, type Output } from "@datamarket/consent-ledger/config";
+import { configErrorExit, parseStartCommand, processOutput, stopSignals, type Output } from "@datamarket/consent-ledger/config";
 import { checkConfigFiles, describeConfig, loadConfig, type BridgeConfig } from "./config";
 import { BridgeConfigError } from "./errors";
 import { startFromConfig } from "./start";
@@ -41,22 +41,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     out.stderr("bridge: the configuration is valid (nothing was started)\n");
     return 0;
   }
+  // listening for SIGTERM before the start, which logs "consent bridge started" (see stopSignals)
+  const stop = stopSignals();
   let bridge;
   try {
     bridge = await startFromConfig(config);
   } catch (error) {
+    stop.dispose();
     if (error instanceof BridgeConfigError) return configErrorExit("bridge", out, error);
     out.stderr(`bridge: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      bridge.log.info({ signal }, "shutting down");
-      resolve();
-    };
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-  });
+  bridge.log.info({ signal: await stop.signal }, "shutting down");
   await bridge.stop();
   return 0;
 }

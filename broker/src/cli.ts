@@ -5,7 +5,7 @@
 // (a port in use, a data directory it cannot write); 2 usage or configuration (a bad setting, a key in
 // the file, chain.mode "on" without a node or a deployment record, a chain that is not chainId).
 
-import { configErrorExit, parseStartCommand, processOutput, type Output } from "@datamarket/consent-ledger/config";
+import { configErrorExit, parseStartCommand, processOutput, stopSignals, type Output } from "@datamarket/consent-ledger/config";
 import { checkConfigFiles, ConfigError, describeConfig, loadConfig, type BrokerConfig } from "./config";
 import { startConfiguredBroker } from "./Broker";
 
@@ -44,26 +44,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     out.stderr("broker: the configuration is valid (nothing was started)\n");
     return 0;
   }
-  let broker;
+  // listening for SIGTERM before the start, which logs "broker listening" (see stopSignals)
+  const stop = stopSignals();
+  let running;
   try {
-    broker = await startConfiguredBroker(config);
+    running = await startConfiguredBroker(config);
   } catch (error) {
+    stop.dispose();
     if (error instanceof ConfigError) return configErrorExit("broker", out, error);
     out.stderr(`broker: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  const running = broker;
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      running.logger.info({ signal }, "shutting down");
-      running.close().then(resolve, (err) => {
-        running.logger.error({ err }, "shutdown failed");
-        resolve();
-      });
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  const signal = await stop.signal;
+  running.logger.info({ signal }, "shutting down");
+  try {
+    await running.close();
+  } catch (err) {
+    running.logger.error({ err }, "shutdown failed");
+  }
   return 0;
 }
 

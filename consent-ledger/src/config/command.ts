@@ -56,3 +56,32 @@ export function configErrorExit(name: string, out: Output, error: Error): number
   for (const problem of (typeof text === "string" ? text : error.message).split("\n")) out.stderr(`${name}: config error: ${problem}\n`);
   return 2;
 }
+
+/** The first SIGINT or SIGTERM a daemon receives, listened for from the call on. */
+export interface StopSignals {
+  /** Resolves with the first signal's name. */
+  readonly signal: Promise<"SIGINT" | "SIGTERM">;
+  /** Stops listening (a daemon that failed to start exits without waiting). */
+  dispose(): void;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM from now on. A daemon calls it before it starts: it logs its
+ * readiness ("listening", "started") before its start returns, and a supervisor (or a test) that stops
+ * it on reading that line must get a graceful shutdown, not the signal's default action.
+ */
+export function stopSignals(): StopSignals {
+  let received!: (signal: "SIGINT" | "SIGTERM") => void;
+  const signal = new Promise<"SIGINT" | "SIGTERM">((resolve) => (received = resolve));
+  const onSigint = () => received("SIGINT");
+  const onSigterm = () => received("SIGTERM");
+  process.once("SIGINT", onSigint);
+  process.once("SIGTERM", onSigterm);
+  return {
+    signal,
+    dispose: () => {
+      process.removeListener("SIGINT", onSigint);
+      process.removeListener("SIGTERM", onSigterm);
+    },
+  };
+}

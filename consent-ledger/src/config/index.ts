@@ -19,7 +19,7 @@ export {
   type LogLevel,
   type Setting,
 } from "./daemon";
-export { configErrorExit, parseStartCommand, processOutput, type Output, type StartCommand } from "./command";
+export { configErrorExit, parseStartCommand, processOutput, stopSignals, type Output, type StartCommand, type StopSignals } from "./command";
 export {
   ConsentLedgerSchema,
   consentLedgerSchema,
