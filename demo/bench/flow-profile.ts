@@ -51,8 +51,9 @@ export function attribute(profile: Profile, fromUs = -Infinity, toUs = Infinity)
     for (let at: number | undefined = id; name === undefined && at !== undefined; at = parent.get(at)) {
       const { url, functionName } = byId.get(at)!.callFrame;
       if (!url) continue;
-      // the native keccak the bench registers in ethers (broker's wire.ts): a library, charged to its caller
-      if (functionName === "keccak256" && url.endsWith("/broker/src/wire.ts")) {
+      // the native keccak the bench registers in ethers (flow-buyers.ts, the broker's wire.ts): a library,
+      // charged to its caller
+      if (functionName === "nativeKeccakInEthers" || (functionName === "keccak256" && url.endsWith("/broker/src/wire.ts"))) {
         library ??= "native keccak";
         continue;
       }

@@ -1,9 +1,9 @@
 // The services of the flow bench, each as its organisation runs it: the three consent bridges (the
 // attestors), the broker with its access gate and followers, and the hospital's publisher. With
-// `--services threads` (the default) each runs in a worker thread of its own, with its own event loop,
+// `--services threads` each runs in a worker thread of its own, with its own event loop,
 // JSON-RPC provider and GC, as each organisation runs its own process in a deployment; the bench's main
 // thread keeps the chain's set-up and the in-process consent ledger (it stands for Fabric's peers and
-// gateway). With `--services host` they run in the main thread beside the ledger, as before.
+// gateway). With `--services host` (the default) they run in the main thread beside the ledger, as before.
 //
 // They reach each other only as in a deployment: the chain over JSON-RPC, the bridges over HTTP, the
 // broker over WebSocket, and the consent ledger through a message-port proxy of the auditor client's

@@ -14,12 +14,12 @@
 // --buyer-workers W (default 0): the sustained phase's buyers (wallets, SDK clients, their part of each
 // flow: flow-buyers.ts) run in W worker threads instead of the thread that hosts the ledger, the bridges,
 // the broker and the publisher; the CPU of the host thread and of the buyer threads is reported apart.
-// --services threads|host (default threads): the bridges, the broker (with its access gate and followers)
-// and the publisher each run in a worker thread of their own, as each organisation runs its own process,
-// and the main thread keeps the in-process consent ledger (flow-services.ts); host: all of them in the
-// main thread beside the ledger, the single-thread layout of before. Each thread's CPU is reported.
+// --services host|threads (default host): threads runs the bridges, the broker (with its access gate and
+// followers) and the publisher each in a worker thread of their own, as each organisation runs its own
+// process, and the main thread keeps the in-process consent ledger (flow-services.ts); host, as before,
+// runs all of them in the main thread beside the ledger. Each service thread's CPU is reported.
 //   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
-//     [--services threads|host] [--sustain K [--sustain-buyers N] [--in-flight F] [--buyer-workers W]] [--out FILE]
+//     [--services host|threads] [--sustain K [--sustain-buyers N] [--in-flight F] [--buyer-workers W]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -76,7 +76,7 @@ const BUYER_WORKERS = Number(option("buyer-workers") ?? 0);
 if (!Number.isInteger(BUYER_WORKERS) || BUYER_WORKERS < 0 || BUYER_WORKERS > 8)
   throw new Error(`--buyer-workers ${option("buyer-workers")}: worker threads for the buyers from 0 (none: in the hosting process) to 8`);
 // Where the bridges, the broker and the publisher run: a worker thread each (threads) or the main thread (host).
-const SERVICES = option("services") ?? "threads";
+const SERVICES = option("services") ?? "host";
 if (SERVICES !== "threads" && SERVICES !== "host") throw new Error(`--services ${SERVICES}: "threads" (a thread each) or "host" (the main thread)`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
