@@ -85,7 +85,8 @@ export interface Services {
   startPublishing(streamIds: string[]): Promise<void>;
   /** A buyer waits for (true) or has received (false) its first event on the stream. */
   waiting(streamId: string, address: string, on: boolean): void;
-  stopPublishing(): Promise<void>;
+  /** Stops the loop; the shares and publishes the broker refused, by error code (each tried again 100 ms later). */
+  stopPublishing(): Promise<Record<string, number>>;
   /** Each service thread's figures (none with the host layout: the services are the main thread's). */
   figures(): Promise<ThreadFigures[]>;
   stop(): Promise<void>;
@@ -174,6 +175,7 @@ async function startPublisherService(config: ServicesConfig, brokerUrl: string, 
   const shared = new Map<string, Set<string>>();
   let publishing = false;
   let loops: Promise<unknown> = Promise.resolve();
+  const refused: Record<string, number> = {};
   return {
     shareGroupKey: async (streamId: string, addresses: string[]) => void (await publisher.shareGroupKey(streamId, addresses)),
     publish: async (streamId: string, content: Record<string, unknown>) => void (await publisher.publish(streamId, content)),
@@ -189,12 +191,19 @@ async function startPublisherService(config: ServicesConfig, brokerUrl: string, 
           const addresses = waiting.get(streamId)!;
           while (publishing) {
             if (addresses.size > 0) {
-              const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
-              if (fresh.length > 0) {
-                await publisher.shareGroupKey(streamId, fresh);
-                for (const x of fresh) shared.get(streamId)!.add(x);
+              // a share or publish the broker refuses (its gate late: ACCESS_GATE_UNAVAILABLE, fail closed)
+              // is tried again on the next turn, as a publisher keeps publishing; counted by its code
+              try {
+                const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
+                if (fresh.length > 0) {
+                  await publisher.shareGroupKey(streamId, fresh);
+                  for (const x of fresh) shared.get(streamId)!.add(x);
+                }
+                await publisher.publish(streamId, { t: Date.now() });
+              } catch (e) {
+                const code = /[A-Z]+(_[A-Z]+)+/.exec(String((e as Error)?.message ?? e))?.[0] ?? "other";
+                refused[code] = (refused[code] ?? 0) + 1;
               }
-              await publisher.publish(streamId, { t: Date.now() });
             }
             await sleep(100);
           }
@@ -205,6 +214,7 @@ async function startPublisherService(config: ServicesConfig, brokerUrl: string, 
     stopPublishing: async () => {
       publishing = false;
       await loops;
+      return refused;
     },
   };
 }

@@ -482,10 +482,11 @@ async function main() {
       // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
       const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
       let parts: BuyersResult[];
+      let publisherRefused: Record<string, number> = {};
       try {
         parts = BUYER_WORKERS > 0 ? await Promise.all(workers.map((w) => w.run())) : [await runBuyers(specs[0], host, provider)];
       } finally {
-        await services.stopPublishing();
+        publisherRefused = await services.stopPublishing();
         loopDelay.disable();
       }
       load.push(loadavg()[0]);
@@ -545,6 +546,7 @@ async function main() {
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         gateRetries,
         gateRetriesBy,
+        publisherRefused,
         loadAverage: load,
         monotonicWindowUs: monotonicUs,
       };
@@ -579,7 +581,7 @@ async function main() {
             )
             .join("") +
           `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0) - serviceThreadsCpu).toFixed(2)}; ` +
-          `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+          `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, publisher's shares and publishes refused ${JSON.stringify(publisherRefused)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }
     const out = JSON.stringify({
