@@ -58,7 +58,9 @@ export function threadCpuSeconds(): number {
 /** ethers' keccak through the protocol's native addon where it loads (same digests); which one is in use. */
 export function useNativeKeccak(): "native" | "js" {
   if (cryptoBackend.backend !== "native") return "js";
-  keccak256.register((data) => nativeKeccak256(data));
+  keccak256.register(function nativeKeccakInEthers(data) {
+    return nativeKeccak256(data);
+  });
   return "native";
 }
 

@@ -14,27 +14,20 @@
 // --buyer-workers W (default 0): the sustained phase's buyers (wallets, SDK clients, their part of each
 // flow: flow-buyers.ts) run in W worker threads instead of the thread that hosts the ledger, the bridges,
 // the broker and the publisher; the CPU of the host thread and of the buyer threads is reported apart.
+// --services host|threads (default host): threads runs the bridges, the broker (with its access gate and
+// followers) and the publisher each in a worker thread of their own, as each organisation runs its own
+// process, and the main thread keeps the in-process consent ledger (flow-services.ts); host, as before,
+// runs all of them in the main thread beside the ledger. Each service thread's CPU is reported.
 //   ts-node --transpile-only bench/flow.ts [--quick] [--chain hardhat|anvil] [--block-time S] [--buyers 1,5,100] [--runs N]
-//     [--sustain K [--sustain-buyers N] [--in-flight F] [--buyer-workers W]] [--out FILE]
+//     [--services host|threads] [--sustain K [--sustain-buyers N] [--in-flight F] [--buyer-workers W]] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
-import pino from "pino";
 import { Worker } from "node:worker_threads";
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, id, keccak256, toUtf8Bytes } from "ethers";
 import type {} from "@nomicfoundation/hardhat-toolbox";
-import {
-  ConsentGrantFollower,
-  ContractAccessGate,
-  DEFAULT_CONFIG,
-  InMemoryStreamIndex,
-  StaticPartitionAssignment,
-  consentSourceOf,
-  startBroker,
-} from "@datamarket/broker";
 import { InProcessConsentLedger } from "@datamarket/consent-ledger";
-import { BridgeStore, ConsentBridge, memoryLogger } from "@datamarket/consent-bridge";
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport, generateKeyPair } from "@datamarket/sdk";
 import { devChainIgnition } from "../src/network";
 import { startChain, takeChainOptions, type Cleanup } from "../src/node";
@@ -50,6 +43,7 @@ import {
   type BuyersSpec,
   type ToHost,
 } from "./flow-buyers";
+import { startServicesInHost, startServicesInThreads } from "./flow-services";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const argv = process.argv.slice(2);
@@ -81,6 +75,9 @@ if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 10)
 const BUYER_WORKERS = Number(option("buyer-workers") ?? 0);
 if (!Number.isInteger(BUYER_WORKERS) || BUYER_WORKERS < 0 || BUYER_WORKERS > 8)
   throw new Error(`--buyer-workers ${option("buyer-workers")}: worker threads for the buyers from 0 (none: in the hosting process) to 8`);
+// Where the bridges, the broker and the publisher run: a worker thread each (threads) or the main thread (host).
+const SERVICES = option("services") ?? "host";
+if (SERVICES !== "threads" && SERVICES !== "host") throw new Error(`--services ${SERVICES}: "threads" (a thread each) or "host" (the main thread)`);
 const UNIT = 10n ** 18n;
 const PRICE = 10n ** 12n;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -196,54 +193,26 @@ async function main() {
     const ledger = await InProcessConsentLedger.create({ custodianMspIds: ["HospitalMSP"], otherMspIds: ["ResearchMSP", "AuditMSP"] });
     const custodian = ledger.client(await ledger.enroll("HospitalMSP", "registrar", { "consent.role": "custodian" }));
     const auditor = ledger.client(await ledger.enroll("AuditMSP", "bridge", { "consent.role": "auditor" }));
-    const stores = attestors.map(() => BridgeStore.inMemory());
-    const bridges: ConsentBridge[] = [];
-    for (const [i, attestor] of attestors.entries()) {
-      const bridge = await ConsentBridge.start({
-        events: auditor,
-        attestorKey: keys.get(attestor)!,
-        domain: { chainId, market: a.DataLicenseMarket.toLowerCase() },
-        store: stores[i],
-        http: { host: "127.0.0.1", port: 0 },
-        retryDelayMs: 100,
-        log: memoryLogger(),
-      });
-      bridges.push(bridge);
-      cleanup.push(() => bridge.stop());
-    }
-    const bridgeUrls = bridges.map((b) => b.url);
-    const dataDir = mkdtempSync(path.join(tmpdir(), "flow-broker-"));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    // the broker's own dual gateway: licences on the market, their grants on the consent ledger
-    const consent = new ConsentGrantFollower(consentSourceOf(auditor), { now: () => ledger.clock.now() });
-    await consent.start();
-    cleanup.push(() => consent.stop());
-    const gate = new ContractAccessGate({
-      provider,
-      registry: a.StreamRegistry,
-      market: a.DataLicenseMarket,
-      consent,
-      fromBlock: await provider.getBlockNumber(),
-    });
-    await gate.start();
-    cleanup.push(() => gate.stop());
-    const index = new InMemoryStreamIndex();
-    const broker = await startBroker(
-      { ...structuredClone(DEFAULT_CONFIG), host: "127.0.0.1", wsPort: 0, httpPort: 0, dataDir, chainId: Number(chainId), verifyThreads: 0 },
-      { gate, streams: index, assignment: new StaticPartitionAssignment(() => 0, "all"), logger: pino({ level: "silent" }) },
+    // the bridges, the broker (its gate and followers) and the publisher: in worker threads of their own
+    // (--services threads) or in this thread beside the ledger (--services host); flow-services.ts
+    const services = await (SERVICES === "threads" ? startServicesInThreads : startServicesInHost)(
+      {
+        url,
+        chainId: Number(chainId),
+        registry: a.StreamRegistry,
+        market: a.DataLicenseMarket,
+        attestorKeys: attestors.map((attestor) => keys.get(attestor)!),
+        publisherKey: hospitalWallet.privateKey,
+        fromBlock: await provider.getBlockNumber(),
+        ledgerClockOffset: ledger.clock.offset.buffer as SharedArrayBuffer,
+      },
+      auditor,
     );
-    cleanup.push(() => broker.close());
-    const brokerUrl = `ws://127.0.0.1:${broker.wsPort}`;
+    cleanup.push(() => services.stop());
+    const { bridgeUrls, brokerUrl } = services;
 
     const registry = new StreamRegistryClient(a.StreamRegistry, hospital);
     const hospitalMarket = new MarketClient(a.DataLicenseMarket, a.DATAToken, hospital);
-    const publisher = new DataClient({
-      signer: hospitalWallet,
-      access: new StreamRegistryClient(a.StreamRegistry, provider),
-      encryptionPrivateKey: generateKeyPair().privateKey,
-      connect: () => WsTransport.connect({ url: brokerUrl, signer: hospitalWallet }),
-    });
-    cleanup.push(() => publisher.close());
 
     // The chain's limit: on a node with block times, a block holds gasLimit / (gas of one flow's
     // transactions) flows, one block every blockTime seconds. Hardhat's automining node mines a block per
@@ -254,9 +223,12 @@ async function main() {
     /** A stream sold by a product that requires consent, and a data subject who consents to research on it (set-up, not measured). */
     const newProduct = async (name: string) => {
       const { streamId } = await registry.createStream(`/bench/${name}`, 1);
-      index.apply({
-        type: "created",
-        stream: { id: streamId.toLowerCase(), creator: hospitalWallet.address.toLowerCase(), path: `/bench/${name}`, partitions: 1, metadata: {} },
+      await services.streamCreated({
+        id: streamId.toLowerCase(),
+        creator: hospitalWallet.address.toLowerCase(),
+        path: `/bench/${name}`,
+        partitions: 1,
+        metadata: {},
       });
       await registry.setSubscribeDelegate(streamId, a.DataLicenseMarket);
       const { productId } = await hospitalMarket.listProduct(id(name), {
@@ -335,7 +307,7 @@ async function main() {
       if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
       const t1 = performance.now();
       const grantId = decision.grant!.grantId;
-      await waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures");
+      await services.signatures(grantId);
       const t2 = performance.now();
       // every transaction the flow sends (here one: buyWithPermit) and the gas its receipt records
       const { receipt } = await b.market.buyWithPermit({ productId, duration: 3_600, grantId, encryptionKey: b.encryption.publicKey });
@@ -401,18 +373,18 @@ async function main() {
         );
         await waitFor(() => live === n, "every buyer subscribed");
         // the publisher shares its key with every buyer and sends one event: the flow ends when it is read
-        await publisher.shareGroupKey(
+        await services.shareGroupKey(
           streamId,
           buyers.map((b) => b.wallet.address),
         );
         const tPub = performance.now();
-        await publisher.publish(streamId, { seq: 0 });
+        await services.publish(streamId, { seq: 0 });
         await waitFor(() => flows.every((f) => f.received() >= 1), "the first event at every buyer");
         const firstEventMs = performance.now() - tPub;
         const flowSeconds = (performance.now() - started) / 1000;
         // fan-out: a burst of BURST events to the n subscribers
         const tBurst = performance.now();
-        for (let i = 1; i <= BURST; i++) void publisher.publish(streamId, { seq: i });
+        for (let i = 1; i <= BURST; i++) void services.publish(streamId, { seq: i });
         await waitFor(() => flows.every((f) => f.received() >= BURST + 1), "the burst at every buyer", 120_000);
         const burstSeconds = (performance.now() - tBurst) / 1000;
         const gasPerFlow = Math.round(flows.reduce((x, f) => x + Number(f.gas), 0) / flows.length);
@@ -463,28 +435,9 @@ async function main() {
       else for (const name of names) products.push(await newProduct(name));
       const lanes = Array.from({ length: IN_FLIGHT }, (_, j) => products.filter((_, k) => k % IN_FLIGHT === j));
       const buyers = await newBuyers(SUSTAIN_BUYERS, "sustained");
-      // The publisher as a real one runs: every 100 ms, for each stream that has subscribers still
-      // waiting for data, it shares the group key with the ones it has not shared it with (one
-      // announcement for the batch) and publishes an event. Each stream has its own loop, as a
-      // publisher of several sensors has: one stream's slow share does not hold the others' events.
-      const waiting = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
-      const shared = new Map<string, Set<string>>(products.map((p) => [p.streamId.toLowerCase(), new Set<string>()]));
-      let publishing = true;
-      const publisherLoop = Promise.all(
-        [...waiting].map(async ([streamId, addresses]) => {
-          while (publishing) {
-            if (addresses.size > 0) {
-              const fresh = [...addresses].filter((x) => !shared.get(streamId)!.has(x));
-              if (fresh.length > 0) {
-                await publisher.shareGroupKey(streamId, fresh);
-                for (const x of fresh) shared.get(streamId)!.add(x);
-              }
-              await publisher.publish(streamId, { t: Date.now() });
-            }
-            await sleep(100);
-          }
-        }),
-      );
+      // the publisher's loop (flow-services.ts): every 100 ms, for each stream with buyers waiting for
+      // data, it shares the group key with the new ones and publishes an event
+      await services.startPublishing(products.map((p) => p.streamId));
       // The buyers' side of each flow runs in this process (BUYER_WORKERS 0) or in worker threads, where
       // it reaches the ledger (the buyer's Fabric gateway) and the publisher's list through messages.
       const host: BuyerHost = {
@@ -498,8 +451,8 @@ async function main() {
           if (decision.decision !== "approved") throw new Error(`denied: ${decision.reasons}`);
           return decision.grant!.grantId;
         },
-        signatures: (grantId) => waitFor(() => stores.filter((s) => s.attestations.has(grantId)).length >= 2, "2 bridge signatures"),
-        waiting: (streamId, address, on) => void waiting.get(streamId.toLowerCase())![on ? "add" : "delete"](address),
+        signatures: (grantId) => services.signatures(grantId),
+        waiting: (streamId, address, on) => services.waiting(streamId, address, on),
       };
       const specs: BuyersSpec[] = Array.from({ length: Math.max(1, BUYER_WORKERS) }, (_, w) => ({
         url,
@@ -521,17 +474,19 @@ async function main() {
       // CPU time (user + system): unlike wall time, it does not grow with the other jobs on the machine,
       // and 1000 / (CPU ms a flow) is what one core can carry at most. The process's in all, and the
       // host's own thread's (the ledger, bridges, broker, publisher, and with BUYER_WORKERS 0 the buyers)
+      // and each service thread's (--services threads)
+      const servicesStart = await services.figures();
       const cpuStart = process.cpuUsage();
       const hostCpuStart = threadCpuSeconds();
       const started = sharedNow();
       // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
       const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
       let parts: BuyersResult[];
+      let publisherRefused: Record<string, number> = {};
       try {
         parts = BUYER_WORKERS > 0 ? await Promise.all(workers.map((w) => w.run())) : [await runBuyers(specs[0], host, provider)];
       } finally {
-        publishing = false;
-        await publisherLoop;
+        publisherRefused = await services.stopPublishing();
         loopDelay.disable();
       }
       load.push(loadavg()[0]);
@@ -540,6 +495,8 @@ async function main() {
       const cpu = process.cpuUsage(cpuStart);
       const hostThreadCpu = threadCpuSeconds() - hostCpuStart;
       const buyerThreadsCpu = BUYER_WORKERS > 0 ? parts.map((p) => p.threadCpuSeconds) : [];
+      const serviceThreads = (await services.figures()).map((f, i) => ({ ...f, cpuSeconds: f.cpuSeconds - servicesStart[i].cpuSeconds }));
+      const serviceThreadsCpu = serviceThreads.reduce((x, t) => x + t.cpuSeconds, 0);
       const completions = parts.flatMap((p) => p.completions.map((t) => t - started));
       const steps = Object.fromEntries(Object.keys(parts[0].steps).map((k) => [k, parts.flatMap((p) => p.steps[k])]));
       const gas = parts.flatMap((p) => p.gas);
@@ -576,7 +533,11 @@ async function main() {
         hostThreadCpuSeconds: hostThreadCpu,
         hostThreadCpuMsPerFlow: (hostThreadCpu * 1000) / flows,
         buyerThreadsCpuSeconds: buyerThreadsCpu,
-        otherThreadsCpuSeconds: (cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0),
+        // with --services threads: the bridges', the broker's and the publisher's threads (CPU seconds,
+        // event-loop delay over the phase); the host thread then keeps the ledger and the bench's driving
+        services: services.layout,
+        serviceThreads: serviceThreads.map((t) => ({ ...t, cpuMsPerFlow: (t.cpuSeconds * 1000) / flows })),
+        otherThreadsCpuSeconds: (cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0) - serviceThreadsCpu,
         gasPerFlow,
         blocks: toBlock - fromBlock,
         blocksWithPurchases: blocks.size,
@@ -585,14 +546,17 @@ async function main() {
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         gateRetries,
         gateRetriesBy,
+        publisherRefused,
         loadAverage: load,
         monotonicWindowUs: monotonicUs,
       };
+      const hostHolds = services.layout === "threads" ? "the ledger" : "the ledger, bridges, broker and publisher";
       console.error(
         `flow bench (${chainName}): sustained, ${SUSTAIN_BUYERS} concurrent buyers` +
           (BUYER_WORKERS > 0
-            ? ` (run in ${BUYER_WORKERS} worker thread(s) of the bench's process, apart from the thread hosting the ledger, bridges, broker and publisher)`
-            : ` (run in the thread hosting the ledger, bridges, broker and publisher)`) +
+            ? ` (run in ${BUYER_WORKERS} worker thread(s) of the bench's process, apart from the thread hosting ${hostHolds})`
+            : ` (run in the thread hosting ${hostHolds})`) +
+          (services.layout === "threads" ? ", the bridges, the broker and the publisher in a thread each" : "") +
           (IN_FLIGHT > 1
             ? ` with ${IN_FLIGHT} purchases in flight each (${IN_FLIGHT} x ${SUSTAIN} flows a buyer, on ${IN_FLIGHT} products at a time)`
             : ` x ${SUSTAIN} flows`) +
@@ -610,8 +574,14 @@ async function main() {
           (BUYER_WORKERS > 0
             ? `, buyer threads ${buyerThreadsCpu.map((c) => c.toFixed(2)).join(" + ")} (${((buyerThreadsCpu.reduce((x, y) => x + y, 0) * 1000) / flows).toFixed(1)} ms a flow)`
             : "") +
-          `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0)).toFixed(2)}; ` +
-          `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
+          serviceThreads
+            .map(
+              (t) =>
+                `, ${t.thread} thread ${t.cpuSeconds.toFixed(2)} (${((t.cpuSeconds * 1000) / flows).toFixed(1)} ms a flow, event-loop delay p99 ${t.eventLoopDelayMs.p99.toFixed(0)} ms)`,
+            )
+            .join("") +
+          `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0) - serviceThreadsCpu).toFixed(2)}; ` +
+          `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, publisher's shares and publishes refused ${JSON.stringify(publisherRefused)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }
     const out = JSON.stringify({
