@@ -4,12 +4,12 @@
 // consent bridges by @datamarket/consent-attestation (one HTTP route, one EIP-712 definition,
 // shared with the bridges that sign).
 
-import { getBytes, isHexString, Signature, type ContractTransactionReceipt, type Signer } from "ethers";
+import { BaseWallet, getBytes, isHexString, JsonRpcApiProvider, NonceManager, Signature, type ContractTransaction, type ContractTransactionReceipt, type Provider, type Signer } from "ethers";
 import { BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation } from "@datamarket/consent-attestation";
 import type { ContractTransactionResponse } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";
 import { marketAt, tokenAt, type BoundContract } from "./contracts";
-import { sendWithNonce } from "./transactions";
+import { sendSignedHere, sendWithNonce } from "./transactions";
 
 /** IDataLicenseMarket.ProductParams, as createProduct takes it (docs/market.md). */
 export type ProductParams = Record<string, unknown>;
@@ -98,11 +98,15 @@ export class MarketClient {
     if (!this.bridges)
       throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation (MarketClient's fourth argument)");
     if (!isHexString(grantId, 32)) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, `grantId must be 32 bytes of 0x-hex, got "${grantId}"`, { grantId });
-    const owner = (await this.signer.getAddress()).toLowerCase();
-    const [attestors, threshold, { chainId }] = await Promise.all([
+    // every read this check needs is independent of the bridges' answers: one round trip, not four
+    // (the latest block is read before the bridges answer: an expiry judged at an earlier block is
+    // judged again, exactly, by the market when the purchase runs)
+    const [owner, attestors, threshold, { chainId }, latest] = await Promise.all([
+      this.signer.getAddress().then((a) => a.toLowerCase()),
       this.market.attestors(),
       this.market.attestorThreshold(),
       this.signer.provider!.getNetwork(),
+      this.signer.provider!.getBlock("latest"),
     ]);
     let collected: CollectedAttestation;
     try {
@@ -127,7 +131,6 @@ export class MarketClient {
         { grantId, buyer: attestation.buyer, productId: attestation.productId },
       );
     }
-    const latest = await this.signer.provider!.getBlock("latest");
     if (latest && attestation.expiresAt <= latest.timestamp) {
       throw new SdkError(
         SdkErrorCodes.NOT_LICENSED,
@@ -146,19 +149,31 @@ export class MarketClient {
    * A wallet may have several purchases in flight at once (a buyer licensing several streams): each
    * permit takes the token nonce after the previous one's, and the transactions are sent in the same
    * order (one after the other per wallet, see PermitSequence), so they can all be mined in one block.
-   * While an earlier purchase is not mined, the node cannot run the next one's permit yet: its gas is
-   * then estimated with the permit at the nonce the chain has now (the same code; the earlier
-   * purchase's first writes make it an upper bound) plus a fifth. A purchase that fails on chain
-   * takes those signed after it with it (their permit nonces are no longer next): they fail too, and
-   * the next purchase reads the token's nonce again.
+   * Gas is estimated at the latest block when none of the wallet's purchases is in flight, and at
+   * the node's pending block (which holds them) when one is; a node whose pending block does not,
+   * estimates the permit at the nonce the chain has now (the same code; the earlier purchase's first
+   * writes make it an upper bound) plus a fifth. A purchase that fails on chain takes those signed
+   * after it with it (their permit nonces are no longer next): they fail too, and the next purchase
+   * reads the token's nonce again.
+   *
+   * Round trips: the quote, the product, the attestation (the bridges and the market's attestors,
+   * read at once), the token's EIP-712 domain and, for a wallet that signs here, the fee suggestion
+   * are read together; the wallet's turn (see PermitSequence) then holds only the permit's
+   * signature, one estimate and the send. A wallet that signs here (ethers' Wallet) sends the signed
+   * bytes itself and waits with provider.waitForTransaction (see sendSignedHere); any other signer
+   * (a browser wallet) sends as ethers does and chooses its own fees.
    */
   async buyWithPermit(args: BuyArgs): Promise<BuyResult> {
-    const owner = await this.signer.getAddress();
-    const cost = (await this.market.quote(args.productId, args.duration)) as bigint;
-    const product = await this.market.getProduct(args.productId);
-    const consent = args.grantId ? await this.collectConsent(args.grantId, args.productId) : undefined;
     const token = tokenAt(this.tokenAddress, this.signer);
-    const domain = await token.eip712Domain();
+    // the reads a purchase needs are independent: made at once, they cost the wallet one round trip
+    // to the node and one to the bridges instead of seven in a row
+    const [owner, cost, product, consent, domain] = await Promise.all([
+      this.signer.getAddress(),
+      this.market.quote(args.productId, args.duration) as Promise<bigint>,
+      args.maxPricePerSecond === undefined ? this.market.getProduct(args.productId) : undefined,
+      args.grantId ? this.collectConsent(args.grantId, args.productId) : undefined,
+      token.eip712Domain(),
+    ]);
     const deadline = args.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600);
     const permitOf = async (nonce: bigint) => {
       const signature = Signature.from(
@@ -185,25 +200,46 @@ export class MarketClient {
       signatures: consent?.signatures ?? "0x",
       encryptionKey: args.encryptionKey ? getBytes(args.encryptionKey) : "0x",
     };
-    const maxPricePerSecond = args.maxPricePerSecond ?? product.pricePerSecond;
+    const maxPricePerSecond = args.maxPricePerSecond ?? (product!.pricePerSecond as bigint);
     const buy = this.market.getFunction("buyWithPermit");
     const permits = permitSequence(this.signer, this.tokenAddress, owner);
-    const { tx, nonce } = await permits.send(async (onChain, next) => {
-      const nonce = next > onChain ? next : onChain;
+    // A wallet that signs here (not a browser wallet, which chooses its own fees) gets the node's fee
+    // suggestion read now, beside the purchase's other reads, instead of in a round trip of its own
+    // between the estimate and the send, while later purchases of the wallet wait their turn.
+    const fees = signsLocally(this.signer) ? feeOverrides(this.signer.provider!) : Promise.resolve({});
+    fees.catch(() => undefined);
+    const { tx, nonce } = await permits.send(async (known) => {
+      const nonce = known.next ?? (await known.onChain());
       const permit = await permitOf(nonce);
       // Estimated here, not by the signer as it sends: a NonceManager counts a nonce as used even
       // when the estimate fails, and every later transaction of the wallet would then wait on a gap.
+      // With no earlier purchase of the wallet in flight, the permit's nonce was read at the latest
+      // block and the purchase is estimated there too; with one in flight, only the node's pending
+      // block (which holds the earlier purchases) can run this permit.
       let gasLimit: bigint;
       try {
-        gasLimit = await buy.estimateGas(order, maxPricePerSecond, permit);
+        gasLimit = await estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, permit), known.next === undefined ? "latest" : "pending");
       } catch (error) {
-        if (nonce === onChain) throw error;
-        gasLimit = ((await buy.estimateGas(order, maxPricePerSecond, await permitOf(onChain))) * 6n) / 5n;
+        // Not in flight: a real refusal. In flight, the node's pending block did not run the earlier
+        // purchases (a node whose pending block lags): if they were mined meanwhile this permit is
+        // next at the latest block; else the estimate runs with the permit the chain has now, an
+        // upper bound of the same code (the earlier purchases' first writes), plus a fifth.
+        if (known.next === undefined) throw error;
+        const onChain = await known.onChain();
+        if (onChain > nonce) throw error;
+        const next = onChain === nonce;
+        const bound = await estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, next ? permit : await permitOf(onChain)), "latest");
+        gasLimit = next ? bound : (bound * 6n) / 5n;
       }
-      const tx = await sendWithNonce(
-        this.signer,
-        (overrides) => buy(order, maxPricePerSecond, permit, { ...overrides, gasLimit }) as Promise<ContractTransactionResponse>,
-      );
+      const fee = await fees;
+      const provider = this.signer.provider;
+      const tx = await sendWithNonce(this.signer, async (overrides): Promise<{ hash: string; wait(): Promise<ContractTransactionReceipt | null> }> => {
+        if (this.signer instanceof BaseWallet && provider instanceof JsonRpcApiProvider && overrides.nonce !== undefined) {
+          const call = await buy.populateTransaction(order, maxPricePerSecond, permit);
+          return sendSignedHere(this.signer, provider, { ...call, ...overrides, ...fee, gasLimit, chainId: domain.chainId }, this.market.interface);
+        }
+        return buy(order, maxPricePerSecond, permit, { ...overrides, ...fee, gasLimit }) as Promise<ContractTransactionResponse>;
+      });
       return { tx, nonce };
     });
     let receipt: ContractTransactionReceipt | null;
@@ -244,13 +280,20 @@ class PermitSequence {
   ) {}
 
   /**
-   * Runs `send(onChain, next)` after every earlier one has sent its transaction: `onChain` is the
-   * token's nonce now, `next` the nonce after the last permit still in flight (0n when none).
+   * Runs `send(known)` after every earlier one has sent its transaction. `known.next` is the nonce
+   * after the last permit still in flight (undefined when none is, or when one of them failed);
+   * `known.onChain()` reads the token's nonce now (once, on demand). While the wallet's earlier
+   * purchases are in flight their permits are the only ones this process knows of, so their count is
+   * next: the node is not asked in the turn that later purchases wait for. A permit used meanwhile by
+   * another client of the wallet makes this purchase fail; `failed()` then makes the next one read the
+   * token again.
    */
-  send<T extends { nonce: bigint }>(send: (onChain: bigint, next: bigint) => Promise<T>): Promise<T> {
+  send<T extends { nonce: bigint }>(send: (known: { next?: bigint; onChain: () => Promise<bigint> }) => Promise<T>): Promise<T> {
     const run = this.tail.then(async () => {
-      const onChain = (await this.token.nonces(this.owner)) as bigint;
-      const sent = await send(onChain, this.inFlight > 0 ? this.next : 0n);
+      let read: Promise<bigint> | undefined;
+      const onChain = () => (read ??= this.token.nonces(this.owner) as Promise<bigint>);
+      const next = this.inFlight > 0 && this.next > 0n ? this.next : undefined;
+      const sent = await send({ next, onChain });
       this.next = sent.nonce + 1n;
       this.inFlight += 1;
       return sent;
@@ -268,6 +311,33 @@ class PermitSequence {
   failed(nonce: bigint): void {
     if (this.next > nonce) this.next = 0n;
   }
+}
+
+/**
+ * eth_estimateGas of `tx` from the signer at `blockTag`. Nodes differ in the block they estimate at
+ * when none is named (geth: latest since 1.12; anvil, Hardhat's EDR, Besu, Erigon: pending), and the
+ * pending block costs the node an execution of its whole transaction pool for each request (anvil
+ * with 150 token transfers pending: 1.4 ms of CPU a request instead of 0.1), so the SDK names the
+ * block. ethers names none; a provider that is not a JSON-RPC one estimates at its own default.
+ */
+async function estimateGasAt(signer: Signer, tx: ContractTransaction, blockTag: "latest" | "pending"): Promise<bigint> {
+  const provider = signer.provider;
+  if (!(provider instanceof JsonRpcApiProvider)) return signer.estimateGas(tx);
+  const request = provider.getRpcTransaction({ ...tx, from: await signer.getAddress() });
+  return BigInt(await provider.send("eth_estimateGas", [request, blockTag]));
+}
+
+/** True for a signer whose transactions are signed in this process (ethers' Wallet, or a NonceManager over one). */
+function signsLocally(signer: Signer): boolean {
+  const inner = signer instanceof NonceManager ? signer.signer : signer;
+  return inner instanceof BaseWallet && signer.provider != null;
+}
+
+/** The node's fee suggestion as transaction overrides, exactly as ethers' signer would fill them in. */
+async function feeOverrides(provider: Provider): Promise<{ maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint; gasPrice?: bigint }> {
+  const fee = await provider.getFeeData();
+  if (fee.maxFeePerGas != null && fee.maxPriorityFeePerGas != null) return { maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas };
+  return fee.gasPrice != null ? { gasPrice: fee.gasPrice } : {};
 }
 
 const permitSequences = new WeakMap<object, Map<string, PermitSequence>>();

@@ -2,10 +2,11 @@
 // identical requests made within 250 ms (cacheTimeout), so two transactions sent back to back by
 // one wallet both read the same "pending" count and the second fails with NONCE_EXPIRED (the
 // docs/sdk.md quick start did, 3 times of 3, against `npm run node`). Here each wallet's sends are
-// serialised per provider and address, the pending count is read past that cache, never below the
-// last nonce this process used, and a nonce taken by someone else is retried once with a fresh count.
+// serialised per provider and address, the pending count is read past that cache for the first send
+// (and after a refusal), later sends take the next after the last nonce this process used, and a
+// nonce taken by someone else is retried once with a fresh count.
 
-import { NonceManager, type ContractRunner, type Provider } from "ethers";
+import { BaseWallet, ContractTransactionReceipt, JsonRpcApiProvider, makeError, NonceManager, type ContractRunner, type Interface, type Provider, type TransactionRequest } from "ethers";
 
 interface Sequence {
   tail: Promise<unknown>;
@@ -46,7 +47,10 @@ export async function sendWithNonce<T>(runner: ContractRunner | null | undefined
   const seq = sequence;
   const run = seq.tail.then(async () => {
     for (let attempt = 0; ; attempt++) {
-      const nonce = Math.max(await pendingNonce(provider, address), seq.next);
+      // After this process's first send the node is asked again only when a send was refused for its
+      // nonce: the count it would give is this process's own unless another sender used the wallet,
+      // which the refusal and the retry below cover, so later sends do not wait a round trip for it.
+      const nonce = seq.next >= 0 ? seq.next : Math.max(await pendingNonce(provider, address), seq.next);
       try {
         const sent = await send({ nonce });
         seq.next = nonce + 1;
@@ -59,4 +63,43 @@ export async function sendWithNonce<T>(runner: ContractRunner | null | undefined
   });
   seq.tail = run.catch(() => undefined);
   return run;
+}
+
+/** A transaction sent by sendSignedHere: its hash, and a wait for its receipt as ethers' TransactionResponse.wait() gives it. */
+export interface SentHere {
+  hash: string;
+  wait(): Promise<ContractTransactionReceipt | null>;
+}
+
+/**
+ * Signs `tx` (complete: nonce, gas limit and fees set) with a wallet that signs in this process and
+ * sends the signed bytes with eth_sendRawTransaction; `wait()` resolves with the receipt once mined,
+ * its logs parsed by `iface`, and throws ethers' CALL_EXCEPTION for a reverted one, as ethers'
+ * ContractTransactionResponse.wait() does. ethers' signer.sendTransaction sends the same bytes, but
+ * then rebuilds the response from them, recovering the sender's public key from the signature in
+ * JavaScript, and asks the node for the block number: measured in the flow bench, that rebuilding
+ * was 15 % of a buyer thread's CPU (docs/benchmarks.md).
+ */
+export async function sendSignedHere(wallet: BaseWallet, provider: JsonRpcApiProvider, tx: TransactionRequest, iface: Interface): Promise<SentHere> {
+  const signed = await wallet.signTransaction(await wallet.populateTransaction(tx));
+  const hash = String(await provider.send("eth_sendRawTransaction", [signed]));
+  return {
+    hash,
+    wait: async () => {
+      const receipt = await provider.waitForTransaction(hash, 1);
+      if (!receipt) return null;
+      if (receipt.status === 0) {
+        throw makeError("transaction execution reverted", "CALL_EXCEPTION", {
+          action: "sendTransaction",
+          data: null,
+          reason: null,
+          invocation: null,
+          revert: null,
+          transaction: { to: receipt.to, from: receipt.from, data: "" },
+          receipt,
+        });
+      }
+      return new ContractTransactionReceipt(iface, provider, receipt);
+    },
+  };
 }
