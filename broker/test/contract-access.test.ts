@@ -265,6 +265,23 @@ describe("contract-backed access gate", function () {
     consentId = again.consentId;
   });
 
+  it("judges the consent grant a licence was read with, without reading the licence again", async () => {
+    const b = await startGatedBroker();
+    const grant = await requestGrant(7 * 86_400);
+    await buy(d.market, gatedProduct, 3600, await signAttestation(grant.grantId, grant.expiresAt, gatedProduct));
+    const tag = parseInt(grant.grantId.slice(-4), 16);
+    const read = (t: number) => ({ productId: gatedProduct, expiresAt: 0, consentGated: true, grant: { tag: t, expiresAt: grant.expiresAt } });
+    for (const deadline = Date.now() + 5000; !(await b.gate.consentValid(gatedProduct, buyer.address)); ) {
+      if (Date.now() > deadline) throw new Error("the consent follower did not see the grant");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await b.gate.consentValid(gatedProduct, buyer.address, read(tag)), "the grant the licence runs under").to.equal(true);
+    // the market's licence runs under `grant`; a licence read naming another grant is judged as read
+    expect(await b.gate.consentValid(gatedProduct, buyer.address, read(tag ^ 1)), "another grant, as read").to.equal(false);
+    // a read of another product's licence is not used for this one: the market's licence is read
+    expect(await b.gate.consentValid(gatedProduct, buyer.address, { ...read(tag ^ 1), productId: plainProduct })).to.equal(true);
+  });
+
   it("cuts a consent-gated subscription within one block of a relayed consent revocation on the market", async () => {
     const b = await startGatedBroker();
     const grant = await requestGrant(8 * 86_400); // a newer grant must expire later than the last one used

@@ -10,6 +10,12 @@ export interface Licence {
   expiresAt: number;
   /** The product requires a still-valid consent grant on the consent ledger. */
   consentGated: boolean;
+  /**
+   * The consent grant the licence runs under, as the market keeps it (IDataLicenseMarket.License:
+   * the low 16 bits of the grant's id and its expiry), when read with the licence at the chain head;
+   * consentValid then checks that grant without reading the licence again.
+   */
+  grant?: { tag: number; expiresAt: number };
 }
 
 /** Something that may have taken access away; the broker re-checks the affected subscriptions. */
@@ -42,8 +48,11 @@ export interface AccessGate {
   canSubscribe(streamId: string, address: string, options?: AskOptions): Promise<boolean>;
   /** A licence of `address` for `streamId` from the market (the one expiring last), or null. */
   licenceOf(streamId: string, address: string, options?: AskOptions): Promise<Licence | null>;
-  /** Whether the consent ledger holds a still-valid consent grant of `address` for `productId`. */
-  consentValid(productId: string, address: string): Promise<boolean>;
+  /**
+   * Whether the consent ledger holds a still-valid consent grant of `address` for `productId`: the
+   * grant the licence runs under (`licence.grant` when licenceOf just read it, else read now).
+   */
+  consentValid(productId: string, address: string, licence?: Licence): Promise<boolean>;
   /** Registers a listener for changes that may revoke access (events of the contracts / chaincode). */
   onChange(listener: (change: AccessChange) => void): () => void;
   /**

@@ -201,7 +201,7 @@ export class AccessPolicy {
         expiresAt: licence.expiresAt,
       });
     }
-    if (licence.consentGated && !(await this.bounded(() => this.gate.consentValid(licence.productId, subscriber), "the consent grant"))) {
+    if (licence.consentGated && !(await this.bounded(() => this.gate.consentValid(licence.productId, subscriber, licence), "the consent grant"))) {
       throw new BrokerError(ErrorCodes.SUBSCRIBE_NOT_ALLOWED, `no valid consent grant of ${subscriber} for product ${licence.productId}`, {
         streamId,
         subscriber,

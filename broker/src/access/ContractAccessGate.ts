@@ -137,13 +137,16 @@ export class ContractAccessGate implements AccessGate {
   }
 
   private async canSubscribeAt(streamId: string, address: string, at: { blockTag?: number }): Promise<boolean> {
-    if (!(await this.registry.canSubscribe(streamId, address, at))) return false;
-    if (!this.market) return true;
-    const [until, permission, resource] = await Promise.all([
+    if (!this.market) return this.registry.canSubscribe(streamId, address, at);
+    // All four reads in one round trip: a licensee's subscribe needs each of them (the market writes
+    // a licence's shadow permission, so the registry's answer alone is yes), and the same block's.
+    const [can, until, permission, resource] = await Promise.all([
+      this.registry.canSubscribe(streamId, address, at),
       this.market.licensedUntil(streamId, address, at),
       this.registry.getPermission(streamId, address, at),
       this.registry.getResource(streamId, at),
     ]);
+    if (!can) return false;
     if (resource.publicSubscribe) return true;
     return !(until !== 0n && permission.subscribeExpiry === until);
   }
@@ -151,33 +154,51 @@ export class ContractAccessGate implements AccessGate {
   async licenceOf(streamId: string, address: string, options?: AskOptions): Promise<Licence | null> {
     const market = this.market;
     if (!market) return null;
-    if (!(await this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {}), options?.signal))) return null;
+    // The licences of the stream's products are read at the head beside the question (one round trip,
+    // not one a product after it) and count only when a valid licence holds at depth. When the
+    // question had to wait for the follower (the purchase's block not applied yet), they are read
+    // again after it, as they would be without the shortcut: a licence revoked, or a product created,
+    // while it waited is then seen.
+    const products = () => [...(this.productsOf.get(streamId.toLowerCase()) ?? [])];
+    const read = (ids: string[]) => Promise.all(ids.map((productId) => market.getLicense(productId, address)));
+    const confirmed = this.follower.confirmedBlock();
+    let productIds = products();
+    const [valid, early] = await Promise.all([this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {}), options?.signal), read(productIds)]);
+    if (!valid) return null;
+    let licences = early;
+    if (this.follower.confirmedBlock() !== confirmed) licences = await read((productIds = products()));
     const now = BigInt(this.follower.chainTime());
     let best: Licence | null = null;
-    for (const productId of this.productsOf.get(streamId.toLowerCase()) ?? []) {
-      const licence = await market.getLicense(productId, address);
+    for (const [i, productId] of productIds.entries()) {
+      const licence = licences[i];
       if (licence.status !== LICENSE_ACTIVE && licence.status !== LICENSE_DISPUTED) continue;
       if (licence.end <= now) continue;
       const expiresAt = Number(licence.end);
-      const consentGated = this.products.get(productId)!.requiresConsent;
+      const product = this.products.get(productId);
+      if (!product) continue; // dropped by a reorg while the question waited
+      const consentGated = product.requiresConsent;
       // Prefer a licence that needs no consent, then the one that ends last.
       if (!best || (best.consentGated && !consentGated) || (best.consentGated === consentGated && expiresAt > best.expiresAt)) {
-        best = { productId, expiresAt, consentGated };
+        best = { productId, expiresAt, consentGated, grant: { tag: Number(licence.grantTag), expiresAt: Number(licence.grantExpiry) } };
       }
     }
     return best;
   }
 
-  async consentValid(productId: string, address: string): Promise<boolean> {
+  async consentValid(productId: string, address: string, read?: Licence): Promise<boolean> {
     const consent = this.options.consent;
     if (!consent) return false;
     if (!this.market) return false;
     // The grant the licence runs under now, read at the chain head (no event lag): the market keeps
     // its expiry and the low 16 bits of its id (IDataLicenseMarket.License.grantExpiry, grantTag).
-    const licence = await this.market.getLicense(productId, address);
-    const tag = Number(licence.grantTag);
-    const expiry = Number(licence.grantExpiry);
-    return consent.isValid(productId, address, (g) => parseInt(g.grantId.slice(-4), 16) === tag && g.expiresAt === expiry);
+    // licenceOf read it with the licence, a moment ago, at the head; else it is read here.
+    let grant = read?.productId === productId ? read.grant : undefined;
+    if (!grant) {
+      const licence = await this.market.getLicense(productId, address);
+      grant = { tag: Number(licence.grantTag), expiresAt: Number(licence.grantExpiry) };
+    }
+    const { tag, expiresAt } = grant;
+    return consent.isValid(productId, address, (g) => parseInt(g.grantId.slice(-4), 16) === tag && g.expiresAt === expiresAt);
   }
 
   onChange(listener: (change: AccessChange) => void): () => void {
