@@ -7,7 +7,7 @@
 // "who is waiting" list through messages to the host thread.
 import { readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { JsonRpcProvider, NonceManager, Wallet, keccak256 } from "ethers";
+import { JsonRpcProvider, Wallet, keccak256 } from "ethers";
 import { DataClient, MarketClient, StreamRegistryClient, WsTransport } from "@datamarket/sdk";
 import { cryptoBackend, keccak256 as nativeKeccak256 } from "@datamarket/broker";
 
@@ -102,9 +102,10 @@ export async function runBuyers(spec: BuyersSpec, host: BuyerHost, provider: Jso
       spec.buyers.flatMap((buyer) => {
         const wallet = new Wallet(buyer.privateKey, provider);
         const address = wallet.address.toLowerCase();
-        // one nonce manager and one market client per wallet: its purchases in flight get consecutive
-        // account nonces (the manager) and permit nonces (the SDK)
-        const market = new MarketClient(spec.market, spec.token, new NonceManager(wallet), {
+        // one market client per wallet: the SDK gives its purchases in flight consecutive account
+        // nonces and permit nonces (an ethers NonceManager would add a round trip to each send: it
+        // lets the wallet read the pending count again, then replaces it)
+        const market = new MarketClient(spec.market, spec.token, wallet, {
           urls: spec.bridgeUrls,
           // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here the buyers, 3
           // bridges, the ledger and the broker share a shared machine, and a bridge answering late must

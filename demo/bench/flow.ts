@@ -281,9 +281,10 @@ async function main() {
             "consent.ethAddress": wallet.address.toLowerCase(),
           }),
         );
-        // one nonce manager and one market client per wallet: its purchases in flight get consecutive
-        // account nonces (the manager) and permit nonces (the SDK)
-        const market = new MarketClient(a.DataLicenseMarket, a.DATAToken, new NonceManager(wallet), {
+        // one market client per wallet: the SDK gives its purchases in flight consecutive account
+        // nonces and permit nonces (an ethers NonceManager would add a round trip to each send: it
+        // lets the wallet read the pending count again, then replaces it)
+        const market = new MarketClient(a.DataLicenseMarket, a.DATAToken, wallet, {
           urls: bridgeUrls,
           // the SDK's 5 s per bridge request is for a wallet facing remote bridges; here 100 buyers,
           // 3 bridges, the ledger and the broker share one process on a shared machine, and a bridge
