@@ -5,7 +5,7 @@
 // signed bytes and its receipt comes back with the market's events parsed, and a reverted
 // transaction sent that way fails as ethers' own wait() does.
 import { expect } from "chai";
-import { ContractTransactionReceipt, EventLog, id as keccakUtf8, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from "ethers";
+import { ContractTransactionReceipt, EventLog, id as keccakUtf8, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet, type JsonRpcPayload } from "ethers";
 import { startAnvil, type Anvil } from "@datamarket/broker/test/anvil";
 import { deployMarket, type Deployed } from "@datamarket/broker/test/chain-fixture";
 import { MarketClient } from "../src/wallet/MarketClient";
@@ -17,9 +17,9 @@ const ETH = 10n ** 18n;
 /** A JSON-RPC provider that records every request it sends (method and params). */
 class RecordingProvider extends JsonRpcProvider {
   readonly requests: Array<{ method: string; params: unknown[] }> = [];
-  override async _send(payload: { method: string; params: unknown[] } | Array<{ method: string; params: unknown[] }>) {
-    for (const p of Array.isArray(payload) ? payload : [payload]) this.requests.push({ method: p.method, params: p.params });
-    return super._send(payload as never);
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]) {
+    for (const p of Array.isArray(payload) ? payload : [payload]) this.requests.push({ method: p.method, params: p.params as unknown[] });
+    return super._send(payload);
   }
 }
 
@@ -62,7 +62,7 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
   /** A new buyer with ETH and DATA, on a provider of its own that records its requests. */
   async function buyer(): Promise<{ wallet: Wallet; provider: RecordingProvider }> {
     const provider = new RecordingProvider(anvil.url, undefined, { cacheTimeout: -1, pollingInterval: 50 });
-    const wallet = Wallet.createRandom().connect(provider);
+    const wallet = new Wallet(Wallet.createRandom().privateKey, provider);
     await (await anvil.admin.sendTransaction({ to: wallet.address, value: ETH })).wait();
     await (await deployed.token.connect(anvil.admin).mint(wallet.address, 10n ** 21n)).wait();
     return { wallet, provider };
