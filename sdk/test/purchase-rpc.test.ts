@@ -5,7 +5,7 @@
 // signed bytes and its receipt comes back with the market's events parsed, and a reverted
 // transaction sent that way fails as ethers' own wait() does.
 import { expect } from "chai";
-import { ContractTransactionReceipt, EventLog, id as keccakUtf8, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet, type JsonRpcPayload } from "ethers";
+import { ContractTransactionReceipt, EventLog, id as keccakUtf8, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { startAnvil, type Anvil } from "@datamarket/broker/test/anvil";
 import { deployMarket, type Deployed } from "@datamarket/broker/test/chain-fixture";
 import { MarketClient } from "../src/wallet/MarketClient";
@@ -17,9 +17,15 @@ const ETH = 10n ** 18n;
 /** A JSON-RPC provider that records every request it sends (method and params). */
 class RecordingProvider extends JsonRpcProvider {
   readonly requests: Array<{ method: string; params: unknown[] }> = [];
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]) {
-    for (const p of Array.isArray(payload) ? payload : [payload]) this.requests.push({ method: p.method, params: p.params as unknown[] });
-    return super._send(payload);
+  /** Answer an estimate at the pending block with an error, as a node whose pending block lags may. */
+  refusePendingEstimates = false;
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const list = Array.isArray(payload) ? payload : [payload];
+    for (const p of list) this.requests.push({ method: p.method, params: p.params as unknown[] });
+    const refused = (p: JsonRpcPayload) => this.refusePendingEstimates && p.method === "eth_estimateGas" && (p.params as unknown[])[1] === "pending";
+    const forward = list.filter((p) => !refused(p));
+    const answers = forward.length > 0 ? await super._send(forward) : [];
+    return [...answers, ...list.filter(refused).map((p) => ({ id: p.id, error: { code: -32000, message: "execution reverted: the pending block is behind" } }) as unknown as JsonRpcResult)];
   }
 }
 
@@ -102,6 +108,31 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
       expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
       expect(results[0].receipt.blockNumber).to.equal(results[1].receipt.blockNumber);
       expect(await deployed.token.nonces(wallet.address)).to.equal(2n);
+    } finally {
+      await anvil.send("evm_setAutomine", [true]);
+      provider.destroy();
+    }
+  });
+
+  it("estimates at the latest block with the chain's permit, plus a fifth, when the node's pending block does not hold the wallet's first purchase", async () => {
+    const { wallet, provider } = await buyer();
+    provider.refusePendingEstimates = true;
+    await anvil.send("evm_setAutomine", [false]);
+    try {
+      const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
+      const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
+      bought.catch(() => undefined);
+      for (const deadline = Date.now() + 20_000; provider.requests.filter((r) => r.method === "eth_sendRawTransaction").length < 2; ) {
+        if (Date.now() > deadline) throw new Error("the two purchases did not both reach the pool");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(estimates(provider), "latest; pending (refused); latest with the chain's permit").to.deep.equal(["latest", "pending", "latest"]);
+      await anvil.mine();
+      const results = await bought;
+      expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
+      expect(await deployed.token.nonces(wallet.address)).to.equal(2n);
+      const second = await provider.getTransaction(results[1].receipt.hash);
+      expect(second!.gasLimit > results[1].receipt.gasUsed, "the bound holds the purchase").to.equal(true);
     } finally {
       await anvil.send("evm_setAutomine", [true]);
       provider.destroy();

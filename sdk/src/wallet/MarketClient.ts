@@ -209,27 +209,45 @@ export class MarketClient {
     const fees = signsLocally(this.signer) ? feeOverrides(this.signer.provider!) : Promise.resolve({});
     fees.catch(() => undefined);
     const { tx, nonce } = await permits.send(async (known) => {
-      const nonce = known.next ?? (await known.onChain());
-      const permit = await permitOf(nonce);
       // Estimated here, not by the signer as it sends: a NonceManager counts a nonce as used even
       // when the estimate fails, and every later transaction of the wallet would then wait on a gap.
-      // With no earlier purchase of the wallet in flight, the permit's nonce was read at the latest
+      // With no earlier purchase of the wallet in flight, the permit's nonce is read at the latest
       // block and the purchase is estimated there too; with one in flight, only the node's pending
       // block (which holds the earlier purchases) can run this permit.
-      let gasLimit: bigint;
+      const estimate = async (p: Awaited<ReturnType<typeof permitOf>>, blockTag: "latest" | "pending") =>
+        estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, p), blockTag);
+      let nonce = known.next ?? (await known.onChain());
+      let permit = await permitOf(nonce);
+      let gasLimit: bigint | undefined;
       try {
-        gasLimit = await estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, permit), known.next === undefined ? "latest" : "pending");
-      } catch (error) {
-        // Not in flight: a real refusal. In flight, the node's pending block did not run the earlier
-        // purchases (a node whose pending block lags): if they were mined meanwhile this permit is
-        // next at the latest block; else the estimate runs with the permit the chain has now, an
+        gasLimit = await estimate(permit, known.next === undefined ? "latest" : "pending");
+      } catch (refused) {
+        // The token's nonce is read again, at most three times, while a block moves under the
+        // estimate. Nothing in flight: a nonce read before the block that mined the wallet's last
+        // purchase became the latest is stale; signed again at the nonce now, else a real refusal.
+        // In flight: the node's pending block did not run the earlier purchases (a node whose pending
+        // block lags, or anvil between blocks, holding them in neither): if they are mined this
+        // permit is next at the latest block; else the permit the chain has now is estimated, an
         // upper bound of the same code (the earlier purchases' first writes), plus a fifth.
-        if (known.next === undefined) throw error;
-        const onChain = await known.onChain();
-        if (onChain > nonce) throw error;
-        const next = onChain === nonce;
-        const bound = await estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, next ? permit : await permitOf(onChain)), "latest");
-        gasLimit = next ? bound : (bound * 6n) / 5n;
+        let error = refused;
+        for (let attempt = 1; gasLimit === undefined; attempt++) {
+          if (attempt > 3) throw error;
+          const onChain = await known.onChain();
+          try {
+            if (known.next === undefined) {
+              if (onChain <= nonce) throw error;
+              nonce = onChain;
+              permit = await permitOf(nonce);
+              gasLimit = await estimate(permit, "latest");
+            } else {
+              if (onChain > nonce) throw error;
+              gasLimit = onChain === nonce ? await estimate(permit, "latest") : ((await estimate(await permitOf(onChain), "latest")) * 6n) / 5n;
+            }
+          } catch (again) {
+            if (again === error) throw error;
+            error = again;
+          }
+        }
       }
       const fee = await fees;
       const provider = this.signer.provider;
@@ -282,7 +300,7 @@ class PermitSequence {
   /**
    * Runs `send(known)` after every earlier one has sent its transaction. `known.next` is the nonce
    * after the last permit still in flight (undefined when none is, or when one of them failed);
-   * `known.onChain()` reads the token's nonce now (once, on demand). While the wallet's earlier
+   * `known.onChain()` reads the token's nonce at the latest block, on demand. While the wallet's earlier
    * purchases are in flight their permits are the only ones this process knows of, so their count is
    * next: the node is not asked in the turn that later purchases wait for. A permit used meanwhile by
    * another client of the wallet makes this purchase fail; `failed()` then makes the next one read the
@@ -290,8 +308,7 @@ class PermitSequence {
    */
   send<T extends { nonce: bigint }>(send: (known: { next?: bigint; onChain: () => Promise<bigint> }) => Promise<T>): Promise<T> {
     const run = this.tail.then(async () => {
-      let read: Promise<bigint> | undefined;
-      const onChain = () => (read ??= this.token.nonces(this.owner) as Promise<bigint>);
+      const onChain = () => this.token.nonces(this.owner) as Promise<bigint>;
       const next = this.inFlight > 0 && this.next > 0n ? this.next : undefined;
       const sent = await send({ next, onChain });
       this.next = sent.nonce + 1n;
