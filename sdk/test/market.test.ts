@@ -173,6 +173,19 @@ describe("market helpers (real consent bridges on the in-process consent ledger)
     expect(purchased?.args.grantId).to.equal(grantId);
   });
 
+  it("asks each bridge once for an attestation, beside the chain reads that judge the answers", async () => {
+    const grantId = await approvedGrant();
+    const asked: string[] = [];
+    const counting: typeof fetch = (url, init) => {
+      asked.push(String(url));
+      return fetch(url, init);
+    };
+    const market = new MarketClient(marketAddress, tokenAddress, buyer, { urls: bridges.map((b) => b.url), fetch: counting });
+    const collected = await market.collectConsent(grantId, productId);
+    expect(collected.signers).to.have.length(2);
+    expect(asked.sort()).to.deep.equal(bridges.map((b) => `${b.url}/v1/attestations/${grantId}`).sort());
+  });
+
   it("refuses, before any transaction, a grant no bridge has signed, naming each bridge's answer", async () => {
     const unknown = keccakUtf8("no such grant");
     const buyerMarket = new MarketClient(marketAddress, tokenAddress, buyer, { urls: bridges.map((b) => b.url), timeoutMs: 2_000 });

@@ -98,9 +98,18 @@ export class MarketClient {
     if (!this.bridges)
       throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, "a grantId needs consent bridges to fetch its attestation (MarketClient's fourth argument)");
     if (!isHexString(grantId, 32)) throw new SdkError(SdkErrorCodes.INVALID_ARGUMENT, `grantId must be 32 bytes of 0x-hex, got "${grantId}"`, { grantId });
-    // every read this check needs is independent of the bridges' answers: one round trip, not four
-    // (the latest block is read before the bridges answer: an expiry judged at an earlier block is
-    // judged again, exactly, by the market when the purchase runs)
+    // The bridges are asked at once, beside the chain reads that judge their answers (one round
+    // trip, not five in a row): collectAttestation then takes each bridge's answer from here. The
+    // latest block is read before the bridges answer: an expiry judged at an earlier block is judged
+    // again, exactly, by the market when the purchase runs.
+    const bridgeFetch = this.bridges.fetch ?? fetch;
+    const asked = new Map<string, Promise<Response>>();
+    for (const base of this.bridges.urls) {
+      const url = `${base.replace(/\/+$/, "")}/v1/attestations/${grantId.toLowerCase()}`;
+      const answer = bridgeFetch(url, { signal: AbortSignal.timeout(this.bridges.timeoutMs ?? 5_000), headers: { accept: "application/json" } });
+      answer.catch(() => undefined); // read (and its failure reported) by collectAttestation below
+      asked.set(url, answer);
+    }
     const [owner, attestors, threshold, { chainId }, latest] = await Promise.all([
       this.signer.getAddress().then((a) => a.toLowerCase()),
       this.market.attestors(),
@@ -116,7 +125,7 @@ export class MarketClient {
         domain: { chainId, market: this.marketAddress.toLowerCase() },
         attestors: [...attestors],
         timeoutMs: this.bridges.timeoutMs,
-        fetch: this.bridges.fetch,
+        fetch: (url, init) => asked.get(String(url)) ?? bridgeFetch(url, init),
       });
     } catch (error) {
       if (!(error instanceof BridgeClientError)) throw error;
