@@ -61,6 +61,10 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
       streams.push(streamId);
     }
   });
+  afterEach(async () => {
+    // a test that stops the chain's automining gives it back even when it fails or times out
+    await anvil?.send("evm_setAutomine", [true]);
+  });
   after(async () => {
     await anvil?.stop();
   });
@@ -72,6 +76,18 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
     await (await anvil.admin.sendTransaction({ to: wallet.address, value: ETH })).wait();
     await (await deployed.token.connect(anvil.admin).mint(wallet.address, 10n ** 21n)).wait();
     return { wallet, provider };
+  }
+  /** Waits until anvil's pool holds the two purchases (a request sent is not yet a transaction the node holds). */
+  async function bothInThePool(bought: Promise<unknown>): Promise<void> {
+    let failed: unknown;
+    bought.catch((e) => (failed = e));
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const { pending } = await anvil.send<{ pending: string }>("txpool_status");
+      if (Number(pending) >= 2) return;
+      if (failed) throw failed;
+      if (Date.now() > deadline) throw new Error(`the two purchases did not both reach the pool (${Number(pending)} there)`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
   const estimates = (p: RecordingProvider) => p.requests.filter((r) => r.method === "eth_estimateGas").map((r) => r.params[1]);
 
@@ -98,10 +114,7 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
       const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
       const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
       bought.catch(() => undefined);
-      for (const deadline = Date.now() + 20_000; provider.requests.filter((r) => r.method === "eth_sendRawTransaction").length < 2; ) {
-        if (Date.now() > deadline) throw new Error("the two purchases did not both reach the pool");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await bothInThePool(bought);
       expect(estimates(provider), "the second, behind the first in the pool, at pending").to.deep.equal(["latest", "pending"]);
       await anvil.mine();
       const results = await bought;
@@ -122,10 +135,7 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
       const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
       const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
       bought.catch(() => undefined);
-      for (const deadline = Date.now() + 20_000; provider.requests.filter((r) => r.method === "eth_sendRawTransaction").length < 2; ) {
-        if (Date.now() > deadline) throw new Error("the two purchases did not both reach the pool");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await bothInThePool(bought);
       expect(estimates(provider), "latest; pending (refused); latest with the chain's permit").to.deep.equal(["latest", "pending", "latest"]);
       await anvil.mine();
       const results = await bought;

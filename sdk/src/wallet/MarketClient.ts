@@ -260,7 +260,7 @@ export class MarketClient {
       }
       const fee = await fees;
       const provider = this.signer.provider;
-      const tx = await sendWithNonce(this.signer, async (overrides): Promise<{ hash: string; wait(): Promise<ContractTransactionReceipt | null> }> => {
+      const tx = await sendWithNonce(this.signer, async (overrides): Promise<ContractTransactionResponse> => {
         if (this.signer instanceof BaseWallet && provider instanceof JsonRpcApiProvider && overrides.nonce !== undefined) {
           const call = await buy.populateTransaction(order, maxPricePerSecond, permit);
           return sendSignedHere(this.signer, provider, { ...call, ...overrides, ...fee, gasLimit, chainId: domain.chainId }, this.market.interface);

@@ -6,7 +6,18 @@
 // (and after a refusal), later sends take the next after the last nonce this process used, and a
 // nonce taken by someone else is retried once with a fresh count.
 
-import { BaseWallet, ContractTransactionReceipt, JsonRpcApiProvider, makeError, NonceManager, type ContractRunner, type Interface, type Provider, type TransactionRequest } from "ethers";
+import {
+  BaseWallet,
+  ContractTransactionResponse,
+  JsonRpcApiProvider,
+  NonceManager,
+  Transaction,
+  TransactionResponse,
+  type ContractRunner,
+  type Interface,
+  type Provider,
+  type TransactionRequest,
+} from "ethers";
 
 interface Sequence {
   tail: Promise<unknown>;
@@ -65,41 +76,46 @@ export async function sendWithNonce<T>(runner: ContractRunner | null | undefined
   return run;
 }
 
-/** A transaction sent by sendSignedHere: its hash, and a wait for its receipt as ethers' TransactionResponse.wait() gives it. */
-export interface SentHere {
-  hash: string;
-  wait(): Promise<ContractTransactionReceipt | null>;
-}
-
 /**
  * Signs `tx` (complete: nonce, gas limit and fees set) with a wallet that signs in this process and
- * sends the signed bytes with eth_sendRawTransaction; `wait()` resolves with the receipt once mined,
- * its logs parsed by `iface`, and throws ethers' CALL_EXCEPTION for a reverted one, as ethers'
- * ContractTransactionResponse.wait() does. ethers' signer.sendTransaction sends the same bytes, but
- * then rebuilds the response from them, recovering the sender's public key from the signature in
- * JavaScript, and asks the node for the block number: measured in the flow bench, that rebuilding
- * was 15 % of a buyer thread's CPU (docs/benchmarks.md).
+ * sends the signed bytes with eth_sendRawTransaction; the result is ethers' own
+ * ContractTransactionResponse (its wait() as ever: the receipt with `iface`'s events parsed, ethers'
+ * CALL_EXCEPTION for a reverted one), built from the transaction just signed and the wallet's
+ * address. ethers' signer.sendTransaction sends the same bytes, but then builds the response by
+ * recovering the sender's public key from the signature, in JavaScript, and asks the node for the
+ * block number: measured in the flow bench, that was 15 % of a buyer thread's CPU
+ * (docs/benchmarks.md). The response cannot tell a replacement by another transaction of the same
+ * nonce (ethers' replaceableTransaction needs the block it was sent at); the SDK's senders never
+ * replace one.
  */
-export async function sendSignedHere(wallet: BaseWallet, provider: JsonRpcApiProvider, tx: TransactionRequest, iface: Interface): Promise<SentHere> {
+export async function sendSignedHere(wallet: BaseWallet, provider: JsonRpcApiProvider, tx: TransactionRequest, iface: Interface): Promise<ContractTransactionResponse> {
   const signed = await wallet.signTransaction(await wallet.populateTransaction(tx));
+  const sent = Transaction.from(signed);
   const hash = String(await provider.send("eth_sendRawTransaction", [signed]));
-  return {
-    hash,
-    wait: async () => {
-      const receipt = await provider.waitForTransaction(hash, 1);
-      if (!receipt) return null;
-      if (receipt.status === 0) {
-        throw makeError("transaction execution reverted", "CALL_EXCEPTION", {
-          action: "sendTransaction",
-          data: null,
-          reason: null,
-          invocation: null,
-          revert: null,
-          transaction: { to: receipt.to, from: receipt.from, data: "" },
-          receipt,
-        });
-      }
-      return new ContractTransactionReceipt(iface, provider, receipt);
+  const response = new TransactionResponse(
+    {
+      blockNumber: null,
+      blockHash: null,
+      hash,
+      index: 0,
+      type: sent.type ?? 0,
+      to: sent.to,
+      from: wallet.address,
+      nonce: sent.nonce,
+      gasLimit: sent.gasLimit,
+      gasPrice: sent.gasPrice ?? sent.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: sent.maxPriorityFeePerGas,
+      maxFeePerGas: sent.maxFeePerGas,
+      maxFeePerBlobGas: null,
+      data: sent.data,
+      value: sent.value,
+      chainId: sent.chainId,
+      signature: sent.signature!,
+      accessList: sent.accessList,
+      blobVersionedHashes: null,
+      authorizationList: null,
     },
-  };
+    provider,
+  );
+  return new ContractTransactionResponse(iface, provider, response);
 }
