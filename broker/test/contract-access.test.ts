@@ -272,7 +272,7 @@ describe("contract-backed access gate", function () {
     const grant = await requestGrant(7 * 86_400);
     const tag = parseInt(grant.grantId.slice(-4), 16);
     const read = (t: number) => ({ productId: gatedProduct, expiresAt: 0, consentGated: true, grant: { tag: t, expiresAt: grant.expiresAt } });
-    for (const deadline = Date.now() + 5000; !(await b.gate.consentValid(gatedProduct, buyer.address, read(tag))); ) {
+    for (const deadline = Date.now() + 5000; !(await b.gate.consentValid(gatedProduct, buyer.address, read(tag)));) {
       if (Date.now() > deadline) throw new Error("the grant the licence was read with was never judged valid");
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -5,7 +5,17 @@
 // signed bytes and its receipt comes back with the market's events parsed, and a reverted
 // transaction sent that way fails as ethers' own wait() does.
 import { expect } from "chai";
-import { ContractTransactionReceipt, EventLog, id as keccakUtf8, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import {
+  ContractTransactionReceipt,
+  EventLog,
+  id as keccakUtf8,
+  JsonRpcProvider,
+  keccak256,
+  toUtf8Bytes,
+  Wallet,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+} from "ethers";
 import { startAnvil, type Anvil } from "@datamarket/broker/test/anvil";
 import { deployMarket, type Deployed } from "@datamarket/broker/test/chain-fixture";
 import { MarketClient } from "../src/wallet/MarketClient";
@@ -25,7 +35,12 @@ class RecordingProvider extends JsonRpcProvider {
     const refused = (p: JsonRpcPayload) => this.refusePendingEstimates && p.method === "eth_estimateGas" && (p.params as unknown[])[1] === "pending";
     const forward = list.filter((p) => !refused(p));
     const answers = forward.length > 0 ? await super._send(forward) : [];
-    return [...answers, ...list.filter(refused).map((p) => ({ id: p.id, error: { code: -32000, message: "execution reverted: the pending block is behind" } }) as unknown as JsonRpcResult)];
+    return [
+      ...answers,
+      ...list
+        .filter(refused)
+        .map((p) => ({ id: p.id, error: { code: -32000, message: "execution reverted: the pending block is behind" } }) as unknown as JsonRpcResult),
+    ];
   }
 }
 
@@ -81,7 +96,7 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
   async function bothInThePool(bought: Promise<unknown>): Promise<void> {
     let failed: unknown;
     bought.catch((e) => (failed = e));
-    for (const deadline = Date.now() + 20_000; ; ) {
+    for (const deadline = Date.now() + 20_000; ;) {
       const { pending } = await anvil.send<{ pending: string }>("txpool_status");
       if (Number(pending) >= 2) return;
       if (failed) throw failed;
@@ -94,7 +109,10 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
   it("estimates a purchase at the latest block, sends it signed, and parses the market's events in its receipt", async () => {
     const { wallet, provider } = await buyer();
     try {
-      const { receipt } = await new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet).buyWithPermit({ productId: products[0], duration: 3600 });
+      const { receipt } = await new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet).buyWithPermit({
+        productId: products[0],
+        duration: 3600,
+      });
       expect(receipt.status).to.equal(1);
       expect(estimates(provider), "one estimate, at the latest block").to.deep.equal(["latest"]);
       expect(provider.requests.filter((r) => r.method === "eth_sendRawTransaction")).to.have.length(1);
@@ -154,7 +172,13 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
     try {
       // a purchase of a product that does not exist, with a gas limit given so that no estimate refuses it first
       const call = await deployed.market.buyWithPermit.populateTransaction(
-        { productId: keccakUtf8("no such product"), duration: 3600, attestation: { grantId: keccakUtf8("g"), buyer: wallet.address, productId: keccakUtf8("p"), purpose: keccakUtf8("x"), expiresAt: 0 }, signatures: "0x", encryptionKey: "0x" },
+        {
+          productId: keccakUtf8("no such product"),
+          duration: 3600,
+          attestation: { grantId: keccakUtf8("g"), buyer: wallet.address, productId: keccakUtf8("p"), purpose: keccakUtf8("x"), expiresAt: 0 },
+          signatures: "0x",
+          encryptionKey: "0x",
+        },
         1n,
         { value: 0n, deadline: 0n, v: 27, r: keccakUtf8("r"), s: keccakUtf8("s") },
       );

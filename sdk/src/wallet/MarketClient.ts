@@ -4,7 +4,18 @@
 // consent bridges by @datamarket/consent-attestation (one HTTP route, one EIP-712 definition,
 // shared with the bridges that sign).
 
-import { BaseWallet, getBytes, isHexString, JsonRpcApiProvider, NonceManager, Signature, type ContractTransaction, type ContractTransactionReceipt, type Provider, type Signer } from "ethers";
+import {
+  BaseWallet,
+  getBytes,
+  isHexString,
+  JsonRpcApiProvider,
+  NonceManager,
+  Signature,
+  type ContractTransaction,
+  type ContractTransactionReceipt,
+  type Provider,
+  type Signer,
+} from "ethers";
 import { BridgeClientError, ClientErrorCode, collectAttestation, type CollectedAttestation, type ConsentAttestation } from "@datamarket/consent-attestation";
 import type { ContractTransactionResponse } from "ethers";
 import { SdkError, SdkErrorCodes } from "../errors";

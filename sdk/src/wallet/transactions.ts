@@ -88,7 +88,12 @@ export async function sendWithNonce<T>(runner: ContractRunner | null | undefined
  * nonce (ethers' replaceableTransaction needs the block it was sent at); the SDK's senders never
  * replace one.
  */
-export async function sendSignedHere(wallet: BaseWallet, provider: JsonRpcApiProvider, tx: TransactionRequest, iface: Interface): Promise<ContractTransactionResponse> {
+export async function sendSignedHere(
+  wallet: BaseWallet,
+  provider: JsonRpcApiProvider,
+  tx: TransactionRequest,
+  iface: Interface,
+): Promise<ContractTransactionResponse> {
   const signed = await wallet.signTransaction(await wallet.populateTransaction(tx));
   const sent = Transaction.from(signed);
   const hash = String(await provider.send("eth_sendRawTransaction", [signed]));
