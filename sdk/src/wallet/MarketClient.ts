@@ -180,8 +180,8 @@ export class MarketClient {
    * read at once), the token's EIP-712 domain and, for a wallet that signs here, the fee suggestion
    * are read together; the wallet's turn (see PermitSequence) then holds only the permit's
    * signature, one estimate and the send. A wallet that signs here (ethers' Wallet) sends the signed
-   * bytes itself and waits with provider.waitForTransaction (see sendSignedHere); any other signer
-   * (a browser wallet) sends as ethers does and chooses its own fees.
+   * bytes itself and gets ethers' own response without recovering its key (see sendSignedHere); any
+   * other signer (a browser wallet) sends as ethers does and chooses its own fees.
    */
   async buyWithPermit(args: BuyArgs): Promise<BuyResult> {
     const token = tokenAt(this.tokenAddress, this.signer);
