@@ -14,7 +14,7 @@
 // Checkpoints: with a CheckpointStore the follower persists (block, hash) of its last applied blocks
 // and the consumers' snapshots, and resumes after the checkpoint when it is still canonical.
 
-import type { Block, Interface, Log, LogDescription, Provider } from "ethers";
+import type { Interface, Log, LogDescription, Provider } from "ethers";
 import { UndoJournal } from "./UndoJournal";
 import type { CheckpointStore } from "./Checkpoint";
 
@@ -88,6 +88,20 @@ interface Watch {
 interface AppliedBlock {
   number: number;
   hash: string;
+}
+
+/** The head as a poll reads it. */
+interface Head extends AppliedBlock {
+  parentHash: string;
+  timestamp: number;
+}
+
+/** A block as eth_getBlockByNumber returns it (the fields the follower reads). */
+interface RawBlock {
+  number: string;
+  hash: string;
+  parentHash: string;
+  timestamp: string;
 }
 
 export class ChainFollower {
@@ -246,11 +260,11 @@ export class ChainFollower {
     try {
       if (this.broken) throw this.broken;
       const head = await this.head();
-      await this.checkTip();
+      await this.checkTip(head);
       const safe = head.number - this.confirmations;
       while (this.nextBlock <= safe) {
         const to = Math.min(safe, this.nextBlock + this.maxRange - 1);
-        await this.readRange(this.nextBlock, to, to === head.number ? (head.hash ?? undefined) : undefined);
+        await this.readRange(this.nextBlock, to, to === head.number ? head.hash : undefined);
         this.nextBlock = to + 1;
       }
       this.trim();
@@ -279,37 +293,49 @@ export class ChainFollower {
   }
 
   /**
-   * The chain's newest block. Asked with eth_blockNumber through send() where the provider has it:
-   * ethers' providers answer a repeated getBlock("latest") from a 250 ms cache, so a poll on demand
-   * (a stream created a moment ago) would read a head older than the block it waits for.
+   * The chain's newest block: its number, hash, parent's hash and timestamp, in one request
+   * (eth_getBlockByNumber "latest" through send() where the provider has it: ethers' providers answer
+   * a repeated getBlock("latest") from a 250 ms cache, so a poll on demand, for a stream created a
+   * moment ago, would read a head older than the block it waits for).
    */
-  private async head(): Promise<Block> {
-    const number = await this.blockNumber();
+  private async head(): Promise<Head> {
+    const send = this.sendOf();
+    if (send) {
+      const block = (await send("eth_getBlockByNumber", ["latest", false])) as RawBlock | null;
+      if (!block) throw new Error("the node returned no latest block");
+      return { number: Number(block.number), hash: block.hash, parentHash: block.parentHash, timestamp: Number(block.timestamp) };
+    }
+    const number = await this.provider.getBlockNumber();
     const block = await this.provider.getBlock(number);
-    if (!block) throw new Error(`the node returned no block ${number} (its latest)`);
-    return block;
+    if (!block?.hash) throw new Error(`the node returned no block ${number} (its latest)`);
+    return { number: block.number, hash: block.hash, parentHash: block.parentHash, timestamp: block.timestamp };
   }
 
-  private async blockNumber(): Promise<number> {
+  /** The provider's raw JSON-RPC call, uncached (undefined: a provider without one). */
+  private sendOf(): ((method: string, params: unknown[]) => Promise<unknown>) | undefined {
     const send = (this.provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
-    return typeof send === "function" ? Number(await send.call(this.provider, "eth_blockNumber", [])) : await this.provider.getBlockNumber();
+    return typeof send === "function" ? (method, params) => send.call(this.provider, method, params) : undefined;
   }
 
   /** The canonical hash of a block now (null: the node has no such block, the chain is shorter). */
   private async canonicalHash(number: number): Promise<string | null> {
-    const send = (this.provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
-    if (typeof send === "function") {
+    const send = this.sendOf();
+    if (send) {
       // Uncached: ethers' getBlock may answer from its cache, which a reorg has made wrong.
-      const block = (await send.call(this.provider, "eth_getBlockByNumber", ["0x" + number.toString(16), false])) as { hash: string } | null;
+      const block = (await send("eth_getBlockByNumber", ["0x" + number.toString(16), false])) as { hash: string } | null;
       return block?.hash ?? null;
     }
     return (await this.provider.getBlock(number))?.hash ?? null;
   }
 
-  /** Detects a reorg under the applied tip and rewinds to the fork point. */
-  private async checkTip(): Promise<void> {
+  /**
+   * Detects a reorg under the applied tip and rewinds to the fork point. The head just read settles
+   * the common cases without a request: it is the tip, or the tip is its parent.
+   */
+  private async checkTip(head: Head): Promise<void> {
     const tip = this.applied[this.applied.length - 1];
     if (!tip) return;
+    if ((head.number === tip.number && head.hash === tip.hash) || (head.number === tip.number + 1 && head.parentHash === tip.hash)) return;
     const hash = await this.canonicalHash(tip.number);
     if (hash === tip.hash) return;
     let fork = this.fromBlock - 1;
@@ -348,17 +374,26 @@ export class ChainFollower {
     for (const l of this.reorgListeners) await l(reorg);
   }
 
-  /** Reads [from, to]; `toHash`: the hash of block `to` when the poll has it already (the head). */
+  /**
+   * Reads [from, to]; `toHash`: the hash of block `to` when the poll has it already (the head). One
+   * block whose hash is known is read by that hash (EIP-234): its logs are that block's whatever the
+   * chain does meanwhile, and a reorg that removes it is found at the next poll's tip check.
+   */
   private async readRange(from: number, to: number, toHash?: string): Promise<void> {
+    let raw: Log[][];
     const before = toHash ?? (await this.canonicalHash(to));
     if (!before) throw new Error(`the node has no block ${to} any more (a reorg while reading): retried at the next poll`);
-    const raw =
-      this.watches.length === 0 ? [] : await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, fromBlock: from, toBlock: to })));
-    // The logs must all come from the branch whose block `to` was read before and after them: a
-    // reorg in between is retried at the next poll, not applied half.
-    const after = await this.canonicalHash(to);
-    if (after !== before || raw.some((logs) => logs.some((l) => l.blockNumber === to && l.blockHash !== before))) {
-      throw new Error(`block ${to} changed while its logs were read (a reorg): retried at the next poll`);
+    if (from === to && toHash) {
+      raw = await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, blockHash: toHash })));
+      if (raw.some((logs) => logs.some((l) => l.blockHash !== toHash))) throw new Error(`the node answered logs of another block than ${toHash} (block ${to})`);
+    } else {
+      raw = await Promise.all(this.watches.map((w) => this.provider.getLogs({ address: w.address, fromBlock: from, toBlock: to })));
+      // The logs must all come from the branch whose block `to` was read before and after them: a
+      // reorg in between is retried at the next poll, not applied half.
+      const after = await this.canonicalHash(to);
+      if (after !== before || raw.some((logs) => logs.some((l) => l.blockNumber === to && l.blockHash !== before))) {
+        throw new Error(`block ${to} changed while its logs were read (a reorg): retried at the next poll`);
+      }
     }
     // Decode each watch's logs; deliver in watch order (each handler sees its logs in chain order).
     const hashes = new Map<number, string>();
