@@ -9,7 +9,11 @@ import { IDataLicenseMarket__factory, IStreamRegistry__factory } from "@datamark
 import type { IDataLicenseMarket, IStreamRegistry } from "@datamarket/contracts/typechain";
 import type { AccessChange, AccessGate, AskOptions, GateSources, Licence } from "./AccessGate";
 import { ChainFollower, type ChainLog } from "../chain/ChainFollower";
+import { ViewReader, type ReadAt } from "../chain/ViewReader";
 import type { ConsentGrantFollower } from "./ConsentGrantFollower";
+
+/** The fields of IDataLicenseMarket.License the gate reads (getLicense's answer). */
+type LicenceRecord = Pick<IDataLicenseMarket.LicenseStructOutput, "status" | "end" | "grantTag" | "grantExpiry">;
 
 /** License statuses of IDataLicenseMarket.LicenseStatus that still grant access until `end`. */
 const LICENSE_ACTIVE = 1n;
@@ -51,10 +55,16 @@ export class ContractAccessGate implements AccessGate {
   private readonly pendingEnds = new Map<string, Set<number>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** The views a question reads, as plain eth_calls (ViewReader): a subscribe asks a dozen. */
+  private readonly views: { registry: ViewReader; market?: ViewReader };
 
   constructor(private readonly options: ContractAccessGateOptions) {
     this.registry = IStreamRegistry__factory.connect(options.registry, options.provider);
     this.market = options.market ? IDataLicenseMarket__factory.connect(options.market, options.provider) : undefined;
+    this.views = {
+      registry: new ViewReader(options.provider, options.registry, this.registry.interface, ["canPublish", "canSubscribe", "getPermission", "getResource"]),
+      market: this.market && new ViewReader(options.provider, options.market!, this.market.interface, ["licensedUntil", "hasValidLicense", "getLicense"]),
+    };
     this.ownsFollower = !options.follower;
     this.follower = options.follower ?? new ChainFollower(options.provider, { fromBlock: options.fromBlock, pollMs: options.pollMs });
     // The registry's logs only prompt re-checks (answers are views); the market's products are state.
@@ -124,7 +134,7 @@ export class ContractAccessGate implements AccessGate {
   }
 
   async canPublish(streamId: string, address: string, options?: AskOptions): Promise<boolean> {
-    return this.atDepth((at) => (at ? this.registry.canPublish(streamId, address, at) : this.registry.canPublish(streamId, address)), options?.signal);
+    return this.atDepth(async (at) => (await this.views.registry.read("canPublish", [streamId, address], at))[0] as boolean, options?.signal);
   }
 
   /**
@@ -136,23 +146,25 @@ export class ContractAccessGate implements AccessGate {
     return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}), options?.signal);
   }
 
-  private async canSubscribeAt(streamId: string, address: string, at: { blockTag?: number }): Promise<boolean> {
-    if (!this.market) return this.registry.canSubscribe(streamId, address, at);
+  private async canSubscribeAt(streamId: string, address: string, at: ReadAt): Promise<boolean> {
+    const { registry, market } = this.views;
+    const can = registry.read("canSubscribe", [streamId, address], at).then((r) => r[0] as boolean);
+    if (!market) return can;
     // All four reads in one round trip: a licensee's subscribe needs each of them (the market writes
     // a licence's shadow permission, so the registry's answer alone is yes), and the same block's.
-    const [can, until, permission, resource] = await Promise.all([
-      this.registry.canSubscribe(streamId, address, at),
-      this.market.licensedUntil(streamId, address, at),
-      this.registry.getPermission(streamId, address, at),
-      this.registry.getResource(streamId, at),
+    const [allowed, [until], [permission], [resource]] = await Promise.all([
+      can,
+      market.read("licensedUntil", [streamId, address], at),
+      registry.read("getPermission", [streamId, address], at),
+      registry.read("getResource", [streamId], at),
     ]);
-    if (!can) return false;
+    if (!allowed) return false;
     if (resource.publicSubscribe) return true;
     return !(until !== 0n && permission.subscribeExpiry === until);
   }
 
   async licenceOf(streamId: string, address: string, options?: AskOptions): Promise<Licence | null> {
-    const market = this.market;
+    const market = this.views.market;
     if (!market) return null;
     // The licences of the stream's products are read at the head beside the question (one round trip,
     // not one a product after it) and count only when a valid licence holds at depth. When the
@@ -160,10 +172,13 @@ export class ContractAccessGate implements AccessGate {
     // again after it, as they would be without the shortcut: a licence revoked, or a product created,
     // while it waited is then seen.
     const products = () => [...(this.productsOf.get(streamId.toLowerCase()) ?? [])];
-    const read = (ids: string[]) => Promise.all(ids.map((productId) => market.getLicense(productId, address)));
+    const read = (ids: string[]) => Promise.all(ids.map(async (productId) => (await market.read("getLicense", [productId, address]))[0] as LicenceRecord));
     const confirmed = this.follower.confirmedBlock();
     let productIds = products();
-    const [valid, early] = await Promise.all([this.atDepth((at) => market.hasValidLicense(address, streamId, at ?? {}), options?.signal), read(productIds)]);
+    const [valid, early] = await Promise.all([
+      this.atDepth(async (at) => (await market.read("hasValidLicense", [address, streamId], at))[0] as boolean, options?.signal),
+      read(productIds),
+    ]);
     if (!valid) return null;
     let licences = early;
     if (this.follower.confirmedBlock() !== confirmed) licences = await read((productIds = products()));
@@ -188,13 +203,14 @@ export class ContractAccessGate implements AccessGate {
   async consentValid(productId: string, address: string, read?: Licence): Promise<boolean> {
     const consent = this.options.consent;
     if (!consent) return false;
-    if (!this.market) return false;
+    const market = this.views.market;
+    if (!market) return false;
     // The grant the licence runs under now, read at the chain head (no event lag): the market keeps
     // its expiry and the low 16 bits of its id (IDataLicenseMarket.License.grantExpiry, grantTag).
     // licenceOf read it with the licence, a moment ago, at the head; else it is read here.
     let grant = read?.productId === productId ? read.grant : undefined;
     if (!grant) {
-      const licence = await this.market.getLicense(productId, address);
+      const [licence] = (await market.read("getLicense", [productId, address])) as unknown as [LicenceRecord];
       grant = { tag: Number(licence.grantTag), expiresAt: Number(licence.grantExpiry) };
     }
     const { tag, expiresAt } = grant;
