@@ -19,6 +19,7 @@ import { MessageChannel, Worker, parentPort, workerData, type MessagePort } from
 import pino from "pino";
 import { JsonRpcProvider, Wallet } from "ethers";
 import {
+  chainProvider,
   ConsentGrantFollower,
   ContractAccessGate,
   DEFAULT_CONFIG,
@@ -137,7 +138,8 @@ async function startBridges(config: ServicesConfig, ledger: LedgerEvents, stops:
 /** The broker with its own dual gateway: licences on the market (chain follower), their grants on the consent ledger. */
 async function startBrokerService(config: ServicesConfig, ledger: LedgerEvents, stops: Stops) {
   const offset = new Float64Array(config.ledgerClockOffset);
-  const chain = provider(config.url);
+  // the provider a broker makes for itself from its configuration (chain.rpcUrl, chainId)
+  const chain = chainProvider(config.url, config.chainId);
   stops.push(() => chain.destroy());
   const consent = new ConsentGrantFollower(consentSourceOf(ledger), { now: () => Date.now() + offset[0] });
   await consent.start();

@@ -7,7 +7,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { JsonRpcProvider, Wallet, type Provider } from "ethers";
+import { JsonRpcProvider, Network, Wallet, type Provider } from "ethers";
 import type { Logger } from "pino";
 // Types only: the consent ledger (and its chaincode) is loaded when a broker starts on it, so that
 // importing the broker package does not load Fabric.
@@ -110,6 +110,20 @@ export function confirmationsOf(config: BrokerConfig): number {
  * at chain.rpcUrl or no deployment record exists for its chain id (the broker then runs on its
  * static configuration, and says so in one line at warn and in `/health`); throws in "on" mode.
  */
+/**
+ * The broker's JSON-RPC provider. The network is the configured chain id, checked once against the
+ * node's eth_chainId when the broker connects (connectChainBackend), not before every request: ethers
+ * otherwise asks eth_chainId beside each call. Batches hold at most 25 requests: ethers serialises a
+ * batch again for each request it adds (quadratic in its size), and at 100 that costs more CPU than
+ * the requests themselves (demo/bench/rpc-batch.ts). No answer is reused (ethers' default keeps each
+ * for 250 ms): after a reorg the follower reads a block range again at once, and must get the new
+ * branch's logs, not the removed one's.
+ */
+export function chainProvider(rpcUrl: string, chainId: number): JsonRpcProvider {
+  const network = Network.from(chainId);
+  return new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, polling: false, batchMaxCount: 25, cacheTimeout: -1 });
+}
+
 export async function connectChainBackend(config: BrokerConfig, logger: Logger): Promise<ChainBackend | NoChain> {
   const noChain = (reason: string): NoChain => {
     if (config.chain.mode !== "off") {
@@ -122,7 +136,7 @@ export async function connectChainBackend(config: BrokerConfig, logger: Logger):
   };
   if (config.chain.mode === "off") return noChain('chain.mode is "off"');
   const required = config.chain.mode === "on";
-  const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { staticNetwork: false, polling: false });
+  const provider = chainProvider(config.chain.rpcUrl, config.chainId);
   let chainId: number;
   try {
     chainId = Number(
