@@ -1,9 +1,10 @@
 // A wallet that signs in this process (ethers' Wallet over JSON-RPC) buying on anvil, a separate node
-// that estimates at its pending block when asked for no block: what the SDK asks the node for. The
-// estimate names its block (latest with none of the wallet's purchases in flight: the pending block
-// costs the node an execution of its pool; pending with one in flight), the purchase is sent as
-// signed bytes and its receipt comes back with the market's events parsed, and a reverted
-// transaction sent that way fails as ethers' own wait() does.
+// that estimates at its pending block when asked for no block: what the SDK asks the node for. Every
+// estimate is made at the latest block, before the wallet's turn, even with purchases of the wallet in
+// flight (the pending block costs the node an execution of its whole pool); the DATA the wallet holds
+// must cover its purchases in flight; the purchase is sent as signed bytes and its receipt comes back
+// with the market's events parsed, and a reverted transaction sent that way fails as ethers' own
+// wait() does.
 import { expect } from "chai";
 import {
   ContractTransactionReceipt,
@@ -27,20 +28,17 @@ const ETH = 10n ** 18n;
 /** A JSON-RPC provider that records every request it sends (method and params). */
 class RecordingProvider extends JsonRpcProvider {
   readonly requests: Array<{ method: string; params: unknown[] }> = [];
-  /** Answer an estimate at the pending block with an error, as a node whose pending block lags may. */
-  refusePendingEstimates = false;
+  /** Run once before the next estimate is sent (a block mined under it, say). */
+  beforeEstimate?: () => Promise<void>;
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const list = Array.isArray(payload) ? payload : [payload];
     for (const p of list) this.requests.push({ method: p.method, params: p.params as unknown[] });
-    const refused = (p: JsonRpcPayload) => this.refusePendingEstimates && p.method === "eth_estimateGas" && (p.params as unknown[])[1] === "pending";
-    const forward = list.filter((p) => !refused(p));
-    const answers = forward.length > 0 ? await super._send(forward) : [];
-    return [
-      ...answers,
-      ...list
-        .filter(refused)
-        .map((p) => ({ id: p.id, error: { code: -32000, message: "execution reverted: the pending block is behind" } }) as unknown as JsonRpcResult),
-    ];
+    const before = this.beforeEstimate;
+    if (before && list.some((p) => p.method === "eth_estimateGas")) {
+      this.beforeEstimate = undefined;
+      await before();
+    }
+    return super._send(payload);
   }
 }
 
@@ -84,13 +82,20 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
     await anvil?.stop();
   });
 
-  /** A new buyer with ETH and DATA, on a provider of its own that records its requests. */
-  async function buyer(): Promise<{ wallet: Wallet; provider: RecordingProvider }> {
+  /** A new buyer with ETH and `data` DATA, on a provider of its own that records its requests. */
+  async function buyer(data = 10n ** 21n): Promise<{ wallet: Wallet; provider: RecordingProvider }> {
     const provider = new RecordingProvider(anvil.url, undefined, { cacheTimeout: -1, pollingInterval: 50 });
     const wallet = new Wallet(Wallet.createRandom().privateKey, provider);
     await (await anvil.admin.sendTransaction({ to: wallet.address, value: ETH })).wait();
-    await (await deployed.token.connect(anvil.admin).mint(wallet.address, 10n ** 21n)).wait();
+    await (await deployed.token.connect(anvil.admin).mint(wallet.address, data)).wait();
     return { wallet, provider };
+  }
+  /** Starts one purchase of each product by `wallet`, at once. */
+  function buyAll(wallet: Wallet): Promise<Array<Awaited<ReturnType<MarketClient["buyWithPermit"]>>>> {
+    const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
+    const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
+    bought.catch(() => undefined);
+    return bought;
   }
   /** Waits until anvil's pool holds the two purchases (a request sent is not yet a transaction the node holds). */
   async function bothInThePool(bought: Promise<unknown>): Promise<void> {
@@ -125,42 +130,66 @@ describe("a wallet's purchase over JSON-RPC on anvil: what the SDK asks the node
     }
   });
 
-  it("estimates a purchase sent while the wallet's first is in the pool at the pending block, and both are mined in one block", async () => {
+  it("estimates a purchase made while the wallet's first is in the pool at the latest block, as the wallet's next one; both are mined in one block", async () => {
     const { wallet, provider } = await buyer();
     await anvil.send("evm_setAutomine", [false]);
     try {
-      const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
-      const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
-      bought.catch(() => undefined);
+      const bought = buyAll(wallet);
       await bothInThePool(bought);
-      expect(estimates(provider), "the second, behind the first in the pool, at pending").to.deep.equal(["latest", "pending"]);
+      expect(estimates(provider), "each at the latest block, none at pending").to.deep.equal(["latest", "latest"]);
       await anvil.mine();
       const results = await bought;
       expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
       expect(results[0].receipt.blockNumber).to.equal(results[1].receipt.blockNumber);
       expect(await deployed.token.nonces(wallet.address)).to.equal(2n);
+      for (const { receipt } of results) {
+        const sent = await provider.getTransaction(receipt.hash);
+        expect(sent!.gasLimit > receipt.gasUsed, "the estimate at the latest block holds the purchase run after the first").to.equal(true);
+      }
     } finally {
       await anvil.send("evm_setAutomine", [true]);
       provider.destroy();
     }
   });
 
-  it("estimates at the latest block with the chain's permit, plus a fifth, when the node's pending block does not hold the wallet's first purchase", async () => {
+  it("estimates again at the nonce a block moved under the estimate", async () => {
     const { wallet, provider } = await buyer();
-    provider.refusePendingEstimates = true;
+    const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
+    // the wallet's token nonce moves between the purchase's reads and its estimate, as when the
+    // wallet's earlier purchase is mined then: a permit of the wallet's own, spent by another client
+    const other = new MarketClient(deployed.addresses.market, deployed.addresses.token, new Wallet(wallet.privateKey, anvil.provider));
+    provider.beforeEstimate = async () => void (await other.buyWithPermit({ productId: products[1], duration: 3600 }));
+    try {
+      const { receipt } = await client.buyWithPermit({ productId: products[0], duration: 3600 });
+      expect(receipt.status).to.equal(1);
+      expect(estimates(provider), "refused at the nonce read, then made at the nonce now").to.deep.equal(["latest", "latest"]);
+      expect(await deployed.token.nonces(wallet.address)).to.equal(2n);
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("refuses, before sending it, a purchase the wallet's DATA does not cover together with its purchases in flight", async () => {
+    const cost = (await deployed.market.quote(products[0], 3600)) + (await deployed.market.quote(products[1], 3600)) / 2n;
+    const { wallet, provider } = await buyer(cost);
     await anvil.send("evm_setAutomine", [false]);
     try {
       const client = new MarketClient(deployed.addresses.market, deployed.addresses.token, wallet);
-      const bought = Promise.all(products.map((productId) => client.buyWithPermit({ productId, duration: 3600 })));
-      bought.catch(() => undefined);
-      await bothInThePool(bought);
-      expect(estimates(provider), "latest; pending (refused); latest with the chain's permit").to.deep.equal(["latest", "pending", "latest"]);
+      const first = client.buyWithPermit({ productId: products[0], duration: 3600 });
+      first.catch(() => undefined);
+      const error = await client.buyWithPermit({ productId: products[1], duration: 3600 }).then(
+        () => expect.fail("both purchases were made with DATA for one and a half"),
+        (e: { code?: string; details?: { inFlight?: bigint } }) => e,
+      );
+      expect(error.code).to.equal("TRANSACTION_FAILED");
+      expect(error.details?.inFlight).to.equal(await deployed.market.quote(products[0], 3600));
+      expect(
+        provider.requests.filter((r) => r.method === "eth_sendRawTransaction"),
+        "only the first was sent",
+      ).to.have.length(1);
       await anvil.mine();
-      const results = await bought;
-      expect(results.map((r) => r.receipt.status)).to.deep.equal([1, 1]);
-      expect(await deployed.token.nonces(wallet.address)).to.equal(2n);
-      const second = await provider.getTransaction(results[1].receipt.hash);
-      expect(second!.gasLimit > results[1].receipt.gasUsed, "the bound holds the purchase").to.equal(true);
+      expect((await first).receipt.status, "the first, which the DATA covers, is mined").to.equal(1);
+      expect(await deployed.market.hasValidLicense(wallet.address, streams[0])).to.equal(true);
     } finally {
       await anvil.send("evm_setAutomine", [true]);
       provider.destroy();

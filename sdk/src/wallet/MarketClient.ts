@@ -169,17 +169,17 @@ export class MarketClient {
    * A wallet may have several purchases in flight at once (a buyer licensing several streams): each
    * permit takes the token nonce after the previous one's, and the transactions are sent in the same
    * order (one after the other per wallet, see PermitSequence), so they can all be mined in one block.
-   * Gas is estimated at the latest block when none of the wallet's purchases is in flight, and at
-   * the node's pending block (which holds them) when one is; a node whose pending block does not,
-   * estimates the permit at the nonce the chain has now (the same code; the earlier purchase's first
-   * writes make it an upper bound) plus a fifth. A purchase that fails on chain takes those signed
-   * after it with it (their permit nonces are no longer next): they fail too, and the next purchase
-   * reads the token's nonce again.
+   * Gas is estimated before the wallet's turn, at the latest block, for the purchase as the wallet's
+   * next one there (see estimateAhead: an upper bound of its cost after the purchases in flight), and
+   * the DATA the wallet holds must cover it and every purchase in flight, or it is refused before
+   * anything is sent (TRANSACTION_FAILED). A purchase that fails on chain takes those signed after
+   * it with it (their permit nonces are no longer next): they fail too, and the next purchase reads
+   * the token's nonce again.
    *
    * Round trips: the quote, the product, the attestation (the bridges and the market's attestors,
-   * read at once), the token's EIP-712 domain and, for a wallet that signs here, the fee suggestion
-   * are read together; the wallet's turn (see PermitSequence) then holds only the permit's
-   * signature, one estimate and the send. A wallet that signs here (ethers' Wallet) sends the signed
+   * read at once), the token's EIP-712 domain, the wallet's token nonce and balance and, for a wallet
+   * that signs here, the fee suggestion are read together, then the estimate; the wallet's turn (see
+   * PermitSequence) holds only the permit's signature and the send. A wallet that signs here (ethers' Wallet) sends the signed
    * bytes itself and gets ethers' own response without recovering its key (see sendSignedHere); any
    * other signer (a browser wallet) sends as ethers does and chooses its own fees.
    */
@@ -187,12 +187,13 @@ export class MarketClient {
     const token = tokenAt(this.tokenAddress, this.signer);
     // the reads a purchase needs are independent: made at once, they cost the wallet one round trip
     // to the node and one to the bridges instead of seven in a row
-    const [owner, cost, product, consent, domain] = await Promise.all([
+    const [owner, cost, product, consent, domain, held] = await Promise.all([
       this.signer.getAddress(),
       this.market.quote(args.productId, args.duration) as Promise<bigint>,
       args.maxPricePerSecond === undefined ? this.market.getProduct(args.productId) : undefined,
       args.grantId ? this.collectConsent(args.grantId, args.productId) : undefined,
       token.eip712Domain(),
+      this.signer.getAddress().then((address) => heldAt(token, address)),
     ]);
     const deadline = args.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600);
     const permitOf = async (nonce: bigint) => {
@@ -225,50 +226,37 @@ export class MarketClient {
     const permits = permitSequence(this.signer, this.tokenAddress, owner);
     // A wallet that signs here (not a browser wallet, which chooses its own fees) gets the node's fee
     // suggestion read now, beside the purchase's other reads, instead of in a round trip of its own
-    // between the estimate and the send, while later purchases of the wallet wait their turn.
+    // in the wallet's turn, which later purchases of the wallet wait for.
     const fees = signsLocally(this.signer) ? feeOverrides(this.signer.provider!) : Promise.resolve({});
     fees.catch(() => undefined);
+    // The estimate, before the wallet's turn: this purchase as the wallet's next one at the latest
+    // block, with a permit for the nonce the token takes there (see estimateAhead).
+    const ahead = await estimateAhead(
+      held,
+      async (nonce) => {
+        const permit = await permitOf(nonce);
+        return { permit, gas: await estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, permit), "latest") };
+      },
+      () => heldAt(token, owner),
+    );
     const { tx, nonce } = await permits.send(async (known) => {
-      // Estimated here, not by the signer as it sends: a NonceManager counts a nonce as used even
-      // when the estimate fails, and every later transaction of the wallet would then wait on a gap.
-      // With no earlier purchase of the wallet in flight, the permit's nonce is read at the latest
-      // block and the purchase is estimated there too; with one in flight, only the node's pending
-      // block (which holds the earlier purchases) can run this permit.
-      const estimate = async (p: Awaited<ReturnType<typeof permitOf>>, blockTag: "latest" | "pending") =>
-        estimateGasAt(this.signer, await buy.populateTransaction(order, maxPricePerSecond, p), blockTag);
-      let nonce = known.next ?? (await known.onChain());
-      let permit = await permitOf(nonce);
-      let gasLimit: bigint | undefined;
-      try {
-        gasLimit = await estimate(permit, known.next === undefined ? "latest" : "pending");
-      } catch (refused) {
-        // The token's nonce is read again, at most three times, while a block moves under the
-        // estimate. Nothing in flight: a nonce read before the block that mined the wallet's last
-        // purchase became the latest is stale; signed again at the nonce now, else a real refusal.
-        // In flight: the node's pending block did not run the earlier purchases (a node whose pending
-        // block lags, or anvil between blocks, holding them in neither): if they are mined this
-        // permit is next at the latest block; else the permit the chain has now is estimated, an
-        // upper bound of the same code (the earlier purchases' first writes), plus a fifth.
-        let error = refused;
-        for (let attempt = 1; gasLimit === undefined; attempt++) {
-          if (attempt > 3) throw error;
-          const onChain = await known.onChain();
-          try {
-            if (known.next === undefined) {
-              if (onChain <= nonce) throw error;
-              nonce = onChain;
-              permit = await permitOf(nonce);
-              gasLimit = await estimate(permit, "latest");
-            } else {
-              if (onChain > nonce) throw error;
-              gasLimit = onChain === nonce ? await estimate(permit, "latest") : ((await estimate(await permitOf(onChain), "latest")) * 6n) / 5n;
-            }
-          } catch (again) {
-            if (again === error) throw error;
-            error = again;
-          }
+      const nonce = known.next ?? (await known.onChain());
+      const permit = nonce === ahead.nonce ? ahead.permit : await permitOf(nonce);
+      // The DATA held at the latest block must cover this purchase and the wallet's purchases still in
+      // flight, which the estimate at that block did not run: read again at one block when it seems not
+      // to (a purchase mined since the first read counts in both), and refused before anything is sent.
+      if (held.balance < cost + known.spendingFrom(held.nonce)) {
+        const at = await heldAtOneBlock(token, owner);
+        const inFlight = known.spendingFrom(at.nonce);
+        if (at.balance < cost + inFlight) {
+          throw new SdkError(
+            SdkErrorCodes.TRANSACTION_FAILED,
+            `the wallet holds ${at.balance} DATA: not enough for this purchase (${cost}) and its purchases in flight (${inFlight})`,
+            { balance: at.balance, cost, inFlight },
+          );
         }
       }
+      const gasLimit = ahead.gas + SIGNATURE_GAS_MARGIN;
       const fee = await fees;
       const provider = this.signer.provider;
       const tx = await sendWithNonce(this.signer, async (overrides): Promise<ContractTransactionResponse> => {
@@ -278,7 +266,7 @@ export class MarketClient {
         }
         return buy(order, maxPricePerSecond, permit, { ...overrides, ...fee, gasLimit }) as Promise<ContractTransactionResponse>;
       });
-      return { tx, nonce };
+      return { tx, nonce, value: cost };
     });
     let receipt: ContractTransactionReceipt | null;
     try {
@@ -287,7 +275,7 @@ export class MarketClient {
       permits.failed(nonce);
       throw error;
     } finally {
-      permits.settled();
+      permits.settled(nonce);
     }
     if (!receipt) {
       permits.failed(nonce);
@@ -310,7 +298,8 @@ class PermitSequence {
   private tail: Promise<unknown> = Promise.resolve();
   /** The nonce after the last permit sent (0: none known). */
   private next = 0n;
-  private inFlight = 0;
+  /** The value of each permit sent whose purchase is still in flight, by permit nonce. */
+  private readonly inFlight = new Map<bigint, bigint>();
 
   constructor(
     private readonly token: BoundContract,
@@ -320,33 +309,88 @@ class PermitSequence {
   /**
    * Runs `send(known)` after every earlier one has sent its transaction. `known.next` is the nonce
    * after the last permit still in flight (undefined when none is, or when one of them failed);
-   * `known.onChain()` reads the token's nonce at the latest block, on demand. While the wallet's earlier
-   * purchases are in flight their permits are the only ones this process knows of, so their count is
-   * next: the node is not asked in the turn that later purchases wait for. A permit used meanwhile by
-   * another client of the wallet makes this purchase fail; `failed()` then makes the next one read the
-   * token again.
+   * `known.onChain()` reads the token's nonce at the latest block, on demand; `known.spendingFrom(n)`
+   * is the DATA of the purchases in flight whose permit nonce is n or more (those a block at which the
+   * token's nonce is n has not run). While the wallet's earlier purchases are in flight their permits
+   * are the only ones this process knows of, so their count is next: the node is not asked in the turn
+   * that later purchases wait for. A permit used meanwhile by another client of the wallet makes this
+   * purchase fail; `failed()` then makes the next one read the token again.
    */
-  send<T extends { nonce: bigint }>(send: (known: { next?: bigint; onChain: () => Promise<bigint> }) => Promise<T>): Promise<T> {
+  send<T extends { nonce: bigint; value: bigint }>(
+    send: (known: { next?: bigint; onChain: () => Promise<bigint>; spendingFrom: (nonce: bigint) => bigint }) => Promise<T>,
+  ): Promise<T> {
     const run = this.tail.then(async () => {
       const onChain = () => this.token.nonces(this.owner) as Promise<bigint>;
-      const next = this.inFlight > 0 && this.next > 0n ? this.next : undefined;
-      const sent = await send({ next, onChain });
+      const next = this.inFlight.size > 0 && this.next > 0n ? this.next : undefined;
+      const spendingFrom = (nonce: bigint) => [...this.inFlight].reduce((sum, [n, value]) => (n >= nonce ? sum + value : sum), 0n);
+      const sent = await send({ next, onChain, spendingFrom });
       this.next = sent.nonce + 1n;
-      this.inFlight += 1;
+      this.inFlight.set(sent.nonce, sent.value);
       return sent;
     });
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  /** A purchase sent by send() is mined or failed. */
-  settled(): void {
-    this.inFlight -= 1;
+  /** The purchase sent by send() with permit `nonce` is mined or failed. */
+  settled(nonce: bigint): void {
+    this.inFlight.delete(nonce);
   }
 
   /** The purchase with permit `nonce` failed on chain: its nonce was not used, so none after it is next. */
   failed(nonce: bigint): void {
     if (this.next > nonce) this.next = 0n;
+  }
+}
+
+/**
+ * Gas added to an estimate made with another permit signature than the one sent. A signature's 64
+ * bytes of r and s cost 4 gas each when zero and 16 when not (EIP-2028), so two signatures' calldata
+ * differs by at most 64 x 12 = 768 gas; the market calls the permit in a try with 63/64 of the gas
+ * left (EIP-150), which the margin must also cover: 768 x 64/63 = 781, rounded up.
+ */
+const SIGNATURE_GAS_MARGIN = 1_000n;
+
+/** The token's nonce of `owner` and its DATA balance, at the latest block (read at once). */
+async function heldAt(token: BoundContract, owner: string): Promise<{ nonce: bigint; balance: bigint }> {
+  const [nonce, balance] = await Promise.all([token.nonces(owner) as Promise<bigint>, token.balanceOf(owner) as Promise<bigint>]);
+  return { nonce, balance };
+}
+
+/** The same, both at one block (two reads at "latest" may straddle a block). */
+async function heldAtOneBlock(token: BoundContract, owner: string): Promise<{ nonce: bigint; balance: bigint }> {
+  const blockTag = await token.runner!.provider!.getBlockNumber();
+  const [nonce, balance] = await Promise.all([token.nonces(owner, { blockTag }) as Promise<bigint>, token.balanceOf(owner, { blockTag }) as Promise<bigint>]);
+  return { nonce, balance };
+}
+
+/**
+ * A purchase's gas, estimated before the wallet's turn: at the latest block, with a permit for the
+ * nonce the token takes next there. While the wallet's earlier purchases are in flight the permit it
+ * will send has a later nonce, which the latest block would refuse, and only the node's pending block
+ * (which holds them) could run it; but a pending estimate costs the node an execution of its whole
+ * pool (anvil, 150 purchases pending: tens of ms a request), and made in the wallet's turn it holds
+ * the wallet's later purchases behind it. The purchase run as the wallet's next one at the latest
+ * block costs at least what it costs after the earlier ones: the market's and token's storage they
+ * write first (the seller's revenue, the wallet's nonce and records) only makes it cheaper, and the
+ * permit's signature is covered by SIGNATURE_GAS_MARGIN. A refusal because a block moved the nonce
+ * meanwhile (the wallet's earlier purchase mined) is estimated again at the nonce now, at most three
+ * times; any other refusal is the purchase's own, thrown before the turn.
+ */
+async function estimateAhead<P>(
+  held: { nonce: bigint },
+  estimateWith: (nonce: bigint) => Promise<{ permit: P; gas: bigint }>,
+  reread: () => Promise<{ nonce: bigint }>,
+): Promise<{ nonce: bigint; permit: P; gas: bigint }> {
+  let nonce = held.nonce;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { nonce, ...(await estimateWith(nonce)) };
+    } catch (refused) {
+      const now = attempt < 3 ? (await reread()).nonce : nonce;
+      if (now === nonce) throw refused;
+      nonce = now;
+    }
   }
 }
 
