@@ -108,11 +108,18 @@ export class ContractAccessGate implements AccessGate {
    * receipt, before the follower's next poll) waits for the follower's next applied blocks, asked
    * again at each, until `signal` aborts (the access policy's answer bound) or applyWaitMs passes:
    * then it is refused, failing closed.
+   *
+   * Both blocks are asked at once, so a grant the follower holds already costs one round. With
+   * `headFirst` the confirmed block is asked only once the head grants: for a question the head
+   * mostly refuses (a licensee's registry permission is the market's shadow, see canSubscribe) the
+   * node then runs one question instead of two, and a grant costs a second round.
    */
-  private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+  private async atDepth(ask: (at?: { blockTag: number }) => Promise<boolean>, signal?: AbortSignal, headFirst = false): Promise<boolean> {
     const atBlock = async (block: number | undefined) => block !== undefined && ask({ blockTag: block });
     let confirmed = this.follower.confirmedBlock();
-    const [head, deep] = await Promise.all([ask(), atBlock(confirmed)]);
+    const [head, deep] = headFirst
+      ? await ask().then(async (yes) => [yes, yes && (await atBlock((confirmed = this.follower.confirmedBlock())))])
+      : await Promise.all([ask(), atBlock(confirmed)]);
     if (!head) return false;
     if (deep) return true;
     const own = AbortSignal.timeout(this.applyWaitMs);
@@ -143,7 +150,9 @@ export class ContractAccessGate implements AccessGate {
    * consent-gated product still needs its consent grant.
    */
   async canSubscribe(streamId: string, address: string, options?: AskOptions): Promise<boolean> {
-    return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}), options?.signal);
+    // Head first: a licensee, the common subscriber of a product's stream, is refused here at the head
+    // (its licence is answered by licenceOf, asked beside this), and its four reads at depth saved.
+    return this.atDepth((at) => this.canSubscribeAt(streamId, address, at ?? {}), options?.signal, true);
   }
 
   private async canSubscribeAt(streamId: string, address: string, at: ReadAt): Promise<boolean> {
