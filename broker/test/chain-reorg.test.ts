@@ -1,15 +1,18 @@
 // The broker's chain follower on a separate node (anvil, from npm) with real reorgs: evm_snapshot /
 // evm_revert and anvil_reorg remove blocks the follower applied; it finds the fork point, its
 // consumers undo what the removed logs did, and a licence purchase that a reorg removes does not
-// leave the buyer admitted. Confirmation depth and the persisted checkpoint are tested here too.
+// leave the buyer admitted. Confirmation depth and the persisted checkpoint are tested here too, and
+// what a poll, a provider and a gate's question ask of the node.
 
 import { expect } from "chai";
 import pino from "pino";
-import { id as keccakUtf8, keccak256, toUtf8Bytes, ZeroHash, Wallet, type Provider } from "ethers";
+import { id as keccakUtf8, keccak256, toUtf8Bytes, ZeroHash, Wallet, JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
 import { BrokerClient, type BrokerReply } from "../src/client/BrokerClient";
 import { ChainFollower, type Reorg } from "../src/chain/ChainFollower";
 import { FileCheckpointStore } from "../src/chain/Checkpoint";
 import { ContractAccessGate } from "../src/access/ContractAccessGate";
+import { chainProvider } from "../src/chain/ChainBackend";
+import { ViewReader } from "../src/chain/ViewReader";
 import { RegistryStreamFeeder } from "../src/streams/RegistryStreamFeeder";
 import { InMemoryStreamIndex } from "../src/streams/StreamIndex";
 import { DEFAULT_CONFIG, type BrokerConfig } from "../src/config";
@@ -85,6 +88,18 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
   const mine = (n = 1) => anvil.mine(n);
   const snapshot = () => anvil.snapshot();
   const revert = (id: string) => anvil.revert(id);
+
+  /** `provider` with every JSON-RPC request it sends recorded (method and params). */
+  function recording<P extends JsonRpcProvider>(provider: P): P & { requests: Array<{ method: string; params: unknown[] }> } {
+    const requests: Array<{ method: string; params: unknown[] }> = [];
+    const send = provider._send.bind(provider);
+    provider._send = async (payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> => {
+      for (const p of Array.isArray(payload) ? payload : [payload]) requests.push({ method: p.method, params: p.params as unknown[] });
+      return send(payload);
+    };
+    stops.push(() => provider.destroy());
+    return Object.assign(provider, { requests });
+  }
 
   function feederOn(follower: ChainFollower): InMemoryStreamIndex {
     const index = new InMemoryStreamIndex();
@@ -326,6 +341,92 @@ describe("chain follower on anvil: confirmations, reorgs, checkpoints", function
     const syncedAt = follower.lastSyncedAt();
     await follower.poll();
     expect(follower.lastSyncedAt(), "stays unsynced: the gate fails closed").to.equal(syncedAt);
+  });
+
+  it("polls a new block in two requests (the head, then its logs by hash) and an unchanged head in one", async () => {
+    const provider = recording(chainProvider(anvil.url, 31337));
+    const follower = new ChainFollower(provider, { fromBlock: deployBlock, pollMs: 60_000 });
+    feederOn(follower);
+    await follower.start();
+    stops.push(() => follower.stop());
+    await mine(1);
+    provider.requests.length = 0;
+    await follower.poll();
+    const head = await anvil.provider.getBlock("latest");
+    expect(provider.requests.map((r) => r.method)).to.deep.equal(["eth_getBlockByNumber", "eth_getLogs"]);
+    expect(provider.requests[1].params[0], "the new block's logs, by its hash").to.include({ blockHash: head!.hash });
+    expect(follower.confirmedBlock()).to.equal(head!.number);
+    provider.requests.length = 0;
+    await follower.poll();
+    expect(
+      provider.requests.map((r) => r.method),
+      "the head is the applied tip",
+    ).to.deep.equal(["eth_getBlockByNumber"]);
+    // Two blocks at once (a range) and a replaced tip still take the careful path, and are right.
+    await mine(2);
+    await follower.poll();
+    expect(follower.confirmedBlock()).to.equal(head!.number + 2);
+    await anvil.send("anvil_reorg", [1, []]);
+    await follower.poll();
+    expect(follower.reorgs, "a tip replaced at the same height").to.equal(1);
+  });
+
+  it("the broker's provider asks no chain id beside its requests, and reuses no answer: logs read again after a reorg are the new branch's", async () => {
+    const provider = recording(chainProvider(anvil.url, 31337));
+    const snapId = await snapshot();
+    const from = (await anvil.provider.getBlockNumber()) + 1;
+    await (await d.registry.connect(alice).createStream("/reads/gone", 1, "{}")).wait();
+    const filter = { address: d.addresses.registry, fromBlock: from, toBlock: from };
+    expect(await provider.getLogs(filter)).to.have.length.greaterThan(0);
+    await revert(snapId);
+    await mine(1);
+    expect(await provider.getLogs(filter), "the same range at once: the new, empty, block").to.deep.equal([]);
+    await Promise.all([0, 1, 2].map(() => provider.getBlockNumber()));
+    expect(provider.requests.map((r) => r.method)).to.not.include("eth_chainId");
+  });
+
+  it("reads views at a block or at the latest, fails a revert with CALL_EXCEPTION, and names an unknown view at once", async () => {
+    const reader = new ViewReader(anvil.provider, d.addresses.market, d.market.interface, ["hasValidLicense", "quote"]);
+    const balances = new ViewReader(anvil.provider, d.addresses.token, d.token.interface, ["balanceOf"]);
+    const before = await anvil.provider.getBlockNumber();
+    const bought = await buy(d.market, 3600);
+    expect((await reader.read("hasValidLicense", [buyer.address, stream]))[0]).to.equal(true);
+    const held = async (blockTag?: number) => (await balances.read("balanceOf", [buyer.address], { blockTag }))[0] as bigint;
+    expect(await held(before), "before the purchase").to.equal(await d.token.balanceOf(buyer.address, { blockTag: before }));
+    expect(await held(bought)).to.equal(await d.token.balanceOf(buyer.address));
+    expect(await held(), "the latest").to.equal(await held(bought));
+    expect((await held(before)) > (await held(bought)), "the purchase's block differs").to.equal(true);
+    const error = await reader.read("quote", [keccakUtf8("no such product"), 3600]).then(
+      () => expect.fail("a reverting view answered"),
+      (e: { code?: string }) => e,
+    );
+    expect(error.code).to.equal("CALL_EXCEPTION");
+    expect(() => new ViewReader(anvil.provider, d.addresses.market, d.market.interface, ["noSuchView"])).to.throw(/no function noSuchView/);
+    expect(() => new ViewReader(anvil.provider, d.addresses.market, d.market.interface, ["buy"])).to.throw(/buy is not a view/);
+  });
+
+  it("asks a licensee's registry permission at the head only (the head refuses it), a permission holder's at depth too", async () => {
+    const provider = recording(chainProvider(anvil.url, 31337));
+    const follower = new ChainFollower(provider, { fromBlock: deployBlock, pollMs: 60_000 });
+    const gate = new ContractAccessGate({ provider, registry: d.addresses.registry, market: d.addresses.market, follower });
+    await follower.start();
+    stops.push(
+      () => gate.stop(),
+      () => follower.stop(),
+    );
+    await buy(d.market, 3600);
+    await follower.poll();
+    const tags = () => provider.requests.filter((r) => r.method === "eth_call").map((r) => r.params[1]);
+    provider.requests.length = 0;
+    expect(await gate.canSubscribe(stream, buyer.address), "a licence's shadow permission is not the registry's own").to.equal(false);
+    expect(tags(), "the four reads, at the head only").to.deep.equal(["latest", "latest", "latest", "latest"]);
+    expect(await gate.licenceOf(stream, buyer.address)).to.not.equal(null);
+    provider.requests.length = 0;
+    expect(await gate.canSubscribe(stream, alice.address), "the owner").to.equal(true);
+    expect(
+      tags().filter((t) => t !== "latest"),
+      "and at the follower's block",
+    ).to.have.length(4);
   });
 });
 
