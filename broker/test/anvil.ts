@@ -15,6 +15,8 @@ export const ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae
 export interface Anvil {
   url: string;
   port: number;
+  /** The node's process id (for its CPU time in /proc). */
+  pid: number;
   provider: JsonRpcProvider;
   /** A funded account of the node (its first default account). */
   admin: Wallet;
@@ -105,6 +107,7 @@ async function startOnce(options: AnvilOptions): Promise<Anvil> {
   return {
     url,
     port,
+    pid: child.pid!,
     provider,
     admin: new Wallet(ANVIL_KEY_0, provider),
     send: <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>,

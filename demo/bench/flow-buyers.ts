@@ -55,6 +55,12 @@ export function threadCpuSeconds(): number {
   // fields from the 3rd of stat(5): utime is the 14th, stime the 15th; USER_HZ is 100 on Linux
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+/** CPU seconds (user + system, all its threads) of another process, from /proc/<pid>/stat: the chain node's. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 /** ethers' keccak through the protocol's native addon where it loads (same digests); which one is in use. */
 export function useNativeKeccak(): "native" | "js" {
   if (cryptoBackend.backend !== "native") return "js";

@@ -36,6 +36,7 @@ import {
   sharedNow,
   sleep,
   subscribeRetrying,
+  processCpuSeconds,
   threadCpuSeconds,
   useNativeKeccak,
   type BuyerHost,
@@ -479,6 +480,8 @@ async function main() {
       const servicesStart = await services.figures();
       const cpuStart = process.cpuUsage();
       const hostCpuStart = threadCpuSeconds();
+      // the node's own CPU (anvil: a process of its own), which shares the machine's cores with the bench
+      const nodeCpuStart = chain.pid === undefined ? undefined : processCpuSeconds(chain.pid);
       const started = sharedNow();
       // the monotonic clock, in µs as a --cpu-prof profile's timestamps: the sustained phase's samples
       const monotonicUs = [Number(process.hrtime.bigint() / 1000n)];
@@ -495,6 +498,7 @@ async function main() {
       monotonicUs.push(Number(process.hrtime.bigint() / 1000n));
       const cpu = process.cpuUsage(cpuStart);
       const hostThreadCpu = threadCpuSeconds() - hostCpuStart;
+      const nodeCpu = nodeCpuStart === undefined ? undefined : processCpuSeconds(chain.pid!) - nodeCpuStart;
       const buyerThreadsCpu = BUYER_WORKERS > 0 ? parts.map((p) => p.threadCpuSeconds) : [];
       const serviceThreads = (await services.figures()).map((f, i) => ({ ...f, cpuSeconds: f.cpuSeconds - servicesStart[i].cpuSeconds }));
       const serviceThreadsCpu = serviceThreads.reduce((x, t) => x + t.cpuSeconds, 0);
@@ -538,6 +542,7 @@ async function main() {
         // event-loop delay over the phase); the host thread then keeps the ledger and the bench's driving
         services: services.layout,
         serviceThreads: serviceThreads.map((t) => ({ ...t, cpuMsPerFlow: (t.cpuSeconds * 1000) / flows })),
+        ...(nodeCpu === undefined ? {} : { nodeCpuSeconds: nodeCpu, nodeCpuMsPerFlow: (nodeCpu * 1000) / flows }),
         otherThreadsCpuSeconds: (cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0) - serviceThreadsCpu,
         gasPerFlow,
         blocks: toBlock - fromBlock,
@@ -582,6 +587,7 @@ async function main() {
             )
             .join("") +
           `, other threads (GC, compiler, libuv) ${((cpu.user + cpu.system) / 1e6 - hostThreadCpu - buyerThreadsCpu.reduce((x, y) => x + y, 0) - serviceThreadsCpu).toFixed(2)}; ` +
+          (nodeCpu === undefined ? "" : `the node (anvil) ${nodeCpu.toFixed(2)} CPU seconds (${((nodeCpu * 1000) / flows).toFixed(1)} ms a flow); `) +
           `host event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms (ethers keccak: ${ETHERS_KECCAK}), ${gateRetries} subscribe retries (ACCESS_GATE_UNAVAILABLE) in all ${JSON.stringify(gateRetriesBy)}, publisher's shares and publishes refused ${JSON.stringify(publisherRefused)}, load ${load.map((l) => l.toFixed(1)).join(" -> ")}`,
       );
     }

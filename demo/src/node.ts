@@ -128,6 +128,8 @@ export interface StartedChain {
   kind: ChainKind;
   /** seconds between blocks; 0: a block per transaction (Hardhat's automine) */
   blockTime: number;
+  /** The node's process id, when it is a process of its own (anvil), for its CPU time. */
+  pid?: number;
 }
 
 const HARDHAT_MNEMONIC_ACCOUNTS = 20;
@@ -148,7 +150,7 @@ export async function startChain(options: ChainOptions, cleanup: Cleanup): Promi
   for (let i = 0; i < HARDHAT_MNEMONIC_ACCOUNTS; i++)
     await anvil.send("anvil_setBalance", [root.deriveChild(i).address, "0x" + (10_000n * 10n ** 18n).toString(16)]);
   console.log(`on ${anvil.url}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { url: anvil.url, kind: "anvil", blockTime: options.blockTime };
+  return { url: anvil.url, kind: "anvil", blockTime: options.blockTime, pid: anvil.pid };
 }
 
 /**
